@@ -1,0 +1,5 @@
+import sys
+
+from docservice.cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""The ``docservice`` command line.
+
+Every failure the caller can fix prints one clear message per problem and exits
+with status 2; nothing is written in that case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from docservice.errors import DocserviceError, InputError
+from docservice.forms import all_kinds, get_kind
+from docservice.render import LANG_CHOICES, render, write
+from docservice.resources import data_dir
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _read_json(path: Path, lang: str) -> Any:
+    from docservice.texts import texts_for
+
+    texts = texts_for(lang.split("+")[0])
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DocserviceError(f"{path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        reason = texts.get("common", "errors.not_json", detail=str(exc))
+        raise DocserviceError(f"{path}: {reason}") from None
+
+
+def _print_input_error(exc: InputError, lang: str) -> None:
+    for item in exc.messages(lang):
+        print(item["message"], file=sys.stderr)
+
+
+def cmd_kinds(args: argparse.Namespace) -> int:
+    for kind in all_kinds().values():
+        own = " (layout: the service's own design)" if kind.own_layout else ""
+        print(f"{kind.name:22} {kind.source}{own}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    data = _read_json(Path(args.data), args.lang)
+    rendered = render(args.kind, data, args.lang)
+    for path in write(rendered, Path(args.out)):
+        print(path)
+    return 0
+
+
+def cmd_render_examples(args: argparse.Namespace) -> int:
+    """Render every example in every language: the service's smoke run."""
+    examples = Path(args.examples)
+    for kind in all_kinds().values():
+        data = _read_json(examples / f"{kind.name}.json", "kk")
+        for lang in LANG_CHOICES:
+            for path in write(render(kind.name, data, lang), Path(args.out)):
+                print(path)
+    return 0
+
+
+def cmd_xsd(args: argparse.Namespace) -> int:
+    from docservice.rendering.xsd import published_files
+
+    target = data_dir("xsd")
+    stale = []
+    for name, content in published_files(list(all_kinds().values())).items():
+        path = target / name
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != content:
+            stale.append(name)
+            if args.write:
+                path.write_text(content, encoding="utf-8")
+    for name in stale:
+        print(("written " if args.write else "out of date ") + str(target / name))
+    return 0 if args.write or not stale else 1
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(get_kind(args.kind).json_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docservice", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("kinds", help="list the document kinds").set_defaults(func=cmd_kinds)
+
+    p = sub.add_parser("render", help="render one document to PDF/A-3b and XML")
+    p.add_argument("kind")
+    p.add_argument("--lang", choices=LANG_CHOICES, default="kk")
+    p.add_argument("--data", required=True, help="the document's JSON input")
+    p.add_argument("--out", required=True, help="folder to write the PDF and the XML into")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("render-examples", help="render examples/KIND.json for every kind and "
+                                               "language")
+    p.add_argument("--examples", default=str(EXAMPLES_DIR))
+    p.add_argument("--out", default="out")
+    p.set_defaults(func=cmd_render_examples)
+
+    p = sub.add_parser("xsd", help="check (or --write) the published XSDs against the kinds")
+    p.add_argument("--write", action="store_true")
+    p.set_defaults(func=cmd_xsd)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of a kind's input")
+    p.add_argument("kind")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        _print_input_error(exc, getattr(args, "lang", "kk"))
+        return 2
+    except DocserviceError as exc:
+        print(f"docservice: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The rendering pipeline: validated input -> XML (checked against its XSD) -> PDF/A-3b."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docservice.errors import DocserviceError
+from docservice.forms import get_kind
+from docservice.rendering.pdf import render_pdf
+from docservice.rendering.pdfa import to_pdfa3
+from docservice.rendering.xml import build_xml
+from docservice.texts import texts_for
+
+LANG_CHOICES = ("kk", "ru", "kk+ru")
+
+
+class BadLanguageError(DocserviceError):
+    """The requested language is not kk, ru or kk+ru."""
+
+
+def parse_lang(lang: str) -> tuple[str, ...]:
+    if lang not in LANG_CHOICES:
+        raise BadLanguageError(f"language must be one of {', '.join(LANG_CHOICES)}, not {lang!r}")
+    return tuple(lang.split("+"))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document: the PDF/A-3b (XML inside) and the same XML beside it."""
+
+    kind: str
+    lang: str
+    pdf: bytes
+    xml: bytes
+
+    @property
+    def stem(self) -> str:
+        return f"{self.kind}-{self.lang.replace('+', '-')}"
+
+
+def render(kind_name: str, data: Any, lang: str, *, validate_pdfa: bool = True,
+           now: dt.datetime | None = None) -> Rendered:
+    """Validate ``data`` and render it; raises :class:`InputError` with every bad field."""
+    langs = parse_lang(lang)
+    kind = get_kind(kind_name)
+    cleaned = kind.validate(data)
+    xml = build_xml(kind, cleaned, langs)
+    title = " / ".join(texts_for(lg).get(kind.name, "title") for lg in langs)
+    pdf, signature_place = render_pdf(kind, cleaned, langs, title=title)
+    stem = f"{kind.name}-{lang.replace('+', '-')}"
+    pdfa = to_pdfa3(pdf, xml, f"{stem}.xml", title=title, lang=langs[0],
+                    created=now or dt.datetime.now(dt.UTC), signature_place=signature_place,
+                    validate=validate_pdfa)
+    return Rendered(kind.name, lang, pdfa, xml)
+
+
+def write(rendered: Rendered, out_dir: Path) -> tuple[Path, Path]:
+    """Write the PDF and the XML into ``out_dir``; both appear, or neither does."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    targets = (out_dir / f"{rendered.stem}.pdf", out_dir / f"{rendered.stem}.xml")
+    temps: list[str] = []
+    try:
+        for payload in (rendered.pdf, rendered.xml):
+            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".partial-")
+            temps.append(tmp)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+        for tmp, target in zip(temps, targets, strict=True):
+            os.replace(tmp, target)
+    finally:
+        for tmp in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return targets

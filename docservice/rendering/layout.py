@@ -1,0 +1,171 @@
+"""What a kind's layout works with: its data, its texts and a few building blocks.
+
+A layout is a function ``build(ctx) -> list[Flowable]`` in
+``docservice/rendering/layouts/<kind>.py`` that lays out one copy in one
+language. Everything on the page that is not data comes from ``ctx.t`` (the
+kind's template) or ``ctx.common`` (shared texts), never from a literal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+
+from docservice.forms.kind import Kind
+from docservice.rendering import fonts
+from docservice.texts import Texts
+
+
+def _style(name: str, size: float, **kw: Any) -> ParagraphStyle:
+    return ParagraphStyle(name, fontName=kw.pop("font", fonts.REGULAR), fontSize=size,
+                          leading=kw.pop("leading", size * 1.2), **kw)
+
+
+class Styles:
+    """The paragraph styles of every form (12 pt body, as official documents use)."""
+
+    def __init__(self) -> None:
+        fonts.register()
+        self.body = _style("body", 12, alignment=TA_JUSTIFY, spaceAfter=4)
+        self.plain = _style("plain", 12, alignment=TA_LEFT)
+        self.indent = _style("indent", 12, alignment=TA_JUSTIFY, firstLineIndent=12 * mm,
+                             spaceAfter=4)
+        self.title = _style("title", 13, font=fonts.BOLD, alignment=TA_CENTER,
+                            spaceBefore=6, spaceAfter=10)
+        self.appendix = _style("appendix", 10, alignment=TA_LEFT)
+        self.caption = _style("caption", 8, alignment=TA_CENTER, textColor=colors.black)
+        self.right = _style("right", 12, alignment=TA_RIGHT)
+        self.cell = _style("cell", 9, leading=10.5)
+        self.cell_bold = _style("cell_bold", 9, font=fonts.BOLD, leading=10.5,
+                                alignment=TA_CENTER)
+        self.small = _style("small", 7, leading=8.4)
+        self.bold = _style("bold", 12, font=fonts.BOLD)
+
+
+STYLES: Styles | None = None
+
+
+def styles() -> Styles:
+    """The shared styles (built once: fonts must be registered first)."""
+    global STYLES
+    if STYLES is None:
+        STYLES = Styles()
+    return STYLES
+
+
+def table_style(commands: list[tuple]) -> TableStyle:
+    """A table style that starts from the embedded font.
+
+    ReportLab's table cells default to Helvetica, which is never embedded and
+    so would break PDF/A even when every visible glyph is in a paragraph.
+    """
+    return TableStyle([("FONT", (0, 0), (-1, -1), fonts.REGULAR), *commands])
+
+
+def text(value: Any) -> str:
+    """Caller data made safe for ReportLab's paragraph mark-up."""
+    return escape("" if value is None else str(value))
+
+
+@dataclass
+class LayoutContext:
+    """One copy of one document in one language, as a layout sees it."""
+
+    kind: Kind
+    data: dict[str, Any]
+    texts: Texts
+    frame_width: float
+    #: 1-based copy number and the template key of its addressee (kinds with copies)
+    copy_number: int = 1
+    copy_key: str | None = None
+
+    @property
+    def lang(self) -> str:
+        return self.texts.lang
+
+    @property
+    def s(self) -> Styles:
+        return styles()
+
+    def t(self, key: str, **params: Any) -> str:
+        """A text of this kind's template, escaped for paragraph mark-up."""
+        return escape(self.texts.get(self.kind.name, key, **params))
+
+    def common(self, key: str, **params: Any) -> str:
+        return escape(self.texts.get("common", key, **params))
+
+    def service(self, code: int | str) -> str:
+        """The name of service ``code`` (1-25) from Appendix 1 in this language."""
+        return escape(self.texts.get("services", f"items.{int(code)}"))
+
+    def choice(self, field: str, value: str) -> str:
+        return self.t(f"choices.{field}.{value}")
+
+    def date(self, value: dt.date | None) -> str:
+        return escape(self.texts.date(value)) if value else ""
+
+    # Building blocks -------------------------------------------------------
+
+    def appendix_block(self, key: str = "appendix", form: bool = True) -> list[Flowable]:
+        """The block at the top right: "... қағидаларына N-қосымша" and "Нысан"."""
+        lines = [Paragraph(self.t(key), self.s.appendix)]
+        if form:
+            lines.append(Spacer(1, 2 * mm))
+            lines.append(Paragraph(self.common("form"), self.s.appendix))
+        width = min(75 * mm, self.frame_width / 2)
+        block = Table([[line] for line in lines], colWidths=[width], hAlign="RIGHT")
+        block.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+        return [block, Spacer(1, 6 * mm)]
+
+    def title(self, key: str = "title") -> Paragraph:
+        return Paragraph(self.t(key), self.s.title)
+
+    def filled(self, value: Any, caption: str | None = None) -> list[Flowable]:
+        """A value written on the form's line, with the form's caption under it."""
+        line = Table([[Paragraph(text(value), self.s.plain)]], colWidths=[self.frame_width])
+        line.setStyle(table_style([("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.black),
+                                  ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                                  ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+        out: list[Flowable] = [line]
+        if caption:
+            out.append(Paragraph(caption, self.s.caption))
+        out.append(Spacer(1, 3 * mm))
+        return out
+
+    def label_value(self, label: str, value: Any, label_width: float = 55 * mm) -> Table:
+        """``label`` on the left, the value on an underline to its right."""
+        table = Table([[Paragraph(label, self.s.plain), Paragraph(text(value), self.s.plain)]],
+                      colWidths=[label_width, self.frame_width - label_width])
+        table.setStyle(table_style([("LINEBELOW", (1, 0), (1, 0), 0.5, colors.black),
+                                   ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+        return table
+
+    def grid(self, rows: list[list[Any]], widths: list[float], header_rows: int = 1,
+             font_size: float | None = None) -> Table:
+        """A ruled table; cells are paragraphs so long values wrap instead of being cut."""
+        style = self.s.cell if font_size is None else _style("cellx", font_size)
+        head = self.s.cell_bold if font_size is None else _style(
+            "cellhx", font_size, font=fonts.BOLD, alignment=TA_CENTER)
+        body = [[c if isinstance(c, Flowable) else Paragraph(str(c), head if i < header_rows
+                                                             else style)
+                 for c in row] for i, row in enumerate(rows)]
+        scale = self.frame_width / sum(widths)
+        table = Table(body, colWidths=[w * scale for w in widths], repeatRows=header_rows)
+        table.setStyle(table_style([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))
+        return table

@@ -1,0 +1,1 @@
+"""One module per document kind, each with ``build(ctx) -> list[Flowable]``."""
