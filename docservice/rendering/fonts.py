@@ -2,7 +2,8 @@
 
 It covers every Kazakh letter (ӘәҒғҚқҢңӨөҰұҮүҺһІі) and is the metric twin of
 Times New Roman, the face of printed official documents. Registering it once per
-process keeps per-document cost to the subsetting ReportLab does anyway.
+process keeps per-document cost to the subsetting ReportLab does anyway; the
+forms use two faces only (regular, bold), as each embedded subset costs time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from docservice.resources import FONTS_DIR
 
 REGULAR = "LiberationSerif"
 BOLD = "LiberationSerif-Bold"
-ITALIC = "LiberationSerif-Italic"
 
 KAZAKH_LETTERS = "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
 
@@ -26,12 +26,11 @@ KAZAKH_LETTERS = "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
 def register() -> str:
     """Register the family with ReportLab (idempotent) and return the regular face name."""
     for name, file in ((REGULAR, "LiberationSerif-Regular.ttf"),
-                       (BOLD, "LiberationSerif-Bold.ttf"),
-                       (ITALIC, "LiberationSerif-Italic.ttf")):
+                       (BOLD, "LiberationSerif-Bold.ttf")):
         pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / file)))
     addMapping(REGULAR, 0, 0, REGULAR)
     addMapping(REGULAR, 1, 0, BOLD)
-    addMapping(REGULAR, 0, 1, ITALIC)
+    addMapping(REGULAR, 0, 1, REGULAR)
     addMapping(REGULAR, 1, 1, BOLD)
     return REGULAR
 

@@ -17,6 +17,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from docservice.forms.kind import Kind
@@ -61,6 +62,48 @@ def styles() -> Styles:
     return STYLES
 
 
+class Lines(Flowable):
+    """Plain text wrapped at spaces, without ReportLab's mark-up parser.
+
+    Data cells are the bulk of every form and never carry mark-up; parsing each
+    one as a Paragraph was the largest single cost of rendering.
+    """
+
+    def __init__(self, value: str, style: ParagraphStyle) -> None:
+        super().__init__()
+        self.value, self.style = value, style
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        st = self.style
+        self.lines = simpleSplit(self.value, st.fontName, st.fontSize, avail_width) or [""]
+        self.width = avail_width
+        self.height = len(self.lines) * st.leading
+        return self.width, self.height
+
+    def draw(self) -> None:
+        st, c = self.style, self.canv
+        c.setFont(st.fontName, st.fontSize)
+        y = self.height - st.fontSize
+        for line in self.lines:
+            if st.alignment == TA_CENTER:
+                c.drawCentredString(self.width / 2, y, line)
+            elif st.alignment == TA_RIGHT:
+                c.drawRightString(self.width, y, line)
+            else:
+                c.drawString(0, y, line)
+            y -= st.leading
+
+
+def cell(markup: Any, style: ParagraphStyle) -> Flowable:
+    """A flowable for ``markup``: plain :class:`Lines` unless it really has mark-up."""
+    if isinstance(markup, Flowable):
+        return markup
+    value = str(markup)
+    if "<" in value or "&" in value:
+        return Paragraph(value, style)
+    return Lines(value, style)
+
+
 def table_style(commands: list[tuple]) -> TableStyle:
     """A table style that starts from the embedded font.
 
@@ -86,6 +129,8 @@ class LayoutContext:
     #: 1-based copy number and the template key of its addressee (kinds with copies)
     copy_number: int = 1
     copy_key: str | None = None
+    #: height of the page's text frame, for layouts that plan their own page breaks
+    frame_height: float = 0.0
 
     @property
     def lang(self) -> str:
@@ -133,7 +178,7 @@ class LayoutContext:
 
     def filled(self, value: Any, caption: str | None = None) -> list[Flowable]:
         """A value written on the form's line, with the form's caption under it."""
-        line = Table([[Paragraph(text(value), self.s.plain)]], colWidths=[self.frame_width])
+        line = Table([[Lines(str(value), self.s.plain)]], colWidths=[self.frame_width])
         line.setStyle(table_style([("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.black),
                                   ("LEFTPADDING", (0, 0), (-1, -1), 2),
                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
@@ -145,7 +190,7 @@ class LayoutContext:
 
     def label_value(self, label: str, value: Any, label_width: float = 55 * mm) -> Table:
         """``label`` on the left, the value on an underline to its right."""
-        table = Table([[Paragraph(label, self.s.plain), Paragraph(text(value), self.s.plain)]],
+        table = Table([[cell(label, self.s.plain), Lines(str(value), self.s.plain)]],
                       colWidths=[label_width, self.frame_width - label_width])
         table.setStyle(table_style([("LINEBELOW", (1, 0), (1, 0), 0.5, colors.black),
                                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
@@ -159,9 +204,8 @@ class LayoutContext:
         style = self.s.cell if font_size is None else _style("cellx", font_size)
         head = self.s.cell_bold if font_size is None else _style(
             "cellhx", font_size, font=fonts.BOLD, alignment=TA_CENTER)
-        body = [[c if isinstance(c, Flowable) else Paragraph(str(c), head if i < header_rows
-                                                             else style)
-                 for c in row] for i, row in enumerate(rows)]
+        body = [[cell(c, head if i < header_rows else style) for c in row]
+                for i, row in enumerate(rows)]
         scale = self.frame_width / sum(widths)
         table = Table(body, colWidths=[w * scale for w in widths], repeatRows=header_rows)
         table.setStyle(table_style([("GRID", (0, 0), (-1, -1), 0.5, colors.black),

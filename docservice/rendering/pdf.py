@@ -82,7 +82,7 @@ class SignatureArea(Flowable):
         c.setDash(2, 2)
         c.rect(0, 0, self.width, SIGNATURE_AREA_HEIGHT)
         c.setDash()
-        c.setFont(fonts.ITALIC, 7)
+        c.setFont(fonts.REGULAR, 7)
         c.setFillColor(colors.grey)
         c.drawString(2 * mm, SIGNATURE_AREA_HEIGHT - 4 * mm, self.hint)
         left, bottom = c.absolutePosition(0, 0)
@@ -133,10 +133,13 @@ def render_pdf(kind: Kind, data: dict[str, Any], langs: tuple[str, ...], *,
     doc = BaseDocTemplate(buf, pagesize=pagesize, title=title, author="docservice",
                           creator="docservice", subject=kind.name, lang=langs[0],
                           initialFontName=fonts.REGULAR, invariant=1,
+                          # the PDF/A pass compresses every stream, faster (see pdfa.py)
+                          pageCompression=0,
                           leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
                           topMargin=MARGINS["top"], bottomMargin=bottom)
     frame = Frame(doc.leftMargin, bottom, frame_width, pagesize[1] - MARGINS["top"] - bottom,
                   id="body", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    frame.height = frame._height
     doc.addPageTemplates([PageTemplate("page", [frame],
                                        onPageEnd=_decorate(langs, pagesize[0], frame_width))])
     build = layout_for(kind)
@@ -150,7 +153,8 @@ def render_pdf(kind: Kind, data: dict[str, Any], langs: tuple[str, ...], *,
             if copy_key:
                 story.append(CopyMark(number, texts.get(kind.name, "copy_label", number=number,
                                                          addressee=texts.get(kind.name, copy_key))))
-            story.extend(build(LayoutContext(kind, data, texts, frame_width, number, copy_key)))
+            story.extend(build(LayoutContext(kind, data, texts, frame_width, number, copy_key,
+                                             frame.height)))
     sig_texts = [texts_for(lang) for lang in langs]
     area = SignatureArea(frame_width,
                          " / ".join(t.get("common", "signatures") for t in sig_texts),

@@ -1,0 +1,51 @@
+"""Shared fixtures: the official texts, rendered examples, text extraction."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED = Path(os.environ.get("DOCSERVICE_SHARED", ROOT.parent / "shared"))
+
+
+def squash(text: str) -> str:
+    """Text with every kind of white space (NBSP included) removed, for containment checks."""
+    return re.sub(r"\s+", "", text.replace("\u00a0", " "))
+
+
+@cache
+def official_corpus() -> str:
+    """All official texts the forms may quote: the seeds and the field notes."""
+    files = [*sorted((SHARED / "seeds").glob("*.txt")), SHARED / "FIELD-NOTES.md"]
+    missing = [f for f in files if not f.exists()]
+    if not files or missing:
+        pytest.fail(f"official texts not found under {SHARED} (set DOCSERVICE_SHARED)")
+    return squash("".join(f.read_text(encoding="utf-8") for f in files))
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of every page, in content order."""
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def example(kind: str) -> dict:
+    return json.loads((EXAMPLES / f"{kind}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def rendered_examples():
+    """Every example rendered in every language, once per test session."""
+    from docservice.forms import all_kinds
+    from docservice.render import LANG_CHOICES, render
+
+    return {(name, lang): render(name, example(name), lang)
+            for name in all_kinds() for lang in LANG_CHOICES}
