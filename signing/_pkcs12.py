@@ -23,8 +23,11 @@ _CERT_BAG = "1.2.840.113549.1.12.10.1.3"
 
 
 class SafeBag(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [("bag_id", core.ObjectIdentifier), ("bag_value", core.Any, {"explicit": 0}),
-               ("bag_attributes", core.Any, {"optional": True})]
+    _fields: ClassVar[list[tuple]] = [
+        ("bag_id", core.ObjectIdentifier),
+        ("bag_value", core.Any, {"explicit": 0}),
+        ("bag_attributes", core.Any, {"optional": True}),
+    ]
 
 
 class SafeContents(core.SequenceOf):
@@ -36,34 +39,51 @@ class AuthenticatedSafe(core.SequenceOf):
 
 
 class CertBag(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [("cert_id", core.ObjectIdentifier),
-               ("cert_value", core.OctetString, {"explicit": 0})]
+    _fields: ClassVar[list[tuple]] = [
+        ("cert_id", core.ObjectIdentifier),
+        ("cert_value", core.OctetString, {"explicit": 0}),
+    ]
 
 
 class MacData(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [("mac", algos.DigestInfo), ("mac_salt", core.OctetString),
-               ("iterations", core.Integer, {"default": 1})]
+    _fields: ClassVar[list[tuple]] = [
+        ("mac", algos.DigestInfo),
+        ("mac_salt", core.OctetString),
+        ("iterations", core.Integer, {"default": 1}),
+    ]
 
 
 class AnyAlgorithm(core.Sequence):
     """AlgorithmIdentifier that accepts any OID (asn1crypto's own refuse unknown GOST ones)."""
 
-    _fields: ClassVar[list[tuple]] = [("algorithm", core.ObjectIdentifier), ("parameters", core.Any, {"optional": True})]
+    _fields: ClassVar[list[tuple]] = [
+        ("algorithm", core.ObjectIdentifier),
+        ("parameters", core.Any, {"optional": True}),
+    ]
 
 
 class RawPrivateKeyInfo(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [("version", core.Integer), ("private_key_algorithm", AnyAlgorithm),
-               ("private_key", core.OctetString),
-               ("attributes", core.Any, {"implicit": 0, "optional": True})]
+    _fields: ClassVar[list[tuple]] = [
+        ("version", core.Integer),
+        ("private_key_algorithm", AnyAlgorithm),
+        ("private_key", core.OctetString),
+        ("attributes", core.Any, {"implicit": 0, "optional": True}),
+    ]
 
 
 class RawEncryptedPrivateKeyInfo(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [("encryption_algorithm", AnyAlgorithm), ("encrypted_data", core.OctetString)]
+    _fields: ClassVar[list[tuple]] = [
+        ("encryption_algorithm", AnyAlgorithm),
+        ("encrypted_data", core.OctetString),
+    ]
 
 
 class Pfx(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [("version", core.Integer), ("auth_safe", cms.ContentInfo),
-               ("mac_data", MacData, {"optional": True})]
+    _fields: ClassVar[list[tuple]] = [
+        ("version", core.Integer),
+        ("auth_safe", cms.ContentInfo),
+        ("mac_data", MacData, {"optional": True}),
+    ]
 
 
 def pkcs12_kdf(password: str, salt: bytes, purpose: int, iterations: int, hash_name: str,

@@ -1,0 +1,101 @@
+"""Errors an official may see, in Kazakh and Russian.
+
+Why: a signing failure is shown to the person holding the key (through the CLI or the web
+page), so every error carries a stable machine ``reason`` plus one message per language;
+``str()`` gives "kk / ru" on one line. Messages never contain an IIN or a name.
+"""
+
+from __future__ import annotations
+
+
+class SigningError(Exception):
+    """Nothing was signed; ``reason`` names why (stable code, for logs and the API)."""
+
+    reason = "signing_failed"
+    kk = "Қол қою орындалмады"
+    ru = "Подписание не выполнено"
+
+    def __init__(self, detail: str = "", **fmt: object) -> None:
+        self.detail = detail
+        self.message_kk = self.kk.format(**fmt)
+        self.message_ru = self.ru.format(**fmt)
+        text = f"{self.message_kk} / {self.message_ru}"
+        super().__init__(f"{text} ({detail})" if detail else text)
+
+
+class WrongPasswordError(SigningError):
+    reason = "wrong_password"
+    kk = "Кілт контейнерінің құпиясөзі қате"
+    ru = "Неверный пароль контейнера ключа"
+
+
+class KeyContainerError(SigningError):
+    reason = "bad_key_container"
+    kk = "Кілт файлы оқылмайды немесе бүлінген"
+    ru = "Файл ключа не читается или повреждён"
+
+
+class GostKeyError(SigningError):
+    reason = "gost_key"
+    kk = "ГОСТ кілті: сервис әзірге тек RSA кілттерімен қол қояды"
+    ru = "Ключ ГОСТ: сервис пока подписывает только ключами RSA"
+
+
+class UnsupportedKeyError(SigningError):
+    reason = "unsupported_key"
+    kk = "Кілт түрі қолдау көрсетілмейді: {algorithm}"
+    ru = "Тип ключа не поддерживается: {algorithm}"
+
+
+class CertificateExpiredError(SigningError):
+    reason = "certificate_expired"
+    kk = "Сертификаттың қолданылу мерзімі өтті ({date})"
+    ru = "Срок действия сертификата истёк ({date})"
+
+
+class CertificateNotYetValidError(SigningError):
+    reason = "certificate_not_yet_valid"
+    kk = "Сертификат әлі күшіне енген жоқ ({date} бастап)"
+    ru = "Сертификат ещё не действует (с {date})"
+
+
+class KeyUsageError(SigningError):
+    reason = "no_signing_key_usage"
+    kk = "Бұл сертификат қол қоюға арналмаған (аутентификация кілті)"
+    ru = "Сертификат не предназначен для подписи (ключ аутентификации)"
+
+
+class RoleError(SigningError):
+    reason = "role_not_in_certificate"
+    kk = "Сертификатта «{role}» рөлі жоқ"
+    ru = "В сертификате нет роли «{role}»"
+
+
+class CertificateRevokedError(SigningError):
+    reason = "certificate_revoked"
+    kk = "Сертификат кері қайтарылған"
+    ru = "Сертификат отозван"
+
+
+class CertificateUntrustedError(SigningError):
+    reason = "certificate_untrusted"
+    kk = "Сертификатты тексеру мүмкін болмады"
+    ru = "Сертификат не прошёл проверку"
+
+
+class ServiceUnavailableError(SigningError):
+    reason = "service_unavailable"
+    kk = "{service} қызметі қолжетімсіз"
+    ru = "Служба {service} недоступна"
+
+
+class DocumentError(SigningError):
+    reason = "bad_document"
+    kk = "Құжатқа қол қою мүмкін емес"
+    ru = "Документ нельзя подписать"
+
+
+class SignatureValueError(SigningError):
+    reason = "bad_signature_value"
+    kk = "Сыртқы қолтаңба бұл құжатқа немесе сертификатқа сәйкес келмейді"
+    ru = "Внешняя подпись не соответствует документу или сертификату"
