@@ -47,9 +47,12 @@ class Trust:
 
 
 async def check_status(cert: x509.Certificate, chain: Sequence[x509.Certificate],
-                       trust: Trust) -> ValidationContext:
-    """Validate ``cert`` now, OCSP/CRL included; return the context holding that evidence."""
-    context = trust.validation_context(chain)
+                       trust: Trust, **kwargs: object) -> ValidationContext:
+    """Validate ``cert`` now, OCSP/CRL included; return the context holding that evidence.
+
+    ``kwargs`` go to :class:`ValidationContext` (e.g. the caller's ``fetcher_backend``).
+    """
+    context = trust.validation_context(chain, **kwargs)
     validator = CertificateValidator(cert, intermediate_certs=list(chain),
                                      validation_context=context)
     try:

@@ -1,0 +1,103 @@
+"""CMS plumbing shared by PAdES, CAdES and the external-signer path.
+
+NCALayer returns CMS as PEM (``basics.sign``) or Base64 DER (``commonUtils``); files on
+disk are DER. Everything that accepts a CMS goes through :func:`load_cms`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+
+from asn1crypto import cms, pem, tsp
+from pyhanko.sign.timestamps.api import TimeStamper
+
+from signing.errors import SignatureValueError
+
+
+def load_cms(data: bytes | str) -> cms.SignedData:
+    """SignedData from DER, PEM or Base64 (with or without line breaks)."""
+    raw = data.encode("ascii", "replace") if isinstance(data, str) else data
+    stripped = raw.strip()
+    if pem.detect(stripped):
+        _, _, der = pem.unarmor(stripped)
+    elif stripped[:1] == b"\x30":
+        der = stripped
+    else:
+        try:
+            der = base64.b64decode(b"".join(stripped.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise SignatureValueError("not DER, PEM or Base64 CMS") from None
+    try:
+        info = cms.ContentInfo.load(der)
+        if info["content_type"].native != "signed_data":
+            raise SignatureValueError("CMS is not SignedData")
+        signed = info["content"]
+        signed.native  # noqa: B018  (full parse: a truncated CMS fails here, not later)
+    except (ValueError, TypeError, KeyError):
+        raise SignatureValueError("CMS cannot be parsed") from None
+    return signed
+
+
+def content_info(signed: cms.SignedData) -> cms.ContentInfo:
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed})
+
+
+def to_der(signed: cms.SignedData) -> bytes:
+    return content_info(signed).dump()
+
+
+def to_base64(signed: cms.SignedData) -> str:
+    return base64.b64encode(to_der(signed)).decode("ascii")
+
+
+def to_pem(signed: cms.SignedData) -> bytes:
+    return pem.armor("CMS", to_der(signed))
+
+
+def signed_attribute(info: cms.SignerInfo, name: str) -> object | None:
+    for attr in info["signed_attrs"]:
+        if attr["type"].native == name:
+            return attr["values"][0]
+    return None
+
+
+def signer_info_digest(info: cms.SignerInfo) -> bytes | None:
+    """The messageDigest signed attribute (what the signer claims to have hashed)."""
+    value = signed_attribute(info, "message_digest")
+    return value.native if value is not None else None
+
+
+def add_unsigned_attribute(info: cms.SignerInfo, attr_type: str, value: object) -> None:
+    """Append an unsigned attribute in place (unsigned: the signature stays valid)."""
+    existing = list(info["unsigned_attrs"]) if info["unsigned_attrs"].native else []
+    existing.append(cms.CMSAttribute({"type": attr_type, "values": [value]}))
+    info["unsigned_attrs"] = cms.CMSAttributes(existing)
+
+
+async def with_signature_timestamp(content: cms.ContentInfo, timestamper: TimeStamper
+                                   ) -> cms.ContentInfo:
+    """Add an RFC 3161 signature time-stamp (over each signature value) to every SignerInfo
+    that has none yet; returns a new ContentInfo."""
+    signed = cms.ContentInfo.load(content.dump())["content"]
+    for info in signed["signer_infos"]:
+        present = info["unsigned_attrs"].native and any(
+            a["type"].native == "signature_time_stamp_token" for a in info["unsigned_attrs"])
+        if present:
+            continue
+        digest = hashlib.sha256(info["signature"].native).digest()
+        token = await timestamper.async_timestamp(digest, "sha256")
+        add_unsigned_attribute(info, "signature_time_stamp_token", token)
+    return content_info(signed)
+
+
+def timestamp_info(info: cms.SignerInfo) -> tsp.TSTInfo | None:
+    """The TSTInfo of a SignerInfo's signature time-stamp, if any."""
+    if not info["unsigned_attrs"].native:
+        return None
+    for attr in info["unsigned_attrs"]:
+        if attr["type"].native == "signature_time_stamp_token":
+            token = attr["values"][0]
+            return token["content"]["encap_content_info"]["content"].parsed
+    return None

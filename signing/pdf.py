@@ -1,0 +1,332 @@
+"""PAdES signatures (B-B, B-T, B-LT, B-LTA), one incremental update per signer.
+
+Why incremental and last: the catalogue's PDF/A-3b file must stay byte-identical up to
+each signature, so every signer only appends (signature field, stamp, DSS, document
+time-stamp). The first signer may *certify* (DocMDP, form filling and signing allowed) so
+later signatures are permitted and any other change shows up in validation.
+
+Two paths share the same preparation:
+
+* :func:`sign_pdf` - the key is here (:class:`signing.keys.Pkcs12Key`).
+* :func:`prepare_pdf` / :func:`finish_pdf` - pyHanko "interrupted signing": the service
+  prepares the revision and its ByteRange digest, the CMS is made elsewhere (NCALayer,
+  ``createCAdESFromBase64Hash``) and embedded afterwards, then time-stamped/extended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import enum
+import hashlib
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from asn1crypto import cms
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError as PyhankoSigningError
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
+from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+from pyhanko.sign.validation.dss import async_add_validation_info
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+from signing import stamp as stamps
+from signing.cms_util import load_cms, signer_info_digest, with_signature_timestamp
+from signing.errors import (
+    DocumentError,
+    ServiceUnavailableError,
+    SignatureValueError,
+    SigningError,
+)
+from signing.keys import ExternalKey, SigningKey
+from signing.trust import Trust, check_status
+
+DEFAULT_VERIFY_BASE = "https://docservice.example.kz"
+
+
+class Level(enum.StrEnum):
+    """PAdES baseline levels."""
+
+    B_B = "B-B"
+    B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+@dataclass(frozen=True)
+class PdfOptions:
+    """Per document kind: level, certification, services and the stamp."""
+
+    level: Level = Level.B_B
+    certify: bool = False
+    role: str | None = None
+    tsa_url: str | None = None
+    trust: Trust | None = None
+    visible: bool = True
+    verify_base_url: str = DEFAULT_VERIFY_BASE
+    reason: str | None = None
+    location: str | None = None
+    font_path: str | None = None
+    #: Signature placeholder size; None = computed from the certificates (no dummy run).
+    bytes_reserved: int | None = None
+    http_timeout: float = 10.0
+
+
+def document_id(data: bytes) -> str:
+    """SHA-256 of the document as it was before its first signature (hex).
+
+    Stable across signers, so every stamp's QR code points at the same record; for an
+    unsigned file it is the hash of the file itself.
+    """
+    reader = _reader(data)
+    sigs = reader.embedded_signatures
+    if not sigs:
+        return hashlib.sha256(data).hexdigest()
+    first = min(sigs, key=lambda s: s.byte_range[1])
+    end = data.rfind(b"%%EOF", 0, first.byte_range[1])
+    end += 5
+    while end < len(data) and data[end:end + 1] in b"\r\n":
+        end += 1
+    return hashlib.sha256(data[:end]).hexdigest()
+
+
+def verify_url(base: str, doc_id: str) -> str:
+    return f"{base.rstrip('/')}/verify?doc={doc_id}"
+
+
+def _reader(data: bytes) -> PdfFileReader:
+    try:
+        return PdfFileReader(io.BytesIO(data), strict=False)
+    except (PdfError, ValueError) as exc:
+        raise DocumentError(f"not a readable PDF: {exc}") from None
+
+
+def _check_options(options: PdfOptions) -> None:
+    if options.level.rank >= Level.B_T.rank and not options.tsa_url:
+        raise SigningError(f"{options.level} needs a TSA URL")
+    if options.level.rank >= Level.B_LT.rank and options.trust is None:
+        raise SigningError(f"{options.level} needs trust roots (OCSP/CRL evidence)")
+
+
+def _reserve(key: SigningKey, options: PdfOptions) -> int:
+    """Placeholder size from the certificates: avoids pyHanko's dummy sizing signature."""
+    if options.bytes_reserved:
+        return options.bytes_reserved
+    certs = sum(len(c.dump()) for c in (key.certificate, *key.chain))
+    size = certs + 3072
+    if options.level.rank >= Level.B_T.rank:
+        size += 6144 + certs
+    if isinstance(key, ExternalKey):
+        size += 8192  # NCALayer's CMS: its own attributes, chain, maybe its own time-stamp
+    return 2 * size  # pyHanko counts hex digits
+
+
+@dataclass
+class _Session:
+    http: aiohttp.ClientSession | None = None
+    timestamper: AIOHttpTimeStamper | None = None
+    fetchers: AIOHttpFetcherBackend | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.asynccontextmanager
+async def _network(options: PdfOptions) -> AsyncIterator[_Session]:
+    """One HTTP session per signature for the TSA, OCSP and CRL fetches."""
+    if options.tsa_url is None and options.trust is None:
+        yield _Session()
+        return
+    timeout = aiohttp.ClientTimeout(total=options.http_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        session = _Session(http=http, fetchers=AIOHttpFetcherBackend(http))
+        if options.tsa_url and options.level.rank >= Level.B_T.rank:
+            session.timestamper = AIOHttpTimeStamper(options.tsa_url, http,
+                                                     timeout=int(options.http_timeout))
+        yield session
+
+
+def _existing_signatures(writer: IncrementalPdfFileWriter) -> int:
+    return len(writer.prev.embedded_regular_signatures)
+
+
+def _new_field_name(writer: IncrementalPdfFileWriter) -> str:
+    taken = {name for name, _, _ in fields.enumerate_sig_fields(writer)}
+    n = 1
+    while f"Signature{n}" in taken:
+        n += 1
+    return f"Signature{n}"
+
+
+async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session: _Session,
+                      now: dt.datetime) -> tuple[signers.PdfSigner, IncrementalPdfFileWriter,
+                                                 dict[str, str]]:
+    """Checks, signing-time status, field placement and pyHanko signer for one signer."""
+    _check_options(options)
+    key.check(now, options.role)
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    except (PdfError, ValueError) as exc:
+        raise DocumentError(f"not a readable PDF: {exc}") from None
+    existing = _existing_signatures(writer)
+    if options.certify and existing:
+        raise DocumentError("only the first signature may certify")
+    context = None
+    if options.trust is not None:
+        context = await check_status(key.certificate, key.chain, options.trust,
+                                     fetcher_backend=session.fetchers)
+    field_name = _new_field_name(writer)
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name, md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        certify=options.certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        embed_validation_info=options.level.rank >= Level.B_LT.rank,
+        use_pades_lta=options.level is Level.B_LTA,
+        validation_context=context if options.level.rank >= Level.B_LT.rank else None,
+        reason=options.reason, location=options.location,
+        name=key.identity.common_name or None,
+    )
+    params: dict[str, str] = {}
+    style = None
+    spec = fields.SigFieldSpec(field_name)
+    if options.visible:
+        place = stamps.placement(writer, existing)
+        spec = fields.SigFieldSpec(field_name, on_page=place.page,
+                                   box=tuple(round(v) for v in place.box))
+        style = stamps.stamp_style(options.font_path or stamps.stamp_font(), place.compact)
+        params = {"url": verify_url(options.verify_base_url, document_id(data)),
+                  "signer": stamps.stamp_text(key.identity, options.role, now, place.compact)}
+    signer = signers.PdfSigner(meta, key.pyhanko_signer(), timestamper=session.timestamper,
+                               stamp_style=style, new_field_spec=spec)
+    return signer, writer, params
+
+
+async def async_sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | None = None,
+                         *, now: dt.datetime | None = None) -> bytes:
+    """Sign ``data`` with a key held here; returns the new file (input + one update)."""
+    options = options or PdfOptions()
+    if isinstance(key, ExternalKey):
+        raise SigningError("external keys sign through prepare_pdf/finish_pdf")
+    now = now or dt.datetime.now(dt.UTC)
+    async with _network(options) as session:
+        signer, writer, params = await _pdf_signer(data, key, options, session, now)
+        try:
+            out = await signer.async_sign_pdf(writer, bytes_reserved=_reserve(key, options),
+                                              appearance_text_params=params or None)
+        except PyhankoSigningError as exc:
+            raise _classify(exc) from None
+        except aiohttp.ClientError as exc:
+            raise ServiceUnavailableError(str(exc), service="TSA/OCSP") from None
+    return out.getvalue()
+
+
+def sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | None = None,
+             *, now: dt.datetime | None = None) -> bytes:
+    """Synchronous :func:`async_sign_pdf`."""
+    return asyncio.run(async_sign_pdf(data, key, options, now=now))
+
+
+def _classify(exc: Exception) -> SigningError:
+    text = str(exc)
+    if "imestamp" in text or "TSA" in text:
+        return ServiceUnavailableError(text, service="TSA")
+    return DocumentError(text)
+
+
+@dataclass
+class PreparedPdf:
+    """A revision waiting for an external CMS over :attr:`digest` (SHA-256).
+
+    Keep this object (or the whole worker) between the two phases; the digest is what
+    NCALayer's ``createCAdESFromBase64Hash`` / ``sign`` with ``digested`` signs.
+    """
+
+    digest: bytes
+    key: ExternalKey
+    options: PdfOptions
+    _prep: Any = field(repr=False)
+    _tbs: PdfTBSDocument = field(repr=False)
+    _output: io.BytesIO = field(repr=False)
+
+    @property
+    def digest_b64(self) -> str:
+        import base64
+
+        return base64.b64encode(self.digest).decode()
+
+
+async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,
+                            *, now: dt.datetime | None = None) -> PreparedPdf:
+    """Phase 1 of client signing: placeholder, stamp and the digest to be signed."""
+    options = options or PdfOptions()
+    now = now or dt.datetime.now(dt.UTC)
+    async with _network(options) as session:
+        signer, writer, params = await _pdf_signer(
+            data, key, options, _Session(http=session.http, fetchers=session.fetchers), now)
+        try:
+            prep, tbs, output = await signer.async_digest_doc_for_signing(
+                writer, bytes_reserved=_reserve(key, options),
+                appearance_text_params=params or None)
+        except PyhankoSigningError as exc:
+            raise _classify(exc) from None
+    return PreparedPdf(prep.document_digest, key, options, prep, tbs, output)
+
+
+def prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,
+                *, now: dt.datetime | None = None) -> PreparedPdf:
+    return asyncio.run(async_prepare_pdf(data, key, options, now=now))
+
+
+async def async_finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> bytes:
+    """Phase 2: embed the CMS from outside (DER, Base64 or PEM) and extend to the level.
+
+    The CMS must be by the prepared certificate over the prepared digest; for B-T and up
+    a signature time-stamp is added to it here, then DSS / document time-stamp follow.
+    """
+    signed = load_cms(signature)
+    info = signed["signer_infos"][0]
+    cert = prepared.key.certificate
+    sid = info["sid"].chosen
+    if (isinstance(sid, cms.IssuerAndSerialNumber)
+            and sid["serial_number"].native != cert.serial_number):
+        raise SignatureValueError("signer is not the prepared certificate")
+    if signer_info_digest(info) != prepared.digest:
+        raise SignatureValueError("CMS does not sign the prepared digest")
+    options = prepared.options
+    async with _network(options) as session:
+        content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
+        if session.timestamper is not None:
+            content = await with_signature_timestamp(content, session.timestamper)
+        prepared._prep.fill_with_cms(prepared._output, content)
+        result = prepared._output.getvalue()
+        if options.level.rank >= Level.B_LT.rank and options.trust is not None:
+            result = await _extend(result, options, session)
+    return result
+
+
+def finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> bytes:
+    return asyncio.run(async_finish_pdf(prepared, signature))
+
+
+async def _extend(data: bytes, options: PdfOptions, session: _Session) -> bytes:
+    """B-LT (DSS with the signer's OCSP/CRL) and B-LTA (document time-stamp)."""
+    assert options.trust is not None
+    reader = _reader(data)
+    sig = reader.embedded_regular_signatures[-1]
+    context = options.trust.validation_context(fetcher_backend=session.fetchers)
+    out = await async_add_validation_info(sig, context, in_place=False)
+    if options.level is Level.B_LTA and session.timestamper is not None:
+        writer = IncrementalPdfFileWriter(out, strict=False)
+        ts = signers.PdfTimeStamper(session.timestamper)
+        out = await ts.async_timestamp_pdf(
+            writer, "sha256", options.trust.validation_context(fetcher_backend=session.fetchers))
+    return out.getvalue()

@@ -1,0 +1,176 @@
+"""Visible signature stamps: where each signer's stamp goes and what it says.
+
+The renderer reserves a signature area on the last page and names it with the PDF
+destination ``docservice-signatures`` (``/FitR`` page left bottom right top). The area is
+cut into 2 columns x 2 rows; signer *k* (counting signatures already in the file) takes
+slot *k*. Decisions for the rest:
+
+* No such destination (a foreign PDF): the same 2 x 2 grid on a band at the bottom of the
+  last page.
+* More than four signers: compact stamps (QR, name, IIN, role, time) in a 4-column grid
+  on the bottom band of the last page, rows stacking upwards. The route has four
+  officials, so this is for exceptional extra signers; such stamps may cover page content
+  and the PDF cannot grow a page without breaking a certification (adding pages is not a
+  permitted change).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
+from pyhanko.stamp import QRStampStyle
+
+from signing.identity import SignerIdentity
+
+SIGNATURE_DEST = "docservice-signatures"
+FONT_ENV = "DOCSERVICE_STAMP_FONT"
+_FONT_CANDIDATES = (
+    Path(__file__).resolve().parent.parent / "docservice" / "fonts" / "LiberationSerif-Regular.ttf",
+    Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"),
+)
+#: Kazakhstan has one time zone (UTC+5) since March 2024.
+KZ_TIME = dt.timezone(dt.timedelta(hours=5))
+_BAND_MARGIN = 28.0
+_BAND_ROW = 80.0
+_OVERFLOW_ROW = 56.0
+_PAD = 3.0
+
+Rect = tuple[float, float, float, float]
+
+
+def stamp_font() -> str:
+    """Path of the TTF used in stamps: must embed and cover every Kazakh letter."""
+    configured = os.environ.get(FONT_ENV)
+    for candidate in ([Path(configured)] if configured else []) + list(_FONT_CANDIDATES):
+        if candidate.is_file():
+            return str(candidate)
+    raise FileNotFoundError("no stamp font (LiberationSerif-Regular.ttf) found")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Page (0-based) and box of one stamp; ``compact`` for overflow stamps."""
+
+    page: int
+    box: Rect
+    compact: bool = False
+
+
+def _page_refs(writer: BasePdfFileWriter) -> list[int]:
+    """Object numbers of the pages in document order."""
+    refs: list[int] = []
+
+    def walk(node_ref: generic.IndirectObject) -> None:
+        node = node_ref.get_object()
+        if node.get("/Type") == "/Pages" or "/Kids" in node:
+            for kid in node["/Kids"]:
+                walk(kid)
+        else:
+            refs.append(node_ref.idnum)
+
+    walk(writer.root.raw_get("/Pages"))
+    return refs
+
+
+def _lookup_name_tree(node: generic.DictionaryObject, key: str) -> generic.PdfObject | None:
+    if "/Names" in node:
+        names = node["/Names"]
+        for i in range(0, len(names) - 1, 2):
+            if str(names[i]) == key:
+                return names[i + 1]
+    for kid in node.get("/Kids", ()):
+        found = _lookup_name_tree(kid.get_object(), key)
+        if found is not None:
+            return found
+    return None
+
+
+def named_area(writer: BasePdfFileWriter) -> tuple[int, Rect] | None:
+    """The renderer's signature area (page index, rect) or None when absent/unusable."""
+    root = writer.root
+    dest: generic.PdfObject | None = None
+    names = root.get("/Names")
+    if names is not None and "/Dests" in names:
+        dest = _lookup_name_tree(names["/Dests"], SIGNATURE_DEST)
+    if dest is None and "/Dests" in root:
+        dest = root["/Dests"].get("/" + SIGNATURE_DEST)
+    if isinstance(dest, generic.DictionaryObject):
+        dest = dest.get("/D")
+    if not isinstance(dest, generic.ArrayObject) or len(dest) != 6 or dest[1] != "/FitR":
+        return None
+    page_ref = dest.raw_get(0)
+    if not isinstance(page_ref, generic.IndirectObject):
+        return None
+    refs = _page_refs(writer)
+    if page_ref.idnum not in refs:
+        return None
+    left, bottom, right, top = (float(dest[i]) for i in range(2, 6))
+    return refs.index(page_ref.idnum), (left, bottom, right, top)
+
+
+def _grid(area: Rect, index: int, cols: int, rows: int) -> Rect:
+    left, bottom, right, top = area
+    w, h = (right - left) / cols, (top - bottom) / rows
+    col, row = index % cols, index // cols
+    x0, y1 = left + col * w, top - row * h
+    return (x0 + _PAD, y1 - h + _PAD, x0 + w - _PAD, y1 - _PAD)
+
+
+def placement(writer: BasePdfFileWriter, existing: int) -> Placement:
+    """Where the stamp of the signer after ``existing`` signatures goes."""
+    last = len(_page_refs(writer)) - 1
+    page_obj = writer.find_page_for_modification(last)[0].get_object()
+    media = [float(v) for v in page_obj.get("/MediaBox", (0, 0, 595.28, 841.89))]
+    band_left, band_right = media[0] + _BAND_MARGIN, media[2] - _BAND_MARGIN
+    area = named_area(writer)
+    if existing < 4:
+        if area is not None:
+            return Placement(area[0], _grid(area[1], existing, 2, 2))
+        bottom = media[1] + _BAND_MARGIN
+        band = (band_left, bottom, band_right, bottom + 2 * _BAND_ROW)
+        return Placement(last, _grid(band, existing, 2, 2))
+    extra = existing - 4
+    row, col = divmod(extra, 4)
+    bottom = media[1] + _BAND_MARGIN + row * _OVERFLOW_ROW
+    band = (band_left, bottom, band_right, bottom + _OVERFLOW_ROW)
+    return Placement(last, _grid(band, col, 4, 1), compact=True)
+
+
+def stamp_text(identity: SignerIdentity, role: str | None, signed_at: dt.datetime,
+               compact: bool = False) -> str:
+    """The stamp's lines, Kazakh / Russian; '%' escaped for pyHanko's interpolation."""
+    kk_role, ru_role = identity.role_label(role)
+    when = signed_at.astimezone(KZ_TIME).strftime("%Y-%m-%d %H:%M:%S (UTC+5)")
+    lines = ["ЭЦҚ қойылды / Подписано ЭЦП", identity.full_name,
+             f"ЖСН / ИИН: {identity.iin}"]
+    if identity.organisation and not compact:
+        lines += [_shorten(identity.organisation, 48), f"БСН / БИН: {identity.bin}"]
+    if kk_role:
+        lines.append(f"{kk_role} / {ru_role}")
+    lines.append(when)
+    if not compact:
+        lines.append(f"Сертификат №: {identity.serial_hex}")
+    return "\n".join(lines).replace("%", "%%")
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def stamp_style(font_path: str, compact: bool = False) -> QRStampStyle:
+    """QR code on the left, text on the right; the font is subset-embedded (PDF/A)."""
+    font = GlyphAccumulatorFactory(font_path, font_size=10)
+    return QRStampStyle(
+        stamp_text="%(signer)s",
+        text_box_style=TextBoxStyle(font=font, font_size=10, leading=12),
+        border_width=1,
+        background=None,
+        innsep=2 if compact else 3,
+    )
