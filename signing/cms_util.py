@@ -10,7 +10,7 @@ import base64
 import binascii
 import hashlib
 
-from asn1crypto import cms, pem, tsp
+from asn1crypto import cms, core, pem, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from signing.errors import SignatureValueError
@@ -44,6 +44,11 @@ def content_info(signed: cms.SignedData) -> cms.ContentInfo:
     return cms.ContentInfo({"content_type": "signed_data", "content": signed})
 
 
+def copy_signed(signed: cms.SignedData) -> cms.SignedData:
+    """A deep, independently editable copy (via the DER of its ContentInfo)."""
+    return cms.ContentInfo.load(content_info(signed).dump())["content"]
+
+
 def to_der(signed: cms.SignedData) -> bytes:
     return content_info(signed).dump()
 
@@ -69,9 +74,14 @@ def signer_info_digest(info: cms.SignerInfo) -> bytes | None:
     return value.native if value is not None else None
 
 
+def unsigned_attributes(info: cms.SignerInfo) -> list[cms.CMSAttribute]:
+    attrs = info["unsigned_attrs"]
+    return [] if isinstance(attrs, core.Void) else list(attrs)
+
+
 def add_unsigned_attribute(info: cms.SignerInfo, attr_type: str, value: object) -> None:
     """Append an unsigned attribute in place (unsigned: the signature stays valid)."""
-    existing = list(info["unsigned_attrs"]) if info["unsigned_attrs"].native else []
+    existing = unsigned_attributes(info)
     existing.append(cms.CMSAttribute({"type": attr_type, "values": [value]}))
     info["unsigned_attrs"] = cms.CMSAttributes(existing)
 
@@ -82,8 +92,8 @@ async def with_signature_timestamp(content: cms.ContentInfo, timestamper: TimeSt
     that has none yet; returns a new ContentInfo."""
     signed = cms.ContentInfo.load(content.dump())["content"]
     for info in signed["signer_infos"]:
-        present = info["unsigned_attrs"].native and any(
-            a["type"].native == "signature_time_stamp_token" for a in info["unsigned_attrs"])
+        present = any(a["type"].native == "signature_time_stamp_token"
+                      for a in unsigned_attributes(info))
         if present:
             continue
         digest = hashlib.sha256(info["signature"].native).digest()
@@ -94,9 +104,7 @@ async def with_signature_timestamp(content: cms.ContentInfo, timestamper: TimeSt
 
 def timestamp_info(info: cms.SignerInfo) -> tsp.TSTInfo | None:
     """The TSTInfo of a SignerInfo's signature time-stamp, if any."""
-    if not info["unsigned_attrs"].native:
-        return None
-    for attr in info["unsigned_attrs"]:
+    for attr in unsigned_attributes(info):
         if attr["type"].native == "signature_time_stamp_token":
             token = attr["values"][0]
             return token["content"]["encap_content_info"]["content"].parsed

@@ -159,6 +159,39 @@ def _existing_signatures(writer: IncrementalPdfFileWriter) -> int:
     return len(writer.prev.embedded_regular_signatures)
 
 
+def _is_certified(writer: IncrementalPdfFileWriter) -> bool:
+    perms = writer.root.get("/Perms")
+    return perms is not None and "/DocMDP" in perms
+
+
+def _choose_field(writer: IncrementalPdfFileWriter, existing: int, options: PdfOptions
+                  ) -> tuple[str, fields.SigFieldSpec | None, stamps.Placement | None]:
+    """The field this signer fills, its spec if it is new, and the stamp placement.
+
+    A certification (DocMDP P=2) allows *filling* signature fields but not adding
+    visible ones, so the certifying signer also creates the empty fields for the other
+    slots of the signature area; later signers fill them. With no empty field left in a
+    certified file, a further signature is invisible (still valid and listed).
+    """
+    empty = sorted(name for name, _, _ in fields.enumerate_sig_fields(writer, False))
+    if empty:
+        slot = stamps.placement(writer, existing)
+        return empty[0], None, (slot if options.visible else None)
+    name = _new_field_name(writer)
+    if not options.visible or _is_certified(writer):
+        return name, fields.SigFieldSpec(name), None
+    place = stamps.placement(writer, existing)
+    spec = fields.SigFieldSpec(name, on_page=place.page,
+                               box=tuple(round(v) for v in place.box))
+    if options.certify:
+        for later in range(existing + 1, stamps.SLOTS):
+            slot = stamps.placement(writer, later)
+            fields.append_signature_field(writer, fields.SigFieldSpec(
+                f"Signature{later + 1}", on_page=slot.page,
+                box=tuple(round(v) for v in slot.box)))
+    return name, spec, place
+
+
 def _new_field_name(writer: IncrementalPdfFileWriter) -> str:
     taken = {name for name, _, _ in fields.enumerate_sig_fields(writer)}
     n = 1
@@ -184,7 +217,7 @@ async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session
     if options.trust is not None:
         context = await check_status(key.certificate, key.chain, options.trust,
                                      fetcher_backend=session.fetchers)
-    field_name = _new_field_name(writer)
+    field_name, spec, place = _choose_field(writer, existing, options)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
@@ -197,11 +230,7 @@ async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session
     )
     params: dict[str, str] = {}
     style = None
-    spec = fields.SigFieldSpec(field_name)
-    if options.visible:
-        place = stamps.placement(writer, existing)
-        spec = fields.SigFieldSpec(field_name, on_page=place.page,
-                                   box=tuple(round(v) for v in place.box))
+    if place is not None:
         style = stamps.stamp_style(options.font_path or stamps.stamp_font(), place.compact)
         params = {"url": verify_url(options.verify_base_url, document_id(data)),
                   "signer": stamps.stamp_text(key.identity, options.role, now, place.compact)}

@@ -11,7 +11,9 @@ slot *k*. Decisions for the rest:
   on the bottom band of the last page, rows stacking upwards. The route has four
   officials, so this is for exceptional extra signers; such stamps may cover page content
   and the PDF cannot grow a page without breaking a certification (adding pages is not a
-  permitted change).
+  permitted change). In a *certified* file no visible field may be added at all, so there
+  the certifying signer pre-creates the four slot fields and a fifth signature is
+  invisible (see :func:`signing.pdf._choose_field`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from pyhanko.stamp import QRStampStyle
 from signing.identity import SignerIdentity
 
 SIGNATURE_DEST = "docservice-signatures"
+#: Full-size slots in the signature area (2 columns x 2 rows).
+SLOTS = 4
 FONT_ENV = "DOCSERVICE_STAMP_FONT"
 _FONT_CANDIDATES = (
     Path(__file__).resolve().parent.parent / "docservice" / "fonts" / "LiberationSerif-Regular.ttf",
@@ -130,13 +134,13 @@ def placement(writer: BasePdfFileWriter, existing: int) -> Placement:
     media = [float(v) for v in page_obj.get("/MediaBox", (0, 0, 595.28, 841.89))]
     band_left, band_right = media[0] + _BAND_MARGIN, media[2] - _BAND_MARGIN
     area = named_area(writer)
-    if existing < 4:
+    if existing < SLOTS:
         if area is not None:
             return Placement(area[0], _grid(area[1], existing, 2, 2))
         bottom = media[1] + _BAND_MARGIN
         band = (band_left, bottom, band_right, bottom + 2 * _BAND_ROW)
         return Placement(last, _grid(band, existing, 2, 2))
-    extra = existing - 4
+    extra = existing - SLOTS
     row, col = divmod(extra, 4)
     bottom = media[1] + _BAND_MARGIN + row * _OVERFLOW_ROW
     band = (band_left, bottom, band_right, bottom + _OVERFLOW_ROW)

@@ -1,0 +1,178 @@
+"""Detached CAdES (CMS SignedData) per signer, the way SIGEX / NCANode users exchange them.
+
+Each CMS carries: signed attributes content-type, message-digest, signing-time and
+signing-certificate-v2 (ESS, RFC 5035); unsigned attributes: an RFC 3161 signature
+time-stamp (id-aa-signatureTimeStampToken) and the revocation evidence captured at
+signing time as **id-aa-ets-revocationValues** (1.2.840.113549.1.9.16.2.24, RFC 5126:
+``ocspVals`` = the BasicOCSPResponse for the signer, ``crlVals`` = CRLs fetched for the
+chain). That attribute is unsigned, so the evidence can be added after the signature
+exists - which is also what makes the NCALayer path (:func:`complete_external_cms`) work.
+Adobe's adbe-revocationInfoArchival would have to be a *signed* attribute, impossible
+for a CMS made by NCALayer, so it is not used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+from asn1crypto import cms, core, crl, ocsp
+from pyhanko.sign.signers.pdf_cms import Signer
+from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+from signing.cms_util import (
+    add_unsigned_attribute,
+    load_cms,
+    unsigned_attributes,
+    with_signature_timestamp,
+)
+from signing.errors import ServiceUnavailableError, SigningError
+from signing.keys import ExternalKey, SigningKey
+from signing.trust import Trust, check_status
+
+REVOCATION_VALUES_OID = "1.2.840.113549.1.9.16.2.24"
+
+
+class _BasicOcspResponses(core.SequenceOf):
+    _child_spec = ocsp.BasicOCSPResponse
+
+
+class _CertificateLists(core.SequenceOf):
+    _child_spec = crl.CertificateList
+
+
+class RevocationValues(core.Sequence):
+    """RFC 5126 RevocationValues (otherRevVals is never produced)."""
+
+    _fields = [  # noqa: RUF012  (asn1crypto reads this class attribute)
+        ("crl_vals", _CertificateLists, {"explicit": 0, "optional": True}),
+        ("ocsp_vals", _BasicOcspResponses, {"explicit": 1, "optional": True}),
+        ("other_rev_vals", core.Any, {"explicit": 2, "optional": True}),
+    ]
+
+
+# Teach asn1crypto the attribute, so any parser of these CMS (pyHanko's too) can read it.
+cms.CMSAttributeType._map.setdefault(REVOCATION_VALUES_OID, "revocation_values")
+cms.CMSAttribute._oid_specs.setdefault("revocation_values", cms.SetOf.__class__(
+    "RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}))
+
+
+@dataclass(frozen=True)
+class CadesOptions:
+    """TSA and trust; without ``trust`` no revocation values can be embedded."""
+
+    tsa_url: str | None = None
+    trust: Trust | None = None
+    role: str | None = None
+    http_timeout: float = 10.0
+
+
+def revocation_values(ocsp_responses: Sequence[ocsp.OCSPResponse],
+                      crls: Sequence[crl.CertificateList]) -> RevocationValues:
+    basic = [r["response_bytes"]["response"].parsed for r in ocsp_responses
+             if r["response_status"].native == "successful"]
+    value: dict[str, object] = {}
+    if crls:
+        value["crl_vals"] = list(crls)
+    if basic:
+        value["ocsp_vals"] = basic
+    return RevocationValues(value)
+
+
+def embedded_ocsp(info: cms.SignerInfo) -> list[ocsp.BasicOCSPResponse]:
+    """OCSP responses stored in a SignerInfo's revocation values."""
+    found: list[ocsp.BasicOCSPResponse] = []
+    for attr in unsigned_attributes(info):
+        if attr["type"].dotted == REVOCATION_VALUES_OID:
+            values = RevocationValues.load(attr["values"][0].dump())
+            if not isinstance(values["ocsp_vals"], core.Void):
+                found.extend(values["ocsp_vals"])
+    return found
+
+
+async def _complete(content: cms.ContentInfo, key: SigningKey, options: CadesOptions,
+                    ) -> cms.SignedData:
+    """Time-stamp the signature and add the signer's OCSP/CRL evidence."""
+    timeout = aiohttp.ClientTimeout(total=options.http_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        try:
+            if options.tsa_url:
+                stamper = AIOHttpTimeStamper(options.tsa_url, http,
+                                             timeout=int(options.http_timeout))
+                content = await with_signature_timestamp(content, stamper)
+            signed = cms.ContentInfo.load(content.dump())["content"]
+            if options.trust is not None:
+                context = await check_status(key.certificate, key.chain, options.trust,
+                                             fetcher_backend=AIOHttpFetcherBackend(http))
+                values = revocation_values(list(context.ocsps), list(context.crls))
+                for info in signed["signer_infos"]:
+                    add_unsigned_attribute(info, REVOCATION_VALUES_OID, values)
+        except aiohttp.ClientError as exc:
+            raise ServiceUnavailableError(str(exc), service="TSA/OCSP") from None
+        except OSError as exc:
+            raise ServiceUnavailableError(str(exc), service="TSA") from None
+    return signed
+
+
+async def async_sign_detached(data: bytes, key: SigningKey,
+                              options: CadesOptions | None = None) -> cms.SignedData:
+    """A detached CMS by ``key`` over ``data``."""
+    options = options or CadesOptions()
+    if isinstance(key, ExternalKey):
+        raise SigningError("external keys produce their CMS elsewhere; use "
+                           "complete_external_cms")
+    key.check(dt.datetime.now(dt.UTC), options.role)
+    if options.trust is not None:
+        # Refuse a revoked signer before signing anything (the evidence is taken again later).
+        async with aiohttp.ClientSession() as http:
+            await check_status(key.certificate, key.chain, options.trust,
+                               fetcher_backend=AIOHttpFetcherBackend(http))
+    signer: Signer = key.pyhanko_signer()
+    content = await signer.async_sign_general_data(data, "sha256", detached=True,
+                                                   use_cades=True)
+    return await _complete(content, key, options)
+
+
+def sign_detached(data: bytes, key: SigningKey, options: CadesOptions | None = None
+                  ) -> cms.SignedData:
+    return asyncio.run(async_sign_detached(data, key, options))
+
+
+def complete_external_cms(signature: bytes | str, key: ExternalKey,
+                          options: CadesOptions | None = None) -> cms.SignedData:
+    """Part-B hook: a CMS made by NCALayer (PEM or Base64 DER) gets the time-stamp (if it
+    has none) and the revocation values, like a server-made one."""
+    signed = load_cms(signature)
+    key.check(dt.datetime.now(dt.UTC), (options or CadesOptions()).role)
+    content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
+    return asyncio.run(_complete(content, key, options or CadesOptions()))
+
+
+def merge(signatures: Sequence[cms.SignedData]) -> cms.SignedData:
+    """One SignedData with every SignerInfo (and the union of certificates)."""
+    if not signatures:
+        raise SigningError("nothing to merge")
+    first = signatures[0]
+    certs: dict[bytes, cms.CertificateChoices] = {}
+    digests: dict[bytes, cms.DigestAlgorithm] = {}
+    infos: list[cms.SignerInfo] = []
+    for signed in signatures:
+        if signed["encap_content_info"]["content_type"].native != (
+                first["encap_content_info"]["content_type"].native):
+            raise SigningError("CMS of different content types")
+        for cert in signed["certificates"]:
+            certs.setdefault(cert.dump(), cert)
+        for alg in signed["digest_algorithms"]:
+            digests.setdefault(alg.dump(), alg)
+        infos.extend(signed["signer_infos"])
+    return cms.SignedData({
+        "version": first["version"],
+        "digest_algorithms": list(digests.values()),
+        "encap_content_info": {"content_type": first["encap_content_info"]["content_type"]},
+        "certificates": list(certs.values()),
+        "signer_infos": infos,
+    })

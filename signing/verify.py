@@ -1,0 +1,92 @@
+"""Checking what :mod:`signing` produced, always against explicit trust roots.
+
+Used by the tests and meant as the base of the verification service: PAdES through
+pyHanko's validator (with the difference analysis that catches changes a certification
+forbids), detached CMS one SignerInfo at a time, and the long-term (B-LT/B-LTA) check
+that needs no network because the evidence is inside the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Sequence
+
+import aiohttp
+from asn1crypto import cms
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_detached_cms, async_validate_pdf_signature
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.status import PdfSignatureStatus, StandardCMSSignatureStatus
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+from signing.cms_util import copy_signed, load_cms
+from signing.trust import Trust
+
+
+async def async_verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
+                           ) -> list[PdfSignatureStatus]:
+    """Status of every signature (document time-stamps excluded), in file order.
+
+    ``long_term``: validate from the DSS only (no fetching), as an archive would years
+    later; the signature must then be B-LT or B-LTA.
+    """
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    results: list[PdfSignatureStatus] = []
+    async with aiohttp.ClientSession() as http:
+        backend = AIOHttpFetcherBackend(http)
+        for sig in reader.embedded_regular_signatures:
+            if long_term:
+                # Only what the DSS holds: no fetching, revocation data required.
+                kwargs = {"trust_roots": list(trust.roots),
+                          "other_certs": list(trust.intermediates),
+                          "allow_fetching": False, "revocation_mode": "hard-fail"}
+                dss = DocumentSecurityStore.read_dss(reader)
+                status = await async_validate_pdf_signature(
+                    sig, dss.as_validation_context(kwargs),
+                    ts_validation_context=dss.as_validation_context(kwargs))
+            else:
+                context = trust.validation_context(fetcher_backend=backend)
+                status = await async_validate_pdf_signature(
+                    sig, context, ts_validation_context=trust.validation_context(
+                        fetcher_backend=backend))
+            results.append(status)
+    return results
+
+
+def verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
+               ) -> list[PdfSignatureStatus]:
+    return asyncio.run(async_verify_pdf(data, trust, long_term=long_term))
+
+
+def split_signers(signed: cms.SignedData) -> list[cms.SignedData]:
+    """One SignedData per SignerInfo (a merged CMS is checked signer by signer)."""
+    parts = []
+    for info in signed["signer_infos"]:
+        copy = copy_signed(signed)
+        copy["signer_infos"] = cms.SignerInfos([cms.SignerInfo.load(info.dump())])
+        parts.append(copy)
+    return parts
+
+
+async def async_verify_detached(data: bytes, signature: bytes | str | cms.SignedData,
+                                trust: Trust) -> list[StandardCMSSignatureStatus]:
+    signed = signature if isinstance(signature, cms.SignedData) else load_cms(signature)
+    results = []
+    async with aiohttp.ClientSession() as http:
+        backend = AIOHttpFetcherBackend(http)
+        for part in split_signers(signed):
+            results.append(await async_validate_detached_cms(
+                data, part,
+                signer_validation_context=trust.validation_context(fetcher_backend=backend),
+                ts_validation_context=trust.validation_context(fetcher_backend=backend)))
+    return results
+
+
+def verify_detached(data: bytes, signature: bytes | str | cms.SignedData, trust: Trust
+                    ) -> list[StandardCMSSignatureStatus]:
+    return asyncio.run(async_verify_detached(data, signature, trust))
+
+
+def all_valid(statuses: Sequence[PdfSignatureStatus | StandardCMSSignatureStatus]) -> bool:
+    return bool(statuses) and all(s.bottom_line for s in statuses)
