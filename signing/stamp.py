@@ -19,7 +19,11 @@ slot *k*. Decisions for the rest:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import os
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,9 @@ from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp import QRStampStyle
 
 from signing.identity import SignerIdentity
+
+# fontTools reports every table it drops while subsetting (e.g. FFTM) as a warning.
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 SIGNATURE_DEST = "docservice-signatures"
 #: Full-size slots in the signature area (2 columns x 2 rows).
@@ -54,8 +61,38 @@ def stamp_font() -> str:
     configured = os.environ.get(FONT_ENV)
     for candidate in ([Path(configured)] if configured else []) + list(_FONT_CANDIDATES):
         if candidate.is_file():
-            return str(candidate)
+            return _at_1000_upem(candidate)
     raise FileNotFoundError("no stamp font (LiberationSerif-Regular.ttf) found")
+
+
+_SCALED_LOCK = threading.Lock()
+
+
+def _at_1000_upem(source: Path) -> str:
+    """A copy of ``source`` scaled to 1000 units per em (cached on disk).
+
+    Why: pyHanko 0.38 writes the CIDFont ``/W`` widths in the font's own units, which are
+    only right for 1000-unit fonts; Liberation uses 2048, so text would be spread out and
+    widths would contradict the embedded program (a PDF/A violation).
+    """
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.scaleUpem import scale_upem
+
+    with TTFont(str(source), lazy=True) as probe:
+        if probe["head"].unitsPerEm == 1000:
+            return str(source)
+    stat = source.stat()
+    tag = hashlib.sha256(f"{source}:{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()
+    target = Path(tempfile.gettempdir()) / "docservice-fonts" / f"{tag[:16]}-{source.name}"
+    with _SCALED_LOCK:
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            font = TTFont(str(source))
+            scale_upem(font, 1000)
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            font.save(str(tmp))
+            os.replace(tmp, target)
+    return str(target)
 
 
 @dataclass(frozen=True)
