@@ -1,0 +1,161 @@
+"""Enveloped XMLDSig (RSA-SHA256, exclusive c14n), one ``ds:Signature`` per signer.
+
+Like NCALayer's ``signXml``: the reference is the whole document (URI ""), with the
+enveloped-signature and exclusive-c14n transforms, the certificate chain in
+``ds:KeyInfo``; each further signer appends its own signature to the root. Because the
+enveloped transform removes only *its own* signature, signer *k* also signs the
+signatures of signers 1..k-1; so signature *k* is verified on the document without the
+signatures added after it (:func:`verify_xml`). XAdES-B properties (signing time,
+signing certificate, claimed role) are added on request through signxml's XAdES signer
+(with Canonical XML 1.1: see :func:`sign_xml`).
+
+signxml trusts the system CA store when given no trust arguments: :func:`verify_xml`
+always passes the configured roots.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from dataclasses import dataclass
+
+from asn1crypto import pem
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_der_public_key,
+    load_pem_public_key,
+)
+from cryptography.x509 import load_der_x509_certificate
+from lxml import etree
+from signxml import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConfiguration,
+    SignatureConstructionMethod,
+    SignatureMethod,
+    XMLSigner,
+    XMLVerifier,
+)
+from signxml.exceptions import InvalidInput, SignXMLException
+from signxml.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
+
+from signing.errors import DocumentError, SignatureValueError, SigningError
+from signing.keys import Pkcs12Key, SigningKey
+from signing.trust import Trust
+
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+_EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
+
+
+def _parse(data: bytes) -> etree._Element:
+    """Parse untrusted XML: no DTDs, no entities, no network."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             remove_blank_text=False, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise DocumentError(f"not well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise DocumentError("XML with a DTD is refused")
+    return root
+
+
+def _pem(cert: object) -> str:
+    return pem.armor("CERTIFICATE", cert.dump()).decode("ascii")  # type: ignore[attr-defined]
+
+
+def sign_xml(data: bytes, key: SigningKey, *, role: str | None = None, xades: bool = False
+             ) -> bytes:
+    """``data`` with one more enveloped signature appended to its root."""
+    if not isinstance(key, Pkcs12Key):
+        raise SigningError("XML signatures from NCALayer arrive signed; nothing to do here")
+    key.check(role=role)
+    root = _parse(data)
+    options = {"method": SignatureConstructionMethod.enveloped,
+               "signature_algorithm": SignatureMethod.RSA_SHA256,
+               "digest_algorithm": DigestAlgorithm.SHA256, "c14n_algorithm": _EXC_C14N}
+    if xades:
+        kk, ru = key.identity.role_label(role)
+        # signxml 5.2's XAdES signer digests SignedProperties inconsistently under
+        # exclusive c14n (every such signature fails verification), so XAdES uses
+        # Canonical XML 1.1 throughout.
+        options["c14n_algorithm"] = CanonicalizationMethod.CANONICAL_XML_1_1
+        signer: XMLSigner = XAdESSigner(claimed_roles=[f"{kk} / {ru}"] if kk else None,
+                                        **options)
+    else:
+        signer = XMLSigner(**options)
+    try:
+        signed = signer.sign(root, key=key.private_key,
+                             cert=[_pem(key.certificate), *(_pem(c) for c in key.chain)])
+    except (SignXMLException, InvalidInput) as exc:
+        raise DocumentError(str(exc)) from None
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+@dataclass(frozen=True)
+class XmlSignatureResult:
+    """One verified signature: its certificate (asn1crypto) and what it really signed."""
+
+    certificate_der: bytes
+    signed_xml: etree._Element
+
+
+def verify_xml(data: bytes, trust: Trust, *, xades: bool = False) -> list[XmlSignatureResult]:
+    """Verify every root-level signature, each on the document as it was when it was made.
+
+    Raises :class:`SignatureValueError` if any signature fails; trust comes only from
+    ``trust.roots``.
+    """
+    root = _parse(data)
+    signatures = root.findall(f"{{{DS_NS}}}Signature")
+    if not signatures:
+        raise SignatureValueError("no signature")
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as fh:
+        fh.write(b"".join(pem.armor("CERTIFICATE", c.dump()) for c in trust.roots))
+        ca_file = fh.name
+    try:
+        return [_verify_one(data, index, ca_file, xades) for index in range(len(signatures))]
+    finally:
+        os.unlink(ca_file)
+
+
+def _verify_one(data: bytes, index: int, ca_file: str, xades: bool) -> XmlSignatureResult:
+    root = _parse(data)
+    sigs = root.findall(f"{{{DS_NS}}}Signature")
+    for later in sigs[index + 1:]:
+        root.remove(later)
+    target = sigs[index]
+    # Its own position does not matter (the enveloped transform removes it), so put it
+    # first, where the pinned location finds exactly this one.
+    root.remove(target)
+    root.insert(0, target)
+    settings = {"location": "./",
+                "signature_methods": frozenset({SignatureMethod.RSA_SHA256}),
+                "digest_algorithms": frozenset({DigestAlgorithm.SHA256})}
+    if xades:
+        # document, SignedProperties and the KeyInfo signxml's XAdES signer references
+        config: SignatureConfiguration = XAdESSignatureConfiguration(expect_references=3,
+                                                                     **settings)
+        verifier: XMLVerifier = XAdESVerifier()
+    else:
+        config = SignatureConfiguration(expect_references=1, **settings)
+        verifier = XMLVerifier()
+    try:
+        result = verifier.verify(root, ca_pem_file=ca_file, expect_config=config)
+    except (SignXMLException, InvalidInput) as exc:
+        raise SignatureValueError(f"signature {index + 1}: {exc}") from None
+    results = result if isinstance(result, list) else [result]
+    first = results[0]
+    # The certificate whose key verified the signature (signxml reports only the key).
+    key = first.signature_key
+    if isinstance(key, bytes):
+        key = (load_pem_public_key(key) if key.startswith(b"-----") else load_der_public_key(key))
+    key_der = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    for node in first.signature_xml.iter(f"{{{DS_NS}}}X509Certificate"):
+        cert = load_der_x509_certificate(base64.b64decode("".join((node.text or "").split())))
+        if cert.public_key().public_bytes(Encoding.DER,
+                                          PublicFormat.SubjectPublicKeyInfo) == key_der:
+            return XmlSignatureResult(cert.public_bytes(Encoding.DER), first.signed_xml)
+    raise SignatureValueError(f"signature {index + 1}: signer certificate not in KeyInfo")
