@@ -1,0 +1,63 @@
+"""The direction to the Adaptation and Integration Center (Order No. 331-ө-м, Appendix 1).
+
+The local executive body in the sphere of migration issues it (point 2(1) and 3 of
+the Rules of stay) on the candidate's application (Appendix 2) once a bed is free
+(point 8). The form names the candidate (full name, date of birth) and each family
+member (full name, date of birth, degree of kinship) on its own numbered line; the
+service adds the IIN because it identifies people by IIN (optional for members,
+who may not have one yet). Kinship is a fixed list so that the XML can be read by
+a system; its labels are in the templates. The direction carries a number and its
+date of issue, and the name of the body and its head who sign it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docservice.forms.common import iin_matches_birth_date, no_repeated_iins, people, person
+from docservice.forms.fields import Choice, Date, Errors, Group, Text
+from docservice.forms.kind import Kind
+
+#: degrees of kinship to the candidate, as the "туыстық дәрежесі" of the form
+KINSHIP = ("husband", "wife", "son", "daughter", "father", "mother", "brother", "sister",
+           "grandson", "granddaughter", "grandfather", "grandmother", "son_in_law",
+           "daughter_in_law", "father_in_law", "mother_in_law")
+SPOUSES = ("husband", "wife")
+#: a generous bound on a family's size (the form prints six lines; more flow on)
+MAX_MEMBERS = 50
+
+
+def _born_before_issue(data: dict[str, Any], errors: Errors) -> None:
+    """Nobody on a direction can be born after the day it is issued."""
+    issued = data["issue_date"]
+    if data["candidate"]["birth_date"] > issued:
+        errors.add("candidate.birth_date", "not_after", other="issue_date")
+    for i, member in enumerate(data.get("family") or []):
+        if member["birth_date"] > issued:
+            errors.add(f"family[{i}].birth_date", "not_after", other="issue_date")
+
+
+def _one_spouse(data: dict[str, Any], errors: Errors) -> None:
+    """A candidate has at most one spouse on the direction."""
+    seen = False
+    for i, member in enumerate(data.get("family") or []):
+        if member["kinship"] in SPOUSES:
+            if seen:
+                errors.add(f"family[{i}].kinship", "duplicate", value=member["kinship"])
+            seen = True
+
+
+KIND = Kind(
+    name="direction",
+    source="Order No. 331-ө-м of 22 July 2013, Rules of stay in the Center, Appendix 1",
+    fields=(
+        Text("number", max_length=50),
+        Date("issue_date"),
+        person("candidate"),
+        people("family", "member", max_items=MAX_MEMBERS, iin_required=False,
+               extra=(Choice("kinship", options=KINSHIP),)),
+        Group("authority", fields=(Text("name", max_length=300),
+                                   Text("head_full_name", max_length=200))),
+    ),
+    rules=(iin_matches_birth_date, no_repeated_iins, _born_before_issue, _one_spouse),
+)
