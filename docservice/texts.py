@@ -102,6 +102,8 @@ class Texts:
         return bare
 
     def error_message(self, kind: str, path: str, code: str, params: dict[str, Any]) -> str:
+        if "other" in params:  # another field named by a rule: show its label, not its key
+            params = {**params, "other": self.field_label(kind, params["other"])}
         reason = self.get("common", f"errors.{code}", **params)
         return self.get("common", "errors.format", label=self.field_label(kind, path),
                         path=path, reason=reason)
