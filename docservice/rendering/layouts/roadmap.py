@@ -19,7 +19,7 @@ from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer, Table
 
 from docservice.rendering.layout import LayoutContext, cell, table_style, text
 
-SERVICE_WIDTHS = [7, 13, 55, 34, 20, 22, 30]
+SERVICE_WIDTHS = [7, 16, 52, 33, 20, 24, 29]
 #: room a section heading needs below it: the heading and a few lines of what follows
 HEADING_ROOM = 35 * mm
 FAMILY_WIDTHS = [7, 62, 24, 26, 30]
