@@ -1,0 +1,111 @@
+"""The individual plan of adaptation and integration (Rules 2024, points 19, 28, 32-33).
+
+The career-centre employee forms the plan by agreement with the kandas (points
+19 and 28: a draft on the application, the plan after the visit to the
+settlement region) from the services of Appendix 1 (point 32). Point 33 counts
+the service terms from the inclusion in the regional quota and runs the
+activities for each family member separately, so the plan holds one list of
+services per person: the kandas and each member (full name, date of birth,
+IIN). Each service gives its term either in days from ``quota_inclusion_date``
+or as a due date; ``derive`` computes the other (``deadline`` and
+``days_from_quota``) so that the XML carries both. Measures run for five years
+(point 40), which bounds the terms. The Rules give no form: the layout is the
+service's own design (``own_layout``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from docservice.forms.common import iin_matches_birth_date, no_repeated_iins, not_before
+from docservice.forms.fields import Date, Errors, Field, Group, Iin, Integer, Text
+from docservice.forms.kind import Kind
+
+SERVICES = 25
+#: five years of adaptation measures (point 40), one leap day included
+MAX_TERM_DAYS = 5 * 365 + 1
+
+
+def _services(name: str) -> Group:
+    """The services of one person: Appendix 1 code, term in days or a due date."""
+    return Group(name, item="service", min_items=1, max_items=SERVICES, fields=(
+        Integer("code", minimum=1, maximum=SERVICES),
+        Integer("term_days", required=False, minimum=0, maximum=MAX_TERM_DAYS),
+        Date("due_date", required=False),
+        Text("responsible", required=False, max_length=300),
+        Text("note", required=False, max_length=1000, multiline=True),
+        Date("deadline", computed=True),
+        Integer("days_from_quota", computed=True, minimum=0, maximum=MAX_TERM_DAYS),
+    ))
+
+
+def _person(name: str, *extra: Field, item: str | None = None) -> Group:
+    fields = (Text("full_name", max_length=200), Date("birth_date"), Iin("iin"), *extra,
+              _services("services"))
+    if item:
+        return Group(name, required=False, item=item, max_items=30, fields=fields)
+    return Group(name, fields=fields)
+
+
+def _persons(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [("kandas", data["kandas"])] + [(f"members[{i}]", m)
+                                           for i, m in enumerate(data.get("members") or [])]
+
+
+def _terms_in_order(data: dict[str, Any], errors: Errors) -> None:
+    """Each service once per person, with exactly one term that falls within five years."""
+    quota: dt.date = data["quota_inclusion_date"]
+    last = quota + dt.timedelta(days=MAX_TERM_DAYS)
+    for where, person in _persons(data):
+        seen: set[int] = set()
+        for i, item in enumerate(person["services"]):
+            path = f"{where}.services[{i}]"
+            if item["code"] in seen:
+                errors.add(f"{path}.code", "duplicate", value=item["code"])
+            seen.add(item["code"])
+            due, days = item.get("due_date"), item.get("term_days")
+            if due is None and days is None:
+                errors.add(f"{path}.term_days", "required")
+            elif due is not None and days is not None:
+                # one term only: two could disagree (see the report for a dedicated code)
+                errors.add(f"{path}.due_date", "duplicate", value="term_days")
+            elif due is not None and not quota <= due <= last:
+                errors.add(f"{path}.due_date", "out_of_range", min=quota.isoformat(),
+                           max=last.isoformat())
+
+
+def _derive(data: dict[str, Any]) -> dict[str, Any]:
+    """Every service's due date and its distance in days from the quota inclusion."""
+    quota: dt.date = data["quota_inclusion_date"]
+    for _, person in _persons(data):
+        for item in person["services"]:
+            if item.get("due_date") is not None:
+                item["deadline"] = item["due_date"]
+            else:
+                item["deadline"] = quota + dt.timedelta(days=item["term_days"])
+            item["days_from_quota"] = (item["deadline"] - quota).days
+    # the services are filled in place; the records are handed back as the derived values
+    return {"kandas": data["kandas"], "members": data.get("members") or []}
+
+
+KIND = Kind(
+    name="individual_plan",
+    source="Order No. 170 of 30 May 2024, Rules, points 19, 28, 32-33 (no official form)",
+    own_layout=True,
+    fields=(
+        Text("number", required=False, max_length=50),
+        Text("career_center", max_length=300),
+        Text("region", max_length=200),
+        Date("plan_date"),
+        Date("quota_inclusion_date"),
+        _person("kandas"),
+        _person("members", Text("kinship", max_length=100), item="member"),
+        Group("formed_by", fields=(Text("full_name", max_length=200),
+                                   Text("position", max_length=300))),
+        Date("agreement_date"),
+    ),
+    rules=(_terms_in_order, iin_matches_birth_date, no_repeated_iins,
+           not_before("agreement_date", "plan_date")),
+    derive=_derive,
+)
