@@ -1,0 +1,541 @@
+"""An NCALayer emulator: a real ``wss://`` server on loopback holding test keys.
+
+Why: client signing has two halves, the service and the official's NCALayer; the second
+can only be tested end to end with something that speaks NCALayer's exact messages over
+a real WebSocket with TLS. This server does, with keys from the test PKI:
+
+* ``kz.gov.pki.knca.basics`` ``sign``: CMS (detached / attached, over data or over a
+  pre-computed SHA-256 with ``digested``, optional RFC 3161 token when ``tsaProfile`` is
+  present), XML (enveloped XMLDSig, RSA-SHA256, exclusive c14n), lists of documents;
+  the answer's CMS is PEM;
+* ``kz.gov.pki.knca.commonUtils``: ``getKeyInfo``, ``createCAdESFromBase64`` (an existing
+  CMS passed as data gets one more signer), ``createCAdESFromBase64Hash``, ``signXml``,
+  ``signXmls``, ``getActiveTokens``, ``changeLocale``; the answer's CMS is Base64 DER.
+
+The "dialog" is :attr:`NCALayerEmulator.choose`: given the keys that pass the request's
+filters it returns the one the official picks, or ``None`` to cancel. It never listens
+beyond loopback; messages are size-limited and each connection is rate-limited.
+
+Run: ``python -m signing.ncalayer.emulator --p12 KEY.p12 --password-file F [--port 13579]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import hashlib
+import ipaddress
+import logging
+import secrets
+import ssl
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from asn1crypto import algos, cms, core, tsp, x509
+from cryptography import x509 as pyca_x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.x509.oid import NameOID
+from lxml import etree
+from signxml import SignatureConstructionMethod, XMLSigner
+from signxml.exceptions import InvalidInput
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from docservice.identifiers import mask
+from signing.ncalayer import protocol as p
+from signing.ncalayer.keystore import EmulatorKey, select
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 13579
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+#: A hash given with ``digested: true`` must be a SHA-256 (RSA keys sign with SHA-256).
+DIGEST_SIZE = 32
+
+Chooser = Callable[[list[EmulatorKey], p.Request], EmulatorKey | None]
+
+
+class _RefusedError(Exception):
+    """A request NCALayer would refuse; ``code`` is the basics code."""
+
+    def __init__(self, code: p.BasicsCode, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class _CancelledError(Exception):
+    """The chooser closed the dialog."""
+
+
+def first_key(keys: list[EmulatorKey], request: p.Request) -> EmulatorKey | None:
+    """Default dialog: the official takes the first key offered."""
+    return keys[0] if keys else None
+
+
+# ---------------------------------------------------------------- CMS
+
+
+def _signed_attrs(key: EmulatorKey, digest: bytes, when: dt.datetime) -> cms.CMSAttributes:
+    """content-type, signing-time, message-digest and ESS signing-certificate-v2."""
+    cert_hash = hashlib.sha256(key.certificate.dump()).digest()
+    ess = {"certs": [{"hash_algorithm": {"algorithm": "sha256"}, "cert_hash": cert_hash,
+                      "issuer_serial": {
+                          "issuer": [x509.GeneralName({"directory_name": key.certificate.issuer})],
+                          "serial_number": key.certificate.serial_number}}]}
+    return cms.CMSAttributes([
+        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+        cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": when})]}),
+        cms.CMSAttribute({"type": "message_digest", "values": [digest]}),
+        cms.CMSAttribute({"type": "signing_certificate_v2", "values": [ess]}),
+    ])
+
+
+def signer_info(key: EmulatorKey, digest: bytes) -> cms.SignerInfo:
+    """One SignerInfo by ``key`` over a SHA-256 ``digest`` (RSA PKCS#1 v1.5)."""
+    attrs = _signed_attrs(key, digest, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    # The signature covers the attributes DER-encoded as a SET (tag 0x31), not [0].
+    signature = key.private_key.sign(attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
+    return cms.SignerInfo({
+        "version": "v1",
+        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {
+            "issuer": key.certificate.issuer,
+            "serial_number": key.certificate.serial_number}}),
+        "digest_algorithm": {"algorithm": "sha256"},
+        "signed_attrs": attrs,
+        "signature_algorithm": {"algorithm": "sha256_rsa"},
+        "signature": signature,
+    })
+
+
+def build_cms(key: EmulatorKey, *, digest: bytes, content: bytes | None = None,
+              existing: cms.SignedData | None = None) -> cms.ContentInfo:
+    """SignedData with one new signer; ``existing`` keeps its signers and certificates."""
+    certs: dict[bytes, x509.Certificate] = {}
+    infos: list[cms.SignerInfo] = []
+    if existing is not None:
+        for choice in existing["certificates"]:
+            certs.setdefault(choice.chosen.dump(), choice.chosen)
+        infos.extend(cms.SignerInfo.load(i.dump()) for i in existing["signer_infos"])
+    for cert in (key.certificate, *(c for c in key.chain if c.subject != c.issuer)):
+        certs.setdefault(cert.dump(), cert)
+    infos.append(signer_info(key, digest))
+    encap: dict[str, Any] = {"content_type": "data"}
+    if content is not None:
+        encap["content"] = content
+    signed = cms.SignedData({
+        "version": "v1",
+        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+        "encap_content_info": encap,
+        "certificates": [cms.CertificateChoices({"certificate": c}) for c in certs.values()],
+        "signer_infos": infos,
+    })
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed})
+
+
+def existing_cms(data: bytes) -> cms.SignedData | None:
+    """``data`` if it is a CMS SignedData (then a signer is added instead of a new CMS)."""
+    if data[:1] != b"\x30":
+        return None
+    try:
+        info = cms.ContentInfo.load(data, strict=True)
+        if info["content_type"].native != "signed_data":
+            return None
+        signed = info["content"]
+        signed.native  # noqa: B018  (full parse)
+    except (ValueError, TypeError, KeyError):
+        return None
+    return signed
+
+
+async def timestamp(content: cms.ContentInfo, tsa_url: str, timeout: float = 10.0
+                    ) -> cms.ContentInfo:
+    """Add an RFC 3161 signature time-stamp to the newest SignerInfo (NCALayer's TSP)."""
+    signed = cms.ContentInfo.load(content.dump())["content"]
+    info = signed["signer_infos"][-1]
+    nonce = secrets.randbits(63)
+    request = tsp.TimeStampReq({
+        "version": "v1",
+        "message_imprint": {"hash_algorithm": {"algorithm": "sha256"},
+                            "hashed_message": hashlib.sha256(info["signature"].native).digest()},
+        "nonce": nonce, "cert_req": True})
+    headers = {"Content-Type": "application/timestamp-query"}
+    async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+                http.post(tsa_url, data=request.dump(), headers=headers) as resp):
+        if resp.status != 200:
+            raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP request failed",
+                                f"HTTP {resp.status}")
+        body = await resp.read()
+    reply = tsp.TimeStampResp.load(body)
+    if reply["status"]["status"].native not in ("granted", "granted_with_mods"):
+        raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP request refused")
+    token = reply["time_stamp_token"]
+    tst = token["content"]["encap_content_info"]["content"].parsed
+    if tst["nonce"].native != nonce:
+        raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP nonce mismatch")
+    attrs = [] if isinstance(info["unsigned_attrs"], core.Void) else list(info["unsigned_attrs"])
+    attrs.append(cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]}))
+    info["unsigned_attrs"] = cms.CMSAttributes(attrs)
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed})
+
+
+# ---------------------------------------------------------------- XML
+
+
+def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "") -> str:
+    """Enveloped XMLDSig as ``signXml`` makes it: RSA-SHA256, SHA-256, exclusive c14n.
+
+    A document that is already signed keeps its signatures; the new one is appended
+    (to the root, or to ``parent_xpath``) and covers them.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "XML cannot be parsed",
+                       str(exc)) from None
+    if parent_xpath:
+        found = root.xpath(parent_xpath)
+        if not found or not isinstance(found[0], etree._Element):
+            raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "signature parent not found")
+        placeholder = etree.SubElement(found[0], "{http://www.w3.org/2000/09/xmldsig#}Signature",
+                                       Id="placeholder")
+        placeholder.tail = None
+    signer = XMLSigner(method=SignatureConstructionMethod.enveloped,
+                       signature_algorithm="rsa-sha256", digest_algorithm="sha256",
+                       c14n_algorithm=EXC_C14N)
+    pem_key = key.private_key.private_bytes(serialization.Encoding.PEM,
+                                            serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption())
+    certs = [pyca_x509.load_der_x509_certificate(key.certificate.dump())]
+    try:
+        signed = signer.sign(root, key=pem_key, cert=certs)
+    except InvalidInput as exc:
+        raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "XML cannot be signed",
+                       str(exc)) from None
+    return etree.tostring(signed, encoding="unicode")
+
+
+# ---------------------------------------------------------------- TLS
+
+
+def make_tls_certificate(directory: Path) -> tuple[Path, Path]:
+    """A fresh self-signed ``127.0.0.1``/``localhost`` certificate and key (P-256, 1 day)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = pyca_x509.Name([pyca_x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (pyca_x509.CertificateBuilder()
+            .subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(pyca_x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(pyca_x509.SubjectAlternativeName([
+                pyca_x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                pyca_x509.IPAddress(ipaddress.ip_address("::1")),
+                pyca_x509.DNSName("localhost")]), critical=False)
+            .add_extension(pyca_x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(pyca_x509.ExtendedKeyUsage(
+                [pyca_x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "ncalayer-tls.pem", directory / "ncalayer-tls.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+# ---------------------------------------------------------------- server
+
+
+class _Bucket:
+    """Token bucket: ``rate`` messages per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class NCALayerEmulator:
+    """The server. Use as ``async with NCALayerEmulator(keys, port=0, tsa_url=...) as emu``.
+
+    ``port=0`` picks an ephemeral port (tests); :attr:`url` and :meth:`client_ssl_context`
+    are what a client needs.
+    """
+
+    def __init__(self, keys: Sequence[EmulatorKey], *, host: str = "127.0.0.1",
+                 port: int = DEFAULT_PORT, tsa_url: str | None = None,
+                 version: str = p.VERSION, max_message: int = 8 * 2**20,
+                 rate: float = 20.0, burst: int = 40, max_connections: int = 16,
+                 choose: Chooser = first_key, tls_dir: Path | None = None) -> None:
+        if host not in LOOPBACK:
+            raise ValueError(f"the emulator listens on loopback only, not {host!r}")
+        self.keys = list(keys)
+        self.host, self.port = host, port
+        self.tsa_url = tsa_url
+        self.version = version
+        self.max_message = max_message
+        self.rate, self.burst = rate, burst
+        self.max_connections = max_connections
+        self.choose = choose
+        self._tls_dir = tls_dir
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._server: Server | None = None
+        self._connections = 0
+        self.cert_path: Path | None = None
+
+    # lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._tls_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ncalayer-emu-")
+            self._tls_dir = Path(self._tmp.name)
+        self.cert_path, key_path = make_tls_certificate(self._tls_dir)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.cert_path, key_path)
+        self._server = await serve(self._handler, self.host, self.port, ssl=context,
+                                   max_size=self.max_message, max_queue=4,
+                                   compression=None, ping_interval=None)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("NCALayer emulator on %s with %d key(s)", self.url, len(self.keys))
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    async def __aenter__(self) -> NCALayerEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"wss://{host}:{self.port}"
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client context trusting exactly this emulator's certificate."""
+        if self.cert_path is None:
+            raise RuntimeError("emulator not started")
+        context = ssl.create_default_context(cafile=str(self.cert_path))
+        # The self-signed certificate is its own (only) trust anchor.
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        return context
+
+    # connection ------------------------------------------------------------
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        if self._connections >= self.max_connections:
+            await ws.close(1013, "too many connections")
+            return
+        self._connections += 1
+        bucket = _Bucket(self.rate, self.burst)
+        try:
+            await ws.send(p.dumps(p.version_message(self.version)))
+            async for message in ws:
+                if message == p.HEARTBEAT:
+                    continue
+                if not bucket.take():
+                    await ws.close(1008, "rate limit")
+                    return
+                reply = await self.handle(message)
+                await ws.send(p.dumps(reply))
+        except ConnectionClosed:
+            pass
+        finally:
+            self._connections -= 1
+
+    async def handle(self, message: str | bytes) -> dict[str, Any]:
+        """One request to its reply (also usable without a socket)."""
+        try:
+            request = p.parse_request(message)
+        except p.ProtocolError as exc:
+            return p.basics_error(p.BasicsCode.INVOCATION_ERROR, "bad request", str(exc))
+        if isinstance(request, p.BasicsSign):
+            try:
+                return p.basics_ok(await self._basics(request))
+            except _CancelledError:
+                return p.basics_cancelled()
+            except _RefusedError as exc:
+                return p.basics_error(exc.code, exc.message, exc.details)
+            except p.ProtocolError as exc:
+                return p.basics_error(p.BasicsCode.INVALID_SIGNING_PARAMS, str(exc))
+        try:
+            return p.common_ok(await self._common(request))
+        except _CancelledError:
+            return p.common_cancelled()
+        except _RefusedError as exc:
+            detail = f": {exc.details}" if exc.details else ""
+            return p.common_error(f"{exc.message}{detail}")
+        except p.ProtocolError as exc:
+            return p.common_error(str(exc))
+
+    def _pick(self, request: p.Request, keys: list[EmulatorKey]) -> EmulatorKey:
+        if not keys:
+            raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "no suitable key",
+                           "no key in the allowed storages matches signerParams")
+        chosen = self.choose(keys, request)
+        if chosen is None:
+            raise _CancelledError()
+        log.info("key chosen: iin=%s serial=%s", mask(chosen.iin), chosen.serial_hex)
+        return chosen
+
+    # basics ----------------------------------------------------------------
+
+    async def _basics(self, req: p.BasicsSign) -> str | list[str]:
+        key = self._pick(req, select(self.keys, params=req.signer_params,
+                                     storages=req.allowed_storages))
+        documents = list(req.data) if isinstance(req.data, tuple) else [req.data]
+        results: list[str] = []
+        for doc in documents:
+            if req.format is p.Format.XML:
+                results.append(sign_xml_document(key, doc))
+                continue
+            params = req.signing_params
+            raw = p.b64decode_strict(doc, "data") if params.decode else doc.encode("utf-8")
+            content = await self._cms(key, raw, digested=params.digested,
+                                      attach=params.encapsulate,
+                                      tsa=params.tsa_profile is not None)
+            results.append(p.cms_pem(content.dump()))
+        return results if isinstance(req.data, tuple) else results[0]
+
+    async def _cms(self, key: EmulatorKey, raw: bytes, *, digested: bool, attach: bool,
+                   tsa: bool) -> cms.ContentInfo:
+        if digested:
+            if attach:
+                raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
+                               "cannot encapsulate data given as a hash")
+            if len(raw) != DIGEST_SIZE:
+                raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
+                               "hash length does not match SHA-256")
+            content = build_cms(key, digest=raw)
+        else:
+            prior = existing_cms(raw)
+            if prior is not None:
+                inner = prior["encap_content_info"]["content"]
+                if isinstance(inner, core.Void) or inner.native is None:
+                    raise _RefusedError(p.BasicsCode.SIGNING_FAILURE,
+                                   "a detached CMS cannot get another signer without its data")
+                data = inner.native
+                content = build_cms(key, digest=hashlib.sha256(data).digest(),
+                                    content=data, existing=prior)
+            else:
+                content = build_cms(key, digest=hashlib.sha256(raw).digest(),
+                                    content=raw if attach else None)
+        if tsa:
+            if not self.tsa_url:
+                raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP service not configured")
+            try:
+                content = await timestamp(content, self.tsa_url)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP service unavailable",
+                               type(exc).__name__) from None
+        return content
+
+    # commonUtils -----------------------------------------------------------
+
+    async def _common(self, call: p.CommonUtilsCall) -> Any:
+        if call.method == "getActiveTokens":
+            return sorted({k.storage for k in self.keys} - {"PKCS12"})
+        if call.method == "changeLocale":
+            call.arg(0, str, "locale")
+            return None
+        storage = call.arg(0, str, "storage")
+        if call.method == "getKeyInfo":
+            return self._pick(call, select(self.keys, storages=[storage])).key_info()
+        try:
+            key_type = p.KeyType(call.arg(1, str, "keyType"))
+        except ValueError:
+            key_type = None  # any other value: the official may pick any key
+        key = self._pick(call, select(self.keys, key_type=key_type, storages=[storage]))
+        if call.method == "createCAdESFromBase64":
+            raw = p.b64decode_strict(call.arg(2, str, "data"), "data")
+            attach = call.arg(3, bool, "attach") if len(call.args) > 3 else False
+            content = await self._cms(key, raw, digested=False, attach=attach, tsa=False)
+            return p.cms_base64(content.dump())
+        if call.method == "createCAdESFromBase64Hash":
+            raw = p.b64decode_strict(call.arg(2, str, "hash"), "hash")
+            content = await self._cms(key, raw, digested=True, attach=False, tsa=False)
+            return p.cms_base64(content.dump())
+        parent = call.args[4] if len(call.args) > 4 and isinstance(call.args[4], str) else ""
+        tbs = call.args[3] if len(call.args) > 3 and isinstance(call.args[3], str) else ""
+        if tbs:
+            raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
+                           "the emulator signs whole documents only (tbsElementXPath empty)")
+        if call.method == "signXml":
+            return sign_xml_document(key, call.arg(2, str, "xml"), parent)
+        xmls = call.arg(2, list, "xmls")
+        if not all(isinstance(x, str) for x in xmls):
+            raise p.ProtocolError("signXmls: xmls must be strings")
+        return [sign_xml_document(key, x, parent) for x in xmls]
+
+
+def load_keys(paths: Sequence[str], password: str) -> list[EmulatorKey]:
+    keys = []
+    for path in paths:
+        try:
+            keys.append(EmulatorKey.from_p12(path, password))
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"{path}: {exc}") from None
+    return keys
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point: serve the given containers until interrupted."""
+    parser = argparse.ArgumentParser(prog="ncalayer-emulator", description=__doc__.split("\n")[0])
+    parser.add_argument("--p12", action="append", required=True, help="key container (repeat)")
+    parser.add_argument("--password-file", required=True, help="file whose first line is the "
+                        "containers' password")
+    parser.add_argument("--host", default="127.0.0.1", choices=LOOPBACK)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--tsa-url", default=None)
+    parser.add_argument("--tls-dir", type=Path, default=None,
+                        help="where to write the generated TLS certificate (to trust it)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
+    keys = load_keys(args.p12, password)
+
+    async def run() -> None:
+        async with NCALayerEmulator(keys, host=args.host, port=args.port, tsa_url=args.tsa_url,
+                                    tls_dir=args.tls_dir) as emulator:
+            print(f"listening on {emulator.url}; TLS certificate {emulator.cert_path}",
+                  flush=True)
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""The emulator's key store: test ``.p12`` containers and NCALayer's key selection.
+
+Why separate from the service's :class:`signing.keys.Pkcs12Key`: NCALayer offers *every*
+key the official has (expired, authentication-only, another organisation's...) and lets
+``signerParams`` filter them; the service is the one that refuses. So containers are
+opened here without the service's certificate checks.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from asn1crypto import pem, x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from signing.identity import identity_of
+from signing.ncalayer.protocol import EKU_AUTH, EKU_SIGN, KeyType, SignerParams
+
+_ALMATY = ZoneInfo("Asia/Almaty")
+
+
+@dataclass(frozen=True)
+class EmulatorKey:
+    """One key pair with its certificate, as NCALayer lists it after opening a storage."""
+
+    alias: str
+    private_key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+    storage: str = "PKCS12"
+
+    @classmethod
+    def from_p12(cls, path: str | os.PathLike[str], password: str, *, alias: str | None = None,
+                 storage: str = "PKCS12") -> EmulatorKey:
+        """Open a container (RSA only: the emulator cannot make GOST signatures)."""
+        data = Path(path).read_bytes()
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode())
+        if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
+            raise ValueError(f"{path}: no RSA key and certificate")
+        der = serialization.Encoding.DER
+        return cls(alias=alias or Path(path).stem, private_key=key,
+                   certificate=x509.Certificate.load(cert.public_bytes(der)),
+                   chain=tuple(x509.Certificate.load(c.public_bytes(der)) for c in extra),
+                   storage=storage)
+
+    @property
+    def ekus(self) -> frozenset[str]:
+        value = self.certificate.extended_key_usage_value
+        return frozenset(o.dotted for o in value) if value is not None else frozenset()
+
+    @property
+    def iin(self) -> str:
+        return identity_of(self.certificate).iin
+
+    @property
+    def bin(self) -> str:
+        return identity_of(self.certificate).bin
+
+    @property
+    def serial_hex(self) -> str:
+        return format(self.certificate.serial_number, "x")
+
+    def fits(self, key_type: KeyType | None) -> bool:
+        """commonUtils ``keyType``: signing keys carry emailProtection, auth keys clientAuth."""
+        if key_type is None:
+            return True
+        wanted = EKU_SIGN if key_type is KeyType.SIGNATURE else EKU_AUTH
+        return wanted in self.ekus
+
+    def matches(self, params: SignerParams) -> bool:
+        """All of ``signerParams``' filters, as NCALayer applies them before the dialog."""
+        if not set(params.ext_key_usage_oids) <= self.ekus:
+            return False
+        if params.iin and params.iin != self.iin:
+            return False
+        if params.bin and params.bin != self.bin:
+            return False
+        if params.serial_number and _norm_serial(params.serial_number) != self.serial_hex:
+            return False
+        return not params.chain or self._chains_to(params.chain)
+
+    def _chains_to(self, chain: Sequence[str]) -> bool:
+        """``chain`` lists trusted CA certificates: the key's issuer must be one of them."""
+        issuer = self.certificate.issuer
+        for text in chain:
+            cert = _load_cert(text)
+            if cert is not None and cert.subject == issuer:
+                return True
+        return False
+
+    def key_info(self) -> dict[str, Any]:
+        """``getKeyInfo``'s responseObject (field names as the public clients read them)."""
+        tbs = self.certificate["tbs_certificate"]
+        validity = tbs["validity"]
+        ski = self.certificate.key_identifier
+        aki = self.certificate.authority_key_identifier
+        return {
+            "alias": self.alias,
+            "keyId": ski.hex() if ski else "",
+            "algorithm": "RSA",
+            "subjectCn": self.certificate.subject.native.get("common_name", ""),
+            "subjectDn": self.certificate.subject.human_friendly,
+            "issuerCn": self.certificate.issuer.native.get("common_name", ""),
+            "issuerDn": self.certificate.issuer.human_friendly,
+            "serialNumber": self.serial_hex,
+            "certNotAfter": _almaty(validity["not_after"].native),
+            "certNotBefore": _almaty(validity["not_before"].native),
+            "authorityKeyIdentifier": aki.hex() if aki else "",
+            "pem": pem.armor("CERTIFICATE", self.certificate.dump()).decode("ascii"),
+        }
+
+
+def select(keys: Sequence[EmulatorKey], *, params: SignerParams | None = None,
+           key_type: KeyType | None = None, storages: Sequence[str] | None = None
+           ) -> list[EmulatorKey]:
+    """The keys NCALayer would offer for this request, in store order."""
+    return [k for k in keys
+            if (storages is None or k.storage in storages)
+            and k.fits(key_type)
+            and (params is None or k.matches(params))]
+
+
+def _norm_serial(value: str) -> str:
+    return value.strip().lower().lstrip("0") or "0"
+
+
+def _almaty(moment: dt.datetime) -> str:
+    return moment.astimezone(_ALMATY).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def _load_cert(text: str) -> x509.Certificate | None:
+    raw = text.encode("ascii", "replace")
+    try:
+        if pem.detect(raw):
+            _, _, der = pem.unarmor(raw)
+        else:
+            der = base64.b64decode(b"".join(raw.split()), validate=True)
+        cert = x509.Certificate.load(der)
+        cert.native  # noqa: B018  (full parse: garbage fails here)
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    return cert

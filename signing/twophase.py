@@ -1,0 +1,554 @@
+"""Client signing in two phases, the service side: prepare, let NCALayer sign, complete.
+
+Why two phases: the official's key never leaves NCALayer on their computer. The service
+prepares exactly what must be signed, keeps it (keyed by a random session id, with an
+expiry), hands the browser ready-made NCALayer messages, and accepts the answer only if
+it signs *exactly* what was prepared, by the expected certificate:
+
+* **PDF** - pyHanko interrupted signing (:func:`signing.pdf.async_prepare_pdf`): the
+  revision with its stamp and an empty ``/Contents`` placeholder is kept as bytes with its
+  ByteRange digest; NCALayer signs the digest (``digested: true`` /
+  ``createCAdESFromBase64Hash``); the CMS is checked (certificate, message digest,
+  signature), time-stamped for B-T and up, written into the placeholder and extended
+  (DSS, document time-stamp) for B-LT/B-LTA.
+* **CMS** - detached (or attached) over a file, or one more signer on an existing CMS.
+* **XML** - the document; the answer must carry one more enveloped signature that verifies
+  (signxml, pinned certificate, never the system store) over the prepared document.
+
+A pending session is plain data (:class:`Pending`, JSON-serialisable) so any store can keep
+it; :class:`MemoryStore` is the in-process one. A session completes at most once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import enum
+import hashlib
+import io
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+from asn1crypto import cms, pem, x509
+from cryptography import x509 as pyca_x509
+from lxml import etree
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.general import CMSExtractionError, CMSStructuralError
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+from pyhanko.sign.validation.dss import async_add_validation_info
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
+from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
+from signxml.util import namespaces as ds_namespaces
+
+from docservice.identifiers import mask
+from signing.cms_util import load_cms, with_signature_timestamp
+from signing.errors import (
+    DocumentError,
+    ServiceUnavailableError,
+    SignatureValueError,
+    SigningError,
+)
+from signing.identity import identity_of
+from signing.keys import ExternalKey, check_signing_certificate
+from signing.ncalayer import protocol as p
+from signing.pdf import Level, PdfOptions, async_prepare_pdf
+from signing.trust import Trust, check_status
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TTL = 15 * 60
+DS = "http://www.w3.org/2000/09/xmldsig#"
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                              huge_tree=False)
+
+
+class SessionError(SigningError):
+    """No such pending signature: unknown id, already completed, or expired."""
+
+    reason = "signing_session_invalid"
+    kk = "Қол қою сеансы табылмады немесе мерзімі өтті; құжатқа қайта қол қойыңыз"
+    ru = "Сеанс подписания не найден или истёк; подпишите документ заново"
+
+
+class Kind(enum.StrEnum):
+    PDF = "pdf"
+    CMS = "cms"
+    XML = "xml"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What the service keeps between the phases (plain data: see :meth:`to_json`)."""
+
+    id: str
+    kind: Kind
+    expires_at: float
+    #: PDF: prepared revision with the placeholder; CMS: the data when it must be compared
+    #: (attached, or a signer added); XML: the document as prepared.
+    payload: bytes
+    #: SHA-256 that the new signer must sign (PDF ByteRange digest; CMS data digest).
+    digest: bytes = b""
+    #: PDF: the reserved ``/Contents`` region (start, end) in :attr:`payload`.
+    region: tuple[int, int] = (0, 0)
+    #: Expected signer certificate (DER); required for PDF.
+    signer: bytes | None = None
+    chain: tuple[bytes, ...] = ()
+    level: str = Level.B_B.value
+    tsa_url: str | None = None
+    attach: bool = False
+    #: CMS: the CMS that gets one more signer.
+    existing: bytes | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "id": self.id, "kind": self.kind.value, "expires_at": self.expires_at,
+            "payload": _b64(self.payload), "digest": _b64(self.digest),
+            "region": list(self.region),
+            "signer": _b64(self.signer) if self.signer else None,
+            "chain": [_b64(c) for c in self.chain], "level": self.level,
+            "tsa_url": self.tsa_url, "attach": self.attach,
+            "existing": _b64(self.existing) if self.existing else None,
+        })
+
+    @classmethod
+    def from_json(cls, text: str) -> Pending:
+        o = json.loads(text)
+        dec = base64.b64decode
+        return cls(id=o["id"], kind=Kind(o["kind"]), expires_at=float(o["expires_at"]),
+                   payload=dec(o["payload"]), digest=dec(o["digest"]),
+                   region=(int(o["region"][0]), int(o["region"][1])),
+                   signer=dec(o["signer"]) if o["signer"] else None,
+                   chain=tuple(dec(c) for c in o["chain"]), level=o["level"],
+                   tsa_url=o["tsa_url"], attach=bool(o["attach"]),
+                   existing=dec(o["existing"]) if o["existing"] else None)
+
+    @property
+    def certificate(self) -> x509.Certificate | None:
+        return x509.Certificate.load(self.signer) if self.signer else None
+
+
+class PendingStore(Protocol):
+    """Where pending sessions wait (memory, Redis, a database row...)."""
+
+    def put(self, pending: Pending) -> None: ...
+
+    def take(self, session_id: str) -> Pending | None:
+        """Remove and return the session (so it can complete only once)."""
+        ...
+
+
+class MemoryStore:
+    """In-process store, thread-safe, bounded; expired sessions are dropped on access."""
+
+    def __init__(self, max_sessions: int = 10_000,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._items: dict[str, Pending] = {}
+        self._lock = threading.Lock()
+        self.max_sessions = max_sessions
+        self._clock = clock
+
+    def _purge(self) -> None:
+        now = self._clock()
+        for key in [k for k, v in self._items.items() if v.expires_at <= now]:
+            del self._items[key]
+
+    def put(self, pending: Pending) -> None:
+        with self._lock:
+            self._purge()
+            if len(self._items) >= self.max_sessions:
+                raise SigningError("too many pending signatures")
+            self._items[pending.id] = pending
+
+    def take(self, session_id: str) -> Pending | None:
+        with self._lock:
+            return self._items.pop(session_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._purge()
+            return len(self._items)
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    """What the official's page needs: the session id and both NCALayer messages."""
+
+    session_id: str
+    kind: Kind
+    expires_at: float
+    #: ``kz.gov.pki.knca.basics`` ``sign`` message (answer: PEM CMS or signed XML).
+    basics: dict[str, Any]
+    #: The same through ``kz.gov.pki.knca.commonUtils`` (answer: Base64 CMS or XML).
+    common_utils: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sessionId": self.session_id, "kind": self.kind.value,
+                "expiresAt": self.expires_at, "basics": self.basics,
+                "commonUtils": self.common_utils, **self.extra}
+
+
+def certificate_from_key_info(key_info: dict[str, Any] | str) -> x509.Certificate:
+    """The certificate from ``getKeyInfo``'s responseObject (its ``pem``), or a PEM."""
+    text = key_info if isinstance(key_info, str) else key_info.get("pem", "")
+    raw = str(text).encode("ascii", "replace")
+    try:
+        if pem.detect(raw):
+            _, _, raw = pem.unarmor(raw)
+        else:
+            raw = base64.b64decode(b"".join(raw.split()), validate=True)
+        cert = x509.Certificate.load(raw)
+        cert.native  # noqa: B018  (full parse)
+    except (ValueError, TypeError):
+        raise SignatureValueError("not a certificate") from None
+    return cert
+
+
+class TwoPhase:
+    """The service side. One instance per service (it holds the store and the trust).
+
+    ``trust``: roots for revocation/path checks at completion (and B-LT evidence);
+    ``ncalayer_chain``: the ``signerParams.chain`` sent to NCALayer (``[]`` lets it offer
+    test-CA keys, None lets it offer production keys only).
+    """
+
+    def __init__(self, store: PendingStore | None = None, *, ttl: float = DEFAULT_TTL,
+                 trust: Trust | None = None, tsa_url: str | None = None,
+                 ncalayer_chain: Sequence[str] | None = None, locale: str = "kk",
+                 clock: Callable[[], float] = time.time, http_timeout: float = 10.0) -> None:
+        self.store = store if store is not None else MemoryStore(clock=clock)
+        self.ttl = ttl
+        self.trust = trust
+        self.tsa_url = tsa_url
+        self.ncalayer_chain = tuple(ncalayer_chain) if ncalayer_chain is not None else None
+        self.locale = locale
+        self.clock = clock
+        self.http_timeout = http_timeout
+
+    # -- shared ---------------------------------------------------------------------
+
+    def _new(self, kind: Kind, **fields: Any) -> Pending:
+        pending = Pending(id=secrets.token_urlsafe(24), kind=kind,
+                          expires_at=self.clock() + self.ttl, **fields)
+        self.store.put(pending)
+        return pending
+
+    def _signer_params(self, cert: x509.Certificate | None) -> p.SignerParams:
+        """Filters so NCALayer offers only the expected key (serial number + IIN)."""
+        if cert is None:
+            return p.SignerParams(chain=self.ncalayer_chain)
+        ident = identity_of(cert)
+        return p.SignerParams(iin=ident.iin or None, serial_number=ident.serial_hex,
+                              chain=self.ncalayer_chain)
+
+    def _take(self, session_id: str, kind: Kind) -> Pending:
+        pending = self.store.take(session_id)
+        if pending is None:
+            raise SessionError("unknown or completed session")
+        if pending.expires_at <= self.clock():
+            raise SessionError("session expired")
+        if pending.kind is not kind:
+            raise SessionError(f"session is for {pending.kind.value}, not {kind.value}")
+        return pending
+
+    # -- PDF ------------------------------------------------------------------------
+
+    async def async_prepare_pdf(self, data: bytes, certificate: x509.Certificate,
+                                chain: Sequence[x509.Certificate] = (),
+                                options: PdfOptions | None = None) -> SignRequest:
+        """Phase 1: the revision to sign (stamp, placeholder) and its digest.
+
+        The certificate (from ``getKeyInfo``) is checked here already, so an expired or
+        authentication-only key is refused before the official is asked to sign.
+        """
+        options = options or PdfOptions(tsa_url=self.tsa_url, trust=self.trust)
+        prepared = await async_prepare_pdf(data, ExternalKey(certificate, chain), options)
+        # PdfTBS state in signing.pdf is private; only the byte range and output are kept.
+        prep: PreparedByteRangeDigest = prepared._prep
+        pending = self._new(
+            Kind.PDF, payload=prepared._output.getvalue(), digest=prep.document_digest,
+            region=(prep.reserved_region_start, prep.reserved_region_end),
+            signer=certificate.dump(), chain=tuple(c.dump() for c in chain),
+            level=options.level.value, tsa_url=options.tsa_url)
+        digest_b64 = _b64(pending.digest)
+        return SignRequest(
+            pending.id, Kind.PDF, pending.expires_at,
+            basics=p.basics_sign_cms(digest_b64, digested=True,
+                                     signer=self._signer_params(certificate),
+                                     locale=self.locale).to_message(),
+            common_utils=p.create_cades_from_base64_hash(digest_b64).to_message(),
+            extra={"digest": digest_b64})
+
+    def prepare_pdf(self, data: bytes, certificate: x509.Certificate,
+                    chain: Sequence[x509.Certificate] = (),
+                    options: PdfOptions | None = None) -> SignRequest:
+        return asyncio.run(self.async_prepare_pdf(data, certificate, chain, options))
+
+    async def async_complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
+        """Phase 2: check the CMS, embed it, extend it to the prepared level."""
+        pending = self._take(session_id, Kind.PDF)
+        cert = pending.certificate
+        assert cert is not None
+        signed = load_cms(signature)
+        infos = signed["signer_infos"]
+        if len(infos) != 1:
+            raise SignatureValueError(f"expected one signer, got {len(infos)}")
+        _check_signer(signed, infos[0], cert, pending.digest)
+        check_signing_certificate(cert)
+        level = Level(pending.level)
+        trust = self.trust
+        timeout = aiohttp.ClientTimeout(total=self.http_timeout)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as http:
+                backend = AIOHttpFetcherBackend(http)
+                chain = [x509.Certificate.load(c) for c in pending.chain]
+                if trust is not None:
+                    await check_status(cert, chain, trust, fetcher_backend=backend)
+                content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
+                stamper = None
+                if level.rank >= Level.B_T.rank:
+                    if not pending.tsa_url:
+                        raise SigningError(f"{level} needs a TSA URL")
+                    stamper = AIOHttpTimeStamper(pending.tsa_url, http,
+                                                 timeout=int(self.http_timeout))
+                    content = await with_signature_timestamp(content, stamper)
+                out = io.BytesIO(pending.payload)
+                der = content.dump()
+                start, end = pending.region
+                if 2 * len(der) + 2 > end - start:
+                    raise DocumentError(f"CMS of {len(der)} bytes does not fit the placeholder")
+                PreparedByteRangeDigest(pending.digest, start, end).fill_with_cms(out, der)
+                result = out.getvalue()
+                if level.rank >= Level.B_LT.rank:
+                    result = await _extend(result, level, trust, stamper, backend)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            # Not the official's fault: keep the session so the same CMS can be resent.
+            self.store.put(pending)
+            raise ServiceUnavailableError(type(exc).__name__, service="TSA/OCSP") from None
+        return result
+
+    def complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
+        return asyncio.run(self.async_complete_pdf(session_id, signature))
+
+    # -- CMS ------------------------------------------------------------------------
+
+    def prepare_cms(self, data: bytes, *, certificate: x509.Certificate | None = None,
+                    digested: bool = True, attach: bool = False, tsa: bool = False,
+                    existing: str | bytes | None = None) -> SignRequest:
+        """Phase 1 for a file: NCALayer gets the data, or only its SHA-256 (``digested``).
+
+        ``existing``: a CMS (with the data encapsulated) that gets one more signer; the
+        answer must then keep every existing signer unchanged.
+        """
+        digest = hashlib.sha256(data).digest()
+        existing_der = p.normalize_cms(existing) if existing is not None else None
+        if existing_der is not None:
+            inner = load_cms(existing_der)["encap_content_info"]["content"].native
+            if inner != data:
+                raise SignatureValueError("the existing CMS does not contain this data")
+            digested, attach = False, True
+        if digested and attach:
+            raise SigningError("a hash cannot be encapsulated")
+        pending = self._new(Kind.CMS, payload=data if (attach or existing_der) else b"",
+                            digest=digest, signer=certificate.dump() if certificate else None,
+                            attach=attach, existing=existing_der)
+        tbs = _b64(existing_der if existing_der is not None else (digest if digested else data))
+        params = self._signer_params(certificate)
+        legacy = (p.create_cades_from_base64_hash(tbs) if digested
+                  else p.create_cades_from_base64(tbs, attach=attach))
+        return SignRequest(
+            pending.id, Kind.CMS, pending.expires_at,
+            basics=p.basics_sign_cms(tbs, digested=digested, encapsulate=attach, tsa=tsa,
+                                     signer=params, locale=self.locale).to_message(),
+            common_utils=legacy.to_message())
+
+    def complete_cms(self, session_id: str, signature: str | bytes) -> cms.SignedData:
+        """Phase 2: the CMS (PEM or Base64 DER) must sign the prepared data, by the
+        expected certificate, adding exactly one signer."""
+        pending = self._take(session_id, Kind.CMS)
+        signed = load_cms(signature)
+        infos = list(signed["signer_infos"])
+        before: list[cms.SignerInfo] = []
+        if pending.existing is not None:
+            before = list(load_cms(pending.existing)["signer_infos"])
+            if [i.dump() for i in infos[:len(before)]] != [i.dump() for i in before]:
+                raise SignatureValueError("existing signers were changed or removed")
+        if len(infos) != len(before) + 1:
+            raise SignatureValueError(f"expected one new signer, got {len(infos) - len(before)}")
+        content = signed["encap_content_info"]["content"]
+        present = content.native if content is not None else None
+        if pending.attach and present != pending.payload:
+            raise SignatureValueError("the CMS does not contain the prepared data")
+        if present is not None and hashlib.sha256(present).digest() != pending.digest:
+            raise SignatureValueError("the CMS contains other data")
+        cert = _signer_cert(signed, infos[-1])
+        expected = pending.certificate
+        if expected is not None and cert.dump() != expected.dump():
+            raise SignatureValueError("signed by another certificate")
+        _check_signer(signed, infos[-1], cert, pending.digest)
+        check_signing_certificate(cert)
+        if self.trust is not None:
+            asyncio.run(self._status(cert, signed))
+        return signed
+
+    # -- XML ------------------------------------------------------------------------
+
+    def prepare_xml(self, xml: bytes | str, *, certificate: x509.Certificate | None = None
+                    ) -> SignRequest:
+        """Phase 1 for XML: the document itself (it may already carry signatures)."""
+        raw = xml.encode("utf-8") if isinstance(xml, str) else xml
+        _parse_xml(raw)
+        if certificate is None and self.trust is None:
+            raise SigningError("XML completion needs an expected certificate or trust roots")
+        pending = self._new(Kind.XML, payload=raw, digest=hashlib.sha256(raw).digest(),
+                            signer=certificate.dump() if certificate else None)
+        text = raw.decode("utf-8")
+        params = self._signer_params(certificate)
+        return SignRequest(
+            pending.id, Kind.XML, pending.expires_at,
+            basics=p.basics_sign_xml(text, signer=params, locale=self.locale).to_message(),
+            common_utils=p.sign_xml(text).to_message())
+
+    def complete_xml(self, session_id: str, signed_xml: str | bytes) -> bytes:
+        """Phase 2: exactly one new enveloped signature (the last child of the root) that
+        verifies with the expected / trusted certificate over the prepared document."""
+        pending = self._take(session_id, Kind.XML)
+        raw = signed_xml.encode("utf-8") if isinstance(signed_xml, str) else signed_xml
+        root = _parse_xml(raw)
+        before = len(_signatures(_parse_xml(pending.payload)))
+        sigs = _signatures(root)
+        if len(sigs) != before + 1 or root.index(sigs[-1]) != len(root) - 1:
+            raise SignatureValueError("expected one new signature as the last root child")
+        cert_el = sigs[-1].find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", ds_namespaces)
+        if cert_el is None or not cert_el.text:
+            raise SignatureValueError("the signature carries no certificate")
+        cert = certificate_from_key_info("".join(cert_el.text.split()))
+        expected = pending.certificate
+        if expected is not None and cert.dump() != expected.dump():
+            raise SignatureValueError("signed by another certificate")
+        check_signing_certificate(cert)
+        if self.trust is not None:
+            asyncio.run(self._status(cert, None))
+        config = SignatureConfiguration(
+            location="./", expect_references=1,
+            signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
+        try:
+            result = _LastSignatureVerifier().verify(
+                raw, x509_cert=pyca_x509.load_der_x509_certificate(cert.dump()),
+                expect_config=config, parser=_XML_PARSER)
+        except (InvalidSignature, InvalidInput, InvalidCertificate) as exc:
+            raise SignatureValueError(f"XML signature invalid: {exc}") from None
+        signed_data = result.signed_data if not isinstance(result, list) else b""
+        if signed_data != _exc_c14n(_parse_xml(pending.payload)):
+            raise SignatureValueError("the signature does not cover the prepared document")
+        return raw
+
+    async def _status(self, cert: x509.Certificate, signed: cms.SignedData | None) -> None:
+        assert self.trust is not None
+        extra = ([c.chosen for c in signed["certificates"] if c.name == "certificate"]
+                 if signed is not None else [])
+        timeout = aiohttp.ClientTimeout(total=self.http_timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            await check_status(cert, extra, self.trust,
+                               fetcher_backend=AIOHttpFetcherBackend(http))
+
+
+# -- checks ----------------------------------------------------------------------------
+
+
+def _signer_cert(signed: cms.SignedData, info: cms.SignerInfo) -> x509.Certificate:
+    """The certificate the SignerInfo names (issuer + serial, or key identifier)."""
+    sid = info["sid"]
+    for choice in signed["certificates"]:
+        if choice.name != "certificate":
+            continue
+        cert = choice.chosen
+        if sid.name == "issuer_and_serial_number":
+            ias = sid.chosen
+            if ias["issuer"] == cert.issuer and ias["serial_number"].native == cert.serial_number:
+                return cert
+        elif cert.key_identifier == sid.chosen.native:
+            return cert
+    raise SignatureValueError("the signer's certificate is not in the CMS")
+
+
+def _check_signer(signed: cms.SignedData, info: cms.SignerInfo, cert: x509.Certificate,
+                  digest: bytes) -> None:
+    """Same certificate as prepared, signed attributes present, digest and signature valid."""
+    if _signer_cert(signed, info).dump() != cert.dump():
+        raise SignatureValueError("signed by another certificate")
+    if info["signed_attrs"].native is None:
+        raise SignatureValueError("no signed attributes")
+    try:
+        intact, valid = validate_sig_integrity(info, cert, "data", digest)
+    except (SignatureValidationError, CMSStructuralError, CMSExtractionError, ValueError) as exc:
+        raise SignatureValueError(f"CMS rejected: {exc}") from None
+    if not intact:
+        raise SignatureValueError("CMS does not sign the prepared digest")
+    if not valid:
+        raise SignatureValueError("signature value does not verify")
+    ident = identity_of(cert)
+    # Masked identifiers only: logs never hold a full IIN or a name.
+    log.info("external CMS accepted: iin=%s serial=%s", mask(ident.iin), ident.serial_hex)
+
+
+async def _extend(data: bytes, level: Level, trust: Trust | None,
+                  stamper: AIOHttpTimeStamper | None, backend: AIOHttpFetcherBackend) -> bytes:
+    """B-LT: the signer's OCSP/CRL into the DSS; B-LTA: then a document time-stamp."""
+    if trust is None:
+        raise SigningError(f"{level} needs trust roots")
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    sig = reader.embedded_regular_signatures[-1]
+    out = await async_add_validation_info(
+        sig, trust.validation_context(fetcher_backend=backend), in_place=False)
+    if level is Level.B_LTA and stamper is not None:
+        writer = IncrementalPdfFileWriter(out, strict=False)
+        out = await signers.PdfTimeStamper(stamper).async_timestamp_pdf(
+            writer, "sha256", trust.validation_context(fetcher_backend=backend))
+    return out.getvalue()
+
+
+def _parse_xml(raw: bytes) -> etree._Element:
+    try:
+        return etree.fromstring(raw, _XML_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise DocumentError(f"XML cannot be parsed: {exc}") from None
+
+
+def _signatures(root: etree._Element) -> list[etree._Element]:
+    return root.findall(f"{{{DS}}}Signature")
+
+
+def _exc_c14n(root: etree._Element) -> bytes:
+    return etree.tostring(root, method="c14n", exclusive=True, with_comments=False)
+
+
+class _LastSignatureVerifier(XMLVerifier):
+    """Verifies the *last* ``ds:Signature`` child of the root.
+
+    Why: signxml checks the first signature it finds; with several signers in a row the
+    new one is the last child, and pinning it there also stops signature wrapping.
+    """
+
+    def _get_signature(self, root: etree._Element) -> etree._Element:
+        found = _signatures(root)
+        if not found:
+            raise InvalidInput("no ds:Signature child of the root")
+        return found[-1]
