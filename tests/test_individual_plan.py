@@ -125,7 +125,11 @@ def test_each_service_needs_exactly_one_term():
     del data["kandas"]["services"][2]["term_days"]
     data["members"][1]["services"][0]["due_date"] = "2026-09-04"
     assert _errors(data) == [("kandas.services[2].term_days", "required"),
-                             ("members[1].services[0].due_date", "duplicate")]
+                             ("members[1].services[0].due_date", "one_of")]
+    with pytest.raises(InputError) as caught:
+        render("individual_plan", data, "ru")
+    message = caught.value.messages("ru")[1]["message"]
+    assert "укажите только одно" in message and "term_days" not in message
 
 
 def test_terms_stay_within_five_years_of_the_quota_inclusion():

@@ -68,8 +68,8 @@ def _terms_in_order(data: dict[str, Any], errors: Errors) -> None:
             if due is None and days is None:
                 errors.add(f"{path}.term_days", "required")
             elif due is not None and days is not None:
-                # one term only: two could disagree (see the report for a dedicated code)
-                errors.add(f"{path}.due_date", "duplicate", value="term_days")
+                # one term only: two could disagree
+                errors.add(f"{path}.due_date", "one_of", other=f"{path}.term_days")
             elif due is not None and not quota <= due <= last:
                 errors.add(f"{path}.due_date", "out_of_range", min=quota.isoformat(),
                            max=last.isoformat())
