@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of a kind's input")
     p.add_argument("kind")
     p.set_defaults(func=cmd_schema)
+
+    from signing import cli as signing_cli
+
+    signing_cli.add_cli(sub).set_defaults(func=signing_cli.run)
     return parser
 
 
