@@ -61,6 +61,15 @@ def no_repeated_iins(data: dict[str, Any], errors: Errors) -> None:
             seen[iin] = where
 
 
+def flag_repeated(items: list[dict[str, Any]], key: str, path: str, errors: Errors) -> None:
+    """Each value of ``key`` at most once in ``items`` (a service code in one list, say)."""
+    seen: set[Any] = set()
+    for i, item in enumerate(items):
+        if item[key] in seen:
+            errors.add(f"{path}[{i}].{key}", "duplicate", value=item[key])
+        seen.add(item[key])
+
+
 def not_before(later: str, earlier: str):
     """Rule: the date ``later`` must not be before the date ``earlier`` (top-level fields)."""
 

@@ -18,7 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from docservice.forms.common import iin_matches_birth_date, no_repeated_iins, not_before
+from docservice.forms.common import (
+    flag_repeated,
+    iin_matches_birth_date,
+    no_repeated_iins,
+    not_before,
+)
 from docservice.forms.fields import Date, Errors, Field, Group, Iin, Integer, Text
 from docservice.forms.kind import Kind
 
@@ -58,12 +63,9 @@ def _terms_in_order(data: dict[str, Any], errors: Errors) -> None:
     quota: dt.date = data["quota_inclusion_date"]
     last = quota + dt.timedelta(days=MAX_TERM_DAYS)
     for where, person in _persons(data):
-        seen: set[int] = set()
+        flag_repeated(person["services"], "code", f"{where}.services", errors)
         for i, item in enumerate(person["services"]):
             path = f"{where}.services[{i}]"
-            if item["code"] in seen:
-                errors.add(f"{path}.code", "duplicate", value=item["code"])
-            seen.add(item["code"])
             due, days = item.get("due_date"), item.get("term_days")
             if due is None and days is None:
                 errors.add(f"{path}.term_days", "required")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from docservice.forms.common import no_repeated_iins
+from docservice.forms.common import flag_repeated, no_repeated_iins
 from docservice.forms.fields import Boolean, Date, Errors, Group, Iin, Integer, Month, Text
 from docservice.forms.kind import Kind
 
@@ -35,14 +35,10 @@ def _dates_in_order(data: dict[str, Any], errors: Errors) -> None:
         errors.add("issue_date", "date_before", other="period")
     last_day = _month_end(data["period"])
     for i, row in enumerate(data["rows"]):
-        seen: set[int] = set()
+        flag_repeated(row["services"], "code", f"rows[{i}].services", errors)
         for j, service in enumerate(row["services"]):
-            path = f"rows[{i}].services[{j}]"
-            if service["code"] in seen:
-                errors.add(f"{path}.code", "duplicate", value=service["code"])
-            seen.add(service["code"])
             if service["date"] > last_day:
-                errors.add(f"{path}.date", "outside_period",
+                errors.add(f"rows[{i}].services[{j}].date", "outside_period",
                            period=f"{data['period'].year:04d}-{data['period'].month:02d}")
 
 

@@ -15,7 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from docservice.forms.common import iin_matches_birth_date, no_repeated_iins, people, person
+from docservice.forms.common import (
+    flag_repeated,
+    iin_matches_birth_date,
+    no_repeated_iins,
+    people,
+    person,
+)
 from docservice.forms.fields import Choice, Date, Errors, Group, Integer, Text
 from docservice.forms.kind import Kind
 
@@ -29,12 +35,9 @@ COPIES = ("copies.district_akim", "copies.rural_akim", "copies.career_center")
 
 def _services_in_order(data: dict[str, Any], errors: Errors) -> None:
     """Each Appendix 1 service once; a deadline where one is due, none in the past."""
-    seen: set[int] = set()
+    flag_repeated(data["services"], "code", "services", errors)
     for i, item in enumerate(data["services"]):
         path = f"services[{i}]"
-        if item["code"] in seen:
-            errors.add(f"{path}.code", "duplicate", value=item["code"])
-        seen.add(item["code"])
         deadline = item.get("deadline")
         if deadline is None and item["status"] != "not_needed":
             errors.add(f"{path}.deadline", "required")
