@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from asn1crypto import cms, core, crl, ocsp
 from pyhanko.sign.signers.pdf_cms import Signer
-from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from signing.cms_util import (
@@ -101,8 +101,8 @@ async def _complete(content: cms.ContentInfo, key: SigningKey, options: CadesOpt
     async with aiohttp.ClientSession(timeout=timeout) as http:
         try:
             if options.tsa_url:
-                stamper = AIOHttpTimeStamper(options.tsa_url, http,
-                                             timeout=int(options.http_timeout))
+                stamper = HTTPTimeStamper(options.tsa_url, session=http,
+                                          timeout=int(options.http_timeout))
                 content = await with_signature_timestamp(content, stamper)
             signed = cms.ContentInfo.load(content.dump())["content"]
             if options.trust is not None:

@@ -33,7 +33,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError as PyhankoSigningError
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
-from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
@@ -135,7 +135,7 @@ def _reserve(key: SigningKey, options: PdfOptions) -> int:
 @dataclass
 class _Session:
     http: aiohttp.ClientSession | None = None
-    timestamper: AIOHttpTimeStamper | None = None
+    timestamper: HTTPTimeStamper | None = None
     fetchers: AIOHttpFetcherBackend | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -150,8 +150,8 @@ async def _network(options: PdfOptions) -> AsyncIterator[_Session]:
     async with aiohttp.ClientSession(timeout=timeout) as http:
         session = _Session(http=http, fetchers=AIOHttpFetcherBackend(http))
         if options.tsa_url and options.level.rank >= Level.B_T.rank:
-            session.timestamper = AIOHttpTimeStamper(options.tsa_url, http,
-                                                     timeout=int(options.http_timeout))
+            session.timestamper = HTTPTimeStamper(options.tsa_url, session=http,
+                                                  timeout=int(options.http_timeout))
         yield session
 
 

@@ -17,7 +17,9 @@ from asn1crypto import cms
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_detached_cms, async_validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import PdfSignatureStatus, StandardCMSSignatureStatus
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from signing.cms_util import copy_signed, load_cms
@@ -41,10 +43,15 @@ async def async_verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
                 kwargs = {"trust_roots": list(trust.roots),
                           "other_certs": list(trust.intermediates),
                           "allow_fetching": False, "revocation_mode": "hard-fail"}
-                dss = DocumentSecurityStore.read_dss(reader)
+                try:
+                    dss = DocumentSecurityStore.read_dss(reader)
+                    contexts = (dss.as_validation_context(kwargs),
+                                dss.as_validation_context(kwargs))
+                except NoDSSFoundError:
+                    empty = {**kwargs, "crls": [], "ocsps": []}
+                    contexts = (ValidationContext(**empty), ValidationContext(**empty))
                 status = await async_validate_pdf_signature(
-                    sig, dss.as_validation_context(kwargs),
-                    ts_validation_context=dss.as_validation_context(kwargs))
+                    sig, contexts[0], ts_validation_context=contexts[1])
             else:
                 context = trust.validation_context(fetcher_backend=backend)
                 status = await async_validate_pdf_signature(
