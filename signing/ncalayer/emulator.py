@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -30,8 +31,9 @@ import logging
 import secrets
 import ssl
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -377,7 +379,12 @@ class NCALayerEmulator:
         try:
             request = p.parse_request(message)
         except p.ProtocolError as exc:
-            return p.basics_error(p.BasicsCode.INVOCATION_ERROR, "bad request", str(exc))
+            module = p.peek_module(message)
+            if module == p.COMMON_UTILS:
+                return p.common_error(str(exc))
+            if module in (p.BASICS, None):
+                return p.basics_error(p.BasicsCode.INVOCATION_ERROR, "bad request", str(exc))
+            return p.module_not_found()
         if isinstance(request, p.BasicsSign):
             try:
                 return p.basics_ok(await self._basics(request))
@@ -470,10 +477,10 @@ class NCALayerEmulator:
         storage = call.arg(0, str, "storage")
         if call.method == "getKeyInfo":
             return self._pick(call, select(self.keys, storages=[storage])).key_info()
-        try:
-            key_type = p.KeyType(call.arg(1, str, "keyType"))
-        except ValueError:
-            key_type = None  # any other value: the official may pick any key
+        key_type_name = call.arg(1, str, "keyType")
+        # Any value other than the two lets the official pick any key, as in NCALayer.
+        key_type = (p.KeyType(key_type_name) if key_type_name in p.KeyType.__members__
+                    else None)
         key = self._pick(call, select(self.keys, key_type=key_type, storages=[storage]))
         if call.method == "createCAdESFromBase64":
             raw = p.b64decode_strict(call.arg(2, str, "data"), "data")
@@ -495,6 +502,29 @@ class NCALayerEmulator:
         if not all(isinstance(x, str) for x in xmls):
             raise p.ProtocolError("signXmls: xmls must be strings")
         return [sign_xml_document(key, x, parent) for x in xmls]
+
+
+@contextlib.contextmanager
+def running_emulator(keys: Sequence[EmulatorKey], **options: Any
+                     ) -> Iterator[NCALayerEmulator]:
+    """The emulator on its own event loop in a daemon thread (for synchronous callers).
+
+    Why: the service's synchronous two-phase calls run their own ``asyncio.run``; the
+    emulator must keep serving meanwhile. Start and stop wait at most 10 s each.
+    """
+    emulator = NCALayerEmulator(keys, **options)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="ncalayer-emulator", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(emulator.start(), loop).result(timeout=10)
+        yield emulator
+    finally:
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(emulator.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
 
 
 def load_keys(paths: Sequence[str], password: str) -> list[EmulatorKey]:

@@ -286,7 +286,21 @@ def parse_request(message: str | bytes | Mapping[str, Any]) -> Request:
     raise ProtocolError(f"unknown module {module!r}")
 
 
+def peek_module(message: str | bytes | Mapping[str, Any]) -> str | None:
+    """The ``module`` of a message that may be malformed otherwise (to answer in its shape)."""
+    try:
+        module = _load(message).get("module")
+    except ProtocolError:
+        return None
+    return module if isinstance(module, str) else None
+
+
 # ---------------------------------------------------------------- responses
+
+
+def module_not_found() -> dict[str, Any]:
+    """What NCALayer's module host answers for a module it does not have."""
+    return {"success": False, "errorCode": "MODULE_NOT_FOUND"}
 
 
 def version_message(version: str = VERSION) -> dict[str, Any]:

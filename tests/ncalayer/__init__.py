@@ -1,0 +1,1 @@
+"""NCALayer client signing: protocol, emulator, two-phase service side, browser script."""
