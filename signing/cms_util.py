@@ -20,10 +20,10 @@ def load_cms(data: bytes | str) -> cms.SignedData:
     """SignedData from DER, PEM or Base64 (with or without line breaks)."""
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
     stripped = raw.strip()
-    if pem.detect(stripped):
+    if raw[:1] == b"\x30":
+        der = raw  # DER: never strip, its last bytes may look like white space
+    elif pem.detect(stripped):
         _, _, der = pem.unarmor(stripped)
-    elif stripped[:1] == b"\x30":
-        der = stripped
     else:
         try:
             der = base64.b64decode(b"".join(stripped.split()), validate=True)
