@@ -44,7 +44,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.general import CMSExtractionError, CMSStructuralError
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
-from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
@@ -326,8 +326,8 @@ class TwoPhase:
                 if level.rank >= Level.B_T.rank:
                     if not pending.tsa_url:
                         raise SigningError(f"{level} needs a TSA URL")
-                    stamper = AIOHttpTimeStamper(pending.tsa_url, http,
-                                                 timeout=int(self.http_timeout))
+                    stamper = HTTPTimeStamper(pending.tsa_url, session=http,
+                                              timeout=int(self.http_timeout))
                     content = await with_signature_timestamp(content, stamper)
                 out = io.BytesIO(pending.payload)
                 der = content.dump()
@@ -510,7 +510,7 @@ def _check_signer(signed: cms.SignedData, info: cms.SignerInfo, cert: x509.Certi
 
 
 async def _extend(data: bytes, level: Level, trust: Trust | None,
-                  stamper: AIOHttpTimeStamper | None, backend: AIOHttpFetcherBackend) -> bytes:
+                  stamper: HTTPTimeStamper | None, backend: AIOHttpFetcherBackend) -> bytes:
     """B-LT: the signer's OCSP/CRL into the DSS; B-LTA: then a document time-stamp."""
     if trust is None:
         raise SigningError(f"{level} needs trust roots")
