@@ -168,10 +168,15 @@ def test_cms_refuses_other_data_and_dropped_signers(emulator, twophase, keys) ->
     first = twophase.prepare_cms(DATA, certificate=cert, digested=False, attach=True)
     one = twophase.complete_cms(first.session_id, _answer(emulator, first.common_utils))
     second = twophase.prepare_cms(DATA, existing=to_der(one))
+    emulator.choose = with_key(keys, "head")
     fresh = _answer(emulator, p.create_cades_from_base64(
         base64.b64encode(DATA).decode(), attach=True).to_message())  # first signer dropped
     with pytest.raises(SignatureValueError, match="existing signers"):
         twophase.complete_cms(second.session_id, fresh)
+    # Sending the old CMS back unchanged adds nobody.
+    third = twophase.prepare_cms(DATA, existing=to_der(one))
+    with pytest.raises(SignatureValueError, match="one new signer, got 0"):
+        twophase.complete_cms(third.session_id, to_der(one))
 
 
 # ---------------------------------------------------------------- XML
