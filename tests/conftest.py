@@ -17,6 +17,15 @@ EXAMPLES = ROOT / "examples"
 SHARED = Path(os.environ.get("DOCSERVICE_SHARED", ROOT.parent / "shared"))
 
 
+def need(available: bool, what: str) -> None:
+    """Skip when ``what`` is missing here; in CI (DOCSERVICE_REQUIRE_SERVICES=1) fail instead."""
+    if available:
+        return
+    if os.environ.get("DOCSERVICE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{what} is required (DOCSERVICE_REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} is not available")
+
+
 def squash(text: str) -> str:
     """Text with every kind of white space (NBSP included) removed, for containment checks."""
     return re.sub(r"\s+", "", text.replace("\u00a0", " "))

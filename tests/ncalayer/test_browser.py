@@ -17,14 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from signing.ncalayer import protocol as p
 from signing.ncalayer.emulator import NCALayerEmulator
 from signing.ncalayer.keystore import EmulatorKey
 from signing.pdf import PdfOptions
 from signing.twophase import TwoPhase, certificate_from_key_info
 from signing.verify import all_valid, verify_pdf
+from tests.conftest import need
 from tests.pki import TestPki
 
 SCRIPT = Path(__file__).resolve().parents[2] / "signing" / "static" / "ncalayer-client.js"
@@ -74,10 +73,10 @@ class _CancelFirstSign:
         return offered[0] if offered else None
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_page_signs_a_pdf_through_the_emulator(emulator: NCALayerEmulator, twophase: TwoPhase,
                                                pki: TestPki, trust, keys,  # type: ignore[no-untyped-def]
                                                application_pdf: bytes) -> None:
+    need(CHROMIUM is not None, "chromium (Debian package)")
     emulator.choose = _CancelFirstSign()
     report: dict[str, Any] = {}
     reported = threading.Event()
