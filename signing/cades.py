@@ -13,7 +13,6 @@ for a CMS made by NCALayer, so it is not used.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from signing import _aio
 from signing.cms_util import (
     add_unsigned_attribute,
     load_cms,
@@ -139,7 +139,7 @@ async def async_sign_detached(data: bytes, key: SigningKey,
 
 def sign_detached(data: bytes, key: SigningKey, options: CadesOptions | None = None
                   ) -> cms.SignedData:
-    return asyncio.run(async_sign_detached(data, key, options))
+    return _aio.run(async_sign_detached(data, key, options))
 
 
 def complete_external_cms(signature: bytes | str, key: ExternalKey,
@@ -149,7 +149,7 @@ def complete_external_cms(signature: bytes | str, key: ExternalKey,
     signed = load_cms(signature)
     key.check(dt.datetime.now(dt.UTC), (options or CadesOptions()).role)
     content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
-    return asyncio.run(_complete(content, key, options or CadesOptions()))
+    return _aio.run(_complete(content, key, options or CadesOptions()))
 
 
 def merge(signatures: Sequence[cms.SignedData]) -> cms.SignedData:

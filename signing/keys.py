@@ -16,14 +16,15 @@ import hashlib
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import algos, pem, x509
+from asn1crypto import algos, cms, pem, x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
 from pyhanko.sign.signers import ExternalSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -109,10 +110,44 @@ class _KeptKeySigner(Signer):
                          signature_mechanism=algos.SignedDigestAlgorithm(
                              {"algorithm": "sha256_rsa"}))
         self._key = key
+        self._constant_attrs: dict[str, bytes] = {}
+
+    def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        """pyHanko's providers, with signing-certificate-v2 served from a cache.
+
+        Why: asn1crypto re-encodes that attribute (the issuer name inside it) on every
+        signature, ~8 ms of a ~20 ms B-B signature here; for a given certificate its DER
+        never changes.
+        """
+        for provider in super()._signed_attr_providers(*args, **kwargs):
+            if isinstance(provider, SigningCertificateV2Provider):
+                yield _CachedAttribute(provider, self._constant_attrs)
+            else:
+                yield provider
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str,
                              dry_run: bool = False) -> bytes:
         return self._key.sign(data, padding.PKCS1v15(), _HASHES[digest_algorithm]())
+
+
+class _CachedAttribute(CMSAttributeProvider):
+    """A signed-attribute provider whose encoded attribute is computed once."""
+
+    def __init__(self, inner: CMSAttributeProvider, cache: dict[str, bytes]) -> None:
+        self.inner, self.cache = inner, cache
+        self.attribute_type = inner.attribute_type
+
+    async def build_attr_value(self, dry_run: bool = False) -> Any:
+        return await self.inner.build_attr_value(dry_run)
+
+    async def get_attribute(self, dry_run: bool = False) -> cms.CMSAttribute | None:
+        der = self.cache.get(self.attribute_type)
+        if der is None:
+            attr = await self.inner.get_attribute(dry_run)
+            if attr is None:
+                return None
+            der = self.cache[self.attribute_type] = attr.dump()
+        return cms.CMSAttribute.load(der)
 
 
 class Pkcs12Key(SigningKey):

@@ -15,7 +15,6 @@ Two paths share the same preparation:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import enum
@@ -37,6 +36,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from signing import _aio
 from signing import stamp as stamps
 from signing.cms_util import load_cms, signer_info_digest, with_signature_timestamp
 from signing.errors import (
@@ -261,7 +261,7 @@ async def async_sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | Non
 def sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | None = None,
              *, now: dt.datetime | None = None) -> bytes:
     """Synchronous :func:`async_sign_pdf`."""
-    return asyncio.run(async_sign_pdf(data, key, options, now=now))
+    return _aio.run(async_sign_pdf(data, key, options, now=now))
 
 
 def _classify(exc: Exception) -> SigningError:
@@ -312,7 +312,7 @@ async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions |
 
 def prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,
                 *, now: dt.datetime | None = None) -> PreparedPdf:
-    return asyncio.run(async_prepare_pdf(data, key, options, now=now))
+    return _aio.run(async_prepare_pdf(data, key, options, now=now))
 
 
 async def async_finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> bytes:
@@ -343,7 +343,7 @@ async def async_finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> byt
 
 
 def finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> bytes:
-    return asyncio.run(async_finish_pdf(prepared, signature))
+    return _aio.run(async_finish_pdf(prepared, signature))
 
 
 async def _extend(data: bytes, options: PdfOptions, session: _Session) -> bytes:

@@ -8,7 +8,6 @@ that needs no network because the evidence is inside the file.
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Sequence
 
@@ -22,6 +21,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, StandardCMSSignat
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from signing import _aio
 from signing.cms_util import copy_signed, load_cms
 from signing.trust import Trust
 
@@ -63,7 +63,7 @@ async def async_verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
 
 def verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
                ) -> list[PdfSignatureStatus]:
-    return asyncio.run(async_verify_pdf(data, trust, long_term=long_term))
+    return _aio.run(async_verify_pdf(data, trust, long_term=long_term))
 
 
 def split_signers(signed: cms.SignedData) -> list[cms.SignedData]:
@@ -92,7 +92,7 @@ async def async_verify_detached(data: bytes, signature: bytes | str | cms.Signed
 
 def verify_detached(data: bytes, signature: bytes | str | cms.SignedData, trust: Trust
                     ) -> list[StandardCMSSignatureStatus]:
-    return asyncio.run(async_verify_detached(data, signature, trust))
+    return _aio.run(async_verify_detached(data, signature, trust))
 
 
 def all_valid(statuses: Sequence[PdfSignatureStatus | StandardCMSSignatureStatus]) -> bool:
