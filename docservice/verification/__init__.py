@@ -1,0 +1,126 @@
+"""Verification of signed PDF, XML and CMS documents for officials.
+
+Public API::
+
+    from docservice.verification import Verifier, VerifierConfig
+    verifier = Verifier(VerifierConfig(trust_dir="/etc/docservice/trust"))
+    report = verifier.verify(data, original=None, file_name="x.pdf")
+    report.verdict, report.to_json(), report.exit_code
+
+Why a long-lived :class:`Verifier`: the trust store is pinned once, and the revocation cache
+(OCSP responses, parsed CRLs) and the chain-outcome cache live as long as the process, so
+the web page, the API and the CLI share the same evidence and answer fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docservice.identifiers import mask
+from docservice.verification.certs import ChainValidator, TrustStore, TrustStoreError
+from docservice.verification.cms import Assessor, looks_like_cms, verify_cms
+from docservice.verification.limits import (
+    Deadline,
+    Limits,
+    VerificationInputError,
+    check_size,
+)
+from docservice.verification.pdf import install_fast_hex_reader, verify_pdf
+from docservice.verification.report import Indication, Report, document_verdict
+from docservice.verification.revocation import RevocationCache
+from docservice.verification.xml import verify_xml
+
+__all__ = [
+    "Indication",
+    "Limits",
+    "Report",
+    "TrustStore",
+    "TrustStoreError",
+    "VerificationInputError",
+    "Verifier",
+    "VerifierConfig",
+    "default_trust_dir",
+]
+
+log = logging.getLogger(__name__)
+
+#: Where production trust anchors live unless configured otherwise.
+DEFAULT_TRUST_DIR = "/etc/docservice/trust"
+
+
+def default_trust_dir() -> str:
+    """``$DOCSERVICE_TRUST_DIR`` or :data:`DEFAULT_TRUST_DIR` (NCA RK roots + issuing CAs)."""
+    return os.environ.get("DOCSERVICE_TRUST_DIR", DEFAULT_TRUST_DIR)
+
+
+@dataclass
+class VerifierConfig:
+    """Operator settings: trust anchors, network use for revocation, limits, caches."""
+
+    trust_dir: str | Path | None = None
+    trust: TrustStore | None = None
+    fetch_revocation: bool = True
+    limits: Limits = field(default_factory=Limits)
+    revocation_max_age: float = 300.0
+    chain_cache_ttl: float = 60.0
+
+
+def sniff(data: bytes) -> str:
+    """``pdf``, ``xml`` or ``cms`` from the content (file names lie)."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if head.startswith(b"<"):
+        return "xml"
+    if looks_like_cms(data):
+        return "cms"
+    raise VerificationInputError("unknown_format", status=415)
+
+
+class Verifier:
+    """Verifies documents against one pinned trust store with shared caches (thread-safe)."""
+
+    def __init__(self, config: VerifierConfig | None = None) -> None:
+        self.config = config or VerifierConfig()
+        trust = self.config.trust
+        if trust is None:
+            trust = TrustStore.from_directory(self.config.trust_dir or default_trust_dir())
+        self.trust = trust
+        self.revocation = RevocationCache(max_age=self.config.revocation_max_age)
+        limits = self.config.limits
+        self.chains = ChainValidator(trust, self.revocation, fetch=self.config.fetch_revocation,
+                                     fetch_timeout=limits.fetch_timeout,
+                                     max_crl_bytes=limits.max_crl_bytes,
+                                     cache_ttl=self.config.chain_cache_ttl)
+        install_fast_hex_reader()
+
+    def verify(self, data: bytes, original: bytes | None = None, *,
+               file_name: str | None = None, now: dt.datetime | None = None) -> Report:
+        """The full report; raises :class:`VerificationInputError` for unusable input."""
+        limits = self.config.limits
+        check_size(data, limits.max_file_bytes)
+        if original is not None:
+            check_size(original, limits.max_original_bytes, "original")
+        kind = sniff(data)
+        assessor = Assessor(self.chains, now or dt.datetime.now(dt.UTC),
+                            Deadline(limits.max_seconds))
+        if kind != "cms" and original is not None:
+            raise VerificationInputError("original_unexpected", field="original", status=422)
+        if kind == "pdf":
+            facts, signatures = verify_pdf(data, assessor, limits, file_name)
+        elif kind == "xml":
+            facts, signatures = verify_xml(data, assessor, limits, file_name)
+        else:
+            facts, signatures = verify_cms(data, original, assessor, limits, file_name)
+        verdict, reason = document_verdict(signatures)
+        report = Report(facts, verdict, reason, signatures, assessor.now,
+                        trust_anchors=self.trust.labels)
+        for sig in signatures:
+            signer = sig.signer
+            log.info("verified %s signature %d: %s/%s signer IIN %s", facts.format, sig.index,
+                     sig.indication, sig.sub_indication, mask(signer.iin if signer else None))
+        return report

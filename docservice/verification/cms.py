@@ -1,0 +1,454 @@
+"""CMS signer assessment (shared by PDF and detached/attached CMS) and CMS file verification.
+
+Why one assessor for every container: a PAdES signature, a SIGEX/NCALayer detached CAdES
+and an attached CMS are all a CMS ``SignerInfo`` over a digest; the rules for integrity,
+time-stamps, the validation moment and the chain must be identical, so they live here once.
+
+Time rules (ETSI EN 319 102-1 in spirit, with the brief's choices spelt out):
+
+* a **trusted time-stamp** (the signature's own, or a later PDF document time-stamp that
+  covers it) is proof of existence: the certificate is judged at the earliest such time,
+  so an expired certificate does not invalidate a signature time-stamped while it was
+  valid, and a revocation after that time does not either;
+* without one, the certificate is judged at the **signing time the signer claims**, with a
+  warning; revocation is then still checked up to *now* (no proof the signature predates a
+  revocation means ``REVOKED_NO_POE``);
+* a signer's own signed claim of a time at/after revocation or expiry cannot be rescued by
+  any further evidence, so it yields ``TOTAL_FAILED`` (``REVOKED`` / ``EXPIRED``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
+from pyhanko.sign.general import (
+    CMSStructuralError,
+    MultivaluedAttributeError,
+    NonexistentAttributeError,
+    find_unique_cms_attribute,
+)
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.generic_cms import (
+    extract_self_reported_ts,
+    extract_tst_data_iter,
+    validate_sig_integrity,
+)
+
+from docservice.verification import messages
+from docservice.verification.certs import (
+    ChainOutcome,
+    ChainValidator,
+    cert_gost,
+    gost_name,
+    signer_facts,
+)
+from docservice.verification.limits import Deadline, Limits, VerificationInputError, check_size
+from docservice.verification.report import (
+    Coverage,
+    DocumentFacts,
+    Labelled,
+    Reason,
+    RevocationFacts,
+    SignatureReport,
+    TimestampFacts,
+    indication_for,
+)
+
+WEAK_DIGESTS = frozenset({"md5", "sha1"})
+_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
+           "sha224": hashlib.sha224, "sha1": hashlib.sha1, "md5": hashlib.md5,
+           "sha3_256": hashlib.sha3_256, "sha3_512": hashlib.sha3_512}
+
+
+def _fmt(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def digest_of(data: bytes, algorithm: str) -> bytes | None:
+    fn = _HASHES.get(algorithm)
+    return fn(data).digest() if fn else None
+
+
+@dataclass
+class Evidence:
+    """Extra material for one signer: certificates and revocation data found elsewhere
+    (PDF DSS, the CMS's own revocation fields) and later proofs of existence."""
+
+    certs: list[x509.Certificate] = field(default_factory=list)
+    ocsp: list[ocsp.OCSPResponse] = field(default_factory=list)
+    crl: list[crl.CertificateList] = field(default_factory=list)
+    later_poe: list[TimestampFacts] = field(default_factory=list)
+    claimed_fallback: dt.datetime | None = None
+
+
+@dataclass
+class Assessor:
+    """Judges one ``SignerInfo``; holds the chain validator and the verification's *now*."""
+
+    chains: ChainValidator
+    now: dt.datetime
+    deadline: Deadline
+
+    @property
+    def now_bucket(self) -> dt.datetime:
+        """*Now* at minute precision: identical requests share cached chain outcomes."""
+        return self.now.replace(second=0, microsecond=0)
+
+    # -- certificates -----------------------------------------------------------------------
+
+    @staticmethod
+    def find_signer_cert(signer_info: cms.SignerInfo, certs: list[x509.Certificate]
+                         ) -> x509.Certificate | None:
+        sid = signer_info["sid"]
+        for cert in certs:
+            if sid.name == "issuer_and_serial_number":
+                ias = sid.chosen
+                if (cert.serial_number == ias["serial_number"].native
+                        and cert.issuer == ias["issuer"]):
+                    return cert
+            elif cert.key_identifier == sid.chosen.native:
+                return cert
+        return None
+
+    # -- time-stamps ------------------------------------------------------------------------
+
+    def timestamp(self, token: cms.SignedData, imprint_source: bytes, kind: str,
+                  evidence: Evidence) -> TimestampFacts:
+        """Verify a time-stamp token over ``imprint_source`` and its TSA chain."""
+        try:
+            info = token["encap_content_info"]["content"].parsed
+            if not isinstance(info, tsp.TSTInfo):
+                raise ValueError("not a TSTInfo")
+            gen_time = info["gen_time"].native
+            policy = info["policy"].dotted
+        except (ValueError, KeyError, AttributeError) as exc:
+            return TimestampFacts(kind, self.now, False, problem=f"unreadable token: {exc}")
+        label = messages.POLICIES.get(policy)
+        facts = TimestampFacts(kind, gen_time, False, policy=policy,
+                               policy_label=Labelled(policy, *label) if label else None)
+        imprint = info["message_imprint"]
+        expected = digest_of(imprint_source, imprint["hash_algorithm"]["algorithm"].native)
+        if expected is None or expected != imprint["hashed_message"].native:
+            facts.problem = "message imprint does not match"
+            return facts
+        signer_infos = token["signer_infos"]
+        if len(signer_infos) != 1:
+            facts.problem = "time-stamp token must have one signer"
+            return facts
+        certs = [c.chosen for c in token["certificates"] if c.name == "certificate"]
+        tsa_cert = self.find_signer_cert(signer_infos[0], [*certs, *evidence.certs])
+        if tsa_cert is None:
+            facts.problem = "TSA certificate not found"
+            return facts
+        facts.tsa = tsa_cert.subject.human_friendly
+        md = signer_infos[0]["digest_algorithm"]["algorithm"].native
+        content_digest = digest_of(bytes(token["encap_content_info"]["content"]), md)
+        try:
+            intact, valid = validate_sig_integrity(signer_infos[0], tsa_cert, "tst_info",
+                                                   content_digest or b"")
+        except (SignatureValidationError, CMSStructuralError, ValueError) as exc:
+            facts.problem = str(exc)
+            return facts
+        if not (intact and valid):
+            facts.problem = "time-stamp signature does not verify"
+            return facts
+        outcome = self.chains.validate(tsa_cert, moment=self.now_bucket, other_certs=certs,
+                                       embedded_ocsp=evidence.ocsp, embedded_crl=evidence.crl,
+                                       purpose="timestamping")
+        if outcome.sub == "OUT_OF_BOUNDS_NO_POE":
+            outcome = self.chains.validate(tsa_cert, moment=gen_time, other_certs=certs,
+                                           embedded_ocsp=evidence.ocsp,
+                                           embedded_crl=evidence.crl, purpose="timestamping")
+        if outcome.sub is not None:
+            facts.problem = f"{outcome.sub}: {outcome.detail}"
+            return facts
+        facts.trusted = True
+        return facts
+
+    # -- one signer -------------------------------------------------------------------------
+
+    def assess(self, signed_data: cms.SignedData, signer_info: cms.SignerInfo, *,
+               digest: bytes | None, index: int, kind: str,
+               evidence: Evidence) -> SignatureReport:
+        """Indication, sub-indication, facts and reasons for one signer."""
+        self.deadline.check()
+        report = SignatureReport(index=index, kind=kind, indication=indication_for(None),
+                                 sub_indication=None)
+        certs = [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
+        all_certs = [*certs, *evidence.certs]
+        cert = self.find_signer_cert(signer_info, all_certs)
+        sig_algo = signer_info["signature_algorithm"]["algorithm"].dotted
+        md_algo = signer_info["digest_algorithm"]["algorithm"].dotted
+        gost_algo = gost_name(sig_algo) or gost_name(md_algo)
+        report.algorithm = gost_algo or (signer_info["signature_algorithm"].signature_algo + "/"
+                                         + signer_info["digest_algorithm"]["algorithm"].native)
+        try:
+            report.signing_time_claimed = extract_self_reported_ts(signer_info)
+        except (ValueError, SignatureValidationError):
+            report.signing_time_claimed = None
+        if report.signing_time_claimed is None:
+            report.signing_time_claimed = evidence.claimed_fallback
+        if cert is None:
+            return _finish(report, "NO_SIGNING_CERTIFICATE_FOUND")
+        report.signer = signer_facts(cert)
+        gost = gost_algo or cert_gost(cert)
+        if gost:
+            return _finish(report, "GENERIC", Reason.of("GOST_NOT_SUPPORTED", detail=gost))
+        if digest is None:
+            return _finish(report, "SIGNED_DATA_NOT_FOUND")
+        try:
+            content_type = signed_data["encap_content_info"]["content_type"].native
+            intact, valid = validate_sig_integrity(signer_info, cert, content_type, digest)
+        except SignatureValidationError as exc:
+            sub = exc.ades_subindication.name if exc.ades_subindication else "FORMAT_FAILURE"
+            return _finish(report, sub, Reason.of(sub, detail=exc.failure_message))
+        except (CMSStructuralError, ValueError, KeyError, TypeError) as exc:
+            return _finish(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
+        if not intact:
+            return _finish(report, "HASH_FAILURE")
+        if not valid:
+            return _finish(report, "SIG_CRYPTO_FAILURE")
+        if signer_info["digest_algorithm"]["algorithm"].native in WEAK_DIGESTS:
+            return _finish(report, "CRYPTO_CONSTRAINTS_FAILURE")
+
+        signature_value = signer_info["signature"].native
+        for token in extract_tst_data_iter(signer_info, signed=False):
+            facts = self.timestamp(token, signature_value, "signature", evidence)
+            report.timestamps.append(facts)
+            if not facts.trusted:
+                report.warnings.append(Reason.of("TIMESTAMP_UNTRUSTED", detail=facts.problem))
+        report.timestamps.extend(evidence.later_poe)
+        return self._judge_chain(report, cert, certs, evidence)
+
+    def assess_certificate(self, report: SignatureReport, cert: x509.Certificate,
+                           evidence: Evidence) -> SignatureReport:
+        """Trust judgement alone, for formats whose cryptography was checked elsewhere (XML)."""
+        self.deadline.check()
+        report.signer = report.signer or signer_facts(cert)
+        report.timestamps.extend(evidence.later_poe)
+        return self._judge_chain(report, cert, evidence.certs, evidence)
+
+    def _judge_chain(self, report: SignatureReport, cert: x509.Certificate,
+                     certs: list[x509.Certificate], evidence: Evidence) -> SignatureReport:
+        poe = [t.time for t in report.timestamps if t.trusted]
+        claimed = report.signing_time_claimed
+
+        def run(moment: dt.datetime) -> ChainOutcome:
+            return self.chains.validate(cert, moment=moment, other_certs=certs,
+                                        embedded_ocsp=evidence.ocsp, embedded_crl=evidence.crl)
+
+        notes: list[Reason] = []
+        if poe:
+            moment = min(poe)
+            report.validation_time, report.validation_time_source = moment, "timestamp"
+            notes.append(Reason.of("JUDGED_AT_TIMESTAMP", time=_fmt(moment)))
+            outcome = run(moment)
+            if outcome.sub is None and cert.not_valid_after < self.now:
+                notes.append(Reason.of("EXPIRED_LATER", date=_fmt(cert.not_valid_after)))
+        else:
+            report.validation_time = claimed or self.now
+            report.validation_time_source = "claimed" if claimed else "now"
+            if claimed:
+                notes.append(Reason.of("CLAIMED_TIME_ONLY", time=_fmt(claimed)))
+            outcome = run(self.now_bucket)
+            if claimed and outcome.sub is None and claimed < cert.not_valid_before:
+                outcome = ChainOutcome("NOT_YET_VALID", not_before=cert.not_valid_before)
+            elif (claimed and outcome.sub == "OUT_OF_BOUNDS_NO_POE"
+                  and cert.not_valid_before <= claimed <= cert.not_valid_after):
+                outcome = run(cert.not_valid_after - dt.timedelta(seconds=1))
+                if outcome.sub is None:
+                    notes.append(Reason.of("EXPIRED_LATER", date=_fmt(cert.not_valid_after)))
+        report.chain = list(outcome.path)
+        report.revocation = _revocation_facts(outcome)
+        if outcome.sub is None and outcome.revocation_declared:
+            notes.append(Reason.of("REVOCATION_CHECKED", detail=outcome.revinfo_source))
+        elif outcome.sub is None:
+            notes.append(Reason.of("REVOCATION_NOT_DECLARED"))
+        report.warnings.extend(notes)
+        sub = outcome.sub
+        reason_kk, reason_ru = messages.revocation_reason(outcome.revocation_reason)
+        revoked_at = outcome.revoked_at
+        if sub == "REVOKED_NO_POE" and claimed and revoked_at and claimed >= revoked_at:
+            sub = "REVOKED"
+        if sub == "OUT_OF_BOUNDS_NO_POE" and claimed and claimed > cert.not_valid_after:
+            sub = "EXPIRED"
+        if sub is None:
+            return _finish(report, None)
+        date = outcome.revoked_at or outcome.expired_at or outcome.not_before
+        if sub in ("OUT_OF_BOUNDS_NO_POE", "EXPIRED"):
+            date = cert.not_valid_after
+        reason = Reason.of(sub, date=_fmt(date), reason_kk=reason_kk, reason_ru=reason_ru,
+                           detail=outcome.detail)
+        extra = []
+        if sub == "CHAIN_CONSTRAINTS_FAILURE" and report.signer and cert.key_usage_value:
+            from docservice.verification.certs import is_authentication_only
+
+            if is_authentication_only(cert):
+                extra.append(Reason.of("NOT_A_SIGNING_CERT"))
+        return _finish(report, sub, reason, *extra)
+
+
+def _revocation_facts(outcome: ChainOutcome) -> RevocationFacts:
+    if outcome.revoked_at is not None:
+        return RevocationFacts(True, outcome.revinfo_source, "revoked", outcome.revoked_at,
+                               outcome.revocation_reason)
+    if outcome.sub == "TRY_LATER":
+        return RevocationFacts(False, outcome.revinfo_source, "unknown")
+    if not outcome.revocation_declared:
+        return RevocationFacts(False, "none", "not-declared")
+    if outcome.sub is None:
+        return RevocationFacts(outcome.revinfo_source != "none", outcome.revinfo_source, "good")
+    return RevocationFacts(False, outcome.revinfo_source, "unknown")
+
+
+def _finish(report: SignatureReport, sub: str | None, *reasons: Reason) -> SignatureReport:
+    report.sub_indication = sub
+    report.indication = indication_for(sub)
+    if reasons:
+        report.reasons.extend(reasons)
+    else:
+        report.reasons.append(Reason.of(sub or "PASSED"))
+    return report
+
+
+# -- CMS files ---------------------------------------------------------------------------------
+
+
+def parse_cms(data: bytes, field: str = "file") -> cms.SignedData:
+    """SignedData from DER, PEM (NCALayer ``basics.sign``) or Base64 DER (``commonUtils``)."""
+    raw = data.strip()
+    if pem.detect(raw):
+        try:
+            _, _, raw = pem.unarmor(raw)
+        except ValueError:
+            raise VerificationInputError("cms_unreadable", field=field) from None
+    elif raw[:1] != b"\x30":
+        try:
+            raw = base64.b64decode(b"".join(raw.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise VerificationInputError("unknown_format", field=field) from None
+    try:
+        info = cms.ContentInfo.load(raw, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise VerificationInputError("cms_unreadable", field=field,
+                                         detail="not SignedData")
+        signed = info["content"]
+        signed.native  # noqa: B018 - full parse now: a truncated CMS fails here
+    except VerificationInputError:
+        raise
+    except (ValueError, TypeError, KeyError, OverflowError):
+        raise VerificationInputError("cms_unreadable", field=field) from None
+    if len(signed["signer_infos"]) == 0:
+        raise VerificationInputError("cms_no_signer", field=field, status=422)
+    return signed
+
+
+def looks_like_cms(data: bytes) -> bool:
+    head = data.lstrip()[:64]
+    return head.startswith(b"\x30") or head.startswith(b"-----BEGIN") or _is_base64_start(head)
+
+
+def _is_base64_start(head: bytes) -> bool:
+    return head.startswith(b"MI")  # Base64 of a DER SEQUENCE with a long length
+
+
+REVOCATION_VALUES_OID = "1.2.840.113549.1.9.16.2.24"
+
+
+class _CrlList(core.SequenceOf):
+    _child_spec = crl.CertificateList
+
+
+class _BasicOcspList(core.SequenceOf):
+    _child_spec = ocsp.BasicOCSPResponse
+
+
+class _RevocationValues(core.Sequence):
+    """CAdES ``RevocationValues`` (RFC 5126 6.3.4), parsed locally without registering it."""
+
+    _fields: ClassVar[list[tuple[str, type, dict[str, object]]]] = [
+        ("crl_vals", _CrlList, {"explicit": 0, "optional": True}),
+        ("ocsp_vals", _BasicOcspList, {"explicit": 1, "optional": True}),
+        ("other_rev_vals", core.Any, {"explicit": 2, "optional": True}),
+    ]
+
+
+def _wrap_basic(basic: ocsp.BasicOCSPResponse) -> ocsp.OCSPResponse:
+    return ocsp.OCSPResponse({"response_status": "successful",
+                              "response_bytes": {"response_type": "basic_ocsp_response",
+                                                 "response": basic}})
+
+
+def embedded_revocation(signed: cms.SignedData, signer_info: cms.SignerInfo
+                        ) -> tuple[list[ocsp.OCSPResponse], list[crl.CertificateList]]:
+    """OCSP/CRL carried by a CMS: RFC 5652 ``crls`` (incl. OCSP ``other`` choices), CAdES
+    ``revocation-values`` and Adobe's ``revocationInfoArchival`` signed attribute."""
+    ocsps: list[ocsp.OCSPResponse] = []
+    crls: list[crl.CertificateList] = []
+    for choice in signed["crls"] or []:
+        if choice.name == "crl":
+            crls.append(choice.chosen)
+        elif choice.name == "other":
+            other = choice.chosen
+            if other["other_rev_info_format"].dotted == "1.3.6.1.5.5.7.16.2":
+                ocsps.append(ocsp.OCSPResponse.load(other["other_rev_info"].dump()))
+    for attr in signer_info["unsigned_attrs"] or []:
+        if attr["type"].dotted != REVOCATION_VALUES_OID:
+            continue
+        for raw in attr["values"]:
+            try:
+                values = _RevocationValues.load(raw.dump())
+                ocsps.extend(_wrap_basic(b) for b in values["ocsp_vals"] or [])
+                crls.extend(values["crl_vals"] or [])
+            except (ValueError, TypeError):
+                continue
+    try:
+        archival = find_unique_cms_attribute(signer_info["signed_attrs"],
+                                             "adobe_revocation_info_archival")
+        ocsps.extend(archival["ocsp"] or [])
+        crls.extend(archival["crl"] or [])
+    except (NonexistentAttributeError, MultivaluedAttributeError, ValueError, TypeError):
+        pass
+    return ocsps, crls
+
+
+def verify_cms(data: bytes, original: bytes | None, assessor: Assessor, limits: Limits,
+               file_name: str | None = None) -> tuple[DocumentFacts, list[SignatureReport]]:
+    """Every signer of an attached or detached CMS (original required when detached)."""
+    signed = parse_cms(data)
+    if len(signed["signer_infos"]) > limits.max_signers:
+        raise VerificationInputError("too_many_signatures", status=422)
+    content = signed["encap_content_info"]["content"]
+    attached = content is not core.VOID and content.native is not None
+    if attached and original is not None:
+        raise VerificationInputError("original_unexpected", field="original", status=422)
+    if original is not None:
+        check_size(original, limits.max_original_bytes, "original")
+    signed_bytes = bytes(content) if attached else original
+    facts = DocumentFacts("cms", hashlib.sha256(data).hexdigest(), len(data), file_name,
+                          hashlib.sha256(original).hexdigest() if original else None)
+    reports = []
+    for index, info in enumerate(signed["signer_infos"], start=1):
+        md = info["digest_algorithm"]["algorithm"].native
+        digest = digest_of(signed_bytes, md) if signed_bytes is not None else None
+        if digest is None and signed_bytes is not None and not gost_name(
+                info["digest_algorithm"]["algorithm"].dotted):
+            digest = b""
+        ocsps, crls = embedded_revocation(signed, info)
+        report = assessor.assess(signed, info, digest=digest, index=index, kind="cms",
+                                 evidence=Evidence(ocsp=ocsps, crl=crls))
+        report.coverage = Coverage("content", signed_bytes=len(signed_bytes)
+                                   if signed_bytes is not None else None)
+        if attached is False and original is not None:
+            report.coverage.total_bytes = len(original)
+        reports.append(report)
+    return facts, reports
+

@@ -1,0 +1,277 @@
+"""PDF: every signature and document time-stamp, in revision order, with what changed after.
+
+Why the structure: a PDF signature protects one *revision*; later incremental updates may
+be harmless (another official's signature, DSS revocation data, a document time-stamp) or
+an attack (an incremental update that rewrites a page, a "shadow" update that swaps in
+content hidden in the signed revision). pyHanko's difference analysis classifies every
+change after each signature; we report it per signature, judge it allowed or not, and a
+change that alters what an official sees makes the signature ``TOTAL_FAILED`` even though
+its bytes are intact. Document time-stamps are verified first because a trusted one is a
+proof of existence for every signature in an earlier revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+
+from asn1crypto import crl, ocsp, x509
+from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+from docservice.verification.certs import signer_facts
+from docservice.verification.cms import Assessor, Evidence, _finish, embedded_revocation
+from docservice.verification.limits import Limits, VerificationInputError
+from docservice.verification.report import (
+    Coverage,
+    DocumentFacts,
+    Indication,
+    Modification,
+    Reason,
+    SignatureReport,
+    TimestampFacts,
+    indication_for,
+)
+
+_WS = re.compile(rb"[\x00\t\n\x0c\r ]+")
+_HEX_CHUNK = 1 << 16
+
+
+def _read_hex_string(stream: io.RawIOBase) -> generic.ByteStringObject | generic.TextStringObject:
+    """Drop-in for pyHanko's hex-string reader: one ``bytes.fromhex`` instead of a Python
+    loop per character, and an error instead of an endless loop on a truncated file.
+
+    Why: a signature's ``/Contents`` is a 10-50 kB hex string; pyHanko reads it one token at
+    a time (tens of ms per signature, the largest single cost of a verification), and its
+    loop never ends if the file stops inside the string (hostile or truncated input).
+    The result for a well-formed string is byte-identical.
+    """
+    stream.read(1)
+    chunks = []
+    while True:
+        block = stream.read(_HEX_CHUNK)
+        if not block:
+            raise misc.PdfStreamError("Stream has ended unexpectedly in a hex string")
+        end = block.find(b">")
+        if end >= 0:
+            chunks.append(block[:end])
+            stream.seek(end + 1 - len(block), io.SEEK_CUR)
+            break
+        chunks.append(block)
+    digits = _WS.sub(b"", b"".join(chunks))
+    if len(digits) % 2:
+        digits += b"0"
+    try:
+        return generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
+    except (ValueError, UnicodeDecodeError):
+        raise misc.PdfStreamError("Unexpected token in hex string") from None
+
+
+def install_fast_hex_reader() -> None:
+    """Install :func:`_read_hex_string` in pyHanko (idempotent, process-wide)."""
+    generic.read_hex_string_from_stream = _read_hex_string
+
+
+def _limits_for(limits: Limits) -> DecodeLimits:
+    return DecodeLimits(document_budget=DocumentDecodeBudget(
+        base_allowance=64 * 1024 * 1024, max_ratio=limits.pdf_decode_ratio))
+
+
+def open_pdf(data: bytes, limits: Limits) -> PdfFileReader:
+    """A reader for untrusted input: decode limits on, every failure a 4xx."""
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False, decode_limits=_limits_for(limits))
+        if reader.encrypted:
+            raise VerificationInputError("pdf_encrypted", status=422)
+        reader.root  # noqa: B018 - make a broken trailer/xref fail here
+    except VerificationInputError:
+        raise
+    except (misc.PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+            RecursionError, OverflowError) as exc:
+        raise VerificationInputError("pdf_unreadable", status=422,
+                                     detail=type(exc).__name__) from None
+    return reader
+
+
+def _dss(reader: PdfFileReader) -> Evidence:
+    """Certificates, OCSP responses and CRLs from the document security store."""
+    evidence = Evidence()
+    try:
+        dss = reader.root.get("/DSS")
+        if dss is None:
+            return evidence
+        dss = dss.get_object()
+        for key, target, parse in (("/Certs", evidence.certs, x509.Certificate.load),
+                                   ("/OCSPs", evidence.ocsp, ocsp.OCSPResponse.load),
+                                   ("/CRLs", evidence.crl, crl.CertificateList.load)):
+            for ref in dss.get(key, []):
+                target.append(parse(ref.get_object().data))
+    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError):
+        return Evidence()
+    return evidence
+
+
+_LEVEL_TEXT = {
+    ModificationLevel.LTA_UPDATES: ("құжаттың уақыт белгілері мен тексеру деректері (DSS)",
+                                    "метки времени документа и данные проверки (DSS)"),
+    ModificationLevel.FORM_FILLING: ("кейінгі қолтаңбалар және форма өрістерін толтыру",
+                                     "последующие подписи и заполнение полей формы"),
+    ModificationLevel.ANNOTATIONS: ("кейінгі қолтаңбалар, өрістер және ескертпелер",
+                                    "последующие подписи, поля и аннотации"),
+}
+
+
+def _modification(sig: EmbeddedPdfSignature, revisions: int) -> Modification:
+    diff = sig.diff_result
+    after = revisions - 1 - sig.signed_revision
+    level = diff.modification_level if isinstance(diff, DiffResult) else ModificationLevel.OTHER
+    docmdp = sig.docmdp_level
+    allowed = not (level == ModificationLevel.OTHER
+                   or (docmdp is not None and level.value > docmdp.value))
+    if level == ModificationLevel.NONE:
+        return Modification(True, level.name, after)
+    if allowed:
+        kk, ru = _LEVEL_TEXT.get(level, ("", ""))
+        return Modification(True, level.name, after,
+                            Reason("LATER_CHANGES_ALLOWED",
+                                   Reason.of("LATER_CHANGES_ALLOWED", detail=kk).kk,
+                                   Reason.of("LATER_CHANGES_ALLOWED", detail=ru).ru))
+    detail = str(diff) if not isinstance(diff, DiffResult) else level.name
+    return Modification(False, level.name, after,
+                        Reason.of("SIG_CONSTRAINTS_FAILURE", detail=detail))
+
+
+def _coverage(sig: EmbeddedPdfSignature, size: int) -> Coverage:
+    level = sig.coverage
+    kind = {SignatureCoverageLevel.ENTIRE_FILE: "entire_file",
+            SignatureCoverageLevel.ENTIRE_REVISION: "entire_revision"}.get(level, "partial")
+    br = sig.byte_range
+    signed = int(br[1]) + int(br[3]) if len(br) == 4 else None
+    return Coverage(kind, revision=sig.signed_revision, signed_bytes=signed, total_bytes=size)
+
+
+def _doc_timestamp(sig: EmbeddedPdfSignature, assessor: Assessor, index: int,
+                   evidence: Evidence, covered: bytes) -> tuple[SignatureReport, TimestampFacts]:
+    report = SignatureReport(index=index, kind="pdf_timestamp",
+                             indication=Indication.TOTAL_PASSED, sub_indication=None)
+    facts = assessor.timestamp(sig.signed_data, covered, "document", evidence)
+    report.timestamps.append(facts)
+    report.validation_time, report.validation_time_source = facts.time, "timestamp"
+    certs = [c.chosen for c in sig.signed_data["certificates"] if c.name == "certificate"]
+    tsa = assessor.find_signer_cert(sig.signer_info, [*certs, *evidence.certs])
+    if tsa is not None:
+        report.signer = signer_facts(tsa)
+    if facts.trusted:
+        report.warnings.append(Reason.of("TIMESTAMP_DOCUMENT", time=facts.time.strftime(
+            "%Y-%m-%d %H:%M:%S UTC")))
+        return _finish(report, None), facts
+    problem = facts.problem or ""
+    if "imprint" in problem:
+        sub = "HASH_FAILURE"
+    elif "does not verify" in problem:
+        sub = "SIG_CRYPTO_FAILURE"
+    elif problem.split(":")[0] in {"NO_CERTIFICATE_CHAIN_FOUND", "TRY_LATER",
+                                   "REVOKED_NO_POE", "CHAIN_CONSTRAINTS_FAILURE"}:
+        sub = problem.split(":")[0]
+    else:
+        sub = "GENERIC"
+    return _finish(report, sub, Reason.of(sub, detail=problem)), facts
+
+
+def _signed_bytes(data: bytes, byte_range: list[int]) -> bytes:
+    start1, len1, start2, len2 = (int(v) for v in byte_range)
+    return data[start1:start1 + len1] + data[start2:start2 + len2]
+
+
+def verify_pdf(data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
+               ) -> tuple[DocumentFacts, list[SignatureReport]]:
+    """All signatures and document time-stamps of ``data``, in revision order."""
+    install_fast_hex_reader()
+    reader = open_pdf(data, limits)
+    try:
+        signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+        revisions = reader.xrefs.total_revisions
+    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise VerificationInputError("pdf_unreadable", status=422,
+                                     detail=type(exc).__name__) from None
+    if not signatures:
+        raise VerificationInputError("pdf_no_signatures", status=422)
+    if len(signatures) > limits.max_signatures:
+        raise VerificationInputError("too_many_signatures", status=422)
+    facts = DocumentFacts("pdf", hashlib.sha256(data).hexdigest(), len(data), file_name,
+                          revisions=revisions)
+    dss = _dss(reader)
+    reports: dict[int, SignatureReport] = {}
+    doc_ts: list[tuple[int, TimestampFacts]] = []
+    for index, sig in enumerate(signatures, start=1):
+        if sig.sig_object_type != "/DocTimeStamp":
+            continue
+        assessor.deadline.check()
+        report, ts = _doc_timestamp(sig, assessor, index, dss, _signed_bytes(data, sig.byte_range))
+        _integrity(sig, report, data, revisions)
+        reports[index] = report
+        if ts.trusted:
+            doc_ts.append((sig.signed_revision, ts))
+    for index, sig in enumerate(signatures, start=1):
+        if sig.sig_object_type == "/DocTimeStamp":
+            continue
+        ocsps, crls = embedded_revocation(sig.signed_data, sig.signer_info)
+        evidence = Evidence(certs=dss.certs, ocsp=[*ocsps, *dss.ocsp], crl=[*crls, *dss.crl],
+                            later_poe=[t for rev, t in doc_ts if rev > sig.signed_revision],
+                            claimed_fallback=sig.self_reported_timestamp)
+        try:
+            digest = sig.compute_digest()
+        except (misc.PdfError, ValueError, OSError):
+            digest = None
+        report = assessor.assess(sig.signed_data, sig.signer_info, digest=digest, index=index,
+                                 kind="pdf_signature", evidence=evidence)
+        report.field_name = sig.field_name
+        if sig.docmdp_level is not None and _is_certification(reader, sig):
+            report.certification = sig.docmdp_level.name
+        _integrity(sig, report, data, revisions)
+        reports[index] = report
+    return facts, [reports[i] for i in sorted(reports)]
+
+
+def _is_certification(reader: PdfFileReader, sig: EmbeddedPdfSignature) -> bool:
+    try:
+        perms = reader.root["/Perms"]
+        return perms.raw_get("/DocMDP").reference == sig.sig_object.container_ref
+    except (KeyError, AttributeError, TypeError):
+        return False
+
+
+def _integrity(sig: EmbeddedPdfSignature, report: SignatureReport, data: bytes,
+               revisions: int) -> None:
+    """Coverage and modification analysis; a forbidden change makes the signature fail."""
+    report.revision = sig.signed_revision
+    try:
+        sig.compute_integrity_info(DEFAULT_DIFF_POLICY)
+    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        _override(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
+        return
+    report.coverage = _coverage(sig, len(data))
+    report.modifications = _modification(sig, revisions)
+    if report.coverage.kind == "partial":
+        _override(report, "FORMAT_FAILURE", Reason.of("PARTIAL_COVERAGE"))
+    elif not report.modifications.allowed:
+        _override(report, "SIG_CONSTRAINTS_FAILURE",
+                  report.modifications.description or Reason.of("SIG_CONSTRAINTS_FAILURE"))
+    elif report.modifications.description is not None:
+        report.warnings.append(report.modifications.description)
+
+
+def _override(report: SignatureReport, sub: str, reason: Reason) -> None:
+    """A structural failure outranks any trust result: the bytes shown were not signed."""
+    if report.indication is Indication.TOTAL_FAILED and report.sub_indication in (
+            "HASH_FAILURE", "SIG_CRYPTO_FAILURE"):
+        report.reasons.append(reason)
+        return
+    report.sub_indication = sub
+    report.indication = indication_for(sub)
+    report.reasons = [reason, *[r for r in report.reasons if r.code != "PASSED"]]

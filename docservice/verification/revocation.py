@@ -1,0 +1,320 @@
+"""Revocation data: embedded first, then a shared bounded cache, then OCSP / CRL fetches.
+
+Why our own fetchers instead of pyhanko-certvalidator's defaults:
+
+* **Embedded data first.** A PAdES B-LT file or a SIGEX-style CMS already carries the
+  OCSP response captured at signing time; the stock fetchers would still go to the
+  network. Here an embedded response for the certificate short-circuits the fetch.
+* **CRLs parsed once and cached, with a bounded size.** NCANode re-parses a CRL for every
+  check and runs out of memory on the national CRL; here a CRL is downloaded, parsed once
+  and kept (LRU, capped in bytes and in age, never past its ``nextUpdate``).
+* **OCSP responses cached** per (issuer key, serial) until ``nextUpdate`` or a max age.
+
+The OCSP response's *own* signature and the responder's authorisation are still checked
+by pyhanko-certvalidator for every use (a cached response is re-verified each time), so a
+forged "good" response is never trusted just because it came from the cache or the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter, OrderedDict
+from collections.abc import AsyncGenerator, Iterable
+from dataclasses import dataclass, field
+
+from asn1crypto import cms, crl, ocsp, x509
+from pyhanko_certvalidator.authority import Authority
+from pyhanko_certvalidator.errors import CRLFetchError, OCSPFetchError
+from pyhanko_certvalidator.fetchers.api import (
+    CertificateFetcher,
+    CRLFetcher,
+    Fetchers,
+    OCSPFetcher,
+)
+from pyhanko_certvalidator.fetchers.common_utils import (
+    format_ocsp_request,
+    process_ocsp_response_data,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _mono_expiry(next_update: dt.datetime | None, max_age: float) -> float:
+    """Monotonic deadline: ``max_age`` from now, never past ``nextUpdate``."""
+    expiry = time.monotonic() + max_age
+    if next_update is not None:
+        left = (next_update - dt.datetime.now(dt.UTC)).total_seconds()
+        expiry = min(expiry, time.monotonic() + left)
+    return expiry
+
+
+@dataclass
+class RevocationCache:
+    """Process-wide OCSP/CRL cache shared by all verifications (thread-safe, bounded)."""
+
+    max_ocsp_entries: int = 20_000
+    max_crl_bytes: int = 128 * 1024 * 1024
+    max_age: float = 300.0
+    stats: Counter[str] = field(default_factory=Counter)
+    _ocsp: OrderedDict[tuple[bytes, int], tuple[ocsp.OCSPResponse, float]] = field(
+        default_factory=OrderedDict)
+    _crl: OrderedDict[str, tuple[crl.CertificateList, int, float]] = field(
+        default_factory=OrderedDict)
+    _crl_bytes: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get_ocsp(self, key: tuple[bytes, int]) -> ocsp.OCSPResponse | None:
+        with self._lock:
+            item = self._ocsp.get(key)
+            if item is None or item[1] < time.monotonic():
+                if item is not None:
+                    del self._ocsp[key]
+                self.stats["ocsp_miss"] += 1
+                return None
+            self._ocsp.move_to_end(key)
+            self.stats["ocsp_hit"] += 1
+            return item[0]
+
+    def put_ocsp(self, key: tuple[bytes, int], response: ocsp.OCSPResponse) -> None:
+        next_update = None
+        try:
+            single = response.basic_ocsp_response["tbs_response_data"]["responses"][0]
+            next_update = single["next_update"].native
+        except (KeyError, IndexError, TypeError, ValueError):
+            return
+        with self._lock:
+            self._ocsp[key] = (response, _mono_expiry(next_update, self.max_age))
+            self._ocsp.move_to_end(key)
+            while len(self._ocsp) > self.max_ocsp_entries:
+                self._ocsp.popitem(last=False)
+
+    def get_crl(self, url: str) -> crl.CertificateList | None:
+        with self._lock:
+            item = self._crl.get(url)
+            if item is None or item[2] < time.monotonic():
+                if item is not None:
+                    self._crl_bytes -= item[1]
+                    del self._crl[url]
+                self.stats["crl_miss"] += 1
+                return None
+            self._crl.move_to_end(url)
+            self.stats["crl_hit"] += 1
+            return item[0]
+
+    def put_crl(self, url: str, data: bytes) -> crl.CertificateList:
+        """Parse ``data`` once (fully, so later lookups never re-parse) and keep it."""
+        parsed = crl.CertificateList.load(data)
+        revoked = parsed["tbs_cert_list"]["revoked_certificates"]
+        for entry in revoked:
+            entry["user_certificate"].native  # noqa: B018 - force the one-time parse
+        self.stats["crl_parsed"] += 1
+        next_update = parsed["tbs_cert_list"]["next_update"].native
+        size = len(data)
+        with self._lock:
+            old = self._crl.pop(url, None)
+            if old is not None:
+                self._crl_bytes -= old[1]
+            if size <= self.max_crl_bytes:
+                self._crl[url] = (parsed, size, _mono_expiry(next_update, self.max_age * 12))
+                self._crl_bytes += size
+                while self._crl_bytes > self.max_crl_bytes and self._crl:
+                    _, (_, dropped, _) = self._crl.popitem(last=False)
+                    self._crl_bytes -= dropped
+        return parsed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._ocsp.clear()
+            self._crl.clear()
+            self._crl_bytes = 0
+
+
+def _ocsp_key_for(cert: x509.Certificate) -> tuple[bytes, int]:
+    """Cache key: hash of the issuer's name and the serial (issuer key is unknown here)."""
+    return hashlib.sha256(cert.issuer.dump()).digest(), cert.serial_number
+
+
+def _response_serials(resp: ocsp.OCSPResponse) -> set[int]:
+    try:
+        tbs = resp.basic_ocsp_response["tbs_response_data"]
+        return {single["cert_id"]["serial_number"].native for single in tbs["responses"]}
+    except (KeyError, TypeError, ValueError):
+        return set()
+
+
+def _http(url: str, data: bytes | None, content_type: str | None, timeout: float,
+          max_bytes: int) -> bytes:
+    if not url.lower().startswith(("http://", "https://")):
+        raise OSError(f"unsupported URL scheme: {url}")
+    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(request, timeout=timeout) as resp:
+        body = resp.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise OSError(f"response from {url} exceeds {max_bytes} bytes")
+    return body
+
+
+@dataclass
+class RevinfoSources:
+    """What revocation evidence was offered for which certificate (for the report)."""
+
+    used: dict[int, str] = field(default_factory=dict)
+
+
+class _OcspFetcher(OCSPFetcher):
+    def __init__(self, cache: RevocationCache, embedded: list[ocsp.OCSPResponse],
+                 network: bool, timeout: float, sources: RevinfoSources) -> None:
+        self._cache = cache
+        self._embedded = embedded
+        self._network = network
+        self._timeout = timeout
+        self._fetched: list[ocsp.OCSPResponse] = []
+        self._sources = sources
+
+    async def fetch(self, cert: x509.Certificate | cms.AttributeCertificateV2,
+                    authority: Authority) -> ocsp.OCSPResponse:
+        if not self._network or not isinstance(cert, x509.Certificate):
+            raise OCSPFetchError("fetching disabled")
+        urls = cert.ocsp_urls
+        if not urls:
+            raise OCSPFetchError("no OCSP URL")
+        request = format_ocsp_request(cert, authority, certid_hash_algo="sha1",
+                                      request_nonces=False)
+        errors = []
+        for url in urls:
+            try:
+                body = await asyncio.to_thread(_http, url, request.dump(),
+                                               "application/ocsp-request", self._timeout,
+                                               1024 * 1024)
+                response = process_ocsp_response_data(body, ocsp_request=request,
+                                                      ocsp_url=url)
+            except (OSError, urllib.error.URLError, OCSPFetchError, ValueError) as exc:
+                errors.append(f"{url}: {exc}")
+                continue
+            self._cache.stats["ocsp_fetch"] += 1
+            self._cache.put_ocsp(_ocsp_key_for(cert), response)
+            self._fetched.append(response)
+            self._sources.used.setdefault(cert.serial_number, "ocsp")
+            return response
+        raise OCSPFetchError("; ".join(errors) or "no OCSP response")
+
+    def fetched_responses(self) -> Iterable[ocsp.OCSPResponse]:
+        return [*self._embedded, *self._fetched]
+
+    def fetched_responses_for_cert(self, cert: x509.Certificate | cms.AttributeCertificateV2
+                                   ) -> Iterable[ocsp.OCSPResponse]:
+        if not isinstance(cert, x509.Certificate):
+            return []
+        serial = cert.serial_number
+        embedded = [r for r in self._embedded if serial in _response_serials(r)]
+        if embedded:
+            self._sources.used.setdefault(serial, "embedded-ocsp")
+            return embedded
+        cached = self._cache.get_ocsp(_ocsp_key_for(cert))
+        if cached is not None:
+            self._sources.used.setdefault(serial, "ocsp")
+            return [cached]
+        return [r for r in self._fetched if serial in _response_serials(r)]
+
+
+class _CrlFetcher(CRLFetcher):
+    def __init__(self, cache: RevocationCache, embedded: list[crl.CertificateList],
+                 network: bool, timeout: float, max_bytes: int,
+                 sources: RevinfoSources) -> None:
+        self._cache = cache
+        self._embedded = embedded
+        self._network = network
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._obtained: list[crl.CertificateList] = []
+        self._sources = sources
+
+    @staticmethod
+    def _urls(cert: x509.Certificate) -> list[str]:
+        urls = []
+        for point in cert.crl_distribution_points:
+            for name in point["distribution_point"].chosen:
+                if name.name == "uniform_resource_identifier":
+                    urls.append(name.native)
+        return urls
+
+    async def fetch(self, cert: x509.Certificate | cms.AttributeCertificateV2, *,
+                    use_deltas: bool | None = None) -> Iterable[crl.CertificateList]:
+        if not isinstance(cert, x509.Certificate):
+            raise CRLFetchError("not a certificate")
+        result = []
+        for url in self._urls(cert):
+            cached = self._cache.get_crl(url)
+            if cached is None:
+                if not self._network:
+                    continue
+                try:
+                    body = await asyncio.to_thread(_http, url, None, None, self._timeout,
+                                                   self._max_bytes)
+                    self._cache.stats["crl_fetch"] += 1
+                    cached = self._cache.put_crl(url, body)
+                except (OSError, urllib.error.URLError, ValueError) as exc:
+                    log.info("CRL %s unavailable: %s", url, exc)
+                    continue
+            result.append(cached)
+        if not result:
+            raise CRLFetchError("no CRL available")
+        self._obtained.extend(result)
+        self._sources.used.setdefault(cert.serial_number, "crl")
+        return result
+
+    def fetched_crls(self) -> Iterable[crl.CertificateList]:
+        return [*self._embedded, *self._obtained]
+
+    def fetched_crls_for_cert(self, cert: x509.Certificate | cms.AttributeCertificateV2
+                              ) -> Iterable[crl.CertificateList]:
+        if not isinstance(cert, x509.Certificate):
+            raise KeyError("not a certificate")
+        issuer = cert.issuer
+        embedded = [c for c in self._embedded if c.issuer == issuer]
+        if embedded:
+            self._sources.used.setdefault(cert.serial_number, "embedded-crl")
+            return embedded
+        cached = [c for c in (self._cache.get_crl(u) for u in self._urls(cert)) if c]
+        if cached:
+            self._sources.used.setdefault(cert.serial_number, "crl")
+            return cached
+        raise KeyError("nothing fetched yet")
+
+
+class _NoCertFetcher(CertificateFetcher):
+    """Issuer certificates come from the trust store and the signature, never the network."""
+
+    async def fetch_cert_issuers(self, cert: x509.Certificate | cms.AttributeCertificateV2
+                                 ) -> AsyncGenerator[x509.Certificate, None]:
+        for _ in ():
+            yield _
+
+    async def fetch_crl_issuers(self, certificate_list: crl.CertificateList
+                                ) -> AsyncGenerator[x509.Certificate, None]:
+        for _ in ():
+            yield _
+
+    def fetched_certs(self) -> Iterable[x509.Certificate]:
+        return []
+
+
+def make_fetchers(cache: RevocationCache, *, embedded_ocsp: list[ocsp.OCSPResponse],
+                  embedded_crl: list[crl.CertificateList], network: bool, timeout: float,
+                  max_crl_bytes: int, sources: RevinfoSources) -> Fetchers:
+    """Fetchers for one validation: embedded data, then the cache, then (maybe) network."""
+    return Fetchers(
+        ocsp_fetcher=_OcspFetcher(cache, embedded_ocsp, network, timeout, sources),
+        crl_fetcher=_CrlFetcher(cache, embedded_crl, network, timeout, max_crl_bytes,
+                                sources),
+        cert_fetcher=_NoCertFetcher(),
+    )

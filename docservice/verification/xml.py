@@ -1,0 +1,213 @@
+"""XMLDSig: enveloped signatures at a pinned place, trusting only what signxml says was signed.
+
+Why each rule:
+
+* **DTDs and entities are refused** before any parsing that could expand them (XML bombs,
+  external entities reading local files or the network).
+* **Pinned location**: a signature counts only as a direct child of the document element
+  (where NCALayer's ``signXml`` puts it). signxml is told exactly which element to verify;
+  a ``ds:Signature`` hidden elsewhere (a wrapping attack's decoy) is never picked up.
+* **Only the signed data is trusted**: signxml returns the canonical bytes it verified; the
+  signature passes only if those bytes are the document an official sees (the document
+  element without its signatures, comments excluded). A signature over a moved/duplicated
+  element (signature wrapping) therefore fails, and values are read from the signed data.
+* **Several signers**: a later signature did not exist when an earlier one was made, so the
+  earlier one is verified on the document without the later ``ds:Signature`` elements.
+* signxml does the XML cryptography only (it is handed the certificate and a time inside
+  its validity); trust, validity time and revocation are judged by :mod:`.certs` like for
+  every other format - never signxml's system-CA fallback.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509 as pyca_x509
+from lxml import etree
+from signxml import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml import XMLVerifier as _SignxmlVerifier
+from signxml.verifier import SignatureConfiguration
+
+from docservice.verification.certs import GOST_XML_URIS, signer_facts
+from docservice.verification.cms import Assessor, Evidence, _finish
+from docservice.verification.limits import Limits, VerificationInputError
+from docservice.verification.report import (
+    Coverage,
+    DocumentFacts,
+    Indication,
+    Reason,
+    SignatureReport,
+)
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+NS = {"ds": DS}
+_SIG = f"{{{DS}}}Signature"
+
+
+class _PinnedVerifier(_SignxmlVerifier):
+    """signxml verifier that verifies the *last* ``ds:Signature`` child of the root only."""
+
+    def _get_signature(self, root: etree._Element) -> etree._Element:
+        found = [child for child in root if child.tag == _SIG]
+        if not found:
+            raise InvalidInput("no ds:Signature at the pinned location")
+        return found[-1]
+
+
+def _refuse_dtd(data: bytes) -> None:
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise VerificationInputError("xml_dtd", status=422)
+
+
+def parse_xml(data: bytes, limits: Limits) -> etree._ElementTree:
+    """Parse untrusted XML: no DTD, no entities, no network, bounded depth and size."""
+    _refuse_dtd(data)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             dtd_validation=False, huge_tree=False, remove_pis=False)
+    try:
+        tree = etree.ElementTree(etree.fromstring(data, parser))
+    except etree.XMLSyntaxError:
+        raise VerificationInputError("xml_unreadable", status=422) from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise VerificationInputError("xml_dtd", status=422)
+    for count, element in enumerate(tree.getroot().iter(), start=1):
+        if count > limits.max_xml_elements:
+            raise VerificationInputError("xml_too_big", status=413)
+        if isinstance(element, etree._Entity):
+            raise VerificationInputError("xml_dtd", status=422)
+    depth = _depth(tree.getroot(), limits.max_xml_depth)
+    if depth > limits.max_xml_depth:
+        raise VerificationInputError("xml_too_big", status=413)
+    return tree
+
+
+def _depth(root: etree._Element, cap: int) -> int:
+    deepest = 0
+    for element in root.iter():
+        level = 0
+        node = element
+        while node is not None and level <= cap:
+            node = node.getparent()
+            level += 1
+        deepest = max(deepest, level)
+        if deepest > cap:
+            break
+    return deepest
+
+
+@dataclass
+class _KeyInfo:
+    signer: asn1_x509.Certificate | None
+    others: list[asn1_x509.Certificate]
+
+
+def _key_info(signature: etree._Element) -> _KeyInfo:
+    certs = []
+    for node in signature.findall("ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS):
+        try:
+            certs.append(asn1_x509.Certificate.load(base64.b64decode("".join(
+                (node.text or "").split()))))
+        except (ValueError, TypeError):
+            continue
+    issuers = {c.issuer.dump() for c in certs}
+    leaves = [c for c in certs if c.subject.dump() not in issuers or c.self_signed] or certs
+    leaf = next((c for c in leaves if not c.self_signed), leaves[0] if leaves else None)
+    return _KeyInfo(leaf, [c for c in certs if c is not leaf])
+
+
+def _displayed(root: etree._Element, upto: int) -> bytes:
+    """The document as shown, for signature ``upto``: no signatures, no comments."""
+    copy = etree.fromstring(etree.tostring(root))
+    for child in [c for c in copy if c.tag == _SIG]:
+        copy.remove(child)
+    return etree.tostring(copy, method="c14n", exclusive=True, with_comments=False)
+
+
+def _signed_canonical(signed: etree._Element | None) -> bytes | None:
+    if signed is None:
+        return None
+    return etree.tostring(signed, method="c14n", exclusive=True, with_comments=False)
+
+
+def _describe(element: etree._Element) -> str:
+    name = etree.QName(element).localname
+    ident = element.get("Id") or element.get("id") or element.get("ID")
+    return f"{name}#{ident}" if ident else name
+
+
+def verify_xml(data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
+               ) -> tuple[DocumentFacts, list[SignatureReport]]:
+    """Every pinned enveloped signature of an XML document."""
+    tree = parse_xml(data, limits)
+    root = tree.getroot()
+    signatures = [c for c in root if c.tag == _SIG]
+    if not signatures:
+        raise VerificationInputError("xml_no_signature", status=422)
+    if len(signatures) > limits.max_signatures:
+        raise VerificationInputError("too_many_signatures", status=422)
+    facts = DocumentFacts("xml", hashlib.sha256(data).hexdigest(), len(data), file_name)
+    reports = []
+    for index, signature in enumerate(signatures, start=1):
+        assessor.deadline.check()
+        reports.append(_verify_one(root, signature, index, assessor))
+    stray = len(root.findall(".//ds:Signature", NS)) - len(signatures)
+    if stray:
+        for report in reports:
+            report.warnings.append(Reason.of("FORMAT_FAILURE",
+                                             detail=f"{stray} ds:Signature outside the pinned "
+                                                    "place ignored"))
+    return facts, reports
+
+
+def _verify_one(root: etree._Element, signature: etree._Element, index: int,
+                assessor: Assessor) -> SignatureReport:
+    report = SignatureReport(index=index, kind="xml", indication=Indication.TOTAL_PASSED,
+                             sub_indication=None)
+    method = signature.find("ds:SignedInfo/ds:SignatureMethod", NS)
+    algorithm = method.get("Algorithm", "") if method is not None else ""
+    report.algorithm = algorithm.rsplit("#", 1)[-1]
+    keyinfo = _key_info(signature)
+    if keyinfo.signer is not None:
+        report.signer = signer_facts(keyinfo.signer)
+    if algorithm in GOST_XML_URIS or "gost" in algorithm.lower():
+        return _finish(report, "GENERIC", Reason.of("GOST_NOT_SUPPORTED", detail=algorithm))
+    if keyinfo.signer is None:
+        return _finish(report, "NO_SIGNING_CERTIFICATE_FOUND")
+    # The document as it was when this signature was made: later signatures removed.
+    doc = etree.fromstring(etree.tostring(root))
+    pinned = [c for c in doc if c.tag == _SIG]
+    for later in pinned[index:]:
+        doc.remove(later)
+    cert = pyca_x509.load_der_x509_certificate(keyinfo.signer.dump())
+    config = SignatureConfiguration(
+        location="./", expect_references=True, require_x509=True,
+        verification_time=cert.not_valid_before_utc)
+    try:
+        results = _PinnedVerifier().verify(doc, x509_cert=cert, expect_config=config)
+    except InvalidDigest:
+        return _finish(report, "HASH_FAILURE")
+    except (InvalidSignature, InvalidCertificate) as exc:
+        if "Digest mismatch" in str(exc):
+            return _finish(report, "HASH_FAILURE")
+        return _finish(report, "SIG_CRYPTO_FAILURE")
+    except (InvalidInput, ValueError, etree.LxmlError) as exc:
+        return _finish(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
+    results = results if isinstance(results, list) else [results]
+    signed_roots = [r.signed_xml for r in results if r.signed_xml is not None]
+    report.coverage = Coverage("xml_elements", elements=[_describe(e) for e in signed_roots],
+                               signed_bytes=sum(len(r.signed_data) for r in results))
+    displayed = _displayed(doc, index)
+    if not any(_signed_canonical(e) == displayed for e in signed_roots):
+        detail = ", ".join(report.coverage.elements) or "?"
+        return _finish(report, "FORMAT_FAILURE",
+                       Reason.of("FORMAT_FAILURE",
+                                 detail=f"signed data ({detail}) is not the document shown"))
+    report.coverage.kind = "entire_document"
+    report.warnings.append(Reason.of("XML_SIGNED_PART", detail=", ".join(
+        report.coverage.elements)))
+    return assessor.assess_certificate(report, keyinfo.signer,
+                                       Evidence(certs=keyinfo.others))

@@ -1,0 +1,224 @@
+"""Signed test documents made directly with pyHanko / signxml and the NCA-like test PKI.
+
+Why not ``signing/``: that package is being written concurrently and its API still moves;
+verification tests must not break because of it. Signing here is plain pyHanko, with two
+extras the tests need: a *fixed signing time* and *time-stamps made at a chosen moment*
+(a certificate that is expired today must be shown to have signed while it was valid).
+The time-stamps come from the test PKI's real TSA key and certificate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from asn1crypto import cms, keys, x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from lxml import etree
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko.sign.validation.dss import async_add_validation_info
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from tests.pki import TestPki
+
+UTC = dt.UTC
+
+
+def _key_info(key: object) -> keys.PrivateKeyInfo:
+    der = key.private_bytes(serialization.Encoding.DER,  # type: ignore[attr-defined]
+                            serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return keys.PrivateKeyInfo.load(der)
+
+
+def base_pdf(text: str = "ӘБІЛҚАСЫМОВА — өтініш / заявление") -> bytes:
+    """A small one-page PDF to sign (ReportLab, the shipped Kazakh-capable font)."""
+    from pathlib import Path
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    font = Path(__file__).resolve().parents[2] / "docservice/fonts/LiberationSerif-Regular.ttf"
+    if "LibSerif" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("LibSerif", str(font)))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, initialFontName="LibSerif", invariant=1)
+    c.setFont("LibSerif", 14)
+    c.drawString(72, 760, text)
+    c.drawString(72, 730, "Сумма / Сома: 100 000 ₸")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+@dataclass
+class Signers:
+    """Signing keys of the test PKI, each loaded once (PKCS#12 parsing is slow)."""
+
+    pki: TestPki
+    _cache: dict[str, signers.SimpleSigner] = field(default_factory=dict)
+
+    def signer(self, label: str) -> signers.SimpleSigner:
+        if label not in self._cache:
+            key, _cert, _chain = pkcs12.load_key_and_certificates(
+                self.pki.p12(label).read_bytes(), self.pki.password.encode())
+            self._cache[label] = signers.SimpleSigner(
+                signing_cert=self.pki.cert(label), signing_key=_key_info(key),
+                cert_registry=SimpleCertificateStore.from_certs([self.pki.ca, self.pki.root]))
+        return self._cache[label]
+
+    @cached_property
+    def tsa(self) -> tuple[x509.Certificate, keys.PrivateKeyInfo]:
+        """The TSA's certificate and key, to make time-stamps at a chosen moment."""
+        label = "tsa"
+        arch = self.pki.arch
+        key = arch.key_set.get_private_key(label)  # type: ignore[arg-type]
+        return self.pki.cert(label), key
+
+    def timestamper(self, at: dt.datetime | None, live: bool = False):  # type: ignore[no-untyped-def]
+        """A time-stamper: the real loopback TSA (``live``) or the TSA key at ``at``."""
+        if live:
+            return HTTPTimeStamper(self.pki.tsa_url, timeout=10)
+        if at is None:
+            return None
+        cert, key = self.tsa
+        store = SimpleCertificateStore.from_certs([self.pki.ca])
+        return DummyTimeStamper(cert, key, certs_to_embed=store, fixed_dt=at)
+
+    def validation_context(self) -> ValidationContext:
+        return ValidationContext(trust_roots=[self.pki.root], other_certs=[self.pki.ca],
+                                 allow_fetching=True)
+
+    # -- PDF -------------------------------------------------------------------------------
+
+    def sign_pdf(self, data: bytes, label: str, *, when: dt.datetime | None = None,
+                 ts_at: dt.datetime | None = None, live_tsa: bool = False,
+                 certify: bool = False, field_name: str | None = None,
+                 docmdp: fields.MDPPerm = fields.MDPPerm.FILL_FORMS) -> bytes:
+        """One PAdES signature as an incremental update, signing time ``when``."""
+        return asyncio.run(self._sign_pdf(data, label, when, ts_at, live_tsa, certify,
+                                          field_name, docmdp))
+
+    async def _sign_pdf(self, data: bytes, label: str, when: dt.datetime | None,
+                        ts_at: dt.datetime | None, live_tsa: bool, certify: bool,
+                        field_name: str | None, docmdp: fields.MDPPerm) -> bytes:
+        signer = self.signer(label)
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        name = field_name or f"Sig{len(writer.prev.embedded_signatures) + 1}"
+        meta = signers.PdfSignatureMetadata(field_name=name, md_algorithm="sha256",
+                                            subfilter=fields.SigSeedSubFilter.PADES,
+                                            certify=certify, docmdp_permissions=docmdp)
+        pdf_signer = signers.PdfSigner(meta, signer)
+        prep, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+            writer, bytes_reserved=24000)
+        # PAdES proper forbids the signingTime attribute (the claim is /M); a fixed claimed
+        # time therefore makes a CMS-style (signingTime) signature instead.
+        content = await signer.async_sign(
+            prep.document_digest, "sha256", use_pades=when is None,
+            timestamper=self.timestamper(ts_at, live_tsa),
+            signed_attr_settings=PdfCMSSignedAttributes(signing_time=when))
+        prep.fill_with_cms(output, content)
+        return output.getvalue()
+
+    def sign_pdf_lta(self, data: bytes, label: str) -> bytes:
+        """PAdES B-LTA against the live loopback TSA/OCSP/CRL (pyHanko's own LTA path)."""
+        existing = IncrementalPdfFileWriter(io.BytesIO(data)).prev.embedded_signatures
+        meta = signers.PdfSignatureMetadata(
+            field_name=f"Sig{len(existing) + 1}",
+            md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+            embed_validation_info=True, use_pades_lta=True,
+            validation_context=self.validation_context())
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        out = signers.sign_pdf(writer, meta, self.signer(label),
+                               timestamper=HTTPTimeStamper(self.pki.tsa_url, timeout=10))
+        return out.getvalue()
+
+    def add_dss(self, data: bytes) -> bytes:
+        """Append a DSS update with the last signature's revocation data (B-LT step)."""
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        sig = PdfFileReader(io.BytesIO(data)).embedded_regular_signatures[-1]
+        out = asyncio.run(async_add_validation_info(sig, self.validation_context(),
+                                                    in_place=False))
+        return out.getvalue()
+
+    def doc_timestamp(self, data: bytes, at: dt.datetime | None = None) -> bytes:
+        """A document time-stamp (the LTA building block) at ``at`` or from the live TSA."""
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        ts = signers.PdfTimeStamper(self.timestamper(at, live=at is None))
+        return ts.timestamp_pdf(writer, "sha256").getvalue()
+
+    # -- CMS -------------------------------------------------------------------------------
+
+    def cms(self, data: bytes, labels: list[str], *, detached: bool = True,
+            when: dt.datetime | None = None, ts_at: dt.datetime | None = None,
+            live_tsa: bool = False) -> cms.ContentInfo:
+        """A CMS with one SignerInfo per label (several signers in one CMS)."""
+        return asyncio.run(self._cms(data, labels, detached, when, ts_at, live_tsa))
+
+    async def _cms(self, data: bytes, labels: list[str], detached: bool,
+                   when: dt.datetime | None, ts_at: dt.datetime | None,
+                   live_tsa: bool) -> cms.ContentInfo:
+        parts = []
+        for label in labels:
+            part = await self.signer(label).async_sign_general_data(
+                data, "sha256", detached=detached,
+                timestamper=self.timestamper(ts_at, live_tsa),
+                signed_attr_settings=PdfCMSSignedAttributes(
+                    signing_time=when or dt.datetime.now(UTC)))
+            parts.append(part)
+        first = parts[0]["content"]
+        if len(parts) == 1:
+            return parts[0]
+        certs: dict[bytes, cms.CertificateChoices] = {}
+        infos = []
+        algos_ = {}
+        for part in parts:
+            sd = part["content"]
+            for c in sd["certificates"]:
+                certs[c.dump()] = c
+            infos.extend(sd["signer_infos"])
+            for a in sd["digest_algorithms"]:
+                algos_[a.dump()] = a
+        merged = cms.SignedData({
+            "version": first["version"],
+            "digest_algorithms": list(algos_.values()),
+            "encap_content_info": first["encap_content_info"],
+            "certificates": list(certs.values()),
+            "signer_infos": infos,
+        })
+        return cms.ContentInfo({"content_type": "signed_data", "content": merged})
+
+    # -- XML -------------------------------------------------------------------------------
+
+    def sign_xml(self, xml: bytes, label: str) -> bytes:
+        """Enveloped XMLDSig (RSA-SHA256, exclusive c14n) as NCALayer's signXml makes it."""
+        from signxml import XMLSigner
+        from signxml.algorithms import CanonicalizationMethod
+
+        key, _cert, _chain = pkcs12.load_key_and_certificates(
+            self.pki.p12(label).read_bytes(), self.pki.password.encode())
+        root = etree.fromstring(xml)
+        pem_chain = [self.pki.cert(label).dump(), self.pki.ca.dump()]
+        from asn1crypto import pem
+
+        certs = [pem.armor("CERTIFICATE", d).decode() for d in pem_chain]
+        signer = XMLSigner(c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+        signed = signer.sign(root, key=key, cert=certs)
+        return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+SAMPLE_XML = ("<?xml version='1.0' encoding='UTF-8'?>"
+              "<application xmlns='urn:kz:docservice:application:v1' id='A-1'>"
+              "<applicant iin='900715400236'>ТӨЛЕГЕНОВ АЙБЕК</applicant>"
+              "<amount>100000</amount></application>").encode()
