@@ -110,12 +110,22 @@ class Verifier:
                             Deadline(limits.max_seconds))
         if kind != "cms" and original is not None:
             raise VerificationInputError("original_unexpected", field="original", status=422)
-        if kind == "pdf":
-            facts, signatures = verify_pdf(data, assessor, limits, file_name)
-        elif kind == "xml":
-            facts, signatures = verify_xml(data, assessor, limits, file_name)
-        else:
-            facts, signatures = verify_cms(data, original, assessor, limits, file_name)
+        try:
+            if kind == "pdf":
+                facts, signatures = verify_pdf(data, assessor, limits, file_name)
+            elif kind == "xml":
+                facts, signatures = verify_xml(data, assessor, limits, file_name)
+            else:
+                facts, signatures = verify_cms(data, original, assessor, limits, file_name)
+        except VerificationInputError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+                OverflowError, OSError) as exc:
+            # A hostile or broken file tripping a parser deep inside a library: the caller
+            # gets "unreadable", the log gets the type (never the content).
+            log.warning("unreadable %s input: %s", kind, type(exc).__name__, exc_info=True)
+            raise VerificationInputError(f"{kind}_unreadable", status=422,
+                                         detail=type(exc).__name__) from None
         verdict, reason = document_verdict(signatures)
         report = Report(facts, verdict, reason, signatures, assessor.now,
                         trust_anchors=self.trust.labels)

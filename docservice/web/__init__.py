@@ -1,0 +1,192 @@
+"""The officials' verification page and the ``POST /v1/verify`` API (Flask app factory).
+
+Why a factory (``create_app(config)``, as in the Flask tutorial): tests, the benchmark and
+production each build their own app with their own trust store and limits; nothing is
+configured at import time.
+
+Configuration keys (all optional):
+
+``VERIFIER``            a ready :class:`docservice.verification.Verifier` (tests)
+``TRUST_DIR``           trust anchors directory (else ``$DOCSERVICE_TRUST_DIR``)
+``FETCH_REVOCATION``    fetch OCSP/CRL when nothing usable is embedded (default True)
+``LIMITS``              :class:`docservice.verification.Limits`
+``ARCHIVE_LOOKUP``      ``callable(sha256_hex) -> bytes | None``: the archived document a
+                        stamp's QR code (``/verify?doc=<sha256>``) points at; until the
+                        archive exists, the page shows the upload form with a note.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from docservice.verification import (
+    Limits,
+    VerificationInputError,
+    Verifier,
+    VerifierConfig,
+)
+from docservice.verification.html import TEMPLATES, environment
+from docservice.verification.messages import input_error_text, ui
+from docservice.verification.receipt import render_receipt
+from docservice.verification.report import Report
+
+log = logging.getLogger(__name__)
+bp = Blueprint("web", __name__, template_folder=str(TEMPLATES))
+_DOC_ID = re.compile(r"^[0-9a-f]{64}$")
+LANGS = ("kk", "ru")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides the defaults listed in the module docstring."""
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.config.update(FETCH_REVOCATION=True, TRUST_DIR=None, VERIFIER=None,
+                      LIMITS=Limits(), ARCHIVE_LOOKUP=None)
+    app.config.update(dict(config or {}))
+    limits: Limits = app.config["LIMITS"]
+    # The whole multipart body: the signed file, the original and a little form overhead.
+    app.config["MAX_CONTENT_LENGTH"] = limits.max_file_bytes + limits.max_original_bytes + 65536
+    app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024
+    app.config["MAX_FORM_PARTS"] = 16
+    if app.config["VERIFIER"] is None:
+        app.config["VERIFIER"] = Verifier(VerifierConfig(
+            trust_dir=app.config["TRUST_DIR"], fetch_revocation=app.config["FETCH_REVOCATION"],
+            limits=limits))
+    app.jinja_env.globals.update(environment().globals)
+    app.jinja_env.filters.update(environment().filters)
+    app.register_blueprint(bp)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def _lang() -> str:
+    """``lang`` from the form or query, else the browser's preference, else Kazakh."""
+    value = request.values.get("lang") if request.method == "GET" else None
+    if value is None:
+        try:
+            value = request.values.get("lang")
+        except RequestEntityTooLarge:
+            value = request.args.get("lang")
+    if value in LANGS:
+        return value
+    return request.accept_languages.best_match(LANGS) or "kk"
+
+
+def _verifier() -> Verifier:
+    return current_app.config["VERIFIER"]
+
+
+def _read(field: str, required: bool) -> bytes | None:
+    storage: FileStorage | None = request.files.get(field)
+    if storage is None or (not storage.filename and not required):
+        if required:
+            raise VerificationInputError("missing", field=field)
+        return None
+    data = storage.read()
+    if not data and not required:
+        return None
+    return data
+
+
+def _verify_request() -> tuple[Report, str]:
+    data = _read("file", required=True)
+    original = _read("original", required=False)
+    assert data is not None
+    name = request.files["file"].filename or None
+    return _verifier().verify(data, original, file_name=name), name or ""
+
+
+def _error_json(code: str, field: str, status: int, lang: str) -> tuple[Response, int]:
+    body = {"error": {"code": code, "field": field, "lang": lang,
+                      "message": input_error_text(code, lang, field),
+                      "messages": {lg: input_error_text(code, lg, field) for lg in LANGS}}}
+    return jsonify(body), status
+
+
+@bp.post("/v1/verify")
+def api_verify() -> Any:
+    """Multipart ``file`` (+ ``original``) -> the JSON report (``format=html|pdf`` too)."""
+    lang = _lang()
+    try:
+        report, _ = _verify_request()
+    except VerificationInputError as exc:
+        return _error_json(exc.code, exc.field, exc.status, lang)
+    fmt = request.values.get("format", "json")
+    if fmt == "pdf":
+        return Response(render_receipt(report, lang), mimetype="application/pdf")
+    if fmt == "html":
+        from docservice.verification.html import render_report
+
+        return Response(render_report(report, lang), mimetype="text/html")
+    response = Response(report.to_json(), mimetype="application/json")
+    response.headers["X-Verification-Verdict"] = report.verdict.value
+    return response
+
+
+@bp.route("/verify", methods=["GET", "POST"], endpoint="verify_page")
+def verify_page() -> Any:
+    """The officials' page: upload, or arrive from a stamp's QR code (``?doc=``)."""
+    lang = _lang()
+    doc = request.values.get("doc") or None
+    report = note = error = None
+    status = 200
+    if doc is not None and not _DOC_ID.match(doc):
+        error, status, doc = input_error_text("unknown_format", lang, "doc"), 400, None
+    if request.method == "POST":
+        try:
+            report, _ = _verify_request()
+        except VerificationInputError as exc:
+            error, status = exc.message(lang), exc.status
+    elif doc is not None:
+        lookup: Callable[[str], bytes | None] | None = current_app.config["ARCHIVE_LOOKUP"]
+        archived = lookup(doc) if lookup else None
+        if archived is None:
+            note = ui("doc_note", lang, doc=doc)
+        else:
+            try:
+                report = _verifier().verify(archived, file_name=f"{doc}.pdf")
+            except VerificationInputError as exc:
+                error, status = exc.message(lang), exc.status
+    html = render_template("verify.html", report=report, lang=lang, langs=(lang,), doc=doc,
+                           note=note, error=error)
+    return Response(html, status=status, mimetype="text/html")
+
+
+@bp.get("/")
+def index() -> Any:
+    return verify_page()
+
+
+def _http_error(exc: HTTPException) -> Any:
+    lang = request.args.get("lang") if request.args.get("lang") in LANGS else (
+        request.accept_languages.best_match(LANGS) or "kk")
+    code = "too_large" if isinstance(exc, RequestEntityTooLarge) else "unknown_format"
+    status = exc.code or 400
+    if request.path.startswith("/v1/"):
+        if isinstance(exc, RequestEntityTooLarge):
+            return _error_json(code, "file", 413, lang)
+        return jsonify({"error": {"code": (exc.name or "error").lower().replace(" ", "_"),
+                                  "field": None, "lang": lang,
+                                  "message": exc.description}}), status
+    message = input_error_text(code, lang, "file") if status == 413 else exc.description
+    html = render_template("verify.html", report=None, lang=lang, langs=(lang,), doc=None,
+                           note=None, error=message)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _unexpected(exc: Exception) -> Any:
+    """Whatever a hostile file triggers deep in a parser: a 422 with a reason, logged."""
+    log.exception("verification failed unexpectedly: %s", type(exc).__name__)
+    lang = request.args.get("lang") if request.args.get("lang") in LANGS else "kk"
+    if request.path.startswith("/v1/"):
+        return _error_json("unknown_format", "file", 422, lang)
+    html = render_template("verify.html", report=None, lang=lang, langs=(lang,), doc=None,
+                           note=None, error=input_error_text("unknown_format", lang, "file"))
+    return Response(html, status=422, mimetype="text/html")
