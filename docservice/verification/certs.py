@@ -101,6 +101,16 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     return [x509.Certificate.load(data)]
 
 
+def _is_root(cert: x509.Certificate) -> bool:
+    """Self-issued and self-signed (asn1crypto answers "yes"/"maybe"/"no", all truthy)."""
+    return cert.self_issued and cert.self_signed in ("yes", "maybe")
+
+
+def display_name(name: x509.Name) -> str:
+    """The common name alone when there is one (what officials recognise)."""
+    return _attr(name, "common_name") or name.human_friendly
+
+
 @dataclass
 class TrustStore:
     """Trust anchors (self-signed roots) and known intermediates, pinned once."""
@@ -117,8 +127,8 @@ class TrustStore:
 
     @classmethod
     def from_certificates(cls, certs: list[x509.Certificate], source: str = "") -> TrustStore:
-        roots = [c for c in certs if c.self_signed]
-        inter = [c for c in certs if not c.self_signed]
+        roots = [c for c in certs if _is_root(c)]
+        inter = [c for c in certs if not _is_root(c)]
         return cls(roots, inter, source)
 
     @classmethod
@@ -138,7 +148,7 @@ class TrustStore:
 
     @property
     def labels(self) -> list[str]:
-        return [c.subject.human_friendly for c in self.roots]
+        return [display_name(c.subject) for c in self.roots]
 
 
 # -- Kazakh meaning of a certificate --------------------------------------------------------
@@ -157,7 +167,7 @@ def _strip_prefix(value: str, prefix: str) -> str:
 def certificate_facts(cert: x509.Certificate) -> CertificateFacts:
     algo = cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"]
     return CertificateFacts(
-        subject=cert.subject.human_friendly, issuer=cert.issuer.human_friendly,
+        subject=cert.subject.human_friendly, issuer=display_name(cert.issuer),
         serial_hex=format(cert.serial_number, "x"), not_before=cert.not_valid_before,
         not_after=cert.not_valid_after, sha256=fingerprint(cert),
         key_algorithm=gost_name(algo.dotted) or algo.native)
@@ -325,7 +335,7 @@ class ChainValidator:
             return ChainOutcome("CHAIN_CONSTRAINTS_FAILURE", exc.failure_msg)
         except (PathValidationError, ValidationError) as exc:
             return ChainOutcome("CERTIFICATE_CHAIN_GENERAL_FAILURE", exc.failure_msg)
-        names = tuple(c.subject.human_friendly for c in path.iter_certs(include_root=True))
+        names = tuple(display_name(c.subject) for c in path.iter_certs(include_root=True))
         usage_problem = _usage_problem(cert, purpose)
         source = sources.used.get(cert.serial_number, "none")
         if usage_problem:

@@ -45,6 +45,7 @@ from docservice.verification.certs import (
     ChainOutcome,
     ChainValidator,
     cert_gost,
+    display_name,
     gost_name,
     signer_facts,
 )
@@ -148,7 +149,7 @@ class Assessor:
         if tsa_cert is None:
             facts.problem = "TSA certificate not found"
             return facts
-        facts.tsa = tsa_cert.subject.human_friendly
+        facts.tsa = display_name(tsa_cert.subject)
         md = signer_infos[0]["digest_algorithm"]["algorithm"].native
         content_digest = digest_of(bytes(token["encap_content_info"]["content"]), md)
         try:

@@ -141,7 +141,8 @@ def _modification(sig: EmbeddedPdfSignature, revisions: int) -> Modification:
                             Reason("LATER_CHANGES_ALLOWED",
                                    Reason.of("LATER_CHANGES_ALLOWED", detail=kk).kk,
                                    Reason.of("LATER_CHANGES_ALLOWED", detail=ru).ru))
-    detail = str(diff) if not isinstance(diff, DiffResult) else level.name
+    detail = (str(diff).splitlines() or [level.name])[0][:160] if not isinstance(
+        diff, DiffResult) else level.name
     return Modification(False, level.name, after,
                         Reason.of("SIG_CONSTRAINTS_FAILURE", detail=detail))
 

@@ -114,8 +114,8 @@ def _key_info(signature: etree._Element) -> _KeyInfo:
         except (ValueError, TypeError):
             continue
     issuers = {c.issuer.dump() for c in certs}
-    leaves = [c for c in certs if c.subject.dump() not in issuers or c.self_signed] or certs
-    leaf = next((c for c in leaves if not c.self_signed), leaves[0] if leaves else None)
+    leaves = [c for c in certs if c.subject.dump() not in issuers] or certs
+    leaf = leaves[0] if leaves else None
     return _KeyInfo(leaf, [c for c in certs if c is not leaf])
 
 

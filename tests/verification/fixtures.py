@@ -222,3 +222,108 @@ SAMPLE_XML = ("<?xml version='1.0' encoding='UTF-8'?>"
               "<application xmlns='urn:kz:docservice:application:v1' id='A-1'>"
               "<applicant iin='900715400236'>ТӨЛЕГЕНОВ АЙБЕК</applicant>"
               "<amount>100000</amount></application>").encode()
+
+
+# -- attacks -------------------------------------------------------------------------------
+
+EVIL_CONTENT = b"BT /F1 28 Tf 72 640 Td (PAID 999 999 KZT) Tj ET"
+
+
+def incremental_update_attack(signed: bytes) -> bytes:
+    """Append an update that replaces page 1's content after it was signed."""
+    from pyhanko.pdf_utils import generic
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    ref = writer.add_object(generic.StreamObject(stream_data=EVIL_CONTENT))
+    page["/Contents"] = ref
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def shadow_document(base: bytes) -> tuple[bytes, int]:
+    """The attacker's document: looks innocent, carries an unused content stream.
+
+    Returns the PDF to be signed and the object number of the hidden stream.
+    """
+    from pyhanko.pdf_utils import generic
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(base), strict=False)
+    hidden = writer.add_object(generic.StreamObject(stream_data=EVIL_CONTENT))
+    # Keep it reachable from nothing visible: a private key in the document catalog.
+    writer.root["/DocsvcUnused"] = hidden
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), hidden.idnum
+
+
+def shadow_attack(signed: bytes, hidden_idnum: int) -> bytes:
+    """Hide-and-replace: after signing, point page 1 at the stream that was already signed."""
+    from pyhanko.pdf_utils import generic
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Contents"] = generic.IndirectObject(hidden_idnum, 0, writer)
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def forged_ocsp(pki: TestPki, target: str, signer: str) -> bytes:
+    """A well-formed "good" OCSP response for ``target``, signed by ``signer``'s key.
+
+    The signature itself is valid, but ``signer`` is not an authorised responder: only a
+    verifier that checks who signed the response (and with what authority) rejects it.
+    """
+    import hashlib
+
+    from asn1crypto import algos, core, ocsp
+
+    cert = pki.cert(target)
+    ca = pki.ca
+    signer_cert = pki.cert(signer)
+    key, _c, _ch = pkcs12.load_key_and_certificates(pki.p12(signer).read_bytes(),
+                                                    pki.password.encode())
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    cert_id = ocsp.CertId({
+        "hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
+        "issuer_name_hash": hashlib.sha1(ca.subject.dump()).digest(),
+        "issuer_key_hash": hashlib.sha1(ca.public_key["public_key"].contents[1:]).digest(),
+        "serial_number": cert.serial_number,
+    })
+    tbs = ocsp.ResponseData({
+        "responder_id": ocsp.ResponderId(name="by_key", value=core.OctetString(
+            hashlib.sha1(signer_cert.public_key["public_key"].contents[1:]).digest())),
+        "produced_at": now,
+        "responses": [ocsp.SingleResponse({
+            "cert_id": cert_id, "cert_status": ocsp.CertStatus(name="good", value=core.Null()),
+            "this_update": now - dt.timedelta(minutes=1),
+            "next_update": now + dt.timedelta(days=1)})],
+    })
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signature = key.sign(tbs.dump(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr]
+    basic = ocsp.BasicOCSPResponse({
+        "tbs_response_data": tbs,
+        "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
+        "signature": signature, "certs": [signer_cert]})
+    return ocsp.OCSPResponse({"response_status": "successful", "response_bytes": {
+        "response_type": "basic_ocsp_response", "response": basic}}).dump()
+
+
+def with_dss(signed: bytes, ocsp_responses: list[bytes]) -> bytes:
+    """Append a DSS update carrying the given OCSP responses (B-LT shape)."""
+    from asn1crypto import ocsp
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer, sig_contents=None, ocsps=[ocsp.OCSPResponse.load(r) for r in ocsp_responses])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,0 +1,110 @@
+"""Session fixtures: one running test PKI, one verifier, signed documents made once.
+
+Documents are built lazily and cached per session so each test file pays only for what
+it uses; every report a test produces is also checked against the JSON Schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from functools import cache
+
+import jsonschema
+import pytest
+
+from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification.report import Report, load_schema
+from tests.pki import TestPki, running_pki
+from tests.verification.fixtures import SAMPLE_XML, Signers, base_pdf
+
+UTC = dt.UTC
+#: A moment inside the expired user's validity (2021-03-01 .. 2022-03-01).
+WHILE_VALID = dt.datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
+#: Before the revoked user's revocation (2025-06-01).
+BEFORE_REVOCATION = dt.datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def pki() -> Iterator[TestPki]:
+    with running_pki() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def signers(pki: TestPki) -> Signers:
+    return Signers(pki)
+
+
+@pytest.fixture(scope="session")
+def trust(pki: TestPki) -> TrustStore:
+    return TrustStore.from_certificates([pki.root, pki.ca], source="test PKI")
+
+
+@pytest.fixture(scope="session")
+def verifier(trust: TrustStore) -> Verifier:
+    return Verifier(VerifierConfig(trust=trust))
+
+
+@pytest.fixture(scope="session")
+def offline(trust: TrustStore) -> Verifier:
+    """No network: only revocation data embedded in the file counts."""
+    return Verifier(VerifierConfig(trust=trust, fetch_revocation=False))
+
+
+@pytest.fixture(scope="session")
+def schema() -> dict:
+    return load_schema()
+
+
+@pytest.fixture
+def check(verifier: Verifier, schema: dict) -> Callable[..., Report]:
+    """Verify and validate the JSON against the documented schema."""
+
+    def run(data: bytes, original: bytes | None = None, using: Verifier | None = None
+            ) -> Report:
+        report = (using or verifier).verify(data, original, file_name="doc")
+        jsonschema.validate(report.to_dict(), schema)
+        return report
+
+    return run
+
+
+class Docs:
+    """Signed documents, each made on first use."""
+
+    def __init__(self, s: Signers) -> None:
+        self.s = s
+
+    @cache  # noqa: B019 - one Docs per session
+    def base(self) -> bytes:
+        return base_pdf()
+
+    @cache  # noqa: B019
+    def bb(self) -> bytes:
+        return self.s.sign_pdf(self.base(), "career")
+
+    @cache  # noqa: B019
+    def four(self) -> bytes:
+        data = self.s.sign_pdf(self.base(), "career", certify=True)
+        for label in ("head", "akimat", "hr"):
+            data = self.s.sign_pdf(data, label)
+        return data
+
+    @cache  # noqa: B019
+    def lta(self) -> bytes:
+        return self.s.sign_pdf_lta(self.base(), "career")
+
+    @cache  # noqa: B019
+    def expired_with_ts(self) -> bytes:
+        return self.s.sign_pdf(self.base(), "expired", when=WHILE_VALID,
+                               ts_at=WHILE_VALID + dt.timedelta(minutes=1))
+
+    @cache  # noqa: B019
+    def xml(self) -> bytes:
+        return self.s.sign_xml(SAMPLE_XML, "career")
+
+
+@pytest.fixture(scope="session")
+def docs(signers: Signers) -> Docs:
+    return Docs(signers)
