@@ -74,7 +74,7 @@ def sniff(data: bytes) -> str:
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if b"%PDF-" in data[:1024]:
         return "pdf"
-    if head.startswith(b"<"):
+    if head.startswith((b"<", b"\xff\xfe", b"\xfe\xff", b"\x00<")):
         return "xml"
     if looks_like_cms(data):
         return "cms"

@@ -119,11 +119,13 @@ def _key_info(signature: etree._Element) -> _KeyInfo:
     return _KeyInfo(leaf, [c for c in certs if c is not leaf])
 
 
-def _displayed(root: etree._Element, upto: int) -> bytes:
-    """The document as shown, for signature ``upto``: no signatures, no comments."""
-    copy = etree.fromstring(etree.tostring(root))
-    for child in [c for c in copy if c.tag == _SIG]:
-        copy.remove(child)
+def _displayed(doc: etree._Element) -> bytes:
+    """What the verified signature must cover: ``doc`` (later signatures already removed)
+    without the signature itself; earlier signatures are part of the document it signed.
+    Comments are not content, so they are left out on both sides of the comparison."""
+    copy = etree.fromstring(etree.tostring(doc))
+    own = [c for c in copy if c.tag == _SIG][-1]
+    copy.remove(own)
     return etree.tostring(copy, method="c14n", exclusive=True, with_comments=False)
 
 
@@ -200,7 +202,7 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
     signed_roots = [r.signed_xml for r in results if r.signed_xml is not None]
     report.coverage = Coverage("xml_elements", elements=[_describe(e) for e in signed_roots],
                                signed_bytes=sum(len(r.signed_data) for r in results))
-    displayed = _displayed(doc, index)
+    displayed = _displayed(doc)
     if not any(_signed_canonical(e) == displayed for e in signed_roots):
         detail = ", ".join(report.coverage.elements) or "?"
         return _finish(report, "FORMAT_FAILURE",

@@ -1,0 +1,110 @@
+"""Detached and attached CMS (DER, PEM, Base64), several signers, GOST, broken CMS."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+
+import pytest
+from asn1crypto import algos, cms, pem
+
+from docservice.verification import VerificationInputError
+from docservice.verification.report import Indication
+from tests.verification.conftest import WHILE_VALID
+from tests.verification.fixtures import Signers
+
+ORIGINAL = "Өтініш / заявление № 17, 2026".encode()
+
+
+@pytest.fixture(scope="module")
+def two_signers(signers: Signers) -> cms.ContentInfo:
+    return signers.cms(ORIGINAL, ["career", "head"], live_tsa=True)
+
+
+@pytest.mark.parametrize("encoding", ["der", "pem", "base64"])
+def test_detached_two_signers_every_encoding(check, two_signers, encoding: str) -> None:
+    der = two_signers.dump()
+    data = {"der": der, "pem": pem.armor("CMS", der),
+            "base64": base64.encodebytes(der)}[encoding]
+    report = check(data, ORIGINAL)
+    assert report.document.format == "cms"
+    assert report.document.original_sha256 is not None
+    assert [s.signer.surname for s in report.signatures] == ["ӘБІЛҚАСЫМОВА", "ЖҰМАБЕКОВ"]
+    assert all(s.indication is Indication.TOTAL_PASSED for s in report.signatures)
+    assert all(s.validation_time_source == "timestamp" for s in report.signatures)
+
+
+def test_detached_without_or_with_wrong_original(check, two_signers) -> None:
+    missing = check(two_signers.dump())
+    assert {(s.indication, s.sub_indication) for s in missing.signatures} == {
+        (Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND")}
+    assert missing.exit_code == 2
+    wrong = check(two_signers.dump(), ORIGINAL + b".")
+    assert {s.sub_indication for s in wrong.signatures} == {"HASH_FAILURE"}
+    assert wrong.exit_code == 1
+
+
+def test_attached_cms(check, signers: Signers) -> None:
+    attached = signers.cms(ORIGINAL, ["hr"], detached=False)
+    report = check(attached.dump())
+    assert report.verdict is Indication.TOTAL_PASSED
+    assert report.signatures[0].coverage.signed_bytes == len(ORIGINAL)
+    with pytest.raises(VerificationInputError) as err:
+        check(attached.dump(), ORIGINAL)
+    assert err.value.field == "original"
+
+
+def test_expired_signer_timestamped_while_valid(check, signers: Signers) -> None:
+    old = signers.cms(ORIGINAL, ["expired"], when=WHILE_VALID,
+                      ts_at=WHILE_VALID + dt.timedelta(seconds=30))
+    sig = check(old.dump(), ORIGINAL).signatures[0]
+    assert sig.indication is Indication.TOTAL_PASSED
+    assert sig.validation_time == WHILE_VALID + dt.timedelta(seconds=30)
+
+
+def test_tampered_signature_value_is_crypto_failure(check, two_signers) -> None:
+    copy = cms.ContentInfo.load(two_signers.dump())
+    info = copy["content"]["signer_infos"][0]
+    value = bytearray(info["signature"].native)
+    value[10] ^= 0xFF
+    info["signature"] = bytes(value)
+    report = check(copy.dump(), ORIGINAL)
+    assert report.signatures[0].sub_indication == "SIG_CRYPTO_FAILURE"
+    assert report.signatures[1].indication is Indication.TOTAL_PASSED
+    assert report.verdict is Indication.TOTAL_FAILED
+
+
+def test_gost_is_reported_as_not_supported(check, two_signers, pki) -> None:  # type: ignore[no-untyped-def]
+    from tests.pki import _cache_dir, _gost_cert
+
+    gost_cert = _gost_cert(pki.arch, _cache_dir() / "keys")
+    copy = cms.ContentInfo.load(two_signers.dump())
+    sd = copy["content"]
+    info = sd["signer_infos"][0]
+    info["sid"] = cms.SignerIdentifier(name="issuer_and_serial_number", value={
+        "issuer": gost_cert.issuer, "serial_number": gost_cert.serial_number})
+    info["digest_algorithm"] = algos.DigestAlgorithm({"algorithm": "1.2.398.3.10.1.3.1"})
+    info["signature_algorithm"] = algos.SignedDigestAlgorithm(
+        {"algorithm": "1.2.398.3.10.1.1.1.2"})
+    info["signature"] = secrets.token_bytes(64)
+    sd["certificates"] = [*sd["certificates"], cms.CertificateChoices(
+        name="certificate", value=gost_cert)]
+    report = check(copy.dump(), ORIGINAL)
+    sig = report.signatures[0]
+    assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE, "GENERIC")
+    assert sig.reasons[0].code == "GOST_NOT_SUPPORTED" and "ГОСТ" in sig.reasons[0].ru
+    assert sig.signer.gost and sig.signer.iin == "900715400236"
+    assert report.verdict is Indication.INDETERMINATE
+
+
+def test_cms_without_signer_info_or_truncated(verifier, two_signers) -> None:  # type: ignore[no-untyped-def]
+    empty = cms.ContentInfo.load(two_signers.dump())
+    empty["content"]["signer_infos"] = []
+    with pytest.raises(VerificationInputError) as err:
+        verifier.verify(empty.dump(), ORIGINAL)
+    assert err.value.code == "cms_no_signer" and 400 <= err.value.status < 500
+    with pytest.raises(VerificationInputError) as err:
+        verifier.verify(two_signers.dump()[:700], ORIGINAL)
+    assert err.value.code == "cms_unreadable"
+    assert "SignerInfo" in err.value.message("ru") or "повреждена" in err.value.message("ru")
