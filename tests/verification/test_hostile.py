@@ -1,0 +1,105 @@
+"""Malformed, truncated, huge and hostile files: a clear error, bounded time, no crash."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from docservice.verification import Limits, VerificationInputError, Verifier, VerifierConfig
+from tests.verification.conftest import Docs
+
+
+def _refused(verifier: Verifier, data: bytes, original: bytes | None = None
+             ) -> VerificationInputError:
+    started = time.monotonic()
+    with pytest.raises(VerificationInputError) as err:
+        verifier.verify(data, original)
+    assert time.monotonic() - started < 10
+    exc = err.value
+    assert 400 <= exc.status < 500
+    assert exc.message("kk") and exc.message("ru") and exc.message("kk") != exc.message("ru")
+    return exc
+
+
+def test_truncated_pdfs(verifier: Verifier, docs: Docs) -> None:
+    data = docs.bb()
+    # Cut inside the signature's hex string, inside the xref, and right after the header.
+    cuts = [data.index(b"/Contents <") + 4000, len(data) - 40, 20]
+    for cut in cuts:
+        exc = _refused(verifier, data[:cut])
+        assert exc.code in ("pdf_unreadable", "pdf_no_signatures"), (cut, exc.code)
+
+
+def test_broken_xref(verifier: Verifier, docs: Docs) -> None:
+    data = bytearray(docs.bb())
+    at = data.rindex(b"startxref")
+    data[at + 10:at + 16] = b"999999"
+    exc = _refused(verifier, bytes(data))
+    assert exc.code in ("pdf_unreadable", "pdf_no_signatures")
+    garbage_xref = docs.bb().replace(b"xref", b"xreX")
+    _refused(verifier, garbage_xref)
+
+
+def test_unsigned_pdf(verifier: Verifier, docs: Docs) -> None:
+    assert _refused(verifier, docs.base()).code == "pdf_no_signatures"
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"", "empty"),
+    (b"hello, I am not a document", "unknown_format"),
+    (os.urandom(4096), None),
+    (b"%PDF-1.7\n" + os.urandom(2048), "pdf_unreadable"),
+    (b"<a><b></a>", "xml_unreadable"),
+    (b"MIIB" + b"A" * 100, "cms_unreadable"),
+    (b"-----BEGIN CMS-----\nnot base64\n-----END CMS-----\n", "cms_unreadable"),
+])
+def test_garbage(verifier: Verifier, data: bytes, code: str | None) -> None:
+    exc = _refused(verifier, data)
+    if code is not None:
+        assert exc.code == code
+
+
+def test_size_limits(trust, docs: Docs) -> None:  # type: ignore[no-untyped-def]
+    small = Verifier(VerifierConfig(trust=trust, limits=Limits(max_file_bytes=1000)))
+    exc = _refused(small, docs.bb())
+    assert exc.code == "too_large" and exc.status == 413
+    exc = _refused(small, b"x" * 10, b"y" * (60 * 1024 * 1024))
+    assert exc.field == "original"
+
+
+def test_decompression_bomb_pdf(verifier: Verifier, signers, docs: Docs) -> None:  # type: ignore[no-untyped-def]
+    """A signed PDF with a stream that inflates to gigabytes is refused, not inflated."""
+    import io
+    import zlib
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    comp = zlib.compressobj(9)
+    bomb = b"".join(comp.compress(b"\0" * (1 << 20)) for _ in range(512)) + comp.flush()
+    writer = IncrementalPdfFileWriter(io.BytesIO(docs.base()), strict=False)
+    stream = generic.StreamObject({generic.NameObject("/Filter"):
+                                   generic.NameObject("/FlateDecode")}, encoded_data=bomb)
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Contents"] = writer.add_object(stream)
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    signed = signers.sign_pdf(out.getvalue(), "career")
+    started = time.monotonic()
+    try:
+        report = verifier.verify(signed)
+    except VerificationInputError as exc:
+        assert exc.code == "pdf_unreadable"
+    else:
+        # Signature bytes are hashed, never inflated: verification stays cheap.
+        assert report.signatures[0].signer is not None
+    assert time.monotonic() - started < 10
+
+
+def test_time_budget(trust, docs: Docs) -> None:  # type: ignore[no-untyped-def]
+    hurried = Verifier(VerifierConfig(trust=trust, limits=Limits(max_seconds=0.0)))
+    exc = _refused(hurried, docs.four())
+    assert exc.code == "too_slow"
