@@ -99,3 +99,35 @@ class SignatureValueError(SigningError):
     reason = "bad_signature_value"
     kk = "Сыртқы қолтаңба бұл құжатқа немесе сертификатқа сәйкес келмейді"
     ru = "Внешняя подпись не соответствует документу или сертификату"
+
+
+class SignerCountError(SignatureValueError):
+    """The CMS from outside adds no signer, or more than the one expected."""
+
+    reason = "unexpected_signer_count"
+    kk = "Сыртқы қолтаңбада бір ғана жаңа қол қоюшы болуы керек"
+    ru = "Внешняя подпись должна содержать ровно одного нового подписанта"
+
+
+class SignerMismatchError(SignatureValueError):
+    """The SignerInfo names another certificate (issuer + serial or key identifier)."""
+
+    reason = "signer_mismatch"
+    kk = "Қолтаңба күтілген сертификатпен қойылмаған"
+    ru = "Подпись поставлена не ожидаемым сертификатом"
+
+
+class DigestMismatchError(SignatureValueError):
+    """The signed messageDigest (or its algorithm) is not the prepared one."""
+
+    reason = "digest_mismatch"
+    kk = "Қолтаңба дайындалған құжатқа қойылмаған (хэш сәйкес емес)"
+    ru = "Подпись сделана не над подготовленным документом (хэш не совпадает)"
+
+
+class InvalidSignatureValueError(SignatureValueError):
+    """The signature value does not verify with the certificate's public key (forged)."""
+
+    reason = "signature_value_invalid"
+    kk = "Қолтаңба мәні сертификаттың ашық кілтімен расталмайды"
+    ru = "Значение подписи не проверяется открытым ключом сертификата"

@@ -38,11 +38,11 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 
 from signing import _aio
 from signing import stamp as stamps
-from signing.cms_util import load_cms, signer_info_digest, with_signature_timestamp
+from signing.cms_check import check_single_signer
+from signing.cms_util import load_cms, with_signature_timestamp
 from signing.errors import (
     DocumentError,
     ServiceUnavailableError,
-    SignatureValueError,
     SigningError,
 )
 from signing.keys import ExternalKey, SigningKey
@@ -318,28 +318,37 @@ def prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None
 async def async_finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> bytes:
     """Phase 2: embed the CMS from outside (DER, Base64 or PEM) and extend to the level.
 
-    The CMS must be by the prepared certificate over the prepared digest; for B-T and up
-    a signature time-stamp is added to it here, then DSS / document time-stamp follow.
+    The CMS is verified before anything is written (:func:`signing.cms_check.
+    check_single_signer`): one SignerInfo, naming the prepared certificate, over the
+    prepared ByteRange digest, with a signature value that verifies. For B-T and up a
+    signature time-stamp is added to it here, then DSS / document time-stamp follow.
+    The prepared revision itself is never modified, so a refused CMS can be followed by
+    a good one.
     """
     signed = load_cms(signature)
-    info = signed["signer_infos"][0]
-    cert = prepared.key.certificate
-    sid = info["sid"].chosen
-    if (isinstance(sid, cms.IssuerAndSerialNumber)
-            and sid["serial_number"].native != cert.serial_number):
-        raise SignatureValueError("signer is not the prepared certificate")
-    if signer_info_digest(info) != prepared.digest:
-        raise SignatureValueError("CMS does not sign the prepared digest")
+    check_single_signer(signed, prepared.key.certificate, prepared.digest)
     options = prepared.options
-    async with _network(options) as session:
-        content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
-        if session.timestamper is not None:
-            content = await with_signature_timestamp(content, session.timestamper)
-        prepared._prep.fill_with_cms(prepared._output, content)
-        result = prepared._output.getvalue()
-        if options.level.rank >= Level.B_LT.rank and options.trust is not None:
-            result = await _extend(result, options, session)
+    try:
+        async with _network(options) as session:
+            content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
+            if session.timestamper is not None:
+                content = await with_signature_timestamp(content, session.timestamper)
+            result = _embed(prepared, content.dump())
+            if options.level.rank >= Level.B_LT.rank and options.trust is not None:
+                result = await _extend(result, options, session)
+    except aiohttp.ClientError as exc:
+        raise ServiceUnavailableError(str(exc), service="TSA/OCSP") from None
     return result
+
+
+def _embed(prepared: PreparedPdf, der: bytes) -> bytes:
+    """The prepared revision with ``der`` in its placeholder (on a copy)."""
+    prep = prepared._prep
+    if 2 * len(der) + 2 > prep.reserved_region_end - prep.reserved_region_start:
+        raise DocumentError(f"CMS of {len(der)} bytes does not fit the placeholder")
+    out = io.BytesIO(prepared._output.getvalue())
+    prep.fill_with_cms(out, der)
+    return out.getvalue()
 
 
 def finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> bytes:

@@ -27,7 +27,6 @@ import enum
 import hashlib
 import io
 import json
-import logging
 import secrets
 import threading
 import time
@@ -42,23 +41,22 @@ from lxml import etree
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
-from pyhanko.sign.general import CMSExtractionError, CMSStructuralError
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
-from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
 from signxml.util import namespaces as ds_namespaces
 
-from docservice.identifiers import mask
+from signing.cms_check import check_signer_info, check_single_signer, signer_certificate
 from signing.cms_util import load_cms, with_signature_timestamp
 from signing.errors import (
     DocumentError,
     ServiceUnavailableError,
     SignatureValueError,
+    SignerCountError,
+    SignerMismatchError,
     SigningError,
 )
 from signing.identity import identity_of
@@ -66,8 +64,6 @@ from signing.keys import ExternalKey, check_signing_certificate
 from signing.ncalayer import protocol as p
 from signing.pdf import Level, PdfOptions, async_prepare_pdf
 from signing.trust import Trust, check_status
-
-log = logging.getLogger(__name__)
 
 DEFAULT_TTL = 15 * 60
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -307,10 +303,7 @@ class TwoPhase:
         cert = pending.certificate
         assert cert is not None
         signed = load_cms(signature)
-        infos = signed["signer_infos"]
-        if len(infos) != 1:
-            raise SignatureValueError(f"expected one signer, got {len(infos)}")
-        _check_signer(signed, infos[0], cert, pending.digest)
+        check_single_signer(signed, cert, pending.digest)
         check_signing_certificate(cert)
         level = Level(pending.level)
         trust = self.trust
@@ -391,18 +384,18 @@ class TwoPhase:
             if [i.dump() for i in infos[:len(before)]] != [i.dump() for i in before]:
                 raise SignatureValueError("existing signers were changed or removed")
         if len(infos) != len(before) + 1:
-            raise SignatureValueError(f"expected one new signer, got {len(infos) - len(before)}")
+            raise SignerCountError(f"expected one new signer, got {len(infos) - len(before)}")
         content = signed["encap_content_info"]["content"]
         present = content.native if content is not None else None
         if pending.attach and present != pending.payload:
             raise SignatureValueError("the CMS does not contain the prepared data")
         if present is not None and hashlib.sha256(present).digest() != pending.digest:
             raise SignatureValueError("the CMS contains other data")
-        cert = _signer_cert(signed, infos[-1])
+        cert = signer_certificate(signed, infos[-1])
         expected = pending.certificate
         if expected is not None and cert.dump() != expected.dump():
-            raise SignatureValueError("signed by another certificate")
-        _check_signer(signed, infos[-1], cert, pending.digest)
+            raise SignerMismatchError("signed by another certificate")
+        check_signer_info(infos[-1], cert, pending.digest)
         check_signing_certificate(cert)
         if self.trust is not None:
             asyncio.run(self._status(cert, signed))
@@ -470,43 +463,7 @@ class TwoPhase:
                                fetcher_backend=AIOHttpFetcherBackend(http))
 
 
-# -- checks ----------------------------------------------------------------------------
-
-
-def _signer_cert(signed: cms.SignedData, info: cms.SignerInfo) -> x509.Certificate:
-    """The certificate the SignerInfo names (issuer + serial, or key identifier)."""
-    sid = info["sid"]
-    for choice in signed["certificates"]:
-        if choice.name != "certificate":
-            continue
-        cert = choice.chosen
-        if sid.name == "issuer_and_serial_number":
-            ias = sid.chosen
-            if ias["issuer"] == cert.issuer and ias["serial_number"].native == cert.serial_number:
-                return cert
-        elif cert.key_identifier == sid.chosen.native:
-            return cert
-    raise SignatureValueError("the signer's certificate is not in the CMS")
-
-
-def _check_signer(signed: cms.SignedData, info: cms.SignerInfo, cert: x509.Certificate,
-                  digest: bytes) -> None:
-    """Same certificate as prepared, signed attributes present, digest and signature valid."""
-    if _signer_cert(signed, info).dump() != cert.dump():
-        raise SignatureValueError("signed by another certificate")
-    if info["signed_attrs"].native is None:
-        raise SignatureValueError("no signed attributes")
-    try:
-        intact, valid = validate_sig_integrity(info, cert, "data", digest)
-    except (SignatureValidationError, CMSStructuralError, CMSExtractionError, ValueError) as exc:
-        raise SignatureValueError(f"CMS rejected: {exc}") from None
-    if not intact:
-        raise SignatureValueError("CMS does not sign the prepared digest")
-    if not valid:
-        raise SignatureValueError("signature value does not verify")
-    ident = identity_of(cert)
-    # Masked identifiers only: logs never hold a full IIN or a name.
-    log.info("external CMS accepted: iin=%s serial=%s", mask(ident.iin), ident.serial_hex)
+# -- helpers ---------------------------------------------------------------------------
 
 
 async def _extend(data: bytes, level: Level, trust: Trust | None,

@@ -5,10 +5,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from asn1crypto import cms
 
 from signing import cms_util
 from signing.cades import CadesOptions, complete_external_cms, embedded_ocsp
-from signing.errors import SignatureValueError
+from signing.errors import (
+    DigestMismatchError,
+    InvalidSignatureValueError,
+    SignatureValueError,
+    SignerCountError,
+    SignerMismatchError,
+)
 from signing.keys import ExternalKey
 from signing.pdf import Level, PdfOptions, finish_pdf, prepare_pdf
 from signing.verify import all_valid, verify_detached, verify_pdf
@@ -36,11 +43,91 @@ def test_two_phase_pdf_signature(rendered, officials, pki, trust, encoding) -> N
     assert all_valid(verify_pdf(result, trust, long_term=True))
 
 
-def test_cms_over_another_digest_is_refused(rendered, officials) -> None:
+def _edit(der: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
+    """A copy of the CMS with ``change(signed_data, signer_info)`` applied (re-encoded)."""
+    signed = cms_util.copy_signed(cms_util.load_cms(der))
+    change(signed, signed["signer_infos"][0])
+    return cms_util.to_der(signed)
+
+
+def _forge_value(signed: cms.SignedData, info: cms.SignerInfo) -> None:
+    value = bytearray(info["signature"].native)
+    value[len(value) // 2] ^= 0x01
+    info["signature"] = bytes(value)
+
+
+def _other_issuer(pki):  # type: ignore[no-untyped-def]
+    """Same serial number, issuer = the root's name: names a certificate of another CA."""
+    def change(signed: cms.SignedData, info: cms.SignerInfo) -> None:
+        serial = info["sid"].chosen["serial_number"].native
+        info["sid"] = cms.SignerIdentifier({"issuer_and_serial_number": {
+            "issuer": pki.root.subject, "serial_number": serial}})
+    return change
+
+
+def _two_signers(signed: cms.SignedData, info: cms.SignerInfo) -> None:
+    signed["signer_infos"] = [info, cms.SignerInfo.load(info.dump())]
+
+
+def _by_ski(signed: cms.SignedData, info: cms.SignerInfo) -> None:
+    cert = next(c.chosen for c in signed["certificates"] if c.name == "certificate"
+                and c.chosen.serial_number == info["sid"].chosen["serial_number"].native)
+    info["version"] = "v3"
+    info["sid"] = cms.SignerIdentifier({"subject_key_identifier": cert.key_identifier})
+
+
+@pytest.fixture
+def prepared_akimat(rendered, officials):  # type: ignore[no-untyped-def]
     official = officials["akimat"]
-    prepared = prepare_pdf(rendered.pdf, ExternalKey(official.certificate, official.chain))
-    with pytest.raises(SignatureValueError):
-        finish_pdf(prepared, _outside_cms(official, b"\x00" * 32))
+    return official, prepare_pdf(rendered.pdf, ExternalKey(official.certificate,
+                                                            official.chain))
+
+
+@pytest.mark.parametrize("case", ["forged value", "other issuer", "wrong digest",
+                                  "other signer", "two signers"])
+def test_bad_external_cms_is_refused_and_nothing_written(
+        prepared_akimat, officials, pki, trust, case) -> None:  # type: ignore[no-untyped-def]
+    official, prepared = prepared_akimat
+    good = _outside_cms(official, prepared.digest)
+    bad, expected = {
+        "forged value": (lambda: _edit(good, _forge_value), InvalidSignatureValueError),
+        "other issuer": (lambda: _edit(good, _other_issuer(pki)), SignerMismatchError),
+        "wrong digest": (lambda: _outside_cms(official, b"\x00" * 32), DigestMismatchError),
+        "other signer": (lambda: _outside_cms(officials["hr"], prepared.digest),
+                         SignerMismatchError),
+        "two signers": (lambda: _edit(good, _two_signers), SignerCountError),
+    }[case]
+    before = prepared._output.getvalue()
+    with pytest.raises(expected) as caught:
+        finish_pdf(prepared, bad())
+    assert isinstance(caught.value, SignatureValueError)
+    assert caught.value.message_kk and caught.value.message_ru
+    assert caught.value.message_kk != SignatureValueError.kk
+    assert prepared._output.getvalue() == before  # the placeholder is still empty
+    # The same prepared revision still accepts the genuine CMS afterwards.
+    (status,) = verify_pdf(finish_pdf(prepared, good), trust)
+    assert status.bottom_line
+
+
+def test_signer_identified_by_key_identifier_is_accepted(prepared_akimat, trust) -> None:
+    official, prepared = prepared_akimat
+    assert official.certificate.key_identifier  # the test PKI sets SKI
+    by_ski = _edit(_outside_cms(official, prepared.digest), _by_ski)
+    assert cms_util.load_cms(by_ski)["signer_infos"][0]["sid"].name == "subject_key_identifier"
+    (status,) = verify_pdf(finish_pdf(prepared, by_ski), trust)
+    assert status.bottom_line and status.intact and status.valid
+
+
+def test_key_identifier_of_another_certificate_is_refused(prepared_akimat, officials) -> None:
+    official, prepared = prepared_akimat
+    other = officials["hr"].certificate.key_identifier
+
+    def change(signed: cms.SignedData, info: cms.SignerInfo) -> None:
+        info["version"] = "v3"
+        info["sid"] = cms.SignerIdentifier({"subject_key_identifier": other})
+
+    with pytest.raises(SignerMismatchError):
+        finish_pdf(prepared, _edit(_outside_cms(official, prepared.digest), change))
 
 
 def test_external_detached_cms_gets_time_stamp_and_ocsp(officials, pki, trust) -> None:
