@@ -96,7 +96,8 @@ def render_receipt(report: Report, lang: str = "kk") -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=16 * mm, bottomMargin=16 * mm,
-                            title=ui("receipt", lang), author="docservice")
+                            title=ui("receipt", lang), author="docservice",
+                            initialFontName=FONT, initialFontSize=10)
     pick = 0 if lang == "kk" else 1
     story: list = [  # type: ignore[type-arg]
         Paragraph(escape(ui("receipt", lang)), st["title"]),
@@ -113,10 +114,5 @@ def render_receipt(report: Report, lang: str = "kk") -> bytes:
     for sig in report.signatures:
         story.extend(_signature(sig, lang, st))
         story.append(HRFlowable(width="100%"))
-    doc.build(story, onFirstPage=_first_font, onLaterPages=_first_font)
+    doc.build(story)
     return buf.getvalue()
-
-
-def _first_font(canvas, _doc) -> None:  # type: ignore[no-untyped-def]
-    """Start every page in the embedded font so no unembedded base-14 font appears."""
-    canvas.setFont(FONT, 10)
