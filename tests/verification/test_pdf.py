@@ -255,7 +255,7 @@ def test_revocation_cache_is_bounded(pki) -> None:  # type: ignore[no-untyped-de
 
     from docservice.verification.revocation import RevocationCache
 
-    body = urllib.request.urlopen(pki.crl_url, timeout=5).read()  # noqa: S310 - loopback
+    body = urllib.request.urlopen(pki.crl_url, timeout=5).read()
     cache = RevocationCache(max_crl_bytes=len(body) * 2 + 10)
     for i in range(5):
         cache.put_crl(f"http://127.0.0.1/{i}.crl", body)

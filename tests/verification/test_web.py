@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
-from docservice.verification import Limits, Verifier, VerifierConfig
+from docservice.verification import Limits, Verifier
 from docservice.web import create_app
 from tests.verification.conftest import Docs
 from tests.verification.fixtures import incremental_update_attack
