@@ -15,6 +15,7 @@ Two paths share the same preparation:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import enum
@@ -288,9 +289,25 @@ class PreparedPdf:
 
     @property
     def digest_b64(self) -> str:
-        import base64
-
         return base64.b64encode(self.digest).decode()
+
+    @property
+    def byte_range_digest(self) -> bytes:
+        """SHA-256 over the ``/ByteRange`` of :attr:`prepared_bytes` (what is signed)."""
+        return bytes(self._prep.document_digest)
+
+    @property
+    def prepared_bytes(self) -> bytes:
+        """The prepared revision, ``/Contents`` still an empty placeholder (a copy).
+
+        What a service keeps between the phases instead of this object.
+        """
+        return self._output.getvalue()
+
+    @property
+    def reserved_region(self) -> tuple[int, int]:
+        """Byte offsets (start, end) of the ``/Contents`` placeholder in the revision."""
+        return self._prep.reserved_region_start, self._prep.reserved_region_end
 
 
 async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,
@@ -343,11 +360,11 @@ async def async_finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> byt
 
 def _embed(prepared: PreparedPdf, der: bytes) -> bytes:
     """The prepared revision with ``der`` in its placeholder (on a copy)."""
-    prep = prepared._prep
-    if 2 * len(der) + 2 > prep.reserved_region_end - prep.reserved_region_start:
+    start, end = prepared.reserved_region
+    if 2 * len(der) + 2 > end - start:
         raise DocumentError(f"CMS of {len(der)} bytes does not fit the placeholder")
-    out = io.BytesIO(prepared._output.getvalue())
-    prep.fill_with_cms(out, der)
+    out = io.BytesIO(prepared.prepared_bytes)
+    prepared._prep.fill_with_cms(out, der)
     return out.getvalue()
 
 

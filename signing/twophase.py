@@ -276,11 +276,9 @@ class TwoPhase:
         """
         options = options or PdfOptions(tsa_url=self.tsa_url, trust=self.trust)
         prepared = await async_prepare_pdf(data, ExternalKey(certificate, chain), options)
-        # PdfTBS state in signing.pdf is private; only the byte range and output are kept.
-        prep: PreparedByteRangeDigest = prepared._prep
         pending = self._new(
-            Kind.PDF, payload=prepared._output.getvalue(), digest=prep.document_digest,
-            region=(prep.reserved_region_start, prep.reserved_region_end),
+            Kind.PDF, payload=prepared.prepared_bytes, digest=prepared.byte_range_digest,
+            region=prepared.reserved_region,
             signer=certificate.dump(), chain=tuple(c.dump() for c in chain),
             level=options.level.value, tsa_url=options.tsa_url)
         digest_b64 = _b64(pending.digest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 import pytest
 from asn1crypto import cms
@@ -35,6 +36,12 @@ def test_two_phase_pdf_signature(rendered, officials, pki, trust, encoding) -> N
     prepared = prepare_pdf(rendered.pdf, external, PdfOptions(
         level=Level.B_LT, certify=True, tsa_url=pki.tsa_url, trust=trust))
     assert len(prepared.digest) == 32
+    assert prepared.byte_range_digest == prepared.digest
+    start, end = prepared.reserved_region
+    placeholder = prepared.prepared_bytes[start:end]
+    assert placeholder == b"<" + b"0" * (end - start - 2) + b">"
+    covered = prepared.prepared_bytes[:start] + prepared.prepared_bytes[end:]
+    assert hashlib.sha256(covered).digest() == prepared.byte_range_digest
     signed = cms_util.load_cms(_outside_cms(official, prepared.digest))
     wire = cms_util.to_pem(signed) if encoding == "pem" else cms_util.to_base64(signed)
     result = finish_pdf(prepared, wire)
@@ -97,13 +104,13 @@ def test_bad_external_cms_is_refused_and_nothing_written(
                          SignerMismatchError),
         "two signers": (lambda: _edit(good, _two_signers), SignerCountError),
     }[case]
-    before = prepared._output.getvalue()
+    before = prepared.prepared_bytes
     with pytest.raises(expected) as caught:
         finish_pdf(prepared, bad())
     assert isinstance(caught.value, SignatureValueError)
     assert caught.value.message_kk and caught.value.message_ru
     assert caught.value.message_kk != SignatureValueError.kk
-    assert prepared._output.getvalue() == before  # the placeholder is still empty
+    assert prepared.prepared_bytes == before  # the placeholder is still empty
     # The same prepared revision still accepts the genuine CMS afterwards.
     (status,) = verify_pdf(finish_pdf(prepared, good), trust)
     assert status.bottom_line
