@@ -142,14 +142,24 @@ def sign_detached(data: bytes, key: SigningKey, options: CadesOptions | None = N
     return _aio.run(async_sign_detached(data, key, options))
 
 
+async def async_complete_external_cms(signature: bytes | str, key: ExternalKey,
+                                     options: CadesOptions | None = None) -> cms.SignedData:
+    """Part-B hook: a CMS made by NCALayer (PEM or Base64 DER) gets the time-stamp (if it
+    has none) and the revocation values, like a server-made one.
+
+    Async so web handlers and the two-phase service can call it on their own loop.
+    """
+    options = options or CadesOptions()
+    signed = load_cms(signature)
+    key.check(dt.datetime.now(dt.UTC), options.role)
+    content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
+    return await _complete(content, key, options)
+
+
 def complete_external_cms(signature: bytes | str, key: ExternalKey,
                           options: CadesOptions | None = None) -> cms.SignedData:
-    """Part-B hook: a CMS made by NCALayer (PEM or Base64 DER) gets the time-stamp (if it
-    has none) and the revocation values, like a server-made one."""
-    signed = load_cms(signature)
-    key.check(dt.datetime.now(dt.UTC), (options or CadesOptions()).role)
-    content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
-    return _aio.run(_complete(content, key, options or CadesOptions()))
+    """Synchronous :func:`async_complete_external_cms` (not from a running event loop)."""
+    return _aio.run(async_complete_external_cms(signature, key, options))
 
 
 def merge(signatures: Sequence[cms.SignedData]) -> cms.SignedData:

@@ -211,7 +211,7 @@ class ExternalKey(SigningKey):
     """The key is elsewhere (NCALayer); signatures arrive as CMS / signature values.
 
     Used with :func:`signing.pdf.prepare_pdf` / :func:`signing.pdf.finish_pdf` and
-    :func:`signing.cades.attach_external_cms`.
+    :func:`signing.cades.async_complete_external_cms`.
     """
 
     #: Room for a CMS built elsewhere (NCALayer adds its chain and maybe a time-stamp).

@@ -21,7 +21,6 @@ it; :class:`MemoryStore` is the in-process one. A session completes at most once
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import enum
 import hashlib
@@ -49,6 +48,7 @@ from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
 from signxml.util import namespaces as ds_namespaces
 
+from signing import _aio
 from signing.cms_check import check_signer_info, check_single_signer, signer_certificate
 from signing.cms_util import load_cms, with_signature_timestamp
 from signing.errors import (
@@ -293,7 +293,7 @@ class TwoPhase:
     def prepare_pdf(self, data: bytes, certificate: x509.Certificate,
                     chain: Sequence[x509.Certificate] = (),
                     options: PdfOptions | None = None) -> SignRequest:
-        return asyncio.run(self.async_prepare_pdf(data, certificate, chain, options))
+        return _aio.run(self.async_prepare_pdf(data, certificate, chain, options))
 
     async def async_complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
         """Phase 2: check the CMS, embed it, extend it to the prepared level."""
@@ -336,7 +336,7 @@ class TwoPhase:
         return result
 
     def complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
-        return asyncio.run(self.async_complete_pdf(session_id, signature))
+        return _aio.run(self.async_complete_pdf(session_id, signature))
 
     # -- CMS ------------------------------------------------------------------------
 
@@ -396,7 +396,7 @@ class TwoPhase:
         check_signer_info(infos[-1], cert, pending.digest)
         check_signing_certificate(cert)
         if self.trust is not None:
-            asyncio.run(self._status(cert, signed))
+            _aio.run(self._status(cert, signed))
         return signed
 
     # -- XML ------------------------------------------------------------------------
@@ -436,7 +436,7 @@ class TwoPhase:
             raise SignatureValueError("signed by another certificate")
         check_signing_certificate(cert)
         if self.trust is not None:
-            asyncio.run(self._status(cert, None))
+            _aio.run(self._status(cert, None))
         config = SignatureConfiguration(
             location="./", expect_references=1,
             signature_methods=frozenset({SignatureMethod.RSA_SHA256}))

@@ -9,7 +9,12 @@ import pytest
 from asn1crypto import cms
 
 from signing import cms_util
-from signing.cades import CadesOptions, complete_external_cms, embedded_ocsp
+from signing.cades import (
+    CadesOptions,
+    async_complete_external_cms,
+    complete_external_cms,
+    embedded_ocsp,
+)
 from signing.errors import (
     DigestMismatchError,
     InvalidSignatureValueError,
@@ -145,6 +150,26 @@ def test_external_detached_cms_gets_time_stamp_and_ocsp(officials, pki, trust) -
     completed = complete_external_cms(cms_util.to_pem(content["content"]),
                                       ExternalKey(official.certificate, official.chain),
                                       CadesOptions(tsa_url=pki.tsa_url, trust=trust))
+    info = completed["signer_infos"][0]
+    assert cms_util.timestamp_info(info) is not None and embedded_ocsp(info)
+    assert all_valid(verify_detached(data, completed, trust))
+
+
+def test_external_detached_cms_completes_inside_an_event_loop(officials, pki, trust) -> None:
+    official = officials["hr"]
+    data = b"payload from an async handler"
+    external = ExternalKey(official.certificate, official.chain)
+    options = CadesOptions(tsa_url=pki.tsa_url, trust=trust)
+
+    async def handler() -> cms.SignedData:
+        content = await official.pyhanko_signer().async_sign_general_data(
+            data, "sha256", detached=True)
+        wire = cms_util.to_base64(content["content"])
+        with pytest.raises(RuntimeError, match="async_"):
+            complete_external_cms(wire, external, options)  # would block the loop
+        return await async_complete_external_cms(wire, external, options)
+
+    completed = asyncio.run(handler())
     info = completed["signer_infos"][0]
     assert cms_util.timestamp_info(info) is not None and embedded_ocsp(info)
     assert all_valid(verify_detached(data, completed, trust))
