@@ -109,15 +109,17 @@ class Assessor:
     def find_signer_cert(signer_info: cms.SignerInfo, certs: list[x509.Certificate]
                          ) -> x509.Certificate | None:
         sid = signer_info["sid"]
-        for cert in certs:
-            if sid.name == "issuer_and_serial_number":
-                ias = sid.chosen
-                if (cert.serial_number == ias["serial_number"].native
-                        and cert.issuer == ias["issuer"]):
-                    return cert
-            elif cert.key_identifier == sid.chosen.native:
+        if sid.name != "issuer_and_serial_number":
+            return next((c for c in certs if c.key_identifier == sid.chosen.native), None)
+        ias = sid.chosen
+        serial = ias["serial_number"].native
+        candidates = [c for c in certs if c.serial_number == serial]
+        issuer_der = ias["issuer"].dump()
+        # Byte-equal names first; the RFC 5280 comparison (string preparation) is slow.
+        for cert in candidates:
+            if cert.issuer.dump() == issuer_der:
                 return cert
-        return None
+        return next((c for c in candidates if c.issuer == ias["issuer"]), None)
 
     # -- time-stamps ------------------------------------------------------------------------
 

@@ -104,14 +104,16 @@ class Signers:
     def sign_pdf(self, data: bytes, label: str, *, when: dt.datetime | None = None,
                  ts_at: dt.datetime | None = None, live_tsa: bool = False,
                  certify: bool = False, field_name: str | None = None,
-                 docmdp: fields.MDPPerm = fields.MDPPerm.FILL_FORMS) -> bytes:
+                 docmdp: fields.MDPPerm = fields.MDPPerm.FILL_FORMS,
+                 reserve: int = 24000) -> bytes:
         """One PAdES signature as an incremental update, signing time ``when``."""
         return asyncio.run(self._sign_pdf(data, label, when, ts_at, live_tsa, certify,
-                                          field_name, docmdp))
+                                          field_name, docmdp, reserve))
 
     async def _sign_pdf(self, data: bytes, label: str, when: dt.datetime | None,
                         ts_at: dt.datetime | None, live_tsa: bool, certify: bool,
-                        field_name: str | None, docmdp: fields.MDPPerm) -> bytes:
+                        field_name: str | None, docmdp: fields.MDPPerm,
+                        reserve: int) -> bytes:
         signer = self.signer(label)
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
         name = field_name or f"Sig{len(writer.prev.embedded_signatures) + 1}"
@@ -120,7 +122,7 @@ class Signers:
                                             certify=certify, docmdp_permissions=docmdp)
         pdf_signer = signers.PdfSigner(meta, signer)
         prep, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-            writer, bytes_reserved=24000)
+            writer, bytes_reserved=reserve)
         # PAdES proper forbids the signingTime attribute (the claim is /M); a fixed claimed
         # time therefore makes a CMS-style (signingTime) signature instead.
         content = await signer.async_sign(
