@@ -52,6 +52,10 @@ _BAND_MARGIN = 28.0
 _BAND_ROW = 80.0
 _OVERFLOW_ROW = 56.0
 _PAD = 3.0
+#: Kept free at the top of the renderer's area: ``SignatureArea`` draws its hint line
+#: inside the dashed box (baseline 4 mm below the top, 7 pt), which the top-row stamps
+#: would otherwise cover. 5 mm clears the descenders; ``_PAD`` adds the gap.
+AREA_TOP_INSET = 5 * 72 / 25.4
 
 Rect = tuple[float, float, float, float]
 
@@ -156,6 +160,12 @@ def named_area(writer: BasePdfFileWriter) -> tuple[int, Rect] | None:
     return refs.index(page_ref.idnum), (left, bottom, right, top)
 
 
+def stamp_area(area: Rect) -> Rect:
+    """The part of the named area that stamps may cover (below its hint line)."""
+    left, bottom, right, top = area
+    return (left, bottom, right, top - AREA_TOP_INSET)
+
+
 def _grid(area: Rect, index: int, cols: int, rows: int) -> Rect:
     left, bottom, right, top = area
     w, h = (right - left) / cols, (top - bottom) / rows
@@ -173,7 +183,7 @@ def placement(writer: BasePdfFileWriter, existing: int) -> Placement:
     area = named_area(writer)
     if existing < SLOTS:
         if area is not None:
-            return Placement(area[0], _grid(area[1], existing, 2, 2))
+            return Placement(area[0], _grid(stamp_area(area[1]), existing, 2, 2))
         bottom = media[1] + _BAND_MARGIN
         band = (band_left, bottom, band_right, bottom + 2 * _BAND_ROW)
         return Placement(last, _grid(band, existing, 2, 2))

@@ -8,6 +8,7 @@ import re
 
 import pikepdf
 import pikepdf.pdfa
+import pypdf
 import pytest
 import qrcode
 from pyhanko.pdf_utils import generic
@@ -132,16 +133,45 @@ def test_four_officials_in_a_row_all_valid(four_signed, trust, officials, render
     _assert_still_pdfa(rendered.pdf, four_signed)
 
 
-def test_stamps_fill_the_named_area_slot_by_slot(four_signed) -> None:
-    with pikepdf.open(io.BytesIO(four_signed)) as pdf:
+def _signature_area(data: bytes) -> tuple[list[float], dict[str, list[float]]]:
+    """The named destination's rectangle and each signature widget's /Rect (last page)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
         dest = pdf.Root.Names.Dests.Names[1]
         area = [float(v) for v in dest[2:6]]
         page = pdf.pages[len(pdf.pages) - 1]
         widgets = {str(a.T): [float(v) for v in a.Rect] for a in page.Annots
                    if a.get("/FT") == "/Sig"}
+    return area, widgets
+
+
+def _caption_bottom(data: bytes, area: list[float]) -> float:
+    """Lowest point of the page text the renderer wrote *inside* the area (its hint line).
+
+    Read from the page content itself (pypdf text positions, baseline minus a quarter
+    of the font size for descenders), so a change in the renderer shows up here.
+    """
+    left, bottom, right, top = area
+    lowest: list[float] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float
+              ) -> None:
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        if text.strip() and left <= x <= right and bottom <= y <= top:
+            lowest.append(y - 0.25 * size * cm[3])
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    reader.pages[len(reader.pages) - 1].extract_text(visitor_text=visit)
+    assert lowest, "the renderer's hint line was not found inside the area"
+    return min(lowest)
+
+
+def test_stamps_fill_the_named_area_slot_by_slot(four_signed) -> None:
+    area, widgets = _signature_area(four_signed)
     assert sorted(widgets) == ["Signature1", "Signature2", "Signature3", "Signature4"]
     left, bottom, right, top = area
-    mid_x, mid_y = (left + right) / 2, (bottom + top) / 2
+    usable_top = _caption_bottom(four_signed, area)
+    mid_x, mid_y = (left + right) / 2, (bottom + usable_top) / 2
     quadrants = set()
     for rect in widgets.values():
         assert left <= rect[0] < rect[2] <= right and bottom <= rect[1] < rect[3] <= top
@@ -149,6 +179,15 @@ def test_stamps_fill_the_named_area_slot_by_slot(four_signed) -> None:
     assert len(quadrants) == 4  # one stamp per slot, no overlap
     sig1 = widgets["Signature1"]
     assert sig1[0] < mid_x and sig1[1] >= mid_y - 1  # signer 1: top left
+
+
+def test_stamps_stay_below_the_area_caption(four_signed) -> None:
+    area, widgets = _signature_area(four_signed)
+    left, bottom, right, _ = area
+    usable_top = _caption_bottom(four_signed, area)
+    assert len(widgets) == 4
+    for name, (x0, y0, x1, y1) in widgets.items():
+        assert left <= x0 < x1 <= right and bottom <= y0 < y1 <= usable_top, (name, usable_top)
 
 
 def _appearance_texts(data: bytes) -> dict[str, str]:
