@@ -261,6 +261,8 @@ class Assessor:
             report.validation_time_source = "claimed" if claimed else "now"
             if claimed:
                 notes.append(Reason.of("CLAIMED_TIME_ONLY", time=_fmt(claimed)))
+            else:
+                notes.append(Reason.of("NO_SIGNING_TIME"))
             outcome = run(self.now_bucket)
             if claimed and outcome.sub is None and claimed < cert.not_valid_before:
                 outcome = ChainOutcome("NOT_YET_VALID", not_before=cert.not_valid_before)
@@ -344,7 +346,7 @@ def parse_cms(data: bytes, field: str = "file") -> cms.SignedData:
             raise VerificationInputError("cms_unreadable", field=field,
                                          detail="not SignedData")
         signed = info["content"]
-        signed.native  # noqa: B018 - full parse now: a truncated CMS fails here
+        _parse_structure(signed)
     except VerificationInputError:
         raise
     except (ValueError, TypeError, KeyError, OverflowError):
@@ -352,6 +354,28 @@ def parse_cms(data: bytes, field: str = "file") -> cms.SignedData:
     if len(signed["signer_infos"]) == 0:
         raise VerificationInputError("cms_no_signer", field=field, status=422)
     return signed
+
+
+def _parse_structure(signed: cms.SignedData) -> None:
+    """Parse every field verification relies on now, so a damaged CMS fails here, cleanly.
+
+    Not ``.native`` on the whole: unsigned attributes asn1crypto does not know (CAdES
+    revocation values, vendor extensions) are opaque and must stay so.
+    """
+    signed["version"].native  # noqa: B018
+    signed["digest_algorithms"].native  # noqa: B018
+    signed["encap_content_info"]["content_type"].native  # noqa: B018
+    for choice in signed["certificates"] or []:
+        if choice.name == "certificate":
+            choice.chosen["tbs_certificate"]["subject"].native  # noqa: B018
+    for info in signed["signer_infos"]:
+        info["sid"].native  # noqa: B018
+        info["digest_algorithm"]["algorithm"].native  # noqa: B018
+        info["signature_algorithm"]["algorithm"].native  # noqa: B018
+        info["signature"].native  # noqa: B018
+        for attrs in (info["signed_attrs"], info["unsigned_attrs"]):
+            for attr in attrs or []:
+                attr["type"].native  # noqa: B018
 
 
 def looks_like_cms(data: bytes) -> bool:

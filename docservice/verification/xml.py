@@ -21,6 +21,7 @@ Why each rule:
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
@@ -141,6 +142,25 @@ def _describe(element: etree._Element) -> str:
     return f"{name}#{ident}" if ident else name
 
 
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+
+
+def _xades_signing_time(signed_roots: list[etree._Element]) -> dt.datetime | None:
+    """XAdES ``SigningTime``, read only from a ``SignedProperties`` that was really signed."""
+    for element in signed_roots:
+        if element.tag != f"{{{XADES}}}SignedProperties":
+            continue
+        node = element.find(f".//{{{XADES}}}SigningTime")
+        if node is None or not node.text:
+            continue
+        try:
+            value = dt.datetime.fromisoformat(node.text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return None
+
+
 def verify_xml(data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
                ) -> tuple[DocumentFacts, list[SignatureReport]]:
     """Every pinned enveloped signature of an XML document."""
@@ -209,6 +229,7 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
                        Reason.of("FORMAT_FAILURE",
                                  detail=f"signed data ({detail}) is not the document shown"))
     report.coverage.kind = "entire_document"
+    report.signing_time_claimed = _xades_signing_time(signed_roots)
     report.warnings.append(Reason.of("XML_SIGNED_PART", detail=", ".join(
         report.coverage.elements)))
     return assessor.assess_certificate(report, keyinfo.signer,

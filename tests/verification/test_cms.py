@@ -12,7 +12,7 @@ from asn1crypto import algos, cms, pem
 from docservice.verification import VerificationInputError
 from docservice.verification.report import Indication
 from tests.verification.conftest import WHILE_VALID
-from tests.verification.fixtures import Signers
+from tests.verification.fixtures import Signers, base_pdf
 
 ORIGINAL = "Өтініш / заявление № 17, 2026".encode()
 
@@ -108,3 +108,33 @@ def test_cms_without_signer_info_or_truncated(verifier, two_signers) -> None:  #
         verifier.verify(two_signers.dump()[:700], ORIGINAL)
     assert err.value.code == "cms_unreadable"
     assert "SignerInfo" in err.value.message("ru") or "повреждена" in err.value.message("ru")
+
+
+def test_cades_revocation_values_are_used_offline(check, signers: Signers, pki,  # type: ignore[no-untyped-def]
+                                                  offline) -> None:
+    """SIGEX/NCALayer style: the OCSP response captured at signing time travels in the CMS."""
+    import io
+
+    from asn1crypto import core
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    from docservice.verification.cms import REVOCATION_VALUES_OID, _RevocationValues
+
+    # Collect a genuine OCSP response for "career" from the live responder.
+    context = ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca],
+                                allow_fetching=True)
+    pdf = signers.sign_pdf(base_pdf(), "career")
+    validate_pdf_signature(PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0], context)
+    basics = [r.basic_ocsp_response for r in context.ocsps]
+    content = signers.cms(ORIGINAL, ["career"])
+    without = check(content.dump(), ORIGINAL, using=offline).signatures[0]
+    assert without.sub_indication == "TRY_LATER"
+    values = _RevocationValues({"ocsp_vals": basics, "crl_vals": list(context.crls)})
+    info = content["content"]["signer_infos"][0]
+    info["unsigned_attrs"] = [{"type": REVOCATION_VALUES_OID,
+                               "values": [core.Any.load(values.dump())]}]
+    sig = check(content.dump(), ORIGINAL, using=offline).signatures[0]
+    assert sig.indication is Indication.TOTAL_PASSED, [r.ru for r in sig.reasons]
+    assert sig.revocation.source == "embedded-ocsp"

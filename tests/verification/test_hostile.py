@@ -103,3 +103,52 @@ def test_time_budget(trust, docs: Docs) -> None:  # type: ignore[no-untyped-def]
     hurried = Verifier(VerifierConfig(trust=trust, limits=Limits(max_seconds=0.0)))
     exc = _refused(hurried, docs.four())
     assert exc.code == "too_slow"
+
+
+@pytest.mark.parametrize("raw", [b"<48656c6c6f>", b"<48 65\n6c\t6c 6f>", b"<4>", b"<>",
+                                 b"<ABCDEF0123456789abcdef>", b"<48656c6c6f7>"])
+def test_fast_hex_reader_matches_pyhanko(raw: bytes) -> None:
+    import io
+
+    from pyhanko.pdf_utils import generic
+
+    from docservice.verification.pdf import _read_hex_string
+
+    original = generic.__dict__.get("_docsvc_original_hex") or _pyhanko_hex()
+    expected = original(io.BytesIO(raw + b" tail"))
+    stream = io.BytesIO(raw + b" tail")
+    assert _read_hex_string(stream) == expected
+    assert stream.read() == b" tail"
+
+
+def _pyhanko_hex():  # type: ignore[no-untyped-def]
+    """pyHanko's own reader, reloaded from source (the module attribute may be replaced)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyhanko.pdf_utils.generic")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.read_hex_string_from_stream
+
+
+def test_truncated_hex_string_raises_instead_of_looping() -> None:
+    import io
+
+    from pyhanko.pdf_utils.misc import PdfStreamError
+
+    from docservice.verification.pdf import _read_hex_string
+
+    with pytest.raises(PdfStreamError):
+        _read_hex_string(io.BytesIO(b"<48656c6c6f"))
+    with pytest.raises(PdfStreamError):
+        _read_hex_string(io.BytesIO(b"<48zz>"))
+
+
+def test_logs_mask_the_iin(verifier: Verifier, docs: Docs, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="docservice.verification"):
+        verifier.verify(docs.bb())
+    text = caplog.text
+    assert "85********21" in text and "850301300121" not in text
+    assert "ӘБІЛҚАСЫМОВА" not in text

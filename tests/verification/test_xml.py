@@ -114,3 +114,9 @@ def test_unsigned_xml(verifier) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(VerificationInputError) as err:
         verifier.verify(SAMPLE_XML)
     assert err.value.code == "xml_no_signature"
+
+
+def test_xml_without_time_is_judged_now_with_a_note(check, docs: Docs) -> None:
+    sig = check(docs.xml()).signatures[0]
+    assert sig.validation_time_source == "now"
+    assert "NO_SIGNING_TIME" in {w.code for w in sig.warnings}
