@@ -30,7 +30,8 @@ def test_detached_two_signers_every_encoding(check, two_signers, encoding: str) 
     report = check(data, ORIGINAL)
     assert report.document.format == "cms"
     assert report.document.original_sha256 is not None
-    assert [s.signer.surname for s in report.signatures] == ["ӘБІЛҚАСЫМОВА", "ЖҰМАБЕКОВ"]
+    # SignerInfos is a DER SET OF: its order is the encoding's, not the signing order.
+    assert sorted(s.signer.surname for s in report.signatures) == ["ЖҰМАБЕКОВ", "ӘБІЛҚАСЫМОВА"]
     assert all(s.indication is Indication.TOTAL_PASSED for s in report.signatures)
     assert all(s.validation_time_source == "timestamp" for s in report.signatures)
 
@@ -70,8 +71,8 @@ def test_tampered_signature_value_is_crypto_failure(check, two_signers) -> None:
     value[10] ^= 0xFF
     info["signature"] = bytes(value)
     report = check(copy.dump(), ORIGINAL)
-    assert report.signatures[0].sub_indication == "SIG_CRYPTO_FAILURE"
-    assert report.signatures[1].indication is Indication.TOTAL_PASSED
+    subs = sorted(str(s.sub_indication) for s in report.signatures)
+    assert subs == ["None", "SIG_CRYPTO_FAILURE"]
     assert report.verdict is Indication.TOTAL_FAILED
 
 
@@ -91,7 +92,7 @@ def test_gost_is_reported_as_not_supported(check, two_signers, pki) -> None:  # 
     sd["certificates"] = [*sd["certificates"], cms.CertificateChoices(
         name="certificate", value=gost_cert)]
     report = check(copy.dump(), ORIGINAL)
-    sig = report.signatures[0]
+    (sig,) = [s for s in report.signatures if s.signer.gost]
     assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE, "GENERIC")
     assert sig.reasons[0].code == "GOST_NOT_SUPPORTED" and "ГОСТ" in sig.reasons[0].ru
     assert sig.signer.gost and sig.signer.iin == "900715400236"
