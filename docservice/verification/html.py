@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -38,10 +37,6 @@ def environment() -> Environment:
     env.globals["indication_label"] = lambda ind, lang: messages.INDICATIONS[str(ind)][
         0 if lang == "kk" else 1]
     return env
-
-
-def context(report: Report | None, lang: str) -> dict[str, Any]:
-    return {"report": report, "lang": lang, "langs": ("kk", "ru")}
 
 
 def render_report(report: Report, lang: str = "kk", *, both: bool = True) -> str:

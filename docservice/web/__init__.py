@@ -67,13 +67,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _lang() -> str:
-    """``lang`` from the form or query, else the browser's preference, else Kazakh."""
-    value = request.values.get("lang") if request.method == "GET" else None
-    if value is None:
+    """``lang`` from the query or the form, else the browser's preference, else Kazakh."""
+    value = request.args.get("lang")
+    if value not in LANGS and request.method == "POST":
         try:
-            value = request.values.get("lang")
+            value = request.form.get("lang")
         except RequestEntityTooLarge:
-            value = request.args.get("lang")
+            value = None
     if value in LANGS:
         return value
     return request.accept_languages.best_match(LANGS) or "kk"
