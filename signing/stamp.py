@@ -19,6 +19,7 @@ slot *k*. Decisions for the rest:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -27,13 +28,15 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+import qrcode
+from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.qr import PdfStreamQRImage
 from pyhanko.pdf_utils.text import TextBoxStyle
-from pyhanko.pdf_utils.writer import BasePdfFileWriter
-from pyhanko.stamp import QRStampStyle
+from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
+from pyhanko.stamp import QRStamp, QRStampStyle
 
 from signing.identity import SignerIdentity
+from signing.stamp_font import StampFontFactory
 
 # fontTools reports every table it drops while subsetting (e.g. FFTM) as a warning.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
@@ -216,12 +219,54 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def stamp_style(font_path: str, compact: bool = False) -> QRStampStyle:
-    """QR code on the left, text on the right; the font is subset-embedded (PDF/A)."""
-    font = GlyphAccumulatorFactory(font_path, font_size=10)
-    return QRStampStyle(
+    """QR code on the left, text on the right; the font is subset-embedded (PDF/A).
+
+    The font is subset once per process to the stamp repertoire and embedded once per
+    document (:mod:`signing.stamp_font`), not subset again for every signature.
+    """
+    font = StampFontFactory(font_path, font_size=10)
+    return StampStyle(
         stamp_text="%(signer)s",
         text_box_style=TextBoxStyle(font=font, font_size=10, leading=12),
         border_width=1,
         background=None,
         innsep=2 if compact else 3,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _qr_commands(url: str) -> tuple[bytes, int]:
+    """pyHanko's QR drawing commands for ``url`` and their size, computed once per URL.
+
+    Why: ``qrcode`` tries all eight mask patterns in pure Python (~25 ms); every signer
+    of a document shows the same verification URL, so later signers reuse the result.
+    """
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(url)
+    qr.make()
+    image = qr.make_image(image_factory=PdfStreamQRImage)
+    return image.render_command_stream(), (qr.modules_count + 2 * qr.border) * qr.box_size
+
+
+class _Stamp(QRStamp):
+    """pyHanko's QR stamp with the QR code's commands from :func:`_qr_commands`."""
+
+    def _qr_xobject(self) -> tuple[generic.IndirectObject, int]:
+        if self.style.qr_inner_content is not None:
+            return super()._qr_xobject()
+        commands, size = _qr_commands(self.url)
+        xobj = init_xobject_dictionary(commands, size, size)
+        xobj.compress()
+        return self.writer.add_object(xobj), size
+
+
+@dataclass(frozen=True)
+class StampStyle(QRStampStyle):
+    """:class:`QRStampStyle` whose stamps reuse the QR code of the document's URL."""
+
+    def create_stamp(self, writer: BasePdfFileWriter, box: layout.BoxConstraints,
+                     text_params: dict[str, object]) -> QRStamp:
+        url = text_params.pop("url", None)
+        if not isinstance(url, str):
+            raise layout.LayoutError("a QR stamp needs the 'url' text parameter")
+        return _Stamp(writer, style=self, url=url, text_params=text_params, box=box)

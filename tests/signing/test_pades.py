@@ -276,3 +276,88 @@ def test_foreign_pdf_gets_stamp_at_bottom_of_last_page(officials, trust) -> None
         rect = [float(v) for v in annot.Rect]
     assert rect[1] < 200  # bottom band of the last page
     assert all_valid(verify_pdf(data, trust))
+
+
+KAZAKH = "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
+
+
+def _stamp_fonts(data: bytes) -> dict[str, set[tuple[int, int]]]:
+    """Field name -> the (object number, generation) of every font its appearance uses."""
+    def walk(xobj: pikepdf.Object, found: set[tuple[int, int]], depth: int) -> None:
+        resources = xobj.get("/Resources")
+        if resources is None or depth > 4:
+            return
+        for font in (resources.get("/Font") or {}).values():
+            found.add(font.objgen)
+        for child in (resources.get("/XObject") or {}).values():
+            walk(child, found, depth + 1)
+
+    result: dict[str, set[tuple[int, int]]] = {}
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for annot in pdf.pages[len(pdf.pages) - 1].Annots:
+            if annot.get("/FT") == "/Sig":
+                walk(annot.AP.N, result.setdefault(str(annot.T), set()), 0)
+    return result
+
+
+def test_four_stamps_share_one_embedded_font_covering_kazakh(four_signed) -> None:
+    from fontTools.ttLib import TTFont
+
+    fonts = _stamp_fonts(four_signed)
+    assert len(fonts) == 4
+    shared = set.union(*fonts.values())
+    assert len(shared) == 1 and all(f == shared for f in fonts.values())  # embedded once
+    with pikepdf.open(io.BytesIO(four_signed)) as pdf:
+        type0 = pdf.get_object(*next(iter(shared)))
+        cid_font = type0.DescendantFonts[0]
+        program = cid_font.FontDescriptor.FontFile2.read_bytes()
+        widths = list(cid_font.W)
+        to_unicode = type0.ToUnicode.read_bytes().decode("ascii")
+    font = TTFont(io.BytesIO(program))
+    cmap = font.getBestCmap()
+    assert all(ord(ch) in cmap for ch in KAZAKH + "ЁёЩщЪъ№«»")
+    # /W must agree with the embedded program's advance widths (PDF/A 6.2.11.5).
+    order, hmtx = font.getGlyphOrder(), font["hmtx"].metrics
+    i = 0
+    checked = 0
+    while i < len(widths):
+        first, run = int(widths[i]), widths[i + 1]
+        for offset, width in enumerate(run):
+            assert int(width) == hmtx[order[first + offset]][0]
+            checked += 1
+        i += 2
+    assert checked > 300  # the whole repertoire, not one stamp's glyphs
+    # Copy/search gives the Kazakh letters back.
+    gid_of = {name: gid for gid, name in enumerate(order)}
+    for ch in KAZAKH:
+        assert f"<{gid_of[cmap[ord(ch)]]:04X}> <{ord(ch):04X}>" in to_unicode, ch
+
+
+def test_stamp_shaping_never_falls_back_to_notdef() -> None:
+    import uharfbuzz as hb
+
+    from signing.stamp import stamp_font
+    from signing.stamp_font import REQUIRED, stamp_font_program
+
+    program = stamp_font_program(stamp_font())
+    buf = hb.Buffer()
+    buf.add_str(REQUIRED + " ӘБДІРАХМАНОВА Әсел Ғалымжанқызы — «Ақмола» ЖШС")
+    buf.guess_segment_properties()
+    hb.shape(program.hb_font, buf)
+    assert all(info.codepoint != 0 for info in buf.glyph_infos)
+
+
+def test_visible_stamp_on_a_foreign_pdf_validates_with_pyhanko(officials, trust) -> None:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(100, 750, "foreign")
+    c.save()
+    data = buf.getvalue()
+    for label in ("career", "head"):
+        data = sign_pdf(data, officials[label], PdfOptions())
+    statuses = verify_pdf(data, trust)
+    assert len(statuses) == 2 and all_valid(statuses)
+    fonts = _stamp_fonts(data)
+    assert len(set.union(*fonts.values())) == 1  # the second signer reused the font
