@@ -90,39 +90,41 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docservice", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("kinds", help="list the document kinds").set_defaults(func=cmd_kinds)
+    sub.add_parser("kinds", help="list the document kinds").set_defaults(handler=cmd_kinds)
 
     p = sub.add_parser("render", help="render one document to PDF/A-3b and XML")
     p.add_argument("kind")
     p.add_argument("--lang", choices=LANG_CHOICES, default="kk")
     p.add_argument("--data", required=True, help="the document's JSON input")
     p.add_argument("--out", required=True, help="folder to write the PDF and the XML into")
-    p.set_defaults(func=cmd_render)
+    p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("render-examples", help="render examples/KIND.json for every kind and "
                                                "language")
     p.add_argument("--examples", default=str(EXAMPLES_DIR))
     p.add_argument("--out", default="out")
-    p.set_defaults(func=cmd_render_examples)
+    p.set_defaults(handler=cmd_render_examples)
 
     p = sub.add_parser("xsd", help="check (or --write) the published XSDs against the kinds")
     p.add_argument("--write", action="store_true")
-    p.set_defaults(func=cmd_xsd)
+    p.set_defaults(handler=cmd_xsd)
 
     p = sub.add_parser("schema", help="print the JSON Schema of a kind's input")
     p.add_argument("kind")
-    p.set_defaults(func=cmd_schema)
+    p.set_defaults(handler=cmd_schema)
 
+    from docservice.verification import cli as verification_cli
     from signing import cli as signing_cli
 
-    signing_cli.add_cli(sub).set_defaults(func=signing_cli.run)
+    signing_cli.add_cli(sub)
+    verification_cli.add_cli(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        return args.handler(args)
     except InputError as exc:
         _print_input_error(exc, getattr(args, "lang", "kk"))
         return 2
