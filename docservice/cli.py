@@ -87,6 +87,25 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The verification page and API on a threaded server (a WSGI server in production)."""
+    from werkzeug.serving import make_server
+
+    from docservice.web import create_app
+
+    app = create_app({"TRUST_DIR": args.trust, "FETCH_REVOCATION": not args.offline})
+    server = make_server(args.host, args.port, app, threaded=True)
+    print(f"docservice: verification page on http://{args.host}:{server.server_port}/verify",
+          flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docservice", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of a kind's input")
     p.add_argument("kind")
     p.set_defaults(handler=cmd_schema)
+
+    p = sub.add_parser("serve", help="serve the verification page and POST /v1/verify")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--trust", help="folder of trusted root/CA certificates "
+                                   "(default: $DOCSERVICE_TRUST_DIR or /etc/docservice/trust)")
+    p.add_argument("--offline", action="store_true",
+                   help="use only revocation data inside the files")
+    p.set_defaults(handler=cmd_serve)
 
     from docservice.verification import cli as verification_cli
     from signing import cli as signing_cli

@@ -81,3 +81,32 @@ def test_signing_with_a_wrong_password_writes_nothing(pki, tmp_path, capsys):
                  "--password-file", str(tmp_path / "password"), "--out", str(out)]) == 2
     assert not out.exists()
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_verification_page_is_served_over_a_real_socket(signed):
+    import subprocess
+    import sys
+    import urllib.request
+
+    _, pdf, trust = signed
+    proc = subprocess.Popen([sys.executable, "-m", "docservice", "serve", "--port", "0",
+                             "--trust", str(trust)], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.rsplit(" ", 1)[-1].strip()
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "?lang=ru", timeout=10) as response:
+            assert response.status == 200
+            assert "text/html" in response.headers["Content-Type"]
+        boundary = "docservice-test-boundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"signed.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").encode() \
+            + pdf.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(url.replace("/verify", "/v1/verify"), data=body,
+                                         headers={"Content-Type":
+                                                  f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.loads(response.read())["verdict"] == "TOTAL_PASSED"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
