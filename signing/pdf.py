@@ -156,6 +156,20 @@ async def _network(options: PdfOptions) -> AsyncIterator[_Session]:
         yield session
 
 
+class _SigningWriter(IncrementalPdfFileWriter):
+    """pyHanko's incremental writer, minus the metadata rewrite on every write.
+
+    Why: pyHanko sets /Info ModDate and parses and re-serialises the XMP packet (from an
+    object stream) for every signature, about a quarter of a B-B signature here, and
+    each signer appended one more copy of the XMP. A signature revision changes no
+    content; leaving /Info and the catalogue's PDF/A XMP untouched keeps them identical,
+    hence consistent as PDF/A requires, and the signing time is in the CMS itself.
+    """
+
+    def _update_meta(self) -> None:
+        return None
+
+
 def _existing_signatures(writer: IncrementalPdfFileWriter) -> int:
     return len(writer.prev.embedded_regular_signatures)
 
@@ -208,7 +222,7 @@ async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session
     _check_options(options)
     key.check(now, options.role)
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        writer = _SigningWriter(io.BytesIO(data), strict=False)
     except (PdfError, ValueError) as exc:
         raise DocumentError(f"not a readable PDF: {exc}") from None
     existing = _existing_signatures(writer)

@@ -361,3 +361,14 @@ def test_visible_stamp_on_a_foreign_pdf_validates_with_pyhanko(officials, trust)
     assert len(statuses) == 2 and all_valid(statuses)
     fonts = _stamp_fonts(data)
     assert len(set.union(*fonts.values())) == 1  # the second signer reused the font
+
+
+def test_signatures_leave_the_pdfa_metadata_untouched(four_signed, rendered) -> None:
+    # Signing appends revisions but neither rewrites the XMP packet nor /Info, so the
+    # catalogue's PDF/A metadata stay identical (and consistent with each other).
+    def metadata(data: bytes) -> tuple[bytes, str]:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            return pdf.Root.Metadata.read_bytes(), repr(dict(pdf.trailer.get("/Info", {})))
+
+    assert metadata(four_signed) == metadata(rendered.pdf)
+    assert four_signed.count(b"<x:xmpmeta") == rendered.pdf.count(b"<x:xmpmeta")
