@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from docservice.identifiers import mask
+from docservice.logsafe import describe
 from docservice.verification.certs import ChainValidator, TrustStore, TrustStoreError
 from docservice.verification.cms import Assessor, looks_like_cms, verify_cms
 from docservice.verification.limits import (
@@ -124,9 +124,7 @@ class Verifier:
                 OverflowError, OSError) as exc:
             # A hostile or broken file tripping a parser deep inside a library: the caller
             # gets "unreadable", the log gets the type (never the content).
-            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-            log.warning("unreadable %s input: %s at %s:%s", kind, type(exc).__name__,
-                        where.filename if where else "?", where.lineno if where else "?")
+            log.warning("unreadable %s input: %s", kind, describe(exc))
             raise VerificationInputError(f"{kind}_unreadable", status=422,
                                          detail=type(exc).__name__) from None
         verdict, reason = document_verdict(signatures)

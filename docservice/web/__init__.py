@@ -26,6 +26,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from docservice.logsafe import describe
 from docservice.verification import (
     Limits,
     VerificationInputError,
@@ -183,7 +184,7 @@ def _http_error(exc: HTTPException) -> Any:
 
 def _unexpected(exc: Exception) -> Any:
     """Whatever a hostile file triggers deep in a parser: a 422 with a reason, logged."""
-    log.exception("verification failed unexpectedly: %s", type(exc).__name__)
+    log.error("verification failed unexpectedly: %s", describe(exc))
     lang = request.args.get("lang") if request.args.get("lang") in LANGS else "kk"
     if request.path.startswith("/v1/"):
         return _error_json("unknown_format", "file", 422, lang)
