@@ -35,13 +35,13 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
 from pyhanko.stamp import QRStamp, QRStampStyle
 
+from docservice.rendering.pdf import SIGNATURE_DEST, SIGNATURE_HINT_BAND
 from signing.identity import SignerIdentity
 from signing.stamp_font import StampFontFactory
 
 # fontTools reports every table it drops while subsetting (e.g. FFTM) as a warning.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
-SIGNATURE_DEST = "docservice-signatures"
 #: Full-size slots in the signature area (2 columns x 2 rows).
 SLOTS = 4
 FONT_ENV = "DOCSERVICE_STAMP_FONT"
@@ -55,10 +55,9 @@ _BAND_MARGIN = 28.0
 _BAND_ROW = 80.0
 _OVERFLOW_ROW = 56.0
 _PAD = 3.0
-#: Kept free at the top of the renderer's area: ``SignatureArea`` draws its hint line
-#: inside the dashed box (baseline 4 mm below the top, 7 pt), which the top-row stamps
-#: would otherwise cover. 5 mm clears the descenders; ``_PAD`` adds the gap.
-AREA_TOP_INSET = 5 * 72 / 25.4
+#: Kept free at the top of the renderer's area, where ``SignatureArea`` draws its hint
+#: line inside the dashed box; ``_PAD`` adds the gap.
+AREA_TOP_INSET = SIGNATURE_HINT_BAND
 
 Rect = tuple[float, float, float, float]
 

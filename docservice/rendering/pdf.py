@@ -29,6 +29,8 @@ from docservice.texts import texts_for
 SIGNATURE_DEST = "docservice-signatures"
 #: Height of the signature area: two rows of stamps, two stamps a row.
 SIGNATURE_AREA_HEIGHT = 2 * 36 * mm
+#: The band at the top of the area that holds the hint line; stamps go below it.
+SIGNATURE_HINT_BAND = 5 * mm
 MARGINS = {"left": 25 * mm, "right": 12 * mm, "top": 15 * mm, "bottom": 12 * mm}
 
 Layout = Callable[[LayoutContext], list[Flowable]]
@@ -84,7 +86,7 @@ class SignatureArea(Flowable):
         c.setDash()
         c.setFont(fonts.REGULAR, 7)
         c.setFillColor(colors.grey)
-        c.drawString(2 * mm, SIGNATURE_AREA_HEIGHT - 4 * mm, self.hint)
+        c.drawString(2 * mm, SIGNATURE_AREA_HEIGHT - SIGNATURE_HINT_BAND + 1 * mm, self.hint)
         left, bottom = c.absolutePosition(0, 0)
         right, top = c.absolutePosition(self.width, SIGNATURE_AREA_HEIGHT)
         self.placed = SignaturePlace(c.getPageNumber() - 1, (left, bottom, right, top))
