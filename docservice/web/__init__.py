@@ -53,7 +53,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits: Limits = app.config["LIMITS"]
     # The whole multipart body: the signed file, the original and a little form overhead.
     app.config["MAX_CONTENT_LENGTH"] = limits.max_file_bytes + limits.max_original_bytes + 65536
-    app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024
+    # Werkzeug's multipart decoder also holds its read buffer to this bound, and a WSGI
+    # stream that returns more per read (its test client does) then drops any upload over
+    # ~128 kB, i.e. every real signed PDF. The whole body is bounded just above.
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.config["MAX_FORM_PARTS"] = 16
     if app.config["VERIFIER"] is None:
         app.config["VERIFIER"] = Verifier(VerifierConfig(
