@@ -25,6 +25,8 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 
 from signing import _aio
 from signing.cms_util import (
+    REVOCATION_VALUES_OID,
+    RevocationValues,
     add_unsigned_attribute,
     load_cms,
     unsigned_attributes,
@@ -33,32 +35,6 @@ from signing.cms_util import (
 from signing.errors import ServiceUnavailableError, SigningError
 from signing.keys import ExternalKey, SigningKey
 from signing.trust import Trust, check_status
-
-REVOCATION_VALUES_OID = "1.2.840.113549.1.9.16.2.24"
-
-
-class _BasicOcspResponses(core.SequenceOf):
-    _child_spec = ocsp.BasicOCSPResponse
-
-
-class _CertificateLists(core.SequenceOf):
-    _child_spec = crl.CertificateList
-
-
-class RevocationValues(core.Sequence):
-    """RFC 5126 RevocationValues (otherRevVals is never produced)."""
-
-    _fields = [  # noqa: RUF012  (asn1crypto reads this class attribute)
-        ("crl_vals", _CertificateLists, {"explicit": 0, "optional": True}),
-        ("ocsp_vals", _BasicOcspResponses, {"explicit": 1, "optional": True}),
-        ("other_rev_vals", core.Any, {"explicit": 2, "optional": True}),
-    ]
-
-
-# Teach asn1crypto the attribute, so any parser of these CMS (pyHanko's too) can read it.
-cms.CMSAttributeType._map.setdefault(REVOCATION_VALUES_OID, "revocation_values")
-cms.CMSAttribute._oid_specs.setdefault("revocation_values", cms.SetOf.__class__(
-    "RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}))
 
 
 @dataclass(frozen=True)

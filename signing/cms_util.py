@@ -10,11 +10,38 @@ import base64
 import binascii
 import hashlib
 
-from asn1crypto import cms, core, pem, tsp
+from asn1crypto import cms, core, crl, ocsp, pem, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from signing.errors import SignatureValueError
 
+#: CAdES id-aa-ets-revocationValues (RFC 5126 6.3.4): OCSP/CRL evidence in a CMS.
+REVOCATION_VALUES_OID = "1.2.840.113549.1.9.16.2.24"
+
+
+class _CertificateLists(core.SequenceOf):
+    _child_spec = crl.CertificateList
+
+
+class _BasicOcspResponses(core.SequenceOf):
+    _child_spec = ocsp.BasicOCSPResponse
+
+
+class RevocationValues(core.Sequence):
+    """RFC 5126 RevocationValues, the one definition signing and verification share."""
+
+    _fields = [  # noqa: RUF012  (asn1crypto reads this class attribute)
+        ("crl_vals", _CertificateLists, {"explicit": 0, "optional": True}),
+        ("ocsp_vals", _BasicOcspResponses, {"explicit": 1, "optional": True}),
+        ("other_rev_vals", core.Any, {"explicit": 2, "optional": True}),
+    ]
+
+
+# Registered once, here, so every parser of these CMS (pyHanko's too) reads the attribute
+# the same way whichever module was imported first.
+cms.CMSAttributeType._map.setdefault(REVOCATION_VALUES_OID, "revocation_values")
+cms.CMSAttribute._oid_specs.setdefault("revocation_values", cms.SetOf.__class__(
+    "RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}))
 
 def load_cms(data: bytes | str) -> cms.SignedData:
     """SignedData from DER, PEM or Base64 (with or without line breaks)."""

@@ -24,7 +24,6 @@ import binascii
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
 from pyhanko.sign.general import (
@@ -60,6 +59,7 @@ from docservice.verification.report import (
     TimestampFacts,
     indication_for,
 )
+from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues
 
 WEAK_DIGESTS = frozenset({"md5", "sha1"})
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
@@ -387,27 +387,6 @@ def _is_base64_start(head: bytes) -> bool:
     return head.startswith(b"MI")  # Base64 of a DER SEQUENCE with a long length
 
 
-REVOCATION_VALUES_OID = "1.2.840.113549.1.9.16.2.24"
-
-
-class _CrlList(core.SequenceOf):
-    _child_spec = crl.CertificateList
-
-
-class _BasicOcspList(core.SequenceOf):
-    _child_spec = ocsp.BasicOCSPResponse
-
-
-class _RevocationValues(core.Sequence):
-    """CAdES ``RevocationValues`` (RFC 5126 6.3.4), parsed locally without registering it."""
-
-    _fields: ClassVar[list[tuple[str, type, dict[str, object]]]] = [
-        ("crl_vals", _CrlList, {"explicit": 0, "optional": True}),
-        ("ocsp_vals", _BasicOcspList, {"explicit": 1, "optional": True}),
-        ("other_rev_vals", core.Any, {"explicit": 2, "optional": True}),
-    ]
-
-
 def _wrap_basic(basic: ocsp.BasicOCSPResponse) -> ocsp.OCSPResponse:
     return ocsp.OCSPResponse({"response_status": "successful",
                               "response_bytes": {"response_type": "basic_ocsp_response",
@@ -432,7 +411,8 @@ def embedded_revocation(signed: cms.SignedData, signer_info: cms.SignerInfo
             continue
         for raw in attr["values"]:
             try:
-                values = _RevocationValues.load(raw.dump())
+                values = raw if isinstance(raw, RevocationValues) else \
+                    RevocationValues.load(raw.dump())
                 ocsps.extend(_wrap_basic(b) for b in values["ocsp_vals"] or [])
                 crls.extend(values["crl_vals"] or [])
             except (ValueError, TypeError):

@@ -116,12 +116,11 @@ def test_cades_revocation_values_are_used_offline(check, signers: Signers, pki, 
     """SIGEX/NCALayer style: the OCSP response captured at signing time travels in the CMS."""
     import io
 
-    from asn1crypto import core
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    from docservice.verification.cms import REVOCATION_VALUES_OID, _RevocationValues
+    from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues
 
     # Collect a genuine OCSP response for "career" from the live responder.
     context = ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca],
@@ -132,10 +131,9 @@ def test_cades_revocation_values_are_used_offline(check, signers: Signers, pki, 
     content = signers.cms(ORIGINAL, ["career"])
     without = check(content.dump(), ORIGINAL, using=offline).signatures[0]
     assert without.sub_indication == "TRY_LATER"
-    values = _RevocationValues({"ocsp_vals": basics, "crl_vals": list(context.crls)})
+    values = RevocationValues({"ocsp_vals": basics, "crl_vals": list(context.crls)})
     info = content["content"]["signer_infos"][0]
-    info["unsigned_attrs"] = [{"type": REVOCATION_VALUES_OID,
-                               "values": [core.Any.load(values.dump())]}]
+    info["unsigned_attrs"] = [{"type": REVOCATION_VALUES_OID, "values": [values]}]
     sig = check(content.dump(), ORIGINAL, using=offline).signatures[0]
     assert sig.indication is Indication.TOTAL_PASSED, [r.ru for r in sig.reasons]
     assert sig.revocation.source == "embedded-ocsp"
