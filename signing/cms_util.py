@@ -10,7 +10,7 @@ import base64
 import binascii
 import hashlib
 
-from asn1crypto import cms, core, crl, ocsp, pem, tsp
+from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from signing.errors import SignatureValueError
@@ -43,19 +43,33 @@ cms.CMSAttributeType._map.setdefault(REVOCATION_VALUES_OID, "revocation_values")
 cms.CMSAttribute._oid_specs.setdefault("revocation_values", cms.SetOf.__class__(
     "RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}))
 
-def load_cms(data: bytes | str) -> cms.SignedData:
-    """SignedData from DER, PEM or Base64 (with or without line breaks)."""
+def _der(data: bytes | str, what: str) -> bytes:
+    """DER from DER, PEM or Base64 (with or without line breaks): NCALayer sends all three."""
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
     stripped = raw.strip()
     if raw[:1] == b"\x30":
-        der = raw  # DER: never strip, its last bytes may look like white space
-    elif pem.detect(stripped):
-        _, _, der = pem.unarmor(stripped)
-    else:
-        try:
-            der = base64.b64decode(b"".join(stripped.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise SignatureValueError("not DER, PEM or Base64 CMS") from None
+        return raw  # DER: never strip, its last bytes may look like white space
+    try:
+        if pem.detect(stripped):
+            return pem.unarmor(stripped)[2]
+        return base64.b64decode(b"".join(stripped.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureValueError(f"not DER, PEM or Base64 {what}") from None
+
+
+def load_certificate(data: bytes | str) -> x509.Certificate:
+    """An X.509 certificate from DER, PEM or Base64, fully parsed (garbage fails here)."""
+    try:
+        cert = x509.Certificate.load(_der(data, "certificate"))
+        cert.native  # noqa: B018  (full parse)
+    except (ValueError, TypeError, KeyError):
+        raise SignatureValueError("not a certificate") from None
+    return cert
+
+
+def load_cms(data: bytes | str) -> cms.SignedData:
+    """SignedData from DER, PEM or Base64 (with or without line breaks)."""
+    der = _der(data, "CMS")
     try:
         info = cms.ContentInfo.load(der)
         if info["content_type"].native != "signed_data":

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
-from asn1crypto import cms, pem, x509
+from asn1crypto import cms, x509
 from cryptography import x509 as pyca_x509
 from lxml import etree
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -50,7 +50,7 @@ from signxml.util import namespaces as ds_namespaces
 
 from signing import _aio
 from signing.cms_check import check_signer_info, check_single_signer, signer_certificate
-from signing.cms_util import load_cms, with_signature_timestamp
+from signing.cms_util import load_certificate, load_cms, with_signature_timestamp
 from signing.errors import (
     DocumentError,
     ServiceUnavailableError,
@@ -204,17 +204,7 @@ class SignRequest:
 def certificate_from_key_info(key_info: dict[str, Any] | str) -> x509.Certificate:
     """The certificate from ``getKeyInfo``'s responseObject (its ``pem``), or a PEM."""
     text = key_info if isinstance(key_info, str) else key_info.get("pem", "")
-    raw = str(text).encode("ascii", "replace")
-    try:
-        if pem.detect(raw):
-            _, _, raw = pem.unarmor(raw)
-        else:
-            raw = base64.b64decode(b"".join(raw.split()), validate=True)
-        cert = x509.Certificate.load(raw)
-        cert.native  # noqa: B018  (full parse)
-    except (ValueError, TypeError):
-        raise SignatureValueError("not a certificate") from None
-    return cert
+    return load_certificate(str(text))
 
 
 class TwoPhase:

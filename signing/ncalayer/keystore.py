@@ -8,8 +8,6 @@ opened here without the service's certificate checks.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import os
 from collections.abc import Sequence
@@ -23,6 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from signing.cms_util import load_certificate
+from signing.errors import SignatureValueError
 from signing.identity import identity_of
 from signing.ncalayer.protocol import EKU_AUTH, EKU_SIGN, KeyType, SignerParams
 
@@ -139,14 +139,7 @@ def _almaty(moment: dt.datetime) -> str:
 
 
 def _load_cert(text: str) -> x509.Certificate | None:
-    raw = text.encode("ascii", "replace")
     try:
-        if pem.detect(raw):
-            _, _, der = pem.unarmor(raw)
-        else:
-            der = base64.b64decode(b"".join(raw.split()), validate=True)
-        cert = x509.Certificate.load(der)
-        cert.native  # noqa: B018  (full parse: garbage fails here)
-    except (ValueError, TypeError, binascii.Error):
+        return load_certificate(text)
+    except SignatureValueError:
         return None
-    return cert
