@@ -43,7 +43,7 @@ cms.CMSAttributeType._map.setdefault(REVOCATION_VALUES_OID, "revocation_values")
 cms.CMSAttribute._oid_specs.setdefault("revocation_values", cms.SetOf.__class__(
     "RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}))
 
-def _der(data: bytes | str, what: str) -> bytes:
+def der_bytes(data: bytes | str, what: str = "CMS") -> bytes:
     """DER from DER, PEM or Base64 (with or without line breaks): NCALayer sends all three."""
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
     stripped = raw.strip()
@@ -60,7 +60,7 @@ def _der(data: bytes | str, what: str) -> bytes:
 def load_certificate(data: bytes | str) -> x509.Certificate:
     """An X.509 certificate from DER, PEM or Base64, fully parsed (garbage fails here)."""
     try:
-        cert = x509.Certificate.load(_der(data, "certificate"))
+        cert = x509.Certificate.load(der_bytes(data, "certificate"))
         cert.native  # noqa: B018  (full parse)
     except (ValueError, TypeError, KeyError):
         raise SignatureValueError("not a certificate") from None
@@ -69,7 +69,7 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
 
 def load_cms(data: bytes | str) -> cms.SignedData:
     """SignedData from DER, PEM or Base64 (with or without line breaks)."""
-    der = _der(data, "CMS")
+    der = der_bytes(data, "CMS")
     try:
         info = cms.ContentInfo.load(der)
         if info["content_type"].native != "signed_data":

@@ -19,13 +19,11 @@ Time rules (ETSI EN 319 102-1 in spirit, with the brief's choices spelt out):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
+from asn1crypto import cms, core, crl, ocsp, tsp, x509
 from pyhanko.sign.general import (
     CMSStructuralError,
     MultivaluedAttributeError,
@@ -59,7 +57,8 @@ from docservice.verification.report import (
     TimestampFacts,
     indication_for,
 )
-from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues
+from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues, der_bytes
+from signing.errors import SignatureValueError
 
 WEAK_DIGESTS = frozenset({"md5", "sha1"})
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
@@ -329,17 +328,10 @@ def _finish(report: SignatureReport, sub: str | None, *reasons: Reason) -> Signa
 
 def parse_cms(data: bytes, field: str = "file") -> cms.SignedData:
     """SignedData from DER, PEM (NCALayer ``basics.sign``) or Base64 DER (``commonUtils``)."""
-    raw = data.strip()
-    if pem.detect(raw):
-        try:
-            _, _, raw = pem.unarmor(raw)
-        except ValueError:
-            raise VerificationInputError("cms_unreadable", field=field) from None
-    elif raw[:1] != b"\x30":
-        try:
-            raw = base64.b64decode(b"".join(raw.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise VerificationInputError("unknown_format", field=field) from None
+    try:
+        raw = der_bytes(data)  # DER is never stripped: its last byte may be 0x20 or 0x0a
+    except SignatureValueError:
+        raise VerificationInputError("unknown_format", field=field) from None
     try:
         info = cms.ContentInfo.load(raw, strict=True)
         if info["content_type"].native != "signed_data":

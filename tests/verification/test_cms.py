@@ -137,3 +137,17 @@ def test_cades_revocation_values_are_used_offline(check, signers: Signers, pki, 
     sig = check(content.dump(), ORIGINAL, using=offline).signatures[0]
     assert sig.indication is Indication.TOTAL_PASSED, [r.ru for r in sig.reasons]
     assert sig.revocation.source == "embedded-ocsp"
+
+
+def test_a_der_cms_ending_in_a_whitespace_byte_is_read_whole(check, signers: Signers) -> None:
+    """DER's last byte is a signature byte: 0x20 or 0x0a there must not be stripped away."""
+    when = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    for attempt in range(3000):  # about 1 in 43 signatures ends in one of these six bytes
+        data = b"%d" % attempt
+        der = signers.cms(data, ["career"], when=when).dump()
+        if der[-1:] in (b" ", b"\t", b"\n", b"\x0b", b"\x0c", b"\r"):
+            break
+    else:
+        pytest.fail("no signature ending in a white-space byte in 3000 tries")
+    report = check(der, data)
+    assert report.verdict is Indication.TOTAL_PASSED
