@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from asn1crypto import cms, core, crl, ocsp, tsp, x509
+from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
 from pyhanko.sign.general import (
     CMSStructuralError,
     MultivaluedAttributeError,
@@ -331,7 +331,9 @@ def parse_cms(data: bytes, field: str = "file") -> cms.SignedData:
     try:
         raw = der_bytes(data)  # DER is never stripped: its last byte may be 0x20 or 0x0a
     except SignatureValueError:
-        raise VerificationInputError("unknown_format", field=field) from None
+        # armoured as PEM, it is a CMS that is damaged; otherwise it is not a CMS at all
+        code = "cms_unreadable" if pem.detect(data) else "unknown_format"
+        raise VerificationInputError(code, field=field) from None
     try:
         info = cms.ContentInfo.load(raw, strict=True)
         if info["content_type"].native != "signed_data":
