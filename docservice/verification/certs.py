@@ -237,7 +237,6 @@ class ChainOutcome:
     not_before: dt.datetime | None = None
     revinfo_source: str = "none"
     revocation_declared: bool = True
-    ca_problem: bool = False
 
 
 @dataclass
@@ -314,17 +313,14 @@ class ChainValidator:
             return ChainOutcome("REVOKED_NO_POE" if exc.is_ee_cert else "REVOKED_CA_NO_POE",
                                 exc.failure_msg, revoked_at=exc.revocation_dt,
                                 revocation_reason=exc.reason.native if exc.reason else None,
-                                revinfo_source=sources.used.get(cert.serial_number, "none"),
-                                ca_problem=not exc.is_ee_cert)
+                                revinfo_source=sources.used.get(cert.serial_number, "none"))
         except ExpiredError as exc:
             if exc.is_ee_cert:
                 return ChainOutcome("OUT_OF_BOUNDS_NO_POE", exc.failure_msg,
                                     expired_at=exc.expired_dt)
-            return ChainOutcome("CERTIFICATE_CHAIN_GENERAL_FAILURE", exc.failure_msg,
-                                ca_problem=True)
+            return ChainOutcome("CERTIFICATE_CHAIN_GENERAL_FAILURE", exc.failure_msg)
         except NotYetValidError as exc:
-            return ChainOutcome("NOT_YET_VALID", exc.failure_msg, not_before=exc.valid_from,
-                                ca_problem=not exc.is_ee_cert)
+            return ChainOutcome("NOT_YET_VALID", exc.failure_msg, not_before=exc.valid_from)
         except InsufficientRevinfoError as exc:
             return ChainOutcome("TRY_LATER", exc.failure_msg)
         except DisallowedAlgorithmError as exc:

@@ -72,10 +72,6 @@ class Deadline:
             raise VerificationInputError("too_slow", status=422,
                                          detail=f"over {self.seconds:g} s")
 
-    @property
-    def remaining(self) -> float:
-        return max(0.0, self._end - time.monotonic())
-
 
 def check_size(data: bytes, limit: int, field: str = "file") -> None:
     """Refuse empty and oversized inputs before any parsing."""
