@@ -38,7 +38,7 @@ from certomancer.registry import ArchLabel, CertomancerConfig, ServiceLabel
 from certomancer.registry.pki_arch import PKIArchitecture
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -351,3 +351,18 @@ def running_pki(directory: Path | None = None) -> Iterator[TestPki]:
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)
+
+
+def stranger_root() -> x509.Certificate:
+    """A self-signed root that has nothing to do with the test PKI (trusting it finds no chain)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = pyca_x509.Name([pyca_x509.NameAttribute(pyca_x509.oid.NameOID.COMMON_NAME,
+                                                   "STRANGER ROOT")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (pyca_x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(pyca_x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))

@@ -18,7 +18,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from signing.cms_util import timestamp_info
 from signing.pdf import Level, PdfOptions, document_id, sign_pdf, verify_url
 from signing.verify import all_valid, verify_pdf
-from tests.pki import OFFICIALS
+from tests.pki import OFFICIALS, stranger_root
 
 #: What pikepdf 10.17's allowlist PDF/A validator cannot check in *any* signed file:
 #: it does not support /AcroForm (every signature field lives there), DocMDP /Perms or
@@ -82,34 +82,13 @@ def test_pdfa_3b_survives_signing(rendered, signed_levels, level) -> None:
 
 
 def test_untrusted_root_is_not_trusted(signed_levels) -> None:
-    from asn1crypto import x509 as asn1_x509
 
     from signing.trust import Trust
 
-    stranger = Trust((asn1_x509.Certificate.load(_other_root()),))
+    stranger = Trust((stranger_root(),))
     (status,) = verify_pdf(signed_levels[Level.B_B], stranger)
     assert status.intact and not status.trusted and not status.bottom_line
 
-
-def _other_root() -> bytes:
-    """A self-signed root that has nothing to do with the test PKI."""
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Stranger Root")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(1)
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.DER)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from docservice.web import create_app
+from tests.conftest import need
 from tests.verification.conftest import Docs
 from tests.verification.fixtures import incremental_update_attack
 
@@ -34,10 +34,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("DOCSERVICE_REQUIRE_SERVICES") == "1":
-            pytest.fail("Chromium is required (DOCSERVICE_REQUIRE_SERVICES=1) but not found")
-        pytest.skip("Chromium not installed (apt-get install chromium)")
+    need(CHROMIUM is not None, "chromium (Debian package)")
+    assert CHROMIUM is not None
     return CHROMIUM
 
 

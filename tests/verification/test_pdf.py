@@ -8,6 +8,7 @@ import pytest
 
 from docservice.verification import TrustStore, Verifier, VerifierConfig
 from docservice.verification.report import Indication
+from tests.pki import stranger_root
 from tests.verification.conftest import BEFORE_REVOCATION, WHILE_VALID, Docs
 from tests.verification.fixtures import (
     Signers,
@@ -149,7 +150,7 @@ def test_untrusted_anchor_gives_no_chain(docs: Docs, pki, schema) -> None:  # ty
     # A store without a self-signed root cannot anchor anything and is refused.
     with pytest.raises(ValueError):
         TrustStore.from_certificates([pki.ca])
-    stranger = _stranger_root()
+    stranger = stranger_root()
     report = Verifier(VerifierConfig(trust=TrustStore.from_certificates([stranger]))).verify(
         docs.bb())
     jsonschema.validate(report.to_dict(), schema)
@@ -157,25 +158,6 @@ def test_untrusted_anchor_gives_no_chain(docs: Docs, pki, schema) -> None:  # ty
     assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE,
                                                     "NO_CERTIFICATE_CHAIN_FOUND")
 
-
-def _stranger_root():  # type: ignore[no-untyped-def]
-    """A self-signed root that issued nothing in the test PKI."""
-    from asn1crypto import x509 as ax509
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "STRANGER ROOT")])
-    now = dt.datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(1)
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    return ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 def test_byte_tampering_is_hash_failure(check, docs: Docs) -> None:
