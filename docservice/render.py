@@ -29,6 +29,11 @@ def parse_lang(lang: str) -> tuple[str, ...]:
     return tuple(lang.split("+"))
 
 
+def file_stem(kind: str, lang: str) -> str:
+    """``application-kk-ru``: the name of the PDF, the XML and the XML inside the PDF."""
+    return f"{kind}-{lang.replace('+', '-')}"
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A rendered document: the PDF/A-3b (XML inside) and the same XML beside it."""
@@ -40,7 +45,7 @@ class Rendered:
 
     @property
     def stem(self) -> str:
-        return f"{self.kind}-{self.lang.replace('+', '-')}"
+        return file_stem(self.kind, self.lang)
 
 
 def render(kind_name: str, data: Any, lang: str, *, validate_pdfa: bool = True,
@@ -52,8 +57,7 @@ def render(kind_name: str, data: Any, lang: str, *, validate_pdfa: bool = True,
     xml = build_xml(kind, cleaned, langs)
     title = " / ".join(texts_for(lg).get(kind.name, "title") for lg in langs)
     pdf, signature_place = render_pdf(kind, cleaned, langs, title=title)
-    stem = f"{kind.name}-{lang.replace('+', '-')}"
-    pdfa = to_pdfa3(pdf, xml, f"{stem}.xml", title=title, lang=langs[0],
+    pdfa = to_pdfa3(pdf, xml, f"{file_stem(kind.name, lang)}.xml", title=title, lang=langs[0],
                     created=now or dt.datetime.now(dt.UTC), signature_place=signature_place,
                     validate=validate_pdfa)
     return Rendered(kind.name, lang, pdfa, xml)
