@@ -159,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DocserviceError as exc:
         print(f"docservice: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. --out names a file, a full disk: say which path and why
+        print(f"docservice: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -242,3 +242,13 @@ def test_cli_lists_the_kinds(capsys):
     assert main(["kinds"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert listed == KINDS
+
+
+def test_cli_output_folder_that_is_a_file_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder", encoding="utf-8")
+    assert main(["render", "application", "--lang", "kk", "--data",
+                 str(EXAMPLES / "application.json"), "--out", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert str(blocker) in err and "Traceback" not in err
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
