@@ -51,8 +51,8 @@ def axe_source() -> str:
             done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
                                   cwd=HERE, capture_output=True, text=True, timeout=300,
                                   check=False)
-            if done.returncode != 0 or not AXE.exists():
-                pytest.fail(f"npm ci in {HERE} failed: {done.stderr.strip()[-2000:]}")
+            need(done.returncode == 0 and AXE.exists(),
+                 f"axe-core (npm ci in {HERE}: {done.stderr.strip()[-2000:]})")
     return AXE.read_text(encoding="utf-8")
 
 

@@ -143,7 +143,9 @@ MEASURE = """(() => {
   const title = document.getElementById('verdict-title');
   const icon = verdict && verdict.querySelector('svg.icon');
   const box = verdict && getComputedStyle(verdict);
+  const error = document.getElementById('error');
   return {
+    errorBottom: error && error.getBoundingClientRect().bottom,
     scrollWidth: Math.max(doc.scrollWidth, document.body.scrollWidth), innerWidth: vw,
     innerHeight: window.innerHeight, wide, unlabelled, lang: doc.lang,
     mains: document.querySelectorAll('main, [role=main]').length,
@@ -188,6 +190,8 @@ def test_view_fits_reads_first_and_passes_axe(browser: Cdp, server: str, files: 
     assert page["scrollWidth"] <= width and not page["wide"], page["wide"]
     assert page["lang"] == lang and page["mains"] == 1
     assert page["controls"] >= 3 and not page["unlabelled"], page["unlabelled"]
+    if view.name == "unreadable":  # the reason the file was refused, on the first screen
+        assert page["errorBottom"] is not None and page["errorBottom"] <= height
     verdict = page["verdict"]
     if view.verdict is None:
         assert verdict is None
