@@ -104,15 +104,22 @@ def shots(request: pytest.FixtureRequest,
     cells = "\n".join(
         f'<figure><a href="{html.escape(p.name)}"><img src="{html.escape(p.name)}" '
         f'alt="{html.escape(p.stem)}" loading="lazy"></a><figcaption>{html.escape(p.stem)}'
-        "</figcaption></figure>" for p in pngs)
+        "</figcaption></figure>" for p in pngs) + "".join(
+        f'<p><a href="{html.escape(p.name)}">{html.escape(p.name)}</a></p>'
+        for p in sorted(folder.glob("*.pdf")))
     (folder / "index.html").write_text(
         '<!doctype html><html lang="en"><meta charset="utf-8"><title>docservice pages</title>'
         "<style>body{font-family:sans-serif;display:flex;flex-wrap:wrap;gap:1rem;"
         "align-items:flex-start}figure{margin:0;width:380px}img{width:100%;border:1px solid "
         "#999}figcaption{font-size:.8rem}</style>" + cells + "</html>", encoding="utf-8")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and pngs:
-        reporter.write_line(f"\nscreenshots of the pages ({len(pngs)}): {folder}/index.html")
+    # Said on the terminal past pytest's output capture, so a person sees where to look.
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin(
+        "capturemanager")
+    if reporter is not None and capture is not None and pngs:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nscreenshots of the pages ({len(pngs)}): "
+                                f"{folder}/index.html")
 
 
 def open_view(browser: Cdp, server: str, files: Path, view: View, lang: str) -> None:
