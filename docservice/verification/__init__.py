@@ -109,6 +109,8 @@ class Verifier:
         to an aware time the caller can prove the signature existed at - the archive's
         time-stamped entry for it. It counts like a trusted time-stamp.
         """
+        if known_poe and any(t.tzinfo is None for t in known_poe.values()):
+            raise ValueError("known_poe times must be timezone-aware")
         limits = self.config.limits
         check_size(data, limits.max_file_bytes)
         if original is not None:

@@ -190,6 +190,9 @@ def test_known_poe_from_the_archive_counts(check, verifier: Verifier, schema, ma
     before = verifier.verify(data, original, known_poe={
         key: BEFORE_REVOCATION + dt.timedelta(days=1)}).signatures[0]
     assert before.indication is Indication.TOTAL_PASSED
+    # A naive time would compare wrongly (or not at all): the caller is told at once.
+    with pytest.raises(ValueError, match="timezone-aware"):
+        verifier.verify(data, original, known_poe={key: dt.datetime(2025, 3, 2)})
 
 
 def test_signature_sha256_is_the_signature_value(check, made) -> None:
