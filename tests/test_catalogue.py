@@ -111,10 +111,12 @@ def test_pdf_is_valid_pdfa_3b_with_the_xml_attached(rendered_examples, name, lan
     report = pikepdf.pdfa.validate_written(io.BytesIO(out.pdf), "3b")
     assert report.passed, str(report)
     with pikepdf.open(io.BytesIO(out.pdf)) as pdf:
-        (spec,) = pdf.attachments.values()
+        spec = pdf.attachments[f"{out.stem}.xml"]
         assert spec.get_file().read_bytes() == out.xml
         assert spec.obj.AFRelationship == pikepdf.Name.Data
-        assert list(pdf.Root.AF) == [spec.obj]
+        # the XML first; any other file (evidence) is an associated file too
+        assert pdf.Root.AF[0] == spec.obj
+        assert len(pdf.Root.AF) == len(pdf.attachments)
 
 
 @pytest.mark.parametrize(("name", "lang"), CASES)
