@@ -262,3 +262,15 @@ def test_cli_output_folder_that_is_a_file_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(blocker) in err and "Traceback" not in err
     assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_every_example_is_valid_against_its_published_json_schema(name):
+    """An independent validator (jsonschema) agrees with the kind on its own example."""
+    import jsonschema
+
+    schema = all_kinds()[name].json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(example(name))
+    broken = example(name) | {"surprise": 1}
+    assert not jsonschema.Draft202012Validator(schema).is_valid(broken)
