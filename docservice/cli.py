@@ -82,6 +82,27 @@ def cmd_xsd(args: argparse.Namespace) -> int:
     return 0 if args.write or not stale else 1
 
 
+def cmd_report_a3(args: argparse.Namespace) -> int:
+    """The month's Appendix 3 report of a region, from a folder of activity reports."""
+    from docservice import a3_from_activities as a3
+
+    try:
+        data = a3.build(a3.load_reports(Path(args.reports)), region=args.region,
+                        month=args.month, issue_date=args.issue_date,
+                        prepared_by={"full_name": args.prepared_by, "position": args.position},
+                        career_center=args.career_center)
+    except a3.ActivityReportError as exc:
+        print(f"docservice: {exc.source}:", file=sys.stderr)
+        _print_input_error(exc.error, args.lang)
+        return 2
+    if args.data_only:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return 0
+    for path in write(render("report_a3", data, args.lang), Path(args.out)):
+        print(path)
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     print(json.dumps(get_kind(args.kind).json_schema(), ensure_ascii=False, indent=2))
     return 0
@@ -127,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("xsd", help="check (or --write) the published XSDs against the kinds")
     p.add_argument("--write", action="store_true")
     p.set_defaults(handler=cmd_xsd)
+
+    p = sub.add_parser("report-a3", help="build a region's monthly Appendix 3 report from its "
+                                         "activity reports and render it")
+    p.add_argument("--reports", required=True, help="folder of activity_report JSON files")
+    p.add_argument("--region", required=True)
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--career-center", help="needed when the region's reports come from "
+                                           "several career centres")
+    p.add_argument("--prepared-by", required=True, help="full name of who prepares the report")
+    p.add_argument("--position", required=True, help="their position")
+    p.add_argument("--issue-date", required=True, help="YYYY-MM-DD")
+    p.add_argument("--lang", choices=LANG_CHOICES, default="kk")
+    p.add_argument("--out", default="out")
+    p.add_argument("--data-only", action="store_true",
+                   help="print the report_a3 JSON instead of rendering it")
+    p.set_defaults(handler=cmd_report_a3)
 
     p = sub.add_parser("schema", help="print the JSON Schema of a kind's input")
     p.add_argument("kind")

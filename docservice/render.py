@@ -59,7 +59,8 @@ def render(kind_name: str, data: Any, lang: str, *, validate_pdfa: bool = True,
     pdf, signature_place = render_pdf(kind, cleaned, langs, title=title)
     pdfa = to_pdfa3(pdf, xml, f"{file_stem(kind.name, lang)}.xml", title=title, lang=langs[0],
                     created=now or dt.datetime.now(dt.UTC), signature_place=signature_place,
-                    validate=validate_pdfa)
+                    validate=validate_pdfa,
+                    attachments=kind.attachments(cleaned) if kind.attachments else ())
     return Rendered(kind.name, lang, pdfa, xml)
 
 

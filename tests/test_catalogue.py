@@ -111,10 +111,12 @@ def test_pdf_is_valid_pdfa_3b_with_the_xml_attached(rendered_examples, name, lan
     report = pikepdf.pdfa.validate_written(io.BytesIO(out.pdf), "3b")
     assert report.passed, str(report)
     with pikepdf.open(io.BytesIO(out.pdf)) as pdf:
-        (spec,) = pdf.attachments.values()
+        spec = pdf.attachments[f"{out.stem}.xml"]
         assert spec.get_file().read_bytes() == out.xml
         assert spec.obj.AFRelationship == pikepdf.Name.Data
-        assert list(pdf.Root.AF) == [spec.obj]
+        # the XML first; any other file (evidence) is an associated file too
+        assert pdf.Root.AF[0] == spec.obj
+        assert len(pdf.Root.AF) == len(pdf.attachments)
 
 
 @pytest.mark.parametrize(("name", "lang"), CASES)
@@ -195,13 +197,21 @@ def test_an_unknown_field_is_refused_not_ignored(name):
     assert "мұндай өріс жоқ" in caught.value.messages("kk")[0]["message"]
 
 
-@pytest.mark.parametrize("name", KINDS)
+def _has_iin(name: str) -> bool:
+    return any(path.endswith("iin") for path, _ in walk(all_kinds()[name].fields))
+
+
+def test_the_kinds_without_an_iin_are_the_organisations_evaluations():
+    assert [k for k in KINDS if not _has_iin(k)] == ["quality_evaluation",
+                                                     "evaluation_conclusion"]
+
+
+@pytest.mark.parametrize("name", [k for k in KINDS if _has_iin(k)])
 def test_a_bad_iin_anywhere_is_named_with_its_path(name):
     data = example(name)
     text = re.sub(r'"iin": "(\d{11})(\d)"', lambda m: f'"iin": "{m[1]}{(int(m[2]) + 1) % 10}"',
                   json.dumps(data, ensure_ascii=False), count=1)
-    if text == json.dumps(data, ensure_ascii=False):
-        pytest.skip(f"{name} has no IIN")
+    assert text != json.dumps(data, ensure_ascii=False), f"{name}: the example has no IIN"
     with pytest.raises(InputError) as caught:
         render(name, json.loads(text), "kk")
     assert any(e.code == "iin_checksum" and e.path.endswith("iin") for e in caught.value.errors)
@@ -252,3 +262,15 @@ def test_cli_output_folder_that_is_a_file_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(blocker) in err and "Traceback" not in err
     assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_every_example_is_valid_against_its_published_json_schema(name):
+    """An independent validator (jsonschema) agrees with the kind on its own example."""
+    import jsonschema
+
+    schema = all_kinds()[name].json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(example(name))
+    broken = example(name) | {"surprise": 1}
+    assert not jsonschema.Draft202012Validator(schema).is_valid(broken)

@@ -1,4 +1,4 @@
-"""The direction to the Center (Order 331, Appendix 1): long families flow, kinship, rules."""
+"""The direction to the Center (Order 331, Appendix 1): long families, kinship, talons, rules."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from docservice.texts import texts_for
 
 from .conftest import EXAMPLES, example, squash
 
-NS = {"d": "urn:kz:docservice:direction:v1"}
+NS = {"d": "urn:kz:docservice:direction:v2"}
 KINSHIPS = ("son", "daughter", "grandson", "granddaughter", "brother", "sister")
 
 
@@ -30,12 +30,14 @@ def _iin(born: str, century_sex: int, serial: int) -> str:
 
 
 def _family(count: int) -> list[dict]:
+    talon = {"number": "МП-2026/200001", "date": "2026-11-10"}
     members = [{"full_name": "Төлеуова Гүлшат Маратқызы", "birth_date": "1981-08-23",
-                "kinship": "wife", "iin": "810823401187"}]
+                "kinship": "wife", "iin": "810823401187", "talon": talon}]
     for i in range(1, count):
         born = f"{2000 + i % 20}-0{1 + i % 9}-1{i % 10}"
         members.append({"full_name": f"Төлеуов Әлихан-{i:02d} Серікұлы", "birth_date": born,
-                        "kinship": KINSHIPS[i % len(KINSHIPS)], "iin": _iin(born, 5, 100 + i)})
+                        "kinship": KINSHIPS[i % len(KINSHIPS)], "iin": _iin(born, 5, 100 + i),
+                        "talon": talon})
     return members
 
 
@@ -124,6 +126,56 @@ def test_cross_field_rules():
                      ("family[4].kinship", "duplicate"),
                      ("family[5].iin", "duplicate"), ("family[5].iin", "iin_birth_mismatch"),
                      ("family[0].iin", "iin_birth_mismatch")}
+
+
+def test_the_talons_are_printed_on_each_line_and_carried_in_the_xml():
+    data = example("direction")
+    out = render("direction", data, "kk+ru", validate_pdfa=False)
+    printed = "".join(_pages(out.pdf))
+    assert squash("ықтияр хатқа өтініш туралы ішкі істер органының талоны № МП-2026/118432, "
+                  '2026 жылғы "10" қараша') in printed
+    assert squash("талон органа внутренних дел о заявлении на вид на жительство "
+                  "№ МП-2026/118433 от \"10\" ноября 2026 года") in printed
+    doc = etree.fromstring(out.xml)
+    assert doc.findtext("d:candidate/d:talon/d:number", namespaces=NS) == "МП-2026/118432"
+    talons = [m.find("d:talon", NS) for m in doc.findall("d:family/d:member", NS)]
+    # the son born in 2012 is a minor and has none
+    assert [t is not None for t in talons] == [True, True, True, False, True, True]
+
+
+def test_no_direction_before_the_talons_of_the_candidate_and_every_adult_member():
+    data = copy.deepcopy(example("direction"))
+    del data["candidate"]["talon"]
+    assert [(e.path, e.code) for e in _errors(data).errors] == [("candidate.talon", "required")]
+    data = copy.deepcopy(example("direction"))
+    del data["family"][4]["talon"]                       # the mother, born 1952
+    caught = _errors(data, "ru")
+    assert [(e.path, e.code) for e in caught.errors] == [("family[4].talon", "talon_required")]
+    message = {m["field"]: m["message"] for m in caught.messages("ru")}["family[4].talon"]
+    assert "талон органа внутренних дел" in message and "пункт 3" in message
+    kk = {m["field"]: m["message"] for m in caught.messages("kk")}["family[4].talon"]
+    assert "ішкі істер органының талоны" in kk
+
+
+@pytest.mark.parametrize(("born", "needs"), [("2008-11-18", True), ("2008-11-19", False),
+                                             ("2012-06-15", False)])
+def test_a_member_needs_a_talon_from_the_day_they_turn_18(born, needs):
+    data = copy.deepcopy(example("direction"))
+    member = data["family"][3]
+    member.pop("iin"), member.pop("talon", None)
+    member["birth_date"] = born
+    if needs:
+        assert [(e.path, e.code) for e in _errors(data).errors] == [("family[3].talon",
+                                                                     "talon_required")]
+    else:
+        render("direction", data, "kk", validate_pdfa=False)
+
+
+def test_a_talon_dated_after_the_direction_is_refused():
+    data = copy.deepcopy(example("direction"))
+    data["family"][0]["talon"]["date"] = "2026-11-19"
+    assert [(e.path, e.code) for e in _errors(data).errors] == [("family[0].talon.date",
+                                                                 "not_after")]
 
 
 def test_too_many_members_is_refused():

@@ -1,4 +1,4 @@
-"""The direction to an active employment measure: six kinds, computed 5-working-day deadline."""
+"""The direction to an active employment measure: six kinds, each with its source's deadline."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from docservice.cli import main
 from docservice.errors import InputError
-from docservice.forms.employment_direction import DIRECTION_KINDS
+from docservice.forms.employment_direction import DIRECTION_KINDS, REPORT_TERMS
 from docservice.render import render
 from docservice.texts import texts_for
 from docservice.workdays import ENV_VAR
@@ -83,6 +83,32 @@ def test_the_consequence_sentence_of_the_manual_is_printed():
     out = render("employment_direction", example("employment_direction"), "kk",
                  validate_pdfa=False)
     assert squash("жолдама берген күннен бастап 5 жұмыс күні ішінде") in _first_page(out.pdf)
+    assert squash("үш жұмыс күні") not in _first_page(out.pdf)
+
+
+def test_only_career_guidance_is_an_invitation_to_the_centre_within_three_working_days():
+    assert {k: t.working_days for k, t in REPORT_TERMS.items()} == {
+        "employment": 5, "public_works": 5, "vocational_training": 5, "social_jobs": 5,
+        "youth_practice": 5, "career_guidance": 3}
+    data = example("employment_direction") | {"direction_kind": "career_guidance",
+                                              "issue_date": "2026-03-19"}
+    out = render("employment_direction", data, "kk+ru", validate_pdfa=False)
+    # Thursday 19 March: 20 (Fri), then 21-25 Nauryz and its observed days, 26, 27
+    assert etree.fromstring(out.xml).findtext("e:report_deadline", namespaces=NS) == "2026-03-27"
+    text = squash("".join(p.extract_text() for p in PdfReader(io.BytesIO(out.pdf)).pages))
+    assert squash("шақыру бойынша халықты жұмыспен қамтуға жәрдемдесудің белсенді шараларына "
+                  "қатысу үшін үш жұмыс күні ішінде халықты жұмыспен қамту орталығына") in text
+    assert squash("5 жұмыс күні ішінде") not in text
+    assert squash('2026 жылғы "27" наурыз қоса алғанда') in text
+
+
+@pytest.mark.parametrize(("kind", "due"), [("employment", "2026-02-09"),
+                                           ("public_works", "2026-02-09"),
+                                           ("career_guidance", "2026-02-05")])
+def test_each_kind_counts_its_own_term(kind, due):
+    data = example("employment_direction") | {"direction_kind": kind, "issue_date": "2026-02-02"}
+    out = render("employment_direction", data, "ru", validate_pdfa=False)
+    assert etree.fromstring(out.xml).findtext("e:report_deadline", namespaces=NS) == due
 
 
 def test_optional_contacts_and_destination_bin_may_be_left_out():

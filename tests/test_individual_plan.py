@@ -1,4 +1,4 @@
-"""The individual plan (Rules 2024, points 28, 32-33): per-person sections, derived due dates."""
+"""The individual plan (Rules 2024, points 19, 28, 32-34): states, sections, derived due dates."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from pypdf import PdfReader
 
 from docservice.cli import main
 from docservice.errors import InputError
-from docservice.forms.individual_plan import KIND, MAX_TERM_DAYS
+from docservice.forms.individual_plan import KIND, MAX_TERM_DAYS, SIGNERS, STATES
 from docservice.render import render
 from docservice.texts import texts_for
 
-from .conftest import example, squash
+from .conftest import example, pdf_text, squash
 
-NS = {"p": "urn:kz:docservice:individual_plan:v1"}
+NS = {"p": "urn:kz:docservice:individual_plan:v2"}
 
 
 def _errors(data: dict, lang: str = "ru") -> list[tuple[str, str]]:
@@ -194,3 +194,93 @@ def test_cli_bad_input_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "members[0].services[0].code" in err and "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def _in_state(state: str) -> dict:
+    data = example("individual_plan") | {"state": state}
+    if state != "approved":
+        del data["approval"]
+    if state == "draft":
+        del data["agreement_date"]
+    return data
+
+
+def test_the_approved_plan_names_its_approver_and_the_one_working_day_upload_deadline():
+    data = example("individual_plan")
+    out = render("individual_plan", data, "kk", validate_pdfa=False)
+    # approved on Friday 21 August 2026: due on Monday 24
+    assert etree.fromstring(out.xml).findtext("p:upload_deadline", namespaces=NS) == "2026-08-24"
+    data["approval"]["date"] = "2027-03-19"
+    out = render("individual_plan", data, "kk+ru", validate_pdfa=False)
+    doc = etree.fromstring(out.xml)
+    assert doc.findtext("p:state", namespaces=NS) == "approved"
+    assert doc.findtext("p:approval/p:official/p:full_name", namespaces=NS) == \
+        "Жақсыбеков Ерлан Мұратұлы"
+    # approved on Friday 19 March 2027: the weekend, then Nauryz (21-23 March, a Sunday
+    # among them, so 24 March is the observed day off) come first
+    assert doc.findtext("p:upload_deadline", namespaces=NS) == "2027-03-25"
+    printed = squash("".join(p.extract_text() for p in PdfReader(io.BytesIO(out.pdf)).pages))
+    assert squash("БЕКІТІЛДІ") in printed and squash("УТВЕРЖДЕН") in printed
+    assert squash('жүктеу мерзімі: 2027 жылғы "25" наурыз қоса алғанда') in printed
+    assert squash("Ақмола облысының еңбек мобильділігі орталығы, директордың орынбасары, "
+                  "Жақсыбеков Ерлан Мұратұлы") in printed
+
+
+def test_a_draft_is_marked_and_has_neither_agreement_nor_approval():
+    out = render("individual_plan", _in_state("draft"), "ru", validate_pdfa=False)
+    doc = etree.fromstring(out.xml)
+    assert doc.findtext("p:state", namespaces=NS) == "draft"
+    assert doc.find("p:agreement_date", NS) is None and doc.find("p:upload_deadline", NS) is None
+    first = squash(PdfReader(io.BytesIO(out.pdf)).pages[0].extract_text())
+    assert squash("Индивидуальный план адаптации и интеграцииПРОЕКТ") in first
+    printed = squash(pdf_text(out.pdf))
+    assert squash("План согласован с кандасом") not in printed
+    assert squash("Утвержден центром трудовой мобильности") not in printed
+
+
+def test_an_agreed_plan_awaits_approval():
+    out = render("individual_plan", _in_state("agreed"), "kk", validate_pdfa=False)
+    printed = squash(pdf_text(out.pdf))
+    assert squash("Жоспар қандаспен келісілді") in printed
+    assert squash("Қабылдау өңірінің еңбек мобильділігі орталығы бекітті") not in printed
+    assert etree.fromstring(out.xml).find("p:approval", NS) is None
+
+
+@pytest.mark.parametrize(("state", "drop", "add", "expected"), [
+    ("approved", ["approval"], [], [("approval", "required")]),
+    ("agreed", ["agreement_date"], [], [("agreement_date", "required")]),
+    ("agreed", [], ["approval"], [("approval", "not_in_state")]),
+    ("draft", [], ["agreement_date"], [("agreement_date", "not_in_state")]),
+])
+def test_each_state_has_what_its_step_needs_and_nothing_of_a_later_one(state, drop, add,
+                                                                       expected):
+    data = _in_state(state)
+    full = example("individual_plan")
+    for key in drop:
+        data.pop(key, None)
+    for key in add:
+        data[key] = full[key]
+    assert _errors(data) == expected
+
+
+def test_not_in_state_names_the_state_in_the_callers_language():
+    data = _in_state("draft") | {"agreement_date": "2026-08-20"}
+    with pytest.raises(InputError) as caught:
+        render("individual_plan", data, "ru")
+    assert "«draft»" in caught.value.messages("ru")[0]["message"]
+
+
+def test_approval_comes_after_the_agreement():
+    data = example("individual_plan")
+    data["approval"]["date"] = "2026-08-19"
+    assert _errors(data) == [("approval.date", "date_before")]
+
+
+def test_an_unknown_state_is_refused():
+    assert _errors(example("individual_plan") | {"state": "signed"}) == [("state",
+                                                                          "not_in_choices")]
+
+
+def test_every_state_has_its_signers_and_approval_is_the_mobility_centres():
+    assert set(SIGNERS) == set(STATES)
+    assert SIGNERS["approved"][-1] == "labour_mobility_center"

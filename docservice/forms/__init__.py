@@ -11,7 +11,10 @@ from docservice.forms.kind import Kind
 
 #: The order ``docservice kinds`` lists them in (the order of the issue's catalogue).
 ORDER = ("application", "center_application", "direction", "employment_direction", "roadmap",
-         "individual_plan", "report_a3", "journal", "e_appeal")
+         "individual_plan", "report_a3", "journal", "e_appeal", "quality_evaluation",
+         "unemployed_decision", "center_stay_decision", "activity_report",
+         "notification", "complaint_receipt", "monitoring_visit",
+         "evaluation_conclusion")
 
 
 @cache

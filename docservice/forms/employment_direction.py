@@ -8,15 +8,28 @@ its number and date, the person directed (identified by IIN, as every service
 of the standard is), the issuer (the career centre or local executive body,
 point 3, with the official who signs), where to report, and by when.
 
-The deadline is computed, never typed: the manual on employment measures says
-an unemployed person who does not report "within 5 working days from the day
-the direction was issued" is removed from the register, so the direction states
-that day, counted in Kazakh working days (``docservice.workdays``: holidays and
-their observed days off, government transfer days from configuration).
+The deadline is computed, never typed, and each kind has the one its source
+names (the manual on employment measures, seed 003, "Жұмыссыздар есебінен
+алу"), counted in Kazakh working days (``docservice.workdays``: holidays and
+their observed days off, government transfer days from configuration):
+
+* a direction to a place of work or study (employment, public works, social
+  jobs, youth practice, vocational training): "5 жұмыс күні ішінде ұсынылған
+  жұмысқа орналасу орнына немесе оқу орнына" (seed 003 l. 486). Social jobs and
+  youth practice are jobs at an employer ("әлеуметтік жұмыс орындарына, сондай-ақ
+  жастар практикасын өтуге арналған жұмыс орындарына жұмысқа орналасуға",
+  l. 646), public works are temporary work at one (l. 684);
+* career guidance is given by the centre itself ("Әлеуметтік кәсіби бағдарлау
+  Орталықпен жүргізіледі", l. 630): the person is invited to the centre, and the
+  term is "шақыру бойынша ... үш жұмыс күні ішінде халықты жұмыспен қамту
+  орталығына" (l. 488).
+
+The printed consequence sentence is the one of the same source line.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from docservice.forms.common import iin_matches_birth_date
@@ -27,8 +40,26 @@ from docservice.workdays import add_working_days
 #: point 6 of the standard, in its order
 DIRECTION_KINDS = ("employment", "public_works", "vocational_training", "social_jobs",
                    "youth_practice", "career_guidance")
-#: working days to report after the issue date (the manual, "Жұмыссыздар есебінен алу")
-WORKING_DAYS = 5
+
+
+@dataclass(frozen=True)
+class ReportTerm:
+    """How long the person has to report, and which sentence of the manual says so."""
+
+    working_days: int
+    #: the key of the manual's sentence in the templates (``choices.consequence.KEY``)
+    basis: str
+    #: where the term comes from (seed file and line)
+    source: str
+
+
+PLACEMENT = ReportTerm(5, "placement", "seed 003 l. 486")
+INVITED = ReportTerm(3, "invited", "seed 003 l. 488, l. 630")
+#: the term of each kind of direction (see the module docstring for the reading)
+REPORT_TERMS: dict[str, ReportTerm] = {
+    "employment": PLACEMENT, "public_works": PLACEMENT, "vocational_training": PLACEMENT,
+    "social_jobs": PLACEMENT, "youth_practice": PLACEMENT, "career_guidance": INVITED,
+}
 
 
 def _born_before_issue(data: dict[str, Any], errors: Errors) -> None:
@@ -38,7 +69,8 @@ def _born_before_issue(data: dict[str, Any], errors: Errors) -> None:
 
 
 def _derive(data: dict[str, Any]) -> dict[str, Any]:
-    return {"report_deadline": add_working_days(data["issue_date"], WORKING_DAYS)}
+    term = REPORT_TERMS[data["direction_kind"]]
+    return {"report_deadline": add_working_days(data["issue_date"], term.working_days)}
 
 
 KIND = Kind(

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from docservice.identifiers import has_valid_checksum
 
@@ -45,6 +45,8 @@ class Field:
     computed: bool = False
 
     xsd_type = "xs:string"
+    #: False for input that never goes into the XML (a file's bytes: the XML names its digest)
+    in_xml: ClassVar[bool] = True
 
     def clean(self, value: Any, path: str, errors: Errors) -> Any:
         """Return the cleaned value; on a problem add an error and return None."""

@@ -1,4 +1,4 @@
-"""The individual plan of adaptation and integration (Rules 2024, points 19, 28, 32-33).
+"""The individual plan of adaptation and integration (Rules 2024, points 19, 28, 32-34).
 
 The career-centre employee forms the plan by agreement with the kandas (points
 19 and 28: a draft on the application, the plan after the visit to the
@@ -11,6 +11,18 @@ or as a due date; ``derive`` computes the other (``deadline`` and
 ``days_from_quota``) so that the XML carries both. Measures run for five years
 (point 40), which bounds the terms. The Rules give no form: the layout is the
 service's own design (``own_layout``).
+
+The plan passes three states, each a document someone signs (``SIGNERS``):
+
+* ``draft``: point 19, "формирует с кандасом проект индивидуального плана"; the
+  career-centre employee who formed it signs;
+* ``agreed``: point 28, formed "по согласованию с кандасом" (``agreement_date``);
+* ``approved``: point 34, uploaded to AIS "Kandas" "в течение одного рабочего дня
+  после его согласования и утверждения центром трудовой мобильности региона
+  приема": the approver (``approval``: the centre, its official, the date) signs,
+  and ``upload_deadline`` is the first working day after the approval.
+
+Version 2 of the schema added the states (v1 knew only the agreed plan).
 """
 
 from __future__ import annotations
@@ -18,18 +30,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from docservice.forms.common import (
-    flag_repeated,
-    iin_matches_birth_date,
-    no_repeated_iins,
-    not_before,
-)
-from docservice.forms.fields import Date, Errors, Field, Group, Iin, Integer, Text
+from docservice.forms.common import flag_repeated, iin_matches_birth_date, no_repeated_iins
+from docservice.forms.fields import Choice, Date, Errors, Field, Group, Iin, Integer, Text
 from docservice.forms.kind import Kind
+from docservice.workdays import add_working_days
 
 SERVICES = 25
 #: five years of adaptation measures (point 40), one leap day included
 MAX_TERM_DAYS = 5 * 365 + 1
+STATES = ("draft", "agreed", "approved")
+#: who signs the plan in each state: a route step each (data only; the route is issue #10)
+SIGNERS: dict[str, tuple[str, ...]] = {
+    "draft": ("career_center_employee",),
+    "agreed": ("career_center_employee", "kandas"),
+    "approved": ("career_center_employee", "kandas", "labour_mobility_center"),
+}
+#: working days to upload the approved plan to AIS "Kandas" (point 34)
+UPLOAD_WORKING_DAYS = 1
 
 
 def _services(name: str) -> Group:
@@ -77,6 +94,22 @@ def _terms_in_order(data: dict[str, Any], errors: Errors) -> None:
                            max=last.isoformat())
 
 
+def _state_and_dates(data: dict[str, Any], errors: Errors) -> None:
+    """What each state needs (and must not have yet), dates in the order of the steps."""
+    state = data["state"]
+    needs = {"agreement_date": state in ("agreed", "approved"), "approval": state == "approved"}
+    for name, needed in needs.items():
+        if needed and data.get(name) is None:
+            errors.add(name, "required")
+        elif not needed and data.get(name) is not None:
+            errors.add(name, "not_in_state", state=state)
+    agreed, approval = data.get("agreement_date"), data.get("approval")
+    if agreed and agreed < data["plan_date"]:
+        errors.add("agreement_date", "date_before", other="plan_date")
+    if approval and agreed and approval["date"] < agreed:
+        errors.add("approval.date", "date_before", other="agreement_date")
+
+
 def _derive(data: dict[str, Any]) -> dict[str, Any]:
     """Every service's due date and its distance in days from the quota inclusion."""
     quota: dt.date = data["quota_inclusion_date"]
@@ -87,15 +120,20 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
             else:
                 item["deadline"] = quota + dt.timedelta(days=item["term_days"])
             item["days_from_quota"] = (item["deadline"] - quota).days
+    approval = data.get("approval")
+    upload = add_working_days(approval["date"], UPLOAD_WORKING_DAYS) if approval else None
     # the services are filled in place; the records are handed back as the derived values
-    return {"kandas": data["kandas"], "members": data.get("members") or []}
+    return {"kandas": data["kandas"], "members": data.get("members") or [],
+            "upload_deadline": upload}
 
 
 KIND = Kind(
     name="individual_plan",
-    source="Order No. 170 of 30 May 2024, Rules, points 19, 28, 32-33 (no official form)",
+    source="Order No. 170 of 30 May 2024, Rules, points 19, 28, 32-34 (no official form)",
     own_layout=True,
+    version="2",
     fields=(
+        Choice("state", options=STATES),
         Text("number", required=False, max_length=50),
         Text("career_center", max_length=300),
         Text("region", max_length=200),
@@ -105,9 +143,15 @@ KIND = Kind(
         _person("members", Text("kinship", max_length=100), item="member"),
         Group("formed_by", fields=(Text("full_name", max_length=200),
                                    Text("position", max_length=300))),
-        Date("agreement_date"),
+        Date("agreement_date", required=False),
+        Group("approval", required=False, fields=(
+            Text("center", max_length=300),
+            Group("official", fields=(Text("full_name", max_length=200),
+                                      Text("position", max_length=300))),
+            Date("date"),
+        )),
+        Date("upload_deadline", required=False, computed=True),
     ),
-    rules=(_terms_in_order, iin_matches_birth_date, no_repeated_iins,
-           not_before("agreement_date", "plan_date")),
+    rules=(_terms_in_order, iin_matches_birth_date, no_repeated_iins, _state_and_dates),
     derive=_derive,
 )

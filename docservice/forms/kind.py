@@ -17,6 +17,18 @@ Rule = Callable[[dict[str, Any], Errors], None]
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the PDF/A-3 carries besides its XML (evidence photos, say), as an associated file."""
+
+    name: str
+    data: bytes
+    mime_type: str
+    description: str
+    #: the PDF/A-3 AFRelationship (Source, Data, Alternative, Supplement, Unspecified)
+    relationship: str = "Supplement"
+
+
+@dataclass(frozen=True)
 class Kind:
     """One official document kind."""
 
@@ -35,6 +47,8 @@ class Kind:
     derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     #: True when the rules give no form and the layout is the service's own design
     own_layout: bool = False
+    #: files of the cleaned input to embed in the PDF/A-3 beside the XML
+    attachments: Callable[[dict[str, Any]], list[Attachment]] | None = None
 
     @property
     def namespace(self) -> str:

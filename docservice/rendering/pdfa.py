@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 
 import pikepdf
 import pikepdf.pdfa
 from pikepdf import AttachedFileSpec, Name
 from pikepdf.models.metadata import encode_pdf_date
 
+from docservice.forms.kind import Attachment
 from docservice.rendering.pdf import SIGNATURE_DEST, SignaturePlace
 
 # ReportLab writes its streams uncompressed and qpdf compresses them all here, at
@@ -35,8 +37,12 @@ def _name_signature_area(pdf: pikepdf.Pdf, place: SignaturePlace) -> None:
 
 def to_pdfa3(pdf_bytes: bytes, xml_bytes: bytes, xml_name: str, *, title: str, lang: str,
              created: dt.datetime, signature_place: SignaturePlace,
-             validate: bool = True) -> bytes:
-    """Return PDF/A-3b bytes; raise :class:`pikepdf.pdfa.PdfaError` if they do not conform."""
+             validate: bool = True, attachments: Sequence[Attachment] = ()) -> bytes:
+    """Return PDF/A-3b bytes; raise :class:`pikepdf.pdfa.PdfaError` if they do not conform.
+
+    ``attachments`` (evidence files) follow the XML as further associated files,
+    each listed in the catalogue's /AF with its own relationship.
+    """
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         _name_signature_area(pdf, signature_place)
         for page in pdf.pages:
@@ -48,7 +54,16 @@ def to_pdfa3(pdf_bytes: bytes, xml_bytes: bytes, xml_name: str, *, title: str, l
                                 creation_date=encode_pdf_date(created),
                                 mod_date=encode_pdf_date(created), relationship=Name.Data)
         pdf.attachments[xml_name] = spec
-        pdf.Root.AF = pikepdf.Array([spec.obj])
+        associated = [spec.obj]
+        for item in attachments:
+            extra = AttachedFileSpec(pdf, item.data, description=item.description,
+                                     filename=item.name, mime_type=item.mime_type,
+                                     creation_date=encode_pdf_date(created),
+                                     mod_date=encode_pdf_date(created),
+                                     relationship=Name("/" + item.relationship))
+            pdf.attachments[item.name] = extra
+            associated.append(extra.obj)
+        pdf.Root.AF = pikepdf.Array(associated)
         pdf.Root.Lang = pikepdf.String(lang)
         with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
             meta["dc:title"] = title

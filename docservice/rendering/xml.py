@@ -20,7 +20,7 @@ class SchemaViolationError(DocserviceError):
 
 
 def _append(parent: etree._Element, ns: str, f: Field, value: Any) -> None:
-    if value is None or (isinstance(f, Group) and f.many and not value):
+    if value is None or not f.in_xml or (isinstance(f, Group) and f.many and not value):
         return
     el = etree.SubElement(parent, f"{{{ns}}}{f.name}")
     if isinstance(f, Group):

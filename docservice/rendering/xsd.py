@@ -90,6 +90,8 @@ XML_XSD = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _element(parent: etree._Element, f: Field) -> None:
+    if not f.in_xml:
+        return
     el = etree.SubElement(parent, f"{{{XS}}}element", name=f.name)
     if not f.required and not (isinstance(f, Group) and f.many):
         el.set("minOccurs", "0")

@@ -3,7 +3,8 @@
 The form prints six numbered lines for family members, each with its caption
 under it. A family has as many lines as it has members: each member is one small
 two-row table (number and filled line, then the caption) kept together, so the
-list flows onto further pages instead of being cut at six.
+list flows onto further pages instead of being cut at six. A person's line ends
+with the police talon of point 3 when there is one.
 """
 
 from __future__ import annotations
@@ -39,12 +40,16 @@ def _line(ctx: LayoutContext, value: str, caption: str, width: float,
 
 
 def _person(ctx: LayoutContext, person: dict, kinship: str | None = None) -> str:
-    """The words written on a person's line: name, date of birth, kinship, IIN."""
+    """The words written on a person's line: name, date of birth, kinship, IIN, talon."""
     parts = [person["full_name"], ctx.texts.date(person["birth_date"])]
     if kinship:
         parts.append(ctx.texts.get(ctx.kind.name, f"choices.kinship.{kinship}"))
     if person.get("iin"):
         parts.append(f'{ctx.texts.get("common", "fields.iin")} {person["iin"]}')
+    if person.get("talon"):
+        talon = person["talon"]
+        parts.append(ctx.texts.get(ctx.kind.name, "talon_line", number=talon["number"],
+                                   date=ctx.texts.date(talon["date"])))
     return ", ".join(parts)
 
 

@@ -16,7 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
-from docservice.forms.employment_direction import WORKING_DAYS
+from docservice.forms.employment_direction import REPORT_TERMS
 from docservice.rendering import fonts
 from docservice.rendering.layout import LayoutContext, Lines, table_style, text
 
@@ -104,12 +104,14 @@ def build(ctx: LayoutContext) -> list[Flowable]:
     story += _rows(ctx, [("organisation", destination["name"]), ("bin", destination.get("bin")),
                          ("address", destination["address"]),
                          ("vacancy", destination.get("vacancy"))])
-    deadline = ctx.texts.get(ctx.kind.name, "deadline_text",
-                             date=ctx.texts.date(d["report_deadline"]), days=WORKING_DAYS)
+    term = REPORT_TERMS[d["direction_kind"]]
+    deadline = ctx.texts.get(ctx.kind.name, f"deadline_text.{term.basis}",
+                             date=ctx.texts.date(d["report_deadline"]), days=term.working_days)
     story += [Spacer(1, 2 * mm),
               Paragraph(f"<b>{ctx.t('deadline_heading')}: {text(deadline)}</b>", s.body),
               Paragraph(ctx.t("consequence_sentence",
-                              text=ctx.texts.get(ctx.kind.name, "consequence")), s.body)]
+                              text=ctx.texts.get(ctx.kind.name,
+                                                f"choices.consequence.{term.basis}")), s.body)]
     story += _signature(ctx)
     story += [*_heading(ctx, "employer_heading"), Spacer(1, 3 * mm),
               _lines_with_captions(ctx, ["", ""], [ctx.t("employer_result_caption"),

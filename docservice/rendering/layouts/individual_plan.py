@@ -6,8 +6,10 @@ inclusion in the regional quota, so the page has one section per person: a
 table whose first rows name the person (full name, IIN, date of birth, kinship)
 and are repeated, with the column headings, on every page the section runs
 onto. Each service shows its term in days and the date it falls due. The plan
-ends with the career-centre employee who formed it and the kandas's agreement
-(point 28: formed "по согласованию с кандасом").
+ends with the signatures of its state: the career-centre employee who formed it
+(a draft, point 19, is marked as such under the title), the kandas's agreement
+(point 28: formed "по согласованию с кандасом") and the approval by the labour
+mobility centre of the receiving region with the upload deadline (point 34).
 """
 
 from __future__ import annotations
@@ -59,13 +61,14 @@ def _person_table(ctx: LayoutContext, number: int, role: str, person: dict[str, 
 
 def build(ctx: LayoutContext) -> list[Flowable]:
     d, s = ctx.data, ctx.s
-    story: list[Flowable] = [ctx.title()]
+    centred = s.plain.clone("plan_number", alignment=TA_CENTER)
+    mark = ctx.t(f"state_mark.{d['state']}")
+    story: list[Flowable] = [ctx.title(), Paragraph(f"<b>{mark}</b>", centred)]
     if d.get("number"):
-        story.append(Paragraph(ctx.t("number", number=d["number"]),
-                               s.plain.clone("plan_number", alignment=TA_CENTER)))
+        story.append(Paragraph(ctx.t("number", number=d["number"]), centred))
     story += [Spacer(1, 3 * mm), Paragraph(ctx.t("basis_heading"), s.appendix)]
     story += [Paragraph(ctx.t(f"basis.{key}"), s.appendix)
-              for key in ("formed", "composed", "terms", "per_member")]
+              for key in ("draft", "formed", "composed", "terms", "per_member", "upload")]
     story.append(Spacer(1, 5 * mm))
     for key in ("career_center", "region"):
         story.append(ctx.label_value(ctx.t(f"labels.{key}"), d[key], label_width=75 * mm))
@@ -83,7 +86,17 @@ def build(ctx: LayoutContext) -> list[Flowable]:
               Paragraph(ctx.t("formed_heading"), s.plain)]
     formed = d["formed_by"]
     story += ctx.filled(f'{formed["full_name"]}, {formed["position"]}', ctx.t("formed_caption"))
-    story += [CondPageBreak(HEADING_ROOM), Paragraph(ctx.t("agreed_heading"), s.plain)]
-    story += ctx.filled(d["kandas"]["full_name"], ctx.t("agreed_caption"))
-    story += ctx.filled(ctx.texts.date(d["agreement_date"]), ctx.t("agreed_date_caption"))
+    if d.get("agreement_date"):
+        story += [CondPageBreak(HEADING_ROOM), Paragraph(ctx.t("agreed_heading"), s.plain)]
+        story += ctx.filled(d["kandas"]["full_name"], ctx.t("agreed_caption"))
+        story += ctx.filled(ctx.texts.date(d["agreement_date"]), ctx.t("agreed_date_caption"))
+    approval = d.get("approval")
+    if approval:
+        official = approval["official"]
+        story += [CondPageBreak(HEADING_ROOM), Paragraph(ctx.t("approval_heading"), s.plain)]
+        story += ctx.filled(f'{approval["center"]}, {official["position"]}, '
+                            f'{official["full_name"]}', ctx.t("approval_caption"))
+        story += ctx.filled(ctx.texts.date(approval["date"]), ctx.t("approval_date_caption"))
+        story.append(Paragraph(ctx.t("upload_line",
+                                     date=ctx.texts.date(d["upload_deadline"])), s.bold))
     return story
