@@ -18,7 +18,7 @@ from signing.ncalayer import protocol as p
 from signing.pdf import Level, PdfOptions
 from signing.twophase import Kind, MemoryStore, Pending, SessionError, TwoPhase
 from signing.verify import all_valid, verify_detached, verify_pdf
-from tests.ncalayer.conftest import call1, detached, with_key
+from tests.ncalayer.conftest import TEST_KEYS, call1, detached, with_key
 
 DATA = "Жолдама / Направление".encode()
 XML = ("<?xml version='1.0' encoding='UTF-8'?>\n<Application xmlns='urn:kz:docservice:test'>"
@@ -160,8 +160,8 @@ def test_cms_refuses_other_data_and_dropped_signers(emulator, twophase, keys) ->
     cert = keys["career"].certificate
     request = twophase.prepare_cms(DATA, certificate=cert)
     other = _answer(emulator, p.basics_sign_cms(
-        base64.b64encode(hashlib.sha256(b"other").digest()).decode(), digested=True)
-        .to_message())
+        base64.b64encode(hashlib.sha256(b"other").digest()).decode(), digested=True,
+        signer=TEST_KEYS).to_message())
     with pytest.raises(SignatureValueError, match="prepared digest"):
         twophase.complete_cms(request.session_id, other)
 
