@@ -556,6 +556,7 @@ class NCALayerEmulator:
                                     "cannot encapsulate data given as a hash")
             # NCALayer signs whatever it is given as the message digest, of any length.
             content = build_cms(key, digest=raw)
+            prior = None
         else:
             prior = existing_cms(raw)
             if prior is not None:
@@ -571,7 +572,11 @@ class NCALayerEmulator:
                 content = build_cms(key, digest=hashlib.sha256(raw).digest(),
                                     content=raw if attach else None)
         if tsa:
-            new_signature = content["content"]["signer_infos"][-1]["signature"].native
+            known = ({i["signature"].native for i in prior["signer_infos"]}
+                     if prior is not None else set())
+            new_signature = next(i["signature"].native
+                                 for i in content["content"]["signer_infos"]
+                                 if i["signature"].native not in known)
             try:
                 content = await timestamp(content, new_signature, self.tsa_url,
                                           self._own_tsa())

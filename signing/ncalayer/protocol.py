@@ -332,9 +332,12 @@ def version_message(version: str = VERSION) -> dict[str, Any]:
     return {"result": {"version": version}}
 
 
-def basics_ok(result: str | Sequence[str]) -> dict[str, Any]:
-    return {"status": True, "body": {"result": result if isinstance(result, str)
-                                     else list(result)}}
+def basics_ok(result: str | Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """Success; ``result`` is a string, a list, or with ``outputCert``
+    ``{"signatures": ..., "certificate": PEM}``."""
+    if not isinstance(result, (str, Mapping)):
+        result = list(result)
+    return {"status": True, "body": {"result": result}}
 
 
 def basics_cancelled() -> dict[str, Any]:
@@ -374,7 +377,8 @@ def parse_basics_response(message: str | bytes | Mapping[str, Any]) -> str | lis
     """``body.result`` of a basics answer.
 
     Raises :class:`NCALayerCancelledError` for ``body: {}`` and :class:`NCALayerError` for
-    ``status: false``: a cancel must never be reported to the official as an error.
+    ``status: false``: a cancel must never be reported to the official as an error. With
+    ``outputCert`` the signatures are returned (the certificate is in the CMS anyway).
     """
     obj = _load(message)
     status = obj.get("status")
@@ -387,6 +391,8 @@ def parse_basics_response(message: str | bytes | Mapping[str, Any]) -> str | lis
     if "result" not in body:
         raise NCALayerCancelledError()
     result = body["result"]
+    if isinstance(result, Mapping) and "signatures" in result:  # outputCert
+        result = result["signatures"]
     if isinstance(result, str) or (isinstance(result, list) and _str_list(result)):
         return result
     raise ProtocolError("basics result must be a string or a list of strings")
