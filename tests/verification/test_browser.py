@@ -9,22 +9,16 @@ Chromium is absent unless ``DOCSERVICE_REQUIRE_SERVICES=1``.
 from __future__ import annotations
 
 import hashlib
-import itertools
-import json
 import shutil
-import subprocess
-import tempfile
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
 from docservice.web import create_app
+from tests.cdp import Cdp, chromium_page
 from tests.conftest import need
 from tests.verification.conftest import Docs
 from tests.verification.fixtures import incremental_update_attack
@@ -53,88 +47,10 @@ def server(verifier) -> Iterator[str]:  # type: ignore[no-untyped-def]
         thread.join(timeout=5)
 
 
-class Cdp:
-    """A minimal Chrome DevTools Protocol client over one page's WebSocket."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.ids = itertools.count(1)
-        self.events: list[dict[str, Any]] = []
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        ident = next(self.ids)
-        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            message = json.loads(self.ws.recv(timeout=20))
-            if message.get("id") == ident:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self.events.append(message)
-        raise TimeoutError(method)
-
-    def wait_load(self) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if any(e.get("method") == "Page.loadEventFired" for e in self.events):
-                self.events.clear()
-                return
-            self.events.append(json.loads(self.ws.recv(timeout=20)))
-        raise TimeoutError("page load")
-
-    def js(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    def goto(self, url: str) -> None:
-        self.events.clear()
-        self.call("Page.navigate", url=url)
-        self.wait_load()
-
-    def upload_and_submit(self, path: Path) -> None:
-        root = self.call("DOM.getDocument")["root"]["nodeId"]
-        node = self.call("DOM.querySelector", nodeId=root, selector="#file")["nodeId"]
-        self.call("DOM.setFileInputFiles", nodeId=node, files=[str(path)])
-        self.events.clear()
-        self.js("document.getElementById('submit').click()")
-        self.wait_load()
-
-
 @pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Cdp]:
-    profile = tempfile.mkdtemp(prefix="docsvc-chromium-")
-    proc = subprocess.Popen(
-        [chromium_path, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run",
-         "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not port_file.exists() or not port_file.read_text().strip():
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("Chromium did not start its DevTools endpoint")
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        targets = json.loads(urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        page = next(t for t in targets if t["type"] == "page")
-        from websockets.sync.client import connect
-
-        with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10) as ws:
-            cdp = Cdp(ws)
-            cdp.call("Page.enable")
-            cdp.call("DOM.enable")
-            yield cdp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(profile, ignore_errors=True)
+    with chromium_page(chromium_path) as cdp:
+        yield cdp
 
 
 def test_upload_in_chromium_shows_report_in_both_languages(browser: Cdp, server: str,
