@@ -15,6 +15,8 @@ from lxml import etree
 from signxml import SignatureConstructionMethod, XMLSigner, XMLVerifier
 
 from docservice.render import render
+from docservice.verification import Verifier, VerifierConfig
+from docservice.verification.certs import TrustStore
 from signing.errors import SignatureValueError
 from signing.ncalayer import protocol as p
 from signing.ncalayer.emulator import C14N, C14N_WITH_COMMENTS, XML_DECLARATION
@@ -47,7 +49,8 @@ def application_xml() -> str:
 @pytest.mark.parametrize("document", ["application", "commented", "unused_ns"])
 @pytest.mark.parametrize("route", ["basics", "common_utils"])
 def test_real_ncalayer_shapes_complete(emulator, twophase: TwoPhase, keys, application_xml,  # type: ignore[no-untyped-def]
-                                       document: str, route: str) -> None:
+                                       pki, document: str, route: str) -> None:
+    trust = TrustStore.from_certificates([pki.root, pki.ca], source="test PKI")
     xml = {"application": application_xml, "commented": COMMENTED, "unused_ns": UNUSED_NS}[
         document]
     emulator.choose = with_key(keys, "career")
@@ -63,6 +66,9 @@ def test_real_ncalayer_shapes_complete(emulator, twophase: TwoPhase, keys, appli
                           C14N_WITH_COMMENTS]
     out = twophase.complete_xml(request.session_id, signed)
     assert out == signed.encode()
+    # The service's own verifier agrees (comments dropped under URI="", as XMLDSig says).
+    report = _verifier(trust).verify(out)
+    assert [s.indication.value for s in report.signatures] == ["TOTAL_PASSED"], report
 
 
 def test_second_signer_on_the_application_xml(emulator, twophase, keys, application_xml) -> None:  # type: ignore[no-untyped-def]
@@ -115,6 +121,10 @@ def test_references_other_than_the_whole_document_are_refused(emulator, twophase
     part = _sign(emulator, p.sign_xml(xml, tbs_xpath="//*[@Id='d']").to_message())
     with pytest.raises(SignatureValueError, match="whole document"):
         twophase.complete_xml(request.session_id, part)
+
+
+def _verifier(trust: TrustStore) -> Verifier:
+    return Verifier(VerifierConfig(trust=trust))
 
 
 def _pem(cert) -> bytes:  # type: ignore[no-untyped-def]
