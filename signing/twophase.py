@@ -410,8 +410,9 @@ class TwoPhase:
         (real NCALayer: inclusive C14N, ``enveloped-signature`` + C14N ``#WithComments``):
 
         1. the answer without the new signature *is* the prepared document: the same
-           inclusive C14N *with* comments, so no comment, text or declaration can be added,
-           dropped or changed even where the signature does not cover comments;
+           inclusive C14N *with* comments (and the same DOCTYPE), so no comment, text or
+           declaration can be added, dropped or changed even where the signature does not
+           cover comments;
         2. the signature has one Reference, to the whole document (``URI=""``), transformed
            by ``enveloped-signature`` and then one C14N 1.0 or exclusive C14N (with or
            without comments): no XPath, XSLT or Base64 transform;
@@ -431,7 +432,8 @@ class TwoPhase:
         transform = _reference_c14n(sigs[-1])
         unsigned = _parse_xml(raw)
         _remove_keeping_tail(_signatures(unsigned)[-1])
-        if _document_c14n(unsigned) != _document_c14n(prepared):
+        if (_document_c14n(unsigned) != _document_c14n(prepared)
+                or _doctype(unsigned) != _doctype(prepared)):
             raise SignatureValueError("the signed document differs from the prepared one")
         cert_el = sigs[-1].find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", ds_namespaces)
         if cert_el is None or not cert_el.text:
@@ -579,6 +581,11 @@ def _verify_last_signature(raw: bytes, cert: x509.Certificate, *, with_comments:
 def _document_c14n(root: etree._Element) -> bytes:
     """The whole document (comments and processing instructions included)."""
     return etree.tostring(root.getroottree(), method="c14n", with_comments=True)
+
+
+def _doctype(root: etree._Element) -> str:
+    """The DOCTYPE line (C14N leaves it out, so it is compared on its own)."""
+    return str(root.getroottree().docinfo.doctype or "")
 
 
 def _remove_keeping_tail(node: etree._Element) -> None:

@@ -668,9 +668,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "containers' password")
     parser.add_argument("--host", default="127.0.0.1", choices=LOOPBACK)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--tsa-url", default=None)
+    parser.add_argument("--tsa-url", default=None,
+                        help="RFC 3161 TSA for tsaProfile (default: the emulator's own test TSA)")
     parser.add_argument("--tls-dir", type=Path, default=None,
-                        help="where to write the generated TLS certificate (to trust it)")
+                        help="where to write the generated TLS certificate (to trust it); "
+                        "created if missing")
     args = parser.parse_args(argv)
     if args.tls_dir is not None:
         try:

@@ -87,8 +87,10 @@ def test_a_comment_cannot_smuggle_text(emulator, twophase, keys) -> None:  # typ
     cert = keys["career"].certificate
     request = twophase.prepare_xml(COMMENTED, certificate=cert)
     signed = _sign(emulator, request.common_utils)
+    doctype = "<!DOCTYPE Direction [<!ENTITY sum '1000'>]>"
     for forged in (signed.replace("<Sum>", "<!-- the sum is 1000 --><Sum>"),
-                   signed.replace("checked by the career centre", "not checked")):
+                   signed.replace("checked by the career centre", "not checked"),
+                   signed.replace("?><Direction", f"?>{doctype}<Direction")):
         # The attack is real: the signature still verifies without the comments ...
         stripped = etree.fromstring(forged.encode())
         for comment in list(stripped.iter(etree.Comment)):
