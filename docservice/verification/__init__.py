@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,15 +101,23 @@ class Verifier:
         install_fast_hex_reader()
 
     def verify(self, data: bytes, original: bytes | None = None, *,
-               file_name: str | None = None, now: dt.datetime | None = None) -> Report:
-        """The full report; raises :class:`VerificationInputError` for unusable input."""
+               file_name: str | None = None, now: dt.datetime | None = None,
+               known_poe: Mapping[str, dt.datetime] | None = None) -> Report:
+        """The full report; raises :class:`VerificationInputError` for unusable input.
+
+        ``known_poe`` maps a signature's ``signature_sha256`` (as an earlier report gave it)
+        to an aware time the caller can prove the signature existed at - the archive's
+        time-stamped entry for it. It counts like a trusted time-stamp.
+        """
+        if known_poe and any(t.tzinfo is None for t in known_poe.values()):
+            raise ValueError("known_poe times must be timezone-aware")
         limits = self.config.limits
         check_size(data, limits.max_file_bytes)
         if original is not None:
             check_size(original, limits.max_original_bytes, "original")
         kind = sniff(data)
         assessor = Assessor(self.chains, now or dt.datetime.now(dt.UTC),
-                            Deadline(limits.max_seconds))
+                            Deadline(limits.max_seconds), known_poe or {})
         if kind != "cms" and original is not None:
             raise VerificationInputError("original_unexpected", field="original", status=422)
         try:

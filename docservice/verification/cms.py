@@ -10,9 +10,13 @@ Time rules (ETSI EN 319 102-1 in spirit, with the brief's choices spelt out):
   covers it) is proof of existence: the certificate is judged at the earliest such time,
   so an expired certificate does not invalidate a signature time-stamped while it was
   valid, and a revocation after that time does not either;
-* without one, the certificate is judged at the **signing time the signer claims**, with a
-  warning; revocation is then still checked up to *now* (no proof the signature predates a
-  revocation means ``REVOKED_NO_POE``);
+* a time the caller already holds proof for (``known_poe``: the archive's time-stamped entry
+  for that signature value) counts the same way;
+* without any proof of existence (POE), the signer's claimed signing time proves nothing
+  (ETSI EN 319 102-1): a certificate still valid *now* passes with a warning that the time
+  is unconfirmed, but one that has expired or been revoked since is ``INDETERMINATE``
+  (``OUT_OF_BOUNDS_NO_POE`` / ``REVOKED_NO_POE``) - whoever still holds the key could sign
+  today and write any date;
 * a signer's own signed claim of a time at/after revocation or expiry cannot be rescued by
   any further evidence, so it yields ``TOTAL_FAILED`` (``REVOKED`` / ``EXPIRED``).
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
@@ -89,13 +94,28 @@ class Evidence:
     claimed_fallback: dt.datetime | None = None
 
 
+def signature_id(signature_value: bytes) -> str:
+    """The key of a signature in a report and in ``known_poe``: SHA-256 of its value.
+
+    Why the signature value: it is what a proof of existence is about (ETSI EN 319 102-1),
+    it is the same bytes whatever container carries it, and it never changes when a PDF
+    gains later revisions or a CMS gains unsigned attributes.
+    """
+    return hashlib.sha256(signature_value).hexdigest()
+
+
 @dataclass
 class Assessor:
-    """Judges one ``SignerInfo``; holds the chain validator and the verification's *now*."""
+    """Judges one ``SignerInfo``; holds the chain validator and the verification's *now*.
+
+    ``known_poe`` maps :func:`signature_id` to a time the caller holds proof the signature
+    existed at (the archive's time-stamped entry); it counts like a trusted time-stamp.
+    """
 
     chains: ChainValidator
     now: dt.datetime
     deadline: Deadline
+    known_poe: Mapping[str, dt.datetime] = field(default_factory=dict)
 
     @property
     def now_bucket(self) -> dt.datetime:
@@ -228,15 +248,24 @@ class Assessor:
             if not facts.trusted:
                 report.warnings.append(Reason.of("TIMESTAMP_UNTRUSTED", detail=facts.problem))
         report.timestamps.extend(evidence.later_poe)
+        self._add_known_poe(report, signature_value)
         return self._judge_chain(report, cert, certs, evidence)
 
     def assess_certificate(self, report: SignatureReport, cert: x509.Certificate,
-                           evidence: Evidence) -> SignatureReport:
+                           evidence: Evidence, signature_value: bytes) -> SignatureReport:
         """Trust judgement alone, for formats whose cryptography was checked elsewhere (XML)."""
         self.deadline.check()
         report.signer = report.signer or signer_facts(cert)
         report.timestamps.extend(evidence.later_poe)
+        self._add_known_poe(report, signature_value)
         return self._judge_chain(report, cert, evidence.certs, evidence)
+
+    def _add_known_poe(self, report: SignatureReport, signature_value: bytes) -> None:
+        """Name the (verified) signature value and add the caller's POE for it, if any."""
+        report.signature_sha256 = signature_id(signature_value)
+        known = self.known_poe.get(report.signature_sha256)
+        if known is not None:
+            report.timestamps.append(TimestampFacts("archive", known, True))
 
     def _judge_chain(self, report: SignatureReport, cert: x509.Certificate,
                      certs: list[x509.Certificate], evidence: Evidence) -> SignatureReport:
@@ -248,6 +277,7 @@ class Assessor:
                                         embedded_ocsp=evidence.ocsp, embedded_crl=evidence.crl)
 
         notes: list[Reason] = []
+        expired_since = False
         if poe:
             moment = min(poe)
             report.validation_time, report.validation_time_source = moment, "timestamp"
@@ -256,20 +286,24 @@ class Assessor:
             if outcome.sub is None and cert.not_valid_after < self.now:
                 notes.append(Reason.of("EXPIRED_LATER", date=_fmt(cert.not_valid_after)))
         else:
-            report.validation_time = claimed or self.now
-            report.validation_time_source = "claimed" if claimed else "now"
-            if claimed:
-                notes.append(Reason.of("CLAIMED_TIME_ONLY", time=_fmt(claimed)))
-            else:
-                notes.append(Reason.of("NO_SIGNING_TIME"))
             outcome = run(self.now_bucket)
-            if claimed and outcome.sub is None and claimed < cert.not_valid_before:
+            if outcome.sub is None:
+                # Valid now: the claimed time stands, and the report says it is unproven.
+                report.validation_time = claimed or self.now
+                report.validation_time_source = "claimed" if claimed else "now"
+                notes.append(Reason.of("CLAIMED_TIME_ONLY", time=_fmt(claimed)) if claimed
+                             else Reason.of("NO_SIGNING_TIME"))
+            else:
+                report.validation_time, report.validation_time_source = self.now, "now"
+                if (outcome.sub == "OUT_OF_BOUNDS_NO_POE"
+                        and not (claimed and claimed > cert.not_valid_after)):
+                    # Expired since: still look for a revocation (or a broken chain) before
+                    # the expiry, which would be the weightier answer.
+                    outcome = run(cert.not_valid_after - dt.timedelta(seconds=1))
+                    expired_since = outcome.sub is None
+            if claimed and claimed < cert.not_valid_before and outcome.sub is None:
                 outcome = ChainOutcome("NOT_YET_VALID", not_before=cert.not_valid_before)
-            elif (claimed and outcome.sub == "OUT_OF_BOUNDS_NO_POE"
-                  and cert.not_valid_before <= claimed <= cert.not_valid_after):
-                outcome = run(cert.not_valid_after - dt.timedelta(seconds=1))
-                if outcome.sub is None:
-                    notes.append(Reason.of("EXPIRED_LATER", date=_fmt(cert.not_valid_after)))
+                expired_since = False
         report.chain = list(outcome.path)
         report.revocation = _revocation_facts(outcome)
         if outcome.sub is None and outcome.revocation_declared:
@@ -277,7 +311,7 @@ class Assessor:
         elif outcome.sub is None:
             notes.append(Reason.of("REVOCATION_NOT_DECLARED"))
         report.warnings.extend(notes)
-        sub = outcome.sub
+        sub = "OUT_OF_BOUNDS_NO_POE" if expired_since else outcome.sub
         reason_kk, reason_ru = messages.revocation_reason(outcome.revocation_reason)
         revoked_at = outcome.revoked_at
         if sub == "REVOKED_NO_POE" and claimed and revoked_at and claimed >= revoked_at:
@@ -292,6 +326,8 @@ class Assessor:
         reason = Reason.of(sub, date=_fmt(date), reason_kk=reason_kk, reason_ru=reason_ru,
                            detail=outcome.detail)
         extra = []
+        if not poe and sub in ("OUT_OF_BOUNDS_NO_POE", "REVOKED_NO_POE"):
+            extra.append(Reason.of("SIGN_WITH_TIMESTAMP"))
         if sub == "CHAIN_CONSTRAINTS_FAILURE" and report.signer and cert.key_usage_value:
             from docservice.verification.certs import is_authentication_only
 

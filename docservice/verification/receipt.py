@@ -81,7 +81,8 @@ def _signature(sig: SignatureReport, lang: str, st: dict[str, ParagraphStyle]) -
         out.append(_line(ui("signing_time", lang), fmt_time(sig.signing_time_claimed), st["p"]))
     for ts in sig.timestamps:
         trust = ui("trusted" if ts.trusted else "untrusted", lang)
-        out.append(_line(ui("timestamp", lang), f"{fmt_time(ts.time)} ({trust})", st["p"]))
+        label = ui("archive_poe" if ts.kind == "archive" else "timestamp", lang)
+        out.append(_line(label, f"{fmt_time(ts.time)} ({trust})", st["p"]))
     for reason in [*sig.reasons, *sig.warnings]:
         out.append(Paragraph("• " + escape(reason.kk), st["small"]))
         out.append(Paragraph("  " + escape(reason.ru), st["small"]))

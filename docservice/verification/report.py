@@ -98,7 +98,7 @@ class SignerFacts:
 class TimestampFacts:
     """A time-stamp that bears on a signature (its own, or a later document time-stamp)."""
 
-    kind: str  # "signature" | "document" | "content"
+    kind: str  # "signature" | "document" | "content" | "archive" (the caller's known POE)
     time: dt.datetime
     trusted: bool
     tsa: str = ""
@@ -145,6 +145,8 @@ class SignatureReport:
     kind: str  # pdf_signature | pdf_timestamp | xml | cms
     indication: Indication
     sub_indication: str | None
+    #: SHA-256 of the verified signature value: the key of a POE held for it (the archive's).
+    signature_sha256: str | None = None
     signer: SignerFacts | None = None
     field_name: str | None = None
     revision: int | None = None

@@ -257,5 +257,6 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
     report.signing_time_claimed = _xades_signing_time(signed_roots)
     report.warnings.append(Reason.of("XML_SIGNED_PART", detail=", ".join(
         report.coverage.elements)))
+    value = base64.b64decode("".join(signature.findtext("ds:SignatureValue", "", NS).split()))
     return assessor.assess_certificate(report, keyinfo.signer,
-                                       Evidence(certs=keyinfo.others))
+                                       Evidence(certs=keyinfo.others), value)

@@ -203,10 +203,15 @@ class Signers:
 
     # -- XML -------------------------------------------------------------------------------
 
-    def sign_xml(self, xml: bytes, label: str) -> bytes:
-        """Enveloped XMLDSig (RSA-SHA256, exclusive c14n) as NCALayer's signXml makes it."""
+    def sign_xml(self, xml: bytes, label: str, *, when: dt.datetime | None = None) -> bytes:
+        """Enveloped XMLDSig (RSA-SHA256, exclusive c14n) as NCALayer's signXml makes it.
+
+        With ``when``: XAdES-B whose signed ``SigningTime`` is ``when`` (the claimed time),
+        in Canonical XML 1.1 as ``signing.xmldsig`` does it (see the note there).
+        """
         from signxml import XMLSigner
         from signxml.algorithms import CanonicalizationMethod
+        from signxml.xades import XAdESSigner
 
         key, _cert, _chain = pkcs12.load_key_and_certificates(
             self.pki.p12(label).read_bytes(), self.pki.password.encode())
@@ -215,7 +220,17 @@ class Signers:
         from asn1crypto import pem
 
         certs = [pem.armor("CERTIFICATE", d).decode() for d in pem_chain]
-        signer = XMLSigner(c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+        if when is None:
+            signer = XMLSigner(
+                c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+        else:
+            class _Claiming(XAdESSigner):
+                def add_signing_time(self, properties, sig_root, signing_settings):  # type: ignore[no-untyped-def]
+                    node = etree.SubElement(properties, "{http://uri.etsi.org/01903/v1.3.2#}"
+                                            "SigningTime", nsmap=self.namespaces)
+                    node.text = when.astimezone(UTC).isoformat(timespec="seconds")
+
+            signer = _Claiming(c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_1)
         signed = signer.sign(root, key=key, cert=certs)
         return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 

@@ -3,53 +3,33 @@
 A real threaded HTTP server on 127.0.0.1 serves the app; Chromium loads the page, a file
 is put into the form's file input (``DOM.setFileInputFiles``, as a user would pick it),
 the form is submitted, and the rendered report is read from the live DOM. Skips when
-Chromium is absent unless ``DOCSERVICE_REQUIRE_SERVICES=1``.
+Chromium is absent unless ``DOCSERVICE_REQUIRE_SERVICES=1``. The driver is
+``tests.browser``; layout and accessibility are ``test_page_layout.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from docservice.web import create_app
-from tests.cdp import Cdp, chromium_page
-from tests.conftest import need
+from tests.browser import Cdp, chromium, serve
 from tests.verification.conftest import Docs
 from tests.verification.fixtures import incremental_update_attack
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    need(CHROMIUM is not None, "chromium (Debian package)")
-    assert CHROMIUM is not None
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def server(verifier) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    app = create_app({"VERIFIER": verifier, "ARCHIVE_LOOKUP": lambda _doc: None})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serve(create_app({"VERIFIER": verifier, "ARCHIVE_LOOKUP": lambda _doc: None})) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Cdp]:
-    with chromium_page(chromium_path) as cdp:
+def browser() -> Iterator[Cdp]:
+    with chromium() as cdp:
         yield cdp
 
 

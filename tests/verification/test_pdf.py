@@ -95,11 +95,10 @@ def test_expired_certificate_with_timestamp_from_while_valid_passes(check, docs:
 
 
 def test_expired_certificate_claimed_time_only(check, signers: Signers) -> None:
-    # Claimed inside the validity: passes, with the "unproven time" warning.
+    # Claimed inside the validity: the claim proves nothing (see test_poe.py).
     within = check(signers.sign_pdf(base_pdf(), "expired", when=WHILE_VALID)).signatures[0]
-    assert within.indication is Indication.TOTAL_PASSED
-    assert within.validation_time_source == "claimed"
-    assert {"CLAIMED_TIME_ONLY", "EXPIRED_LATER"} <= codes(within)
+    assert (within.indication, within.sub_indication) == (Indication.INDETERMINATE,
+                                                          "OUT_OF_BOUNDS_NO_POE")
     # Claimed today: the signer says it signed after expiry.
     now = check(signers.sign_pdf(base_pdf(), "expired",
                                  when=dt.datetime.now(UTC))).signatures[0]
