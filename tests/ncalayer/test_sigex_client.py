@@ -3,7 +3,8 @@
 The library many Kazakh portals use is loaded as published (npm, pinned) into a page on
 127.0.0.1 and driven over DevTools: every call it offers that NCALayer serves, then the
 service's two phases with the signatures *it* returns (not the service's own script).
-Every CMS it returns is checked by openssl as well as by the service.
+Every CMS it returns is checked by openssl as well as by the service; the service's own
+script (signing/static/ncalayer-client.js) is checked for the one-element XML list.
 """
 
 from __future__ import annotations
@@ -252,6 +253,31 @@ def test_two_phase_with_the_librarys_signatures(page, keys, trust) -> None:  # t
     assert len(root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature")) == 2
 
 
+def test_the_services_own_client_unwraps_a_single_xml(emulator, keys) -> None:  # type: ignore[no-untyped-def]
+    """signing/static/ncalayer-client.js: one XML document in, one signed XML out, though
+    NCALayer answers a one-element list; a list in stays a list."""
+    own = (Path(__file__).resolve().parents[2] / "signing" / "static" / "ncalayer-client.js")
+    page = (b'<!doctype html><meta charset="utf-8"><script type="module">'
+            b'import { NCALayerClient } from "/ncalayer-client.js";'
+            b"window.NCALayerClient = NCALayerClient;</script>")
+    one = p.basics_sign_xml("<tag>data</tag>", signer=p.SignerParams(chain=())).to_message()
+    two = p.basics_sign_xml(["<a>1</a>", "<b>2</b>"], signer=p.SignerParams(chain=())
+                            ).to_message()
+    with _Serve(own.read_bytes(), {}, page) as url, chromium() as cdp:
+        cdp.call("Security.setIgnoreCertificateErrors", ignore=True)
+        cdp.goto(url)
+        out = cdp.js(f"""(async () => {{
+          const nca = new NCALayerClient({json.dumps(emulator.url)}, {{timeoutMs: 20000}});
+          await nca.connect();
+          const r = {{one: await nca.send({json.dumps(one)}),
+                      two: await nca.send({json.dumps(two)})}};
+          nca.close();
+          return r; }})()""", await_promise=True)
+    assert isinstance(out["one"], str) and out["one"].startswith("<?xml")
+    _verify_xml(out["one"], keys["career"].certificate)
+    assert isinstance(out["two"], list) and len(out["two"]) == 2
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -298,11 +324,12 @@ class _Serve:
     """The page, the library and the service's two endpoints on 127.0.0.1."""
 
     def __init__(self, script: bytes,
-                 routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]]) -> None:
-        self.script, self.routes = script, routes
+                 routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]],
+                 page: bytes = PAGE) -> None:
+        self.script, self.routes, self.page = script, routes, page
 
     def __enter__(self) -> str:
-        script, routes = self.script, self.routes
+        script, routes, page = self.script, self.routes, self.page
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
@@ -319,7 +346,7 @@ class _Serve:
                 if self.path == "/ncalayer-client.js":
                     self._send(200, script, "text/javascript; charset=utf-8")
                 elif self.path == "/":
-                    self._send(200, PAGE, "text/html; charset=utf-8")
+                    self._send(200, page, "text/html; charset=utf-8")
                 else:
                     self.send_error(404)
 
