@@ -45,7 +45,7 @@ from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
-from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
+from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 from signxml.util import namespaces as ds_namespaces
 
 from signing import _aio
@@ -365,25 +365,20 @@ class TwoPhase:
         expected certificate, adding exactly one signer."""
         pending = self._take(session_id, Kind.CMS)
         signed = load_cms(signature)
-        infos = list(signed["signer_infos"])
-        before: list[cms.SignerInfo] = []
-        if pending.existing is not None:
-            before = list(load_cms(pending.existing)["signer_infos"])
-            if [i.dump() for i in infos[:len(before)]] != [i.dump() for i in before]:
-                raise SignatureValueError("existing signers were changed or removed")
-        if len(infos) != len(before) + 1:
-            raise SignerCountError(f"expected one new signer, got {len(infos) - len(before)}")
+        before = (list(load_cms(pending.existing)["signer_infos"])
+                  if pending.existing is not None else [])
+        new = _new_signer(list(signed["signer_infos"]), before)
         content = signed["encap_content_info"]["content"]
         present = content.native if content is not None else None
         if pending.attach and present != pending.payload:
             raise SignatureValueError("the CMS does not contain the prepared data")
         if present is not None and hashlib.sha256(present).digest() != pending.digest:
             raise SignatureValueError("the CMS contains other data")
-        cert = signer_certificate(signed, infos[-1])
+        cert = signer_certificate(signed, new)
         expected = pending.certificate
         if expected is not None and cert.dump() != expected.dump():
             raise SignerMismatchError("signed by another certificate")
-        check_signer_info(infos[-1], cert, pending.digest)
+        check_signer_info(new, cert, pending.digest)
         check_signing_certificate(cert)
         if self.trust is not None:
             _aio.run(self._status(cert, signed))
@@ -409,14 +404,37 @@ class TwoPhase:
 
     def complete_xml(self, session_id: str, signed_xml: str | bytes) -> bytes:
         """Phase 2: exactly one new enveloped signature (the last child of the root) that
-        verifies with the expected / trusted certificate over the prepared document."""
+        verifies with the expected / trusted certificate and covers the prepared document.
+
+        "Covers the prepared document" means, whichever transform chain NCALayer chose
+        (real NCALayer: inclusive C14N, ``enveloped-signature`` + C14N ``#WithComments``):
+
+        1. the answer without the new signature *is* the prepared document: the same
+           inclusive C14N *with* comments (and the same DOCTYPE), so no comment, text or
+           declaration can be added, dropped or changed even where the signature does not
+           cover comments;
+        2. the signature has one Reference, to the whole document (``URI=""``), transformed
+           by ``enveloped-signature`` and then one C14N 1.0 or exclusive C14N (with or
+           without comments): no XPath, XSLT or Base64 transform;
+        3. what that reference signs is the prepared document canonicalised by that C14N.
+           For ``URI=""`` XMLDSig drops comments even for ``#WithComments`` (Santuario, and
+           so NCALayer, does); other signers keep them: both forms are accepted, as both are
+           computed from the prepared document alone.
+        """
         pending = self._take(session_id, Kind.XML)
         raw = signed_xml.encode("utf-8") if isinstance(signed_xml, str) else signed_xml
         root = _parse_xml(raw)
-        before = len(_signatures(_parse_xml(pending.payload)))
+        prepared = _parse_xml(pending.payload)
         sigs = _signatures(root)
-        if len(sigs) != before + 1 or root.index(sigs[-1]) != len(root) - 1:
+        if (len(sigs) != len(_signatures(prepared)) + 1
+                or root.index(sigs[-1]) != len(root) - 1):
             raise SignatureValueError("expected one new signature as the last root child")
+        transform = _reference_c14n(sigs[-1])
+        unsigned = _parse_xml(raw)
+        _remove_keeping_tail(_signatures(unsigned)[-1])
+        if (_document_c14n(unsigned) != _document_c14n(prepared)
+                or _doctype(unsigned) != _doctype(prepared)):
+            raise SignatureValueError("the signed document differs from the prepared one")
         cert_el = sigs[-1].find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", ds_namespaces)
         if cert_el is None or not cert_el.text:
             raise SignatureValueError("the signature carries no certificate")
@@ -427,17 +445,8 @@ class TwoPhase:
         check_signing_certificate(cert)
         if self.trust is not None:
             _aio.run(self._status(cert, None))
-        config = SignatureConfiguration(
-            location="./", expect_references=1,
-            signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
-        try:
-            result = _LastSignatureVerifier().verify(
-                raw, x509_cert=pyca_x509.load_der_x509_certificate(cert.dump()),
-                expect_config=config, parser=_XML_PARSER)
-        except (InvalidSignature, InvalidInput, InvalidCertificate) as exc:
-            raise SignatureValueError(f"XML signature invalid: {exc}") from None
-        signed_data = result.signed_data if not isinstance(result, list) else b""
-        if signed_data != _exc_c14n(_parse_xml(pending.payload)):
+        signed_data = _verify_last_signature(raw, cert, with_comments=transform.with_comments)
+        if signed_data not in transform.forms(prepared):
             raise SignatureValueError("the signature does not cover the prepared document")
         return raw
 
@@ -470,6 +479,23 @@ async def _extend(data: bytes, level: Level, trust: Trust | None,
     return out.getvalue()
 
 
+def _new_signer(infos: list[cms.SignerInfo], before: list[cms.SignerInfo]) -> cms.SignerInfo:
+    """The one SignerInfo in ``infos`` that is not in ``before``; every earlier one kept.
+
+    Why not by position: SignerInfos are a DER ``SET OF``, whose encoding is sorted, so
+    the new signer may come back first (or between the earlier ones).
+    """
+    remaining = [i.dump() for i in infos]
+    for earlier in before:
+        encoded = earlier.dump()
+        if encoded not in remaining:
+            raise SignatureValueError("existing signers were changed or removed")
+        remaining.remove(encoded)
+    if len(remaining) != 1:
+        raise SignerCountError(f"expected one new signer, got {len(remaining)}")
+    return next(i for i in infos if i.dump() == remaining[0])
+
+
 def _parse_xml(raw: bytes) -> etree._Element:
     try:
         return etree.fromstring(raw, _XML_PARSER)
@@ -481,8 +507,99 @@ def _signatures(root: etree._Element) -> list[etree._Element]:
     return root.findall(f"{{{DS}}}Signature")
 
 
-def _exc_c14n(root: etree._Element) -> bytes:
-    return etree.tostring(root, method="c14n", exclusive=True, with_comments=False)
+#: The canonicalisations a reference may end with (lxml implements C14N 1.0 only).
+_C14N = {
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": (False, False),
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments": (False, True),
+    "http://www.w3.org/2001/10/xml-exc-c14n#": (True, False),
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True),
+}
+_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+
+@dataclass(frozen=True)
+class _Transform:
+    """The C14N a whole-document reference ends with."""
+
+    exclusive: bool
+    with_comments: bool
+    prefixes: tuple[str, ...] = ()
+
+    def forms(self, prepared: etree._Element) -> set[bytes]:
+        """What a signature by this transform may sign: see :meth:`TwoPhase.complete_xml`."""
+        return {etree.tostring(prepared, method="c14n", exclusive=self.exclusive,
+                               with_comments=comments,
+                               inclusive_ns_prefixes=list(self.prefixes) or None)
+                for comments in {False, self.with_comments}}
+
+
+def _reference_c14n(signature: etree._Element) -> _Transform:
+    refs = signature.findall("ds:SignedInfo/ds:Reference", ds_namespaces)
+    if len(refs) != 1 or refs[0].get("URI") != "":
+        raise SignatureValueError("the signature must have one reference to the whole document")
+    algorithms = [t.get("Algorithm") for t in
+                  refs[0].findall("ds:Transforms/ds:Transform", ds_namespaces)]
+    if len(algorithms) != 2 or algorithms[0] != _ENVELOPED or algorithms[1] not in _C14N:
+        raise SignatureValueError(f"unsupported transforms {algorithms}: expected "
+                                  "enveloped-signature and one C14N")
+    exclusive, comments = _C14N[algorithms[1]]
+    prefix_el = refs[0].find("ds:Transforms/ds:Transform[2]/ec:InclusiveNamespaces",
+                             {**ds_namespaces, "ec": "http://www.w3.org/2001/10/xml-exc-c14n#"})
+    prefixes = tuple((prefix_el.get("PrefixList") or "").split()) if prefix_el is not None else ()
+    return _Transform(exclusive, comments, prefixes)
+
+
+def _verify_last_signature(raw: bytes, cert: x509.Certificate, *, with_comments: bool
+                           ) -> bytes:
+    """signxml's check of the last signature; what its reference signed.
+
+    signxml keeps comments for ``#WithComments`` even under ``URI=""``; a signer following
+    XMLDSig (NCALayer) dropped them, so its digest verifies once comments are removed.
+    """
+    config = SignatureConfiguration(
+        location="./", expect_references=1,
+        signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
+    pinned = pyca_x509.load_der_x509_certificate(cert.dump())
+    try:
+        try:
+            result = _LastSignatureVerifier().verify(raw, x509_cert=pinned,
+                                                     expect_config=config, parser=_XML_PARSER)
+        except InvalidDigest:
+            root = _parse_xml(raw)
+            comments = list(root.iter(etree.Comment))
+            if not (with_comments and comments):
+                raise
+            for comment in comments:
+                _remove_keeping_tail(comment)
+            result = _LastSignatureVerifier().verify(etree.tostring(root), x509_cert=pinned,
+                                                     expect_config=config, parser=_XML_PARSER)
+    except (InvalidSignature, InvalidInput, InvalidCertificate) as exc:
+        raise SignatureValueError(f"XML signature invalid: {exc}") from None
+    return result.signed_data if not isinstance(result, list) else b""
+
+
+def _document_c14n(root: etree._Element) -> bytes:
+    """The whole document (comments and processing instructions included)."""
+    return etree.tostring(root.getroottree(), method="c14n", with_comments=True)
+
+
+def _doctype(root: etree._Element) -> str:
+    """The DOCTYPE line (C14N leaves it out, so it is compared on its own)."""
+    return str(root.getroottree().docinfo.doctype or "")
+
+
+def _remove_keeping_tail(node: etree._Element) -> None:
+    """Remove ``node`` but not the text after it (lxml keeps that text on the node)."""
+    parent = node.getparent()
+    if parent is None:
+        raise SignatureValueError("cannot remove the document element")
+    tail = node.tail or ""
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(node)
 
 
 class _LastSignatureVerifier(XMLVerifier):

@@ -30,7 +30,7 @@ from cryptography import x509 as pyca_x509
 from lxml import etree
 from signxml import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 from signxml import XMLVerifier as _SignxmlVerifier
-from signxml.verifier import SignatureConfiguration
+from signxml.verifier import SignatureConfiguration, VerifyResult
 
 from docservice.verification.certs import GOST_XML_URIS, signer_facts
 from docservice.verification.cms import Assessor, Evidence, _finish
@@ -56,6 +56,31 @@ class _PinnedVerifier(_SignxmlVerifier):
         if not found:
             raise InvalidInput("no ds:Signature at the pinned location")
         return found[-1]
+
+
+def _verify_pinned(doc: etree._Element, cert: pyca_x509.Certificate,
+                   config: SignatureConfiguration) -> VerifyResult | list[VerifyResult]:
+    """signxml on the pinned signature; a digest that fails with comments is tried without.
+
+    Why: for a ``URI=""`` reference XMLDSig drops comments even under ``#WithComments``
+    (Santuario, and so real NCALayer, does); signxml keeps them. Comments are not content
+    here anyway (see :func:`_displayed`).
+    """
+    try:
+        return _PinnedVerifier().verify(doc, x509_cert=cert, expect_config=config)
+    except InvalidDigest:
+        if next(doc.iter(etree.Comment), None) is None:
+            raise
+        copy = etree.fromstring(etree.tostring(doc))
+        for comment in list(copy.iter(etree.Comment)):
+            parent, previous, tail = comment.getparent(), comment.getprevious(), comment.tail
+            if previous is not None:
+                previous.tail = (previous.tail or "") + (tail or "")
+            elif parent is not None:
+                parent.text = (parent.text or "") + (tail or "")
+            if parent is not None:
+                parent.remove(comment)
+        return _PinnedVerifier().verify(copy, x509_cert=cert, expect_config=config)
 
 
 def _refuse_dtd(data: bytes) -> None:
@@ -209,7 +234,7 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
         location="./", expect_references=True, require_x509=True,
         verification_time=cert.not_valid_before_utc)
     try:
-        results = _PinnedVerifier().verify(doc, x509_cert=cert, expect_config=config)
+        results = _verify_pinned(doc, cert, config)
     except InvalidDigest:
         return _finish(report, "HASH_FAILURE")
     except (InvalidSignature, InvalidCertificate) as exc:

@@ -5,16 +5,25 @@ can only be tested end to end with something that speaks NCALayer's exact messag
 a real WebSocket with TLS. This server does, with keys from the test PKI:
 
 * ``kz.gov.pki.knca.basics`` ``sign``: CMS (detached / attached, over data or over a
-  pre-computed SHA-256 with ``digested``, optional RFC 3161 token when ``tsaProfile`` is
-  present), XML (enveloped XMLDSig, RSA-SHA256, exclusive c14n), lists of documents;
-  the answer's CMS is PEM;
+  pre-computed hash with ``digested``, an RFC 3161 token when ``tsaProfile`` is present),
+  XML (enveloped XMLDSig as NCALayer makes it, see :func:`sign_xml_document`), lists of
+  documents; the answer's CMS is PEM, its XML always a list; ``outputCert`` adds the
+  certificate; expired / revoked keys are offered only with ``allowExpired`` /
+  ``allowRevoked``, test-CA keys only with ``signerParams.chain``;
 * ``kz.gov.pki.knca.commonUtils``: ``getKeyInfo``, ``createCAdESFromBase64`` (an existing
-  CMS passed as data gets one more signer), ``createCAdESFromBase64Hash``, ``signXml``,
-  ``signXmls``, ``getActiveTokens``, ``changeLocale``; the answer's CMS is Base64 DER.
+  CMS passed as data gets one more signer), ``createCAdESFromBase64Hash``,
+  ``createCMSSignatureFromBase64`` (time-stamped), ``signXml``, ``signXmls`` (with
+  ``tbsElementXPath`` / ``signatureParentElementXPath``), ``getActiveTokens``,
+  ``changeLocale``; the answer's CMS is Base64 DER;
+* ``kz.gov.pki.ncalayerservices.accessory``: accepted, never answered (it opens a window).
+
+Time-stamps come from ``tsa_url`` when given, else from the emulator's own test TSA (a
+fresh self-signed certificate, like NCALayer's default TSA needing no set-up).
 
 The "dialog" is :attr:`NCALayerEmulator.choose`: given the keys that pass the request's
-filters it returns the one the official picks, or ``None`` to cancel. It never listens
-beyond loopback; messages are size-limited and each connection is rate-limited.
+filters it returns the one the official picks, or ``None`` to cancel; with no key to offer
+the official can only cancel. It never listens beyond loopback; message size and the
+number of connections are limited (real NCALayer has no message rate limit, nor has this).
 
 Run: ``python -m signing.ncalayer.emulator --p12 KEY.p12 --password-file F [--port 13579]``.
 """
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -32,20 +42,20 @@ import secrets
 import ssl
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from asn1crypto import algos, cms, core, tsp, x509
+from asn1crypto import algos, cms, core, pem, tsp, x509
+from asn1crypto import keys as asn1_keys
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
-from signxml import SignatureConstructionMethod, XMLSigner
-from signxml.exceptions import InvalidInput
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -57,9 +67,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 13579
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-#: A hash given with ``digested: true`` must be a SHA-256 (RSA keys sign with SHA-256).
-DIGEST_SIZE = 32
+DS = "http://www.w3.org/2000/09/xmldsig#"
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+C14N_WITH_COMMENTS = C14N + "#WithComments"
+ENVELOPED = DS + "enveloped-signature"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
 
 Chooser = Callable[[list[EmulatorKey], p.Request], EmulatorKey | None]
 
@@ -158,16 +172,28 @@ def existing_cms(data: bytes) -> cms.SignedData | None:
     return signed
 
 
-async def timestamp(content: cms.ContentInfo, tsa_url: str, timeout: float = 10.0
-                    ) -> cms.ContentInfo:
-    """Add an RFC 3161 signature time-stamp to the newest SignerInfo (NCALayer's TSP)."""
+async def timestamp(content: cms.ContentInfo, signature: bytes, tsa_url: str | None,
+                    own: TimeStamper, timeout: float = 10.0) -> cms.ContentInfo:
+    """Add an RFC 3161 signature time-stamp to the SignerInfo whose value is ``signature``
+    (not "the last": a DER SET OF is sorted, so a new signer may come back first), from
+    ``tsa_url`` if given, else from ``own`` (NCALayer's default TSA)."""
     signed = cms.ContentInfo.load(content.dump())["content"]
-    info = signed["signer_infos"][-1]
+    info = next(i for i in signed["signer_infos"] if i["signature"].native == signature)
+    imprint = hashlib.sha256(signature).digest()
+    token = (await _http_token(imprint, tsa_url, timeout) if tsa_url
+             else await own.async_timestamp(imprint, "sha256"))
+    attrs = [] if isinstance(info["unsigned_attrs"], core.Void) else list(info["unsigned_attrs"])
+    attrs.append(cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]}))
+    info["unsigned_attrs"] = cms.CMSAttributes(attrs)
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed})
+
+
+async def _http_token(imprint: bytes, tsa_url: str, timeout: float) -> cms.ContentInfo:
     nonce = secrets.randbits(63)
     request = tsp.TimeStampReq({
         "version": "v1",
         "message_imprint": {"hash_algorithm": {"algorithm": "sha256"},
-                            "hashed_message": hashlib.sha256(info["signature"].native).digest()},
+                            "hashed_message": imprint},
         "nonce": nonce, "cert_req": True})
     headers = {"Content-Type": "application/timestamp-query"}
     async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
@@ -183,47 +209,141 @@ async def timestamp(content: cms.ContentInfo, tsa_url: str, timeout: float = 10.
     tst = token["content"]["encap_content_info"]["content"].parsed
     if tst["nonce"].native != nonce:
         raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP nonce mismatch")
-    attrs = [] if isinstance(info["unsigned_attrs"], core.Void) else list(info["unsigned_attrs"])
-    attrs.append(cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]}))
-    info["unsigned_attrs"] = cms.CMSAttributes(attrs)
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed})
+    return token
+
+
+def make_test_tsa() -> DummyTimeStamper:
+    """A time-stamping authority of the emulator's own: self-signed RSA certificate with
+    the critical timeStamping EKU (RFC 3161 2.3), valid one day, signing in process."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = pyca_x509.Name([
+        pyca_x509.NameAttribute(NameOID.COMMON_NAME, "NCALayer emulator test TSA"),
+        pyca_x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (pyca_x509.CertificateBuilder()
+            .subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(pyca_x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(pyca_x509.ExtendedKeyUsage(
+                [pyca_x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(key, hashes.SHA256()))
+    der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return DummyTimeStamper(
+        tsa_cert=x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(der_key))
 
 
 # ---------------------------------------------------------------- XML
 
 
-def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "") -> str:
-    """Enveloped XMLDSig as ``signXml`` makes it: RSA-SHA256, SHA-256, exclusive c14n.
+def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "",
+                      tbs_xpath: str = "", newline: str = "\r\n") -> str:
+    """Enveloped XMLDSig in NCALayer's shape (as its recorded answers show).
 
-    A document that is already signed keeps its signatures; the new one is appended
-    (to the root, or to ``parent_xpath``) and covers them.
+    ``<?xml ... standalone="no"?>``, a ``ds:`` prefixed Signature with a line break
+    (``newline``: commonUtils CRLF, basics LF) after each element, SignedInfo in inclusive
+    C14N 1.0, RSA-SHA256, one Reference with ``enveloped-signature`` +
+    ``REC-xml-c14n-20010315#WithComments`` and SHA-256. The reference is the whole document
+    (``URI=""``, so comments are *not* digested: XMLDSig 4.3.3.3), or the element at
+    ``tbs_xpath`` by its ``Id``. Existing signatures are kept and covered; the new one is
+    appended to the root, or to ``parent_xpath``.
     """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(xml.encode("utf-8"), parser)
-    except etree.XMLSyntaxError as exc:
-        raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "XML cannot be parsed",
-                       str(exc)) from None
-    if parent_xpath:
-        found = root.xpath(parent_xpath)
-        if not found or not isinstance(found[0], etree._Element):
-            raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "signature parent not found")
-        placeholder = etree.SubElement(found[0], "{http://www.w3.org/2000/09/xmldsig#}Signature",
-                                       Id="placeholder")
-        placeholder.tail = None
-    signer = XMLSigner(method=SignatureConstructionMethod.enveloped,
-                       signature_algorithm="rsa-sha256", digest_algorithm="sha256",
-                       c14n_algorithm=EXC_C14N)
-    pem_key = key.private_key.private_bytes(serialization.Encoding.PEM,
-                                            serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption())
-    certs = [pyca_x509.load_der_x509_certificate(key.certificate.dump())]
-    try:
-        signed = signer.sign(root, key=pem_key, cert=certs)
-    except InvalidInput as exc:
+        parent = _xpath_element(root, parent_xpath, "signature parent") if parent_xpath else root
+        uri = ""
+        if tbs_xpath:
+            target = _xpath_element(root, tbs_xpath, "element to sign")
+            ident = next((target.get(n) for n in ("Id", "ID", "id") if target.get(n)), None)
+            if ident is None:
+                raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
+                                    "the element to sign has no Id attribute")
+            uri = f"#{ident}"
+    except (etree.XMLSyntaxError, etree.XPathError) as exc:
         raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "XML cannot be signed",
-                       str(exc)) from None
-    return etree.tostring(signed, encoding="unicode")
+                            str(exc)) from None
+    sig = etree.SubElement(parent, f"{{{DS}}}Signature", nsmap={"ds": DS})
+    info = _ds(sig, "SignedInfo")
+    _ds(info, "CanonicalizationMethod", Algorithm=C14N)
+    _ds(info, "SignatureMethod", Algorithm=RSA_SHA256)
+    ref = _ds(info, "Reference", URI=uri)
+    transforms = _ds(ref, "Transforms")
+    _ds(transforms, "Transform", Algorithm=ENVELOPED)
+    _ds(transforms, "Transform", Algorithm=C14N_WITH_COMMENTS)
+    _ds(ref, "DigestMethod", Algorithm=SHA256_URI)
+    digest = _ds(ref, "DigestValue")
+    value = _ds(sig, "SignatureValue")
+    cert = _ds(_ds(_ds(sig, "KeyInfo"), "X509Data"), "X509Certificate")
+    cert.text = _wrap(key.certificate.dump())
+    breaks = list(sig.iter())
+    for element in [e for e in sig.iter() if len(e)]:
+        element.text = "\n"
+    for element in sig.iterdescendants():
+        element.tail = "\n"
+    digest.text = base64.b64encode(hashlib.sha256(_referenced(root, sig, uri)).digest()
+                                   ).decode("ascii")
+    value.text = _wrap(key.private_key.sign(etree.tostring(info, method="c14n"),
+                                            padding.PKCS1v15(), hashes.SHA256()))
+    # lxml would write CR as "&#13;"; the marker becomes the real line break afterwards.
+    marker = "\ue000"
+    if newline != "\n" and marker not in xml:
+        for element in breaks:
+            if element.text == "\n":
+                element.text = marker
+            if element.tail == "\n":
+                element.tail = marker
+        value.text = value.text.replace("\n", marker)
+        cert.text = cert.text.replace("\n", marker)
+    body = etree.tostring(root.getroottree(), encoding="unicode")
+    return XML_DECLARATION + body.replace(marker, newline)
+
+
+def _ds(parent: etree._Element, name: str, **attrs: str) -> etree._Element:
+    return etree.SubElement(parent, f"{{{DS}}}{name}", attrs)
+
+
+def _wrap(data: bytes) -> str:
+    """Base64 in lines of 76, as Santuario writes it."""
+    text = base64.b64encode(data).decode("ascii")
+    return "\n" + "\n".join(text[i:i + 76] for i in range(0, len(text), 76)) + "\n"
+
+
+def _xpath_element(root: etree._Element, xpath: str, what: str) -> etree._Element:
+    found = root.xpath(xpath)
+    if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
+        raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, f"{what} not found", xpath)
+    return found[0]
+
+
+_MARK = "emulator-new-signature"
+
+
+def _referenced(root: etree._Element, sig: etree._Element, uri: str) -> bytes:
+    """The octets the reference digests: the document (or the element ``uri`` names) with
+    the new signature removed (enveloped-signature) and, per XMLDSig, no comments."""
+    sig.set(_MARK, "")
+    copy = etree.fromstring(etree.tostring(root))
+    del sig.attrib[_MARK]
+    new = next(e for e in copy.iter(f"{{{DS}}}Signature") if e.get(_MARK) is not None)
+    for node in [new, *copy.iter(etree.Comment)]:
+        _remove_keeping_tail(node)
+    if uri:
+        copy = copy.xpath("//*[@Id=$v or @ID=$v or @id=$v]", v=uri[1:])[0]
+    return etree.tostring(copy, method="c14n", exclusive=False, with_comments=False)
+
+
+def _remove_keeping_tail(node: etree._Element) -> None:
+    parent = node.getparent()
+    assert parent is not None
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + (node.tail or "")
+    else:
+        parent.text = (parent.text or "") + (node.tail or "")
+    parent.remove(node)
 
 
 # ---------------------------------------------------------------- TLS
@@ -259,24 +379,6 @@ def make_tls_certificate(directory: Path) -> tuple[Path, Path]:
 # ---------------------------------------------------------------- server
 
 
-class _Bucket:
-    """Token bucket: ``rate`` messages per second, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens = float(burst)
-        self.stamp = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
 class NCALayerEmulator:
     """The server. Use as ``async with NCALayerEmulator(keys, port=0, tsa_url=...) as emu``.
 
@@ -287,7 +389,7 @@ class NCALayerEmulator:
     def __init__(self, keys: Sequence[EmulatorKey], *, host: str = "127.0.0.1",
                  port: int = DEFAULT_PORT, tsa_url: str | None = None,
                  version: str = p.VERSION, max_message: int = 8 * 2**20,
-                 rate: float = 20.0, burst: int = 40, max_connections: int = 16,
+                 max_connections: int = 16,
                  choose: Chooser = first_key, tls_dir: Path | None = None) -> None:
         if host not in LOOPBACK:
             raise ValueError(f"the emulator listens on loopback only, not {host!r}")
@@ -296,7 +398,6 @@ class NCALayerEmulator:
         self.tsa_url = tsa_url
         self.version = version
         self.max_message = max_message
-        self.rate, self.burst = rate, burst
         self.max_connections = max_connections
         self.choose = choose
         self._tls_dir = tls_dir
@@ -304,6 +405,7 @@ class NCALayerEmulator:
         self._server: Server | None = None
         self._connections = 0
         self.cert_path: Path | None = None
+        self._tsa: DummyTimeStamper | None = None
 
     # lifecycle -------------------------------------------------------------
 
@@ -311,6 +413,7 @@ class NCALayerEmulator:
         if self._tls_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ncalayer-emu-")
             self._tls_dir = Path(self._tmp.name)
+        self._tls_dir.mkdir(parents=True, exist_ok=True)
         self.cert_path, key_path = make_tls_certificate(self._tls_dir)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -358,24 +461,24 @@ class NCALayerEmulator:
             await ws.close(1013, "too many connections")
             return
         self._connections += 1
-        bucket = _Bucket(self.rate, self.burst)
         try:
             await ws.send(p.dumps(p.version_message(self.version)))
             async for message in ws:
                 if message == p.HEARTBEAT:
                     continue
-                if not bucket.take():
-                    await ws.close(1008, "rate limit")
-                    return
                 reply = await self.handle(message)
-                await ws.send(p.dumps(reply))
+                if reply is not None:
+                    await ws.send(p.dumps(reply))
         except ConnectionClosed:
             pass
         finally:
             self._connections -= 1
 
-    async def handle(self, message: str | bytes) -> dict[str, Any]:
-        """One request to its reply (also usable without a socket)."""
+    async def handle(self, message: str | bytes) -> dict[str, Any] | None:
+        """One request to its reply (also usable without a socket); None: no reply."""
+        if p.peek_module(message) == p.ACCESSORY:
+            log.info("accessory window requested")
+            return None
         try:
             request = p.parse_request(message)
         except p.ProtocolError as exc:
@@ -406,8 +509,9 @@ class NCALayerEmulator:
 
     def _pick(self, request: p.Request, keys: list[EmulatorKey]) -> EmulatorKey:
         if not keys:
-            raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "no suitable key",
-                           "no key in the allowed storages matches signerParams")
+            # NCALayer shows an empty list: the official can only close the dialog.
+            log.info("no key matches the request: the dialog can only be cancelled")
+            raise _CancelledError()
         chosen = self.choose(keys, request)
         if chosen is None:
             raise _CancelledError()
@@ -416,40 +520,51 @@ class NCALayerEmulator:
 
     # basics ----------------------------------------------------------------
 
-    async def _basics(self, req: p.BasicsSign) -> str | list[str]:
+    async def _basics(self, req: p.BasicsSign) -> Any:
+        params = req.signing_params
         key = self._pick(req, select(self.keys, params=req.signer_params,
-                                     storages=req.allowed_storages))
+                                     storages=req.allowed_storages,
+                                     allow_expired=params.allow_expired,
+                                     allow_revoked=params.allow_revoked))
         documents = list(req.data) if isinstance(req.data, tuple) else [req.data]
         results: list[str] = []
         for doc in documents:
             if req.format is p.Format.XML:
-                results.append(sign_xml_document(key, doc))
+                results.append(sign_xml_document(key, doc, newline="\n"))
                 continue
-            params = req.signing_params
             raw = p.b64decode_strict(doc, "data") if params.decode else doc.encode("utf-8")
             content = await self._cms(key, raw, digested=params.digested,
                                       attach=params.encapsulate,
                                       tsa=params.tsa_profile is not None)
             results.append(p.cms_pem(content.dump()))
-        return results if isinstance(req.data, tuple) else results[0]
+        # One CMS document answers a string; XML answers a list even for one document.
+        single = isinstance(req.data, str) and req.format is p.Format.CMS
+        result: Any = results[0] if single else results
+        if params.output_cert:
+            return {"signatures": result,
+                    "certificate": pem.armor("CERTIFICATE", key.certificate.dump()
+                                             ).decode("ascii")}
+        return result
 
     async def _cms(self, key: EmulatorKey, raw: bytes, *, digested: bool, attach: bool,
                    tsa: bool) -> cms.ContentInfo:
+        if not raw:
+            raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "nothing to sign")
         if digested:
             if attach:
                 raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
-                               "cannot encapsulate data given as a hash")
-            if len(raw) != DIGEST_SIZE:
-                raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
-                               "hash length does not match SHA-256")
+                                    "cannot encapsulate data given as a hash")
+            # NCALayer signs whatever it is given as the message digest, of any length.
             content = build_cms(key, digest=raw)
+            prior = None
         else:
             prior = existing_cms(raw)
             if prior is not None:
                 inner = prior["encap_content_info"]["content"]
                 if isinstance(inner, core.Void) or inner.native is None:
                     raise _RefusedError(p.BasicsCode.SIGNING_FAILURE,
-                                   "a detached CMS cannot get another signer without its data")
+                                        "a detached CMS cannot get another signer without "
+                                        "its data")
                 data = inner.native
                 content = build_cms(key, digest=hashlib.sha256(data).digest(),
                                     content=data, existing=prior)
@@ -457,14 +572,24 @@ class NCALayerEmulator:
                 content = build_cms(key, digest=hashlib.sha256(raw).digest(),
                                     content=raw if attach else None)
         if tsa:
-            if not self.tsa_url:
-                raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP service not configured")
+            known = ({i["signature"].native for i in prior["signer_infos"]}
+                     if prior is not None else set())
+            new_signature = next(i["signature"].native
+                                 for i in content["content"]["signer_infos"]
+                                 if i["signature"].native not in known)
             try:
-                content = await timestamp(content, self.tsa_url)
+                content = await timestamp(content, new_signature, self.tsa_url,
+                                          self._own_tsa())
             except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 raise _RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP service unavailable",
-                               type(exc).__name__) from None
+                                    type(exc).__name__) from None
         return content
+
+    def _own_tsa(self) -> DummyTimeStamper:
+        """The default TSA: a self-signed test TSA made on first use."""
+        if self._tsa is None:
+            self._tsa = make_test_tsa()
+        return self._tsa
 
     # commonUtils -----------------------------------------------------------
 
@@ -482,10 +607,11 @@ class NCALayerEmulator:
         key_type = (p.KeyType(key_type_name) if key_type_name in p.KeyType.__members__
                     else None)
         key = self._pick(call, select(self.keys, key_type=key_type, storages=[storage]))
-        if call.method == "createCAdESFromBase64":
+        if call.method in ("createCAdESFromBase64", "createCMSSignatureFromBase64"):
             raw = p.b64decode_strict(call.arg(2, str, "data"), "data")
             attach = call.arg(3, bool, "attach") if len(call.args) > 3 else False
-            content = await self._cms(key, raw, digested=False, attach=attach, tsa=False)
+            content = await self._cms(key, raw, digested=False, attach=attach,
+                                      tsa=call.method == "createCMSSignatureFromBase64")
             return p.cms_base64(content.dump())
         if call.method == "createCAdESFromBase64Hash":
             raw = p.b64decode_strict(call.arg(2, str, "hash"), "hash")
@@ -493,15 +619,12 @@ class NCALayerEmulator:
             return p.cms_base64(content.dump())
         parent = call.args[4] if len(call.args) > 4 and isinstance(call.args[4], str) else ""
         tbs = call.args[3] if len(call.args) > 3 and isinstance(call.args[3], str) else ""
-        if tbs:
-            raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
-                           "the emulator signs whole documents only (tbsElementXPath empty)")
         if call.method == "signXml":
-            return sign_xml_document(key, call.arg(2, str, "xml"), parent)
+            return sign_xml_document(key, call.arg(2, str, "xml"), parent, tbs)
         xmls = call.arg(2, list, "xmls")
         if not all(isinstance(x, str) for x in xmls):
             raise p.ProtocolError("signXmls: xmls must be strings")
-        return [sign_xml_document(key, x, parent) for x in xmls]
+        return [sign_xml_document(key, x, parent, tbs) for x in xmls]
 
 
 @contextlib.contextmanager
@@ -545,10 +668,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "containers' password")
     parser.add_argument("--host", default="127.0.0.1", choices=LOOPBACK)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--tsa-url", default=None)
+    parser.add_argument("--tsa-url", default=None,
+                        help="RFC 3161 TSA for tsaProfile (default: the emulator's own test TSA)")
     parser.add_argument("--tls-dir", type=Path, default=None,
-                        help="where to write the generated TLS certificate (to trust it)")
+                        help="where to write the generated TLS certificate (to trust it); "
+                        "created if missing")
     args = parser.parse_args(argv)
+    if args.tls_dir is not None:
+        try:
+            args.tls_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            parser.error(f"--tls-dir {args.tls_dir}: {exc.strerror or exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
     keys = load_keys(args.p12, password)

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from asn1crypto import pem, x509
 from cryptography.hazmat.primitives import serialization
@@ -26,8 +25,6 @@ from signing.errors import SignatureValueError
 from signing.identity import identity_of
 from signing.ncalayer.protocol import EKU_AUTH, EKU_SIGN, KeyType, SignerParams
 
-_ALMATY = ZoneInfo("Asia/Almaty")
-
 
 @dataclass(frozen=True)
 class EmulatorKey:
@@ -38,10 +35,15 @@ class EmulatorKey:
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
     storage: str = "PKCS12"
+    #: Issued by NCA RK's production CA: offered without ``signerParams.chain`` (test-CA
+    #: keys need ``chain: []``, as in NCALayer).
+    production: bool = False
+    #: Revoked (NCALayer learns it by OCSP): offered only with ``allowRevoked``.
+    revoked: bool = False
 
     @classmethod
     def from_p12(cls, path: str | os.PathLike[str], password: str, *, alias: str | None = None,
-                 storage: str = "PKCS12") -> EmulatorKey:
+                 storage: str = "PKCS12", production: bool = False) -> EmulatorKey:
         """Open a container (RSA only: the emulator cannot make GOST signatures)."""
         data = Path(path).read_bytes()
         key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode())
@@ -51,7 +53,7 @@ class EmulatorKey:
         return cls(alias=alias or Path(path).stem, private_key=key,
                    certificate=x509.Certificate.load(cert.public_bytes(der)),
                    chain=tuple(x509.Certificate.load(c.public_bytes(der)) for c in extra),
-                   storage=storage)
+                   storage=storage, production=production)
 
     @property
     def ekus(self) -> frozenset[str]:
@@ -87,7 +89,14 @@ class EmulatorKey:
             return False
         if params.serial_number and _norm_serial(params.serial_number) != self.serial_hex:
             return False
+        if params.chain is None:
+            return self.production
         return not params.chain or self._chains_to(params.chain)
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        moment = now or dt.datetime.now(dt.UTC)
+        validity = self.certificate["tbs_certificate"]["validity"]
+        return not validity["not_before"].native <= moment <= validity["not_after"].native
 
     def _chains_to(self, chain: Sequence[str]) -> bool:
         """``chain`` lists trusted CA certificates: the key's issuer must be one of them."""
@@ -102,40 +111,44 @@ class EmulatorKey:
         """``getKeyInfo``'s responseObject (field names as the public clients read them)."""
         tbs = self.certificate["tbs_certificate"]
         validity = tbs["validity"]
-        ski = self.certificate.key_identifier
+        # No SKI extension: the key identifier of RFC 5280 4.2.1.2 method 1 (SHA-1 of the key).
+        ski = self.certificate.key_identifier or self.certificate.public_key.sha1
         aki = self.certificate.authority_key_identifier
         return {
             "alias": self.alias,
-            "keyId": ski.hex() if ski else "",
+            "keyId": ski.hex(),
             "algorithm": "RSA",
             "subjectCn": self.certificate.subject.native.get("common_name", ""),
             "subjectDn": self.certificate.subject.human_friendly,
             "issuerCn": self.certificate.issuer.native.get("common_name", ""),
             "issuerDn": self.certificate.issuer.human_friendly,
             "serialNumber": self.serial_hex,
-            "certNotAfter": _almaty(validity["not_after"].native),
-            "certNotBefore": _almaty(validity["not_before"].native),
+            "certNotAfter": _epoch_ms(validity["not_after"].native),
+            "certNotBefore": _epoch_ms(validity["not_before"].native),
             "authorityKeyIdentifier": aki.hex() if aki else "",
             "pem": pem.armor("CERTIFICATE", self.certificate.dump()).decode("ascii"),
         }
 
 
 def select(keys: Sequence[EmulatorKey], *, params: SignerParams | None = None,
-           key_type: KeyType | None = None, storages: Sequence[str] | None = None
-           ) -> list[EmulatorKey]:
+           key_type: KeyType | None = None, storages: Sequence[str] | None = None,
+           allow_expired: bool = True, allow_revoked: bool = True) -> list[EmulatorKey]:
     """The keys NCALayer would offer for this request, in store order."""
     return [k for k in keys
             if (storages is None or k.storage in storages)
             and k.fits(key_type)
-            and (params is None or k.matches(params))]
+            and (params is None or k.matches(params))
+            and (allow_expired or not k.expired())
+            and (allow_revoked or not k.revoked)]
 
 
 def _norm_serial(value: str) -> str:
     return value.strip().lower().lstrip("0") or "0"
 
 
-def _almaty(moment: dt.datetime) -> str:
-    return moment.astimezone(_ALMATY).strftime("%d.%m.%Y %H:%M:%S")
+def _epoch_ms(moment: dt.datetime) -> str:
+    """Milliseconds since 1970 as a string: pages do ``new Date(Number(certNotAfter))``."""
+    return str(int(moment.timestamp()) * 1000)
 
 
 def _load_cert(text: str) -> x509.Certificate | None:

@@ -33,6 +33,8 @@ from signing.cms_util import load_cms, to_der
 
 BASICS = "kz.gov.pki.knca.basics"
 COMMON_UTILS = "kz.gov.pki.knca.commonUtils"
+#: NCALayer's own windows (``showSettings``, ``showBundleManager``): no answer is sent.
+ACCESSORY = "kz.gov.pki.ncalayerservices.accessory"
 VERSION = "1.2"
 #: Keep-alive text some clients send; never answered.
 HEARTBEAT = "--heartbeat--"
@@ -45,7 +47,8 @@ EKU_AUTH = "1.3.6.1.5.5.7.3.2"
 STORAGES = ("PKCS12", "JKS", "AKKaztokenStore", "AKKZIDCardStore", "AKEToken72KStore",
             "AKEToken5110Store", "AKJaCartaStore", "AKAKEYStore")
 COMMON_METHODS = ("getKeyInfo", "createCAdESFromBase64", "createCAdESFromBase64Hash",
-                  "signXml", "signXmls", "getActiveTokens", "changeLocale")
+                  "createCMSSignatureFromBase64", "signXml", "signXmls", "getActiveTokens",
+                  "changeLocale")
 
 
 class Format(enum.StrEnum):
@@ -95,18 +98,30 @@ class NCALayerCancelledError(NCALayerError):
 
 @dataclass(frozen=True)
 class SigningParams:
-    """``signingParams``; ``tsa_profile`` None means "no time-stamp" (key absent)."""
+    """``signingParams``; ``tsa_profile`` None means "no time-stamp" (key absent or null).
+
+    ``output_cert``: the result is ``{"signatures", "certificate"}``; ``allow_expired`` /
+    ``allow_revoked``: such keys are offered too (otherwise NCALayer hides them).
+    """
 
     decode: bool = True
     encapsulate: bool = False
     digested: bool = False
     tsa_profile: Mapping[str, Any] | None = None
+    output_cert: bool = False
+    allow_expired: bool = False
+    allow_revoked: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"decode": self.decode, "encapsulate": self.encapsulate,
                                "digested": self.digested}
         if self.tsa_profile is not None:
             out["tsaProfile"] = dict(self.tsa_profile)
+        for name, value in (("outputCert", self.output_cert),
+                            ("allowExpired", self.allow_expired),
+                            ("allowRevoked", self.allow_revoked)):
+            if value:
+                out[name] = True
         return out
 
     @classmethod
@@ -116,7 +131,10 @@ class SigningParams:
         if tsa is not None and not isinstance(tsa, Mapping):
             raise ProtocolError("signingParams.tsaProfile must be an object")
         return cls(decode=_bool(obj, "decode", True), encapsulate=_bool(obj, "encapsulate", False),
-                   digested=_bool(obj, "digested", False), tsa_profile=tsa)
+                   digested=_bool(obj, "digested", False), tsa_profile=tsa,
+                   output_cert=_bool(obj, "outputCert", False),
+                   allow_expired=_bool(obj, "allowExpired", False),
+                   allow_revoked=_bool(obj, "allowRevoked", False))
 
 
 @dataclass(frozen=True)
@@ -248,6 +266,13 @@ def create_cades_from_base64(b64: str, *, attach: bool = False, storage: str = "
     return CommonUtilsCall("createCAdESFromBase64", (storage, key_type.value, b64, attach))
 
 
+def create_cms_signature_from_base64(b64: str, *, attach: bool = False,
+                                    storage: str = "PKCS12",
+                                    key_type: KeyType = KeyType.SIGNATURE) -> CommonUtilsCall:
+    """Like :func:`create_cades_from_base64`, the CMS time-stamped (NCALayer's TSA)."""
+    return CommonUtilsCall("createCMSSignatureFromBase64", (storage, key_type.value, b64, attach))
+
+
 def create_cades_from_base64_hash(b64_hash: str, *, storage: str = "PKCS12",
                                   key_type: KeyType = KeyType.SIGNATURE) -> CommonUtilsCall:
     return CommonUtilsCall("createCAdESFromBase64Hash", (storage, key_type.value, b64_hash))
@@ -307,9 +332,12 @@ def version_message(version: str = VERSION) -> dict[str, Any]:
     return {"result": {"version": version}}
 
 
-def basics_ok(result: str | Sequence[str]) -> dict[str, Any]:
-    return {"status": True, "body": {"result": result if isinstance(result, str)
-                                     else list(result)}}
+def basics_ok(result: str | Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """Success; ``result`` is a string, a list, or with ``outputCert``
+    ``{"signatures": ..., "certificate": PEM}``."""
+    if not isinstance(result, (str, Mapping)):
+        result = list(result)
+    return {"status": True, "body": {"result": result}}
 
 
 def basics_cancelled() -> dict[str, Any]:
@@ -322,7 +350,10 @@ def basics_error(code: BasicsCode | str, message: str, details: Any = None) -> d
 
 
 def common_ok(response_object: Any) -> dict[str, Any]:
-    return {"code": "200", "message": "", "responseObject": response_object}
+    """Success; a method with nothing to return (``changeLocale``) answers the code alone."""
+    if response_object is None:
+        return {"code": "200"}
+    return {"code": "200", "responseObject": response_object}
 
 
 def common_error(message: str, code: str = "500") -> dict[str, Any]:
@@ -346,7 +377,8 @@ def parse_basics_response(message: str | bytes | Mapping[str, Any]) -> str | lis
     """``body.result`` of a basics answer.
 
     Raises :class:`NCALayerCancelledError` for ``body: {}`` and :class:`NCALayerError` for
-    ``status: false``: a cancel must never be reported to the official as an error.
+    ``status: false``: a cancel must never be reported to the official as an error. With
+    ``outputCert`` the signatures are returned (the certificate is in the CMS anyway).
     """
     obj = _load(message)
     status = obj.get("status")
@@ -359,6 +391,8 @@ def parse_basics_response(message: str | bytes | Mapping[str, Any]) -> str | lis
     if "result" not in body:
         raise NCALayerCancelledError()
     result = body["result"]
+    if isinstance(result, Mapping) and "signatures" in result:  # outputCert
+        result = result["signatures"]
     if isinstance(result, str) or (isinstance(result, list) and _str_list(result)):
         return result
     raise ProtocolError("basics result must be a string or a list of strings")
@@ -436,7 +470,11 @@ def _mapping(value: Any, name: str) -> Mapping[str, Any]:
 
 
 def _bool(obj: Mapping[str, Any], key: str, default: bool) -> bool:
+    """A JSON boolean, or the strings "true"/"false" in any case (NCALayer's org.json
+    accepts both; pages reading radio buttons send strings)."""
     value = obj.get(key, default)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
     if not isinstance(value, bool):
         raise ProtocolError(f"{key} must be true or false")
     return value

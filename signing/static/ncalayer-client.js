@@ -61,6 +61,11 @@ export function parseResponse(response) {
   throw new NCALayerError(`${response.code}: ${response.message}`, { code: String(response.code) });
 }
 
+function isSingle(message) {
+  return message && message.module === BASICS && message.args
+    && typeof message.args.data === "string";
+}
+
 export class NCALayerClient {
   /**
    * @param {string} [url] NCALayer's address.
@@ -160,9 +165,16 @@ export class NCALayerClient {
 
   /**
    * Send one ready-made message ({module, method, args}) and resolve with its result.
-   * Queued behind any call still waiting for the official.
+   * Queued behind any call still waiting for the official. One document in, one result
+   * out: basics answers XML as a one-element list even for a single document (real
+   * NCALayer does), so that list is unwrapped.
    */
   send(message) {
+    return this.sendRaw(message).then((result) => (isSingle(message) && Array.isArray(result)
+      && result.length === 1 ? result[0] : result));
+  }
+
+  sendRaw(message) {
     const run = () => new Promise((resolve, reject) => {
       if (!this.ws) {
         reject(new NCALayerError("not connected to NCALayer", { code: "CONNECT" }));

@@ -25,6 +25,8 @@ from tests.pki import OFFICIALS, TestPki, running_pki
 
 #: Keys in the emulator's store, in this order (the default dialog picks the first match).
 KEY_LABELS = (*OFFICIALS, "authonly")
+#: signerParams that let NCALayer offer test-CA keys (without ``chain`` it offers none).
+TEST_KEYS = p.SignerParams(chain=())
 
 
 @pytest.fixture(scope="session")
