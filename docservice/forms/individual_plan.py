@@ -24,7 +24,7 @@ from docservice.forms.common import (
     no_repeated_iins,
     not_before,
 )
-from docservice.forms.fields import Date, Errors, Field, Group, Iin, Integer, Text
+from docservice.forms.fields import Date, Errors, Field, Group, Iin, Integer, Name, Text
 from docservice.forms.kind import Kind
 
 SERVICES = 25
@@ -46,7 +46,7 @@ def _services(name: str) -> Group:
 
 
 def _person(name: str, *extra: Field, item: str | None = None) -> Group:
-    fields = (Text("full_name", max_length=200), Date("birth_date"), Iin("iin"), *extra,
+    fields = (Name("full_name"), Date("birth_date"), Iin("iin"), *extra,
               _services("services"))
     if item:
         return Group(name, required=False, item=item, max_items=30, fields=fields)
@@ -103,7 +103,7 @@ KIND = Kind(
         Date("quota_inclusion_date"),
         _person("kandas"),
         _person("members", Text("kinship", max_length=100), item="member"),
-        Group("formed_by", fields=(Text("full_name", max_length=200),
+        Group("formed_by", fields=(Name("full_name"),
                                    Text("position", max_length=300))),
         Date("agreement_date"),
     ),
