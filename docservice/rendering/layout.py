@@ -196,6 +196,13 @@ def text(value: Any) -> str:
     return out
 
 
+def _template(template: str, params: dict[str, Any]) -> str:
+    if not params:
+        return escape(template)
+    return escape(template).format(**{k: v if isinstance(v, Data) else text(v)
+                                      for k, v in params.items()})
+
+
 @dataclass
 class LayoutContext:
     """One copy of one document in one language, as a layout sees it."""
@@ -219,11 +226,15 @@ class LayoutContext:
         return styles()
 
     def t(self, key: str, **params: Any) -> str:
-        """A text of this kind's template, escaped for paragraph mark-up."""
-        return escape(self.texts.get(self.kind.name, key, **params))
+        """A text of this kind's template, escaped for paragraph mark-up.
+
+        Parameters go through :func:`text` (escaped, fallback ``<font>`` tags added)
+        unless they are its result already.
+        """
+        return _template(self.texts.get(self.kind.name, key), params)
 
     def common(self, key: str, **params: Any) -> str:
-        return escape(self.texts.get("common", key, **params))
+        return _template(self.texts.get("common", key), params)
 
     def service(self, code: int | str) -> str:
         """The name of service ``code`` (1-25) from Appendix 1 in this language."""
