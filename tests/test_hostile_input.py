@@ -123,8 +123,7 @@ REFUSED = [
 
 
 #: the cases that would crash or hang a process if mishandled, run as real processes
-IN_A_PROCESS = ("nesting 100,000 deep", "not UTF-8", "lone surrogate escape", "duplicate key",
-                "IIN as a number", "RIGHT-TO-LEFT OVERRIDE in a name", "an emoji no font has")
+IN_A_PROCESS = ("nesting 100,000 deep", "not UTF-8", "lone surrogate escape", "IIN as a number")
 
 
 @pytest.mark.parametrize(("name", "raw", "field", "word"),

@@ -30,6 +30,11 @@ MAX_DEPTH = 16
 MAX_INT_DIGITS = 18
 #: Field names are identifiers; anything else in a key is refused before it is echoed.
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: only a \\uD800-\\uDFFF escape in the JSON text can make one
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+#: keys already seen to be identifiers (field names: a few hundred at most)
+_GOOD_KEYS: set[str] = set()
 
 
 class _Unfit:
@@ -68,31 +73,41 @@ def _shown_key(key: str) -> str:
     return key if _KEY.fullmatch(key) else ascii(key)
 
 
-def _check_tree(root: Any, errors: Errors) -> None:
-    """Depth, duplicate and odd keys, unfit numbers and surrogates, without recursion."""
+def _check_tree(root: Any, errors: Errors, surrogates: bool) -> None:
+    """Depth, duplicate and odd keys, unfit numbers and (if ``surrogates``) lone surrogates.
+
+    Iterative, as the tree may be deep; scalars are looked at in place and a path
+    is only spelt out for containers and for errors.
+    """
     stack: list[tuple[Any, str, int]] = [(root, "", 1)]
     while stack:
         value, path, depth = stack.pop()
-        where = path or "$"
-        if isinstance(value, dict | list) and depth > MAX_DEPTH:
-            errors.add(where, "too_deep", max=MAX_DEPTH)
+        if depth > MAX_DEPTH:
+            errors.add(path or "$", "too_deep", max=MAX_DEPTH)
             continue
         if isinstance(value, dict):
             prefix = f"{path}." if path else ""
             for key in getattr(value, "duplicates", ()):
                 errors.add(f"{prefix}{_shown_key(key)}", "duplicate_key")
-            for key, sub in value.items():
+            items: Any = value.items()
+        else:
+            prefix, items = path, enumerate(value)
+        for key, sub in items:
+            if isinstance(key, str) and key not in _GOOD_KEYS:
                 if not _KEY.fullmatch(key):
                     errors.add(f"{prefix}{_shown_key(key)}", "bad_key")
                     continue
-                stack.append((sub, f"{prefix}{key}", depth + 1))
-        elif isinstance(value, list):
-            stack.extend((sub, f"{path}[{i}]", depth + 1) for i, sub in enumerate(value))
-        elif isinstance(value, _Unfit):
-            errors.add(where, "number_unfit", value=value.literal[:40])
-        elif isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
-            cp = next(ord(c) for c in value if "\ud800" <= c <= "\udfff")
-            errors.add(where, "surrogate", char=f"U+{cp:04X}")
+                if len(_GOOD_KEYS) < 10_000:  # bounded: callers choose the keys
+                    _GOOD_KEYS.add(key)
+            if isinstance(sub, dict | list):
+                where = f"{prefix}{key}" if isinstance(key, str) else f"{path}[{key}]"
+                stack.append((sub, where, depth + 1))
+            elif isinstance(sub, _Unfit):
+                where = f"{prefix}{key}" if isinstance(key, str) else f"{path}[{key}]"
+                errors.add(where, "number_unfit", value=sub.literal[:40])
+            elif surrogates and isinstance(sub, str) and (found := _SURROGATE.search(sub)):
+                where = f"{prefix}{key}" if isinstance(key, str) else f"{path}[{key}]"
+                errors.add(where, "surrogate", char=f"U+{ord(found.group()):04X}")
 
 
 def decode_json(raw: bytes | str, kind_name: str) -> Any:
@@ -125,7 +140,8 @@ def decode_json(raw: bytes | str, kind_name: str) -> Any:
         errors.add("$", "not_json", detail=str(exc)[:200])
     if errors:
         raise InputError(errors, kind_name)
-    _check_tree(data, errors)
+    if isinstance(data, dict | list):  # anything else is "not an object" to the kind
+        _check_tree(data, errors, _SURROGATE_ESCAPE.search(text) is not None)
     if errors:
         errors.sort(key=lambda e: e.path)
         raise InputError(errors, kind_name)
