@@ -82,7 +82,7 @@ def text_problem(value: str, multiline: bool) -> tuple[str, dict[str, str]] | No
     """
     for char in value:
         category = unicodedata.category(char)
-        if char in "\n\r\t" and multiline:
+        if char == "\t" or (char in "\n\r" and multiline):
             continue
         if category == "Cc" or category in ("Zl", "Zp"):
             return "control_chars", {"char": _code_point(char)}
