@@ -80,6 +80,11 @@ REFUSED = [
     ("nesting inside a field", _appeal(documents=json.loads("[" * 20 + "]" * 20)),
      "(documents[0]", "тереңдігі"),
     ("not UTF-8", _appeal().replace("Серікқызы".encode(), b"Seri\xffk"), "($)", "UTF-8"),
+    ("UTF-8-encoded surrogate (CESU-8)", _appeal().replace("Серікқызы".encode(), b"\xed\xa0\x80"),
+     "($)", "UTF-8"),
+    ("UTF-16", _appeal().decode().encode("utf-16"), "($)", "UTF-8"),
+    ("a lone surrogate as a key", _replace(_appeal(), '"surname"', '"\\ud800"'), "'\\ud800'",
+     "латын"),
     ("lone surrogate escape", _replace(_appeal(surname="@@"), "@@", "\\ud800x"), "(surname)",
      "U+D800"),
     ("duplicate key", _replace(_appeal(), '"iin": ', f'"iin": "{IIN}", "iin": '), "(iin)",
@@ -117,6 +122,7 @@ REFUSED = [
     ("a digit in a name", _appeal(surname="Абай2"), "(surname)", "U+0032"),
     ("an emoji in a name", _appeal(name="Айгерім😀"), "(name)", "U+1F600"),
     ("a symbol in a name", _appeal(name="Айгерім✓"), "(name)", "U+2713"),
+    ("a no-break space in a name", _appeal(name="Ай\u00a0герім"), "(name)", "U+00A0"),
     ("a hieroglyph no font has", _appeal(content="мәтін \U00013000"), "(content)", "U+13000"),
     ("an emoji no font has", _appeal(content="сәлем \U0001f680"), "(content)", "U+1F680"),
 ]
@@ -187,7 +193,7 @@ def _fonts_of(pdf: bytes) -> set[str]:
 
 def test_other_scripts_print_through_the_cli_and_the_documents_conform(tmp_path):
     content = MIXED + "\n" + "中文" * 400 + "\n" + ("بۇل ۇزىن ارابشا مٵتىن " * 30).strip()
-    raw = _appeal(surname=ARABIC_NAME, name=CJK_NAME, content=content,
+    raw = _appeal(surname=ARABIC_NAME, name=CJK_NAME, patronymic="مُحَمَّدقىزى", content=content,
                   documents=[{"name": "护照 ✓", "sheets": 2, "note": "ۇيعۇر"}])
     code, err, out = _cli(tmp_path, raw, "--lang", "kk+ru")
     assert code == 0, err
