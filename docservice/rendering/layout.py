@@ -123,25 +123,31 @@ def split_runs(value: str, base: str, size: float, width: float) -> list[str]:
     """Greedy line breaking at spaces, measuring run by run; a word wider than the
     line (CJK text has no spaces) is cut between characters."""
     lines: list[str] = []
+    space = fonts.width(" ", base, size)
     for para in value.splitlines() or [""]:
-        current = ""
+        current, used = "", 0.0
         for word in para.split():
-            trial = f"{current} {word}" if current else word
-            if fonts.width(trial, base, size) <= width:
-                current = trial
+            word_width = fonts.width(word, base, size)
+            if current and used + space + word_width <= width:
+                current, used = f"{current} {word}", used + space + word_width
+                continue
+            if not current and word_width <= width:
+                current, used = word, word_width
                 continue
             if current:
                 lines.append(current)
-            while len(word) > 1 and fonts.width(word, base, size) > width:
-                used, cut = 0.0, 0
+            while len(word) > 1 and word_width > width:
+                cut, taken = 0, 0.0
                 for cut, char in enumerate(word):  # noqa: B007 - cut is used after the loop
-                    used += fonts.width(char, base, size)
-                    if used > width:
+                    char_width = fonts.width(char, base, size)
+                    if taken + char_width > width:
                         break
+                    taken += char_width
                 cut = max(cut, 1)
                 lines.append(word[:cut])
                 word = word[cut:]
-            current = word
+                word_width = fonts.width(word, base, size)
+            current, used = word, word_width
         lines.append(current)
     return lines
 
