@@ -15,23 +15,27 @@ from typing import Any
 
 from docservice.errors import DocserviceError, InputError
 from docservice.forms import all_kinds, get_kind
-from docservice.render import LANG_CHOICES, render, write
+from docservice.render import LANG_CHOICES, render, render_valid, write
 from docservice.resources import data_dir
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
 
-def _read_json(path: Path, lang: str) -> Any:
-    from docservice.texts import texts_for
+def _read_input(path: Path) -> bytes:
+    """The bytes of ``path``, reading at most one byte past the input limit."""
+    from docservice.forms.json_input import MAX_INPUT_BYTES
 
-    texts = texts_for(lang.split("+")[0])
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            return fh.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise DocserviceError(f"{path}: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        reason = texts.get("common", "errors.not_json", detail=str(exc))
-        raise DocserviceError(f"{path}: {reason}") from None
+
+
+def _read_json(path: Path, kind: str) -> Any:
+    from docservice.forms.json_input import decode_json
+
+    return decode_json(_read_input(path), kind)
 
 
 def _print_input_error(exc: InputError, lang: str) -> None:
@@ -47,8 +51,11 @@ def cmd_kinds(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    data = _read_json(Path(args.data), args.lang)
-    rendered = render(args.kind, data, args.lang)
+    from docservice.forms.json_input import parse_input
+
+    kind = get_kind(args.kind)
+    cleaned = parse_input(kind.name, _read_input(Path(args.data)))
+    rendered = render_valid(kind, cleaned, args.lang)
     for path in write(rendered, Path(args.out)):
         print(path)
     return 0
@@ -58,7 +65,7 @@ def cmd_render_examples(args: argparse.Namespace) -> int:
     """Render every example in every language: the service's smoke run."""
     examples = Path(args.examples)
     for kind in all_kinds().values():
-        data = _read_json(examples / f"{kind.name}.json", "kk")
+        data = _read_json(examples / f"{kind.name}.json", kind.name)
         for lang in LANG_CHOICES:
             for path in write(render(kind.name, data, lang), Path(args.out)):
                 print(path)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docservice.errors import DocserviceError
+from docservice.errors import DocserviceError, InputError
 from docservice.forms import get_kind
+from docservice.forms.fields import Errors
+from docservice.forms.kind import Kind
+from docservice.rendering import fonts
 from docservice.rendering.pdf import render_pdf
 from docservice.rendering.pdfa import to_pdfa3
 from docservice.rendering.xml import build_xml
@@ -51,9 +55,39 @@ class Rendered:
 def render(kind_name: str, data: Any, lang: str, *, validate_pdfa: bool = True,
            now: dt.datetime | None = None) -> Rendered:
     """Validate ``data`` and render it; raises :class:`InputError` with every bad field."""
-    langs = parse_lang(lang)
+    parse_lang(lang)
     kind = get_kind(kind_name)
-    cleaned = kind.validate(data)
+    return render_valid(kind, kind.validate(data), lang, validate_pdfa=validate_pdfa, now=now)
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _strings(sub, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            yield from _strings(sub, f"{path}[{i}]")
+
+
+def check_printable(kind: Kind, cleaned: dict[str, Any]) -> None:
+    """Refuse, naming the field and the code point, a character no embedded face prints."""
+    errors = Errors()
+    for path, value in _strings(cleaned, ""):
+        char = fonts.unprintable(value)
+        if char is not None:
+            errors.add(path, "no_glyph", char=f"U+{ord(char):04X}")
+    if errors:
+        raise InputError(errors, kind.name)
+
+
+def render_valid(kind: Kind, cleaned: dict[str, Any], lang: str, *, validate_pdfa: bool = True,
+                 now: dt.datetime | None = None) -> Rendered:
+    """Render data that ``kind.validate`` (or :func:`~docservice.forms.json_input.parse_input`)
+    returned; raises :class:`InputError` for a character no embedded font has."""
+    langs = parse_lang(lang)
+    check_printable(kind, cleaned)
     xml = build_xml(kind, cleaned, langs)
     title = " / ".join(texts_for(lg).get(kind.name, "title") for lg in langs)
     pdf, signature_place = render_pdf(kind, cleaned, langs, title=title)

@@ -29,13 +29,22 @@ def _iin(born: str, century_sex: int, serial: int) -> str:
     return f"{yy}{mm}{dd}{century_sex}{serial:04d}{digit}"
 
 
+LETTERS = "АӘБВГҒДЕЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЫІЭЮЯ"
+
+
+def _mark(i: int) -> str:
+    """Letters that tell member ``i`` apart (a name holds no digits): А, Ә, ..., ӘА, ӘӘ..."""
+    n = len(LETTERS)
+    return LETTERS[i] if i < n else LETTERS[i // n] + LETTERS[i % n]
+
+
 def _family(count: int) -> list[dict]:
     talon = {"number": "МП-2026/200001", "date": "2026-11-10"}
     members = [{"full_name": "Төлеуова Гүлшат Маратқызы", "birth_date": "1981-08-23",
                 "kinship": "wife", "iin": "810823401187", "talon": talon}]
     for i in range(1, count):
         born = f"{2000 + i % 20}-0{1 + i % 9}-1{i % 10}"
-        members.append({"full_name": f"Төлеуов Әлихан-{i:02d} Серікұлы", "birth_date": born,
+        members.append({"full_name": f"Төлеуов Әлихан-{_mark(i)} Серікұлы", "birth_date": born,
                         "kinship": KINSHIPS[i % len(KINSHIPS)], "iin": _iin(born, 5, 100 + i),
                         "talon": talon})
     return members

@@ -12,7 +12,7 @@ from docservice.forms.common import (
     people,
     person,
 )
-from docservice.forms.fields import Boolean, Choice, Date, Errors, Group, Text
+from docservice.forms.fields import Boolean, Choice, Date, Errors, Group, Name, Text
 from docservice.forms.kind import Kind
 
 ATTACHMENTS = ("identity_document", "marriage_certificate", "education_document",
@@ -38,7 +38,7 @@ KIND = Kind(
         )),
         Boolean("consent"),
         Date("application_date"),
-        Group("received_by", fields=(Text("full_name", max_length=200),
+        Group("received_by", fields=(Name("full_name"),
                                      Text("position", max_length=200))),
         Date("received_date"),
         Group("attachments", required=False, item="copy", max_items=len(ATTACHMENTS),

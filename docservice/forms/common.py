@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from docservice.forms.fields import Date, Errors, Group, Iin, Text
+from docservice.forms.fields import Date, Errors, Group, Iin, Name
 from docservice.identifiers import iin_birth_date
 
 
 def person(name: str, *, required: bool = True, iin: bool = True, birth_date: bool = True,
            extra: tuple = ()) -> Group:
     """A person as the forms identify one: full name, date of birth, IIN."""
-    fields: tuple = (Text("full_name", max_length=200),)
+    fields: tuple = (Name("full_name"),)
     if birth_date:
         fields += (Date("birth_date"),)
     if iin:
@@ -24,7 +24,7 @@ def people(name: str, item: str = "person", *, min_items: int = 0, max_items: in
            iin: bool = True, iin_required: bool = True, extra: tuple = ()) -> Group:
     """A list of people (family members and the like)."""
     return Group(name, min_items > 0, item=item, min_items=min_items, max_items=max_items,
-                 fields=(Text("full_name", max_length=200), Date("birth_date"))
+                 fields=(Name("full_name"), Date("birth_date"))
                  + ((Iin("iin", required=iin_required),) if iin else ()) + extra)
 
 

@@ -24,7 +24,7 @@ import datetime as dt
 from typing import Any
 
 from docservice.forms.common import iin_matches_birth_date, no_repeated_iins, people, person
-from docservice.forms.fields import Choice, Date, Errors, Group, Text
+from docservice.forms.fields import Choice, Date, Errors, Group, Name, Text
 from docservice.forms.kind import Kind
 
 #: degrees of kinship to the candidate, as the "туыстық дәрежесі" of the form
@@ -94,7 +94,7 @@ KIND = Kind(
         people("family", "member", max_items=MAX_MEMBERS, iin_required=False,
                extra=(Choice("kinship", options=KINSHIP), _talon(False))),
         Group("authority", fields=(Text("name", max_length=300),
-                                   Text("head_full_name", max_length=200))),
+                                   Name("head_full_name"))),
     ),
     rules=(iin_matches_birth_date, no_repeated_iins, _born_before_issue, _one_spouse,
            _talons_handed_in),

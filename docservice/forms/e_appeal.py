@@ -10,7 +10,7 @@ text of any length; the attached documents are a table of any number of rows
 whose "№ п/п" column is the row's position, so it is not an input.
 """
 
-from docservice.forms.fields import Email, Group, Iin, Integer, Phone, Text
+from docservice.forms.fields import Email, Group, Iin, Integer, Name, Phone, Text
 from docservice.forms.kind import Kind
 
 KIND = Kind(
@@ -18,9 +18,9 @@ KIND = Kind(
     source="Order No. 109 of 25 March 2020, Rules (state of emergency), Appendix",
     fields=(
         Iin("iin"),
-        Text("surname", max_length=100),
-        Text("name", max_length=100),
-        Text("patronymic", required=False, max_length=100),
+        Name("surname", max_length=100),
+        Name("name", max_length=100),
+        Name("patronymic", required=False, max_length=100),
         Email("email"),
         Text("postal_address", max_length=500),
         Phone("phone"),

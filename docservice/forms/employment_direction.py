@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docservice.forms.common import iin_matches_birth_date
-from docservice.forms.fields import Bin, Choice, Date, Errors, Group, Iin, Phone, Text
+from docservice.forms.fields import Bin, Choice, Date, Errors, Group, Iin, Name, Phone, Text
 from docservice.forms.kind import Kind
 from docservice.workdays import add_working_days
 
@@ -83,7 +83,7 @@ KIND = Kind(
         Date("issue_date"),
         Choice("direction_kind", options=DIRECTION_KINDS),
         Group("recipient", fields=(
-            Text("full_name", max_length=200),
+            Name("full_name"),
             Iin("iin"),
             Date("birth_date"),
             Text("address", required=False, max_length=300),
@@ -92,7 +92,7 @@ KIND = Kind(
         Group("issuer", fields=(
             Text("name", max_length=300),
             Bin("bin"),
-            Group("official", fields=(Text("full_name", max_length=200),
+            Group("official", fields=(Name("full_name"),
                                       Text("position", max_length=200))),
         )),
         Group("destination", fields=(

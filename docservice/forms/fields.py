@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -63,9 +64,46 @@ class Field:
         return None
 
 
+#: Characters that change the direction text is displayed in (Trojan-source style):
+#: a name could print differently from what the XML and the signature carry.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+
+
+def _code_point(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def text_problem(value: str, multiline: bool) -> tuple[str, dict[str, str]] | None:
+    """The first character that has no place in a document's text, as (code, params).
+
+    Control characters, the bidi controls, invisible format characters (zero-width
+    space and joiners, soft hyphen, BOM), surrogates, private-use and unassigned
+    code points are refused: each either does not print or prints differently
+    from what the XML carries.
+    """
+    for char in value:
+        category = unicodedata.category(char)
+        if char == "\t" or (char in "\n\r" and multiline):
+            continue
+        if category == "Cc" or category in ("Zl", "Zp"):
+            return "control_chars", {"char": _code_point(char)}
+        if char in BIDI_CONTROLS:
+            return "bidi_control", {"char": _code_point(char)}
+        if category == "Cf":
+            return "invisible_char", {"char": _code_point(char)}
+        if category in ("Cs", "Co", "Cn"):
+            return "bad_char", {"char": _code_point(char)}
+    return None
+
+
 @dataclass(frozen=True)
 class Text(Field):
-    """Free text on one line or several; surrounding white space is trimmed."""
+    """Free text on one line or several; NFC-normalised, surrounding white space trimmed.
+
+    Normalising first means the XML, the PDF and the signature carry the same
+    code points whichever way the caller's keyboard composed them.
+    """
 
     max_length: int = 500
     multiline: bool = False
@@ -74,7 +112,7 @@ class Text(Field):
         if not isinstance(value, str):
             errors.add(path, "not_text")
             return None
-        value = value.strip()
+        value = unicodedata.normalize("NFC", value).strip()
         if not value:
             errors.add(path, "required")
             return None
@@ -84,8 +122,9 @@ class Text(Field):
         if not self.multiline and ("\n" in value or "\r" in value):
             errors.add(path, "one_line")
             return None
-        if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
-            errors.add(path, "control_chars")
+        problem = text_problem(value, self.multiline)
+        if problem:
+            errors.add(path, problem[0], **problem[1])
             return None
         return value
 
@@ -94,6 +133,27 @@ class Text(Field):
 
     def xsd_facets(self) -> tuple[str, list[tuple[str, str]]]:
         return "c:NonEmptyText", [("maxLength", str(self.max_length))]
+
+
+#: What a person's name may hold besides letters and combining marks.
+NAME_PUNCTUATION = frozenset(" -\u2010\u2011'\u2019.")
+
+
+@dataclass(frozen=True)
+class Name(Text):
+    """A person's name: letters of any script, spaces, hyphens, apostrophes and dots."""
+
+    max_length: int = 200
+
+    def clean(self, value: Any, path: str, errors: Errors) -> str | None:
+        text = super().clean(value, path, errors)
+        if text is None:
+            return None
+        for char in text:
+            if not (unicodedata.category(char)[0] in "LM" or char in NAME_PUNCTUATION):
+                errors.add(path, "not_a_name", char=_code_point(char))
+                return None
+        return text
 
 
 @dataclass(frozen=True)
@@ -145,8 +205,10 @@ class Identifier(Field):
     what: str = "iin"
 
     def clean(self, value: Any, path: str, errors: Errors) -> str | None:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = f"{value:012d}"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # as a number an IIN loses its leading zero: refused, never guessed back
+            errors.add(path, "number_not_text")
+            return None
         if not isinstance(value, str) or not re.fullmatch(r"[0-9]{12}", value.strip()):
             errors.add(path, f"{self.what}_format")
             return None
@@ -280,9 +342,7 @@ class Choice(Field):
     options: tuple[str, ...] = ()
 
     def clean(self, value: Any, path: str, errors: Errors) -> str | None:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if value not in self.options:
+        if not isinstance(value, str) or value not in self.options:
             errors.add(path, "not_in_choices", choices=", ".join(self.options))
             return None
         return value

@@ -31,7 +31,7 @@ import datetime as dt
 from typing import Any
 
 from docservice.forms.common import flag_repeated, iin_matches_birth_date, no_repeated_iins
-from docservice.forms.fields import Choice, Date, Errors, Field, Group, Iin, Integer, Text
+from docservice.forms.fields import Choice, Date, Errors, Field, Group, Iin, Integer, Name, Text
 from docservice.forms.kind import Kind
 from docservice.workdays import add_working_days
 
@@ -63,7 +63,7 @@ def _services(name: str) -> Group:
 
 
 def _person(name: str, *extra: Field, item: str | None = None) -> Group:
-    fields = (Text("full_name", max_length=200), Date("birth_date"), Iin("iin"), *extra,
+    fields = (Name("full_name"), Date("birth_date"), Iin("iin"), *extra,
               _services("services"))
     if item:
         return Group(name, required=False, item=item, max_items=30, fields=fields)
@@ -141,12 +141,12 @@ KIND = Kind(
         Date("quota_inclusion_date"),
         _person("kandas"),
         _person("members", Text("kinship", max_length=100), item="member"),
-        Group("formed_by", fields=(Text("full_name", max_length=200),
+        Group("formed_by", fields=(Name("full_name"),
                                    Text("position", max_length=300))),
         Date("agreement_date", required=False),
         Group("approval", required=False, fields=(
             Text("center", max_length=300),
-            Group("official", fields=(Text("full_name", max_length=200),
+            Group("official", fields=(Name("full_name"),
                                       Text("position", max_length=300))),
             Date("date"),
         )),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from docservice.forms.common import iin_matches_birth_date, not_before
-from docservice.forms.fields import Date, Errors, Group, Iin, Text
+from docservice.forms.fields import Date, Errors, Group, Iin, Name, Text
 from docservice.forms.kind import Kind
 
 MAX_ENTRIES = 20_000
@@ -58,7 +58,7 @@ KIND = Kind(
         Date("started"),
         Date("ended", required=False),
         Group("entries", item="entry", min_items=1, max_items=MAX_ENTRIES, fields=(
-            Text("full_name", max_length=200),
+            Name("full_name"),
             Iin("iin", required=False),
             Text("birth_place", max_length=200),
             Date("birth_date"),

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from docservice.forms.common import flag_repeated, no_repeated_iins
-from docservice.forms.fields import Boolean, Date, Errors, Group, Iin, Integer, Month, Text
+from docservice.forms.fields import Boolean, Date, Errors, Group, Iin, Integer, Month, Name, Text
 from docservice.forms.kind import Kind
 
 SERVICES = 25
@@ -55,7 +55,7 @@ KIND = Kind(
         Month("period"),
         Text("region", max_length=200),
         Text("career_center", max_length=300),
-        Group("prepared_by", fields=(Text("full_name", max_length=200),
+        Group("prepared_by", fields=(Name("full_name"),
                                      Text("position", max_length=200))),
         Date("issue_date"),
         Group("rows", item="row", min_items=1, max_items=100_000, fields=(

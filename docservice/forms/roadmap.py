@@ -22,7 +22,7 @@ from docservice.forms.common import (
     people,
     person,
 )
-from docservice.forms.fields import Choice, Date, Errors, Group, Integer, Text
+from docservice.forms.fields import Choice, Date, Errors, Group, Integer, Name, Text
 from docservice.forms.kind import Kind
 
 SERVICES = 25
@@ -71,7 +71,7 @@ KIND = Kind(
             Choice("status", options=STATUSES),
             Text("note", required=False, max_length=1000, multiline=True),
         )),
-        Group("approved_by", fields=(Text("full_name", max_length=200),
+        Group("approved_by", fields=(Name("full_name"),
                                      Text("position", max_length=300))),
         Date("approval_date"),
     ),

@@ -18,6 +18,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from docservice.forms.kind import Kind
@@ -66,16 +67,23 @@ class Lines(Flowable):
     """Plain text wrapped at spaces, without ReportLab's mark-up parser.
 
     Data cells are the bulk of every form and never carry mark-up; parsing each
-    one as a Paragraph was the largest single cost of rendering.
+    one as a Paragraph was the largest single cost of rendering. Text with
+    characters Liberation Serif lacks, or right-to-left text, is measured and
+    drawn run by run in the fallback faces and put into visual order line by line.
     """
 
     def __init__(self, value: str, style: ParagraphStyle) -> None:
         super().__init__()
         self.value, self.style = value, style
+        self.mixed = fonts.needs_fallback(value)
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         st = self.style
-        self.lines = simpleSplit(self.value, st.fontName, st.fontSize, avail_width) or [""]
+        if self.mixed:
+            self.lines = split_runs(fonts.shape(self.value), st.fontName, st.fontSize,
+                                    avail_width)
+        else:
+            self.lines = simpleSplit(self.value, st.fontName, st.fontSize, avail_width) or [""]
         self.width = avail_width
         self.height = len(self.lines) * st.leading
         return self.width, self.height
@@ -85,7 +93,9 @@ class Lines(Flowable):
         c.setFont(st.fontName, st.fontSize)
         y = self.height - st.fontSize
         for line in self.lines:
-            if st.alignment == TA_CENTER:
+            if self.mixed:
+                self._draw_runs(fonts.visual(line), y)
+            elif st.alignment == TA_CENTER:
                 c.drawCentredString(self.width / 2, y, line)
             elif st.alignment == TA_RIGHT:
                 c.drawRightString(self.width, y, line)
@@ -93,11 +103,71 @@ class Lines(Flowable):
                 c.drawString(0, y, line)
             y -= st.leading
 
+    def _draw_runs(self, line: str, y: float) -> None:
+        st, c = self.style, self.canv
+        pieces = fonts.runs(line, st.fontName)
+        widths = [stringWidth(piece, face, st.fontSize) for face, piece in pieces]
+        align = st.alignment
+        if align not in (TA_CENTER, TA_RIGHT) and fonts.starts_rtl(self.value):
+            align = TA_RIGHT
+        x = {TA_CENTER: (self.width - sum(widths)) / 2,
+             TA_RIGHT: self.width - sum(widths)}.get(align, 0.0)
+        for (face, piece), w in zip(pieces, widths, strict=True):
+            c.setFont(face, st.fontSize)
+            c.drawString(x, y, piece)
+            x += w
+        c.setFont(st.fontName, st.fontSize)
+
+
+def split_runs(value: str, base: str, size: float, width: float) -> list[str]:
+    """Greedy line breaking at spaces, measuring run by run; a word wider than the
+    line (CJK text has no spaces) is cut between characters."""
+    lines: list[str] = []
+    space = fonts.width(" ", base, size)
+    for para in value.splitlines() or [""]:
+        current, used = "", 0.0
+        for word in para.split():
+            word_width = fonts.width(word, base, size)
+            if current and used + space + word_width <= width:
+                current, used = f"{current} {word}", used + space + word_width
+                continue
+            if not current and word_width <= width:
+                current, used = word, word_width
+                continue
+            if current:
+                lines.append(current)
+            while len(word) > 1 and word_width > width:
+                cut, taken = 0, 0.0
+                for cut, char in enumerate(word):  # noqa: B007 - cut is used after the loop
+                    char_width = fonts.width(char, base, size)
+                    if taken + char_width > width:
+                        break
+                    taken += char_width
+                cut = max(cut, 1)
+                lines.append(word[:cut])
+                word = word[cut:]
+                word_width = fonts.width(word, base, size)
+            current, used = word, word_width
+        lines.append(current)
+    return lines
+
+
+class Data(str):
+    """Caller data already escaped for mark-up that remembers its plain value.
+
+    :func:`cell` lays it out as :class:`Lines` from the plain value, so a value in
+    a table cell is broken into lines before it is put into visual order.
+    """
+
+    plain: str
+
 
 def cell(markup: Any, style: ParagraphStyle) -> Flowable:
     """A flowable for ``markup``: plain :class:`Lines` unless it really has mark-up."""
     if isinstance(markup, Flowable):
         return markup
+    if isinstance(markup, Data):
+        return Lines(markup.plain, style)
     value = str(markup)
     if "<" in value or "&" in value:
         return Paragraph(value, style)
@@ -114,8 +184,29 @@ def table_style(commands: list[tuple]) -> TableStyle:
 
 
 def text(value: Any) -> str:
-    """Caller data made safe for ReportLab's paragraph mark-up."""
-    return escape("" if value is None else str(value))
+    """Caller data made safe for ReportLab's paragraph mark-up.
+
+    Characters Liberation Serif lacks are wrapped in ``<font>`` tags of the
+    fallback face that has them; right-to-left text is shaped and put into
+    visual order as one unit (right for a name or a short value inside a sentence).
+    """
+    plain = "" if value is None else str(value)
+    if fonts.needs_fallback(plain):
+        markup = "".join(escape(piece) if face == fonts.REGULAR
+                         else f'<font name="{face}">{escape(piece)}</font>'
+                         for face, piece in fonts.runs(fonts.for_display(plain)))
+    else:
+        markup = escape(plain)
+    out = Data(markup)
+    out.plain = plain
+    return out
+
+
+def _template(template: str, params: dict[str, Any]) -> str:
+    if not params:
+        return escape(template)
+    return escape(template).format(**{k: v if isinstance(v, Data) else text(v)
+                                      for k, v in params.items()})
 
 
 @dataclass
@@ -141,11 +232,15 @@ class LayoutContext:
         return styles()
 
     def t(self, key: str, **params: Any) -> str:
-        """A text of this kind's template, escaped for paragraph mark-up."""
-        return escape(self.texts.get(self.kind.name, key, **params))
+        """A text of this kind's template, escaped for paragraph mark-up.
+
+        Parameters go through :func:`text` (escaped, fallback ``<font>`` tags added)
+        unless they are its result already.
+        """
+        return _template(self.texts.get(self.kind.name, key), params)
 
     def common(self, key: str, **params: Any) -> str:
-        return escape(self.texts.get("common", key, **params))
+        return _template(self.texts.get("common", key), params)
 
     def service(self, code: int | str) -> str:
         """The name of service ``code`` (1-25) from Appendix 1 in this language."""

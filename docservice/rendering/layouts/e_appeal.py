@@ -13,16 +13,24 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from docservice.rendering.layout import LayoutContext, text
+from docservice.rendering import fonts
+from docservice.rendering.layout import LayoutContext, Lines, text
 
 LABEL_WIDTH = 78 * mm
 
 
 def _content(ctx: LayoutContext, value: str) -> list[Flowable]:
-    """The applicant's text, paragraph by paragraph; blank lines kept as space."""
+    """The applicant's text, paragraph by paragraph; blank lines kept as space.
+
+    A right-to-left paragraph is laid out as :class:`Lines`, which breaks it into
+    lines before putting each into visual order (a Paragraph would reverse the
+    order of its lines).
+    """
     out: list[Flowable] = []
     for line in value.splitlines():
-        if line.strip():
+        if line.strip() and fonts.has_rtl(line):
+            out.append(Lines(line.strip(), ctx.s.body))
+        elif line.strip():
             out.append(Paragraph(text(line.strip()), ctx.s.body))
         else:
             out.append(Spacer(1, 2 * mm))
