@@ -219,21 +219,25 @@ def test_text_is_nfc_normalised_so_xml_pdf_and_signature_agree(tmp_path, capsys)
 
 
 def _fill_text(value: object, fields: tuple, name_text: str, free_text: str,
-               numbers: Iterator[int] | None = None) -> None:
-    """Put ``name_text`` into every name and ``free_text`` (numbered, as some must differ)
-    into every other text field."""
+               numbers: Iterator[int] | None = None, seen: dict | None = None) -> None:
+    """Put ``name_text`` into every name and ``free_text`` into every other text field,
+    numbered by the example's value: texts that differed still differ, and texts that were
+    equal (one field naming another's value) stay equal."""
     numbers = numbers or itertools.count(1)
+    seen = {} if seen is None else seen
     for f in fields:
         if f.computed or not isinstance(value, dict) or f.name not in value:
             continue
         if isinstance(f, Group):
             subs = value[f.name] if f.many else [value[f.name]]
             for sub in subs or []:
-                _fill_text(sub, f.fields, name_text, free_text, numbers)
+                _fill_text(sub, f.fields, name_text, free_text, numbers, seen)
         elif isinstance(f, Name):
             value[f.name] = name_text
         elif type(f) is Text:
-            value[f.name] = f"{next(numbers)} {free_text}"[: f.max_length]
+            if value[f.name] not in seen:
+                seen[value[f.name]] = f"{next(numbers)} {free_text}"
+            value[f.name] = seen[value[f.name]][: f.max_length]
 
 
 @pytest.mark.parametrize("kind_name", list(all_kinds()))

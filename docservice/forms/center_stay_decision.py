@@ -24,7 +24,7 @@ import datetime as dt
 from typing import Any
 
 from docservice.forms.common import iin_matches_birth_date, no_repeated_iins, people
-from docservice.forms.fields import Boolean, Choice, Date, Errors, Group, Text
+from docservice.forms.fields import Boolean, Choice, Date, Errors, Group, Name, Text
 from docservice.forms.kind import Kind
 from docservice.workdays import add_working_days
 
@@ -89,7 +89,7 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
 
 def _official(name: str) -> Group:
     return Group(name, fields=(Text("name", max_length=300),
-                               Text("head_full_name", max_length=200)))
+                               Name("head_full_name")))
 
 
 KIND = Kind(
@@ -115,7 +115,7 @@ KIND = Kind(
             Choice("outcome", options=OUTCOMES),
             Choice("scope", options=SCOPES),
             Group("members", required=False, item="member", max_items=50,
-                  fields=(Text("full_name", max_length=200),)),
+                  fields=(Name("full_name"),)),
             Text("grounds", max_length=4000, multiline=True),
         )),
         Date("decision_deadline", computed=True),

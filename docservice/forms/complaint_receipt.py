@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from docservice.forms.common import iin_matches_birth_date
-from docservice.forms.fields import Choice, Date, Errors, Group, Iin, Phone, Text
+from docservice.forms.fields import Choice, Date, Errors, Group, Iin, Name, Phone, Text
 from docservice.forms.kind import Kind
 from docservice.workdays import add_working_days
 
@@ -57,12 +57,12 @@ KIND = Kind(
         Choice("addressee", options=ADDRESSEES),
         Text("organisation", max_length=300),
         Choice("channel", options=CHANNELS),
-        Group("applicant", fields=(Text("full_name", max_length=200), Date("birth_date"),
+        Group("applicant", fields=(Name("full_name"), Date("birth_date"),
                                    Iin("iin"), Text("address", required=False, max_length=300),
                                    Phone("phone", required=False))),
         Date("complaint_date", required=False),
         Text("subject", max_length=2000, multiline=True),
-        Group("accepted_by", fields=(Text("full_name", max_length=200),
+        Group("accepted_by", fields=(Name("full_name"),
                                      Text("position", max_length=300))),
         Text("reply_place", max_length=300),
         Date("review_deadline", computed=True),

@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any
 
 from docservice.forms.common import flag_repeated
-from docservice.forms.fields import Boolean, Choice, Date, Errors, Group, Integer, Text
+from docservice.forms.fields import Boolean, Choice, Date, Errors, Group, Integer, Name, Text
 from docservice.forms.kind import Kind
 from docservice.forms.quality_evaluation import (
     BANDS,
@@ -100,7 +100,7 @@ KIND = Kind(
         Group("recommendations", item="recommendation", min_items=1, max_items=500, fields=(
             Text("organisation", max_length=300),
             Text("text", max_length=2000, multiline=True))),
-        Group("signer", fields=(Text("full_name", max_length=200),
+        Group("signer", fields=(Name("full_name"),
                                 Text("position", max_length=300))),
         Date("deadline", computed=True),
         Boolean("late", computed=True),

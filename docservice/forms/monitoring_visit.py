@@ -26,7 +26,7 @@ from typing import Any
 
 from docservice.forms.center_stay_decision import add_months
 from docservice.forms.common import flag_repeated, iin_matches_birth_date, no_repeated_iins
-from docservice.forms.fields import Choice, Date, Errors, Group, Iin, Integer, Text
+from docservice.forms.fields import Choice, Date, Errors, Group, Iin, Integer, Name, Text
 from docservice.forms.kind import Kind
 
 SERVICES = 25
@@ -94,9 +94,9 @@ KIND = Kind(
         Date("quota_inclusion_date"),
         Group("visitors", item="visitor", min_items=2, max_items=10, fields=(
             Choice("body", options=BODIES), Text("organisation", max_length=300),
-            Text("full_name", max_length=200), Text("position", max_length=300))),
+            Name("full_name"), Text("position", max_length=300))),
         Group("families", item="family", min_items=1, max_items=50, fields=(
-            Text("full_name", max_length=200), Date("birth_date"), Iin("iin"),
+            Name("full_name"), Date("birth_date"), Iin("iin"),
             Integer("members", minimum=1, maximum=30),
             Group("services", item="service", min_items=1, max_items=SERVICES, fields=(
                 Integer("code", minimum=1, maximum=SERVICES),

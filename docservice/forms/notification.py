@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from docservice.forms.common import flag_repeated
-from docservice.forms.fields import Bin, Choice, Date, Email, Errors, Group, Iin, Phone, Text
+from docservice.forms.fields import Bin, Choice, Date, Email, Errors, Group, Iin, Name, Phone, Text
 from docservice.forms.kind import Kind
 from docservice.workdays import add_working_days
 
@@ -71,7 +71,7 @@ KIND = Kind(
         Text("number", max_length=50),
         Date("issue_date"),
         Group("provider", fields=(Text("name", max_length=300), Bin("bin"))),
-        Group("recipient", fields=(Text("full_name", max_length=200), Iin("iin"),
+        Group("recipient", fields=(Name("full_name"), Iin("iin"),
                                    Phone("phone", required=False),
                                    Email("email", required=False))),
         Group("application", fields=(Text("service", max_length=500),
@@ -80,7 +80,7 @@ KIND = Kind(
         Text("content", max_length=4000, multiline=True),
         Group("channels", item="channel", min_items=1, max_items=len(CHANNELS),
               fields=(Choice("means", options=CHANNELS),)),
-        Group("official", fields=(Text("full_name", max_length=200),
+        Group("official", fields=(Name("full_name"),
                                   Text("position", max_length=300))),
         Date("review_deadline", required=False, computed=True),
     ),

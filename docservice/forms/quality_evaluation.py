@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from docservice.forms.fields import Bin, Boolean, Choice, Date, Errors, Group, Integer, Text
+from docservice.forms.fields import Bin, Boolean, Choice, Date, Errors, Group, Integer, Name, Text
 from docservice.forms.kind import Kind
 
 CRITERIA = ("relevance", "effectiveness", "social_effect")
@@ -90,7 +90,7 @@ KIND = Kind(
             Text("region", max_length=200),
         )),
         Group("criteria", fields=tuple(_criterion(c) for c in CRITERIA)),
-        Group("evaluator", fields=(Text("full_name", max_length=200),
+        Group("evaluator", fields=(Name("full_name"),
                                    Text("position", max_length=300))),
         Integer("total", computed=True, minimum=len(CRITERIA) * MIN_SCORE,
                 maximum=len(CRITERIA) * MAX_SCORE),

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from docservice.forms.common import iin_matches_birth_date
-from docservice.forms.fields import Bin, Boolean, Choice, Date, Errors, Group, Iin, Text
+from docservice.forms.fields import Bin, Boolean, Choice, Date, Errors, Group, Iin, Name, Text
 from docservice.forms.kind import Kind
 from docservice.workdays import add_working_days
 
@@ -57,15 +57,15 @@ KIND = Kind(
         Date("decision_date"),
         Group("career_center", fields=(Text("name", max_length=300), Bin("bin"))),
         Text("labour_mobility_center", max_length=300),
-        Group("kandas", fields=(Text("full_name", max_length=200), Date("birth_date"),
+        Group("kandas", fields=(Name("full_name"), Date("birth_date"),
                                 Iin("iin"))),
         Choice("ground", options=GROUNDS),
         Date("ground_date"),
         Text("refused_work", required=False, max_length=500),
-        Group("prepared_by", fields=(Text("full_name", max_length=200),
+        Group("prepared_by", fields=(Name("full_name"),
                                      Text("position", max_length=300))),
         Group("signer", fields=(Choice("role", options=SIGNER_ROLES),
-                                Text("full_name", max_length=200))),
+                                Name("full_name"))),
         Date("send_deadline", computed=True),
         Boolean("late", computed=True),
     ),
