@@ -7,7 +7,7 @@ and ties them together, so callers (signing, verification) see only:
 
 - :func:`hash_for` / :func:`digest` — the hash of a digest or signature algorithm OID;
 - :func:`parse_public_key` — a GOST SubjectPublicKeyInfo as curve + key bytes;
-- :func:`verify` / :func:`sign` — a signature value over data or over a digest.
+- :func:`verify` / :func:`verify_spki` / :func:`sign_digest` — signature values.
 """
 
 from __future__ import annotations
@@ -18,29 +18,27 @@ from typing import ClassVar
 
 from asn1crypto import core
 
+from signing.gost import asn1 as _asn1  # noqa: F401  (registers the OIDs with asn1crypto)
 from signing.gost import curves, ec, gost94, signature, streebog
-
-ARC = "1.2.398.3.10."
-
-# Hash OIDs (NCA): GOST 34.311-95, GOST 34.11-2015 256 and 512 (Streebog).
-GOST34311 = "1.2.398.3.10.1.3.1"
-STREEBOG256 = "1.2.398.3.10.1.3.2"
-STREEBOG512 = "1.2.398.3.10.1.3.3"
-# Public key algorithms.
-KEY_2004 = "1.2.398.3.10.1.1.1.1"
-KEY_2015_256 = "1.2.398.3.10.1.1.2.1"
-KEY_2015_512 = "1.2.398.3.10.1.1.2.2"
-# Signature algorithms.
-SIG_2004 = "1.2.398.3.10.1.1.1.2"
-SIG_2015_256 = "1.2.398.3.10.1.1.2.3.1"
-SIG_2015_512 = "1.2.398.3.10.1.1.2.3.2"
+from signing.gost.oids import (  # noqa: F401  (re-exported: callers use gost.SIG_2015_512 …)
+    ARC,
+    GOST34311,
+    HASH_NAMES,
+    KEY_2004,
+    KEY_2015_256,
+    KEY_2015_512,
+    SIG_2004,
+    SIG_2015_256,
+    SIG_2015_512,
+    STREEBOG256,
+    STREEBOG512,
+)
 
 HASHES: dict[str, Callable[[bytes], bytes]] = {
     GOST34311: gost94.digest,
     STREEBOG256: lambda data: streebog.digest(data, 256),
     STREEBOG512: lambda data: streebog.digest(data, 512),
 }
-HASH_NAMES = {GOST34311: "gost34311", STREEBOG256: "streebog256", STREEBOG512: "streebog512"}
 #: The hash each signature or key algorithm uses.
 SIGNATURE_HASH = {SIG_2004: GOST34311, SIG_2015_256: STREEBOG256, SIG_2015_512: STREEBOG512,
                   KEY_2004: GOST34311, KEY_2015_256: STREEBOG256, KEY_2015_512: STREEBOG512}
@@ -142,6 +140,18 @@ def verify(key: PublicKey, signature_oid: str, data: bytes, value: bytes) -> boo
     if hash_for(signature_oid) != hash_for(key.algorithm):
         return False
     return verify_digest(key, digest(hash_for(signature_oid), data), value)
+
+
+def verify_spki(spki_der: bytes, signature_oid: str, data: bytes, value: bytes) -> bool:
+    """Check a GOST signature with the signer's SubjectPublicKeyInfo (certificates, CRLs, OCSP).
+
+    False also when the key is not a GOST key: it cannot have made a GOST signature.
+    """
+    try:
+        key = parse_public_key(spki_der)
+    except GostError:
+        return False
+    return verify(key, signature_oid, data, value)
 
 
 def sign_digest(curve: curves.Curve, private_key: int, digest_value: bytes) -> bytes:

@@ -12,10 +12,10 @@ Two paths give the same results:
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import threading
 
+from signing import _libcrypto
 from signing.gost.curves import Curve
 
 Point = tuple[int, int]
@@ -87,19 +87,14 @@ class PurePython:
 def _load_libcrypto() -> ctypes.CDLL | None:
     if os.environ.get("DOCSERVICE_GOST_PURE_PYTHON"):
         return None
-    for name in ("libcrypto.so.3", ctypes.util.find_library("crypto")):
-        if not name:
-            continue
-        try:
-            lib = ctypes.CDLL(name)
-            lib.OpenSSL_version_num.restype = ctypes.c_ulong
-            if lib.OpenSSL_version_num() < 0x30000000:
-                continue
-            _declare(lib)
-        except (OSError, AttributeError):
-            continue
-        return lib
-    return None
+    lib = _libcrypto.load()
+    if lib is None:
+        return None
+    try:
+        _declare(lib)
+    except AttributeError:
+        return None
+    return lib
 
 
 def _declare(lib: ctypes.CDLL) -> None:
