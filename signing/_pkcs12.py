@@ -245,6 +245,17 @@ def read_container(data: bytes, password: str) -> tuple[bytes | None, list[bytes
     return key, certs
 
 
+def key_algorithm(data: bytes, password: str) -> str:
+    """The OID of the container's private key algorithm ("" if it cannot be read)."""
+    try:
+        key, _certs = read_container(data, password)
+        if key is None:
+            return ""
+        return RawPrivateKeyInfo.load(key)["private_key_algorithm"]["algorithm"].dotted
+    except (ValueError, TypeError, KeyError):
+        return ""
+
+
 def _header_len(value: core.Any) -> int:
     """Length of the explicit [0] wrapper around a bag value."""
     return len(value.dump()) - len(value.contents)
