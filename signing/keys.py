@@ -206,7 +206,16 @@ class Pkcs12Key(SigningKey):
         self._key = key
         self.certificate = certificate
         self.chain = tuple(chain)
-        self._signer = _KeptKeySigner(key, certificate, self.cert_registry())
+        self._signer: Signer
+        if isinstance(key, GostPrivateKey):
+            # pyHanko only prepares GOST PDF revisions (placeholder, stamp); the CMS is
+            # built by signing.gost.cms, whose hash pyHanko does not have.
+            self._signer = ExternalSigner(certificate, self.cert_registry(),
+                                          signature_value=2 * key.public.curve.size,
+                                          signature_mechanism=algos.SignedDigestAlgorithm(
+                                              {"algorithm": key.signature_oid}))
+        else:
+            self._signer = _KeptKeySigner(key, certificate, self.cert_registry())
 
     @classmethod
     def from_bytes(cls, data: bytes, password: str, *, at: dt.datetime | None = None,

@@ -192,9 +192,17 @@ def _doc_timestamp(sig: EmbeddedPdfSignature, assessor: Assessor, index: int,
 
 
 def _gost_digest(sig: EmbeddedPdfSignature, data: bytes) -> bytes | None:
-    """The ByteRange digest when the signer used a GOST hash (pyHanko knows none of them)."""
+    """The ByteRange digest when the signer used a GOST hash (pyHanko knows none of them).
+
+    Stored in pyHanko's digest cache too, where its integrity analysis looks first.
+    """
     md = sig.signer_info["digest_algorithm"]["algorithm"].native
-    return digest_of(_signed_bytes(data, sig.byte_range), md) if is_gost_digest(md) else None
+    if not is_gost_digest(md):
+        return None
+    digest = digest_of(_signed_bytes(data, sig.byte_range), md)
+    if digest is not None:
+        sig.external_digests[md] = digest
+    return digest
 
 
 def _signed_bytes(data: bytes, byte_range: list[int]) -> bytes:

@@ -113,3 +113,31 @@ class BouncyCastle:
         if self._proc.stdin:
             self._proc.stdin.close()
         self._proc.wait(timeout=10)
+
+
+def bc_verifies(bc: BouncyCastle, spki_key: bytes, curve_name: str, size: int, digest: bytes,
+                value: bytes) -> bool:
+    """BouncyCastle's verdict on a Kazakh-encoded signature value over ``digest``.
+
+    ``spki_key``: x||y little-endian halves; ``value``: r||s little-endian halves; the
+    digest as OpenSSL prints it (read as a little-endian number).
+    """
+    x, y = (int.from_bytes(spki_key[i * size:(i + 1) * size], "little") for i in (0, 1))
+    r, s = (int.from_bytes(value[i * size:(i + 1) * size], "little") for i in (0, 1))
+    e = format(int.from_bytes(digest, "little"), f"0{2 * size}x")
+    return bc.ask("verify", curve_name, e, f"{r:x}", f"{s:x}", f"{x:x}", f"{y:x}") == "true"
+
+
+def check_gost_signer_info(bc: BouncyCastle, info, cert, content: bytes) -> None:  # type: ignore[no-untyped-def]
+    """A GOST SignerInfo checked without our code: OpenSSL hashes, BouncyCastle verifies."""
+    import signing.gost as gost
+
+    bits = 512 if info["digest_algorithm"]["algorithm"].dotted == gost.STREEBOG512 else 256
+    md = next(a["values"][0].native for a in info["signed_attrs"]
+              if a["type"].native == "message_digest")
+    assert md == openssl_streebog(content, bits), "messageDigest is not OpenSSL's Streebog"
+    key = gost.parse_public_key(cert["tbs_certificate"]["subject_public_key_info"].dump())
+    attrs = b"\x31" + info["signed_attrs"].dump()[1:]
+    assert bc_verifies(bc, key.key, key.curve.bouncycastle, key.curve.size,
+                       openssl_streebog(attrs, bits), info["signature"].native), \
+        "BouncyCastle does not verify the signature value"
