@@ -1,0 +1,110 @@
+"""The GOST test PKI (tests/pki/gost.py) in use: its keys sign, mixed with RSA signers, and
+the verifier judges them with the CRL it serves; BouncyCastle checks every GOST signature."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from asn1crypto import cms
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+import signing.gost as gost
+from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification.report import Indication
+from signing import errors
+from signing.cades import CadesOptions, sign_detached
+from signing.keys import Pkcs12Key
+from signing.pdf import PdfOptions, sign_pdf
+from signing.trust import Trust
+from signing.xmldsig import sign_xml
+from tests.gost.oracles import bc_verifies, check_gost_signer_info
+from tests.verification.fixtures import base_pdf
+
+
+@pytest.fixture(scope="module")
+def verifier(gpki, pki) -> Verifier:  # type: ignore[no-untyped-def]
+    trust = TrustStore.from_certificates([pki.root, pki.ca, gpki.root, gpki.ca])
+    return Verifier(VerifierConfig(trust=trust))
+
+
+def _key(gpki, label: str, password: str | None = None) -> Pkcs12Key:  # type: ignore[no-untyped-def]
+    return Pkcs12Key.load(gpki.p12(label), password or gpki.password)
+
+
+@pytest.mark.parametrize("label", ["gost_career", "gost_head", "gost256_career",
+                                   "gost_revoked", "gost_expired", "gost_authonly"])
+def test_certificates_verify_with_bouncycastle(gpki, bc, label: str) -> None:  # type: ignore[no-untyped-def]
+    cert = gpki.cert(label)
+    ca = gost.parse_public_key(gpki.ca["tbs_certificate"]["subject_public_key_info"].dump())
+    digest = gost.digest(gost.STREEBOG512, cert["tbs_certificate"].dump())
+    assert bc_verifies(bc, ca.key, ca.curve.bouncycastle, 64, digest,
+                       cert["signature_value"].native)
+
+
+@pytest.mark.parametrize(("label", "error", "kk", "ru"), [
+    ("gost_expired", errors.CertificateExpiredError, "мерзімі өтті", "истёк"),
+    ("gost_authonly", errors.KeyUsageError, "қол қоюға арналмаған", "не предназначен"),
+])
+def test_unusable_gost_keys_are_named(gpki, label, error, kk, ru) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error) as info:
+        _key(gpki, label)
+    assert kk in info.value.message_kk and ru in info.value.message_ru
+
+
+def test_wrong_password(gpki) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(errors.WrongPasswordError):
+        _key(gpki, "gost_career", "wrong")
+
+
+def test_revoked_gost_signer_is_refused_with_the_served_crl(gpki) -> None:  # type: ignore[no-untyped-def]
+    key = _key(gpki, "gost_revoked")
+    trust = Trust((gpki.root,), (gpki.ca,))
+    with pytest.raises(errors.CertificateRevokedError):
+        sign_detached(b"data", key, CadesOptions(trust=trust))
+
+
+def test_mixed_rsa_and_gost_signers_in_one_pdf(gpki, pki, verifier, bc) -> None:  # type: ignore[no-untyped-def]
+    pdf = base_pdf()
+    signers = [Pkcs12Key.load(pki.p12("career"), pki.password), _key(gpki, "gost_career"),
+               _key(gpki, "gost256_career"), _key(gpki, "gost_head")]
+    for signer in signers:
+        pdf = sign_pdf(pdf, signer, PdfOptions())
+    report = verifier.verify(pdf)
+    assert [s.algorithm.startswith("ГОСТ") for s in report.signatures] == [
+        False, True, True, True]
+    assert [s.algorithm for s in report.signatures[1:]] == [
+        "ГОСТ 34.10-2015, 512 бит", "ГОСТ 34.10-2015, 256 бит", "ГОСТ 34.10-2015, 512 бит"]
+    for sig in report.signatures:
+        assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None), \
+            sig.reasons
+    gost_sigs = report.signatures[1:]
+    assert all(s.revocation is not None and s.revocation.status == "good" for s in gost_sigs)
+    assert gost_sigs[2].signer is not None and gost_sigs[2].signer.bin == "991240007893"
+    assert gost_sigs[0].chain == ["НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST",
+                                  "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST", "ТЕСТОВ ТЕСТ"]
+    # every GOST signature checked by OpenSSL (digests) and BouncyCastle (signature)
+    for embedded, signer in zip(PdfFileReader(io.BytesIO(pdf)).embedded_signatures[1:],
+                                signers[1:], strict=True):
+        s1, l1, s2, l2 = (int(v) for v in embedded.byte_range)
+        covered = pdf[s1:s1 + l1] + pdf[s2:s2 + l2]
+        check_gost_signer_info(bc, embedded.signer_info, signer.certificate, covered)
+
+
+def test_revoked_gost_signature_is_reported_revoked(gpki, verifier) -> None:  # type: ignore[no-untyped-def]
+    key = _key(gpki, "gost_revoked")
+    signed = sign_detached(b"data", key)
+    der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    (sig,) = verifier.verify(der, b"data").signatures
+    # signed (by its own claim) after the revocation the served CRL lists
+    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_FAILED, "REVOKED")
+    assert sig.revocation is not None and sig.revocation.reason == "key_compromise"
+
+
+def test_gost_xml_and_cms_from_the_test_pki_pass(gpki, verifier) -> None:  # type: ignore[no-untyped-def]
+    xml = sign_xml("<doc><a>Сәлем</a></doc>".encode(), _key(gpki, "gost_career"))
+    xml = sign_xml(xml, _key(gpki, "gost256_career"))
+    report = verifier.verify(xml)
+    assert [(s.indication, s.algorithm) for s in report.signatures] == [
+        (Indication.TOTAL_PASSED, "ГОСТ 34.10-2015, 512 бит"),
+        (Indication.TOTAL_PASSED, "ГОСТ 34.10-2015, 256 бит")]

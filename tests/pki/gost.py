@@ -1,0 +1,300 @@
+"""A GOST 34.10-2015 test PKI beside the RSA one: root, issuing CA, officials' keys, a CRL.
+
+Certomancer signs with ``cryptography`` only, so the GOST hierarchy is built here with
+:mod:`signing.gost` (tests/gost proves those primitives against OpenSSL and BouncyCastle)
+in NCA's encodings: Kazakh OIDs (key 1.2.398.3.10.1.1.2.2 with parameter set
+1.2.398.3.10.1.1.2.2.1 and Streebog-512; a 256-bit key too), x||y and r||s little-endian.
+The CA's CRL is served over HTTP on 127.0.0.1 (the URL is in every leaf), and each key is
+exported as NCA issues them: PKCS#12 with a 3DES-shrouded key bag and a SHA-1 MAC.
+
+Usage::
+
+    with running_gost_pki() as gpki:
+        gpki.p12("gost_career"), gpki.root, gpki.ca, gpki.crl_url ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asn1crypto import algos, cms, core, crl, keys, x509
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+import signing.gost as gost
+from signing import _pkcs12
+from signing.gost import curves, signature
+
+PASSWORD = "Aa123456"
+_CURVE_OID = {curves.TC26_512_A: "1.2.398.3.10.1.1.2.2.1",
+              curves.TC26_256_A: "1.2.398.3.10.1.1.2.1.1"}
+_KEY_OID = {curves.TC26_512_A: gost.KEY_2015_512, curves.TC26_256_A: gost.KEY_2015_256}
+
+
+@dataclass(frozen=True)
+class GostKeyPair:
+    curve: curves.Curve
+    d: int
+
+    @classmethod
+    def generate(cls, curve: curves.Curve) -> GostKeyPair:
+        return cls(curve, secrets.randbelow(curve.q - 1) + 1)
+
+    @property
+    def key_oid(self) -> str:
+        return _KEY_OID[self.curve]
+
+    @property
+    def signature_oid(self) -> str:
+        return gost.SIGNATURE_FOR_KEY[self.key_oid]
+
+    def spki(self) -> keys.PublicKeyInfo:
+        point = signature.encode_public_key(self.curve, signature.public_key(self.curve, self.d))
+        return keys.PublicKeyInfo({
+            "algorithm": {"algorithm": self.key_oid, "parameters": _params(self)},
+            "public_key": core.OctetString(point).dump()})
+
+    def sign(self, data: bytes) -> bytes:
+        return signature.sign_digest(self.curve, self.d,
+                                     gost.digest(gost.hash_for(self.key_oid), data))
+
+
+def _params(key: GostKeyPair) -> core.Any:
+    """{parameter set, hash} as NCA writes them after a GOST key algorithm OID."""
+    return core.Any.load(core.Sequence.load(
+        b"\x30" + bytes([len(body := core.ObjectIdentifier(_CURVE_OID[key.curve]).dump()
+                              + core.ObjectIdentifier(gost.hash_for(key.key_oid)).dump())])
+        + body).dump())
+
+
+@dataclass
+class Leaf:
+    label: str
+    subject: dict[str, str]
+    eku: list[str]
+    usage: set[str]
+    policy: str
+    curve: curves.Curve = curves.TC26_512_A
+    not_before: dt.timedelta = dt.timedelta(days=-365)
+    not_after: dt.timedelta = dt.timedelta(days=365)
+
+
+LEAVES = [
+    Leaf("gost_career", {"common_name": "ТЕСТОВ ТЕСТ", "surname": "ТЕСТОВ",
+                         "given_name": "ТЕСТҰЛЫ", "serial_number": "IIN900715400236",
+                         "country_name": "KZ"},
+         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"], {"digital_signature", "non_repudiation"},
+         "1.2.398.3.3.2.3"),
+    Leaf("gost_head", {"common_name": "БАСШЫ БАС", "surname": "БАСШЫ",
+                       "serial_number": "IIN700101300675", "organization_name": "АҚ \"ТЕСТ\"",
+                       "organizational_unit_name": "BIN991240007893", "country_name": "KZ"},
+         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.2.1"], {"digital_signature", "non_repudiation"},
+         "1.2.398.3.3.2.1"),
+    Leaf("gost256_career", {"common_name": "КІШІ КІЛТ", "surname": "КІШІ",
+                            "serial_number": "IIN900715400236", "country_name": "KZ"},
+         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"], {"digital_signature", "non_repudiation"},
+         "1.2.398.3.3.2.3", curve=curves.TC26_256_A),
+    Leaf("gost_revoked", {"common_name": "ҚАЙТАРЫЛҒАН ТЕСТ", "surname": "ҚАЙТАРЫЛҒАН",
+                          "serial_number": "IIN900715400236", "country_name": "KZ"},
+         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"], {"digital_signature", "non_repudiation"},
+         "1.2.398.3.3.2.3"),
+    Leaf("gost_expired", {"common_name": "ЕСКІ ТЕСТ", "surname": "ЕСКІ",
+                          "serial_number": "IIN900715400236", "country_name": "KZ"},
+         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"], {"digital_signature", "non_repudiation"},
+         "1.2.398.3.3.2.3", not_before=dt.timedelta(days=-800),
+         not_after=dt.timedelta(days=-435)),
+    Leaf("gost_authonly", {"common_name": "КІРУ ТЕСТ", "surname": "КІРУ",
+                           "serial_number": "IIN900715400236", "country_name": "KZ"},
+         ["1.3.6.1.5.5.7.3.2", "1.2.398.3.3.4.1.1"], {"key_encipherment"},
+         "1.2.398.3.3.2.4"),
+]
+REVOKED = {"gost_revoked"}
+
+
+def _name(attrs: dict[str, str]) -> x509.Name:
+    return x509.Name.build(attrs)
+
+
+def _certificate(subject: x509.Name, issuer: x509.Name, key: GostKeyPair,
+                 issuer_key: GostKeyPair, *, ca: bool, not_before: dt.datetime,
+                 not_after: dt.datetime, usage: set[str], eku: list[str] | None = None,
+                 policy: str | None = None, crl_url: str | None = None) -> x509.Certificate:
+    spki = key.spki()
+    ski = hashlib.sha1(spki["public_key"].native).digest()
+    aki = hashlib.sha1(issuer_key.spki()["public_key"].native).digest()
+    extensions = [
+        {"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": ca}},
+        {"extn_id": "key_usage", "critical": True,
+         "extn_value": x509.KeyUsage(usage)},
+        {"extn_id": "key_identifier", "extn_value": ski},
+        {"extn_id": "authority_key_identifier", "extn_value": {"key_identifier": aki}},
+    ]
+    if eku:
+        extensions.append({"extn_id": "extended_key_usage", "extn_value": eku})
+    if policy:
+        extensions.append({"extn_id": "certificate_policies",
+                           "extn_value": [{"policy_identifier": policy}]})
+    if crl_url:
+        extensions.append({"extn_id": "crl_distribution_points", "extn_value": [
+            {"distribution_point": x509.DistributionPointName(name="full_name", value=[
+                x509.GeneralName(name="uniform_resource_identifier", value=crl_url)])}]})
+    tbs = x509.TbsCertificate({
+        "version": "v3", "serial_number": int.from_bytes(secrets.token_bytes(16), "big"),
+        "signature": {"algorithm": issuer_key.signature_oid}, "issuer": issuer,
+        "validity": {"not_before": x509.Time(name="utc_time", value=not_before),
+                     "not_after": x509.Time(name="utc_time", value=not_after)},
+        "subject": subject, "subject_public_key_info": spki, "extensions": extensions,
+    })
+    return x509.Certificate({"tbs_certificate": tbs,
+                             "signature_algorithm": {"algorithm": issuer_key.signature_oid},
+                             "signature_value": issuer_key.sign(tbs.dump())})
+
+
+def _crl(ca: x509.Certificate, ca_key: GostKeyPair, revoked: list[x509.Certificate],
+         now: dt.datetime) -> crl.CertificateList:
+    tbs = crl.TbsCertList({
+        "version": "v2", "signature": {"algorithm": ca_key.signature_oid},
+        "issuer": ca.subject,
+        "this_update": x509.Time(name="utc_time", value=now - dt.timedelta(hours=1)),
+        "next_update": x509.Time(name="utc_time", value=now + dt.timedelta(days=7)),
+        "revoked_certificates": [{
+            "user_certificate": c.serial_number,
+            "revocation_date": x509.Time(name="utc_time", value=now - dt.timedelta(days=30)),
+            "crl_entry_extensions": [{"extn_id": "crl_reason", "extn_value": "key_compromise"}],
+        } for c in revoked] or None,
+        "crl_extensions": [
+            {"extn_id": "crl_number", "extn_value": 1},
+            {"extn_id": "authority_key_identifier",
+             "extn_value": {"key_identifier": ca.key_identifier}}],
+    })
+    return crl.CertificateList({"tbs_cert_list": tbs,
+                                "signature_algorithm": {"algorithm": ca_key.signature_oid},
+                                "signature": ca_key.sign(tbs.dump())})
+
+
+def _container(key: GostKeyPair, cert: x509.Certificate, chain: list[x509.Certificate],
+               password: str) -> bytes:
+    """PKCS#12 as NCA issues it: 3DES-shrouded PKCS#8 key, certificate bags, SHA-1 MAC."""
+    private = _pkcs12.RawPrivateKeyInfo({
+        "version": 0,
+        "private_key_algorithm": _pkcs12.AnyAlgorithm({
+            "algorithm": key.key_oid, "parameters": _params(key)}),
+        "private_key": core.OctetString(key.d.to_bytes(key.curve.size, "little")).dump(),
+    }).dump()
+    salt, rounds = secrets.token_bytes(20), 1024
+    des_key = _pkcs12.pkcs12_kdf(password, salt, 1, rounds, "sha1", 24)
+    iv = _pkcs12.pkcs12_kdf(password, salt, 2, rounds, "sha1", 8)
+    padder = padding.PKCS7(64).padder()
+    encryptor = Cipher(TripleDES(des_key), modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(padder.update(private) + padder.finalize()) + \
+        encryptor.finalize()
+    shrouded = _pkcs12.RawEncryptedPrivateKeyInfo({
+        "encryption_algorithm": _pkcs12.AnyAlgorithm({
+            "algorithm": "1.2.840.113549.1.12.1.3",
+            "parameters": _pkcs12._PbeParams({"salt": salt, "iterations": rounds})}),
+        "encrypted_data": encrypted})
+    bags = [_pkcs12.SafeBag({"bag_id": "1.2.840.113549.1.12.10.1.2",
+                             "bag_value": shrouded.retag({"explicit": 0})})]
+    bags += [_pkcs12.SafeBag({"bag_id": "1.2.840.113549.1.12.10.1.3", "bag_value":
+                              _pkcs12.CertBag({"cert_id": "1.2.840.113549.1.9.22.1",
+                                               "cert_value": c.dump()}).retag({"explicit": 0})})
+             for c in [cert, *chain]]
+    safe = _pkcs12.AuthenticatedSafe([cms.ContentInfo({
+        "content_type": "data", "content": core.OctetString(_pkcs12.SafeContents(bags).dump())})])
+    content = safe.dump()
+    mac_salt = secrets.token_bytes(20)
+    mac_key = _pkcs12.pkcs12_kdf(password, mac_salt, 3, rounds, "sha1", 20)
+    return _pkcs12.Pfx({
+        "version": 3,
+        "auth_safe": cms.ContentInfo({"content_type": "data",
+                                      "content": core.OctetString(content)}),
+        "mac_data": _pkcs12.MacData({
+            "mac": {"digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
+                    "digest": hmac.new(mac_key, content, "sha1").digest()},
+            "mac_salt": mac_salt, "iterations": rounds}),
+    }).dump()
+
+
+@dataclass
+class GostPki:
+    """The GOST hierarchy: certificates, keys, CRL, containers written to ``directory``."""
+
+    __test__ = False
+
+    directory: Path
+    crl_url: str
+    root: x509.Certificate
+    ca: x509.Certificate
+    certs: dict[str, x509.Certificate] = field(default_factory=dict)
+    crl: crl.CertificateList | None = None
+    password: str = PASSWORD
+
+    def p12(self, label: str) -> Path:
+        return self.directory / f"{label}.p12"
+
+    def cert(self, label: str) -> x509.Certificate:
+        return self.certs[label]
+
+
+def build(directory: Path, crl_url: str, now: dt.datetime | None = None) -> GostPki:
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    root_key, ca_key = (GostKeyPair.generate(curves.TC26_512_A) for _ in range(2))
+    root_name = _name({"common_name": "НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST",
+                       "country_name": "KZ"})
+    ca_name = _name({"common_name": "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST",
+                     "country_name": "KZ"})
+    ca_usage = {"key_cert_sign", "crl_sign"}
+    root = _certificate(root_name, root_name, root_key, root_key, ca=True,
+                        not_before=now - dt.timedelta(days=3650),
+                        not_after=now + dt.timedelta(days=3650), usage=ca_usage)
+    ca = _certificate(ca_name, root_name, ca_key, root_key, ca=True,
+                      not_before=now - dt.timedelta(days=1800),
+                      not_after=now + dt.timedelta(days=1800), usage=ca_usage)
+    pki = GostPki(directory, crl_url, root, ca)
+    for leaf in LEAVES:
+        key = GostKeyPair.generate(leaf.curve)
+        cert = _certificate(_name(leaf.subject), ca_name, key, ca_key, ca=False,
+                            not_before=now + leaf.not_before, not_after=now + leaf.not_after,
+                            usage=leaf.usage, eku=leaf.eku, policy=leaf.policy,
+                            crl_url=crl_url)
+        pki.certs[leaf.label] = cert
+        pki.p12(leaf.label).write_bytes(_container(key, cert, [ca, root], PASSWORD))
+    pki.crl = _crl(ca, ca_key, [pki.certs[label] for label in REVOKED], now)
+    return pki
+
+
+@contextlib.contextmanager
+def running_gost_pki(directory: Path) -> Iterator[GostPki]:
+    """Build the GOST PKI and serve its CRL on 127.0.0.1 (a port the kernel picks)."""
+    holder: dict[str, bytes] = {}
+
+    @Request.application
+    def app(request: Request) -> Response:
+        if request.path == "/gost/ca.crl" and "crl" in holder:
+            return Response(holder["crl"], mimetype="application/pkix-crl")
+        return Response(status=404)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    pki = build(directory, f"http://127.0.0.1:{server.server_port}/gost/ca.crl")
+    assert pki.crl is not None
+    holder["crl"] = pki.crl.dump()
+    thread = threading.Thread(target=server.serve_forever, name="gost-test-pki", daemon=True)
+    thread.start()
+    try:
+        yield pki
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
