@@ -39,7 +39,7 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 
 from signing import _aio, gost
 from signing import stamp as stamps
-from signing.cms_check import check_single_signer
+from signing.cms_check import check_single_signer, digest_algorithm_for
 from signing.cms_util import load_cms, with_signature_timestamp
 from signing.errors import (
     DocumentError,
@@ -327,7 +327,7 @@ def _classify(exc: Exception) -> SigningError:
 
 @dataclass
 class PreparedPdf:
-    """A revision waiting for an external CMS over :attr:`digest` (SHA-256).
+    """A revision waiting for an external CMS over :attr:`digest` (SHA-256; GOST: Streebog).
 
     Keep this object (or the whole worker) between the two phases; the digest is what
     NCALayer's ``createCAdESFromBase64Hash`` / ``sign`` with ``digested`` signs.
@@ -346,8 +346,9 @@ class PreparedPdf:
 
     @property
     def byte_range_digest(self) -> bytes:
-        """SHA-256 over the ``/ByteRange`` of :attr:`prepared_bytes` (what is signed)."""
-        return bytes(self._prep.document_digest)
+        """The digest over the ``/ByteRange`` of :attr:`prepared_bytes` (what is signed):
+        SHA-256, or for a GOST certificate the key's GOST hash (Streebog)."""
+        return self.digest
 
     @property
     def prepared_bytes(self) -> bytes:
@@ -377,7 +378,14 @@ async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions |
                 appearance_text_params=params or None)
         except PyhankoSigningError as exc:
             raise _classify(exc) from None
-    return PreparedPdf(prep.document_digest, key, options, prep, tbs, output)
+    digest = bytes(prep.document_digest)
+    hash_name = digest_algorithm_for(key.certificate)
+    if hash_name != "sha256":  # a GOST signer: NCALayer signs the Streebog digest
+        prepared = output.getvalue()
+        start, end = prep.reserved_region_start, prep.reserved_region_end
+        digest = gost.digest({v: k for k, v in gost.HASH_NAMES.items()}[hash_name],
+                             prepared[:start] + prepared[end:])
+    return PreparedPdf(digest, key, options, prep, tbs, output)
 
 
 def prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,
