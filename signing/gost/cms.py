@@ -51,8 +51,8 @@ def signed_attributes(digest: bytes, cert: x509.Certificate, signing_time: dt.da
 
 
 def signer_info(key: GostSigningKey, cert: x509.Certificate, digest: bytes,
-                signing_time: dt.datetime) -> cms.SignerInfo:
-    attrs = signed_attributes(digest, cert, signing_time)
+                signing_time: dt.datetime, content_type: str = "data") -> cms.SignerInfo:
+    attrs = signed_attributes(digest, cert, signing_time, content_type)
     value = key.sign(attrs.dump())  # a CMSAttributes dumps as the universal SET it signs
     return cms.SignerInfo({
         "version": "v1",
@@ -67,16 +67,18 @@ def signer_info(key: GostSigningKey, cert: x509.Certificate, digest: bytes,
 
 def sign_digest(key: GostSigningKey, cert: x509.Certificate, chain: list[x509.Certificate],
                 digest: bytes, *, signing_time: dt.datetime | None = None,
-                content: bytes | None = None) -> cms.ContentInfo:
-    """A SignedData with one GOST signer over ``digest`` (of ``content`` when attached)."""
+                content: bytes | None = None, content_type: str = "data") -> cms.ContentInfo:
+    """A SignedData with one GOST signer over ``digest`` (of ``content`` when attached);
+    ``content_type`` "tst_info" makes a time-stamp token (RFC 3161)."""
     if len(digest) != len(gost.digest(key.hash_oid, b"")):
         raise ValueError("the digest does not have the size of the key's hash")
-    info = signer_info(key, cert, digest, signing_time or dt.datetime.now(dt.UTC))
-    encap: dict[str, object] = {"content_type": "data"}
+    info = signer_info(key, cert, digest, signing_time or dt.datetime.now(dt.UTC),
+                       content_type)
+    encap: dict[str, object] = {"content_type": content_type}
     if content is not None:
         encap["content"] = core.ParsableOctetString(content)
     return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData({
-        "version": "v1",
+        "version": "v3" if content_type != "data" else "v1",
         "digest_algorithms": [algos.DigestAlgorithm({"algorithm": key.hash_oid})],
         "encap_content_info": encap,
         "certificates": [cms.CertificateChoices(name="certificate", value=c)

@@ -108,3 +108,26 @@ def test_gost_xml_and_cms_from_the_test_pki_pass(gpki, verifier) -> None:  # typ
     assert [(s.indication, s.algorithm) for s in report.signatures] == [
         (Indication.TOTAL_PASSED, "ГОСТ 34.10-2015, 512 бит"),
         (Indication.TOTAL_PASSED, "ГОСТ 34.10-2015, 256 бит")]
+
+
+def test_rsa_signature_time_stamped_by_a_gost_tsa(gpki, pki, verifier) -> None:  # type: ignore[no-untyped-def]
+    """The mixed chain NCA's production TSA makes: an RSA signature, a GOST 2015 token with
+    a Streebog imprint over its signature value; the verifier trusts the token's time."""
+    from signing.cms_util import add_unsigned_attribute
+
+    signed = sign_detached(b"data", Pkcs12Key.load(pki.p12("career"), pki.password))
+    info = signed["signer_infos"][0]
+    token = gpki.timestamp_token(info["signature"].native)
+    add_unsigned_attribute(info, "signature_time_stamp_token", token)
+    der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    (sig,) = verifier.verify(der, b"data").signatures
+    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None), sig.reasons
+    (ts,) = sig.timestamps
+    assert ts.trusted and ts.tsa == "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ (GOST) TEST"
+    assert sig.validation_time_source == "timestamp"
+    # a token over another value is not trusted
+    info["unsigned_attrs"] = None
+    add_unsigned_attribute(info, "signature_time_stamp_token", gpki.timestamp_token(b"x"))
+    der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    (other,) = verifier.verify(der, b"data").signatures
+    assert not other.timestamps[0].trusted

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asn1crypto import algos, cms, core, crl, keys, x509
+from asn1crypto import algos, cms, core, crl, keys, tsp, x509
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -118,8 +118,12 @@ LEAVES = [
                            "serial_number": "IIN900715400236", "country_name": "KZ"},
          ["1.3.6.1.5.5.7.3.2", "1.2.398.3.3.4.1.1"], {"key_encipherment"},
          "1.2.398.3.3.2.4"),
+    Leaf("gost_tsa", {"common_name": "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ (GOST) TEST", "country_name": "KZ"},
+         ["1.3.6.1.5.5.7.3.8"], {"digital_signature", "non_repudiation"}, "1.2.398.3.3.2.6.4"),
 ]
 REVOKED = {"gost_revoked"}
+#: NCA's TSA policy for GOST 2015-512 time-stamps (FIELD-NOTES).
+TSA_POLICY = "1.2.398.3.3.2.6.4"
 
 
 def _name(attrs: dict[str, str]) -> x509.Name:
@@ -141,7 +145,8 @@ def _certificate(subject: x509.Name, issuer: x509.Name, key: GostKeyPair,
         {"extn_id": "authority_key_identifier", "extn_value": {"key_identifier": aki}},
     ]
     if eku:
-        extensions.append({"extn_id": "extended_key_usage", "extn_value": eku})
+        extensions.append({"extn_id": "extended_key_usage", "extn_value": eku,
+                           "critical": eku == ["1.3.6.1.5.5.7.3.8"]})
     if policy:
         extensions.append({"extn_id": "certificate_policies",
                            "extn_value": [{"policy_identifier": policy}]})
@@ -237,6 +242,7 @@ class GostPki:
     root: x509.Certificate
     ca: x509.Certificate
     certs: dict[str, x509.Certificate] = field(default_factory=dict)
+    keys: dict[str, GostKeyPair] = field(default_factory=dict)
     crl: crl.CertificateList | None = None
     password: str = PASSWORD
 
@@ -245,6 +251,39 @@ class GostPki:
 
     def cert(self, label: str) -> x509.Certificate:
         return self.certs[label]
+
+    def timestamp_token(self, data: bytes, at: dt.datetime | None = None) -> cms.ContentInfo:
+        """An RFC 3161 token over ``data`` from the GOST TSA, as NCA's production TSA makes
+        them: Streebog-512 message imprint, GOST 2015-512 signature."""
+        from signing.gost import cms as gost_cms
+
+        at = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        info = tsp.TSTInfo({
+            "version": "v1", "policy": TSA_POLICY,
+            "message_imprint": {"hash_algorithm": {"algorithm": gost.STREEBOG512},
+                                "hashed_message": gost.digest(gost.STREEBOG512, data)},
+            "serial_number": int.from_bytes(secrets.token_bytes(8), "big"),
+            "gen_time": at,
+        }).dump()
+        return gost_cms.sign_digest(_TsaKey(self.keys["gost_tsa"]), self.cert("gost_tsa"),
+                                    [self.ca], gost.digest(gost.STREEBOG512, info),
+                                    signing_time=at, content=info, content_type="tst_info")
+
+
+@dataclass(frozen=True)
+class _TsaKey:
+    pair: GostKeyPair
+
+    @property
+    def signature_oid(self) -> str:
+        return self.pair.signature_oid
+
+    @property
+    def hash_oid(self) -> str:
+        return gost.hash_for(self.pair.key_oid)
+
+    def sign(self, data: bytes) -> bytes:
+        return self.pair.sign(data)
 
 
 def build(directory: Path, crl_url: str, now: dt.datetime | None = None) -> GostPki:
@@ -269,6 +308,7 @@ def build(directory: Path, crl_url: str, now: dt.datetime | None = None) -> Gost
                             usage=leaf.usage, eku=leaf.eku, policy=leaf.policy,
                             crl_url=crl_url)
         pki.certs[leaf.label] = cert
+        pki.keys[leaf.label] = key
         pki.p12(leaf.label).write_bytes(_container(key, cert, [ca, root], PASSWORD))
     pki.crl = _crl(ca, ca_key, [pki.certs[label] for label in REVOKED], now)
     return pki
