@@ -11,6 +11,7 @@ constants of its own.
 
 from __future__ import annotations
 
+import os
 import struct
 
 from signing.gost._streebog_constants import PI, A, C
@@ -82,6 +83,8 @@ def _python_digest(data: bytes, bits: int) -> bytes:
 
 
 try:
+    if os.environ.get("DOCSERVICE_GOST_PURE_PYTHON"):
+        raise ImportError("pure Python requested")
     from signing.gost import _gostc  # type: ignore[attr-defined]
 except ImportError:  # no compiler at install time: the pure-Python path stays correct
     _gostc = None
