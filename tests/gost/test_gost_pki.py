@@ -15,7 +15,7 @@ from docservice.verification.report import Indication
 from signing import errors
 from signing.cades import CadesOptions, sign_detached
 from signing.keys import Pkcs12Key
-from signing.pdf import PdfOptions, sign_pdf
+from signing.pdf import Level, PdfOptions, sign_pdf
 from signing.trust import Trust
 from signing.xmldsig import sign_xml
 from tests.gost.oracles import bc_verifies, check_gost_signer_info
@@ -131,3 +131,42 @@ def test_rsa_signature_time_stamped_by_a_gost_tsa(gpki, pki, verifier) -> None: 
     der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
     (other,) = verifier.verify(der, b"data").signatures
     assert not other.timestamps[0].trusted
+
+
+def test_gost_ocsp_responder_answers_good_and_revoked(gpki) -> None:  # type: ignore[no-untyped-def]
+    """The served GOST OCSP responder, asked as pyhanko-certvalidator asks it."""
+    import asyncio
+
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import RevokedError
+    from pyhanko_certvalidator.policy_decl import (
+        CertRevTrustPolicy,
+        RevocationCheckingPolicy,
+        RevocationCheckingRule,
+    )
+
+    ocsp_only = CertRevTrustPolicy(RevocationCheckingPolicy(
+        ee_certificate_rule=RevocationCheckingRule.OCSP_REQUIRED,
+        intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK))
+
+    def validate(label: str):  # type: ignore[no-untyped-def]
+        context = ValidationContext(trust_roots=[gpki.root], other_certs=[gpki.ca],
+                                    allow_fetching=True, revinfo_policy=ocsp_only)
+        validator = CertificateValidator(gpki.cert(label), validation_context=context)
+        return asyncio.run(validator.async_validate_usage(set())), context
+
+    _path, context = validate("gost_career")
+    assert context.ocsps and context.ocsps[0]["response_bytes"]["response"].parsed[
+        "signature_algorithm"]["algorithm"].dotted == gost.SIG_2015_512
+    with pytest.raises(RevokedError):
+        validate("gost_revoked")
+
+
+def test_rsa_pdf_time_stamped_by_the_served_gost_tsa(gpki, pki, verifier) -> None:  # type: ignore[no-untyped-def]
+    """B-T over HTTP: pyHanko asks the GOST TSA for a token over the RSA signature."""
+    pdf = sign_pdf(base_pdf(), Pkcs12Key.load(pki.p12("career"), pki.password),
+                   PdfOptions(tsa_url=gpki.tsa_url, level=Level.B_T))
+    (sig,) = verifier.verify(pdf).signatures
+    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None), sig.reasons
+    assert sig.timestamps[0].trusted and sig.validation_time_source == "timestamp"
+    assert sig.timestamps[0].tsa == "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ (GOST) TEST"

@@ -1,16 +1,17 @@
-"""A GOST 34.10-2015 test PKI beside the RSA one: root, issuing CA, officials' keys, a CRL.
+"""A GOST 34.10-2015 test PKI beside the RSA one: root, CA, officials' keys, CRL, OCSP, TSA.
 
 Certomancer signs with ``cryptography`` only, so the GOST hierarchy is built here with
 :mod:`signing.gost` (tests/gost proves those primitives against OpenSSL and BouncyCastle)
 in NCA's encodings: Kazakh OIDs (key 1.2.398.3.10.1.1.2.2 with parameter set
 1.2.398.3.10.1.1.2.2.1 and Streebog-512; a 256-bit key too), x||y and r||s little-endian.
-The CA's CRL is served over HTTP on 127.0.0.1 (the URL is in every leaf), and each key is
-exported as NCA issues them: PKCS#12 with a 3DES-shrouded key bag and a SHA-1 MAC.
+The CA's CRL, its OCSP responder and a GOST TSA are served over HTTP on 127.0.0.1 (the
+CRL and OCSP URLs are in every leaf), and each key is exported as NCA issues them:
+PKCS#12 with a 3DES-shrouded key bag and a SHA-1 MAC.
 
 Usage::
 
-    with running_gost_pki() as gpki:
-        gpki.p12("gost_career"), gpki.root, gpki.ca, gpki.crl_url ...
+    with running_gost_pki(directory) as gpki:
+        gpki.p12("gost_career"), gpki.root, gpki.ca, gpki.ocsp_url, gpki.tsa_url ...
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asn1crypto import algos, cms, core, crl, keys, tsp, x509
+from asn1crypto import algos, cms, core, crl, keys, ocsp, tsp, x509
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -133,7 +134,8 @@ def _name(attrs: dict[str, str]) -> x509.Name:
 def _certificate(subject: x509.Name, issuer: x509.Name, key: GostKeyPair,
                  issuer_key: GostKeyPair, *, ca: bool, not_before: dt.datetime,
                  not_after: dt.datetime, usage: set[str], eku: list[str] | None = None,
-                 policy: str | None = None, crl_url: str | None = None) -> x509.Certificate:
+                 policy: str | None = None, crl_url: str | None = None,
+                 ocsp_url: str | None = None) -> x509.Certificate:
     spki = key.spki()
     ski = hashlib.sha1(spki["public_key"].native).digest()
     aki = hashlib.sha1(issuer_key.spki()["public_key"].native).digest()
@@ -154,6 +156,10 @@ def _certificate(subject: x509.Name, issuer: x509.Name, key: GostKeyPair,
         extensions.append({"extn_id": "crl_distribution_points", "extn_value": [
             {"distribution_point": x509.DistributionPointName(name="full_name", value=[
                 x509.GeneralName(name="uniform_resource_identifier", value=crl_url)])}]})
+    if ocsp_url:
+        extensions.append({"extn_id": "authority_information_access", "extn_value": [
+            {"access_method": "ocsp", "access_location": x509.GeneralName(
+                name="uniform_resource_identifier", value=ocsp_url)}]})
     tbs = x509.TbsCertificate({
         "version": "v3", "serial_number": int.from_bytes(secrets.token_bytes(16), "big"),
         "signature": {"algorithm": issuer_key.signature_oid}, "issuer": issuer,
@@ -167,7 +173,7 @@ def _certificate(subject: x509.Name, issuer: x509.Name, key: GostKeyPair,
 
 
 def _crl(ca: x509.Certificate, ca_key: GostKeyPair, revoked: list[x509.Certificate],
-         now: dt.datetime) -> crl.CertificateList:
+         revoked_at: dt.datetime, now: dt.datetime) -> crl.CertificateList:
     tbs = crl.TbsCertList({
         "version": "v2", "signature": {"algorithm": ca_key.signature_oid},
         "issuer": ca.subject,
@@ -175,7 +181,7 @@ def _crl(ca: x509.Certificate, ca_key: GostKeyPair, revoked: list[x509.Certifica
         "next_update": x509.Time(name="utc_time", value=now + dt.timedelta(days=7)),
         "revoked_certificates": [{
             "user_certificate": c.serial_number,
-            "revocation_date": x509.Time(name="utc_time", value=now - dt.timedelta(days=30)),
+            "revocation_date": x509.Time(name="utc_time", value=revoked_at),
             "crl_entry_extensions": [{"extn_id": "crl_reason", "extn_value": "key_compromise"}],
         } for c in revoked] or None,
         "crl_extensions": [
@@ -238,13 +244,26 @@ class GostPki:
     __test__ = False
 
     directory: Path
-    crl_url: str
+    base_url: str
     root: x509.Certificate
     ca: x509.Certificate
     certs: dict[str, x509.Certificate] = field(default_factory=dict)
     keys: dict[str, GostKeyPair] = field(default_factory=dict)
+    revoked_at: dt.datetime | None = None
     crl: crl.CertificateList | None = None
     password: str = PASSWORD
+
+    @property
+    def crl_url(self) -> str:
+        return f"{self.base_url}/gost/ca.crl"
+
+    @property
+    def ocsp_url(self) -> str:
+        return f"{self.base_url}/gost/ocsp"
+
+    @property
+    def tsa_url(self) -> str:
+        return f"{self.base_url}/gost/tsa"
 
     def p12(self, label: str) -> Path:
         return self.directory / f"{label}.p12"
@@ -255,19 +274,62 @@ class GostPki:
     def timestamp_token(self, data: bytes, at: dt.datetime | None = None) -> cms.ContentInfo:
         """An RFC 3161 token over ``data`` from the GOST TSA, as NCA's production TSA makes
         them: Streebog-512 message imprint, GOST 2015-512 signature."""
+        return self.token_for_imprint(gost.STREEBOG512, gost.digest(gost.STREEBOG512, data),
+                                      at=at)
+
+    def token_for_imprint(self, hash_algorithm: str, hashed: bytes, *,
+                          nonce: int | None = None, at: dt.datetime | None = None
+                          ) -> cms.ContentInfo:
+        """A token over an imprint the requester computed (any hash it chose)."""
         from signing.gost import cms as gost_cms
 
         at = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-        info = tsp.TSTInfo({
+        fields: dict[str, object] = {
             "version": "v1", "policy": TSA_POLICY,
-            "message_imprint": {"hash_algorithm": {"algorithm": gost.STREEBOG512},
-                                "hashed_message": gost.digest(gost.STREEBOG512, data)},
+            "message_imprint": {"hash_algorithm": {"algorithm": hash_algorithm},
+                                "hashed_message": hashed},
             "serial_number": int.from_bytes(secrets.token_bytes(8), "big"),
-            "gen_time": at,
-        }).dump()
+            "gen_time": at}
+        if nonce is not None:
+            fields["nonce"] = nonce
+        info = tsp.TSTInfo(fields).dump()
         return gost_cms.sign_digest(_TsaKey(self.keys["gost_tsa"]), self.cert("gost_tsa"),
                                     [self.ca], gost.digest(gost.STREEBOG512, info),
                                     signing_time=at, content=info, content_type="tst_info")
+
+    def ocsp_response(self, request: ocsp.OCSPRequest) -> ocsp.OCSPResponse:
+        """The CA's own answer (RFC 6960, signed by the CA's GOST key) for each asked serial."""
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        by_serial = {c.serial_number: label for label, c in self.certs.items()}
+        responses = []
+        for item in request["tbs_request"]["request_list"]:
+            cert_id = item["req_cert"]
+            label = by_serial.get(cert_id["serial_number"].native)
+            if label is None:
+                status = ocsp.CertStatus(name="unknown", value=core.Null())
+            elif label in REVOKED:
+                status = ocsp.CertStatus(name="revoked", value={
+                    "revocation_time": self.revoked_at, "revocation_reason": "key_compromise"})
+            else:
+                status = ocsp.CertStatus(name="good", value=core.Null())
+            responses.append({"cert_id": cert_id, "cert_status": status, "this_update": now,
+                              "next_update": now + dt.timedelta(hours=1)})
+        ca_key = self.keys["ca"]
+        tbs = ocsp.ResponseData({
+            "responder_id": ocsp.ResponderId(name="by_key", value=hashlib.sha1(
+                self.ca["tbs_certificate"]["subject_public_key_info"]["public_key"].native)
+                .digest()),
+            "produced_at": now, "responses": responses,
+            "response_extensions": [
+                {"extn_id": "nonce", "extn_value": e["extn_value"].native}
+                for e in request["tbs_request"]["request_extensions"] or []
+                if e["extn_id"].native == "nonce"] or None})
+        basic = ocsp.BasicOCSPResponse({
+            "tbs_response_data": tbs,
+            "signature_algorithm": {"algorithm": ca_key.signature_oid},
+            "signature": ca_key.sign(tbs.dump())})
+        return ocsp.OCSPResponse({"response_status": "successful", "response_bytes": {
+            "response_type": "basic_ocsp_response", "response": basic}})
 
 
 @dataclass(frozen=True)
@@ -286,7 +348,7 @@ class _TsaKey:
         return self.pair.sign(data)
 
 
-def build(directory: Path, crl_url: str, now: dt.datetime | None = None) -> GostPki:
+def build(directory: Path, base_url: str, now: dt.datetime | None = None) -> GostPki:
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     root_key, ca_key = (GostKeyPair.generate(curves.TC26_512_A) for _ in range(2))
     root_name = _name({"common_name": "НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST",
@@ -300,40 +362,58 @@ def build(directory: Path, crl_url: str, now: dt.datetime | None = None) -> Gost
     ca = _certificate(ca_name, root_name, ca_key, root_key, ca=True,
                       not_before=now - dt.timedelta(days=1800),
                       not_after=now + dt.timedelta(days=1800), usage=ca_usage)
-    pki = GostPki(directory, crl_url, root, ca)
+    pki = GostPki(directory, base_url, root, ca)
+    pki.keys["ca"] = ca_key
+    pki.revoked_at = now - dt.timedelta(days=30)
     for leaf in LEAVES:
         key = GostKeyPair.generate(leaf.curve)
         cert = _certificate(_name(leaf.subject), ca_name, key, ca_key, ca=False,
                             not_before=now + leaf.not_before, not_after=now + leaf.not_after,
                             usage=leaf.usage, eku=leaf.eku, policy=leaf.policy,
-                            crl_url=crl_url)
+                            crl_url=pki.crl_url, ocsp_url=pki.ocsp_url)
         pki.certs[leaf.label] = cert
         pki.keys[leaf.label] = key
         pki.p12(leaf.label).write_bytes(_container(key, cert, [ca, root], PASSWORD))
-    pki.crl = _crl(ca, ca_key, [pki.certs[label] for label in REVOKED], now)
+    pki.crl = _crl(ca, ca_key, [pki.certs[label] for label in REVOKED], pki.revoked_at, now)
     return pki
 
 
 @contextlib.contextmanager
 def running_gost_pki(directory: Path) -> Iterator[GostPki]:
-    """Build the GOST PKI and serve its CRL on 127.0.0.1 (a port the kernel picks)."""
-    holder: dict[str, bytes] = {}
+    """Build the GOST PKI and serve its CRL, OCSP responder and TSA on 127.0.0.1."""
+    holder: dict[str, GostPki] = {}
 
     @Request.application
     def app(request: Request) -> Response:
-        if request.path == "/gost/ca.crl" and "crl" in holder:
-            return Response(holder["crl"], mimetype="application/pkix-crl")
+        pki = holder.get("pki")
+        if pki is None or pki.crl is None:
+            return Response(status=503)
+        if request.path == "/gost/ca.crl":
+            return Response(pki.crl.dump(), mimetype="application/pkix-crl")
+        try:
+            if request.path == "/gost/ocsp" and request.method == "POST":
+                answer = pki.ocsp_response(ocsp.OCSPRequest.load(request.get_data()))
+                return Response(answer.dump(), mimetype="application/ocsp-response")
+            if request.path == "/gost/tsa" and request.method == "POST":
+                req = tsp.TimeStampReq.load(request.get_data())
+                imprint = req["message_imprint"]
+                token = pki.token_for_imprint(imprint["hash_algorithm"]["algorithm"].dotted,
+                                              imprint["hashed_message"].native,
+                                              nonce=req["nonce"].native)
+                resp = tsp.TimeStampResp({"status": {"status": "granted"},
+                                          "time_stamp_token": token})
+                return Response(resp.dump(), mimetype="application/timestamp-reply")
+        except (ValueError, KeyError, TypeError):
+            return Response(status=400)
         return Response(status=404)
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     directory.mkdir(parents=True, exist_ok=True)
-    pki = build(directory, f"http://127.0.0.1:{server.server_port}/gost/ca.crl")
-    assert pki.crl is not None
-    holder["crl"] = pki.crl.dump()
+    holder["pki"] = build(directory, f"http://127.0.0.1:{server.server_port}")
     thread = threading.Thread(target=server.serve_forever, name="gost-test-pki", daemon=True)
     thread.start()
     try:
-        yield pki
+        yield holder["pki"]
     finally:
         server.shutdown()
         server.server_close()
