@@ -62,3 +62,23 @@ def test_gost_xmldsig_from_the_emulator(emulator, verifier) -> None:  # type: ig
     (sig,) = verifier.verify(xml.encode("utf-8")).signatures
     assert (sig.indication, sig.algorithm) == (Indication.TOTAL_PASSED,
                                                "ГОСТ 34.10-2015, 512 бит")
+
+
+def test_two_phase_cms_and_xml_through_the_emulator(emulator, gost_keys, verifier) -> None:  # type: ignore[no-untyped-def]
+    key = gost_keys["gost_career"]
+    service = TwoPhase(ncalayer_chain=[])
+    data = "Өтініш / Заявление".encode()
+    request = service.prepare_cms(data, certificate=key.certificate)  # digested: Streebog
+    signed = service.complete_cms(request.session_id,
+                                  p.parse_basics_response(call1(emulator, request.basics)))
+    from asn1crypto import cms
+
+    der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    (sig,) = verifier.verify(der, data).signatures
+    assert (sig.indication, sig.algorithm) == (Indication.TOTAL_PASSED,
+                                               "ГОСТ 34.10-2015, 512 бит")
+    request = service.prepare_xml("<doc><a>Сәлем</a></doc>", certificate=key.certificate)
+    xml = service.complete_xml(request.session_id,
+                               p.parse_basics_response(call1(emulator, request.basics)))
+    (sig,) = verifier.verify(xml).signatures
+    assert sig.indication is Indication.TOTAL_PASSED
