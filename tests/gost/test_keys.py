@@ -78,3 +78,24 @@ def test_revoked_while_valid_is_named_revoked() -> None:
         Pkcs12Key.load(NCA / GOST_KEYS[1], "Aa123456", at=dt.datetime(2022, 9, 1, tzinfo=dt.UTC),
                        revocation=lambda c: dt.datetime(2022, 7, 27, tzinfo=dt.UTC))
     assert "2022-07-27" in info.value.message_kk and "отозван" in info.value.message_ru
+
+
+@pytest.mark.parametrize(("key", "date"), [("rsa2004_individual_Qwerty12.p12", "2022-01-18"),
+                                           ("rsa2004_individual_sign_revoked_Qwerty12.p12",
+                                            "2023-01-18")])
+def test_nca_rsa_keys_are_named_expired(key: str, date: str) -> None:
+    """NCA's RSA test keys: expired too. nca-test holds no OCSP response about the revoked
+    one (its ``ceo_sign_2004_revoked`` response is about another certificate), so only the
+    expiry can be proven; the RSA responder's "good" for the other changes nothing."""
+    from asn1crypto import ocsp
+
+    from signing.trust import ocsp_revocation
+
+    responses = [ocsp.OCSPResponse.load((NCA / name).read_bytes()) for name in (
+        "ocsp_response_individual_sign_2004.bin", "ocsp_response_ceo_sign_2004_revoked.bin")]
+    issuers = [cert("nca_rsa_test.crt"), cert("nca_gost_test.crt")]
+    with pytest.raises(errors.CertificateExpiredError) as info:
+        Pkcs12Key.load(NCA / key, "Qwerty12",
+                       revocation=lambda c: ocsp_revocation(c, responses, issuers))
+    assert info.value.reason == "certificate_expired"
+    assert f"({date})" in info.value.message_kk and f"({date})" in info.value.message_ru
