@@ -170,3 +170,27 @@ def test_rsa_pdf_time_stamped_by_the_served_gost_tsa(gpki, pki, verifier) -> Non
     assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None), sig.reasons
     assert sig.timestamps[0].trusted and sig.validation_time_source == "timestamp"
     assert sig.timestamps[0].tsa == "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ (GOST) TEST"
+
+
+def test_cli_verifies_gost_with_only_the_issuing_ca_in_the_trust_folder(gpki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``docservice verify`` as an operator runs it, the folder pinning the GOST CA alone."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from asn1crypto import pem
+
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    (trust / "nca_gost_ca.pem").write_bytes(pem.armor("CERTIFICATE", gpki.ca.dump()))
+    signed = tmp_path / "doc.xml"
+    signed.write_bytes(sign_xml("<doc><a>Сәлем</a></doc>".encode(), _key(gpki, "gost_head")))
+    proc = subprocess.run(
+        [sys.executable, "-m", "docservice", "verify", str(signed), "--trust", str(trust),
+         "--json"], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
+        timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (sig,) = json.loads(proc.stdout)["signatures"]
+    assert sig["algorithm"] == "ГОСТ 34.10-2015, 512 бит"
+    assert sig["chain"] == ["ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST", "БАСШЫ БАС"]
