@@ -160,4 +160,5 @@ def sign_digest(curve: curves.Curve, private_key: int, digest_value: bytes) -> b
 
 def backends() -> dict[str, str]:
     """Which implementation runs for the hash and for the curve arithmetic."""
-    return {"streebog": streebog.BACKEND, "curve": ec.ARITHMETIC.name}
+    return {"streebog": streebog.BACKEND, "gost34311": gost94.BACKEND,
+            "curve": ec.ARITHMETIC.name}

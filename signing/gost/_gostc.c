@@ -1,8 +1,9 @@
 /*
- * The speed path of signing/gost: Streebog (GOST R 34.11-2012) compression in C.
+ * The speed path of signing/gost: Streebog (GOST R 34.11-2012) and GOST R 34.11-94
+ * (Kazakhstan's GOST 34.311-95) in C.
  *
- * It holds no constants of the standard: streebog_setup() receives the LPS tables and the
- * iteration constants that streebog.py computes, so the two paths cannot disagree on them.
+ * It holds no constants of the standards: streebog_setup() and gost94_setup() receive the
+ * tables that streebog.py and gost94.py compute, so the two paths cannot disagree on them.
  * Built at install by hatch_build.py; without it streebog.py runs its pure-Python code.
  */
 #define PY_SSIZE_T_CLEAN
@@ -122,9 +123,150 @@ static PyObject *py_streebog(PyObject *self, PyObject *args) {
     return PyBytes_FromStringAndSize((const char *)out, bits / 8);
 }
 
+
+/* ---------------------------------------------------------------- GOST R 34.11-94 */
+
+static uint32_t SB94[4][256];  /* S-box pairs per byte position, already shifted */
+static uint8_t C3_94[32];
+static int ready94 = 0;
+
+static inline uint32_t f94(uint32_t x) {
+    uint32_t y = SB94[0][x & 255] | SB94[1][(x >> 8) & 255] | SB94[2][(x >> 16) & 255]
+               | SB94[3][x >> 24];
+    return (y << 11) | (y >> 21);
+}
+
+static uint64_t encrypt94(const uint8_t key[32], uint64_t block) {
+    uint32_t k[8];
+    for (int i = 0; i < 8; i++) memcpy(&k[i], key + 4 * i, 4);
+    uint32_t n1 = (uint32_t)block, n2 = (uint32_t)(block >> 32);
+    for (int r = 0; r < 32; r++) {
+        int i = r < 24 ? r % 8 : 31 - r;
+        uint32_t t = n2 ^ f94(n1 + k[i]);
+        n2 = n1;
+        n1 = t;
+    }
+    return ((uint64_t)n1 << 32) | n2;
+}
+
+static void a94(uint8_t y[32]) {  /* (y1 ^ y2) || y4 || y3 || y2, 64-bit words */
+    uint8_t t[8];
+    for (int i = 0; i < 8; i++) t[i] = y[i] ^ y[8 + i];
+    memmove(y, y + 8, 24);
+    memcpy(y + 24, t, 8);
+}
+
+static void p94(const uint8_t in[32], uint8_t out[32]) {
+    for (int i = 0; i < 4; i++)
+        for (int k = 1; k <= 8; k++) out[i + 4 * (k - 1)] = in[8 * i + k - 1];
+}
+
+static void psi94(uint8_t y[32]) {
+    uint16_t w[16];
+    memcpy(w, y, 32);
+    uint16_t top = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[12] ^ w[15];
+    memmove(w, w + 1, 30);
+    w[15] = top;
+    memcpy(y, w, 32);
+}
+
+static void step94(uint8_t h[32], const uint8_t m[32]) {
+    uint8_t u[32], v[32], w[32], keys[4][32], s[32], t[32];
+    memcpy(u, h, 32);
+    memcpy(v, m, 32);
+    for (int i = 0; i < 32; i++) w[i] = u[i] ^ v[i];
+    p94(w, keys[0]);
+    for (int j = 1; j < 4; j++) {
+        a94(u);
+        if (j == 2)
+            for (int i = 0; i < 32; i++) u[i] ^= C3_94[i];
+        a94(v);
+        a94(v);
+        for (int i = 0; i < 32; i++) w[i] = u[i] ^ v[i];
+        p94(w, keys[j]);
+    }
+    for (int j = 0; j < 4; j++) {
+        uint64_t block, out;
+        memcpy(&block, h + 8 * j, 8);
+        out = encrypt94(keys[j], block);
+        memcpy(s + 8 * j, &out, 8);
+    }
+    for (int r = 0; r < 12; r++) psi94(s);
+    for (int i = 0; i < 32; i++) t[i] = m[i] ^ s[i];
+    psi94(t);
+    for (int i = 0; i < 32; i++) t[i] ^= h[i];
+    for (int r = 0; r < 61; r++) psi94(t);
+    memcpy(h, t, 32);
+}
+
+static void add256(uint8_t a[32], const uint8_t b[32]) {
+    unsigned carry = 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned v = (unsigned)a[i] + b[i] + carry;
+        a[i] = (uint8_t)v;
+        carry = v >> 8;
+    }
+}
+
+static void gost94(const unsigned char *data, Py_ssize_t len, unsigned char out[32]) {
+    uint8_t h[32] = {0}, sigma[32] = {0}, block[32], length[32] = {0};
+    Py_ssize_t off = 0;
+    for (; len - off >= 32; off += 32) {
+        memcpy(block, data + off, 32);
+        step94(h, block);
+        add256(sigma, block);
+    }
+    if (off < len) {
+        memset(block, 0, 32);
+        memcpy(block, data + off, (size_t)(len - off));
+        step94(h, block);
+        add256(sigma, block);
+    }
+    uint64_t bits = (uint64_t)len * 8;
+    memcpy(length, &bits, 8);
+    step94(h, length);
+    step94(h, sigma);
+    memcpy(out, h, 32);
+}
+
+static PyObject *py_gost94_setup(PyObject *self, PyObject *args) {
+    Py_buffer tables, c3;
+    if (!PyArg_ParseTuple(args, "y*y*", &tables, &c3)) return NULL;
+    if (tables.len != (Py_ssize_t)sizeof SB94 || c3.len != 32) {
+        PyBuffer_Release(&tables);
+        PyBuffer_Release(&c3);
+        PyErr_SetString(PyExc_ValueError, "tables of the wrong size");
+        return NULL;
+    }
+    memcpy(SB94, tables.buf, sizeof SB94);
+    memcpy(C3_94, c3.buf, 32);
+    ready94 = 1;
+    PyBuffer_Release(&tables);
+    PyBuffer_Release(&c3);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_gost94(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    unsigned char out[32];
+    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    if (!ready94) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_ValueError, "not set up");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    gost94((const unsigned char *)data.buf, data.len, out);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return PyBytes_FromStringAndSize((const char *)out, 32);
+}
+
 static PyMethodDef methods[] = {
     {"streebog_setup", py_setup, METH_VARARGS, "Load the LPS tables and constants."},
     {"streebog", py_streebog, METH_VARARGS, "Streebog digest of a buffer (bits 256 or 512)."},
+    {"gost94_setup", py_gost94_setup, METH_VARARGS, "Load the S-box tables and C3."},
+    {"gost94", py_gost94, METH_VARARGS, "GOST R 34.11-94 digest of a buffer."},
     {NULL, NULL, 0, NULL},
 };
 

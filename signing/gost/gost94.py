@@ -6,11 +6,14 @@ practice"): the test parameter set of GOST R 34.11-94 (RFC 4357 id-GostR3411-94-
 BouncyCastle's "D-TEST"), not CryptoPro's. Byte order as BouncyCastle's GOST3411Digest: the
 message and the digest are little-endian 256-bit numbers.
 
-Pure Python: these hashes cover small signed attributes and old archives, never bulk data on
-a hot path.
+Two paths compute the same function: the C extension ``signing.gost._gostc`` (built at
+install, fed the tables computed here) and the pure-Python code below.
 """
 
 from __future__ import annotations
+
+import os
+import struct
 
 #: The test S-box of GOST R 34.11-94 (the standard's appendix A; RFC 4357 section 11.2).
 TEST_SBOX = (
@@ -99,9 +102,14 @@ def _step(h: int, m: int) -> int:
     return _psi_n(h ^ _psi(m ^ _psi_n(s, 12)), 61)
 
 
-def digest(data: bytes) -> bytes:
+def digest(data: bytes, *, force_python: bool = False) -> bytes:
     """GOST 34.311-95 (= GOST R 34.11-94, test S-box) of ``data``, 32 bytes."""
-    data = bytes(data)
+    if _gostc is not None and not force_python:
+        return _gostc.gost94(data)
+    return _python_digest(bytes(data))
+
+
+def _python_digest(data: bytes) -> bytes:
     h = sigma = 0
     full = len(data) - len(data) % 32
     for off in range(0, full, 32):
@@ -115,3 +123,17 @@ def digest(data: bytes) -> bytes:
     h = _step(h, (8 * len(data)) & _M256)
     h = _step(h, sigma)
     return h.to_bytes(32, "little")
+
+
+try:
+    if os.environ.get("DOCSERVICE_GOST_PURE_PYTHON"):
+        raise ImportError("pure Python requested")
+    from signing.gost import _gostc  # type: ignore[attr-defined]
+except ImportError:
+    _gostc = None
+else:
+    _gostc.gost94_setup(b"".join(struct.pack("<256I", *row) for row in _SB),
+                        _C3.to_bytes(32, "little"))
+
+#: Which implementation runs ("c" or "python").
+BACKEND = "c" if _gostc is not None else "python"

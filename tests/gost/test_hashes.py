@@ -70,3 +70,10 @@ def test_gost94_known_answers() -> None:
 def test_gost94_matches_bouncycastle(bc) -> None:  # type: ignore[no-untyped-def]
     for data in SAMPLES:
         assert bc.ask("gost94", data.hex() or "-") == gost94.digest(data).hex(), len(data)
+
+
+def test_gost94_paths_agree() -> None:
+    """The C path (if built) and the pure-Python path are the same function."""
+    assert gost94.BACKEND == "c"
+    for data in SAMPLES:
+        assert gost94.digest(data) == gost94.digest(data, force_python=True), len(data)

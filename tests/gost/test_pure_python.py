@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import signing.gost as gost
 from tests.gost.nca import cert
-assert gost.backends() == {"streebog": "python", "curve": "python"}, gost.backends()
+assert set(gost.backends().values()) == {"python"}, gost.backends()
 for leaf, ca in (("gost2015_individual_Aa123456.p12", "nca_gost2015_test.cer"),
                  ("ceo_valid_sign_2004_gost.cer", "nca_gost_test.crt")):
     c, issuer = cert(leaf), cert(ca)
