@@ -14,6 +14,8 @@ from typing import ClassVar
 
 from asn1crypto import algos, cms, core, x509
 
+from signing import _libcrypto
+
 #: Prefix of every Kazakh GOST algorithm OID (1.2.398.3.10.*).
 GOST_ARC = "1.2.398.3.10."
 
@@ -174,3 +176,86 @@ def _bag_oids(bag: SafeBag) -> set[str]:
         return {cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"]
                 .dotted, cert["signature_algorithm"]["algorithm"].dotted}
     return set()
+
+
+# --- Reading a container OpenSSL refuses (a GOST key): RFC 7292's legacy PBEs ---------------
+
+_PBE_3DES = "1.2.840.113549.1.12.1.3"  # pbeWithSHAAnd3-KeyTripleDES-CBC
+_PBE_RC2_40 = "1.2.840.113549.1.12.1.6"  # pbeWithSHAAnd40BitRC2-CBC
+_PBE_RC2_128 = "1.2.840.113549.1.12.1.5"  # pbeWithSHAAnd128BitRC2-CBC
+
+
+class _PbeParams(core.Sequence):
+    _fields: ClassVar[list[tuple]] = [("salt", core.OctetString), ("iterations", core.Integer)]
+
+
+def _pbe_decrypt(algorithm: AnyAlgorithm, data: bytes, password: str) -> bytes:
+    """Decrypt with one of the PKCS#12 PBEs NCA's containers use (3DES, RC2)."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import RC2, TripleDES
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    oid = algorithm["algorithm"].dotted
+    sizes = {_PBE_3DES: 24, _PBE_RC2_40: 5, _PBE_RC2_128: 16}
+    if oid not in sizes:
+        raise ValueError(f"unsupported PKCS#12 encryption {oid}")
+    params = _PbeParams.load(algorithm["parameters"].dump())
+    salt, rounds = params["salt"].native, params["iterations"].native
+    key = pkcs12_kdf(password, salt, 1, rounds, "sha1", sizes[oid])
+    iv = pkcs12_kdf(password, salt, 2, rounds, "sha1", 8)
+    if oid == _PBE_RC2_40:
+        return _libcrypto.rc2_40_cbc_decrypt(key, iv, data)
+    cipher = TripleDES(key) if oid == _PBE_3DES else RC2(key)
+    decryptor = Cipher(cipher, modes.CBC(iv)).decryptor()
+    padded = decryptor.update(data) + decryptor.finalize()
+    unpadder = padding.PKCS7(64).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
+
+
+def read_container(data: bytes, password: str) -> tuple[bytes | None, list[bytes]]:
+    """(PKCS#8 PrivateKeyInfo DER, certificate DERs) of a container with legacy PBEs.
+
+    For the containers OpenSSL cannot load because the key is GOST; the caller has already
+    checked the MAC (so the password is right). Raises ValueError if a part cannot be read.
+    """
+    pfx = _load_pfx(data)
+    if pfx is None:
+        raise ValueError("not a PKCS#12 container")
+    key: bytes | None = None
+    certs: list[bytes] = []
+    for info in AuthenticatedSafe.load(pfx["auth_safe"]["content"].native):
+        if info["content_type"].native == "data":
+            contents = info["content"].native
+        elif info["content_type"].native == "encrypted_data":
+            eci = info["content"]["encrypted_content_info"]
+            alg = AnyAlgorithm.load(eci["content_encryption_algorithm"].dump())
+            contents = _pbe_decrypt(alg, eci["encrypted_content"].native, password)
+        else:
+            continue
+        for bag in SafeContents.load(contents):
+            bag_id = bag["bag_id"].dotted
+            if bag_id == _KEY_BAG:
+                key = bag["bag_value"].dump()[_header_len(bag["bag_value"]):]
+            elif bag_id == _SHROUDED_KEY_BAG:
+                enc = bag["bag_value"].parse(RawEncryptedPrivateKeyInfo)
+                key = _pbe_decrypt(enc["encryption_algorithm"], enc["encrypted_data"].native,
+                                   password)
+            elif bag_id == _CERT_BAG:
+                certs.append(bag["bag_value"].parse(CertBag)["cert_value"].native)
+    return key, certs
+
+
+def key_algorithm(data: bytes, password: str) -> str:
+    """The OID of the container's private key algorithm ("" if it cannot be read)."""
+    try:
+        key, _certs = read_container(data, password)
+        if key is None:
+            return ""
+        return RawPrivateKeyInfo.load(key)["private_key_algorithm"]["algorithm"].dotted
+    except (ValueError, TypeError, KeyError):
+        return ""
+
+
+def _header_len(value: core.Any) -> int:
+    """Length of the explicit [0] wrapper around a bag value."""
+    return len(value.dump()) - len(value.contents)

@@ -33,7 +33,8 @@ from signing.cms_util import (
     with_signature_timestamp,
 )
 from signing.errors import ServiceUnavailableError, SigningError
-from signing.keys import ExternalKey, SigningKey
+from signing.gost import cms as gost_cms
+from signing.keys import ExternalKey, GostPrivateKey, Pkcs12Key, SigningKey
 from signing.trust import Trust, check_status
 
 
@@ -107,6 +108,11 @@ async def async_sign_detached(data: bytes, key: SigningKey,
         async with aiohttp.ClientSession() as http:
             await check_status(key.certificate, key.chain, options.trust,
                                fetcher_backend=AIOHttpFetcherBackend(http))
+    if isinstance(key, Pkcs12Key) and key.is_gost:
+        gost_key = key.private_key
+        assert isinstance(gost_key, GostPrivateKey)
+        content = gost_cms.sign_data(gost_key, key.certificate, list(key.chain), data)
+        return await _complete(content, key, options)
     signer: Signer = key.pyhanko_signer()
     content = await signer.async_sign_general_data(data, "sha256", detached=True,
                                                    use_cades=True)

@@ -45,6 +45,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="trusted root certificate (PEM/DER); enables the OCSP/CRL check")
     p.add_argument("--intermediate", type=Path, action="append", default=[],
                    help="extra CA certificate for path building")
+    p.add_argument("--ocsp", type=Path, action="append", default=[],
+                   help="OCSP response (DER) about the key's certificate, checked against "
+                        "--trust/--intermediate: a revocation it proves is reported")
     p.add_argument("--detached", action="store_true", help="write a detached CAdES CMS")
     p.add_argument("--cms-format", choices=("der", "pem", "base64"), default="der",
                    help="encoding of the detached CMS")
@@ -77,8 +80,9 @@ def _sign(args: argparse.Namespace) -> bytes:
     except OSError as exc:
         raise SigningError(f"{args.file}: {exc.strerror}") from None
     kind = _kind(data, args.detached)
-    key = Pkcs12Key.load(args.key, read_password(args.password_file))
     trust = Trust.from_files(args.trust, args.intermediate) if args.trust else None
+    key = Pkcs12Key.load(args.key, read_password(args.password_file),
+                         revocation=_revocation_lookup(args))
     level = Level(args.level)
     if kind == "pdf":
         from signing.pdf import PdfOptions, sign_pdf
@@ -98,6 +102,24 @@ def _sign(args: argparse.Namespace) -> bytes:
     encode = {"der": cms_util.to_der, "pem": cms_util.to_pem,
               "base64": lambda s: cms_util.to_base64(s).encode("ascii")}
     return encode[args.cms_format](signed)
+
+
+def _revocation_lookup(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """What the given OCSP responses prove about a certificate (None without any)."""
+    if not args.ocsp:
+        return None
+    from asn1crypto import ocsp
+
+    from signing.keys import load_certificates
+    from signing.trust import ocsp_revocation
+
+    try:
+        responses = [ocsp.OCSPResponse.load(path.read_bytes()) for path in args.ocsp]
+        issuers = [c for path in [*args.trust, *args.intermediate]
+                   for c in load_certificates(path)]
+    except (OSError, ValueError) as exc:
+        raise SigningError(f"--ocsp/--trust: {exc}") from None
+    return lambda cert: ocsp_revocation(cert, responses, issuers)
 
 
 def _write_atomically(target: Path, payload: bytes) -> None:

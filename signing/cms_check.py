@@ -18,6 +18,7 @@ from pyhanko.sign.general import CMSExtractionError, CMSStructuralError
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 
+import signing.gost as gost
 from docservice.identifiers import mask
 from signing.errors import (
     DigestMismatchError,
@@ -26,12 +27,21 @@ from signing.errors import (
     SignerCountError,
     SignerMismatchError,
 )
+from signing.gost import validator as _gost_validator  # noqa: F401  (GOST-aware pyHanko)
 from signing.identity import identity_of
 
 log = logging.getLogger(__name__)
 
-#: The prepared digests (PDF ByteRange, data digest) are SHA-256.
+#: The prepared digests (PDF ByteRange, data digest) are SHA-256 for RSA signers ...
 DIGEST_ALGORITHM = "sha256"
+
+
+def digest_algorithm_for(cert: x509.Certificate) -> str:
+    """... and the key's own hash (Streebog, GOST 34.311-95) for a GOST certificate."""
+    key_oid = cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"]
+    if gost.is_gost(key_oid.dotted):
+        return gost.HASH_NAMES[gost.hash_for(key_oid.dotted)]
+    return DIGEST_ALGORITHM
 
 
 def identifies(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
@@ -55,7 +65,7 @@ def signer_certificate(signed: cms.SignedData, info: cms.SignerInfo) -> x509.Cer
 
 
 def check_signer_info(info: cms.SignerInfo, cert: x509.Certificate, digest: bytes) -> None:
-    """One SignerInfo: by ``cert``, over ``digest`` (SHA-256), signature value valid.
+    """One SignerInfo: by ``cert``, over ``digest`` (SHA-256; GOST: the key's hash), valid.
 
     Raises a :class:`SignatureValueError` subclass naming what is wrong.
     """
@@ -63,8 +73,9 @@ def check_signer_info(info: cms.SignerInfo, cert: x509.Certificate, digest: byte
         raise SignerMismatchError("the SignerInfo names another certificate")
     if info["signed_attrs"].native is None:
         raise SignatureValueError("no signed attributes")
-    if info["digest_algorithm"]["algorithm"].native != DIGEST_ALGORITHM:
-        raise DigestMismatchError(f"digest algorithm is not {DIGEST_ALGORITHM}")
+    expected = digest_algorithm_for(cert)
+    if info["digest_algorithm"]["algorithm"].native != expected:
+        raise DigestMismatchError(f"digest algorithm is not {expected}")
     try:
         intact, valid = validate_sig_integrity(info, cert, "data", digest)
     except (SignatureValidationError, CMSStructuralError, CMSExtractionError, ValueError) as exc:

@@ -37,8 +37,8 @@ class KeyContainerError(SigningError):
 
 class GostKeyError(SigningError):
     reason = "gost_key"
-    kk = "ГОСТ кілті: сервис әзірге тек RSA кілттерімен қол қояды"
-    ru = "Ключ ГОСТ: сервис пока подписывает только ключами RSA"
+    kk = "ГОСТ кілтінің бұл түрі қолдау көрсетілмейді (белгісіз параметрлер жиыны)"
+    ru = "Этот вид ключа ГОСТ не поддерживается (неизвестный набор параметров)"
 
 
 class UnsupportedKeyError(SigningError):
@@ -51,6 +51,15 @@ class CertificateExpiredError(SigningError):
     reason = "certificate_expired"
     kk = "Сертификаттың қолданылу мерзімі өтті ({date})"
     ru = "Срок действия сертификата истёк ({date})"
+
+
+class CertificateExpiredRevokedError(CertificateExpiredError):
+    """Expired, and an OCSP response the caller gave proves it was revoked as well."""
+
+    reason = "certificate_expired_revoked"
+    kk = ("Сертификаттың қолданылу мерзімі өтті ({date}), сонымен қатар ол кері "
+          "қайтарылған ({revoked})")
+    ru = "Срок действия сертификата истёк ({date}), кроме того, он отозван ({revoked})"
 
 
 class CertificateNotYetValidError(SigningError):
@@ -73,8 +82,11 @@ class RoleError(SigningError):
 
 class CertificateRevokedError(SigningError):
     reason = "certificate_revoked"
-    kk = "Сертификат кері қайтарылған"
-    ru = "Сертификат отозван"
+    kk = "Сертификат кері қайтарылған{when}"
+    ru = "Сертификат отозван{when}"
+
+    def __init__(self, detail: str = "", when: str = "", **fmt: object) -> None:
+        super().__init__(detail, when=f" ({when})" if when else "", **fmt)
 
 
 class CertificateUntrustedError(SigningError):

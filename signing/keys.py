@@ -16,11 +16,11 @@ import hashlib
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import algos, cms, pem, x509
+from asn1crypto import algos, cms, core, pem, x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -28,10 +28,13 @@ from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Pr
 from pyhanko.sign.signers import ExternalSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+import signing.gost as gost
 from signing import _pkcs12
 from signing.errors import (
     CertificateExpiredError,
+    CertificateExpiredRevokedError,
     CertificateNotYetValidError,
+    CertificateRevokedError,
     GostKeyError,
     KeyContainerError,
     KeyUsageError,
@@ -47,27 +50,72 @@ _SIGNING_KEY_USAGES = {"digital_signature", "non_repudiation"}
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
-def check_signing_certificate(cert: x509.Certificate, at: dt.datetime | None = None) -> None:
+#: Tells when a certificate was revoked (None: not known to be), e.g. from OCSP responses.
+RevocationLookup = Callable[[x509.Certificate], "dt.datetime | None"]
+
+
+def check_signing_certificate(cert: x509.Certificate, at: dt.datetime | None = None,
+                              revocation: RevocationLookup | None = None) -> None:
     """Refuse certificates that cannot make a legally valid signature now.
 
-    GOST first (the most specific diagnosis), then validity, then key usage: an
+    An unusable GOST key first (the most specific diagnosis), then validity (an expired
+    certificate that is also revoked says both), revocation, then key usage: an
     authentication certificate lacks both digitalSignature and nonRepudiation.
     """
-    spki_alg = cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"]
-    if spki_alg.dotted.startswith(_pkcs12.GOST_ARC):
-        raise GostKeyError(spki_alg.dotted)
-    if spki_alg.native != "rsa":
+    spki = cert["tbs_certificate"]["subject_public_key_info"]
+    spki_alg = spki["algorithm"]["algorithm"]
+    if gost.is_gost(spki_alg.dotted):
+        try:
+            gost.parse_public_key(spki.dump())
+        except gost.GostError:
+            raise GostKeyError(spki_alg.dotted) from None
+    elif spki_alg.native != "rsa":
         raise UnsupportedKeyError(algorithm=spki_alg.native)
     now = at or dt.datetime.now(dt.UTC)
     validity = cert["tbs_certificate"]["validity"]
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    revoked_at = revocation(cert) if revocation is not None else None
     if now < not_before:
         raise CertificateNotYetValidError(date=not_before.date().isoformat())
+    if now > not_after and revoked_at is not None:
+        raise CertificateExpiredRevokedError(date=not_after.date().isoformat(),
+                                             revoked=revoked_at.date().isoformat())
     if now > not_after:
         raise CertificateExpiredError(date=not_after.date().isoformat())
+    if revoked_at is not None and revoked_at <= now:
+        raise CertificateRevokedError(when=revoked_at.date().isoformat())
     usage = cert.key_usage_value
     if usage is None or not (set(usage.native) & _SIGNING_KEY_USAGES):
         raise KeyUsageError()
+
+
+class GostPrivateKey:
+    """A Kazakh GOST private key (GOST 34.10-2015 or 34.310-2004) and what it signs with."""
+
+    def __init__(self, public: gost.PublicKey, d: int) -> None:
+        if gost.signature.encode_public_key(public.curve, gost.signature.public_key(
+                public.curve, d)) != public.key:
+            raise ValueError("the private key does not match the certificate")
+        self.public, self.d = public, d
+        self.signature_oid = gost.SIGNATURE_FOR_KEY[public.algorithm]
+        self.hash_oid = gost.hash_for(public.algorithm)
+
+    @classmethod
+    def from_pkcs8(cls, der: bytes, certificate: x509.Certificate) -> GostPrivateKey:
+        """NCA's PKCS#8: an OCTET STRING holding d, little-endian (checked against the key)."""
+        info = _pkcs12.RawPrivateKeyInfo.load(der)
+        inner = info["private_key"].native
+        value = core.OctetString.load(inner).native if inner[:1] == b"\x04" else inner
+        public = gost.parse_public_key(
+            certificate["tbs_certificate"]["subject_public_key_info"].dump())
+        return cls(public, int.from_bytes(value, "little"))
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        return gost.sign_digest(self.public.curve, self.d, digest)
+
+    def sign(self, data: bytes) -> bytes:
+        """The signature value over ``data``, hashed with the key's GOST hash."""
+        return self.sign_digest(gost.digest(self.hash_oid, data))
 
 
 class SigningKey(ABC):
@@ -153,16 +201,25 @@ class _CachedAttribute(CMSAttributeProvider):
 class Pkcs12Key(SigningKey):
     """A key from an NCA RK style PKCS#12 container, parsed once."""
 
-    def __init__(self, key: rsa.RSAPrivateKey, certificate: x509.Certificate,
+    def __init__(self, key: rsa.RSAPrivateKey | GostPrivateKey, certificate: x509.Certificate,
                  chain: Sequence[x509.Certificate]) -> None:
         self._key = key
         self.certificate = certificate
         self.chain = tuple(chain)
-        self._signer = _KeptKeySigner(key, certificate, self.cert_registry())
+        self._signer: Signer
+        if isinstance(key, GostPrivateKey):
+            # pyHanko only prepares GOST PDF revisions (placeholder, stamp); the CMS is
+            # built by signing.gost.cms, whose hash pyHanko does not have.
+            self._signer = ExternalSigner(certificate, self.cert_registry(),
+                                          signature_value=2 * key.public.curve.size,
+                                          signature_mechanism=algos.SignedDigestAlgorithm(
+                                              {"algorithm": key.signature_oid}))
+        else:
+            self._signer = _KeptKeySigner(key, certificate, self.cert_registry())
 
     @classmethod
-    def from_bytes(cls, data: bytes, password: str, *, at: dt.datetime | None = None
-                   ) -> Pkcs12Key:
+    def from_bytes(cls, data: bytes, password: str, *, at: dt.datetime | None = None,
+                   revocation: RevocationLookup | None = None) -> Pkcs12Key:
         """Open and check a container; every refusal is a :class:`SigningError`."""
         mac_ok = _pkcs12.mac_matches(data, password)
         if mac_ok is False:
@@ -170,16 +227,18 @@ class Pkcs12Key(SigningKey):
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode())
         except ValueError as exc:
-            gost = _pkcs12.gost_oids(data)
-            if gost:
-                raise GostKeyError(sorted(gost)[0]) from None
+            if mac_ok and _pkcs12.key_algorithm(data, password).startswith(_pkcs12.GOST_ARC):
+                return cls._from_gost_container(data, password, at, revocation)
+            gost_oids = _pkcs12.gost_oids(data)
+            if gost_oids:
+                raise GostKeyError(sorted(gost_oids)[0]) from None
             if mac_ok is None:
                 raise WrongPasswordError() from None
             raise KeyContainerError(str(exc)) from None
         if cert is None or key is None:
             raise KeyContainerError("no key or certificate")
         certificate = x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-        check_signing_certificate(certificate, at)
+        check_signing_certificate(certificate, at, revocation)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise UnsupportedKeyError(algorithm=type(key).__name__)
         chain = [x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
@@ -187,24 +246,53 @@ class Pkcs12Key(SigningKey):
         return cls(key, certificate, chain)
 
     @classmethod
+    def _from_gost_container(cls, data: bytes, password: str, at: dt.datetime | None,
+                             revocation: RevocationLookup | None) -> Pkcs12Key:
+        """A container OpenSSL refuses because its key is GOST (as NCA issues them)."""
+        try:
+            key_der, cert_ders = _pkcs12.read_container(data, password)
+            certs = [x509.Certificate.load(der) for der in cert_ders]
+            for c in certs:
+                c["tbs_certificate"]["subject_public_key_info"].dump()
+        except ValueError as exc:
+            raise KeyContainerError(str(exc)) from None
+        if key_der is None or not certs:
+            raise KeyContainerError("no key or certificate")
+        for certificate in certs:
+            try:
+                key = GostPrivateKey.from_pkcs8(key_der, certificate)
+            except (ValueError, gost.GostError):
+                continue
+            check_signing_certificate(certificate, at, revocation)
+            return cls(key, certificate, [c for c in certs if c is not certificate])
+        raise GostKeyError(_pkcs12.key_algorithm(data, password))
+
+    @classmethod
     def load(cls, path: str | os.PathLike[str], password: str, *,
-             at: dt.datetime | None = None) -> Pkcs12Key:
+             at: dt.datetime | None = None, revocation: RevocationLookup | None = None
+             ) -> Pkcs12Key:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise KeyContainerError(exc.strerror or "cannot read") from None
-        return cls.from_bytes(data, password, at=at)
+        return cls.from_bytes(data, password, at=at, revocation=revocation)
 
     def pyhanko_signer(self) -> Signer:
         return self._signer
 
     def sign_raw(self, data: bytes, digest_algorithm: str = "sha256") -> bytes:
-        """PKCS#1 v1.5 signature over ``data`` (used by the XML signer)."""
+        """PKCS#1 v1.5 signature over ``data`` (used by the XML signer); GOST: its own hash."""
+        if isinstance(self._key, GostPrivateKey):
+            return self._key.sign(data)
         return self._key.sign(data, padding.PKCS1v15(), _HASHES[digest_algorithm]())
 
     @property
-    def private_key(self) -> rsa.RSAPrivateKey:
+    def private_key(self) -> rsa.RSAPrivateKey | GostPrivateKey:
         return self._key
+
+    @property
+    def is_gost(self) -> bool:
+        return isinstance(self._key, GostPrivateKey)
 
 
 class ExternalKey(SigningKey):

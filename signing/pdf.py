@@ -37,16 +37,17 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from signing import _aio
+from signing import _aio, gost
 from signing import stamp as stamps
-from signing.cms_check import check_single_signer
+from signing.cms_check import check_single_signer, digest_algorithm_for
 from signing.cms_util import load_cms, with_signature_timestamp
 from signing.errors import (
     DocumentError,
     ServiceUnavailableError,
     SigningError,
 )
-from signing.keys import ExternalKey, SigningKey
+from signing.gost import cms as gost_cms
+from signing.keys import ExternalKey, GostPrivateKey, Pkcs12Key, SigningKey
 from signing.trust import Trust, check_status
 
 DEFAULT_VERIFY_BASE = "https://docservice.example.kz"
@@ -261,6 +262,8 @@ async def async_sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | Non
     if isinstance(key, ExternalKey):
         raise SigningError("external keys sign through prepare_pdf/finish_pdf")
     now = now or dt.datetime.now(dt.UTC)
+    if isinstance(key, Pkcs12Key) and key.is_gost:
+        return await _sign_pdf_gost(data, key, options, now)
     async with _network(options) as session:
         signer, writer, params = await _pdf_signer(data, key, options, session, now)
         try:
@@ -271,6 +274,42 @@ async def async_sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | Non
         except aiohttp.ClientError as exc:
             raise ServiceUnavailableError(str(exc), service="TSA/OCSP") from None
     return out.getvalue()
+
+
+async def _sign_pdf_gost(data: bytes, key: Pkcs12Key, options: PdfOptions,
+                         now: dt.datetime) -> bytes:
+    """PAdES with a GOST key held here: pyHanko prepares the revision (placeholder, stamp,
+    field), the ByteRange is hashed with the key's GOST hash and the CMS is built by
+    :mod:`signing.gost.cms`; a time-stamp and B-LT/B-LTA follow as for RSA."""
+    gost_key = key.private_key
+    assert isinstance(gost_key, GostPrivateKey)
+    async with _network(options) as session:
+        signer, writer, params = await _pdf_signer(data, key, options, session, now)
+        try:
+            prep, _tbs, output = await signer.async_digest_doc_for_signing(
+                writer, bytes_reserved=_reserve(key, options),
+                appearance_text_params=params or None)
+        except PyhankoSigningError as exc:
+            raise _classify(exc) from None
+        prepared = output.getvalue()
+        start, end = prep.reserved_region_start, prep.reserved_region_end
+        digest = gost.digest(gost_key.hash_oid, prepared[:start] + prepared[end:])
+        content = gost_cms.sign_digest(gost_key, key.certificate, list(key.chain), digest,
+                                       signing_time=now)
+        try:
+            if session.timestamper is not None:
+                content = await with_signature_timestamp(content, session.timestamper)
+            der = content.dump()
+            if 2 * len(der) + 2 > end - start:
+                raise DocumentError(f"CMS of {len(der)} bytes does not fit the placeholder")
+            out = io.BytesIO(prepared)
+            prep.fill_with_cms(out, der)
+            result = out.getvalue()
+            if options.level.rank >= Level.B_LT.rank and options.trust is not None:
+                result = await _extend(result, options, session)
+        except aiohttp.ClientError as exc:
+            raise ServiceUnavailableError(str(exc), service="TSA/OCSP") from None
+    return result
 
 
 def sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | None = None,
@@ -288,7 +327,7 @@ def _classify(exc: Exception) -> SigningError:
 
 @dataclass
 class PreparedPdf:
-    """A revision waiting for an external CMS over :attr:`digest` (SHA-256).
+    """A revision waiting for an external CMS over :attr:`digest` (SHA-256; GOST: Streebog).
 
     Keep this object (or the whole worker) between the two phases; the digest is what
     NCALayer's ``createCAdESFromBase64Hash`` / ``sign`` with ``digested`` signs.
@@ -307,8 +346,9 @@ class PreparedPdf:
 
     @property
     def byte_range_digest(self) -> bytes:
-        """SHA-256 over the ``/ByteRange`` of :attr:`prepared_bytes` (what is signed)."""
-        return bytes(self._prep.document_digest)
+        """The digest over the ``/ByteRange`` of :attr:`prepared_bytes` (what is signed):
+        SHA-256, or for a GOST certificate the key's GOST hash (Streebog)."""
+        return self.digest
 
     @property
     def prepared_bytes(self) -> bytes:
@@ -338,7 +378,14 @@ async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions |
                 appearance_text_params=params or None)
         except PyhankoSigningError as exc:
             raise _classify(exc) from None
-    return PreparedPdf(prep.document_digest, key, options, prep, tbs, output)
+    digest = bytes(prep.document_digest)
+    hash_name = digest_algorithm_for(key.certificate)
+    if hash_name != "sha256":  # a GOST signer: NCALayer signs the Streebog digest
+        prepared = output.getvalue()
+        start, end = prep.reserved_region_start, prep.reserved_region_end
+        digest = gost.digest({v: k for k, v in gost.HASH_NAMES.items()}[hash_name],
+                             prepared[:start] + prepared[end:])
+    return PreparedPdf(digest, key, options, prep, tbs, output)
 
 
 def prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,

@@ -6,11 +6,14 @@ to the roots the service is configured with.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from asn1crypto import x509
+from asn1crypto import ocsp, x509
+from cryptography.exceptions import InvalidSignature
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
     PathBuildingError,
@@ -18,8 +21,10 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
+from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
 from signing.errors import CertificateRevokedError, CertificateUntrustedError
+from signing.gost import validator as _gost_validator  # noqa: F401  (GOST-aware validator)
 from signing.keys import load_certificates
 
 
@@ -62,3 +67,47 @@ async def check_status(cert: x509.Certificate, chain: Sequence[x509.Certificate]
     except (PathBuildingError, PathValidationError, ValidationError) as exc:
         raise CertificateUntrustedError(type(exc).__name__) from None
     return context
+
+
+def _signed_by(signer: x509.Certificate, tbs: bytes, algorithm: object, value: bytes) -> bool:
+    try:
+        DefaultSignatureValidator().validate_signature(value, tbs, signer.public_key,
+                                                       algorithm)  # type: ignore[arg-type]
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def ocsp_revocation(cert: x509.Certificate, responses: Sequence[ocsp.OCSPResponse],
+                    issuers: Sequence[x509.Certificate]) -> dt.datetime | None:
+    """When a verified OCSP response says ``cert`` was revoked: its revocation time.
+
+    A response counts only if it is about this certificate (serial and issuer name hash)
+    and is signed by the issuer or by a responder certificate the issuer signed; RSA and
+    GOST alike (NCA's responders sign with the CA's algorithm).
+    """
+    issuer = next((c for c in issuers if c.subject == cert.issuer), None)
+    if issuer is None:
+        return None
+    for response in responses:
+        try:
+            basic = response["response_bytes"]["response"].parsed
+            tbs = basic["tbs_response_data"]
+            signer_candidates = [issuer, *(c for c in basic["certs"] or [])]
+            signer = next(c for c in signer_candidates if _signed_by(
+                c, tbs.dump(), basic["signature_algorithm"], basic["signature"].native))
+            if signer is not issuer and not _signed_by(
+                    issuer, signer["tbs_certificate"].dump(), signer["signature_algorithm"],
+                    signer["signature_value"].native):
+                continue
+            for single in tbs["responses"]:
+                cert_id = single["cert_id"]
+                name_hash = hashlib.new(cert_id["hash_algorithm"]["algorithm"].native,
+                                        cert.issuer.dump()).digest()
+                if (cert_id["serial_number"].native == cert.serial_number
+                        and cert_id["issuer_name_hash"].native == name_hash
+                        and single["cert_status"].name == "revoked"):
+                    return single["cert_status"].chosen["revocation_time"].native
+        except (StopIteration, ValueError, TypeError, KeyError):
+            continue
+    return None

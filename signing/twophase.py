@@ -48,8 +48,14 @@ from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 from signxml.util import namespaces as ds_namespaces
 
+import signing.gost as gost
 from signing import _aio
-from signing.cms_check import check_signer_info, check_single_signer, signer_certificate
+from signing.cms_check import (
+    check_signer_info,
+    check_single_signer,
+    digest_algorithm_for,
+    signer_certificate,
+)
 from signing.cms_util import load_certificate, load_cms, with_signature_timestamp
 from signing.errors import (
     DocumentError,
@@ -59,6 +65,7 @@ from signing.errors import (
     SignerMismatchError,
     SigningError,
 )
+from signing.gost import xmldsig as gost_xmldsig
 from signing.identity import identity_of
 from signing.keys import ExternalKey, check_signing_certificate
 from signing.ncalayer import protocol as p
@@ -333,12 +340,13 @@ class TwoPhase:
     def prepare_cms(self, data: bytes, *, certificate: x509.Certificate | None = None,
                     digested: bool = True, attach: bool = False, tsa: bool = False,
                     existing: str | bytes | None = None) -> SignRequest:
-        """Phase 1 for a file: NCALayer gets the data, or only its SHA-256 (``digested``).
+        """Phase 1 for a file: NCALayer gets the data, or only its SHA-256 (``digested``;
+        the Streebog digest when ``certificate`` is a GOST one).
 
         ``existing``: a CMS (with the data encapsulated) that gets one more signer; the
         answer must then keep every existing signer unchanged.
         """
-        digest = hashlib.sha256(data).digest()
+        digest = _data_digest(data, certificate)
         existing_der = p.normalize_cms(existing) if existing is not None else None
         if existing_der is not None:
             inner = load_cms(existing_der)["encap_content_info"]["content"].native
@@ -372,7 +380,7 @@ class TwoPhase:
         present = content.native if content is not None else None
         if pending.attach and present != pending.payload:
             raise SignatureValueError("the CMS does not contain the prepared data")
-        if present is not None and hashlib.sha256(present).digest() != pending.digest:
+        if present is not None and _data_digest(present, pending.certificate) != pending.digest:
             raise SignatureValueError("the CMS contains other data")
         cert = signer_certificate(signed, new)
         expected = pending.certificate
@@ -445,7 +453,12 @@ class TwoPhase:
         check_signing_certificate(cert)
         if self.trust is not None:
             _aio.run(self._status(cert, None))
-        signed_data = _verify_last_signature(raw, cert, with_comments=transform.with_comments)
+        method = sigs[-1].find("ds:SignedInfo/ds:SignatureMethod", ds_namespaces)
+        if method is not None and gost_xmldsig.is_gost_uri(method.get("Algorithm", "")):
+            signed_data = _gost_signed_data(sigs[-1], cert)
+        else:
+            signed_data = _verify_last_signature(raw, cert,
+                                                 with_comments=transform.with_comments)
         if signed_data not in transform.forms(prepared):
             raise SignatureValueError("the signature does not cover the prepared document")
         return raw
@@ -461,6 +474,23 @@ class TwoPhase:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _data_digest(data: bytes, certificate: x509.Certificate | None) -> bytes:
+    """SHA-256, or the key's GOST hash when the expected signer is a GOST certificate."""
+    name = digest_algorithm_for(certificate) if certificate is not None else "sha256"
+    if name == "sha256":
+        return hashlib.sha256(data).digest()
+    return gost.digest({v: k for k, v in gost.HASH_NAMES.items()}[name], data)
+
+
+def _gost_signed_data(signature: etree._Element, cert: x509.Certificate) -> bytes:
+    """What a GOST XMLDSig (one reference) really signed, checked by signing.gost.xmldsig."""
+    try:
+        refs = gost_xmldsig.verify(signature, cert)
+    except ValueError as exc:
+        raise SignatureValueError(f"XML signature invalid: {exc}") from None
+    return refs[0].data if len(refs) == 1 else b""
 
 
 async def _extend(data: bytes, level: Level, trust: Trust | None,

@@ -42,7 +42,8 @@ from signxml.exceptions import InvalidInput, SignXMLException
 from signxml.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
 
 from signing.errors import DocumentError, SignatureValueError, SigningError
-from signing.keys import Pkcs12Key, SigningKey
+from signing.gost import xmldsig as gost_xmldsig
+from signing.keys import GostPrivateKey, Pkcs12Key, SigningKey
 from signing.trust import Trust
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -73,6 +74,15 @@ def sign_xml(data: bytes, key: SigningKey, *, role: str | None = None, xades: bo
         raise SigningError("XML signatures from NCALayer arrive signed; nothing to do here")
     key.check(role=role)
     root = _parse(data)
+    if key.is_gost:
+        if xades:
+            raise SigningError("XAdES properties are not made for GOST keys yet")
+        gost_key = key.private_key
+        assert isinstance(gost_key, GostPrivateKey)
+        gost_xmldsig.sign(root, gost_key.public.curve, gost_key.d,
+                          [c.dump() for c in (key.certificate, *key.chain)],
+                          gost_key.signature_oid)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     options = {"method": SignatureConstructionMethod.enveloped,
                "signature_algorithm": SignatureMethod.RSA_SHA256,
                "digest_algorithm": DigestAlgorithm.SHA256, "c14n_algorithm": _EXC_C14N}

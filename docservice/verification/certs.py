@@ -42,6 +42,7 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
+from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import (
     CertRevTrustPolicy,
     RevocationCheckingPolicy,
@@ -52,27 +53,23 @@ from docservice.identifiers import has_valid_checksum
 from docservice.verification import messages
 from docservice.verification.report import CertificateFacts, Labelled, SignerFacts
 from docservice.verification.revocation import RevinfoSources, RevocationCache, make_fetchers
+from signing import gost
+from signing.gost.validator import GOST_SIGNATURE_VALIDATOR
 
 GOST_PREFIX = "1.2.398.3.10."
+#: What a report calls each Kazakh GOST algorithm ("ГОСТ 34.10-2015, 512 бит": the same
+#: words in Kazakh and Russian).
 GOST_NAMES = {
-    "1.2.398.3.10.1.1.1.1": "ГОСТ 34.310-2004",
-    "1.2.398.3.10.1.1.1.2": "ГОСТ 34.310-2004 / 34.311-95",
-    "1.2.398.3.10.1.1.2.3.1": "ГОСТ 34.10-2015 (256)",
-    "1.2.398.3.10.1.1.2.3.2": "ГОСТ 34.10-2015 (512)",
-    "1.2.398.3.10.1.3.1": "ГОСТ 34.311-95",
-    "1.2.398.3.10.1.3.2": "ГОСТ 34.11-2015 (256)",
-    "1.2.398.3.10.1.3.3": "ГОСТ 34.11-2015 (512)",
+    **{oid: alg.label for oid, alg in gost.ALGORITHMS.items()},
+    gost.GOST34311: "ГОСТ 34.311-95",
+    gost.STREEBOG256: "ГОСТ 34.11-2015, 256 бит",
+    gost.STREEBOG512: "ГОСТ 34.11-2015, 512 бит",
 }
-GOST_XML_URIS = (
-    "http://www.w3.org/2001/04/xmldsig-more#gost34310-gost34311",
-    "urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:gostr34102015-gostr34112015-512",
-    "urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:gostr34102015-gostr34112015-256",
-)
 SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
 
 
 class TrustStoreError(ValueError):
-    """The configured trust directory is missing, empty or holds no self-signed root."""
+    """The configured trust directory is missing, empty or holds no CA certificate."""
 
 
 def gost_name(oid: str) -> str | None:
@@ -83,7 +80,7 @@ def gost_name(oid: str) -> str | None:
 
 
 def cert_gost(cert: x509.Certificate) -> str | None:
-    """GOST key or GOST certificate signature, by OID (asn1crypto cannot use them)."""
+    """The name of a certificate's GOST key or GOST signature, by OID; None for RSA etc."""
     key_oid = cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"]
     sig_oid = cert["signature_algorithm"]["algorithm"]
     return gost_name(key_oid.dotted) or gost_name(sig_oid.dotted)
@@ -106,6 +103,18 @@ def _is_root(cert: x509.Certificate) -> bool:
     return cert.self_issued and cert.self_signed in ("yes", "maybe")
 
 
+def _anchors(certs: list[x509.Certificate]) -> list[x509.Certificate]:
+    """Self-signed roots, and CA certificates whose issuer the store does not hold.
+
+    RFC 5280 section 6.1: a trust anchor is whatever CA the relying party trusts; it need
+    not be self-signed (NCA publishes its issuing CAs, and an operator may pin one alone).
+    An issuing CA stored with its root stays an intermediate, so chains stay complete.
+    """
+    subjects = {c.subject.dump() for c in certs}
+    return [c for c in certs if _is_root(c)
+            or (c.ca and c.issuer.dump() not in subjects)]
+
+
 def display_name(name: x509.Name) -> str:
     """The common name alone when there is one (what officials recognise)."""
     return _attr(name, "common_name") or name.human_friendly
@@ -113,7 +122,7 @@ def display_name(name: x509.Name) -> str:
 
 @dataclass
 class TrustStore:
-    """Trust anchors (self-signed roots) and known intermediates, pinned once."""
+    """Trust anchors (roots or pinned issuing CAs) and other known certificates, pinned once."""
 
     roots: list[x509.Certificate]
     intermediates: list[x509.Certificate] = field(default_factory=list)
@@ -121,14 +130,14 @@ class TrustStore:
 
     def __post_init__(self) -> None:
         if not self.roots:
-            raise TrustStoreError(f"no self-signed root certificate in {self.source or 'store'}")
+            raise TrustStoreError(f"no CA certificate in {self.source or 'store'}")
         fps = sorted(fingerprint(c) for c in [*self.roots, *self.intermediates])
         self.id = hashlib.sha256("".join(fps).encode()).hexdigest()[:16]
 
     @classmethod
     def from_certificates(cls, certs: list[x509.Certificate], source: str = "") -> TrustStore:
-        roots = [c for c in certs if _is_root(c)]
-        inter = [c for c in certs if not _is_root(c)]
+        roots = _anchors(certs)
+        inter = [c for c in certs if not any(c is r for r in roots)]
         return cls(roots, inter, source)
 
     @classmethod
@@ -304,7 +313,8 @@ class ChainValidator:
         context = ValidationContext(
             trust_roots=self.trust.roots, other_certs=[*self.trust.intermediates, *other_certs],
             moment=moment, allow_fetching=True, fetchers=fetchers, revinfo_policy=policy,
-            ocsps=embedded_ocsp, crls=embedded_crl, time_tolerance=dt.timedelta(seconds=5))
+            ocsps=embedded_ocsp, crls=embedded_crl, time_tolerance=dt.timedelta(seconds=5),
+            signature_validator=GOST_SIGNATURE_VALIDATOR)
         declared = bool(cert.ocsp_urls or cert.crl_distribution_points)
         validator = CertificateValidator(cert, validation_context=context)
         try:
@@ -341,6 +351,31 @@ class ChainValidator:
                             revocation_declared=declared)
 
 
+def _allow_anchor_as_crl_issuer() -> None:
+    """Let a pinned issuing CA (a non-self-signed trust anchor) issue the CRLs it signs.
+
+    pyhanko-certvalidator looks for a CRL issuer's own issuer inside the path; for a trust
+    anchor that is not self-signed (NCA's issuing CA pinned alone, RFC 5280 section 6.1)
+    that issuer is outside the trust store, and every CRL the anchor signs was refused as
+    "chain of trust for the CRL issuer could not be determined". The anchor itself is the
+    end of such a path, as a self-signed root is.
+    """
+    original = ValidationPath.truncate_to_issuer_and_append
+    if getattr(original, "_anchor_aware", False):
+        return
+
+    def truncate_to_issuer_and_append(self: ValidationPath, cert: x509.Certificate
+                                      ) -> ValidationPath:
+        anchor_cert = getattr(self.trust_anchor, "certificate", None)
+        if anchor_cert is not None and anchor_cert.sha256 == cert.sha256:
+            return ValidationPath(self.trust_anchor, interm=[], leaf=None)
+        return original(self, cert)
+
+    truncate_to_issuer_and_append._anchor_aware = True  # type: ignore[attr-defined]
+    ValidationPath.truncate_to_issuer_and_append = truncate_to_issuer_and_append  # type: ignore[method-assign]
+
+
+_allow_anchor_as_crl_issuer()
 _LOOPS = threading.local()
 
 

@@ -46,7 +46,6 @@ from docservice.verification import messages
 from docservice.verification.certs import (
     ChainOutcome,
     ChainValidator,
-    cert_gost,
     display_name,
     gost_name,
     signer_facts,
@@ -62,13 +61,16 @@ from docservice.verification.report import (
     TimestampFacts,
     indication_for,
 )
+from signing import gost
 from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues, der_bytes
 from signing.errors import SignatureValueError
+from signing.gost.validator import GOST_SIGNATURE_VALIDATOR
 
 WEAK_DIGESTS = frozenset({"md5", "sha1"})
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
            "sha224": hashlib.sha224, "sha1": hashlib.sha1, "md5": hashlib.md5,
            "sha3_256": hashlib.sha3_256, "sha3_512": hashlib.sha3_512}
+_GOST_DIGESTS = {name: oid for oid, name in gost.HASH_NAMES.items()}
 
 
 def _fmt(moment: dt.datetime | None) -> str:
@@ -77,9 +79,17 @@ def _fmt(moment: dt.datetime | None) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def is_gost_digest(algorithm: str) -> bool:
+    return algorithm in _GOST_DIGESTS
+
+
 def digest_of(data: bytes, algorithm: str) -> bytes | None:
+    """``data`` hashed with a digest algorithm named as asn1crypto names it, or None."""
     fn = _HASHES.get(algorithm)
-    return fn(data).digest() if fn else None
+    if fn:
+        return fn(data).digest()
+    oid = _GOST_DIGESTS.get(algorithm)
+    return gost.digest(oid, data) if oid else None
 
 
 @dataclass
@@ -175,7 +185,8 @@ class Assessor:
         content_digest = digest_of(bytes(token["encap_content_info"]["content"]), md)
         try:
             intact, valid = validate_sig_integrity(signer_infos[0], tsa_cert, "tst_info",
-                                                   content_digest or b"")
+                                                   content_digest or b"",
+                                                   GOST_SIGNATURE_VALIDATOR)
         except (SignatureValidationError, CMSStructuralError, ValueError) as exc:
             facts.problem = str(exc)
             return facts
@@ -221,14 +232,12 @@ class Assessor:
         if cert is None:
             return _finish(report, "NO_SIGNING_CERTIFICATE_FOUND")
         report.signer = signer_facts(cert)
-        gost = gost_algo or cert_gost(cert)
-        if gost:
-            return _finish(report, "GENERIC", Reason.of("GOST_NOT_SUPPORTED", detail=gost))
         if digest is None:
             return _finish(report, "SIGNED_DATA_NOT_FOUND")
         try:
             content_type = signed_data["encap_content_info"]["content_type"].native
-            intact, valid = validate_sig_integrity(signer_info, cert, content_type, digest)
+            intact, valid = validate_sig_integrity(signer_info, cert, content_type, digest,
+                                                   GOST_SIGNATURE_VALIDATOR)
         except SignatureValidationError as exc:
             sub = exc.ades_subindication.name if exc.ades_subindication else "FORMAT_FAILURE"
             return _finish(report, sub, Reason.of(sub, detail=exc.failure_message))
@@ -476,8 +485,7 @@ def verify_cms(data: bytes, original: bytes | None, assessor: Assessor, limits: 
     for index, info in enumerate(signed["signer_infos"], start=1):
         md = info["digest_algorithm"]["algorithm"].native
         digest = digest_of(signed_bytes, md) if signed_bytes is not None else None
-        if digest is None and signed_bytes is not None and not gost_name(
-                info["digest_algorithm"]["algorithm"].dotted):
+        if digest is None and signed_bytes is not None:
             digest = b""
         ocsps, crls = embedded_revocation(signed, info)
         report = assessor.assess(signed, info, digest=digest, index=index, kind="cms",

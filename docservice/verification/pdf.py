@@ -25,7 +25,14 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from docservice.verification.certs import signer_facts
-from docservice.verification.cms import Assessor, Evidence, _finish, embedded_revocation
+from docservice.verification.cms import (
+    Assessor,
+    Evidence,
+    _finish,
+    digest_of,
+    embedded_revocation,
+    is_gost_digest,
+)
 from docservice.verification.limits import Limits, VerificationInputError
 from docservice.verification.report import (
     Coverage,
@@ -184,6 +191,20 @@ def _doc_timestamp(sig: EmbeddedPdfSignature, assessor: Assessor, index: int,
     return _finish(report, sub, Reason.of(sub, detail=problem)), facts
 
 
+def _gost_digest(sig: EmbeddedPdfSignature, data: bytes) -> bytes | None:
+    """The ByteRange digest when the signer used a GOST hash (pyHanko knows none of them).
+
+    Stored in pyHanko's digest cache too, where its integrity analysis looks first.
+    """
+    md = sig.signer_info["digest_algorithm"]["algorithm"].native
+    if not is_gost_digest(md):
+        return None
+    digest = digest_of(_signed_bytes(data, sig.byte_range), md)
+    if digest is not None:
+        sig.external_digests[md] = digest
+    return digest
+
+
 def _signed_bytes(data: bytes, byte_range: list[int]) -> bytes:
     start1, len1, start2, len2 = (int(v) for v in byte_range)
     return data[start1:start1 + len1] + data[start2:start2 + len2]
@@ -226,7 +247,7 @@ def verify_pdf(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
                             later_poe=[t for rev, t in doc_ts if rev > sig.signed_revision],
                             claimed_fallback=sig.self_reported_timestamp)
         try:
-            digest = sig.compute_digest()
+            digest = _gost_digest(sig, data) or sig.compute_digest()
         except (misc.PdfError, ValueError, OSError):
             digest = None
         report = assessor.assess(sig.signed_data, sig.signer_info, digest=digest, index=index,

@@ -32,7 +32,7 @@ from signxml import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSign
 from signxml import XMLVerifier as _SignxmlVerifier
 from signxml.verifier import SignatureConfiguration, VerifyResult
 
-from docservice.verification.certs import GOST_XML_URIS, signer_facts
+from docservice.verification.certs import gost_name, signer_facts
 from docservice.verification.cms import Assessor, Evidence, _finish
 from docservice.verification.limits import Limits, VerificationInputError
 from docservice.verification.report import (
@@ -42,6 +42,7 @@ from docservice.verification.report import (
     Reason,
     SignatureReport,
 )
+from signing.gost import xmldsig as gost_xmldsig
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"ds": DS}
@@ -220,8 +221,6 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
     keyinfo = _key_info(signature)
     if keyinfo.signer is not None:
         report.signer = signer_facts(keyinfo.signer)
-    if algorithm in GOST_XML_URIS or "gost" in algorithm.lower():
-        return _finish(report, "GENERIC", Reason.of("GOST_NOT_SUPPORTED", detail=algorithm))
     if keyinfo.signer is None:
         return _finish(report, "NO_SIGNING_CERTIFICATE_FOUND")
     # The document as it was when this signature was made: later signatures removed.
@@ -229,24 +228,43 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
     pinned = [c for c in doc if c.tag == _SIG]
     for later in pinned[index:]:
         doc.remove(later)
-    cert = pyca_x509.load_der_x509_certificate(keyinfo.signer.dump())
-    config = SignatureConfiguration(
-        location="./", expect_references=True, require_x509=True,
-        verification_time=cert.not_valid_before_utc)
-    try:
-        results = _verify_pinned(doc, cert, config)
-    except InvalidDigest:
-        return _finish(report, "HASH_FAILURE")
-    except (InvalidSignature, InvalidCertificate) as exc:
-        if "Digest mismatch" in str(exc):
+    if gost_xmldsig.is_gost_uri(algorithm):
+        report.algorithm = gost_name(gost_xmldsig.SIGNATURE_URIS[algorithm]) or algorithm
+        try:
+            refs = gost_xmldsig.verify(pinned[index - 1], keyinfo.signer)
+        except gost_xmldsig.XmlDigestError:
             return _finish(report, "HASH_FAILURE")
-        return _finish(report, "SIG_CRYPTO_FAILURE")
-    except (InvalidInput, ValueError, etree.LxmlError) as exc:
-        return _finish(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
-    results = results if isinstance(results, list) else [results]
-    signed_roots = [r.signed_xml for r in results if r.signed_xml is not None]
+        except gost_xmldsig.XmlSignatureError:
+            return _finish(report, "SIG_CRYPTO_FAILURE")
+        except (gost_xmldsig.XmlFormatError, etree.LxmlError) as exc:
+            return _finish(report, "FORMAT_FAILURE",
+                           Reason.of("FORMAT_FAILURE", detail=str(exc)))
+        signed = [(r.element, len(r.data)) for r in refs]
+    elif "gost" in algorithm.lower():
+        return _finish(report, "FORMAT_FAILURE", Reason.of(
+            "FORMAT_FAILURE", detail=f"unknown GOST signature method {algorithm}"))
+    else:
+        cert = pyca_x509.load_der_x509_certificate(keyinfo.signer.dump())
+        config = SignatureConfiguration(
+            location="./", expect_references=True, require_x509=True,
+            verification_time=cert.not_valid_before_utc)
+        try:
+            results = _verify_pinned(doc, cert, config)
+        except InvalidDigest:
+            return _finish(report, "HASH_FAILURE")
+        except (InvalidSignature, InvalidCertificate) as exc:
+            if "Digest mismatch" in str(exc):
+                return _finish(report, "HASH_FAILURE")
+            return _finish(report, "SIG_CRYPTO_FAILURE")
+        except (InvalidInput, ValueError, etree.LxmlError) as exc:
+            return _finish(report, "FORMAT_FAILURE",
+                           Reason.of("FORMAT_FAILURE", detail=str(exc)))
+        results = results if isinstance(results, list) else [results]
+        signed = [(r.signed_xml, len(r.signed_data)) for r in results
+                  if r.signed_xml is not None]
+    signed_roots = [element for element, _ in signed]
     report.coverage = Coverage("xml_elements", elements=[_describe(e) for e in signed_roots],
-                               signed_bytes=sum(len(r.signed_data) for r in results))
+                               signed_bytes=sum(size for _, size in signed))
     displayed = _displayed(doc)
     if not any(_signed_canonical(e) == displayed for e in signed_roots):
         detail = ", ".join(report.coverage.elements) or "?"

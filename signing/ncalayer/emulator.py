@@ -60,6 +60,9 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from docservice.identifiers import mask
+from signing.gost import cms as gost_cms
+from signing.gost import xmldsig as gost_xmldsig
+from signing.keys import GostPrivateKey
 from signing.ncalayer import protocol as p
 from signing.ncalayer.keystore import EmulatorKey, select
 
@@ -116,7 +119,11 @@ def _signed_attrs(key: EmulatorKey, digest: bytes, when: dt.datetime) -> cms.CMS
 
 
 def signer_info(key: EmulatorKey, digest: bytes) -> cms.SignerInfo:
-    """One SignerInfo by ``key`` over a SHA-256 ``digest`` (RSA PKCS#1 v1.5)."""
+    """One SignerInfo by ``key`` over a SHA-256 ``digest`` (RSA PKCS#1 v1.5), or over the
+    key's Streebog digest for a GOST key (as Kalkan makes it: :mod:`signing.gost.cms`)."""
+    if isinstance(key.private_key, GostPrivateKey):
+        return gost_cms.signer_info(key.private_key, key.certificate, digest,
+                                    dt.datetime.now(dt.UTC))
     attrs = _signed_attrs(key, digest, dt.datetime.now(dt.UTC).replace(microsecond=0))
     # The signature covers the attributes DER-encoded as a SET (tag 0x31), not [0].
     signature = key.private_key.sign(attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
@@ -149,7 +156,7 @@ def build_cms(key: EmulatorKey, *, digest: bytes, content: bytes | None = None,
         encap["content"] = content
     signed = cms.SignedData({
         "version": "v1",
-        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": key.digest_name})],
         "encap_content_info": encap,
         "certificates": [cms.CertificateChoices({"certificate": c}) for c in certs.values()],
         "signer_infos": infos,
@@ -265,6 +272,14 @@ def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "",
     except (etree.XMLSyntaxError, etree.XPathError) as exc:
         raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "XML cannot be signed",
                             str(exc)) from None
+    if isinstance(key.private_key, GostPrivateKey):
+        if parent_xpath or tbs_xpath:
+            raise _RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
+                                "a GOST signature is appended to the root only here")
+        gost_key = key.private_key
+        gost_xmldsig.sign(root, gost_key.public.curve, gost_key.d, [key.certificate.dump()],
+                          gost_key.signature_oid)
+        return etree.tostring(root, encoding="unicode")
     sig = etree.SubElement(parent, f"{{{DS}}}Signature", nsmap={"ds": DS})
     info = _ds(sig, "SignedInfo")
     _ds(info, "CanonicalizationMethod", Algorithm=C14N)
@@ -566,10 +581,10 @@ class NCALayerEmulator:
                                         "a detached CMS cannot get another signer without "
                                         "its data")
                 data = inner.native
-                content = build_cms(key, digest=hashlib.sha256(data).digest(),
-                                    content=data, existing=prior)
+                content = build_cms(key, digest=key.digest(data), content=data,
+                                    existing=prior)
             else:
-                content = build_cms(key, digest=hashlib.sha256(raw).digest(),
+                content = build_cms(key, digest=key.digest(raw),
                                     content=raw if attach else None)
         if tsa:
             known = ({i["signature"].native for i in prior["signer_infos"]}

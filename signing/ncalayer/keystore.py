@@ -9,6 +9,7 @@ opened here without the service's certificate checks.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,9 +21,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+import signing.gost as gost
+from signing import _pkcs12
 from signing.cms_util import load_certificate
 from signing.errors import SignatureValueError
 from signing.identity import identity_of
+from signing.keys import GostPrivateKey
 from signing.ncalayer.protocol import EKU_AUTH, EKU_SIGN, KeyType, SignerParams
 
 
@@ -31,7 +35,7 @@ class EmulatorKey:
     """One key pair with its certificate, as NCALayer lists it after opening a storage."""
 
     alias: str
-    private_key: rsa.RSAPrivateKey
+    private_key: rsa.RSAPrivateKey | GostPrivateKey
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
     storage: str = "PKCS12"
@@ -44,9 +48,13 @@ class EmulatorKey:
     @classmethod
     def from_p12(cls, path: str | os.PathLike[str], password: str, *, alias: str | None = None,
                  storage: str = "PKCS12", production: bool = False) -> EmulatorKey:
-        """Open a container (RSA only: the emulator cannot make GOST signatures)."""
+        """Open a container: RSA, or GOST as NCA issues them (no certificate checks)."""
         data = Path(path).read_bytes()
-        key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode())
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode())
+        except ValueError:
+            return cls._from_gost_p12(data, password, alias or Path(path).stem, storage,
+                                        production)
         if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
             raise ValueError(f"{path}: no RSA key and certificate")
         der = serialization.Encoding.DER
@@ -54,6 +62,37 @@ class EmulatorKey:
                    certificate=x509.Certificate.load(cert.public_bytes(der)),
                    chain=tuple(x509.Certificate.load(c.public_bytes(der)) for c in extra),
                    storage=storage, production=production)
+
+    @classmethod
+    def _from_gost_p12(cls, data: bytes, password: str, alias: str, storage: str,
+                       production: bool) -> EmulatorKey:
+        key_der, cert_ders = _pkcs12.read_container(data, password)
+        certs = [x509.Certificate.load(der) for der in cert_ders]
+        for cert in certs:
+            try:
+                key = GostPrivateKey.from_pkcs8(key_der or b"", cert)
+            except (ValueError, gost.GostError):
+                continue
+            return cls(alias=alias, private_key=key, certificate=cert,
+                       chain=tuple(c for c in certs if c is not cert), storage=storage,
+                       production=production)
+        raise ValueError("no usable RSA or GOST key in the container")
+
+    @property
+    def is_gost(self) -> bool:
+        return isinstance(self.private_key, GostPrivateKey)
+
+    @property
+    def digest_name(self) -> str:
+        """The hash this key signs with: SHA-256 (RSA) or its GOST hash (Streebog)."""
+        if isinstance(self.private_key, GostPrivateKey):
+            return gost.HASH_NAMES[self.private_key.hash_oid]
+        return "sha256"
+
+    def digest(self, data: bytes) -> bytes:
+        if isinstance(self.private_key, GostPrivateKey):
+            return gost.digest(self.private_key.hash_oid, data)
+        return hashlib.sha256(data).digest()
 
     @property
     def ekus(self) -> frozenset[str]:
@@ -117,7 +156,7 @@ class EmulatorKey:
         return {
             "alias": self.alias,
             "keyId": ski.hex(),
-            "algorithm": "RSA",
+            "algorithm": "ECGOST34310" if self.is_gost else "RSA",
             "subjectCn": self.certificate.subject.native.get("common_name", ""),
             "subjectDn": self.certificate.subject.human_friendly,
             "issuerCn": self.certificate.issuer.native.get("common_name", ""),

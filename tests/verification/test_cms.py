@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import secrets
 
 import pytest
-from asn1crypto import algos, cms, pem
+from asn1crypto import cms, pem
 
 from docservice.verification import VerificationInputError
 from docservice.verification.report import Indication
@@ -74,29 +73,6 @@ def test_tampered_signature_value_is_crypto_failure(check, two_signers) -> None:
     subs = sorted(str(s.sub_indication) for s in report.signatures)
     assert subs == ["None", "SIG_CRYPTO_FAILURE"]
     assert report.verdict is Indication.TOTAL_FAILED
-
-
-def test_gost_is_reported_as_not_supported(check, two_signers, pki) -> None:  # type: ignore[no-untyped-def]
-    from tests.pki import _cache_dir, _gost_cert
-
-    gost_cert = _gost_cert(pki.arch, _cache_dir() / "keys")
-    copy = cms.ContentInfo.load(two_signers.dump())
-    sd = copy["content"]
-    info = sd["signer_infos"][0]
-    info["sid"] = cms.SignerIdentifier(name="issuer_and_serial_number", value={
-        "issuer": gost_cert.issuer, "serial_number": gost_cert.serial_number})
-    info["digest_algorithm"] = algos.DigestAlgorithm({"algorithm": "1.2.398.3.10.1.3.1"})
-    info["signature_algorithm"] = algos.SignedDigestAlgorithm(
-        {"algorithm": "1.2.398.3.10.1.1.1.2"})
-    info["signature"] = secrets.token_bytes(64)
-    sd["certificates"] = [*sd["certificates"], cms.CertificateChoices(
-        name="certificate", value=gost_cert)]
-    report = check(copy.dump(), ORIGINAL)
-    (sig,) = [s for s in report.signatures if s.signer.gost]
-    assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE, "GENERIC")
-    assert sig.reasons[0].code == "GOST_NOT_SUPPORTED" and "ГОСТ" in sig.reasons[0].ru
-    assert sig.signer.gost and sig.signer.iin == "900715400236"
-    assert report.verdict is Indication.INDETERMINATE
 
 
 def test_cms_without_signer_info_or_truncated(verifier, two_signers) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification.certs import display_name
 from docservice.verification.report import Indication
 from tests.pki import stranger_root
 from tests.verification.conftest import BEFORE_REVOCATION, WHILE_VALID, Docs
@@ -146,9 +147,9 @@ def test_not_yet_valid_claim(check, signers: Signers) -> None:
 def test_untrusted_anchor_gives_no_chain(docs: Docs, pki, schema) -> None:  # type: ignore[no-untyped-def]
     import jsonschema
 
-    # A store without a self-signed root cannot anchor anything and is refused.
-    with pytest.raises(ValueError):
-        TrustStore.from_certificates([pki.ca])
+    # A store with no CA certificate at all cannot anchor anything and is refused.
+    with pytest.raises(ValueError, match="no CA certificate"):
+        TrustStore.from_certificates([pki.arch.get_cert("career")])
     stranger = stranger_root()
     report = Verifier(VerifierConfig(trust=TrustStore.from_certificates([stranger]))).verify(
         docs.bb())
@@ -157,6 +158,15 @@ def test_untrusted_anchor_gives_no_chain(docs: Docs, pki, schema) -> None:  # ty
     assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE,
                                                     "NO_CERTIFICATE_CHAIN_FOUND")
 
+
+
+def test_issuing_ca_alone_is_a_trust_anchor(docs: Docs, pki) -> None:  # type: ignore[no-untyped-def]
+    """RFC 5280 6.1: an operator may pin the issuing CA without its root."""
+    report = Verifier(VerifierConfig(trust=TrustStore.from_certificates([pki.ca]))).verify(
+        docs.bb())
+    sig = report.signatures[0]
+    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None)
+    assert sig.chain[0] == display_name(pki.ca.subject)
 
 
 def test_byte_tampering_is_hash_failure(check, docs: Docs) -> None:

@@ -1,0 +1,45 @@
+"""Teach asn1crypto (and so pyHanko) the Kazakh GOST OIDs, once, at import.
+
+Without this, asn1crypto raises ``KeyError`` as soon as anything touches a GOST certificate's
+public key (``cert.public_key``, ``.native``), and names GOST digest and signature algorithms
+by bare OIDs. The key stays an opaque bit string (its OCTET STRING holds x||y, see
+``signature``); :func:`signing.gost.parse_public_key` reads it.
+"""
+
+from __future__ import annotations
+
+from asn1crypto import algos, core, keys
+
+from signing.gost import oids as gost
+
+KEY_NAMES = {gost.KEY_2004: "gost34310_2004", gost.KEY_2015_256: "gost34102015_256",
+             gost.KEY_2015_512: "gost34102015_512"}
+SIGNATURE_NAMES = {gost.SIG_2004: "gost34310_2004_gost34311",
+                   gost.SIG_2015_256: "gost34102015_streebog256",
+                   gost.SIG_2015_512: "gost34102015_streebog512"}
+DIGEST_NAMES = dict(gost.HASH_NAMES)
+
+
+def _register() -> None:
+    keys.PublicKeyAlgorithmId._map.update(KEY_NAMES)
+    algos.SignedDigestAlgorithmId._map.update(SIGNATURE_NAMES)
+    algos.DigestAlgorithmId._map.update(DIGEST_NAMES)
+    for table in (keys.PublicKeyAlgorithmId, algos.SignedDigestAlgorithmId,
+                  algos.DigestAlgorithmId):
+        table._reverse_map = None  # rebuilt from _map on next use
+    original = keys.PublicKeyInfo._spec_callbacks["public_key"]
+    if getattr(original, "_gost", False):
+        return
+    gost_keys = set(KEY_NAMES.values())
+
+    def public_key_spec(info: keys.PublicKeyInfo):  # type: ignore[no-untyped-def]
+        if info["algorithm"]["algorithm"].native in gost_keys:
+            return (core.OctetBitString, None)
+        return original(info)
+
+    public_key_spec._gost = True  # type: ignore[attr-defined]
+    keys.PublicKeyInfo._spec_callbacks = {**keys.PublicKeyInfo._spec_callbacks,
+                                          "public_key": public_key_spec}
+
+
+_register()
