@@ -16,7 +16,8 @@ logger:
   its report - and their text is redacted: libraries put certificate subjects in their
   messages (``Failed to build path for <subject>``), i.e. names and IINs. Their messages
   are English, so any run of non-ASCII letters is data and is replaced, as are e-mail
-  addresses; the message is cut at :data:`LIBRARY_MESSAGE_CHARS`.
+  addresses; a traceback formatted into the text is dropped, and the message is cut at
+  :data:`LIBRARY_MESSAGE_CHARS`.
 * Every message, ours included, passes a last mask: a run of 12 digits (an IIN or a BIN)
   keeps only its first and last two digits (:func:`docservice.identifiers.mask`).
 * Where: ``$DOCSERVICE_LOG_FILE`` (appended to) if set, else stderr. Level:
@@ -75,6 +76,9 @@ def _mask_numbers(text: str) -> str:
 
 
 def _redact_library_text(text: str) -> str:
+    # A library that formats a traceback into its message (werkzeug's "Error on request")
+    # keeps its first words only.
+    text = text.split("Traceback (most recent call last)")[0]
     text = _EMAIL.sub("<e-mail>", text)
     text = _NON_ASCII_WORD.sub("<…>", text)
     text = " ".join(text.split())  # one line, even for a library's multi-line message

@@ -53,6 +53,9 @@ def test_a_library_error_with_a_stack_is_one_redacted_warning_line() -> None:
     assert "ӘБІЛҚАСЫМОВА" not in text and "ГҮЛНАР" not in text and "mail.kz" not in text
     assert "850301300121" not in text and "85********21" in record["message"]
     assert record["message"].startswith("Failed to build path for Common Name: <…> <…>,")
+    logging.getLogger("werkzeug").error("Error on request:\n%s", "Traceback (most recent "
+                                        "call last):\n  File \"x.py\", line 1\nValueError")
+    assert _records(stream)[-1]["message"] == "Error on request:"
 
 
 def test_own_records_keep_their_level_and_mask_any_iin() -> None:
