@@ -11,9 +11,6 @@ from typing import Any
 
 from docservice.errors import DocserviceError
 from docservice.forms import get_kind
-from docservice.rendering.pdf import render_pdf
-from docservice.rendering.pdfa import to_pdfa3
-from docservice.rendering.xml import build_xml
 from docservice.texts import texts_for
 
 LANG_CHOICES = ("kk", "ru", "kk+ru")
@@ -51,6 +48,12 @@ class Rendered:
 def render(kind_name: str, data: Any, lang: str, *, validate_pdfa: bool = True,
            now: dt.datetime | None = None) -> Rendered:
     """Validate ``data`` and render it; raises :class:`InputError` with every bad field."""
+    # Imported here: ReportLab and pikepdf cost a command that renders nothing (``docservice
+    # verify``, ``sign``, ``kinds``) about half a second of start-up.
+    from docservice.rendering.pdf import render_pdf
+    from docservice.rendering.pdfa import to_pdfa3
+    from docservice.rendering.xml import build_xml
+
     langs = parse_lang(lang)
     kind = get_kind(kind_name)
     cleaned = kind.validate(data)
