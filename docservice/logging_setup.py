@@ -154,8 +154,13 @@ def configure(role: Role, stream: TextIO | None = None) -> logging.Handler:
     ``stream`` overrides ``$DOCSERVICE_LOG_FILE`` and stderr (tests). Returns the handler.
     """
     path = os.environ.get(LOG_FILE_ENV) if stream is None else None
-    target: TextIO = stream if stream is not None else (
-        open(path, "a", encoding="utf-8") if path else sys.stderr)  # noqa: SIM115 - lives on
+    target: TextIO = stream if stream is not None else sys.stderr
+    unusable = None
+    if path:
+        try:
+            target = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives with the process
+        except OSError as exc:  # say so on stderr, in the log's own format, and go on
+            unusable, path = exc.strerror or type(exc).__name__, None
     level = _level(role, bool(path))
     handler = _QuietHandler(target)
     handler.setFormatter(JsonLinesFormatter())
@@ -174,6 +179,9 @@ def configure(role: Role, stream: TextIO | None = None) -> logging.Handler:
     if role == "server":
         # The access log is the service's own (``docservice.web``, with the request id).
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if unusable:
+        logging.getLogger(__name__).error("%s is unusable (%s): logging to stderr",
+                                          LOG_FILE_ENV, unusable)
     return handler
 
 

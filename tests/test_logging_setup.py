@@ -95,6 +95,14 @@ def test_environment_chooses_file_and_level(tmp_path: Path,
         "to the file, at INFO by default", "now at DEBUG"]
 
 
+def test_an_unusable_log_file_is_one_line_on_stderr(tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(logging_setup.LOG_FILE_ENV, str(tmp_path / "no" / "such" / "dir.log"))
+    logging_setup.configure("cli")
+    (line,) = capsys.readouterr().err.splitlines()
+    assert json.loads(line)["message"].startswith("DOCSERVICE_LOG_FILE is unusable (")
+
+
 def test_broken_records_and_python_warnings_stay_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
     # Formatted directly: pytest's own capture handler would raise on the broken record.
     broken = logging.LogRecord("some.library", logging.WARNING, __file__, 1, "%d revisions",
