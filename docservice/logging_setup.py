@@ -166,11 +166,12 @@ def configure(role: Role, stream: TextIO | None = None) -> logging.Handler:
     handler.setFormatter(JsonLinesFormatter())
     handler.addFilter(_Threshold(level))
     handler._docservice = True  # type: ignore[attr-defined]
+    handler._owns_stream = bool(path)  # type: ignore[attr-defined]
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_docservice", False)]:
         root.removeHandler(old)
-        if old.stream not in (sys.stderr, stream):  # type: ignore[attr-defined]
-            old.close()
+        if getattr(old, "_owns_stream", False):
+            old.stream.close()  # type: ignore[attr-defined]
     root.addHandler(handler)
     # Records below WARNING are made only when asked for; a library's ERROR is capped to
     # WARNING by the filter, so the root must let WARNING through whatever the threshold.

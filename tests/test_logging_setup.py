@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,11 @@ SUBJECT = ("Common Name: ӘБІЛҚАСЫМОВА ГҮЛНАР, Serial Number: I
 
 
 @pytest.fixture(autouse=True)
-def restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test configures the root logger; put it back as pytest had it."""
+def no_log_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's own settings must not steer these tests (``tests/conftest.py`` puts
+    the root logger back afterwards)."""
     for name in (logging_setup.LOG_FILE_ENV, logging_setup.LOG_LEVEL_ENV):
         monkeypatch.delenv(name, raising=False)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
-    logging.captureWarnings(False)
 
 
 def _records(stream: io.StringIO) -> list[dict]:
