@@ -1,24 +1,32 @@
 """The ``docservice`` command line.
 
 Every failure the caller can fix prints one clear message per problem and exits
-with status 2; nothing is written in that case.
+with status 2; nothing is written in that case. Logging is set up once, here
+(:mod:`docservice.logging_setup`): no library record, and no traceback, reaches the
+terminal; an unexpected failure is one line and exit status 70.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from docservice import logging_setup
 from docservice.errors import DocserviceError, InputError
 from docservice.forms import all_kinds, get_kind
+from docservice.logsafe import describe
 from docservice.render import LANG_CHOICES, render, render_valid, write
 from docservice.resources import data_dir
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+#: Exit status of a failure the caller cannot fix (sysexits' EX_SOFTWARE).
+EXIT_INTERNAL = 70
+log = logging.getLogger(__name__)
 
 
 def _read_input(path: Path) -> bytes:
@@ -195,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging_setup.configure("server" if args.command == "serve" else "cli")
     try:
         return args.handler(args)
     except InputError as exc:
@@ -206,6 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # e.g. --out names a file, a full disk: say which path and why
         print(f"docservice: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: one line for the user, the type and place in the log
+        log.error("internal error in %r: %s", args.command, describe(exc))
+        print(f"docservice: internal error ({type(exc).__name__}); please report it",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -14,10 +14,6 @@ from docservice.errors import DocserviceError, InputError
 from docservice.forms import get_kind
 from docservice.forms.fields import Errors
 from docservice.forms.kind import Kind
-from docservice.rendering import fonts
-from docservice.rendering.pdf import render_pdf
-from docservice.rendering.pdfa import to_pdfa3
-from docservice.rendering.xml import build_xml
 from docservice.texts import texts_for
 
 LANG_CHOICES = ("kk", "ru", "kk+ru")
@@ -73,6 +69,8 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 def check_printable(kind: Kind, cleaned: dict[str, Any]) -> None:
     """Refuse, naming the field and the code point, a character no embedded face prints."""
+    from docservice.rendering import fonts
+
     errors = Errors()
     for path, value in _strings(cleaned, ""):
         char = fonts.unprintable(value)
@@ -86,6 +84,12 @@ def render_valid(kind: Kind, cleaned: dict[str, Any], lang: str, *, validate_pdf
                  now: dt.datetime | None = None) -> Rendered:
     """Render data that ``kind.validate`` (or :func:`~docservice.forms.json_input.parse_input`)
     returned; raises :class:`InputError` for a character no embedded font has."""
+    # Imported here: ReportLab and pikepdf cost a command that renders nothing (``docservice
+    # verify``, ``sign``, ``kinds``) about half a second of start-up.
+    from docservice.rendering.pdf import render_pdf
+    from docservice.rendering.pdfa import to_pdfa3
+    from docservice.rendering.xml import build_xml
+
     langs = parse_lang(lang)
     check_printable(kind, cleaned)
     xml = build_xml(kind, cleaned, langs)

@@ -35,7 +35,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
 from pyhanko.stamp import QRStamp, QRStampStyle
 
-from docservice.rendering.pdf import SIGNATURE_DEST, SIGNATURE_HINT_BAND
+from docservice.signature_area import SIGNATURE_DEST, SIGNATURE_HINT_BAND
 from signing.identity import SignerIdentity
 from signing.stamp_font import StampFontFactory
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 from functools import cache
@@ -58,3 +59,20 @@ def rendered_examples():
 
     return {(name, lang): render(name, example(name), lang)
             for name in all_kinds() for lang in LANG_CHOICES}
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """``docservice.cli.main`` sets up the process's logging; tests run it many times.
+
+    Each test leaves the root logger as it found it (no handler pointing at a finished
+    test's captured stderr).
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        if getattr(handler, "_docservice", False):
+            root.removeHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(False)

@@ -22,8 +22,8 @@ from docservice.forms import all_kinds
 from docservice.forms.fields import walk
 from docservice.render import LANG_CHOICES, render
 from docservice.rendering.fonts import KAZAKH_LETTERS, missing_glyphs
-from docservice.rendering.pdf import SIGNATURE_DEST
 from docservice.resources import data_dir
+from docservice.signature_area import SIGNATURE_DEST
 from docservice.texts import LANGS, load_file, template_docs
 
 from .conftest import EXAMPLES, example, official_corpus, pdf_text, squash

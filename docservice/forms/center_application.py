@@ -3,7 +3,7 @@
 The candidate asks the head of the local executive body in the sphere of migration
 to place them and their family in the Center and to provide adaptation and
 integration services; the direction (Appendix 1) is issued on this application
-(point 4 of the Rules of stay). The form asks only for the body's name, the
+(point 4 of the Rules and terms of residence). The form asks only for the body's name, the
 candidate's full name, the number of family members (the blank in its request
 sentence, not counting the candidate), the date and the signature; the service
 adds the candidate's IIN, by which it identifies people.
@@ -20,7 +20,8 @@ MAX_MEMBERS = 50
 
 KIND = Kind(
     name="center_application",
-    source="Order No. 331-ө-м of 22 July 2013, Rules of stay in the Center, Appendix 2",
+    source=("Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
+            "Appendix 2"),
     fields=(
         Text("authority", max_length=300),
         person("candidate", birth_date=False),

@@ -1,6 +1,6 @@
 """Ending a stay in the Center: the Center's representation and the body's decision.
 
-Order No. 331-ө-м, Rules of stay in the Center, points 13-17 (seed 004 l. 130-145):
+Order No. 331-ө-м, Rules and terms of residence in the Center, points 13-17 (seed 004 l. 130-145):
 when kandases break the Rules, the Center applies to the local executive body in
 the sphere of migration that issued the direction to end their stay (p. 13);
 the body checks the grounds and "бір жұмыс күні ішінде" decides to keep them in
@@ -94,8 +94,8 @@ def _official(name: str) -> Group:
 
 KIND = Kind(
     name="center_stay_decision",
-    source="Order No. 331-ө-м of 22 July 2013, Rules of stay in the Center, points 13-17 "
-           "(no official form)",
+    source=("Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
+            "points 13-17 (no official form)"),
     own_layout=True,
     fields=(
         Choice("stage", options=STAGES),

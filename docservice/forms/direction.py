@@ -1,7 +1,7 @@
 """The direction to the Adaptation and Integration Center (Order No. 331-ө-м, Appendix 1).
 
 The local executive body in the sphere of migration issues it (point 2(1) and 3 of
-the Rules of stay) on the candidate's application (Appendix 2) once a bed is free
+the Rules and terms of residence) on the candidate's application (Appendix 2) once a bed is free
 (point 8). The form names the candidate (full name, date of birth) and each family
 member (full name, date of birth, degree of kinship) on its own numbered line; the
 service adds the IIN because it identifies people by IIN (optional for members,
@@ -85,7 +85,8 @@ def _one_spouse(data: dict[str, Any], errors: Errors) -> None:
 
 KIND = Kind(
     name="direction",
-    source="Order No. 331-ө-м of 22 July 2013, Rules of stay in the Center, Appendix 1",
+    source=("Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
+            "Appendix 1"),
     version="2",
     fields=(
         Text("number", max_length=50),

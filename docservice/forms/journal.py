@@ -1,6 +1,6 @@
 """The registration journal of kandases directed to the Center (Order 331, Appendix 3).
 
-Every application for placement is registered in it (point 5 of the Rules of stay),
+Every application for placement is registered in it (point 5 of the Rules and terms of residence),
 also while no bed is free and the applicant waits in the queue (point 7), so an
 entry may have no direction yet: its number and date come together or not at all.
 Each entry holds the form's columns (full name, place and date of birth, country of
@@ -52,7 +52,8 @@ def _entries_in_order(data: dict[str, Any], errors: Errors) -> None:
 
 KIND = Kind(
     name="journal",
-    source="Order No. 331-ө-м of 22 July 2013, Rules of stay in the Center, Appendix 3",
+    source=("Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
+            "Appendix 3"),
     landscape=True,
     fields=(
         Date("started"),

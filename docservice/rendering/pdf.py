@@ -24,13 +24,11 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, Page
 from docservice.forms.kind import Kind
 from docservice.rendering import fonts
 from docservice.rendering.layout import LayoutContext, styles
+from docservice.signature_area import SIGNATURE_HINT_BAND
 from docservice.texts import texts_for
 
-SIGNATURE_DEST = "docservice-signatures"
 #: Height of the signature area: two rows of stamps, two stamps a row.
 SIGNATURE_AREA_HEIGHT = 2 * 36 * mm
-#: The band at the top of the area that holds the hint line; stamps go below it.
-SIGNATURE_HINT_BAND = 5 * mm
 MARGINS = {"left": 25 * mm, "right": 12 * mm, "top": 15 * mm, "bottom": 12 * mm}
 
 Layout = Callable[[LayoutContext], list[Flowable]]

@@ -18,7 +18,8 @@ from pikepdf import AttachedFileSpec, Name
 from pikepdf.models.metadata import encode_pdf_date
 
 from docservice.forms.kind import Attachment
-from docservice.rendering.pdf import SIGNATURE_DEST, SignaturePlace
+from docservice.rendering.pdf import SignaturePlace
+from docservice.signature_area import SIGNATURE_DEST
 
 # ReportLab writes its streams uncompressed and qpdf compresses them all here, at
 # level 1: about a third of zlib's default cost for files ~6 % larger.

@@ -105,9 +105,12 @@ def render_text(report: object, lang: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from docservice import logging_setup
+
     parser = argparse.ArgumentParser(prog="docservice verify")
     configure_parser(parser)
     args = parser.parse_args(argv)
+    logging_setup.configure("cli")
     return int(args.handler(args))
 
 

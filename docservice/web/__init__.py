@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from docservice.logging_setup import request_id
 from docservice.logsafe import describe
 from docservice.verification import (
     Limits,
@@ -67,7 +70,40 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    _log_requests(app)
     return app
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _log_requests(app: Flask) -> None:
+    """Give each request an id and log one access line with it.
+
+    The id is the caller's ``X-Request-ID`` when it is a plain token (a portal tracing its
+    own request), else a new one; it is in every log record made while the request is
+    served and in the response's ``X-Request-ID``. The path is logged, the query is not.
+    """
+
+    @app.before_request
+    def _start() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.started = time.monotonic()
+        request_id.set(g.request_id)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        rid = g.get("request_id")
+        if rid:
+            response.headers["X-Request-ID"] = rid
+            log.info("%s %s %d %.0f ms", request.method, request.path, response.status_code,
+                     (time.monotonic() - g.started) * 1000)
+        return response
+
+    @app.teardown_request
+    def _end(exc: BaseException | None) -> None:
+        request_id.set(None)
 
 
 def _lang() -> str:

@@ -1,4 +1,4 @@
-"""Layout of the direction to the Center (Order 331, Rules of stay, Appendix 1).
+"""Layout of the direction to the Center (Order 331, Rules and terms of residence, Appendix 1).
 
 The form prints six numbered lines for family members, each with its caption
 under it. A family has as many lines as it has members: each member is one small

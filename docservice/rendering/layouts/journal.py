@@ -1,4 +1,4 @@
-"""Layout of the registration journal (Order 331, Rules of stay, Appendix 3), landscape.
+"""Layout of the registration journal (Order 331 Rules of residence, Appendix 3), landscape.
 
 A journal runs to hundreds or thousands of entries. One ReportLab table re-measures
 every remaining row at each page break (quadratic), so the rows are measured once

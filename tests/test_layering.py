@@ -1,0 +1,73 @@
+"""The layers depend one way: ``signing/`` (the signature adapter) knows nothing of rendering.
+
+The adapter signs any PDF, ours or a foreign one; what it shares with the renderer (the
+signature area's destination name and hint band) lives in ``docservice.signature_area``,
+a module below both. Two checks keep it so: the imports written in every module under
+``signing/`` (read with ``ast``, including imports inside functions), and the modules a
+fresh interpreter has loaded after importing all of ``signing`` (which catches an import
+through a third module).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIGNING = ROOT / "signing"
+FORBIDDEN = "docservice.rendering"
+
+
+def _imported_names(path: Path) -> list[tuple[int, str]]:
+    """Every module name ``path`` imports, with the line it is imported on."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append((node.lineno, node.module))
+            # ``from docservice import rendering`` names the package as an attribute.
+            names += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return names
+
+
+def _is_rendering(name: str) -> bool:
+    return name == FORBIDDEN or name.startswith(FORBIDDEN + ".")
+
+
+def _modules() -> list[Path]:
+    return sorted(SIGNING.rglob("*.py"))
+
+
+def test_the_ast_reader_sees_every_form_of_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import docservice.rendering.pdf\n"
+                      "from docservice import rendering\n"
+                      "def f():\n    from docservice.rendering.pdf import SignaturePlace\n"
+                      "from docservice.signature_area import SIGNATURE_DEST\n",
+                      encoding="utf-8")
+    found = sorted({line for line, name in _imported_names(sample) if _is_rendering(name)})
+    assert found == [1, 2, 4]
+
+
+def test_no_module_under_signing_imports_rendering() -> None:
+    modules = _modules()
+    assert len(modules) > 10, "signing/ not found"
+    offending = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+                 for path in modules for line, name in _imported_names(path)
+                 if _is_rendering(name)]
+    assert offending == []
+
+
+def test_importing_all_of_signing_loads_no_rendering_module() -> None:
+    names = [".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+             for path in _modules()]
+    program = ("import importlib, sys\n"
+               f"for name in {names!r}:\n    importlib.import_module(name)\n"
+               f"print(sorted(m for m in sys.modules if m.startswith({FORBIDDEN!r})))\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
