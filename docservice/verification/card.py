@@ -1,0 +1,119 @@
+"""The document card (ДДК): a PDF whose embedded files are the signed document and its CMS.
+
+As Kazakh tools read it (``sigex-kz/ddc``, spec ``kaarkz/ddcard``): only the embedded
+files count; the **first** is the original, each further one a detached CMS of a signer.
+A card is trusted only if every CMS checks against that first file, so each is verified
+by the ordinary CMS verifier with the original as its detached content. The visible
+pages are never read. When the original is itself a signed PDF, a CMS copied from one of
+its signatures' ``/Contents`` covers the PDF's byte range, not the whole file: it is then
+judged as that PDF signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import pikepdf
+
+from docservice.verification.cms import Assessor, looks_like_cms, parse_cms, verify_cms
+from docservice.verification.limits import Limits, VerificationInputError, check_size
+from docservice.verification.report import DocumentFacts, SignatureReport
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Card:
+    original: Attachment
+    signatures: list[Attachment]
+
+
+def _file_name(spec: pikepdf.Object, key: str) -> str:
+    for entry in ("/UF", "/F"):
+        value = spec.get(entry)
+        if isinstance(value, pikepdf.String):
+            return str(value)
+    return key
+
+
+def read_card(data: bytes, limits: Limits) -> Card | None:
+    """The card's attachments in their stored order, or None when ``data`` is no card.
+
+    A card has at least two embedded files, every one after the first a CMS.
+    """
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            names = pdf.Root.get("/Names")
+            tree = names.get("/EmbeddedFiles") if names is not None else None
+            if tree is None:
+                return None
+            files = []
+            # NameTree walks the tree as stored: the order the card's builder gave.
+            for key, spec in pikepdf.NameTree(tree).items():
+                stream = spec.EF.get("/UF") or spec.EF.get("/F")
+                if len(files) >= limits.max_signers + 1:
+                    raise VerificationInputError("too_many_signatures", status=422)
+                content = stream.read_bytes()
+                check_size(content, limits.max_file_bytes)
+                files.append(Attachment(_file_name(spec, str(key)), content))
+    except VerificationInputError:
+        raise
+    except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError):
+        return None
+    if len(files) < 2 or not all(looks_like_cms(f.data) for f in files[1:]):
+        return None
+    return Card(files[0], files[1:])
+
+
+def _pdf_signatures(original: bytes, assessor: Assessor, limits: Limits
+                    ) -> dict[bytes, SignatureReport]:
+    """The original's own PDF signatures, by the DER of their CMS."""
+    from pyhanko.pdf_utils import misc
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from docservice.verification.pdf import verify_pdf
+
+    try:
+        reader = PdfFileReader(io.BytesIO(original), strict=False)
+        ders = [sig.signed_data.dump() for sig in
+                sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+                if sig.sig_object_type != "/DocTimeStamp"]
+    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return {}  # not a readable signed PDF: its CMS are judged as detached ones
+    if not ders:
+        return {}
+    _, reports = verify_pdf(original, assessor, limits)
+    signed = [r for r in reports if r.kind == "pdf_signature"]
+    return dict(zip(ders, signed, strict=False))
+
+
+def verify_card(card: Card, data: bytes, assessor: Assessor, limits: Limits,
+                file_name: str | None = None) -> tuple[DocumentFacts, list[SignatureReport]]:
+    """One report per embedded CMS, each checked against the first embedded file."""
+    original = card.original.data
+    check_size(original, limits.max_original_bytes, "original")
+    facts = DocumentFacts("card", hashlib.sha256(data).hexdigest(), len(data), file_name,
+                          hashlib.sha256(original).hexdigest())
+    in_pdf = _pdf_signatures(original, assessor, limits) if original.startswith(b"%PDF-") \
+        else {}
+    reports: list[SignatureReport] = []
+    for attachment in card.signatures:
+        assessor.deadline.check()
+        der = parse_cms(attachment.data, field=attachment.name).dump()
+        if der in in_pdf:
+            found = [in_pdf[der]]
+        else:
+            _, found = verify_cms(attachment.data, original, assessor, limits,
+                                  attachment.name)
+        for report in found:
+            report.index = len(reports) + 1
+            report.field_name = attachment.name
+            reports.append(report)
+    return facts, reports
+
