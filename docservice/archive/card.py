@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 import pikepdf
 import pikepdf.pdfa
-from asn1crypto import cms, core, x509
+from asn1crypto import cms, core, crl, ocsp, x509
 from pikepdf import AttachedFileSpec, Name
 from pikepdf.models.metadata import encode_pdf_date
 from reportlab.lib.pagesizes import A4
@@ -36,8 +36,16 @@ from docservice.verification.card import Attachment, Card, verify_card
 from docservice.verification.cms import Assessor
 from docservice.verification.limits import Deadline
 from docservice.verification.report import Indication, SignerFacts
-from signing.cades import embedded_ocsp
-from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues, load_cms, unsigned_attributes
+from signing.cades import embedded_ocsp, revocation_values
+from signing.cms_util import (
+    REVOCATION_VALUES_OID,
+    RevocationValues,
+    add_unsigned_attribute,
+    copy_signed,
+    load_cms,
+    to_der,
+    unsigned_attributes,
+)
 
 #: ГОСТ Р 7.0.97 margins the card notes give: left 30, top 20, right 10, bottom 20 mm.
 MARGINS = {"left": 30 * mm, "top": 20 * mm, "right": 10 * mm, "bottom": 20 * mm}
@@ -329,8 +337,7 @@ def build_card(original: bytes, original_name: str, signatures: Sequence[bytes],
         raise CardError("a card needs at least one signature")
     created = created or dt.datetime.now(dt.UTC).astimezone()
     stem = original_name.rsplit(".", 1)[0] or "document"
-    ders = [cms.ContentInfo({"content_type": "signed_data", "content": load_cms(raw)}).dump()
-            for raw in signatures]
+    ders = [to_der(load_cms(raw)) for raw in signatures]
     signers = _verify_each(original, original_name, ders, verifier)
     described = [describe_signature(der, signer, "", f"signature {number}")
                  for number, (der, signer) in enumerate(zip(ders, signers, strict=True), 1)]
@@ -362,11 +369,40 @@ def _verify_each(original: bytes, original_name: str, ders: list[bytes],
     return signers
 
 
+def _dss_revocation(reader) -> tuple[list[ocsp.OCSPResponse], list[crl.CertificateList]]:
+    dss = reader.root.get("/DSS")
+    if dss is None:
+        return [], []
+    dss = dss.get_object()
+    return ([ocsp.OCSPResponse.load(r.get_object().data) for r in dss.get("/OCSPs", [])],
+            [crl.CertificateList.load(r.get_object().data) for r in dss.get("/CRLs", [])])
+
+
 def cms_of_signed_pdf(pdf: bytes) -> list[bytes]:
-    """The CMS of each signature of a signed PDF (its ``/Contents``), in revision order."""
+    """The CMS of each signature of a signed PDF (its ``/Contents``), in revision order.
+
+    PAdES keeps revocation data in the document security store, not in the CMS; a card's
+    CMS must carry it itself, so the DSS responses about each signer are added as the
+    unsigned revocation-values attribute (unsigned: the signature value is untouched,
+    and the card's reader matches it to the PDF's signature by that value).
+    """
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    return [cms.ContentInfo({"content_type": "signed_data", "content": s.signed_data}).dump()
-            for s in sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
-            if s.sig_object_type != "/DocTimeStamp"]
+    ocsps, crls = _dss_revocation(reader)
+    out = []
+    for sig in sorted(reader.embedded_signatures, key=lambda s: s.signed_revision):
+        if sig.sig_object_type == "/DocTimeStamp":
+            continue
+        signed = copy_signed(sig.signed_data)
+        info = signed["signer_infos"][0]
+        has_values = any(a["type"].dotted == REVOCATION_VALUES_OID
+                         for a in unsigned_attributes(info))
+        serial = sig.signer_cert.serial_number
+        mine = [r for r in ocsps if r["response_status"].native == "successful" and any(
+            s["cert_id"]["serial_number"].native == serial
+            for s in r["response_bytes"]["response"].parsed["tbs_response_data"]["responses"])]
+        if not has_values and (mine or crls):
+            add_unsigned_attribute(info, REVOCATION_VALUES_OID, revocation_values(mine, crls))
+        out.append(to_der(signed))
+    return out

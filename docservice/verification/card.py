@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass
 
 import pikepdf
+from asn1crypto import cms
 
 from docservice.verification.cms import Assessor, looks_like_cms, parse_cms, verify_cms
 from docservice.verification.limits import Limits, VerificationInputError, check_size
@@ -71,9 +72,17 @@ def read_card(data: bytes, limits: Limits) -> Card | None:
     return Card(files[0], files[1:])
 
 
+def _signed_part(info: cms.SignerInfo) -> bytes:
+    return info["signed_attrs"].dump() + info["signature"].dump()
+
+
 def _pdf_signatures(original: bytes, assessor: Assessor, limits: Limits
                     ) -> dict[bytes, SignatureReport]:
-    """The original's own PDF signatures, by the DER of their CMS."""
+    """The original's own PDF signatures, by what their signature covers and its value.
+
+    A card's copy of such a CMS may differ only in unsigned attributes (e.g. revocation
+    values copied from the DSS) and in the certificates it carries.
+    """
     from pyhanko.pdf_utils import misc
     from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -81,16 +90,16 @@ def _pdf_signatures(original: bytes, assessor: Assessor, limits: Limits
 
     try:
         reader = PdfFileReader(io.BytesIO(original), strict=False)
-        ders = [sig.signed_data.dump() for sig in
+        values = [_signed_part(sig.signer_info) for sig in
                 sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
                 if sig.sig_object_type != "/DocTimeStamp"]
     except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return {}  # not a readable signed PDF: its CMS are judged as detached ones
-    if not ders:
+    if not values:
         return {}
     _, reports = verify_pdf(original, assessor, limits)
     signed = [r for r in reports if r.kind == "pdf_signature"]
-    return dict(zip(ders, signed, strict=False))
+    return dict(zip(values, signed, strict=False))
 
 
 def verify_card(card: Card, data: bytes, assessor: Assessor, limits: Limits,
@@ -105,9 +114,10 @@ def verify_card(card: Card, data: bytes, assessor: Assessor, limits: Limits,
     reports: list[SignatureReport] = []
     for attachment in card.signatures:
         assessor.deadline.check()
-        der = parse_cms(attachment.data, field=attachment.name).dump()
-        if der in in_pdf:
-            found = [in_pdf[der]]
+        infos = parse_cms(attachment.data, field=attachment.name)["signer_infos"]
+        value = _signed_part(infos[0]) if len(infos) == 1 else None
+        if value in in_pdf:
+            found = [in_pdf[value]]
         else:
             _, found = verify_cms(attachment.data, original, assessor, limits,
                                   attachment.name)

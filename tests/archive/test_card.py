@@ -235,3 +235,40 @@ def test_verification_page_reports_each_signature_of_a_card(card, verifier):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count(".cms") >= 3
+
+
+@pytest.fixture(scope="module")
+def signed_pdf(pki, officials):
+    """A rendered application signed by two officials, PAdES B-LT (OCSP in the DSS)."""
+    from docservice.render import render
+    from signing.pdf import Level, PdfOptions, sign_pdf
+
+    data = json.loads((ROOT / "examples" / "application.json").read_text(encoding="utf-8"))
+    pdf = render("application", data, "kk+ru").pdf
+    trust = Trust((pki.root,), (pki.ca,))
+    for index, label in enumerate(("career", "head")):
+        pdf = sign_pdf(pdf, officials[label], PdfOptions(
+            level=Level.B_LT, certify=index == 0, tsa_url=pki.tsa_url, trust=trust))
+    return pdf
+
+
+def test_card_of_a_signed_pdf_carries_its_signatures_cms(signed_pdf, verifier):
+    from docservice.archive.card import cms_of_signed_pdf
+    from signing.cms_util import REVOCATION_VALUES_OID, load_cms, unsigned_attributes
+
+    cms_list = cms_of_signed_pdf(signed_pdf)
+    assert len(cms_list) == 2
+    for der in cms_list:  # the DSS evidence now travels inside each CMS
+        info = load_cms(der)["signer_infos"][0]
+        assert any(a["type"].dotted == REVOCATION_VALUES_OID for a in unsigned_attributes(info))
+    card = build_card(signed_pdf, "application.pdf", cms_list, verifier, title="Өтініш")
+    assert validate(card).passed
+    files = embedded_in_stored_order(card)
+    assert files[0] == ("application.pdf", signed_pdf)
+    report = verifier.verify(card)
+    assert report.document.format == "card" and report.verdict == "TOTAL_PASSED"
+    assert [s.kind for s in report.signatures] == ["pdf_signature", "pdf_signature"]
+
+    # The same CMS beside another PDF: judged as detached over it, and fails.
+    forged = _swap_first_attachment(card, signed_pdf.replace(b"%%EOF", b"%%EOF\n% x", 1))
+    assert verifier.verify(forged).verdict == "TOTAL_FAILED"
