@@ -142,6 +142,10 @@ class MerkleLog:
 
     def __init__(self, store: NodeStore) -> None:
         self.store = store
+        # The size and right-edge subtrees after this log's last append. Trusted only until
+        # a write conflicts: another writer's entry makes the store refuse ours, and the
+        # tail is then read again.
+        self._tail: tuple[int, dict[Node, bytes]] | None = None
 
     def size(self) -> int:
         return self.store.size()
@@ -160,12 +164,15 @@ class MerkleLog:
             try:
                 return self._append_once(entries)
             except AppendConflictError:
-                continue
+                self._tail = None
         return self._append_once(entries)
 
     def _append_once(self, entries: Sequence[bytes]) -> int:
-        start = self.store.size()
-        frontier = self.store.get_nodes(_perfect_nodes(0, start))
+        if self._tail is None:
+            start = self.store.size()
+            frontier = self.store.get_nodes(_perfect_nodes(0, start))
+        else:
+            start, frontier = self._tail
         new: dict[Node, bytes] = {}
         for i, data in enumerate(entries, start):
             level, index, h = 0, i, leaf_hash(data)
@@ -176,6 +183,8 @@ class MerkleLog:
                 level, index = level + 1, index >> 1
                 new[(level, index)] = h
         self.store.append(start, entries, new)
+        end = start + len(entries)
+        self._tail = (end, {n: new.get(n) or frontier[n] for n in _perfect_nodes(0, end)})
         return start
 
     def _hashes(self, ranges: list[Range]) -> list[bytes]:

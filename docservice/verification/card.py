@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zlib
 from dataclasses import dataclass
 
 import pikepdf
@@ -43,25 +44,55 @@ def _file_name(spec: pikepdf.Object, key: str) -> str:
     return key
 
 
+def _bounded_bytes(stream: pikepdf.Stream, limit: int) -> bytes | None:
+    """The decoded stream, never more than ``limit`` bytes of it (zip-bomb guard).
+
+    Embedded files are stored plain or Flate-compressed; any other filter chain is not
+    what a card's builder writes, and the file is then read as no card.
+    """
+    filters = stream.get("/Filter")
+    chain = [] if filters is None else [str(f) for f in (
+        filters if isinstance(filters, pikepdf.Array) else [filters])]
+    raw = stream.read_raw_bytes()
+    if not chain:
+        data = raw
+    elif chain == ["/FlateDecode"] and stream.get("/DecodeParms") is None:
+        inflater = zlib.decompressobj()
+        try:
+            data = inflater.decompress(raw, limit + 1)
+        except zlib.error:
+            return None
+    else:
+        return None
+    if len(data) > limit:
+        raise VerificationInputError("too_large", status=413,
+                                     detail=f"an embedded file exceeds {limit} bytes")
+    return data
+
+
 def read_card(data: bytes, limits: Limits) -> Card | None:
     """The card's attachments in their stored order, or None when ``data`` is no card.
 
     A card has at least two embedded files, every one after the first a CMS.
     """
+    budget = max(limits.max_original_bytes, int(len(data) * limits.pdf_decode_ratio))
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             names = pdf.Root.get("/Names")
             tree = names.get("/EmbeddedFiles") if names is not None else None
             if tree is None:
                 return None
-            files = []
+            files: list[Attachment] = []
             # NameTree walks the tree as stored: the order the card's builder gave.
             for key, spec in pikepdf.NameTree(tree).items():
-                stream = spec.EF.get("/UF") or spec.EF.get("/F")
-                if len(files) >= limits.max_signers + 1:
+                if len(files) > limits.max_signatures:
                     raise VerificationInputError("too_many_signatures", status=422)
-                content = stream.read_bytes()
-                check_size(content, limits.max_file_bytes)
+                stream = spec.EF.get("/UF") or spec.EF.get("/F")
+                limit = limits.max_original_bytes if not files else limits.max_file_bytes
+                content = _bounded_bytes(stream, min(limit, budget))
+                if not content:
+                    return None
+                budget -= len(content)
                 files.append(Attachment(_file_name(spec, str(key)), content))
     except VerificationInputError:
         raise

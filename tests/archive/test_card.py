@@ -272,3 +272,21 @@ def test_card_of_a_signed_pdf_carries_its_signatures_cms(signed_pdf, verifier):
     # The same CMS beside another PDF: judged as detached over it, and fails.
     forged = _swap_first_attachment(card, signed_pdf.replace(b"%%EOF", b"%%EOF\n% x", 1))
     assert verifier.verify(forged).verdict == "TOTAL_FAILED"
+
+
+def test_a_compressed_bomb_in_a_card_is_refused_not_inflated(signed, verifier):
+    from docservice.verification.limits import VerificationInputError
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    tree = pikepdf.NameTree.new(pdf)
+    bomb = b"\0" * (51 * 1024 * 1024)  # past max_original_bytes; ~50 kB once compressed
+    for n, (name, data) in enumerate([("a.bin", bomb), ("s.cms", signed[0][1])], start=1):
+        tree[f"Attachement{n}"] = pikepdf.AttachedFileSpec(pdf, data, filename=name).obj
+    pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles=tree.obj)
+    out = io.BytesIO()
+    pdf.save(out)
+    assert len(out.getvalue()) < 1024 * 1024
+    with pytest.raises(VerificationInputError) as info:
+        verifier.verify(out.getvalue())
+    assert info.value.code == "too_large"

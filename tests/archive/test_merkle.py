@@ -247,3 +247,16 @@ def test_node_keys_are_unique_and_bounded():
     keys = [node_key((level, index)) for level in range(11)
             for index in range(leaves >> level)]
     assert len(set(keys)) == len(keys) and max(keys) < 2 * leaves
+
+
+def test_two_writers_with_cached_tails_interleave_without_losing_an_entry(store_factory):
+    a, b = MerkleLog(store_factory()), MerkleLog(store_factory())
+    expected = []
+    for i in range(6):
+        for name, log in (("a", a), ("b", b)):
+            data = f"{name}{i}".encode()
+            index = log.append(data)
+            assert index == len(expected)
+            expected.append(data)
+    assert a.root() == b.root() == pymerkle_tree(expected).get_root()
+    assert verify_inclusion(7, 12, leaf_hash(expected[7]), b.inclusion_proof(7), a.root())
