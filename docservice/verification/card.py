@@ -70,6 +70,26 @@ def _bounded_bytes(stream: pikepdf.Stream, limit: int) -> bytes | None:
     return data
 
 
+def _stored_order(node: pikepdf.Object, most: int, depth: int = 0
+                  ) -> list[tuple[str, pikepdf.Object]]:
+    """The name tree's entries in the order they are stored, which is the card's order.
+
+    Not pikepdf's NameTree: it sorts the keys, and other tools' keys need not sort the way
+    they are meant ("Attachement10" before "Attachement2").
+    """
+    if depth > 8:
+        raise ValueError("name tree too deep")
+    out: list[tuple[str, pikepdf.Object]] = []
+    names = node.get("/Names")
+    if names is not None:
+        out += [(str(names[i]), names[i + 1]) for i in range(0, len(names) - 1, 2)]
+    for kid in node.get("/Kids") or []:
+        out += _stored_order(kid, most, depth + 1)
+        if len(out) > most:
+            break
+    return out[:most]
+
+
 def read_card(data: bytes, limits: Limits) -> Card | None:
     """The card's attachments in their stored order, or None when ``data`` is no card.
 
@@ -83,8 +103,7 @@ def read_card(data: bytes, limits: Limits) -> Card | None:
             if tree is None:
                 return None
             files: list[Attachment] = []
-            # NameTree walks the tree as stored: the order the card's builder gave.
-            for key, spec in pikepdf.NameTree(tree).items():
+            for key, spec in _stored_order(tree, limits.max_signatures + 2):
                 if len(files) > limits.max_signatures:
                     raise VerificationInputError("too_many_signatures", status=422)
                 stream = spec.EF.get("/UF") or spec.EF.get("/F")

@@ -164,19 +164,25 @@ def test_a_card_whose_original_was_swapped_fails(card, verifier):
 
 
 def test_a_card_built_by_another_tool_is_recognised(signed, verifier):
-    """SIGEX-style: keys Attachement1.., no PDF/A, no pages of ours (made with pikepdf)."""
+    """SIGEX-style (sigex-kz/ddc writes keys Attachement1..N into one /Names array, in
+    insertion order, so key order is not file order past 9): made here with pikepdf, no
+    PDF/A and no pages of ours."""
     pdf = pikepdf.new()
     pdf.add_blank_page()
-    tree = pikepdf.NameTree.new(pdf)
-    files = [("заявление.txt", ORIGINAL)] + [(f"{label}.cms", der) for label, der in signed]
+    files = [("заявление.txt", ORIGINAL)]
+    files += [(f"{n}-{label}.cms", der) for n, (label, der) in enumerate(signed * 4, start=1)]
+    names = []
     for n, (name, data) in enumerate(files, start=1):
-        tree[f"Attachement{n}"] = pikepdf.AttachedFileSpec(pdf, data, filename=name).obj
-    pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles=tree.obj)
+        names += [pikepdf.String(f"Attachement{n}"),
+                  pikepdf.AttachedFileSpec(pdf, data, filename=name).obj]
+    tree = pdf.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))
+    pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles=tree)
     out = io.BytesIO()
     pdf.save(out)
     report = verifier.verify(out.getvalue())
     assert report.document.format == "card" and report.verdict == "TOTAL_PASSED"
-    assert [s.field_name for s in report.signatures] == ["head.cms", "career.cms", "akimat.cms"]
+    assert [s.field_name for s in report.signatures] == [name for name, _ in files[1:]]
+    assert [s.index for s in report.signatures] == list(range(1, 13))
 
 
 def test_a_pdf_with_one_attachment_is_not_a_card(verifier):
