@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +28,7 @@ from signing.cades import CadesOptions, sign_detached
 from signing.cms_util import to_der
 from signing.keys import Pkcs12Key
 from signing.trust import Trust
-from tests.conftest import pdf_text
+from tests.conftest import need, pdf_text
 from tests.pki import OFFICIALS, running_pki
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +104,25 @@ def test_card_is_pdfa_with_the_original_first_then_cms_in_time_stamp_order(card,
         assert len(pdf.Root.AF) == 4  # every attachment is an associated file (PDF/A-3)
         assert str(pdf.Root.AF[0].AFRelationship) == "/Source"
         assert all(str(f.AFRelationship) == "/Supplement" for f in list(pdf.Root.AF)[1:])
+
+
+def test_poppler_lists_the_attachments_in_the_same_order(card, signed, tmp_path):
+    """An independent reader (Poppler's pdfdetach, Debian poppler-utils) agrees on the order."""
+    need(shutil.which("pdfdetach") is not None, "pdfdetach (Debian poppler-utils)")
+    path = tmp_path / "card.pdf"
+    path.write_bytes(card)
+    listed = subprocess.run(["pdfdetach", "-list", "-enc", "UTF-8", str(path)],
+                            capture_output=True, text=True, check=True, timeout=60).stdout
+    names = [line.split(": ", 1)[1] for line in listed.splitlines()[1:]]
+    assert names == [name for name, _ in embedded_in_stored_order(card)]
+    assert names[0] == "өтініш-42.txt" and len(names) == 4
+    saved = tmp_path / "first"
+    subprocess.run(["pdfdetach", "-save", "1", "-o", str(saved), str(path)], check=True,
+                   timeout=60)
+    assert saved.read_bytes() == ORIGINAL
+    subprocess.run(["pdfdetach", "-save", "2", "-o", str(saved), str(path)], check=True,
+                   timeout=60)
+    assert saved.read_bytes() == signed[0][1]
 
 
 def test_card_pages_in_both_languages_numbered_from_page_two(card):
