@@ -160,6 +160,8 @@ class MerkleLog:
         A concurrent writer makes the store refuse the write; then the new tail is read
         again, up to ``attempts`` times.
         """
+        if not entries:
+            raise ValueError("nothing to append")
         for _ in range(attempts - 1):
             try:
                 return self._append_once(entries)

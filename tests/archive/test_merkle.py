@@ -142,7 +142,8 @@ def test_out_of_range_requests_are_refused():
     log.append_many(entries(5))
     for call in (lambda: log.root(6), lambda: log.inclusion_proof(5),
                  lambda: log.inclusion_proof(0, 6), lambda: log.consistency_proof(0, 5),
-                 lambda: log.consistency_proof(4, 3), lambda: log.consistency_proof(2, 6)):
+                 lambda: log.consistency_proof(4, 3), lambda: log.consistency_proof(2, 6),
+                 lambda: log.append_many([])):
         with pytest.raises(ValueError):
             call()
 
