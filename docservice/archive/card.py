@@ -35,6 +35,7 @@ from docservice.verification import Verifier
 from docservice.verification.card import Attachment, Card, verify_card
 from docservice.verification.cms import Assessor
 from docservice.verification.limits import Deadline
+from docservice.verification.messages import role
 from docservice.verification.report import Indication, SignerFacts
 from signing.cades import embedded_ocsp, revocation_values
 from signing.cms_util import (
@@ -145,8 +146,10 @@ def describe_signature(der: bytes, signer: SignerFacts, file_name: str, where: s
     usage = []
     if cert is not None:
         usage = sorted(cert.key_usage_value.native) if cert.key_usage_value else []
-        if cert.extended_key_usage_value:
-            usage += [p.dotted for p in cert.extended_key_usage_value]
+        for purpose in cert.extended_key_usage_value or []:
+            meaning = role(purpose.dotted)
+            usage.append(f"{purpose.dotted} ({meaning[0]} / {meaning[1]})" if meaning
+                         else purpose.dotted)
     policy = tst["policy"].dotted
     return CardSignature(file_name, der, signer, usage, gen_time, tsa,
                          format(tst["serial_number"].native, "x"), policy, status, this_update,
