@@ -23,6 +23,7 @@ from pathlib import Path
 
 from docservice.identifiers import mask
 from docservice.logsafe import describe
+from docservice.verification.card import read_card, verify_card
 from docservice.verification.certs import ChainValidator, TrustStore, TrustStoreError
 from docservice.verification.cms import Assessor, looks_like_cms, verify_cms
 from docservice.verification.limits import (
@@ -116,12 +117,17 @@ class Verifier:
         if original is not None:
             check_size(original, limits.max_original_bytes, "original")
         kind = sniff(data)
+        card = read_card(data, limits) if kind == "pdf" else None
+        if card is not None:
+            kind = "card"
         assessor = Assessor(self.chains, now or dt.datetime.now(dt.UTC),
                             Deadline(limits.max_seconds), known_poe or {})
         if kind != "cms" and original is not None:
             raise VerificationInputError("original_unexpected", field="original", status=422)
         try:
-            if kind == "pdf":
+            if card is not None:
+                facts, signatures = verify_card(card, data, assessor, limits, file_name)
+            elif kind == "pdf":
                 facts, signatures = verify_pdf(data, assessor, limits, file_name)
             elif kind == "xml":
                 facts, signatures = verify_xml(data, assessor, limits, file_name)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from docservice.verification.messages import INDICATIONS, input_error_text
+from docservice.verification.messages import INDICATIONS, input_error_text, ui
 
 EXIT_UNUSABLE = 2
 
@@ -92,6 +92,8 @@ def render_text(report: object, lang: str) -> str:
         who = sig.signer.full_name if sig.signer else "?"
         lines.append(f"  #{sig.index} {who}: {INDICATIONS[sig.indication][pick]}"
                      f"{' / ' + sig.sub_indication if sig.sub_indication else ''}")
+        if report.document.format == "card" and sig.field_name:
+            lines.append(f"     {ui('card_file', lang)}: {sig.field_name}")
         if sig.signer and sig.signer.organisation:
             lines.append(f"     {sig.signer.organisation} BIN {sig.signer.bin or '-'}")
         if sig.signer and sig.signer.roles:

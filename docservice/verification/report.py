@@ -166,7 +166,7 @@ class SignatureReport:
 
 @dataclass
 class DocumentFacts:
-    format: str  # pdf | xml | cms
+    format: str  # pdf | xml | cms | card (a ДДК: original_sha256 is its first attachment)
     sha256: str
     size: int
     file_name: str | None = None

@@ -1,0 +1,1 @@
+"""The archive's building blocks: the Merkle log, signed tree heads, the document card."""
