@@ -1,0 +1,47 @@
+"""The application factory: the verification app of ``docservice.web`` plus the service.
+
+One WSGI app serves the officials' verification page and ``POST /v1/verify`` (from
+``docservice.web``), the ``/v1`` document API, ``/openapi.json`` and ``/docs``, and the
+operations endpoints. The stamps' QR codes (``/verify?doc=<sha256>``) find the stored
+document through the ``ARCHIVE_LOOKUP`` hook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from docservice.service import api, openapi, ops
+from docservice.service.config import Settings, from_env
+from docservice.service.documents import DocService
+
+
+def create_service_app(settings: Settings | None = None,
+                       service: DocService | None = None) -> Flask:
+    from docservice.web import create_app
+
+    svc = service or DocService(settings or from_env())
+    app = create_app({
+        "TRUST_DIR": svc.settings.trust_dir,
+        "FETCH_REVOCATION": svc.settings.fetch_revocation,
+        "VERIFIER": svc.verifier(),
+        "ARCHIVE_LOOKUP": svc.archived_pdf,
+    })
+    app.config["MAX_CONTENT_LENGTH"] = max(app.config["MAX_CONTENT_LENGTH"],
+                                           svc.settings.max_request_bytes)
+    app.extensions["docservice"] = svc
+    app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    ops.install(app)
+    web_http_error = app.error_handler_spec[None][None][HTTPException]
+
+    def http_error(exc: HTTPException) -> Any:
+        # An unknown /v1 route is the API's 404 (problem+json), not the verification page's.
+        if request.path.startswith("/v1/") and not request.path.startswith("/v1/verify"):
+            return api.handle_error(exc)
+        return web_http_error(exc)
+
+    app.register_error_handler(HTTPException, http_error)
+    return app
