@@ -39,6 +39,7 @@ from docservice.service.keys import open_key, usable_key
 from docservice.service.models import Client, Document, Signature, SigningSession, utcnow
 from docservice.service.store import FileStore, LocalFileStore
 from signing.cms_util import load_certificate
+from signing.errors import SigningError
 from signing.identity import identity_of
 from signing.keys import load_certificates
 from signing.pdf import Level, PdfOptions, sign_pdf
@@ -280,7 +281,7 @@ class DocService:
         """Phase 1 of NCALayer signing: what the official's NCALayer must sign."""
         try:
             cert = load_certificate(certificate)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, SigningError):
             raise UnprocessableError("not a certificate (PEM or Base64 DER)",
                                      field="certificate") from None
         with self._locked(client, doc_id) as (session, document):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import secrets
 import sys
 import time
@@ -27,6 +28,7 @@ from docservice.logsafe import describe
 from docservice.service.models import Document, Job, Signature
 
 bp = Blueprint("ops", __name__)
+_RID = re.compile(r"[A-Za-z0-9._-]+")
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 log = logging.getLogger("docservice.request")
 
@@ -121,7 +123,7 @@ def install(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         rid = request.headers.get("X-Request-Id", "")
-        if not (0 < len(rid) <= 64 and rid.replace("-", "").isalnum()):
+        if not (0 < len(rid) <= 64 and _RID.fullmatch(rid)):
             rid = secrets.token_hex(8)
         g.request_id, g.started = rid, time.perf_counter()
         g.rid_token = request_id.set(rid)
