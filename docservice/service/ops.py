@@ -51,10 +51,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+_OWN_LOGGERS = ("docservice", "signing", "gunicorn")
+_TWELVE_DIGITS = re.compile(r"(?<!\d)(\d{2})\d{8}(\d{2})(?!\d)")
+
+
 class RequestIdFilter(logging.Filter):
+    """Adds the request id; keeps personal data out of what other libraries log.
+
+    Libraries (pyHanko's validator, for one) log certificate subjects - names and IINs -
+    in their messages; only the fact that they logged is kept. Any 12-digit number (IIN,
+    BIN) left in our own messages is masked as a last line of defence.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id.get()
+        if not record.name.startswith(_OWN_LOGGERS):
+            record.msg, record.args = "message withheld (may quote certificate subjects)", ()
+            return True
+        message = record.getMessage()
+        masked = _TWELVE_DIGITS.sub(r"\1********\2", message)
+        if masked != message:
+            record.msg, record.args = masked, ()
         return True
 
 
@@ -66,6 +84,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for noisy in ("pyhanko", "pyhanko_certvalidator", "urllib3", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 class Metrics:
