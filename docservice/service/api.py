@@ -25,7 +25,7 @@ from docservice.service import idempotency
 from docservice.service.clients import authenticate
 from docservice.service.documents import STATUSES, DocService
 from docservice.service.errors import ServiceError
-from docservice.service.models import Client, Document, Signature
+from docservice.service.models import Client, Document, Job, Signature
 from docservice.service.problems import LANGS, field_error, input_errors, problem
 from signing.errors import ServiceUnavailableError, SigningError
 from signing.twophase import SessionError
@@ -187,10 +187,35 @@ def create_document() -> Any:
     callback = _text(data, "callback_url", required=False)
     if callback is not None and not callback.startswith(("http://", "https://")):
         raise FieldValueError("callback_url must be an http(s) URL", field="callback_url")
-    doc = service().create_document(g.client, kind or "", doc_lang, data.get("data"),
-                                     case_ref=case_ref, callback_url=callback)
+    svc = service()
+    if svc.needs_job(data.get("data")):
+        job = svc.start_render_job(g.client, kind or "", doc_lang, data.get("data"),
+                                   case_ref=case_ref, callback_url=callback)
+        current_app.extensions["docservice_jobs"].submit(job.id)
+        return _json(job_view(job), 202, {"Location": url_for("api.get_job", job_id=job.id)})
+    doc = svc.create_document(g.client, kind or "", doc_lang, data.get("data"),
+                              case_ref=case_ref, callback_url=callback)
     location = url_for("api.get_document", doc_id=doc.id)
     return _json(document_view(doc), 201, {"Location": location})
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": job.id, "state": job.state, "progress": job.progress, "attempts": job.attempts,
+        "created_at": _iso(job.created_at), "updated_at": _iso(job.updated_at),
+        "links": {"self": url_for("api.get_job", job_id=job.id)}}
+    if job.document_id:
+        view["links"]["document"] = url_for("api.get_document", doc_id=job.document_id)
+        view["document_id"] = job.document_id
+    if job.error:
+        view["error"] = json.loads(job.error)
+    return view
+
+
+@bp.get("/jobs/<job_id>")
+@require("render")
+def get_job(job_id: str) -> Any:
+    return _json(job_view(service().get_job(g.client, job_id)))
 
 
 def _date_arg(name: str) -> dt.datetime | None:

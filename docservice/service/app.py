@@ -16,10 +16,20 @@ from werkzeug.exceptions import HTTPException
 from docservice.service import api, openapi, ops
 from docservice.service.config import Settings, from_env
 from docservice.service.documents import DocService
+from docservice.service.jobs import Runner, ThreadRunner
 
 
-def create_service_app(settings: Settings | None = None,
-                       service: DocService | None = None) -> Flask:
+def _runner(svc: DocService) -> Runner:
+    """Celery when a broker is configured (production), else the in-process pool."""
+    if svc.settings.broker_url:
+        from docservice.service.tasks import CeleryRunner
+
+        return CeleryRunner(svc.settings.broker_url)
+    return ThreadRunner(svc, svc.settings.job_threads)
+
+
+def create_service_app(settings: Settings | None = None, service: DocService | None = None,
+                       runner: Runner | None = None) -> Flask:
     from docservice.web import create_app
 
     svc = service or DocService(settings or from_env())
@@ -32,6 +42,7 @@ def create_service_app(settings: Settings | None = None,
     app.config["MAX_CONTENT_LENGTH"] = max(app.config["MAX_CONTENT_LENGTH"],
                                            svc.settings.max_request_bytes)
     app.extensions["docservice"] = svc
+    app.extensions["docservice_jobs"] = runner or _runner(svc)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     ops.install(app)

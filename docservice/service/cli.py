@@ -128,6 +128,13 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from docservice.service.tasks import run_worker
+
+    return run_worker(args.concurrency, sweep_interval=args.sweep_interval,
+                      stale_after=args.stale_after)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from docservice.service.demo import run_demo
 
@@ -155,6 +162,15 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clients", help="comma-separated client names that may use the key")
     p.add_argument("--role", help="role the key signs in (checked against the certificate)")
     p.set_defaults(handler=cmd_keys)
+
+    p = sub.add_parser("worker", help="a Celery worker for the jobs (production; broker: "
+                                      "$DOCSERVICE_BROKER_URL, Redis or RabbitMQ)")
+    p.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--sweep-interval", type=float, default=10.0,
+                   help="seconds between sweeps for jobs whose message was lost")
+    p.add_argument("--stale-after", type=float, default=60.0,
+                   help="an unfinished job not touched this long is sent again")
+    p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser("demo", help="run the service on the embedded default and act as a "
                                     "client system over HTTP; writes what it made into --out")

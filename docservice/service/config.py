@@ -35,6 +35,8 @@ class Settings:
     max_report_rows: int = 20_000
     #: Threads of the in-process job pool (embedded mode).
     job_threads: int = 2
+    #: Celery broker (production); None runs jobs in the service process.
+    broker_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -75,4 +77,5 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=_int(env, "DOCSERVICE_MAX_REQUEST_BYTES", 16 * 1024 * 1024),
         max_report_rows=_int(env, "DOCSERVICE_MAX_REPORT_ROWS", 20_000),
         job_threads=_int(env, "DOCSERVICE_JOB_THREADS", 2),
+        broker_url=env.get("DOCSERVICE_BROKER_URL") or None,
     )

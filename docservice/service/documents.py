@@ -36,7 +36,14 @@ from docservice.service.errors import (
     UnprocessableError,
 )
 from docservice.service.keys import open_key, usable_key
-from docservice.service.models import Client, Document, Signature, SigningSession, utcnow
+from docservice.service.models import (
+    Client,
+    Document,
+    Job,
+    Signature,
+    SigningSession,
+    utcnow,
+)
 from docservice.service.store import FileStore, LocalFileStore
 from signing.cms_util import load_certificate
 from signing.errors import SigningError
@@ -140,15 +147,45 @@ class DocService:
         if allowed is not None and kind not in allowed:
             raise ForbiddenError(f"client may not request {kind!r}", field="kind")
 
+    def _rows(self, data: Any) -> int:
+        rows = data.get("rows") if isinstance(data, dict) else None
+        return len(rows) if isinstance(rows, list) else 0
+
+    def _check_request(self, client: Client, kind: str, data: Any) -> None:
+        self.check_kind(client, kind)
+        if self._rows(data) > self.settings.max_report_rows:
+            raise UnprocessableError(
+                f"at most {self.settings.max_report_rows} rows per document", field="data.rows")
+
+    def needs_job(self, data: Any) -> bool:
+        """Large inputs (a report of thousands of rows) are rendered as a job (202)."""
+        return self._rows(data) > self.settings.async_rows
+
+    def start_render_job(self, client: Client, kind: str, lang: str, data: Any, *,
+                         case_ref: str | None = None, callback_url: str | None = None) -> Job:
+        """Validate now (bad input is a 422, not a failed job), render later."""
+        from docservice.forms import get_kind
+        from docservice.service.jobs import create_job
+
+        self._check_request(client, kind, data)
+        check_lang(lang)
+        get_kind(kind).validate(data)
+        return create_job(self, client, {"kind": kind, "lang": lang, "data": data,
+                                         "case_ref": case_ref, "callback_url": callback_url})
+
+    def get_job(self, client: Client, job_id: str) -> Job:
+        with self.db.sessions() as session:
+            job = session.scalar(select(Job).where(Job.id == job_id,
+                                                   Job.client_id == client.id))
+        if job is None:
+            raise NotFoundError("no such job", field="id")
+        return job
+
     def create_document(self, client: Client, kind: str, lang: str, data: Any, *,
                         case_ref: str | None = None,
                         callback_url: str | None = None) -> Document:
         """Validate and render (``InputError`` names every bad field), store, record."""
-        self.check_kind(client, kind)
-        rows = data.get("rows") if isinstance(data, dict) else None
-        if isinstance(rows, list) and len(rows) > self.settings.max_report_rows:
-            raise UnprocessableError(
-                f"at most {self.settings.max_report_rows} rows per document", field="data.rows")
+        self._check_request(client, kind, data)
         rendered = render(kind, data, lang)
         pdf_sha = self.store.put(rendered.pdf)
         xml_sha = self.store.put(rendered.xml)

@@ -179,6 +179,8 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: The request (JSON) in the file store.
     input_sha: Mapped[str] = mapped_column(String(64))
+    #: The id the document will have: reserved up front so a repeated run cannot make two.
+    result_id: Mapped[str] = mapped_column(String(32), unique=True)
     document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
     #: Problem document (JSON) when failed.
     error: Mapped[str | None] = mapped_column(Text)

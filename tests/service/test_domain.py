@@ -45,6 +45,17 @@ def test_embedded_database_is_created_and_migrated_on_first_use(tmp_path: Path) 
     Database(Settings(data_dir=tmp_path / "var"))  # a second start finds it current
 
 
+def test_the_migrations_create_exactly_the_models(service: DocService) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from docservice.service.models import Base
+
+    with service.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
 def test_file_store_is_content_addressed(tmp_path: Path) -> None:
     store = LocalFileStore(tmp_path)
     sha = store.put(b"%PDF-1.7 one")

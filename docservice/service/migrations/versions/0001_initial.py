@@ -113,6 +113,7 @@ def upgrade() -> None:
         sa.Column("progress", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("input_sha", sa.String(length=64), nullable=False),
+        sa.Column("result_id", sa.String(length=32), nullable=False),
         sa.Column("document_id", sa.String(length=32), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -123,6 +124,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["document_id"], ["documents.id"], name=op.f("fk_jobs_document_id_documents")
         ),
+        sa.UniqueConstraint("result_id", name=op.f("uq_jobs_result_id")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
