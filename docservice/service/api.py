@@ -191,7 +191,10 @@ def create_document() -> Any:
     if svc.needs_job(data.get("data")):
         job = svc.start_render_job(g.client, kind or "", doc_lang, data.get("data"),
                                    case_ref=case_ref, callback_url=callback)
-        current_app.extensions["docservice_jobs"].submit(job.id)
+        try:
+            current_app.extensions["docservice_jobs"].submit(job.id)
+        except Exception as exc:  # broker away: the job is recorded, the sweeper sends it
+            log.warning("job not sent now: %s", describe(exc))
         return _json(job_view(job), 202, {"Location": url_for("api.get_job", job_id=job.id)})
     doc = svc.create_document(g.client, kind or "", doc_lang, data.get("data"),
                               case_ref=case_ref, callback_url=callback)
