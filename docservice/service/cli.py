@@ -75,11 +75,11 @@ def cmd_clients(args: argparse.Namespace) -> int:
     db = _db(args)
     with db.session() as session:
         if args.action == "add":
-            _, key = add_client(session, args.name, _split(args.scopes) or [],
-                                _split(args.kinds))
+            client, key = add_client(session, args.name, _split(args.scopes) or [],
+                                     _split(args.kinds))
             print(key)
-            print("docservice: the key is shown once; keep it in the client's secrets",
-                  file=sys.stderr)
+            print(f"docservice: the key is shown once; keep it in the client's secrets. "
+                  f"Webhook signing secret: {client.webhook_secret}", file=sys.stderr)
         elif args.action == "rotate":
             print(rotate_client(session, args.name))
         elif args.action == "revoke":

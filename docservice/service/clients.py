@@ -55,8 +55,11 @@ def add_client(session: Session, name: str, scopes: Iterable[str],
         raise ClientError(f"give at least one scope of {', '.join(SCOPES)}")
     kind_list = None if kinds is None else _clean(kinds, all_kinds(), "kind")
     key_id, key_hash, key = _new_key()
+    from docservice.service.webhooks import new_secret
+
     client = Client(name=name, key_id=key_id, key_hash=key_hash, scopes=",".join(scope_list),
-                    kinds=None if kind_list is None else ",".join(kind_list))
+                    kinds=None if kind_list is None else ",".join(kind_list),
+                    webhook_secret=new_secret())
     session.add(client)
     session.flush()
     return client, key

@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from docservice.render import parse_lang, render
+from docservice.service import webhooks
 from docservice.service.config import Settings
 from docservice.service.db import Database
 from docservice.service.errors import (
@@ -291,6 +292,12 @@ class DocService:
         document.status = "signed"
         document.updated_at = utcnow()
         session.add(signature)
+        webhooks.enqueue(session, document.client_id, document.callback_url,
+                         "document.signed",
+                         {"document_id": document.id, "signature": signature.seq,
+                          "signature_count": document.signature_count,
+                          "status": document.status, "method": method},
+                         document_id=document.id)
         session.flush()
         return signature
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from docservice.errors import InputError
 from docservice.logsafe import describe
 from docservice.render import render
+from docservice.service import webhooks
 from docservice.service.models import Client, Document, Job, utcnow
 
 log = logging.getLogger("docservice.jobs")
@@ -75,7 +76,8 @@ def run_job(svc: Any, job_id: str) -> str:
         rendered = render(request["kind"], request["data"], request["lang"])
     except InputError as exc:
         error = {"code": "invalid_input", "errors": exc.messages("ru")}
-        _finish(svc, job_id, "failed", error=json.dumps(error, ensure_ascii=False))
+        _finish(svc, job_id, "failed", error=json.dumps(error, ensure_ascii=False),
+                client_id=job.client_id, callback_url=request.get("callback_url"))
         return "failed"
     _touch(svc, job_id, progress=80)
     pdf_sha, xml_sha = svc.store.put(rendered.pdf), svc.store.put(rendered.xml)
@@ -91,15 +93,24 @@ def run_job(svc: Any, job_id: str) -> str:
                 pdf_sha=pdf_sha, xml_sha=xml_sha, signature_count=0))
             current.state, current.progress = "done", 100
             current.document_id, current.updated_at = current.result_id, utcnow()
+            webhooks.enqueue(session, current.client_id, request.get("callback_url"),
+                             "job.completed", {"job_id": job_id, "state": "done",
+                                               "document_id": current.result_id},
+                             document_id=current.result_id)
     except IntegrityError:  # a twin run inserted the document first: it is done
         return "done"
     return "done"
 
 
-def _finish(svc: Any, job_id: str, state: str, *, error: str | None = None) -> None:
+def _finish(svc: Any, job_id: str, state: str, *, error: str | None = None,
+            client_id: int, callback_url: str | None) -> None:
     with svc.db.session() as session:
-        session.execute(update(Job).where(Job.id == job_id, Job.state.in_(UNFINISHED))
-                        .values(state=state, error=error, updated_at=utcnow()))
+        changed = session.execute(
+            update(Job).where(Job.id == job_id, Job.state.in_(UNFINISHED))
+            .values(state=state, error=error, updated_at=utcnow()))
+        if changed.rowcount == 1:
+            webhooks.enqueue(session, client_id, callback_url, "job.completed",
+                             {"job_id": job_id, "state": state})
 
 
 def stale_jobs(svc: Any, stale_after: float) -> list[str]:

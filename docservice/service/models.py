@@ -54,6 +54,9 @@ class Client(Base):
     kinds: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Shared secret the client checks webhook signatures with (HMAC needs it in clear;
+    #: it grants nothing on this service).
+    webhook_secret: Mapped[str | None] = mapped_column(String(80))
 
     def scope_set(self) -> set[str]:
         return {s for s in self.scopes.split(",") if s}
@@ -204,3 +207,26 @@ class IdempotencyRecord(Base):
     headers: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for a ``callback_url``: an outbox row written in the transaction of the
+    event itself, then sent (and re-sent with backoff) until the receiver says 2xx."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    document_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: ``document.signed``, ``job.completed``.
+    event: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    #: ``pending``, ``delivered``, ``failed`` (gave up after the last attempt).
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

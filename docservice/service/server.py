@@ -31,9 +31,12 @@ class _Gunicorn(BaseApplication):
     def load(self) -> Any:
         from docservice.service.app import create_service_app
         from docservice.service.ops import configure_logging
+        from docservice.service.webhooks import Deliverer
 
         configure_logging()
-        return create_service_app(self.settings)
+        app = create_service_app(self.settings)
+        Deliverer(app.extensions["docservice"]).start()
+        return app
 
 
 def _when_ready(server: Any) -> None:

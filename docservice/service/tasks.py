@@ -88,8 +88,11 @@ def run_worker(concurrency: int, *, sweep_interval: float, stale_after: float) -
     broker = os.environ.get("DOCSERVICE_BROKER_URL") or "redis://127.0.0.1:6379/0"
     app = make_celery(broker)
     runner = CeleryRunner(broker)
+    from docservice.service.webhooks import Deliverer
+
     sweeper = Sweeper(_svc(), runner.submit, interval=sweep_interval,
                       stale_after=stale_after).start()
+    Deliverer(_svc()).start()
     try:
         app.worker_main(["worker", "--loglevel=WARNING", f"--concurrency={concurrency}",
                          "-Q", QUEUE, "--without-gossip", "--without-mingle",
