@@ -107,6 +107,9 @@ def _idempotent(client: Client, run: Callable[[], Any]) -> Any:
 
 def body() -> dict[str, Any]:
     """The JSON object of the request, or a 400/415 problem naming what is wrong."""
+    limit = service().settings.max_request_bytes
+    if (request.content_length or 0) > limit:
+        raise TooLargeError(f"the body may be at most {limit} bytes")
     if not request.is_json:
         raise MediaTypeError("send Content-Type: application/json")
     try:
@@ -116,6 +119,10 @@ def body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ServiceError("the body must be a JSON object")
     return data
+
+
+class TooLargeError(ServiceError):
+    status, code = 413, "too_large"
 
 
 class MediaTypeError(ServiceError):
@@ -356,9 +363,11 @@ def handle_error(exc: Exception) -> Response:
     if isinstance(exc, RequestEntityTooLarge):
         return problem(413, "too_large", lg, instance=path)
     if isinstance(exc, HTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.code or 400,
-                                                                   "bad_request")
-        return problem(exc.code or 400, code, lg, detail=exc.description, instance=path)
+        code = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
+            exc.code or 400, "bad_request")
+        headers = {"Retry-After": "60"} if exc.code == 429 else None
+        return problem(exc.code or 400, code, lg, detail=exc.description, instance=path,
+                       headers=headers)
     if isinstance(exc, DocserviceError):
         return problem(422, "unprocessable", lg, detail=str(exc), instance=path)
     log.error("unexpected failure: %s", describe(exc))

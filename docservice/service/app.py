@@ -28,6 +28,31 @@ def _runner(svc: DocService) -> Runner:
     return ThreadRunner(svc, svc.settings.job_threads)
 
 
+def _client_key() -> str:
+    """Rate-limit per API key (its public id), else per address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    parts = token.strip().split("_", 2)
+    if scheme.lower() == "bearer" and len(parts) == 3 and parts[0] == "ds":
+        return f"key:{parts[1]}"
+    return f"addr:{request.remote_addr}"
+
+
+def _rate_limits(app: Flask, settings: Settings) -> None:
+    """Per-client limits on /v1 (Flask-Limiter): in memory for one process, else in Redis
+    (``DOCSERVICE_RATE_LIMIT_STORAGE``, or the broker when it is Redis) so every worker
+    counts together."""
+    from flask_limiter import Limiter
+
+    storage = settings.rate_limit_storage
+    if storage is None and (settings.broker_url or "").startswith("redis"):
+        storage = settings.broker_url
+    limiter = Limiter(_client_key, default_limits=[settings.rate_limit],
+                      storage_uri=storage or "memory://", headers_enabled=True,
+                      default_limits_exempt_when=lambda: not request.path.startswith("/v1/")
+                      or request.path.startswith("/v1/verify"))
+    limiter.init_app(app)
+
+
 def create_service_app(settings: Settings | None = None, service: DocService | None = None,
                        runner: Runner | None = None) -> Flask:
     from docservice.web import create_app
@@ -46,6 +71,7 @@ def create_service_app(settings: Settings | None = None, service: DocService | N
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     ops.install(app)
+    _rate_limits(app, svc.settings)
     web_http_error = app.error_handler_spec[None][None][HTTPException]
 
     def http_error(exc: HTTPException) -> Any:

@@ -37,6 +37,9 @@ class Settings:
     job_threads: int = 2
     #: Celery broker (production); None runs jobs in the service process.
     broker_url: str | None = None
+    #: Requests per client on /v1 (Flask-Limiter syntax), and where counts are kept.
+    rate_limit: str = "1200/minute"
+    rate_limit_storage: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -78,4 +81,6 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         max_report_rows=_int(env, "DOCSERVICE_MAX_REPORT_ROWS", 20_000),
         job_threads=_int(env, "DOCSERVICE_JOB_THREADS", 2),
         broker_url=env.get("DOCSERVICE_BROKER_URL") or None,
+        rate_limit=env.get("DOCSERVICE_RATE_LIMIT") or "1200/minute",
+        rate_limit_storage=env.get("DOCSERVICE_RATE_LIMIT_STORAGE") or None,
     )

@@ -42,6 +42,7 @@ TITLES: dict[str, tuple[str, str, str]] = {
                                 "Запрос с этим Idempotency-Key ещё выполняется",
                                 "A request with this Idempotency-Key is still in progress"),
     "too_large": ("Сұрау тым үлкен", "Запрос слишком велик", "Request too large"),
+    "rate_limited": ("Сұраулар тым жиі", "Слишком много запросов", "Too many requests"),
     "unsupported_media_type": ("JSON күтілді", "Ожидался JSON", "JSON expected"),
     "unavailable": ("Қызмет уақытша қолжетімсіз", "Сервис временно недоступен",
                     "Service temporarily unavailable"),

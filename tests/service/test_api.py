@@ -210,3 +210,42 @@ def test_health_ready_and_metrics(server) -> None:
     assert "docservice_http_request_seconds_bucket" in text
     answer = api.get("/v1/documents", headers={"X-Request-Id": "abc-123"})
     assert answer.headers["X-Request-Id"] == "abc-123"
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_rate_limit_per_client_is_a_429_problem(service: DocService) -> None:
+    svc = DocService(service.settings.with_(rate_limit="3/minute"), db=service.db,
+                     store=service.store)
+    with svc.db.session() as session:
+        _, one = add_client(session, "one", ["render"])
+        _, two = add_client(session, "two", ["render"])
+    with serving(create_service_app(service=svc)) as base:
+        statuses = [Client(base, one).get("/v1/documents").status for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        limited = Client(base, one, "ru").get("/v1/documents")
+        assert limited.headers["Content-Type"] == "application/problem+json"
+        assert limited.json["code"] == "rate_limited" and limited.headers["Retry-After"]
+        assert Client(base, two).get("/v1/documents").status == 200  # its own budget
+        assert Client(base).get("/health").status == 200  # operations are not limited
+
+
+def test_request_size_limit_is_a_413_problem(server) -> None:
+    base, keys = server
+    answer = Client(base, keys["portal"]).post(
+        "/v1/documents", raw=b"{" + b" " * (17 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"})
+    assert answer.status == 413
+    assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_rows_per_report_limit_is_a_422_naming_the_field(service: DocService) -> None:
+    svc = DocService(service.settings.with_(max_report_rows=5), db=service.db,
+                     store=service.store)
+    with svc.db.session() as session:
+        _, key = add_client(session, "one", ["render"])
+    with serving(create_service_app(service=svc)) as base:
+        answer = Client(base, key, "en").post(
+            "/v1/documents", {"kind": "report_a3", "data": example("report_a3")})
+        assert answer.status == 422
+        assert answer.json["errors"][0]["field"] == "data.rows"
