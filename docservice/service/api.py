@@ -326,6 +326,23 @@ def complete_signature(doc_id: str, sid: str) -> Any:
     return _signed(doc_id, service().complete_signature(g.client, doc_id, sid, cms or ""))
 
 
+@bp.post("/documents/<doc_id>/signing-links")
+@require("sign")
+def create_signing_link(doc_id: str) -> Any:
+    from docservice.service.links import create_link, expires_in_arg
+
+    data = body()
+    expected = data.get("expected_signer")
+    if expected is not None and not (isinstance(expected, str) and len(expected) == 12
+                                     and expected.isdigit()):
+        raise FieldValueError("expected_signer must be an IIN (12 digits)",
+                              field="expected_signer")
+    token, expires_at = create_link(service(), g.client, doc_id, expected_signer=expected,
+                                    expires_in=expires_in_arg(data.get("expires_in")))
+    base = service().settings.public_url.rstrip("/")
+    return _json({"url": f"{base}/sign/{token}", "expires_at": _iso(expires_at)}, 201)
+
+
 # -- errors ---------------------------------------------------------------------------
 
 

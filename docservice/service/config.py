@@ -40,6 +40,8 @@ class Settings:
     #: Requests per client on /v1 (Flask-Limiter syntax), and where counts are kept.
     rate_limit: str = "1200/minute"
     rate_limit_storage: str | None = None
+    #: Where the signing-link page finds the official's NCALayer.
+    ncalayer_url: str = "wss://127.0.0.1:13579"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -83,4 +85,5 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         broker_url=env.get("DOCSERVICE_BROKER_URL") or None,
         rate_limit=env.get("DOCSERVICE_RATE_LIMIT") or "1200/minute",
         rate_limit_storage=env.get("DOCSERVICE_RATE_LIMIT_STORAGE") or None,
+        ncalayer_url=env.get("DOCSERVICE_NCALAYER_URL") or "wss://127.0.0.1:13579",
     )

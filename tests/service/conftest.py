@@ -102,5 +102,5 @@ def _truncate(db) -> None:  # type: ignore[no-untyped-def]
 
     with db.session() as session:
         session.execute(text(
-            "TRUNCATE webhook_deliveries, idempotency, jobs, signing_sessions, signatures, "
-            "documents, key_grants, server_keys, clients RESTART IDENTITY CASCADE"))
+            "TRUNCATE signing_links, webhook_deliveries, idempotency, jobs, signing_sessions, "
+            "signatures, documents, key_grants, server_keys, clients RESTART IDENTITY CASCADE"))
