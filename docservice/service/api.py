@@ -50,8 +50,11 @@ class AuthError(ServiceError):
     status, code = 401, "unauthorized"
 
 
-def require(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The view needs a valid Bearer key whose client holds ``scope``."""
+READ = ("render", "sign", "audit")
+
+
+def require(*scopes: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The view needs a valid Bearer key whose client holds one of ``scopes``."""
 
     def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -65,8 +68,8 @@ def require(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             if client is None:
                 raise AuthError("unknown, revoked or rotated API key")
             g.client = client
-            if scope not in client.scope_set():
-                raise ScopeError(f"the key lacks the {scope!r} scope")
+            if not client.scope_set() & set(scopes):
+                raise ScopeError(f"the key lacks the {' or '.join(scopes)!r} scope")
             if request.method == "POST" and request.headers.get("Idempotency-Key"):
                 return _idempotent(client, lambda: view(*args, **kwargs))
             return view(*args, **kwargs)
@@ -223,7 +226,7 @@ def job_view(job: Job) -> dict[str, Any]:
 
 
 @bp.get("/jobs/<job_id>")
-@require("render")
+@require(*READ)
 def get_job(job_id: str) -> Any:
     return _json(job_view(service().get_job(g.client, job_id)))
 
@@ -249,7 +252,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 @bp.get("/documents")
-@require("render")
+@require(*READ)
 def list_documents() -> Any:
     status = request.args.get("status")
     if status is not None and status not in STATUSES:
@@ -269,13 +272,13 @@ def list_documents() -> Any:
 
 
 @bp.get("/documents/<doc_id>")
-@require("render")
+@require(*READ)
 def get_document(doc_id: str) -> Any:
     return _json(document_view(service().get_document(g.client, doc_id), verification=True))
 
 
 @bp.get("/documents/<doc_id>/pdf")
-@require("render")
+@require(*READ)
 def document_pdf(doc_id: str) -> Any:
     doc = service().get_document(g.client, doc_id)
     return Response(service().content(doc.pdf_sha), mimetype="application/pdf",
@@ -283,14 +286,14 @@ def document_pdf(doc_id: str) -> Any:
 
 
 @bp.get("/documents/<doc_id>/xml")
-@require("render")
+@require(*READ)
 def document_xml(doc_id: str) -> Any:
     doc = service().get_document(g.client, doc_id)
     return Response(service().content(doc.xml_sha), mimetype="application/xml")
 
 
 @bp.get("/documents/<doc_id>/signatures/<int:n>")
-@require("render")
+@require(*READ)
 def signature_cms(doc_id: str, n: int) -> Any:
     return Response(service().signature_cms(g.client, doc_id, n),
                     mimetype="application/pkcs7-signature")

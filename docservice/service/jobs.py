@@ -34,6 +34,8 @@ from docservice.service.models import Client, Document, Job, utcnow
 
 log = logging.getLogger("docservice.jobs")
 UNFINISHED = ("queued", "running")
+#: A job that has been started this many times without finishing is failed for good.
+MAX_ATTEMPTS = 5
 
 
 class Runner(Protocol):
@@ -70,8 +72,12 @@ def run_job(svc: Any, job_id: str) -> str:
         return "missing"
     if job.state not in UNFINISHED:
         return job.state
-    _touch(svc, job_id, state="running", attempts=job.attempts + 1, progress=10)
     request = json.loads(svc.store.get(job.input_sha))
+    if job.attempts >= MAX_ATTEMPTS:
+        _finish(svc, job_id, "failed", error=json.dumps({"code": "internal"}),
+                client_id=job.client_id, callback_url=request.get("callback_url"))
+        return "failed"
+    _touch(svc, job_id, state="running", attempts=job.attempts + 1, progress=10)
     try:
         rendered = render(request["kind"], request["data"], request["lang"])
     except InputError as exc:
@@ -183,8 +189,13 @@ class ThreadRunner:
         try:
             run_job(self.svc, job_id)
         except Exception as exc:
+            # Left unfinished and tried again shortly (``run_job`` gives up after
+            # MAX_ATTEMPTS starts), as the sweeper would in production.
             log.error("job failed unexpectedly: %s", describe(exc))
-            _touch(self.svc, job_id)  # left unfinished: the next start re-runs it
+            _touch(self.svc, job_id)
+            timer = threading.Timer(1.0, self.submit, args=(job_id,))
+            timer.daemon = True
+            timer.start()
 
     def check(self) -> str:
         return "ok"

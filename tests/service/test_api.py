@@ -202,7 +202,8 @@ def test_health_ready_and_metrics(server) -> None:
     api.post("/v1/documents", {"kind": "direction", "data": example("direction")})
     assert Client(base).get("/health").json == {"status": "ok"}
     ready = Client(base).get("/ready")
-    assert ready.status == 200 and ready.json["checks"] == {"database": "ok", "store": "ok"}
+    assert ready.status == 200 and ready.json["checks"] == {"database": "ok", "store": "ok",
+                                                     "jobs": "ok"}
     text = Client(base).get("/metrics").body.decode()
     assert ('docservice_http_requests_total{method="POST",route="/v1/documents",'
             'status="201"} 1.0') in text
@@ -249,3 +250,14 @@ def test_rows_per_report_limit_is_a_422_naming_the_field(service: DocService) ->
             "/v1/documents", {"kind": "report_a3", "data": example("report_a3")})
         assert answer.status == 422
         assert answer.json["errors"][0]["field"] == "data.rows"
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_an_audit_client_reads_but_cannot_create_or_sign(service: DocService) -> None:
+    with service.db.session() as session:
+        _, auditor = add_client(session, "auditor", ["audit"])
+    with serving(create_service_app(service=service)) as base:
+        api = Client(base, auditor)
+        assert api.get("/v1/documents").status == 200
+        refused = api.post("/v1/documents", {"kind": "direction", "data": example("direction")})
+        assert refused.status == 403 and refused.json["code"] == "forbidden"

@@ -134,3 +134,39 @@ def test_production_mode_with_celery_workers(broker: str, host: str, port: int,
     with svc.db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 4
     db.dispose()
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_an_unexpected_failure_is_retried_then_failed_for_good(service: DocService,
+                                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import docservice.service.jobs as jobs
+
+    with service.db.session() as session:
+        client, _ = add_client(session, "portal", ["render"])
+    calls = []
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a transient failure")
+        return original(*args, **kwargs)
+
+    original = jobs.render
+    monkeypatch.setattr(jobs, "render", broken)
+    runner = ThreadRunner(service, 1)
+    job = create_job(service, client, {"kind": "direction", "lang": "kk",
+                                       "data": example("direction")})
+    runner.submit(job.id)
+    deadline = time.monotonic() + 30
+    while service.get_job(client, job.id).state != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert service.get_job(client, job.id).attempts == 2
+    monkeypatch.setattr(jobs, "render", lambda *a, **k: (_ for _ in ()).throw(RuntimeError()))
+    hopeless = create_job(service, client, {"kind": "direction", "lang": "kk",
+                                            "data": example("direction")})
+    for _ in range(jobs.MAX_ATTEMPTS):
+        with pytest.raises(RuntimeError):
+            run_job(service, hopeless.id)
+    assert run_job(service, hopeless.id) == "failed"
+    runner.shutdown()
