@@ -48,6 +48,8 @@ def _rate_limits(app: Flask, settings: Settings) -> None:
         storage = settings.broker_url
     limiter = Limiter(_client_key, default_limits=[settings.rate_limit],
                       storage_uri=storage or "memory://", headers_enabled=True,
+                      # Redis away: count in memory meanwhile instead of failing requests.
+                      swallow_errors=True, in_memory_fallback_enabled=True,
                       default_limits_exempt_when=lambda: not request.path.startswith("/v1/")
                       or request.path.startswith("/v1/verify"))
     limiter.init_app(app)

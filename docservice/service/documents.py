@@ -25,7 +25,8 @@ from asn1crypto import x509 as asn1_x509
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from docservice.render import parse_lang, render
+from docservice.errors import DocserviceError
+from docservice.render import Rendered, parse_lang, render
 from docservice.service import webhooks
 from docservice.service.config import Settings
 from docservice.service.db import Database
@@ -55,6 +56,27 @@ from signing.trust import Trust
 from signing.twophase import Pending, TwoPhase
 
 STATUSES = ("ready", "signed")
+
+
+class PdfaCheckError(DocserviceError):
+    """The rendered PDF failed PDF/A-3b validation (twice): nothing is stored."""
+
+
+def render_checked(kind: str, data: Any, lang: str) -> Rendered:
+    """``render`` with the PDF/A-3b validation confirmed before a failure is believed.
+
+    Why: pikepdf's validator records *every* warning raised in the process while it parses
+    content streams (``warnings.catch_warnings`` is process-wide), so in a threaded server
+    a warning from another thread (a garbage-collected connection, say) can fail a good
+    document. A real violation is deterministic and fails the second check too.
+    """
+    from docservice.rendering.pdfa import validate
+
+    rendered = render(kind, data, lang, validate_pdfa=False)
+    for _ in range(3):
+        if validate(rendered.pdf).passed:
+            return rendered
+    raise PdfaCheckError(f"the rendered {kind} is not valid PDF/A-3b")
 
 
 def signing_trust(trust_dir: str | None) -> Trust | None:
@@ -187,7 +209,7 @@ class DocService:
                         callback_url: str | None = None) -> Document:
         """Validate and render (``InputError`` names every bad field), store, record."""
         self._check_request(client, kind, data)
-        rendered = render(kind, data, lang)
+        rendered = render_checked(kind, data, lang)
         pdf_sha = self.store.put(rendered.pdf)
         xml_sha = self.store.put(rendered.xml)
         document = Document(

@@ -28,8 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from docservice.errors import InputError
 from docservice.logsafe import describe
-from docservice.render import render
 from docservice.service import webhooks
+from docservice.service.documents import render_checked as render
 from docservice.service.models import Client, Document, Job, utcnow
 
 log = logging.getLogger("docservice.jobs")

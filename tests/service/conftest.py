@@ -91,6 +91,7 @@ def service(tmp_path: Path, trust_dir: Path, backend_url: str | None) -> Iterato
         db = Database(settings, migrate=False)
         upgrade(db.engine)
         _truncate(db)
+        db.dispose()
     svc = DocService(settings)
     yield svc
     svc.db.dispose()

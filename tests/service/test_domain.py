@@ -42,7 +42,8 @@ def test_embedded_database_is_created_and_migrated_on_first_use(tmp_path: Path) 
             "idempotency", "webhook_deliveries", "signing_links"} <= tables
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    Database(Settings(data_dir=tmp_path / "var"))  # a second start finds it current
+    db.dispose()
+    Database(Settings(data_dir=tmp_path / "var")).dispose()  # a second start finds it current
 
 
 def test_the_migrations_create_exactly_the_models(service: DocService) -> None:

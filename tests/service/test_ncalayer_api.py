@@ -116,3 +116,4 @@ def test_a_prepared_signature_expires(tmp_path: Path, trust_dir: Path, emulator,
         expired = api.post(f"/v1/documents/{doc['id']}/signatures/{one['id']}/complete",
                            {"cms": cms})
         assert expired.status == 410
+    svc.db.dispose()
