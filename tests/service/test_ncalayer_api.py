@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from asn1crypto import pem
+from websockets.sync.client import connect
 
 from docservice.service.app import create_service_app
 from docservice.service.clients import add_client
@@ -16,7 +18,7 @@ from signing.ncalayer import protocol as p
 from signing.ncalayer.emulator import running_emulator
 from signing.ncalayer.keystore import EmulatorKey
 from tests.conftest import example
-from tests.ncalayer.conftest import call1, with_key
+from tests.ncalayer.conftest import with_key
 from tests.pki import TestPki
 from tests.service.http import Client, serving
 
@@ -46,8 +48,15 @@ def _pem(key: EmulatorKey) -> str:
 
 
 def _sign_in_ncalayer(emulator, keys, label: str, prepared: dict) -> str:  # type: ignore[no-untyped-def]
+    """What the official's browser does: one ``sign`` message to NCALayer (the emulator).
+
+    Generous timeouts: this machine's load, not the protocol, is what they absorb."""
     emulator.choose = with_key(keys, label)
-    answer = call1(emulator, prepared["ncalayer_request"]["basics"])
+    with connect(emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30,
+                 close_timeout=5) as ws:
+        assert p.parse_version(ws.recv(timeout=30)) == p.VERSION
+        ws.send(p.dumps(prepared["ncalayer_request"]["basics"]))
+        answer = json.loads(ws.recv(timeout=60))
     return p.parse_basics_response(answer)  # type: ignore[return-value]
 
 
