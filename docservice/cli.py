@@ -124,25 +124,15 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """The verification page and API on a threaded server (a WSGI server in production)."""
-    from werkzeug.serving import make_server
+    """The service (API, verification page, operations) under gunicorn."""
+    from docservice.service.cli import cmd_serve as serve
 
-    from docservice.web import create_app
-
-    app = create_app({"TRUST_DIR": args.trust, "FETCH_REVOCATION": not args.offline})
-    server = make_server(args.host, args.port, app, threaded=True)
-    print(f"docservice: verification page on http://{args.host}:{server.server_port}/verify",
-          flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from docservice.service import cli as service_cli
+
     parser = argparse.ArgumentParser(prog="docservice", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("kinds", help="list the document kinds").set_defaults(handler=cmd_kinds)
@@ -184,13 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind")
     p.set_defaults(handler=cmd_schema)
 
-    p = sub.add_parser("serve", help="serve the verification page and POST /v1/verify")
+    p = sub.add_parser("serve", help="serve the API, the verification page and POST /v1/verify")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     p.add_argument("--trust", help="folder of trusted root/CA certificates "
                                    "(default: $DOCSERVICE_TRUST_DIR or /etc/docservice/trust)")
     p.add_argument("--offline", action="store_true",
                    help="use only revocation data inside the files")
+    service_cli.add_serve_arguments(p)
     p.set_defaults(handler=cmd_serve)
 
     from docservice.verification import cli as verification_cli
@@ -198,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     signing_cli.add_cli(sub)
     verification_cli.add_cli(sub)
+    service_cli.add_cli(sub)
     return parser
 
 

@@ -1,0 +1,207 @@
+"""The HTTP service under a bounded load, against the library path in the same run.
+
+Each client system (a thread) repeats: ``POST /v1/documents`` (a ``direction``), ``POST
+/v1/documents/{id}/signatures`` (server key, PAdES B-B), ``GET …/pdf`` until the run's
+request budget is spent; then it stops. Modes:
+
+* ``library`` - render + sign in this process, no HTTP, no database (the baseline);
+* ``embedded`` - ``docservice serve`` on SQLite + local files;
+* ``production`` - ``docservice serve`` on PostgreSQL (a fresh schema) with a Redis broker
+  configured (``DOCSERVICE_BROKER_URL``).
+
+Both served modes run gunicorn with ``--workers`` worker processes. Prints requests/s,
+signed documents/s, p50/p99 latency and errors per mode, and each mode's ratio to the
+library path. Targets (issue 8): >= 50 signed documents/s, p99 < 500 ms, no error, HTTP
+overhead within 1.5x of the library path.
+
+Run: ``.venv/bin/python bench/bench_service.py [--clients 20] [--requests 2000]
+[--workers 2] [--modes library,embedded,production]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from docservice.service.demo import _free_port, _wait_for_url  # noqa: E402
+from docservice.service.demo_pki import build, serving_crl  # noqa: E402
+
+PG = os.environ.get("DOCSERVICE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+KIND = "direction"
+
+
+def _data() -> dict:
+    return json.loads((ROOT / "examples" / f"{KIND}.json").read_text(encoding="utf-8"))
+
+
+def library(pki, trust_dir: Path, n: int) -> dict:  # type: ignore[no-untyped-def]
+    from docservice.render import render
+    from docservice.service.documents import signing_trust
+    from signing.keys import Pkcs12Key
+    from signing.pdf import PdfOptions, sign_pdf
+
+    key = Pkcs12Key.load(pki.p12["official1"], pki.password_file.read_text().strip())
+    options = PdfOptions(trust=signing_trust(str(trust_dir)))
+    data = _data()
+    render(KIND, data, "kk")  # warm caches (fonts, templates)
+    start = time.perf_counter()
+    for _ in range(n):
+        sign_pdf(render(KIND, data, "kk").pdf, key, options)
+    elapsed = time.perf_counter() - start
+    return {"docs_per_s": n / elapsed, "seconds": elapsed, "docs": n}
+
+
+def _call(base: str, key: str, method: str, path: str, payload=None) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {key}"}
+    data = None
+    if payload is not None:
+        data = json.dumps(payload).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+def load(base: str, key: str, clients: int, budget: int) -> dict:
+    """``clients`` threads share a budget of ``budget`` requests (3 per document)."""
+    lock = threading.Lock()
+    left = [budget // 3]
+    latencies: list[float] = []
+    errors: list[int] = []
+    signed = [0]
+    data = _data()
+
+    def timed(method: str, path: str, payload=None) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        status, body = _call(base, key, method, path, payload)
+        with lock:
+            latencies.append(time.perf_counter() - t0)
+            if status >= 300 or status == 0:
+                errors.append(status)
+        return status, body
+
+    def client() -> None:
+        while True:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            status, body = timed("POST", "/v1/documents", {"kind": KIND, "data": data})
+            if status != 201:
+                continue
+            doc_id = json.loads(body)["id"]
+            status, _ = timed("POST", f"/v1/documents/{doc_id}/signatures", {"key": "official1"})
+            if status == 201:
+                with lock:
+                    signed[0] += 1
+            timed("GET", f"/v1/documents/{doc_id}/pdf")
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    ordered = sorted(latencies)
+    return {"requests": len(latencies), "seconds": elapsed,
+            "requests_per_s": len(latencies) / elapsed, "docs_per_s": signed[0] / elapsed,
+            "p50_ms": 1000 * statistics.median(ordered),
+            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+            "errors": len(errors)}
+
+
+def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # type: ignore[no-untyped-def]
+    env = dict(os.environ, DOCSERVICE_DATA_DIR=str(workdir / mode),
+               DOCSERVICE_TRUST_DIR=str(trust_dir), DOCSERVICE_RATE_LIMIT="1000000/minute")
+    env.pop("DOCSERVICE_DATABASE_URL", None)
+    env.pop("DOCSERVICE_BROKER_URL", None)
+    schema = None
+    if mode == "production":
+        import psycopg
+
+        schema = f"ds_bench_{secrets.token_hex(4)}"
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        env["DOCSERVICE_DATABASE_URL"] = f"{PG}?options=-csearch_path%3D{schema}"
+        env["DOCSERVICE_BROKER_URL"] = "redis://127.0.0.1:6379/14"
+        subprocess.run([sys.executable, "-m", "docservice", "db", "upgrade"], env=env,
+                       check=True, capture_output=True)
+    run = [sys.executable, "-m", "docservice"]
+    key = subprocess.run([*run, "clients", "add", "bench", "--scopes", "render,sign"],
+                         env=env, check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run([*run, "keys", "add", "official1", "--p12", str(pki.p12["official1"]),
+                    "--password-file", str(pki.password_file), "--clients", "bench"],
+                   env=env, check=True, capture_output=True)
+    port = _free_port()
+    proc = subprocess.Popen([*run, "serve", "--port", str(port), "--workers",
+                             str(args.workers), "--threads", "8"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        base = _wait_for_url(proc)
+        _call(base, key, "POST", "/v1/documents", {"kind": KIND, "data": _data()})  # warm
+        return load(base, key, args.clients, args.requests)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if schema:
+            import psycopg
+
+            with psycopg.connect(PG, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--modes", default="library,embedded,production")
+    args = parser.parse_args()
+    modes = args.modes.split(",")
+    with tempfile.TemporaryDirectory() as tmp, serving_crl(Path(tmp) / "pki") as crl_port:
+        workdir = Path(tmp)
+        pki = build(workdir / "pki", f"http://127.0.0.1:{crl_port}/demo-root.crl", "bench")
+        trust_dir = workdir / "trust"
+        trust_dir.mkdir()
+        (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())
+        results = {}
+        if "library" in modes:
+            results["library"] = library(pki, trust_dir, max(args.requests // 3 // 4, 10))
+        for mode in ("embedded", "production"):
+            if mode in modes:
+                results[mode] = served(mode, pki, trust_dir, workdir, args)
+    base = results.get("library", {}).get("docs_per_s")
+    print(f"{'mode':12} {'req/s':>8} {'signed/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+          f" {'library/x':>10}")
+    for mode, r in results.items():
+        ratio = f"{base / r['docs_per_s']:.2f}" if base and r["docs_per_s"] else "-"
+        print(f"{mode:12} {r.get('requests_per_s', 0):8.1f} {r['docs_per_s']:9.1f} "
+              f"{r.get('p50_ms', 0):8.0f} {r.get('p99_ms', 0):8.0f} {r.get('errors', 0):7d}"
+              f" {ratio:>10}")
+    print(f"(clients={args.clients}, requests={args.requests}, gunicorn workers={args.workers};"
+          f" library: {results.get('library', {}).get('docs', 0)} documents in one process)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

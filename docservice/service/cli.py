@@ -1,0 +1,187 @@
+"""Commands of the service: ``serve``, ``db``, ``clients``, ``keys``, ``demo``.
+
+Registered on ``docservice``'s parser by :func:`add_cli`; each handler works on the
+database the environment names (``DOCSERVICE_DATABASE_URL`` / ``DOCSERVICE_DATA_DIR``), the
+embedded one being created and migrated on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from docservice.service.config import Settings, from_env
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = from_env()
+    if getattr(args, "trust", None):
+        settings = settings.with_(trust_dir=args.trust)
+    if getattr(args, "offline", False):
+        settings = settings.with_(fetch_revocation=False)
+    return settings
+
+
+def _db(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from docservice.service.db import Database
+
+    return Database(_settings(args))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from docservice.service.server import serve
+
+    settings = _settings(args)
+    if not settings.trust_dir:
+        from docservice.verification import default_trust_dir
+
+        settings = settings.with_(trust_dir=default_trust_dir())
+    if not Path(settings.trust_dir or "").is_dir():
+        print(f"docservice: trust directory {settings.trust_dir} does not exist "
+              "(--trust or DOCSERVICE_TRUST_DIR)", file=sys.stderr)
+        return 2
+    if args.public_url:
+        settings = settings.with_(public_url=args.public_url)
+    return serve(settings, args.host, args.port, workers=args.workers, threads=args.threads)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from docservice.service.db import Database, current_revision, head_revision, upgrade
+
+    db = Database(_settings(args), migrate=False)
+    try:
+        if args.action == "upgrade":
+            print(f"database at revision {upgrade(db.engine)}")
+        else:
+            current = current_revision(db.engine)
+            print(f"database at revision {current}; code expects {head_revision()}")
+            return 0 if current == head_revision() else 1
+    finally:
+        db.dispose()
+    return 0
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [v for v in value.split(",") if v.strip()]
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from docservice.service.clients import add_client, revoke_client, rotate_client
+    from docservice.service.models import Client
+
+    db = _db(args)
+    with db.session() as session:
+        if args.action == "add":
+            client, key = add_client(session, args.name, _split(args.scopes) or [],
+                                     _split(args.kinds))
+            print(key)
+            print(f"docservice: the key is shown once; keep it in the client's secrets. "
+                  f"Webhook signing secret: {client.webhook_secret}", file=sys.stderr)
+        elif args.action == "rotate":
+            print(rotate_client(session, args.name))
+        elif args.action == "revoke":
+            revoke_client(session, args.name)
+            print(f"revoked {args.name}")
+        else:
+            for c in session.scalars(select(Client).order_by(Client.name)):
+                state = "revoked" if c.revoked_at else "active"
+                print(f"{c.name:24} {state:8} scopes={c.scopes} kinds={c.kinds or '*'}")
+    db.dispose()
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from docservice.service.keys import add_key
+    from docservice.service.models import ServerKey, utcnow
+    from signing.errors import SigningError
+
+    db = _db(args)
+    with db.session() as session:
+        if args.action == "add":
+            if not args.p12 or not args.password_file:
+                print("docservice: keys add needs --p12 and --password-file", file=sys.stderr)
+                return 2
+            try:
+                row = add_key(session, args.name, Path(args.p12), Path(args.password_file),
+                              _split(args.clients) or [], role=args.role)
+            except SigningError as exc:
+                print(f"docservice: key {args.name}: {exc}", file=sys.stderr)
+                return 2
+            print(f"key {row.name} registered for {args.clients or 'no client'}")
+        elif args.action == "revoke":
+            row = session.scalar(select(ServerKey).where(ServerKey.name == args.name))
+            if row is None:
+                print(f"docservice: no key named {args.name!r}", file=sys.stderr)
+                return 2
+            row.revoked_at = utcnow()
+            print(f"revoked {args.name}")
+        else:
+            for k in session.scalars(select(ServerKey).order_by(ServerKey.name)):
+                state = "revoked" if k.revoked_at else "active"
+                print(f"{k.name:24} {state:8} {k.p12_path}")
+    db.dispose()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from docservice.service.tasks import run_worker
+
+    return run_worker(args.concurrency, sweep_interval=args.sweep_interval,
+                      stale_after=args.stale_after)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from docservice.service.demo import run_demo
+
+    return run_demo(Path(args.out))
+
+
+def add_cli(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("db", help="database schema: upgrade, or check the current revision")
+    p.add_argument("action", choices=("upgrade", "current"))
+    p.set_defaults(handler=cmd_db)
+
+    p = sub.add_parser("clients", help="calling systems and their API keys")
+    p.add_argument("action", choices=("add", "revoke", "rotate", "list"))
+    p.add_argument("name", nargs="?", default="")
+    p.add_argument("--scopes", help="comma-separated: render,sign,verify,audit")
+    p.add_argument("--kinds", help="comma-separated kinds the client may request (default all)")
+    p.set_defaults(handler=cmd_clients)
+
+    p = sub.add_parser("keys", help="server-held signing keys")
+    p.add_argument("action", choices=("add", "revoke", "list"))
+    p.add_argument("name", nargs="?", default="")
+    p.add_argument("--p12", help="PKCS#12 container (stays where it is)")
+    p.add_argument("--password-file", help="file whose first line is the password "
+                                           "(its path is kept, never the password)")
+    p.add_argument("--clients", help="comma-separated client names that may use the key")
+    p.add_argument("--role", help="role the key signs in (checked against the certificate)")
+    p.set_defaults(handler=cmd_keys)
+
+    p = sub.add_parser("worker", help="a Celery worker for the jobs (production; broker: "
+                                      "$DOCSERVICE_BROKER_URL, Redis or RabbitMQ)")
+    p.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--sweep-interval", type=float, default=10.0,
+                   help="seconds between sweeps for jobs whose message was lost")
+    p.add_argument("--stale-after", type=float, default=60.0,
+                   help="an unfinished job not touched this long is sent again")
+    p.set_defaults(handler=cmd_worker)
+
+    p = sub.add_parser("demo", help="run the service on the embedded default and act as a "
+                                    "client system over HTTP; writes what it made into --out")
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=cmd_demo)
+
+
+def add_serve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--public-url", help="base URL callers and QR codes use "
+                                        "(default $DOCSERVICE_PUBLIC_URL)")
+    p.add_argument("--workers", type=int, help="gunicorn worker processes "
+                                               "(default $DOCSERVICE_WORKERS or 1)")
+    p.add_argument("--threads", type=int, help="threads per worker "
+                                               "(default $DOCSERVICE_THREADS or 8)")

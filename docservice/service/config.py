@@ -1,0 +1,89 @@
+"""Settings from the environment: one place that reads ``DOCSERVICE_*`` for the service.
+
+Why one object: the embedded default and production differ only in these values, so the
+same code path runs in both, and tests build their own ``Settings`` without touching
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs to know about where it runs."""
+
+    data_dir: Path = Path("var")
+    #: None: SQLite (WAL) at ``data_dir/docservice.sqlite3``.
+    database_url: str | None = None
+    #: Base URL of this service as callers and QR codes reach it.
+    public_url: str = "http://127.0.0.1:8080"
+    trust_dir: str | None = None
+    fetch_revocation: bool = True
+    tsa_url: str | None = None
+    #: ``report_a3`` inputs with more rows than this are rendered as a job (202).
+    async_rows: int = 500
+    #: Seconds a prepared (NCALayer) signature waits for its completion.
+    prepare_ttl: float = 15 * 60
+    #: Largest request body accepted by the API (bytes).
+    max_request_bytes: int = 16 * 1024 * 1024
+    #: Largest ``report_a3`` accepted at all (rows).
+    max_report_rows: int = 20_000
+    #: Threads of the in-process job pool (embedded mode).
+    job_threads: int = 2
+    #: Celery broker (production); None runs jobs in the service process.
+    broker_url: str | None = None
+    #: Requests per client on /v1 (Flask-Limiter syntax), and where counts are kept.
+    rate_limit: str = "1200/minute"
+    rate_limit_storage: str | None = None
+    #: Where the signing-link page finds the official's NCALayer.
+    ncalayer_url: str = "wss://127.0.0.1:13579"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # "postgresql://" means psycopg 3 here (SQLAlchemy would pick psycopg2).
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            return url
+        return f"sqlite:///{(self.data_dir / 'docservice.sqlite3').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    return int(value) if value else default
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings the environment asks for (README: "Environment variables")."""
+    env = os.environ if env is None else env
+    return Settings(
+        data_dir=Path(env.get("DOCSERVICE_DATA_DIR") or "var"),
+        database_url=env.get("DOCSERVICE_DATABASE_URL") or None,
+        public_url=env.get("DOCSERVICE_PUBLIC_URL") or "http://127.0.0.1:8080",
+        trust_dir=env.get("DOCSERVICE_TRUST_DIR") or None,
+        fetch_revocation=env.get("DOCSERVICE_OFFLINE", "") not in ("1", "true", "yes"),
+        tsa_url=env.get("DOCSERVICE_TSA_URL") or None,
+        async_rows=_int(env, "DOCSERVICE_ASYNC_ROWS", 500),
+        prepare_ttl=float(env.get("DOCSERVICE_PREPARE_TTL") or 15 * 60),
+        max_request_bytes=_int(env, "DOCSERVICE_MAX_REQUEST_BYTES", 16 * 1024 * 1024),
+        max_report_rows=_int(env, "DOCSERVICE_MAX_REPORT_ROWS", 20_000),
+        job_threads=_int(env, "DOCSERVICE_JOB_THREADS", 2),
+        broker_url=env.get("DOCSERVICE_BROKER_URL") or None,
+        rate_limit=env.get("DOCSERVICE_RATE_LIMIT") or "1200/minute",
+        rate_limit_storage=env.get("DOCSERVICE_RATE_LIMIT_STORAGE") or None,
+        ncalayer_url=env.get("DOCSERVICE_NCALAYER_URL") or "wss://127.0.0.1:13579",
+    )

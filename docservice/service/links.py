@@ -1,0 +1,225 @@
+"""Signing links: a one-time URL a calling system hands an official (DocuSeal-style).
+
+``POST /v1/documents/{id}/signing-links`` makes the link; ``GET /sign/<token>`` is the
+official's page (kk / ru): it shows the document, signs it in the official's NCALayer
+with ``signing/static/ncalayer-client.js`` through the same prepare/complete functions as
+the API, and says the result. The token is 256 random bits; only its SHA-256 is stored.
+A link is used once (claimed when the signature completes; released if it is refused)
+and expires; ``expected_signer`` pins the IIN the certificate must carry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select, update
+
+import signing
+from docservice.service.errors import ForbiddenError, GoneError, NotFoundError
+from docservice.service.models import Client, Document, SigningLink, utcnow
+from signing.cms_util import load_certificate
+from signing.identity import identity_of
+
+bp = Blueprint("links", __name__)
+SCRIPT = Path(signing.__file__).resolve().parent / "static" / "ncalayer-client.js"
+LANGS = ("kk", "ru")
+MAX_EXPIRES = 7 * 24 * 3600
+
+TEXTS = {
+    "title": ("Құжатқа қол қою", "Подписание документа"),
+    "intro": ("Құжатты қарап шығып, NCALayer арқылы қол қойыңыз.",
+              "Просмотрите документ и подпишите его через NCALayer."),
+    "sign": ("NCALayer арқылы қол қою", "Подписать через NCALayer"),
+    "open": ("Құжатты ашу (PDF)", "Открыть документ (PDF)"),
+    "working": ("NCALayer-мен байланыс…", "Связь с NCALayer…"),
+    "done": ("Құжатқа қол қойылды. Рақмет!", "Документ подписан. Спасибо!"),
+    "cancelled": ("Қол қою тоқтатылды.", "Подписание отменено."),
+    "failed": ("Қол қою орындалмады", "Подписание не выполнено"),
+    "no_ncalayer": ("NCALayer іске қосылмаған немесе қолжетімсіз.",
+                    "NCALayer не запущен или недоступен."),
+    "invalid": ("Сілтеме жарамсыз, пайдаланылған немесе мерзімі өткен.",
+                "Ссылка недействительна, уже использована или истекла."),
+}
+
+
+def _t(key: str, lang: str) -> str:
+    kk, ru = TEXTS[key]
+    return kk if lang == "kk" else ru
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_link(svc: Any, client: Client, doc_id: str, *, expected_signer: str | None,
+                expires_in: int) -> tuple[str, dt.datetime]:
+    """A new link's token and expiry; the document must be the client's."""
+    svc.get_document(client, doc_id)
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + dt.timedelta(seconds=expires_in)
+    with svc.db.session() as session:
+        session.add(SigningLink(token_hash=token_hash(token), document_id=doc_id,
+                                client_id=client.id, expected_iin=expected_signer,
+                                expires_at=expires_at))
+    return token, expires_at
+
+
+def _link(svc: Any, token: str) -> tuple[SigningLink, Client, Document]:
+    with svc.db.sessions() as session:
+        link = session.scalar(select(SigningLink).where(
+            SigningLink.token_hash == token_hash(token)))
+        if link is None:
+            raise NotFoundError("no such signing link")
+        client = session.get(Client, link.client_id)
+        document = session.get(Document, link.document_id)
+    expires = link.expires_at.replace(tzinfo=link.expires_at.tzinfo or dt.UTC)
+    if link.used_at is not None or expires <= utcnow() or client is None \
+            or client.revoked_at is not None or document is None:
+        raise GoneError("the signing link was used or has expired")
+    return link, client, document
+
+
+def _lang() -> str:
+    value = request.args.get("lang")
+    return value if value in LANGS else (request.accept_languages.best_match(LANGS) or "kk")
+
+
+def _svc() -> Any:
+    return current_app.extensions["docservice"]
+
+
+@bp.get("/sign/ncalayer-client.js")
+def script() -> Response:
+    return Response(SCRIPT.read_bytes(), mimetype="text/javascript")
+
+
+@bp.get("/sign/<token>/pdf")
+def link_pdf(token: str) -> Response:
+    _, _, document = _link(_svc(), token)
+    return Response(_svc().content(document.pdf_sha), mimetype="application/pdf")
+
+
+@bp.post("/sign/<token>/prepare")
+def link_prepare(token: str) -> Any:
+    svc = _svc()
+    link, client, document = _link(svc, token)
+    certificate = str((request.get_json(silent=True) or {}).get("certificate", ""))
+    if link.expected_iin:
+        try:
+            iin = identity_of(load_certificate(certificate)).iin
+        except Exception:
+            iin = None
+        if iin != link.expected_iin:
+            raise ForbiddenError("this link is for another signer", field="certificate")
+    return svc.prepare_signature(client, document.id, certificate)
+
+
+@bp.post("/sign/<token>/complete")
+def link_complete(token: str) -> Any:
+    svc = _svc()
+    link, client, document = _link(svc, token)
+    body = request.get_json(silent=True) or {}
+    with svc.db.session() as session:
+        claimed = session.execute(update(SigningLink).where(
+            SigningLink.id == link.id, SigningLink.used_at.is_(None)).values(used_at=utcnow()))
+    if claimed.rowcount != 1:
+        raise GoneError("the signing link was used or has expired")
+    try:
+        signature = svc.complete_signature(client, document.id, str(body.get("sid", "")),
+                                           str(body.get("cms", "")))
+    except Exception:
+        with svc.db.session() as session:  # refused: the official may try again
+            session.execute(update(SigningLink).where(SigningLink.id == link.id)
+                            .values(used_at=None))
+        raise
+    return {"ok": True, "signature": signature.seq}
+
+
+@bp.errorhandler(Exception)
+def link_error(exc: Exception) -> Any:
+    from docservice.service.api import handle_error
+
+    if request.method == "GET" and not request.path.endswith(".js"):
+        lang = _lang()
+        status = getattr(exc, "status", 404)
+        return Response(_page(lang, None, _t("invalid", lang)), status=status,
+                        mimetype="text/html")
+    return handle_error(exc)
+
+
+@bp.get("/sign/<token>")
+def link_page(token: str) -> Any:
+    lang = _lang()
+    _link(_svc(), token)
+    return Response(_page(lang, token, None), mimetype="text/html")
+
+
+def _page(lang: str, token: str | None, error: str | None) -> str:
+    e = html.escape
+    ws_url = current_app.config.get("NCALAYER_URL", "wss://127.0.0.1:13579")
+    other = "ru" if lang == "kk" else "kk"
+    texts = {k: _t(k, lang) for k in TEXTS}
+    head = (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{e(texts['title'])}</title><style>body{{font-family:sans-serif;"
+            "max-width:60em;margin:1em auto;padding:0 1em}iframe{width:100%;height:70vh;"
+            "border:1px solid #ccc}button{font-size:1.1em;padding:.5em 1em}"
+            "#status{margin:1em 0;font-weight:bold}</style></head><body>"
+            f"<p><a href='?lang={other}'>{'Русский' if lang == 'kk' else 'Қазақша'}</a></p>"
+            f"<h1>{e(texts['title'])}</h1>")
+    if token is None:
+        return head + f"<p id='status' role='alert'>{e(error or '')}</p></body></html>"
+    base = f"/sign/{e(token)}"
+    return head + (
+        f"<p>{e(texts['intro'])}</p>"
+        f"<p><a href='{base}/pdf' target='_blank'>{e(texts['open'])}</a></p>"
+        f"<iframe src='{base}/pdf' title='PDF'></iframe>"
+        f"<p><button id='sign' type='button'>{e(texts['sign'])}</button></p>"
+        "<p id='status' role='status' aria-live='polite'></p>"
+        "<script type='module'>\n"
+        "import { NCALayerClient } from '/sign/ncalayer-client.js';\n"
+        f"const T = {json.dumps(texts, ensure_ascii=False)};\n"
+        f"const BASE = {json.dumps(base)}; const WS = {json.dumps(ws_url)};\n"
+        "const status = document.getElementById('status');\n"
+        "const say = (text, state) => { status.textContent = text;"
+        " status.dataset.state = state; };\n"
+        "const post = async (path, body) => { const r = await fetch(BASE + path, {"
+        " method: 'POST', headers: {'Content-Type': 'application/json'},"
+        " body: JSON.stringify(body) }); const j = await r.json();"
+        " if (!r.ok) throw Object.assign(new Error(j.detail || j.title), {server: true});"
+        " return j; };\n"
+        "document.getElementById('sign').addEventListener('click', async () => {\n"
+        "  say(T.working, 'working');\n"
+        "  let nca;\n"
+        "  try { nca = new NCALayerClient(WS, { timeoutMs: 120000 }); await nca.connect(); }\n"
+        "  catch (e) { say(T.no_ncalayer, 'no_ncalayer'); return; }\n"
+        "  try {\n"
+        "    const info = await nca.getKeyInfo('PKCS12');\n"
+        "    const prepared = await post('/prepare', { certificate: info.pem });\n"
+        "    const cms = await nca.send(prepared.ncalayer_request.basics);\n"
+        "    await post('/complete', { sid: prepared.id, cms });\n"
+        "    say(T.done, 'done'); document.getElementById('sign').disabled = true;\n"
+        "  } catch (e) {\n"
+        "    if (e.cancelled) say(T.cancelled, 'cancelled');\n"
+        "    else say(T.failed + ': ' + (e.message || e), 'failed');\n"
+        "  } finally { nca.close(); }\n"
+        "});\n"
+        "</script></body></html>")
+
+
+def expires_in_arg(value: Any) -> int:
+    if value is None:
+        return 3600
+    if not isinstance(value, int) or isinstance(value, bool) or not 60 <= value <= MAX_EXPIRES:
+        from docservice.service.errors import UnprocessableError
+
+        raise UnprocessableError(f"expires_in must be seconds from 60 to {MAX_EXPIRES}",
+                                 field="expires_in")
+    return value

@@ -1,0 +1,251 @@
+"""The database schema (SQLAlchemy 2 declarative); Alembic migrations create it.
+
+Bytes never live here: PDFs, XMLs, CMSs and inputs are in the file store, named by their
+SHA-256, and rows hold those names. The database is the source of truth for state
+(documents, signatures, jobs, sessions) and the file store for content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Constraint names fixed by convention so migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Client(Base):
+    """A calling system: its hashed API key, scopes and the kinds it may request."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: Public part of the key (``ds_<key_id>_<secret>``), to find the row without a scan.
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    #: SHA-256 of the secret part (a 256-bit random secret needs no slow hash).
+    key_hash: Mapped[str] = mapped_column(String(64))
+    #: Comma-separated: render, sign, verify, audit.
+    scopes: Mapped[str] = mapped_column(String(200))
+    #: Comma-separated kinds, or None for every kind.
+    kinds: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Shared secret the client checks webhook signatures with (HMAC needs it in clear;
+    #: it grants nothing on this service).
+    webhook_secret: Mapped[str | None] = mapped_column(String(80))
+
+    def scope_set(self) -> set[str]:
+        return {s for s in self.scopes.split(",") if s}
+
+    def kind_set(self) -> set[str] | None:
+        return None if self.kinds is None else {k for k in self.kinds.split(",") if k}
+
+
+class ServerKey(Base):
+    """A PKCS#12 key the service signs with, registered by an operator.
+
+    The container and its password stay in the operator's files: the row keeps their
+    paths only, so the database never holds a password (in clear or otherwise).
+    """
+
+    __tablename__ = "server_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    p12_path: Mapped[str] = mapped_column(Text)
+    password_file: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(50))
+    #: Subject of the certificate as registered (for listings; no IIN).
+    subject: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    grants: Mapped[list[KeyGrant]] = relationship(cascade="all, delete-orphan")
+
+
+class KeyGrant(Base):
+    """Client ``client_id`` may sign with server key ``key_id``."""
+
+    __tablename__ = "key_grants"
+
+    key_id: Mapped[int] = mapped_column(ForeignKey("server_keys.id"), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+
+
+class Document(Base):
+    """A rendered document and where its signed chain stands."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    case_ref: Mapped[str | None] = mapped_column(String(200), index=True)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    #: ``ready`` (rendered, unsigned), ``signed`` (one signature or more).
+    status: Mapped[str] = mapped_column(String(20), default="ready", index=True)
+    #: SHA-256 of the PDF as rendered: what every stamp's QR code (``?doc=``) names.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: The current revision of the PDF (the rendered one, then after each signature).
+    pdf_sha: Mapped[str] = mapped_column(String(64))
+    xml_sha: Mapped[str] = mapped_column(String(64))
+    signature_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Bumped by every signing transaction: the row lock on SQLite (see documents.py).
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)
+    verification: Mapped[str | None] = mapped_column(Text)
+    verified_sha: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                    index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    signatures: Mapped[list[Signature]] = relationship(
+        order_by="Signature.seq", back_populates="document")
+
+
+class Signature(Base):
+    """Signature number ``seq`` (1, 2, ...) of a document: one PDF revision each.
+
+    ``(document_id, seq)`` is unique, so two revisions from the same base cannot both be
+    recorded even if locking were bypassed.
+    """
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("document_id", "seq", name="uq_signatures_doc_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    #: ``server_key`` or ``ncalayer``.
+    method: Mapped[str] = mapped_column(String(20))
+    key_name: Mapped[str | None] = mapped_column(String(100))
+    signer_name: Mapped[str] = mapped_column(Text, default="")
+    signer_iin: Mapped[str | None] = mapped_column(String(12))
+    signer_serial: Mapped[str] = mapped_column(String(80), default="")
+    cms_sha: Mapped[str] = mapped_column(String(64))
+    pdf_sha: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    document: Mapped[Document] = relationship(back_populates="signatures")
+
+
+class SigningSession(Base):
+    """A prepared NCALayer signature waiting for its CMS (``signing.twophase.Pending``)."""
+
+    __tablename__ = "signing_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    #: The document's signature count when prepared: completion needs it unchanged.
+    base_count: Mapped[int] = mapped_column(Integer)
+    #: ``Pending.to_json()`` minus nothing: the prepared revision travels in it.
+    pending: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: ``pending``, ``taken`` (completion started or done).
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Job(Base):
+    """Work done outside the request (a large report): its state lives here only."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    #: ``render``.
+    task: Mapped[str] = mapped_column(String(30))
+    #: ``queued``, ``running``, ``done``, ``failed``.
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: The request (JSON) in the file store.
+    input_sha: Mapped[str] = mapped_column(String(64))
+    #: The id the document will have: reserved up front so a repeated run cannot make two.
+    result_id: Mapped[str] = mapped_column(String(32), unique=True)
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    #: Problem document (JSON) when failed.
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST with an ``Idempotency-Key``, replayed to retries."""
+
+    __tablename__ = "idempotency"
+    __table_args__ = (UniqueConstraint("client_id", "key", name="uq_idempotency_client_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    #: SHA-256 of method, path and body: the same key with another request is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    #: None while the first request is still being processed.
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for a ``callback_url``: an outbox row written in the transaction of the
+    event itself, then sent (and re-sent with backoff) until the receiver says 2xx."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    document_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: ``document.signed``, ``job.completed``.
+    event: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    #: ``pending``, ``delivered``, ``failed`` (gave up after the last attempt).
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SigningLink(Base):
+    """A one-time URL an official opens to sign a document with NCALayer.
+
+    Only the SHA-256 of the link's token is kept; ``expected_iin`` (optional) is the IIN
+    the signing certificate must carry.
+    """
+
+    __tablename__ = "signing_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    expected_iin: Mapped[str | None] = mapped_column(String(12))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

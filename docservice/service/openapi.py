@@ -1,0 +1,223 @@
+"""OpenAPI 3.1 of the API, generated from the same kind definitions as the forms.
+
+Each kind's input schema is ``Kind.json_schema()`` (what ``docservice schema KIND``
+prints; JSON Schema 2020-12, which OpenAPI 3.1 embeds as is), so the API description
+cannot drift from validation. ``/docs`` renders the same document as plain HTML with no
+external script or style: it works offline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+
+from docservice.forms import all_kinds
+from docservice.render import LANG_CHOICES
+
+bp = Blueprint("openapi", __name__)
+
+_PROBLEM = {"description": "Problem (RFC 9457)",
+            "content": {"application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _op(summary: str, scope: str | None, responses: dict[str, Any], *,
+        body: str | None = None, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {
+        **responses, "4XX": _PROBLEM, "503": _PROBLEM}}
+    if scope:
+        op["security"] = [{"bearer": []}]
+        op["description"] = f"Scope: `{scope}`."
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{body}"}}}}
+        op["parameters"] = [*(params or []), {"$ref": "#/components/parameters/IdempotencyKey"}]
+    elif params:
+        op["parameters"] = params
+    return op
+
+
+def _json_ref(name: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+def _path_param(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"}}
+
+
+@cache
+def spec(server_url: str = "/") -> dict[str, Any]:
+    kinds = all_kinds()
+    schemas: dict[str, Any] = {}
+    create_variants = []
+    for name, kind in kinds.items():
+        schema = {k: v for k, v in kind.json_schema().items() if k not in ("$schema", "$id")}
+        schemas[f"{name}_input"] = schema
+        create_variants.append({
+            "type": "object", "title": name, "additionalProperties": False,
+            "required": ["kind", "data"],
+            "properties": {
+                "kind": {"const": name}, "lang": {"enum": list(LANG_CHOICES), "default": "kk"},
+                "data": {"$ref": f"#/components/schemas/{name}_input"},
+                "case_ref": {"type": "string", "maxLength": 200},
+                "callback_url": {"type": "string", "format": "uri"}}})
+    schemas["DocumentCreate"] = {"oneOf": create_variants,
+                                 "discriminator": {"propertyName": "kind"}}
+    schemas["Problem"] = {
+        "type": "object", "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"},
+            "status": {"type": "integer"}, "code": {"type": "string"},
+            "detail": {"type": "string"}, "instance": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "field": {"type": ["string", "null"]}, "code": {"type": "string"},
+                "message": {"type": "string"}}}}}}
+    schemas["Signature"] = {"type": "object", "properties": {
+        "n": {"type": "integer"}, "method": {"enum": ["server_key", "ncalayer"]},
+        "key": {"type": ["string", "null"]},
+        "signer": {"type": "object", "properties": {
+            "name": {"type": "string"}, "iin": {"type": ["string", "null"]},
+            "certificate_serial": {"type": "string"}}},
+        "created_at": {"type": "string", "format": "date-time"},
+        "links": {"type": "object"}}}
+    schemas["Document"] = {"type": "object", "properties": {
+        "id": {"type": "string"}, "kind": {"enum": list(kinds)},
+        "lang": {"enum": list(LANG_CHOICES)}, "status": {"enum": ["ready", "signed"]},
+        "case_ref": {"type": ["string", "null"]},
+        "sha256": {"type": "string", "description": "the PDF as rendered; the QR code's ?doc="},
+        "signature_count": {"type": "integer"},
+        "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},
+        "verification": {"type": ["object", "null"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "links": {"type": "object"}}}
+    schemas["DocumentPage"] = {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
+        "total": {"type": "integer"}, "limit": {"type": "integer"},
+        "offset": {"type": "integer"}, "next": {"type": "string"}}}
+    schemas["SignWithKey"] = {"type": "object", "required": ["key"], "properties": {
+        "key": {"type": "string", "description": "name of a server-held key"}}}
+    schemas["Prepare"] = {"type": "object", "required": ["certificate"], "properties": {
+        "certificate": {"type": "string", "description": "PEM or Base64 DER (getKeyInfo)"}}}
+    schemas["Prepared"] = {"type": "object", "properties": {
+        "id": {"type": "string"}, "data_to_sign": {"type": "string"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "ncalayer_request": {"type": "object"}}}
+    schemas["Complete"] = {"type": "object", "required": ["cms"], "properties": {
+        "cms": {"type": "string", "description": "NCALayer's CMS (PEM or Base64)"}}}
+    schemas["Signed"] = {"type": "object", "properties": {
+        "signature": {"$ref": "#/components/schemas/Signature"},
+        "document": {"$ref": "#/components/schemas/Document"}}}
+    doc_id = _path_param("doc_id")
+    q = [{"name": n, "in": "query", "schema": s} for n, s in (
+        ("kind", {"enum": list(kinds)}), ("status", {"enum": ["ready", "signed"]}),
+        ("case_ref", {"type": "string"}),
+        ("created_from", {"type": "string", "format": "date-time"}),
+        ("created_to", {"type": "string", "format": "date-time"}),
+        ("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+        ("offset", {"type": "integer", "minimum": 0}))]
+    binary = {"description": "the file", "content": {}}
+    paths = {
+        "/v1/documents": {
+            "post": _op("Render a document (PDF/A-3b + XML) and store it", "render",
+                        {"201": _json_ref("Document", "created")}, body="DocumentCreate"),
+            "get": _op("The caller's documents", "render",
+                       {"200": _json_ref("DocumentPage", "a page")}, params=q)},
+        "/v1/documents/{doc_id}": {"get": _op(
+            "A document: status, signatures, verification summary", "render",
+            {"200": _json_ref("Document", "the document")}, params=[doc_id])},
+        "/v1/documents/{doc_id}/pdf": {"get": _op(
+            "The current PDF revision", "render",
+            {"200": {**binary, "content": {"application/pdf": {}}}}, params=[doc_id])},
+        "/v1/documents/{doc_id}/xml": {"get": _op(
+            "The XML", "render", {"200": {**binary, "content": {"application/xml": {}}}},
+            params=[doc_id])},
+        "/v1/documents/{doc_id}/signatures/{n}": {"get": _op(
+            "The detached CMS of signer n", "render",
+            {"200": {**binary, "content": {"application/pkcs7-signature": {}}}},
+            params=[doc_id, _path_param("n", {"type": "integer", "minimum": 1})])},
+        "/v1/documents/{doc_id}/signatures": {"post": _op(
+            "Sign with a server-held key", "sign", {"201": _json_ref("Signed", "signed")},
+            body="SignWithKey", params=[doc_id])},
+        "/v1/documents/{doc_id}/signatures/prepare": {"post": _op(
+            "Prepare a signature for the official's NCALayer", "sign",
+            {"201": _json_ref("Prepared", "prepared")}, body="Prepare", params=[doc_id])},
+        "/v1/documents/{doc_id}/signatures/{sid}/complete": {"post": _op(
+            "Complete a prepared signature with NCALayer's CMS", "sign",
+            {"201": _json_ref("Signed", "signed")}, body="Complete",
+            params=[doc_id, _path_param("sid")])},
+        "/v1/verify": {"post": {
+            "summary": "Verify a signed file (multipart: file, original?)",
+            "requestBody": {"content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {
+                    "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    "original": {"type": "string",
+                                 "contentMediaType": "application/octet-stream"}}}}}},
+            "responses": {"200": {"description": "the verification report (JSON)"}}}},
+        "/health": {"get": {"summary": "Alive", "responses": {"200": {"description": "ok"}}}},
+        "/ready": {"get": {"summary": "Database, store and broker reachable",
+                           "responses": {"200": {"description": "ready"},
+                                         "503": {"description": "not ready"}}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics",
+                             "responses": {"200": {"description": "text exposition"}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "docservice", "version": "1",
+                 "description": "Bilingual (kk/ru) official documents: render, sign, verify. "
+                                "Errors are application/problem+json in the caller's "
+                                "Accept-Language (kk, ru, en). Every POST takes an "
+                                "Idempotency-Key."},
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {"IdempotencyKey": {
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "schema": {"type": "string", "maxLength": 200},
+                "description": "a retry with the same key and body returns the first answer"}},
+            "schemas": schemas},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    svc = current_app.extensions["docservice"]
+    return Response(json.dumps(spec(svc.settings.public_url), ensure_ascii=False),
+                    mimetype="application/json")
+
+
+@bp.get("/docs")
+def docs_page() -> Response:
+    """The API description as one self-contained HTML page."""
+    svc = current_app.extensions["docservice"]
+    document = spec(svc.settings.public_url)
+    e = html.escape
+    rows = []
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            rows.append(f"<tr><td><code>{e(method.upper())}</code></td><td><code>{e(path)}"
+                        f"</code></td><td>{e(op['summary'])}</td>"
+                        f"<td>{e(op.get('description', ''))}</td></tr>")
+    kinds = "".join(
+        f"<details><summary><code>{e(name.removesuffix('_input'))}</code></summary><pre>"
+        f"{e(json.dumps(schema, ensure_ascii=False, indent=2))}</pre></details>"
+        for name, schema in document["components"]["schemas"].items()
+        if name.endswith("_input"))
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<title>docservice API</title><style>body{font-family:sans-serif;max-width:70em;"
+        "margin:1em auto;padding:0 1em}td{padding:.2em .6em;border-bottom:1px solid #ddd}"
+        "pre{background:#f6f6f6;padding:.5em;overflow:auto}</style></head><body>"
+        f"<h1>docservice API</h1><p>{e(document['info']['description'])}</p>"
+        "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a> (OpenAPI 3.1). "
+        "Authentication: <code>Authorization: Bearer KEY</code>.</p>"
+        f"<h2>Endpoints</h2><table>{''.join(rows)}</table>"
+        f"<h2>Document kinds: the <code>data</code> of each</h2>{kinds}</body></html>")
+    return Response(page, mimetype="text/html")

@@ -1,0 +1,65 @@
+"""``docservice serve``: the app under gunicorn (a production WSGI server) in both modes.
+
+Why gunicorn: pre-fork workers with threads (``gthread``), graceful restarts on SIGHUP,
+worker timeouts, and the de-facto standard on Linux. The app is built in each worker
+after the fork (``preload_app`` off), so every worker has its own database pool.
+``--port 0`` binds a free port; the first line on stdout names the URL.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from docservice.service.config import Settings
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        assert self.cfg is not None
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from docservice.service.app import create_service_app
+        from docservice.service.ops import configure_logging
+        from docservice.service.webhooks import Deliverer
+
+        configure_logging()
+        app = create_service_app(self.settings)
+        Deliverer(app.extensions["docservice"]).start()
+        return app
+
+
+def _when_ready(server: Any) -> None:
+    host, port = server.LISTENERS[0].sock.getsockname()[:2]
+    print(f"docservice: verification page on http://{host}:{port}/verify", flush=True)
+    print(f"docservice: API on http://{host}:{port}/v1 (docs: /docs)", flush=True)
+
+
+def serve(settings: Settings, host: str, port: int, *, workers: int | None = None,
+          threads: int | None = None) -> int:
+    """Run until SIGTERM/SIGINT. Workers/threads: arguments, else environment, else 1/8."""
+    from docservice.service.db import Database
+
+    Database(settings).dispose()  # migrate the embedded database once, before any fork
+    workers = workers or int(os.environ.get("DOCSERVICE_WORKERS") or 1)
+    threads = threads or int(os.environ.get("DOCSERVICE_THREADS") or 8)
+    options = {
+        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+        "worker_class": "gthread", "timeout": 120, "graceful_timeout": 20,
+        "accesslog": None, "errorlog": "-", "loglevel": "warning",
+        "when_ready": _when_ready, "proc_name": "docservice",
+        "limit_request_line": 8190,
+    }
+    sys.argv = sys.argv[:1]  # gunicorn must not parse docservice's own arguments
+    _Gunicorn(settings, options).run()
+    return 0

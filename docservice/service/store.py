@@ -1,0 +1,79 @@
+"""Content-addressed file store: bytes in, their SHA-256 out.
+
+Why content-addressed: a PDF revision, an XML or a CMS is named by its hash, so a write is
+idempotent (a retried job writes the same name), a reader can check what it got, and rows
+in the database only need the hash. :class:`FileStore` is the whole interface, so a
+shared directory today and an S3-compatible bucket later are interchangeable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+
+class FileStore(Protocol):
+    def put(self, data: bytes) -> str:
+        """Store ``data``; returns its SHA-256 (hex). Storing twice is harmless."""
+        ...
+
+    def get(self, sha256: str) -> bytes:
+        """The bytes named ``sha256``; ``KeyError`` when absent."""
+        ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def check(self) -> None:
+        """Raise ``OSError`` when the store cannot be written (``/ready``)."""
+        ...
+
+
+class LocalFileStore:
+    """Files under ``root/ab/cd/<sha256>``, written via a temporary file and a rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise KeyError(sha256)
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        target = self._path(sha)
+        if target.exists():
+            return sha
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return sha
+
+    def get(self, sha256: str) -> bytes:
+        try:
+            return self._path(sha256).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(sha256) from None
+
+    def exists(self, sha256: str) -> bool:
+        try:
+            return self._path(sha256).exists()
+        except KeyError:
+            return False
+
+    def check(self) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".ready-")
+        os.close(fd)
+        os.unlink(tmp)

@@ -1,0 +1,107 @@
+"""Fixtures for the service: the test PKI, a trust folder, databases (SQLite and the
+machine's PostgreSQL in a fresh schema per run), a DocService, a client and keys."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from docservice.service.config import Settings
+from docservice.service.documents import DocService
+from tests.pki import TestPki, running_pki
+
+PG_URL = os.environ.get("DOCSERVICE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE = os.environ.get("DOCSERVICE_REQUIRE_SERVICES") == "1"
+
+
+def need(available: bool, what: str) -> None:
+    """Skip when a service is absent, fail instead under DOCSERVICE_REQUIRE_SERVICES=1."""
+    if available:
+        return
+    if REQUIRE:
+        pytest.fail(f"{what} is required (DOCSERVICE_REQUIRE_SERVICES=1) but unavailable")
+    pytest.skip(f"{what} unavailable")
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
+    with running_pki(tmp_path_factory.mktemp("pki")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def trust_dir(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("trust")
+    shutil.copy(pki.root_pem, folder / "root.pem")
+    shutil.copy(pki.ca_pem, folder / "ca.pem")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def password_file(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("secret") / "password.txt"
+    path.write_text(pki.password + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A fresh schema in the machine's PostgreSQL for this run; dropped afterwards."""
+    try:
+        import psycopg
+
+        conn = psycopg.connect(PG_URL, connect_timeout=3, autocommit=True)
+    except Exception:
+        need(False, f"PostgreSQL at {PG_URL}")
+        raise
+    name = f"ds_test_{secrets.token_hex(4)}"
+    conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{name}"
+    finally:
+        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        conn.close()
+
+
+def make_settings(tmp_path: Path, trust_dir: Path, database_url: str | None = None) -> Settings:
+    return Settings(data_dir=tmp_path / "var", database_url=database_url,
+                    trust_dir=str(trust_dir), fetch_revocation=True,
+                    extra={"ncalayer_test_keys": "1"})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_schema")
+
+
+@pytest.fixture
+def service(tmp_path: Path, trust_dir: Path, backend_url: str | None) -> Iterator[DocService]:
+    from docservice.service.db import Database, upgrade
+
+    settings = make_settings(tmp_path, trust_dir, backend_url)
+    if backend_url:
+        db = Database(settings, migrate=False)
+        upgrade(db.engine)
+        _truncate(db)
+        db.dispose()
+    svc = DocService(settings)
+    yield svc
+    svc.db.dispose()
+
+
+def _truncate(db) -> None:  # type: ignore[no-untyped-def]
+    """Each PostgreSQL test starts from empty tables (the schema is shared by the run)."""
+    from sqlalchemy import text
+
+    with db.session() as session:
+        session.execute(text(
+            "TRUNCATE signing_links, webhook_deliveries, idempotency, jobs, signing_sessions, "
+            "signatures, documents, key_grants, server_keys, clients RESTART IDENTITY CASCADE"))

@@ -1,0 +1,149 @@
+"""The data layer and the domain functions on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+from pathlib import Path
+
+import pytest
+from asn1crypto import cms
+from pyhanko.pdf_utils.reader import PdfFileReader
+from sqlalchemy import inspect
+
+from docservice.errors import InputError
+from docservice.service.clients import add_client, authenticate, revoke_client, rotate_client
+from docservice.service.config import Settings
+from docservice.service.db import Database, current_revision, head_revision
+from docservice.service.documents import DocService
+from docservice.service.errors import ForbiddenError, NotFoundError
+from docservice.service.keys import add_key
+from docservice.service.store import LocalFileStore
+from tests.conftest import example
+from tests.pki import TestPki
+
+
+def _setup(service: DocService, pki: TestPki, password_file: Path,
+           labels: tuple[str, ...] = ("career", "head")):  # type: ignore[no-untyped-def]
+    with service.db.session() as session:
+        client, key = add_client(session, "portal", ["render", "sign", "verify"])
+        other, _ = add_client(session, "mobile", ["render"])
+        for label in labels:
+            add_key(session, label, pki.p12(label), password_file, ["portal"])
+    return client, other, key
+
+
+def test_embedded_database_is_created_and_migrated_on_first_use(tmp_path: Path) -> None:
+    db = Database(Settings(data_dir=tmp_path / "var"))
+    assert current_revision(db.engine) == head_revision() == "0003"
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"clients", "server_keys", "documents", "signatures", "signing_sessions", "jobs",
+            "idempotency", "webhook_deliveries", "signing_links"} <= tables
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    db.dispose()
+    Database(Settings(data_dir=tmp_path / "var")).dispose()  # a second start finds it current
+
+
+def test_the_migrations_create_exactly_the_models(service: DocService) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from docservice.service.models import Base
+
+    with service.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_file_store_is_content_addressed(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    sha = store.put(b"%PDF-1.7 one")
+    assert store.put(b"%PDF-1.7 one") == sha
+    assert store.get(sha) == b"%PDF-1.7 one"
+    assert (tmp_path / sha[:2] / sha[2:4] / sha).is_file()
+    assert not list(tmp_path.rglob(".partial-*"))
+    with pytest.raises(KeyError):
+        store.get("0" * 64)
+    with pytest.raises(KeyError):
+        store.get("../../etc/passwd")
+
+
+def test_api_keys_are_hashed_revocable_and_rotatable(service: DocService) -> None:
+    with service.db.session() as session:
+        client, key = add_client(session, "portal", ["render"], ["application"])
+        assert key not in (client.key_hash, client.key_id)
+        assert authenticate(session, key).name == "portal"
+        assert authenticate(session, key + "x") is None
+        new = rotate_client(session, "portal")
+        assert authenticate(session, key) is None
+        assert authenticate(session, new).name == "portal"
+        revoke_client(session, "portal")
+        assert authenticate(session, new) is None
+
+
+def test_two_officials_sign_in_turn_and_the_chain_verifies(
+        service: DocService, pki: TestPki, password_file: Path) -> None:
+    client, other, _ = _setup(service, pki, password_file)
+    doc = service.create_document(client, "application", "kk+ru", example("application"),
+                                  case_ref="CASE-1")
+    first = service.sign_with_key(client, doc.id, "career")
+    second = service.sign_with_key(client, doc.id, "head")
+    assert (first.seq, second.seq) == (1, 2)
+    stored = service.get_document(client, doc.id)
+    assert stored.status == "signed" and stored.signature_count == 2
+    pdf = service.content(stored.pdf_sha)
+    assert pdf.startswith(service.content(first.pdf_sha))
+    assert len(PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures) == 2
+    signed = cms.ContentInfo.load(service.signature_cms(client, doc.id, 2))
+    assert signed["content_type"].native == "signed_data"
+    summary = service.verification_summary(stored)
+    assert summary is not None and summary["verdict"] == "TOTAL_PASSED", summary
+    assert service.archived_pdf(doc.sha256) == pdf
+    with pytest.raises(NotFoundError):
+        service.get_document(other, doc.id)
+    with pytest.raises(NotFoundError):
+        service.sign_with_key(other, doc.id, "career")
+    with pytest.raises(ForbiddenError):
+        service.sign_with_key(client, doc.id, "nobody")
+
+
+def test_bad_input_writes_nothing(service: DocService, pki: TestPki,
+                                  password_file: Path) -> None:
+    client, _, _ = _setup(service, pki, password_file, labels=())
+    bad = dict(example("application"), applicant={"iin": "123"})
+    with pytest.raises(InputError):
+        service.create_document(client, "application", "kk", bad)
+    assert service.list_documents(client).total == 0
+
+
+def test_concurrent_signing_is_sequential(service: DocService, pki: TestPki,
+                                          password_file: Path) -> None:
+    client, _, _ = _setup(service, pki, password_file, labels=("career",))
+    doc = service.create_document(client, "direction", "kk", example("direction"))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def sign() -> None:
+        barrier.wait()
+        try:
+            service.sign_with_key(client, doc.id, "career")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sign) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    stored = service.get_document(client, doc.id)
+    assert [s.seq for s in stored.signatures] == [1, 2, 3, 4, 5, 6]
+    # Each revision extends the previous one: no two signatures from the same base.
+    revisions = [service.content(doc.sha256)] + [service.content(s.pdf_sha)
+                                                 for s in stored.signatures]
+    for before, after in itertools.pairwise(revisions):
+        assert after.startswith(before) and len(after) > len(before)
+    final = PdfFileReader(io.BytesIO(revisions[-1]))
+    assert len(final.embedded_regular_signatures) == 6
