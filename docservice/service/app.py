@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from docservice.service import api, openapi, ops
+from docservice.service import api, egov, openapi, ops
 from docservice.service.config import Settings, from_env
 from docservice.service.documents import DocService
 from docservice.service.jobs import Runner, ThreadRunner
@@ -45,6 +45,8 @@ def create_service_app(settings: Settings | None = None, service: DocService | N
     app.extensions["docservice_jobs"] = runner or _runner(svc)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(egov.api_bp)
+    app.register_blueprint(egov.bp)
     ops.install(app)
     web_http_error = app.error_handler_spec[None][None][HTTPException]
 

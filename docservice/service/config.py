@@ -37,6 +37,16 @@ class Settings:
     job_threads: int = 2
     #: Celery broker (production); None runs jobs in the service process.
     broker_url: str | None = None
+    #: eGov mobile / eGov Business signing (docservice.service.egov): seconds a QR request
+    #: lives, the window for the app's signed login time, the organisation the app shows,
+    #: and where the app returns the user after cross signing.
+    egov_ttl: float = 5 * 60
+    egov_auth_window: float = 5 * 60
+    org_name_ru: str = "docservice"
+    org_name_kz: str = "docservice"
+    org_name_en: str = "docservice"
+    org_bin: str = ""
+    egov_back_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -78,4 +88,11 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         max_report_rows=_int(env, "DOCSERVICE_MAX_REPORT_ROWS", 20_000),
         job_threads=_int(env, "DOCSERVICE_JOB_THREADS", 2),
         broker_url=env.get("DOCSERVICE_BROKER_URL") or None,
+        egov_ttl=float(env.get("DOCSERVICE_EGOV_TTL") or 5 * 60),
+        egov_auth_window=float(env.get("DOCSERVICE_EGOV_AUTH_WINDOW") or 5 * 60),
+        org_name_ru=env.get("DOCSERVICE_ORG_NAME_RU") or "docservice",
+        org_name_kz=env.get("DOCSERVICE_ORG_NAME_KZ") or "docservice",
+        org_name_en=env.get("DOCSERVICE_ORG_NAME_EN") or "docservice",
+        org_bin=env.get("DOCSERVICE_ORG_BIN") or "",
+        egov_back_url=env.get("DOCSERVICE_EGOV_BACK_URL") or None,
     )
