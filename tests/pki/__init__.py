@@ -50,7 +50,8 @@ P12_PASSWORD = "Qwerty12"
 #: NCA RK TSA policy for RSA-SHA256 time-stamps.
 TSA_POLICY = "1.2.398.3.3.2.6.2"
 #: Users with a signing key, exported as .p12.
-USERS = ("career", "head", "akimat", "hr", "applicant", "expired", "revoked", "authonly", "notyet")
+USERS = ("career", "head", "akimat", "hr", "applicant", "expired", "revoked", "authonly", "notyet",
+         "career_auth")
 #: The four officials of the application route, in signing order.
 OFFICIALS = ("career", "head", "akimat", "hr")
 GOST_KEY_OID = "1.2.398.3.10.1.1.1.1"
