@@ -29,7 +29,7 @@ from signing.ncalayer.keystore import EmulatorKey
 from signing.testing.egov_mobile import EgovMobileEmulator, api1_url
 from tests.conftest import example
 from tests.pki import TestPki
-from tests.service.http import Client, serving
+from tests.service.http import Client
 
 RSA_LABELS = ("career", "head", "career_auth", "authonly")
 
@@ -97,7 +97,7 @@ def _count(client: Client, doc_id: str) -> int:
 
 @pytest.mark.parametrize("backend_url", ["sqlite", "postgresql"], indirect=True)
 def test_qr_request_signed_by_the_app_joins_the_document(api, keys) -> None:  # type: ignore[no-untyped-def]
-    client, svc = api
+    client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"])
     payload = made["qr"]["payload"]
