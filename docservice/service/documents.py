@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -336,8 +336,14 @@ class DocService:
                                      "commonUtils": request.common_utils}}
 
     def complete_signature(self, client: Client, doc_id: str, session_id: str,
-                           signature: str, *, method: str = "ncalayer") -> Signature:
-        """Phase 2: the CMS from NCALayer, checked by ``signing.twophase``, embedded."""
+                           signature: str, *, method: str = "ncalayer",
+                           also: Callable[[Session, Document], None] | None = None
+                           ) -> Signature:
+        """Phase 2: the CMS from NCALayer, checked by ``signing.twophase``, embedded.
+
+        ``also`` runs in the same locked transaction first (eGov ``MIX_SIGN`` completes
+        the XML there): if either fails, nothing is stored.
+        """
         with self._locked(client, doc_id) as (session, document):
             row = session.get(SigningSession, session_id)
             if row is None or row.document_id != document.id:
@@ -349,6 +355,8 @@ class DocService:
             if row.base_count != document.signature_count:
                 raise ConflictError("the document was signed since it was prepared: "
                                     "prepare again", field="sid")
+            if also is not None:
+                also(session, document)
             signed = self._twophase(session, document).complete_pdf(session_id, signature)
             return self._record(session, document, signed, method=method, key_name=None)
 

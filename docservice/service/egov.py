@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import hmac
 import io
 import json
@@ -57,8 +58,10 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from docservice.service import api
+from docservice.service.documents import _DbPendingStore
 from docservice.service.errors import (
     ConflictError,
     GoneError,
@@ -77,12 +80,13 @@ from signing.errors import (
     SigningError,
 )
 from signing.identity import identity_of
+from signing.keys import check_signing_certificate
 from signing.trust import check_status
-from signing.twophase import Pending, SessionError
+from signing.twophase import Pending, SessionError, TwoPhase
 
 log = logging.getLogger("docservice.egov")
 APPS = ("egov_mobile", "egov_business")
-SIGN_METHODS = ("CMS_SIGN_ONLY",)
+SIGN_METHODS = ("CMS_SIGN_ONLY", "XML", "MIX_SIGN")
 AUTH_TYPES = ("Token", "Eds")
 LANGS = ("kk", "ru", "en")
 #: Kazakhstan's single time zone since 2024 (the specification's examples use +0500).
@@ -240,7 +244,7 @@ class EgovSigning:
     # -- the caller's request -------------------------------------------------------
 
     def create(self, client: Client, doc_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        """Prepare the next PDF revision and a QR request for it."""
+        """Prepare the next PDF revision and/or the XML, and a QR request for them."""
         app = data.get("app")
         if app not in APPS:
             raise UnprocessableError(f"app must be one of {', '.join(APPS)}", field="app")
@@ -248,7 +252,7 @@ class EgovSigning:
         if method not in SIGN_METHODS:
             raise UnprocessableError(
                 f"sign_method must be one of {', '.join(SIGN_METHODS)} (the PDF is signed "
-                "as a PAdES revision; XML and MIX_SIGN are not offered)", field="sign_method")
+                "as a PAdES revision)", field="sign_method")
         auth_type = data.get("auth_type") or "Token"
         if auth_type not in AUTH_TYPES:
             raise UnprocessableError(f"auth_type must be one of {', '.join(AUTH_TYPES)}",
@@ -264,18 +268,34 @@ class EgovSigning:
         except (ValueError, TypeError, SigningError):
             raise UnprocessableError("not a certificate (PEM or Base64 DER)",
                                      field="expected_signer") from None
-        prepared = self.svc.prepare_signature(client, doc_id, expected,
-                                              ttl=self.settings.egov_ttl)
-        token = secrets.token_urlsafe(32)
+        # Refused now rather than after the official has signed (expired, auth-only...).
+        check_signing_certificate(cert)
+        pdf_session = xml_session = None
+        expires = utcnow() + dt.timedelta(seconds=self.settings.egov_ttl)
+        if method in ("CMS_SIGN_ONLY", "MIX_SIGN"):
+            prepared = self.svc.prepare_signature(client, doc_id, expected,
+                                                  ttl=self.settings.egov_ttl)
+            pdf_session = prepared["id"]
+            expires = dt.datetime.fromisoformat(prepared["expires_at"])
+        if method in ("XML", "MIX_SIGN"):
+            with self.svc._locked(client, doc_id) as (session, document):
+                xml = self.svc.store.get(document.xml_sha)
+                request = self._xml_twophase(session, document).prepare_xml(
+                    xml, certificate=cert)
+            xml_session = request.session_id
+            expires = min(expires, dt.datetime.fromtimestamp(request.expires_at, dt.UTC))
         row = EgovRequest(
-            id=secrets.token_urlsafe(24), document_id=doc_id, session_id=prepared["id"],
-            app=app, sign_method=method, auth_type=auth_type,
-            auth_token=token if auth_type == "Token" else None,
-            expected_iin=identity_of(cert).iin or None, state="pending",
-            expires_at=dt.datetime.fromisoformat(prepared["expires_at"]))
+            id=secrets.token_urlsafe(24), document_id=doc_id, session_id=pdf_session,
+            xml_session_id=xml_session, app=app, sign_method=method, auth_type=auth_type,
+            auth_token=secrets.token_urlsafe(32) if auth_type == "Token" else None,
+            expected_iin=identity_of(cert).iin or None, state="pending", expires_at=expires)
         with self.svc.db.session() as session:
             session.add(row)
         return self.view(row)
+
+    def _xml_twophase(self, session: Session, document: Document) -> TwoPhase:
+        return TwoPhase(_DbPendingStore(session, document), ttl=self.settings.egov_ttl,
+                        trust=self.svc.trust)
 
     def view(self, row: EgovRequest) -> dict[str, Any]:
         api1 = self.api1_url(row.id)
@@ -311,6 +331,8 @@ class EgovSigning:
                                "expires_at": _aware(row.expires_at).isoformat()}
         if row.signature_seq is not None:
             out["signature"] = {"n": row.signature_seq, "timestamp": row.timestamp}
+        if row.xml_sha is not None:
+            out["xml_signed"] = True
         return out
 
     # -- the app's calls ------------------------------------------------------------
@@ -348,19 +370,32 @@ class EgovSigning:
             raise RefusedError("unauthorized")
 
     def _documents(self, row: EgovRequest, document: Document) -> dict[str, Any]:
+        """API №2's answer: the PDF's byte range and/or the XML, as prepared."""
         with self.svc.db.sessions() as session:
-            signing = session.get(SigningSession, row.session_id)
-        assert signing is not None
-        data = byte_range_data(Pending.from_json(signing.pending))
-        item = {
-            "id": 1, **_kind_names(document.kind),
-            "meta": [{"name": "document_id", "value": document.id},
-                     {"name": "sha256", "value": document.sha256},
-                     {"name": "signature", "value": str(signing.base_count + 1)}],
-            "document": {"file": {"mime": "application/pdf",
-                                  "data": base64.b64encode(data).decode("ascii")}},
-        }
-        return {"signMethod": row.sign_method, "version": 1, "documentsToSign": [item]}
+            pdf = session.get(SigningSession, row.session_id) if row.session_id else None
+            xml = session.get(SigningSession, row.xml_session_id) if row.xml_session_id \
+                else None
+        names = _kind_names(document.kind)
+        items: list[dict[str, Any]] = []
+        if pdf is not None:
+            data = byte_range_data(Pending.from_json(pdf.pending))
+            items.append({
+                "id": 1, **names,
+                "meta": [{"name": "document_id", "value": document.id},
+                         {"name": "sha256", "value": document.sha256},
+                         {"name": "signature", "value": str(pdf.base_count + 1)}],
+                "document": {"file": {"mime": "application/pdf",
+                                      "data": base64.b64encode(data).decode("ascii")}}})
+        if xml is not None:
+            payload = Pending.from_json(xml.pending).payload
+            items.append({
+                "id": len(items) + 1, **names,
+                "meta": [{"name": "document_id", "value": document.id},
+                         {"name": "sha256", "value": hashlib.sha256(payload).hexdigest()}],
+                "documentXml": payload.decode("utf-8")})
+        if row.sign_method == "MIX_SIGN":
+            items[0]["signMethod"], items[1]["signMethod"] = "CMS_SIGN_ONLY", "XML"
+        return {"signMethod": row.sign_method, "version": 1, "documentsToSign": items}
 
     def documents_token(self, rid: str, authorization: str) -> dict[str, Any]:
         row, document = self._row(rid)
@@ -461,7 +496,7 @@ class EgovSigning:
             self._check_bearer(row, authorization)
         elif row.state != "authenticated":
             raise RefusedError("unauthorized")
-        signature = self._signed_value(row, document, body)
+        cms_value, xml_value = self._signed_values(row, document, body)
         previous = row.state
         with self.svc.db.session() as session:
             taken = session.execute(
@@ -473,41 +508,92 @@ class EgovSigning:
             client = session.get(Client, document.client_id)
             assert client is not None
             session.expunge(client)
+        signed_xml: list[str] = []
+
+        def sign_xml(session: Session, locked: Document) -> None:
+            assert row.xml_session_id is not None and xml_value is not None
+            signed_xml.append(self._complete_xml(session, locked, row.xml_session_id,
+                                                 xml_value))
+
+        seq = None
         try:
-            sig = self.svc.complete_signature(client, document.id, row.session_id, signature,
-                                              method=row.app)
+            if cms_value is not None:
+                assert row.session_id is not None
+                seq = self.svc.complete_signature(
+                    client, document.id, row.session_id, cms_value, method=row.app,
+                    also=sign_xml if xml_value is not None else None).seq
+            else:
+                with self.svc._locked(client, document.id) as (session, locked):
+                    sign_xml(session, locked)
         except BaseException as exc:
             with self.svc.db.session() as session:
                 session.execute(update(EgovRequest).where(EgovRequest.id == rid)
                                 .values(state=previous))
             raise _refusal(exc) from None
-        stamp = "service_tsa" if self.settings.tsa_url else "none"
+        stamp = ("service_tsa" if self.settings.tsa_url else "none") if seq else None
         with self.svc.db.session() as session:
-            session.execute(update(EgovRequest).where(EgovRequest.id == rid)
-                            .values(state="signed", signature_seq=sig.seq, timestamp=stamp))
+            session.execute(update(EgovRequest).where(EgovRequest.id == rid).values(
+                state="signed", signature_seq=seq, timestamp=stamp,
+                xml_sha=signed_xml[0] if signed_xml else None))
         answer: dict[str, Any] = {"status": "success"}
         if self.settings.egov_back_url:
             answer["backUrl"] = self.settings.egov_back_url
         return answer
 
-    def _signed_value(self, row: EgovRequest, document: Document, body: Any) -> str:
-        """The CMS from the PUT; everything but the data must be as served."""
+    def _complete_xml(self, session: Session, document: Document, session_id: str,
+                      signed: str) -> str:
+        """The signed XML, checked by ``signing.twophase``, becomes the document's XML."""
+        prepared = session.get(SigningSession, session_id)
+        if prepared is None:
+            raise RefusedError("unknown_request")
+        pending = Pending.from_json(prepared.pending)
+        if hashlib.sha256(pending.payload).hexdigest() != document.xml_sha:
+            raise RefusedError("document_changed")
+        try:
+            root = etree.fromstring(signed.encode("utf-8"), _XML_PARSER)
+        except etree.XMLSyntaxError:
+            raise RefusedError("altered") from None
+        certs = root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature/"
+                             ".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
+        expected = pending.certificate
+        try:
+            last = load_certificate("".join((certs[-1].text or "").split())) if certs else None
+        except (ValueError, TypeError, SigningError):
+            last = None
+        if expected is not None and last is not None and last.dump() != expected.dump():
+            raise RefusedError("other_person")
+        raw = self._xml_twophase(session, document).complete_xml(session_id, signed)
+        document.xml_sha = self.svc.store.put(raw)
+        document.updated_at = utcnow()
+        return document.xml_sha
+
+    def _signed_values(self, row: EgovRequest, document: Document, body: Any
+                       ) -> tuple[str | None, str | None]:
+        """The CMS and the signed XML from the PUT; all else must be as served."""
         served = self._documents(row, document)
         if not isinstance(body, dict) or not isinstance(body.get("documentsToSign"), list):
             raise RefusedError("altered")
         items = body["documentsToSign"]
-        if (body.get("signMethod") != served["signMethod"] or len(items) != 1
-                or not isinstance(items[0], dict)):
+        if (body.get("signMethod") != served["signMethod"]
+                or len(items) != len(served["documentsToSign"])):
             raise RefusedError("altered")
-        got, want = json.loads(json.dumps(items[0])), served["documentsToSign"][0]
-        try:
-            value = got["document"]["file"].pop("data")
-            want["document"]["file"].pop("data")
-        except (KeyError, TypeError, AttributeError):
-            raise RefusedError("altered") from None
-        if got != want or not isinstance(value, str) or not value.strip():
-            raise RefusedError("altered")
-        return value
+        cms_value = xml_value = None
+        for item, want in zip(items, served["documentsToSign"], strict=True):
+            got = json.loads(json.dumps(item))
+            try:
+                if "documentXml" in want:
+                    want.pop("documentXml")
+                    xml_value = got.pop("documentXml")
+                    value = xml_value
+                else:
+                    want["document"]["file"].pop("data")
+                    cms_value = got["document"]["file"].pop("data")
+                    value = cms_value
+            except (KeyError, TypeError, AttributeError):
+                raise RefusedError("altered") from None
+            if got != want or not isinstance(value, str) or not value.strip():
+                raise RefusedError("altered")
+        return cms_value, xml_value
 
 
 def _refusal(exc: BaseException) -> RefusedError:

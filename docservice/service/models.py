@@ -219,7 +219,11 @@ class EgovRequest(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("signing_sessions.id"))
+    #: The prepared PDF revision (``CMS_SIGN_ONLY``, ``MIX_SIGN``).
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("signing_sessions.id"))
+    #: The prepared XML (``XML``, ``MIX_SIGN``) and, once signed, the signed XML's SHA-256.
+    xml_session_id: Mapped[str | None] = mapped_column(ForeignKey("signing_sessions.id"))
+    xml_sha: Mapped[str | None] = mapped_column(String(64))
     #: ``egov_mobile`` or ``egov_business``.
     app: Mapped[str] = mapped_column(String(20))
     sign_method: Mapped[str] = mapped_column(String(20))

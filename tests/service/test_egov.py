@@ -40,7 +40,8 @@ def keys(pki: TestPki) -> dict[str, EmulatorKey]:
             for label in RSA_LABELS}
 
 
-def _served(service: DocService, ttl: float = 60) -> Iterator[tuple[Client, DocService]]:
+def _served(service: DocService, ttl: float = 60, tsa_url: str | None = None
+            ) -> Iterator[tuple[Client, DocService]]:
     """The app on a real socket, with DOCSERVICE_PUBLIC_URL set to where it listens."""
     import socket
 
@@ -48,7 +49,7 @@ def _served(service: DocService, ttl: float = 60) -> Iterator[tuple[Client, DocS
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     svc = DocService(service.settings.with_(
-        public_url=f"http://127.0.0.1:{port}", egov_ttl=ttl,
+        public_url=f"http://127.0.0.1:{port}", egov_ttl=ttl, tsa_url=tsa_url,
         org_name_ru="Центр занятости", org_name_kz="Жұмыспен қамту орталығы",
         org_name_en="Employment centre", org_bin="051140004562",
         egov_back_url="https://portal.example.kz/done"), db=service.db, store=service.store)
@@ -206,6 +207,26 @@ def test_refusals_store_nothing_and_speak_the_apps_language(api, keys, lang: str
     # None of that used the request up: the right official still signs.
     assert phone.put().status == 200
     assert _count(client, doc_id) == 1
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_without_an_nca_time_stamp_the_service_adds_its_own(service: DocService, keys,  # type: ignore[no-untyped-def]
+                                                             pki: TestPki) -> None:
+    from asn1crypto import cms
+
+    for client, _ in _served(service, tsa_url=pki.tsa_url):
+        doc_id = _document(client)
+        made = _request(client, doc_id, keys["career"])
+        phone = EgovMobileEmulator(keys["career"])
+        assert phone.run(made["qr"]["payload"]).status == 200
+        status = client.get(made["links"]["status"]).json
+        assert status["signature"]["timestamp"] == "service_tsa"
+        der = client.get(f"/v1/documents/{doc_id}/signatures/1").body
+        info = cms.ContentInfo.load(der)["content"]["signer_infos"][0]
+        assert [a["type"].native for a in info["unsigned_attrs"]] == [
+            "signature_time_stamp_token"]
+        got = client.get(f"/v1/documents/{doc_id}").json
+        assert got["verification"]["verdict"] == "TOTAL_PASSED", got["verification"]
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)

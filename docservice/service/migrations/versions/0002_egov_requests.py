@@ -21,7 +21,9 @@ def upgrade() -> None:
         "egov_requests",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("document_id", sa.String(length=32), nullable=False),
-        sa.Column("session_id", sa.String(length=64), nullable=False),
+        sa.Column("session_id", sa.String(length=64), nullable=True),
+        sa.Column("xml_session_id", sa.String(length=64), nullable=True),
+        sa.Column("xml_sha", sa.String(length=64), nullable=True),
         sa.Column("app", sa.String(length=20), nullable=False),
         sa.Column("sign_method", sa.String(length=20), nullable=False),
         sa.Column("auth_type", sa.String(length=10), nullable=False),
@@ -40,6 +42,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["session_id"], ["signing_sessions.id"],
             name=op.f("fk_egov_requests_session_id_signing_sessions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["xml_session_id"], ["signing_sessions.id"],
+            name=op.f("fk_egov_requests_xml_session_id_signing_sessions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_egov_requests")),
     )
