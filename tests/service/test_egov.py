@@ -97,7 +97,8 @@ def _count(client: Client, doc_id: str) -> int:
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite", "postgresql"], indirect=True)
-def test_qr_request_signed_by_the_app_joins_the_document(api, keys) -> None:  # type: ignore[no-untyped-def]
+def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: Path,  # type: ignore[no-untyped-def]
+                                                         tmp_path: Path) -> None:
     client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"])
@@ -145,7 +146,22 @@ def test_qr_request_signed_by_the_app_joins_the_document(api, keys) -> None:  # 
     sigs = PdfFileReader(__import__("io").BytesIO(pdf)).embedded_regular_signatures
     assert len(sigs) == 1
     assert sigs[0].signer_cert.dump() == keys["career"].certificate.dump()
-    assert client.get(f"/v1/documents/{doc_id}/signatures/1").status == 200
+    # What the app signed is exactly the embedded signature's ByteRange (PAdES).
+    o1, l1, o2, l2 = (int(v) for v in sigs[0].sig_object["/ByteRange"])
+    assert pdf[o1:o1 + l1] + pdf[o2:o2 + l2] == base64.b64decode(
+        item["document"]["file"]["data"])
+    cms_der = client.get(f"/v1/documents/{doc_id}/signatures/1").body
+    # OpenSSL (not our code) agrees: the app's CMS signs the bytes it was given.
+    (tmp_path / "sig.p7s").write_bytes(cms_der)
+    (tmp_path / "data.bin").write_bytes(base64.b64decode(item["document"]["file"]["data"]))
+    (tmp_path / "ca.pem").write_bytes((trust_dir / "root.pem").read_bytes()
+                                      + (trust_dir / "ca.pem").read_bytes())
+    check = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+         str(tmp_path / "sig.p7s"), "-content", str(tmp_path / "data.bin"), "-CAfile",
+         str(tmp_path / "ca.pem"), "-purpose", "any", "-out", "/dev/null"],
+        capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
 
     # One use: the replayed PUT and a fresh read of API №1 are refused.
     again = phone.put()
@@ -359,3 +375,51 @@ def test_settings_from_the_environment() -> None:
                          "DOCSERVICE_ORG_NAME_RU": "Центр", "DOCSERVICE_EGOV_BACK_URL": "x"})
     assert settings.public_url == "https://docs.example.kz" and settings.egov_ttl == 120
     assert settings.org_bin == "051140004562" and settings.org_name_ru == "Центр"
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_mix_sign_signs_the_pdf_and_the_xml_together(api, keys) -> None:  # type: ignore[no-untyped-def]
+    from lxml import etree
+
+    client, _ = api
+    doc_id = _document(client)
+    made = _request(client, doc_id, keys["career"], sign_method="MIX_SIGN")
+    phone = EgovMobileEmulator(keys["career"], lang="ru")
+    phone.fetch_api1(made["qr"]["payload"])
+    docs = phone.fetch_documents().body
+    assert docs["signMethod"] == "MIX_SIGN"
+    pdf_item, xml_item = docs["documentsToSign"]
+    assert pdf_item["signMethod"] == "CMS_SIGN_ONLY" and "document" in pdf_item
+    assert xml_item["signMethod"] == "XML"
+    assert xml_item["documentXml"].encode() == client.get(f"/v1/documents/{doc_id}/xml").body
+
+    # The XML signed by another person: refused, and neither the PDF nor the XML changes.
+    other = EgovMobileEmulator(keys["head"])
+    other.documents = docs
+    mixed = phone.sign()
+    mixed["documentsToSign"][1] = other.sign()["documentsToSign"][1]
+    refused = phone.put(mixed)
+    assert refused.status == 403 and refused.body["message"] == MESSAGES["other_person"]["ru"]
+    # The XML changed inside the signed document: refused as well.
+    tampered = phone.sign()
+    xml_signed = tampered["documentsToSign"][1]["documentXml"]
+    tampered["documentsToSign"][1]["documentXml"] = xml_signed.replace("</", " </", 1)
+    assert phone.put(tampered).status == 403
+    before = client.get(f"/v1/documents/{doc_id}/xml").body
+    assert before.decode() == xml_item["documentXml"] and _count(client, doc_id) == 0
+
+    assert phone.put(phone.sign()).status == 200
+    got = client.get(f"/v1/documents/{doc_id}").json
+    assert got["signature_count"] == 1
+    assert got["verification"]["verdict"] == "TOTAL_PASSED"
+    signed_xml = client.get(f"/v1/documents/{doc_id}/xml").body
+    root = etree.fromstring(signed_xml)
+    assert len(root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature")) == 1
+    assert client.get(made["links"]["status"]).json["xml_signed"] is True
+
+    # XML alone, by the next official: one more enveloped signature, no PDF revision.
+    only = _request(client, doc_id, keys["head"], sign_method="XML")
+    assert EgovMobileEmulator(keys["head"]).run(only["qr"]["payload"]).status == 200
+    root = etree.fromstring(client.get(f"/v1/documents/{doc_id}/xml").body)
+    assert len(root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature")) == 2
+    assert _count(client, doc_id) == 1
