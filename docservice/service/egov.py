@@ -30,9 +30,17 @@ its one advantage, the NCA time-stamp the app adds, is replaced by the service's
 previews are the PDF minus the placeholder's hex string, which PDF readers open through
 their damaged-file recovery; the page shows the official the real PDF next to the QR code.
 
-Only RSA keys: GOST signing has not landed on this branch's base. ``XML`` and
-``MIX_SIGN`` are not offered: a signature here is a PDF revision, and an XML signature
-has no place in the document's chain yet.
+**The XML** is offered as ``signMethod`` ``XML`` (the document's current XML, which may
+already carry enveloped signatures) and, with the PDF, as ``MIX_SIGN`` (a ``signMethod``
+per document). The signed XML is checked by ``TwoPhase.complete_xml`` (one new enveloped
+signature as the root's last child, by the expected certificate, covering exactly the
+prepared XML) and becomes the document's XML; with ``MIX_SIGN`` this happens inside the
+PDF completion's locked transaction, so either both are stored or neither.
+
+One use: the PUT takes the request with a conditional ``UPDATE`` (a concurrent or
+replayed PUT finds it taken); a refused PUT gives it back, so the right official can
+still sign before the expiry. Only RSA keys: GOST signing has not landed on this
+branch's base.
 """
 
 from __future__ import annotations

@@ -423,3 +423,58 @@ def test_mix_sign_signs_the_pdf_and_the_xml_together(api, keys) -> None:  # type
     root = etree.fromstring(client.get(f"/v1/documents/{doc_id}/xml").body)
     assert len(root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature")) == 2
     assert _count(client, doc_id) == 1
+
+
+def test_under_gunicorn_with_the_console_emulator(tmp_path: Path, trust_dir: Path,
+                                                 pki: TestPki, password_file: Path) -> None:
+    """The production server (``docservice serve``, two workers) and the app's emulator
+    as a separate program: configuration from the environment only."""
+    import os
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, DOCSERVICE_DATA_DIR=str(tmp_path / "var"),
+               DOCSERVICE_TRUST_DIR=str(trust_dir), DOCSERVICE_PUBLIC_URL=base,
+               DOCSERVICE_ORG_NAME_RU="Центр", DOCSERVICE_ORG_NAME_KZ="Орталық",
+               DOCSERVICE_ORG_NAME_EN="Centre", DOCSERVICE_ORG_BIN="051140004562",
+               DOCSERVICE_EGOV_TTL="120", DOCSERVICE_EGOV_BACK_URL="https://portal.kz/back")
+    env.pop("DOCSERVICE_DATABASE_URL", None)
+    docservice = [sys.executable, "-m", "docservice"]
+    key = subprocess.run([*docservice, "clients", "add", "portal", "--scopes", "render,sign"],
+                         env=env, capture_output=True, text=True, timeout=120).stdout.strip()
+    proc = subprocess.Popen([*docservice, "serve", "--port", str(port), "--workers", "2"],
+                            env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        assert f":{port}/" in proc.stdout.readline()
+        client = Client(base, key, "ru")
+        doc_id = _document(client)
+        made = client.post(f"/v1/documents/{doc_id}/signatures/egov",
+                           {"app": "egov_business",
+                            "expected_signer": _pem(EmulatorKey.from_p12(
+                                pki.p12("career"), pki.password))})
+        assert made.status == 201, made.body
+        assert made.json["qr"]["payload"] == f"mobileSign:{base}/egov/mgovSign/{made.json['id']}"
+        script = Path(sys.executable).with_name("egov-mobile-emulator")
+        ran = subprocess.run([str(script), made.json["links"]["egov_business"], "--p12",
+                              str(pki.p12("career")), "--password-file", str(password_file),
+                              "--lang", "en"], capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert json.loads(ran.stdout)["body"] == {"status": "success",
+                                                  "backUrl": "https://portal.kz/back"}
+        replay = subprocess.run([str(script), made.json["qr"]["payload"], "--p12",
+                                 str(pki.p12("career")), "--password-file",
+                                 str(password_file), "--lang", "en"],
+                                capture_output=True, text=True, timeout=120)
+        assert replay.returncode == 1
+        assert json.loads(replay.stdout)["body"]["message"] == MESSAGES["used"]["en"]
+        got = client.get(f"/v1/documents/{doc_id}").json
+        assert got["signatures"][0]["method"] == "egov_business"
+        assert got["verification"]["verdict"] == "TOTAL_PASSED"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
