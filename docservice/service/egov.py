@@ -67,7 +67,9 @@ from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
+from docservice.logsafe import describe
 from docservice.service import api
 from docservice.service.documents import _DbPendingStore
 from docservice.service.errors import (
@@ -673,6 +675,15 @@ def _app_json(payload: Any, status: int = 200) -> Response:
 def refused(exc: RefusedError) -> Response:
     log.info("egov refused: %s", exc.code)
     return _app_json({"message": exc.message(app_lang())}, 403)
+
+
+@bp.errorhandler(Exception)
+def failed(exc: Exception) -> Response:
+    """The app always gets JSON with a ``message``; an unexpected failure is a 503."""
+    if isinstance(exc, HTTPException):
+        return _app_json({"message": exc.description}, exc.code or 400)
+    log.error("egov failure: %s", describe(exc))
+    return _app_json({"message": MESSAGES["unavailable"][app_lang()]}, 503)
 
 
 @api_bp.post("/documents/<doc_id>/signatures/egov")

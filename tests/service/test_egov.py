@@ -478,3 +478,23 @@ def test_under_gunicorn_with_the_console_emulator(tmp_path: Path, trust_dir: Pat
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_the_apps_endpoints_answer_json_even_to_nonsense(api, keys) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    doc_id = _document(client)
+    made = _request(client, doc_id, keys["career"])
+    phone = EgovMobileEmulator(keys["career"], lang="kk")
+    phone.fetch_api1(made["qr"]["payload"])
+    uri = phone.api1["document"]["uri"]
+    auth = {"Authorization": f"Bearer {phone.api1['document']['auth_token']}"}
+    for body in (None, [], {"documentsToSign": "x"}, {"signMethod": "XML",
+                                                       "documentsToSign": []}):
+        answer = Client("", lang="ru").request("PUT", uri, body, headers=auth,
+                                             raw=b"not json" if body is None else None)
+        assert answer.status == 403, answer.body
+        assert answer.json["message"] == MESSAGES["altered"]["ru"]
+    # A Token request does not take an Eds login.
+    assert phone.call("POST", uri, {"xml": "<login/>"}).status == 403
+    assert _count(client, doc_id) == 0
