@@ -16,7 +16,7 @@ def _readme_commands() -> list[str]:
 def test_readme_starts_with_two_commands():
     commands = _readme_commands()
     assert len(commands) == 2
-    assert "render-examples" in commands[0]
+    assert "docservice demo" in commands[0]
     assert "pytest" in commands[1]
 
 

@@ -202,7 +202,8 @@ def test_health_ready_and_metrics(server) -> None:
     api.post("/v1/documents", {"kind": "direction", "data": example("direction")})
     assert Client(base).get("/health").json == {"status": "ok"}
     ready = Client(base).get("/ready")
-    assert ready.status == 200 and ready.json["checks"] == {"database": "ok", "store": "ok"}
+    assert ready.status == 200 and ready.json["checks"] == {"database": "ok", "store": "ok",
+                                                     "jobs": "ok"}
     text = Client(base).get("/metrics").body.decode()
     assert ('docservice_http_requests_total{method="POST",route="/v1/documents",'
             'status="201"} 1.0') in text
