@@ -27,8 +27,9 @@ prepared digest, the signature value, revocation, the service's TSA for B-T). Wh
 PDF (a second artefact, a different chain than every other signature of the document);
 its one advantage, the NCA time-stamp the app adds, is replaced by the service's own TSA
 (or the absence is recorded in ``egov_requests.timestamp``). The price: the bytes the app
-previews are the PDF minus the placeholder's hex string, which PDF readers open through
-their damaged-file recovery; the page shows the official the real PDF next to the QR code.
+receives for its preview are the PDF minus the placeholder's hex string; measured here,
+qpdf (pikepdf) opens them by recovering the xref, poppler refuses them, and whether the
+app's viewer previews them could not be checked without the real app.
 
 **The XML** is offered as ``signMethod`` ``XML`` (the document's current XML, which may
 already carry enveloped signatures) and, with the PDF, as ``MIX_SIGN`` (a ``signMethod``
@@ -54,7 +55,6 @@ import json
 import logging
 import secrets
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -225,12 +225,6 @@ def byte_range_data(pending: Pending) -> bytes:
     """The bytes the prepared revision's ByteRange covers (all but ``/Contents``)."""
     start, end = pending.region
     return pending.payload[:start] + pending.payload[end:]
-
-
-@dataclass(frozen=True)
-class Created:
-    row: EgovRequest
-    document: Document
 
 
 class EgovSigning:
