@@ -26,7 +26,24 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     else:
         coro.close()
         raise RuntimeError("called from a running event loop: use the async_* function")
-    loop = getattr(_local, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _local.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(coro)
+    holder = getattr(_local, "holder", None)
+    if holder is None or holder.loop.is_closed():
+        holder = _local.holder = _LoopHolder()
+    return holder.loop.run_until_complete(coro)
+
+
+class _LoopHolder:
+    """Closes its thread's loop when the thread ends (its thread-local goes away).
+
+    Why: an unclosed loop warns (``ResourceWarning``) when collected, and a warning raised
+    while pikepdf validates PDF/A in another thread (``warnings.catch_warnings`` is
+    process-wide) became a PDF/A "violation": a threaded server's request threads made
+    rendering fail at random.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        if not self.loop.is_closed():
+            self.loop.close()

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from docservice.service import api, links, openapi, ops
+from docservice.service import api, egov, links, openapi, ops
 from docservice.service.config import Settings, from_env
 from docservice.service.documents import DocService
 from docservice.service.jobs import Runner, ThreadRunner
@@ -74,6 +74,8 @@ def create_service_app(settings: Settings | None = None, service: DocService | N
     app.register_blueprint(openapi.bp)
     app.register_blueprint(links.bp)
     app.config["NCALAYER_URL"] = svc.settings.ncalayer_url
+    app.register_blueprint(egov.api_bp)
+    app.register_blueprint(egov.bp)
     ops.install(app)
     _rate_limits(app, svc.settings)
     web_http_error = app.error_handler_spec[None][None][HTTPException]

@@ -42,6 +42,16 @@ class Settings:
     rate_limit_storage: str | None = None
     #: Where the signing-link page finds the official's NCALayer.
     ncalayer_url: str = "wss://127.0.0.1:13579"
+    #: eGov mobile / eGov Business signing (docservice.service.egov): seconds a QR request
+    #: lives, the window for the app's signed login time, the organisation the app shows,
+    #: and where the app returns the user after cross signing.
+    egov_ttl: float = 5 * 60
+    egov_auth_window: float = 5 * 60
+    org_name_ru: str = "docservice"
+    org_name_kz: str = "docservice"
+    org_name_en: str = "docservice"
+    org_bin: str = ""
+    egov_back_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -86,4 +96,11 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit=env.get("DOCSERVICE_RATE_LIMIT") or "1200/minute",
         rate_limit_storage=env.get("DOCSERVICE_RATE_LIMIT_STORAGE") or None,
         ncalayer_url=env.get("DOCSERVICE_NCALAYER_URL") or "wss://127.0.0.1:13579",
+        egov_ttl=float(env.get("DOCSERVICE_EGOV_TTL") or 5 * 60),
+        egov_auth_window=float(env.get("DOCSERVICE_EGOV_AUTH_WINDOW") or 5 * 60),
+        org_name_ru=env.get("DOCSERVICE_ORG_NAME_RU") or "docservice",
+        org_name_kz=env.get("DOCSERVICE_ORG_NAME_KZ") or "docservice",
+        org_name_en=env.get("DOCSERVICE_ORG_NAME_EN") or "docservice",
+        org_bin=env.get("DOCSERVICE_ORG_BIN") or "",
+        egov_back_url=env.get("DOCSERVICE_EGOV_BACK_URL") or None,
     )

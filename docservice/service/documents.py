@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,8 +342,8 @@ class DocService:
         return TwoPhase(_DbPendingStore(session, document), ttl=self.settings.prepare_ttl,
                         trust=self.trust, tsa_url=self.settings.tsa_url, ncalayer_chain=chain)
 
-    def prepare_signature(self, client: Client, doc_id: str, certificate: str
-                          ) -> dict[str, Any]:
+    def prepare_signature(self, client: Client, doc_id: str, certificate: str, *,
+                          ttl: float | None = None) -> dict[str, Any]:
         """Phase 1 of NCALayer signing: what the official's NCALayer must sign."""
         try:
             cert = load_certificate(certificate)
@@ -353,7 +353,10 @@ class DocService:
         with self._locked(client, doc_id) as (session, document):
             pdf = self.store.get(document.pdf_sha)
             chain = self.trust.intermediates if self.trust else ()
-            request = self._twophase(session, document).prepare_pdf(
+            twophase = self._twophase(session, document)
+            if ttl is not None:
+                twophase.ttl = ttl
+            request = twophase.prepare_pdf(
                 pdf, cert, chain, self._pdf_options(None, certify=False))
         return {"id": request.session_id, "data_to_sign": request.extra["digest"],
                 "expires_at": dt.datetime.fromtimestamp(request.expires_at, dt.UTC)
@@ -362,8 +365,14 @@ class DocService:
                                      "commonUtils": request.common_utils}}
 
     def complete_signature(self, client: Client, doc_id: str, session_id: str,
-                           signature: str) -> Signature:
-        """Phase 2: the CMS from NCALayer, checked by ``signing.twophase``, embedded."""
+                           signature: str, *, method: str = "ncalayer",
+                           also: Callable[[Session, Document], None] | None = None
+                           ) -> Signature:
+        """Phase 2: the CMS from NCALayer, checked by ``signing.twophase``, embedded.
+
+        ``also`` runs in the same locked transaction first (eGov ``MIX_SIGN`` completes
+        the XML there): if either fails, nothing is stored.
+        """
         with self._locked(client, doc_id) as (session, document):
             row = session.get(SigningSession, session_id)
             if row is None or row.document_id != document.id:
@@ -375,8 +384,10 @@ class DocService:
             if row.base_count != document.signature_count:
                 raise ConflictError("the document was signed since it was prepared: "
                                     "prepare again", field="sid")
+            if also is not None:
+                also(session, document)
             signed = self._twophase(session, document).complete_pdf(session_id, signature)
-            return self._record(session, document, signed, method="ncalayer", key_name=None)
+            return self._record(session, document, signed, method=method, key_name=None)
 
     # -- verification --------------------------------------------------------------
 

@@ -248,4 +248,42 @@ class SigningLink(Base):
     expected_iin: Mapped[str | None] = mapped_column(String(12))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EgovRequest(Base):
+    """A QR / cross-signing request for eGov mobile or eGov Business (``egov.py``).
+
+    The id is the secret in the QR code's URLs (API №1 is public by design: whoever scans
+    the code may read it, and the token it returns). The PDF to sign is the NCALayer-style
+    prepared revision in ``signing_sessions`` (``session_id``), so completion runs the very
+    same checks.
+    """
+
+    __tablename__ = "egov_requests"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    #: The prepared PDF revision (``CMS_SIGN_ONLY``, ``MIX_SIGN``).
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("signing_sessions.id"))
+    #: The prepared XML (``XML``, ``MIX_SIGN``) and, once signed, the signed XML's SHA-256.
+    xml_session_id: Mapped[str | None] = mapped_column(ForeignKey("signing_sessions.id"))
+    xml_sha: Mapped[str | None] = mapped_column(String(64))
+    #: ``egov_mobile`` or ``egov_business``.
+    app: Mapped[str] = mapped_column(String(20))
+    sign_method: Mapped[str] = mapped_column(String(20))
+    #: ``Token`` or ``Eds`` (the specification's spelling).
+    auth_type: Mapped[str] = mapped_column(String(10))
+    #: The short-lived Bearer token API №1 hands the app (``Token``); bound to this row.
+    auth_token: Mapped[str | None] = mapped_column(String(64))
+    #: IIN of the expected signer (from the certificate the caller named).
+    expected_iin: Mapped[str | None] = mapped_column(String(12))
+    #: IIN of the authentication certificate that logged in (``Eds``).
+    auth_iin: Mapped[str | None] = mapped_column(String(12))
+    #: ``pending``, ``authenticated`` (Eds login done), ``taken`` (a PUT is being checked),
+    #: ``signed``.
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    signature_seq: Mapped[int | None] = mapped_column(Integer)
+    #: Where the signature's time-stamp came from: ``service_tsa`` or ``none``.
+    timestamp: Mapped[str | None] = mapped_column(String(20))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

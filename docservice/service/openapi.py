@@ -113,6 +113,20 @@ def spec(server_url: str = "/") -> dict[str, Any]:
     schemas["Signed"] = {"type": "object", "properties": {
         "signature": {"$ref": "#/components/schemas/Signature"},
         "document": {"$ref": "#/components/schemas/Document"}}}
+    schemas["EgovCreate"] = {"type": "object", "required": ["app", "expected_signer"],
+                             "properties": {
+        "app": {"enum": ["egov_mobile", "egov_business"]},
+        "sign_method": {"enum": ["CMS_SIGN_ONLY", "XML", "MIX_SIGN"],
+                        "default": "CMS_SIGN_ONLY"},
+        "auth_type": {"enum": ["Token", "Eds"], "default": "Token"},
+        "expected_signer": {"type": "string",
+                            "description": "the official's signing certificate (PEM/Base64)"}}}
+    schemas["EgovRequest"] = {"type": "object", "properties": {
+        "id": {"type": "string"}, "state": {"enum": ["pending", "signed", "expired"]},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "qr": {"type": "object", "description": "payload (mobileSign:...), png (Base64), svg"},
+        "links": {"type": "object",
+                  "description": "egov_mobile, egov_business, api1, status, page"}}}
     doc_id = _path_param("doc_id")
     q = [{"name": n, "in": "query", "schema": s} for n, s in (
         ("kind", {"enum": list(kinds)}), ("status", {"enum": ["ready", "signed"]}),
@@ -151,6 +165,14 @@ def spec(server_url: str = "/") -> dict[str, Any]:
             "Complete a prepared signature with NCALayer's CMS", "sign",
             {"201": _json_ref("Signed", "signed")}, body="Complete",
             params=[doc_id, _path_param("sid")])},
+        "/v1/documents/{doc_id}/signatures/egov": {"post": _op(
+            "A QR / cross-signing request for eGov mobile or eGov Business", "sign",
+            {"201": _json_ref("EgovRequest", "created")}, body="EgovCreate",
+            params=[doc_id])},
+        "/v1/documents/{doc_id}/signatures/egov/{rid}": {"get": _op(
+            "The state of an eGov signing request", "sign",
+            {"200": _json_ref("EgovRequest", "its state")},
+            params=[doc_id, _path_param("rid")])},
         "/v1/verify": {"post": {
             "summary": "Verify a signed file (multipart: file, original?)",
             "requestBody": {"content": {"multipart/form-data": {"schema": {

@@ -20,7 +20,6 @@ Why this module exists:
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import threading
@@ -376,15 +375,14 @@ def _allow_anchor_as_crl_issuer() -> None:
 
 
 _allow_anchor_as_crl_issuer()
-_LOOPS = threading.local()
 
 
 def _run(coro):  # type: ignore[no-untyped-def]
-    """Run a coroutine on this thread's own event loop (created once, not per call)."""
-    loop = getattr(_LOOPS, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _LOOPS.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(coro)
+    """Run a coroutine on this thread's own event loop (created once, closed with the
+    thread: see ``signing._aio``)."""
+    from signing import _aio
+
+    return _aio.run(coro)
 
 
 def _usage_problem(cert: x509.Certificate, purpose: str) -> str:

@@ -51,7 +51,7 @@ P12_PASSWORD = "Qwerty12"
 TSA_POLICY = "1.2.398.3.3.2.6.2"
 #: Users with a signing key, exported as .p12.
 USERS = ("career", "head", "akimat", "hr", "applicant", "expired", "revoked", "authonly", "notyet",
-         "lapsed")
+         "lapsed", "career_auth")
 #: The four officials of the application route, in signing order.
 OFFICIALS = ("career", "head", "akimat", "hr")
 GOST_KEY_OID = "1.2.398.3.10.1.1.1.1"
