@@ -42,7 +42,7 @@ from typing import Literal, TextIO
 from docservice.identifiers import mask
 from docservice.logsafe import describe
 
-Role = Literal["cli", "server"]
+Role = Literal["cli", "server", "worker"]
 LOG_FILE_ENV = "DOCSERVICE_LOG_FILE"
 LOG_LEVEL_ENV = "DOCSERVICE_LOG_LEVEL"
 #: Loggers whose records are the service's own; every other logger is a library's.
@@ -87,6 +87,11 @@ def _redact_library_text(text: str) -> str:
     return text
 
 
+#: Fields of the access line (``docservice.web``): a route *pattern*, never the path, whose
+#: segments may be one-time tokens.
+ACCESS_FIELDS = ("method", "route", "status", "ms", "client")
+
+
 class JsonLinesFormatter(logging.Formatter):
     """One JSON object per record, on one line; never a stack, never an unmasked IIN."""
 
@@ -107,6 +112,9 @@ class JsonLinesFormatter(logging.Formatter):
         current = request_id.get()
         if current:
             entry["request_id"] = current
+        for name in ACCESS_FIELDS:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
         if record.exc_info and record.exc_info[1] is not None:
             entry["error"] = describe(record.exc_info[1])
         return json.dumps(entry, ensure_ascii=False)
@@ -143,7 +151,7 @@ def _level(role: Role, to_file: bool) -> int:
         level = logging.getLevelName(configured)
         if isinstance(level, int):
             return level
-    if role == "server" or to_file:
+    if role in ("server", "worker") or to_file:
         return logging.INFO
     return logging.ERROR
 

@@ -136,7 +136,8 @@ def test_request_id_in_records_and_response(monkeypatch: pytest.MonkeyPatch) -> 
     records = _records(stream)
     assert {r.get("request_id") for r in records} == {"portal-42"}
     assert [r["logger"] for r in records] == ["pyhanko.sign.validation", "docservice.web"]
-    assert records[1]["message"].startswith("POST /v1/verify 415 ")
+    assert (records[1]["message"], records[1]["method"], records[1]["route"],
+            records[1]["status"]) == ("request", "POST", "/v1/verify", 415)
     fresh = client.get("/verify", headers={"X-Request-ID": "not a token; " + "x" * 80})
     assert len(fresh.headers["X-Request-ID"]) == 32
     assert logging_setup.request_id.get() is None

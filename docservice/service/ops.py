@@ -1,20 +1,14 @@
-"""Operations: ``/health``, ``/ready``, ``/metrics``, request ids and JSON logs.
+"""Operations: ``/health``, ``/ready`` and ``/metrics``.
 
-Every log line is one JSON object with the request id of the request it belongs to
-(``X-Request-Id`` from the caller, else a new one, echoed in the answer). Request logs
-carry the method, route *pattern*, status, duration and client name: never the body,
-the query or an id in the path, so no IIN or name can reach the log from here; failures
-are logged by type and place only (``docservice.logsafe``).
+Request ids and the one access line per request are the web app's
+(``docservice.web``), the JSON log is ``docservice.logging_setup``'s: one of each for the
+CLI, the verification page and the service alike.
 """
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
-import re
-import secrets
-import sys
 import time
 from typing import Any
 
@@ -28,64 +22,6 @@ from docservice.logsafe import describe
 from docservice.service.models import Document, Job, Signature
 
 bp = Blueprint("ops", __name__)
-_RID = re.compile(r"[A-Za-z0-9._-]+")
-request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-log = logging.getLogger("docservice.request")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname.lower(), "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or request_id.get(),
-        }
-        for name in ("method", "route", "status", "ms", "client"):
-            if hasattr(record, name):
-                entry[name] = getattr(record, name)
-        if record.exc_info and record.exc_info[1] is not None:
-            entry["error"] = describe(record.exc_info[1])
-        return json.dumps(entry, ensure_ascii=False)
-
-
-_OWN_LOGGERS = ("docservice", "signing", "gunicorn")
-_TWELVE_DIGITS = re.compile(r"(?<!\d)(\d{2})\d{8}(\d{2})(?!\d)")
-
-
-class RequestIdFilter(logging.Filter):
-    """Adds the request id; keeps personal data out of what other libraries log.
-
-    Libraries (pyHanko's validator, for one) log certificate subjects - names and IINs -
-    in their messages; only the fact that they logged is kept. Any 12-digit number (IIN,
-    BIN) left in our own messages is masked as a last line of defence.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = request_id.get()
-        if not record.name.startswith(_OWN_LOGGERS):
-            record.msg, record.args = "message withheld (may quote certificate subjects)", ()
-            return True
-        message = record.getMessage()
-        masked = _TWELVE_DIGITS.sub(r"\1********\2", message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        return True
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """JSON lines on stderr for the whole process (``docservice serve`` / ``worker``)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("pyhanko", "pyhanko_certvalidator", "urllib3", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 class Metrics:
@@ -142,16 +78,12 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        rid = request.headers.get("X-Request-Id", "")
-        if not (0 < len(rid) <= 64 and _RID.fullmatch(rid)):
-            rid = secrets.token_hex(8)
-        g.request_id, g.started = rid, time.perf_counter()
-        g.rid_token = request_id.set(rid)
+        g.metrics_started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "<unmatched>"
-        elapsed = time.perf_counter() - getattr(g, "started", time.perf_counter())
+        elapsed = time.perf_counter() - g.get("metrics_started", time.perf_counter())
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()
         metrics.latency.labels(request.method, route).observe(elapsed)
         if response.status_code in (410, 422, 503) and "/signatures" in route:
@@ -162,19 +94,7 @@ def install(app: Flask) -> None:
                 reason = None
             if reason:
                 metrics.signing_failures.labels(reason).inc()
-        response.headers["X-Request-Id"] = getattr(g, "request_id", "-")
-        client = getattr(g, "client", None)
-        log.info("request", extra={"method": request.method, "route": route,
-                                   "status": response.status_code,
-                                   "ms": round(elapsed * 1000, 1),
-                                   "client": client.name if client else None})
         return response
-
-    @app.teardown_request
-    def _reset(_exc: BaseException | None) -> None:
-        token = g.pop("rid_token", None)
-        if token is not None:
-            request_id.reset(token)
 
     app.register_blueprint(bp)
 

@@ -29,11 +29,11 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from docservice import logging_setup
         from docservice.service.app import create_service_app
-        from docservice.service.ops import configure_logging
         from docservice.service.webhooks import Deliverer
 
-        configure_logging()
+        logging_setup.configure("server")
         app = create_service_app(self.settings)
         Deliverer(app.extensions["docservice"]).start()
         return app

@@ -81,10 +81,10 @@ class CeleryRunner:
 
 def run_worker(concurrency: int, *, sweep_interval: float, stale_after: float) -> int:
     """``docservice worker``: the Celery worker plus the sweeper thread."""
+    from docservice import logging_setup
     from docservice.service.jobs import Sweeper
-    from docservice.service.ops import configure_logging
 
-    configure_logging()
+    logging_setup.configure("worker")
     broker = os.environ.get("DOCSERVICE_BROKER_URL") or "redis://127.0.0.1:6379/0"
     app = make_celery(broker)
     runner = CeleryRunner(broker)

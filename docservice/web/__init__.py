@@ -82,7 +82,8 @@ def _log_requests(app: Flask) -> None:
 
     The id is the caller's ``X-Request-ID`` when it is a plain token (a portal tracing its
     own request), else a new one; it is in every log record made while the request is
-    served and in the response's ``X-Request-ID``. The path is logged, the query is not.
+    served and in the response's ``X-Request-ID``. The route pattern is logged, never the
+    path (a signing link's path is its one-time token) nor the query.
     """
 
     @app.before_request
@@ -97,8 +98,13 @@ def _log_requests(app: Flask) -> None:
         rid = g.get("request_id")
         if rid:
             response.headers["X-Request-ID"] = rid
-            log.info("%s %s %d %.0f ms", request.method, request.path, response.status_code,
-                     (time.monotonic() - g.started) * 1000)
+            client = g.get("client")
+            log.info("request", extra={
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else "<unmatched>",
+                "status": response.status_code,
+                "ms": round((time.monotonic() - g.started) * 1000, 1),
+                "client": getattr(client, "name", None)})
         return response
 
     @app.teardown_request
