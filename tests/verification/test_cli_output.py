@@ -56,7 +56,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 def trust_dirs(tmp_path_factory, pki: TestPki) -> dict[str, Path]:  # type: ignore[no-untyped-def]
     dirs = {}
     for name, certs in {"pki": [pki.root, pki.ca], "stranger": [stranger_root()],
-                        "ca_only": [pki.ca]}.items():
+                        "ca_only": [pki.ca], "leaf_only": [pki.cert("career")]}.items():
         folder = dirs[name] = tmp_path_factory.mktemp(f"trust-{name}")
         for i, cert in enumerate(certs):
             (folder / f"{i}.pem").write_bytes(pem.armor("CERTIFICATE", cert.dump()))
