@@ -41,17 +41,28 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
+from pyhanko_certvalidator.ltv.types import ValidationTimingParams
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import (
     CertRevTrustPolicy,
     RevocationCheckingPolicy,
     RevocationCheckingRule,
 )
+from pyhanko_certvalidator.revinfo.archival import (
+    OCSPContainer,
+    RevinfoUsability,
+    RevinfoUsabilityRating,
+)
 
 from docservice.identifiers import has_valid_checksum
 from docservice.verification import messages
 from docservice.verification.report import CertificateFacts, Labelled, SignerFacts
-from docservice.verification.revocation import RevinfoSources, RevocationCache, make_fetchers
+from docservice.verification.revocation import (
+    RevinfoSources,
+    RevocationCache,
+    _ocsp_key_for,
+    make_fetchers,
+)
 from signing import gost
 from signing.gost.validator import GOST_SIGNATURE_VALIDATOR
 
@@ -295,6 +306,24 @@ class ChainValidator:
         with self._lock:
             self._cache.clear()
 
+    def revoked_answer_times(self, cert: x509.Certificate,
+                             embedded_ocsp: list[ocsp.OCSPResponse]) -> list[dt.datetime]:
+        """``thisUpdate`` of each OCSP answer at hand (embedded, cached) saying ``cert`` was
+        revoked: moments at which a validation can hear that answer while it is fresh (a
+        ``certificateHold`` answer speaks for no later time). Unverified: only a
+        :meth:`validate` at such a moment checks the answer's signature."""
+        cached = self.revocation.get_ocsp(_ocsp_key_for(cert))
+        times = set()
+        for response in [*embedded_ocsp, *([cached] if cached is not None else [])]:
+            try:
+                singles = response.basic_ocsp_response["tbs_response_data"]["responses"]
+                times.update(single["this_update"].native for single in singles
+                             if single["cert_id"]["serial_number"].native == cert.serial_number
+                             and single["cert_status"].name == "revoked")
+            except (KeyError, TypeError, ValueError):
+                continue
+        return sorted(times)
+
     async def _validate(self, cert: x509.Certificate, moment: dt.datetime,
                         other_certs: list[x509.Certificate],
                         embedded_ocsp: list[ocsp.OCSPResponse],
@@ -375,6 +404,45 @@ def _allow_anchor_as_crl_issuer() -> None:
 
 
 _allow_anchor_as_crl_issuer()
+
+#: A hold can be lifted (RFC 5280 section 5.3.1); every other revocation is final.
+_TEMPORARY_REVOCATION = "certificate_hold"
+
+
+def _revocation_is_final() -> None:
+    """Let an OCSP "revoked" answer decide any validation time from its revocation time on.
+
+    pyhanko-certvalidator judges every OCSP response by the same freshness window
+    (``thisUpdate`` .. ``nextUpdate``, 30 minutes when there is no ``nextUpdate``), which is
+    right for "good": the certificate may be revoked the next minute. A revocation cannot be
+    undone (RFC 6960 section 2.2, ETSI EN 319 102-1's "revocation is permanent"), so a
+    response saying *revoked at R* (reason other than ``certificateHold``) still answers for
+    any time at or after R, however old. Without this, a signature checked at a moment long
+    after the response was given was "try later" instead of "revoked". The response's own
+    signature and its responder's authorisation are checked afterwards as before.
+    """
+    original = OCSPContainer.usable_at
+    if getattr(original, "_final_revocation", False):
+        return
+
+    def usable_at(self: OCSPContainer, policy: CertRevTrustPolicy,
+                  timing_params: ValidationTimingParams) -> RevinfoUsability:
+        single = self.extract_single_response()
+        if single is not None and single["cert_status"].name == "revoked":
+            info = single["cert_status"].chosen
+            reason = info["revocation_reason"].native
+            revoked_at = info["revocation_time"].native
+            if (reason != _TEMPORARY_REVOCATION and revoked_at is not None
+                    and timing_params.validation_time + timing_params.time_tolerance
+                    >= revoked_at):
+                return RevinfoUsability(RevinfoUsabilityRating.OK)
+        return original(self, policy, timing_params)
+
+    usable_at._final_revocation = True  # type: ignore[attr-defined]
+    OCSPContainer.usable_at = usable_at  # type: ignore[method-assign]
+
+
+_revocation_is_final()
 
 
 def _run(coro):  # type: ignore[no-untyped-def]

@@ -18,14 +18,16 @@ Time rules (ETSI EN 319 102-1 in spirit, with the brief's choices spelt out):
   (``OUT_OF_BOUNDS_NO_POE`` / ``REVOKED_NO_POE``) - whoever still holds the key could sign
   today and write any date;
 * a signer's own signed claim of a time at/after revocation or expiry cannot be rescued by
-  any further evidence, so it yields ``TOTAL_FAILED`` (``REVOKED`` / ``EXPIRED``).
+  any further evidence, so it yields ``TOTAL_FAILED`` (``REVOKED`` / ``EXPIRED``);
+* a revocation is final (RFC 6960 2.2): an OCSP "revoked since R" answer decides any moment
+  from R on however old it is (not a ``certificateHold``, which is heard at its own time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
@@ -308,7 +310,7 @@ class Assessor:
                         and not (claimed and claimed > cert.not_valid_after)):
                     # Expired since: still look for a revocation (or a broken chain) before
                     # the expiry, which would be the weightier answer.
-                    outcome = run(cert.not_valid_after - dt.timedelta(seconds=1))
+                    outcome = self._before_expiry(cert, evidence, run)
                     expired_since = outcome.sub is None
             if claimed and claimed < cert.not_valid_before and outcome.sub is None:
                 outcome = ChainOutcome("NOT_YET_VALID", not_before=cert.not_valid_before)
@@ -343,6 +345,24 @@ class Assessor:
             if is_authentication_only(cert):
                 extra.append(Reason.of("NOT_A_SIGNING_CERT"))
         return _finish(report, sub, reason, *extra)
+
+
+    def _before_expiry(self, cert: x509.Certificate, evidence: Evidence,
+                       run: Callable[[dt.datetime], ChainOutcome]) -> ChainOutcome:
+        """The chain just before ``cert`` expired; when no answer is fresh then, a revocation
+        answer at hand from before the expiry, judged at its own time (a hold answered in
+        2022 says nothing of 2023, but the certificate was revoked while valid all the same).
+        """
+        last = cert.not_valid_after - dt.timedelta(seconds=1)
+        outcome = run(last)
+        if outcome.sub != "TRY_LATER":
+            return outcome
+        for moment in self.chains.revoked_answer_times(cert, evidence.ocsp):
+            if moment < last:
+                found = run(moment)
+                if found.sub == "REVOKED_NO_POE":
+                    return found
+        return outcome
 
 
 def _revocation_facts(outcome: ChainOutcome) -> RevocationFacts:

@@ -279,7 +279,8 @@ def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "",
         gost_key = key.private_key
         gost_xmldsig.sign(root, gost_key.public.curve, gost_key.d, [key.certificate.dump()],
                           gost_key.signature_oid)
-        return etree.tostring(root, encoding="unicode")
+        # NCALayer serialises every answer alike, whatever the key's algorithm.
+        return XML_DECLARATION + etree.tostring(root.getroottree(), encoding="unicode")
     sig = etree.SubElement(parent, f"{{{DS}}}Signature", nsmap={"ds": DS})
     info = _ds(sig, "SignedInfo")
     _ds(info, "CanonicalizationMethod", Algorithm=C14N)

@@ -4,16 +4,19 @@ Streebog ByteRange digest the service prepared (two-phase PDF) and GOST XMLDSig.
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
+from asn1crypto import cms
 
 from docservice.verification import TrustStore, Verifier, VerifierConfig
 from docservice.verification.report import Indication
+from signing.cms_util import signer_info_digest
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import running_emulator
+from signing.ncalayer.emulator import XML_DECLARATION, running_emulator
 from signing.ncalayer.keystore import EmulatorKey
 from signing.twophase import TwoPhase
-from tests.ncalayer.conftest import call1
+from tests.ncalayer.conftest import TEST_KEYS, call1
 from tests.verification.fixtures import base_pdf
 
 
@@ -49,15 +52,34 @@ def test_two_phase_pdf_through_the_emulator(emulator, gost_keys, gpki, verifier,
     assert sig.algorithm == f"ГОСТ 34.10-2015, {bits} бит"
 
 
-def test_emulator_refuses_a_sha256_hash_for_a_gost_key(emulator) -> None:  # type: ignore[no-untyped-def]
-    message = p.basics_sign_cms(base64.b64encode(b"\x00" * 32).decode(), digested=True)
-    with pytest.raises(p.NCALayerError):
-        p.parse_basics_response(call1(emulator, message.to_message()))
+def test_a_sha256_hash_signed_by_a_gost_key_does_not_verify(emulator, verifier) -> None:  # type: ignore[no-untyped-def]
+    """NCALayer signs whatever it is given as the hash (#14's fidelity tests): a SHA-256
+    given to a GOST key is signed as is, and it is the verifier that refuses the result."""
+    data = "Өтініш / Заявление".encode()
+    digest = hashlib.sha256(data).digest()
+    message = p.basics_sign_cms(base64.b64encode(digest).decode(), digested=True,
+                                signer=TEST_KEYS)
+    signed = cms.ContentInfo.load(p.normalize_cms(
+        p.parse_basics_response(call1(emulator, message.to_message()))))
+    (info,) = signed["content"]["signer_infos"]
+    assert signer_info_digest(info) == digest
+    assert info["signature_algorithm"]["algorithm"].dotted.startswith("1.2.398.3.10.1.1")
+    (sig,) = verifier.verify(signed.dump(), data).signatures
+    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_FAILED, "HASH_FAILURE")
+
+
+def test_gost_keys_of_the_test_ca_are_offered_only_with_chain(emulator) -> None:  # type: ignore[no-untyped-def]
+    message = p.basics_sign_xml("<doc/>").to_message()
+    with pytest.raises(p.NCALayerCancelledError):
+        p.parse_basics_response(call1(emulator, message))
 
 
 def test_gost_xmldsig_from_the_emulator(emulator, verifier) -> None:  # type: ignore[no-untyped-def]
-    message = p.basics_sign_xml("<doc><a>Сәлем</a></doc>").to_message()
-    xml = p.parse_basics_response(call1(emulator, message))
+    message = p.basics_sign_xml("<doc><a>Сәлем</a></doc>", signer=TEST_KEYS).to_message()
+    answer = p.parse_basics_response(call1(emulator, message))
+    assert isinstance(answer, list) and len(answer) == 1  # basics XML: always a list
+    (xml,) = answer
+    assert xml.startswith(XML_DECLARATION + "<doc>")
     assert "pkigovkz" in xml
     (sig,) = verifier.verify(xml.encode("utf-8")).signatures
     assert (sig.indication, sig.algorithm) == (Indication.TOTAL_PASSED,
@@ -71,14 +93,12 @@ def test_two_phase_cms_and_xml_through_the_emulator(emulator, gost_keys, verifie
     request = service.prepare_cms(data, certificate=key.certificate)  # digested: Streebog
     signed = service.complete_cms(request.session_id,
                                   p.parse_basics_response(call1(emulator, request.basics)))
-    from asn1crypto import cms
-
     der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
     (sig,) = verifier.verify(der, data).signatures
     assert (sig.indication, sig.algorithm) == (Indication.TOTAL_PASSED,
                                                "ГОСТ 34.10-2015, 512 бит")
     request = service.prepare_xml("<doc><a>Сәлем</a></doc>", certificate=key.certificate)
-    xml = service.complete_xml(request.session_id,
-                               p.parse_basics_response(call1(emulator, request.basics)))
+    (answer,) = p.parse_basics_response(call1(emulator, request.basics))  # a one-element list
+    xml = service.complete_xml(request.session_id, answer)
     (sig,) = verifier.verify(xml).signatures
     assert sig.indication is Indication.TOTAL_PASSED
