@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import update
@@ -15,17 +16,21 @@ from sqlalchemy import update
 from docservice.service.egov import PAGE_TEXTS
 from docservice.service.models import EgovRequest
 from signing.testing.egov_mobile import EgovMobileEmulator
+from tests.browser import Cdp, chromium
 from tests.service import test_egov as protocol
 from tests.service.test_egov import _document, _request, _served
-from tests.verification import test_browser as driver
 
-# Fixtures shared with the protocol tests and the verification page's DevTools driver.
-browser = driver.browser
-chromium_path = driver.chromium_path
+# Fixtures shared with the protocol tests.
 keys = protocol.keys
 
 
-def _wait(cdp: driver.Cdp, expression: str, timeout: float = 20) -> None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Cdp]:
+    with chromium() as cdp:
+        yield cdp
+
+
+def _wait(cdp: Cdp, expression: str, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cdp.js(expression):

@@ -24,10 +24,10 @@ from docservice.service.clients import add_client
 from docservice.service.documents import DocService
 from signing.ncalayer.emulator import running_emulator
 from signing.ncalayer.keystore import EmulatorKey
+from tests.browser import Cdp
 from tests.conftest import example, need
 from tests.pki import TestPki
 from tests.service.http import Client, serving
-from tests.verification.test_browser import Cdp
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
