@@ -85,13 +85,14 @@ class PdfOptions:
     http_timeout: float = 10.0
 
 
-def document_id(data: bytes) -> str:
+def document_id(data: bytes, reader: PdfFileReader | None = None) -> str:
     """SHA-256 of the document as it was before its first signature (hex).
 
     Stable across signers, so every stamp's QR code points at the same record; for an
-    unsigned file it is the hash of the file itself.
+    unsigned file it is the hash of the file itself. ``reader``: one already parsing
+    ``data`` (the signer's), to save parsing the file a second time.
     """
-    reader = _reader(data)
+    reader = reader or _reader(data)
     sigs = reader.embedded_signatures
     if not sigs:
         return hashlib.sha256(data).hexdigest()
@@ -248,7 +249,8 @@ async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session
     style = None
     if place is not None:
         style = stamps.stamp_style(options.font_path or stamps.stamp_font(), place.compact)
-        params = {"url": verify_url(options.verify_base_url, document_id(data)),
+        params = {"url": verify_url(options.verify_base_url,
+                                      document_id(data, writer.prev)),
                   "signer": stamps.stamp_text(key.identity, options.role, now, place.compact)}
     signer = signers.PdfSigner(meta, key.pyhanko_signer(), timestamper=session.timestamper,
                                stamp_style=style, new_field_spec=spec)
