@@ -93,7 +93,8 @@ def test_refusals(api: Client, emulator, emulator_keys, service: DocService) -> 
     # A CMS by another key than the prepared certificate is refused and signs nothing.
     wrong = _sign_in_ncalayer(emulator, emulator_keys, "head", {
         "ncalayer_request": {"basics": p.basics_sign_cms(
-            one["data_to_sign"], digested=True).to_message()}})
+            # test-CA keys are offered only with chain: [] (as real NCALayer does)
+            one["data_to_sign"], digested=True, signer=p.SignerParams(chain=())).to_message()}})
     refused = api.post(f"{base}/{one['id']}/complete", {"cms": wrong})
     assert refused.status == 422 and refused.json["code"] == "signing_refused"
     # The right CMS still completes the session afterwards.
