@@ -72,9 +72,9 @@ def application_pdf() -> bytes:
 def call(emulator: NCALayerEmulator, *messages: dict[str, Any] | str) -> list[dict[str, Any]]:
     """Connect like a browser, check the greeting, send each message, return each answer."""
     answers = []
-    with connect(emulator.url, ssl=emulator.client_ssl_context(), open_timeout=5,
+    with connect(emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30,
                  close_timeout=2) as ws:
-        assert p.parse_version(ws.recv(timeout=5)) == p.VERSION
+        assert p.parse_version(ws.recv(timeout=30)) == p.VERSION
         for message in messages:
             ws.send(message if isinstance(message, str) else p.dumps(message))
             answers.append(json.loads(ws.recv(timeout=20)))

@@ -105,9 +105,9 @@ def test_recorded_sessions_replay_with_the_same_shapes(replay_keys) -> None:  # 
                                else (lambda offered, r: offered[0]))
             if request.get("method") == "getActiveTokens":  # the human plugs a token in
                 emulator.keys = [file_key] if recorded["responseObject"] == [] else everything
-            with connect(emulator.url, ssl=emulator.client_ssl_context(), open_timeout=5,
+            with connect(emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30,
                          max_size=None) as ws:
-                greeting = json.loads(ws.recv(timeout=5))
+                greeting = json.loads(ws.recv(timeout=30))
                 if "initMessage" in entry:
                     assert greeting == json.loads(entry["initMessage"])
                 ws.send(entry["request"])
