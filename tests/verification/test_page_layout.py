@@ -19,18 +19,27 @@ import html
 import io
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 import pytest
 from asn1crypto import cms
 from pypdf import PdfReader
 
+from docservice.archive.card import build_card
+from docservice.verification import Verifier
 from docservice.verification.messages import INDICATIONS, ui
 from docservice.web import create_app
+from signing.cades import CadesOptions, sign_detached
+from signing.cms_util import to_der
+from signing.keys import Pkcs12Key
+from signing.trust import Trust
 from tests.browser import Cdp, axe_source, chromium, serve
 from tests.conftest import pdf_text, squash
+from tests.pki import TestPki
 from tests.verification.conftest import Docs
 from tests.verification.fixtures import Signers, incremental_update_attack
 
@@ -59,14 +68,38 @@ VIEWS = [
     View("cms-2-signers-no-original-indeterminate", "INDETERMINATE", ("two.p7s",)),
     View("cms-2-signers-passed", "TOTAL_PASSED", ("two.p7s", "original.txt")),
     View("xml-passed", "TOTAL_PASSED", ("signed.xml",)),
+    View("card-2-signatures-passed", "TOTAL_PASSED", ("card.pdf",)),
+    View("card-swapped-original-failed", "TOTAL_FAILED", ("card-swapped.pdf",)),
 ]
 
 
+def document_card(pki: TestPki, verifier: Verifier) -> tuple[bytes, bytes]:
+    """A ДДК of two officials' detached CAdES over ORIGINAL, and one whose original was
+    swapped for other bytes afterwards (as ``tests/archive/test_card.py`` makes them)."""
+    options = CadesOptions(tsa_url=pki.tsa_url, trust=Trust((pki.root,), (pki.ca,)))
+    signed = []
+    for label in ("head", "career"):
+        key = Pkcs12Key.load(pki.p12(label), pki.password)
+        signed.append(to_der(sign_detached(ORIGINAL, key, options)))
+        time.sleep(1.1)  # distinct time-stamp seconds: the card orders by them
+    card = build_card(ORIGINAL, "өтініш-17.txt", signed, verifier,
+                      title="Өтініш / Заявление № 17")
+    with pikepdf.open(io.BytesIO(card)) as pdf:
+        tree = pikepdf.NameTree(pdf.Root.Names.EmbeddedFiles)
+        tree[next(iter(tree.keys()))].EF.F.write(ORIGINAL.replace(b"17", b"18"))
+        out = io.BytesIO()
+        pdf.save(out)
+    return card, out.getvalue()
+
+
 @pytest.fixture(scope="module")
-def files(docs: Docs, signers: Signers, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def files(docs: Docs, signers: Signers, pki: TestPki, verifier: Verifier,
+          tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("uploads")
     two: cms.ContentInfo = signers.cms(ORIGINAL, ["career", "head"])
-    for name, data in {"junk.pdf": b"%PDF-1.7 this is not really a PDF",
+    card, swapped = document_card(pki, verifier)
+    for name, data in {"card.pdf": card, "card-swapped.pdf": swapped,
+                       "junk.pdf": b"%PDF-1.7 this is not really a PDF",
                        "four.pdf": docs.four(),
                        "tampered.pdf": incremental_update_attack(docs.bb()),
                        "two.p7s": two.dump(), "original.txt": ORIGINAL,
