@@ -248,6 +248,7 @@ class SigningLink(Base):
     expected_iin: Mapped[str | None] = mapped_column(String(12))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class EgovRequest(Base):
