@@ -366,3 +366,115 @@ def test_print_of_the_standalone_report(browser: Cdp, verifier, docs: Docs,  # t
     assert run_axe(browser, axe) == []
     text = squash(pdf_text(browser.print_pdf()))
     assert "ӘБІЛҚАСЫМОВА" in text and "ИВАНОВА" in text and squash("Жарамды") in text
+
+
+# -- The officials' signing pages: the signing link (/sign/<token>) and eGov mobile ----------
+
+@dataclass(frozen=True)
+class Page:
+    """A signing page's state: its URL key, the element that must be on the first screen
+    (the main action, or the outcome once there is one), and the page's state line."""
+
+    name: str
+    first: str
+    state_line: str
+    state: str | None = None
+
+
+PAGES = [
+    Page("sign-link", "sign", "status"),
+    Page("sign-link-spent", "status", "status", "invalid"),
+    Page("egov-waiting", "open", "result", "pending"),
+    Page("egov-signed", "result", "result", "signed"),
+    Page("egov-unknown", "result", "result", "unknown"),
+]
+
+
+@pytest.fixture(scope="module")
+def signing_pages(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The service on a real socket with one document: a signing link, an eGov request
+    still waiting and one the eGov mobile emulator has signed; the pages' URLs by name."""
+    from contextlib import contextmanager
+
+    from docservice.service.documents import DocService
+    from signing.ncalayer.keystore import EmulatorKey
+    from signing.testing.egov_mobile import EgovMobileEmulator
+    from tests.service.conftest import make_settings
+    from tests.service.test_egov import _document, _request, _served
+
+    trust = tmp_path_factory.mktemp("service-trust")
+    (trust / "root.pem").write_bytes(pki.root_pem.read_bytes())
+    (trust / "ca.pem").write_bytes(pki.ca_pem.read_bytes())
+    svc = DocService(make_settings(tmp_path_factory.mktemp("service"), trust))
+    key = EmulatorKey.from_p12(pki.p12("career"), pki.password, alias="career")
+    try:
+        with contextmanager(_served)(svc) as (client, _served_svc):
+            doc_id = _document(client)
+            link = client.post(f"/v1/documents/{doc_id}/signing-links", {"expires_in": 3600})
+            assert link.status == 201, link.body
+            waiting = _request(client, doc_id, key)
+            signed = _request(client, doc_id, key)
+            assert EgovMobileEmulator(key).run(signed["qr"]["payload"]).status == 200
+            yield {"sign-link": link.json["url"],
+                   "sign-link-spent": f"{client.base}/sign/no-such-token",
+                   "egov-waiting": waiting["links"]["page"],
+                   "egov-signed": signed["links"]["page"],
+                   "egov-unknown": f"{client.base}/egov/no-such-request"}
+    finally:
+        svc.db.dispose()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_signing_page_fits_acts_first_and_passes_axe(browser: Cdp, signing_pages: dict,
+                                                     axe: str, shots: Path, page: Page,
+                                                     screen: str, lang: str) -> None:
+    width, height = SCREENS[screen]
+    browser.viewport(width, height)
+    browser.goto(f"{signing_pages[page.name]}?lang={lang}")
+    browser.js("window.scrollTo(0, 0)")
+    browser.screenshot(shots / f"{lang}-{screen}-{page.name}.png")
+    measured = browser.js(MEASURE)
+    assert measured["innerWidth"] == width
+    assert measured["scrollWidth"] <= width and not measured["wide"], measured["wide"]
+    assert measured["lang"] == lang and measured["mains"] == 1
+    assert not measured["unlabelled"], measured["unlabelled"]
+    # The main action (or the outcome) is wholly on the first screen, and visible.
+    first = browser.js(f"""(() => {{ const e = document.getElementById({json.dumps(page.first)});
+      const r = e.getBoundingClientRect();
+      return {{top: r.top, bottom: r.bottom, height: r.height, text: e.textContent.trim()}};
+    }})()""")
+    assert first["height"] > 0 and first["top"] >= 0 and first["bottom"] <= height, first
+    assert first["text"], first
+    # The state line is a live region a screen reader announces; it says the state in words.
+    line = browser.js(f"""(() => {{
+      const e = document.getElementById({json.dumps(page.state_line)});
+      return {{state: e.dataset.state || null, role: e.getAttribute('role'),
+               text: e.textContent.trim()}}; }})()""")
+    assert line["role"] in ("status", "alert"), line
+    assert line["state"] == page.state and (page.state is None or line["text"]), line
+    found = run_axe(browser, axe)
+    bad = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+    assert not found, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("name, controls", [
+    ("sign-link", ["lang-kk", "lang-ru", "sign", "open"]),
+    ("egov-waiting", ["lang-kk", "lang-ru", "open"]),
+])
+def test_keyboard_alone_reaches_the_signing_pages_controls(browser: Cdp, signing_pages: dict,
+                                                            name: str,
+                                                            controls: list[str]) -> None:
+    browser.viewport(*SCREENS["phone"])
+    browser.goto(f"{signing_pages[name]}?lang=kk")
+    order = tab_order(browser)
+    assert [f["id"] for f in order][:len(controls)] == controls, order
+    assert all(f["outline"] for f in order[:len(controls)]), order
+    # The language link answers Enter.
+    browser.js("document.getElementById('lang-ru').focus()")
+    browser.events.clear()
+    browser.press("Enter")
+    browser.wait_load()
+    assert browser.js("document.documentElement.lang") == "ru"
