@@ -21,7 +21,6 @@ from tests.verification import test_browser as driver
 
 # Fixtures shared with the protocol tests and the verification page's DevTools driver.
 browser = driver.browser
-chromium_path = driver.chromium_path
 keys = protocol.keys
 
 
