@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
-import json
 import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import select, update
 
 import signing
@@ -27,7 +25,7 @@ from docservice.service.models import Client, Document, SigningLink, utcnow
 from signing.cms_util import load_certificate
 from signing.identity import identity_of
 
-bp = Blueprint("links", __name__)
+bp = Blueprint("links", __name__, template_folder="templates")
 SCRIPT = Path(signing.__file__).resolve().parent / "static" / "ncalayer-client.js"
 LANGS = ("kk", "ru")
 MAX_EXPIRES = 7 * 24 * 3600
@@ -44,6 +42,7 @@ TEXTS = {
     "failed": ("Қол қою орындалмады", "Подписание не выполнено"),
     "no_ncalayer": ("NCALayer іске қосылмаған немесе қолжетімсіз.",
                     "NCALayer не запущен или недоступен."),
+    "language": ("Тіл", "Язык"),
     "invalid": ("Сілтеме жарамсыз, пайдаланылған немесе мерзімі өткен.",
                 "Ссылка недействительна, уже использована или истекла."),
 }
@@ -162,56 +161,11 @@ def link_page(token: str) -> Any:
 
 
 def _page(lang: str, token: str | None, error: str | None) -> str:
-    e = html.escape
-    ws_url = current_app.config.get("NCALAYER_URL", "wss://127.0.0.1:13579")
-    other = "ru" if lang == "kk" else "kk"
-    texts = {k: _t(k, lang) for k in TEXTS}
-    head = (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{e(texts['title'])}</title><style>body{{font-family:sans-serif;"
-            "max-width:60em;margin:1em auto;padding:0 1em}iframe{width:100%;height:70vh;"
-            "border:1px solid #ccc}button{font-size:1.1em;padding:.5em 1em}"
-            "#status{margin:1em 0;font-weight:bold}</style></head><body>"
-            f"<p><a href='?lang={other}'>{'Русский' if lang == 'kk' else 'Қазақша'}</a></p>"
-            f"<h1>{e(texts['title'])}</h1>")
-    if token is None:
-        return head + f"<p id='status' role='alert'>{e(error or '')}</p></body></html>"
-    base = f"/sign/{e(token)}"
-    return head + (
-        f"<p>{e(texts['intro'])}</p>"
-        f"<p><a href='{base}/pdf' target='_blank'>{e(texts['open'])}</a></p>"
-        f"<iframe src='{base}/pdf' title='PDF'></iframe>"
-        f"<p><button id='sign' type='button'>{e(texts['sign'])}</button></p>"
-        "<p id='status' role='status' aria-live='polite'></p>"
-        "<script type='module'>\n"
-        "import { NCALayerClient } from '/sign/ncalayer-client.js';\n"
-        f"const T = {json.dumps(texts, ensure_ascii=False)};\n"
-        f"const BASE = {json.dumps(base)}; const WS = {json.dumps(ws_url)};\n"
-        "const status = document.getElementById('status');\n"
-        "const say = (text, state) => { status.textContent = text;"
-        " status.dataset.state = state; };\n"
-        "const post = async (path, body) => { const r = await fetch(BASE + path, {"
-        " method: 'POST', headers: {'Content-Type': 'application/json'},"
-        " body: JSON.stringify(body) }); const j = await r.json();"
-        " if (!r.ok) throw Object.assign(new Error(j.detail || j.title), {server: true});"
-        " return j; };\n"
-        "document.getElementById('sign').addEventListener('click', async () => {\n"
-        "  say(T.working, 'working');\n"
-        "  let nca;\n"
-        "  try { nca = new NCALayerClient(WS, { timeoutMs: 120000 }); await nca.connect(); }\n"
-        "  catch (e) { say(T.no_ncalayer, 'no_ncalayer'); return; }\n"
-        "  try {\n"
-        "    const info = await nca.getKeyInfo('PKCS12');\n"
-        "    const prepared = await post('/prepare', { certificate: info.pem });\n"
-        "    const cms = await nca.send(prepared.ncalayer_request.basics);\n"
-        "    await post('/complete', { sid: prepared.id, cms });\n"
-        "    say(T.done, 'done'); document.getElementById('sign').disabled = true;\n"
-        "  } catch (e) {\n"
-        "    if (e.cancelled) say(T.cancelled, 'cancelled');\n"
-        "    else say(T.failed + ': ' + (e.message || e), 'failed');\n"
-        "  } finally { nca.close(); }\n"
-        "});\n"
-        "</script></body></html>")
+    """The page (``service/templates/links/sign.html``, the verification page's stylesheet)."""
+    return render_template(
+        "links/sign.html", lang=lang, texts={k: _t(k, lang) for k in TEXTS}, error=error,
+        base=None if token is None else f"/sign/{token}",
+        ws_url=current_app.config.get("NCALAYER_URL", "wss://127.0.0.1:13579"))
 
 
 def expires_in_arg(value: Any) -> int:

@@ -19,18 +19,27 @@ import html
 import io
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 import pytest
 from asn1crypto import cms
 from pypdf import PdfReader
 
+from docservice.archive.card import build_card
+from docservice.verification import Verifier
 from docservice.verification.messages import INDICATIONS, ui
 from docservice.web import create_app
+from signing.cades import CadesOptions, sign_detached
+from signing.cms_util import to_der
+from signing.keys import Pkcs12Key
+from signing.trust import Trust
 from tests.browser import Cdp, axe_source, chromium, serve
 from tests.conftest import pdf_text, squash
+from tests.pki import TestPki
 from tests.verification.conftest import Docs
 from tests.verification.fixtures import Signers, incremental_update_attack
 
@@ -59,14 +68,38 @@ VIEWS = [
     View("cms-2-signers-no-original-indeterminate", "INDETERMINATE", ("two.p7s",)),
     View("cms-2-signers-passed", "TOTAL_PASSED", ("two.p7s", "original.txt")),
     View("xml-passed", "TOTAL_PASSED", ("signed.xml",)),
+    View("card-2-signatures-passed", "TOTAL_PASSED", ("card.pdf",)),
+    View("card-swapped-original-failed", "TOTAL_FAILED", ("card-swapped.pdf",)),
 ]
 
 
+def document_card(pki: TestPki, verifier: Verifier) -> tuple[bytes, bytes]:
+    """A ДДК of two officials' detached CAdES over ORIGINAL, and one whose original was
+    swapped for other bytes afterwards (as ``tests/archive/test_card.py`` makes them)."""
+    options = CadesOptions(tsa_url=pki.tsa_url, trust=Trust((pki.root,), (pki.ca,)))
+    signed = []
+    for label in ("head", "career"):
+        key = Pkcs12Key.load(pki.p12(label), pki.password)
+        signed.append(to_der(sign_detached(ORIGINAL, key, options)))
+        time.sleep(1.1)  # distinct time-stamp seconds: the card orders by them
+    card = build_card(ORIGINAL, "өтініш-17.txt", signed, verifier,
+                      title="Өтініш / Заявление № 17")
+    with pikepdf.open(io.BytesIO(card)) as pdf:
+        tree = pikepdf.NameTree(pdf.Root.Names.EmbeddedFiles)
+        tree[next(iter(tree.keys()))].EF.F.write(ORIGINAL.replace(b"17", b"18"))
+        out = io.BytesIO()
+        pdf.save(out)
+    return card, out.getvalue()
+
+
 @pytest.fixture(scope="module")
-def files(docs: Docs, signers: Signers, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def files(docs: Docs, signers: Signers, pki: TestPki, verifier: Verifier,
+          tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("uploads")
     two: cms.ContentInfo = signers.cms(ORIGINAL, ["career", "head"])
-    for name, data in {"junk.pdf": b"%PDF-1.7 this is not really a PDF",
+    card, swapped = document_card(pki, verifier)
+    for name, data in {"card.pdf": card, "card-swapped.pdf": swapped,
+                       "junk.pdf": b"%PDF-1.7 this is not really a PDF",
                        "four.pdf": docs.four(),
                        "tampered.pdf": incremental_update_attack(docs.bb()),
                        "two.p7s": two.dump(), "original.txt": ORIGINAL,
@@ -333,3 +366,115 @@ def test_print_of_the_standalone_report(browser: Cdp, verifier, docs: Docs,  # t
     assert run_axe(browser, axe) == []
     text = squash(pdf_text(browser.print_pdf()))
     assert "ӘБІЛҚАСЫМОВА" in text and "ИВАНОВА" in text and squash("Жарамды") in text
+
+
+# -- The officials' signing pages: the signing link (/sign/<token>) and eGov mobile ----------
+
+@dataclass(frozen=True)
+class Page:
+    """A signing page's state: its URL key, the element that must be on the first screen
+    (the main action, or the outcome once there is one), and the page's state line."""
+
+    name: str
+    first: str
+    state_line: str
+    state: str | None = None
+
+
+PAGES = [
+    Page("sign-link", "sign", "status"),
+    Page("sign-link-spent", "status", "status", "invalid"),
+    Page("egov-waiting", "open", "result", "pending"),
+    Page("egov-signed", "result", "result", "signed"),
+    Page("egov-unknown", "result", "result", "unknown"),
+]
+
+
+@pytest.fixture(scope="module")
+def signing_pages(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The service on a real socket with one document: a signing link, an eGov request
+    still waiting and one the eGov mobile emulator has signed; the pages' URLs by name."""
+    from contextlib import contextmanager
+
+    from docservice.service.documents import DocService
+    from signing.ncalayer.keystore import EmulatorKey
+    from signing.testing.egov_mobile import EgovMobileEmulator
+    from tests.service.conftest import make_settings
+    from tests.service.test_egov import _document, _request, _served
+
+    trust = tmp_path_factory.mktemp("service-trust")
+    (trust / "root.pem").write_bytes(pki.root_pem.read_bytes())
+    (trust / "ca.pem").write_bytes(pki.ca_pem.read_bytes())
+    svc = DocService(make_settings(tmp_path_factory.mktemp("service"), trust))
+    key = EmulatorKey.from_p12(pki.p12("career"), pki.password, alias="career")
+    try:
+        with contextmanager(_served)(svc) as (client, _served_svc):
+            doc_id = _document(client)
+            link = client.post(f"/v1/documents/{doc_id}/signing-links", {"expires_in": 3600})
+            assert link.status == 201, link.body
+            waiting = _request(client, doc_id, key)
+            signed = _request(client, doc_id, key)
+            assert EgovMobileEmulator(key).run(signed["qr"]["payload"]).status == 200
+            yield {"sign-link": link.json["url"],
+                   "sign-link-spent": f"{client.base}/sign/no-such-token",
+                   "egov-waiting": waiting["links"]["page"],
+                   "egov-signed": signed["links"]["page"],
+                   "egov-unknown": f"{client.base}/egov/no-such-request"}
+    finally:
+        svc.db.dispose()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_signing_page_fits_acts_first_and_passes_axe(browser: Cdp, signing_pages: dict,
+                                                     axe: str, shots: Path, page: Page,
+                                                     screen: str, lang: str) -> None:
+    width, height = SCREENS[screen]
+    browser.viewport(width, height)
+    browser.goto(f"{signing_pages[page.name]}?lang={lang}")
+    browser.js("window.scrollTo(0, 0)")
+    browser.screenshot(shots / f"{lang}-{screen}-{page.name}.png")
+    measured = browser.js(MEASURE)
+    assert measured["innerWidth"] == width
+    assert measured["scrollWidth"] <= width and not measured["wide"], measured["wide"]
+    assert measured["lang"] == lang and measured["mains"] == 1
+    assert not measured["unlabelled"], measured["unlabelled"]
+    # The main action (or the outcome) is wholly on the first screen, and visible.
+    first = browser.js(f"""(() => {{ const e = document.getElementById({json.dumps(page.first)});
+      const r = e.getBoundingClientRect();
+      return {{top: r.top, bottom: r.bottom, height: r.height, text: e.textContent.trim()}};
+    }})()""")
+    assert first["height"] > 0 and first["top"] >= 0 and first["bottom"] <= height, first
+    assert first["text"], first
+    # The state line is a live region a screen reader announces; it says the state in words.
+    line = browser.js(f"""(() => {{
+      const e = document.getElementById({json.dumps(page.state_line)});
+      return {{state: e.dataset.state || null, role: e.getAttribute('role'),
+               text: e.textContent.trim()}}; }})()""")
+    assert line["role"] in ("status", "alert"), line
+    assert line["state"] == page.state and (page.state is None or line["text"]), line
+    found = run_axe(browser, axe)
+    bad = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+    assert not found, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("name, controls", [
+    ("sign-link", ["lang-kk", "lang-ru", "sign", "open"]),
+    ("egov-waiting", ["lang-kk", "lang-ru", "open"]),
+])
+def test_keyboard_alone_reaches_the_signing_pages_controls(browser: Cdp, signing_pages: dict,
+                                                            name: str,
+                                                            controls: list[str]) -> None:
+    browser.viewport(*SCREENS["phone"])
+    browser.goto(f"{signing_pages[name]}?lang=kk")
+    order = tab_order(browser)
+    assert [f["id"] for f in order][:len(controls)] == controls, order
+    assert all(f["outline"] for f in order[:len(controls)]), order
+    # The language link answers Enter.
+    browser.js("document.getElementById('lang-ru').focus()")
+    browser.events.clear()
+    browser.press("Enter")
+    browser.wait_load()
+    assert browser.js("document.documentElement.lang") == "ru"
