@@ -2,7 +2,10 @@
 
 Every test runs the service on a real socket and the emulator makes the app's calls as
 the specification describes; refusals are checked for their 403 ``{"message"}`` in the
-app's language and for leaving the document exactly as it was.
+app's language and for leaving the document exactly as it was. The tests that take
+``keys`` run twice: with the RSA test keys and with the GOST ones (GOST 34.10-2015 in NCA's
+encodings, tests/pki/gost.py); a GOST CMS is checked by OpenSSL's Streebog and BouncyCastle,
+as tests/gost does, where an RSA one is checked by ``openssl cms``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -31,13 +35,69 @@ from tests.conftest import example
 from tests.pki import TestPki
 from tests.service.http import Client
 
-RSA_LABELS = ("career", "head", "career_auth", "authonly")
+LABELS = ("career", "head", "career_auth", "authonly")
 
 
 @pytest.fixture(scope="module")
-def keys(pki: TestPki) -> dict[str, EmulatorKey]:
-    return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
-            for label in RSA_LABELS}
+def gpki(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.pki.gost import running_gost_pki
+
+    with running_gost_pki(tmp_path_factory.mktemp("gost-pki")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def trust_dir(pki: TestPki, gpki, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    """Both hierarchies' anchors: the service trusts the RSA and the GOST test PKI."""
+    folder = tmp_path_factory.mktemp("trust-both")
+    shutil.copy(pki.root_pem, folder / "root.pem")
+    shutil.copy(pki.ca_pem, folder / "ca.pem")
+    for name in ("root", "ca"):
+        cert = getattr(gpki, name)
+        (folder / f"gost_{name}.pem").write_bytes(pem.armor("CERTIFICATE", cert.dump()))
+    return folder
+
+
+@pytest.fixture(scope="module", params=["rsa", "gost"])
+def keys(request: pytest.FixtureRequest, pki: TestPki, gpki) -> dict[str, EmulatorKey]:  # type: ignore[no-untyped-def]
+    """The same officials' keys, RSA or GOST (``gost_`` labels in the GOST PKI)."""
+    if request.param == "rsa":
+        return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
+                for label in LABELS}
+    return {label: EmulatorKey.from_p12(gpki.p12(f"gost_{label}"), gpki.password, alias=label)
+            for label in LABELS}
+
+
+@pytest.fixture(scope="module")
+def bc():  # type: ignore[no-untyped-def]
+    from tests.gost.oracles import BouncyCastle
+
+    oracle = BouncyCastle()
+    yield oracle
+    oracle.close()
+
+
+def _independent_cms_check(cms_der: bytes, data: bytes, key: EmulatorKey, trust_dir: Path,
+                           tmp_path: Path, bc) -> None:  # type: ignore[no-untyped-def]
+    """Not our code: ``openssl cms -verify`` (RSA); OpenSSL's Streebog + BouncyCastle (GOST)."""
+    from asn1crypto import cms
+
+    if key.is_gost:
+        from tests.gost.oracles import check_gost_signer_info
+
+        info = cms.ContentInfo.load(cms_der)["content"]["signer_infos"][-1]
+        check_gost_signer_info(bc, info, key.certificate, data)
+        return
+    (tmp_path / "sig.p7s").write_bytes(cms_der)
+    (tmp_path / "data.bin").write_bytes(data)
+    (tmp_path / "ca.pem").write_bytes((trust_dir / "root.pem").read_bytes()
+                                      + (trust_dir / "ca.pem").read_bytes())
+    check = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+         str(tmp_path / "sig.p7s"), "-content", str(tmp_path / "data.bin"), "-CAfile",
+         str(tmp_path / "ca.pem"), "-purpose", "any", "-out", "/dev/null"],
+        capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
 
 
 def _served(service: DocService, ttl: float = 60, tsa_url: str | None = None
@@ -98,7 +158,7 @@ def _count(client: Client, doc_id: str) -> int:
 
 @pytest.mark.parametrize("backend_url", ["sqlite", "postgresql"], indirect=True)
 def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: Path,  # type: ignore[no-untyped-def]
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, bc) -> None:
     client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"])
@@ -151,17 +211,9 @@ def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: P
     assert pdf[o1:o1 + l1] + pdf[o2:o2 + l2] == base64.b64decode(
         item["document"]["file"]["data"])
     cms_der = client.get(f"/v1/documents/{doc_id}/signatures/1").body
-    # OpenSSL (not our code) agrees: the app's CMS signs the bytes it was given.
-    (tmp_path / "sig.p7s").write_bytes(cms_der)
-    (tmp_path / "data.bin").write_bytes(base64.b64decode(item["document"]["file"]["data"]))
-    (tmp_path / "ca.pem").write_bytes((trust_dir / "root.pem").read_bytes()
-                                      + (trust_dir / "ca.pem").read_bytes())
-    check = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
-         str(tmp_path / "sig.p7s"), "-content", str(tmp_path / "data.bin"), "-CAfile",
-         str(tmp_path / "ca.pem"), "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True, timeout=60)
-    assert check.returncode == 0, check.stderr
+    # An implementation other than ours agrees: the app's CMS signs the bytes it was given.
+    _independent_cms_check(cms_der, base64.b64decode(item["document"]["file"]["data"]),
+                           keys["career"], trust_dir, tmp_path, bc)
 
     # One use: the replayed PUT and a fresh read of API №1 are refused.
     again = phone.put()
@@ -341,22 +393,31 @@ def test_eds_login_with_the_officials_authentication_key(api, keys) -> None:  # 
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
-def test_console_emulator(api, keys, pki: TestPki, password_file: Path) -> None:  # type: ignore[no-untyped-def]
+def test_console_emulator(api, keys, pki: TestPki, gpki, password_file: Path,  # type: ignore[no-untyped-def]
+                          tmp_path: Path) -> None:
     client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"])
+    if keys["career"].is_gost:
+        p12 = {label: gpki.p12(f"gost_{label}") for label in ("career", "head")}
+        password_file = tmp_path / "gost-password.txt"
+        password_file.write_text(gpki.password + "\n", encoding="utf-8")
+    else:
+        p12 = {label: pki.p12(label) for label in ("career", "head")}
     script = Path(sys.executable).with_name("egov-mobile-emulator")
-    wrong = subprocess.run([str(script), made["qr"]["payload"], "--p12", str(pki.p12("head")),
+    wrong = subprocess.run([str(script), made["qr"]["payload"], "--p12", str(p12["head"]),
                             "--password-file", str(password_file), "--lang", "kk"],
                            capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 1, wrong.stderr
     assert json.loads(wrong.stdout)["body"]["message"] == MESSAGES["other_person"]["kk"]
     ok = subprocess.run([str(script), made["links"]["egov_mobile"], "--p12",
-                         str(pki.p12("career")), "--password-file", str(password_file)],
+                         str(p12["career"]), "--password-file", str(password_file)],
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["body"]["status"] == "success"
     assert _count(client, doc_id) == 1
+    got = client.get(f"/v1/documents/{doc_id}").json
+    assert got["verification"]["verdict"] == "TOTAL_PASSED", got["verification"]
 
 
 def test_the_runtime_never_imports_the_emulator() -> None:
