@@ -40,8 +40,15 @@ PDF completion's locked transaction, so either both are stored or neither.
 
 One use: the PUT takes the request with a conditional ``UPDATE`` (a concurrent or
 replayed PUT finds it taken); a refused PUT gives it back, so the right official can
-still sign before the expiry. Only RSA keys: GOST signing has not landed on this
-branch's base.
+still sign before the expiry.
+
+RSA and GOST keys alike: ``prepare_signature`` picks the digest from the expected
+certificate (SHA-256, or the GOST key's Streebog), so the app's GOST CMS over the byte range
+is checked by the same completion; the GOST XML and the ``Eds`` login are XMLDSig with the
+pkigovkz URIs, checked by :mod:`signing.gost.xmldsig` (signxml knows only W3C URIs).
+
+A PDF signature is recorded by ``DocService._record``, which writes the ``document.signed``
+webhook in its transaction; an XML-only signature writes its own in the XML's transaction.
 """
 
 from __future__ import annotations
