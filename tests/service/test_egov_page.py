@@ -14,18 +14,25 @@ from sqlalchemy import update
 
 from docservice.service.egov import PAGE_TEXTS
 from docservice.service.models import EgovRequest
+from signing.ncalayer.keystore import EmulatorKey
 from signing.testing.egov_mobile import EgovMobileEmulator
-from tests.service import test_egov as protocol
-from tests.service.test_egov import _document, _request, _served
+from tests.browser import Cdp
+from tests.pki import TestPki
+from tests.service.test_egov import LABELS, _document, _request, _served
 from tests.verification import test_browser as driver
 
-# Fixtures shared with the protocol tests and the verification page's DevTools driver.
+# The verification page's DevTools browser, shared.
 browser = driver.browser
-chromium_path = driver.chromium_path
-keys = protocol.keys
 
 
-def _wait(cdp: driver.Cdp, expression: str, timeout: float = 20) -> None:
+@pytest.fixture(scope="module")
+def keys(pki: TestPki) -> dict[str, EmulatorKey]:
+    """RSA keys: the page does not depend on the key's algorithm (test_egov runs both)."""
+    return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
+            for label in LABELS}
+
+
+def _wait(cdp: Cdp, expression: str, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cdp.js(expression):
