@@ -40,8 +40,15 @@ PDF completion's locked transaction, so either both are stored or neither.
 
 One use: the PUT takes the request with a conditional ``UPDATE`` (a concurrent or
 replayed PUT finds it taken); a refused PUT gives it back, so the right official can
-still sign before the expiry. Only RSA keys: GOST signing has not landed on this
-branch's base.
+still sign before the expiry.
+
+RSA and GOST keys alike: ``prepare_signature`` picks the digest from the expected
+certificate (SHA-256, or the GOST key's Streebog), so the app's GOST CMS over the byte range
+is checked by the same completion; the GOST XML and the ``Eds`` login are XMLDSig with the
+pkigovkz URIs, checked by :mod:`signing.gost.xmldsig` (signxml knows only W3C URIs).
+
+A PDF signature is recorded by ``DocService._record``, which writes the ``document.signed``
+webhook in its transaction; an XML-only signature writes its own in the XML's transaction.
 """
 
 from __future__ import annotations
@@ -70,7 +77,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from docservice.logsafe import describe
-from docservice.service import api
+from docservice.service import api, webhooks
 from docservice.service.documents import _DbPendingStore
 from docservice.service.errors import (
     ConflictError,
@@ -89,6 +96,7 @@ from signing.errors import (
     SignerMismatchError,
     SigningError,
 )
+from signing.gost import xmldsig as gost_xmldsig
 from signing.identity import identity_of
 from signing.keys import check_signing_certificate
 from signing.trust import check_status
@@ -444,16 +452,7 @@ class EgovSigning:
         except (ValueError, TypeError, SigningError):
             raise RefusedError("login_invalid") from None
         self._check_auth_certificate(cert)
-        config = SignatureConfiguration(
-            location="./", expect_references=1,
-            signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
-        try:
-            result = XMLVerifier().verify(
-                xml.encode("utf-8"), x509_cert=pyca_x509.load_der_x509_certificate(cert.dump()),
-                expect_config=config, parser=_XML_PARSER)
-        except (InvalidSignature, InvalidInput, InvalidCertificate):
-            raise RefusedError("login_invalid") from None
-        signed = result.signed_xml if not isinstance(result, list) else None
+        signed = _login_signed(root, xml, cert)
         if signed is None or signed.tag != "login":
             raise RefusedError("login_invalid")
         if (signed.findtext("url") or "").strip() != url:
@@ -529,6 +528,15 @@ class EgovSigning:
             else:
                 with self.svc._locked(client, document.id) as (session, locked):
                     sign_xml(session, locked)
+                    # A PDF signature announces itself (DocService._record); an XML-only
+                    # one is announced here, in the same transaction.
+                    webhooks.enqueue(session, locked.client_id, locked.callback_url,
+                                     "document.signed",
+                                     {"document_id": locked.id, "signature": None,
+                                      "signature_count": locked.signature_count,
+                                      "status": locked.status, "method": row.app,
+                                      "xml_signed": True},
+                                     document_id=locked.id)
         except BaseException as exc:
             with self.svc.db.session() as session:
                 session.execute(update(EgovRequest).where(EgovRequest.id == rid)
@@ -598,6 +606,39 @@ class EgovSigning:
             if got != want or not isinstance(value, str) or not value.strip():
                 raise RefusedError("altered")
         return cms_value, xml_value
+
+
+def _login_signed(root: etree._Element, xml: str, cert: asn1_x509.Certificate
+                  ) -> etree._Element | None:
+    """What the login's one enveloped signature really signed: GOST (pkigovkz URIs, checked
+    by :mod:`signing.gost.xmldsig`) or RSA-SHA256 (signxml)."""
+    signatures = root.findall(f"{{{gost_xmldsig.DS}}}Signature")
+    method = root.find(f"{{{gost_xmldsig.DS}}}Signature/{{{gost_xmldsig.DS}}}SignedInfo/"
+                       f"{{{gost_xmldsig.DS}}}SignatureMethod")
+    if method is not None and gost_xmldsig.is_gost_uri(method.get("Algorithm", "")):
+        if len(signatures) != 1:
+            return None
+        try:
+            refs = gost_xmldsig.verify(signatures[0], cert)
+        except ValueError:
+            return None
+        uris = [r.get("URI") for r in signatures[0].iterfind(
+            "ds:SignedInfo/ds:Reference", gost_xmldsig.NS)]
+        if len(refs) != 1 or uris != [""]:
+            return None
+        # The whole login, as signed (its own signature removed by the enveloped
+        # transform): only that is read, as with signxml's signed_xml.
+        return refs[0].element
+    config = SignatureConfiguration(
+        location="./", expect_references=1,
+        signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
+    try:
+        result = XMLVerifier().verify(
+            xml.encode("utf-8"), x509_cert=pyca_x509.load_der_x509_certificate(cert.dump()),
+            expect_config=config, parser=_XML_PARSER)
+    except (InvalidSignature, InvalidInput, InvalidCertificate):
+        return None
+    return result.signed_xml if not isinstance(result, list) else None
 
 
 def _refusal(exc: BaseException) -> RefusedError:

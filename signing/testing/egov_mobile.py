@@ -8,8 +8,11 @@ authentication key; ``None``: nothing), sign every document by its ``signMethod`
 ``PUT`` the whole object back with the data replaced by the signature. Every call sends
 ``Accept-Language``.
 
-RSA test keys only (PKCS#12): GOST signing is not available on this branch. The steps are
-separate methods so tests can delay, replay or tamper with any of them.
+RSA and GOST test keys (PKCS#12, GOST as NCA issues them: :class:`EmulatorKey`). With a GOST
+key the PDF's byte range is hashed with the key's Streebog and signed as a GOST CMS
+(:mod:`signing.gost.cms`), and XML (the document and the ``Eds`` login) is signed with the
+pkigovkz algorithm URIs (:mod:`signing.gost.xmldsig`), as the app does with Kalkan. The steps
+are separate methods so tests can delay, replay or tamper with any of them.
 
 Console: ``egov-mobile-emulator --p12 KEY.p12 --password-file F [--auth-p12 AUTH.p12]
 [--lang ru] PAYLOAD`` prints the service's last answer; exit 0 on 200, 1 on a refusal.
@@ -21,7 +24,6 @@ import argparse
 import base64
 import copy
 import datetime as dt
-import hashlib
 import json
 import re
 import sys
@@ -184,7 +186,7 @@ class EgovMobileEmulator:
             data = base64.b64decode(file["data"])
             if self.alter_data is not None:
                 data = self.alter_data(data)
-            digest = hashlib.sha256(data).digest()
+            digest = self.key.digest(data)  # SHA-256, or Streebog for a GOST key
             if method == "SIGN_BYTES_ARRAY":
                 cms = build_cms(self.key, digest=digest)["content"]["signer_infos"][0]
                 file["data"] = json.dumps({
@@ -219,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="egov-mobile-emulator",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("payload", help="the QR payload (mobileSign:...) or a cross link")
-    parser.add_argument("--p12", required=True, help="signing key container (RSA)")
+    parser.add_argument("--p12", required=True, help="signing key container (RSA or GOST)")
     parser.add_argument("--password-file", required=True,
                         help="file whose first line is the containers' password")
     parser.add_argument("--auth-p12", help="authentication key container (auth_type Eds)")

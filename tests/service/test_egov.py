@@ -2,7 +2,10 @@
 
 Every test runs the service on a real socket and the emulator makes the app's calls as
 the specification describes; refusals are checked for their 403 ``{"message"}`` in the
-app's language and for leaving the document exactly as it was.
+app's language and for leaving the document exactly as it was. The tests that take
+``keys`` run twice: with the RSA test keys and with the GOST ones (GOST 34.10-2015 in NCA's
+encodings, tests/pki/gost.py); a GOST CMS is checked by OpenSSL's Streebog and BouncyCastle,
+as tests/gost does, where an RSA one is checked by ``openssl cms``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -31,13 +35,119 @@ from tests.conftest import example
 from tests.pki import TestPki
 from tests.service.http import Client
 
-RSA_LABELS = ("career", "head", "career_auth", "authonly")
+LABELS = ("career", "head", "career_auth", "authonly")
 
 
 @pytest.fixture(scope="module")
-def keys(pki: TestPki) -> dict[str, EmulatorKey]:
-    return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
-            for label in RSA_LABELS}
+def gpki(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.pki.gost import running_gost_pki
+
+    with running_gost_pki(tmp_path_factory.mktemp("gost-pki")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def trust_dir(pki: TestPki, gpki, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    """Both hierarchies' anchors: the service trusts the RSA and the GOST test PKI."""
+    folder = tmp_path_factory.mktemp("trust-both")
+    shutil.copy(pki.root_pem, folder / "root.pem")
+    shutil.copy(pki.ca_pem, folder / "ca.pem")
+    for name in ("root", "ca"):
+        cert = getattr(gpki, name)
+        (folder / f"gost_{name}.pem").write_bytes(pem.armor("CERTIFICATE", cert.dump()))
+    return folder
+
+
+@pytest.fixture(scope="module", params=["rsa", "gost"])
+def keys(request: pytest.FixtureRequest, pki: TestPki, gpki) -> dict[str, EmulatorKey]:  # type: ignore[no-untyped-def]
+    """The same officials' keys, RSA or GOST (``gost_`` labels in the GOST PKI)."""
+    if request.param == "rsa":
+        return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
+                for label in LABELS}
+    return {label: EmulatorKey.from_p12(gpki.p12(f"gost_{label}"), gpki.password, alias=label)
+            for label in LABELS}
+
+
+@pytest.fixture(scope="module")
+def bc():  # type: ignore[no-untyped-def]
+    from tests.gost.oracles import BouncyCastle
+
+    oracle = BouncyCastle()
+    yield oracle
+    oracle.close()
+
+
+def _independent_cms_check(cms_der: bytes, data: bytes, key: EmulatorKey, trust_dir: Path,
+                           tmp_path: Path, bc) -> None:  # type: ignore[no-untyped-def]
+    """Not our code: ``openssl cms -verify`` (RSA); OpenSSL's Streebog + BouncyCastle (GOST)."""
+    from asn1crypto import cms
+
+    if key.is_gost:
+        from tests.gost.oracles import check_gost_signer_info
+
+        info = cms.ContentInfo.load(cms_der)["content"]["signer_infos"][-1]
+        check_gost_signer_info(bc, info, key.certificate, data)
+        return
+    (tmp_path / "sig.p7s").write_bytes(cms_der)
+    (tmp_path / "data.bin").write_bytes(data)
+    (tmp_path / "ca.pem").write_bytes((trust_dir / "root.pem").read_bytes()
+                                      + (trust_dir / "ca.pem").read_bytes())
+    check = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+         str(tmp_path / "sig.p7s"), "-content", str(tmp_path / "data.bin"), "-CAfile",
+         str(tmp_path / "ca.pem"), "-purpose", "any", "-out", "/dev/null"],
+        capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+
+
+def _independent_xml_check(xml: bytes, key: EmulatorKey, bc) -> None:  # type: ignore[no-untyped-def]
+    """The root's last enveloped signature, checked without our code or signxml: lxml's
+    c14n, then OpenSSL's Streebog + BouncyCastle (GOST) or hashlib + cryptography (RSA)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from lxml import etree
+
+    ns = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
+    root = etree.fromstring(xml)
+    signature = root.findall("ds:Signature", ns)[-1]
+    signed_info = signature.find("ds:SignedInfo", ns)
+    (reference,) = signed_info.findall("ds:Reference", ns)
+    assert reference.get("URI") == ""
+    transforms = [t.get("Algorithm") for t in reference.findall("ds:Transforms/ds:Transform",
+                                                                   ns)]
+    assert transforms[0] == "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+    c14n = transforms[-1] if len(transforms) > 1 else \
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    info_c14n = signed_info.find("ds:CanonicalizationMethod", ns).get("Algorithm")
+    doc = etree.fromstring(xml)
+    doc.remove(doc.findall("ds:Signature", ns)[-1])
+    doc_bytes = etree.tostring(doc, method="c14n", exclusive="exc-c14n" in c14n,
+                               with_comments=c14n.endswith("WithComments"))
+    info_bytes = etree.tostring(signed_info, method="c14n", exclusive="exc-c14n" in info_c14n,
+                                with_comments=info_c14n.endswith("WithComments"))
+    digest_value = base64.b64decode(reference.find("ds:DigestValue", ns).text)
+    value = base64.b64decode(signature.find("ds:SignatureValue", ns).text)
+    method = signed_info.find("ds:SignatureMethod", ns).get("Algorithm")
+    if key.is_gost:
+        import signing.gost as gost
+        from tests.gost.oracles import bc_verifies, openssl_streebog
+
+        bits = 512 if method.endswith("-512") else 256
+        assert method.startswith("urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:")
+        assert digest_value == openssl_streebog(doc_bytes, bits)
+        pub = gost.parse_public_key(
+            key.certificate["tbs_certificate"]["subject_public_key_info"].dump())
+        assert bc_verifies(bc, pub.key, pub.curve.bouncycastle, pub.curve.size,
+                           openssl_streebog(info_bytes, bits), value)
+        return
+    import hashlib
+
+    from cryptography import x509 as pyca_x509
+
+    assert method == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    assert digest_value == hashlib.sha256(doc_bytes).digest()
+    public = pyca_x509.load_der_x509_certificate(key.certificate.dump()).public_key()
+    public.verify(value, info_bytes, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr]
 
 
 def _served(service: DocService, ttl: float = 60, tsa_url: str | None = None
@@ -85,6 +195,13 @@ def _document(client: Client) -> str:
     return created.json["id"]
 
 
+def _document_with_callback(client: Client, url: str) -> str:
+    created = client.post("/v1/documents", {"kind": "direction", "data": example("direction"),
+                                            "callback_url": url})
+    assert created.status == 201, created.body
+    return created.json["id"]
+
+
 def _request(client: Client, doc_id: str, signer: EmulatorKey, **extra: str) -> dict:
     made = client.post(f"/v1/documents/{doc_id}/signatures/egov",
                        {"app": "egov_mobile", "expected_signer": _pem(signer), **extra})
@@ -98,7 +215,7 @@ def _count(client: Client, doc_id: str) -> int:
 
 @pytest.mark.parametrize("backend_url", ["sqlite", "postgresql"], indirect=True)
 def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: Path,  # type: ignore[no-untyped-def]
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, bc) -> None:
     client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"])
@@ -151,17 +268,9 @@ def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: P
     assert pdf[o1:o1 + l1] + pdf[o2:o2 + l2] == base64.b64decode(
         item["document"]["file"]["data"])
     cms_der = client.get(f"/v1/documents/{doc_id}/signatures/1").body
-    # OpenSSL (not our code) agrees: the app's CMS signs the bytes it was given.
-    (tmp_path / "sig.p7s").write_bytes(cms_der)
-    (tmp_path / "data.bin").write_bytes(base64.b64decode(item["document"]["file"]["data"]))
-    (tmp_path / "ca.pem").write_bytes((trust_dir / "root.pem").read_bytes()
-                                      + (trust_dir / "ca.pem").read_bytes())
-    check = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
-         str(tmp_path / "sig.p7s"), "-content", str(tmp_path / "data.bin"), "-CAfile",
-         str(tmp_path / "ca.pem"), "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True, timeout=60)
-    assert check.returncode == 0, check.stderr
+    # An implementation other than ours agrees: the app's CMS signs the bytes it was given.
+    _independent_cms_check(cms_der, base64.b64decode(item["document"]["file"]["data"]),
+                           keys["career"], trust_dir, tmp_path, bc)
 
     # One use: the replayed PUT and a fresh read of API №1 are refused.
     again = phone.put()
@@ -300,7 +409,7 @@ def test_real_expiry_and_bad_requests(service: DocService, keys) -> None:  # typ
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
-def test_eds_login_with_the_officials_authentication_key(api, keys) -> None:  # type: ignore[no-untyped-def]
+def test_eds_login_with_the_officials_authentication_key(api, keys, bc) -> None:  # type: ignore[no-untyped-def]
     client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"], auth_type="Eds")
@@ -327,8 +436,10 @@ def test_eds_login_with_the_officials_authentication_key(api, keys) -> None:  # 
     wrong_url = login_xml(keys["career_auth"], client.base + "/egov/mgovSign/other/documents")
     assert phone.call("POST", phone.api1["document"]["uri"], {"xml": wrong_url}).status == 403
     good = login_xml(keys["career_auth"], phone.api1["document"]["uri"])
+    _independent_xml_check(good.encode(), keys["career_auth"], bc)
     forged = good.replace("<timeStamp>", "<timeStamp>2", 1)
-    assert phone.call("POST", phone.api1["document"]["uri"], {"xml": forged}).status == 403
+    refused = phone.call("POST", phone.api1["document"]["uri"], {"xml": forged})
+    assert refused.status == 403 and refused.body["message"] == MESSAGES["login_invalid"]["ru"]
     # A PUT before any login is refused.
     phone.documents = {"signMethod": "CMS_SIGN_ONLY", "version": 1, "documentsToSign": []}
     assert phone.put().status == 403
@@ -341,22 +452,31 @@ def test_eds_login_with_the_officials_authentication_key(api, keys) -> None:  # 
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
-def test_console_emulator(api, keys, pki: TestPki, password_file: Path) -> None:  # type: ignore[no-untyped-def]
+def test_console_emulator(api, keys, pki: TestPki, gpki, password_file: Path,  # type: ignore[no-untyped-def]
+                          tmp_path: Path) -> None:
     client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"])
+    if keys["career"].is_gost:
+        p12 = {label: gpki.p12(f"gost_{label}") for label in ("career", "head")}
+        password_file = tmp_path / "gost-password.txt"
+        password_file.write_text(gpki.password + "\n", encoding="utf-8")
+    else:
+        p12 = {label: pki.p12(label) for label in ("career", "head")}
     script = Path(sys.executable).with_name("egov-mobile-emulator")
-    wrong = subprocess.run([str(script), made["qr"]["payload"], "--p12", str(pki.p12("head")),
+    wrong = subprocess.run([str(script), made["qr"]["payload"], "--p12", str(p12["head"]),
                             "--password-file", str(password_file), "--lang", "kk"],
                            capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 1, wrong.stderr
     assert json.loads(wrong.stdout)["body"]["message"] == MESSAGES["other_person"]["kk"]
     ok = subprocess.run([str(script), made["links"]["egov_mobile"], "--p12",
-                         str(pki.p12("career")), "--password-file", str(password_file)],
+                         str(p12["career"]), "--password-file", str(password_file)],
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["body"]["status"] == "success"
     assert _count(client, doc_id) == 1
+    got = client.get(f"/v1/documents/{doc_id}").json
+    assert got["verification"]["verdict"] == "TOTAL_PASSED", got["verification"]
 
 
 def test_the_runtime_never_imports_the_emulator() -> None:
@@ -378,7 +498,7 @@ def test_settings_from_the_environment() -> None:
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
-def test_mix_sign_signs_the_pdf_and_the_xml_together(api, keys) -> None:  # type: ignore[no-untyped-def]
+def test_mix_sign_signs_the_pdf_and_the_xml_together(api, keys, bc) -> None:  # type: ignore[no-untyped-def]
     from lxml import etree
 
     client, _ = api
@@ -415,13 +535,18 @@ def test_mix_sign_signs_the_pdf_and_the_xml_together(api, keys) -> None:  # type
     signed_xml = client.get(f"/v1/documents/{doc_id}/xml").body
     root = etree.fromstring(signed_xml)
     assert len(root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature")) == 1
+    _independent_xml_check(signed_xml, keys["career"], bc)
+    with pytest.raises(AssertionError):  # the oracle sees a changed document
+        _independent_xml_check(signed_xml.replace(b"</", b" </", 1), keys["career"], bc)
     assert client.get(made["links"]["status"]).json["xml_signed"] is True
 
     # XML alone, by the next official: one more enveloped signature, no PDF revision.
     only = _request(client, doc_id, keys["head"], sign_method="XML")
     assert EgovMobileEmulator(keys["head"]).run(only["qr"]["payload"]).status == 200
-    root = etree.fromstring(client.get(f"/v1/documents/{doc_id}/xml").body)
+    signed_xml = client.get(f"/v1/documents/{doc_id}/xml").body
+    root = etree.fromstring(signed_xml)
     assert len(root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature")) == 2
+    _independent_xml_check(signed_xml, keys["head"], bc)
     assert _count(client, doc_id) == 1
 
 
@@ -498,3 +623,44 @@ def test_the_apps_endpoints_answer_json_even_to_nonsense(api, keys) -> None:  # 
     # A Token request does not take an Eds login.
     assert phone.call("POST", uri, {"xml": "<login/>"}).status == 403
     assert _count(client, doc_id) == 0
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_a_webhook_fires_when_an_egov_signature_joins(api, keys) -> None:  # type: ignore[no-untyped-def]
+    """The client's callback_url, a real HTTP receiver: one ``document.signed`` for the PDF
+    signature from the phone and one for an XML-only signature, HMAC-signed; a refused PUT
+    announces nothing."""
+    from sqlalchemy import select
+
+    from docservice.service.models import Client as ClientRow
+    from docservice.service.webhooks import HEADER, Deliverer, verify
+    from tests.service.test_webhooks import Receiver, _deliver_until
+
+    client, svc = api
+    receiver = Receiver(fail_first=0)
+    try:
+        doc_id = _document_with_callback(client, receiver.url)
+        made = _request(client, doc_id, keys["career"])
+        other = EgovMobileEmulator(keys["head"])
+        assert other.run(made["qr"]["payload"]).status == 403
+        deliverer = Deliverer(svc, base_delay=0.1)
+        assert deliverer.deliver_due() == 0 and receiver.received == []
+        assert EgovMobileEmulator(keys["career"]).run(made["qr"]["payload"]).status == 200
+        _deliver_until(deliverer, lambda: len(receiver.received) == 1)
+        only = _request(client, doc_id, keys["head"], sign_method="XML")
+        assert EgovMobileEmulator(keys["head"]).run(only["qr"]["payload"]).status == 200
+        _deliver_until(deliverer, lambda: len(receiver.received) == 2)
+    finally:
+        receiver.close()
+    with svc.db.sessions() as session:
+        secret = session.scalar(select(ClientRow.webhook_secret)
+                                .where(ClientRow.name == "portal"))
+    (h1, b1), (h2, b2) = receiver.received
+    assert verify(h1[HEADER], b1, secret) and verify(h2[HEADER], b2, secret)
+    pdf_event, xml_event = json.loads(b1), json.loads(b2)
+    assert pdf_event["event"] == xml_event["event"] == "document.signed"
+    assert pdf_event["data"] == {"document_id": doc_id, "signature": 1, "signature_count": 1,
+                                 "status": "signed", "method": "egov_mobile"}
+    assert xml_event["data"] == {"document_id": doc_id, "signature": None,
+                                 "signature_count": 1, "status": "signed",
+                                 "method": "egov_mobile", "xml_signed": True}

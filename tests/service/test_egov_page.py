@@ -15,19 +15,24 @@ from sqlalchemy import update
 
 from docservice.service.egov import PAGE_TEXTS
 from docservice.service.models import EgovRequest
+from signing.ncalayer.keystore import EmulatorKey
 from signing.testing.egov_mobile import EgovMobileEmulator
 from tests.browser import Cdp, chromium
-from tests.service import test_egov as protocol
-from tests.service.test_egov import _document, _request, _served
-
-# Fixtures shared with the protocol tests.
-keys = protocol.keys
+from tests.pki import TestPki
+from tests.service.test_egov import LABELS, _document, _request, _served
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Cdp]:
     with chromium() as cdp:
         yield cdp
+
+
+@pytest.fixture(scope="module")
+def keys(pki: TestPki) -> dict[str, EmulatorKey]:
+    """RSA keys: the page does not depend on the key's algorithm (test_egov runs both)."""
+    return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
+            for label in LABELS}
 
 
 def _wait(cdp: Cdp, expression: str, timeout: float = 20) -> None:
