@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from docservice.errors import DocserviceError, InputError, UnknownKindError
+from docservice.forms.json_input import decode_request
 from docservice.logsafe import describe
 from docservice.render import BadLanguageError
 from docservice.service import idempotency
@@ -108,17 +109,27 @@ def _idempotent(client: Client, run: Callable[[], Any]) -> Any:
     return response
 
 
+class MalformedBodyError(InputError):
+    """The body as a whole cannot be read (not UTF-8, not JSON, nested past any limit)."""
+
+
 def body() -> dict[str, Any]:
-    """The JSON object of the request, or a 400/415 problem naming what is wrong."""
+    """The JSON object of the request, or a 400/413/415/422 problem naming what is wrong.
+
+    Read by the parser the CLI uses (:mod:`docservice.forms.json_input`): duplicate keys,
+    nesting, numbers no field holds and lone surrogates are refused before any field is.
+    """
     limit = service().settings.max_request_bytes
     if (request.content_length or 0) > limit:
         raise TooLargeError(f"the body may be at most {limit} bytes")
     if not request.is_json:
         raise MediaTypeError("send Content-Type: application/json")
     try:
-        data = json.loads(request.get_data(as_text=True) or "null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ServiceError(f"the body is not JSON: {exc.msg} at line {exc.lineno}") from None
+        data = decode_request(request.get_data())
+    except InputError as exc:
+        if all(e.path == "$" for e in exc.errors):  # not UTF-8, not JSON: not a request
+            raise MalformedBodyError(exc.errors, exc.kind) from None
+        raise
     if not isinstance(data, dict):
         raise ServiceError("the body must be a JSON object")
     return data
@@ -353,6 +364,8 @@ def create_signing_link(doc_id: str) -> Any:
 def handle_error(exc: Exception) -> Response:
     """Every failure as a problem document; nothing but a 500 is logged with a trace."""
     lg, path = lang(), request.path
+    if isinstance(exc, MalformedBodyError):
+        return problem(400, "bad_request", lg, errors=input_errors(exc, lg), instance=path)
     if isinstance(exc, InputError):
         return problem(422, "invalid_input", lg, errors=input_errors(exc, lg), instance=path)
     if isinstance(exc, UnknownKindError | BadLanguageError):

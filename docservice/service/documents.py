@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from docservice.errors import DocserviceError
-from docservice.render import Rendered, parse_lang, render
+from docservice.render import Rendered, check_printable, parse_lang, render
 from docservice.service import webhooks
 from docservice.service.config import Settings
 from docservice.service.db import Database
@@ -192,7 +192,7 @@ class DocService:
 
         self._check_request(client, kind, data)
         check_lang(lang)
-        get_kind(kind).validate(data)
+        check_printable(get_kind(kind), get_kind(kind).validate(data))
         return create_job(self, client, {"kind": kind, "lang": lang, "data": data,
                                          "case_ref": case_ref, "callback_url": callback_url})
 
