@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from docservice.a3_from_activities import ActivityReportError, AggregationError
 from docservice.errors import DocserviceError, InputError, UnknownKindError
 from docservice.forms.json_input import decode_request
 from docservice.logsafe import describe
@@ -223,6 +224,34 @@ def create_document() -> Any:
     return _json(document_view(doc), 201, {"Location": location})
 
 
+A3_FIELDS = ("region", "month", "career_center", "prepared_by", "issue_date", "lang",
+             "case_ref", "callback_url")
+
+
+@bp.post("/reports/a3")
+@require("render")
+def create_report_a3() -> Any:
+    """A region's monthly Appendix 3 report from the caller's activity reports of the month."""
+    data = body()
+    for name in data:
+        if name not in A3_FIELDS:
+            raise FieldValueError(f"unknown field {name!r}", field=name[:64])
+    doc_lang = data.get("lang", "kk")
+    if not isinstance(doc_lang, str):
+        raise FieldValueError("lang must be kk, ru or kk+ru", field="lang")
+    callback = _text(data, "callback_url", required=False)
+    if callback is not None and not callback.startswith(("http://", "https://")):
+        raise FieldValueError("callback_url must be an http(s) URL", field="callback_url")
+    doc = service().create_report_a3(
+        g.client, region=_text(data, "region") or "", month=_text(data, "month") or "",
+        career_center=_text(data, "career_center", required=False),
+        prepared_by=data.get("prepared_by"), issue_date=_text(data, "issue_date") or "",
+        lang=doc_lang, case_ref=_text(data, "case_ref", required=False),
+        callback_url=callback)
+    return _json(document_view(doc), 201,
+                 {"Location": url_for("api.get_document", doc_id=doc.id)})
+
+
 def job_view(job: Job) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": job.id, "state": job.state, "progress": job.progress, "attempts": job.attempts,
@@ -364,6 +393,12 @@ def create_signing_link(doc_id: str) -> Any:
 def handle_error(exc: Exception) -> Response:
     """Every failure as a problem document; nothing but a 500 is logged with a trace."""
     lg, path = lang(), request.path
+    if isinstance(exc, ActivityReportError):  # a stored report no longer passes its rules
+        return problem(422, "invalid_input", lg, detail=exc.source, instance=path,
+                       errors=input_errors(exc.error, lg))
+    if isinstance(exc, AggregationError):
+        return problem(422, "unprocessable", lg, detail=str(exc), instance=path,
+                       errors=field_error(exc.field, "unprocessable", str(exc)))
     if isinstance(exc, MalformedBodyError):
         return problem(400, "bad_request", lg, errors=input_errors(exc, lg), instance=path)
     if isinstance(exc, InputError):
