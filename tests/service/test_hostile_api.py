@@ -5,6 +5,8 @@ pass PDF/A-3b and their XSD."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from lxml import etree
 from docservice.service.app import create_service_app
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
+from tests.conftest import example
 from tests.service.conftest import make_settings
 from tests.service.http import Client, serving
 from tests.test_hostile_input import (
@@ -33,7 +36,9 @@ from tests.test_hostile_input import (
 def api(tmp_path_factory: pytest.TempPathFactory, trust_dir: Path
         ) -> Iterator[tuple[str, str, DocService]]:
     """One SQLite service for the module: the corpus is a hundred requests."""
-    svc = DocService(make_settings(tmp_path_factory.mktemp("hostile"), trust_dir))
+    settings = make_settings(tmp_path_factory.mktemp("hostile"), trust_dir)
+    # async_rows=5: a report of more rows is a job; its input is refused before one is made.
+    svc = DocService(dataclasses.replace(settings, async_rows=5))
     with svc.db.session() as session:
         _, key = add_client(session, "portal", ["render"])
     with serving(create_service_app(service=svc)) as base:
@@ -116,3 +121,22 @@ def test_other_scripts_are_accepted_over_http_and_conform(api) -> None:
     ns = "{urn:kz:docservice:e_appeal:v1}"
     assert root.findtext(f"{ns}surname") == "Йорданов Ёрқын"  # NFC, as the CLI stores it
     assert root.findtext(f"{ns}patronymic") == ARABIC_NAME
+
+
+def test_a_report_rendered_as_a_job_is_refused_before_the_job(api) -> None:
+    base, key, _ = api
+    before = _stored(api)
+    data = example("report_a3")
+    assert len(data["rows"]) > 5
+    data["career_center"] += " \U0001f680"
+    answer = Client(base, key).post("/v1/documents", {"kind": "report_a3", "data": data})
+    assert answer.status == 422, answer.body[:300]
+    assert [(e["field"], e["code"]) for e in answer.json["errors"]] == [
+        ("career_center", "no_glyph")]
+    assert _stored(api) == before
+    raw = json.dumps({"kind": "report_a3", "data": example("report_a3")}).encode()
+    raw = raw.replace(b'"rows": [', b'"rows": [], "rows": [', 1)
+    twice = Client(base, key).post("/v1/documents", raw=raw,
+                                   headers={"Content-Type": "application/json"})
+    assert twice.status == 422 and twice.json["errors"][0]["field"] == "rows"
+    assert _stored(api) == before
