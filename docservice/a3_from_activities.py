@@ -32,7 +32,12 @@ from docservice.forms import get_kind
 
 
 class AggregationError(DocserviceError):
-    """The activity reports cannot make one Appendix 3 report as asked."""
+    """The activity reports cannot make one Appendix 3 report as asked; ``field`` names the
+    request's parameter to change (``month``, ``region``, ``career_center``), if one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ActivityReportError(AggregationError):
@@ -60,7 +65,7 @@ def build(reports: Iterable[tuple[str, dict[str, Any]]], *, region: str, month: 
     try:
         first = dt.date.fromisoformat(f"{month}-01")
     except ValueError:
-        raise AggregationError(f"month must be YYYY-MM, not {month!r}") from None
+        raise AggregationError(f"month must be YYYY-MM, not {month!r}", field="month") from None
     chosen = []
     for source, raw in reports:
         try:
@@ -74,10 +79,11 @@ def build(reports: Iterable[tuple[str, dict[str, Any]]], *, region: str, month: 
         chosen.append(report)
     centers = sorted({r["career_center"] for r in chosen})
     if not chosen:
-        raise AggregationError(f"no activity reports of {region!r} in {month}")
+        raise AggregationError(f"no activity reports of {region!r} in {month}", field="region")
     if len(centers) > 1:
         raise AggregationError(f"the reports of {region!r} in {month} come from "
-                               f"{len(centers)} career centres; name one with career_center")
+                               f"{len(centers)} career centres; name one with career_center",
+                               field="career_center")
     rows: dict[str, dict[int, dt.date]] = {}
     for report in chosen:
         services = rows.setdefault(report["person"]["iin"], {})

@@ -110,8 +110,8 @@ def _check_tree(root: Any, errors: Errors, surrogates: bool) -> None:
                 errors.add(where, "surrogate", char=f"U+{ord(found.group()):04X}")
 
 
-def decode_json(raw: bytes | str, kind_name: str) -> Any:
-    """Parse ``raw`` into plain JSON values or raise :class:`InputError` (path ``$``)."""
+def _loads(raw: bytes | str, kind_name: str) -> tuple[Any, bool]:
+    """The JSON value of ``raw`` and whether its text has a surrogate escape; refusals at ``$``."""
     errors = Errors()
     size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > MAX_INPUT_BYTES:
@@ -129,6 +129,7 @@ def decode_json(raw: bytes | str, kind_name: str) -> Any:
     def refuse_constant(name: str) -> _Unfit:
         return _Unfit(name)
 
+    data: Any = None
     try:
         data = json.loads(text, object_pairs_hook=_object, parse_int=_int,
                           parse_float=_float, parse_constant=refuse_constant)
@@ -140,11 +141,50 @@ def decode_json(raw: bytes | str, kind_name: str) -> Any:
         errors.add("$", "not_json", detail=str(exc)[:200])
     if errors:
         raise InputError(errors, kind_name)
-    if isinstance(data, dict | list):  # anything else is "not an object" to the kind
-        _check_tree(data, errors, _SURROGATE_ESCAPE.search(text) is not None)
+    return data, _SURROGATE_ESCAPE.search(text) is not None
+
+
+def _raise_sorted(errors: Errors, kind_name: str) -> None:
     if errors:
         errors.sort(key=lambda e: e.path)
         raise InputError(errors, kind_name)
+
+
+def decode_json(raw: bytes | str, kind_name: str) -> Any:
+    """Parse ``raw`` into plain JSON values or raise :class:`InputError` (path ``$``)."""
+    data, surrogates = _loads(raw, kind_name)
+    errors = Errors()
+    if isinstance(data, dict | list):  # anything else is "not an object" to the kind
+        _check_tree(data, errors, surrogates)
+    _raise_sorted(errors, kind_name)
+    return data
+
+
+def decode_request(raw: bytes | str, member: str = "data") -> Any:
+    """A request body: a JSON object whose ``member`` holds a document's input.
+
+    The HTTP API's counterpart of :func:`decode_json`, with the same checks. The
+    member is checked as a document of its own, so its fields are named as the CLI
+    names them (``iin``, not ``data.iin``) and its depth counts from it; the
+    envelope's own keys (``kind``, ``lang``...) by their names. The kind named in
+    the body gives the messages their field labels.
+    """
+    kind_name = ""
+    data, surrogates = _loads(raw, kind_name)
+    if not isinstance(data, dict):
+        return data  # the caller says what a body must be
+    if isinstance(data.get("kind"), str):
+        kind_name = data["kind"]
+    errors = Errors()
+    envelope = _Object((k, v) for k, v in data.items() if k != member)
+    envelope.duplicates = getattr(data, "duplicates", ())
+    _check_tree(envelope, errors, surrogates)
+    document = data.get(member)
+    if isinstance(document, dict | list):
+        _check_tree(document, errors, surrogates)
+    elif isinstance(document, _Unfit):
+        errors.add("$", "number_unfit", value=document.literal[:40])
+    _raise_sorted(errors, kind_name)
     return data
 
 

@@ -18,7 +18,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from docservice.a3_from_activities import ActivityReportError, AggregationError
 from docservice.errors import DocserviceError, InputError, UnknownKindError
+from docservice.forms.json_input import decode_request
 from docservice.logsafe import describe
 from docservice.render import BadLanguageError
 from docservice.service import idempotency
@@ -108,17 +110,27 @@ def _idempotent(client: Client, run: Callable[[], Any]) -> Any:
     return response
 
 
+class MalformedBodyError(InputError):
+    """The body as a whole cannot be read (not UTF-8, not JSON, nested past any limit)."""
+
+
 def body() -> dict[str, Any]:
-    """The JSON object of the request, or a 400/415 problem naming what is wrong."""
+    """The JSON object of the request, or a 400/413/415/422 problem naming what is wrong.
+
+    Read by the parser the CLI uses (:mod:`docservice.forms.json_input`): duplicate keys,
+    nesting, numbers no field holds and lone surrogates are refused before any field is.
+    """
     limit = service().settings.max_request_bytes
     if (request.content_length or 0) > limit:
         raise TooLargeError(f"the body may be at most {limit} bytes")
     if not request.is_json:
         raise MediaTypeError("send Content-Type: application/json")
     try:
-        data = json.loads(request.get_data(as_text=True) or "null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ServiceError(f"the body is not JSON: {exc.msg} at line {exc.lineno}") from None
+        data = decode_request(request.get_data())
+    except InputError as exc:
+        if all(e.path == "$" for e in exc.errors):  # not UTF-8, not JSON: not a request
+            raise MalformedBodyError(exc.errors, exc.kind) from None
+        raise
     if not isinstance(data, dict):
         raise ServiceError("the body must be a JSON object")
     return data
@@ -210,6 +222,34 @@ def create_document() -> Any:
                               case_ref=case_ref, callback_url=callback)
     location = url_for("api.get_document", doc_id=doc.id)
     return _json(document_view(doc), 201, {"Location": location})
+
+
+A3_FIELDS = ("region", "month", "career_center", "prepared_by", "issue_date", "lang",
+             "case_ref", "callback_url")
+
+
+@bp.post("/reports/a3")
+@require("render")
+def create_report_a3() -> Any:
+    """A region's monthly Appendix 3 report from the caller's activity reports of the month."""
+    data = body()
+    for name in data:
+        if name not in A3_FIELDS:
+            raise FieldValueError(f"unknown field {name!r}", field=name[:64])
+    doc_lang = data.get("lang", "kk")
+    if not isinstance(doc_lang, str):
+        raise FieldValueError("lang must be kk, ru or kk+ru", field="lang")
+    callback = _text(data, "callback_url", required=False)
+    if callback is not None and not callback.startswith(("http://", "https://")):
+        raise FieldValueError("callback_url must be an http(s) URL", field="callback_url")
+    doc = service().create_report_a3(
+        g.client, region=_text(data, "region") or "", month=_text(data, "month") or "",
+        career_center=_text(data, "career_center", required=False),
+        prepared_by=data.get("prepared_by"), issue_date=_text(data, "issue_date") or "",
+        lang=doc_lang, case_ref=_text(data, "case_ref", required=False),
+        callback_url=callback)
+    return _json(document_view(doc), 201,
+                 {"Location": url_for("api.get_document", doc_id=doc.id)})
 
 
 def job_view(job: Job) -> dict[str, Any]:
@@ -353,6 +393,14 @@ def create_signing_link(doc_id: str) -> Any:
 def handle_error(exc: Exception) -> Response:
     """Every failure as a problem document; nothing but a 500 is logged with a trace."""
     lg, path = lang(), request.path
+    if isinstance(exc, ActivityReportError):  # a stored report no longer passes its rules
+        return problem(422, "invalid_input", lg, detail=exc.source, instance=path,
+                       errors=input_errors(exc.error, lg))
+    if isinstance(exc, AggregationError):
+        return problem(422, "unprocessable", lg, detail=str(exc), instance=path,
+                       errors=field_error(exc.field, "unprocessable", str(exc)))
+    if isinstance(exc, MalformedBodyError):
+        return problem(400, "bad_request", lg, errors=input_errors(exc, lg), instance=path)
     if isinstance(exc, InputError):
         return problem(422, "invalid_input", lg, errors=input_errors(exc, lg), instance=path)
     if isinstance(exc, UnknownKindError | BadLanguageError):

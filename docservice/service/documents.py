@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from docservice.errors import DocserviceError
-from docservice.render import Rendered, parse_lang, render
+from docservice.render import Rendered, check_printable, parse_lang, render
 from docservice.service import webhooks
 from docservice.service.config import Settings
 from docservice.service.db import Database
@@ -80,6 +80,11 @@ def render_checked(kind: str, data: Any, lang: str) -> Rendered:
         if validate(rendered.pdf).passed:
             return rendered
     raise PdfaCheckError(f"the rendered {kind} is not valid PDF/A-3b")
+
+
+def input_json(data: Any) -> bytes:
+    """A document's input as kept beside it (UTF-8 JSON, keys in their order)."""
+    return json.dumps(data, ensure_ascii=False).encode()
 
 
 def signing_trust(trust_dir: str | None) -> Trust | None:
@@ -195,7 +200,7 @@ class DocService:
 
         self._check_request(client, kind, data)
         check_lang(lang)
-        get_kind(kind).validate(data)
+        check_printable(get_kind(kind), get_kind(kind).validate(data))
         return create_job(self, client, {"kind": kind, "lang": lang, "data": data,
                                          "case_ref": case_ref, "callback_url": callback_url})
 
@@ -218,10 +223,39 @@ class DocService:
         document = Document(
             id=secrets.token_hex(16), client_id=client.id, kind=kind, lang=lang,
             case_ref=case_ref, callback_url=callback_url, status="ready", sha256=pdf_sha,
-            pdf_sha=pdf_sha, xml_sha=xml_sha, signature_count=0, signatures=[])
+            pdf_sha=pdf_sha, xml_sha=xml_sha, input_sha=self.store.put(input_json(data)),
+            signature_count=0, signatures=[])
         with self.db.session() as session:
             session.add(document)
         return document
+
+    def create_report_a3(self, client: Client, *, region: str, month: str,
+                         prepared_by: Any, issue_date: str, career_center: str | None = None,
+                         lang: str = "kk", case_ref: str | None = None,
+                         callback_url: str | None = None) -> Document:
+        """The month's Appendix 3 report of ``region`` from the activity reports ``client``
+        created, built by :func:`docservice.a3_from_activities.build` (as ``docservice
+        report-a3`` does from a folder) and stored like any created document.
+
+        Only the caller's own reports count: another system's reports are not its to
+        aggregate. Raises ``AggregationError`` (with ``field``) when none or several centres'
+        reports match, ``InputError`` for a bad ``prepared_by``/``issue_date``.
+        """
+        from docservice import a3_from_activities as a3
+
+        self.check_kind(client, "report_a3")
+        with self.db.sessions() as session:
+            found = session.execute(
+                select(Document.id, Document.input_sha)
+                .where(Document.client_id == client.id, Document.kind == "activity_report",
+                       Document.input_sha.is_not(None))
+                .order_by(Document.created_at, Document.id)).all()
+        reports = ((f"activity_report {doc_id}", json.loads(self.store.get(sha)))
+                   for doc_id, sha in found)
+        data = a3.build(reports, region=region, month=month, prepared_by=prepared_by,
+                        issue_date=issue_date, career_center=career_center)
+        return self.create_document(client, "report_a3", lang, data, case_ref=case_ref,
+                                    callback_url=callback_url)
 
     def get_document(self, client: Client, doc_id: str) -> Document:
         """The caller's document; another client's id is simply not found."""

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from docservice.errors import InputError
 from docservice.logsafe import describe
 from docservice.service import webhooks
+from docservice.service.documents import input_json
 from docservice.service.documents import render_checked as render
 from docservice.service.models import Client, Document, Job, utcnow
 
@@ -96,7 +97,8 @@ def run_job(svc: Any, job_id: str) -> str:
                 id=current.result_id, client_id=current.client_id, kind=request["kind"],
                 lang=request["lang"], case_ref=request.get("case_ref"),
                 callback_url=request.get("callback_url"), status="ready", sha256=pdf_sha,
-                pdf_sha=pdf_sha, xml_sha=xml_sha, signature_count=0))
+                pdf_sha=pdf_sha, xml_sha=xml_sha, signature_count=0,
+                input_sha=svc.store.put(input_json(request["data"]))))
             current.state, current.progress = "done", 100
             current.document_id, current.updated_at = current.result_id, utcnow()
             webhooks.enqueue(session, current.client_id, request.get("callback_url"),

@@ -113,6 +113,9 @@ class Document(Base):
     #: The current revision of the PDF (the rendered one, then after each signature).
     pdf_sha: Mapped[str] = mapped_column(String(64))
     xml_sha: Mapped[str] = mapped_column(String(64))
+    #: The input (JSON, as received) in the file store: what a report built from
+    #: documents reads (``POST /v1/reports/a3``); none for documents made before 0005.
+    input_sha: Mapped[str | None] = mapped_column(String(64))
     signature_count: Mapped[int] = mapped_column(Integer, default=0)
     #: Bumped by every signing transaction: the row lock on SQLite (see documents.py).
     lock_version: Mapped[int] = mapped_column(Integer, default=0)

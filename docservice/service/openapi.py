@@ -68,6 +68,24 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                 "callback_url": {"type": "string", "format": "uri"}}})
     schemas["DocumentCreate"] = {"oneOf": create_variants,
                                  "discriminator": {"propertyName": "kind"}}
+    schemas["ReportA3Create"] = {
+        "type": "object", "additionalProperties": False,
+        "required": ["region", "month", "prepared_by", "issue_date"],
+        "description": "Built from the caller's activity_report documents of the region whose "
+                       "activity_date falls in the month (one row per IIN, a service's last "
+                       "date in the month); stored as a report_a3 document.",
+        "properties": {
+            "region": {"type": "string", "description": "as the activity reports give it"},
+            "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$",
+                      "description": "YYYY-MM: the report's period"},
+            "career_center": {"type": "string",
+                              "description": "needed when the region's reports come from "
+                                             "several career centres"},
+            "prepared_by": schemas["report_a3_input"]["properties"]["prepared_by"],
+            "issue_date": schemas["report_a3_input"]["properties"]["issue_date"],
+            "lang": {"enum": list(LANG_CHOICES), "default": "kk"},
+            "case_ref": {"type": "string", "maxLength": 200},
+            "callback_url": {"type": "string", "format": "uri"}}}
     schemas["Problem"] = {
         "type": "object", "required": ["type", "title", "status"],
         "properties": {
@@ -142,6 +160,9 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         {"201": _json_ref("Document", "created")}, body="DocumentCreate"),
             "get": _op("The caller's documents", "render",
                        {"200": _json_ref("DocumentPage", "a page")}, params=q)},
+        "/v1/reports/a3": {"post": _op(
+            "A region's monthly Appendix 3 report from the caller's activity reports",
+            "render", {"201": _json_ref("Document", "created")}, body="ReportA3Create")},
         "/v1/documents/{doc_id}": {"get": _op(
             "A document: status, signatures, verification summary", "render",
             {"200": _json_ref("Document", "the document")}, params=[doc_id])},

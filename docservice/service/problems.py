@@ -70,6 +70,38 @@ EN_REASONS: dict[str, str] = {
     "consent_required": "consent to the processing of personal data is required (point 12)",
     "outside_period": "cannot be after the reporting period ({period})",
     "one_of": "cannot be given together with {other}",
+    "bidi_control": "contains a character that changes the text direction ({char}): not "
+                    "allowed in a document",
+    "invisible_char": "contains an invisible character ({char}): not allowed in a document",
+    "bad_char": "contains a character that is not allowed ({char})",
+    "not_a_name": "may hold only letters, spaces, hyphens, apostrophes and dots; not allowed: "
+                  "{char}",
+    "number_not_text": "must be text in quotes, not a number (a number loses leading zeros)",
+    "no_glyph": "{char} cannot be printed: no font of the document has it",
+    "too_deep": "JSON may nest at most {max} levels",
+    "duplicate_key": "the key is given twice in one object",
+    "bad_key": "a field name holds only Latin letters, digits and _",
+    "number_unfit": "the number {value} fits no field",
+    "surrogate": "a lone surrogate {char} is not text",
+    "input_too_big": "the data may be at most {max} MB",
+    "not_utf8": "is not UTF-8 (byte {offset})",
+    "talon_required": "an adult needs the police talon of the residence-permit application "
+                      "(point 3 of the Center stay rules)",
+    "not_in_state": "is not given in a document in state {state}",
+    "before_period_end": "must be after the end of the reporting quarter",
+    "not_in_choice": "is not given on the ground {choice}",
+    "not_a_resident": "is not among the Center's residents",
+    "not_number": "must be a number",
+    "outside_kazakhstan": "is outside Kazakhstan ({min} - {max})",
+    "not_base64": "is not Base64",
+    "file_too_large": "a file of at most {max} bytes",
+    "not_media_type": "the file's content is not {media_type}",
+    "bad_file_name": "a file name holds only Latin letters, digits, dot, hyphen and underscore",
+    "receipt_in_app": "the receipt is shown in the mobile app (point 15 of the Rules): add the "
+                      "mobile_app channel",
+    "body_missing": "a representative of {body} is needed",
+    "outside_monitoring": "outside the monitoring period (five years from {start})",
+    "not_evaluated": "not among the organisations evaluated this quarter",
 }
 
 
