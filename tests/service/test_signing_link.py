@@ -8,14 +8,8 @@ works once, expires, and may be pinned to the signer's IIN.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -24,51 +18,19 @@ from docservice.service.clients import add_client
 from docservice.service.documents import DocService
 from signing.ncalayer.emulator import running_emulator
 from signing.ncalayer.keystore import EmulatorKey
-from tests.browser import Cdp
-from tests.conftest import example, need
+from tests.browser import Cdp, chromium
+from tests.conftest import example
 from tests.pki import TestPki
 from tests.service.http import Client, serving
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Cdp]:
-    need(CHROMIUM is not None, "chromium (Debian package)")
-    assert CHROMIUM is not None
-    profile = tempfile.mkdtemp(prefix="docsvc-link-")
-    proc = subprocess.Popen(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run",
-         "--disable-dev-shm-usage", "--ignore-certificate-errors", f"--user-data-dir={profile}",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not port_file.exists() or not port_file.read_text().strip():
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("Chromium did not start its DevTools endpoint")
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        targets = json.loads(urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        page = next(t for t in targets if t["type"] == "page")
-        from websockets.sync.client import connect
-
-        with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10) as ws:
-            cdp = Cdp(ws)
-            cdp.call("Page.enable")
-            cdp.call("DOM.enable")
-            yield cdp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(profile, ignore_errors=True)
+    with chromium() as cdp:
+        cdp.call("Security.setIgnoreCertificateErrors", ignore=True)  # the emulator's own TLS
+        yield cdp
 
 
 @pytest.fixture(scope="module")
