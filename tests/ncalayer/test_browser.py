@@ -73,9 +73,11 @@ class _CancelFirstSign:
         return offered[0] if offered else None
 
 
-def test_page_signs_a_pdf_through_the_emulator(emulator: NCALayerEmulator, twophase: TwoPhase,
-                                               pki: TestPki, trust, keys,  # type: ignore[no-untyped-def]
-                                               application_pdf: bytes) -> None:
+def sign_on_the_page(emulator: NCALayerEmulator, twophase: TwoPhase, pdf: bytes,
+                     chain: list[Any]) -> tuple[dict[str, Any], list[bytes]]:
+    """Serve :data:`PAGE` on 127.0.0.1, let headless Chromium run it against ``emulator``
+    (the first sign cancelled, then signed) and return what the page reported and the PDFs
+    the service completed."""
     need(CHROMIUM is not None, "chromium (Debian package)")
     emulator.choose = _CancelFirstSign()
     report: dict[str, Any] = {}
@@ -107,7 +109,7 @@ def test_page_signs_a_pdf_through_the_emulator(emulator: NCALayerEmulator, twoph
             body = json.loads(self.rfile.read(length) or b"{}")
             if self.path == "/prepare":
                 cert = certificate_from_key_info(body["pem"])
-                request = twophase.prepare_pdf(application_pdf, cert, [pki.ca], PdfOptions())
+                request = twophase.prepare_pdf(pdf, cert, chain, PdfOptions())
                 self._send(json.dumps(request.to_json()).encode(), "application/json")
             elif self.path == "/complete":
                 try:
@@ -147,6 +149,13 @@ def test_page_signs_a_pdf_through_the_emulator(emulator: NCALayerEmulator, twoph
             server.server_close()
             thread.join(timeout=5)
     assert finished, "the page never reported"
+    return report, signed
+
+
+def test_page_signs_a_pdf_through_the_emulator(emulator: NCALayerEmulator, twophase: TwoPhase,
+                                               pki: TestPki, trust, keys,  # type: ignore[no-untyped-def]
+                                               application_pdf: bytes) -> None:
+    report, signed = sign_on_the_page(emulator, twophase, application_pdf, [pki.ca])
     assert report.get("ok") is True, report
     assert report["version"] == p.VERSION
     assert report["cancelled"] is True and report["cancelName"] == "NCALayerCancelledError"
