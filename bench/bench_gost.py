@@ -5,7 +5,9 @@ Run: ``python bench/bench_gost.py [--seconds N]``
 Prints which implementation ran (Streebog: the C extension built at install or pure
 Python; curve arithmetic: OpenSSL's libcrypto or pure Python) and, each beside the
 ``gostcrypto`` baseline measured in the same run:
-- Streebog-512 throughput (target >= 100 MB/s);
+- Streebog-512 throughput (target >= 100 MB/s), and its ratio to ``openssl dgst`` with the
+  GOST provider (or engine) hashing the same bytes in the same run, measured alternately so
+  that a machine shared with other work slows both alike;
 - GOST 34.10-2015-512 verification of one signature, and of a 10 kB XMLDSig document with
   the pkigovkz URIs (target >= 50/s);
 - a 1 MB PDF with one GOST PAdES signature through the whole verifier (target <= 100 ms);
@@ -19,7 +21,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
+import shutil
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +51,56 @@ def _line(name: str, ours: float, unit: str, base: float | None = None,
           target: str = "") -> None:
     ratio = f"  x{ours / base:,.0f} vs gostcrypto ({base:,.3g} {unit})" if base else ""
     print(f"{name:<46} {ours:>10,.1f} {unit}{ratio}{'  target ' + target if target else ''}")
+
+
+def _openssl_streebog() -> list[str] | None:
+    """The ``openssl dgst`` command for Streebog-512 here: the GOST provider, else the engine."""
+    if not shutil.which("openssl"):
+        return None
+    for load in (["-provider", "gostprov"], ["-engine", "gost"]):
+        command = ["openssl", "dgst", *load, "-md_gost12_512", "-binary"]
+        if subprocess.run(command, input=b"", capture_output=True).returncode == 0:
+            return command
+    return None
+
+
+def _child_cpu(command: list[str]) -> float:
+    """CPU seconds (user + system) one run of ``command`` took."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def _streebog_vs_openssl(buffer: bytes, digest, seconds: float):  # type: ignore[no-untyped-def]
+    """(our MB/s, OpenSSL's MB/s, what ran) on ``buffer``, measured alternately five times.
+
+    OpenSSL hashes a file holding ``buffer`` 32 times; its start-up (the run on an empty file)
+    is subtracted. Medians of the five rounds are returned.
+    """
+    command = _openssl_streebog()
+    if command is None:
+        return None
+    copies = 32
+    with tempfile.TemporaryDirectory() as tmp:
+        big, empty = os.path.join(tmp, "big.bin"), os.path.join(tmp, "empty.bin")
+        with open(big, "wb") as out:
+            for _ in range(copies):
+                out.write(buffer)
+        open(empty, "wb").close()
+        with open(big, "rb") as f:
+            want = f.read()
+        check = subprocess.run([*command, big], capture_output=True, check=True).stdout
+        if check != digest(want):
+            raise SystemExit("Streebog-512 differs from openssl dgst: not measuring")
+        mb = len(buffer) * copies / (1 << 20)
+        ours, theirs = [], []
+        for _ in range(5):
+            ours.append(_rate(lambda: digest(buffer), seconds / 5) * len(buffer) / (1 << 20))
+            startup = min(_child_cpu([*command, empty]) for _ in range(3))
+            spent = _child_cpu([*command, big]) - startup
+            theirs.append(mb / max(spent, 1e-9))
+    return statistics.median(ours), statistics.median(theirs), " ".join(command[:4])
 
 
 def main() -> int:
@@ -75,6 +132,13 @@ def main() -> int:
     base = _rate(lambda: gostcrypto.gosthash.new("streebog512", data=small).digest(),
                  args.seconds) / 16
     _line("Streebog-512 (MB/s)", ours, "MB/s", base, ">= 100")
+    versus = _streebog_vs_openssl(mb, streebog.digest, args.seconds)
+    if versus is None:
+        print("  (no openssl with GOST here: no ratio to OpenSSL)")
+    else:
+        ours_alt, theirs, what = versus
+        print(f"{'  same, alternating with openssl (MB/s)':<46} {ours_alt:>10,.1f} MB/s"
+              f"  x{ours_alt / theirs:.2f} vs `{what}` ({theirs:,.1f} MB/s, same bytes)")
     pure = _rate(lambda: streebog.digest(small, force_python=True), args.seconds) / 16
     _line("  same, our pure-Python path (MB/s)", pure, "MB/s", base)
     from signing.gost import gost94

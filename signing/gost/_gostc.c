@@ -11,6 +11,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define HOT_INLINE static inline
+#endif
+
 static uint64_t T[8][256];
 static uint64_t CI[12][8];
 static int ready = 0;
@@ -21,34 +27,64 @@ static inline uint64_t load64(const unsigned char *p) {
     return v;
 }
 
-/* One output word of LPS: word i gathers byte i of every input word (the transposition P). */
-#define LPS_WORD(x, i) \
-    (T[0][(uint8_t)((x)[0] >> (8 * (i)))] ^ T[1][(uint8_t)((x)[1] >> (8 * (i)))] \
-   ^ T[2][(uint8_t)((x)[2] >> (8 * (i)))] ^ T[3][(uint8_t)((x)[3] >> (8 * (i)))] \
-   ^ T[4][(uint8_t)((x)[4] >> (8 * (i)))] ^ T[5][(uint8_t)((x)[5] >> (8 * (i)))] \
-   ^ T[6][(uint8_t)((x)[6] >> (8 * (i)))] ^ T[7][(uint8_t)((x)[7] >> (8 * (i)))])
+/*
+ * LPS, table-driven as in the reference implementation (Degtyarev; RFC 6986 section 6): P
+ * sends byte i of word j to byte j of word i, and L is linear on each word, so output word i
+ * of LPS(x) is the XOR over j of T[j][byte i of word j], where T[j][v] = L(the word whose
+ * byte j is PI[v]) (streebog.py computes T). That is 64 look-ups and 56 64-bit XORs per LPS.
+ *
+ * The input (a ^ b) is stored in a byte-addressable block and its bytes are read back one
+ * by one (a movzx from memory each) instead of being shifted out of registers (a shift, a
+ * move and a movzx each). With round_e below, GCC 12 -O3 here: 97 instructions per byte
+ * instead of 106 (callgrind), 265 MB/s instead of 195 (bench/bench_gost.py).
+ */
+typedef union {
+    uint64_t q[8];
+    uint8_t c[64];
+} block512;
 
-/* out = LPS(a ^ b); out must not alias a or b. */
-static inline void lpsx(const uint64_t *a, const uint64_t *b, uint64_t *out) {
-    uint64_t x[8];
-    for (int i = 0; i < 8; i++) x[i] = a[i] ^ b[i];
+#define LPS_WORD(x, i) \
+    (T[0][(x).c[(i)]] ^ T[1][(x).c[8 + (i)]] ^ T[2][(x).c[16 + (i)]] ^ T[3][(x).c[24 + (i)]] \
+   ^ T[4][(x).c[32 + (i)]] ^ T[5][(x).c[40 + (i)]] ^ T[6][(x).c[48 + (i)]] \
+   ^ T[7][(x).c[56 + (i)]])
+
+/* out = LPS(a ^ b); out may alias a or b (the input is copied first). */
+HOT_INLINE void lpsx(const uint64_t *a, const uint64_t *b, uint64_t *out) {
+    block512 x;
+    for (int i = 0; i < 8; i++) x.q[i] = a[i] ^ b[i];
     out[0] = LPS_WORD(x, 0); out[1] = LPS_WORD(x, 1);
     out[2] = LPS_WORD(x, 2); out[3] = LPS_WORD(x, 3);
     out[4] = LPS_WORD(x, 4); out[5] = LPS_WORD(x, 5);
     out[6] = LPS_WORD(x, 6); out[7] = LPS_WORD(x, 7);
 }
 
-/* The compression function g_N(h, m) of RFC 6986 section 7. */
-static void g(uint64_t *h, const uint64_t *n, const uint64_t *m) {
-    uint64_t k[8], s[8], t[8];
-    lpsx(h, n, k);
-    memcpy(s, m, sizeof s);
-    for (int r = 0; r < 12; r++) {
-        lpsx(s, k, t);          /* t = LPS(state ^ K_r) */
-        lpsx(k, CI[r], s);      /* K_{r+1} = LPS(K_r ^ C_r), kept in s for now */
-        memcpy(k, s, sizeof k);
-        memcpy(s, t, sizeof s);
+/*
+ * One round of E: s = LPS(s ^ k) and k = LPS(k ^ c), both from the old k. The two LPS are
+ * independent, so their look-ups are interleaved word by word: two chains of XORs in flight
+ * instead of one (about a third faster here than one LPS after the other).
+ */
+HOT_INLINE void round_e(uint64_t *s, uint64_t *k, const uint64_t *c) {
+    block512 x, y;
+    for (int i = 0; i < 8; i++) {
+        x.q[i] = s[i] ^ k[i];
+        y.q[i] = k[i] ^ c[i];
     }
+    s[0] = LPS_WORD(x, 0); k[0] = LPS_WORD(y, 0);
+    s[1] = LPS_WORD(x, 1); k[1] = LPS_WORD(y, 1);
+    s[2] = LPS_WORD(x, 2); k[2] = LPS_WORD(y, 2);
+    s[3] = LPS_WORD(x, 3); k[3] = LPS_WORD(y, 3);
+    s[4] = LPS_WORD(x, 4); k[4] = LPS_WORD(y, 4);
+    s[5] = LPS_WORD(x, 5); k[5] = LPS_WORD(y, 5);
+    s[6] = LPS_WORD(x, 6); k[6] = LPS_WORD(y, 6);
+    s[7] = LPS_WORD(x, 7); k[7] = LPS_WORD(y, 7);
+}
+
+/* The compression function g_N(h, m) of RFC 6986 section 7: E(LPS(h ^ N), m) ^ h ^ m. */
+static void g(uint64_t *h, const uint64_t *n, const uint64_t *m) {
+    uint64_t k[8], s[8];
+    lpsx(h, n, k);              /* K_1 */
+    memcpy(s, m, sizeof s);
+    for (int r = 0; r < 12; r++) round_e(s, k, CI[r]);   /* after the loop k = K_13 */
     for (int i = 0; i < 8; i++) h[i] ^= s[i] ^ k[i] ^ m[i];
 }
 
