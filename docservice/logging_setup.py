@@ -24,6 +24,9 @@ logger:
   ``$DOCSERVICE_LOG_LEVEL`` if set, else INFO for the server and for a CLI writing to a
   file, ERROR for a CLI writing to the terminal: there the CLI's own messages speak to
   the user (one clear line per problem), and the log adds only what went wrong inside.
+* ``$DOCSERVICE_LOG_COPY_DIR``, if set, gets a copy of every line written, in
+  ``<role>-<pid>.jsonl``: the test suite sets it so that, at its end, it can search the
+  logs of every process it started for an unmasked IIN or name (``tests/logscan.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from docservice.logsafe import describe
 Role = Literal["cli", "server", "worker"]
 LOG_FILE_ENV = "DOCSERVICE_LOG_FILE"
 LOG_LEVEL_ENV = "DOCSERVICE_LOG_LEVEL"
+LOG_COPY_DIR_ENV = "DOCSERVICE_LOG_COPY_DIR"
 #: Loggers whose records are the service's own; every other logger is a library's.
 OWN_LOGGERS = ("docservice", "signing")
 #: A library record's message is cut here: one line, however chatty the library.
@@ -156,6 +160,23 @@ def _level(role: Role, to_file: bool) -> int:
     return logging.ERROR
 
 
+def _handler(target: TextIO, level: int, *, owns_stream: bool,
+             copy: bool = False) -> logging.Handler:
+    """The log's handler (``_docservice``) or its copy's (``_docservice_copy``)."""
+    handler = _QuietHandler(target)
+    handler.setFormatter(JsonLinesFormatter())
+    handler.addFilter(_Threshold(level))
+    setattr(handler, "_docservice_copy" if copy else "_docservice", True)
+    handler._owns_stream = owns_stream  # type: ignore[attr-defined]
+    return handler
+
+
+def is_service_handler(handler: logging.Handler) -> bool:
+    """Whether :func:`configure` installed ``handler`` (the log or its copy)."""
+    return bool(getattr(handler, "_docservice", False)
+                or getattr(handler, "_docservice_copy", False))
+
+
 def configure(role: Role, stream: TextIO | None = None) -> logging.Handler:
     """Install the service's log handler on the root logger (again: replace it).
 
@@ -170,17 +191,19 @@ def configure(role: Role, stream: TextIO | None = None) -> logging.Handler:
         except OSError as exc:  # say so on stderr, in the log's own format, and go on
             unusable, path = exc.strerror or type(exc).__name__, None
     level = _level(role, bool(path))
-    handler = _QuietHandler(target)
-    handler.setFormatter(JsonLinesFormatter())
-    handler.addFilter(_Threshold(level))
-    handler._docservice = True  # type: ignore[attr-defined]
-    handler._owns_stream = bool(path)  # type: ignore[attr-defined]
+    handler = _handler(target, level, owns_stream=bool(path))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_docservice", False)]:
+    for old in [h for h in root.handlers if is_service_handler(h)]:
         root.removeHandler(old)
         if getattr(old, "_owns_stream", False):
             old.stream.close()  # type: ignore[attr-defined]
     root.addHandler(handler)
+    copy_dir = os.environ.get(LOG_COPY_DIR_ENV)
+    if copy_dir:
+        with contextlib.suppress(OSError):  # a copy only: the log itself goes on
+            copy = open(os.path.join(copy_dir, f"{role}-{os.getpid()}.jsonl"),  # noqa: SIM115
+                        "a", encoding="utf-8")
+            root.addHandler(_handler(copy, level, owns_stream=True, copy=True))
     # Records below WARNING are made only when asked for; a library's ERROR is capped to
     # WARNING by the filter, so the root must let WARNING through whatever the threshold.
     root.setLevel(min(level, logging.WARNING))

@@ -13,6 +13,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from docservice import logging_setup
+
+#: At the end of the run, the logs of every process it started are searched for unmasked
+#: IINs and names (issue 8): see tests/logscan.py.
+pytest_plugins = ["tests.logscan"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED = Path(os.environ.get("DOCSERVICE_SHARED", ROOT.parent / "shared"))
@@ -72,7 +78,10 @@ def _restore_logging():
     handlers, level = list(root.handlers), root.level
     yield
     for handler in [h for h in root.handlers if h not in handlers]:
-        if getattr(handler, "_docservice", False):
+        if logging_setup.is_service_handler(handler):
             root.removeHandler(handler)
+            if getattr(handler, "_owns_stream", False):
+                handler.close()
+                handler.stream.close()  # type: ignore[attr-defined]
     root.setLevel(level)
     logging.captureWarnings(False)

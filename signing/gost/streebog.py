@@ -4,7 +4,7 @@ Byte order is the one OpenSSL's GOST provider and NCA use: the message is hashed
 the digest is the state's bytes, least significant first (RFC 6986 prints both reversed).
 
 Two paths compute the same function: the C extension ``signing.gost._gostc`` (built at install,
-see ``hatch_build.py``; about 200 MB/s) and the pure-Python code below (slow but always there).
+see ``hatch_build.py``; about 250 MB/s) and the pure-Python code below (slow but always there).
 Both use the tables computed here from the constants of the standard, so the C code holds no
 constants of its own.
 """

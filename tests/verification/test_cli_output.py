@@ -48,7 +48,8 @@ def _cli() -> list[str]:
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSERVICE_LOG")}
+    env = {k: v for k, v in os.environ.items()  # the run's log copy (tests/logscan.py) stays
+           if not k.startswith("DOCSERVICE_LOG") or k == "DOCSERVICE_LOG_COPY_DIR"}
     return env | extra
 
 
