@@ -66,19 +66,17 @@ class PdfaCheckError(DocserviceError):
 
 
 def render_checked(kind: str, data: Any, lang: str) -> Rendered:
-    """``render`` with the PDF/A-3b validation confirmed before a failure is believed.
+    """``render`` with its PDF/A-3b conformance confirmed before anything is stored.
 
-    Why: pikepdf's validator records *every* warning raised in the process while it parses
-    content streams (``warnings.catch_warnings`` is process-wide), so in a threaded server
-    a warning from another thread (a garbage-collected connection, say) can fail a good
-    document. A real violation is deterministic and fails the second check too.
+    :func:`docservice.rendering.pdfa.conforms` runs pikepdf's full validator once per
+    document shape (and again, up to three times, before a failure is believed: see
+    there) and compares the structure of later documents of a known shape.
     """
-    from docservice.rendering.pdfa import validate
+    from docservice.rendering.pdfa import conforms
 
     rendered = render(kind, data, lang, validate_pdfa=False)
-    for _ in range(3):
-        if validate(rendered.pdf).passed:
-            return rendered
+    if conforms(rendered.pdf):
+        return rendered
     raise PdfaCheckError(f"the rendered {kind} is not valid PDF/A-3b")
 
 
