@@ -102,7 +102,7 @@ def _shape(obj: object, top: bool = False) -> object:
     if isinstance(obj, pikepdf.Stream):
         return ("stream", _shape(obj.stream_dict))
     if isinstance(obj, pikepdf.Dictionary):
-        return ("d", tuple(sorted((key, _shape(obj.get(key))) for key in obj.keys())))
+        return ("d", tuple(sorted((key, _shape(obj.get(key))) for key in obj)))
     if isinstance(obj, pikepdf.Array):
         items = [_shape(item) for item in obj]
         if len(items) <= _EXACT_ARRAY:
@@ -126,7 +126,7 @@ def shape_of(pdf_bytes: bytes) -> str:
     shapes: set[object] = set()
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         trailer = pdf.trailer
-        shapes.add(("trailer", tuple(sorted(str(k) for k in trailer.keys())), pdf.pdf_version))
+        shapes.add(("trailer", tuple(sorted(str(k) for k in trailer)), pdf.pdf_version))
         for obj in pdf.objects:
             shapes.add(_shape(obj, top=True))
     canonical = repr(sorted(shapes, key=repr)).encode()
