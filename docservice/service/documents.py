@@ -50,12 +50,13 @@ from docservice.service.models import (
     utcnow,
 )
 from docservice.service.store import FileStore, LocalFileStore
+from docservice.verification.revocation import CachedRevocation, RevocationCache
 from signing.cms_util import load_certificate
 from signing.errors import SigningError
 from signing.identity import identity_of
 from signing.keys import load_certificates
 from signing.pdf import Level, PdfOptions, sign_pdf
-from signing.trust import Trust
+from signing.trust import RevocationSource, Trust
 from signing.twophase import Pending, TwoPhase
 
 STATUSES = ("ready", "signed")
@@ -85,8 +86,10 @@ def input_json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def signing_trust(trust_dir: str | None) -> Trust | None:
-    """Roots (self-signed) and intermediates from the trust folder, if it exists."""
+def signing_trust(trust_dir: str | None,
+                  revocation: RevocationSource | None = None) -> Trust | None:
+    """Roots (self-signed) and intermediates from the trust folder, if it exists;
+    ``revocation``: where signing takes CRLs/OCSP answers and recent good statuses."""
     if not trust_dir or not Path(trust_dir).is_dir():
         return None
     roots: list[asn1_x509.Certificate] = []
@@ -100,7 +103,7 @@ def signing_trust(trust_dir: str | None) -> Trust | None:
             continue
         for cert in certs:
             (roots if cert.self_signed else intermediates).append(cert)
-    return Trust(tuple(roots), tuple(intermediates)) if roots else None
+    return Trust(tuple(roots), tuple(intermediates), revocation=revocation) if roots else None
 
 
 def _cms_of_last_signature(pdf: bytes) -> tuple[bytes, asn1_x509.Certificate]:
@@ -165,7 +168,11 @@ class DocService:
         self.settings = settings
         self.db = db or Database(settings)
         self.store = store or LocalFileStore(settings.files_dir)
-        self.trust = signing_trust(settings.trust_dir)
+        # One OCSP/CRL cache per process, for signing and verification alike.
+        self.revocation = RevocationCache()
+        self.trust = signing_trust(settings.trust_dir, CachedRevocation(
+            self.revocation, network=settings.fetch_revocation,
+            status_ttl=settings.key_status_ttl))
         self._verifier: Any = None
         self._verifier_lock = threading.Lock()
 
@@ -453,7 +460,8 @@ class DocService:
 
                 self._verifier = Verifier(VerifierConfig(
                     trust_dir=self.settings.trust_dir,
-                    fetch_revocation=self.settings.fetch_revocation))
+                    fetch_revocation=self.settings.fetch_revocation,
+                    revocation_cache=self.revocation))
             return self._verifier
 
     def verification_summary(self, document: Document) -> dict[str, Any] | None:
