@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from docservice.errors import DocserviceError
 from docservice.render import Rendered, check_printable, parse_lang, render
+from docservice.resources import data_dir
 from docservice.service import webhooks
 from docservice.service.config import Settings
 from docservice.service.db import Database
@@ -214,6 +215,27 @@ class DocService:
             status_ttl=settings.key_status_ttl))
         self._verifier: Any = None
         self._verifier_lock = threading.Lock()
+
+    def warm_up(self, kind: str = "direction") -> None:
+        """Pay this process's one-time costs before its first request, not during it.
+
+        Why: a fresh worker's first document cost ~0.4 s of CPU (font registration, the
+        XSD schemas, ReportLab and pikepdf set-up, the first full PDF/A validation of a
+        document shape, the stamp font's subset): a request that paid it stalled every
+        other thread of the worker behind the GIL. ``docservice serve`` calls this in
+        each gunicorn worker before it accepts connections; nothing is stored.
+        """
+        from docservice.forms import all_kinds
+        from docservice.rendering.xsd import schema_for
+        from signing import stamp
+        from signing.stamp_font import stamp_font_program
+
+        for item in all_kinds().values():
+            schema_for(item)
+        stamp_font_program(stamp.stamp_font())
+        example = data_dir("examples") / f"{kind}.json"
+        if example.is_file():
+            render_checked(kind, json.loads(example.read_text(encoding="utf-8")), "kk")
 
     # -- documents -----------------------------------------------------------------
 

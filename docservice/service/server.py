@@ -35,6 +35,7 @@ class _Gunicorn(BaseApplication):
 
         logging_setup.configure("server")
         app = create_service_app(self.settings)
+        app.extensions["docservice"].warm_up()
         Deliverer(app.extensions["docservice"]).start()
         return app
 
