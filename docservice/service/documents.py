@@ -142,8 +142,9 @@ def _signer_certificate(signed: cms.SignedData) -> asn1_x509.Certificate:
     certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
     if sid.name == "issuer_and_serial_number":
         want = sid.chosen
-        return next(c for c in certs if c.issuer == want["issuer"]
-                    and c.serial_number == want["serial_number"].native)
+        serial = want["serial_number"].native
+        return next(c for c in certs if c.serial_number == serial  # cheap test first
+                    and c.issuer == want["issuer"])
     return next(c for c in certs if c.key_identifier == sid.chosen.native)
 
 
