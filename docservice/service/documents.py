@@ -358,6 +358,18 @@ class DocService:
                 .limit(limit).offset(offset)).all()
         return Listing(list(found), total)
 
+    def _current_pdf(self, session: Session, client: Client, doc_id: str) -> str:
+        pdf_sha = session.scalar(select(Document.pdf_sha).where(
+            Document.id == doc_id, Document.client_id == client.id))
+        if pdf_sha is None:
+            raise NotFoundError("no such document", field="id")
+        return pdf_sha
+
+    def current_pdf(self, client: Client, doc_id: str) -> str:
+        """The SHA-256 of the caller's document's current revision (one small query)."""
+        with self.db.sessions() as session:
+            return self._current_pdf(session, client, doc_id)
+
     def content(self, sha256: str) -> bytes:
         return self.store.get(sha256)
 
@@ -448,11 +460,11 @@ class DocService:
         signature (tens of ms, far more when the process's threads share the GIL) queued
         every other request's write behind it (p99 of seconds under load).
         """
-        document = self.get_document(client, doc_id)
-        with self.db.sessions() as session:
+        with self.db.sessions() as session:  # one read for the revision and the key
+            pdf_sha = self._current_pdf(session, client, doc_id)
             row = self._usable_key(session, client, key_name)
-        base = (document.pdf_sha, row.p12_path, row.role)
-        signed = self._sign_revision(document.pdf_sha, row)
+        base = (pdf_sha, row.p12_path, row.role)
+        signed = self._sign_revision(pdf_sha, row)
         with self._locked(client, doc_id) as (session, document):
             row = self._usable_key(session, client, key_name)
             if (document.pdf_sha, row.p12_path, row.role) != base:
