@@ -112,6 +112,7 @@ class JsonLinesFormatter(logging.Formatter):
             "level": logging.getLevelName(effective_level(record)),
             "logger": record.name,
             "message": _mask_numbers(message),
+            "pid": record.process,  # which gunicorn worker (or other process) logged it
         }
         current = request_id.get()
         if current:

@@ -145,8 +145,10 @@ class _Session:
 
 @contextlib.asynccontextmanager
 async def _network(options: PdfOptions) -> AsyncIterator[_Session]:
-    """One HTTP session per signature for the TSA, OCSP and CRL fetches."""
-    if options.tsa_url is None and options.trust is None:
+    """One HTTP session per signature for the TSA, OCSP and CRL fetches (none when there
+    is no TSA and revocation data comes from the trust's own cached source)."""
+    own_fetchers = options.trust is not None and options.trust.revocation is not None
+    if options.tsa_url is None and (options.trust is None or own_fetchers):
         yield _Session()
         return
     timeout = aiohttp.ClientTimeout(total=options.http_timeout)
@@ -233,6 +235,7 @@ async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session
     context = None
     if options.trust is not None:
         context = await check_status(key.certificate, key.chain, options.trust,
+                                     need_evidence=options.level.rank >= Level.B_LT.rank,
                                      fetcher_backend=session.fetchers)
     field_name, spec, place = _choose_field(writer, existing, options)
     meta = signers.PdfSignatureMetadata(

@@ -10,7 +10,8 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from asn1crypto import ocsp, x509
 from cryptography.exceptions import InvalidSignature
@@ -21,6 +22,7 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
+from pyhanko_certvalidator.fetchers.api import Fetchers
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
 from signing.errors import CertificateRevokedError, CertificateUntrustedError
@@ -28,13 +30,29 @@ from signing.gost import validator as _gost_validator  # noqa: F401  (GOST-aware
 from signing.keys import load_certificates
 
 
+class RevocationSource(Protocol):
+    """Where signing gets revocation data and keeps signers' recent good status.
+
+    The service passes ``docservice.verification.revocation.CachedRevocation`` (its one
+    process-wide OCSP/CRL cache); the adapter itself knows no cache.
+    """
+
+    def fetchers(self) -> Fetchers: ...
+
+    def good_status(self, key: tuple[object, ...]) -> bool: ...
+
+    def put_good_status(self, key: tuple[object, ...]) -> None: ...
+
+
 @dataclass(frozen=True)
 class Trust:
-    """Trust anchors and extra intermediates; revocation data is fetched over HTTP."""
+    """Trust anchors and extra intermediates; revocation data is fetched over HTTP
+    (through ``revocation`` when given: cached CRLs/OCSP and recent good statuses)."""
 
     roots: tuple[x509.Certificate, ...]
     intermediates: tuple[x509.Certificate, ...] = ()
     allow_fetching: bool = True
+    revocation: RevocationSource | None = field(default=None, compare=False)
 
     @classmethod
     def from_files(cls, roots: Iterable[str | os.PathLike[str]],
@@ -45,18 +63,36 @@ class Trust:
     def validation_context(self, extra_certs: Sequence[x509.Certificate] = (),
                            **kwargs: object) -> ValidationContext:
         """A fresh context (it collects OCSP/CRL data, so one per signature)."""
+        if self.revocation is not None:
+            kwargs.pop("fetcher_backend", None)
+            kwargs.setdefault("fetchers", self.revocation.fetchers())
         return ValidationContext(trust_roots=list(self.roots),
                                  other_certs=[*self.intermediates, *extra_certs],
                                  allow_fetching=self.allow_fetching,
                                  revocation_mode="hard-fail", **kwargs)
 
 
+def _status_key(cert: x509.Certificate, chain: Sequence[x509.Certificate],
+                trust: Trust) -> tuple[object, ...]:
+    return (hashlib.sha256(cert.dump()).digest(),
+            tuple(hashlib.sha256(c.dump()).digest() for c in chain),
+            tuple(hashlib.sha256(c.dump()).digest() for c in (*trust.roots,
+                                                               *trust.intermediates)))
+
+
 async def check_status(cert: x509.Certificate, chain: Sequence[x509.Certificate],
-                       trust: Trust, **kwargs: object) -> ValidationContext:
+                       trust: Trust, *, need_evidence: bool = True,
+                       **kwargs: object) -> ValidationContext | None:
     """Validate ``cert`` now, OCSP/CRL included; return the context holding that evidence.
 
     ``kwargs`` go to :class:`ValidationContext` (e.g. the caller's ``fetcher_backend``).
+    Without ``need_evidence`` (a B-B/B-T signature embeds no OCSP/CRL), a good status
+    ``trust.revocation`` saw within its TTL is reused and None is returned; the
+    certificate's own validity period is checked by the key at every signature anyway.
     """
+    key = _status_key(cert, chain, trust) if trust.revocation is not None else None
+    if key is not None and not need_evidence and trust.revocation.good_status(key):
+        return None
     context = trust.validation_context(chain, **kwargs)
     validator = CertificateValidator(cert, intermediate_certs=list(chain),
                                      validation_context=context)
@@ -66,6 +102,8 @@ async def check_status(cert: x509.Certificate, chain: Sequence[x509.Certificate]
         raise CertificateRevokedError() from None
     except (PathBuildingError, PathValidationError, ValidationError) as exc:
         raise CertificateUntrustedError(type(exc).__name__) from None
+    if key is not None:
+        trust.revocation.put_good_status(key)
     return context
 
 

@@ -86,6 +86,12 @@ def _main_cmap() -> frozenset[int]:
     return frozenset(pdfmetrics.getFont(REGULAR).face.charToGlyph)
 
 
+@cache
+def _main_chars() -> frozenset[str]:
+    """The characters Liberation Serif has, as strings (a set test runs in C)."""
+    return frozenset(map(chr, _main_cmap()))
+
+
 @lru_cache(maxsize=8192)
 def face_for(char: str) -> str | None:
     """The regular face that prints ``char``: Liberation Serif first, then the chain."""
@@ -111,8 +117,7 @@ def needs_fallback(text: str) -> bool:
     """True when some character of ``text`` is not in Liberation Serif or is right-to-left."""
     if text.isascii():  # printable ASCII is all in Liberation (controls are refused earlier)
         return False
-    cmap = _main_cmap()
-    return any(ord(c) not in cmap for c in text) or _RTL.search(text) is not None
+    return not _main_chars().issuperset(text) or _RTL.search(text) is not None
 
 
 def has_rtl(text: str) -> bool:

@@ -9,8 +9,12 @@ incremental updates.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from decimal import Decimal
 
 import pikepdf
 import pikepdf.pdfa
@@ -81,3 +85,115 @@ def to_pdfa3(pdf_bytes: bytes, xml_bytes: bytes, xml_name: str, *, title: str, l
 def validate(pdf: bytes) -> pikepdf.pdfa.Report:
     """The PDF/A-3b validation report of finished bytes (used by tests and the CLI)."""
     return pikepdf.pdfa.validate_written(io.BytesIO(pdf), "3b")
+
+
+#: Longest string PDF/A-2/3 allow (ISO 19005-2, 6.1.13, table of implementation limits).
+_MAX_STRING = 32767
+#: Arrays longer than this are shaped by the set of their element shapes (page lists,
+#: glyph widths), so that a document with one more page or glyph has the same shape.
+_EXACT_ARRAY = 16
+
+
+def _shape(obj: object, top: bool = False) -> object:
+    """An object reduced to what PDF/A structure depends on (see :func:`conforms`);
+    a reference inside it counts as "a reference" (the target is shaped on its own)."""
+    if not top and isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return "ref"
+    if isinstance(obj, pikepdf.Stream):
+        return ("stream", _shape(obj.stream_dict))
+    if isinstance(obj, pikepdf.Dictionary):
+        return ("d", tuple(sorted((key, _shape(obj.get(key))) for key in obj)))
+    if isinstance(obj, pikepdf.Array):
+        items = [_shape(item) for item in obj]
+        if len(items) <= _EXACT_ARRAY:
+            return ("a", tuple(items))
+        return ("A", tuple(sorted(set(items), key=repr)), len(items) > 8191)
+    if isinstance(obj, pikepdf.Name):
+        return str(obj)
+    if isinstance(obj, pikepdf.String):
+        return "s" if len(bytes(obj)) <= _MAX_STRING else "s!"
+    if isinstance(obj, bool):
+        return "b"
+    if isinstance(obj, int):
+        return "i" if -(2 ** 31) <= obj < 2 ** 31 else "i!"
+    if isinstance(obj, (float, Decimal)):
+        return "r" if abs(float(obj)) < 3.4e38 else "r!"
+    return type(obj).__name__
+
+
+def shape_of(pdf_bytes: bytes) -> str:
+    """The document's structural fingerprint (hex SHA-256); see :func:`conforms`."""
+    shapes: set[object] = set()
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        trailer = pdf.trailer
+        shapes.add(("trailer", tuple(sorted(str(k) for k in trailer)), pdf.pdf_version))
+        for obj in pdf.objects:
+            shapes.add(_shape(obj, top=True))
+    canonical = repr(sorted(shapes, key=repr)).encode()
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class ConformanceCache:
+    """Shapes whose documents passed the full PDF/A-3b validation, bounded (LRU)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._passed: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+        self.full_checks = 0
+
+    def known(self, shape: str) -> bool:
+        with self._lock:
+            if shape in self._passed:
+                self._passed.move_to_end(shape)
+                return True
+            return False
+
+    def add(self, shape: str) -> None:
+        with self._lock:
+            self._passed[shape] = None
+            while len(self._passed) > self.size:
+                self._passed.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._passed.clear()
+
+
+CONFORMANCE = ConformanceCache()
+
+
+def conforms(pdf: bytes, attempts: int = 3, cache: ConformanceCache | None = None) -> bool:
+    """PDF/A-3b conformance of a document this renderer wrote: full validation once per
+    document *shape*, a structural comparison afterwards.
+
+    Why it is still sound: the renderer's output is a function of the kind, the
+    language(s) and the data, and data reaches the file only as the text in content
+    streams, the glyphs of the font subsets (from the same embedded TrueType files, with
+    widths and ToUnicode written from the same program), numbers (positions, page
+    count, widths), dates, and the bytes of the attached XML/evidence streams (PDF/A-3
+    allows any associated file). Everything PDF/A constrains beyond that - which objects
+    exist, their types, keys and names, fonts and their embedding, filters, colour
+    spaces, annotations, actions, the metadata stream, the implementation limits on
+    strings and numbers - is in :func:`shape_of`, so a document whose shape has passed
+    pikepdf's full validator passes it too. Glyphs missing from every face (``.notdef``)
+    are refused before rendering (:func:`docservice.render.check_printable`). A new
+    shape (a fallback face, a third page, a new attachment, a forbidden key such as a
+    page ``/Trans``) is validated in full before it is believed. The full validator
+    runs on every rendered example in the tests (``tests/test_catalogue.py``).
+
+    ``attempts``: pikepdf's validator records every warning raised in the process while
+    it runs (``warnings.catch_warnings`` is process-wide), so in a threaded server a
+    warning from another thread can fail a good document; a real violation is
+    deterministic and fails every attempt.
+    """
+    cache = cache or CONFORMANCE
+    shape = shape_of(pdf)
+    if cache.known(shape):
+        return True
+    for _ in range(attempts):
+        cache.full_checks += 1
+        if validate(pdf).passed:
+            cache.add(shape)
+            return True
+    return False

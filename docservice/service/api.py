@@ -320,9 +320,9 @@ def get_document(doc_id: str) -> Any:
 @bp.get("/documents/<doc_id>/pdf")
 @require(*READ)
 def document_pdf(doc_id: str) -> Any:
-    doc = service().get_document(g.client, doc_id)
-    return Response(service().content(doc.pdf_sha), mimetype="application/pdf",
-                    headers={"ETag": f'"{doc.pdf_sha}"'})
+    pdf_sha = service().current_pdf(g.client, doc_id)
+    return Response(service().content(pdf_sha), mimetype="application/pdf",
+                    headers={"ETag": f'"{pdf_sha}"'})
 
 
 @bp.get("/documents/<doc_id>/xml")

@@ -52,6 +52,9 @@ class Settings:
     org_name_en: str = "docservice"
     org_bin: str = ""
     egov_back_url: str | None = None
+    #: Seconds a server key's good certificate status (chain, CRL/OCSP) is reused by its
+    #: next signatures (at most the revocation cache's 300 s); 0 checks every signature.
+    key_status_ttl: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -103,4 +106,5 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         org_name_en=env.get("DOCSERVICE_ORG_NAME_EN") or "docservice",
         org_bin=env.get("DOCSERVICE_ORG_BIN") or "",
         egov_back_url=env.get("DOCSERVICE_EGOV_BACK_URL") or None,
+        key_status_ttl=float(env.get("DOCSERVICE_KEY_STATUS_TTL") or 60),
     )

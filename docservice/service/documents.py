@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from docservice.errors import DocserviceError
 from docservice.render import Rendered, check_printable, parse_lang, render
+from docservice.resources import data_dir
 from docservice.service import webhooks
 from docservice.service.config import Settings
 from docservice.service.db import Database
@@ -50,12 +52,13 @@ from docservice.service.models import (
     utcnow,
 )
 from docservice.service.store import FileStore, LocalFileStore
+from docservice.verification.revocation import CachedRevocation, RevocationCache
 from signing.cms_util import load_certificate
 from signing.errors import SigningError
 from signing.identity import identity_of
 from signing.keys import load_certificates
 from signing.pdf import Level, PdfOptions, sign_pdf
-from signing.trust import Trust
+from signing.trust import RevocationSource, Trust
 from signing.twophase import Pending, TwoPhase
 
 STATUSES = ("ready", "signed")
@@ -66,19 +69,17 @@ class PdfaCheckError(DocserviceError):
 
 
 def render_checked(kind: str, data: Any, lang: str) -> Rendered:
-    """``render`` with the PDF/A-3b validation confirmed before a failure is believed.
+    """``render`` with its PDF/A-3b conformance confirmed before anything is stored.
 
-    Why: pikepdf's validator records *every* warning raised in the process while it parses
-    content streams (``warnings.catch_warnings`` is process-wide), so in a threaded server
-    a warning from another thread (a garbage-collected connection, say) can fail a good
-    document. A real violation is deterministic and fails the second check too.
+    :func:`docservice.rendering.pdfa.conforms` runs pikepdf's full validator once per
+    document shape (and again, up to three times, before a failure is believed: see
+    there) and compares the structure of later documents of a known shape.
     """
-    from docservice.rendering.pdfa import validate
+    from docservice.rendering.pdfa import conforms
 
     rendered = render(kind, data, lang, validate_pdfa=False)
-    for _ in range(3):
-        if validate(rendered.pdf).passed:
-            return rendered
+    if conforms(rendered.pdf):
+        return rendered
     raise PdfaCheckError(f"the rendered {kind} is not valid PDF/A-3b")
 
 
@@ -87,8 +88,10 @@ def input_json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def signing_trust(trust_dir: str | None) -> Trust | None:
-    """Roots (self-signed) and intermediates from the trust folder, if it exists."""
+def signing_trust(trust_dir: str | None,
+                  revocation: RevocationSource | None = None) -> Trust | None:
+    """Roots (self-signed) and intermediates from the trust folder, if it exists;
+    ``revocation``: where signing takes CRLs/OCSP answers and recent good statuses."""
     if not trust_dir or not Path(trust_dir).is_dir():
         return None
     roots: list[asn1_x509.Certificate] = []
@@ -102,11 +105,50 @@ def signing_trust(trust_dir: str | None) -> Trust | None:
             continue
         for cert in certs:
             (roots if cert.self_signed else intermediates).append(cert)
-    return Trust(tuple(roots), tuple(intermediates)) if roots else None
+    return Trust(tuple(roots), tuple(intermediates), revocation=revocation) if roots else None
+
+
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
 
 
 def _cms_of_last_signature(pdf: bytes) -> tuple[bytes, asn1_x509.Certificate]:
-    """The detached CMS (DER, exactly as embedded) of the newest signature and its signer."""
+    """The detached CMS (DER, exactly as embedded) of the newest signature and its signer.
+
+    Why not pyHanko's reader: parsing the whole signed file again to find what was just
+    written cost about a tenth of a server-key signature. A signature's ``/Contents`` is
+    the hex gap its ``/ByteRange`` leaves, and incremental updates append, so the last
+    ``/ByteRange`` whose CMS is not a document time-stamp (``TSTInfo``) is the newest
+    signature; anything unexpected falls back to the reader.
+    """
+    for match in reversed(list(_BYTE_RANGE.finditer(pdf))):
+        try:
+            start, length, resume, _ = (int(v) for v in match.groups())
+            gap = pdf[start + length:resume]
+            if not (gap.startswith(b"<") and gap.endswith(b">")):
+                break
+            info = cms.ContentInfo.load(bytes.fromhex(gap[1:-1].decode("ascii")))
+            signed = info["content"]
+            if signed["encap_content_info"]["content_type"].native == "tst_info":
+                continue
+            return info.dump(), _signer_certificate(signed)
+        except (ValueError, KeyError, TypeError, StopIteration):
+            break
+    return _cms_of_last_signature_read(pdf)
+
+
+def _signer_certificate(signed: cms.SignedData) -> asn1_x509.Certificate:
+    """The certificate the (single) SignerInfo names, from the CMS's own certificates."""
+    sid = signed["signer_infos"][0]["sid"]
+    certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
+    if sid.name == "issuer_and_serial_number":
+        want = sid.chosen
+        serial = want["serial_number"].native
+        return next(c for c in certs if c.serial_number == serial  # cheap test first
+                    and c.issuer == want["issuer"])
+    return next(c for c in certs if c.key_identifier == sid.chosen.native)
+
+
+def _cms_of_last_signature_read(pdf: bytes) -> tuple[bytes, asn1_x509.Certificate]:
     import io
 
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -167,9 +209,34 @@ class DocService:
         self.settings = settings
         self.db = db or Database(settings)
         self.store = store or LocalFileStore(settings.files_dir)
-        self.trust = signing_trust(settings.trust_dir)
+        # One OCSP/CRL cache per process, for signing and verification alike.
+        self.revocation = RevocationCache()
+        self.trust = signing_trust(settings.trust_dir, CachedRevocation(
+            self.revocation, network=settings.fetch_revocation,
+            status_ttl=settings.key_status_ttl))
         self._verifier: Any = None
         self._verifier_lock = threading.Lock()
+
+    def warm_up(self, kind: str = "direction") -> None:
+        """Pay this process's one-time costs before its first request, not during it.
+
+        Why: a fresh worker's first document cost ~0.4 s of CPU (font registration, the
+        XSD schemas, ReportLab and pikepdf set-up, the first full PDF/A validation of a
+        document shape, the stamp font's subset): a request that paid it stalled every
+        other thread of the worker behind the GIL. ``docservice serve`` calls this in
+        each gunicorn worker before it accepts connections; nothing is stored.
+        """
+        from docservice.forms import all_kinds
+        from docservice.rendering.xsd import schema_for
+        from signing import stamp
+        from signing.stamp_font import stamp_font_program
+
+        for item in all_kinds().values():
+            schema_for(item)
+        stamp_font_program(stamp.stamp_font())
+        example = data_dir("examples") / f"{kind}.json"
+        if example.is_file():
+            render_checked(kind, json.loads(example.read_text(encoding="utf-8")), "kk")
 
     # -- documents -----------------------------------------------------------------
 
@@ -291,6 +358,18 @@ class DocService:
                 .limit(limit).offset(offset)).all()
         return Listing(list(found), total)
 
+    def _current_pdf(self, session: Session, client: Client, doc_id: str) -> str:
+        pdf_sha = session.scalar(select(Document.pdf_sha).where(
+            Document.id == doc_id, Document.client_id == client.id))
+        if pdf_sha is None:
+            raise NotFoundError("no such document", field="id")
+        return pdf_sha
+
+    def current_pdf(self, client: Client, doc_id: str) -> str:
+        """The SHA-256 of the caller's document's current revision (one small query)."""
+        with self.db.sessions() as session:
+            return self._current_pdf(session, client, doc_id)
+
     def content(self, sha256: str) -> bytes:
         return self.store.get(sha256)
 
@@ -381,11 +460,11 @@ class DocService:
         signature (tens of ms, far more when the process's threads share the GIL) queued
         every other request's write behind it (p99 of seconds under load).
         """
-        document = self.get_document(client, doc_id)
-        with self.db.sessions() as session:
+        with self.db.sessions() as session:  # one read for the revision and the key
+            pdf_sha = self._current_pdf(session, client, doc_id)
             row = self._usable_key(session, client, key_name)
-        base = (document.pdf_sha, row.p12_path, row.role)
-        signed = self._sign_revision(document.pdf_sha, row)
+        base = (pdf_sha, row.p12_path, row.role)
+        signed = self._sign_revision(pdf_sha, row)
         with self._locked(client, doc_id) as (session, document):
             row = self._usable_key(session, client, key_name)
             if (document.pdf_sha, row.p12_path, row.role) != base:
@@ -455,7 +534,8 @@ class DocService:
 
                 self._verifier = Verifier(VerifierConfig(
                     trust_dir=self.settings.trust_dir,
-                    fetch_revocation=self.settings.fetch_revocation))
+                    fetch_revocation=self.settings.fetch_revocation,
+                    revocation_cache=self.revocation))
             return self._verifier
 
     def verification_summary(self, document: Document) -> dict[str, Any] | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select, text
@@ -25,7 +26,13 @@ bp = Blueprint("ops", __name__)
 
 
 class Metrics:
-    """The app's own registry (tests build many apps; the global one would clash)."""
+    """The app's own registry (tests build many apps; the global one would clash).
+
+    Under ``docservice serve`` (``PROMETHEUS_MULTIPROC_DIR`` set, see
+    ``docservice.service.server``) the counters and histograms live in files shared by
+    all gunicorn workers, and :attr:`exposed` reads them all: a scrape counts every
+    worker's requests, whichever worker answers it.
+    """
 
     def __init__(self, app: Flask) -> None:
         self.registry = CollectorRegistry()
@@ -37,7 +44,11 @@ class Metrics:
         self.signing_failures = Counter("docservice_signing_failures_total",
                                         "Refused signing requests", ["reason"],
                                         registry=self.registry)
-        self.registry.register(_DatabaseCollector(app))
+        self.exposed = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            self.exposed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.exposed)
+        self.exposed.register(_DatabaseCollector(app))
 
 
 class _DatabaseCollector:
@@ -132,4 +143,4 @@ def ready() -> Any:
 @bp.get("/metrics")
 def metrics_view() -> Any:
     metrics: Metrics = current_app.extensions["docservice_metrics"]
-    return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(metrics.exposed), mimetype=CONTENT_TYPE_LATEST)

@@ -9,7 +9,10 @@ after the fork (``preload_app`` off), so every worker has its own database pool.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -35,6 +38,7 @@ class _Gunicorn(BaseApplication):
 
         logging_setup.configure("server")
         app = create_service_app(self.settings)
+        app.extensions["docservice"].warm_up()
         Deliverer(app.extensions["docservice"]).start()
         return app
 
@@ -43,6 +47,39 @@ def _when_ready(server: Any) -> None:
     host, port = server.LISTENERS[0].sock.getsockname()[:2]
     print(f"docservice: verification page on http://{host}:{port}/verify", flush=True)
     print(f"docservice: API on http://{host}:{port}/v1 (docs: /docs)", flush=True)
+
+
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _metrics_dir() -> tuple[Path, bool]:
+    """prometheus_client's multiprocess mode for the workers: each worker writes its
+    counters and histograms to files in one directory and ``/metrics`` (whichever worker
+    answers) adds them all up. The operator's ``PROMETHEUS_MULTIPROC_DIR`` is emptied at
+    start (stale files from an earlier run would count again); without one, a fresh
+    temporary directory is used and removed at exit. Returns it and whether it is ours.
+    """
+    configured = os.environ.get(METRICS_ENV)
+    if configured:
+        path = Path(configured)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+        ours = False
+    else:
+        path = Path(tempfile.mkdtemp(prefix="docservice-metrics-"))
+        os.environ[METRICS_ENV] = str(path)
+        ours = True
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None:  # imported before the variable was set: switch it now
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
+    return path, ours
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def serve(settings: Settings, host: str, port: int, *, workers: int | None = None,
@@ -57,9 +94,14 @@ def serve(settings: Settings, host: str, port: int, *, workers: int | None = Non
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "gthread", "timeout": 120, "graceful_timeout": 20,
         "accesslog": None, "errorlog": "-", "loglevel": "warning",
-        "when_ready": _when_ready, "proc_name": "docservice",
+        "when_ready": _when_ready, "child_exit": _child_exit, "proc_name": "docservice",
         "limit_request_line": 8190,
     }
     sys.argv = sys.argv[:1]  # gunicorn must not parse docservice's own arguments
-    _Gunicorn(settings, options).run()
+    metrics_dir, ours = _metrics_dir()
+    try:
+        _Gunicorn(settings, options).run()
+    finally:
+        if ours:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0

@@ -70,6 +70,8 @@ class VerifierConfig:
     limits: Limits = field(default_factory=Limits)
     revocation_max_age: float = 300.0
     chain_cache_ttl: float = 60.0
+    #: A cache shared with others in the process (the service's signing path); None: own.
+    revocation_cache: RevocationCache | None = None
 
 
 def sniff(data: bytes) -> str:
@@ -93,7 +95,8 @@ class Verifier:
         if trust is None:
             trust = TrustStore.from_directory(self.config.trust_dir or default_trust_dir())
         self.trust = trust
-        self.revocation = RevocationCache(max_age=self.config.revocation_max_age)
+        self.revocation = (self.config.revocation_cache
+                           or RevocationCache(max_age=self.config.revocation_max_age))
         limits = self.config.limits
         self.chains = ChainValidator(trust, self.revocation, fetch=self.config.fetch_revocation,
                                      fetch_timeout=limits.fetch_timeout,

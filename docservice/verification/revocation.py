@@ -68,6 +68,7 @@ class RevocationCache:
     _crl: OrderedDict[str, tuple[crl.CertificateList, int, float]] = field(
         default_factory=OrderedDict)
     _crl_bytes: int = 0
+    _status: OrderedDict[tuple[object, ...], float] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get_ocsp(self, key: tuple[bytes, int]) -> ocsp.OCSPResponse | None:
@@ -129,11 +130,31 @@ class RevocationCache:
                     self._crl_bytes -= dropped
         return parsed
 
+    def good_status(self, key: tuple[object, ...]) -> bool:
+        """Whether a signer's certificate (``key``) was found good within its status TTL."""
+        with self._lock:
+            expiry = self._status.get(key)
+            if expiry is None or expiry < time.monotonic():
+                self._status.pop(key, None)
+                self.stats["status_miss"] += 1
+                return False
+            self.stats["status_hit"] += 1
+            return True
+
+    def put_good_status(self, key: tuple[object, ...], ttl: float) -> None:
+        """Remember a good status for ``ttl`` seconds (never beyond :attr:`max_age`)."""
+        with self._lock:
+            self._status[key] = time.monotonic() + min(ttl, self.max_age)
+            self._status.move_to_end(key)
+            while len(self._status) > self.max_ocsp_entries:
+                self._status.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._ocsp.clear()
             self._crl.clear()
             self._crl_bytes = 0
+            self._status.clear()
 
 
 def _ocsp_key_for(cert: x509.Certificate) -> tuple[bytes, int]:
@@ -318,3 +339,33 @@ def make_fetchers(cache: RevocationCache, *, embedded_ocsp: list[ocsp.OCSPRespon
                                 sources),
         cert_fetcher=_NoCertFetcher(),
     )
+
+
+@dataclass
+class CachedRevocation:
+    """The cache as a signer's revocation source (``signing.trust.RevocationSource``).
+
+    Why: a signature checks its signer's status first (validity, chain, CRL/OCSP); with
+    pyhanko-certvalidator's stock fetchers every signature downloads and parses the CRL
+    again. Here the CRLs and OCSP answers come from the process's one
+    :class:`RevocationCache` (until ``nextUpdate``, bounded), and a good status is reused
+    for ``status_ttl`` seconds (``DOCSERVICE_KEY_STATUS_TTL``, 0 = check every time).
+    """
+
+    cache: RevocationCache
+    network: bool = True
+    timeout: float = 5.0
+    max_crl_bytes: int = 20 * 1024 * 1024
+    status_ttl: float = 0.0
+
+    def fetchers(self) -> Fetchers:
+        return make_fetchers(self.cache, embedded_ocsp=[], embedded_crl=[],
+                             network=self.network, timeout=self.timeout,
+                             max_crl_bytes=self.max_crl_bytes, sources=RevinfoSources())
+
+    def good_status(self, key: tuple[object, ...]) -> bool:
+        return self.status_ttl > 0 and self.cache.good_status(key)
+
+    def put_good_status(self, key: tuple[object, ...]) -> None:
+        if self.status_ttl > 0:
+            self.cache.put_good_status(key, self.status_ttl)

@@ -138,3 +138,55 @@ def test_serve_under_gunicorn_with_json_logs_and_no_personal_data(
     assert len(personal) >= 5
     for value in personal:
         assert value not in stderr, "personal data in the log"
+
+
+@pytest.mark.slow
+def test_metrics_count_the_requests_of_every_worker(tmp_path: Path, trust_dir: Path) -> None:
+    """``/metrics`` under two gunicorn workers: prometheus_client's multiprocess mode adds
+    up both workers' counters, whichever worker answers the scrape. Which worker served
+    a request is read from the JSON access log (``pid``)."""
+    import concurrent.futures
+    import threading
+    import time
+
+    env = _env(tmp_path, trust_dir)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "docservice", "serve", "--port", "0",
+                             "--workers", "2", "--threads", "2"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    served: list[dict] = []
+
+    def read_log() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("message") == "request" and entry.get("route") == "/health":
+                    served.append(entry)
+
+    reader = threading.Thread(target=read_log, daemon=True)
+    reader.start()
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().rsplit(" ", 1)[-1].strip().removesuffix("/verify")
+        health = 0
+        for _ in range(30):  # bounded: until the log shows both workers serving
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(lambda _: Client(base).get("/health"), range(16)))
+            assert all(a.status == 200 for a in answers)
+            health += len(answers)
+            time.sleep(0.2)
+            if len({e["pid"] for e in served}) >= 2:
+                break
+        assert len({e["pid"] for e in served}) == 2, "both workers should have served"
+        expected = (f'docservice_http_requests_total{{method="GET",route="/health",'
+                    f'status="200"}} {float(health)}')
+        for _ in range(12):  # scrapes answered by either worker all count every request
+            text = Client(base).get("/metrics").body.decode()
+            assert expected in text, text[:3000]
+        time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
+    assert proc.returncode == 0

@@ -1,0 +1,97 @@
+"""The hot path's PDF/A-3b check (``pdfa.conforms``): the full validator once per document
+shape, a structural comparison afterwards; it must agree with pikepdf's full validator.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+
+import pikepdf
+import pytest
+
+from docservice.render import render
+from docservice.rendering import pdfa
+from docservice.service.documents import PdfaCheckError, render_checked
+
+from .conftest import example
+
+
+def _renamed(data: dict, suffix: str) -> dict:
+    """``data`` with every ``full_name`` longer: other glyphs, other line breaks."""
+    out = copy.deepcopy(data)
+
+    def walk(value):  # type: ignore[no-untyped-def]
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                if key == "full_name" and isinstance(sub, str):
+                    value[key] = f"{sub} {suffix}"
+                else:
+                    walk(sub)
+        elif isinstance(value, list):
+            for sub in value:
+                walk(sub)
+
+    walk(out)
+    return out
+
+
+def _pdf(data: dict, lang: str = "kk") -> bytes:
+    return render("direction", data, lang, validate_pdfa=False).pdf
+
+
+def test_a_known_shape_skips_the_full_validator_and_agrees_with_it() -> None:
+    cache = pdfa.ConformanceCache()
+    first = _pdf(example("direction"))
+    assert pdfa.conforms(first, cache=cache) and cache.full_checks == 1
+    for data, lang in ((_renamed(example("direction"), "Жаңабайұлы Әбілқасым"), "kk"),
+                       (example("direction"), "ru")):
+        other = _pdf(data, lang)
+        assert other != first and pdfa.shape_of(other) == pdfa.shape_of(first)
+        assert pdfa.conforms(other, cache=cache)
+        assert pdfa.validate(other).passed  # the full validator says the same
+    assert cache.full_checks == 1
+
+
+def test_a_new_shape_is_validated_in_full() -> None:
+    cache = pdfa.ConformanceCache()
+    assert pdfa.conforms(_pdf(example("direction")), cache=cache)
+    arabic = _pdf(_renamed(example("direction"), "محمد"))  # a fallback face: new fonts
+    assert pdfa.conforms(arabic, cache=cache) and cache.full_checks == 2
+
+
+def _with_page_key(pdf_bytes: bytes, key: str, value: pikepdf.Object) -> bytes:
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        pdf.pages[0].obj[key] = value
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+@pytest.mark.parametrize("key, value", [
+    ("/Trans", pikepdf.Dictionary()),  # what ReportLab writes and PDF/A forbids
+    ("/AA", pikepdf.Dictionary(O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript,
+                                                     JS=pikepdf.String("app.alert(1)")))),
+])
+def test_a_violation_in_a_known_kind_is_caught(key: str, value: pikepdf.Object) -> None:
+    cache = pdfa.ConformanceCache()
+    good = _pdf(example("direction"))
+    assert pdfa.conforms(good, cache=cache)
+    bad = _with_page_key(good, key, value)
+    assert not pdfa.validate(bad).passed
+    assert pdfa.shape_of(bad) != pdfa.shape_of(good)
+    assert not pdfa.conforms(bad, cache=cache)
+    assert pdfa.conforms(good, cache=cache)  # the good shape is still known
+
+
+def test_render_checked_refuses_what_does_not_conform(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(pdfa, "CONFORMANCE", pdfa.ConformanceCache())
+    assert render_checked("direction", example("direction"), "kk").pdf
+    real = pdfa.to_pdfa3
+
+    def with_trans(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return _with_page_key(real(*args, **kwargs), "/Trans", pikepdf.Dictionary())
+
+    monkeypatch.setattr(pdfa, "to_pdfa3", with_trans)
+    with pytest.raises(PdfaCheckError):
+        render_checked("direction", example("direction"), "kk")
