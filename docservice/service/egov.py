@@ -87,6 +87,7 @@ from docservice.service.errors import (
     UnprocessableError,
 )
 from docservice.service.models import Client, Document, EgovRequest, SigningSession, utcnow
+from docservice.service.route import RouteError
 from signing import _aio
 from signing.cms_util import load_certificate
 from signing.errors import (
@@ -657,6 +658,8 @@ def _refusal(exc: BaseException) -> RefusedError:
         return RefusedError("altered")
     if isinstance(exc, SigningError):
         return RefusedError("refused", kk=exc.message_kk, ru=exc.message_ru)
+    if isinstance(exc, RouteError):  # who may act at the route's step (route.authorise)
+        return RefusedError("refused", kk=exc.kk, ru=exc.ru)
     if isinstance(exc, SignatureValueError | ServiceError):
         return RefusedError("refused")
     raise exc
