@@ -252,7 +252,7 @@ class DocService:
                         ) -> Case:
         case = routing.case_by_ref(session, client, case_ref)
         if case is None:
-            raise routing.RouteError(
+            raise routing.CaseNeededError(
                 "unknown_case", field="case_ref",
                 kk="Бағыт істің өңірлерін қажет етеді: case_ref сіздің істеріңіздің бірін "
                    "атауы керек (алдымен POST /v1/cases).",

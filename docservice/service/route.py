@@ -71,6 +71,12 @@ class RouteError(ServiceError):
         return {"kk": self.kk, "ru": self.ru}.get(lang, self.en)
 
 
+class CaseNeededError(RouteError):
+    """A route needs a case (its regions) and the ``case_ref`` names none of the client's."""
+
+    status, code = 422, "unprocessable"
+
+
 class RouteStateError(RouteError):
     """The document is not where the action needs it (returned, superseded, done)."""
 
