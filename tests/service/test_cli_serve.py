@@ -37,7 +37,7 @@ def test_db_upgrade_on_postgresql(pg_schema: str, tmp_path: Path, trust_dir: Pat
     env = _env(tmp_path, trust_dir, DOCSERVICE_DATABASE_URL=pg_schema)
     upgraded = _run(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "revision 0005" in upgraded.stdout
+    assert "revision 0006" in upgraded.stdout
     assert _run(env, "db", "current").returncode == 0
 
 
@@ -138,3 +138,33 @@ def test_serve_under_gunicorn_with_json_logs_and_no_personal_data(
     assert len(personal) >= 5
     for value in personal:
         assert value not in stderr, "personal data in the log"
+
+
+def test_orgs_commands(tmp_path: Path, trust_dir: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    for name, value in _env(tmp_path, trust_dir).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DOCSERVICE_DATABASE_URL", raising=False)
+    assert main(["orgs", "add", "120340001230", "--body", "career_centre", "--region",
+                 "Түркістан облысы", "--name", "Мансап орталығы"]) == 0
+    assert "acts for career_centre of Түркістан облысы" in capsys.readouterr().out
+    assert main(["orgs", "add", "120340001231", "--body", "career_centre",
+                 "--region", "X"]) == 2
+    assert "check digit" in capsys.readouterr().err
+    assert main(["orgs", "add", "120340001230", "--body", "career_centre"]) == 2
+    directory = tmp_path / "orgs.yaml"
+    directory.write_text("organisations:\n"
+                         "  - {bin: '051140004562', body: labour_mobility_centre, "
+                         "region: Түркістан облысы}\n"
+                         "  - {bin: '991240007893', body: local_executive_body, "
+                         "region: Павлодар облысы, name: Әкімдік}\n", encoding="utf-8")
+    assert main(["orgs", "load", str(directory)]) == 0
+    assert "2 organisation entries" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("organisations:\n  - {bin: '051140004562', body: Bad Body, region: R}\n",
+                   encoding="utf-8")
+    assert main(["orgs", "load", str(bad)]) == 2
+    assert "organisations[0]" in capsys.readouterr().err
+    assert main(["orgs", "list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == 3 and any("991240007893" in line and "Әкімдік" in line
+                                     for line in listing)
