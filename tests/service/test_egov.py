@@ -702,6 +702,10 @@ def test_egov_signing_follows_the_route(api, keys) -> None:  # type: ignore[no-u
     assert _count(client, doc["id"]) == 0
 
     directory()
+    xml_only = client.post(f"/v1/documents/{doc['id']}/signatures/egov",
+                           {"app": "egov_mobile", "expected_signer": _pem(keys["career"]),
+                            "sign_method": "XML"})
+    assert xml_only.status == 422 and xml_only.json["errors"][0]["field"] == "sign_method"
     made = _request(client, doc["id"], keys["career"])
     assert EgovMobileEmulator(keys["career"]).run(made["qr"]["payload"]).status == 200
     route = client.get(f"/v1/documents/{doc['id']}/route").json
