@@ -428,8 +428,20 @@ def create_case() -> Any:
 def get_case(case_id: str) -> Any:
     """The case, its documents (each version) and the route state of each."""
     found = service().case_view(g.client, case_id, _page_lang())
-    return _json({**case_view(found["case"]),
-                  "documents": [document_view(d) for d in found["documents"]],
+    current = {r["document_id"]: r for r in found["routes"]}
+    earlier = {e["document_id"]: r for r in found["routes"] for e in r["events"]}
+    documents = []
+    for doc in found["documents"]:
+        view = document_view(doc)
+        if doc.id in current:
+            r = current[doc.id]
+            view["route_state"] = {"route_id": r["id"], "state": r["state"],
+                                   "step": r["step"]["id"] if r["step"] else None}
+        elif doc.id in earlier:
+            view["route_state"] = {"route_id": earlier[doc.id]["id"], "state": "superseded",
+                                   "step": None}
+        documents.append(view)
+    return _json({**case_view(found["case"]), "documents": documents,
                   "routes": found["routes"]})
 
 

@@ -109,6 +109,8 @@ def spec(server_url: str = "/") -> dict[str, Any]:
         "case_ref": {"type": ["string", "null"]},
         "case_id": {"type": ["string", "null"]}, "version": {"type": "integer"},
         "previous_version": {"type": "string"},
+        "route_state": {"type": "object", "description": "in GET /v1/cases/{case_id}: "
+                        "route_id, state (active, returned, done, superseded), step"},
         "sha256": {"type": "string", "description": "the PDF as rendered; the QR code's ?doc="},
         "signature_count": {"type": "integer"},
         "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},

@@ -187,7 +187,14 @@ def due_on(step: Step, since: dt.datetime) -> dt.date:
 
 
 def definition_of(route: Route) -> RouteDefinition:
-    return routes.get(route.definition)
+    try:
+        return routes.get(route.definition)
+    except KeyError:  # the operator removed or renamed the file a running route follows
+        raise RouteStateError(
+            "unknown_definition",
+            kk=f"«{route.definition}» бағытының анықтамасы табылмады (оператор).",
+            ru=f"Определение маршрута «{route.definition}» не найдено (оператор).",
+            en=f"the route definition {route.definition!r} is missing (operator)") from None
 
 
 def start(session: Session, document: Document, case: Case, name: str) -> Route:

@@ -169,6 +169,8 @@ def test_the_application_travels_its_route_with_returns_and_versions(
     # The case lists every version and the route's state.
     got = api.get(f"/v1/cases/{case['id']}").json
     assert [d["version"] for d in got["documents"]] == [1, 2, 3]
+    assert [d["route_state"]["state"] for d in got["documents"]] == [
+        "superseded", "superseded", "done"]
     assert got["routes"][0]["state"] == "done"
     assert Client(base, other_key).get(f"/v1/cases/{case['id']}").status == 404
 
