@@ -168,3 +168,57 @@ def test_orgs_commands(tmp_path: Path, trust_dir: Path, monkeypatch, capsys) -> 
     listing = capsys.readouterr().out.splitlines()
     assert len(listing) == 3 and any("991240007893" in line and "Әкімдік" in line
                                      for line in listing)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_route_end_to_end_under_gunicorn(database: str, request: pytest.FixtureRequest,
+                                           tmp_path: Path, trust_dir: Path, pki: TestPki,
+                                           password_file: Path) -> None:
+    """The operator's commands, then the route over `docservice serve`: a refusal naming
+    the step, a signature, a signed return, a revision; no IIN in the logs."""
+    import secrets
+
+    extra = {}
+    if database == "postgresql":
+        extra["DOCSERVICE_DATABASE_URL"] = request.getfixturevalue("pg_schema")
+    env = _env(tmp_path, trust_dir, **extra)
+    assert _run(env, "db", "upgrade").returncode == 0
+    name = f"portal-{secrets.token_hex(3)}"
+    key = _run(env, "clients", "add", name, "--scopes", "render,sign").stdout.strip()
+    for label in ("career", "head"):
+        added = _run(env, "keys", "add", f"{name}-{label}", "--p12", str(pki.p12(label)),
+                     "--password-file", str(password_file), "--clients", name)
+        assert added.returncode == 0, added.stderr
+    for bin_, body in (("120340001230", "career_centre"), ("051140004562",
+                                                          "labour_mobility_centre")):
+        added = _run(env, "orgs", "add", bin_, "--body", body, "--region", "Түркістан облысы")
+        assert added.returncode == 0, added.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "docservice", "serve", "--port", "0",
+                             "--workers", "2"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().rsplit(" ", 1)[-1].strip().removesuffix("/verify")
+        api = Client(base, key, "kk")
+        assert api.post("/v1/cases", {"case_ref": "G-1", "departure_region": "Түркістан облысы",
+                                      "settlement_region": "Павлодар облысы"}).status == 201
+        doc = api.post("/v1/documents", {"kind": "application", "data": example("application"),
+                                         "case_ref": "G-1", "route": "application"}).json
+        refused = api.post(f"/v1/documents/{doc['id']}/signatures", {"key": f"{name}-head"})
+        assert refused.status == 403 and "8-т." in refused.json["detail"]
+        assert api.post(f"/v1/documents/{doc['id']}/signatures",
+                        {"key": f"{name}-career"}).status == 201
+        back = api.post(f"/v1/documents/{doc['id']}/route/return",
+                        {"key": f"{name}-head", "remarks": "Толықтырыңыз"})
+        assert back.status == 201, back.body
+        v2 = api.post(f"/v1/documents/{doc['id']}/revisions", {"data": example("application")})
+        assert v2.status == 201 and v2.json["version"] == 2
+        assert api.get(f"/v1/documents/{v2.json['id']}/route").json["step"]["id"] == "p8"
+        assert "docservice_route_overdue_steps" in Client(base).get("/metrics").body.decode()
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    for iin in ("850301300121", "781122300344"):  # the two officials' IINs
+        assert iin not in stderr, "an IIN in the log"
