@@ -27,8 +27,9 @@ from docservice.service import idempotency
 from docservice.service.clients import authenticate
 from docservice.service.documents import STATUSES, DocService
 from docservice.service.errors import ServiceError
-from docservice.service.models import Client, Document, Job, Signature
+from docservice.service.models import Case, Client, Document, Job, Signature
 from docservice.service.problems import LANGS, field_error, input_errors, problem
+from docservice.service.route import RouteError
 from signing.errors import ServiceUnavailableError, SigningError
 from signing.twophase import SessionError
 
@@ -184,6 +185,14 @@ def document_view(doc: Document, *, verification: bool = False) -> dict[str, Any
                   "xml": url_for("api.document_xml", doc_id=doc.id),
                   "verify": f"{svc.settings.public_url.rstrip('/')}/verify?doc={doc.sha256}"},
     }
+    view["case_id"] = doc.case_id
+    view["version"] = doc.version
+    if doc.previous_id:
+        view["previous_version"] = doc.previous_id
+        view["links"]["previous_version"] = url_for("api.get_document", doc_id=doc.previous_id)
+    if doc.case_id:
+        view["links"]["case"] = url_for("api.get_case", case_id=doc.case_id)
+        view["links"]["route"] = url_for("api.document_route", doc_id=doc.id)
     if verification:
         view["verification"] = svc.verification_summary(doc)
     return view
@@ -209,7 +218,13 @@ def create_document() -> Any:
     callback = _text(data, "callback_url", required=False)
     if callback is not None and not callback.startswith(("http://", "https://")):
         raise FieldValueError("callback_url must be an http(s) URL", field="callback_url")
+    route = _text(data, "route", required=False)
     svc = service()
+    if route is not None:  # a routed document is small; rendered now, not as a job
+        doc = svc.create_document(g.client, kind or "", doc_lang, data.get("data"),
+                                  case_ref=case_ref, callback_url=callback, route=route)
+        return _json(document_view(doc), 201,
+                     {"Location": url_for("api.get_document", doc_id=doc.id)})
     if svc.needs_job(data.get("data")):
         job = svc.start_render_job(g.client, kind or "", doc_lang, data.get("data"),
                                    case_ref=case_ref, callback_url=callback)
@@ -386,6 +401,118 @@ def create_signing_link(doc_id: str) -> Any:
     return _json({"url": f"{base}/sign/{token}", "expires_at": _iso(expires_at)}, 201)
 
 
+# -- cases and routes -------------------------------------------------------------------
+
+
+def case_view(case: Case) -> dict[str, Any]:
+    return {"id": case.id, "case_ref": case.case_ref,
+            "departure_region": case.departure_region,
+            "settlement_region": case.settlement_region, "created_at": _iso(case.created_at),
+            "links": {"self": url_for("api.get_case", case_id=case.id)}}
+
+
+@bp.post("/cases")
+@require("render")
+def create_case() -> Any:
+    data = body()
+    for name in data:
+        if name not in ("case_ref", "departure_region", "settlement_region"):
+            raise FieldValueError(f"unknown field {name!r}", field=name[:64])
+    case = service().create_case(g.client, data.get("case_ref"), data.get("departure_region"),
+                                 data.get("settlement_region"))
+    return _json(case_view(case), 201, {"Location": url_for("api.get_case", case_id=case.id)})
+
+
+@bp.get("/cases/<case_id>")
+@require(*READ)
+def get_case(case_id: str) -> Any:
+    """The case, its documents (each version) and the route state of each."""
+    found = service().case_view(g.client, case_id, _page_lang())
+    current = {r["document_id"]: r for r in found["routes"]}
+    earlier = {e["document_id"]: r for r in found["routes"] for e in r["events"]}
+    documents = []
+    for doc in found["documents"]:
+        view = document_view(doc)
+        if doc.id in current:
+            r = current[doc.id]
+            view["route_state"] = {"route_id": r["id"], "state": r["state"],
+                                   "step": r["step"]["id"] if r["step"] else None}
+        elif doc.id in earlier:
+            view["route_state"] = {"route_id": earlier[doc.id]["id"], "state": "superseded",
+                                   "step": None}
+        documents.append(view)
+    return _json({**case_view(found["case"]), "documents": documents,
+                  "routes": found["routes"]})
+
+
+def _page_lang() -> str:
+    value = lang()
+    return value if value in ("kk", "ru") else "kk"
+
+
+@bp.get("/documents/<doc_id>/route")
+@require(*READ)
+def document_route(doc_id: str) -> Any:
+    return _json(service().route_view(g.client, doc_id, _page_lang()))
+
+
+def _event_answer(doc_id: str, event: Any) -> Response:
+    from docservice.service.route import event_dict
+
+    return _json({"event": event_dict(event),
+                  "route": service().route_view(g.client, doc_id, _page_lang())}, 201)
+
+
+@bp.post("/documents/<doc_id>/route/return")
+@require("sign")
+def return_document(doc_id: str) -> Any:
+    """Return for revision with remarks, signed with a server key (``key``)."""
+    data = body()
+    key = _text(data, "key")
+    return _event_answer(doc_id, service().return_with_key(g.client, doc_id, key or "",
+                                                           data.get("remarks")))
+
+
+@bp.post("/documents/<doc_id>/route/return/prepare")
+@require("sign")
+def prepare_return(doc_id: str) -> Any:
+    """Phase 1 of a return signed in the official's NCALayer."""
+    data = body()
+    certificate = _text(data, "certificate")
+    return _json(service().prepare_return(g.client, doc_id, certificate or "",
+                                          data.get("remarks")), 201)
+
+
+@bp.post("/documents/<doc_id>/route/return/<sid>/complete")
+@require("sign")
+def complete_return(doc_id: str, sid: str) -> Any:
+    data = body()
+    cms = _text(data, "cms")
+    return _event_answer(doc_id, service().complete_return(g.client, doc_id, sid, cms or "",
+                                                           data.get("remarks")))
+
+
+@bp.post("/documents/<doc_id>/revisions")
+@require("render")
+def revise_document(doc_id: str) -> Any:
+    """A new version of a document returned for revision (the old one stays as it is)."""
+    data = body()
+    doc_lang = data.get("lang")
+    if doc_lang is not None and not isinstance(doc_lang, str):
+        raise FieldValueError("lang must be kk, ru or kk+ru", field="lang")
+    doc = service().revise(g.client, doc_id, data.get("data"), lang=doc_lang)
+    return _json(document_view(doc), 201,
+                 {"Location": url_for("api.get_document", doc_id=doc.id)})
+
+
+@bp.get("/route/overdue")
+@require(*READ)
+def overdue_steps() -> Any:
+    """The caller's routes whose current step is past its last working day."""
+    items = service().overdue(g.client, _page_lang())
+    return _json({"items": items, "total": len(items)})
+
+
 # -- errors ---------------------------------------------------------------------------
 
 
@@ -407,6 +534,11 @@ def handle_error(exc: Exception) -> Response:
         fld = "kind" if isinstance(exc, UnknownKindError) else "lang"
         return problem(422, "invalid_input", lg, instance=path,
                        errors=field_error(fld, "not_in_choices", str(exc)))
+    if isinstance(exc, RouteError):
+        message = exc.message(lg)
+        log.info("route refused: %s", exc.reason)
+        return problem(exc.status, exc.code, lg, detail=message, instance=path,
+                       errors=[{"field": exc.field, "code": exc.reason, "message": message}])
     if isinstance(exc, ServiceError):
         headers = {"Retry-After": RETRY_AFTER} if exc.status == 503 else None
         if exc.status == 401:

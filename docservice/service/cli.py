@@ -128,6 +128,38 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_orgs(args: argparse.Namespace) -> int:
+    """The directory of which organisation (BIN) acts for which body of which region."""
+    from sqlalchemy import select
+
+    from docservice.service.models import Organisation
+    from docservice.service.route import DirectoryError, add_org, load_orgs
+
+    db = _db(args)
+    try:
+        with db.session() as session:
+            if args.action == "add":
+                if not args.body or not args.region:
+                    print("docservice: orgs add needs BIN, --body and --region",
+                          file=sys.stderr)
+                    return 2
+                row = add_org(session, args.target, args.body, args.region, args.name or "")
+                print(f"{row.bin} acts for {row.body} of {row.region}")
+            elif args.action == "load":
+                rows = load_orgs(session, Path(args.target))
+                print(f"{len(rows)} organisation entries loaded from {args.target}")
+            else:
+                for o in session.scalars(select(Organisation).order_by(
+                        Organisation.region, Organisation.body, Organisation.bin)):
+                    print(f"{o.bin}  {o.body:24} {o.region:24} {o.name}")
+    except DirectoryError as exc:
+        print(f"docservice: {exc.detail}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from docservice.service.tasks import run_worker
 
@@ -162,6 +194,17 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clients", help="comma-separated client names that may use the key")
     p.add_argument("--role", help="role the key signs in (checked against the certificate)")
     p.set_defaults(handler=cmd_keys)
+
+    p = sub.add_parser("orgs", help="organisations directory: which BIN acts for which body "
+                                    "(career_centre, labour_mobility_centre, ...) of which "
+                                    "region, for the route's who-may-act check")
+    p.add_argument("action", choices=("add", "load", "list"))
+    p.add_argument("target", nargs="?", default="", help="add: the BIN; load: a YAML file "
+                   "'organisations: [{bin, body, region, name}]'")
+    p.add_argument("--body", help="the body the organisation acts for (route files' bodies)")
+    p.add_argument("--region", help="the region, spelled as the cases spell it")
+    p.add_argument("--name", help="the organisation's name (for listings)")
+    p.set_defaults(handler=cmd_orgs)
 
     p = sub.add_parser("worker", help="a Celery worker for the jobs (production; broker: "
                                       "$DOCSERVICE_BROKER_URL, Redis or RabbitMQ)")

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 from docservice.errors import DocserviceError
 from docservice.render import Rendered, check_printable, parse_lang, render
 from docservice.resources import data_dir
+from docservice.service import route as routing
 from docservice.service import webhooks
 from docservice.service.config import Settings
 from docservice.service.db import Database
@@ -43,6 +44,7 @@ from docservice.service.errors import (
 )
 from docservice.service.keys import open_key, usable_key
 from docservice.service.models import (
+    Case,
     Client,
     Document,
     Job,
@@ -53,13 +55,15 @@ from docservice.service.models import (
 )
 from docservice.service.store import FileStore, LocalFileStore
 from docservice.verification.revocation import CachedRevocation, RevocationCache
-from signing.cms_util import load_certificate
+from signing.cades import CadesOptions, sign_detached
+from signing.cms_check import signer_certificate
+from signing.cms_util import load_certificate, to_der
 from signing.errors import SigningError
 from signing.identity import identity_of
 from signing.keys import load_certificates
 from signing.pdf import Level, PdfOptions, sign_pdf
 from signing.trust import RevocationSource, Trust
-from signing.twophase import Pending, TwoPhase
+from signing.twophase import Pending, TwoPhase, _data_digest
 
 STATUSES = ("ready", "signed")
 
@@ -280,10 +284,19 @@ class DocService:
         return job
 
     def create_document(self, client: Client, kind: str, lang: str, data: Any, *,
-                        case_ref: str | None = None,
-                        callback_url: str | None = None) -> Document:
-        """Validate and render (``InputError`` names every bad field), store, record."""
+                        case_ref: str | None = None, callback_url: str | None = None,
+                        route: str | None = None) -> Document:
+        """Validate and render (``InputError`` names every bad field), store, record.
+
+        A ``case_ref`` naming one of the client's cases makes the document join it (any
+        other ``case_ref`` stays a free label, as before cases existed). ``route`` puts the
+        document on that route definition at its first step; a route needs the case's
+        regions, so then ``case_ref`` must name a case (else 422 ``unknown_case``).
+        """
         self._check_request(client, kind, data)
+        if route is not None:
+            with self.db.sessions() as session:
+                self._case_for_route(session, client, case_ref)
         rendered = render_checked(kind, data, lang)
         pdf_sha = self.store.put(rendered.pdf)
         xml_sha = self.store.put(rendered.xml)
@@ -291,10 +304,142 @@ class DocService:
             id=secrets.token_hex(16), client_id=client.id, kind=kind, lang=lang,
             case_ref=case_ref, callback_url=callback_url, status="ready", sha256=pdf_sha,
             pdf_sha=pdf_sha, xml_sha=xml_sha, input_sha=self.store.put(input_json(data)),
-            signature_count=0, signatures=[])
+            signature_count=0, signatures=[], version=1)
         with self.db.session() as session:
+            case = routing.case_by_ref(session, client, case_ref)
+            document.case_id = case.id if case else None
             session.add(document)
+            session.flush()
+            if route is not None:
+                routing.start(session, document, self._case_for_route(session, client,
+                                                                      case_ref), route)
         return document
+
+    def _case_for_route(self, session: Session, client: Client, case_ref: str | None
+                        ) -> Case:
+        case = routing.case_by_ref(session, client, case_ref)
+        if case is None:
+            raise routing.CaseNeededError(
+                "unknown_case", field="case_ref",
+                kk="Бағыт істің өңірлерін қажет етеді: case_ref сіздің істеріңіздің бірін "
+                   "атауы керек (алдымен POST /v1/cases).",
+                ru="Маршруту нужны регионы дела: case_ref должен называть одно из ваших дел "
+                   "(сначала POST /v1/cases).",
+                en="a route needs the case's regions: case_ref must name one of your cases "
+                   "(create it first with POST /v1/cases)") from None
+        return case
+
+    def revise(self, client: Client, doc_id: str, data: Any, *,
+               lang: str | None = None) -> Document:
+        """A new version of a document returned for revision: a new row (``version + 1``,
+        ``previous_id``) that takes the old one's place on the route, at the step the
+        return named. The old version keeps its PDF, signatures and events."""
+        old = self.get_document(client, doc_id)
+        self._check_request(client, old.kind, data)
+        with self.db.sessions() as session:
+            found = routing.route_of(session, old.id)
+            if found is None or found.document_id != old.id or found.state != "returned":
+                routing.revised(session, old, old)  # raises the refusal
+        rendered = render_checked(old.kind, data, lang or old.lang)
+        pdf_sha = self.store.put(rendered.pdf)
+        new = Document(
+            id=secrets.token_hex(16), client_id=client.id, kind=old.kind,
+            lang=lang or old.lang, case_ref=old.case_ref, case_id=old.case_id,
+            callback_url=old.callback_url, status="ready", sha256=pdf_sha, pdf_sha=pdf_sha,
+            xml_sha=self.store.put(rendered.xml), input_sha=self.store.put(input_json(data)),
+            signature_count=0, signatures=[], version=old.version + 1, previous_id=old.id)
+        with self._locked(client, doc_id) as (session, locked):
+            session.add(new)
+            session.flush()
+            routing.revised(session, locked, new)
+        return new
+
+    # -- routes --------------------------------------------------------------------
+
+    def create_case(self, client: Client, case_ref: Any, departure_region: Any,
+                    settlement_region: Any) -> Case:
+        with self.db.session() as session:
+            case = routing.create_case(session, client, case_ref, departure_region,
+                                       settlement_region)
+        return case
+
+    def case_view(self, client: Client, case_id: str, lang: str = "kk") -> dict[str, Any]:
+        """The case, its documents (every version) and their routes."""
+        with self.db.sessions() as session:
+            case = routing.get_case(session, client, case_id)
+            documents = list(session.scalars(
+                select(Document).options(selectinload(Document.signatures))
+                .where(Document.client_id == client.id, Document.case_id == case.id)
+                .order_by(Document.created_at, Document.id)))
+            routes = [routing.route_dict(session, r, lang) for r in session.scalars(
+                select(routing.Route).where(routing.Route.case_id == case.id)
+                .order_by(routing.Route.created_at))]
+        return {"case": case, "documents": documents, "routes": routes}
+
+    def route_view(self, client: Client, doc_id: str, lang: str = "kk") -> dict[str, Any]:
+        document = self.get_document(client, doc_id)
+        with self.db.sessions() as session:
+            found = routing.route_of(session, document.id)
+            if found is None:
+                raise NotFoundError("the document is on no route", field="id")
+            return routing.route_dict(session, found, lang)
+
+    def overdue(self, client: Client, lang: str = "kk") -> list[dict[str, Any]]:
+        with self.db.sessions() as session:
+            return [routing.route_dict(session, r, lang)
+                    for r in routing.overdue(session, client.id)]
+
+    def return_with_key(self, client: Client, doc_id: str, key_name: str,
+                        remarks: Any) -> routing.RouteEvent:
+        """Return for revision by the holder of a server key: the service signs the
+        remarks (bound to the document's revision, ``route.return_payload``) with it."""
+        remarks = routing.check_remarks(remarks)
+        with self.db.sessions() as session:
+            row = self._usable_key(session, client, key_name)
+        key = open_key(row)
+        with self._locked(client, doc_id) as (session, document):
+            _, step = routing.returnable_step(session, document)
+            routing.authorise(session, document, key.certificate)
+            payload = routing.return_payload(document, step.id, remarks)
+            signed = sign_detached(payload, key, CadesOptions(tsa_url=self.settings.tsa_url,
+                                                              trust=self.trust))
+            cms_sha = self.store.put(to_der(signed))
+            return routing.returned(session, document, key.certificate, remarks, cms_sha)
+
+    def prepare_return(self, client: Client, doc_id: str, certificate: str,
+                       remarks: Any) -> dict[str, Any]:
+        """Phase 1 of a return with NCALayer: the official signs the remarks (a CMS over
+        ``route.return_payload``), after the same check of who may act."""
+        remarks = routing.check_remarks(remarks)
+        cert = self._certificate_arg(certificate)
+        with self._locked(client, doc_id) as (session, document):
+            _, step = routing.returnable_step(session, document)
+            routing.authorise(session, document, cert)
+            request = self._twophase(session, document).prepare_cms(
+                routing.return_payload(document, step.id, remarks), certificate=cert)
+        return {"id": request.session_id,
+                "expires_at": dt.datetime.fromtimestamp(request.expires_at, dt.UTC)
+                .isoformat(),
+                "ncalayer_request": {"basics": request.basics,
+                                     "commonUtils": request.common_utils}}
+
+    def complete_return(self, client: Client, doc_id: str, session_id: str, signature: str,
+                        remarks: Any) -> routing.RouteEvent:
+        """Phase 2: the CMS must sign exactly the remarks prepared, by the certificate
+        prepared (``signing.twophase.complete_cms``), and its signer may act here."""
+        remarks = routing.check_remarks(remarks)
+        with self._locked(client, doc_id) as (session, document):
+            row = self._pending_row(session, document, session_id)
+            _, step = routing.returnable_step(session, document)
+            pending = Pending.from_json(row.pending)
+            payload = routing.return_payload(document, step.id, remarks)
+            if _data_digest(payload, pending.certificate) != pending.digest:
+                raise UnprocessableError("the remarks differ from those prepared",
+                                         field="remarks")
+            signed = self._twophase(session, document).complete_cms(session_id, signature)
+            cert = signer_certificate(signed, signed["signer_infos"][-1])
+            cms_sha = self.store.put(to_der(signed))
+            return routing.returned(session, document, cert, remarks, cms_sha)
 
     def create_report_a3(self, client: Client, *, region: str, month: str,
                          prepared_by: Any, issue_date: str, career_center: str | None = None,
@@ -419,6 +564,7 @@ class DocService:
     def _record(self, session: Session, document: Document, signed: bytes, *, method: str,
                 key_name: str | None) -> Signature:
         der, cert = _cms_of_last_signature(signed)
+        routing.authorise(session, document, cert)  # every signing path ends here
         ident = identity_of(cert)
         document.signature_count += 1
         signature = Signature(
@@ -437,6 +583,7 @@ class DocService:
                           "status": document.status, "method": method},
                          document_id=document.id)
         session.flush()
+        routing.signed(session, document, cert, signature.seq)
         return signature
 
     def _usable_key(self, session: Session, client: Client, key_name: str) -> ServerKey:
@@ -463,6 +610,8 @@ class DocService:
         with self.db.sessions() as session:  # one read for the revision and the key
             pdf_sha = self._current_pdf(session, client, doc_id)
             row = self._usable_key(session, client, key_name)
+            document = session.get(Document, doc_id)
+            routing.authorise(session, document, open_key(row).certificate)  # refuse before signing
         base = (pdf_sha, row.p12_path, row.role)
         signed = self._sign_revision(pdf_sha, row)
         with self._locked(client, doc_id) as (session, document):
@@ -478,15 +627,19 @@ class DocService:
         return TwoPhase(_DbPendingStore(session, document), ttl=self.settings.prepare_ttl,
                         trust=self.trust, tsa_url=self.settings.tsa_url, ncalayer_chain=chain)
 
-    def prepare_signature(self, client: Client, doc_id: str, certificate: str, *,
-                          ttl: float | None = None) -> dict[str, Any]:
-        """Phase 1 of NCALayer signing: what the official's NCALayer must sign."""
+    def _certificate_arg(self, certificate: str) -> asn1_x509.Certificate:
         try:
-            cert = load_certificate(certificate)
+            return load_certificate(certificate)
         except (ValueError, TypeError, SigningError):
             raise UnprocessableError("not a certificate (PEM or Base64 DER)",
                                      field="certificate") from None
+
+    def prepare_signature(self, client: Client, doc_id: str, certificate: str, *,
+                          ttl: float | None = None) -> dict[str, Any]:
+        """Phase 1 of NCALayer signing: what the official's NCALayer must sign."""
+        cert = self._certificate_arg(certificate)
         with self._locked(client, doc_id) as (session, document):
+            routing.authorise(session, document, cert)
             pdf = self.store.get(document.pdf_sha)
             chain = self.trust.intermediates if self.trust else ()
             twophase = self._twophase(session, document)
@@ -500,6 +653,20 @@ class DocService:
                 "ncalayer_request": {"basics": request.basics,
                                      "commonUtils": request.common_utils}}
 
+    def _pending_row(self, session: Session, document: Document, session_id: str
+                     ) -> SigningSession:
+        row = session.get(SigningSession, session_id)
+        if row is None or row.document_id != document.id:
+            raise NotFoundError("no such prepared signature", field="sid")
+        if row.state != "pending":
+            raise GoneError("this prepared signature was already completed", field="sid")
+        if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) <= utcnow():
+            raise GoneError("this prepared signature has expired", field="sid")
+        if row.base_count != document.signature_count:
+            raise ConflictError("the document was signed since it was prepared: "
+                                "prepare again", field="sid")
+        return row
+
     def complete_signature(self, client: Client, doc_id: str, session_id: str,
                            signature: str, *, method: str = "ncalayer",
                            also: Callable[[Session, Document], None] | None = None
@@ -510,16 +677,7 @@ class DocService:
         the XML there): if either fails, nothing is stored.
         """
         with self._locked(client, doc_id) as (session, document):
-            row = session.get(SigningSession, session_id)
-            if row is None or row.document_id != document.id:
-                raise NotFoundError("no such prepared signature", field="sid")
-            if row.state != "pending":
-                raise GoneError("this prepared signature was already completed", field="sid")
-            if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) <= utcnow():
-                raise GoneError("this prepared signature has expired", field="sid")
-            if row.base_count != document.signature_count:
-                raise ConflictError("the document was signed since it was prepared: "
-                                    "prepare again", field="sid")
+            self._pending_row(session, document, session_id)
             if also is not None:
                 also(session, document)
             signed = self._twophase(session, document).complete_pdf(session_id, signature)

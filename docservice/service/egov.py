@@ -87,6 +87,7 @@ from docservice.service.errors import (
     UnprocessableError,
 )
 from docservice.service.models import Client, Document, EgovRequest, SigningSession, utcnow
+from docservice.service.route import RouteError, route_of
 from signing import _aio
 from signing.cms_util import load_certificate
 from signing.errors import (
@@ -291,6 +292,11 @@ class EgovSigning:
             expires = dt.datetime.fromisoformat(prepared["expires_at"])
         if method in ("XML", "MIX_SIGN"):
             with self.svc._locked(client, doc_id) as (session, document):
+                if method == "XML" and route_of(session, document.id) is not None:
+                    # A route's step is a PDF signature (route_events name its number).
+                    raise UnprocessableError(
+                        "a document on a route is signed as a PDF: use CMS_SIGN_ONLY or "
+                        "MIX_SIGN", field="sign_method")
                 xml = self.svc.store.get(document.xml_sha)
                 request = self._xml_twophase(session, document).prepare_xml(
                     xml, certificate=cert)
@@ -657,6 +663,8 @@ def _refusal(exc: BaseException) -> RefusedError:
         return RefusedError("altered")
     if isinstance(exc, SigningError):
         return RefusedError("refused", kk=exc.message_kk, ru=exc.message_ru)
+    if isinstance(exc, RouteError):  # who may act at the route's step (route.authorise)
+        return RefusedError("refused", kk=exc.kk, ru=exc.ru)
     if isinstance(exc, SignatureValueError | ServiceError):
         return RefusedError("refused")
     raise exc

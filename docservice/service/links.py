@@ -45,6 +45,19 @@ TEXTS = {
     "language": ("Тіл", "Язык"),
     "invalid": ("Сілтеме жарамсыз, пайдаланылған немесе мерзімі өткен.",
                 "Ссылка недействительна, уже использована или истекла."),
+    "step": ("Бағыттың қадамы", "Шаг маршрута"),
+    "points": ("Қағидалардың тармақтары", "Пункты Правил"),
+    "region": ("Өңір", "Регион"),
+    "deadline": ("Мерзімі (соңғы жұмыс күні)", "Срок (последний рабочий день)"),
+    "overdue": ("мерзімі өтті", "срок истёк"),
+    "sign_forward": ("Қол қойып, келесі қадамға жіберу", "Подписать и направить дальше"),
+    "earlier": ("Бұрынғы ескертулер", "Ранее высказанные замечания"),
+    "remarks": ("Пысықтауға қайтару ескертулері", "Замечания для возврата на доработку"),
+    "return": ("Ескертулермен пысықтауға қайтару", "Вернуть на доработку с замечаниями"),
+    "returned": ("Құжат ескертулермен пысықтауға қайтарылды.",
+                 "Документ возвращён на доработку с замечаниями."),
+    "need_remarks": ("Ескертулерді жазыңыз.", "Укажите замечания."),
+    "version": ("Нұсқа", "Версия"),
 }
 
 
@@ -110,6 +123,37 @@ def link_prepare(token: str) -> Any:
     svc = _svc()
     link, client, document = _link(svc, token)
     certificate = str((request.get_json(silent=True) or {}).get("certificate", ""))
+    _check_expected(link, certificate)
+    return svc.prepare_signature(client, document.id, certificate)
+
+
+@bp.post("/sign/<token>/return/prepare")
+def link_return_prepare(token: str) -> Any:
+    """A return for revision from the page: the official's NCALayer signs the remarks."""
+    svc = _svc()
+    link, client, document = _link(svc, token)
+    body = request.get_json(silent=True) or {}
+    certificate = str(body.get("certificate", ""))
+    _check_expected(link, certificate)
+    return svc.prepare_return(client, document.id, certificate, body.get("remarks"))
+
+
+@bp.post("/sign/<token>/return")
+def link_return(token: str) -> Any:
+    svc = _svc()
+    link, client, document = _link(svc, token)
+    body = request.get_json(silent=True) or {}
+    _claim(svc, link)
+    try:
+        event = svc.complete_return(client, document.id, str(body.get("sid", "")),
+                                    str(body.get("cms", "")), body.get("remarks"))
+    except Exception:
+        _release(svc, link)
+        raise
+    return {"ok": True, "returned_to": event.to_step}
+
+
+def _check_expected(link: SigningLink, certificate: str) -> None:
     if link.expected_iin:
         try:
             iin = identity_of(load_certificate(certificate)).iin
@@ -117,7 +161,20 @@ def link_prepare(token: str) -> Any:
             iin = None
         if iin != link.expected_iin:
             raise ForbiddenError("this link is for another signer", field="certificate")
-    return svc.prepare_signature(client, document.id, certificate)
+
+
+def _claim(svc: Any, link: SigningLink) -> None:
+    with svc.db.session() as session:
+        claimed = session.execute(update(SigningLink).where(
+            SigningLink.id == link.id, SigningLink.used_at.is_(None)).values(used_at=utcnow()))
+    if claimed.rowcount != 1:
+        raise GoneError("the signing link was used or has expired")
+
+
+def _release(svc: Any, link: SigningLink) -> None:
+    with svc.db.session() as session:  # refused: the official may try again
+        session.execute(update(SigningLink).where(SigningLink.id == link.id)
+                        .values(used_at=None))
 
 
 @bp.post("/sign/<token>/complete")
@@ -125,18 +182,12 @@ def link_complete(token: str) -> Any:
     svc = _svc()
     link, client, document = _link(svc, token)
     body = request.get_json(silent=True) or {}
-    with svc.db.session() as session:
-        claimed = session.execute(update(SigningLink).where(
-            SigningLink.id == link.id, SigningLink.used_at.is_(None)).values(used_at=utcnow()))
-    if claimed.rowcount != 1:
-        raise GoneError("the signing link was used or has expired")
+    _claim(svc, link)
     try:
         signature = svc.complete_signature(client, document.id, str(body.get("sid", "")),
                                            str(body.get("cms", "")))
     except Exception:
-        with svc.db.session() as session:  # refused: the official may try again
-            session.execute(update(SigningLink).where(SigningLink.id == link.id)
-                            .values(used_at=None))
+        _release(svc, link)
         raise
     return {"ok": True, "signature": signature.seq}
 
@@ -156,15 +207,33 @@ def link_error(exc: Exception) -> Any:
 @bp.get("/sign/<token>")
 def link_page(token: str) -> Any:
     lang = _lang()
-    _link(_svc(), token)
-    return Response(_page(lang, token, None), mimetype="text/html")
+    _, _, document = _link(_svc(), token)
+    return Response(_page(lang, token, None, _route_info(_svc(), document, lang)),
+                    mimetype="text/html")
 
 
-def _page(lang: str, token: str | None, error: str | None) -> str:
+def _route_info(svc: Any, document: Document, lang: str) -> dict[str, Any] | None:
+    """The step waiting on this document, its deadline and every earlier remark (all
+    versions), or None when the document is on no route."""
+    from docservice.service import route as routing
+
+    with svc.db.sessions() as session:
+        found = routing.route_of(session, document.id)
+        if found is None:
+            return None
+        info = routing.route_dict(session, found, lang)
+    info["remarks"] = [e for e in info["events"] if e["remarks"]]
+    info["version"] = document.version
+    info["current"] = info["document_id"] == document.id
+    return info
+
+
+def _page(lang: str, token: str | None, error: str | None,
+          route: dict[str, Any] | None = None) -> str:
     """The page (``service/templates/links/sign.html``, the verification page's stylesheet)."""
     return render_template(
         "links/sign.html", lang=lang, texts={k: _t(k, lang) for k in TEXTS}, error=error,
-        base=None if token is None else f"/sign/{token}",
+        base=None if token is None else f"/sign/{token}", route=route,
         ws_url=current_app.config.get("NCALAYER_URL", "wss://127.0.0.1:13579"))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -126,6 +127,12 @@ class Document(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     signatures: Mapped[list[Signature]] = relationship(
         order_by="Signature.seq", back_populates="document")
+    #: The case the document joined (its ``case_ref`` names one of the client's cases).
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: 1 for a new document; a revision after a return is a new row, ``version + 1``,
+    #: naming the version it revises (which keeps its PDF and signatures).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    previous_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
 
 
 class Signature(Base):
@@ -291,3 +298,83 @@ class EgovRequest(Base):
     timestamp: Mapped[str | None] = mapped_column(String(20))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Case(Base):
+    """A family's case: the caller's ``case_ref`` and the regions its route runs through."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("client_id", "case_ref", name="uq_cases_client_ref"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    case_ref: Mapped[str] = mapped_column(String(200))
+    departure_region: Mapped[str] = mapped_column(String(100))
+    settlement_region: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Organisation(Base):
+    """The operator's directory: organisation ``bin`` acts for ``body`` of ``region``."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (UniqueConstraint("bin", "body", "region", name="uq_organisations_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bin: Mapped[str] = mapped_column(String(12), index=True)
+    body: Mapped[str] = mapped_column(String(50))
+    region: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Route(Base):
+    """A document (all its versions) on its way along a route definition.
+
+    ``document_id`` is the current version; ``step`` the step waiting for an action
+    (None once done); ``state``: ``active``, ``returned`` (waiting for a revision),
+    ``done``. ``due_on`` is the step's last working day (Kazakhstan's local date).
+    """
+
+    __tablename__ = "routes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    definition: Mapped[str] = mapped_column(String(50))
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), unique=True)
+    step: Mapped[str | None] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    step_since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RouteEvent(Base):
+    """One event of a route: started, signed, returned, revised, completed.
+
+    Who acted is the certificate's subject facts (in clear here, as in ``signatures``;
+    masked wherever logged) and the certificate's SHA-256. ``cms_sha`` is the signed
+    remarks of a return (a CMS in the file store); ``signature_seq`` the document's
+    signature of a ``signed`` event. ``event_bytes`` in ``route.py`` is its canonical form.
+    """
+
+    __tablename__ = "route_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[str] = mapped_column(ForeignKey("routes.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str | None] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(20))
+    to_step: Mapped[str | None] = mapped_column(String(30))
+    actor_iin: Mapped[str | None] = mapped_column(String(12))
+    actor_bin: Mapped[str | None] = mapped_column(String(12))
+    actor_name: Mapped[str] = mapped_column(Text, default="")
+    actor_roles: Mapped[str] = mapped_column(String(200), default="")
+    certificate_sha256: Mapped[str | None] = mapped_column(String(64))
+    signature_seq: Mapped[int | None] = mapped_column(Integer)
+    cms_sha: Mapped[str | None] = mapped_column(String(64))
+    remarks: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

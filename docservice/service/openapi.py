@@ -107,6 +107,10 @@ def spec(server_url: str = "/") -> dict[str, Any]:
         "id": {"type": "string"}, "kind": {"enum": list(kinds)},
         "lang": {"enum": list(LANG_CHOICES)}, "status": {"enum": ["ready", "signed"]},
         "case_ref": {"type": ["string", "null"]},
+        "case_id": {"type": ["string", "null"]}, "version": {"type": "integer"},
+        "previous_version": {"type": "string"},
+        "route_state": {"type": "object", "description": "in GET /v1/cases/{case_id}: "
+                        "route_id, state (active, returned, done, superseded), step"},
         "sha256": {"type": "string", "description": "the PDF as rendered; the QR code's ?doc="},
         "signature_count": {"type": "integer"},
         "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},
@@ -145,6 +149,67 @@ def spec(server_url: str = "/") -> dict[str, Any]:
         "qr": {"type": "object", "description": "payload (mobileSign:...), png (Base64), svg"},
         "links": {"type": "object",
                   "description": "egov_mobile, egov_business, api1, status, page"}}}
+    schemas["CaseCreate"] = {
+        "type": "object", "additionalProperties": False,
+        "required": ["case_ref", "departure_region", "settlement_region"],
+        "properties": {
+            "case_ref": {"type": "string", "maxLength": 200,
+                         "description": "the caller's own identifier, unique per caller"},
+            "departure_region": {"type": "string", "maxLength": 100,
+                                 "description": "spelled as the organisations directory "
+                                                "spells regions"},
+            "settlement_region": {"type": "string", "maxLength": 100}}}
+    schemas["RouteEvent"] = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "route_id": {"type": "string"},
+        "document_id": {"type": "string"}, "version": {"type": "integer"},
+        "action": {"enum": ["started", "signed", "returned", "revised", "completed"]},
+        "step": {"type": ["string", "null"]}, "to_step": {"type": ["string", "null"]},
+        "at": {"type": "string", "format": "date-time"},
+        "remarks": {"type": ["string", "null"]},
+        "signature_seq": {"type": ["integer", "null"]},
+        "remarks_cms_sha256": {"type": ["string", "null"]},
+        "actor": {"type": ["object", "null"], "description": "the certificate's IIN, BIN, "
+                  "name, NCA role OIDs and SHA-256"}}}
+    schemas["Route"] = {"type": "object", "properties": {
+        "id": {"type": "string"}, "route": {"type": "string"},
+        "state": {"enum": ["active", "returned", "done"]},
+        "document_id": {"type": "string", "description": "the current version"},
+        "case_id": {"type": "string"},
+        "step": {"type": ["object", "null"], "description": "id, points, title, body, "
+                 "region, roles, since, due_on (last working day), overdue, may_return"},
+        "events": {"type": "array", "items": {"$ref": "#/components/schemas/RouteEvent"}}}}
+    schemas["Case"] = {"type": "object", "properties": {
+        "id": {"type": "string"}, "case_ref": {"type": "string"},
+        "departure_region": {"type": "string"}, "settlement_region": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
+        "routes": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
+        "links": {"type": "object"}}}
+    schemas["ReturnWithKey"] = {"type": "object", "required": ["key", "remarks"],
+                                "properties": {
+        "key": {"type": "string", "description": "server key of the official of the step"},
+        "remarks": {"type": "string", "maxLength": 4000}}}
+    schemas["ReturnPrepare"] = {"type": "object", "required": ["certificate", "remarks"],
+                                "properties": {
+        "certificate": {"type": "string", "description": "PEM or Base64 DER"},
+        "remarks": {"type": "string", "maxLength": 4000}}}
+    schemas["ReturnComplete"] = {"type": "object", "required": ["cms", "remarks"],
+                                 "properties": {
+        "cms": {"type": "string", "description": "NCALayer's CMS over the prepared remarks"},
+        "remarks": {"type": "string", "description": "the remarks prepared, again"}}}
+    schemas["Returned"] = {"type": "object", "properties": {
+        "event": {"$ref": "#/components/schemas/RouteEvent"},
+        "route": {"$ref": "#/components/schemas/Route"}}}
+    schemas["Revision"] = {"type": "object", "required": ["data"], "properties": {
+        "data": {"type": "object", "description": "the kind's input, as for POST /v1/documents"},
+        "lang": {"enum": list(LANG_CHOICES)}}}
+    schemas["Overdue"] = {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
+        "total": {"type": "integer"}}}
+    for variant in create_variants:
+        variant["properties"]["route"] = {
+            "type": "string", "description": "a route definition (e.g. application): the "
+            "document starts at its first step; case_ref must name one of the caller's cases"}
     doc_id = _path_param("doc_id")
     q = [{"name": n, "in": "query", "schema": s} for n, s in (
         ("kind", {"enum": list(kinds)}), ("status", {"enum": ["ready", "signed"]}),
@@ -194,6 +259,34 @@ def spec(server_url: str = "/") -> dict[str, Any]:
             "The state of an eGov signing request", "sign",
             {"200": _json_ref("EgovRequest", "its state")},
             params=[doc_id, _path_param("rid")])},
+        "/v1/cases": {"post": _op(
+            "A case: the caller's case_ref and the regions its routes run through", "render",
+            {"201": _json_ref("Case", "created")}, body="CaseCreate")},
+        "/v1/cases/{case_id}": {"get": _op(
+            "A case, its documents (every version) and the state of their routes", "render",
+            {"200": _json_ref("Case", "the case")}, params=[_path_param("case_id")])},
+        "/v1/documents/{doc_id}/route": {"get": _op(
+            "The document's route: current step, deadline, events", "render",
+            {"200": _json_ref("Route", "the route")}, params=[doc_id])},
+        "/v1/documents/{doc_id}/route/return": {"post": _op(
+            "Return for revision with remarks, signed with the step official's server key",
+            "sign", {"201": _json_ref("Returned", "returned")}, body="ReturnWithKey",
+            params=[doc_id])},
+        "/v1/documents/{doc_id}/route/return/prepare": {"post": _op(
+            "Prepare a return: the remarks for the official's NCALayer to sign", "sign",
+            {"201": _json_ref("Prepared", "prepared")}, body="ReturnPrepare",
+            params=[doc_id])},
+        "/v1/documents/{doc_id}/route/return/{sid}/complete": {"post": _op(
+            "Complete a return with NCALayer's CMS over the remarks", "sign",
+            {"201": _json_ref("Returned", "returned")}, body="ReturnComplete",
+            params=[doc_id, _path_param("sid")])},
+        "/v1/documents/{doc_id}/revisions": {"post": _op(
+            "A new version of a document returned for revision", "render",
+            {"201": _json_ref("Document", "the new version")}, body="Revision",
+            params=[doc_id])},
+        "/v1/route/overdue": {"get": _op(
+            "The caller's route steps past their last working day", "render",
+            {"200": _json_ref("Overdue", "overdue steps")})},
         "/v1/verify": {"post": {
             "summary": "Verify a signed file (multipart: file, original?)",
             "requestBody": {"content": {"multipart/form-data": {"schema": {

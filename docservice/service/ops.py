@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text
 
 from docservice.logsafe import describe
 from docservice.service.models import Document, Job, Signature
+from docservice.service.route import overdue
 
 bp = Blueprint("ops", __name__)
 
@@ -66,6 +67,9 @@ class _DatabaseCollector:
         sigs = GaugeMetricFamily("docservice_signatures", "Signatures by method",
                                  labels=["method"])
         jobs = GaugeMetricFamily("docservice_jobs", "Jobs by state", labels=["state"])
+        late = GaugeMetricFamily("docservice_route_overdue_steps",
+                                 "Route steps past their last working day",
+                                 labels=["route", "step"])
         try:
             with svc.db.sessions() as session:
                 for kind, n in session.execute(
@@ -77,10 +81,16 @@ class _DatabaseCollector:
                 for state, n in session.execute(
                         select(Job.state, func.count()).group_by(Job.state)):
                     jobs.add_metric([state], n)
+                counts: dict[tuple[str, str], int] = {}
+                for found in overdue(session, None):
+                    label = (found.definition, found.step or "")
+                    counts[label] = counts.get(label, 0) + 1
+                for (name, step), n in sorted(counts.items()):
+                    late.add_metric([name, step], n)
         except Exception as exc:  # the scrape must answer even when the database does not
             logging.getLogger("docservice.metrics").warning("metrics: %s", describe(exc))
             return
-        yield from (docs, sigs, jobs)
+        yield from (docs, sigs, jobs, late)
 
 
 def install(app: Flask) -> None:

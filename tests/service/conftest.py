@@ -103,5 +103,6 @@ def _truncate(db) -> None:  # type: ignore[no-untyped-def]
 
     with db.session() as session:
         session.execute(text(
-            "TRUNCATE signing_links, webhook_deliveries, idempotency, jobs, signing_sessions, "
-            "signatures, documents, key_grants, server_keys, clients RESTART IDENTITY CASCADE"))
+            "TRUNCATE route_events, routes, organisations, cases, signing_links, "
+            "webhook_deliveries, idempotency, jobs, signing_sessions, signatures, documents, "
+            "key_grants, server_keys, clients RESTART IDENTITY CASCADE"))

@@ -37,7 +37,7 @@ def test_db_upgrade_on_postgresql(pg_schema: str, tmp_path: Path, trust_dir: Pat
     env = _env(tmp_path, trust_dir, DOCSERVICE_DATABASE_URL=pg_schema)
     upgraded = _run(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "revision 0005" in upgraded.stdout
+    assert "revision 0006" in upgraded.stdout
     assert _run(env, "db", "current").returncode == 0
 
 
@@ -190,3 +190,87 @@ def test_metrics_count_the_requests_of_every_worker(tmp_path: Path, trust_dir: P
         proc.wait(timeout=30)
         reader.join(timeout=10)
     assert proc.returncode == 0
+
+
+def test_orgs_commands(tmp_path: Path, trust_dir: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    for name, value in _env(tmp_path, trust_dir).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DOCSERVICE_DATABASE_URL", raising=False)
+    assert main(["orgs", "add", "120340001230", "--body", "career_centre", "--region",
+                 "Түркістан облысы", "--name", "Мансап орталығы"]) == 0
+    assert "acts for career_centre of Түркістан облысы" in capsys.readouterr().out
+    assert main(["orgs", "add", "120340001231", "--body", "career_centre",
+                 "--region", "X"]) == 2
+    assert "check digit" in capsys.readouterr().err
+    assert main(["orgs", "add", "120340001230", "--body", "career_centre"]) == 2
+    directory = tmp_path / "orgs.yaml"
+    directory.write_text("organisations:\n"
+                         "  - {bin: '051140004562', body: labour_mobility_centre, "
+                         "region: Түркістан облысы}\n"
+                         "  - {bin: '991240007893', body: local_executive_body, "
+                         "region: Павлодар облысы, name: Әкімдік}\n", encoding="utf-8")
+    assert main(["orgs", "load", str(directory)]) == 0
+    assert "2 organisation entries" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("organisations:\n  - {bin: '051140004562', body: Bad Body, region: R}\n",
+                   encoding="utf-8")
+    assert main(["orgs", "load", str(bad)]) == 2
+    assert "organisations[0]" in capsys.readouterr().err
+    assert main(["orgs", "list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == 3 and any("991240007893" in line and "Әкімдік" in line
+                                     for line in listing)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_route_end_to_end_under_gunicorn(database: str, request: pytest.FixtureRequest,
+                                           tmp_path: Path, trust_dir: Path, pki: TestPki,
+                                           password_file: Path) -> None:
+    """The operator's commands, then the route over `docservice serve`: a refusal naming
+    the step, a signature, a signed return, a revision; no IIN in the logs."""
+    import secrets
+
+    extra = {}
+    if database == "postgresql":
+        extra["DOCSERVICE_DATABASE_URL"] = request.getfixturevalue("pg_schema")
+    env = _env(tmp_path, trust_dir, **extra)
+    assert _run(env, "db", "upgrade").returncode == 0
+    name = f"portal-{secrets.token_hex(3)}"
+    key = _run(env, "clients", "add", name, "--scopes", "render,sign").stdout.strip()
+    for label in ("career", "head"):
+        added = _run(env, "keys", "add", f"{name}-{label}", "--p12", str(pki.p12(label)),
+                     "--password-file", str(password_file), "--clients", name)
+        assert added.returncode == 0, added.stderr
+    for bin_, body in (("120340001230", "career_centre"), ("051140004562",
+                                                          "labour_mobility_centre")):
+        added = _run(env, "orgs", "add", bin_, "--body", body, "--region", "Түркістан облысы")
+        assert added.returncode == 0, added.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "docservice", "serve", "--port", "0",
+                             "--workers", "2"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().rsplit(" ", 1)[-1].strip().removesuffix("/verify")
+        api = Client(base, key, "kk")
+        assert api.post("/v1/cases", {"case_ref": "G-1", "departure_region": "Түркістан облысы",
+                                      "settlement_region": "Павлодар облысы"}).status == 201
+        doc = api.post("/v1/documents", {"kind": "application", "data": example("application"),
+                                         "case_ref": "G-1", "route": "application"}).json
+        refused = api.post(f"/v1/documents/{doc['id']}/signatures", {"key": f"{name}-head"})
+        assert refused.status == 403 and "8-т." in refused.json["detail"]
+        assert api.post(f"/v1/documents/{doc['id']}/signatures",
+                        {"key": f"{name}-career"}).status == 201
+        back = api.post(f"/v1/documents/{doc['id']}/route/return",
+                        {"key": f"{name}-head", "remarks": "Толықтырыңыз"})
+        assert back.status == 201, back.body
+        v2 = api.post(f"/v1/documents/{doc['id']}/revisions", {"data": example("application")})
+        assert v2.status == 201 and v2.json["version"] == 2
+        assert api.get(f"/v1/documents/{v2.json['id']}/route").json["step"]["id"] == "p8"
+        assert "docservice_route_overdue_steps" in Client(base).get("/metrics").body.decode()
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    for iin in ("850301300121", "781122300344"):  # the two officials' IINs
+        assert iin not in stderr, "an IIN in the log"

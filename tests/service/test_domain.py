@@ -36,7 +36,7 @@ def _setup(service: DocService, pki: TestPki, password_file: Path,
 
 def test_embedded_database_is_created_and_migrated_on_first_use(tmp_path: Path) -> None:
     db = Database(Settings(data_dir=tmp_path / "var"))
-    assert current_revision(db.engine) == head_revision() == "0005"
+    assert current_revision(db.engine) == head_revision() == "0006"
     tables = set(inspect(db.engine).get_table_names())
     assert {"clients", "server_keys", "documents", "signatures", "signing_sessions", "jobs",
             "idempotency", "webhook_deliveries", "signing_links", "egov_requests"} <= tables

@@ -664,3 +664,50 @@ def test_a_webhook_fires_when_an_egov_signature_joins(api, keys) -> None:  # typ
     assert xml_event["data"] == {"document_id": doc_id, "signature": None,
                                  "signature_count": 1, "status": "signed",
                                  "method": "egov_mobile", "xml_signed": True}
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("keys", ["rsa"], indirect=True)  # the GOST test keys carry no BIN
+def test_egov_signing_follows_the_route(api, keys) -> None:  # type: ignore[no-untyped-def]
+    """The route's who-may-act check on the eGov path: at the request (the expected signer)
+    and again when the app's signature comes back (the directory may have changed)."""
+    from sqlalchemy import delete
+
+    from docservice.service.models import Organisation
+    from docservice.service.route import add_org
+    from signing.identity import identity_of
+
+    client, svc = api
+    career_bin = identity_of(keys["career"].certificate).bin
+
+    def directory() -> None:
+        with svc.db.session() as session:
+            add_org(session, career_bin, "career_centre", "Region A")
+
+    directory()
+    assert client.post("/v1/cases", {"case_ref": "E-1", "departure_region": "Region A",
+                                     "settlement_region": "Region B"}).status == 201
+    doc = client.post("/v1/documents", {"kind": "application", "data": example("application"),
+                                        "case_ref": "E-1", "route": "application"}).json
+    refused = client.post(f"/v1/documents/{doc['id']}/signatures/egov",
+                          {"app": "egov_mobile", "expected_signer": _pem(keys["head"])})
+    assert refused.status == 403 and refused.json["errors"][0]["code"] == "role_missing"
+    assert "п. 8" in refused.json["detail"]
+
+    made = _request(client, doc["id"], keys["career"])
+    with svc.db.session() as session:  # the operator withdraws the centre before the PUT
+        session.execute(delete(Organisation))
+    answer = EgovMobileEmulator(keys["career"], lang="ru").run(made["qr"]["payload"])
+    assert answer.status == 403 and "справочник организаций" in answer.body["message"]
+    assert _count(client, doc["id"]) == 0
+
+    directory()
+    xml_only = client.post(f"/v1/documents/{doc['id']}/signatures/egov",
+                           {"app": "egov_mobile", "expected_signer": _pem(keys["career"]),
+                            "sign_method": "XML"})
+    assert xml_only.status == 422 and xml_only.json["errors"][0]["field"] == "sign_method"
+    made = _request(client, doc["id"], keys["career"])
+    assert EgovMobileEmulator(keys["career"]).run(made["qr"]["payload"]).status == 200
+    route = client.get(f"/v1/documents/{doc['id']}/route").json
+    assert route["step"]["id"] == "p9"
+    assert route["events"][-1]["signature_seq"] == 1

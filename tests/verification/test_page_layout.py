@@ -384,6 +384,7 @@ class Page:
 PAGES = [
     Page("sign-link", "sign", "status"),
     Page("sign-link-spent", "status", "status", "invalid"),
+    Page("sign-link-route", "sign", "status"),
     Page("egov-waiting", "open", "result", "pending"),
     Page("egov-signed", "result", "result", "signed"),
     Page("egov-unknown", "result", "result", "unknown"),
@@ -412,16 +413,48 @@ def signing_pages(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Ite
             doc_id = _document(client)
             link = client.post(f"/v1/documents/{doc_id}/signing-links", {"expires_in": 3600})
             assert link.status == 201, link.body
+            routed = _routed_link(svc, client, pki, tmp_path_factory.mktemp("pw"))
             waiting = _request(client, doc_id, key)
             signed = _request(client, doc_id, key)
             assert EgovMobileEmulator(key).run(signed["qr"]["payload"]).status == 200
             yield {"sign-link": link.json["url"],
                    "sign-link-spent": f"{client.base}/sign/no-such-token",
+                   "sign-link-route": routed,
                    "egov-waiting": waiting["links"]["page"],
                    "egov-signed": signed["links"]["page"],
                    "egov-unknown": f"{client.base}/egov/no-such-request"}
     finally:
         svc.db.dispose()
+
+
+def _routed_link(svc, client, pki: TestPki, secret: Path) -> str:  # type: ignore[no-untyped-def]
+    """A signing link at point 9 of an application's route, its first version returned
+    once with remarks: the page shows the step, the deadline, the remarks, both actions."""
+    from docservice.service.keys import add_key
+    from docservice.service.models import Client as ClientRow
+    from tests.conftest import example
+    from tests.service.test_route_api import DEPARTURE, SETTLEMENT, directory
+
+    password = secret / "pw.txt"
+    password.write_text(pki.password + "\n", encoding="utf-8")
+    with svc.db.session() as session:
+        for label in ("career", "head"):
+            add_key(session, f"layout-{label}", pki.p12(label), password, ["portal"])
+    directory(svc)
+    assert client.post("/v1/cases", {"case_ref": "LAYOUT", "departure_region": DEPARTURE,
+                                     "settlement_region": SETTLEMENT}).status == 201
+    doc = client.post("/v1/documents", {"kind": "application", "data": example("application"),
+                                        "case_ref": "LAYOUT", "route": "application"}).json
+    with svc.db.sessions() as session:
+        owner = session.query(ClientRow).filter_by(name="portal").one()
+    svc.sign_with_key(owner, doc["id"], "layout-career")
+    svc.return_with_key(owner, doc["id"], "layout-head",
+                        "Отбасы мүшелерінің құжаттарын толықтырыңыз")
+    v2 = svc.revise(owner, doc["id"], example("application"))
+    svc.sign_with_key(owner, v2.id, "layout-career")
+    link = client.post(f"/v1/documents/{v2.id}/signing-links", {"expires_in": 3600})
+    assert link.status == 201, link.body
+    return link.json["url"]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -462,6 +495,7 @@ def test_signing_page_fits_acts_first_and_passes_axe(browser: Cdp, signing_pages
 
 @pytest.mark.parametrize("name, controls", [
     ("sign-link", ["lang-kk", "lang-ru", "sign", "open"]),
+    ("sign-link-route", ["lang-kk", "lang-ru", "sign", "remarks", "return", "open"]),
     ("egov-waiting", ["lang-kk", "lang-ru", "open"]),
 ])
 def test_keyboard_alone_reaches_the_signing_pages_controls(browser: Cdp, signing_pages: dict,
