@@ -52,6 +52,18 @@ class Settings:
     org_name_en: str = "docservice"
     org_bin: str = ""
     egov_back_url: str | None = None
+    #: The archive (docservice.service.archive): the key of IIN search hashes (None: a
+    #: key file generated in ``data_dir``), the seal key tree heads are signed with (PEM;
+    #: None: an Ed25519 key generated in ``data_dir``), seconds between periodic tree
+    #: heads and between re-time-stamping sweeps, and how many days before the newest
+    #: time-stamp's certificate expires a B-LTA document is re-time-stamped.
+    index_key: str | None = None
+    seal_key_path: str | None = None
+    tree_head_interval: float = 3600.0
+    retimestamp_interval: float = 24 * 3600.0
+    retimestamp_days: int = 90
+    #: Run the embedded scheduler (tree heads, re-time-stamping) in the service process.
+    scheduler: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -103,4 +115,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         org_name_en=env.get("DOCSERVICE_ORG_NAME_EN") or "docservice",
         org_bin=env.get("DOCSERVICE_ORG_BIN") or "",
         egov_back_url=env.get("DOCSERVICE_EGOV_BACK_URL") or None,
+        index_key=env.get("DOCSERVICE_INDEX_KEY") or None,
+        seal_key_path=env.get("DOCSERVICE_SEAL_KEY") or None,
+        tree_head_interval=float(env.get("DOCSERVICE_TREE_HEAD_INTERVAL") or 3600),
+        retimestamp_interval=float(env.get("DOCSERVICE_RETIMESTAMP_INTERVAL") or 24 * 3600),
+        retimestamp_days=_int(env, "DOCSERVICE_RETIMESTAMP_DAYS", 90),
+        scheduler=env.get("DOCSERVICE_SCHEDULER", "1") not in ("0", "false", "no"),
     )
