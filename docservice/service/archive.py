@@ -25,9 +25,11 @@ from asn1crypto import cms
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from docservice.archive import record as rec
+from docservice.archive.bundle import head_json as sth_view
 from docservice.archive.merkle import MerkleLog
 from docservice.archive.sth import (
     SealKey,
@@ -86,22 +88,6 @@ def load_seal_key(settings: Settings) -> SealKey:
 def public_pem(key: SealKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def sth_view(sth: SignedTreeHead, token: bytes | None) -> dict[str, Any]:
-    """A tree head as JSON: RFC 9162 TreeHeadDataV2 fields, the signature, the token."""
-    return {"tree_size": sth.tree_size, "timestamp": sth.timestamp_ms,
-            "root_hash": b64(sth.root_hash), "key_id": b64(sth.key_id),
-            "signature": b64(sth.signature),
-            "timestamp_token": b64(token) if token else None}
-
-
-def sth_from_view(view: dict[str, Any]) -> tuple[SignedTreeHead, bytes | None]:
-    token = view.get("timestamp_token")
-    return (SignedTreeHead(int(view["tree_size"]), int(view["timestamp"]),
-                           base64.b64decode(view["root_hash"]), base64.b64decode(view["key_id"]),
-                           base64.b64decode(view["signature"])),
-            base64.b64decode(token) if token else None)
 
 
 # -- what an action yields -----------------------------------------------------------------
@@ -208,7 +194,12 @@ class Archive:
 
                 token = asyncio.run(async_timestamp_tree_head(
                     sth, HTTPTimeStamper(self.settings.tsa_url, timeout=10)))
-            self.log_store.add_tree_head(sth, token)
+            try:
+                self.log_store.add_tree_head(sth, token)
+            except IntegrityError:  # another process kept this size in this millisecond
+                return next(h for h in self.tree_heads()
+                            if (h[0].tree_size, h[0].timestamp_ms)
+                            == (sth.tree_size, sth.timestamp_ms))
             return sth, token
 
     def tree_heads(self) -> list[tuple[SignedTreeHead, bytes | None]]:

@@ -13,7 +13,8 @@ if engine is None:
     raise RuntimeError("run migrations through `docservice db upgrade`")
 
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=[Base.metadata, archive_store.metadata],
+    context.configure(connection=connection,
+                      target_metadata=[Base.metadata, archive_store.metadata],
                       render_as_batch=engine.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()
