@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from docservice.archive import record as rec
 from docservice.archive.merkle import MemoryStore, MerkleLog
-from docservice.archive.store import artefact, log_entry, log_node, node_key
 from docservice.archive.sth import verify_tree_head
+from docservice.archive.store import artefact, log_entry, log_node, node_key
 from docservice.service.models import Document, Signature
 
 

@@ -132,7 +132,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from docservice.service.tasks import run_worker
 
     return run_worker(args.concurrency, sweep_interval=args.sweep_interval,
-                      stale_after=args.stale_after)
+                      stale_after=args.stale_after, beat=args.beat)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -225,6 +225,9 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
                    help="seconds between sweeps for jobs whose message was lost")
     p.add_argument("--stale-after", type=float, default=60.0,
                    help="an unfinished job not touched this long is sent again")
+    p.add_argument("--beat", action="store_true",
+                   help="also run Celery beat: periodic tree heads and re-time-stamping "
+                        "(run it in exactly one worker)")
     p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser("demo", help="run the service on the embedded default and act as a "

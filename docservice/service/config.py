@@ -25,6 +25,9 @@ class Settings:
     trust_dir: str | None = None
     fetch_revocation: bool = True
     tsa_url: str | None = None
+    #: PAdES level of server and NCALayer signatures (B-B, B-T, B-LT, B-LTA); None: B-T
+    #: with a TSA, else B-B. B-LT and B-LTA need the trust folder (OCSP/CRL evidence).
+    pades_level: str | None = None
     #: ``report_a3`` inputs with more rows than this are rendered as a job (202).
     async_rows: int = 500
     #: Seconds a prepared (NCALayer) signature waits for its completion.
@@ -99,6 +102,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         trust_dir=env.get("DOCSERVICE_TRUST_DIR") or None,
         fetch_revocation=env.get("DOCSERVICE_OFFLINE", "") not in ("1", "true", "yes"),
         tsa_url=env.get("DOCSERVICE_TSA_URL") or None,
+        pades_level=env.get("DOCSERVICE_PADES_LEVEL") or None,
         async_rows=_int(env, "DOCSERVICE_ASYNC_ROWS", 500),
         prepare_ttl=float(env.get("DOCSERVICE_PREPARE_TTL") or 15 * 60),
         max_request_bytes=_int(env, "DOCSERVICE_MAX_REQUEST_BYTES", 16 * 1024 * 1024),

@@ -352,7 +352,8 @@ class DocService:
             yield session, document
 
     def _pdf_options(self, role: str | None, certify: bool) -> PdfOptions:
-        level = Level.B_T if self.settings.tsa_url else Level.B_B
+        level = Level(self.settings.pades_level) if self.settings.pades_level else (
+            Level.B_T if self.settings.tsa_url else Level.B_B)
         return PdfOptions(level=level, tsa_url=self.settings.tsa_url, trust=self.trust,
                           role=role, certify=certify, verify_base_url=self.settings.public_url)
 

@@ -35,7 +35,12 @@ class _Gunicorn(BaseApplication):
 
         logging_setup.configure("server")
         app = create_service_app(self.settings)
-        Deliverer(app.extensions["docservice"]).start()
+        svc = app.extensions["docservice"]
+        Deliverer(svc).start()
+        if self.settings.scheduler and not self.settings.broker_url:
+            from docservice.service.scheduler import Scheduler
+
+            Scheduler(svc).start()  # production: Celery beat (docservice worker --beat)
         return app
 
 

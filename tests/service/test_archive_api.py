@@ -20,8 +20,8 @@ from sqlalchemy import select, text
 
 from docservice.archive import merkle
 from docservice.archive.bundle import head_from_json
-from docservice.archive.store import artefact, log_entry
 from docservice.archive.sth import verify_tree_head
+from docservice.archive.store import artefact, log_entry
 from docservice.service.app import create_service_app
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
