@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import io
 import os
@@ -51,14 +52,21 @@ def b64(data: bytes) -> str:
 
 
 def _private_file(path: Path, data: bytes) -> None:
-    """Write a new secret file (0600); a concurrent creator's file wins."""
+    """Write a new secret file (0600) whole, or not at all: written aside, then linked
+    into place, so a concurrent process never reads it half-written and the first
+    creator's file wins."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink()
 
 
 def load_index_key(settings: Settings) -> bytes:
