@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -101,8 +102,10 @@ def test_b_lta_is_re_time_stamped_before_the_tsa_certificate_expires(
     signed = service.get_document(client, doc.id)
     first = service.content(signed.pdf_sha)
     assert timestamp_expiry(first).replace(microsecond=0) == expiry
-    # The operator's TSA has a renewed certificate now (the test PKI's, valid to 2040).
+    # The operator's TSA has a renewed certificate now (the test PKI's, valid to 2040);
+    # tree heads are time-stamped by it from now on.
     service.settings = service.settings.with_(tsa_url=pki.tsa_url)
+    service.archive.settings = service.settings
     assert retimestamp_due(service) == [doc.id]
     again = service.get_document(client, doc.id)
     new = service.content(again.pdf_sha)
@@ -138,6 +141,22 @@ def test_b_lta_is_re_time_stamped_before_the_tsa_certificate_expires(
     (pinned / "seal.pem").write_bytes(public_pem(service.archive.seal_key))
     report = verify_bundle(bundle, pinned)
     assert report.problems == [] and report.cards == 1, report
+    import zipfile
+
+    from docservice.archive.bundle import head_from_json
+
+    with zipfile.ZipFile(bundle) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        _, token = head_from_json(json.loads(zf.read(manifest["tree_head"])))
+    assert token is not None  # time-stamped, and verify_bundle checked it against the roots
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "seal.pem").write_bytes(public_pem(service.archive.seal_key))
+    from tests.pki import stranger_root
+
+    (stranger / "root.pem").write_bytes(stranger_root().dump())
+    problems = verify_bundle(bundle, stranger).problems
+    assert any("time-stamp token does not verify" in p for p in problems), problems
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
