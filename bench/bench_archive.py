@@ -11,6 +11,8 @@ For SQLite (a file, WAL + synchronous=NORMAL) and PostgreSQL (127.0.0.1:5432, da
   plus the interior hashes);
 * **log, one transaction each** - ``MerkleLog.append`` for at most 2,000 entries or 3 s,
   what the service pays when each artefact is recorded as it comes;
+* **service record()** - ``docservice.archive.record.record`` of one artefact per
+  transaction (the append lock, entry, nodes and index row), what a signature pays;
 * **cold proofs** - a new process opens a new engine and asks for one inclusion proof and
   one consistency proof (connection set-up shown apart);
 * **warm proofs** - the median of 200 proofs of random leaves / sizes in this process, at
@@ -80,6 +82,34 @@ def one_by_one(log: MerkleLog, first: int, limit: int = 2000, seconds: float = 3
     return count / (time.perf_counter() - started)
 
 
+class _Blobs:
+    """A file store that keeps nothing: the bench measures the log, not the disk."""
+
+    def put(self, data: bytes) -> str:
+        import hashlib
+
+        return hashlib.sha256(data).hexdigest()
+
+
+def recorded(store: SqlStore, limit: int = 1000, seconds: float = 3.0) -> float:
+    """The service's path: ``record()`` of one artefact per transaction (append lock,
+    entry, nodes and index row in the caller's transaction), as signing records it."""
+    from sqlalchemy.orm import Session
+
+    from docservice.archive.record import Artefact, record
+
+    blobs, key = _Blobs(), b"bench-index-key"
+    started = time.perf_counter()
+    count = 0
+    while count < limit and time.perf_counter() - started < seconds:
+        with Session(store.engine) as session, session.begin():
+            record(session, blobs, [Artefact("route.event", entry(count), case_ref="B-1",
+                                             client_id=1, iin="900101300123")],
+                   index_key=key)
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
 def warm(log: MerkleLog, size: int, rounds: int = 200) -> dict:
     rng = random.Random(size)
     root = log.root(size)
@@ -129,6 +159,7 @@ def run_backend(name: str, url: str, schema: str | None, n: int) -> None:
     log = MerkleLog(store)
     batched = fill(log, n)
     single = one_by_one(log, n)
+    service_path = recorded(store)
     size = store.size()
     out = subprocess.run([sys.executable, __file__, "--cold", url, schema or "", str(n)],
                          capture_output=True, text=True, check=True)
@@ -139,6 +170,8 @@ def run_backend(name: str, url: str, schema: str | None, n: int) -> None:
     print(f"[{name}] log append_many, batches of {BATCH}: {batched:,.0f} entries/s "
           f"({batched / base:.2f} x baseline)")
     print(f"[{name}] log append, one transaction each: {single:,.0f} entries/s")
+    print(f"[{name}] service record(), one artefact per transaction (lock, entry, nodes, "
+          f"index row): {service_path:,.0f} entries/s")
     print(f"[{name}] cold (new process, size {n:,}): connect {c['connect_ms']:.1f} ms, "
           f"inclusion {c['inclusion_ms']:.2f} ms, consistency {c['consistency_ms']:.2f} ms, "
           f"verified={c['verified']}")
