@@ -11,12 +11,21 @@ For SQLite (a file, WAL + synchronous=NORMAL) and PostgreSQL (127.0.0.1:5432, da
   plus the interior hashes);
 * **log, one transaction each** - ``MerkleLog.append`` for at most 2,000 entries or 3 s,
   what the service pays when each artefact is recorded as it comes;
+* **service record()** - ``docservice.archive.record.record`` of one artefact per
+  transaction (the append lock, entry, nodes and index row), what a signature pays;
 * **cold proofs** - a new process opens a new engine and asks for one inclusion proof and
   one consistency proof (connection set-up shown apart);
 * **warm proofs** - the median of 200 proofs of random leaves / sizes in this process, at
-  1,000 and at N leaves, with the number of stored hashes each one reads.
+  1,000 and at N leaves, with the number of stored hashes each one reads;
+* **case bundle** - a case of 20 documents and 80 signatures (four officials each, PAdES
+  B-LT with the test PKI's TSA and OCSP on loopback) on the embedded default: exporting
+  its bundle (``GET /v1/cases/{id}/bundle``'s function: artefacts, proofs, tree heads, one
+  ДДК per document) and verifying it offline (``docservice audit verify-bundle``'s
+  function, with the ДДК signatures checked), against a baseline of zipping the same
+  artefacts with no proof or card.
 
-The whole run takes about 30-60 s on this machine with the default N=100,000.
+The log part takes about 30-60 s on this machine with the default N=100,000; the case
+part about as long again (most of it signing the 80 signatures, which is not measured).
 """
 
 from __future__ import annotations
@@ -73,6 +82,34 @@ def one_by_one(log: MerkleLog, first: int, limit: int = 2000, seconds: float = 3
     return count / (time.perf_counter() - started)
 
 
+class _Blobs:
+    """A file store that keeps nothing: the bench measures the log, not the disk."""
+
+    def put(self, data: bytes) -> str:
+        import hashlib
+
+        return hashlib.sha256(data).hexdigest()
+
+
+def recorded(store: SqlStore, limit: int = 1000, seconds: float = 3.0) -> float:
+    """The service's path: ``record()`` of one artefact per transaction (append lock,
+    entry, nodes and index row in the caller's transaction), as signing records it."""
+    from sqlalchemy.orm import Session
+
+    from docservice.archive.record import Artefact, record
+
+    blobs, key = _Blobs(), b"bench-index-key"
+    started = time.perf_counter()
+    count = 0
+    while count < limit and time.perf_counter() - started < seconds:
+        with Session(store.engine) as session, session.begin():
+            record(session, blobs, [Artefact("route.event", entry(count), case_ref="B-1",
+                                             client_id=1, iin="900101300123")],
+                   index_key=key)
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
 def warm(log: MerkleLog, size: int, rounds: int = 200) -> dict:
     rng = random.Random(size)
     root = log.root(size)
@@ -122,6 +159,7 @@ def run_backend(name: str, url: str, schema: str | None, n: int) -> None:
     log = MerkleLog(store)
     batched = fill(log, n)
     single = one_by_one(log, n)
+    service_path = recorded(store)
     size = store.size()
     out = subprocess.run([sys.executable, __file__, "--cold", url, schema or "", str(n)],
                          capture_output=True, text=True, check=True)
@@ -132,6 +170,8 @@ def run_backend(name: str, url: str, schema: str | None, n: int) -> None:
     print(f"[{name}] log append_many, batches of {BATCH}: {batched:,.0f} entries/s "
           f"({batched / base:.2f} x baseline)")
     print(f"[{name}] log append, one transaction each: {single:,.0f} entries/s")
+    print(f"[{name}] service record(), one artefact per transaction (lock, entry, nodes, "
+          f"index row): {service_path:,.0f} entries/s")
     print(f"[{name}] cold (new process, size {n:,}): connect {c['connect_ms']:.1f} ms, "
           f"inclusion {c['inclusion_ms']:.2f} ms, consistency {c['consistency_ms']:.2f} ms, "
           f"verified={c['verified']}")
@@ -142,10 +182,85 @@ def run_backend(name: str, url: str, schema: str | None, n: int) -> None:
     print(f"[{name}] log size after the run: {size:,}")
 
 
+def bench_bundle(documents: int = 20, signers_per_document: int = 4) -> None:
+    """Export and verify offline the bundle of a case of documents x signers signatures."""
+    import io
+    import zipfile
+
+    from docservice.archive.bundle import verify_bundle
+    from docservice.service.archive import public_pem
+    from docservice.service.bundle import build_bundle
+    from docservice.service.clients import add_client
+    from docservice.service.config import Settings
+    from docservice.service.documents import DocService
+    from docservice.service.keys import add_key
+    from tests.pki import OFFICIALS, running_pki
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    data = json.loads((examples / "application.json").read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp, running_pki(Path(tmp) / "pki") as pki:
+        trust = Path(tmp) / "trust"
+        trust.mkdir()
+        (trust / "root.pem").write_bytes(pki.root_pem.read_bytes())
+        (trust / "ca.pem").write_bytes(pki.ca_pem.read_bytes())
+        password = Path(tmp) / "password.txt"
+        password.write_text(pki.password + "\n", encoding="utf-8")
+        svc = DocService(Settings(data_dir=Path(tmp) / "var", trust_dir=str(trust),
+                                  tsa_url=pki.tsa_url, pades_level="B-LT"))
+        with svc.db.session() as session:
+            client, _ = add_client(session, "bench", ["render", "sign", "audit"])
+            for label in OFFICIALS[:signers_per_document]:
+                add_key(session, label, pki.p12(label), password, ["bench"])
+        t = time.perf_counter()
+        for _ in range(documents):
+            doc = svc.create_document(client, "application", "kk", data, case_ref="BENCH-1")
+            for label in OFFICIALS[:signers_per_document]:
+                svc.sign_with_key(client, doc.id, label)
+        setup = time.perf_counter() - t
+        (trust / "seal.pem").write_bytes(public_pem(svc.archive.seal_key))
+        with svc.db.sessions() as session:
+            from docservice.service.archive import case_documents
+
+            rows = svc.archive.case_rows(session, client, "BENCH-1",
+                                         case_documents(session, client, "BENCH-1"))
+        t = time.perf_counter()
+        plain = io.BytesIO()
+        with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED) as zf:
+            for row in rows:
+                zf.writestr(f"{row['idx']}", svc.store.get(row["sha256"]))
+        base = time.perf_counter() - t
+        t = time.perf_counter()
+        bundle = build_bundle(svc, client, "BENCH-1")
+        export = time.perf_counter() - t
+        assert bundle is not None
+        path = Path(tmp) / "bundle.zip"
+        path.write_bytes(bundle)
+        t = time.perf_counter()
+        report = verify_bundle(path, trust)
+        verify = time.perf_counter() - t
+        t = time.perf_counter()
+        fast = verify_bundle(path, None)
+        verify_nocards = time.perf_counter() - t
+        svc.db.dispose()
+    print(f"[bundle] case of {documents} documents, {documents * signers_per_document} "
+          f"signatures (B-LT), {len(rows)} entries; made in {setup:.1f} s (not measured)")
+    print(f"[bundle] baseline zip of the artefacts only: {base * 1e3:.0f} ms "
+          f"({len(plain.getvalue()) / 1e6:.1f} MB)")
+    print(f"[bundle] export: {export:.2f} s ({export / base:.1f} x baseline), "
+          f"{len(bundle) / 1e6:.1f} MB, {report.cards} cards")
+    print(f"[bundle] verify offline with --trust (cards' signatures checked): {verify:.2f} s, "
+          f"intact={report.intact}; without --trust (members, entries, proofs, heads): "
+          f"{verify_nocards:.2f} s, intact={fast.intact}")
+    if report.problems:
+        print("[bundle] problems: " + "; ".join(report.problems[:5]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-bundle", action="store_true")
+    parser.add_argument("--bundle-only", action="store_true")
     parser.add_argument("--cold", nargs=3, metavar=("URL", "SCHEMA", "SIZE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -154,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(cold(url, schema or None, int(size))))
         return 0
     started = time.perf_counter()
+    if args.bundle_only:
+        bench_bundle()
+        print(f"total {time.perf_counter() - started:.1f} s")
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         run_backend("sqlite-wal", f"sqlite:///{Path(tmp) / 'log.sqlite'}", None, args.entries)
     if not args.skip_postgres:
@@ -167,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+    if not args.skip_bundle:
+        bench_bundle()
     print(f"total {time.perf_counter() - started:.1f} s; tables: "
           f"{', '.join(sorted(metadata.tables))}")
     return 0

@@ -12,10 +12,14 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
+    DateTime,
     Engine,
+    Integer,
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
+    String,
     Table,
     bindparam,
     create_engine,
@@ -56,7 +60,32 @@ tree_head = Table(
     Column("root_hash", LargeBinary(32), nullable=False),
     Column("key_id", LargeBinary(32), nullable=False),
     Column("signature", LargeBinary, nullable=False),
+    # RFC 3161 token over the signed head (``sth.tree_head_imprint``), when a TSA is set.
+    Column("timestamp_token", LargeBinary, nullable=True),
     PrimaryKeyConstraint("tree_size", "timestamp_ms"),
+)
+
+log_lock = Table(
+    # One row: every appender updates it first, which serialises appends on PostgreSQL
+    # (a row lock) and SQLite (the writer lock) until the appending transaction ends.
+    "archive_log_lock", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("appends", BigInteger, nullable=False),
+)
+
+artefact = Table(
+    # What each entry records, as columns to search by; derived from the entry's bytes
+    # (``docservice.archive.record``), which ``docservice audit check`` compares it with.
+    "archive_artefact", metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(40), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("document_id", String(32), nullable=True, index=True),
+    Column("case_ref", String(200), nullable=True, index=True),
+    Column("client_id", Integer, nullable=True, index=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, index=True),
+    # HMAC-SHA256 of the subject's or signer's IIN under the index key: never the IIN.
+    Column("iin_key", String(64), nullable=True, index=True),
 )
 
 
@@ -94,8 +123,11 @@ class SqlStore:
         self.reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def create_tables(self) -> None:
-        """For tests and the embedded default; production uses the Alembic migrations."""
+        """For tests and benchmarks; the service uses the Alembic migrations."""
         metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            if conn.execute(select(func.count()).select_from(log_lock)).scalar() == 0:
+                conn.execute(insert(log_lock).values(id=1, appends=0))
 
     def size(self) -> int:
         with self.reader.connect() as conn:
@@ -129,11 +161,12 @@ class SqlStore:
             raise LookupError(f"no log entry {index}")
         return bytes(data)
 
-    def add_tree_head(self, sth: SignedTreeHead) -> None:
+    def add_tree_head(self, sth: SignedTreeHead, timestamp_token: bytes | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(insert(tree_head).values(
                 tree_size=sth.tree_size, timestamp_ms=sth.timestamp_ms,
-                root_hash=sth.root_hash, key_id=sth.key_id, signature=sth.signature))
+                root_hash=sth.root_hash, key_id=sth.key_id, signature=sth.signature,
+                timestamp_token=timestamp_token))
 
     def tree_heads(self) -> list[SignedTreeHead]:
         """Every kept tree head, oldest first."""
@@ -144,3 +177,34 @@ class SqlStore:
                                 .order_by(tree_head.c.timestamp_ms, tree_head.c.tree_size))
             return [SignedTreeHead(s, t, bytes(r), bytes(k), bytes(g))
                     for s, t, r, k, g in rows]
+
+
+class ConnStore:
+    """NodeStore on one open connection: appends join the caller's transaction.
+
+    Why: an artefact's log entry must commit or roll back with the row that records the
+    artefact, so the service appends through the connection of its own session (and
+    serialises appenders with a lock first, see ``docservice.archive.record``).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def size(self) -> int:
+        last = self.conn.execute(select(func.max(log_entry.c.idx))).scalar()
+        return 0 if last is None else last + 1
+
+    def get_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
+        keys = {node_key(n): n for n in nodes}
+        if not keys:
+            return {}
+        rows = self.conn.execute(_SELECT_NODES, {"keys": list(keys)})
+        return {keys[k]: bytes(h) for k, h in rows}
+
+    def append(self, start: int, entries: Sequence[bytes], nodes: dict[Node, bytes]) -> None:
+        # No savepoint: appenders hold the log's lock, so a duplicate leaf is a bug that
+        # must fail the caller's whole transaction, not be retried inside it.
+        self.conn.execute(insert(log_entry),
+                          [{"idx": i, "data": d} for i, d in enumerate(entries, start)])
+        self.conn.execute(insert(log_node),
+                          [{"node": node_key(n), "hash": h} for n, h in nodes.items()])

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from docservice.service import api, egov, links, openapi, ops
+from docservice.service import api, archive_api, egov, links, openapi, ops
 from docservice.service.config import Settings, from_env
 from docservice.service.documents import DocService
 from docservice.service.jobs import Runner, ThreadRunner
@@ -71,6 +71,7 @@ def create_service_app(settings: Settings | None = None, service: DocService | N
     app.extensions["docservice"] = svc
     app.extensions["docservice_jobs"] = runner or _runner(svc)
     app.register_blueprint(api.bp)
+    app.register_blueprint(archive_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(links.bp)
     app.config["NCALAYER_URL"] = svc.settings.ncalayer_url

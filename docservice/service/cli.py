@@ -164,7 +164,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from docservice.service.tasks import run_worker
 
     return run_worker(args.concurrency, sweep_interval=args.sweep_interval,
-                      stale_after=args.stale_after)
+                      stale_after=args.stale_after, beat=args.beat)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -173,7 +173,62 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.out))
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``audit check``: 0 intact, 1 findings, 2 could not run. ``audit verify-bundle``:
+    0 intact, 1 not (or unreadable), 2 no such file. ``audit tree-head``: make one now."""
+    if args.action == "verify-bundle":
+        from docservice.archive.bundle import verify_bundle
+
+        if not args.bundle or not Path(args.bundle).is_file():
+            print(f"docservice: no bundle file {args.bundle!r}", file=sys.stderr)
+            return 2
+        trust = Path(args.trust) if args.trust else None
+        if trust is not None and not trust.is_dir():
+            print(f"docservice: trust directory {trust} does not exist", file=sys.stderr)
+            return 2
+        report = verify_bundle(Path(args.bundle), trust)
+        for note in report.notes:
+            print(f"note: {note}")
+        for problem in report.problems:
+            print(f"NOT INTACT: {problem}")
+        if report.intact:
+            print(f"intact: {report.items} entries, {report.cards} cards, proofs verified")
+        return 0 if report.intact else 1
+    from docservice.service.documents import DocService
+
+    try:
+        svc = DocService(from_env())
+    except Exception as exc:
+        print(f"docservice: cannot open the service's database: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "tree-head":
+            sth, token = svc.archive.make_tree_head()
+            print(f"tree head: size {sth.tree_size}, root {sth.root_hash.hex()}, "
+                  f"{'time-stamped' if token else 'not time-stamped'}")
+            return 0
+        from docservice.service.audit import check_archive
+
+        result = check_archive(svc)
+    finally:
+        svc.db.dispose()
+    for finding in result.findings:
+        print(f"FINDING: {finding}")
+    print(f"{'intact' if result.intact else 'NOT INTACT'}: {result.entries} entries, "
+          f"{result.blobs} files, {result.tree_heads} tree heads checked, "
+          f"{len(result.findings)} findings")
+    return 0 if result.intact else 1
+
+
 def add_cli(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("audit", help="the archive: check it, verify a case bundle offline, "
+                                     "make a tree head")
+    p.add_argument("action", choices=("check", "verify-bundle", "tree-head"))
+    p.add_argument("bundle", nargs="?", help="verify-bundle: the bundle ZIP")
+    p.add_argument("--trust", help="verify-bundle: folder with the pinned seal public key "
+                                   "(PEM) and the CA/TSA roots")
+    p.set_defaults(handler=cmd_audit)
+
     p = sub.add_parser("db", help="database schema: upgrade, or check the current revision")
     p.add_argument("action", choices=("upgrade", "current"))
     p.set_defaults(handler=cmd_db)
@@ -213,6 +268,9 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
                    help="seconds between sweeps for jobs whose message was lost")
     p.add_argument("--stale-after", type=float, default=60.0,
                    help="an unfinished job not touched this long is sent again")
+    p.add_argument("--beat", action="store_true",
+                   help="also run Celery beat: periodic tree heads and re-time-stamping "
+                        "(run it in exactly one worker)")
     p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser("demo", help="run the service on the embedded default and act as a "

@@ -25,6 +25,9 @@ class Settings:
     trust_dir: str | None = None
     fetch_revocation: bool = True
     tsa_url: str | None = None
+    #: PAdES level of server and NCALayer signatures (B-B, B-T, B-LT, B-LTA); None: B-T
+    #: with a TSA, else B-B. B-LT and B-LTA need the trust folder (OCSP/CRL evidence).
+    pades_level: str | None = None
     #: ``report_a3`` inputs with more rows than this are rendered as a job (202).
     async_rows: int = 500
     #: Seconds a prepared (NCALayer) signature waits for its completion.
@@ -55,6 +58,18 @@ class Settings:
     #: Seconds a server key's good certificate status (chain, CRL/OCSP) is reused by its
     #: next signatures (at most the revocation cache's 300 s); 0 checks every signature.
     key_status_ttl: float = 60.0
+    #: The archive (docservice.service.archive): the key of IIN search hashes (None: a
+    #: key file generated in ``data_dir``), the seal key tree heads are signed with (PEM;
+    #: None: an Ed25519 key generated in ``data_dir``), seconds between periodic tree
+    #: heads and between re-time-stamping sweeps, and how many days before the newest
+    #: time-stamp's certificate expires a B-LTA document is re-time-stamped.
+    index_key: str | None = None
+    seal_key_path: str | None = None
+    tree_head_interval: float = 3600.0
+    retimestamp_interval: float = 24 * 3600.0
+    retimestamp_days: int = 90
+    #: Run the embedded scheduler (tree heads, re-time-stamping) in the service process.
+    scheduler: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -90,6 +105,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         trust_dir=env.get("DOCSERVICE_TRUST_DIR") or None,
         fetch_revocation=env.get("DOCSERVICE_OFFLINE", "") not in ("1", "true", "yes"),
         tsa_url=env.get("DOCSERVICE_TSA_URL") or None,
+        pades_level=env.get("DOCSERVICE_PADES_LEVEL") or None,
         async_rows=_int(env, "DOCSERVICE_ASYNC_ROWS", 500),
         prepare_ttl=float(env.get("DOCSERVICE_PREPARE_TTL") or 15 * 60),
         max_request_bytes=_int(env, "DOCSERVICE_MAX_REQUEST_BYTES", 16 * 1024 * 1024),
@@ -107,4 +123,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         org_bin=env.get("DOCSERVICE_ORG_BIN") or "",
         egov_back_url=env.get("DOCSERVICE_EGOV_BACK_URL") or None,
         key_status_ttl=float(env.get("DOCSERVICE_KEY_STATUS_TTL") or 60),
+        index_key=env.get("DOCSERVICE_INDEX_KEY") or None,
+        seal_key_path=env.get("DOCSERVICE_SEAL_KEY") or None,
+        tree_head_interval=float(env.get("DOCSERVICE_TREE_HEAD_INTERVAL") or 3600),
+        retimestamp_interval=float(env.get("DOCSERVICE_RETIMESTAMP_INTERVAL") or 24 * 3600),
+        retimestamp_days=_int(env, "DOCSERVICE_RETIMESTAMP_DAYS", 90),
+        scheduler=env.get("DOCSERVICE_SCHEDULER", "1") not in ("0", "false", "no"),
     )

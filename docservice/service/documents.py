@@ -218,6 +218,10 @@ class DocService:
         self.trust = signing_trust(settings.trust_dir, CachedRevocation(
             self.revocation, network=settings.fetch_revocation,
             status_ttl=settings.key_status_ttl))
+        from docservice.service.archive import Archive
+
+        self.archive = Archive(settings, self.db.engine, self.store)
+        self.db.sessions.configure(info={routing.ARCHIVE_HOOK: self._archive_route_event})
         self._verifier: Any = None
         self._verifier_lock = threading.Lock()
 
@@ -313,7 +317,31 @@ class DocService:
             if route is not None:
                 routing.start(session, document, self._case_for_route(session, client,
                                                                       case_ref), route)
+            self.record_document(session, document, rendered.pdf, rendered.xml,
+                                 input_json(data), iin=subject_iin(data))
         return document
+
+    def _archive_route_event(self, session: Session, document: Document,
+                             event: routing.RouteEvent) -> None:
+        """Every route event is an archive entry of its document's case (same transaction)."""
+        self.archive.record_event(session, routing.event_bytes(event), document_id=document.id,
+                                  case_ref=document.case_ref, client_id=document.client_id,
+                                  meta={"action": event.action, "step": event.step})
+
+    def record_document(self, session: Session, document: Document, pdf: bytes, xml: bytes,
+                        data: bytes | None, *, iin: str | None) -> None:
+        """A new document's PDF, XML and input as archive entries (same transaction)."""
+        from docservice.archive.record import Artefact
+
+        common = {"document_id": document.id, "case_ref": document.case_ref,
+                  "client_id": document.client_id, "iin": iin}
+        meta = {"kind": document.kind, "lang": document.lang}
+        arts = [Artefact("document.pdf", pdf, meta=meta, **common),
+                Artefact("document.xml", xml, meta=meta, **common)]
+        if data is not None:
+            arts.append(Artefact("document.input", data, meta=meta, **common))
+        self.archive.record(session, arts)
+
 
     def _case_for_route(self, session: Session, client: Client, case_ref: str | None
                         ) -> Case:
@@ -352,6 +380,8 @@ class DocService:
             session.add(new)
             session.flush()
             routing.revised(session, locked, new)
+            self.record_document(session, new, rendered.pdf, rendered.xml, input_json(data),
+                                 iin=subject_iin(data))
         return new
 
     # -- routes --------------------------------------------------------------------
@@ -557,7 +587,8 @@ class DocService:
             yield session, document
 
     def _pdf_options(self, role: str | None, certify: bool) -> PdfOptions:
-        level = Level.B_T if self.settings.tsa_url else Level.B_B
+        level = Level(self.settings.pades_level) if self.settings.pades_level else (
+            Level.B_T if self.settings.tsa_url else Level.B_B)
         return PdfOptions(level=level, tsa_url=self.settings.tsa_url, trust=self.trust,
                           role=role, certify=certify, verify_base_url=self.settings.public_url)
 
@@ -576,6 +607,10 @@ class DocService:
         document.status = "signed"
         document.updated_at = utcnow()
         session.add(signature)
+        from docservice.service.archive import signature_artefacts
+
+        self.archive.record(session, signature_artefacts(
+            document, signature.seq, signed, der, ident.iin or None, method))
         webhooks.enqueue(session, document.client_id, document.callback_url,
                          "document.signed",
                          {"document_id": document.id, "signature": signature.seq,
@@ -618,8 +653,10 @@ class DocService:
             row = self._usable_key(session, client, key_name)
             if (document.pdf_sha, row.p12_path, row.role) != base:
                 signed = self._sign_revision(document.pdf_sha, row)
-            return self._record(session, document, signed, method="server_key",
-                                key_name=row.name)
+            signature = self._record(session, document, signed, method="server_key",
+                                     key_name=row.name)
+        self._report_at_signing(document)
+        return signature
 
     def _twophase(self, session: Session, document: Document) -> TwoPhase:
         chain: Sequence[str] | None = [] if self.settings.extra.get("ncalayer_test_keys") \
@@ -681,7 +718,25 @@ class DocService:
             if also is not None:
                 also(session, document)
             signed = self._twophase(session, document).complete_pdf(session_id, signature)
-            return self._record(session, document, signed, method=method, key_name=None)
+            recorded = self._record(session, document, signed, method=method, key_name=None)
+        self._report_at_signing(document)
+        return recorded
+
+    def _report_at_signing(self, document: Document) -> None:
+        """The verification report of the new revision, made now and archived.
+
+        After the signing transaction: the signature is kept even if verifying it fails
+        here (the report is then made, and archived, on the next read).
+        """
+        import logging
+
+        try:
+            self.verification_summary(document)
+        except Exception as exc:  # the signature is already committed
+            from docservice.logsafe import describe
+
+            logging.getLogger("docservice.archive").warning(
+                "verification report at signing not made: %s", describe(exc))
 
     # -- verification --------------------------------------------------------------
 
@@ -712,12 +767,47 @@ class DocService:
             "signatures": [{"index": s.index, "kind": s.kind, "indication": s.indication.value,
                             "sub_indication": s.sub_indication} for s in report.signatures],
         }
+        from docservice.archive.record import Artefact
+
         with self.db.session() as session:
-            session.execute(update(Document).where(Document.id == document.id,
-                                                   Document.pdf_sha == document.pdf_sha)
-                            .values(verification=json.dumps(summary),
-                                    verified_sha=document.pdf_sha))
+            done = session.execute(update(Document).where(
+                Document.id == document.id, Document.pdf_sha == document.pdf_sha,
+                (Document.verified_sha.is_(None)) | (Document.verified_sha != document.pdf_sha))
+                .values(verification=json.dumps(summary), verified_sha=document.pdf_sha))
+            if done.rowcount == 1:  # the first report of this revision is archived
+                self.archive.record(session, [Artefact(
+                    "report.verification", report_json(report), document_id=document.id,
+                    case_ref=document.case_ref, client_id=document.client_id,
+                    meta={"revision": document.pdf_sha,
+                          "signatures": document.signature_count})])
         return summary
+
+
+def subject_iin(data: Any) -> str | None:
+    """The IIN of a document's subject, for the archive's keyed index: the first ``iin``
+    met breadth-first (the applicant's, the candidate's, the kandas's come before any
+    family member's in every form's input)."""
+    level = [data]
+    for _ in range(4):
+        nested = []
+        for node in level:
+            items = node.items() if isinstance(node, dict) else enumerate(
+                node if isinstance(node, list) else [])
+            for key, value in items:
+                if key == "iin" and isinstance(value, str) and len(value) == 12 \
+                        and value.isdigit():
+                    return value
+                if isinstance(value, dict | list):
+                    nested.append(value)
+        level = nested
+    return None
+
+
+def report_json(report: Any) -> bytes:
+    """A verification report as archived (the report's own JSON form)."""
+    to_dict = getattr(report, "to_dict", None)
+    return json.dumps(to_dict() if to_dict else report, ensure_ascii=False,
+                      sort_keys=True, default=str).encode()
 
 
 def check_lang(lang: str) -> None:

@@ -583,6 +583,11 @@ class EgovSigning:
         raw = self._xml_twophase(session, document).complete_xml(session_id, signed)
         document.xml_sha = self.svc.store.put(raw)
         document.updated_at = utcnow()
+        from docservice.archive.record import Artefact
+
+        self.svc.archive.record(session, [Artefact(
+            "signature.xml", raw, document_id=document.id, case_ref=document.case_ref,
+            client_id=document.client_id, meta={"method": "egov"})])
         return document.xml_sha
 
     def _signed_values(self, row: EgovRequest, document: Document, body: Any

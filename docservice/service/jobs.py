@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from docservice.errors import InputError
 from docservice.logsafe import describe
 from docservice.service import webhooks
-from docservice.service.documents import input_json
+from docservice.service.documents import input_json, subject_iin
 from docservice.service.documents import render_checked as render
 from docservice.service.models import Client, Document, Job, utcnow
 
@@ -93,12 +93,15 @@ def run_job(svc: Any, job_id: str) -> str:
             current = session.get(Job, job_id, with_for_update=not svc.db.sqlite)
             if current is None or current.state not in UNFINISHED:
                 return current.state if current else "missing"
-            session.add(Document(
+            document = Document(
                 id=current.result_id, client_id=current.client_id, kind=request["kind"],
                 lang=request["lang"], case_ref=request.get("case_ref"),
                 callback_url=request.get("callback_url"), status="ready", sha256=pdf_sha,
                 pdf_sha=pdf_sha, xml_sha=xml_sha, signature_count=0,
-                input_sha=svc.store.put(input_json(request["data"]))))
+                input_sha=svc.store.put(input_json(request["data"])))
+            session.add(document)
+            svc.record_document(session, document, rendered.pdf, rendered.xml,
+                                input_json(request["data"]), iin=subject_iin(request["data"]))
             current.state, current.progress = "done", 100
             current.document_id, current.updated_at = current.result_id, utcnow()
             webhooks.enqueue(session, current.client_id, request.get("callback_url"),

@@ -50,6 +50,52 @@ def _path_param(name: str, schema: dict[str, Any] | None = None) -> dict[str, An
     return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"}}
 
 
+def _archive_paths() -> dict[str, Any]:
+    """The auditors' endpoints (``archive_api``); answers are JSON objects or files."""
+    obj = {"description": "JSON", "content": {"application/json": {"schema": {
+        "type": "object"}}}}
+    size = [{"name": "tree_size", "in": "query", "schema": {"type": "integer"}}]
+    index = _path_param("index", {"type": "integer", "minimum": 0})
+    case = _path_param("case_id")
+    return {
+        "/v1/archive/key": {"get": _op("The public seal key of tree heads (PEM)", "audit",
+                                       {"200": {"description": "PEM", "content": {
+                                           "application/x-pem-file": {}}}})},
+        "/v1/archive/tree-heads": {
+            "get": _op("The kept signed tree heads (RFC 9162 TreeHeadDataV2 fields)", "audit",
+                       {"200": obj}),
+            "post": _op("Sign (and time-stamp) a tree head now", "audit", {"201": obj})},
+        "/v1/archive/entries/{index}": {"get": _op(
+            "A log entry and its inclusion proof", "audit", {"200": obj},
+            params=[index, *size])},
+        "/v1/archive/entries/{index}/proof": {"get": _op(
+            "RFC 9162 inclusion proof", "audit", {"200": obj}, params=[index, *size])},
+        "/v1/archive/consistency": {"get": _op(
+            "RFC 9162 consistency proof between two tree sizes", "audit", {"200": obj},
+            params=[{"name": n, "in": "query", "required": True,
+                     "schema": {"type": "integer"}} for n in ("first", "second")])},
+        "/v1/archive/search": {"post": {**_op(
+            "Entries by case_ref, IIN (keyed hash) and period (from, to)", "audit",
+            {"200": obj}), "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object", "properties": {
+                    "case_ref": {"type": "string"}, "iin": {"type": "string"},
+                    "from": {"type": "string", "format": "date-time"},
+                    "to": {"type": "string", "format": "date-time"},
+                    "limit": {"type": "integer"}, "offset": {"type": "integer"}}}}}}}},
+        "/v1/archive/blobs/{sha256}": {"get": _op(
+            "An archived artefact by SHA-256", "audit",
+            {"200": {"description": "the bytes", "content": {}}},
+            params=[_path_param("sha256")])},
+        "/v1/cases/{case_id}/chain": {"get": _op(
+            "A case's timeline: artefacts, entries, inclusion proofs", "audit", {"200": obj},
+            params=[case])},
+        "/v1/cases/{case_id}/bundle": {"get": _op(
+            "A case's bundle (ZIP), checked offline by `docservice audit verify-bundle`",
+            "audit", {"200": {"description": "ZIP", "content": {"application/zip": {}}}},
+            params=[case])},
+    }
+
+
 @cache
 def spec(server_url: str = "/") -> dict[str, Any]:
     kinds = all_kinds()
@@ -287,6 +333,7 @@ def spec(server_url: str = "/") -> dict[str, Any]:
         "/v1/route/overdue": {"get": _op(
             "The caller's route steps past their last working day", "render",
             {"200": _json_ref("Overdue", "overdue steps")})},
+        **_archive_paths(),
         "/v1/verify": {"post": {
             "summary": "Verify a signed file (multipart: file, original?)",
             "requestBody": {"content": {"multipart/form-data": {"schema": {

@@ -324,6 +324,10 @@ def authorise(session: Session, document: Document, cert: x509.Certificate
     return route, step, actor
 
 
+#: ``Session.info`` key of the callback that archives each new event (set by DocService).
+ARCHIVE_HOOK = "archive_route_event"
+
+
 def _event(session: Session, route: Route, document: Document, action: str, *,
            step: str | None, to_step: str | None = None, actor: Actor | None = None,
            signature_seq: int | None = None, cms_sha: str | None = None,
@@ -337,6 +341,9 @@ def _event(session: Session, route: Route, document: Document, action: str, *,
         signature_seq=signature_seq, cms_sha=cms_sha, remarks=remarks, at=utcnow())
     session.add(event)
     session.flush()
+    archive_event = session.info.get(ARCHIVE_HOOK)
+    if archive_event is not None:  # the service archives it in this same transaction
+        archive_event(session, document, event)
     log.info("route event: route=%s action=%s step=%s %s", route.id, action, step,
              actor.log_repr() if actor else "")
     return event

@@ -38,8 +38,13 @@ class _Gunicorn(BaseApplication):
 
         logging_setup.configure("server")
         app = create_service_app(self.settings)
-        app.extensions["docservice"].warm_up()
-        Deliverer(app.extensions["docservice"]).start()
+        svc = app.extensions["docservice"]
+        svc.warm_up()
+        Deliverer(svc).start()
+        if self.settings.scheduler and not self.settings.broker_url:
+            from docservice.service.scheduler import Scheduler
+
+            Scheduler(svc).start()  # production: Celery beat (docservice worker --beat)
         return app
 
 

@@ -38,7 +38,29 @@ def make_celery(broker_url: str) -> Celery:
         worker_hijack_root_logger=False, worker_send_task_events=False)
     app.task(name="docservice.run_job", acks_late=True, reject_on_worker_lost=True,
              bind=False)(_run_job_task)
+    app.task(name="docservice.tree_head", ignore_result=True)(_tree_head_task)
+    app.task(name="docservice.retimestamp", ignore_result=True)(_retimestamp_task)
+    settings = from_env()
+    # Celery beat (``docservice worker --beat``): the embedded Scheduler's two tasks.
+    app.conf.beat_schedule = {
+        "tree-head": {"task": "docservice.tree_head", "schedule": settings.tree_head_interval,
+                      "options": {"queue": QUEUE}},
+        "retimestamp": {"task": "docservice.retimestamp",
+                        "schedule": settings.retimestamp_interval, "options": {"queue": QUEUE}},
+    }
     return app
+
+
+def _tree_head_task() -> bool:
+    from docservice.service.scheduler import tree_head_if_grown
+
+    return tree_head_if_grown(_svc())
+
+
+def _retimestamp_task() -> list[str]:
+    from docservice.service.ltv import retimestamp_due
+
+    return retimestamp_due(_svc())
 
 
 def _svc() -> Any:
@@ -79,7 +101,8 @@ class CeleryRunner:
             return type(exc).__name__
 
 
-def run_worker(concurrency: int, *, sweep_interval: float, stale_after: float) -> int:
+def run_worker(concurrency: int, *, sweep_interval: float, stale_after: float,
+               beat: bool = False) -> int:
     """``docservice worker``: the Celery worker plus the sweeper thread."""
     from docservice import logging_setup
     from docservice.service.jobs import Sweeper
@@ -96,7 +119,9 @@ def run_worker(concurrency: int, *, sweep_interval: float, stale_after: float) -
     try:
         app.worker_main(["worker", "--loglevel=WARNING", f"--concurrency={concurrency}",
                          "-Q", QUEUE, "--without-gossip", "--without-mingle",
-                         "--without-heartbeat", "-n", f"docservice-{os.getpid()}@%h"])
+                         "--without-heartbeat", "-n", f"docservice-{os.getpid()}@%h",
+                         *(["--beat", "--schedule",
+                            str(from_env().data_dir / "celerybeat-schedule")] if beat else [])])
     finally:
         sweeper.stop()
     return 0

@@ -243,6 +243,8 @@ class _OcspFetcher(OCSPFetcher):
         cached = self._cache.get_ocsp(_ocsp_key_for(cert))
         if cached is not None:
             self._sources.used.setdefault(serial, "ocsp")
+            if all(r is not cached for r in self._fetched):  # evidence a signer embeds
+                self._fetched.append(cached)
             return [cached]
         return [r for r in self._fetched if serial in _response_serials(r)]
 
@@ -308,6 +310,8 @@ class _CrlFetcher(CRLFetcher):
         cached = [c for c in (self._cache.get_crl(u) for u in self._urls(cert)) if c]
         if cached:
             self._sources.used.setdefault(cert.serial_number, "crl")
+            self._obtained.extend(c for c in cached  # evidence a signer embeds
+                                  if all(o is not c for o in self._obtained))
             return cached
         raise KeyError("nothing fetched yet")
 

@@ -103,6 +103,7 @@ def _truncate(db) -> None:  # type: ignore[no-untyped-def]
 
     with db.session() as session:
         session.execute(text(
-            "TRUNCATE route_events, routes, organisations, cases, signing_links, "
+            "TRUNCATE archive_artefact, archive_log_entry, archive_log_node, archive_tree_head, "
+            "route_events, routes, organisations, cases, signing_links, "
             "webhook_deliveries, idempotency, jobs, signing_sessions, signatures, documents, "
             "key_grants, server_keys, clients RESTART IDENTITY CASCADE"))

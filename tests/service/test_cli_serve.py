@@ -37,7 +37,7 @@ def test_db_upgrade_on_postgresql(pg_schema: str, tmp_path: Path, trust_dir: Pat
     env = _env(tmp_path, trust_dir, DOCSERVICE_DATABASE_URL=pg_schema)
     upgraded = _run(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "revision 0006" in upgraded.stdout
+    assert "revision 0007" in upgraded.stdout
     assert _run(env, "db", "current").returncode == 0
 
 

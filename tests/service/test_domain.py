@@ -36,7 +36,7 @@ def _setup(service: DocService, pki: TestPki, password_file: Path,
 
 def test_embedded_database_is_created_and_migrated_on_first_use(tmp_path: Path) -> None:
     db = Database(Settings(data_dir=tmp_path / "var"))
-    assert current_revision(db.engine) == head_revision() == "0006"
+    assert current_revision(db.engine) == head_revision() == "0007"
     tables = set(inspect(db.engine).get_table_names())
     assert {"clients", "server_keys", "documents", "signatures", "signing_sessions", "jobs",
             "idempotency", "webhook_deliveries", "signing_links", "egov_requests"} <= tables
@@ -50,10 +50,12 @@ def test_the_migrations_create_exactly_the_models(service: DocService) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from docservice.archive import store as archive_store
     from docservice.service.models import Base
 
     with service.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn),
+                                [Base.metadata, archive_store.metadata])  # type: ignore[arg-type]
     assert diff == []
 
 

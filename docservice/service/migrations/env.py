@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from docservice.archive import store as archive_store
 from docservice.service.models import Base
 
 config = context.config
@@ -12,7 +13,8 @@ if engine is None:
     raise RuntimeError("run migrations through `docservice db upgrade`")
 
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata,
+    context.configure(connection=connection,
+                      target_metadata=[Base.metadata, archive_store.metadata],
                       render_as_batch=engine.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,154 @@
+"""Recording artefacts: the blob by its SHA-256 in the file store, an entry in the log.
+
+Every artefact of a case (a document version, a signed revision, a detached CMS, a
+time-stamp token, OCSP/CRL data, a verification report, a route event, an audit read) is
+recorded by :func:`record` *inside the caller's transaction*: the log entry, its Merkle
+nodes and its index row commit or roll back with the row that made the artefact, so the
+log never names something the service does not have, nor misses something it has. Blobs
+go to the content-addressed store first; a blob left by a rolled-back transaction is
+harmless (nothing names it).
+
+Appends are serialised by updating the single ``archive_log_lock`` row first (a row lock
+on PostgreSQL, the writer lock on SQLite), held until the transaction ends: two appenders
+can never both extend the same tree size, so the log cannot fork.
+
+The entry (the leaf input ``d`` of RFC 9162) is canonical JSON (keys sorted, no spaces,
+UTF-8): ``{"case_ref", "client", "document", "iin_key", "meta", "sha256", "size", "time",
+"type", "v"}``. An IIN never appears in clear: ``iin_key`` is HMAC-SHA256 under the index
+key, which is also what search by IIN looks up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
+
+from docservice.archive.merkle import MerkleLog
+from docservice.archive.store import ConnStore, artefact, log_lock
+
+ENTRY_VERSION = 1
+
+#: The kinds of artefact the log records.
+TYPES = (
+    "document.pdf", "document.xml", "document.input",
+    "signature.pdf", "signature.cms", "signature.xml", "signature.timestamp",
+    "signature.ocsp", "signature.crl",
+    "report.verification", "document.timestamp", "route.event", "audit.read",
+)
+
+
+class BlobStore(Protocol):
+    def put(self, data: bytes) -> str: ...
+
+
+class RecordError(RuntimeError):
+    """The log cannot be appended to (its lock row is missing: migrate the database)."""
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """One thing to record: its bytes and what it belongs to."""
+
+    type: str
+    data: bytes
+    document_id: str | None = None
+    case_ref: str | None = None
+    client_id: int | None = None
+    #: The subject's or signer's IIN: only its keyed hash is kept.
+    iin: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    index: int
+    sha256: str
+    entry: bytes
+
+
+def iin_key(index_key: bytes, iin: str) -> str:
+    """The keyed hash an IIN is indexed and searched by (HMAC-SHA256, hex)."""
+    return hmac.new(index_key, iin.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def entry_bytes(art: Artefact, sha256: str, when: dt.datetime, index_key: bytes) -> bytes:
+    """The canonical leaf input of ``art`` (see the module docstring)."""
+    if art.type not in TYPES:
+        raise ValueError(f"unknown artefact type {art.type!r}")
+    entry = {
+        "v": ENTRY_VERSION, "type": art.type, "sha256": sha256, "size": len(art.data),
+        "document": art.document_id, "case_ref": art.case_ref, "client": art.client_id,
+        "time": format_time(when),
+        "iin_key": iin_key(index_key, art.iin) if art.iin else None,
+        "meta": dict(art.meta),
+    }
+    return canonical(entry)
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def format_time(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_entry(data: bytes) -> dict[str, Any]:
+    """An entry's fields; ``ValueError`` when the bytes are not a canonical entry."""
+    entry = json.loads(data.decode())
+    if not isinstance(entry, dict) or entry.get("v") != ENTRY_VERSION:
+        raise ValueError("not a version 1 archive entry")
+    if canonical(entry) != data:
+        raise ValueError("entry bytes are not canonical")
+    return entry
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def index_row(idx: int, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``archive_artefact`` row an entry implies (recomputed by ``audit check``)."""
+    return {"idx": idx, "type": entry["type"], "sha256": entry["sha256"],
+            "document_id": entry["document"], "case_ref": entry["case_ref"],
+            "client_id": entry["client"], "recorded_at": parse_time(entry["time"]),
+            "iin_key": entry["iin_key"]}
+
+
+def record(session: Session, store: BlobStore, artefacts: Sequence[Artefact], *,
+           index_key: bytes, now: dt.datetime | None = None) -> list[Recorded]:
+    """Store and log ``artefacts`` in ``session``'s transaction; their entries, in order."""
+    if not artefacts:
+        return []
+    session.flush()  # the recorded rows first: on SQLite that takes the writer lock
+    conn = session.connection()
+    if conn.execute(update(log_lock).where(log_lock.c.id == 1)
+                    .values(appends=log_lock.c.appends + 1)).rowcount != 1:
+        raise RecordError("the archive log has no lock row: run `docservice db upgrade`")
+    when = now or dt.datetime.now(dt.UTC)
+    shas = [store.put(a.data) for a in artefacts]
+    entries = [entry_bytes(a, sha, when, index_key) for a, sha in zip(artefacts, shas,
+                                                                       strict=True)]
+    start = MerkleLog(ConnStore(conn)).append_many(entries, attempts=1)
+    conn.execute(insert(artefact), [index_row(i, parse_entry(e))
+                                    for i, e in enumerate(entries, start)])
+    return [Recorded(i, sha, e) for i, (sha, e) in enumerate(zip(shas, entries, strict=True),
+                                                              start)]
+
+
+def record_event(session: Session, store: BlobStore, event: bytes, *, index_key: bytes,
+                 document_id: str | None = None, case_ref: str | None = None,
+                 client_id: int | None = None, iin: str | None = None,
+                 meta: Mapping[str, Any] | None = None,
+                 kind: str = "route.event") -> Recorded:
+    """Record one event (a route step's ``event_bytes(event)``, an audit read) as an entry."""
+    return record(session, store, [Artefact(kind, event, document_id, case_ref, client_id,
+                                            iin, meta or {})], index_key=index_key)[0]
