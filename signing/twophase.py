@@ -49,6 +49,7 @@ from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, 
 from signxml.util import namespaces as ds_namespaces
 
 import signing.gost as gost
+from docservice import xmlsafe
 from signing import _aio
 from signing.cms_check import (
     check_signer_info,
@@ -74,8 +75,6 @@ from signing.trust import Trust, check_status
 
 DEFAULT_TTL = 15 * 60
 DS = "http://www.w3.org/2000/09/xmldsig#"
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                              huge_tree=False)
 
 
 class SessionError(SigningError):
@@ -527,10 +526,11 @@ def _new_signer(infos: list[cms.SignerInfo], before: list[cms.SignerInfo]) -> cm
 
 
 def _parse_xml(raw: bytes) -> etree._Element:
+    """The hardened parser; a DOCTYPE is kept (never loaded) so that it can be compared."""
     try:
-        return etree.fromstring(raw, _XML_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise DocumentError(f"XML cannot be parsed: {exc}") from None
+        return xmlsafe.parse(raw, allow_doctype=True)
+    except xmlsafe.XmlRefusedError as exc:
+        raise DocumentError(f"XML cannot be parsed: {exc.detail}") from None
 
 
 def _signatures(root: etree._Element) -> list[etree._Element]:
@@ -593,7 +593,7 @@ def _verify_last_signature(raw: bytes, cert: x509.Certificate, *, with_comments:
     try:
         try:
             result = _LastSignatureVerifier().verify(raw, x509_cert=pinned,
-                                                     expect_config=config, parser=_XML_PARSER)
+                                                     expect_config=config, parser=xmlsafe.PARSER)
         except InvalidDigest:
             root = _parse_xml(raw)
             comments = list(root.iter(etree.Comment))
@@ -602,7 +602,7 @@ def _verify_last_signature(raw: bytes, cert: x509.Certificate, *, with_comments:
             for comment in comments:
                 _remove_keeping_tail(comment)
             result = _LastSignatureVerifier().verify(etree.tostring(root), x509_cert=pinned,
-                                                     expect_config=config, parser=_XML_PARSER)
+                                                     expect_config=config, parser=xmlsafe.PARSER)
     except (InvalidSignature, InvalidInput, InvalidCertificate) as exc:
         raise SignatureValueError(f"XML signature invalid: {exc}") from None
     return result.signed_data if not isinstance(result, list) else b""

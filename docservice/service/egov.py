@@ -76,6 +76,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from docservice import xmlsafe
 from docservice.logsafe import describe
 from docservice.service import api, webhooks
 from docservice.service.documents import _DbPendingStore
@@ -115,7 +116,6 @@ AUTH_POLICIES = frozenset({"1.2.398.3.3.2.2", "1.2.398.3.3.2.4"})
 MOBILE_LINK = "https://m.egov.kz/mobileSign/?link={}"
 BUSINESS_LINK = ("https://egovbusiness.page.link/?link={}&isi=1597880144"
                  "&ibi=kz.mobile.mgov.business&apn=kz.mobile.mgov.business")
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 #: What the app shows the official when the service refuses (403 ``message``).
 MESSAGES: dict[str, dict[str, str]] = {
@@ -441,7 +441,7 @@ class EgovSigning:
         """The Eds login: XMLDSig over ``<login>`` by a trusted authentication key, for
         this API №2 URL, signed within the configured window of now."""
         try:
-            root = etree.fromstring(xml.encode("utf-8"), _XML_PARSER)
+            root = etree.fromstring(xml.encode("utf-8"), xmlsafe.PARSER)
         except etree.XMLSyntaxError:
             raise RefusedError("login_invalid") from None
         cert_el = root.find(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
@@ -562,7 +562,7 @@ class EgovSigning:
         if hashlib.sha256(pending.payload).hexdigest() != document.xml_sha:
             raise RefusedError("document_changed")
         try:
-            root = etree.fromstring(signed.encode("utf-8"), _XML_PARSER)
+            root = etree.fromstring(signed.encode("utf-8"), xmlsafe.PARSER)
         except etree.XMLSyntaxError:
             raise RefusedError("altered") from None
         certs = root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature/"
@@ -635,7 +635,7 @@ def _login_signed(root: etree._Element, xml: str, cert: asn1_x509.Certificate
     try:
         result = XMLVerifier().verify(
             xml.encode("utf-8"), x509_cert=pyca_x509.load_der_x509_certificate(cert.dump()),
-            expect_config=config, parser=_XML_PARSER)
+            expect_config=config, parser=xmlsafe.PARSER)
     except (InvalidSignature, InvalidInput, InvalidCertificate):
         return None
     return result.signed_xml if not isinstance(result, list) else None

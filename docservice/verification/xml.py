@@ -32,6 +32,7 @@ from signxml import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSign
 from signxml import XMLVerifier as _SignxmlVerifier
 from signxml.verifier import SignatureConfiguration, VerifyResult
 
+from docservice import xmlsafe
 from docservice.verification.certs import gost_name, signer_facts
 from docservice.verification.cms import Assessor, Evidence, _finish
 from docservice.verification.limits import Limits, VerificationInputError
@@ -84,46 +85,19 @@ def _verify_pinned(doc: etree._Element, cert: pyca_x509.Certificate,
         return _PinnedVerifier().verify(copy, x509_cert=cert, expect_config=config)
 
 
-def _refuse_dtd(data: bytes) -> None:
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise VerificationInputError("xml_dtd", status=422)
+_REFUSAL_CODES = {"dtd": ("xml_dtd", 422), "unreadable": ("xml_unreadable", 422),
+                  "too_big": ("xml_too_big", 413)}
 
 
 def parse_xml(data: bytes, limits: Limits) -> etree._ElementTree:
-    """Parse untrusted XML: no DTD, no entities, no network, bounded depth and size."""
-    _refuse_dtd(data)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             dtd_validation=False, huge_tree=False, remove_pis=False)
+    """Parse untrusted XML (:mod:`docservice.xmlsafe`), bounded by ``limits``."""
     try:
-        tree = etree.ElementTree(etree.fromstring(data, parser))
-    except etree.XMLSyntaxError:
-        raise VerificationInputError("xml_unreadable", status=422) from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise VerificationInputError("xml_dtd", status=422)
-    for count, element in enumerate(tree.getroot().iter(), start=1):
-        if count > limits.max_xml_elements:
-            raise VerificationInputError("xml_too_big", status=413)
-        if isinstance(element, etree._Entity):
-            raise VerificationInputError("xml_dtd", status=422)
-    depth = _depth(tree.getroot(), limits.max_xml_depth)
-    if depth > limits.max_xml_depth:
-        raise VerificationInputError("xml_too_big", status=413)
-    return tree
-
-
-def _depth(root: etree._Element, cap: int) -> int:
-    deepest = 0
-    for element in root.iter():
-        level = 0
-        node = element
-        while node is not None and level <= cap:
-            node = node.getparent()
-            level += 1
-        deepest = max(deepest, level)
-        if deepest > cap:
-            break
-    return deepest
+        root = xmlsafe.parse(data, max_depth=limits.max_xml_depth,
+                             max_elements=limits.max_xml_elements)
+    except xmlsafe.XmlRefusedError as exc:
+        code, status = _REFUSAL_CODES[exc.reason]
+        raise VerificationInputError(code, status=status) from None
+    return root.getroottree()
 
 
 @dataclass

@@ -59,6 +59,7 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from docservice import xmlsafe
 from docservice.identifiers import mask
 from signing.gost import cms as gost_cms
 from signing.gost import xmldsig as gost_xmldsig
@@ -257,9 +258,8 @@ def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "",
     ``tbs_xpath`` by its ``Id``. Existing signatures are kept and covered; the new one is
     appended to the root, or to ``parent_xpath``.
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        root = etree.fromstring(xml.encode("utf-8"), parser)
+        root = etree.fromstring(xml.encode("utf-8"), xmlsafe.PARSER)
         parent = _xpath_element(root, parent_xpath, "signature parent") if parent_xpath else root
         uri = ""
         if tbs_xpath:
