@@ -21,7 +21,7 @@ def dtd_server() -> Iterator[tuple[str, list[str]]]:
     requests: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             requests.append(self.path)
             body = b'<!ENTITY leak "fetched">'
             self.send_response(200)

@@ -60,15 +60,19 @@ def is_gost_uri(uri: str) -> bool:
     return uri in SIGNATURE_URIS
 
 
-class XmlFormatError(ValueError):
+class XmlInvalidError(ValueError):
+    """An XML signature that does not verify, for any of the reasons below."""
+
+
+class XmlFormatError(XmlInvalidError):
     """The signature is not what XMLDSig allows (unknown algorithm, missing element)."""
 
 
-class XmlDigestError(ValueError):
+class XmlDigestError(XmlInvalidError):
     """A reference's digest does not match: the signed content was changed."""
 
 
-class XmlSignatureError(ValueError):
+class XmlSignatureError(XmlInvalidError):
     """The signature value does not verify over ``ds:SignedInfo``."""
 
 
