@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
-import io
 import json
 import secrets
 import threading
@@ -36,12 +35,6 @@ from typing import Any, Protocol
 import aiohttp
 from asn1crypto import cms, x509
 from lxml import etree
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import signers
-from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
-from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
-from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from signxml import SignatureConfiguration, SignatureMethod
 from signxml.util import namespaces as ds_namespaces
@@ -51,11 +44,10 @@ from docservice import xml_signature, xmlsafe
 from signing import _aio
 from signing.cms_check import (
     check_signer_info,
-    check_single_signer,
     digest_algorithm_for,
     signer_certificate,
 )
-from signing.cms_util import load_certificate, load_cms, with_signature_timestamp
+from signing.cms_util import load_certificate, load_cms
 from signing.errors import (
     DocumentError,
     ServiceUnavailableError,
@@ -67,7 +59,7 @@ from signing.errors import (
 from signing.identity import identity_of
 from signing.keys import ExternalKey, check_signing_certificate
 from signing.ncalayer import protocol as p
-from signing.pdf import Level, PdfOptions, async_prepare_pdf
+from signing.pdf import Level, PdfOptions, async_complete_prepared, async_prepare_pdf
 from signing.trust import Trust, check_status
 
 DEFAULT_TTL = 15 * 60
@@ -288,44 +280,21 @@ class TwoPhase:
         return _aio.run(self.async_prepare_pdf(data, certificate, chain, options))
 
     async def async_complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
-        """Phase 2: check the CMS, embed it, extend it to the prepared level."""
+        """Phase 2: check the CMS and the certificate, embed it, extend it to the prepared
+        level (:func:`signing.pdf.async_complete_prepared`, as every client signature)."""
         pending = self._take(session_id, Kind.PDF)
         cert = pending.certificate
         assert cert is not None
-        signed = load_cms(signature)
-        check_single_signer(signed, cert, pending.digest)
-        check_signing_certificate(cert)
-        level = Level(pending.level)
-        trust = self.trust
-        timeout = aiohttp.ClientTimeout(total=self.http_timeout)
+        options = PdfOptions(level=Level(pending.level), tsa_url=pending.tsa_url,
+                             trust=self.trust, http_timeout=self.http_timeout)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as http:
-                backend = AIOHttpFetcherBackend(http)
-                chain = [x509.Certificate.load(c) for c in pending.chain]
-                if trust is not None:
-                    await check_status(cert, chain, trust, fetcher_backend=backend)
-                content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
-                stamper = None
-                if level.rank >= Level.B_T.rank:
-                    if not pending.tsa_url:
-                        raise SigningError(f"{level} needs a TSA URL")
-                    stamper = HTTPTimeStamper(pending.tsa_url, session=http,
-                                              timeout=int(self.http_timeout))
-                    content = await with_signature_timestamp(content, stamper)
-                out = io.BytesIO(pending.payload)
-                der = content.dump()
-                start, end = pending.region
-                if 2 * len(der) + 2 > end - start:
-                    raise DocumentError(f"CMS of {len(der)} bytes does not fit the placeholder")
-                PreparedByteRangeDigest(pending.digest, start, end).fill_with_cms(out, der)
-                result = out.getvalue()
-                if level.rank >= Level.B_LT.rank:
-                    result = await _extend(result, level, trust, stamper, backend)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return await async_complete_prepared(
+                pending.payload, pending.region, pending.digest, signature, cert,
+                [x509.Certificate.load(c) for c in pending.chain], options)
+        except ServiceUnavailableError:
             # Not the official's fault: keep the session so the same CMS can be resent.
             self.store.put(pending)
-            raise ServiceUnavailableError(type(exc).__name__, service="TSA/OCSP") from None
-        return result
+            raise
 
     def complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
         return _aio.run(self.async_complete_pdf(session_id, signature))
@@ -485,22 +454,6 @@ def _signed_data(root: etree._Element, cert: x509.Certificate) -> bytes:
     except xml_signature.XmlInvalidError as exc:
         raise SignatureValueError(f"XML signature invalid: {exc}") from None
     return parts[0].data if len(parts) == 1 else b""
-
-
-async def _extend(data: bytes, level: Level, trust: Trust | None,
-                  stamper: HTTPTimeStamper | None, backend: AIOHttpFetcherBackend) -> bytes:
-    """B-LT: the signer's OCSP/CRL into the DSS; B-LTA: then a document time-stamp."""
-    if trust is None:
-        raise SigningError(f"{level} needs trust roots")
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    sig = reader.embedded_regular_signatures[-1]
-    out = await async_add_validation_info(
-        sig, trust.validation_context(fetcher_backend=backend), in_place=False)
-    if level is Level.B_LTA and stamper is not None:
-        writer = IncrementalPdfFileWriter(out, strict=False)
-        out = await signers.PdfTimeStamper(stamper).async_timestamp_pdf(
-            writer, "sha256", trust.validation_context(fetcher_backend=backend))
-    return out.getvalue()
 
 
 def _new_signer(infos: list[cms.SignerInfo], before: list[cms.SignerInfo]) -> cms.SignerInfo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 
 import pytest
@@ -173,3 +174,34 @@ def test_external_detached_cms_completes_inside_an_event_loop(officials, pki, tr
     info = completed["signer_infos"][0]
     assert cms_util.timestamp_info(info) is not None and embedded_ocsp(info)
     assert all_valid(pyhanko_cms_statuses(data, completed, trust))
+
+
+@pytest.mark.parametrize("path", ["finish_pdf", "twophase"])
+def test_both_pdf_completions_check_the_certificate_again(rendered, pki, trust, path) -> None:  # type: ignore[no-untyped-def]
+    """A certificate revoked between the two phases is refused at completion, by
+    :func:`signing.pdf.finish_pdf` as by :class:`signing.twophase.TwoPhase` (one
+    completion, :func:`signing.pdf.async_complete_prepared`). Revocation is not checked at
+    preparation here (no trust roots then), so only the completion can catch it."""
+    import dataclasses
+
+    from signing.errors import CertificateRevokedError
+    from signing.keys import Pkcs12Key
+    from signing.twophase import TwoPhase
+
+    revoked = Pkcs12Key.load(pki.p12("revoked"), pki.password)
+    external = ExternalKey(revoked.certificate, revoked.chain)
+    if path == "finish_pdf":
+        prepared = prepare_pdf(rendered.pdf, external, PdfOptions())
+        wire = _outside_cms(revoked, prepared.digest)
+        later = dataclasses.replace(prepared, options=dataclasses.replace(
+            prepared.options, trust=trust))
+        with pytest.raises(CertificateRevokedError):
+            finish_pdf(later, wire)
+        assert all_valid(pyhanko_pdf_statuses(finish_pdf(prepared, wire), trust)) is False
+    else:
+        service = TwoPhase()
+        request = service.prepare_pdf(rendered.pdf, revoked.certificate, revoked.chain)
+        wire = _outside_cms(revoked, base64.b64decode(request.extra["digest"]))
+        service.trust = trust
+        with pytest.raises(CertificateRevokedError):
+            service.complete_pdf(request.session_id, wire)
