@@ -42,7 +42,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from signing import _aio, gost
+from signing import _aio, digests, gost
 from signing import stamp as stamps
 from signing.cms_check import check_single_signer, digest_algorithm_for
 from signing.cms_util import load_cms, with_signature_timestamp
@@ -387,8 +387,7 @@ async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions |
     if hash_name != "sha256":  # a GOST signer: NCALayer signs the Streebog digest
         prepared = output.getvalue()
         start, end = prep.reserved_region_start, prep.reserved_region_end
-        digest = gost.digest({v: k for k, v in gost.HASH_NAMES.items()}[hash_name],
-                             prepared[:start] + prepared[end:])
+        digest = digests.digest(prepared[:start] + prepared[end:], hash_name)
     return PreparedPdf(digest, key, options, prep, tbs, output)
 
 

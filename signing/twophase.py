@@ -39,9 +39,8 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 from signxml import SignatureConfiguration, SignatureMethod
 from signxml.util import namespaces as ds_namespaces
 
-import signing.gost as gost
 from docservice import xml_signature, xmlsafe
-from signing import _aio
+from signing import _aio, digests
 from signing.cms_check import (
     check_signer_info,
     digest_algorithm_for,
@@ -438,9 +437,7 @@ class TwoPhase:
 def _data_digest(data: bytes, certificate: x509.Certificate | None) -> bytes:
     """SHA-256, or the key's GOST hash when the expected signer is a GOST certificate."""
     name = digest_algorithm_for(certificate) if certificate is not None else "sha256"
-    if name == "sha256":
-        return hashlib.sha256(data).digest()
-    return gost.digest({v: k for k, v in gost.HASH_NAMES.items()}[name], data)
+    return digests.digest(data, name)
 
 
 def _signed_data(root: etree._Element, cert: x509.Certificate) -> bytes:
