@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 
@@ -18,6 +17,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from docservice_testing.ncalayer.refusals import RefusedError
+from docservice_testing.ncalayer.tls import self_signed
 from signing.ncalayer import protocol as p
 
 
@@ -68,12 +68,7 @@ def make_test_tsa() -> DummyTimeStamper:
     name = pyca_x509.Name([
         pyca_x509.NameAttribute(NameOID.COMMON_NAME, "NCALayer emulator test TSA"),
         pyca_x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (pyca_x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(pyca_x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
+    cert = (self_signed(name, key.public_key())
             .add_extension(pyca_x509.ExtendedKeyUsage(
                 [pyca_x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
             .sign(key, hashes.SHA256()))
