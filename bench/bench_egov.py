@@ -32,9 +32,9 @@ from docservice.service.app import create_service_app  # noqa: E402
 from docservice.service.clients import add_client  # noqa: E402
 from docservice.service.config import Settings  # noqa: E402
 from docservice.service.documents import DocService  # noqa: E402
-from signing.ncalayer.emulator import build_cms  # noqa: E402
-from signing.ncalayer.keystore import EmulatorKey  # noqa: E402
-from signing.testing.egov_mobile import EgovMobileEmulator  # noqa: E402
+from docservice_testing.egov_mobile import EgovMobileEmulator  # noqa: E402
+from docservice_testing.ncalayer import build_cms  # noqa: E402
+from docservice_testing.ncalayer.keystore import EmulatorKey  # noqa: E402
 from tests.pki import running_pki  # noqa: E402
 from tests.service.http import Client  # noqa: E402
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from docservice.atomic import write_together
 from docservice.errors import DocserviceError, InputError
 from docservice.forms import get_kind
 from docservice.forms.fields import Errors
@@ -106,17 +105,5 @@ def write(rendered: Rendered, out_dir: Path) -> tuple[Path, Path]:
     """Write the PDF and the XML into ``out_dir``; both appear, or neither does."""
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = (out_dir / f"{rendered.stem}.pdf", out_dir / f"{rendered.stem}.xml")
-    temps: list[str] = []
-    try:
-        for payload in (rendered.pdf, rendered.xml):
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".partial-")
-            temps.append(tmp)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-        for tmp, target in zip(temps, targets, strict=True):
-            os.replace(tmp, target)
-    finally:
-        for tmp in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    write_together([(targets[0], rendered.pdf), (targets[1], rendered.xml)])
     return targets

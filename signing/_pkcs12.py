@@ -15,9 +15,7 @@ from typing import ClassVar
 from asn1crypto import algos, cms, core, x509
 
 from signing import _libcrypto
-
-#: Prefix of every Kazakh GOST algorithm OID (1.2.398.3.10.*).
-GOST_ARC = "1.2.398.3.10."
+from signing.gost.oids import ARC
 
 _KEY_BAG = "1.2.840.113549.1.12.10.1.1"
 _SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2"
@@ -154,13 +152,13 @@ def gost_oids(data: bytes) -> set[str]:
                 # An encrypted bag: its algorithm may itself be a GOST PBE.
                 alg = info["content"]["encrypted_content_info"][
                     "content_encryption_algorithm"]["algorithm"].dotted
-                found.update({alg} if alg.startswith(GOST_ARC) else set())
+                found.update({alg} if alg.startswith(ARC) else set())
                 continue
             for bag in SafeContents.load(info["content"].native):
                 found.update(_bag_oids(bag))
     except (ValueError, TypeError, KeyError):
         return found
-    return {oid for oid in found if oid.startswith(GOST_ARC)}
+    return {oid for oid in found if oid.startswith(ARC)}
 
 
 def _bag_oids(bag: SafeBag) -> set[str]:

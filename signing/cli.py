@@ -12,12 +12,11 @@ signing.cli sign ...`` works on its own through :func:`main`.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from docservice.atomic import write_atomically
+from docservice.sniff import sniff
 from signing.errors import SigningError
 from signing.identity import ROLES
 from signing.pdf import DEFAULT_VERIFY_BASE, Level
@@ -63,11 +62,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def _kind(data: bytes, detached: bool) -> str:
     if detached:
         return "cms"
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024]
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"<"):
-        return "xml"
+    kind = sniff(data)
+    if kind in ("pdf", "xml"):
+        return kind
     raise SigningError("not a PDF or XML file (use --detached for a CMS signature)")
 
 
@@ -122,23 +119,11 @@ def _revocation_lookup(args: argparse.Namespace):  # type: ignore[no-untyped-def
     return lambda cert: ocsp_revocation(cert, responses, issuers)
 
 
-def _write_atomically(target: Path, payload: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def run(args: argparse.Namespace) -> int:
     """Handler of ``sign``: 0 on success, 2 with one line on stderr otherwise."""
     try:
         payload = _sign(args)
-        _write_atomically(args.out, payload)
+        write_atomically(args.out, payload)
     except SigningError as exc:
         print(f"sign: {exc}", file=sys.stderr)
         return EXIT_ERROR

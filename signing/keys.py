@@ -227,7 +227,7 @@ class Pkcs12Key(SigningKey):
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode())
         except ValueError as exc:
-            if mac_ok and _pkcs12.key_algorithm(data, password).startswith(_pkcs12.GOST_ARC):
+            if mac_ok and gost.is_gost(_pkcs12.key_algorithm(data, password)):
                 return cls._from_gost_container(data, password, at, revocation)
             gost_oids = _pkcs12.gost_oids(data)
             if gost_oids:

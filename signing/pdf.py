@@ -11,6 +11,10 @@ Two paths share the same preparation:
 * :func:`prepare_pdf` / :func:`finish_pdf` - pyHanko "interrupted signing": the service
   prepares the revision and its ByteRange digest, the CMS is made elsewhere (NCALayer,
   ``createCAdESFromBase64Hash``) and embedded afterwards, then time-stamped/extended.
+  :func:`async_complete_prepared` is that second phase from plain data, for
+  :mod:`signing.twophase`; both re-check the certificate and its revocation.
+
+Every path ends in the same completion (:func:`_finish`: time-stamp, embed, B-LT/B-LTA).
 """
 
 from __future__ import annotations
@@ -21,23 +25,24 @@ import datetime as dt
 import enum
 import hashlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from asn1crypto import cms
+from asn1crypto import cms, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError as PyhankoSigningError
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from signing import _aio, gost
+from signing import _aio, digests, gost
 from signing import stamp as stamps
 from signing.cms_check import check_single_signer, digest_algorithm_for
 from signing.cms_util import load_cms, with_signature_timestamp
@@ -47,7 +52,13 @@ from signing.errors import (
     SigningError,
 )
 from signing.gost import cms as gost_cms
-from signing.keys import ExternalKey, GostPrivateKey, Pkcs12Key, SigningKey
+from signing.keys import (
+    ExternalKey,
+    GostPrivateKey,
+    Pkcs12Key,
+    SigningKey,
+    check_signing_certificate,
+)
 from signing.trust import Trust, check_status
 
 DEFAULT_VERIFY_BASE = "https://docservice.example.kz"
@@ -302,16 +313,7 @@ async def _sign_pdf_gost(data: bytes, key: Pkcs12Key, options: PdfOptions,
         content = gost_cms.sign_digest(gost_key, key.certificate, list(key.chain), digest,
                                        signing_time=now)
         try:
-            if session.timestamper is not None:
-                content = await with_signature_timestamp(content, session.timestamper)
-            der = content.dump()
-            if 2 * len(der) + 2 > end - start:
-                raise DocumentError(f"CMS of {len(der)} bytes does not fit the placeholder")
-            out = io.BytesIO(prepared)
-            prep.fill_with_cms(out, der)
-            result = out.getvalue()
-            if options.level.rank >= Level.B_LT.rank and options.trust is not None:
-                result = await _extend(result, options, session)
+            result = await _finish(prepared, (start, end), content, options, session)
         except aiohttp.ClientError as exc:
             raise ServiceUnavailableError(str(exc), service="TSA/OCSP") from None
     return result
@@ -388,8 +390,7 @@ async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions |
     if hash_name != "sha256":  # a GOST signer: NCALayer signs the Streebog digest
         prepared = output.getvalue()
         start, end = prep.reserved_region_start, prep.reserved_region_end
-        digest = gost.digest({v: k for k, v in gost.HASH_NAMES.items()}[hash_name],
-                             prepared[:start] + prepared[end:])
+        digest = digests.digest(prepared[:start] + prepared[end:], hash_name)
     return PreparedPdf(digest, key, options, prep, tbs, output)
 
 
@@ -401,37 +402,65 @@ def prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None
 async def async_finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> bytes:
     """Phase 2: embed the CMS from outside (DER, Base64 or PEM) and extend to the level.
 
-    The CMS is verified before anything is written (:func:`signing.cms_check.
-    check_single_signer`): one SignerInfo, naming the prepared certificate, over the
-    prepared ByteRange digest, with a signature value that verifies. For B-T and up a
-    signature time-stamp is added to it here, then DSS / document time-stamp follow.
-    The prepared revision itself is never modified, so a refused CMS can be followed by
-    a good one.
+    The same completion as :class:`signing.twophase.TwoPhase` uses
+    (:func:`async_complete_prepared`). The prepared revision itself is never modified, so
+    a refused CMS can be followed by a good one.
     """
+    key = prepared.key
+    return await async_complete_prepared(
+        prepared.prepared_bytes, prepared.reserved_region, prepared.digest, signature,
+        key.certificate, key.chain, prepared.options)
+
+
+async def async_complete_prepared(revision: bytes, region: tuple[int, int], digest: bytes,
+                                  signature: bytes | str, certificate: x509.Certificate,
+                                  chain: Sequence[x509.Certificate], options: PdfOptions
+                                  ) -> bytes:
+    """Phase 2 of client signing from plain data (what a service keeps between phases).
+
+    ``revision``: the prepared revision with its empty ``/Contents`` at ``region``;
+    ``digest``: its ByteRange digest, which the CMS (DER, Base64 or PEM) must sign.
+    Before anything is written the CMS is checked (:func:`signing.cms_check.
+    check_single_signer`: one SignerInfo, naming ``certificate``, over ``digest``, with a
+    signature value that verifies) and so is the certificate, *again*: it may have expired
+    or been revoked since the revision was prepared, and the signature is made now. Then
+    the completion every PAdES path shares (:func:`_finish`). A TSA, OCSP or CRL that
+    cannot be reached is a :class:`ServiceUnavailableError` (not the signer's fault: the
+    same CMS may be sent again).
+    """
+    _check_options(options)
     signed = load_cms(signature)
-    check_single_signer(signed, prepared.key.certificate, prepared.digest)
-    options = prepared.options
+    check_single_signer(signed, certificate, digest)
+    check_signing_certificate(certificate)
     try:
         async with _network(options) as session:
+            if options.trust is not None:
+                await check_status(certificate, list(chain), options.trust,
+                                   fetcher_backend=session.fetchers)
             content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
-            if session.timestamper is not None:
-                content = await with_signature_timestamp(content, session.timestamper)
-            result = _embed(prepared, content.dump())
-            if options.level.rank >= Level.B_LT.rank and options.trust is not None:
-                result = await _extend(result, options, session)
-    except aiohttp.ClientError as exc:
-        raise ServiceUnavailableError(str(exc), service="TSA/OCSP") from None
-    return result
+            return await _finish(revision, region, content, options, session)
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise ServiceUnavailableError(str(exc) or type(exc).__name__,
+                                      service="TSA/OCSP") from None
 
 
-def _embed(prepared: PreparedPdf, der: bytes) -> bytes:
-    """The prepared revision with ``der`` in its placeholder (on a copy)."""
-    start, end = prepared.reserved_region
+async def _finish(revision: bytes, region: tuple[int, int], content: cms.ContentInfo,
+                  options: PdfOptions, session: _Session) -> bytes:
+    """The one completion of a prepared revision, whoever made its CMS (a key here, a GOST
+    key here, NCALayer, eGov mobile): the signature time-stamp for B-T and up, the CMS into
+    the placeholder, then the B-LT/B-LTA extension (:func:`_extend`)."""
+    if session.timestamper is not None:
+        content = await with_signature_timestamp(content, session.timestamper)
+    der = content.dump()
+    start, end = region
     if 2 * len(der) + 2 > end - start:
         raise DocumentError(f"CMS of {len(der)} bytes does not fit the placeholder")
-    out = io.BytesIO(prepared.prepared_bytes)
-    prepared._prep.fill_with_cms(out, der)
-    return out.getvalue()
+    out = io.BytesIO(revision)
+    PreparedByteRangeDigest(b"", start, end).fill_with_cms(out, der)
+    result = out.getvalue()
+    if options.level.rank >= Level.B_LT.rank and options.trust is not None:
+        result = await _extend(result, options, session)
+    return result
 
 
 def finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> bytes:

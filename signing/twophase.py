@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
-import io
 import json
 import secrets
 import threading
@@ -35,28 +34,19 @@ from typing import Any, Protocol
 
 import aiohttp
 from asn1crypto import cms, x509
-from cryptography import x509 as pyca_x509
 from lxml import etree
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import signers
-from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
-from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
-from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
-from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml import SignatureConfiguration, SignatureMethod
 from signxml.util import namespaces as ds_namespaces
 
-import signing.gost as gost
-from signing import _aio
+from docservice import xml_signature, xmlsafe
+from signing import _aio, digests
 from signing.cms_check import (
     check_signer_info,
-    check_single_signer,
     digest_algorithm_for,
     signer_certificate,
 )
-from signing.cms_util import load_certificate, load_cms, with_signature_timestamp
+from signing.cms_util import load_certificate, load_cms
 from signing.errors import (
     DocumentError,
     ServiceUnavailableError,
@@ -65,17 +55,13 @@ from signing.errors import (
     SignerMismatchError,
     SigningError,
 )
-from signing.gost import xmldsig as gost_xmldsig
 from signing.identity import identity_of
 from signing.keys import ExternalKey, check_signing_certificate
 from signing.ncalayer import protocol as p
-from signing.pdf import Level, PdfOptions, async_prepare_pdf
+from signing.pdf import Level, PdfOptions, async_complete_prepared, async_prepare_pdf
 from signing.trust import Trust, check_status
 
 DEFAULT_TTL = 15 * 60
-DS = "http://www.w3.org/2000/09/xmldsig#"
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                              huge_tree=False)
 
 
 class SessionError(SigningError):
@@ -293,44 +279,21 @@ class TwoPhase:
         return _aio.run(self.async_prepare_pdf(data, certificate, chain, options))
 
     async def async_complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
-        """Phase 2: check the CMS, embed it, extend it to the prepared level."""
+        """Phase 2: check the CMS and the certificate, embed it, extend it to the prepared
+        level (:func:`signing.pdf.async_complete_prepared`, as every client signature)."""
         pending = self._take(session_id, Kind.PDF)
         cert = pending.certificate
         assert cert is not None
-        signed = load_cms(signature)
-        check_single_signer(signed, cert, pending.digest)
-        check_signing_certificate(cert)
-        level = Level(pending.level)
-        trust = self.trust
-        timeout = aiohttp.ClientTimeout(total=self.http_timeout)
+        options = PdfOptions(level=Level(pending.level), tsa_url=pending.tsa_url,
+                             trust=self.trust, http_timeout=self.http_timeout)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as http:
-                backend = AIOHttpFetcherBackend(http)
-                chain = [x509.Certificate.load(c) for c in pending.chain]
-                if trust is not None:
-                    await check_status(cert, chain, trust, fetcher_backend=backend)
-                content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
-                stamper = None
-                if level.rank >= Level.B_T.rank:
-                    if not pending.tsa_url:
-                        raise SigningError(f"{level} needs a TSA URL")
-                    stamper = HTTPTimeStamper(pending.tsa_url, session=http,
-                                              timeout=int(self.http_timeout))
-                    content = await with_signature_timestamp(content, stamper)
-                out = io.BytesIO(pending.payload)
-                der = content.dump()
-                start, end = pending.region
-                if 2 * len(der) + 2 > end - start:
-                    raise DocumentError(f"CMS of {len(der)} bytes does not fit the placeholder")
-                PreparedByteRangeDigest(pending.digest, start, end).fill_with_cms(out, der)
-                result = out.getvalue()
-                if level.rank >= Level.B_LT.rank:
-                    result = await _extend(result, level, trust, stamper, backend)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return await async_complete_prepared(
+                pending.payload, pending.region, pending.digest, signature, cert,
+                [x509.Certificate.load(c) for c in pending.chain], options)
+        except ServiceUnavailableError:
             # Not the official's fault: keep the session so the same CMS can be resent.
             self.store.put(pending)
-            raise ServiceUnavailableError(type(exc).__name__, service="TSA/OCSP") from None
-        return result
+            raise
 
     def complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
         return _aio.run(self.async_complete_pdf(session_id, signature))
@@ -433,13 +396,13 @@ class TwoPhase:
         raw = signed_xml.encode("utf-8") if isinstance(signed_xml, str) else signed_xml
         root = _parse_xml(raw)
         prepared = _parse_xml(pending.payload)
-        sigs = _signatures(root)
-        if (len(sigs) != len(_signatures(prepared)) + 1
+        sigs = xml_signature.root_signatures(root)
+        if (len(sigs) != len(xml_signature.root_signatures(prepared)) + 1
                 or root.index(sigs[-1]) != len(root) - 1):
             raise SignatureValueError("expected one new signature as the last root child")
         transform = _reference_c14n(sigs[-1])
         unsigned = _parse_xml(raw)
-        _remove_keeping_tail(_signatures(unsigned)[-1])
+        xml_signature.remove_keeping_tail(xml_signature.root_signatures(unsigned)[-1])
         if (_document_c14n(unsigned) != _document_c14n(prepared)
                 or _doctype(unsigned) != _doctype(prepared)):
             raise SignatureValueError("the signed document differs from the prepared one")
@@ -453,12 +416,7 @@ class TwoPhase:
         check_signing_certificate(cert)
         if self.trust is not None:
             _aio.run(self._status(cert, None))
-        method = sigs[-1].find("ds:SignedInfo/ds:SignatureMethod", ds_namespaces)
-        if method is not None and gost_xmldsig.is_gost_uri(method.get("Algorithm", "")):
-            signed_data = _gost_signed_data(sigs[-1], cert)
-        else:
-            signed_data = _verify_last_signature(raw, cert,
-                                                 with_comments=transform.with_comments)
+        signed_data = _signed_data(root, cert)
         if signed_data not in transform.forms(prepared):
             raise SignatureValueError("the signature does not cover the prepared document")
         return raw
@@ -479,34 +437,20 @@ class TwoPhase:
 def _data_digest(data: bytes, certificate: x509.Certificate | None) -> bytes:
     """SHA-256, or the key's GOST hash when the expected signer is a GOST certificate."""
     name = digest_algorithm_for(certificate) if certificate is not None else "sha256"
-    if name == "sha256":
-        return hashlib.sha256(data).digest()
-    return gost.digest({v: k for k, v in gost.HASH_NAMES.items()}[name], data)
+    return digests.digest(data, name)
 
 
-def _gost_signed_data(signature: etree._Element, cert: x509.Certificate) -> bytes:
-    """What a GOST XMLDSig (one reference) really signed, checked by signing.gost.xmldsig."""
+def _signed_data(root: etree._Element, cert: x509.Certificate) -> bytes:
+    """What the last root signature's one reference really signed (RSA or GOST), checked
+    by :func:`docservice.xml_signature.check_last`."""
+    config = SignatureConfiguration(
+        location="./", expect_references=1,
+        signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
     try:
-        refs = gost_xmldsig.verify(signature, cert)
-    except ValueError as exc:
+        parts = xml_signature.check_last(root, cert, config)
+    except xml_signature.XmlInvalidError as exc:
         raise SignatureValueError(f"XML signature invalid: {exc}") from None
-    return refs[0].data if len(refs) == 1 else b""
-
-
-async def _extend(data: bytes, level: Level, trust: Trust | None,
-                  stamper: HTTPTimeStamper | None, backend: AIOHttpFetcherBackend) -> bytes:
-    """B-LT: the signer's OCSP/CRL into the DSS; B-LTA: then a document time-stamp."""
-    if trust is None:
-        raise SigningError(f"{level} needs trust roots")
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    sig = reader.embedded_regular_signatures[-1]
-    out = await async_add_validation_info(
-        sig, trust.validation_context(fetcher_backend=backend), in_place=False)
-    if level is Level.B_LTA and stamper is not None:
-        writer = IncrementalPdfFileWriter(out, strict=False)
-        out = await signers.PdfTimeStamper(stamper).async_timestamp_pdf(
-            writer, "sha256", trust.validation_context(fetcher_backend=backend))
-    return out.getvalue()
+    return parts[0].data if len(parts) == 1 else b""
 
 
 def _new_signer(infos: list[cms.SignerInfo], before: list[cms.SignerInfo]) -> cms.SignerInfo:
@@ -527,14 +471,11 @@ def _new_signer(infos: list[cms.SignerInfo], before: list[cms.SignerInfo]) -> cm
 
 
 def _parse_xml(raw: bytes) -> etree._Element:
+    """The hardened parser; a DOCTYPE is kept (never loaded) so that it can be compared."""
     try:
-        return etree.fromstring(raw, _XML_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise DocumentError(f"XML cannot be parsed: {exc}") from None
-
-
-def _signatures(root: etree._Element) -> list[etree._Element]:
-    return root.findall(f"{{{DS}}}Signature")
+        return xmlsafe.parse(raw, allow_doctype=True)
+    except xmlsafe.XmlRefusedError as exc:
+        raise DocumentError(f"XML cannot be parsed: {exc.detail}") from None
 
 
 #: The canonicalisations a reference may end with (lxml implements C14N 1.0 only).
@@ -579,35 +520,6 @@ def _reference_c14n(signature: etree._Element) -> _Transform:
     return _Transform(exclusive, comments, prefixes)
 
 
-def _verify_last_signature(raw: bytes, cert: x509.Certificate, *, with_comments: bool
-                           ) -> bytes:
-    """signxml's check of the last signature; what its reference signed.
-
-    signxml keeps comments for ``#WithComments`` even under ``URI=""``; a signer following
-    XMLDSig (NCALayer) dropped them, so its digest verifies once comments are removed.
-    """
-    config = SignatureConfiguration(
-        location="./", expect_references=1,
-        signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
-    pinned = pyca_x509.load_der_x509_certificate(cert.dump())
-    try:
-        try:
-            result = _LastSignatureVerifier().verify(raw, x509_cert=pinned,
-                                                     expect_config=config, parser=_XML_PARSER)
-        except InvalidDigest:
-            root = _parse_xml(raw)
-            comments = list(root.iter(etree.Comment))
-            if not (with_comments and comments):
-                raise
-            for comment in comments:
-                _remove_keeping_tail(comment)
-            result = _LastSignatureVerifier().verify(etree.tostring(root), x509_cert=pinned,
-                                                     expect_config=config, parser=_XML_PARSER)
-    except (InvalidSignature, InvalidInput, InvalidCertificate) as exc:
-        raise SignatureValueError(f"XML signature invalid: {exc}") from None
-    return result.signed_data if not isinstance(result, list) else b""
-
-
 def _document_c14n(root: etree._Element) -> bytes:
     """The whole document (comments and processing instructions included)."""
     return etree.tostring(root.getroottree(), method="c14n", with_comments=True)
@@ -616,31 +528,3 @@ def _document_c14n(root: etree._Element) -> bytes:
 def _doctype(root: etree._Element) -> str:
     """The DOCTYPE line (C14N leaves it out, so it is compared on its own)."""
     return str(root.getroottree().docinfo.doctype or "")
-
-
-def _remove_keeping_tail(node: etree._Element) -> None:
-    """Remove ``node`` but not the text after it (lxml keeps that text on the node)."""
-    parent = node.getparent()
-    if parent is None:
-        raise SignatureValueError("cannot remove the document element")
-    tail = node.tail or ""
-    previous = node.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(node)
-
-
-class _LastSignatureVerifier(XMLVerifier):
-    """Verifies the *last* ``ds:Signature`` child of the root.
-
-    Why: signxml checks the first signature it finds; with several signers in a row the
-    new one is the last child, and pinning it there also stops signature wrapping.
-    """
-
-    def _get_signature(self, root: etree._Element) -> etree._Element:
-        found = _signatures(root)
-        if not found:
-            raise InvalidInput("no ds:Signature child of the root")
-        return found[-1]

@@ -36,11 +36,11 @@ from signxml import (
     SignatureConstructionMethod,
     SignatureMethod,
     XMLSigner,
-    XMLVerifier,
 )
 from signxml.exceptions import InvalidInput, SignXMLException
-from signxml.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
+from signxml.xades import XAdESSignatureConfiguration, XAdESSigner
 
+from docservice import xml_signature, xmlsafe
 from signing.errors import DocumentError, SignatureValueError, SigningError
 from signing.gost import xmldsig as gost_xmldsig
 from signing.keys import GostPrivateKey, Pkcs12Key, SigningKey
@@ -51,16 +51,13 @@ _EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
 
 
 def _parse(data: bytes) -> etree._Element:
-    """Parse untrusted XML: no DTDs, no entities, no network."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             remove_blank_text=False, huge_tree=False)
+    """Parse untrusted XML with the hardened parser; a DTD is refused."""
     try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise DocumentError(f"not well-formed XML: {exc}") from None
-    if root.getroottree().docinfo.internalDTD is not None:
-        raise DocumentError("XML with a DTD is refused")
-    return root
+        return xmlsafe.parse(data)
+    except xmlsafe.XmlRefusedError as exc:
+        if exc.reason == "dtd":
+            raise DocumentError("XML with a DTD is refused") from None
+        raise DocumentError(f"not well-formed XML: {exc.detail}") from None
 
 
 def _pem(cert: object) -> str:
@@ -119,7 +116,7 @@ def verify_xml(data: bytes, trust: Trust, *, xades: bool = False) -> list[XmlSig
     ``trust.roots``.
     """
     root = _parse(data)
-    signatures = root.findall(f"{{{DS_NS}}}Signature")
+    signatures = xml_signature.root_signatures(root)
     if not signatures:
         raise SignatureValueError("no signature")
     with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as fh:
@@ -132,15 +129,7 @@ def verify_xml(data: bytes, trust: Trust, *, xades: bool = False) -> list[XmlSig
 
 
 def _verify_one(data: bytes, index: int, ca_file: str, xades: bool) -> XmlSignatureResult:
-    root = _parse(data)
-    sigs = root.findall(f"{{{DS_NS}}}Signature")
-    for later in sigs[index + 1:]:
-        root.remove(later)
-    target = sigs[index]
-    # Its own position does not matter (the enveloped transform removes it), so put it
-    # first, where the pinned location finds exactly this one.
-    root.remove(target)
-    root.insert(0, target)
+    doc = xml_signature.as_made(_parse(data), index)
     settings = {"location": "./",
                 "signature_methods": frozenset({SignatureMethod.RSA_SHA256}),
                 "digest_algorithms": frozenset({DigestAlgorithm.SHA256})}
@@ -148,15 +137,12 @@ def _verify_one(data: bytes, index: int, ca_file: str, xades: bool) -> XmlSignat
         # document, SignedProperties and the KeyInfo signxml's XAdES signer references
         config: SignatureConfiguration = XAdESSignatureConfiguration(expect_references=3,
                                                                      **settings)
-        verifier: XMLVerifier = XAdESVerifier()
     else:
         config = SignatureConfiguration(expect_references=1, **settings)
-        verifier = XMLVerifier()
     try:
-        result = verifier.verify(root, ca_pem_file=ca_file, expect_config=config)
-    except (SignXMLException, InvalidInput) as exc:
+        results = xml_signature.verify_last(doc, config, ca_pem_file=ca_file, xades=xades)
+    except xml_signature.XmlInvalidError as exc:
         raise SignatureValueError(f"signature {index + 1}: {exc}") from None
-    results = result if isinstance(result, list) else [result]
     first = results[0]
     # The certificate whose key verified the signature (signxml reports only the key).
     key = first.signature_key

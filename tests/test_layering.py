@@ -71,3 +71,13 @@ def test_importing_all_of_signing_loads_no_rendering_module() -> None:
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_no_runtime_module_imports_the_test_doubles() -> None:
+    """``docservice_testing`` (the NCALayer and eGov mobile emulators) is installed for its
+    console scripts; neither the service nor the adapter may import it."""
+    modules = sorted((ROOT / "docservice").rglob("*.py")) + _modules()
+    offending = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+                 for path in modules for line, name in _imported_names(path)
+                 if name == "docservice_testing" or name.startswith("docservice_testing.")]
+    assert offending == []

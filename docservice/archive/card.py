@@ -30,7 +30,9 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from docservice.rendering import fonts
+from docservice.sniff import MIME_TYPES, sniff
 from docservice.texts import texts_for
+from docservice.timefmt import utc_text
 from docservice.verification import Verifier
 from docservice.verification.card import Attachment, Card, verify_card
 from docservice.verification.cms import Assessor
@@ -185,9 +187,7 @@ def _both(key: str, sep: str = " / ", **params: object) -> str:
 
 
 def _when(moment: dt.datetime | None) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return utc_text(moment, empty="—")
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
@@ -320,11 +320,8 @@ def _pdfa(pdf_bytes: bytes, title: str, created: dt.datetime,
 
 
 def _mime(data: bytes) -> str:
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        return "text/xml"
-    return "application/octet-stream"
+    kind = sniff(data)
+    return MIME_TYPES[kind] if kind in ("pdf", "xml") else "application/octet-stream"
 
 
 def build_card(original: bytes, original_name: str, signatures: Sequence[bytes],

@@ -11,6 +11,7 @@ from functools import cache
 
 from lxml import etree
 
+from docservice import xmlsafe
 from docservice.forms.fields import Field, Group
 from docservice.forms.kind import Kind
 from docservice.resources import data_dir
@@ -148,11 +149,8 @@ def published_files(kinds: list[Kind]) -> dict[str, str]:
     return files
 
 
-_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
 @cache
 def schema_for(kind: Kind) -> etree.XMLSchema:
     """The compiled schema of ``kind`` from the committed ``xsd/`` file (compiled once)."""
     path = data_dir("xsd") / kind.xsd_filename
-    return etree.XMLSchema(etree.parse(str(path), _SAFE_PARSER))
+    return etree.XMLSchema(etree.parse(str(path), xmlsafe.PARSER))

@@ -66,16 +66,15 @@ from typing import Any
 
 import aiohttp
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509 as pyca_x509
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from lxml import etree
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
-from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
+from signxml import SignatureConfiguration, SignatureMethod
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from docservice import xml_signature, xmlsafe
 from docservice.logsafe import describe
 from docservice.service import api, webhooks
 from docservice.service.documents import _DbPendingStore
@@ -116,7 +115,6 @@ AUTH_POLICIES = frozenset({"1.2.398.3.3.2.2", "1.2.398.3.3.2.4"})
 MOBILE_LINK = "https://m.egov.kz/mobileSign/?link={}"
 BUSINESS_LINK = ("https://egovbusiness.page.link/?link={}&isi=1597880144"
                  "&ibi=kz.mobile.mgov.business&apn=kz.mobile.mgov.business")
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 #: What the app shows the official when the service refuses (403 ``message``).
 MESSAGES: dict[str, dict[str, str]] = {
@@ -447,7 +445,7 @@ class EgovSigning:
         """The Eds login: XMLDSig over ``<login>`` by a trusted authentication key, for
         this API №2 URL, signed within the configured window of now."""
         try:
-            root = etree.fromstring(xml.encode("utf-8"), _XML_PARSER)
+            root = etree.fromstring(xml.encode("utf-8"), xmlsafe.PARSER)
         except etree.XMLSyntaxError:
             raise RefusedError("login_invalid") from None
         cert_el = root.find(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
@@ -458,7 +456,7 @@ class EgovSigning:
         except (ValueError, TypeError, SigningError):
             raise RefusedError("login_invalid") from None
         self._check_auth_certificate(cert)
-        signed = _login_signed(root, xml, cert)
+        signed = _login_signed(root, cert)
         if signed is None or signed.tag != "login":
             raise RefusedError("login_invalid")
         if (signed.findtext("url") or "").strip() != url:
@@ -568,7 +566,7 @@ class EgovSigning:
         if hashlib.sha256(pending.payload).hexdigest() != document.xml_sha:
             raise RefusedError("document_changed")
         try:
-            root = etree.fromstring(signed.encode("utf-8"), _XML_PARSER)
+            root = etree.fromstring(signed.encode("utf-8"), xmlsafe.PARSER)
         except etree.XMLSyntaxError:
             raise RefusedError("altered") from None
         certs = root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature/"
@@ -619,37 +617,26 @@ class EgovSigning:
         return cms_value, xml_value
 
 
-def _login_signed(root: etree._Element, xml: str, cert: asn1_x509.Certificate
-                  ) -> etree._Element | None:
-    """What the login's one enveloped signature really signed: GOST (pkigovkz URIs, checked
-    by :mod:`signing.gost.xmldsig`) or RSA-SHA256 (signxml)."""
-    signatures = root.findall(f"{{{gost_xmldsig.DS}}}Signature")
-    method = root.find(f"{{{gost_xmldsig.DS}}}Signature/{{{gost_xmldsig.DS}}}SignedInfo/"
-                       f"{{{gost_xmldsig.DS}}}SignatureMethod")
-    if method is not None and gost_xmldsig.is_gost_uri(method.get("Algorithm", "")):
-        if len(signatures) != 1:
-            return None
-        try:
-            refs = gost_xmldsig.verify(signatures[0], cert)
-        except ValueError:
-            return None
-        uris = [r.get("URI") for r in signatures[0].iterfind(
-            "ds:SignedInfo/ds:Reference", gost_xmldsig.NS)]
-        if len(refs) != 1 or uris != [""]:
-            return None
-        # The whole login, as signed (its own signature removed by the enveloped
-        # transform): only that is read, as with signxml's signed_xml.
-        return refs[0].element
+def _login_signed(root: etree._Element, cert: asn1_x509.Certificate) -> etree._Element | None:
+    """What the login's one enveloped signature really signed: the whole login (its own
+    signature removed by the enveloped transform), GOST or RSA-SHA256, checked by
+    :func:`docservice.xml_signature.check_last`; only that is read."""
+    signatures = xml_signature.root_signatures(root)
+    if len(signatures) != 1:
+        return None
+    uris = [r.get("URI") for r in signatures[0].iterfind("ds:SignedInfo/ds:Reference",
+                                                          xml_signature.NS)]
     config = SignatureConfiguration(
         location="./", expect_references=1,
         signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
     try:
-        result = XMLVerifier().verify(
-            xml.encode("utf-8"), x509_cert=pyca_x509.load_der_x509_certificate(cert.dump()),
-            expect_config=config, parser=_XML_PARSER)
-    except (InvalidSignature, InvalidInput, InvalidCertificate):
+        parts = xml_signature.check_last(root, cert, config)
+    except xml_signature.XmlInvalidError:
         return None
-    return result.signed_xml if not isinstance(result, list) else None
+    gost = gost_xmldsig.is_gost_uri(xml_signature.signature_method(signatures[0]))
+    if len(parts) != 1 or (gost and uris != [""]):
+        return None
+    return parts[0].element
 
 
 def _refusal(exc: BaseException) -> RefusedError:

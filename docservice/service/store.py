@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from docservice.atomic import write_atomically
+
 
 class FileStore(Protocol):
     def put(self, data: bytes) -> str:
@@ -48,17 +50,7 @@ class LocalFileStore:
         target = self._path(sha)
         if target.exists():
             return sha
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomically(target, data, durable=True)
         return sha
 
     def get(self, sha256: str) -> bytes:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from docservice.identifiers import mask
 from docservice.logsafe import describe
+from docservice.sniff import sniff as sniff_format
 from docservice.verification.card import read_card, verify_card
 from docservice.verification.certs import ChainValidator, TrustStore, TrustStoreError
-from docservice.verification.cms import Assessor, looks_like_cms, verify_cms
+from docservice.verification.cms import Assessor, verify_cms
 from docservice.verification.limits import (
     Deadline,
     Limits,
@@ -75,15 +76,11 @@ class VerifierConfig:
 
 
 def sniff(data: bytes) -> str:
-    """``pdf``, ``xml`` or ``cms`` from the content (file names lie)."""
-    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if b"%PDF-" in data[:1024]:
-        return "pdf"
-    if head.startswith((b"<", b"\xff\xfe", b"\xfe\xff", b"\x00<")):
-        return "xml"
-    if looks_like_cms(data):
-        return "cms"
-    raise VerificationInputError("unknown_format", status=415)
+    """``pdf``, ``xml`` or ``cms`` from the content (:mod:`docservice.sniff`)."""
+    kind = sniff_format(data)
+    if kind is None:
+        raise VerificationInputError("unknown_format", status=415)
+    return kind
 
 
 class Verifier:

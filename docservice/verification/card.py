@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import pikepdf
 from asn1crypto import cms
 
-from docservice.verification.cms import Assessor, looks_like_cms, parse_cms, verify_cms
+from docservice.sniff import looks_like_cms
+from docservice.verification.cms import Assessor, parse_cms, verify_cms
 from docservice.verification.limits import Limits, VerificationInputError, check_size
 from docservice.verification.report import DocumentFacts, SignatureReport
 

@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +52,7 @@ from pyhanko_certvalidator.revinfo.archival import (
 )
 
 from docservice.identifiers import has_valid_checksum
+from docservice.ttl_cache import TtlCache
 from docservice.verification import messages
 from docservice.verification.report import CertificateFacts, Labelled, SignerFacts
 from docservice.verification.revocation import (
@@ -63,10 +61,9 @@ from docservice.verification.revocation import (
     _ocsp_key_for,
     make_fetchers,
 )
-from signing import gost
+from signing import _aio, gost
 from signing.gost.validator import GOST_SIGNATURE_VALIDATOR
 
-GOST_PREFIX = "1.2.398.3.10."
 #: What a report calls each Kazakh GOST algorithm ("ГОСТ 34.10-2015, 512 бит": the same
 #: words in Kazakh and Russian).
 GOST_NAMES = {
@@ -84,7 +81,7 @@ class TrustStoreError(ValueError):
 
 def gost_name(oid: str) -> str | None:
     """A readable name when ``oid`` is a Kazakh GOST algorithm, else None."""
-    if oid.startswith(GOST_PREFIX):
+    if gost.is_gost(oid):
         return GOST_NAMES.get(oid, f"ГОСТ ({oid})")
     return None
 
@@ -269,10 +266,11 @@ class ChainValidator:
     max_crl_bytes: int = 20 * 1024 * 1024
     cache_entries: int = 4096
     cache_ttl: float = 60.0
-    _cache: OrderedDict[tuple[object, ...], tuple[ChainOutcome, float]] = field(
-        default_factory=OrderedDict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache: TtlCache[tuple[object, ...], ChainOutcome] = field(init=False)
     hits: int = 0
+
+    def __post_init__(self) -> None:
+        self._cache = TtlCache(max_entries=self.cache_entries)
 
     def validate(self, cert: x509.Certificate, *, moment: dt.datetime,
                  other_certs: list[x509.Certificate] = (),  # type: ignore[assignment]
@@ -284,27 +282,20 @@ class ChainValidator:
                frozenset(fingerprint(c) for c in other_certs),
                frozenset(hashlib.sha256(r.dump()).digest() for r in embedded_ocsp),
                frozenset(hashlib.sha256(r.dump()).digest() for r in embedded_crl))
-        now = time.monotonic()
-        with self._lock:
-            item = self._cache.get(key)
-            if item is not None and item[1] > now:
-                self._cache.move_to_end(key)
-                self.hits += 1
-                return item[0]
-        outcome = _run(self._validate(cert, moment, list(other_certs),
+        cached = self._cache.get(key)
+        if cached is not None:
+            self.hits += 1
+            return cached
+        outcome = _aio.run(self._validate(cert, moment, list(other_certs),
                                              list(embedded_ocsp), list(embedded_crl), purpose))
         ttl = min(self.cache_ttl, self.revocation.max_age)
         if outcome.sub in (None, "REVOKED_NO_POE", "NO_CERTIFICATE_CHAIN_FOUND",
                            "CHAIN_CONSTRAINTS_FAILURE", "OUT_OF_BOUNDS_NO_POE", "NOT_YET_VALID"):
-            with self._lock:
-                self._cache[key] = (outcome, now + ttl)
-                while len(self._cache) > self.cache_entries:
-                    self._cache.popitem(last=False)
+            self._cache.put(key, outcome, ttl)
         return outcome
 
     def clear(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def revoked_answer_times(self, cert: x509.Certificate,
                              embedded_ocsp: list[ocsp.OCSPResponse]) -> list[dt.datetime]:
@@ -443,14 +434,6 @@ def _revocation_is_final() -> None:
 
 
 _revocation_is_final()
-
-
-def _run(coro):  # type: ignore[no-untyped-def]
-    """Run a coroutine on this thread's own event loop (created once, closed with the
-    thread: see ``signing._aio``)."""
-    from signing import _aio
-
-    return _aio.run(coro)
 
 
 def _usage_problem(cert: x509.Certificate, purpose: str) -> str:

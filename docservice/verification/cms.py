@@ -44,6 +44,7 @@ from pyhanko.sign.validation.generic_cms import (
     validate_sig_integrity,
 )
 
+from docservice.timefmt import utc_text
 from docservice.verification import messages
 from docservice.verification.certs import (
     ChainOutcome,
@@ -63,35 +64,12 @@ from docservice.verification.report import (
     TimestampFacts,
     indication_for,
 )
-from signing import gost
 from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues, der_bytes
+from signing.digests import digest_of
 from signing.errors import SignatureValueError
 from signing.gost.validator import GOST_SIGNATURE_VALIDATOR
 
 WEAK_DIGESTS = frozenset({"md5", "sha1"})
-_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
-           "sha224": hashlib.sha224, "sha1": hashlib.sha1, "md5": hashlib.md5,
-           "sha3_256": hashlib.sha3_256, "sha3_512": hashlib.sha3_512}
-_GOST_DIGESTS = {name: oid for oid, name in gost.HASH_NAMES.items()}
-
-
-def _fmt(moment: dt.datetime | None) -> str:
-    if moment is None:
-        return ""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def is_gost_digest(algorithm: str) -> bool:
-    return algorithm in _GOST_DIGESTS
-
-
-def digest_of(data: bytes, algorithm: str) -> bytes | None:
-    """``data`` hashed with a digest algorithm named as asn1crypto names it, or None."""
-    fn = _HASHES.get(algorithm)
-    if fn:
-        return fn(data).digest()
-    oid = _GOST_DIGESTS.get(algorithm)
-    return gost.digest(oid, data) if oid else None
 
 
 @dataclass
@@ -292,17 +270,17 @@ class Assessor:
         if poe:
             moment = min(poe)
             report.validation_time, report.validation_time_source = moment, "timestamp"
-            notes.append(Reason.of("JUDGED_AT_TIMESTAMP", time=_fmt(moment)))
+            notes.append(Reason.of("JUDGED_AT_TIMESTAMP", time=utc_text(moment)))
             outcome = run(moment)
             if outcome.sub is None and cert.not_valid_after < self.now:
-                notes.append(Reason.of("EXPIRED_LATER", date=_fmt(cert.not_valid_after)))
+                notes.append(Reason.of("EXPIRED_LATER", date=utc_text(cert.not_valid_after)))
         else:
             outcome = run(self.now_bucket)
             if outcome.sub is None:
                 # Valid now: the claimed time stands, and the report says it is unproven.
                 report.validation_time = claimed or self.now
                 report.validation_time_source = "claimed" if claimed else "now"
-                notes.append(Reason.of("CLAIMED_TIME_ONLY", time=_fmt(claimed)) if claimed
+                notes.append(Reason.of("CLAIMED_TIME_ONLY", time=utc_text(claimed)) if claimed
                              else Reason.of("NO_SIGNING_TIME"))
             else:
                 report.validation_time, report.validation_time_source = self.now, "now"
@@ -334,7 +312,7 @@ class Assessor:
         date = outcome.revoked_at or outcome.expired_at or outcome.not_before
         if sub in ("OUT_OF_BOUNDS_NO_POE", "EXPIRED"):
             date = cert.not_valid_after
-        reason = Reason.of(sub, date=_fmt(date), reason_kk=reason_kk, reason_ru=reason_ru,
+        reason = Reason.of(sub, date=utc_text(date), reason_kk=reason_kk, reason_ru=reason_ru,
                            detail=outcome.detail)
         extra = []
         if not poe and sub in ("OUT_OF_BOUNDS_NO_POE", "REVOKED_NO_POE"):
@@ -435,15 +413,6 @@ def _parse_structure(signed: cms.SignedData) -> None:
         for attrs in (info["signed_attrs"], info["unsigned_attrs"]):
             for attr in attrs or []:
                 attr["type"].native  # noqa: B018
-
-
-def looks_like_cms(data: bytes) -> bool:
-    head = data.lstrip()[:64]
-    return head.startswith(b"\x30") or head.startswith(b"-----BEGIN") or _is_base64_start(head)
-
-
-def _is_base64_start(head: bytes) -> bool:
-    return head.startswith(b"MI")  # Base64 of a DER SEQUENCE with a long length
 
 
 def _wrap_basic(basic: ocsp.BasicOCSPResponse) -> ocsp.OCSPResponse:

@@ -8,22 +8,20 @@ report, so the two never disagree.
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from docservice.timefmt import utc_text
 from docservice.verification import messages
 from docservice.verification.report import Report
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 
 
-def fmt_time(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+#: The report's times, as every other place prints them (:mod:`docservice.timefmt`).
+fmt_time = utc_text
 
 
 @cache

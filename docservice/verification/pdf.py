@@ -24,14 +24,13 @@ from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, Modifica
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
+from docservice.timefmt import utc_text
 from docservice.verification.certs import signer_facts
 from docservice.verification.cms import (
     Assessor,
     Evidence,
     _finish,
-    digest_of,
     embedded_revocation,
-    is_gost_digest,
 )
 from docservice.verification.limits import Limits, VerificationInputError
 from docservice.verification.report import (
@@ -44,6 +43,7 @@ from docservice.verification.report import (
     TimestampFacts,
     indication_for,
 )
+from signing.digests import digest_of, is_gost_digest
 
 _WS = re.compile(rb"[\x00\t\n\x0c\r ]+")
 _HEX_CHUNK = 1 << 16
@@ -175,8 +175,7 @@ def _doc_timestamp(sig: EmbeddedPdfSignature, assessor: Assessor, index: int,
     if tsa is not None:
         report.signer = signer_facts(tsa)
     if facts.trusted:
-        report.warnings.append(Reason.of("TIMESTAMP_DOCUMENT", time=facts.time.strftime(
-            "%Y-%m-%d %H:%M:%S UTC")))
+        report.warnings.append(Reason.of("TIMESTAMP_DOCUMENT", time=utc_text(facts.time)))
         return _finish(report, None), facts
     problem = facts.problem or ""
     if "imprint" in problem:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docservice.timefmt import utc_iso
 from docservice.verification import messages
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -221,7 +222,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return utc_iso(value)
     if isinstance(value, enum.Enum):
         return value.value
     return value

@@ -21,11 +21,9 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-import threading
-import time
 import urllib.error
 import urllib.request
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 
@@ -43,16 +41,16 @@ from pyhanko_certvalidator.fetchers.common_utils import (
     process_ocsp_response_data,
 )
 
+from docservice.ttl_cache import TtlCache
+
 log = logging.getLogger(__name__)
 
 
-def _mono_expiry(next_update: dt.datetime | None, max_age: float) -> float:
-    """Monotonic deadline: ``max_age`` from now, never past ``nextUpdate``."""
-    expiry = time.monotonic() + max_age
-    if next_update is not None:
-        left = (next_update - dt.datetime.now(dt.UTC)).total_seconds()
-        expiry = min(expiry, time.monotonic() + left)
-    return expiry
+def _ttl(next_update: dt.datetime | None, max_age: float) -> float:
+    """Seconds to keep an answer: ``max_age``, never past ``nextUpdate``."""
+    if next_update is None:
+        return max_age
+    return min(max_age, (next_update - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 @dataclass
@@ -63,25 +61,23 @@ class RevocationCache:
     max_crl_bytes: int = 128 * 1024 * 1024
     max_age: float = 300.0
     stats: Counter[str] = field(default_factory=Counter)
-    _ocsp: OrderedDict[tuple[bytes, int], tuple[ocsp.OCSPResponse, float]] = field(
-        default_factory=OrderedDict)
-    _crl: OrderedDict[str, tuple[crl.CertificateList, int, float]] = field(
-        default_factory=OrderedDict)
-    _crl_bytes: int = 0
-    _status: OrderedDict[tuple[object, ...], float] = field(default_factory=OrderedDict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ocsp: TtlCache[tuple[bytes, int], ocsp.OCSPResponse] = field(init=False)
+    _crl: TtlCache[str, crl.CertificateList] = field(init=False)
+    _status: TtlCache[tuple[object, ...], bool] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._ocsp = TtlCache(max_entries=self.max_ocsp_entries)
+        self._crl = TtlCache(max_weight=self.max_crl_bytes)
+        self._status = TtlCache(max_entries=self.max_ocsp_entries)
+
+    @property
+    def _crl_bytes(self) -> int:
+        return self._crl.weight
 
     def get_ocsp(self, key: tuple[bytes, int]) -> ocsp.OCSPResponse | None:
-        with self._lock:
-            item = self._ocsp.get(key)
-            if item is None or item[1] < time.monotonic():
-                if item is not None:
-                    del self._ocsp[key]
-                self.stats["ocsp_miss"] += 1
-                return None
-            self._ocsp.move_to_end(key)
-            self.stats["ocsp_hit"] += 1
-            return item[0]
+        found = self._ocsp.get(key)
+        self.stats["ocsp_hit" if found is not None else "ocsp_miss"] += 1
+        return found
 
     def put_ocsp(self, key: tuple[bytes, int], response: ocsp.OCSPResponse) -> None:
         next_update = None
@@ -90,24 +86,12 @@ class RevocationCache:
             next_update = single["next_update"].native
         except (KeyError, IndexError, TypeError, ValueError):
             return
-        with self._lock:
-            self._ocsp[key] = (response, _mono_expiry(next_update, self.max_age))
-            self._ocsp.move_to_end(key)
-            while len(self._ocsp) > self.max_ocsp_entries:
-                self._ocsp.popitem(last=False)
+        self._ocsp.put(key, response, _ttl(next_update, self.max_age))
 
     def get_crl(self, url: str) -> crl.CertificateList | None:
-        with self._lock:
-            item = self._crl.get(url)
-            if item is None or item[2] < time.monotonic():
-                if item is not None:
-                    self._crl_bytes -= item[1]
-                    del self._crl[url]
-                self.stats["crl_miss"] += 1
-                return None
-            self._crl.move_to_end(url)
-            self.stats["crl_hit"] += 1
-            return item[0]
+        found = self._crl.get(url)
+        self.stats["crl_hit" if found is not None else "crl_miss"] += 1
+        return found
 
     def put_crl(self, url: str, data: bytes) -> crl.CertificateList:
         """Parse ``data`` once (fully, so later lookups never re-parse) and keep it."""
@@ -117,44 +101,25 @@ class RevocationCache:
             entry["user_certificate"].native  # noqa: B018 - force the one-time parse
         self.stats["crl_parsed"] += 1
         next_update = parsed["tbs_cert_list"]["next_update"].native
-        size = len(data)
-        with self._lock:
-            old = self._crl.pop(url, None)
-            if old is not None:
-                self._crl_bytes -= old[1]
-            if size <= self.max_crl_bytes:
-                self._crl[url] = (parsed, size, _mono_expiry(next_update, self.max_age * 12))
-                self._crl_bytes += size
-                while self._crl_bytes > self.max_crl_bytes and self._crl:
-                    _, (_, dropped, _) = self._crl.popitem(last=False)
-                    self._crl_bytes -= dropped
+        self._crl.put(url, parsed, _ttl(next_update, self.max_age * 12), weight=len(data))
         return parsed
 
     def good_status(self, key: tuple[object, ...]) -> bool:
         """Whether a signer's certificate (``key``) was found good within its status TTL."""
-        with self._lock:
-            expiry = self._status.get(key)
-            if expiry is None or expiry < time.monotonic():
-                self._status.pop(key, None)
-                self.stats["status_miss"] += 1
-                return False
-            self.stats["status_hit"] += 1
-            return True
+        if self._status.get(key) is None:
+            self.stats["status_miss"] += 1
+            return False
+        self.stats["status_hit"] += 1
+        return True
 
     def put_good_status(self, key: tuple[object, ...], ttl: float) -> None:
         """Remember a good status for ``ttl`` seconds (never beyond :attr:`max_age`)."""
-        with self._lock:
-            self._status[key] = time.monotonic() + min(ttl, self.max_age)
-            self._status.move_to_end(key)
-            while len(self._status) > self.max_ocsp_entries:
-                self._status.popitem(last=False)
+        self._status.put(key, True, min(ttl, self.max_age))
 
     def clear(self) -> None:
-        with self._lock:
-            self._ocsp.clear()
-            self._crl.clear()
-            self._crl_bytes = 0
-            self._status.clear()
+        self._ocsp.clear()
+        self._crl.clear()
+        self._status.clear()
 
 
 def _ocsp_key_for(cert: x509.Certificate) -> tuple[bytes, int]:

@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
 from lxml import etree
-from signxml import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
-from signxml import XMLVerifier as _SignxmlVerifier
-from signxml.verifier import SignatureConfiguration, VerifyResult
+from signxml.verifier import SignatureConfiguration
 
+from docservice import xml_signature, xmlsafe
 from docservice.verification.certs import gost_name, signer_facts
 from docservice.verification.cms import Assessor, Evidence, _finish
 from docservice.verification.limits import Limits, VerificationInputError
@@ -46,84 +45,21 @@ from signing.gost import xmldsig as gost_xmldsig
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"ds": DS}
-_SIG = f"{{{DS}}}Signature"
 
 
-class _PinnedVerifier(_SignxmlVerifier):
-    """signxml verifier that verifies the *last* ``ds:Signature`` child of the root only."""
-
-    def _get_signature(self, root: etree._Element) -> etree._Element:
-        found = [child for child in root if child.tag == _SIG]
-        if not found:
-            raise InvalidInput("no ds:Signature at the pinned location")
-        return found[-1]
-
-
-def _verify_pinned(doc: etree._Element, cert: pyca_x509.Certificate,
-                   config: SignatureConfiguration) -> VerifyResult | list[VerifyResult]:
-    """signxml on the pinned signature; a digest that fails with comments is tried without.
-
-    Why: for a ``URI=""`` reference XMLDSig drops comments even under ``#WithComments``
-    (Santuario, and so real NCALayer, does); signxml keeps them. Comments are not content
-    here anyway (see :func:`_displayed`).
-    """
-    try:
-        return _PinnedVerifier().verify(doc, x509_cert=cert, expect_config=config)
-    except InvalidDigest:
-        if next(doc.iter(etree.Comment), None) is None:
-            raise
-        copy = etree.fromstring(etree.tostring(doc))
-        for comment in list(copy.iter(etree.Comment)):
-            parent, previous, tail = comment.getparent(), comment.getprevious(), comment.tail
-            if previous is not None:
-                previous.tail = (previous.tail or "") + (tail or "")
-            elif parent is not None:
-                parent.text = (parent.text or "") + (tail or "")
-            if parent is not None:
-                parent.remove(comment)
-        return _PinnedVerifier().verify(copy, x509_cert=cert, expect_config=config)
-
-
-def _refuse_dtd(data: bytes) -> None:
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise VerificationInputError("xml_dtd", status=422)
+_REFUSAL_CODES = {"dtd": ("xml_dtd", 422), "unreadable": ("xml_unreadable", 422),
+                  "too_big": ("xml_too_big", 413)}
 
 
 def parse_xml(data: bytes, limits: Limits) -> etree._ElementTree:
-    """Parse untrusted XML: no DTD, no entities, no network, bounded depth and size."""
-    _refuse_dtd(data)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             dtd_validation=False, huge_tree=False, remove_pis=False)
+    """Parse untrusted XML (:mod:`docservice.xmlsafe`), bounded by ``limits``."""
     try:
-        tree = etree.ElementTree(etree.fromstring(data, parser))
-    except etree.XMLSyntaxError:
-        raise VerificationInputError("xml_unreadable", status=422) from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise VerificationInputError("xml_dtd", status=422)
-    for count, element in enumerate(tree.getroot().iter(), start=1):
-        if count > limits.max_xml_elements:
-            raise VerificationInputError("xml_too_big", status=413)
-        if isinstance(element, etree._Entity):
-            raise VerificationInputError("xml_dtd", status=422)
-    depth = _depth(tree.getroot(), limits.max_xml_depth)
-    if depth > limits.max_xml_depth:
-        raise VerificationInputError("xml_too_big", status=413)
-    return tree
-
-
-def _depth(root: etree._Element, cap: int) -> int:
-    deepest = 0
-    for element in root.iter():
-        level = 0
-        node = element
-        while node is not None and level <= cap:
-            node = node.getparent()
-            level += 1
-        deepest = max(deepest, level)
-        if deepest > cap:
-            break
-    return deepest
+        root = xmlsafe.parse(data, max_depth=limits.max_xml_depth,
+                             max_elements=limits.max_xml_elements)
+    except xmlsafe.XmlRefusedError as exc:
+        code, status = _REFUSAL_CODES[exc.reason]
+        raise VerificationInputError(code, status=status) from None
+    return root.getroottree()
 
 
 @dataclass
@@ -151,7 +87,7 @@ def _displayed(doc: etree._Element) -> bytes:
     without the signature itself; earlier signatures are part of the document it signed.
     Comments are not content, so they are left out on both sides of the comparison."""
     copy = etree.fromstring(etree.tostring(doc))
-    own = [c for c in copy if c.tag == _SIG][-1]
+    own = xml_signature.root_signatures(copy)[-1]
     copy.remove(own)
     return etree.tostring(copy, method="c14n", exclusive=True, with_comments=False)
 
@@ -192,7 +128,7 @@ def verify_xml(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
     """Every pinned enveloped signature of an XML document."""
     tree = parse_xml(data, limits)
     root = tree.getroot()
-    signatures = [c for c in root if c.tag == _SIG]
+    signatures = xml_signature.root_signatures(root)
     if not signatures:
         raise VerificationInputError("xml_no_signature", status=422)
     if len(signatures) > limits.max_signatures:
@@ -224,44 +160,24 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
     if keyinfo.signer is None:
         return _finish(report, "NO_SIGNING_CERTIFICATE_FOUND")
     # The document as it was when this signature was made: later signatures removed.
-    doc = etree.fromstring(etree.tostring(root))
-    pinned = [c for c in doc if c.tag == _SIG]
-    for later in pinned[index:]:
-        doc.remove(later)
+    doc = xml_signature.as_made(root, index - 1)
+    config = None
     if gost_xmldsig.is_gost_uri(algorithm):
         report.algorithm = gost_name(gost_xmldsig.SIGNATURE_URIS[algorithm]) or algorithm
-        try:
-            refs = gost_xmldsig.verify(pinned[index - 1], keyinfo.signer)
-        except gost_xmldsig.XmlDigestError:
-            return _finish(report, "HASH_FAILURE")
-        except gost_xmldsig.XmlSignatureError:
-            return _finish(report, "SIG_CRYPTO_FAILURE")
-        except (gost_xmldsig.XmlFormatError, etree.LxmlError) as exc:
-            return _finish(report, "FORMAT_FAILURE",
-                           Reason.of("FORMAT_FAILURE", detail=str(exc)))
-        signed = [(r.element, len(r.data)) for r in refs]
-    elif "gost" in algorithm.lower():
-        return _finish(report, "FORMAT_FAILURE", Reason.of(
-            "FORMAT_FAILURE", detail=f"unknown GOST signature method {algorithm}"))
-    else:
+    elif "gost" not in algorithm.lower():
         cert = pyca_x509.load_der_x509_certificate(keyinfo.signer.dump())
         config = SignatureConfiguration(
             location="./", expect_references=True, require_x509=True,
             verification_time=cert.not_valid_before_utc)
-        try:
-            results = _verify_pinned(doc, cert, config)
-        except InvalidDigest:
-            return _finish(report, "HASH_FAILURE")
-        except (InvalidSignature, InvalidCertificate) as exc:
-            if "Digest mismatch" in str(exc):
-                return _finish(report, "HASH_FAILURE")
-            return _finish(report, "SIG_CRYPTO_FAILURE")
-        except (InvalidInput, ValueError, etree.LxmlError) as exc:
-            return _finish(report, "FORMAT_FAILURE",
-                           Reason.of("FORMAT_FAILURE", detail=str(exc)))
-        results = results if isinstance(results, list) else [results]
-        signed = [(r.signed_xml, len(r.signed_data)) for r in results
-                  if r.signed_xml is not None]
+    try:
+        parts = xml_signature.check_last(doc, keyinfo.signer, config)
+    except xml_signature.XmlDigestError:
+        return _finish(report, "HASH_FAILURE")
+    except xml_signature.XmlSignatureError:
+        return _finish(report, "SIG_CRYPTO_FAILURE")
+    except xml_signature.XmlFormatError as exc:
+        return _finish(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
+    signed = [(part.element, len(part.data)) for part in parts]
     signed_roots = [element for element, _ in signed]
     report.coverage = Coverage("xml_elements", elements=[_describe(e) for e in signed_roots],
                                signed_bytes=sum(size for _, size in signed))

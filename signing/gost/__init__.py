@@ -24,6 +24,7 @@ from signing.gost.oids import (  # noqa: F401  (re-exported: callers use gost.SI
     ARC,
     GOST34311,
     HASH_NAMES,
+    HASH_OIDS,
     KEY_2004,
     KEY_2015_256,
     KEY_2015_512,

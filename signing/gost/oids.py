@@ -16,3 +16,5 @@ SIG_2015_256 = "1.2.398.3.10.1.1.2.3.1"
 SIG_2015_512 = "1.2.398.3.10.1.1.2.3.2"
 
 HASH_NAMES = {GOST34311: "gost34311", STREEBOG256: "streebog256", STREEBOG512: "streebog512"}
+#: The hash OID of each name (asn1crypto's names, registered by :mod:`signing.gost.asn1`).
+HASH_OIDS = {name: oid for oid, name in HASH_NAMES.items()}

@@ -22,7 +22,7 @@ from pyhanko_certvalidator.sig_validate import (
 import signing.gost as gost
 
 #: digest names as asn1crypto knows them after :mod:`signing.gost.asn1` -> OIDs
-_DIGEST_OIDS = {name: oid for oid, name in gost.HASH_NAMES.items()}
+_DIGEST_OIDS = gost.HASH_OIDS
 
 
 def is_gost_signature(public_key_info: keys.PublicKeyInfo,

@@ -23,6 +23,7 @@ from asn1crypto import x509
 from lxml import etree
 
 import signing.gost as gost
+from signing import digests
 from signing.gost import curves
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -60,15 +61,19 @@ def is_gost_uri(uri: str) -> bool:
     return uri in SIGNATURE_URIS
 
 
-class XmlFormatError(ValueError):
+class XmlInvalidError(ValueError):
+    """An XML signature that does not verify, for any of the reasons below."""
+
+
+class XmlFormatError(XmlInvalidError):
     """The signature is not what XMLDSig allows (unknown algorithm, missing element)."""
 
 
-class XmlDigestError(ValueError):
+class XmlDigestError(XmlInvalidError):
     """A reference's digest does not match: the signed content was changed."""
 
 
-class XmlSignatureError(ValueError):
+class XmlSignatureError(XmlInvalidError):
     """The signature value does not verify over ``ds:SignedInfo``."""
 
 
@@ -86,14 +91,6 @@ def _canonical(element: etree._Element, method: str, prefixes: list[str] | None 
         raise XmlFormatError(f"unsupported canonicalization {method}") from None
     return etree.tostring(element, method="c14n", exclusive=exclusive, with_comments=comments,
                           inclusive_ns_prefixes=prefixes if exclusive else None)
-
-
-def _hash(hash_oid: str, data: bytes) -> bytes:
-    if hash_oid == "sha256":
-        import hashlib
-
-        return hashlib.sha256(data).digest()
-    return gost.digest(hash_oid, data)
 
 
 def _resolve(signature: etree._Element, uri: str) -> etree._Element:
@@ -181,7 +178,8 @@ def verify(signature: etree._Element, certificate: x509.Certificate) -> list[Sig
             raise XmlFormatError("unsupported DigestMethod")
         target = _resolve(signature, reference.get("URI", ""))
         element, data = _apply_transforms(target, signature, reference)
-        if _hash(hash_oid, data) != _text(reference.find("ds:DigestValue", NS), "DigestValue"):
+        expected = _text(reference.find("ds:DigestValue", NS), "DigestValue")
+        if digests.digest(data, hash_oid) != expected:
             raise XmlDigestError(f"digest mismatch for reference {reference.get('URI')!r}")
         signed.append(SignedReference(element, data))
     value = _text(signature.find("ds:SignatureValue", NS), "SignatureValue")

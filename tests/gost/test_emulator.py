@@ -11,10 +11,10 @@ from asn1crypto import cms
 
 from docservice.verification import TrustStore, Verifier, VerifierConfig
 from docservice.verification.report import Indication
+from docservice_testing.ncalayer import XML_DECLARATION, running_emulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.cms_util import signer_info_digest
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import XML_DECLARATION, running_emulator
-from signing.ncalayer.keystore import EmulatorKey
 from signing.twophase import TwoPhase
 from tests.ncalayer.conftest import TEST_KEYS, call1
 from tests.verification.fixtures import base_pdf

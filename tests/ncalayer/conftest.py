@@ -14,10 +14,10 @@ from asn1crypto import cms
 from websockets.sync.client import connect
 
 from docservice.render import render
+from docservice_testing.ncalayer import NCALayerEmulator, first_key, running_emulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.cms_util import copy_signed
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import NCALayerEmulator, first_key, running_emulator
-from signing.ncalayer.keystore import EmulatorKey
 from signing.trust import Trust
 from signing.twophase import TwoPhase
 from tests.conftest import example

@@ -17,14 +17,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from docservice_testing.ncalayer import NCALayerEmulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import NCALayerEmulator
-from signing.ncalayer.keystore import EmulatorKey
 from signing.pdf import PdfOptions
 from signing.twophase import TwoPhase, certificate_from_key_info
-from signing.verify import all_valid, verify_pdf
 from tests.conftest import need
 from tests.pki import TestPki
+from tests.pyhanko_oracle import all_valid, pyhanko_pdf_statuses
 
 SCRIPT = Path(__file__).resolve().parents[2] / "signing" / "static" / "ncalayer-client.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -159,6 +159,6 @@ def test_page_signs_a_pdf_through_the_emulator(emulator: NCALayerEmulator, twoph
     assert report.get("ok") is True, report
     assert report["version"] == p.VERSION
     assert report["cancelled"] is True and report["cancelName"] == "NCALayerCancelledError"
-    statuses = verify_pdf(signed[0], trust)
+    statuses = pyhanko_pdf_statuses(signed[0], trust)
     assert all_valid(statuses)
     assert statuses[0].signing_cert.serial_number == keys["career"].certificate.serial_number

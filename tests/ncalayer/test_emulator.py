@@ -12,12 +12,12 @@ from asn1crypto import cms
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from docservice_testing.ncalayer import NCALayerEmulator, running_emulator
 from signing.cms_util import signer_info_digest, timestamp_info
 from signing.identity import identity_of
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import NCALayerEmulator, running_emulator
-from signing.verify import all_valid, verify_detached
 from tests.ncalayer.conftest import TEST_KEYS, call, call1, detached, with_key
+from tests.pyhanko_oracle import all_valid, pyhanko_cms_statuses
 
 DATA = "Өтініш / Заявление №42".encode()
 B64 = base64.b64encode(DATA).decode()
@@ -50,7 +50,7 @@ def test_detached_cms_pem_from_basics(emulator, trust) -> None:  # type: ignore[
     assert isinstance(pem_cms, str) and pem_cms.startswith("-----BEGIN CMS-----")
     signed = cms.ContentInfo.load(p.normalize_cms(pem_cms))["content"]
     assert signed["encap_content_info"]["content"].native is None
-    assert all_valid(verify_detached(DATA, signed, trust))
+    assert all_valid(pyhanko_cms_statuses(DATA, signed, trust))
 
 
 def test_legacy_answers_base64_der_and_attaches(emulator, trust) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +60,7 @@ def test_legacy_answers_base64_der_and_attaches(emulator, trust) -> None:  # typ
     assert der[:1] == b"\x30" and p.normalize_cms(b64_cms) == der
     signed = cms.ContentInfo.load(der)["content"]
     assert signed["encap_content_info"]["content"].native == DATA
-    assert all_valid(verify_detached(DATA, detached(signed), trust))
+    assert all_valid(pyhanko_cms_statuses(DATA, detached(signed), trust))
 
 
 def test_hash_signing_puts_the_hash_in_message_digest(emulator, keys) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +168,7 @@ def test_attached_cms_gets_a_second_signer(emulator, keys, trust) -> None:  # ty
     serials = [i["sid"].chosen["serial_number"].native for i in signed["signer_infos"]]
     assert serials == [keys["career"].certificate.serial_number,
                        keys["head"].certificate.serial_number]
-    statuses = verify_detached(DATA, detached(signed), trust)
+    statuses = pyhanko_cms_statuses(DATA, detached(signed), trust)
     assert len(statuses) == 2 and all_valid(statuses)
 
 

@@ -25,10 +25,10 @@ from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 from websockets.sync.client import connect
 
+from docservice_testing.ncalayer import running_emulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.cms_util import signer_info_digest, timestamp_info
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import running_emulator
-from signing.ncalayer.keystore import EmulatorKey
 from tests.ncalayer.conftest import TEST_KEYS, call, call1, with_key
 
 DATA = "Өтініш / Заявление №42".encode()
@@ -224,7 +224,7 @@ def test_missing_tls_dir_is_created_and_a_bad_one_is_a_clear_error(keys, tmp_pat
     password = tmp_path / "password"
     password.write_text(pki.password)
     result = subprocess.run(
-        [sys.executable, "-m", "signing.ncalayer.emulator", "--p12", str(pki.p12("career")),
+        [sys.executable, "-m", "docservice_testing.ncalayer", "--p12", str(pki.p12("career")),
          "--password-file", str(password), "--port", "0", "--tls-dir", str(blocker / "x")],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

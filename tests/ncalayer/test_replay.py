@@ -19,9 +19,9 @@ import pytest
 from lxml import etree
 from websockets.sync.client import connect
 
+from docservice_testing.ncalayer import running_emulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import running_emulator
-from signing.ncalayer.keystore import EmulatorKey
 from tests.ncalayer import sigex
 
 #: The recording was made with KAZTOKEN desktop, which answers this module; NCALayer has

@@ -26,17 +26,17 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from docservice.render import render
+from docservice_testing.ncalayer import NCALayerEmulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.cms_util import timestamp_info
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import NCALayerEmulator
-from signing.ncalayer.keystore import EmulatorKey
 from signing.pdf import PdfOptions
 from signing.twophase import TwoPhase, certificate_from_key_info
-from signing.verify import all_valid, verify_detached, verify_pdf
 from tests.browser import Cdp, chromium
 from tests.conftest import example
 from tests.ncalayer import sigex
 from tests.pki import TestPki
+from tests.pyhanko_oracle import all_valid, pyhanko_cms_statuses, pyhanko_pdf_statuses
 
 DATA = "Жолдама / Направление №7".encode()
 B64 = base64.b64encode(DATA).decode()
@@ -177,12 +177,12 @@ def test_every_call_of_the_library(page, keys, trust, pki: TestPki, tmp_path: Pa
         assert attached == content, name
         _openssl_verify(signed, DATA, ca_file, tmp_path)
         stripped = _detach(signed)
-        assert all_valid(verify_detached(DATA, stripped, trust)), name
+        assert all_valid(pyhanko_cms_statuses(DATA, stripped, trust)), name
     for name in ("detached", "cmsTsp"):  # tsaProfile: {} / createCMSSignatureFromBase64
         assert timestamp_info(_load(out[name])["signer_infos"][0]) is not None, name
     for name in ("digested", "cadesHash"):
         signed = _load(out[name])
-        assert all_valid(verify_detached(DATA, signed, trust)), name
+        assert all_valid(pyhanko_cms_statuses(DATA, signed, trust)), name
         _openssl_verify(signed, DATA, ca_file, tmp_path)
     assert isinstance(out["multi"], list) and len(out["multi"]) == 2
     for each in out["multi"]:
@@ -241,12 +241,12 @@ def test_two_phase_with_the_librarys_signatures(page, keys, trust) -> None:  # t
         signature: await client.signXml(u[0], u[2], u[1], u[3], u[4])})).xml;
       r.listLength = list.length;
       return r;""")
-    statuses = verify_pdf(base64.b64decode(out["pdf"]), trust)
+    statuses = pyhanko_pdf_statuses(base64.b64decode(out["pdf"]), trust)
     assert len(statuses) == 2 and all_valid(statuses)
     assert [s.signing_cert.serial_number for s in statuses] == [
         keys["career"].certificate.serial_number, keys["head"].certificate.serial_number]
     both = _load(out["cms"])
-    statuses = verify_detached(DATA, _detach(both), trust)
+    statuses = pyhanko_cms_statuses(DATA, _detach(both), trust)
     assert len(statuses) == 2 and all_valid(statuses)
     assert out["listLength"] == 1
     root = etree.fromstring(out["xml"].encode())

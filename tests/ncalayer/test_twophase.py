@@ -18,8 +18,8 @@ from signing.errors import KeyUsageError, SignatureValueError
 from signing.ncalayer import protocol as p
 from signing.pdf import Level, PdfOptions
 from signing.twophase import Kind, MemoryStore, Pending, SessionError, TwoPhase
-from signing.verify import all_valid, verify_detached, verify_pdf
 from tests.ncalayer.conftest import TEST_KEYS, call1, detached, with_key
+from tests.pyhanko_oracle import all_valid, pyhanko_cms_statuses, pyhanko_pdf_statuses
 
 DATA = "Жолдама / Направление".encode()
 XML = ("<?xml version='1.0' encoding='UTF-8'?>\n<Application xmlns='urn:kz:docservice:test'>"
@@ -67,7 +67,7 @@ def test_pdf_two_officials_in_a_row(emulator, twophase, keys, pki, trust,  # typ
     twice = twophase.complete_pdf(second.session_id, _answer(emulator, second.common_utils))
     assert twice[:len(once)] == once  # incremental: the first revision is untouched
 
-    statuses = verify_pdf(twice, trust)
+    statuses = pyhanko_pdf_statuses(twice, trust)
     assert len(statuses) == 2 and all_valid(statuses)
     signers = [s.signing_cert.serial_number for s in statuses]
     assert signers == [keys["career"].certificate.serial_number,
@@ -134,13 +134,13 @@ def test_cms_detached_pem_and_base64(emulator, twophase, keys, trust) -> None:  
     pem_answer = _answer(emulator, hashed.basics)
     assert pem_answer.startswith("-----BEGIN CMS-----")
     signed = twophase.complete_cms(hashed.session_id, pem_answer)
-    assert all_valid(verify_detached(DATA, signed, trust))
+    assert all_valid(pyhanko_cms_statuses(DATA, signed, trust))
 
     whole = twophase.prepare_cms(DATA, certificate=cert, digested=False)
     assert whole.common_utils["args"][2] == base64.b64encode(DATA).decode()
     b64_answer = _answer(emulator, whole.common_utils)
     assert not b64_answer.startswith("-----")
-    assert all_valid(verify_detached(DATA, twophase.complete_cms(whole.session_id, b64_answer),
+    assert all_valid(pyhanko_cms_statuses(DATA, twophase.complete_cms(whole.session_id, b64_answer),
                                      trust))
 
 
@@ -156,7 +156,7 @@ def test_cms_second_signer_on_an_existing_cms(emulator, twophase, keys, trust) -
     both = twophase.complete_cms(second.session_id, _answer(emulator, second.common_utils))
     assert len(both["signer_infos"]) == 2
     assert one["signer_infos"][0].dump() in [i.dump() for i in both["signer_infos"]]
-    statuses = verify_detached(DATA, detached(both), trust)
+    statuses = pyhanko_cms_statuses(DATA, detached(both), trust)
     assert len(statuses) == 2 and all_valid(statuses)
 
 
@@ -202,7 +202,7 @@ def test_cms_co_signing_in_every_order(emulator, twophase, keys, trust, count) -
             new_not_last += serials[-1] != cert.serial_number
             signed = twophase.complete_cms(request.session_id, answer)
         assert signed is not None
-        statuses = verify_detached(DATA, detached(signed), trust)
+        statuses = pyhanko_cms_statuses(DATA, detached(signed), trust)
         assert len(statuses) == count and all_valid(statuses)
         assert sorted(s.signing_cert.serial_number for s in statuses) == sorted(
             keys[label].certificate.serial_number for label in order)
@@ -320,5 +320,5 @@ def test_pending_state_is_plain_data(emulator, keys, pki, trust,  # type: ignore
     # Another worker (new TwoPhase, same store) completes it.
     completing = TwoPhase(store, trust=trust, ncalayer_chain=[])
     out = completing.complete_pdf(request.session_id, _answer(emulator, request.basics))
-    assert all_valid(verify_pdf(out, trust))
+    assert all_valid(pyhanko_pdf_statuses(out, trust))
     assert isinstance(load_cms(_answer(emulator, request.basics)), cms.SignedData)

@@ -17,9 +17,9 @@ from signxml import SignatureConstructionMethod, XMLSigner, XMLVerifier
 from docservice.render import render
 from docservice.verification import Verifier, VerifierConfig
 from docservice.verification.certs import TrustStore
+from docservice_testing.ncalayer import C14N, C14N_WITH_COMMENTS, XML_DECLARATION
 from signing.errors import SignatureValueError
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import C14N, C14N_WITH_COMMENTS, XML_DECLARATION
 from signing.twophase import TwoPhase
 from tests.conftest import example
 from tests.ncalayer.conftest import call1, with_key

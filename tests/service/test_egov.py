@@ -29,8 +29,8 @@ from docservice.service.app import create_service_app
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
 from docservice.service.egov import MESSAGES
-from signing.ncalayer.keystore import EmulatorKey
-from signing.testing.egov_mobile import EgovMobileEmulator, api1_url
+from docservice_testing.egov_mobile import EgovMobileEmulator, api1_url
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from tests.conftest import example
 from tests.pki import TestPki
 from tests.service.http import Client
@@ -431,7 +431,7 @@ def test_eds_login_with_the_officials_authentication_key(api, keys, bc) -> None:
     old = phone.fetch_documents(login_time=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     assert old.status == 403 and old.body["message"] == MESSAGES["login_late"]["ru"]
     # A login for another request's URL, and a tampered login.
-    from signing.testing.egov_mobile import login_xml
+    from docservice_testing.egov_mobile import login_xml
 
     wrong_url = login_xml(keys["career_auth"], client.base + "/egov/mgovSign/other/documents")
     assert phone.call("POST", phone.api1["document"]["uri"], {"xml": wrong_url}).status == 403
@@ -481,7 +481,7 @@ def test_console_emulator(api, keys, pki: TestPki, gpki, password_file: Path,  #
 
 def test_the_runtime_never_imports_the_emulator() -> None:
     code = ("import sys, docservice.service.app, docservice.cli; "
-            "print(any(m.startswith('signing.testing') for m in sys.modules))")
+            "print(any(m.startswith('docservice_testing') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     assert out.stdout.strip() == "False", out.stderr

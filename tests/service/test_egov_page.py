@@ -15,8 +15,8 @@ from sqlalchemy import update
 
 from docservice.service.egov import PAGE_TEXTS
 from docservice.service.models import EgovRequest
-from signing.ncalayer.keystore import EmulatorKey
-from signing.testing.egov_mobile import EgovMobileEmulator
+from docservice_testing.egov_mobile import EgovMobileEmulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from tests.browser import Cdp, chromium
 from tests.pki import TestPki
 from tests.service.test_egov import LABELS, _document, _request, _served

@@ -14,9 +14,9 @@ from websockets.sync.client import connect
 from docservice.service.app import create_service_app
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
+from docservice_testing.ncalayer import running_emulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import running_emulator
-from signing.ncalayer.keystore import EmulatorKey
 from tests.conftest import example
 from tests.ncalayer.conftest import with_key
 from tests.pki import TestPki

@@ -18,9 +18,8 @@ from docservice.service.documents import DocService
 from docservice.service.keys import add_key
 from docservice.service.models import Route, RouteEvent
 from docservice.service.route import add_org, event_bytes
+from docservice_testing.ncalayer import EmulatorKey, running_emulator
 from signing.ncalayer import protocol as p
-from signing.ncalayer.emulator import running_emulator
-from signing.ncalayer.keystore import EmulatorKey
 from tests.conftest import example
 from tests.ncalayer.conftest import with_key
 from tests.pki import TestPki

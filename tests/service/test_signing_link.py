@@ -16,8 +16,8 @@ import pytest
 from docservice.service.app import create_service_app
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
-from signing.ncalayer.emulator import running_emulator
-from signing.ncalayer.keystore import EmulatorKey
+from docservice_testing.ncalayer import running_emulator
+from docservice_testing.ncalayer.keystore import EmulatorKey
 from tests.browser import Cdp, chromium
 from tests.conftest import example
 from tests.pki import TestPki

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 
 import pytest
@@ -24,7 +25,7 @@ from signing.errors import (
 )
 from signing.keys import ExternalKey
 from signing.pdf import Level, PdfOptions, finish_pdf, prepare_pdf
-from signing.verify import all_valid, verify_detached, verify_pdf
+from tests.pyhanko_oracle import all_valid, pyhanko_cms_statuses, pyhanko_pdf_statuses
 
 
 def _outside_cms(key, digest: bytes) -> bytes:
@@ -50,9 +51,9 @@ def test_two_phase_pdf_signature(rendered, officials, pki, trust, encoding) -> N
     signed = cms_util.load_cms(_outside_cms(official, prepared.digest))
     wire = cms_util.to_pem(signed) if encoding == "pem" else cms_util.to_base64(signed)
     result = finish_pdf(prepared, wire)
-    (status,) = verify_pdf(result, trust)
+    (status,) = pyhanko_pdf_statuses(result, trust)
     assert status.bottom_line and status.timestamp_validity.valid
-    assert all_valid(verify_pdf(result, trust, long_term=True))
+    assert all_valid(pyhanko_pdf_statuses(result, trust, long_term=True))
 
 
 def _edit(der: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
@@ -117,7 +118,7 @@ def test_bad_external_cms_is_refused_and_nothing_written(
     assert caught.value.message_kk != SignatureValueError.kk
     assert prepared.prepared_bytes == before  # the placeholder is still empty
     # The same prepared revision still accepts the genuine CMS afterwards.
-    (status,) = verify_pdf(finish_pdf(prepared, good), trust)
+    (status,) = pyhanko_pdf_statuses(finish_pdf(prepared, good), trust)
     assert status.bottom_line
 
 
@@ -126,7 +127,7 @@ def test_signer_identified_by_key_identifier_is_accepted(prepared_akimat, trust)
     assert official.certificate.key_identifier  # the test PKI sets SKI
     by_ski = _edit(_outside_cms(official, prepared.digest), _by_ski)
     assert cms_util.load_cms(by_ski)["signer_infos"][0]["sid"].name == "subject_key_identifier"
-    (status,) = verify_pdf(finish_pdf(prepared, by_ski), trust)
+    (status,) = pyhanko_pdf_statuses(finish_pdf(prepared, by_ski), trust)
     assert status.bottom_line and status.intact and status.valid
 
 
@@ -152,7 +153,7 @@ def test_external_detached_cms_gets_time_stamp_and_ocsp(officials, pki, trust) -
                                       CadesOptions(tsa_url=pki.tsa_url, trust=trust))
     info = completed["signer_infos"][0]
     assert cms_util.timestamp_info(info) is not None and embedded_ocsp(info)
-    assert all_valid(verify_detached(data, completed, trust))
+    assert all_valid(pyhanko_cms_statuses(data, completed, trust))
 
 
 def test_external_detached_cms_completes_inside_an_event_loop(officials, pki, trust) -> None:
@@ -172,4 +173,35 @@ def test_external_detached_cms_completes_inside_an_event_loop(officials, pki, tr
     completed = asyncio.run(handler())
     info = completed["signer_infos"][0]
     assert cms_util.timestamp_info(info) is not None and embedded_ocsp(info)
-    assert all_valid(verify_detached(data, completed, trust))
+    assert all_valid(pyhanko_cms_statuses(data, completed, trust))
+
+
+@pytest.mark.parametrize("path", ["finish_pdf", "twophase"])
+def test_both_pdf_completions_check_the_certificate_again(rendered, pki, trust, path) -> None:  # type: ignore[no-untyped-def]
+    """A certificate revoked between the two phases is refused at completion, by
+    :func:`signing.pdf.finish_pdf` as by :class:`signing.twophase.TwoPhase` (one
+    completion, :func:`signing.pdf.async_complete_prepared`). Revocation is not checked at
+    preparation here (no trust roots then), so only the completion can catch it."""
+    import dataclasses
+
+    from signing.errors import CertificateRevokedError
+    from signing.keys import Pkcs12Key
+    from signing.twophase import TwoPhase
+
+    revoked = Pkcs12Key.load(pki.p12("revoked"), pki.password)
+    external = ExternalKey(revoked.certificate, revoked.chain)
+    if path == "finish_pdf":
+        prepared = prepare_pdf(rendered.pdf, external, PdfOptions())
+        wire = _outside_cms(revoked, prepared.digest)
+        later = dataclasses.replace(prepared, options=dataclasses.replace(
+            prepared.options, trust=trust))
+        with pytest.raises(CertificateRevokedError):
+            finish_pdf(later, wire)
+        assert all_valid(pyhanko_pdf_statuses(finish_pdf(prepared, wire), trust)) is False
+    else:
+        service = TwoPhase()
+        request = service.prepare_pdf(rendered.pdf, revoked.certificate, revoked.chain)
+        wire = _outside_cms(revoked, base64.b64decode(request.extra["digest"]))
+        service.trust = trust
+        with pytest.raises(CertificateRevokedError):
+            service.complete_pdf(request.session_id, wire)

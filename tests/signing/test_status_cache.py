@@ -11,8 +11,8 @@ from docservice.verification.revocation import CachedRevocation, RevocationCache
 from signing.errors import CertificateRevokedError
 from signing.keys import Pkcs12Key
 from signing.pdf import Level, PdfOptions, sign_pdf
-from signing.verify import all_valid, verify_pdf
 from tests.pki import TestPki
+from tests.pyhanko_oracle import all_valid, pyhanko_pdf_statuses
 
 
 def _fetches(cache: RevocationCache) -> int:
@@ -29,7 +29,7 @@ def test_good_status_is_reused_within_its_ttl(trust, officials, rendered) -> Non
         data = sign_pdf(data, officials["career"], PdfOptions(trust=cached))
     assert _fetches(cache) == first
     assert cache.stats["status_hit"] == 2
-    statuses = verify_pdf(data, trust)
+    statuses = pyhanko_pdf_statuses(data, trust)
     assert len(statuses) == 3 and all_valid(statuses)
 
 

@@ -398,8 +398,8 @@ def signing_pages(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Ite
     from contextlib import contextmanager
 
     from docservice.service.documents import DocService
-    from signing.ncalayer.keystore import EmulatorKey
-    from signing.testing.egov_mobile import EgovMobileEmulator
+    from docservice_testing.egov_mobile import EgovMobileEmulator
+    from docservice_testing.ncalayer.keystore import EmulatorKey
     from tests.service.conftest import make_settings
     from tests.service.test_egov import _document, _request, _served
 

@@ -1,9 +1,10 @@
-"""Checking what :mod:`signing` produced, always against explicit trust roots.
+"""pyHanko's own validator as the tests' second opinion on what :mod:`signing` produced.
 
-Used by the tests and meant as the base of the verification service: PAdES through
-pyHanko's validator (with the difference analysis that catches changes a certification
-forbids), detached CMS one SignerInfo at a time, and the long-term (B-LT/B-LTA) check
-that needs no network because the evidence is inside the file.
+Test-only (the service verifies with :func:`docservice.verification.pdf.verify_pdf`, whose
+report is a different contract): PAdES through pyHanko's validator (with the difference
+analysis that catches changes a certification forbids), detached CMS one SignerInfo at a
+time, and the long-term (B-LT/B-LTA) check that needs no network because the evidence is
+inside the file. Always against explicit trust roots.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from signing.cms_util import copy_signed, load_cms
 from signing.trust import Trust
 
 
-async def async_verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
+async def async_pyhanko_pdf_statuses(data: bytes, trust: Trust, *, long_term: bool = False
                            ) -> list[PdfSignatureStatus]:
     """Status of every signature (document time-stamps excluded), in file order.
 
@@ -61,9 +62,9 @@ async def async_verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
     return results
 
 
-def verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
+def pyhanko_pdf_statuses(data: bytes, trust: Trust, *, long_term: bool = False
                ) -> list[PdfSignatureStatus]:
-    return _aio.run(async_verify_pdf(data, trust, long_term=long_term))
+    return _aio.run(async_pyhanko_pdf_statuses(data, trust, long_term=long_term))
 
 
 def split_signers(signed: cms.SignedData) -> list[cms.SignedData]:
@@ -76,7 +77,7 @@ def split_signers(signed: cms.SignedData) -> list[cms.SignedData]:
     return parts
 
 
-async def async_verify_detached(data: bytes, signature: bytes | str | cms.SignedData,
+async def async_pyhanko_cms_statuses(data: bytes, signature: bytes | str | cms.SignedData,
                                 trust: Trust) -> list[StandardCMSSignatureStatus]:
     signed = signature if isinstance(signature, cms.SignedData) else load_cms(signature)
     results = []
@@ -90,9 +91,9 @@ async def async_verify_detached(data: bytes, signature: bytes | str | cms.Signed
     return results
 
 
-def verify_detached(data: bytes, signature: bytes | str | cms.SignedData, trust: Trust
+def pyhanko_cms_statuses(data: bytes, signature: bytes | str | cms.SignedData, trust: Trust
                     ) -> list[StandardCMSSignatureStatus]:
-    return _aio.run(async_verify_detached(data, signature, trust))
+    return _aio.run(async_pyhanko_cms_statuses(data, signature, trust))
 
 
 def all_valid(statuses: Sequence[PdfSignatureStatus | StandardCMSSignatureStatus]) -> bool:

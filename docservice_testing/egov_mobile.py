@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from signing.ncalayer.emulator import build_cms, sign_xml_document
-from signing.ncalayer.keystore import EmulatorKey
+from docservice_testing.ncalayer import build_cms, sign_xml_document
+from docservice_testing.ncalayer.keystore import EmulatorKey
 
 EXPIRY_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$")
 AUTH_TYPES = ("Token", "Eds", "None")

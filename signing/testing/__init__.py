@@ -1,1 +1,0 @@
-"""Test doubles of the officials' signing apps. Testing only: the runtime never imports this."""
