@@ -18,8 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from docservice.pki.roles import Role
 from signing.errors import SigningError
-from signing.identity import ROLES
 from signing.pdf import DEFAULT_VERIFY_BASE, Level
 
 EXIT_ERROR = 2
@@ -36,7 +36,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--password-file", type=Path, help="file whose first line is the password")
     p.add_argument("--level", choices=[lv.value for lv in Level], default=Level.B_B.value,
                    help="PAdES level (PDF); for CMS, B-T adds the signature time-stamp")
-    p.add_argument("--role", choices=sorted(name for name, _, _ in ROLES.values()),
+    p.add_argument("--role", choices=sorted(r.value for r in Role),
                    help="role the official signs in; must be in the certificate")
     p.add_argument("--certify", action="store_true",
                    help="first signature certifies: later signatures only")

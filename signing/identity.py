@@ -12,23 +12,7 @@ from dataclasses import dataclass
 
 from asn1crypto import x509
 
-#: NCA RK role OIDs (extended key usage) with their Kazakh and Russian names.
-ROLES: dict[str, tuple[str, str, str]] = {
-    # oid: (cli name, kk, ru)
-    "1.2.398.3.3.4.1.1": ("individual", "Жеке тұлға", "Физическое лицо"),
-    "1.2.398.3.3.4.1.2": ("legal_entity", "Заңды тұлға қызметкері",
-                          "Сотрудник юридического лица"),
-    "1.2.398.3.3.4.1.2.1": ("first_head", "Бірінші басшы", "Первый руководитель"),
-    "1.2.398.3.3.4.1.2.2": ("right_to_sign", "Қол қою құқығы бар тұлға",
-                            "Лицо с правом подписи"),
-    "1.2.398.3.3.4.1.2.3": ("financial", "Қаржы құжаттарына қол қоюшы",
-                            "Подписант финансовых документов"),
-    "1.2.398.3.3.4.1.2.4": ("hr", "Кадр қызметінің қызметкері", "Сотрудник отдела кадров"),
-    "1.2.398.3.3.4.1.2.5": ("employee", "Қызметкер", "Сотрудник"),
-}
-ROLE_BY_NAME = {name: oid for oid, (name, _, _) in ROLES.items()}
-#: Broad roles, shown only when the certificate carries nothing more specific.
-_GENERAL_ROLES = {"1.2.398.3.3.4.1.2"}
+from docservice.pki.roles import Role, most_specific, roles_in
 
 
 def mask(value: str | None) -> str:
@@ -59,19 +43,16 @@ class SignerIdentity:
         return " ".join(p for p in (self.common_name, self.patronymic) if p)
 
     @property
-    def roles(self) -> tuple[str, ...]:
-        """Role names (``ROLES`` keys' cli names), most specific first."""
-        specific = [o for o in self.role_oids if o not in _GENERAL_ROLES]
-        chosen = specific or list(self.role_oids)
-        return tuple(ROLES[o][0] for o in chosen)
+    def roles(self) -> tuple[Role, ...]:
+        """The certificate's NCA roles, most specific first."""
+        return most_specific(roles_in(self.role_oids))
 
-    def role_label(self, role: str | None = None) -> tuple[str, str]:
+    def role_label(self, role: Role | str | None = None) -> tuple[str, str]:
         """(kk, ru) label for ``role`` or for the certificate's most specific role."""
-        name = role or (self.roles[0] if self.roles else None)
-        if name is None:
+        chosen = Role.named(role) if role else (self.roles[0] if self.roles else None)
+        if chosen is None:
             return ("", "")
-        _, kk, ru = ROLES[ROLE_BY_NAME[name]]
-        return kk, ru
+        return chosen.label.kk, chosen.label.ru
 
     def log_repr(self) -> str:
         """For logs: masked IIN/BIN and serial only, never the name."""
@@ -86,7 +67,7 @@ def identity_of(cert: x509.Certificate) -> SignerIdentity:
     """Read the NCA RK subject fields and role OIDs of ``cert``."""
     subject = cert.subject.native
     eku = cert.extended_key_usage_value
-    role_oids = tuple(o.dotted for o in eku if o.dotted in ROLES) if eku is not None else ()
+    role_oids = tuple(r.oid for r in roles_in(o.dotted for o in eku)) if eku is not None else ()
     validity = cert["tbs_certificate"]["validity"]
     return SignerIdentity(
         common_name=str(subject.get("common_name", "")),

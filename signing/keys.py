@@ -29,6 +29,7 @@ from pyhanko.sign.signers import ExternalSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 import signing.gost as gost
+from docservice.pki.roles import Role
 from signing import _pkcs12
 from signing.errors import (
     CertificateExpiredError,
@@ -43,7 +44,7 @@ from signing.errors import (
     UnsupportedKeyError,
     WrongPasswordError,
 )
-from signing.identity import ROLE_BY_NAME, ROLES, SignerIdentity, identity_of
+from signing.identity import SignerIdentity, identity_of
 
 PASSWORD_ENV = "DOCSERVICE_KEY_PASSWORD"
 _SIGNING_KEY_USAGES = {"digital_signature", "non_repudiation"}
@@ -132,10 +133,9 @@ class SigningKey(ABC):
         """Certificate checks, plus: the requested role must be in the certificate."""
         check_signing_certificate(self.certificate, at)
         if role is not None:
-            oid = ROLE_BY_NAME.get(role)
-            if oid is None or oid not in self.identity.role_oids:
-                label = ROLES[oid][2] if oid else role
-                raise RoleError(role=label)
+            wanted = Role.named(role)
+            if wanted is None or wanted.oid not in self.identity.role_oids:
+                raise RoleError(role=wanted.label.ru if wanted else role)
 
     def cert_registry(self) -> SimpleCertificateStore:
         return SimpleCertificateStore.from_certs([self.certificate, *self.chain])

@@ -55,7 +55,7 @@ from pyhanko_certvalidator.revinfo.archival import (
 )
 
 from docservice.identifiers import has_valid_checksum
-from docservice.verification import messages
+from docservice.pki.roles import eku_label, policy_label
 from docservice.verification.report import CertificateFacts, Labelled, SignerFacts
 from docservice.verification.revocation import (
     RevinfoSources,
@@ -206,13 +206,13 @@ def signer_facts(cert: x509.Certificate) -> SignerFacts:
         bin_ = None
     roles: list[Labelled] = []
     for oid in _eku_oids(cert):
-        meaning = messages.role(oid)
+        meaning = eku_label(oid)
         if meaning:
-            roles.append(Labelled(oid, *meaning))
+            roles.append(Labelled(oid, meaning.kk, meaning.ru))
     policies = []
     for oid in _policy_oids(cert):
-        meaning = messages.POLICIES.get(oid)
-        policies.append(Labelled(oid, *(meaning or (oid, oid))))
+        label = policy_label(oid)
+        policies.append(Labelled(oid, *(label or (oid, oid))))
     email = _attr(subject, "email_address") or None
     return SignerFacts(
         common_name=cn, full_name=full, surname=surname, given_name=given,

@@ -44,6 +44,7 @@ from pyhanko.sign.validation.generic_cms import (
     validate_sig_integrity,
 )
 
+from docservice.pki.roles import policy_label
 from docservice.verification import messages
 from docservice.verification.certs import (
     ChainOutcome,
@@ -165,9 +166,9 @@ class Assessor:
             policy = info["policy"].dotted
         except (ValueError, KeyError, AttributeError) as exc:
             return TimestampFacts(kind, self.now, False, problem=f"unreadable token: {exc}")
-        label = messages.POLICIES.get(policy)
+        label = policy_label(policy)
         facts = TimestampFacts(kind, gen_time, False, policy=policy,
-                               policy_label=Labelled(policy, *label) if label else None)
+                               policy_label=Labelled(policy, label.kk, label.ru) if label else None)
         imprint = info["message_imprint"]
         expected = digest_of(imprint_source, imprint["hash_algorithm"]["algorithm"].native)
         if expected is None or expected != imprint["hashed_message"].native:
