@@ -29,6 +29,7 @@ from pyhanko.sign.signers import ExternalSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 import signing.gost as gost
+from docservice.pki.person import Person, person_of
 from docservice.pki.roles import Role
 from signing import _pkcs12
 from signing.errors import (
@@ -44,7 +45,6 @@ from signing.errors import (
     UnsupportedKeyError,
     WrongPasswordError,
 )
-from signing.identity import SignerIdentity, identity_of
 
 PASSWORD_ENV = "DOCSERVICE_KEY_PASSWORD"
 _SIGNING_KEY_USAGES = {"digital_signature", "non_repudiation"}
@@ -126,15 +126,15 @@ class SigningKey(ABC):
     chain: tuple[x509.Certificate, ...]
 
     @property
-    def identity(self) -> SignerIdentity:
-        return identity_of(self.certificate)
+    def identity(self) -> Person:
+        return person_of(self.certificate)
 
     def check(self, at: dt.datetime | None = None, role: str | None = None) -> None:
         """Certificate checks, plus: the requested role must be in the certificate."""
         check_signing_certificate(self.certificate, at)
         if role is not None:
             wanted = Role.named(role)
-            if wanted is None or wanted.oid not in self.identity.role_oids:
+            if wanted is None or wanted not in self.identity.held_roles:
                 raise RoleError(role=wanted.label.ru if wanted else role)
 
     def cert_registry(self) -> SimpleCertificateStore:

@@ -35,8 +35,8 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
 from pyhanko.stamp import QRStamp, QRStampStyle
 
+from docservice.pki.person import Person
 from docservice.signature_area import SIGNATURE_DEST, SIGNATURE_HINT_BAND
-from signing.identity import SignerIdentity
 from signing.stamp_font import StampFontFactory
 
 # fontTools reports every table it drops while subsetting (e.g. FFTM) as a warning.
@@ -196,7 +196,7 @@ def placement(writer: BasePdfFileWriter, existing: int) -> Placement:
     return Placement(last, _grid(band, col, 4, 1), compact=True)
 
 
-def stamp_text(identity: SignerIdentity, role: str | None, signed_at: dt.datetime,
+def stamp_text(identity: Person, role: str | None, signed_at: dt.datetime,
                compact: bool = False) -> str:
     """The stamp's lines, Kazakh / Russian; '%' escaped for pyHanko's interpolation."""
     kk_role, ru_role = identity.role_label(role)

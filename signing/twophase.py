@@ -49,6 +49,7 @@ from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, 
 from signxml.util import namespaces as ds_namespaces
 
 import signing.gost as gost
+from docservice.pki.person import person_of
 from signing import _aio
 from signing.cms_check import (
     check_signer_info,
@@ -66,7 +67,6 @@ from signing.errors import (
     SigningError,
 )
 from signing.gost import xmldsig as gost_xmldsig
-from signing.identity import identity_of
 from signing.keys import ExternalKey, check_signing_certificate
 from signing.ncalayer import protocol as p
 from signing.pdf import Level, PdfOptions, async_prepare_pdf
@@ -247,7 +247,7 @@ class TwoPhase:
         """Filters so NCALayer offers only the expected key (serial number + IIN)."""
         if cert is None:
             return p.SignerParams(chain=self.ncalayer_chain)
-        ident = identity_of(cert)
+        ident = person_of(cert)
         return p.SignerParams(iin=ident.iin or None, serial_number=ident.serial_hex,
                               chain=self.ncalayer_chain)
 

@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from docservice.errors import DocserviceError
+from docservice.pki.person import person_of
 from docservice.render import Rendered, check_printable, parse_lang, render
 from docservice.service import webhooks
 from docservice.service.config import Settings
@@ -52,7 +53,6 @@ from docservice.service.models import (
 from docservice.service.store import FileStore, LocalFileStore
 from signing.cms_util import load_certificate
 from signing.errors import SigningError
-from signing.identity import identity_of
 from signing.keys import load_certificates
 from signing.pdf import Level, PdfOptions, sign_pdf
 from signing.trust import Trust
@@ -340,7 +340,7 @@ class DocService:
     def _record(self, session: Session, document: Document, signed: bytes, *, method: str,
                 key_name: str | None) -> Signature:
         der, cert = _cms_of_last_signature(signed)
-        ident = identity_of(cert)
+        ident = person_of(cert)
         document.signature_count += 1
         signature = Signature(
             document_id=document.id, seq=document.signature_count, method=method,

@@ -14,8 +14,9 @@ Why this module exists:
 * **Cached outcomes.** The same certificate validated at the same moment against the same
   trust store and evidence gives the same answer; caching it (bounded, short-lived, never
   longer than the revocation cache's freshness) is what lets a busy page answer fast.
-* **Kazakh meaning.** NCA RK encodes the IIN in ``SERIALNUMBER``, the BIN in ``OU``, the
-  patronymic in ``GIVENNAME`` and the signer's capacity in extended key usage OIDs.
+* **Kazakh meaning.** Who the signer is and in what capacity is read by
+  :mod:`docservice.pki.person` and :mod:`docservice.pki.roles`, as the stamp reads it;
+  this module only arranges it for the report.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from pyhanko_certvalidator.revinfo.archival import (
 )
 
 from docservice.identifiers import has_valid_checksum
+from docservice.pki.person import person_of
 from docservice.pki.roles import eku_label, policy_label
 from docservice.verification.report import CertificateFacts, Labelled, SignerFacts
 from docservice.verification.revocation import (
@@ -170,17 +172,13 @@ class TrustStore:
         return [display_name(c.subject) for c in self.roots]
 
 
-# -- Kazakh meaning of a certificate --------------------------------------------------------
+# -- the report's view of a certificate --------------------------------------------------------
 
 
 def _attr(name: x509.Name, key: str) -> str:
     values = [v for rdn in name.chosen for atv in rdn
               if atv["type"].native == key for v in [atv["value"].native]]
     return str(values[0]) if values else ""
-
-
-def _strip_prefix(value: str, prefix: str) -> str:
-    return value[len(prefix):] if value.upper().startswith(prefix) else value
 
 
 def certificate_facts(cert: x509.Certificate) -> CertificateFacts:
@@ -193,33 +191,22 @@ def certificate_facts(cert: x509.Certificate) -> CertificateFacts:
 
 
 def signer_facts(cert: x509.Certificate) -> SignerFacts:
-    """Name, IIN, organisation, BIN, roles and policies as NCA RK encodes them."""
-    subject = cert.subject
-    cn = _attr(subject, "common_name")
-    surname = _attr(subject, "surname")
-    patronymic = _attr(subject, "given_name")
-    given = cn[len(surname):].strip() if surname and cn.startswith(surname) else ""
-    full = " ".join(p for p in (surname or cn, given, patronymic) if p)
-    iin = _strip_prefix(_attr(subject, "serial_number"), "IIN") or None
-    bin_ = _strip_prefix(_attr(subject, "organizational_unit_name"), "BIN") or None
-    if bin_ is not None and not bin_.isdigit():
-        bin_ = None
-    roles: list[Labelled] = []
-    for oid in _eku_oids(cert):
-        meaning = eku_label(oid)
-        if meaning:
-            roles.append(Labelled(oid, meaning.kk, meaning.ru))
+    """The report's view of the signer: :func:`docservice.pki.person.person_of` plus the
+    labels of every extended key usage and policy, checksums and the certificate."""
+    person = person_of(cert)
+    roles = [Labelled(oid, label.kk, label.ru) for oid in _eku_oids(cert)
+             if (label := eku_label(oid)) is not None]
     policies = []
     for oid in _policy_oids(cert):
         label = policy_label(oid)
         policies.append(Labelled(oid, *(label or (oid, oid))))
-    email = _attr(subject, "email_address") or None
+    iin, bin_ = person.iin or None, person.bin or None
     return SignerFacts(
-        common_name=cn, full_name=full, surname=surname, given_name=given,
-        patronymic=patronymic, iin=iin,
-        iin_valid=has_valid_checksum(iin) if iin and iin.isdigit() else None,
-        organisation=_attr(subject, "organization_name") or None, bin=bin_,
-        bin_valid=has_valid_checksum(bin_) if bin_ else None, email=email,
+        common_name=person.common_name, full_name=person.full_name, surname=person.surname,
+        given_name=person.given_name, patronymic=person.patronymic, iin=iin,
+        iin_valid=has_valid_checksum(iin) if iin else None,
+        organisation=person.organisation or None, bin=bin_,
+        bin_valid=has_valid_checksum(bin_) if bin_ else None, email=person.email or None,
         roles=roles, policies=policies, legal_entity=bin_ is not None,
         gost=cert_gost(cert) is not None, certificate=certificate_facts(cert))
 

@@ -9,6 +9,7 @@ import re
 import pikepdf
 import pytest
 
+from docservice.pki.person import person_of
 from docservice.pki.roles import Role, eku_label, most_specific, roles_in
 from docservice.verification import TrustStore, Verifier, VerifierConfig
 from docservice.verification.certs import signer_facts
@@ -20,7 +21,6 @@ from docservice.verification.report import (
     Report,
     SignatureReport,
 )
-from signing.identity import identity_of
 from signing.keys import Pkcs12Key
 from signing.pdf import PdfOptions, sign_pdf
 from signing.stamp import stamp_text
@@ -84,11 +84,11 @@ def test_every_role_reads_the_same_on_stamp_and_report(role: Role) -> None:
     ekus = ("email", Role.LEGAL_ENTITY.oid, role.oid) if role is not Role.INDIVIDUAL else (
         "email", role.oid)
     cert = make_cert(ekus=ekus, key_usage={"digital_signature", "content_commitment"})
-    stamp = stamp_text(identity_of(cert), None, dt.datetime.now(dt.UTC))
+    stamp = stamp_text(person_of(cert), None, dt.datetime.now(dt.UTC))
     assert f"{role.label.kk} / {role.label.ru}" in stamp
     page = _report_for(cert)
     assert role.label.kk in page and role.label.ru in page
-    named = stamp_text(identity_of(cert), role.value, dt.datetime.now(dt.UTC))
+    named = stamp_text(person_of(cert), role.value, dt.datetime.now(dt.UTC))
     assert f"{role.label.kk} / {role.label.ru}" in named
 
 
