@@ -29,6 +29,7 @@ from pyhanko.sign.signers import ExternalSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 import signing.gost as gost
+from docservice.pki.key_usage import describe, signing_usage
 from docservice.pki.person import Person, person_of
 from docservice.pki.roles import Role
 from signing import _pkcs12
@@ -47,7 +48,6 @@ from signing.errors import (
 )
 
 PASSWORD_ENV = "DOCSERVICE_KEY_PASSWORD"
-_SIGNING_KEY_USAGES = {"digital_signature", "non_repudiation"}
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
@@ -85,9 +85,9 @@ def check_signing_certificate(cert: x509.Certificate, at: dt.datetime | None = N
         raise CertificateExpiredError(date=not_after.date().isoformat())
     if revoked_at is not None and revoked_at <= now:
         raise CertificateRevokedError(when=revoked_at.date().isoformat())
-    usage = cert.key_usage_value
-    if usage is None or not (set(usage.native) & _SIGNING_KEY_USAGES):
-        raise KeyUsageError()
+    usage = signing_usage(cert)
+    if not usage.allowed:
+        raise KeyUsageError(describe(cert, usage))
 
 
 class GostPrivateKey:

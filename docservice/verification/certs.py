@@ -56,6 +56,7 @@ from pyhanko_certvalidator.revinfo.archival import (
 )
 
 from docservice.identifiers import has_valid_checksum
+from docservice.pki.key_usage import describe, signing_usage
 from docservice.pki.person import person_of
 from docservice.pki.roles import eku_label, policy_label
 from docservice.verification.report import CertificateFacts, Labelled, SignerFacts
@@ -77,7 +78,6 @@ GOST_NAMES = {
     gost.STREEBOG256: "ГОСТ 34.11-2015, 256 бит",
     gost.STREEBOG512: "ГОСТ 34.11-2015, 512 бит",
 }
-SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
 
 
 class TrustStoreError(ValueError):
@@ -219,12 +219,6 @@ def _eku_oids(cert: x509.Certificate) -> list[str]:
 def _policy_oids(cert: x509.Certificate) -> list[str]:
     value = cert.certificate_policies_value
     return [p["policy_identifier"].dotted for p in value] if value is not None else []
-
-
-def is_authentication_only(cert: x509.Certificate) -> bool:
-    """NCA RK authentication keys: clientAuth EKU and no signing key usage."""
-    usage = set(cert.key_usage_value.native) if cert.key_usage_value is not None else set()
-    return not (usage & SIGNING_KEY_USAGES)
 
 
 # -- chain validation -------------------------------------------------------------------------
@@ -441,12 +435,9 @@ def _run(coro):  # type: ignore[no-untyped-def]
 
 
 def _usage_problem(cert: x509.Certificate, purpose: str) -> str:
-    usage = set(cert.key_usage_value.native) if cert.key_usage_value is not None else set()
-    eku = set(cert.extended_key_usage_value.native) if cert.extended_key_usage_value else set()
     if purpose == "timestamping":
-        if "time_stamping" not in eku:
+        eku = cert.extended_key_usage_value
+        if eku is None or "time_stamping" not in set(eku.native):
             return "TSA certificate lacks the timeStamping extended key usage"
         return ""
-    if usage and not usage & SIGNING_KEY_USAGES:
-        return "key usage " + ", ".join(sorted(usage)) + " does not allow signing"
-    return ""
+    return describe(cert, signing_usage(cert))

@@ -44,6 +44,7 @@ from pyhanko.sign.validation.generic_cms import (
     validate_sig_integrity,
 )
 
+from docservice.pki.key_usage import signing_usage
 from docservice.pki.roles import policy_label
 from docservice.verification import messages
 from docservice.verification.certs import (
@@ -340,11 +341,9 @@ class Assessor:
         extra = []
         if not poe and sub in ("OUT_OF_BOUNDS_NO_POE", "REVOKED_NO_POE"):
             extra.append(Reason.of("SIGN_WITH_TIMESTAMP"))
-        if sub == "CHAIN_CONSTRAINTS_FAILURE" and report.signer and cert.key_usage_value:
-            from docservice.verification.certs import is_authentication_only
-
-            if is_authentication_only(cert):
-                extra.append(Reason.of("NOT_A_SIGNING_CERT"))
+        if (sub == "CHAIN_CONSTRAINTS_FAILURE" and report.signer
+                and signing_usage(cert).authentication_key):
+            extra.append(Reason.of("NOT_A_SIGNING_CERT"))
         return _finish(report, sub, reason, *extra)
 
 
