@@ -72,15 +72,15 @@ def _kind(data: bytes, detached: bool) -> str:
 
 
 def _sign(args: argparse.Namespace) -> bytes:
+    from docservice.pki.anchors import TrustAnchors
     from signing.keys import Pkcs12Key, read_password
-    from signing.trust import Trust
 
     try:
         data = args.file.read_bytes()
     except OSError as exc:
         raise SigningError(f"{args.file}: {exc.strerror}") from None
     kind = _kind(data, args.detached)
-    trust = Trust.from_files(args.trust, args.intermediate) if args.trust else None
+    trust = TrustAnchors.from_files(args.trust, args.intermediate) if args.trust else None
     key = Pkcs12Key.load(args.key, read_password(args.password_file),
                          revocation=_revocation_lookup(args))
     level = Level(args.level)
@@ -110,13 +110,13 @@ def _revocation_lookup(args: argparse.Namespace):  # type: ignore[no-untyped-def
         return None
     from asn1crypto import ocsp
 
-    from signing.keys import load_certificates
+    from docservice.pki.anchors import read_certificates
     from signing.trust import ocsp_revocation
 
     try:
         responses = [ocsp.OCSPResponse.load(path.read_bytes()) for path in args.ocsp]
         issuers = [c for path in [*args.trust, *args.intermediate]
-                   for c in load_certificates(path)]
+                   for c in read_certificates(path)]
     except (OSError, ValueError) as exc:
         raise SigningError(f"--ocsp/--trust: {exc}") from None
     return lambda cert: ocsp_revocation(cert, responses, issuers)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import algos, cms, core, pem, x509
+from asn1crypto import algos, cms, core, x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -29,6 +29,7 @@ from pyhanko.sign.signers import ExternalSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 import signing.gost as gost
+from docservice.pki.anchors import read_certificates
 from docservice.pki.key_usage import describe, signing_usage
 from docservice.pki.person import Person, person_of
 from docservice.pki.roles import Role
@@ -317,14 +318,6 @@ class ExternalKey(SigningKey):
                                   {"algorithm": "sha256_rsa"}))
 
 
-def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
-    """All certificates in a PEM or DER file."""
-    data = Path(path).read_bytes()
-    if pem.detect(data):
-        return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
-    return [x509.Certificate.load(data)]
-
-
 def read_password(password_file: str | os.PathLike[str] | None = None) -> str:
     """The container password: from a file (first line) or ``$DOCSERVICE_KEY_PASSWORD``.
 
@@ -355,7 +348,7 @@ def load_key(config: Mapping[str, Any]) -> SigningKey:
     """
     provider = config.get("provider", "pkcs12")
     if provider == "external":
-        certs = load_certificates(config["certificate"])
+        certs = read_certificates(config["certificate"])
         return ExternalKey(certs[0], certs[1:])
     if provider != "pkcs12":
         raise SigningError(f"unknown key provider {provider!r}")

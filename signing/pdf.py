@@ -37,6 +37,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from docservice.pki.anchors import TrustAnchors
 from signing import _aio, gost
 from signing import stamp as stamps
 from signing.cms_check import check_single_signer, digest_algorithm_for
@@ -48,7 +49,7 @@ from signing.errors import (
 )
 from signing.gost import cms as gost_cms
 from signing.keys import ExternalKey, GostPrivateKey, Pkcs12Key, SigningKey
-from signing.trust import Trust, check_status
+from signing.trust import check_status
 
 DEFAULT_VERIFY_BASE = "https://docservice.example.kz"
 
@@ -74,7 +75,7 @@ class PdfOptions:
     certify: bool = False
     role: str | None = None
     tsa_url: str | None = None
-    trust: Trust | None = None
+    trust: TrustAnchors | None = None
     visible: bool = True
     verify_base_url: str = DEFAULT_VERIFY_BASE
     reason: str | None = None

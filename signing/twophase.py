@@ -49,6 +49,7 @@ from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, 
 from signxml.util import namespaces as ds_namespaces
 
 import signing.gost as gost
+from docservice.pki.anchors import TrustAnchors
 from docservice.pki.person import person_of
 from signing import _aio
 from signing.cms_check import (
@@ -70,7 +71,7 @@ from signing.gost import xmldsig as gost_xmldsig
 from signing.keys import ExternalKey, check_signing_certificate
 from signing.ncalayer import protocol as p
 from signing.pdf import Level, PdfOptions, async_prepare_pdf
-from signing.trust import Trust, check_status
+from signing.trust import check_status
 
 DEFAULT_TTL = 15 * 60
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -223,7 +224,7 @@ class TwoPhase:
     """
 
     def __init__(self, store: PendingStore | None = None, *, ttl: float = DEFAULT_TTL,
-                 trust: Trust | None = None, tsa_url: str | None = None,
+                 trust: TrustAnchors | None = None, tsa_url: str | None = None,
                  ncalayer_chain: Sequence[str] | None = None, locale: str = "kk",
                  clock: Callable[[], float] = time.time, http_timeout: float = 10.0) -> None:
         self.store = store if store is not None else MemoryStore(clock=clock)
@@ -493,7 +494,7 @@ def _gost_signed_data(signature: etree._Element, cert: x509.Certificate) -> byte
     return refs[0].data if len(refs) == 1 else b""
 
 
-async def _extend(data: bytes, level: Level, trust: Trust | None,
+async def _extend(data: bytes, level: Level, trust: TrustAnchors | None,
                   stamper: HTTPTimeStamper | None, backend: AIOHttpFetcherBackend) -> bytes:
     """B-LT: the signer's OCSP/CRL into the DSS; B-LTA: then a document time-stamp."""
     if trust is None:

@@ -21,12 +21,12 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, StandardCMSSignat
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from docservice.pki.anchors import TrustAnchors
 from signing import _aio
 from signing.cms_util import copy_signed, load_cms
-from signing.trust import Trust
 
 
-async def async_verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
+async def async_verify_pdf(data: bytes, trust: TrustAnchors, *, long_term: bool = False
                            ) -> list[PdfSignatureStatus]:
     """Status of every signature (document time-stamps excluded), in file order.
 
@@ -61,7 +61,7 @@ async def async_verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
     return results
 
 
-def verify_pdf(data: bytes, trust: Trust, *, long_term: bool = False
+def verify_pdf(data: bytes, trust: TrustAnchors, *, long_term: bool = False
                ) -> list[PdfSignatureStatus]:
     return _aio.run(async_verify_pdf(data, trust, long_term=long_term))
 
@@ -77,7 +77,7 @@ def split_signers(signed: cms.SignedData) -> list[cms.SignedData]:
 
 
 async def async_verify_detached(data: bytes, signature: bytes | str | cms.SignedData,
-                                trust: Trust) -> list[StandardCMSSignatureStatus]:
+                                trust: TrustAnchors) -> list[StandardCMSSignatureStatus]:
     signed = signature if isinstance(signature, cms.SignedData) else load_cms(signature)
     results = []
     async with aiohttp.ClientSession() as http:
@@ -90,7 +90,7 @@ async def async_verify_detached(data: bytes, signature: bytes | str | cms.Signed
     return results
 
 
-def verify_detached(data: bytes, signature: bytes | str | cms.SignedData, trust: Trust
+def verify_detached(data: bytes, signature: bytes | str | cms.SignedData, trust: TrustAnchors
                     ) -> list[StandardCMSSignatureStatus]:
     return _aio.run(async_verify_detached(data, signature, trust))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from docservice.errors import DocserviceError
+from docservice.pki.anchors import TrustAnchors, TrustAnchorsError
 from docservice.pki.person import person_of
 from docservice.render import Rendered, check_printable, parse_lang, render
 from docservice.service import webhooks
@@ -53,9 +55,7 @@ from docservice.service.models import (
 from docservice.service.store import FileStore, LocalFileStore
 from signing.cms_util import load_certificate
 from signing.errors import SigningError
-from signing.keys import load_certificates
 from signing.pdf import Level, PdfOptions, sign_pdf
-from signing.trust import Trust
 from signing.twophase import Pending, TwoPhase
 
 STATUSES = ("ready", "signed")
@@ -64,6 +64,8 @@ STATUSES = ("ready", "signed")
 class PdfaCheckError(DocserviceError):
     """The rendered PDF failed PDF/A-3b validation (twice): nothing is stored."""
 
+
+log = logging.getLogger(__name__)
 
 def render_checked(kind: str, data: Any, lang: str) -> Rendered:
     """``render`` with the PDF/A-3b validation confirmed before a failure is believed.
@@ -87,22 +89,16 @@ def input_json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def signing_trust(trust_dir: str | None) -> Trust | None:
-    """Roots (self-signed) and intermediates from the trust folder, if it exists."""
+def signing_trust(trust_dir: str | None) -> TrustAnchors | None:
+    """The operator's trust folder as signing reads it (the same anchors verification
+    uses); None when there is no folder or no CA in it."""
     if not trust_dir or not Path(trust_dir).is_dir():
         return None
-    roots: list[asn1_x509.Certificate] = []
-    intermediates: list[asn1_x509.Certificate] = []
-    for path in sorted(Path(trust_dir).iterdir()):
-        if not path.is_file():
-            continue
-        try:
-            certs = load_certificates(path)
-        except ValueError:
-            continue
-        for cert in certs:
-            (roots if cert.self_signed else intermediates).append(cert)
-    return Trust(tuple(roots), tuple(intermediates)) if roots else None
+    try:
+        return TrustAnchors.from_directory(trust_dir)
+    except TrustAnchorsError as exc:
+        log.warning("signing without trust anchors: %s", exc)
+        return None
 
 
 def _cms_of_last_signature(pdf: bytes) -> tuple[bytes, asn1_x509.Certificate]:

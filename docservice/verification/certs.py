@@ -1,10 +1,10 @@
-"""Certificates: the operator's trust store, the full chain, key usage and Kazakh meaning.
+"""Certificates in a verification: the full chain, validity at the right moment, the report's view.
 
 Why this module exists:
 
-* **Only the configured anchors are trusted.** The trust store is a directory the operator
-  sets (NCA RK roots and issuing CAs in production, the test root in tests); the system CA
-  store is never consulted, and a certificate that does not chain to an anchor is
+* **Only the configured anchors are trusted** (:class:`docservice.pki.anchors.TrustAnchors`,
+  the operator's trust folder, the same for signing); the system CA store is never
+  consulted, and a certificate that does not chain to an anchor is
   ``NO_CERTIFICATE_CHAIN_FOUND``, however well-formed it is.
 * **Full chains.** Path building goes root -> issuing CA -> signer through every level
   (NCANode only looks one level up).
@@ -27,9 +27,8 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from asn1crypto import crl, ocsp, pem, x509
+from asn1crypto import crl, ocsp, x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
     DisallowedAlgorithmError,
@@ -56,6 +55,7 @@ from pyhanko_certvalidator.revinfo.archival import (
 )
 
 from docservice.identifiers import has_valid_checksum
+from docservice.pki.anchors import TrustAnchors, fingerprint
 from docservice.pki.key_usage import describe, signing_usage
 from docservice.pki.person import person_of
 from docservice.pki.roles import eku_label, policy_label
@@ -80,10 +80,6 @@ GOST_NAMES = {
 }
 
 
-class TrustStoreError(ValueError):
-    """The configured trust directory is missing, empty or holds no CA certificate."""
-
-
 def gost_name(oid: str) -> str | None:
     """A readable name when ``oid`` is a Kazakh GOST algorithm, else None."""
     if oid.startswith(GOST_PREFIX):
@@ -98,78 +94,9 @@ def cert_gost(cert: x509.Certificate) -> str | None:
     return gost_name(key_oid.dotted) or gost_name(sig_oid.dotted)
 
 
-def fingerprint(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.dump()).hexdigest()
-
-
-def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """Every certificate in a PEM bundle or a single DER file."""
-    if pem.detect(data):
-        return [x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True)
-                if kind == "CERTIFICATE"]
-    return [x509.Certificate.load(data)]
-
-
-def _is_root(cert: x509.Certificate) -> bool:
-    """Self-issued and self-signed (asn1crypto answers "yes"/"maybe"/"no", all truthy)."""
-    return cert.self_issued and cert.self_signed in ("yes", "maybe")
-
-
-def _anchors(certs: list[x509.Certificate]) -> list[x509.Certificate]:
-    """Self-signed roots, and CA certificates whose issuer the store does not hold.
-
-    RFC 5280 section 6.1: a trust anchor is whatever CA the relying party trusts; it need
-    not be self-signed (NCA publishes its issuing CAs, and an operator may pin one alone).
-    An issuing CA stored with its root stays an intermediate, so chains stay complete.
-    """
-    subjects = {c.subject.dump() for c in certs}
-    return [c for c in certs if _is_root(c)
-            or (c.ca and c.issuer.dump() not in subjects)]
-
-
 def display_name(name: x509.Name) -> str:
     """The common name alone when there is one (what officials recognise)."""
     return _attr(name, "common_name") or name.human_friendly
-
-
-@dataclass
-class TrustStore:
-    """Trust anchors (roots or pinned issuing CAs) and other known certificates, pinned once."""
-
-    roots: list[x509.Certificate]
-    intermediates: list[x509.Certificate] = field(default_factory=list)
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.roots:
-            raise TrustStoreError(f"no CA certificate in {self.source or 'store'}")
-        fps = sorted(fingerprint(c) for c in [*self.roots, *self.intermediates])
-        self.id = hashlib.sha256("".join(fps).encode()).hexdigest()[:16]
-
-    @classmethod
-    def from_certificates(cls, certs: list[x509.Certificate], source: str = "") -> TrustStore:
-        roots = _anchors(certs)
-        inter = [c for c in certs if not any(c is r for r in roots)]
-        return cls(roots, inter, source)
-
-    @classmethod
-    def from_directory(cls, path: str | Path) -> TrustStore:
-        """Load ``*.pem``, ``*.crt``, ``*.cer``, ``*.der`` files (bundles allowed)."""
-        directory = Path(path)
-        if not directory.is_dir():
-            raise TrustStoreError(f"trust directory {directory} does not exist")
-        certs: list[x509.Certificate] = []
-        for file in sorted(directory.iterdir()):
-            if file.suffix.lower() in {".pem", ".crt", ".cer", ".der"} and file.is_file():
-                try:
-                    certs.extend(load_certificates(file.read_bytes()))
-                except ValueError as exc:
-                    raise TrustStoreError(f"{file}: not a certificate ({exc})") from None
-        return cls.from_certificates(certs, str(directory))
-
-    @property
-    def labels(self) -> list[str]:
-        return [display_name(c.subject) for c in self.roots]
 
 
 # -- the report's view of a certificate --------------------------------------------------------
@@ -241,9 +168,9 @@ class ChainOutcome:
 
 @dataclass
 class ChainValidator:
-    """Path validation against a :class:`TrustStore` with revocation, cached."""
+    """Path validation against :class:`TrustAnchors` with revocation, cached."""
 
-    trust: TrustStore
+    trust: TrustAnchors
     revocation: RevocationCache
     fetch: bool = True
     fetch_timeout: float = 5.0

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from docservice.pki.key_usage import Usage, signing_usage
 from docservice.pki.roles import Role
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Indication
 from signing.errors import KeyUsageError
 from signing.keys import check_signing_certificate
@@ -52,7 +52,7 @@ def _verification_accepts(cert: x509.Certificate) -> tuple[bool, list[str]]:
     cms = (pkcs7.PKCS7SignatureBuilder().set_data(DATA)
            .add_signer(signer, key_of(cert), hashes.SHA256())  # type: ignore[arg-type]
            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature]))
-    trust = TrustStore.from_certificates([ca_certificate()], source="throw-away CA")
+    trust = TrustAnchors.from_certificates([ca_certificate()], source="throw-away CA")
     report = Verifier(VerifierConfig(trust=trust, fetch_revocation=False)).verify(
         cms, original=DATA)
     [sig] = report.signatures

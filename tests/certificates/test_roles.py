@@ -11,7 +11,7 @@ import pytest
 
 from docservice.pki.person import person_of
 from docservice.pki.roles import Role, eku_label, most_specific, roles_in
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.certs import signer_facts
 from docservice.verification.html import render_report
 from docservice.verification.report import (
@@ -71,7 +71,7 @@ def test_stamp_and_report_of_a_signed_pdf_name_the_role_alike(pki: TestPki, user
     label = PKI_ROLES[user].label
     [stamp] = _stamp_texts(signed)
     assert f"{label.kk} / {label.ru}" in stamp
-    verifier = Verifier(VerifierConfig(trust=TrustStore.from_certificates([pki.root, pki.ca])))
+    verifier = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([pki.root, pki.ca])))
     report = verifier.verify(signed)
     [sig] = report.signatures
     assert (label.kk, label.ru) in {(r.kk, r.ru) for r in sig.signer.roles}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from docservice.pki.anchors import TrustAnchors
 from signing.cli import main
-from signing.trust import Trust
 from signing.verify import all_valid, verify_detached, verify_pdf
 from signing.xmldsig import verify_xml
 
@@ -79,4 +79,4 @@ def test_missing_password_and_unknown_file_type(pki, tmp_path, monkeypatch, caps
 
 
 def test_trust_loads_pem_files(pki) -> None:
-    assert Trust.from_files([pki.root_pem], [pki.ca_pem]).roots[0].dump() == pki.root.dump()
+    assert TrustAnchors.from_files([pki.root_pem], [pki.ca_pem]).roots[0].dump() == pki.root.dump()

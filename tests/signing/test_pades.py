@@ -83,9 +83,9 @@ def test_pdfa_3b_survives_signing(rendered, signed_levels, level) -> None:
 
 def test_untrusted_root_is_not_trusted(signed_levels) -> None:
 
-    from signing.trust import Trust
+    from docservice.pki.anchors import TrustAnchors
 
-    stranger = Trust((stranger_root(),))
+    stranger = TrustAnchors((stranger_root(),))
     (status,) = verify_pdf(signed_levels[Level.B_B], stranger)
     assert status.intact and not status.trusted and not status.bottom_line
 
