@@ -13,7 +13,7 @@ kept ("Лицо с правом подписи" for "Лицо, наделенн�
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,7 +25,7 @@ class Label:
     kk: str
     ru: str
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         """Unpacks as ``kk, ru``."""
         return iter((self.kk, self.ru))
 
