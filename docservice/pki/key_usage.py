@@ -2,22 +2,25 @@
 
 The rule, and why:
 
-1. **KeyUsage must be present and assert digitalSignature or nonRepudiation.** RFC 5280
+1. **When KeyUsage is present it must assert digitalSignature or nonRepudiation.** RFC 5280
    section 4.2.1.3 names these two bits as the ones that allow signatures other than on
-   certificates and CRLs (nonRepudiation alone is how a content-commitment key is marked,
-   ETSI EN 319 412-2 section 4.3.2). RFC 5280 would read an *absent* extension as "no
-   restriction", but a document-signing certificate without it is not what NCA RK issues
-   (it always sets the extension, critical: digitalSignature + nonRepudiation for signing
-   keys, digitalSignature + keyEncipherment for authentication keys), ETSI EN 319 412-2
-   requires it, and pyHanko's own signer validation reads an absent extension as asserting
-   nothing. So signing refuses it, and verification reports it, alike.
-2. **An extended key usage limited to authentication is not a signing key.** RFC 5280
+   certificates and CRLs; nonRepudiation alone is how a content-commitment key is marked
+   (ETSI EN 319 412-2 section 4.3.2), so it suffices. keyEncipherment alone does not.
+2. **An absent KeyUsage does not restrict the key** (RFC 5280: the extension, when present,
+   *limits* the purposes; without it there is no limit). NCA RK does issue such
+   certificates: the certificate of its own test TSA (``nca-test/tsp_token.bin``) has none,
+   and its tokens are signatures that must verify. Signing used to refuse them while
+   verification accepted them; both accept now, since refusing would fail NCA's own
+   material. NCA's signing keys always carry the extension (digitalSignature +
+   nonRepudiation, critical), so for them nothing changes.
+3. **An extended key usage limited to authentication is not a signing key.** RFC 5280
    section 4.2.1.12: when the extension is present the key "MUST only be used for one of
    the purposes indicated". NCA RK marks signing keys with emailProtection and
-   authentication keys with clientAuth (NCALayer picks signing keys by emailProtection);
-   a certificate whose purposes are clientAuth/serverAuth and nothing that covers signing
-   is an authentication key even when it asserts digitalSignature (NCA's do). NCA's role
-   and identification OIDs, also carried in the extension, are no purpose of their own.
+   authentication keys with clientAuth (NCALayer picks signing keys by emailProtection); a
+   certificate whose purposes are clientAuth/serverAuth and nothing that covers signing is
+   an authentication key even when it asserts digitalSignature (NCA's do). NCA's role and
+   identification OIDs in the same extension are no purpose of their own, and other
+   purposes (timeStamping for a TSA's token) are left as they are.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ class Usage(StrEnum):
     """The answer, with the reason when it is "no"."""
 
     MAY_SIGN = "may_sign"
-    NO_KEY_USAGE = "no_key_usage"  # the KeyUsage extension is absent
     NO_SIGNING_BIT = "no_signing_bit"  # neither digitalSignature nor nonRepudiation
     AUTHENTICATION_ONLY = "authentication_only"  # EKU restricts the key to authentication
 
@@ -58,9 +60,7 @@ class Usage(StrEnum):
 def signing_usage(cert: x509.Certificate) -> Usage:
     """Whether ``cert`` may sign documents (see the module's rule)."""
     usage = cert.key_usage_value
-    if usage is None:
-        return Usage.NO_KEY_USAGE
-    if not set(usage.native) & SIGNING_KEY_USAGES:
+    if usage is not None and not set(usage.native) & SIGNING_KEY_USAGES:
         return Usage.NO_SIGNING_BIT
     eku = cert.extended_key_usage_value
     if eku is not None:
@@ -76,7 +76,6 @@ def describe(cert: x509.Certificate, usage: Usage) -> str:
     eku = sorted(p.native for p in cert.extended_key_usage_value or [])
     return {
         Usage.MAY_SIGN: "",
-        Usage.NO_KEY_USAGE: "the certificate has no key usage extension",
         Usage.NO_SIGNING_BIT: f"key usage {', '.join(ku)} does not allow signing",
         Usage.AUTHENTICATION_ONLY: f"extended key usage {', '.join(eku)} is for "
                                    "authentication only",

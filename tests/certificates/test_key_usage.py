@@ -31,7 +31,8 @@ CASES = {
     "nca-signing-key": ({SIGN, NR}, ("email", Role.INDIVIDUAL.oid), Usage.MAY_SIGN),
     "nonRepudiation-only": ({NR}, ("email",), Usage.MAY_SIGN),
     "no-eku": ({SIGN, NR}, (), Usage.MAY_SIGN),
-    "absent-key-usage": (None, ("email",), Usage.NO_KEY_USAGE),
+    "absent-key-usage": (None, ("email",), Usage.MAY_SIGN),
+    "absent-key-usage-auth-eku": (None, ("client_auth",), Usage.AUTHENTICATION_ONLY),
     "keyEncipherment-only": ({KE}, ("email",), Usage.NO_SIGNING_BIT),
     "auth-only-eku": ({SIGN, KE}, ("client_auth", Role.INDIVIDUAL.oid),
                       Usage.AUTHENTICATION_ONLY),
@@ -77,6 +78,33 @@ def test_the_nca_material_signing_keys_may_sign() -> None:
 
     for name in ("individual_valid_sign_2004_rsa.cer", "ceo_valid_sign_2004_gost.cer"):
         assert signing_usage(_cer(name)) is Usage.MAY_SIGN
+
+
+def test_nca_tsa_certificate_without_key_usage_may_sign() -> None:
+    """NCA's own test TSA certificate has no KeyUsage; its tokens are valid signatures."""
+    from asn1crypto import cms as asn1_cms
+
+    from tests.certificates.test_person import NCA
+
+    token = asn1_cms.ContentInfo.load((NCA / "tsp_token.bin").read_bytes())
+    [tsa] = [c.chosen for c in token["content"]["certificates"]]
+    assert tsa.key_usage_value is None
+    assert signing_usage(tsa) is Usage.MAY_SIGN
+    assert _signing_accepts_usage(tsa)
+
+
+def _signing_accepts_usage(cert: x509.Certificate) -> bool:
+    """The signing side's key-usage answer alone (this certificate expired long ago)."""
+    import datetime as dt
+
+    validity = cert["tbs_certificate"]["validity"]
+    moment = validity["not_before"].native + (validity["not_after"].native
+                                              - validity["not_before"].native) / 2
+    try:
+        check_signing_certificate(cert, at=moment.astimezone(dt.UTC))
+    except KeyUsageError:
+        return False
+    return True
 
 
 def test_test_pki_authentication_keys_may_not(pki) -> None:  # type: ignore[no-untyped-def]
