@@ -58,14 +58,13 @@ from signing.errors import SigningError
 from signing.pdf import Level, PdfOptions, sign_pdf
 from signing.twophase import Pending, TwoPhase
 
+log = logging.getLogger(__name__)
 STATUSES = ("ready", "signed")
 
 
 class PdfaCheckError(DocserviceError):
     """The rendered PDF failed PDF/A-3b validation (twice): nothing is stored."""
 
-
-log = logging.getLogger(__name__)
 
 def render_checked(kind: str, data: Any, lang: str) -> Rendered:
     """``render`` with the PDF/A-3b validation confirmed before a failure is believed.
