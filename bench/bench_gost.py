@@ -113,7 +113,7 @@ def main() -> int:
     from lxml import etree
 
     import signing.gost as gost
-    from docservice.verification import TrustStore, Verifier, VerifierConfig
+    from docservice.verification import TrustAnchors, Verifier, VerifierConfig
     from signing.gost import curves, streebog
     from signing.gost import xmldsig as gost_xmldsig
     from signing.keys import GostPrivateKey, Pkcs12Key
@@ -184,7 +184,7 @@ def main() -> int:
           _rate(verify_xml, args.seconds), "/s", base_xml, ">= 50")
     from tests.gost.nca import cert
 
-    trust = TrustStore.from_certificates([cert("nca_gost2015_test.cer")])
+    trust = TrustAnchors.from_certificates([cert("nca_gost2015_test.cer")])
     verifier = Verifier(VerifierConfig(trust=trust, fetch_revocation=False))
     _line("  same, whole verifier with chain (/s)",
           _rate(lambda: verifier.verify(xml, now=WHILE_VALID), args.seconds), "/s", base_xml)

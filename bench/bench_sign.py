@@ -25,10 +25,10 @@ sys.path.insert(0, str(ROOT))
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
 from pyhanko.sign import signers  # noqa: E402
 
+from docservice.pki.anchors import TrustAnchors  # noqa: E402
 from signing import stamp as stamps  # noqa: E402
 from signing.keys import Pkcs12Key  # noqa: E402
 from signing.pdf import Level, PdfOptions, sign_pdf  # noqa: E402
-from signing.trust import Trust  # noqa: E402
 from tests.pki import running_pki  # noqa: E402
 
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     with running_pki() as pki:
         p12 = pki.p12("career")
         key = Pkcs12Key.load(p12, pki.password)
-        trust = Trust(tuple(pki.trust_roots), (pki.ca,))
+        trust = TrustAnchors(tuple(pki.trust_roots), (pki.ca,))
 
         def baseline() -> bytes:
             signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=pki.password.encode())

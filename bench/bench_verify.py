@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
 
         base_rate, base_n = _rate(baseline, args.seconds)
 
-        from docservice.verification import Indication, TrustStore, Verifier, VerifierConfig
+        from docservice.verification import Indication, TrustAnchors, Verifier, VerifierConfig
 
-        verifier = Verifier(VerifierConfig(trust=TrustStore.from_certificates(
+        verifier = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates(
             [pki.root, pki.ca], "bench")))
 
         def ours(data: bytes) -> Callable[[], None]:

@@ -23,6 +23,7 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from docservice.pki.anchors import TrustAnchors
 from signing import _aio
 from signing.cms_util import (
     REVOCATION_VALUES_OID,
@@ -35,7 +36,7 @@ from signing.cms_util import (
 from signing.errors import ServiceUnavailableError, SigningError
 from signing.gost import cms as gost_cms
 from signing.keys import ExternalKey, GostPrivateKey, Pkcs12Key, SigningKey
-from signing.trust import Trust, check_status
+from signing.trust import check_status
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class CadesOptions:
     """TSA and trust; without ``trust`` no revocation values can be embedded."""
 
     tsa_url: str | None = None
-    trust: Trust | None = None
+    trust: TrustAnchors | None = None
     role: str | None = None
     http_timeout: float = 10.0
 

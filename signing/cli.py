@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from docservice.atomic import write_atomically
+from docservice.pki.roles import Role
 from docservice.sniff import sniff
 from signing.errors import SigningError
-from signing.identity import ROLES
 from signing.pdf import DEFAULT_VERIFY_BASE, Level
 
 EXIT_ERROR = 2
@@ -35,7 +35,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--password-file", type=Path, help="file whose first line is the password")
     p.add_argument("--level", choices=[lv.value for lv in Level], default=Level.B_B.value,
                    help="PAdES level (PDF); for CMS, B-T adds the signature time-stamp")
-    p.add_argument("--role", choices=sorted(name for name, _, _ in ROLES.values()),
+    p.add_argument("--role", choices=sorted(r.value for r in Role),
                    help="role the official signs in; must be in the certificate")
     p.add_argument("--certify", action="store_true",
                    help="first signature certifies: later signatures only")
@@ -69,15 +69,15 @@ def _kind(data: bytes, detached: bool) -> str:
 
 
 def _sign(args: argparse.Namespace) -> bytes:
+    from docservice.pki.anchors import TrustAnchors
     from signing.keys import Pkcs12Key, read_password
-    from signing.trust import Trust
 
     try:
         data = args.file.read_bytes()
     except OSError as exc:
         raise SigningError(f"{args.file}: {exc.strerror}") from None
     kind = _kind(data, args.detached)
-    trust = Trust.from_files(args.trust, args.intermediate) if args.trust else None
+    trust = TrustAnchors.from_files(args.trust, args.intermediate) if args.trust else None
     key = Pkcs12Key.load(args.key, read_password(args.password_file),
                          revocation=_revocation_lookup(args))
     level = Level(args.level)
@@ -107,13 +107,13 @@ def _revocation_lookup(args: argparse.Namespace):  # type: ignore[no-untyped-def
         return None
     from asn1crypto import ocsp
 
-    from signing.keys import load_certificates
+    from docservice.pki.anchors import read_certificates
     from signing.trust import ocsp_revocation
 
     try:
         responses = [ocsp.OCSPResponse.load(path.read_bytes()) for path in args.ocsp]
         issuers = [c for path in [*args.trust, *args.intermediate]
-                   for c in load_certificates(path)]
+                   for c in read_certificates(path)]
     except (OSError, ValueError) as exc:
         raise SigningError(f"--ocsp/--trust: {exc}") from None
     return lambda cert: ocsp_revocation(cert, responses, issuers)

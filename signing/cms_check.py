@@ -20,6 +20,7 @@ from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 
 import signing.gost as gost
 from docservice.identifiers import mask
+from docservice.pki.person import person_of
 from signing.errors import (
     DigestMismatchError,
     InvalidSignatureValueError,
@@ -28,7 +29,6 @@ from signing.errors import (
     SignerMismatchError,
 )
 from signing.gost import validator as _gost_validator  # noqa: F401  (GOST-aware pyHanko)
-from signing.identity import identity_of
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def check_signer_info(info: cms.SignerInfo, cert: x509.Certificate, digest: byte
         raise InvalidSignatureValueError("signature value does not verify")
     if not intact:
         raise DigestMismatchError("CMS does not sign the prepared digest")
-    ident = identity_of(cert)
+    ident = person_of(cert)
     # Masked identifiers only: logs never hold a full IIN or a name.
     log.info("external CMS accepted: iin=%s serial=%s", mask(ident.iin), ident.serial_hex)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import algos, cms, core, pem, x509
+from asn1crypto import algos, cms, core, x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -29,6 +29,10 @@ from pyhanko.sign.signers import ExternalSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 import signing.gost as gost
+from docservice.pki.anchors import read_certificates
+from docservice.pki.key_usage import describe, signing_usage
+from docservice.pki.person import Person, person_of
+from docservice.pki.roles import Role
 from signing import _pkcs12
 from signing.errors import (
     CertificateExpiredError,
@@ -43,10 +47,8 @@ from signing.errors import (
     UnsupportedKeyError,
     WrongPasswordError,
 )
-from signing.identity import ROLE_BY_NAME, ROLES, SignerIdentity, identity_of
 
 PASSWORD_ENV = "DOCSERVICE_KEY_PASSWORD"
-_SIGNING_KEY_USAGES = {"digital_signature", "non_repudiation"}
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
@@ -84,9 +86,9 @@ def check_signing_certificate(cert: x509.Certificate, at: dt.datetime | None = N
         raise CertificateExpiredError(date=not_after.date().isoformat())
     if revoked_at is not None and revoked_at <= now:
         raise CertificateRevokedError(when=revoked_at.date().isoformat())
-    usage = cert.key_usage_value
-    if usage is None or not (set(usage.native) & _SIGNING_KEY_USAGES):
-        raise KeyUsageError()
+    usage = signing_usage(cert)
+    if not usage.allowed:
+        raise KeyUsageError(describe(cert, usage))
 
 
 class GostPrivateKey:
@@ -125,17 +127,16 @@ class SigningKey(ABC):
     chain: tuple[x509.Certificate, ...]
 
     @property
-    def identity(self) -> SignerIdentity:
-        return identity_of(self.certificate)
+    def identity(self) -> Person:
+        return person_of(self.certificate)
 
     def check(self, at: dt.datetime | None = None, role: str | None = None) -> None:
         """Certificate checks, plus: the requested role must be in the certificate."""
         check_signing_certificate(self.certificate, at)
         if role is not None:
-            oid = ROLE_BY_NAME.get(role)
-            if oid is None or oid not in self.identity.role_oids:
-                label = ROLES[oid][2] if oid else role
-                raise RoleError(role=label)
+            wanted = Role.named(role)
+            if wanted is None or wanted not in self.identity.held_roles:
+                raise RoleError(role=wanted.label.ru if wanted else role)
 
     def cert_registry(self) -> SimpleCertificateStore:
         return SimpleCertificateStore.from_certs([self.certificate, *self.chain])
@@ -317,14 +318,6 @@ class ExternalKey(SigningKey):
                                   {"algorithm": "sha256_rsa"}))
 
 
-def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
-    """All certificates in a PEM or DER file."""
-    data = Path(path).read_bytes()
-    if pem.detect(data):
-        return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
-    return [x509.Certificate.load(data)]
-
-
 def read_password(password_file: str | os.PathLike[str] | None = None) -> str:
     """The container password: from a file (first line) or ``$DOCSERVICE_KEY_PASSWORD``.
 
@@ -355,7 +348,7 @@ def load_key(config: Mapping[str, Any]) -> SigningKey:
     """
     provider = config.get("provider", "pkcs12")
     if provider == "external":
-        certs = load_certificates(config["certificate"])
+        certs = read_certificates(config["certificate"])
         return ExternalKey(certs[0], certs[1:])
     if provider != "pkcs12":
         raise SigningError(f"unknown key provider {provider!r}")

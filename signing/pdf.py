@@ -42,6 +42,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from docservice.pki.anchors import TrustAnchors
 from signing import _aio, digests, gost
 from signing import stamp as stamps
 from signing.cms_check import check_single_signer, digest_algorithm_for
@@ -59,7 +60,7 @@ from signing.keys import (
     SigningKey,
     check_signing_certificate,
 )
-from signing.trust import Trust, check_status
+from signing.trust import check_status
 
 DEFAULT_VERIFY_BASE = "https://docservice.example.kz"
 
@@ -85,7 +86,7 @@ class PdfOptions:
     certify: bool = False
     role: str | None = None
     tsa_url: str | None = None
-    trust: Trust | None = None
+    trust: TrustAnchors | None = None
     visible: bool = True
     verify_base_url: str = DEFAULT_VERIFY_BASE
     reason: str | None = None

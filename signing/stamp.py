@@ -35,8 +35,9 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
 from pyhanko.stamp import QRStamp, QRStampStyle
 
+from docservice.pki.person import Person
 from docservice.signature_area import SIGNATURE_DEST, SIGNATURE_HINT_BAND
-from signing.identity import SignerIdentity
+from docservice.typefaces import REGULAR_FILE, font_file
 from signing.stamp_font import StampFontFactory
 
 # fontTools reports every table it drops while subsetting (e.g. FFTM) as a warning.
@@ -45,10 +46,6 @@ logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 #: Full-size slots in the signature area (2 columns x 2 rows).
 SLOTS = 4
 FONT_ENV = "DOCSERVICE_STAMP_FONT"
-_FONT_CANDIDATES = (
-    Path(__file__).resolve().parent.parent / "docservice" / "fonts" / "LiberationSerif-Regular.ttf",
-    Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"),
-)
 #: Kazakhstan has one time zone (UTC+5) since March 2024.
 KZ_TIME = dt.timezone(dt.timedelta(hours=5))
 _BAND_MARGIN = 28.0
@@ -64,11 +61,7 @@ Rect = tuple[float, float, float, float]
 
 def stamp_font() -> str:
     """Path of the TTF used in stamps: must embed and cover every Kazakh letter."""
-    configured = os.environ.get(FONT_ENV)
-    for candidate in ([Path(configured)] if configured else []) + list(_FONT_CANDIDATES):
-        if candidate.is_file():
-            return _at_1000_upem(candidate)
-    raise FileNotFoundError("no stamp font (LiberationSerif-Regular.ttf) found")
+    return _at_1000_upem(font_file(REGULAR_FILE, os.environ.get(FONT_ENV)))
 
 
 _SCALED_LOCK = threading.Lock()
@@ -196,7 +189,7 @@ def placement(writer: BasePdfFileWriter, existing: int) -> Placement:
     return Placement(last, _grid(band, col, 4, 1), compact=True)
 
 
-def stamp_text(identity: SignerIdentity, role: str | None, signed_at: dt.datetime,
+def stamp_text(identity: Person, role: str | None, signed_at: dt.datetime,
                compact: bool = False) -> str:
     """The stamp's lines, Kazakh / Russian; '%' escaped for pyHanko's interpolation."""
     kk_role, ru_role = identity.role_label(role)

@@ -1,17 +1,14 @@
-"""Explicit trust: which roots, and the signer's status at signing time.
+"""The signer's status at signing time, against the operator's trust anchors.
 
-Never the system CA store: NCA RK roots are not in it, and a signature must only chain
-to the roots the service is configured with.
+The anchors themselves (one type, one trust folder) are
+:class:`docservice.pki.anchors.TrustAnchors`, which verification uses as well.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Sequence
 
 from asn1crypto import ocsp, x509
 from cryptography.exceptions import InvalidSignature
@@ -22,66 +19,21 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
-from pyhanko_certvalidator.fetchers.api import Fetchers
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
+from docservice.pki.anchors import TrustAnchors
 from signing.errors import CertificateRevokedError, CertificateUntrustedError
 from signing.gost import validator as _gost_validator  # noqa: F401  (GOST-aware validator)
-from signing.keys import load_certificates
-
-
-class RevocationSource(Protocol):
-    """Where signing gets revocation data and keeps signers' recent good status.
-
-    The service passes ``docservice.verification.revocation.CachedRevocation`` (its one
-    process-wide OCSP/CRL cache); the adapter itself knows no cache.
-    """
-
-    def fetchers(self) -> Fetchers: ...
-
-    def good_status(self, key: tuple[object, ...]) -> bool: ...
-
-    def put_good_status(self, key: tuple[object, ...]) -> None: ...
-
-
-@dataclass(frozen=True)
-class Trust:
-    """Trust anchors and extra intermediates; revocation data is fetched over HTTP
-    (through ``revocation`` when given: cached CRLs/OCSP and recent good statuses)."""
-
-    roots: tuple[x509.Certificate, ...]
-    intermediates: tuple[x509.Certificate, ...] = ()
-    allow_fetching: bool = True
-    revocation: RevocationSource | None = field(default=None, compare=False)
-
-    @classmethod
-    def from_files(cls, roots: Iterable[str | os.PathLike[str]],
-                   intermediates: Iterable[str | os.PathLike[str]] = ()) -> Trust:
-        return cls(tuple(c for p in roots for c in load_certificates(p)),
-                   tuple(c for p in intermediates for c in load_certificates(p)))
-
-    def validation_context(self, extra_certs: Sequence[x509.Certificate] = (),
-                           **kwargs: object) -> ValidationContext:
-        """A fresh context (it collects OCSP/CRL data, so one per signature)."""
-        if self.revocation is not None:
-            kwargs.pop("fetcher_backend", None)
-            kwargs.setdefault("fetchers", self.revocation.fetchers())
-        return ValidationContext(trust_roots=list(self.roots),
-                                 other_certs=[*self.intermediates, *extra_certs],
-                                 allow_fetching=self.allow_fetching,
-                                 revocation_mode="hard-fail", **kwargs)
 
 
 def _status_key(cert: x509.Certificate, chain: Sequence[x509.Certificate],
-                trust: Trust) -> tuple[object, ...]:
+                trust: TrustAnchors) -> tuple[object, ...]:
     return (hashlib.sha256(cert.dump()).digest(),
-            tuple(hashlib.sha256(c.dump()).digest() for c in chain),
-            tuple(hashlib.sha256(c.dump()).digest() for c in (*trust.roots,
-                                                               *trust.intermediates)))
+            tuple(hashlib.sha256(c.dump()).digest() for c in chain), trust.id)
 
 
 async def check_status(cert: x509.Certificate, chain: Sequence[x509.Certificate],
-                       trust: Trust, *, need_evidence: bool = True,
+                       trust: TrustAnchors, *, need_evidence: bool = True,
                        **kwargs: object) -> ValidationContext | None:
     """Validate ``cert`` now, OCSP/CRL included; return the context holding that evidence.
 

@@ -40,6 +40,8 @@ from signxml import SignatureConfiguration, SignatureMethod
 from signxml.util import namespaces as ds_namespaces
 
 from docservice import xml_signature, xmlsafe
+from docservice.pki.anchors import TrustAnchors
+from docservice.pki.person import person_of
 from signing import _aio, digests
 from signing.cms_check import (
     check_signer_info,
@@ -55,11 +57,10 @@ from signing.errors import (
     SignerMismatchError,
     SigningError,
 )
-from signing.identity import identity_of
 from signing.keys import ExternalKey, check_signing_certificate
 from signing.ncalayer import protocol as p
 from signing.pdf import Level, PdfOptions, async_complete_prepared, async_prepare_pdf
-from signing.trust import Trust, check_status
+from signing.trust import check_status
 
 DEFAULT_TTL = 15 * 60
 
@@ -209,7 +210,7 @@ class TwoPhase:
     """
 
     def __init__(self, store: PendingStore | None = None, *, ttl: float = DEFAULT_TTL,
-                 trust: Trust | None = None, tsa_url: str | None = None,
+                 trust: TrustAnchors | None = None, tsa_url: str | None = None,
                  ncalayer_chain: Sequence[str] | None = None, locale: str = "kk",
                  clock: Callable[[], float] = time.time, http_timeout: float = 10.0) -> None:
         self.store = store if store is not None else MemoryStore(clock=clock)
@@ -233,7 +234,7 @@ class TwoPhase:
         """Filters so NCALayer offers only the expected key (serial number + IIN)."""
         if cert is None:
             return p.SignerParams(chain=self.ncalayer_chain)
-        ident = identity_of(cert)
+        ident = person_of(cert)
         return p.SignerParams(iin=ident.iin or None, serial_number=ident.serial_hex,
                               chain=self.ncalayer_chain)
 

@@ -41,10 +41,10 @@ from signxml.exceptions import InvalidInput, SignXMLException
 from signxml.xades import XAdESSignatureConfiguration, XAdESSigner
 
 from docservice import xml_signature, xmlsafe
+from docservice.pki.anchors import TrustAnchors
 from signing.errors import DocumentError, SignatureValueError, SigningError
 from signing.gost import xmldsig as gost_xmldsig
 from signing.keys import GostPrivateKey, Pkcs12Key, SigningKey
-from signing.trust import Trust
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 _EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
@@ -109,7 +109,8 @@ class XmlSignatureResult:
     signed_xml: etree._Element
 
 
-def verify_xml(data: bytes, trust: Trust, *, xades: bool = False) -> list[XmlSignatureResult]:
+def verify_xml(data: bytes, trust: TrustAnchors, *,
+               xades: bool = False) -> list[XmlSignatureResult]:
     """Verify every root-level signature, each on the document as it was when it was made.
 
     Raises :class:`SignatureValueError` if any signature fails; trust comes only from

@@ -22,12 +22,12 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, StandardCMSSignat
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from docservice.pki.anchors import TrustAnchors
 from signing import _aio
 from signing.cms_util import copy_signed, load_cms
-from signing.trust import Trust
 
 
-async def async_pyhanko_pdf_statuses(data: bytes, trust: Trust, *, long_term: bool = False
+async def async_pyhanko_pdf_statuses(data: bytes, trust: TrustAnchors, *, long_term: bool = False
                            ) -> list[PdfSignatureStatus]:
     """Status of every signature (document time-stamps excluded), in file order.
 
@@ -62,7 +62,7 @@ async def async_pyhanko_pdf_statuses(data: bytes, trust: Trust, *, long_term: bo
     return results
 
 
-def pyhanko_pdf_statuses(data: bytes, trust: Trust, *, long_term: bool = False
+def pyhanko_pdf_statuses(data: bytes, trust: TrustAnchors, *, long_term: bool = False
                ) -> list[PdfSignatureStatus]:
     return _aio.run(async_pyhanko_pdf_statuses(data, trust, long_term=long_term))
 
@@ -78,7 +78,7 @@ def split_signers(signed: cms.SignedData) -> list[cms.SignedData]:
 
 
 async def async_pyhanko_cms_statuses(data: bytes, signature: bytes | str | cms.SignedData,
-                                trust: Trust) -> list[StandardCMSSignatureStatus]:
+                                trust: TrustAnchors) -> list[StandardCMSSignatureStatus]:
     signed = signature if isinstance(signature, cms.SignedData) else load_cms(signature)
     results = []
     async with aiohttp.ClientSession() as http:
@@ -91,7 +91,7 @@ async def async_pyhanko_cms_statuses(data: bytes, signature: bytes | str | cms.S
     return results
 
 
-def pyhanko_cms_statuses(data: bytes, signature: bytes | str | cms.SignedData, trust: Trust
+def pyhanko_cms_statuses(data: bytes, signature: bytes | str | cms.SignedData, trust: TrustAnchors
                     ) -> list[StandardCMSSignatureStatus]:
     return _aio.run(async_pyhanko_cms_statuses(data, signature, trust))
 

@@ -1,5 +1,10 @@
 """The layers depend one way: ``signing/`` (the signature adapter) knows nothing of rendering.
 
+Below both signing and verification sit the shared concepts (``docservice.pki``: roles,
+key usage, the subject read as a person, trust anchors; ``docservice.typefaces``): they
+import none of ``signing``, ``docservice.rendering`` or ``docservice.verification``, so
+either side can call them without pulling in the other. The same two checks hold them.
+
 The adapter signs any PDF, ours or a foreign one; what it shares with the renderer (the
 signature area's destination name and hint band) lives in ``docservice.signature_area``,
 a module below both. Two checks keep it so: the imports written in every module under
@@ -81,3 +86,49 @@ def test_no_runtime_module_imports_the_test_doubles() -> None:
                  for path in modules for line, name in _imported_names(path)
                  if name == "docservice_testing" or name.startswith("docservice_testing.")]
     assert offending == []
+
+
+#: The modules below both signing and verification, and what they must never load.
+SHARED = sorted([*(ROOT / "docservice" / "pki").glob("*.py"), ROOT / "docservice" / "typefaces.py"])
+ABOVE = ("signing", "docservice.rendering", "docservice.verification")
+
+
+def _is_above(name: str) -> bool:
+    return any(name == top or name.startswith(top + ".") for top in ABOVE)
+
+
+def test_shared_modules_import_nothing_above_them() -> None:
+    assert len(SHARED) >= 5, "docservice/pki or docservice/typefaces.py not found"
+    offending = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+                 for path in SHARED for line, name in _imported_names(path) if _is_above(name)]
+    assert offending == []
+
+
+def test_importing_the_shared_modules_loads_no_layer_above() -> None:
+    names = [".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+             for path in SHARED]
+    program = ("import importlib, sys\n"
+               f"for name in {names!r}:\n    importlib.import_module(name)\n"
+               f"print(sorted(m for m in sys.modules if m.split('.')[0] == 'signing' or "
+               f"m.startswith(('docservice.rendering', 'docservice.verification'))))\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_signing_and_verification_call_the_shared_modules() -> None:
+    """Each concept has one home: no copy of it left on either side."""
+    uses = {"signing/keys.py": ["docservice.pki.key_usage", "docservice.pki.person"],
+            "signing/stamp.py": ["docservice.pki.person", "docservice.typefaces"],
+            "signing/trust.py": ["docservice.pki.anchors"],
+            "docservice/verification/certs.py": ["docservice.pki.key_usage",
+                                                 "docservice.pki.person",
+                                                 "docservice.pki.roles",
+                                                 "docservice.pki.anchors"],
+            "docservice/verification/receipt.py": ["docservice.typefaces"],
+            "docservice/rendering/fonts.py": ["docservice.typefaces"]}
+    for module, expected in uses.items():
+        names = {name for _, name in _imported_names(ROOT / module)}
+        assert set(expected) <= names, (module, set(expected) - names)
+    assert not (SIGNING / "identity.py").exists()

@@ -111,7 +111,7 @@ def test_broken_records_and_python_warnings_stay_one_line(capsys) -> None:  # ty
 
 def test_request_id_in_records_and_response(monkeypatch: pytest.MonkeyPatch) -> None:
     from docservice.verification import (
-        TrustStore,
+        TrustAnchors,
         VerificationInputError,
         Verifier,
         VerifierConfig,
@@ -121,7 +121,7 @@ def test_request_id_in_records_and_response(monkeypatch: pytest.MonkeyPatch) -> 
 
     stream = io.StringIO()
     logging_setup.configure("server", stream=stream)
-    verifier = Verifier(VerifierConfig(trust=TrustStore.from_certificates([stranger_root()])))
+    verifier = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([stranger_root()])))
 
     def verify(*args: object, **kwargs: object) -> None:  # a library logs along the way
         logging.getLogger("pyhanko.sign.validation").warning("while verifying")

@@ -29,6 +29,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from docservice.pki.roles import eku_label
 from docservice.rendering import fonts
 from docservice.sniff import MIME_TYPES, sniff
 from docservice.texts import texts_for
@@ -37,7 +38,6 @@ from docservice.verification import Verifier
 from docservice.verification.card import Attachment, Card, verify_card
 from docservice.verification.cms import Assessor
 from docservice.verification.limits import Deadline
-from docservice.verification.messages import role
 from docservice.verification.report import Indication, SignerFacts
 from signing.cades import embedded_ocsp, revocation_values
 from signing.cms_util import (
@@ -149,8 +149,8 @@ def describe_signature(der: bytes, signer: SignerFacts, file_name: str, where: s
     if cert is not None:
         usage = sorted(cert.key_usage_value.native) if cert.key_usage_value else []
         for purpose in cert.extended_key_usage_value or []:
-            meaning = role(purpose.dotted)
-            usage.append(f"{purpose.dotted} ({meaning[0]} / {meaning[1]})" if meaning
+            meaning = eku_label(purpose.dotted)
+            usage.append(f"{purpose.dotted} ({meaning.kk} / {meaning.ru})" if meaning
                          else purpose.dotted)
     policy = tst["policy"].dotted
     return CardSignature(file_name, der, signer, usage, gen_time, tsa,

@@ -1,4 +1,4 @@
-"""The embedded fonts: Liberation Serif 2.x and a fallback chain, all in ``docservice/fonts``.
+"""Text in the embedded fonts: Liberation Serif 2.x and a fallback chain, face by face.
 
 Liberation Serif (SIL OFL) covers every Kazakh letter (ӘәҒғҚқҢңӨөҰұҮүҺһІі) and
 is the metric twin of Times New Roman, the face of printed official documents;
@@ -17,7 +17,8 @@ character Liberation lacks is printed in the first face of the chain that has it
 ReportLab embeds each face as subsets of the glyphs used, so PDF/A-3b holds. A
 fallback face is loaded only when a document needs it: Liberation-only
 documents cost what they did. A character no face has is refused at
-validation time (:func:`unprintable`), never left to the PDF/A check.
+validation time (:func:`unprintable`), never left to the PDF/A check. The files are found
+and registered by :mod:`docservice.typefaces`, as the receipt and the stamps find them.
 
 ReportLab has no bidi or Arabic shaping of its own here (its ``rlbidi`` is not
 on PyPI), so :func:`for_display` joins Arabic letters into their presentation
@@ -30,14 +31,9 @@ import re
 import unicodedata
 from functools import cache, lru_cache
 
-from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
-from docservice.resources import FONTS_DIR
-
-REGULAR = "LiberationSerif"
-BOLD = "LiberationSerif-Bold"
+from docservice.typefaces import BOLD, REGULAR, register, register_family
 
 KAZAKH_LETTERS = "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
 
@@ -55,28 +51,10 @@ _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 
 
-def _register_family(regular: str, regular_file: str, bold: str, bold_file: str) -> None:
-    pdfmetrics.registerFont(TTFont(regular, str(FONTS_DIR / regular_file)))
-    if bold != regular:
-        pdfmetrics.registerFont(TTFont(bold, str(FONTS_DIR / bold_file)))
-    # so that <b> inside <font name=...> in paragraph mark-up finds the bold face
-    addMapping(regular, 0, 0, regular)
-    addMapping(regular, 1, 0, bold)
-    addMapping(regular, 0, 1, regular)
-    addMapping(regular, 1, 1, bold)
-
-
-@cache
-def register() -> str:
-    """Register the main family with ReportLab (idempotent) and return the regular face name."""
-    _register_family(REGULAR, "LiberationSerif-Regular.ttf", BOLD, "LiberationSerif-Bold.ttf")
-    return REGULAR
-
-
 @cache
 def _fallback(index: int) -> frozenset[int]:
     """Register fallback ``index`` on first use; the code points it covers."""
-    _register_family(*FALLBACKS[index])
+    register_family(*FALLBACKS[index])
     return frozenset(pdfmetrics.getFont(FALLBACKS[index][0]).face.charToGlyph)
 
 

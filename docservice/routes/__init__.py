@@ -3,7 +3,7 @@
 A route is data: one YAML file per route in this folder (``application.yaml`` for the
 Rules' points 8-14, ``roadmap.yaml`` for point 38). Each step names the body that acts
 (a key of the file's ``bodies``), the case's region it acts for (``departure`` or
-``settlement``), the NCA RK roles (names of ``signing.identity.ROLES``) the signer's
+``settlement``), the NCA RK roles (names of ``docservice.pki.roles.Role``) the signer's
 certificate must carry, the working days it has, and, where the Rules allow a return for
 revision, the step the return goes back to. The engine (``docservice.service.route``)
 reads nothing else, so a new route is a new file.
@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from docservice.errors import DocserviceError
-from signing.identity import ROLE_BY_NAME
+from docservice.pki.roles import Role
 
 FOLDER = Path(__file__).resolve().parent
 ENV_VAR = "DOCSERVICE_ROUTES_DIR"
@@ -51,7 +51,7 @@ class Step:
 
     @property
     def role_oids(self) -> frozenset[str]:
-        return frozenset(ROLE_BY_NAME[r] for r in self.roles)
+        return frozenset(Role(r).oid for r in self.roles)
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ def _step(raw: Any, where: str, bodies: dict[str, Any]) -> Step:
     if raw.get("region") not in REGIONS:
         raise RouteDefinitionError(f"{where}.region: one of {', '.join(REGIONS)}")
     roles = raw.get("roles")
-    if not isinstance(roles, list) or not roles or any(r not in ROLE_BY_NAME for r in roles):
-        raise RouteDefinitionError(f"{where}.roles: a list of {', '.join(ROLE_BY_NAME)}")
+    if not isinstance(roles, list) or not roles or any(Role.named(r) is None for r in roles):
+        raise RouteDefinitionError(f"{where}.roles: a list of {', '.join(Role)}")
     days = raw.get("working_days")
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 60:
         raise RouteDefinitionError(f"{where}.working_days: an integer from 1 to 60")

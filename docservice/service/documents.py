@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from docservice.errors import DocserviceError
+from docservice.pki.anchors import RevocationSource, TrustAnchors, TrustAnchorsError
+from docservice.pki.person import person_of
 from docservice.render import Rendered, check_printable, parse_lang, render
 from docservice.resources import data_dir
 from docservice.service import route as routing
@@ -59,12 +62,10 @@ from signing.cades import CadesOptions, sign_detached
 from signing.cms_check import signer_certificate
 from signing.cms_util import load_certificate, to_der
 from signing.errors import SigningError
-from signing.identity import identity_of
-from signing.keys import load_certificates
 from signing.pdf import Level, PdfOptions, sign_pdf
-from signing.trust import RevocationSource, Trust
 from signing.twophase import Pending, TwoPhase, _data_digest
 
+log = logging.getLogger(__name__)
 STATUSES = ("ready", "signed")
 
 
@@ -93,23 +94,18 @@ def input_json(data: Any) -> bytes:
 
 
 def signing_trust(trust_dir: str | None,
-                  revocation: RevocationSource | None = None) -> Trust | None:
-    """Roots (self-signed) and intermediates from the trust folder, if it exists;
-    ``revocation``: where signing takes CRLs/OCSP answers and recent good statuses."""
+                  revocation: RevocationSource | None = None) -> TrustAnchors | None:
+    """The operator's trust folder as signing reads it (the same anchors verification
+    uses); None when there is no folder or no CA in it. ``revocation``: where signing
+    takes CRLs/OCSP answers and recent good statuses."""
     if not trust_dir or not Path(trust_dir).is_dir():
         return None
-    roots: list[asn1_x509.Certificate] = []
-    intermediates: list[asn1_x509.Certificate] = []
-    for path in sorted(Path(trust_dir).iterdir()):
-        if not path.is_file():
-            continue
-        try:
-            certs = load_certificates(path)
-        except ValueError:
-            continue
-        for cert in certs:
-            (roots if cert.self_signed else intermediates).append(cert)
-    return Trust(tuple(roots), tuple(intermediates), revocation=revocation) if roots else None
+    try:
+        anchors = TrustAnchors.from_directory(trust_dir)
+    except TrustAnchorsError as exc:
+        log.warning("signing without trust anchors: %s", exc)
+        return None
+    return replace(anchors, revocation=revocation)
 
 
 _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
@@ -596,7 +592,7 @@ class DocService:
                 key_name: str | None) -> Signature:
         der, cert = _cms_of_last_signature(signed)
         routing.authorise(session, document, cert)  # every signing path ends here
-        ident = identity_of(cert)
+        ident = person_of(cert)
         document.signature_count += 1
         signature = Signature(
             document_id=document.id, seq=document.signature_count, method=method,

@@ -76,6 +76,7 @@ from werkzeug.exceptions import HTTPException
 
 from docservice import xml_signature, xmlsafe
 from docservice.logsafe import describe
+from docservice.pki.person import person_of
 from docservice.service import api, webhooks
 from docservice.service.documents import _DbPendingStore
 from docservice.service.errors import (
@@ -97,7 +98,6 @@ from signing.errors import (
     SigningError,
 )
 from signing.gost import xmldsig as gost_xmldsig
-from signing.identity import identity_of
 from signing.keys import check_signing_certificate
 from signing.trust import check_status
 from signing.twophase import Pending, SessionError, TwoPhase
@@ -304,7 +304,7 @@ class EgovSigning:
             id=secrets.token_urlsafe(24), document_id=doc_id, session_id=pdf_session,
             xml_session_id=xml_session, app=app, sign_method=method, auth_type=auth_type,
             auth_token=secrets.token_urlsafe(32) if auth_type == "Token" else None,
-            expected_iin=identity_of(cert).iin or None, state="pending", expires_at=expires)
+            expected_iin=person_of(cert).iin or None, state="pending", expires_at=expires)
         with self.svc.db.session() as session:
             session.add(row)
         return self.view(row)
@@ -428,7 +428,7 @@ class EgovSigning:
         if not isinstance(xml, str) or not xml.strip():
             raise RefusedError("login_invalid")
         cert = self.verify_login(xml, self.api2_url(rid))
-        iin = identity_of(cert).iin
+        iin = person_of(cert).iin
         if row.expected_iin and iin != row.expected_iin:
             raise RefusedError("other_person")
         with self.svc.db.session() as session:

@@ -15,9 +15,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from docservice.pki.roles import Role
 from docservice.service.clients import ClientError
 from docservice.service.models import Client, KeyGrant, ServerKey
-from signing.identity import ROLE_BY_NAME
 from signing.keys import Pkcs12Key, load_key
 
 
@@ -28,8 +28,9 @@ def _config(row: ServerKey) -> dict[str, str]:
 def add_key(session: Session, name: str, p12: Path, password_file: Path,
             clients: Iterable[str], role: str | None = None) -> ServerKey:
     """Register (or re-register) key ``name``; raises ``SigningError`` if it cannot sign."""
-    if role is not None and role not in ROLE_BY_NAME:
-        raise ClientError(f"unknown role {role!r} (known: {', '.join(sorted(ROLE_BY_NAME))})")
+    if role is not None and Role.named(role) is None:
+        known = ", ".join(sorted(r.value for r in Role))
+        raise ClientError(f"unknown role {role!r} (known: {known})")
     p12, password_file = Path(p12).resolve(), Path(password_file).resolve()
     key = load_key({"provider": "pkcs12", "path": str(p12), "password_file": str(password_file)})
     key.check(role=role)

@@ -20,10 +20,10 @@ from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import select, update
 
 import signing
+from docservice.pki.person import person_of
 from docservice.service.errors import ForbiddenError, GoneError, NotFoundError
 from docservice.service.models import Client, Document, SigningLink, utcnow
 from signing.cms_util import load_certificate
-from signing.identity import identity_of
 
 bp = Blueprint("links", __name__, template_folder="templates")
 SCRIPT = Path(signing.__file__).resolve().parent / "static" / "ncalayer-client.js"
@@ -156,7 +156,7 @@ def link_return(token: str) -> Any:
 def _check_expected(link: SigningLink, certificate: str) -> None:
     if link.expected_iin:
         try:
-            iin = identity_of(load_certificate(certificate)).iin
+            iin = person_of(load_certificate(certificate)).iin
         except Exception:
             iin = None
         if iin != link.expected_iin:

@@ -4,7 +4,7 @@ Who may act at a step is decided by :func:`authorise` alone, which every signing
 calls with the signer's certificate: the server key (``DocService.sign_with_key``), the
 NCALayer two-phase prepare and completion (also the signing link's and eGov mobile's,
 which use the same functions), and a return for revision. It reads the certificate with
-``signing.identity.identity_of`` (IIN, BIN, NCA role OIDs) and matches it against the
+``docservice.pki.person.person_of`` (IIN, BIN, NCA role OIDs) and matches it against the
 step (roles) and the operator's directory (which BIN acts for which body of which region:
 ``docservice orgs``). Every action is a ``route_events`` row; :func:`event_bytes` is its
 canonical byte form (sorted-keys JSON) for the archive's log.
@@ -31,7 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docservice import routes
-from docservice.identifiers import has_valid_checksum
+from docservice.identifiers import has_valid_checksum, mask
+from docservice.pki.person import person_of
+from docservice.pki.roles import Role
 from docservice.routes import RouteDefinition, Step
 from docservice.service.errors import (
     ConflictError,
@@ -49,7 +51,6 @@ from docservice.service.models import (
     utcnow,
 )
 from docservice.workdays import add_working_days
-from signing.identity import ROLES, identity_of, mask
 
 log = logging.getLogger("docservice.route")
 #: Kazakhstan has one time zone, UTC+5, since 1 March 2024: a deadline's day is its date.
@@ -238,9 +239,9 @@ class Actor:
 
     @classmethod
     def of(cls, cert: x509.Certificate) -> Actor:
-        ident = identity_of(cert)
+        ident = person_of(cert)
         return cls(iin=ident.iin, bin=ident.bin, name=ident.full_name,
-                   role_oids=ident.role_oids,
+                   role_oids=tuple(r.oid for r in ident.held_roles),
                    certificate_sha256=hashlib.sha256(cert.dump()).hexdigest())
 
     def log_repr(self) -> str:
@@ -254,9 +255,9 @@ def _step_label(definition: RouteDefinition, step: Step) -> tuple[str, str, str]
 
 
 def _role_names(step: Step) -> tuple[str, str, str]:
-    oids = sorted(step.role_oids)
-    return (", ".join(ROLES[o][1] for o in oids), ", ".join(ROLES[o][2] for o in oids),
-            ", ".join(ROLES[o][0] for o in oids))
+    roles = [r for r in (Role.of_oid(o) for o in sorted(step.role_oids)) if r is not None]
+    return (", ".join(r.label.kk for r in roles), ", ".join(r.label.ru for r in roles),
+            ", ".join(r.value for r in roles))
 
 
 def _state_check(route: Route, document: Document, definition: RouteDefinition) -> Step:

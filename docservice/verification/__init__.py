@@ -23,9 +23,10 @@ from pathlib import Path
 
 from docservice.identifiers import mask
 from docservice.logsafe import describe
+from docservice.pki.anchors import TrustAnchors, TrustAnchorsError
 from docservice.sniff import sniff as sniff_format
 from docservice.verification.card import read_card, verify_card
-from docservice.verification.certs import ChainValidator, TrustStore, TrustStoreError
+from docservice.verification.certs import ChainValidator
 from docservice.verification.cms import Assessor, verify_cms
 from docservice.verification.limits import (
     Deadline,
@@ -42,8 +43,8 @@ __all__ = [
     "Indication",
     "Limits",
     "Report",
-    "TrustStore",
-    "TrustStoreError",
+    "TrustAnchors",
+    "TrustAnchorsError",
     "VerificationInputError",
     "Verifier",
     "VerifierConfig",
@@ -66,7 +67,7 @@ class VerifierConfig:
     """Operator settings: trust anchors, network use for revocation, limits, caches."""
 
     trust_dir: str | Path | None = None
-    trust: TrustStore | None = None
+    trust: TrustAnchors | None = None
     fetch_revocation: bool = True
     limits: Limits = field(default_factory=Limits)
     revocation_max_age: float = 300.0
@@ -90,7 +91,7 @@ class Verifier:
         self.config = config or VerifierConfig()
         trust = self.config.trust
         if trust is None:
-            trust = TrustStore.from_directory(self.config.trust_dir or default_trust_dir())
+            trust = TrustAnchors.from_directory(self.config.trust_dir or default_trust_dir())
         self.trust = trust
         self.revocation = (self.config.revocation_cache
                            or RevocationCache(max_age=self.config.revocation_max_age))

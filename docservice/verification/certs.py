@@ -1,10 +1,10 @@
-"""Certificates: the operator's trust store, the full chain, key usage and Kazakh meaning.
+"""Certificates in a verification: the full chain, validity at the right moment, the report's view.
 
 Why this module exists:
 
-* **Only the configured anchors are trusted.** The trust store is a directory the operator
-  sets (NCA RK roots and issuing CAs in production, the test root in tests); the system CA
-  store is never consulted, and a certificate that does not chain to an anchor is
+* **Only the configured anchors are trusted** (:class:`docservice.pki.anchors.TrustAnchors`,
+  the operator's trust folder, the same for signing); the system CA store is never
+  consulted, and a certificate that does not chain to an anchor is
   ``NO_CERTIFICATE_CHAIN_FOUND``, however well-formed it is.
 * **Full chains.** Path building goes root -> issuing CA -> signer through every level
   (NCANode only looks one level up).
@@ -14,8 +14,9 @@ Why this module exists:
 * **Cached outcomes.** The same certificate validated at the same moment against the same
   trust store and evidence gives the same answer; caching it (bounded, short-lived, never
   longer than the revocation cache's freshness) is what lets a busy page answer fast.
-* **Kazakh meaning.** NCA RK encodes the IIN in ``SERIALNUMBER``, the BIN in ``OU``, the
-  patronymic in ``GIVENNAME`` and the signer's capacity in extended key usage OIDs.
+* **Kazakh meaning.** Who the signer is and in what capacity is read by
+  :mod:`docservice.pki.person` and :mod:`docservice.pki.roles`, as the stamp reads it;
+  this module only arranges it for the report.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from asn1crypto import crl, ocsp, pem, x509
+from asn1crypto import crl, ocsp, x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
     DisallowedAlgorithmError,
@@ -52,8 +52,11 @@ from pyhanko_certvalidator.revinfo.archival import (
 )
 
 from docservice.identifiers import has_valid_checksum
+from docservice.pki.anchors import TrustAnchors, fingerprint
+from docservice.pki.key_usage import describe, signing_usage
+from docservice.pki.person import person_of
+from docservice.pki.roles import eku_label, policy_label
 from docservice.ttl_cache import TtlCache
-from docservice.verification import messages
 from docservice.verification.report import CertificateFacts, Labelled, SignerFacts
 from docservice.verification.revocation import (
     RevinfoSources,
@@ -72,11 +75,6 @@ GOST_NAMES = {
     gost.STREEBOG256: "ГОСТ 34.11-2015, 256 бит",
     gost.STREEBOG512: "ГОСТ 34.11-2015, 512 бит",
 }
-SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
-
-
-class TrustStoreError(ValueError):
-    """The configured trust directory is missing, empty or holds no CA certificate."""
 
 
 def gost_name(oid: str) -> str | None:
@@ -93,91 +91,18 @@ def cert_gost(cert: x509.Certificate) -> str | None:
     return gost_name(key_oid.dotted) or gost_name(sig_oid.dotted)
 
 
-def fingerprint(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.dump()).hexdigest()
-
-
-def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """Every certificate in a PEM bundle or a single DER file."""
-    if pem.detect(data):
-        return [x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True)
-                if kind == "CERTIFICATE"]
-    return [x509.Certificate.load(data)]
-
-
-def _is_root(cert: x509.Certificate) -> bool:
-    """Self-issued and self-signed (asn1crypto answers "yes"/"maybe"/"no", all truthy)."""
-    return cert.self_issued and cert.self_signed in ("yes", "maybe")
-
-
-def _anchors(certs: list[x509.Certificate]) -> list[x509.Certificate]:
-    """Self-signed roots, and CA certificates whose issuer the store does not hold.
-
-    RFC 5280 section 6.1: a trust anchor is whatever CA the relying party trusts; it need
-    not be self-signed (NCA publishes its issuing CAs, and an operator may pin one alone).
-    An issuing CA stored with its root stays an intermediate, so chains stay complete.
-    """
-    subjects = {c.subject.dump() for c in certs}
-    return [c for c in certs if _is_root(c)
-            or (c.ca and c.issuer.dump() not in subjects)]
-
-
 def display_name(name: x509.Name) -> str:
     """The common name alone when there is one (what officials recognise)."""
     return _attr(name, "common_name") or name.human_friendly
 
 
-@dataclass
-class TrustStore:
-    """Trust anchors (roots or pinned issuing CAs) and other known certificates, pinned once."""
-
-    roots: list[x509.Certificate]
-    intermediates: list[x509.Certificate] = field(default_factory=list)
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.roots:
-            raise TrustStoreError(f"no CA certificate in {self.source or 'store'}")
-        fps = sorted(fingerprint(c) for c in [*self.roots, *self.intermediates])
-        self.id = hashlib.sha256("".join(fps).encode()).hexdigest()[:16]
-
-    @classmethod
-    def from_certificates(cls, certs: list[x509.Certificate], source: str = "") -> TrustStore:
-        roots = _anchors(certs)
-        inter = [c for c in certs if not any(c is r for r in roots)]
-        return cls(roots, inter, source)
-
-    @classmethod
-    def from_directory(cls, path: str | Path) -> TrustStore:
-        """Load ``*.pem``, ``*.crt``, ``*.cer``, ``*.der`` files (bundles allowed)."""
-        directory = Path(path)
-        if not directory.is_dir():
-            raise TrustStoreError(f"trust directory {directory} does not exist")
-        certs: list[x509.Certificate] = []
-        for file in sorted(directory.iterdir()):
-            if file.suffix.lower() in {".pem", ".crt", ".cer", ".der"} and file.is_file():
-                try:
-                    certs.extend(load_certificates(file.read_bytes()))
-                except ValueError as exc:
-                    raise TrustStoreError(f"{file}: not a certificate ({exc})") from None
-        return cls.from_certificates(certs, str(directory))
-
-    @property
-    def labels(self) -> list[str]:
-        return [display_name(c.subject) for c in self.roots]
-
-
-# -- Kazakh meaning of a certificate --------------------------------------------------------
+# -- the report's view of a certificate --------------------------------------------------------
 
 
 def _attr(name: x509.Name, key: str) -> str:
     values = [v for rdn in name.chosen for atv in rdn
               if atv["type"].native == key for v in [atv["value"].native]]
     return str(values[0]) if values else ""
-
-
-def _strip_prefix(value: str, prefix: str) -> str:
-    return value[len(prefix):] if value.upper().startswith(prefix) else value
 
 
 def certificate_facts(cert: x509.Certificate) -> CertificateFacts:
@@ -190,33 +115,22 @@ def certificate_facts(cert: x509.Certificate) -> CertificateFacts:
 
 
 def signer_facts(cert: x509.Certificate) -> SignerFacts:
-    """Name, IIN, organisation, BIN, roles and policies as NCA RK encodes them."""
-    subject = cert.subject
-    cn = _attr(subject, "common_name")
-    surname = _attr(subject, "surname")
-    patronymic = _attr(subject, "given_name")
-    given = cn[len(surname):].strip() if surname and cn.startswith(surname) else ""
-    full = " ".join(p for p in (surname or cn, given, patronymic) if p)
-    iin = _strip_prefix(_attr(subject, "serial_number"), "IIN") or None
-    bin_ = _strip_prefix(_attr(subject, "organizational_unit_name"), "BIN") or None
-    if bin_ is not None and not bin_.isdigit():
-        bin_ = None
-    roles: list[Labelled] = []
-    for oid in _eku_oids(cert):
-        meaning = messages.role(oid)
-        if meaning:
-            roles.append(Labelled(oid, *meaning))
+    """The report's view of the signer: :func:`docservice.pki.person.person_of` plus the
+    labels of every extended key usage and policy, checksums and the certificate."""
+    person = person_of(cert)
+    roles = [Labelled(oid, label.kk, label.ru) for oid in _eku_oids(cert)
+             if (label := eku_label(oid)) is not None]
     policies = []
     for oid in _policy_oids(cert):
-        meaning = messages.POLICIES.get(oid)
-        policies.append(Labelled(oid, *(meaning or (oid, oid))))
-    email = _attr(subject, "email_address") or None
+        label = policy_label(oid)
+        policies.append(Labelled(oid, *(label or (oid, oid))))
+    iin, bin_ = person.iin or None, person.bin or None
     return SignerFacts(
-        common_name=cn, full_name=full, surname=surname, given_name=given,
-        patronymic=patronymic, iin=iin,
-        iin_valid=has_valid_checksum(iin) if iin and iin.isdigit() else None,
-        organisation=_attr(subject, "organization_name") or None, bin=bin_,
-        bin_valid=has_valid_checksum(bin_) if bin_ else None, email=email,
+        common_name=person.common_name, full_name=person.full_name, surname=person.surname,
+        given_name=person.given_name, patronymic=person.patronymic, iin=iin,
+        iin_valid=has_valid_checksum(iin) if iin else None,
+        organisation=person.organisation or None, bin=bin_,
+        bin_valid=has_valid_checksum(bin_) if bin_ else None, email=person.email or None,
         roles=roles, policies=policies, legal_entity=bin_ is not None,
         gost=cert_gost(cert) is not None, certificate=certificate_facts(cert))
 
@@ -229,12 +143,6 @@ def _eku_oids(cert: x509.Certificate) -> list[str]:
 def _policy_oids(cert: x509.Certificate) -> list[str]:
     value = cert.certificate_policies_value
     return [p["policy_identifier"].dotted for p in value] if value is not None else []
-
-
-def is_authentication_only(cert: x509.Certificate) -> bool:
-    """NCA RK authentication keys: clientAuth EKU and no signing key usage."""
-    usage = set(cert.key_usage_value.native) if cert.key_usage_value is not None else set()
-    return not (usage & SIGNING_KEY_USAGES)
 
 
 # -- chain validation -------------------------------------------------------------------------
@@ -257,9 +165,9 @@ class ChainOutcome:
 
 @dataclass
 class ChainValidator:
-    """Path validation against a :class:`TrustStore` with revocation, cached."""
+    """Path validation against :class:`TrustAnchors` with revocation, cached."""
 
-    trust: TrustStore
+    trust: TrustAnchors
     revocation: RevocationCache
     fetch: bool = True
     fetch_timeout: float = 5.0
@@ -437,12 +345,9 @@ _revocation_is_final()
 
 
 def _usage_problem(cert: x509.Certificate, purpose: str) -> str:
-    usage = set(cert.key_usage_value.native) if cert.key_usage_value is not None else set()
-    eku = set(cert.extended_key_usage_value.native) if cert.extended_key_usage_value else set()
     if purpose == "timestamping":
-        if "time_stamping" not in eku:
+        eku = cert.extended_key_usage_value
+        if eku is None or "time_stamping" not in set(eku.native):
             return "TSA certificate lacks the timeStamping extended key usage"
         return ""
-    if usage and not usage & SIGNING_KEY_USAGES:
-        return "key usage " + ", ".join(sorted(usage)) + " does not allow signing"
-    return ""
+    return describe(cert, signing_usage(cert))

@@ -55,7 +55,7 @@ def _fail(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """The handler: verify, print text or JSON, return the exit code."""
     from docservice.verification import (
-        TrustStoreError,
+        TrustAnchorsError,
         VerificationInputError,
         Verifier,
         VerifierConfig,
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         verifier = Verifier(VerifierConfig(trust_dir=args.trust,
                                            fetch_revocation=not args.offline))
-    except TrustStoreError as exc:
+    except TrustAnchorsError as exc:
         return _fail(f"trust: {exc}")
     try:
         report = verifier.verify(data, original, file_name=args.file.name)

@@ -44,6 +44,8 @@ from pyhanko.sign.validation.generic_cms import (
     validate_sig_integrity,
 )
 
+from docservice.pki.key_usage import signing_usage
+from docservice.pki.roles import policy_label
 from docservice.timefmt import utc_text
 from docservice.verification import messages
 from docservice.verification.certs import (
@@ -143,9 +145,9 @@ class Assessor:
             policy = info["policy"].dotted
         except (ValueError, KeyError, AttributeError) as exc:
             return TimestampFacts(kind, self.now, False, problem=f"unreadable token: {exc}")
-        label = messages.POLICIES.get(policy)
+        label = policy_label(policy)
         facts = TimestampFacts(kind, gen_time, False, policy=policy,
-                               policy_label=Labelled(policy, *label) if label else None)
+                               policy_label=Labelled(policy, label.kk, label.ru) if label else None)
         imprint = info["message_imprint"]
         expected = digest_of(imprint_source, imprint["hash_algorithm"]["algorithm"].native)
         if expected is None or expected != imprint["hashed_message"].native:
@@ -317,11 +319,9 @@ class Assessor:
         extra = []
         if not poe and sub in ("OUT_OF_BOUNDS_NO_POE", "REVOKED_NO_POE"):
             extra.append(Reason.of("SIGN_WITH_TIMESTAMP"))
-        if sub == "CHAIN_CONSTRAINTS_FAILURE" and report.signer and cert.key_usage_value:
-            from docservice.verification.certs import is_authentication_only
-
-            if is_authentication_only(cert):
-                extra.append(Reason.of("NOT_A_SIGNING_CERT"))
+        if (sub == "CHAIN_CONSTRAINTS_FAILURE" and report.signer
+                and signing_usage(cert).authentication_key):
+            extra.append(Reason.of("NOT_A_SIGNING_CERT"))
         return _finish(report, sub, reason, *extra)
 
 

@@ -8,32 +8,20 @@ anchors and with what result. Liberation Serif covers every Kazakh letter (Ó˜, Ò
 from __future__ import annotations
 
 import io
-from functools import cache
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus.flowables import HRFlowable
 
-from docservice.resources import FONTS_DIR
+from docservice import typefaces
 from docservice.verification import messages
 from docservice.verification.html import fmt_time
 from docservice.verification.report import Report, SignatureReport
 
-FONT = "DocsvcSerif"
-FONT_BOLD = "DocsvcSerif-Bold"
-
-
-@cache
-def _fonts() -> None:
-    pdfmetrics.registerFont(TTFont(FONT, str(FONTS_DIR / "LiberationSerif-Regular.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS_DIR / "LiberationSerif-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT,
-                                  boldItalic=FONT_BOLD)
+FONT, FONT_BOLD = typefaces.REGULAR, typefaces.BOLD
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -91,7 +79,7 @@ def _signature(sig: SignatureReport, lang: str, st: dict[str, ParagraphStyle]) -
 
 def render_receipt(report: Report, lang: str = "kk") -> bytes:
     """The receipt as PDF bytes; headings in ``lang``, every reason in kk and ru."""
-    _fonts()
+    typefaces.register()
     st = _styles()
     ui = messages.ui
     buf = io.BytesIO()

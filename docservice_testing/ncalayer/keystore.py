@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 import signing.gost as gost
+from docservice.pki.person import person_of
 from signing import _pkcs12
 from signing.cms_util import load_certificate
 from signing.errors import SignatureValueError
-from signing.identity import identity_of
 from signing.keys import GostPrivateKey
 from signing.ncalayer.protocol import EKU_AUTH, EKU_SIGN, KeyType, SignerParams
 
@@ -101,11 +101,11 @@ class EmulatorKey:
 
     @property
     def iin(self) -> str:
-        return identity_of(self.certificate).iin
+        return person_of(self.certificate).iin
 
     @property
     def bin(self) -> str:
-        return identity_of(self.certificate).bin
+        return person_of(self.certificate).bin
 
     @property
     def serial_hex(self) -> str:

@@ -22,12 +22,11 @@ from pypdf import PdfReader
 
 from docservice.archive.card import CardError, build_card
 from docservice.rendering.pdfa import validate
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import load_schema
 from signing.cades import CadesOptions, sign_detached
 from signing.cms_util import to_der
 from signing.keys import Pkcs12Key
-from signing.trust import Trust
 from tests.conftest import need, pdf_text
 from tests.pki import OFFICIALS, running_pki
 
@@ -48,14 +47,14 @@ def officials(pki):
 
 @pytest.fixture(scope="module")
 def verifier(pki):
-    return Verifier(VerifierConfig(trust=TrustStore.from_certificates([pki.root, pki.ca],
+    return Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([pki.root, pki.ca],
                                                                       source="test PKI")))
 
 
 @pytest.fixture(scope="module")
 def signed(pki, officials):
     """Detached CAdES of three officials over ORIGINAL, signed one after the other."""
-    options = CadesOptions(tsa_url=pki.tsa_url, trust=Trust((pki.root,), (pki.ca,)))
+    options = CadesOptions(tsa_url=pki.tsa_url, trust=TrustAnchors((pki.root,), (pki.ca,)))
     out = []
     for label in ("head", "career", "akimat"):
         out.append((label, to_der(sign_detached(ORIGINAL, officials[label], options))))
@@ -225,7 +224,7 @@ def test_card_refuses_a_signature_over_other_bytes(signed, verifier):
 
 def test_card_refuses_a_cms_without_time_stamp(officials, verifier, pki):
     bare = to_der(sign_detached(ORIGINAL, officials["hr"],
-                                CadesOptions(trust=Trust((pki.root,), (pki.ca,)))))
+                                CadesOptions(trust=TrustAnchors((pki.root,), (pki.ca,)))))
     with pytest.raises(CardError, match="time-stamp"):
         build_card(ORIGINAL, "a.txt", [bare], verifier, title="x")
 
@@ -271,7 +270,7 @@ def signed_pdf(pki, officials):
 
     data = json.loads((ROOT / "examples" / "application.json").read_text(encoding="utf-8"))
     pdf = render("application", data, "kk+ru").pdf
-    trust = Trust((pki.root,), (pki.ca,))
+    trust = TrustAnchors((pki.root,), (pki.ca,))
     for index, label in enumerate(("career", "head")):
         pdf = sign_pdf(pdf, officials[label], PdfOptions(
             level=Level.B_LT, certify=index == 0, tsa_url=pki.tsa_url, trust=trust))

@@ -4,7 +4,7 @@ service completes the PDF and the verifier passes it."""
 
 from __future__ import annotations
 
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Indication
 from signing.twophase import TwoPhase
 from tests.gost.test_emulator import emulator, gost_keys  # noqa: F401  (fixtures)
@@ -17,7 +17,7 @@ def test_page_signs_a_pdf_with_a_gost_key(emulator, gpki) -> None:  # type: igno
                                       [gpki.ca])
     assert report.get("ok") is True, report
     assert report["cancelled"] is True
-    verifier = Verifier(VerifierConfig(trust=TrustStore.from_certificates([gpki.root, gpki.ca])))
+    verifier = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([gpki.root, gpki.ca])))
     (sig,) = verifier.verify(signed[0]).signatures
     assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None)
     assert sig.algorithm == "ГОСТ 34.10-2015, 512 бит"

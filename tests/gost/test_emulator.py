@@ -9,7 +9,7 @@ import hashlib
 import pytest
 from asn1crypto import cms
 
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Indication
 from docservice_testing.ncalayer import XML_DECLARATION, running_emulator
 from docservice_testing.ncalayer.keystore import EmulatorKey
@@ -34,7 +34,7 @@ def emulator(gost_keys):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def verifier(gpki) -> Verifier:  # type: ignore[no-untyped-def]
-    return Verifier(VerifierConfig(trust=TrustStore.from_certificates([gpki.root, gpki.ca])))
+    return Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([gpki.root, gpki.ca])))
 
 
 @pytest.mark.parametrize(("label", "bits"), [("gost_career", 512), ("gost256_career", 256)])

@@ -10,13 +10,12 @@ from asn1crypto import cms
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 import signing.gost as gost
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Indication
 from signing import errors
 from signing.cades import CadesOptions, sign_detached
 from signing.keys import Pkcs12Key
 from signing.pdf import Level, PdfOptions, sign_pdf
-from signing.trust import Trust
 from signing.xmldsig import sign_xml
 from tests.gost.oracles import bc_verifies, check_gost_signer_info
 from tests.verification.fixtures import base_pdf
@@ -24,7 +23,7 @@ from tests.verification.fixtures import base_pdf
 
 @pytest.fixture(scope="module")
 def verifier(gpki, pki) -> Verifier:  # type: ignore[no-untyped-def]
-    trust = TrustStore.from_certificates([pki.root, pki.ca, gpki.root, gpki.ca])
+    trust = TrustAnchors.from_certificates([pki.root, pki.ca, gpki.root, gpki.ca])
     return Verifier(VerifierConfig(trust=trust))
 
 
@@ -59,7 +58,7 @@ def test_wrong_password(gpki) -> None:  # type: ignore[no-untyped-def]
 
 def test_revoked_gost_signer_is_refused_with_the_served_crl(gpki) -> None:  # type: ignore[no-untyped-def]
     key = _key(gpki, "gost_revoked")
-    trust = Trust((gpki.root,), (gpki.ca,))
+    trust = TrustAnchors((gpki.root,), (gpki.ca,))
     with pytest.raises(errors.CertificateRevokedError):
         sign_detached(b"data", key, CadesOptions(trust=trust))
 

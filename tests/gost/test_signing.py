@@ -10,7 +10,7 @@ import pytest
 from asn1crypto import cms
 from lxml import etree
 
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Indication
 from signing import _aio
 from signing.cades import CadesOptions, async_sign_detached
@@ -33,7 +33,7 @@ def key() -> Pkcs12Key:
 
 @pytest.fixture(scope="module")
 def verifier() -> Verifier:
-    trust = TrustStore.from_certificates([cert("nca_gost2015_test.cer")], source="nca-test")
+    trust = TrustAnchors.from_certificates([cert("nca_gost2015_test.cer")], source="nca-test")
     return Verifier(VerifierConfig(trust=trust, fetch_revocation=False))
 
 

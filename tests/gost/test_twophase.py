@@ -11,7 +11,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 import signing.gost as gost
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Indication
 from signing import errors
 from signing.gost import cms as gost_cms
@@ -40,7 +40,7 @@ def test_two_phase_pdf_with_gost_key(gpki, bc, label: str) -> None:  # type: ign
     bits = 512 if key.private_key.public.curve.size == 64 else 256  # type: ignore[union-attr]
     assert digest == openssl_streebog(pending_bytes[:start] + pending_bytes[end:], bits)
     pdf = service.complete_pdf(request.session_id, _ncalayer_answer(key, digest))
-    verifier = Verifier(VerifierConfig(trust=TrustStore.from_certificates([gpki.root, gpki.ca])))
+    verifier = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([gpki.root, gpki.ca])))
     (sig,) = verifier.verify(pdf).signatures
     assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None)
     assert sig.algorithm == f"ГОСТ 34.10-2015, {bits} бит"

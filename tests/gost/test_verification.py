@@ -11,7 +11,7 @@ from asn1crypto import cms, core, crl, ocsp
 from lxml import etree
 
 import signing.gost as gost
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Indication
 from docservice.verification.revocation import _ocsp_key_for
 from signing import _pkcs12
@@ -27,14 +27,14 @@ OCSP_TIME = dt.datetime(2022, 9, 2, 17, 0, tzinfo=UTC)
 
 
 def _verifier(*anchors: str) -> Verifier:
-    trust = TrustStore.from_certificates([cert(a) for a in anchors], source="nca-test")
+    trust = TrustAnchors.from_certificates([cert(a) for a in anchors], source="nca-test")
     return Verifier(VerifierConfig(trust=trust, fetch_revocation=False))
 
 
 def test_trust_folder_with_only_the_issuing_ca(tmp_path) -> None:  # type: ignore[no-untyped-def]
     source = NCA / "nca_gost2015_test.cer"
     (tmp_path / source.name).write_bytes(source.read_bytes())
-    store = TrustStore.from_directory(tmp_path)
+    store = TrustAnchors.from_directory(tmp_path)
     assert store.labels == ["ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST 2022"]
 
 

@@ -13,12 +13,12 @@ import pytest
 from asn1crypto import cms
 from websockets.sync.client import connect
 
+from docservice.pki.anchors import TrustAnchors
 from docservice.render import render
 from docservice_testing.ncalayer import NCALayerEmulator, first_key, running_emulator
 from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.cms_util import copy_signed
 from signing.ncalayer import protocol as p
-from signing.trust import Trust
 from signing.twophase import TwoPhase
 from tests.conftest import example
 from tests.pki import OFFICIALS, TestPki, running_pki
@@ -36,8 +36,8 @@ def pki() -> Iterator[TestPki]:
 
 
 @pytest.fixture(scope="session")
-def trust(pki: TestPki) -> Trust:
-    return Trust(roots=(pki.root,), intermediates=(pki.ca,))
+def trust(pki: TestPki) -> TrustAnchors:
+    return TrustAnchors(roots=(pki.root,), intermediates=(pki.ca,))
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +60,7 @@ def emulator(_emulator: NCALayerEmulator) -> Iterator[NCALayerEmulator]:
 
 
 @pytest.fixture
-def twophase(pki: TestPki, trust: Trust) -> TwoPhase:
+def twophase(pki: TestPki, trust: TrustAnchors) -> TwoPhase:
     return TwoPhase(trust=trust, tsa_url=pki.tsa_url, ncalayer_chain=[])
 
 

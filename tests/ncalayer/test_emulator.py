@@ -12,9 +12,9 @@ from asn1crypto import cms
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from docservice.pki.person import person_of
 from docservice_testing.ncalayer import NCALayerEmulator, running_emulator
 from signing.cms_util import signer_info_digest, timestamp_info
-from signing.identity import identity_of
 from signing.ncalayer import protocol as p
 from tests.ncalayer.conftest import TEST_KEYS, call, call1, detached, with_key
 from tests.pyhanko_oracle import all_valid, pyhanko_cms_statuses
@@ -96,7 +96,7 @@ def test_list_of_documents_gives_a_list(emulator) -> None:  # type: ignore[no-un
 
 
 def test_signer_params_select_the_key(emulator, keys) -> None:  # type: ignore[no-untyped-def]
-    hr = identity_of(keys["hr"].certificate)
+    hr = person_of(keys["hr"].certificate)
     for params in (p.SignerParams(iin=hr.iin, chain=()),
                    p.SignerParams(serial_number=hr.serial_hex.upper(), chain=()),
                    p.SignerParams(ext_key_usage_oids=(p.EKU_SIGN, "1.2.398.3.3.4.1.2.4"),

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from signxml import SignatureConstructionMethod, XMLSigner, XMLVerifier
 
+from docservice.pki.anchors import TrustAnchors
 from docservice.render import render
 from docservice.verification import Verifier, VerifierConfig
-from docservice.verification.certs import TrustStore
 from docservice_testing.ncalayer import C14N, C14N_WITH_COMMENTS, XML_DECLARATION
 from signing.errors import SignatureValueError
 from signing.ncalayer import protocol as p
@@ -50,7 +50,7 @@ def application_xml() -> str:
 @pytest.mark.parametrize("route", ["basics", "common_utils"])
 def test_real_ncalayer_shapes_complete(emulator, twophase: TwoPhase, keys, application_xml,  # type: ignore[no-untyped-def]
                                        pki, document: str, route: str) -> None:
-    trust = TrustStore.from_certificates([pki.root, pki.ca], source="test PKI")
+    trust = TrustAnchors.from_certificates([pki.root, pki.ca], source="test PKI")
     xml = {"application": application_xml, "commented": COMMENTED, "unused_ns": UNUSED_NS}[
         document]
     emulator.choose = with_key(keys, "career")
@@ -125,7 +125,7 @@ def test_references_other_than_the_whole_document_are_refused(emulator, twophase
         twophase.complete_xml(request.session_id, part)
 
 
-def _verifier(trust: TrustStore) -> Verifier:
+def _verifier(trust: TrustAnchors) -> Verifier:
     return Verifier(VerifierConfig(trust=trust))
 
 

@@ -673,12 +673,12 @@ def test_egov_signing_follows_the_route(api, keys) -> None:  # type: ignore[no-u
     and again when the app's signature comes back (the directory may have changed)."""
     from sqlalchemy import delete
 
+    from docservice.pki.person import person_of
     from docservice.service.models import Organisation
     from docservice.service.route import add_org
-    from signing.identity import identity_of
 
     client, svc = api
-    career_bin = identity_of(keys["career"].certificate).bin
+    career_bin = person_of(keys["career"].certificate).bin
 
     def directory() -> None:
         with svc.db.session() as session:

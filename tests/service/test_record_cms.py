@@ -3,17 +3,17 @@ signed file's last ``/ByteRange`` gap; pyHanko's reader must find the same."""
 
 from __future__ import annotations
 
+from docservice.pki.anchors import TrustAnchors
 from docservice.render import render
 from docservice.service.documents import _cms_of_last_signature, _cms_of_last_signature_read
 from signing.keys import Pkcs12Key
 from signing.pdf import Level, PdfOptions, sign_pdf
-from signing.trust import Trust
 from tests.conftest import example
 from tests.pki import TestPki
 
 
 def test_the_newest_signature_is_found_as_pyhanko_finds_it(pki: TestPki) -> None:
-    trust = Trust((pki.root,), (pki.ca,))
+    trust = TrustAnchors((pki.root,), (pki.ca,))
     data = render("direction", example("direction"), "kk", validate_pdfa=False).pdf
     seen = set()
     for label, level in (("career", Level.B_B), ("head", Level.B_T), ("akimat", Level.B_LTA)):

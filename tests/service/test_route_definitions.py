@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from docservice import routes
+from docservice.pki.person import person_of
 from docservice.routes import RouteDefinition, RouteDefinitionError, parse
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
 from docservice.service.keys import add_key
 from docservice.service.route import RouteError, add_org, due_on
-from signing.identity import identity_of
 from tests.conftest import example
 from tests.pki import TestPki
 
@@ -26,7 +26,7 @@ OFFICIALS = ("career", "head", "akimat", "hr")
 
 def _official_for(step: routes.Step, pki: TestPki) -> str:
     for label in OFFICIALS:
-        if step.role_oids & set(identity_of(pki.cert(label)).role_oids):
+        if step.role_oids & {r.oid for r in person_of(pki.cert(label)).held_roles}:
             return label
     raise AssertionError(f"no test official holds a role of step {step.id}")
 
@@ -43,7 +43,7 @@ def run_route(service: DocService, pki: TestPki, password_file: Path,
                     [client.name])
         regions = {"departure": "Region A", "settlement": "Region B"}
         for step in definition.steps:
-            ident = identity_of(pki.cert(_official_for(step, pki)))
+            ident = person_of(pki.cert(_official_for(step, pki)))
             add_org(session, ident.bin, step.body, regions[step.region])
     service.create_case(client, f"CASE-{definition.name}", "Region A", "Region B")
     doc = service.create_document(client, definition.kind, "kk", example(definition.kind),
@@ -62,8 +62,8 @@ def run_route(service: DocService, pki: TestPki, password_file: Path,
             returned = True
             continue
         # An official whose role does not fit is refused, naming the step.
-        wrong = next((o for o in OFFICIALS
-                      if not step.role_oids & set(identity_of(pki.cert(o)).role_oids)), None)
+        wrong = next((o for o in OFFICIALS if not step.role_oids
+                      & {r.oid for r in person_of(pki.cert(o)).held_roles}), None)
         if wrong is not None:
             with pytest.raises(RouteError) as refused:
                 service.sign_with_key(client, doc.id, f"{definition.name}-{wrong}")

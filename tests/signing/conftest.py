@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from docservice.pki.anchors import TrustAnchors
 from signing.keys import Pkcs12Key
-from signing.trust import Trust
 from tests.pki import OFFICIALS, TestPki, running_pki
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,8 +23,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
 
 
 @pytest.fixture(scope="session")
-def trust(pki: TestPki) -> Trust:
-    return Trust((pki.root,), (pki.ca,))
+def trust(pki: TestPki) -> TrustAnchors:
+    return TrustAnchors((pki.root,), (pki.ca,))
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from docservice.pki.anchors import TrustAnchors
 from signing.cli import main
-from signing.trust import Trust
 from signing.xmldsig import verify_xml
 from tests.pyhanko_oracle import all_valid, pyhanko_cms_statuses, pyhanko_pdf_statuses
 
@@ -79,4 +79,4 @@ def test_missing_password_and_unknown_file_type(pki, tmp_path, monkeypatch, caps
 
 
 def test_trust_loads_pem_files(pki) -> None:
-    assert Trust.from_files([pki.root_pem], [pki.ca_pem]).roots[0].dump() == pki.root.dump()
+    assert TrustAnchors.from_files([pki.root_pem], [pki.ca_pem]).roots[0].dump() == pki.root.dump()

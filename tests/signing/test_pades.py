@@ -83,9 +83,9 @@ def test_pdfa_3b_survives_signing(rendered, signed_levels, level) -> None:
 
 def test_untrusted_root_is_not_trusted(signed_levels) -> None:
 
-    from signing.trust import Trust
+    from docservice.pki.anchors import TrustAnchors
 
-    stranger = Trust((stranger_root(),))
+    stranger = TrustAnchors((stranger_root(),))
     (status,) = pyhanko_pdf_statuses(signed_levels[Level.B_B], stranger)
     assert status.intact and not status.trusted and not status.bottom_line
 
@@ -206,7 +206,12 @@ def test_qr_code_encodes_the_verification_url(four_signed, rendered) -> None:
     doc_id = document_id(four_signed)
     assert doc_id == hashlib.sha256(rendered.pdf).hexdigest()
     url = verify_url("https://verify.test", doc_id)
-    qr = qrcode.QRCode(border=0)
+    # The stamp fixes the mask (signing.stamp.QR_MASK; tests/signing/test_stamp_qr.py
+    # decodes the symbols with ZXing), so the expected symbol uses it as well.
+    from signing.stamp import QR_MASK
+
+    qr = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M,
+                       mask_pattern=QR_MASK)
     qr.add_data(url)
     qr.make(fit=True)
     expected = {(x, y) for y, row in enumerate(qr.get_matrix()) for x, dark in enumerate(row)

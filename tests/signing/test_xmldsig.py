@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from docservice.pki.anchors import TrustAnchors
 from signing.errors import DocumentError, SignatureValueError
-from signing.trust import Trust
 from signing.xmldsig import DS_NS, sign_xml, verify_xml
 from tests.pki import OFFICIALS
 
@@ -51,7 +51,7 @@ def test_tampered_content_fails(two_signed, trust) -> None:
 def test_other_root_is_not_trusted(two_signed, pki) -> None:
     # The issuing CA as the only "root" is not the chain's anchor: no system store fallback.
     with pytest.raises(SignatureValueError):
-        verify_xml(two_signed, Trust((pki.cert("ocsp"),)))
+        verify_xml(two_signed, TrustAnchors((pki.cert("ocsp"),)))
 
 
 def test_xades_variant(rendered, officials, trust) -> None:

@@ -300,14 +300,14 @@ def hostile_cases(docs: Docs, s: Signers) -> list[Case]:
 
 def interop_cases(pki: TestPki) -> list[Case]:
     """The service's own signatures (``signing/``), as ``test_interop`` makes them."""
+    from docservice.pki.anchors import TrustAnchors
     from signing import cades, xmldsig
     from signing.cms_util import to_pem
     from signing.keys import Pkcs12Key
     from signing.pdf import Level, PdfOptions, sign_pdf
-    from signing.trust import Trust
 
     officials = ("career", "head", "akimat", "hr")
-    trust = Trust((pki.root,), (pki.ca,))
+    trust = TrustAnchors((pki.root,), (pki.ca,))
     keys = {label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
             for label in officials}
     pdf = base_pdf()

@@ -13,7 +13,7 @@ from functools import cache
 import jsonschema
 import pytest
 
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Report, load_schema
 from tests.pki import TestPki, running_pki
 from tests.verification.fixtures import SAMPLE_XML, Signers, base_pdf
@@ -37,17 +37,17 @@ def signers(pki: TestPki) -> Signers:
 
 
 @pytest.fixture(scope="session")
-def trust(pki: TestPki) -> TrustStore:
-    return TrustStore.from_certificates([pki.root, pki.ca], source="test PKI")
+def trust(pki: TestPki) -> TrustAnchors:
+    return TrustAnchors.from_certificates([pki.root, pki.ca], source="test PKI")
 
 
 @pytest.fixture(scope="session")
-def verifier(trust: TrustStore) -> Verifier:
+def verifier(trust: TrustAnchors) -> Verifier:
     return Verifier(VerifierConfig(trust=trust))
 
 
 @pytest.fixture(scope="session")
-def offline(trust: TrustStore) -> Verifier:
+def offline(trust: TrustAnchors) -> Verifier:
     """No network: only revocation data embedded in the file counts."""
     return Verifier(VerifierConfig(trust=trust, fetch_revocation=False))
 

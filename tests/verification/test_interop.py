@@ -21,13 +21,13 @@ OFFICIALS = ("career", "head", "akimat", "hr")
 @pytest.fixture(scope="module")
 def service(pki) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     try:
+        from docservice.pki.anchors import TrustAnchors
         from signing import cades, xmldsig
         from signing.cms_util import to_pem
         from signing.keys import Pkcs12Key
         from signing.pdf import Level, PdfOptions, sign_pdf
-        from signing.trust import Trust
 
-        trust = Trust((pki.root,), (pki.ca,))
+        trust = TrustAnchors((pki.root,), (pki.ca,))
         keys = {label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
                 for label in OFFICIALS}
         pdf = base_pdf()

@@ -30,13 +30,13 @@ from asn1crypto import cms
 from pypdf import PdfReader
 
 from docservice.archive.card import build_card
+from docservice.pki.anchors import TrustAnchors
 from docservice.verification import Verifier
 from docservice.verification.messages import INDICATIONS, ui
 from docservice.web import create_app
 from signing.cades import CadesOptions, sign_detached
 from signing.cms_util import to_der
 from signing.keys import Pkcs12Key
-from signing.trust import Trust
 from tests.browser import Cdp, axe_source, chromium, serve
 from tests.conftest import pdf_text, squash
 from tests.pki import TestPki
@@ -76,7 +76,7 @@ VIEWS = [
 def document_card(pki: TestPki, verifier: Verifier) -> tuple[bytes, bytes]:
     """A ДДК of two officials' detached CAdES over ORIGINAL, and one whose original was
     swapped for other bytes afterwards (as ``tests/archive/test_card.py`` makes them)."""
-    options = CadesOptions(tsa_url=pki.tsa_url, trust=Trust((pki.root,), (pki.ca,)))
+    options = CadesOptions(tsa_url=pki.tsa_url, trust=TrustAnchors((pki.root,), (pki.ca,)))
     signed = []
     for label in ("head", "career"):
         key = Pkcs12Key.load(pki.p12(label), pki.password)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from docservice.verification import TrustStore, Verifier, VerifierConfig
+from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.certs import display_name
 from docservice.verification.report import Indication
 from tests.pki import stranger_root
@@ -149,9 +149,9 @@ def test_untrusted_anchor_gives_no_chain(docs: Docs, pki, schema) -> None:  # ty
 
     # A store with no CA certificate at all cannot anchor anything and is refused.
     with pytest.raises(ValueError, match="no CA certificate"):
-        TrustStore.from_certificates([pki.arch.get_cert("career")])
+        TrustAnchors.from_certificates([pki.arch.get_cert("career")])
     stranger = stranger_root()
-    report = Verifier(VerifierConfig(trust=TrustStore.from_certificates([stranger]))).verify(
+    report = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([stranger]))).verify(
         docs.bb())
     jsonschema.validate(report.to_dict(), schema)
     sig = report.signatures[0]
@@ -162,7 +162,7 @@ def test_untrusted_anchor_gives_no_chain(docs: Docs, pki, schema) -> None:  # ty
 
 def test_issuing_ca_alone_is_a_trust_anchor(docs: Docs, pki) -> None:  # type: ignore[no-untyped-def]
     """RFC 5280 6.1: an operator may pin the issuing CA without its root."""
-    report = Verifier(VerifierConfig(trust=TrustStore.from_certificates([pki.ca]))).verify(
+    report = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([pki.ca]))).verify(
         docs.bb())
     sig = report.signatures[0]
     assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None)

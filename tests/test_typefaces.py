@@ -1,0 +1,60 @@
+"""One way to find and register a font: the forms, the receipt and the stamps agree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+from reportlab.pdfbase import pdfmetrics
+
+from docservice import typefaces
+from docservice.resources import FONTS_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_shipped_file_is_found() -> None:
+    assert typefaces.font_file(typefaces.REGULAR_FILE) == FONTS_DIR / typefaces.REGULAR_FILE
+
+
+def test_an_override_wins_and_a_wrong_one_falls_back(tmp_path: Path) -> None:
+    own = tmp_path / "Own.ttf"
+    own.write_bytes((FONTS_DIR / "DejaVuSans.ttf").read_bytes())
+    assert typefaces.font_file(typefaces.REGULAR_FILE, own) == own
+    assert (typefaces.font_file(typefaces.REGULAR_FILE, tmp_path / "missing.ttf")
+            == FONTS_DIR / typefaces.REGULAR_FILE)
+    with pytest.raises(FileNotFoundError, match=r"NoSuchFont\.ttf"):
+        typefaces.font_file("NoSuchFont.ttf")
+
+
+def test_forms_and_receipt_print_in_one_registered_face() -> None:
+    from docservice.rendering import fonts
+    from docservice.verification import receipt
+
+    assert fonts.register() == typefaces.register() == receipt.FONT == fonts.REGULAR
+    assert receipt.FONT_BOLD == fonts.BOLD == typefaces.BOLD
+    face = pdfmetrics.getFont(typefaces.REGULAR).face
+    assert Path(face.filename) == FONTS_DIR / typefaces.REGULAR_FILE
+
+
+def test_the_stamp_font_is_the_same_face(monkeypatch: pytest.MonkeyPatch) -> None:
+    from signing.stamp import FONT_ENV, stamp_font
+
+    monkeypatch.delenv(FONT_ENV, raising=False)
+    with TTFont(stamp_font()) as stamp, TTFont(str(FONTS_DIR / typefaces.REGULAR_FILE)) as main:
+        assert stamp["name"].getDebugName(6) == main["name"].getDebugName(6)
+        assert stamp.getBestCmap() == main.getBestCmap()
+        assert stamp["head"].unitsPerEm == 1000  # scaled for pyHanko, same outlines
+
+
+def test_finding_a_font_loads_no_reportlab() -> None:
+    program = ("import sys, docservice.typefaces as t\n"
+               "t.font_file(t.REGULAR_FILE)\n"
+               "print(sorted(m for m in sys.modules if m.startswith('reportlab')))\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
