@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sys
 import tempfile
 from pathlib import Path
 
+from docservice.cli_errors import fail
 from signing.errors import SigningError
 from signing.identity import ROLES
 from signing.pdf import DEFAULT_VERIFY_BASE, Level
@@ -139,13 +139,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         payload = _sign(args)
         _write_atomically(args.out, payload)
-    except SigningError as exc:
-        print(f"sign: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:
-        print(f"sign: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
-        return EXIT_ERROR
+    except (SigningError, OSError) as exc:  # refusals in both languages: kk / ru
+        return fail("sign", exc, "kk+ru")
     return 0
 
 

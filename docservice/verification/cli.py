@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from docservice.cli_errors import fail
 from docservice.verification.messages import INDICATIONS, input_error_text, ui
 
 EXIT_UNUSABLE = 2
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = verifier.verify(data, original, file_name=args.file.name)
     except VerificationInputError as exc:
-        return _fail(f"{args.file}: {exc.message(lang)}")
+        return fail(str(args.file), exc, lang)
     if args.json:
         print(report.to_json())
     else:
