@@ -14,13 +14,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 from docservice.cli_errors import fail
 from signing.errors import SigningError
 from signing.identity import ROLES
-from signing.pdf import DEFAULT_VERIFY_BASE, Level
+from signing.pdf import Level, configured_public_url
 
 EXIT_ERROR = 2
 
@@ -53,8 +54,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="encoding of the detached CMS")
     p.add_argument("--xades", action="store_true", help="XML: add XAdES-B properties")
     p.add_argument("--invisible", action="store_true", help="PDF: no visible stamp")
-    p.add_argument("--verify-base-url", default=DEFAULT_VERIFY_BASE,
-                   help="base of the verification URL in the stamp's QR code")
+    p.add_argument("--verify-base-url",
+                   help="base of the verification URL in the stamp's QR code (default: "
+                        "$DOCSERVICE_PUBLIC_URL; without either, the stamp has no QR code)")
     p.add_argument("--out", type=Path, required=True, help="output file")
     p.set_defaults(handler=run)
     return p
@@ -87,9 +89,13 @@ def _sign(args: argparse.Namespace) -> bytes:
     if kind == "pdf":
         from signing.pdf import PdfOptions, sign_pdf
 
+        base = args.verify_base_url or configured_public_url()
+        if base is None and not args.invisible:
+            args.notes.append("note: DOCSERVICE_PUBLIC_URL is not set, so the stamp has no "
+                              "QR code (set it, or give --verify-base-url)")
         return sign_pdf(data, key, PdfOptions(
             level=level, certify=args.certify, role=args.role, tsa_url=args.tsa_url,
-            trust=trust, visible=not args.invisible, verify_base_url=args.verify_base_url))
+            trust=trust, visible=not args.invisible, verify_base_url=base))
     if kind == "xml":
         from signing.xmldsig import sign_xml
 
@@ -136,11 +142,14 @@ def _write_atomically(target: Path, payload: bytes) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``sign``: 0 on success, 2 with one line on stderr otherwise."""
+    args.notes = []
     try:
         payload = _sign(args)
         _write_atomically(args.out, payload)
     except (SigningError, OSError) as exc:  # refusals in both languages: kk / ru
         return fail("sign", exc, "kk+ru")
+    for note in args.notes:  # once per run, after the document is written
+        print(f"sign: {note}", file=sys.stderr)
     return 0
 
 
