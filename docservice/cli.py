@@ -22,6 +22,7 @@ from docservice.errors import DocserviceError, InputError
 from docservice.forms import all_kinds, get_kind
 from docservice.render import LANG_CHOICES, render, render_valid, write
 from docservice.resources import data_dir
+from signing import patches
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 #: Exit status of a failure the caller cannot fix (sysexits' EX_SOFTWARE).
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging_setup.configure("server" if args.command == "serve" else "cli")
+    patches.apply()
     try:
         return args.handler(args)
     except (Exception, KeyboardInterrupt) as exc:  # one mapping: docservice.cli_errors

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from docservice.cli_errors import fail
+from signing import patches
 from signing.errors import SigningError
 from signing.identity import ROLES
 from signing.pdf import Level, configured_public_url
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="signing")
     add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    patches.apply()
     return int(args.handler(args))
 
 

@@ -27,7 +27,6 @@ from signing.errors import (
     SignerCountError,
     SignerMismatchError,
 )
-from signing.gost import validator as _gost_validator  # noqa: F401  (GOST-aware pyHanko)
 from signing.identity import identity_of
 
 log = logging.getLogger(__name__)

@@ -109,11 +109,13 @@ def render_text(report: object, lang: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from docservice import logging_setup
+    from signing import patches
 
     parser = argparse.ArgumentParser(prog="docservice verify")
     configure_parser(parser)
     args = parser.parse_args(argv)
     logging_setup.configure("cli")
+    patches.apply()
     return int(args.handler(args))
 
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 
 from asn1crypto import crl, ocsp, x509
-from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils import misc
 from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
@@ -47,44 +46,6 @@ from docservice.verification.report import (
     TimestampFacts,
     TimestampKind,
 )
-
-_WS = re.compile(rb"[\x00\t\n\x0c\r ]+")
-_HEX_CHUNK = 1 << 16
-
-
-def _read_hex_string(stream: io.RawIOBase) -> generic.ByteStringObject | generic.TextStringObject:
-    """Drop-in for pyHanko's hex-string reader: one ``bytes.fromhex`` instead of a Python
-    loop per character, and an error instead of an endless loop on a truncated file.
-
-    Why: a signature's ``/Contents`` is a 10-50 kB hex string; pyHanko reads it one token at
-    a time (tens of ms per signature, the largest single cost of a verification), and its
-    loop never ends if the file stops inside the string (hostile or truncated input).
-    The result for a well-formed string is byte-identical.
-    """
-    stream.read(1)
-    chunks = []
-    while True:
-        block = stream.read(_HEX_CHUNK)
-        if not block:
-            raise misc.PdfStreamError("Stream has ended unexpectedly in a hex string")
-        end = block.find(b">")
-        if end >= 0:
-            chunks.append(block[:end])
-            stream.seek(end + 1 - len(block), io.SEEK_CUR)
-            break
-        chunks.append(block)
-    digits = _WS.sub(b"", b"".join(chunks))
-    if len(digits) % 2:
-        digits += b"0"
-    try:
-        return generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
-    except (ValueError, UnicodeDecodeError):
-        raise misc.PdfStreamError("Unexpected token in hex string") from None
-
-
-def install_fast_hex_reader() -> None:
-    """Install :func:`_read_hex_string` in pyHanko (idempotent, process-wide)."""
-    generic.read_hex_string_from_stream = _read_hex_string
 
 
 def _limits_for(limits: Limits) -> DecodeLimits:
@@ -215,7 +176,6 @@ def _signed_bytes(data: bytes, byte_range: list[int]) -> bytes:
 def verify_pdf(data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
                ) -> tuple[DocumentFacts, list[SignatureReport]]:
     """All signatures and document time-stamps of ``data``, in revision order."""
-    install_fast_hex_reader()
     reader = open_pdf(data, limits)
     try:
         signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)

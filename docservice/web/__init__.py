@@ -42,6 +42,7 @@ from docservice.verification.html import TEMPLATES, environment
 from docservice.verification.messages import input_error_text, ui
 from docservice.verification.receipt import render_receipt
 from docservice.verification.report import Report
+from signing import patches
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, template_folder=str(TEMPLATES))
@@ -51,6 +52,7 @@ LANGS = ("kk", "ru")
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides the defaults listed in the module docstring."""
+    patches.apply()  # start-up of every web process (gunicorn loads the app through here)
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.update(FETCH_REVOCATION=True, TRUST_DIR=None, VERIFIER=None,
                       LIMITS=Limits(), ARCHIVE_LOOKUP=None)

@@ -696,6 +696,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             parser.error(f"--tls-dir {args.tls_dir}: {exc.strerror or exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from signing import patches
+
+    patches.apply()
     password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
     keys = load_keys(args.p12, password)
 

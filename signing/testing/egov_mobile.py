@@ -227,6 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--auth-p12", help="authentication key container (auth_type Eds)")
     parser.add_argument("--lang", default="ru", choices=("kk", "ru", "en"))
     args = parser.parse_args(argv)
+    from signing import patches
+
+    patches.apply()
     password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
     try:
         key = EmulatorKey.from_p12(args.p12, password)
