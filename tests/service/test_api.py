@@ -16,6 +16,7 @@ from docservice.service.documents import DocService
 from docservice.service.keys import add_key
 from tests.conftest import example
 from tests.pki import TestPki
+from tests.qr import qr_payloads
 from tests.service.http import Client, serving
 
 
@@ -53,6 +54,9 @@ def test_create_sign_by_two_officials_verify_fetch(server, service: DocService) 
     pdf = api.get(got["links"]["pdf"])
     assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
     assert pdf.body.startswith(b"%PDF")
+    # Each stamp's QR code opens this service's page for the document (its configured URL).
+    assert qr_payloads(pdf.body) == [
+        f"{service.settings.public_url}/verify?doc={doc['sha256']}"] * 2
     xml = api.get(got["links"]["xml"])
     assert xml.body.startswith(b"<?xml")
     cms = api.get(f"/v1/documents/{doc['id']}/signatures/2")

@@ -1,59 +1,21 @@
 """The stamp's QR code leads to the configured public URL of the service, or is left out.
 
-The payload is read back from the signed file by an independent decoder (zxing-cpp, test
-only): the QR XObject's modules are drawn into an image and decoded, so the test checks
-what a phone would read, not what our code meant to draw.
+The payload is read back from the signed file by an independent decoder (:mod:`tests.qr`).
 """
 
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 import pikepdf
 import pytest
-import zxingcpp
-from PIL import Image
 
 from signing.cli import main
 from signing.pdf import PUBLIC_URL_ENV, PdfOptions, document_id, sign_pdf, verify_url
+from tests.qr import qr_payloads
 
 PLACEHOLDER = "docservice.example.kz"
-
-
-def _stamps(data: bytes) -> list[pikepdf.Dictionary]:
-    """The normal appearance of every signature widget of the last page."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        page = pdf.pages[len(pdf.pages) - 1]
-        return [pikepdf.Dictionary(a.AP.N) for a in page.get("/Annots", [])
-                if a.get("/FT") == "/Sig" or str(a.get("/T", "")).startswith("Signature")]
-
-
-def qr_payloads(data: bytes) -> list[str]:
-    """Every QR code drawn in the signature stamps, decoded."""
-    found = []
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        page = pdf.pages[len(pdf.pages) - 1]
-        for annot in page.get("/Annots", []):
-            xobjects = annot.AP.N.get("/Resources", {}).get("/XObject", {})
-            if "/QR" not in xobjects:
-                continue
-            stream = xobjects.QR.read_bytes()
-            modules = {(int(x), int(y)) for x, y in re.findall(rb"(\d+) (\d+) 1 1 re", stream)}
-            found.append(_decode(modules))
-    return found
-
-
-def _decode(modules: set[tuple[int, int]], scale: int = 6, quiet: int = 4) -> str:
-    size = max(max(x, y) for x, y in modules) + 1
-    image = Image.new("L", ((size + 2 * quiet) * scale,) * 2, 255)
-    for x, y in modules:
-        image.paste(0, ((x + quiet) * scale, (y + quiet) * scale,
-                        (x + quiet + 1) * scale, (y + quiet + 1) * scale))
-    results = zxingcpp.read_barcodes(image)
-    assert len(results) == 1, "the QR code does not decode"
-    return results[0].text
 
 
 def _annotations(data: bytes) -> int:
