@@ -12,7 +12,9 @@ fault.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from docservice import error_messages
 
@@ -27,8 +29,8 @@ class DocserviceError(Exception):
     code: str = "error"
     #: The HTTP status the web layers answer with.
     status: int = 422
-    #: ``str.format`` fields of the message (never personal data).
-    params: ClassVar[dict[str, object]] = {}
+    #: ``str.format`` fields of the message (never personal data); set per instance.
+    params: Mapping[str, object] = MappingProxyType({})
 
     def message(self, lang: str) -> str:
         """The reason in ``lang`` (kk, ru or en), for the person who can act on it.

@@ -28,7 +28,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_te
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from docservice.error_messages import message
+from docservice import error_messages
 from docservice.errors import DocserviceError
 from docservice.logging_setup import request_id
 from docservice.logsafe import describe
@@ -251,4 +251,5 @@ def _error(exc: Exception) -> Any:
         return internal_problem(exc, lang, request.path)
     rid = g.get("request_id") or "-"
     log.error("unexpected failure: %s", describe(exc))
-    return _error_page(message("internal_with_id", lang, request_id=rid), 500, lang)
+    return _error_page(error_messages.message("internal_with_id", lang, request_id=rid), 500,
+                       lang)
