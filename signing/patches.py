@@ -2,8 +2,8 @@
 
 Why one function, called at start-up: these libraries are shared by the whole process, so a
 change to them is a change for every caller. Applying them as a side effect of importing
-some module made the behaviour depend on import order (a GOST certificate read before
-``signing.gost`` happened to be imported failed). Now :func:`apply` is called once by every
+some module made the behaviour depend on which modules happened to be imported first, and
+a reader could not tell what was changed where. Now :func:`apply` is called once by every
 entry point - the ``docservice`` CLI (and ``sign``/``verify`` run on their own), the web app
 factory, the Celery worker, the emulators, a :class:`docservice.verification.Verifier` and
 the test session - and does nothing the second time.
