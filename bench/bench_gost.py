@@ -104,6 +104,9 @@ def _streebog_vs_openssl(buffer: bytes, digest, seconds: float):  # type: ignore
 
 
 def main() -> int:
+    from signing import patches
+
+    patches.apply()  # the GOST OIDs and validator, the fast hex reader (start-up)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=0.5, help="per measurement")
     args = parser.parse_args()

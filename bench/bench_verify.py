@@ -47,6 +47,9 @@ def _rate(fn: Callable[[], object], seconds: float, max_iter: int = 5000) -> tup
 
 
 def main(argv: list[str] | None = None) -> int:
+    from signing import patches
+
+    patches.apply()  # the GOST OIDs and validator, the fast hex reader (start-up)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="time budget per loop")
     args = parser.parse_args(argv)

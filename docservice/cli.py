@@ -16,16 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from docservice import logging_setup
+from docservice import cli_errors, logging_setup
+from docservice.cli_errors import fail
 from docservice.errors import DocserviceError, InputError
 from docservice.forms import all_kinds, get_kind
-from docservice.logsafe import describe
 from docservice.render import LANG_CHOICES, render, render_valid, write
 from docservice.resources import data_dir
+from signing import patches
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 #: Exit status of a failure the caller cannot fix (sysexits' EX_SOFTWARE).
-EXIT_INTERNAL = 70
+EXIT_INTERNAL = cli_errors.EXIT_INTERNAL
 log = logging.getLogger(__name__)
 
 
@@ -196,24 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging_setup.configure("server" if args.command == "serve" else "cli")
+    patches.apply()
     try:
         return args.handler(args)
-    except InputError as exc:
-        _print_input_error(exc, getattr(args, "lang", "kk"))
-        return 2
-    except DocserviceError as exc:
-        print(f"docservice: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # e.g. --out names a file, a full disk: say which path and why
-        print(f"docservice: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # a bug: one line for the user, the type and place in the log
-        log.error("internal error in %r: %s", args.command, describe(exc))
-        print(f"docservice: internal error ({type(exc).__name__}); please report it",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+    except (Exception, KeyboardInterrupt) as exc:  # one mapping: docservice.cli_errors
+        # e.g. --out names a file, a full disk: the path and why; a bug: one line, and its
+        # type and place in the log.
+        return fail("docservice", exc, getattr(args, "lang", "kk"), command=args.command)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ LANG_CHOICES = ("kk", "ru", "kk+ru")
 class BadLanguageError(DocserviceError):
     """The requested language is not kk, ru or kk+ru."""
 
+    code = "bad_language"
+
 
 def parse_lang(lang: str) -> tuple[str, ...]:
     if lang not in LANG_CHOICES:

@@ -37,6 +37,7 @@ from typing import Any
 
 from docservice_testing.ncalayer import build_cms, sign_xml_document
 from docservice_testing.ncalayer.keystore import EmulatorKey
+from signing import patches
 
 EXPIRY_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$")
 AUTH_TYPES = ("Token", "Eds", "None")
@@ -227,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--auth-p12", help="authentication key container (auth_type Eds)")
     parser.add_argument("--lang", default="ru", choices=("kk", "ru", "en"))
     args = parser.parse_args(argv)
+
+    patches.apply()
+    patches.apply()  # GOST and the other library hooks, as in every entry point
     password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
     try:
         key = EmulatorKey.from_p12(args.p12, password)

@@ -16,10 +16,12 @@ import sys
 from pathlib import Path
 
 from docservice.atomic import write_atomically
+from docservice.cli_errors import fail
 from docservice.pki.roles import Role
 from docservice.sniff import sniff
+from signing import patches
 from signing.errors import SigningError
-from signing.pdf import DEFAULT_VERIFY_BASE, Level
+from signing.pdf import Level, configured_public_url
 
 EXIT_ERROR = 2
 
@@ -52,8 +54,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="encoding of the detached CMS")
     p.add_argument("--xades", action="store_true", help="XML: add XAdES-B properties")
     p.add_argument("--invisible", action="store_true", help="PDF: no visible stamp")
-    p.add_argument("--verify-base-url", default=DEFAULT_VERIFY_BASE,
-                   help="base of the verification URL in the stamp's QR code")
+    p.add_argument("--verify-base-url",
+                   help="base of the verification URL in the stamp's QR code (default: "
+                        "$DOCSERVICE_PUBLIC_URL; without either, the stamp has no QR code)")
     p.add_argument("--out", type=Path, required=True, help="output file")
     p.set_defaults(handler=run)
     return p
@@ -84,9 +87,13 @@ def _sign(args: argparse.Namespace) -> bytes:
     if kind == "pdf":
         from signing.pdf import PdfOptions, sign_pdf
 
+        base = args.verify_base_url or configured_public_url()
+        if base is None and not args.invisible:
+            args.notes.append("note: DOCSERVICE_PUBLIC_URL is not set, so the stamp has no "
+                              "QR code (set it, or give --verify-base-url)")
         return sign_pdf(data, key, PdfOptions(
             level=level, certify=args.certify, role=args.role, tsa_url=args.tsa_url,
-            trust=trust, visible=not args.invisible, verify_base_url=args.verify_base_url))
+            trust=trust, visible=not args.invisible, verify_base_url=base))
     if kind == "xml":
         from signing.xmldsig import sign_xml
 
@@ -121,16 +128,14 @@ def _revocation_lookup(args: argparse.Namespace):  # type: ignore[no-untyped-def
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``sign``: 0 on success, 2 with one line on stderr otherwise."""
+    args.notes = []
     try:
         payload = _sign(args)
         write_atomically(args.out, payload)
-    except SigningError as exc:
-        print(f"sign: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:
-        print(f"sign: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
-        return EXIT_ERROR
+    except (SigningError, OSError) as exc:  # refusals in both languages: kk / ru
+        return fail("sign", exc, "kk+ru")
+    for note in args.notes:  # once per run, after the document is written
+        print(f"sign: {note}", file=sys.stderr)
     return 0
 
 
@@ -138,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="signing")
     add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    patches.apply()
     return int(args.handler(args))
 
 

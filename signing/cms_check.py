@@ -28,7 +28,6 @@ from signing.errors import (
     SignerCountError,
     SignerMismatchError,
 )
-from signing.gost import validator as _gost_validator  # noqa: F401  (GOST-aware pyHanko)
 
 log = logging.getLogger(__name__)
 

@@ -37,11 +37,12 @@ class RevocationValues(core.Sequence):
     ]
 
 
-# Registered once, here, so every parser of these CMS (pyHanko's too) reads the attribute
-# the same way whichever module was imported first.
-cms.CMSAttributeType._map.setdefault(REVOCATION_VALUES_OID, "revocation_values")
-cms.CMSAttribute._oid_specs.setdefault("revocation_values", cms.SetOf.__class__(
-    "RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}))
+def register() -> None:
+    """Teach asn1crypto the revocation-values attribute, so every parser of these CMS
+    (pyHanko's too) reads it the same way; :func:`signing.patches.apply` calls it."""
+    cms.CMSAttributeType._map.setdefault(REVOCATION_VALUES_OID, "revocation_values")
+    cms.CMSAttribute._oid_specs.setdefault("revocation_values", cms.SetOf.__class__(
+        "RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}))
 
 def der_bytes(data: bytes | str, what: str = "CMS") -> bytes:
     """DER from DER, PEM or Base64 (with or without line breaks): NCALayer sends all three."""

@@ -1,145 +1,134 @@
-"""Errors an official may see, in Kazakh and Russian.
+"""Errors an official may see, in Kazakh and Russian (and English for API callers).
 
 Why: a signing failure is shown to the person holding the key (through the CLI or the web
-page), so every error carries a stable machine ``reason`` plus one message per language;
+page), so every error carries a stable machine ``code`` (``reason``, its older name) and
+says itself in each language from the one table of :mod:`docservice.error_messages`;
 ``str()`` gives "kk / ru" on one line. Messages never contain an IIN or a name.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
 
-class SigningError(Exception):
-    """Nothing was signed; ``reason`` names why (stable code, for logs and the API)."""
+from docservice.error_messages import MESSAGES, message
+from docservice.errors import DocserviceError
 
-    reason = "signing_failed"
-    kk = "Қол қою орындалмады"
-    ru = "Подписание не выполнено"
+
+class SigningError(DocserviceError):
+    """Nothing was signed; ``code`` names why (stable, for logs and the API)."""
+
+    code = "signing_failed"
+    status = 422
+    #: This refusal's Kazakh and Russian text before its fields are filled (from the table).
+    kk: ClassVar[str]
+    ru: ClassVar[str]
+    #: The stable code under its first name (logs and the eGov webhook use it).
+    reason: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.code not in MESSAGES:
+            raise TypeError(f"{cls.__name__}.code {cls.code!r} has no text in "
+                            "docservice.error_messages")
+        cls.kk, cls.ru, cls.reason = MESSAGES[cls.code][0], MESSAGES[cls.code][1], cls.code
 
     def __init__(self, detail: str = "", **fmt: object) -> None:
         self.detail = detail
-        self.message_kk = self.kk.format(**fmt)
-        self.message_ru = self.ru.format(**fmt)
+        self.params = dict(fmt)
+        self.message_kk = self.message("kk")
+        self.message_ru = self.message("ru")
         text = f"{self.message_kk} / {self.message_ru}"
         super().__init__(f"{text} ({detail})" if detail else text)
 
+    def message(self, lang: str) -> str:
+        return message(self.code, lang, **self.params)
+
+
+SigningError.kk, SigningError.ru = MESSAGES["signing_failed"][0], MESSAGES["signing_failed"][1]
+SigningError.reason = SigningError.code
+
 
 class WrongPasswordError(SigningError):
-    reason = "wrong_password"
-    kk = "Кілт контейнерінің құпиясөзі қате"
-    ru = "Неверный пароль контейнера ключа"
+    code = "wrong_password"
 
 
 class KeyContainerError(SigningError):
-    reason = "bad_key_container"
-    kk = "Кілт файлы оқылмайды немесе бүлінген"
-    ru = "Файл ключа не читается или повреждён"
+    code = "bad_key_container"
 
 
 class GostKeyError(SigningError):
-    reason = "gost_key"
-    kk = "ГОСТ кілтінің бұл түрі қолдау көрсетілмейді (белгісіз параметрлер жиыны)"
-    ru = "Этот вид ключа ГОСТ не поддерживается (неизвестный набор параметров)"
+    code = "gost_key"
 
 
 class UnsupportedKeyError(SigningError):
-    reason = "unsupported_key"
-    kk = "Кілт түрі қолдау көрсетілмейді: {algorithm}"
-    ru = "Тип ключа не поддерживается: {algorithm}"
+    code = "unsupported_key"
 
 
 class CertificateExpiredError(SigningError):
-    reason = "certificate_expired"
-    kk = "Сертификаттың қолданылу мерзімі өтті ({date})"
-    ru = "Срок действия сертификата истёк ({date})"
+    code = "certificate_expired"
 
 
 class CertificateExpiredRevokedError(CertificateExpiredError):
     """Expired, and an OCSP response the caller gave proves it was revoked as well."""
 
-    reason = "certificate_expired_revoked"
-    kk = ("Сертификаттың қолданылу мерзімі өтті ({date}), сонымен қатар ол кері "
-          "қайтарылған ({revoked})")
-    ru = "Срок действия сертификата истёк ({date}), кроме того, он отозван ({revoked})"
+    code = "certificate_expired_revoked"
 
 
 class CertificateNotYetValidError(SigningError):
-    reason = "certificate_not_yet_valid"
-    kk = "Сертификат әлі күшіне енген жоқ ({date} бастап)"
-    ru = "Сертификат ещё не действует (с {date})"
+    code = "certificate_not_yet_valid"
 
 
 class KeyUsageError(SigningError):
-    reason = "no_signing_key_usage"
-    kk = "Бұл сертификат қол қоюға арналмаған (аутентификация кілті)"
-    ru = "Сертификат не предназначен для подписи (ключ аутентификации)"
+    code = "no_signing_key_usage"
 
 
 class RoleError(SigningError):
-    reason = "role_not_in_certificate"
-    kk = "Сертификатта «{role}» рөлі жоқ"
-    ru = "В сертификате нет роли «{role}»"
+    code = "role_not_in_certificate"
 
 
 class CertificateRevokedError(SigningError):
-    reason = "certificate_revoked"
-    kk = "Сертификат кері қайтарылған{when}"
-    ru = "Сертификат отозван{when}"
+    code = "certificate_revoked"
 
     def __init__(self, detail: str = "", when: str = "", **fmt: object) -> None:
         super().__init__(detail, when=f" ({when})" if when else "", **fmt)
 
 
 class CertificateUntrustedError(SigningError):
-    reason = "certificate_untrusted"
-    kk = "Сертификатты тексеру мүмкін болмады"
-    ru = "Сертификат не прошёл проверку"
+    code = "certificate_untrusted"
 
 
 class ServiceUnavailableError(SigningError):
-    reason = "service_unavailable"
-    kk = "{service} қызметі қолжетімсіз"
-    ru = "Служба {service} недоступна"
+    code = "service_unavailable"
+    status = 503
 
 
 class DocumentError(SigningError):
-    reason = "bad_document"
-    kk = "Құжатқа қол қою мүмкін емес"
-    ru = "Документ нельзя подписать"
+    code = "bad_document"
 
 
 class SignatureValueError(SigningError):
-    reason = "bad_signature_value"
-    kk = "Сыртқы қолтаңба бұл құжатқа немесе сертификатқа сәйкес келмейді"
-    ru = "Внешняя подпись не соответствует документу или сертификату"
+    code = "bad_signature_value"
 
 
 class SignerCountError(SignatureValueError):
     """The CMS from outside adds no signer, or more than the one expected."""
 
-    reason = "unexpected_signer_count"
-    kk = "Сыртқы қолтаңбада бір ғана жаңа қол қоюшы болуы керек"
-    ru = "Внешняя подпись должна содержать ровно одного нового подписанта"
+    code = "unexpected_signer_count"
 
 
 class SignerMismatchError(SignatureValueError):
     """The SignerInfo names another certificate (issuer + serial or key identifier)."""
 
-    reason = "signer_mismatch"
-    kk = "Қолтаңба күтілген сертификатпен қойылмаған"
-    ru = "Подпись поставлена не ожидаемым сертификатом"
+    code = "signer_mismatch"
 
 
 class DigestMismatchError(SignatureValueError):
     """The signed messageDigest (or its algorithm) is not the prepared one."""
 
-    reason = "digest_mismatch"
-    kk = "Қолтаңба дайындалған құжатқа қойылмаған (хэш сәйкес емес)"
-    ru = "Подпись сделана не над подготовленным документом (хэш не совпадает)"
+    code = "digest_mismatch"
 
 
 class InvalidSignatureValueError(SignatureValueError):
     """The signature value does not verify with the certificate's public key (forged)."""
 
-    reason = "signature_value_invalid"
-    kk = "Қолтаңба мәні сертификаттың ашық кілтімен расталмайды"
-    ru = "Значение подписи не проверяется открытым ключом сертификата"
+    code = "signature_value_invalid"

@@ -25,6 +25,7 @@ import datetime as dt
 import enum
 import hashlib
 import io
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +63,17 @@ from signing.keys import (
 )
 from signing.trust import check_status
 
-DEFAULT_VERIFY_BASE = "https://docservice.example.kz"
+#: The service's public base URL, the target of the stamps' QR codes (``/verify?doc=``).
+PUBLIC_URL_ENV = "DOCSERVICE_PUBLIC_URL"
+
+
+def configured_public_url() -> str | None:
+    """``$DOCSERVICE_PUBLIC_URL``, or None: then the stamps carry no QR code.
+
+    Why no default: a QR code must lead an official to this service's verification page;
+    a placeholder address would send them to somebody else's site.
+    """
+    return os.environ.get(PUBLIC_URL_ENV, "").strip() or None
 
 
 class Level(enum.StrEnum):
@@ -88,7 +99,8 @@ class PdfOptions:
     tsa_url: str | None = None
     trust: TrustAnchors | None = None
     visible: bool = True
-    verify_base_url: str = DEFAULT_VERIFY_BASE
+    #: Base of the QR code's verification URL; None: a stamp without a QR code.
+    verify_base_url: str | None = field(default_factory=configured_public_url)
     reason: str | None = None
     location: str | None = None
     font_path: str | None = None
@@ -263,10 +275,12 @@ async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session
     params: dict[str, str] = {}
     style = None
     if place is not None:
-        style = stamps.stamp_style(options.font_path or stamps.stamp_font(), place.compact)
-        params = {"url": verify_url(options.verify_base_url,
-                                      document_id(data, writer.prev)),
-                  "signer": stamps.stamp_text(key.identity, options.role, now, place.compact)}
+        base = options.verify_base_url
+        style = stamps.stamp_style(options.font_path or stamps.stamp_font(), place.compact,
+                                   qr=base is not None)
+        params = {"signer": stamps.stamp_text(key.identity, options.role, now, place.compact)}
+        if base is not None:
+            params["url"] = verify_url(base, document_id(data, writer.prev))
     signer = signers.PdfSigner(meta, key.pyhanko_signer(), timestamper=session.timestamper,
                                stamp_style=style, new_field_spec=spec)
     return signer, writer, params

@@ -33,7 +33,7 @@ from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.qr import PdfStreamQRImage
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
-from pyhanko.stamp import QRStamp, QRStampStyle
+from pyhanko.stamp import QRStamp, QRStampStyle, TextStampStyle
 
 from docservice.pki.person import Person
 from docservice.signature_area import SIGNATURE_DEST, SIGNATURE_HINT_BAND
@@ -210,16 +210,21 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def stamp_style(font_path: str, compact: bool = False) -> QRStampStyle:
+def stamp_style(font_path: str, compact: bool = False, qr: bool = True) -> TextStampStyle:
     """QR code on the left, text on the right; the font is subset-embedded (PDF/A).
 
     The font is subset once per process to the stamp repertoire and embedded once per
-    document (:mod:`signing.stamp_font`), not subset again for every signature.
+    document (:mod:`signing.stamp_font`), not subset again for every signature. Without
+    ``qr`` (no public URL of the service is configured) the stamp is the text alone.
     """
     font = StampFontFactory(font_path, font_size=10)
+    text = TextBoxStyle(font=font, font_size=10, leading=12)
+    if not qr:
+        return TextStampStyle(stamp_text="%(signer)s", text_box_style=text, border_width=1,
+                              background=None)
     return StampStyle(
         stamp_text="%(signer)s",
-        text_box_style=TextBoxStyle(font=font, font_size=10, leading=12),
+        text_box_style=text,
         border_width=1,
         background=None,
         innsep=2 if compact else 3,

@@ -23,7 +23,6 @@ from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
 from docservice.pki.anchors import TrustAnchors
 from signing.errors import CertificateRevokedError, CertificateUntrustedError
-from signing.gost import validator as _gost_validator  # noqa: F401  (GOST-aware validator)
 
 
 def _status_key(cert: x509.Certificate, chain: Sequence[x509.Certificate],

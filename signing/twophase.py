@@ -68,9 +68,8 @@ DEFAULT_TTL = 15 * 60
 class SessionError(SigningError):
     """No such pending signature: unknown id, already completed, or expired."""
 
-    reason = "signing_session_invalid"
-    kk = "Қол қою сеансы табылмады немесе мерзімі өтті; құжатқа қайта қол қойыңыз"
-    ru = "Сеанс подписания не найден или истёк; подпишите документ заново"
+    code = "signing_session_invalid"
+    status = 410
 
 
 class Kind(enum.StrEnum):

@@ -24,6 +24,13 @@ EXAMPLES = ROOT / "examples"
 SHARED = Path(os.environ.get("DOCSERVICE_SHARED", ROOT.parent / "shared"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test session starts like every entry point: the library patches, once."""
+    from signing import patches
+
+    patches.apply()
+
+
 def need(available: bool, what: str) -> None:
     """Skip when ``what`` is missing here; in CI (DOCSERVICE_REQUIRE_SERVICES=1) fail instead."""
     if available:

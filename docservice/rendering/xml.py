@@ -18,6 +18,8 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 class SchemaViolationError(DocserviceError):
     """The XML the service built does not match its own XSD: a bug, never the caller's."""
 
+    code, status = "internal", 500
+
 
 def _append(parent: etree._Element, ns: str, f: Field, value: Any) -> None:
     if value is None or not f.in_xml or (isinstance(f, Group) and f.many and not value):

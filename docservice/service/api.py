@@ -14,28 +14,19 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request, url_for
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from docservice.a3_from_activities import ActivityReportError, AggregationError
-from docservice.errors import DocserviceError, InputError, UnknownKindError
+from docservice.errors import InputError
 from docservice.forms.json_input import decode_request
 from docservice.logsafe import describe
-from docservice.render import BadLanguageError
 from docservice.service import idempotency
 from docservice.service.clients import authenticate
 from docservice.service.documents import STATUSES, DocService
 from docservice.service.errors import ServiceError
 from docservice.service.models import Case, Client, Document, Job, Signature
-from docservice.service.problems import LANGS, field_error, input_errors, problem
-from docservice.service.route import RouteError
-from signing.errors import ServiceUnavailableError, SigningError
-from signing.twophase import SessionError
+from docservice.service.problems import LANGS, problem, problem_for
 
 log = logging.getLogger("docservice.api")
 bp = Blueprint("api", __name__, url_prefix="/v1")
-RETRY_AFTER = "5"
 
 
 def service() -> DocService:
@@ -113,6 +104,8 @@ def _idempotent(client: Client, run: Callable[[], Any]) -> Any:
 
 class MalformedBodyError(InputError):
     """The body as a whole cannot be read (not UTF-8, not JSON, nested past any limit)."""
+
+    status = 400
 
 
 def body() -> dict[str, Any]:
@@ -518,57 +511,5 @@ def overdue_steps() -> Any:
 
 @bp.errorhandler(Exception)
 def handle_error(exc: Exception) -> Response:
-    """Every failure as a problem document; nothing but a 500 is logged with a trace."""
-    lg, path = lang(), request.path
-    if isinstance(exc, ActivityReportError):  # a stored report no longer passes its rules
-        return problem(422, "invalid_input", lg, detail=exc.source, instance=path,
-                       errors=input_errors(exc.error, lg))
-    if isinstance(exc, AggregationError):
-        return problem(422, "unprocessable", lg, detail=str(exc), instance=path,
-                       errors=field_error(exc.field, "unprocessable", str(exc)))
-    if isinstance(exc, MalformedBodyError):
-        return problem(400, "bad_request", lg, errors=input_errors(exc, lg), instance=path)
-    if isinstance(exc, InputError):
-        return problem(422, "invalid_input", lg, errors=input_errors(exc, lg), instance=path)
-    if isinstance(exc, UnknownKindError | BadLanguageError):
-        fld = "kind" if isinstance(exc, UnknownKindError) else "lang"
-        return problem(422, "invalid_input", lg, instance=path,
-                       errors=field_error(fld, "not_in_choices", str(exc)))
-    if isinstance(exc, RouteError):
-        message = exc.message(lg)
-        log.info("route refused: %s", exc.reason)
-        return problem(exc.status, exc.code, lg, detail=message, instance=path,
-                       errors=[{"field": exc.field, "code": exc.reason, "message": message}])
-    if isinstance(exc, ServiceError):
-        headers = {"Retry-After": RETRY_AFTER} if exc.status == 503 else None
-        if exc.status == 401:
-            headers = {"WWW-Authenticate": 'Bearer realm="docservice"'}
-        return problem(exc.status, exc.code, lg, detail=exc.detail, instance=path,
-                       headers=headers, errors=field_error(exc.field, exc.code, exc.detail))
-    if isinstance(exc, SigningError):
-        message = exc.message_ru if lg == "ru" else exc.message_kk if lg == "kk" else (
-            exc.reason.replace("_", " "))
-        status = 410 if isinstance(exc, SessionError) else 422
-        headers = None
-        if isinstance(exc, ServiceUnavailableError):
-            status, headers = 503, {"Retry-After": RETRY_AFTER}
-        log.info("signing refused: %s", exc.reason)
-        return problem(status, "signing_refused" if status != 503 else "unavailable", lg,
-                       detail=message, instance=path, headers=headers,
-                       errors=[{"field": None, "code": exc.reason, "message": message}])
-    if isinstance(exc, OperationalError | PoolTimeout):
-        log.warning("database unavailable: %s", describe(exc))
-        return problem(503, "unavailable", lg, instance=path,
-                       headers={"Retry-After": RETRY_AFTER})
-    if isinstance(exc, RequestEntityTooLarge):
-        return problem(413, "too_large", lg, instance=path)
-    if isinstance(exc, HTTPException):
-        code = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
-            exc.code or 400, "bad_request")
-        headers = {"Retry-After": "60"} if exc.code == 429 else None
-        return problem(exc.code or 400, code, lg, detail=exc.description, instance=path,
-                       headers=headers)
-    if isinstance(exc, DocserviceError):
-        return problem(422, "unprocessable", lg, detail=str(exc), instance=path)
-    log.error("unexpected failure: %s", describe(exc))
-    return problem(500, "internal", lg, instance=path)
+    """Every failure as a problem document (:func:`problems.problem_for`, the one mapping)."""
+    return problem_for(exc, lang(), request.path)

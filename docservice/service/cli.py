@@ -96,6 +96,7 @@ def cmd_clients(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from docservice.cli_errors import fail
     from docservice.service.keys import add_key
     from docservice.service.models import ServerKey, utcnow
     from signing.errors import SigningError
@@ -110,8 +111,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
                 row = add_key(session, args.name, Path(args.p12), Path(args.password_file),
                               _split(args.clients) or [], role=args.role)
             except SigningError as exc:
-                print(f"docservice: key {args.name}: {exc}", file=sys.stderr)
-                return 2
+                return fail(f"docservice: key {args.name}", exc, "kk+ru")
             print(f"key {row.name} registered for {args.clients or 'no client'}")
         elif args.action == "revoke":
             row = session.scalar(select(ServerKey).where(ServerKey.name == args.name))

@@ -31,6 +31,8 @@ _MIGRATE_LOCK = threading.Lock()
 class SchemaOutOfDateError(DocserviceError):
     """The database is not at the schema this code needs (run ``docservice db upgrade``)."""
 
+    code, status = "unavailable", 503
+
 
 def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url

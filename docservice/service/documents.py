@@ -70,7 +70,9 @@ STATUSES = ("ready", "signed")
 
 
 class PdfaCheckError(DocserviceError):
-    """The rendered PDF failed PDF/A-3b validation (twice): nothing is stored."""
+    """The rendered PDF failed PDF/A-3b validation (twice): nothing is stored (a bug)."""
+
+    code, status = "internal", 500
 
 
 def render_checked(kind: str, data: Any, lang: str) -> Rendered:

@@ -1,10 +1,12 @@
 """What the domain functions refuse, with an HTTP status the API answers with.
 
-The CLI prints the same errors as one line; ``code`` is stable for callers.
+The CLI prints the same errors as one line; ``code`` is stable for callers and names the
+problem type, whose title (kk, ru, en) is :meth:`message`; ``detail`` says what exactly.
 """
 
 from __future__ import annotations
 
+from docservice import error_messages
 from docservice.errors import DocserviceError
 
 
@@ -16,6 +18,9 @@ class ServiceError(DocserviceError):
         super().__init__(detail)
         self.detail = detail
         self.field = field
+
+    def message(self, lang: str) -> str:
+        return error_messages.title(self.code, lang)
 
 
 class NotFoundError(ServiceError):

@@ -194,11 +194,16 @@ def link_complete(token: str) -> Any:
 
 @bp.errorhandler(Exception)
 def link_error(exc: Exception) -> Any:
+    from werkzeug.exceptions import HTTPException
+
+    from docservice.errors import DocserviceError
     from docservice.service.api import handle_error
 
-    if request.method == "GET" and not request.path.endswith(".js"):
-        lang = _lang()
-        status = getattr(exc, "status", 404)
+    callers = isinstance(exc, HTTPException) or (isinstance(exc, DocserviceError)
+                                                 and exc.status < 500)
+    if request.method == "GET" and not request.path.endswith(".js") and callers:
+        lang = _lang()  # a bad, used or expired link; a bug is the logged 500 below
+        status = getattr(exc, "status", None) or getattr(exc, "code", None) or 404
         return Response(_page(lang, None, _t("invalid", lang)), status=status,
                         mimetype="text/html")
     return handle_error(exc)

@@ -9,51 +9,22 @@ callers get the path and an English reason. ``type`` is ``urn:docservice:problem
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from flask import Response
 
+from docservice import error_messages
 from docservice.errors import InputError
+from docservice.logging_setup import request_id
+from docservice.logsafe import describe
 
+log = logging.getLogger("docservice.api")
 LANGS = ("kk", "ru", "en")
 MEDIA_TYPE = "application/problem+json"
 
-#: Problem titles: code -> (kk, ru, en).
-TITLES: dict[str, tuple[str, str, str]] = {
-    "invalid_input": ("Деректер қате толтырылған", "Данные заполнены неверно",
-                      "The input is invalid"),
-    "bad_request": ("Сұрау қате", "Неверный запрос", "Bad request"),
-    "unauthorized": ("API кілті жоқ немесе жарамсыз", "Ключ API отсутствует или недействителен",
-                     "Missing or invalid API key"),
-    "forbidden": ("Бұл әрекетке рұқсат жоқ", "Это действие не разрешено",
-                  "This action is not allowed"),
-    "not_found": ("Табылмады", "Не найдено", "Not found"),
-    "method_not_allowed": ("Бұл әдіске рұқсат жоқ", "Метод не разрешён", "Method not allowed"),
-    "conflict": ("Құжат өзгерді", "Документ изменился", "The document changed"),
-    "gone": ("Мерзімі өтті немесе аяқталды", "Истёк или уже завершён",
-             "Expired or already completed"),
-    "unprocessable": ("Сұрауды орындау мүмкін емес", "Запрос не может быть выполнен",
-                      "The request cannot be processed"),
-    "signing_refused": ("Қол қою орындалмады", "Подписание не выполнено", "Signing refused"),
-    "route_refused": ("Бағыттың бұл қадамында әрекет етуге рұқсат жоқ",
-                      "Действие на этом шаге маршрута не разрешено",
-                      "Not allowed at this step of the route"),
-    "route_conflict": ("Құжаттың бағыттағы күйі бұл әрекетке сәйкес емес",
-                       "Состояние документа на маршруте не допускает это действие",
-                       "The document's route state does not allow this action"),
-    "idempotency_mismatch": ("Idempotency-Key басқа сұрауда қолданылған",
-                             "Idempotency-Key уже использован для другого запроса",
-                             "Idempotency-Key was used with another request"),
-    "idempotency_in_progress": ("Осы Idempotency-Key сұрауы әлі орындалуда",
-                                "Запрос с этим Idempotency-Key ещё выполняется",
-                                "A request with this Idempotency-Key is still in progress"),
-    "too_large": ("Сұрау тым үлкен", "Запрос слишком велик", "Request too large"),
-    "rate_limited": ("Сұраулар тым жиі", "Слишком много запросов", "Too many requests"),
-    "unsupported_media_type": ("JSON күтілді", "Ожидался JSON", "JSON expected"),
-    "unavailable": ("Қызмет уақытша қолжетімсіз", "Сервис временно недоступен",
-                    "Service temporarily unavailable"),
-    "internal": ("Ішкі қате", "Внутренняя ошибка", "Internal error"),
-}
+#: Problem titles: code -> (kk, ru, en), from the one table of error wording.
+TITLES = error_messages.TITLES
 
 #: English reasons for the forms' error codes (kk/ru come from the templates).
 EN_REASONS: dict[str, str] = {
@@ -112,8 +83,7 @@ EN_REASONS: dict[str, str] = {
 
 
 def title(code: str, lang: str) -> str:
-    kk, ru, en = TITLES.get(code, TITLES["bad_request"])
-    return {"kk": kk, "ru": ru}.get(lang, en)
+    return error_messages.title(code, lang)
 
 
 def input_errors(exc: InputError, lang: str) -> list[dict[str, str]]:
@@ -131,9 +101,11 @@ def input_errors(exc: InputError, lang: str) -> list[dict[str, str]]:
 
 def problem(status: int, code: str, lang: str, *, detail: str | None = None,
             errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None, instance: str | None = None) -> Response:
+            headers: dict[str, str] | None = None, instance: str | None = None,
+            extra: dict[str, Any] | None = None) -> Response:
     body: dict[str, Any] = {"type": f"urn:docservice:problem:{code}",
                             "title": title(code, lang), "status": status, "code": code}
+    body.update(extra or {})
     if detail:
         body["detail"] = detail
     if instance:
@@ -150,3 +122,90 @@ def problem(status: int, code: str, lang: str, *, detail: str | None = None,
 
 def field_error(field: str | None, code: str, message: str) -> list[dict[str, Any]]:
     return [{"field": field, "code": code, "message": message}] if field else []
+
+
+#: Seconds a client waits before retrying a 503.
+RETRY_AFTER = "5"
+
+
+def problem_for(exc: BaseException, lang: str, instance: str | None) -> Response:
+    """The API's answer to ``exc``: the one place an error becomes an HTTP status.
+
+    A :class:`DocserviceError` carries its status and stable code; a peer that is down is a
+    503 to retry; anything else is a bug: logged with its type and place (never the
+    message, which may hold personal data) and answered 500 with the request id the log
+    line carries, so nobody is told the fault was theirs.
+    """
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+    from docservice.a3_from_activities import ActivityReportError, AggregationError
+    from docservice.errors import DocserviceError, UnknownKindError
+    from docservice.render import BadLanguageError
+    from docservice.service.errors import ServiceError
+    from docservice.service.route import RouteError
+    from signing.errors import SigningError
+
+    lg, path = lang, instance
+    retry = {"Retry-After": RETRY_AFTER}
+    if isinstance(exc, ActivityReportError):  # a stored report no longer passes its rules
+        return problem(422, "invalid_input", lg, detail=exc.source, instance=path,
+                       errors=input_errors(exc.error, lg))
+    if isinstance(exc, AggregationError):
+        return problem(422, "unprocessable", lg, detail=str(exc), instance=path,
+                       errors=field_error(exc.field, "unprocessable", str(exc)))
+    if isinstance(exc, InputError):  # a body that is no JSON at all is a 400
+        return problem(exc.status if exc.status == 400 else 422,
+                       "bad_request" if exc.status == 400 else "invalid_input", lg,
+                       errors=input_errors(exc, lg), instance=path)
+    if isinstance(exc, UnknownKindError | BadLanguageError):
+        fld = "kind" if isinstance(exc, UnknownKindError) else "lang"
+        return problem(422, "invalid_input", lg, instance=path,
+                       errors=field_error(fld, "not_in_choices", str(exc)))
+    if isinstance(exc, RouteError):  # the step and the reason, in the caller's language
+        message = exc.message(lg)
+        log.info("route refused: %s", exc.reason)
+        return problem(exc.status, exc.code, lg, detail=message, instance=path,
+                       errors=[{"field": exc.field, "code": exc.reason, "message": message}])
+    if isinstance(exc, ServiceError):
+        headers = retry if exc.status == 503 else None
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="docservice"'}
+        return problem(exc.status, exc.code, lg, detail=exc.detail, instance=path,
+                       headers=headers, errors=field_error(exc.field, exc.code, exc.detail))
+    if isinstance(exc, SigningError):
+        message = exc.message(lg)
+        log.info("signing refused: %s", exc.code)
+        return problem(exc.status, "signing_refused" if exc.status != 503 else "unavailable",
+                       lg, detail=message, instance=path,
+                       headers=retry if exc.status == 503 else None,
+                       errors=[{"field": None, "code": exc.code, "message": message}])
+    if isinstance(exc, OperationalError | PoolTimeout):
+        log.warning("database unavailable: %s", describe(exc))
+        return problem(503, "unavailable", lg, instance=path, headers=retry)
+    if isinstance(exc, RequestEntityTooLarge):
+        return problem(413, "too_large", lg, instance=path)
+    if isinstance(exc, HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
+            exc.code or 400, "bad_request")
+        headers = {"Retry-After": "60"} if exc.code == 429 else None
+        return problem(exc.code or 400, code, lg, detail=exc.description, instance=path,
+                       headers=headers)
+    if isinstance(exc, DocserviceError) and exc.status < 500:
+        return problem(exc.status, "unprocessable", lg, detail=str(exc), instance=path,
+                       errors=[{"field": getattr(exc, "field", None), "code": exc.code,
+                                "message": exc.message(lg)}])
+    if isinstance(exc, DocserviceError) and exc.status == 503:
+        log.warning("unavailable: %s", describe(exc))
+        return problem(503, "unavailable", lg, instance=path, headers=retry)
+    return internal_problem(exc, lg, path)
+
+
+def internal_problem(exc: BaseException, lang: str, instance: str | None) -> Response:
+    """A bug: logged (type and place), answered 500 with the request id, no traceback."""
+    rid = request_id.get()
+    log.error("unexpected failure: %s", describe(exc))
+    return problem(500, "internal", lang, instance=instance,
+                   detail=error_messages.message("internal_with_id", lang, request_id=rid or "-"),
+                   extra={"request_id": rid} if rid else None)

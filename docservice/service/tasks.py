@@ -23,6 +23,9 @@ _service_lock = threading.Lock()
 
 
 def make_celery(broker_url: str) -> Celery:
+    from signing import patches
+
+    patches.apply()  # the worker's start-up (and the web process's, which sends the tasks)
     app = Celery("docservice", broker=broker_url)
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,

@@ -34,10 +34,11 @@ from docservice.verification.limits import (
     VerificationInputError,
     check_size,
 )
-from docservice.verification.pdf import install_fast_hex_reader, verify_pdf
+from docservice.verification.pdf import verify_pdf
 from docservice.verification.report import Indication, Report, document_verdict
 from docservice.verification.revocation import RevocationCache
 from docservice.verification.xml import verify_xml
+from signing import patches
 
 __all__ = [
     "Indication",
@@ -100,7 +101,7 @@ class Verifier:
                                      fetch_timeout=limits.fetch_timeout,
                                      max_crl_bytes=limits.max_crl_bytes,
                                      cache_ttl=self.config.chain_cache_ttl)
-        install_fast_hex_reader()
+        patches.apply()  # a library user may build a Verifier before any start-up code ran
 
     def verify(self, data: bytes, original: bytes | None = None, *,
                file_name: str | None = None, now: dt.datetime | None = None,

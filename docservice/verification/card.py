@@ -22,7 +22,7 @@ from asn1crypto import cms
 from docservice.sniff import looks_like_cms
 from docservice.verification.cms import Assessor, parse_cms, verify_cms
 from docservice.verification.limits import Limits, VerificationInputError, check_size
-from docservice.verification.report import DocumentFacts, SignatureReport
+from docservice.verification.report import DocumentFacts, SignatureKind, SignatureReport
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def _pdf_signatures(original: bytes, assessor: Assessor, limits: Limits
     if not values:
         return {}
     _, reports = verify_pdf(original, assessor, limits)
-    signed = [r for r in reports if r.kind == "pdf_signature"]
+    signed = [r for r in reports if r.kind is SignatureKind.PDF_SIGNATURE]
     return dict(zip(values, signed, strict=False))
 
 

@@ -38,17 +38,10 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
-from pyhanko_certvalidator.ltv.types import ValidationTimingParams
-from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import (
     CertRevTrustPolicy,
     RevocationCheckingPolicy,
     RevocationCheckingRule,
-)
-from pyhanko_certvalidator.revinfo.archival import (
-    OCSPContainer,
-    RevinfoUsability,
-    RevinfoUsabilityRating,
 )
 
 from docservice.identifiers import has_valid_checksum
@@ -278,70 +271,6 @@ class ChainValidator:
                             revocation_declared=declared)
 
 
-def _allow_anchor_as_crl_issuer() -> None:
-    """Let a pinned issuing CA (a non-self-signed trust anchor) issue the CRLs it signs.
-
-    pyhanko-certvalidator looks for a CRL issuer's own issuer inside the path; for a trust
-    anchor that is not self-signed (NCA's issuing CA pinned alone, RFC 5280 section 6.1)
-    that issuer is outside the trust store, and every CRL the anchor signs was refused as
-    "chain of trust for the CRL issuer could not be determined". The anchor itself is the
-    end of such a path, as a self-signed root is.
-    """
-    original = ValidationPath.truncate_to_issuer_and_append
-    if getattr(original, "_anchor_aware", False):
-        return
-
-    def truncate_to_issuer_and_append(self: ValidationPath, cert: x509.Certificate
-                                      ) -> ValidationPath:
-        anchor_cert = getattr(self.trust_anchor, "certificate", None)
-        if anchor_cert is not None and anchor_cert.sha256 == cert.sha256:
-            return ValidationPath(self.trust_anchor, interm=[], leaf=None)
-        return original(self, cert)
-
-    truncate_to_issuer_and_append._anchor_aware = True  # type: ignore[attr-defined]
-    ValidationPath.truncate_to_issuer_and_append = truncate_to_issuer_and_append  # type: ignore[method-assign]
-
-
-_allow_anchor_as_crl_issuer()
-
-#: A hold can be lifted (RFC 5280 section 5.3.1); every other revocation is final.
-_TEMPORARY_REVOCATION = "certificate_hold"
-
-
-def _revocation_is_final() -> None:
-    """Let an OCSP "revoked" answer decide any validation time from its revocation time on.
-
-    pyhanko-certvalidator judges every OCSP response by the same freshness window
-    (``thisUpdate`` .. ``nextUpdate``, 30 minutes when there is no ``nextUpdate``), which is
-    right for "good": the certificate may be revoked the next minute. A revocation cannot be
-    undone (RFC 6960 section 2.2, ETSI EN 319 102-1's "revocation is permanent"), so a
-    response saying *revoked at R* (reason other than ``certificateHold``) still answers for
-    any time at or after R, however old. Without this, a signature checked at a moment long
-    after the response was given was "try later" instead of "revoked". The response's own
-    signature and its responder's authorisation are checked afterwards as before.
-    """
-    original = OCSPContainer.usable_at
-    if getattr(original, "_final_revocation", False):
-        return
-
-    def usable_at(self: OCSPContainer, policy: CertRevTrustPolicy,
-                  timing_params: ValidationTimingParams) -> RevinfoUsability:
-        single = self.extract_single_response()
-        if single is not None and single["cert_status"].name == "revoked":
-            info = single["cert_status"].chosen
-            reason = info["revocation_reason"].native
-            revoked_at = info["revocation_time"].native
-            if (reason != _TEMPORARY_REVOCATION and revoked_at is not None
-                    and timing_params.validation_time + timing_params.time_tolerance
-                    >= revoked_at):
-                return RevinfoUsability(RevinfoUsabilityRating.OK)
-        return original(self, policy, timing_params)
-
-    usable_at._final_revocation = True  # type: ignore[attr-defined]
-    OCSPContainer.usable_at = usable_at  # type: ignore[method-assign]
-
-
-_revocation_is_final()
 
 
 def _usage_problem(cert: x509.Certificate, purpose: str) -> str:

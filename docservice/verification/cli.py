@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from docservice.cli_errors import fail
 from docservice.verification.messages import INDICATIONS, input_error_text, ui
 
 EXIT_UNUSABLE = 2
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = verifier.verify(data, original, file_name=args.file.name)
     except VerificationInputError as exc:
-        return _fail(f"{args.file}: {exc.message(lang)}")
+        return fail(str(args.file), exc, lang)
     if args.json:
         print(report.to_json())
     else:
@@ -108,11 +109,13 @@ def render_text(report: object, lang: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from docservice import logging_setup
+    from signing import patches
 
     parser = argparse.ArgumentParser(prog="docservice verify")
     configure_parser(parser)
     args = parser.parse_args(argv)
     logging_setup.configure("cli")
+    patches.apply()
     return int(args.handler(args))
 
 

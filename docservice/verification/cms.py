@@ -58,12 +58,16 @@ from docservice.verification.certs import (
 from docservice.verification.limits import Deadline, Limits, VerificationInputError, check_size
 from docservice.verification.report import (
     Coverage,
+    CoverageKind,
     DocumentFacts,
     Labelled,
     Reason,
     RevocationFacts,
+    SignatureKind,
     SignatureReport,
+    SubIndication,
     TimestampFacts,
+    TimestampKind,
     indication_for,
 )
 from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues, der_bytes
@@ -134,7 +138,7 @@ class Assessor:
 
     # -- time-stamps ------------------------------------------------------------------------
 
-    def timestamp(self, token: cms.SignedData, imprint_source: bytes, kind: str,
+    def timestamp(self, token: cms.SignedData, imprint_source: bytes, kind: TimestampKind,
                   evidence: Evidence) -> TimestampFacts:
         """Verify a time-stamp token over ``imprint_source`` and its TSA chain."""
         try:
@@ -144,7 +148,8 @@ class Assessor:
             gen_time = info["gen_time"].native
             policy = info["policy"].dotted
         except (ValueError, KeyError, AttributeError) as exc:
-            return TimestampFacts(kind, self.now, False, problem=f"unreadable token: {exc}")
+            return TimestampFacts(kind, self.now, False, problem=f"unreadable token: {exc}",
+                                  failure=SubIndication.FORMAT_FAILURE)
         label = policy_label(policy)
         facts = TimestampFacts(kind, gen_time, False, policy=policy,
                                policy_label=Labelled(policy, label.kk, label.ru) if label else None)
@@ -152,15 +157,18 @@ class Assessor:
         expected = digest_of(imprint_source, imprint["hash_algorithm"]["algorithm"].native)
         if expected is None or expected != imprint["hashed_message"].native:
             facts.problem = "message imprint does not match"
+            facts.failure = SubIndication.HASH_FAILURE
             return facts
         signer_infos = token["signer_infos"]
         if len(signer_infos) != 1:
             facts.problem = "time-stamp token must have one signer"
+            facts.failure = SubIndication.FORMAT_FAILURE
             return facts
         certs = [c.chosen for c in token["certificates"] if c.name == "certificate"]
         tsa_cert = self.find_signer_cert(signer_infos[0], [*certs, *evidence.certs])
         if tsa_cert is None:
             facts.problem = "TSA certificate not found"
+            facts.failure = SubIndication.NO_SIGNING_CERTIFICATE_FOUND
             return facts
         facts.tsa = display_name(tsa_cert.subject)
         md = signer_infos[0]["digest_algorithm"]["algorithm"].native
@@ -171,9 +179,11 @@ class Assessor:
                                                    GOST_SIGNATURE_VALIDATOR)
         except (SignatureValidationError, CMSStructuralError, ValueError) as exc:
             facts.problem = str(exc)
+            facts.failure = SubIndication.FORMAT_FAILURE
             return facts
         if not (intact and valid):
             facts.problem = "time-stamp signature does not verify"
+            facts.failure = SubIndication.SIG_CRYPTO_FAILURE
             return facts
         outcome = self.chains.validate(tsa_cert, moment=self.now_bucket, other_certs=certs,
                                        embedded_ocsp=evidence.ocsp, embedded_crl=evidence.crl,
@@ -184,6 +194,7 @@ class Assessor:
                                            embedded_crl=evidence.crl, purpose="timestamping")
         if outcome.sub is not None:
             facts.problem = f"{outcome.sub}: {outcome.detail}"
+            facts.failure = SubIndication(outcome.sub)
             return facts
         facts.trusted = True
         return facts
@@ -191,7 +202,7 @@ class Assessor:
     # -- one signer -------------------------------------------------------------------------
 
     def assess(self, signed_data: cms.SignedData, signer_info: cms.SignerInfo, *,
-               digest: bytes | None, index: int, kind: str,
+               digest: bytes | None, index: int, kind: SignatureKind,
                evidence: Evidence) -> SignatureReport:
         """Indication, sub-indication, facts and reasons for one signer."""
         self.deadline.check()
@@ -234,7 +245,7 @@ class Assessor:
 
         signature_value = signer_info["signature"].native
         for token in extract_tst_data_iter(signer_info, signed=False):
-            facts = self.timestamp(token, signature_value, "signature", evidence)
+            facts = self.timestamp(token, signature_value, TimestampKind.SIGNATURE, evidence)
             report.timestamps.append(facts)
             if not facts.trusted:
                 report.warnings.append(Reason.of("TIMESTAMP_UNTRUSTED", detail=facts.problem))
@@ -256,7 +267,7 @@ class Assessor:
         report.signature_sha256 = signature_id(signature_value)
         known = self.known_poe.get(report.signature_sha256)
         if known is not None:
-            report.timestamps.append(TimestampFacts("archive", known, True))
+            report.timestamps.append(TimestampFacts(TimestampKind.ARCHIVE, known, True))
 
     def _judge_chain(self, report: SignatureReport, cert: x509.Certificate,
                      certs: list[x509.Certificate], evidence: Evidence) -> SignatureReport:
@@ -356,9 +367,9 @@ def _revocation_facts(outcome: ChainOutcome) -> RevocationFacts:
     return RevocationFacts(False, outcome.revinfo_source, "unknown")
 
 
-def _finish(report: SignatureReport, sub: str | None, *reasons: Reason) -> SignatureReport:
-    report.sub_indication = sub
-    report.indication = indication_for(sub)
+def _finish(report: SignatureReport, sub: SubIndication | str | None, *reasons: Reason
+            ) -> SignatureReport:
+    report.set_outcome(sub)
     if reasons:
         report.reasons.extend(reasons)
     else:
@@ -477,9 +488,9 @@ def verify_cms(data: bytes, original: bytes | None, assessor: Assessor, limits: 
         if digest is None and signed_bytes is not None:
             digest = b""
         ocsps, crls = embedded_revocation(signed, info)
-        report = assessor.assess(signed, info, digest=digest, index=index, kind="cms",
+        report = assessor.assess(signed, info, digest=digest, index=index, kind=SignatureKind.CMS,
                                  evidence=Evidence(ocsp=ocsps, crl=crls))
-        report.coverage = Coverage("content", signed_bytes=len(signed_bytes)
+        report.coverage = Coverage(CoverageKind.CONTENT, signed_bytes=len(signed_bytes)
                                    if signed_bytes is not None else None)
         if attached is False and original is not None:
             report.coverage.total_bytes = len(original)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from docservice.errors import DocserviceError
+
 MiB = 1024 * 1024
 
 
@@ -38,7 +40,7 @@ class Limits:
     max_crl_bytes: int = 20 * MiB
 
 
-class VerificationInputError(ValueError):
+class VerificationInputError(DocserviceError, ValueError):
     """The input cannot be verified at all (not a document, too big, hostile).
 
     ``field`` names the offending input (``file`` or ``original``), ``code`` is a stable
@@ -52,12 +54,7 @@ class VerificationInputError(ValueError):
         self.field = field
         self.status = status
         self.detail = detail
-
-    def message(self, lang: str) -> str:
-        """The reason in Kazakh or Russian, for the official who sent the file."""
-        from docservice.verification.messages import input_error_text
-
-        return input_error_text(self.code, lang, self.field)
+        self.params = {"field": field}
 
 
 class Deadline:

@@ -8,6 +8,8 @@ Texts take ``str.format`` fields (dates are formatted by the caller).
 
 from __future__ import annotations
 
+from docservice import error_messages
+
 LANGS = ("kk", "ru")
 
 #: Reasons and warnings: code -> (kk, ru).
@@ -163,51 +165,13 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "Как минимум одну подпись не удалось проверить полностью."),
 }
 
-#: Unusable input: code -> (kk, ru); ``{field}`` is the field's own name.
+#: Unusable input: code -> (kk, ru); ``{field}`` is the field's own name. The texts are
+#: the error table's (:mod:`docservice.error_messages`), the one source of error wording.
 INPUT_ERRORS: dict[str, tuple[str, str]] = {
-    "missing": ("{field} жіберілмеген.", "{field}: не передан."),
-    "empty": ("{field} бос.", "{field}: пустой файл."),
-    "too_large": ("{field} тым үлкен.", "{field}: файл слишком большой."),
-    "unknown_format": ("{field} PDF, XML немесе CMS (қолтаңба) емес.",
-                       "{field}: это не PDF, XML или CMS (подпись)."),
-    "pdf_unreadable": ("{field}: PDF файлы бүлінген немесе толық емес, оқу мүмкін емес.",
-                       "{field}: PDF повреждён или обрезан, прочитать его нельзя."),
-    "pdf_no_signatures": ("{field}: PDF файлында қолтаңба жоқ.",
-                          "{field}: в PDF нет подписей."),
-    "pdf_encrypted": ("{field}: шифрланған PDF тексерілмейді.",
-                      "{field}: зашифрованный PDF не проверяется."),
-    "xml_unreadable": ("{field}: XML бүлінген, оқу мүмкін емес.",
-                       "{field}: XML повреждён, прочитать его нельзя."),
-    "xml_dtd": ("{field}: XML ішінде DTD немесе сыртқы сілтемелер (entity) бар, қауіпсіздік "
-                "үшін қабылданбайды.",
-                "{field}: XML содержит DTD или внешние сущности и по соображениям "
-                "безопасности не принимается."),
-    "xml_too_big": ("{field}: XML тым терең немесе тым көп элементтен тұрады.",
-                    "{field}: XML слишком глубокий или содержит слишком много элементов."),
-    "xml_no_signature": ("{field}: XML ішінде қолтаңба (ds:Signature) жоқ.",
-                         "{field}: в XML нет подписи (ds:Signature)."),
-    "cms_unreadable": ("{field}: CMS қолтаңбасы бүлінген, оқу мүмкін емес.",
-                       "{field}: подпись CMS повреждена, прочитать её нельзя."),
-    "cms_no_signer": ("{field}: CMS ішінде қол қоюшы туралы мәлімет (SignerInfo) жоқ.",
-                      "{field}: в CMS нет сведений о подписанте (SignerInfo)."),
-    "too_many_signatures": ("{field}: қолтаңбалар тым көп.",
-                            "{field}: слишком много подписей."),
-    "too_slow": ("{field}: тексеру уақыт шегінен асып кетті.",
-                 "{field}: проверка превысила лимит времени."),
-    "original_unexpected": ("{field}: бұл қолтаңба түпнұсқаны өз ішінде сақтайды, бөлек "
-                            "файл қажет емес.",
-                            "{field}: эта подпись содержит исходные данные, отдельный "
-                            "файл не нужен."),
-    "bad_lang": ("{field}: тіл kk немесе ru болуы керек.", "{field}: язык должен быть kk или ru."),
-}
+    code: error_messages.MESSAGES[code][:2] for code in error_messages.VERIFICATION_INPUT_CODES}
 
 FIELD_NAMES: dict[str, tuple[str, str]] = {
-    "file": ("Файл", "Файл"),
-    "original": ("Түпнұсқа файл", "Исходный файл"),
-    "lang": ("Тіл", "Язык"),
-    "trust": ("Сенім қоймасы", "Хранилище доверия"),
-    "doc": ("Құжат сілтемесі", "Ссылка на документ"),
-}
+    name: texts[:2] for name, texts in error_messages.FIELD_NAMES.items()}
 
 #: CRL / OCSP revocation reasons: asn1crypto name -> (kk, ru).
 REVOCATION_REASONS: dict[str, tuple[str, str]] = {
@@ -248,9 +212,9 @@ def text(code: str, lang: str, **params: object) -> str:
 
 
 def input_error_text(code: str, lang: str, field: str) -> str:
-    pair = INPUT_ERRORS.get(code, INPUT_ERRORS["unknown_format"])
-    name = _pick(FIELD_NAMES.get(field, (field, field)), lang)
-    return _pick(pair, lang).format(field=name)
+    """The text of an unusable-input ``code`` (``unknown_format``'s if unknown) in ``lang``."""
+    return error_messages.message(code if code in INPUT_ERRORS else "unknown_format", lang,
+                                  field=field)
 
 
 def revocation_reason(name: str | None) -> tuple[str, str]:

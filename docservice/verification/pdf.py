@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 
 from asn1crypto import crl, ocsp, x509
-from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils import misc
 from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
@@ -35,53 +34,18 @@ from docservice.verification.cms import (
 from docservice.verification.limits import Limits, VerificationInputError
 from docservice.verification.report import (
     Coverage,
+    CoverageKind,
     DocumentFacts,
     Indication,
     Modification,
     Reason,
+    SignatureKind,
     SignatureReport,
+    SubIndication,
     TimestampFacts,
-    indication_for,
+    TimestampKind,
 )
 from signing.digests import digest_of, is_gost_digest
-
-_WS = re.compile(rb"[\x00\t\n\x0c\r ]+")
-_HEX_CHUNK = 1 << 16
-
-
-def _read_hex_string(stream: io.RawIOBase) -> generic.ByteStringObject | generic.TextStringObject:
-    """Drop-in for pyHanko's hex-string reader: one ``bytes.fromhex`` instead of a Python
-    loop per character, and an error instead of an endless loop on a truncated file.
-
-    Why: a signature's ``/Contents`` is a 10-50 kB hex string; pyHanko reads it one token at
-    a time (tens of ms per signature, the largest single cost of a verification), and its
-    loop never ends if the file stops inside the string (hostile or truncated input).
-    The result for a well-formed string is byte-identical.
-    """
-    stream.read(1)
-    chunks = []
-    while True:
-        block = stream.read(_HEX_CHUNK)
-        if not block:
-            raise misc.PdfStreamError("Stream has ended unexpectedly in a hex string")
-        end = block.find(b">")
-        if end >= 0:
-            chunks.append(block[:end])
-            stream.seek(end + 1 - len(block), io.SEEK_CUR)
-            break
-        chunks.append(block)
-    digits = _WS.sub(b"", b"".join(chunks))
-    if len(digits) % 2:
-        digits += b"0"
-    try:
-        return generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
-    except (ValueError, UnicodeDecodeError):
-        raise misc.PdfStreamError("Unexpected token in hex string") from None
-
-
-def install_fast_hex_reader() -> None:
-    """Install :func:`_read_hex_string` in pyHanko (idempotent, process-wide)."""
-    generic.read_hex_string_from_stream = _read_hex_string
 
 
 def _limits_for(limits: Limits) -> DecodeLimits:
@@ -156,8 +120,9 @@ def _modification(sig: EmbeddedPdfSignature, revisions: int) -> Modification:
 
 def _coverage(sig: EmbeddedPdfSignature, size: int) -> Coverage:
     level = sig.coverage
-    kind = {SignatureCoverageLevel.ENTIRE_FILE: "entire_file",
-            SignatureCoverageLevel.ENTIRE_REVISION: "entire_revision"}.get(level, "partial")
+    kind = {SignatureCoverageLevel.ENTIRE_FILE: CoverageKind.ENTIRE_FILE,
+            SignatureCoverageLevel.ENTIRE_REVISION: CoverageKind.ENTIRE_REVISION}.get(
+        level, CoverageKind.PARTIAL)
     br = sig.byte_range
     signed = int(br[1]) + int(br[3]) if len(br) == 4 else None
     return Coverage(kind, revision=sig.signed_revision, signed_bytes=signed, total_bytes=size)
@@ -165,9 +130,9 @@ def _coverage(sig: EmbeddedPdfSignature, size: int) -> Coverage:
 
 def _doc_timestamp(sig: EmbeddedPdfSignature, assessor: Assessor, index: int,
                    evidence: Evidence, covered: bytes) -> tuple[SignatureReport, TimestampFacts]:
-    report = SignatureReport(index=index, kind="pdf_timestamp",
+    report = SignatureReport(index=index, kind=SignatureKind.PDF_TIMESTAMP,
                              indication=Indication.TOTAL_PASSED, sub_indication=None)
-    facts = assessor.timestamp(sig.signed_data, covered, "document", evidence)
+    facts = assessor.timestamp(sig.signed_data, covered, TimestampKind.DOCUMENT, evidence)
     report.timestamps.append(facts)
     report.validation_time, report.validation_time_source = facts.time, "timestamp"
     certs = [c.chosen for c in sig.signed_data["certificates"] if c.name == "certificate"]
@@ -177,17 +142,15 @@ def _doc_timestamp(sig: EmbeddedPdfSignature, assessor: Assessor, index: int,
     if facts.trusted:
         report.warnings.append(Reason.of("TIMESTAMP_DOCUMENT", time=utc_text(facts.time)))
         return _finish(report, None), facts
-    problem = facts.problem or ""
-    if "imprint" in problem:
-        sub = "HASH_FAILURE"
-    elif "does not verify" in problem:
-        sub = "SIG_CRYPTO_FAILURE"
-    elif problem.split(":")[0] in {"NO_CERTIFICATE_CHAIN_FOUND", "TRY_LATER",
-                                   "REVOKED_NO_POE", "CHAIN_CONSTRAINTS_FAILURE"}:
-        sub = problem.split(":")[0]
-    else:
-        sub = "GENERIC"
-    return _finish(report, sub, Reason.of(sub, detail=problem)), facts
+    sub = _DOC_TIMESTAMP_OUTCOMES.get(facts.failure, SubIndication.GENERIC)
+    return _finish(report, sub, Reason.of(sub, detail=facts.problem or "")), facts
+
+
+#: What an untrusted document time-stamp makes of its entry; any other failure is GENERIC.
+_DOC_TIMESTAMP_OUTCOMES: dict[SubIndication | None, SubIndication] = {
+    s: s for s in (SubIndication.HASH_FAILURE, SubIndication.SIG_CRYPTO_FAILURE,
+                   SubIndication.NO_CERTIFICATE_CHAIN_FOUND, SubIndication.TRY_LATER,
+                   SubIndication.REVOKED_NO_POE, SubIndication.CHAIN_CONSTRAINTS_FAILURE)}
 
 
 def _gost_digest(sig: EmbeddedPdfSignature, data: bytes) -> bytes | None:
@@ -212,7 +175,6 @@ def _signed_bytes(data: bytes, byte_range: list[int]) -> bytes:
 def verify_pdf(data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
                ) -> tuple[DocumentFacts, list[SignatureReport]]:
     """All signatures and document time-stamps of ``data``, in revision order."""
-    install_fast_hex_reader()
     reader = open_pdf(data, limits)
     try:
         signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
@@ -250,7 +212,7 @@ def verify_pdf(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
         except (misc.PdfError, ValueError, OSError):
             digest = None
         report = assessor.assess(sig.signed_data, sig.signer_info, digest=digest, index=index,
-                                 kind="pdf_signature", evidence=evidence)
+                                 kind=SignatureKind.PDF_SIGNATURE, evidence=evidence)
         report.field_name = sig.field_name
         if sig.docmdp_level is not None and _is_certification(reader, sig):
             report.certification = sig.docmdp_level.name
@@ -274,25 +236,24 @@ def _integrity(sig: EmbeddedPdfSignature, report: SignatureReport, data: bytes,
     try:
         sig.compute_integrity_info(DEFAULT_DIFF_POLICY)
     except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        _override(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
+        _override(report, SubIndication.FORMAT_FAILURE,
+                  Reason.of("FORMAT_FAILURE", detail=str(exc)))
         return
     report.coverage = _coverage(sig, len(data))
     report.modifications = _modification(sig, revisions)
-    if report.coverage.kind == "partial":
-        _override(report, "FORMAT_FAILURE", Reason.of("PARTIAL_COVERAGE"))
+    if report.coverage.kind is CoverageKind.PARTIAL:
+        _override(report, SubIndication.FORMAT_FAILURE, Reason.of("PARTIAL_COVERAGE"))
     elif not report.modifications.allowed:
-        _override(report, "SIG_CONSTRAINTS_FAILURE",
+        _override(report, SubIndication.SIG_CONSTRAINTS_FAILURE,
                   report.modifications.description or Reason.of("SIG_CONSTRAINTS_FAILURE"))
     elif report.modifications.description is not None:
         report.warnings.append(report.modifications.description)
 
 
-def _override(report: SignatureReport, sub: str, reason: Reason) -> None:
+def _override(report: SignatureReport, sub: SubIndication, reason: Reason) -> None:
     """A structural failure outranks any trust result: the bytes shown were not signed."""
-    if report.indication is Indication.TOTAL_FAILED and report.sub_indication in (
-            "HASH_FAILURE", "SIG_CRYPTO_FAILURE"):
+    if report.sub_indication in (SubIndication.HASH_FAILURE, SubIndication.SIG_CRYPTO_FAILURE):
         report.reasons.append(reason)
         return
-    report.sub_indication = sub
-    report.indication = indication_for(sub)
+    report.set_outcome(sub)
     report.reasons = [reason, *[r for r in report.reasons if r.code != "PASSED"]]

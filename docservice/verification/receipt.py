@@ -19,7 +19,7 @@ from reportlab.platypus.flowables import HRFlowable
 from docservice import typefaces
 from docservice.verification import messages
 from docservice.verification.html import fmt_time
-from docservice.verification.report import Report, SignatureReport
+from docservice.verification.report import Report, SignatureKind, SignatureReport, TimestampKind
 
 FONT, FONT_BOLD = typefaces.REGULAR, typefaces.BOLD
 
@@ -43,7 +43,7 @@ def _line(label: str, value: str, style: ParagraphStyle) -> Paragraph:
 def _signature(sig: SignatureReport, lang: str, st: dict[str, ParagraphStyle]) -> list:  # type: ignore[type-arg]
     ui = messages.ui
     pick = 0 if lang == "kk" else 1
-    title = ui("doc_timestamp" if sig.kind == "pdf_timestamp" else "signature", lang)
+    title = ui("doc_timestamp" if sig.kind is SignatureKind.PDF_TIMESTAMP else "signature", lang)
     verdict = messages.INDICATIONS[sig.indication][pick]
     out = [Paragraph(escape(f"#{sig.index} {title}: {verdict}"
                             f"{' / ' + sig.sub_indication if sig.sub_indication else ''}"),
@@ -69,7 +69,7 @@ def _signature(sig: SignatureReport, lang: str, st: dict[str, ParagraphStyle]) -
         out.append(_line(ui("signing_time", lang), fmt_time(sig.signing_time_claimed), st["p"]))
     for ts in sig.timestamps:
         trust = ui("trusted" if ts.trusted else "untrusted", lang)
-        label = ui("archive_poe" if ts.kind == "archive" else "timestamp", lang)
+        label = ui("archive_poe" if ts.kind is TimestampKind.ARCHIVE else "timestamp", lang)
         out.append(_line(label, f"{fmt_time(ts.time)} ({trust})", st["p"]))
     for reason in [*sig.reasons, *sig.warnings]:
         out.append(Paragraph("• " + escape(reason.kk), st["small"]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,103 @@ SCHEMA_VERSION = "1.0"
 
 
 class Indication(enum.StrEnum):
-    """ETSI EN 319 102-1 main indications."""
+    """ETSI EN 319 102-1 main indications (TOTAL-PASSED, TOTAL-FAILED, INDETERMINATE).
+
+    The report writes them with an underscore, as pyHanko and DSS do; the values are the
+    JSON schema's and must not change.
+    """
 
     TOTAL_PASSED = "TOTAL_PASSED"
     TOTAL_FAILED = "TOTAL_FAILED"
     INDETERMINATE = "INDETERMINATE"
 
 
+class SubIndication(enum.StrEnum):
+    """ETSI EN 319 102-1 sub-indications (clause 5.1.3), as ``report.schema.json`` lists them.
+
+    Why an enum: the verdict of a signature follows from its sub-indication alone
+    (:attr:`indication`), and code compares members, never words found in a message.
+    """
+
+    # TOTAL-FAILED
+    FORMAT_FAILURE = "FORMAT_FAILURE"
+    HASH_FAILURE = "HASH_FAILURE"
+    SIG_CRYPTO_FAILURE = "SIG_CRYPTO_FAILURE"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    SIG_CONSTRAINTS_FAILURE = "SIG_CONSTRAINTS_FAILURE"
+    # INDETERMINATE
+    CHAIN_CONSTRAINTS_FAILURE = "CHAIN_CONSTRAINTS_FAILURE"
+    CERTIFICATE_CHAIN_GENERAL_FAILURE = "CERTIFICATE_CHAIN_GENERAL_FAILURE"
+    CRYPTO_CONSTRAINTS_FAILURE = "CRYPTO_CONSTRAINTS_FAILURE"
+    POLICY_PROCESSING_ERROR = "POLICY_PROCESSING_ERROR"
+    SIGNATURE_POLICY_NOT_AVAILABLE = "SIGNATURE_POLICY_NOT_AVAILABLE"
+    TIMESTAMP_ORDER_FAILURE = "TIMESTAMP_ORDER_FAILURE"
+    NO_SIGNING_CERTIFICATE_FOUND = "NO_SIGNING_CERTIFICATE_FOUND"
+    NO_CERTIFICATE_CHAIN_FOUND = "NO_CERTIFICATE_CHAIN_FOUND"
+    REVOKED_NO_POE = "REVOKED_NO_POE"
+    REVOKED_CA_NO_POE = "REVOKED_CA_NO_POE"
+    OUT_OF_BOUNDS_NO_POE = "OUT_OF_BOUNDS_NO_POE"
+    REVOCATION_OUT_OF_BOUNDS_NO_POE = "REVOCATION_OUT_OF_BOUNDS_NO_POE"
+    OUT_OF_BOUNDS_NOT_REVOKED = "OUT_OF_BOUNDS_NOT_REVOKED"
+    CRYPTO_CONSTRAINTS_FAILURE_NO_POE = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+    NO_POE = "NO_POE"
+    TRY_LATER = "TRY_LATER"
+    SIGNED_DATA_NOT_FOUND = "SIGNED_DATA_NOT_FOUND"
+    GENERIC = "GENERIC"
+
+    @property
+    def indication(self) -> Indication:
+        """TOTAL_FAILED for the seven failures of the standard, else INDETERMINATE."""
+        return (Indication.TOTAL_FAILED if self in FAILED_SUBINDICATIONS
+                else Indication.INDETERMINATE)
+
+
 #: Sub-indications that make a signature TOTAL_FAILED (the rest are INDETERMINATE).
 FAILED_SUBINDICATIONS = frozenset({
-    "FORMAT_FAILURE", "HASH_FAILURE", "SIG_CRYPTO_FAILURE", "REVOKED", "EXPIRED",
-    "NOT_YET_VALID", "SIG_CONSTRAINTS_FAILURE",
+    SubIndication.FORMAT_FAILURE, SubIndication.HASH_FAILURE, SubIndication.SIG_CRYPTO_FAILURE,
+    SubIndication.REVOKED, SubIndication.EXPIRED, SubIndication.NOT_YET_VALID,
+    SubIndication.SIG_CONSTRAINTS_FAILURE,
 })
+
+
+class DocumentFormat(enum.StrEnum):
+    """What was verified: a signed PDF, an XML, a CMS, or a document card (ДДК)."""
+
+    PDF = "pdf"
+    XML = "xml"
+    CMS = "cms"
+    CARD = "card"
+
+
+class SignatureKind(enum.StrEnum):
+    """One entry of the report: a PDF signature or document time-stamp, an XML or a CMS one."""
+
+    PDF_SIGNATURE = "pdf_signature"
+    PDF_TIMESTAMP = "pdf_timestamp"
+    XML = "xml"
+    CMS = "cms"
+
+
+class TimestampKind(enum.StrEnum):
+    """Which time-stamp bears on a signature (see :class:`TimestampFacts`)."""
+
+    SIGNATURE = "signature"
+    DOCUMENT = "document"
+    CONTENT = "content"
+    ARCHIVE = "archive"
+
+
+class CoverageKind(enum.StrEnum):
+    """What a signature protects (see :class:`Coverage`)."""
+
+    ENTIRE_FILE = "entire_file"
+    ENTIRE_REVISION = "entire_revision"
+    PARTIAL = "partial"
+    XML_ELEMENTS = "xml_elements"
+    ENTIRE_DOCUMENT = "entire_document"
+    CONTENT = "content"
 
 
 @dataclass
@@ -99,13 +184,18 @@ class SignerFacts:
 class TimestampFacts:
     """A time-stamp that bears on a signature (its own, or a later document time-stamp)."""
 
-    kind: str  # "signature" | "document" | "content" | "archive" (the caller's known POE)
+    kind: TimestampKind  # archive: the caller's known POE
     time: dt.datetime
     trusted: bool
     tsa: str = ""
     policy: str | None = None
     policy_label: Labelled | None = None
     problem: str | None = None
+    #: Why an untrusted time-stamp is not trusted, for the code (not in the JSON report).
+    failure: SubIndication | None = field(default=None, metadata={"internal": True})
+
+    def __post_init__(self) -> None:
+        self.kind = TimestampKind(self.kind)
 
 
 @dataclass
@@ -121,11 +211,14 @@ class RevocationFacts:
 class Coverage:
     """What the signature protects."""
 
-    kind: str  # entire_file | entire_revision | partial | xml_elements | content
+    kind: CoverageKind
     revision: int | None = None
     signed_bytes: int | None = None
     total_bytes: int | None = None
     elements: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.kind = CoverageKind(self.kind)
 
 
 @dataclass
@@ -143,9 +236,9 @@ class SignatureReport:
     """Per signature (or document time-stamp): the indication and everything behind it."""
 
     index: int
-    kind: str  # pdf_signature | pdf_timestamp | xml | cms
+    kind: SignatureKind
     indication: Indication
-    sub_indication: str | None
+    sub_indication: SubIndication | None
     #: SHA-256 of the verified signature value: the key of a POE held for it (the archive's).
     signature_sha256: str | None = None
     signer: SignerFacts | None = None
@@ -164,15 +257,33 @@ class SignatureReport:
     reasons: list[Reason] = field(default_factory=list)
     warnings: list[Reason] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.kind = SignatureKind(self.kind)
+        self.indication = Indication(self.indication)
+        if self.sub_indication is not None:
+            self.sub_indication = SubIndication(self.sub_indication)
+
+    def set_outcome(self, sub: SubIndication | str | None) -> None:
+        """The sub-indication, and the indication that follows from it (None: passed)."""
+        self.sub_indication = None if sub is None else SubIndication(sub)
+        self.indication = indication_for(self.sub_indication)
+
+    @property
+    def passed(self) -> bool:
+        return self.indication is Indication.TOTAL_PASSED
+
 
 @dataclass
 class DocumentFacts:
-    format: str  # pdf | xml | cms | card (a ДДК: original_sha256 is its first attachment)
+    format: DocumentFormat  # card: a ДДК, original_sha256 is its first attachment
     sha256: str
     size: int
     file_name: str | None = None
     original_sha256: str | None = None
     revisions: int | None = None
+
+    def __post_init__(self) -> None:
+        self.format = DocumentFormat(self.format)
 
 
 @dataclass
@@ -187,6 +298,14 @@ class Report:
     trust_anchors: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
+    def __post_init__(self) -> None:
+        self.verdict = Indication(self.verdict)
+
+    @property
+    def passed(self) -> bool:
+        """Every signature passed (TOTAL_PASSED): the one test callers should make."""
+        return self.verdict is Indication.TOTAL_PASSED
+
     @property
     def exit_code(self) -> int:
         """CLI convention: 0 all passed, 1 any failed, 2 any indeterminate."""
@@ -194,7 +313,7 @@ class Report:
                 Indication.INDETERMINATE: 2}[self.verdict]
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
@@ -210,13 +329,15 @@ def document_verdict(signatures: list[SignatureReport]) -> tuple[Indication, Rea
     return Indication.TOTAL_PASSED, Reason.of("DOC_PASSED")
 
 
-def indication_for(sub: str | None) -> Indication:
-    if sub is None:
-        return Indication.TOTAL_PASSED
-    return Indication.TOTAL_FAILED if sub in FAILED_SUBINDICATIONS else Indication.INDETERMINATE
+def indication_for(sub: SubIndication | str | None) -> Indication:
+    """The main indication a sub-indication implies (None: TOTAL_PASSED)."""
+    return Indication.TOTAL_PASSED if sub is None else SubIndication(sub).indication
 
 
 def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)
+                if not f.metadata.get("internal")}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -28,6 +28,8 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_te
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from docservice import error_messages
+from docservice.errors import DocserviceError
 from docservice.logging_setup import request_id
 from docservice.logsafe import describe
 from docservice.verification import (
@@ -40,6 +42,7 @@ from docservice.verification.html import TEMPLATES, environment
 from docservice.verification.messages import input_error_text, ui
 from docservice.verification.receipt import render_receipt
 from docservice.verification.report import Report
+from signing import patches
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, template_folder=str(TEMPLATES))
@@ -49,6 +52,7 @@ LANGS = ("kk", "ru")
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides the defaults listed in the module docstring."""
+    patches.apply()  # start-up of every web process (gunicorn loads the app through here)
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.update(FETCH_REVOCATION=True, TRUST_DIR=None, VERIFIER=None,
                       LIMITS=Limits(), ARCHIVE_LOOKUP=None)
@@ -69,7 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.filters.update(environment().filters)
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(Exception, _error)
     _log_requests(app)
     return app
 
@@ -149,21 +153,19 @@ def _verify_request() -> tuple[Report, str]:
     return _verifier().verify(data, original, file_name=name), name or ""
 
 
-def _error_json(code: str, field: str, status: int, lang: str) -> tuple[Response, int]:
-    body = {"error": {"code": code, "field": field, "lang": lang,
-                      "message": input_error_text(code, lang, field),
-                      "messages": {lg: input_error_text(code, lg, field) for lg in LANGS}}}
-    return jsonify(body), status
+def _error_json(exc: DocserviceError, lang: str) -> tuple[Response, int]:
+    field = getattr(exc, "field", None)
+    body = {"error": {"code": exc.code, "field": field, "lang": lang,
+                      "message": exc.message(lang),
+                      "messages": {lg: exc.message(lg) for lg in LANGS}}}
+    return jsonify(body), exc.status
 
 
 @bp.post("/v1/verify")
 def api_verify() -> Any:
     """Multipart ``file`` (+ ``original``) -> the JSON report (``format=html|pdf`` too)."""
     lang = _lang()
-    try:
-        report, _ = _verify_request()
-    except VerificationInputError as exc:
-        return _error_json(exc.code, exc.field, exc.status, lang)
+    report, _ = _verify_request()
     fmt = request.values.get("format", "json")
     if fmt == "pdf":
         return Response(render_receipt(report, lang), mimetype="application/pdf")
@@ -186,20 +188,14 @@ def verify_page() -> Any:
     if doc is not None and not _DOC_ID.match(doc):
         error, status, doc = input_error_text("unknown_format", lang, "doc"), 400, None
     if request.method == "POST":
-        try:
-            report, _ = _verify_request()
-        except VerificationInputError as exc:
-            error, status = exc.message(lang), exc.status
+        report, _ = _verify_request()
     elif doc is not None:
         lookup: Callable[[str], bytes | None] | None = current_app.config["ARCHIVE_LOOKUP"]
         archived = lookup(doc) if lookup else None
         if archived is None:
             note = ui("doc_note", lang, doc=doc)
         else:
-            try:
-                report = _verifier().verify(archived, file_name=f"{doc}.pdf")
-            except VerificationInputError as exc:
-                error, status = exc.message(lang), exc.status
+            report = _verifier().verify(archived, file_name=f"{doc}.pdf")
     html = render_template("verify.html", report=report, lang=lang, langs=(lang,), doc=doc,
                            note=note, error=error)
     return Response(html, status=status, mimetype="text/html")
@@ -210,29 +206,50 @@ def index() -> Any:
     return verify_page()
 
 
-def _http_error(exc: HTTPException) -> Any:
-    lang = request.args.get("lang") if request.args.get("lang") in LANGS else (
-        request.accept_languages.best_match(LANGS) or "kk")
-    code = "too_large" if isinstance(exc, RequestEntityTooLarge) else "unknown_format"
-    status = exc.code or 400
-    if request.path.startswith("/v1/"):
-        if isinstance(exc, RequestEntityTooLarge):
-            return _error_json(code, "file", 413, lang)
-        return jsonify({"error": {"code": (exc.name or "error").lower().replace(" ", "_"),
-                                  "field": None, "lang": lang,
-                                  "message": exc.description}}), status
-    message = input_error_text(code, lang, "file") if status == 413 else exc.description
+def _error_lang() -> str:
+    chosen = request.args.get("lang")
+    return chosen if chosen in LANGS else (request.accept_languages.best_match(LANGS) or "kk")
+
+
+def _error_page(message: str, status: int, lang: str) -> Response:
     html = render_template("verify.html", report=None, lang=lang, langs=(lang,), doc=None,
                            note=None, error=message)
     return Response(html, status=status, mimetype="text/html")
 
 
-def _unexpected(exc: Exception) -> Any:
-    """Whatever a hostile file triggers deep in a parser: a 422 with a reason, logged."""
-    log.error("verification failed unexpectedly: %s", describe(exc))
-    lang = request.args.get("lang") if request.args.get("lang") in LANGS else "kk"
+def _http_error(exc: HTTPException) -> Any:
+    lang = _error_lang()
+    status = exc.code or 400
+    if isinstance(exc, RequestEntityTooLarge):
+        too_large = VerificationInputError("too_large", status=413)
+        if request.path.startswith("/v1/"):
+            return _error_json(too_large, lang)
+        return _error_page(too_large.message(lang), 413, lang)
     if request.path.startswith("/v1/"):
-        return _error_json("unknown_format", "file", 422, lang)
-    html = render_template("verify.html", report=None, lang=lang, langs=(lang,), doc=None,
-                           note=None, error=input_error_text("unknown_format", lang, "file"))
-    return Response(html, status=422, mimetype="text/html")
+        return jsonify({"error": {"code": (exc.name or "error").lower().replace(" ", "_"),
+                                  "field": None, "lang": lang,
+                                  "message": exc.description}}), status
+    return _error_page(exc.description or "", status, lang)
+
+
+def _error(exc: Exception) -> Any:
+    """The one mapping of the verification app: an error to its HTTP answer.
+
+    A :class:`DocserviceError` (an unusable file, a missing field) is the caller's to fix
+    and answers with its own status and reason. Anything else is a bug - ours, not the
+    caller's: logged with its type and place (never its message, which may quote the
+    file), and a 500 carrying the request id of that log line; no traceback in the body.
+    """
+    lang = _lang()
+    if isinstance(exc, DocserviceError) and exc.status < 500:
+        if request.path.startswith("/v1/"):
+            return _error_json(exc, lang)
+        return _error_page(exc.message(lang), exc.status, lang)
+    if request.path.startswith("/v1/"):
+        from docservice.service.problems import internal_problem
+
+        return internal_problem(exc, lang, request.path)
+    rid = g.get("request_id") or "-"
+    log.error("unexpected failure: %s", describe(exc))
+    return _error_page(error_messages.message("internal_with_id", lang, request_id=rid), 500,
+                       lang)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from docservice_testing.ncalayer.keystore import EmulatorKey
 from docservice_testing.ncalayer.server import DEFAULT_PORT, LOOPBACK, NCALayerEmulator
+from signing import patches
 
 
 def load_keys(paths: Sequence[str], password: str) -> list[EmulatorKey]:
@@ -44,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             parser.error(f"--tls-dir {args.tls_dir}: {exc.strerror or exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    patches.apply()  # GOST and the other library hooks, as in every entry point
     password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
     keys = load_keys(args.p12, password)
 

@@ -18,7 +18,6 @@ from typing import ClassVar
 
 from asn1crypto import core
 
-from signing.gost import asn1 as _asn1  # noqa: F401  (registers the OIDs with asn1crypto)
 from signing.gost import curves, ec, gost94, signature, streebog
 from signing.gost.oids import (  # noqa: F401  (re-exported: callers use gost.SIG_2015_512 …)
     ARC,

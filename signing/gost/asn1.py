@@ -1,9 +1,10 @@
-"""Teach asn1crypto (and so pyHanko) the Kazakh GOST OIDs, once, at import.
+"""Teach asn1crypto (and so pyHanko) the Kazakh GOST OIDs: :func:`register`, at start-up.
 
 Without this, asn1crypto raises ``KeyError`` as soon as anything touches a GOST certificate's
 public key (``cert.public_key``, ``.native``), and names GOST digest and signature algorithms
 by bare OIDs. The key stays an opaque bit string (its OCTET STRING holds x||y, see
-``signature``); :func:`signing.gost.parse_public_key` reads it.
+``signature``); :func:`signing.gost.parse_public_key` reads it. :func:`signing.patches.apply`
+calls :func:`register` (never an import).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ SIGNATURE_NAMES = {gost.SIG_2004: "gost34310_2004_gost34311",
 DIGEST_NAMES = dict(gost.HASH_NAMES)
 
 
-def _register() -> None:
+def register() -> None:
+    """Add the GOST names to asn1crypto's OID tables (idempotent)."""
     keys.PublicKeyAlgorithmId._map.update(KEY_NAMES)
     algos.SignedDigestAlgorithmId._map.update(SIGNATURE_NAMES)
     algos.DigestAlgorithmId._map.update(DIGEST_NAMES)
@@ -41,5 +43,3 @@ def _register() -> None:
     keys.PublicKeyInfo._spec_callbacks = {**keys.PublicKeyInfo._spec_callbacks,
                                           "public_key": public_key_spec}
 
-
-_register()

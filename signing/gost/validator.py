@@ -4,7 +4,8 @@
 CMS signer infos and PDF signatures, through a ``SignatureValidator``. Passing our own one
 is not enough: pyhanko-certvalidator builds fresh validation contexts with the default
 validator in places (e.g. for an OCSP responder with id-pkix-ocsp-nocheck, as NCA's have).
-So the default validator itself learns GOST here, once, at import: Kazakh GOST signatures
+So the default validator itself learns GOST (:func:`install`, called by
+:func:`signing.patches.apply` at start-up): Kazakh GOST signatures
 are checked with :mod:`signing.gost`, every other algorithm exactly as before. RSA and GOST
 signers, chains and revocation data can then be mixed freely.
 """
@@ -52,7 +53,8 @@ def verify_gost(signature: bytes, signed_data: bytes, public_key_info: keys.Publ
         raise InvalidSignature("GOST signature does not verify")
 
 
-def _install() -> None:
+def install() -> None:
+    """Make pyhanko-certvalidator's default validator GOST-aware (idempotent)."""
     original = DefaultSignatureValidator.validate_signature
     if getattr(original, "_gost_aware", False):
         return
@@ -70,8 +72,6 @@ def _install() -> None:
     validate_signature._gost_aware = True  # type: ignore[attr-defined]
     DefaultSignatureValidator.validate_signature = validate_signature  # type: ignore[method-assign]
 
-
-_install()
 
 #: A validator to pass explicitly where pyHanko takes one (the default is GOST-aware too).
 GOST_SIGNATURE_VALIDATOR = DefaultSignatureValidator()

@@ -16,6 +16,7 @@ from docservice.service.documents import DocService
 from docservice.service.keys import add_key
 from tests.conftest import example
 from tests.pki import TestPki
+from tests.qr import qr_payloads
 from tests.service.http import Client, serving
 
 
@@ -53,6 +54,9 @@ def test_create_sign_by_two_officials_verify_fetch(server, service: DocService) 
     pdf = api.get(got["links"]["pdf"])
     assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
     assert pdf.body.startswith(b"%PDF")
+    # Each stamp's QR code opens this service's page for the document (its configured URL).
+    assert qr_payloads(pdf.body) == [
+        f"{service.settings.public_url}/verify?doc={doc['sha256']}"] * 2
     xml = api.get(got["links"]["xml"])
     assert xml.body.startswith(b"<?xml")
     cms = api.get(f"/v1/documents/{doc['id']}/signatures/2")
@@ -261,3 +265,29 @@ def test_an_audit_client_reads_but_cannot_create_or_sign(service: DocService) ->
         assert api.get("/v1/documents").status == 200
         refused = api.post("/v1/documents", {"kind": "direction", "data": example("direction")})
         assert refused.status == 403 and refused.json["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+def test_a_bug_is_a_logged_500_problem_with_the_request_id(
+        service: DocService, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Through the real app over a socket: our failure is a 500, not the caller's 4xx."""
+    with service.db.session() as session:
+        _, key = add_client(session, "portal", ["render"])
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("IIN 850301300121")
+
+    monkeypatch.setattr(DocService, "list_documents", broken)
+    with serving(create_service_app(service=service)) as base, caplog.at_level("ERROR"):
+        answer = Client(base, key, "en").get("/v1/documents",
+                                             headers={"X-Request-ID": "portal-bug-1"})
+    assert answer.status == 500
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.headers["X-Request-ID"] == "portal-bug-1"
+    assert (answer.json["code"], answer.json["status"], answer.json["request_id"]) == (
+        "internal", 500, "portal-bug-1")
+    assert "portal-bug-1" in answer.json["detail"] and "850301300121" not in answer.body.decode()
+    assert "Traceback" not in answer.body.decode()
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "KeyError" in errors[0] and "850301300121" not in errors[0]

@@ -52,7 +52,8 @@ def test_fixed_mask_symbols_decode(base: str) -> None:
 
 
 def test_the_signed_stamp_carries_a_readable_qr_code(rendered, officials) -> None:  # type: ignore[no-untyped-def]
-    signed = sign_pdf(rendered.pdf, officials["career"], PdfOptions())
+    options = PdfOptions(verify_base_url="https://verify.test")  # no QR code without a URL
+    signed = sign_pdf(rendered.pdf, officials["career"], options)
     streams = []
     with pikepdf.open(io.BytesIO(signed)) as pdf:
         for obj in pdf.objects:
@@ -61,5 +62,5 @@ def test_the_signed_stamp_carries_a_readable_qr_code(rendered, officials) -> Non
                 if _MODULE.search(data):
                     streams.append(data)
     assert len(streams) == 1
-    want = verify_url(PdfOptions().verify_base_url, document_id(rendered.pdf))
+    want = verify_url("https://verify.test", document_id(rendered.pdf))
     assert _decode(_raster(streams[0])) == want

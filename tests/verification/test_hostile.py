@@ -112,7 +112,7 @@ def test_fast_hex_reader_matches_pyhanko(raw: bytes) -> None:
 
     from pyhanko.pdf_utils import generic
 
-    from docservice.verification.pdf import _read_hex_string
+    from signing.patches import _read_hex_string
 
     original = generic.__dict__.get("_docsvc_original_hex") or _pyhanko_hex()
     expected = original(io.BytesIO(raw + b" tail"))
@@ -136,7 +136,7 @@ def test_truncated_hex_string_raises_instead_of_looping() -> None:
 
     from pyhanko.pdf_utils.misc import PdfStreamError
 
-    from docservice.verification.pdf import _read_hex_string
+    from signing.patches import _read_hex_string
 
     with pytest.raises(PdfStreamError):
         _read_hex_string(io.BytesIO(b"<48656c6c6f"))

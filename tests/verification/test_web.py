@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
-from docservice.verification import Limits, Verifier
+from docservice.verification import Limits, VerificationInputError, Verifier
 from docservice.web import create_app
 from tests.verification.conftest import Docs
 from tests.verification.fixtures import incremental_update_attack
@@ -124,3 +124,44 @@ def test_receipt_pdf(app: Flask, docs: Docs) -> None:
              for f in (page["/Resources"].get("/Font") or {}).values()
              for f in [f.get_object()]}
     assert fonts and all("LiberationSerif" in f for f in fonts), fonts
+
+
+@pytest.mark.parametrize("path", ["/v1/verify", "/verify?lang=ru"])
+def test_a_bug_is_a_logged_500_with_the_request_id_not_the_callers_fault(
+        verifier: Verifier, docs: Docs, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture, path: str) -> None:
+    """A failure of ours deep in the verification is a 500, never 422 "unknown format"."""
+    from docservice.verification import report as report_module
+
+    def broken(signatures):  # type: ignore[no-untyped-def]
+        raise RuntimeError("IIN 850301300121 leaked into a message")
+
+    monkeypatch.setattr("docservice.verification.document_verdict", broken)
+    assert report_module.document_verdict is not broken  # the real app's own import
+    client = create_app({"VERIFIER": verifier}).test_client()
+    with caplog.at_level("ERROR"):
+        response = client.post(path, data={"file": (io.BytesIO(docs.bb()), "a.pdf")},
+                               headers={"X-Request-ID": "bug-7"},
+                               content_type="multipart/form-data")
+    assert response.status_code == 500 and response.headers["X-Request-ID"] == "bug-7"
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and "850301300121" not in body
+    assert all(VerificationInputError("unknown_format").message(lg) not in body
+               for lg in ("kk", "ru")) and "unknown_format" not in body
+    assert "bug-7" in body
+    if path.startswith("/v1/"):
+        assert response.mimetype == "application/problem+json"
+        problem = response.get_json()
+        assert (problem["status"], problem["code"], problem["request_id"]) == (
+            500, "internal", "bug-7")
+    else:
+        assert response.mimetype == "text/html" and "Внутренняя ошибка" in body
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(logged) == 1 and "RuntimeError" in logged[0].getMessage()
+    assert "850301300121" not in logged[0].getMessage()
+
+
+def test_an_unusable_file_is_still_the_callers_4xx(app: Flask) -> None:
+    response = _post(app.test_client(), b"garbage", lang="en")
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "unknown_format"
