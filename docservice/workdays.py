@@ -23,6 +23,13 @@ configuration, not code:
 
   Either side of an entry may be left out. The file is re-read when it changes.
 
+2026, as ``holidays`` 0.109 gives it: Constitution Day is gone from 2026 (the library
+follows the new Constitution, which moves the holiday to 15 March from 2027), so Monday
+31 August 2026, the observed day off for Sunday 30 August in earlier calendars, counts
+as a working day. Lists published early in 2026 still showed it as a day off, and no 2026
+transfer decree was found: an operator who learns otherwise adds ``{rest: 2026-08-31}``
+to the transfers file (tested in ``tests/test_workdays.py``).
+
 A period counted in days starts on the day after the event that starts it (the
 Civil Code's general rule for periods): the 5th working day after the issue
 date is the last day to report, the issue date itself does not count.

@@ -99,3 +99,16 @@ def test_a_missing_transfers_file_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "absent.yaml"))
     with pytest.raises(TransferConfigError):
         default_calendar()
+
+
+def test_2026_constitution_day_is_what_the_library_says_until_the_operator_decides(
+        tmp_path, monkeypatch):
+    """holidays 0.109 drops Constitution Day in 2026 (15 March from 2027): 31 August 2026
+    is a working day unless the operator's transfers file makes it a day off."""
+    assert WorkCalendar(()).is_working_day(D(2026, 8, 31))
+    assert not WorkCalendar(()).is_working_day(D(2027, 3, 15))
+    config = tmp_path / "transfers.yaml"
+    config.write_text("transfers:\n  - {rest: 2026-08-31}\n", encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(config))
+    assert not default_calendar().is_working_day(D(2026, 8, 31))
+    assert add_working_days(D(2026, 8, 28), 1) == D(2026, 9, 1)
