@@ -1,10 +1,22 @@
 """``docservice demo --out DIR``: the whole service, end to end, on the embedded default.
 
-It generates a demo PKI (two officials), registers a client system and the officials'
-keys as an operator would, starts ``docservice serve`` (gunicorn) on a free loopback port,
-and then acts as the client system over real HTTP: every kind is created, signed by the
-two officials in turn, verified and fetched. Everything made is written into DIR with a
-README.txt saying what each file is; the service is stopped at the end.
+It builds the demo PKI (``demo_pki``: a root, its OCSP responder, a TSA and the officials
+of a case's route, served on loopback), registers a client system, the officials' keys
+and the organisations directory as an operator would, starts ``docservice serve``
+(gunicorn) on a free loopback port with B-LT signatures, and then acts as the client
+system over real HTTP:
+
+* a family's case (``POST /v1/cases``): the application through every step of its route
+  (Rules points 8-14), returned once for revision with remarks and signed again as a new
+  version; then two individual plans, the road map (its three copies, approved along the
+  point 38 route), a direction, an activity report and the month's Appendix 3 report
+  built from it, all signed with server keys;
+* as an auditor (``audit`` scope): the case's chain, its bundle (``DIR/case-bundle.zip``)
+  and the ДДК of each signed document taken from it (``DIR/cards/*.pdf``);
+* every document kind once more, outside the case, signed by two officials in turn.
+
+After the service has stopped, the bundle is verified offline with the function behind
+``docservice audit verify-bundle``. DIR/README.txt says what each file is.
 """
 
 from __future__ import annotations
@@ -125,14 +137,14 @@ def run_demo(out: Path) -> int:
     print("demo: the service is stopped; verifying the bundle offline "
           "(docservice audit verify-bundle)", flush=True)
     report = verify_bundle(out / "case-bundle.zip", out / "audit-trust")
+    for note in report.notes:
+        print(f"demo: note: {note}")
     for problem in report.problems:
         print(f"demo: NOT INTACT: {problem}")
     verdict = (f"intact: {report.items} entries, {report.cards} cards, proofs verified"
                if report.intact else f"NOT INTACT ({len(report.problems)} problems)")
     elapsed = time.monotonic() - started
     _write_readme(out, case, rows, verdict, hits, base_url, elapsed)
-    for step in case.steps:
-        print(f"demo: {step}")
     for kind, result, _ in rows:
         print(f"demo: {kind:22} signed twice, {result}")
     print(f"demo: case bundle {verdict}")
@@ -198,6 +210,11 @@ class CaseRun:
     missing: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
 
+    def say(self, step: str) -> None:
+        """Record a step for README.txt and show it now (the demo's progress)."""
+        self.steps.append(step)
+        print(f"demo: {step}", flush=True)
+
 
 def _example(kind: str) -> dict[str, Any]:
     return json.loads((data_dir("examples") / f"{kind}.json").read_text(encoding="utf-8"))
@@ -218,10 +235,14 @@ def _along(http: _Http, run: CaseRun, doc: dict[str, Any], labels: tuple[str, ..
         before = _route(http, doc)["step"]
         _sign(http, doc, label)
         after = _route(http, doc)
-        run.steps.append(f"{doc['kind']} v{doc['version']}: step {before['id']} "
-                         f"(points {', '.join(map(str, before['points']))}, "
+        run.say(f"{doc['kind']} v{doc['version']}: step {before['id']} "
+                         f"({_points(before['points'])}, "
                          f"{before['region']}) signed by {label} -> "
                          f"{after['step']['id'] if after['step'] else after['state']}")
+
+
+def _points(points: list[int]) -> str:
+    return ("point " if len(points) == 1 else "points ") + ", ".join(map(str, points))
 
 
 def _run_case(http: _Http, out: Path) -> CaseRun:
@@ -242,10 +263,10 @@ def _run_case(http: _Http, out: Path) -> CaseRun:
                "Не приложены копии свидетельств о рождении детей.")
     http.json("POST", f"/v1/documents/{v1['id']}/route/return",
               {"key": "dep-mobility-head", "remarks": remarks}, 201)
-    run.steps.append(f"application v1: step p9 (point 9) returned by dep-mobility-head "
+    run.say(f"application v1: step p9 (point 9) returned by dep-mobility-head "
                      f"to p8 with remarks: {remarks}")
     v2 = http.json("POST", f"/v1/documents/{v1['id']}/revisions", {"data": data}, 201)
-    run.steps.append(f"application v2: a new version (previous {v1['id']}), "
+    run.say(f"application v2: a new version (previous {v1['id']}), "
                      "the birth certificates attached")
     _along(http, run, v2, ("dep-career", "dep-mobility-head", "dep-akimat", "set-akimat",
                            "set-mobility"))
@@ -260,7 +281,8 @@ def _run_case(http: _Http, out: Path) -> CaseRun:
     for number, plan_data in enumerate((plan, second), start=1):
         doc = _create(http, "individual_plan", plan_data)
         made.append((doc, ("set-career", "set-career-head")))
-        run.steps.append(f"individual_plan {number}: made")
+        run.say(f"individual_plan {number}: signed by set-career and "
+                         "set-career-head (settlement region's career centre)")
     roadmap = http.json("POST", "/v1/documents", {"kind": "roadmap", "lang": LANG,
                                                   "data": _example("roadmap"),
                                                   "case_ref": CASE_REF, "route": "roadmap"},
@@ -270,6 +292,7 @@ def _run_case(http: _Http, out: Path) -> CaseRun:
     made.append((direction, ("set-career",)))
     activity = _create(http, "activity_report", _example("activity_report"))
     made.append((activity, ("set-career",)))
+    run.say("direction and activity_report: signed by set-career")
     for doc, labels in made:
         for label in labels:
             _sign(http, doc, label)
@@ -280,7 +303,7 @@ def _run_case(http: _Http, out: Path) -> CaseRun:
         "case_ref": CASE_REF}, 201)
     for label in ("set-career", "set-career-head"):
         _sign(http, a3, label)
-    run.steps.append(f"report_a3 {A3_MONTH} of {A3_REGION}: built from the month's activity "
+    run.say(f"report_a3 {A3_MONTH} of {A3_REGION}: built from the month's activity "
                      "reports, signed by set-career and set-career-head")
     _fetch_case(http, run, out)
     return run
