@@ -103,13 +103,20 @@ def _wait_for_url(proc: subprocess.Popen[str], timeout: float = 60) -> str:
 
 
 def run_demo(out: Path) -> int:
+    """Run the demo into ``out``: 0 when everything verified, 1 when not, 2 when ``out``
+    already holds a run (its database would refuse the demo's client and case)."""
     started = time.monotonic()
     out = out.resolve()
+    if (out / "var").exists():
+        print(f"docservice: {out} already holds a demo run; give an empty or new folder",
+              file=sys.stderr)
+        return 2
     for sub in ("documents", "case", "cards", "trust", "audit-trust"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with demo_pki.running(out / "pki", secrets.token_urlsafe(12)) as pki:
+    with demo_pki.running(out / "pki", secrets.token_urlsafe(12)) as pki, \
+            open(out / "service.log", "w", encoding="utf-8") as service_log:
         (out / "trust" / "demo-root.pem").write_bytes(pki.root_pem.read_bytes())
         (out / "audit-trust" / "demo-root.pem").write_bytes(pki.root_pem.read_bytes())
         env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
@@ -121,19 +128,22 @@ def run_demo(out: Path) -> int:
         proc = subprocess.Popen(
             [sys.executable, "-m", "docservice", "serve", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "1", "--threads", "8"],
-            env=env, stdout=subprocess.PIPE, stderr=open(out / "service.log", "w"),  # noqa: SIM115
-            text=True)
+            env=env, stdout=subprocess.PIPE, stderr=service_log, text=True)
         try:
             http = _Http(_wait_for_url(proc), key)
             case = _run_case(http, out)
             rows = _every_kind(http, out / "documents")
+        except (RuntimeError, OSError) as exc:
+            print(f"demo: failed: {exc} (the service's log: {out / 'service.log'})",
+                  file=sys.stderr)
+            return 1
         finally:
             proc.terminate()
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        hits = dict(pki.hits)
+    hits = dict(pki.hits)
     print("demo: the service is stopped; verifying the bundle offline "
           "(docservice audit verify-bundle)", flush=True)
     report = verify_bundle(out / "case-bundle.zip", out / "audit-trust")

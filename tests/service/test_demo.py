@@ -70,6 +70,10 @@ def test_demo_runs_the_service_and_signs_every_kind_twice(demo, tmp_path: Path) 
     log = (out / "service.log").read_text(encoding="utf-8")
     for official in OFFICIALS:
         assert official.iin not in log, official.label
+    # A second run into the same folder is refused in one line, before anything starts.
+    again = _cli("demo", "--out", str(out), cwd=tmp_path)
+    assert again.returncode == 2 and "already holds a demo run" in again.stderr
+    assert "Traceback" not in again.stderr
 
 
 def _case_documents(out: Path) -> list[tuple[str, dict]]:
