@@ -28,6 +28,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -356,8 +357,9 @@ def _fetch_case(http: _Http, run: CaseRun, out: Path) -> None:
         stems[doc["id"]] = stem
         run.verdicts[stem] = _save(http, http.json("GET", f"/v1/documents/{doc['id']}"),
                                    out / "case", stem)
-    run.events = [f"{e['action']}" + (f" {e['step']}" if e["step"] else "")
-                  + f" v{e['version']}" for r in case["routes"] for e in r["events"]]
+    run.events = [f"{r['route']}: " + ", ".join(
+        f"{e['action']}" + (f" {e['step']}" if e["step"] else "") + f" v{e['version']}"
+        for e in r["events"]) for r in case["routes"]]
     chain = http.json("GET", f"/v1/cases/{run.case_id}/chain")
     (out / "case-chain.json").write_text(json.dumps(chain, ensure_ascii=False, indent=2),
                                          encoding="utf-8")
@@ -415,10 +417,12 @@ def _write_readme(out: Path, case: CaseRun, rows: list[tuple[str, str, str]], ve
         "   body of which region; pki/*.p12 carry their IIN, BIN and NCA role):",
         "",
     ]
-    lines += [f"   {step}" for step in case.steps]
+    for step in case.steps:
+        lines += textwrap.wrap(step, 88, initial_indent="   ", subsequent_indent="       ")
+    lines += ["", "   Route events, in order (each is an entry of the case's chain):"]
+    for events in case.events:
+        lines += textwrap.wrap(events, 88, initial_indent="   ", subsequent_indent="       ")
     lines += [
-        "",
-        "   Route events, in order: " + ", ".join(case.events),
         "",
         "case/NN-KIND-vN.pdf               each document of the case, every version (PDF/A-3b",
         "                                  with the XML inside and its signatures); the road",
