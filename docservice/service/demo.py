@@ -247,9 +247,8 @@ def _along(http: _Http, run: CaseRun, doc: dict[str, Any], labels: tuple[str, ..
         _sign(http, doc, label)
         after = _route(http, doc)
         run.say(f"{doc['kind']} v{doc['version']}: step {before['id']} "
-                         f"({_points(before['points'])}, "
-                         f"{before['region']}) signed by {label} -> "
-                         f"{after['step']['id'] if after['step'] else after['state']}")
+                f"({_points(before['points'])}, {before['region']}) signed by {label} -> "
+                f"{after['step']['id'] if after['step'] else after['state']}")
 
 
 def _points(points: list[int]) -> str:
@@ -274,11 +273,11 @@ def _run_case(http: _Http, out: Path) -> CaseRun:
                "Не приложены копии свидетельств о рождении детей.")
     http.json("POST", f"/v1/documents/{v1['id']}/route/return",
               {"key": "dep-mobility-head", "remarks": remarks}, 201)
-    run.say(f"application v1: step p9 (point 9) returned by dep-mobility-head "
-                     f"to p8 with remarks: {remarks}")
+    run.say(f"application v1: step p9 (point 9) returned by dep-mobility-head to p8 "
+            f"with remarks: {remarks}")
     v2 = http.json("POST", f"/v1/documents/{v1['id']}/revisions", {"data": data}, 201)
     run.say(f"application v2: a new version (previous {v1['id']}), "
-                     "the birth certificates attached")
+            "the birth certificates attached")
     _along(http, run, v2, ("dep-career", "dep-mobility-head", "dep-akimat", "set-akimat",
                            "set-mobility"))
     # What the settled family gets: individual plans, the road map (three copies, approved
@@ -288,36 +287,34 @@ def _run_case(http: _Http, out: Path) -> CaseRun:
     spouse = plan["members"][0]
     second = {**plan, "number": f"{plan['number']}-2", "members": [],
               "kandas": {k: v for k, v in spouse.items() if k != "kinship"}}
-    made = []
     for number, plan_data in enumerate((plan, second), start=1):
-        doc = _create(http, "individual_plan", plan_data)
-        made.append((doc, ("set-career", "set-career-head")))
-        run.say(f"individual_plan {number}: signed by set-career and "
-                         "set-career-head (settlement region's career centre)")
+        _signed_by(http, run, _create(http, "individual_plan", plan_data),
+                   ("set-career", "set-career-head"), f"individual_plan {number}")
     roadmap = http.json("POST", "/v1/documents", {"kind": "roadmap", "lang": LANG,
                                                   "data": _example("roadmap"),
                                                   "case_ref": CASE_REF, "route": "roadmap"},
                         201)
     _along(http, run, roadmap, ("set-career", "rural-akim"))
-    direction = _create(http, "direction", _example("direction"))
-    made.append((direction, ("set-career",)))
-    activity = _create(http, "activity_report", _example("activity_report"))
-    made.append((activity, ("set-career",)))
-    run.say("direction and activity_report: signed by set-career")
-    for doc, labels in made:
-        for label in labels:
-            _sign(http, doc, label)
+    for kind in ("direction", "activity_report"):
+        _signed_by(http, run, _create(http, kind, _example(kind)), ("set-career",), kind)
     a3 = http.json("POST", "/v1/reports/a3", {
         "region": A3_REGION, "month": A3_MONTH, "issue_date": "2026-12-03", "lang": LANG,
         "prepared_by": {"full_name": "Тоқтарова Әсем Жұмабайқызы",
                         "position": "мансап орталығының бас маманы"},
         "case_ref": CASE_REF}, 201)
-    for label in ("set-career", "set-career-head"):
-        _sign(http, a3, label)
-    run.say(f"report_a3 {A3_MONTH} of {A3_REGION}: built from the month's activity "
-                     "reports, signed by set-career and set-career-head")
+    _signed_by(http, run, a3, ("set-career", "set-career-head"),
+               f"report_a3 {A3_MONTH} of {A3_REGION} (built from the month's activity "
+               "reports)")
     _fetch_case(http, run, out)
     return run
+
+
+def _signed_by(http: _Http, run: CaseRun, doc: dict[str, Any], labels: tuple[str, ...],
+               what: str) -> None:
+    """A document on no route: the officials sign it in turn."""
+    for label in labels:
+        _sign(http, doc, label)
+    run.say(f"{what}: signed by {' and '.join(labels)}")
 
 
 def _create(http: _Http, kind: str, data: dict[str, Any]) -> dict[str, Any]:
