@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from docservice.service.demo import _free_port, _wait_for_url  # noqa: E402
-from docservice.service.demo_pki import build, serving_crl  # noqa: E402
+from docservice.service.demo_pki import running  # noqa: E402
 
 PG = os.environ.get("DOCSERVICE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 KIND = "direction"
@@ -68,6 +68,10 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
+#: The demo PKI's official whose server key the benchmark signs with.
+SIGNER = "dep-career"
+
+
 def library(pki, trust_dir: Path, n: int) -> dict:  # type: ignore[no-untyped-def]
     """The service's own work without HTTP, database or store: the same render (PDF/A
     check included), the same trust with the same revocation cache, the same signature."""
@@ -76,7 +80,7 @@ def library(pki, trust_dir: Path, n: int) -> dict:  # type: ignore[no-untyped-de
     from signing.keys import Pkcs12Key
     from signing.pdf import PdfOptions, sign_pdf
 
-    key = Pkcs12Key.load(pki.p12["official1"], pki.password_file.read_text().strip())
+    key = Pkcs12Key.load(pki.p12[SIGNER], pki.password_file.read_text().strip())
     revocation = CachedRevocation(RevocationCache(), status_ttl=60)
     options = PdfOptions(trust=signing_trust(str(trust_dir), revocation))
     data = _data()
@@ -133,7 +137,7 @@ def load(base: str, key: str, clients: int, budget: int, server_pid: int) -> dic
             if status != 201:
                 continue
             doc_id = json.loads(body)["id"]
-            status, _ = timed("POST", f"/v1/documents/{doc_id}/signatures", {"key": "official1"})
+            status, _ = timed("POST", f"/v1/documents/{doc_id}/signatures", {"key": SIGNER})
             if status == 201:
                 with lock:
                     signed[0] += 1
@@ -178,7 +182,7 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
     run = [sys.executable, "-m", "docservice"]
     key = subprocess.run([*run, "clients", "add", "bench", "--scopes", "render,sign"],
                          env=env, check=True, capture_output=True, text=True).stdout.strip()
-    subprocess.run([*run, "keys", "add", "official1", "--p12", str(pki.p12["official1"]),
+    subprocess.run([*run, "keys", "add", SIGNER, "--p12", str(pki.p12[SIGNER]),
                     "--password-file", str(pki.password_file), "--clients", "bench"],
                    env=env, check=True, capture_output=True)
     port = _free_port()
@@ -210,9 +214,8 @@ def main() -> int:
     parser.add_argument("--modes", default="library,embedded,production")
     args = parser.parse_args()
     modes = args.modes.split(",")
-    with tempfile.TemporaryDirectory() as tmp, serving_crl(Path(tmp) / "pki") as crl_port:
+    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
         workdir = Path(tmp)
-        pki = build(workdir / "pki", f"http://127.0.0.1:{crl_port}/demo-root.crl", "bench")
         trust_dir = workdir / "trust"
         trust_dir.mkdir()
         (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())

@@ -273,9 +273,11 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
                         "(run it in exactly one worker)")
     p.set_defaults(handler=cmd_worker)
 
-    p = sub.add_parser("demo", help="run the service on the embedded default and act as a "
-                                    "client system over HTTP; writes what it made into --out")
-    p.add_argument("--out", required=True)
+    p = sub.add_parser("demo", help="run a whole case on the embedded default: the service, "
+                                    "a demo PKI with OCSP and a TSA, a client system over "
+                                    "HTTP; writes the documents, the case's bundle and cards "
+                                    "into --out and verifies the bundle offline")
+    p.add_argument("--out", required=True, help="a new or empty folder")
     p.set_defaults(handler=cmd_demo)
 
 
