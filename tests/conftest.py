@@ -16,8 +16,9 @@ from pypdf import PdfReader
 from docservice import logging_setup
 
 #: At the end of the run, the logs of every process it started are searched for unmasked
-#: IINs and names (issue 8): see tests/logscan.py.
-pytest_plugins = ["tests.logscan"]
+#: IINs and names (issue 8): see tests/logscan.py. The test PKI fixtures (``pki``, ``trust``,
+#: ``officials``, ``gpki`` ...) are defined once, in tests/pki/fixtures.py.
+pytest_plugins = ["tests.logscan", "tests.pki.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -142,27 +142,24 @@ def test_cli_renders_the_example(tmp_path):
     assert (tmp_path / "activity_report-kk.pdf").read_bytes().startswith(b"%PDF-")
 
 
-def test_a_signed_report_keeps_its_evidence_and_verifies(tmp_path, capsys):
+def test_a_signed_report_keeps_its_evidence_and_verifies(pki, tmp_path, capsys):
     """The career-centre employee signs (PAdES, incremental): files and signature both hold."""
     import json
     import shutil
 
-    from tests.pki import running_pki
-
-    with running_pki() as pki:
-        (tmp_path / "password").write_text(pki.password, encoding="utf-8")
-        trust = tmp_path / "trust"
-        trust.mkdir()
-        shutil.copy(pki.root_pem, trust / "root.pem")
-        assert main(["render", "activity_report", "--lang", "kk+ru", "--data",
-                     "examples/activity_report.json", "--out", str(tmp_path)]) == 0
-        signed = tmp_path / "signed.pdf"
-        assert main(["sign", str(tmp_path / "activity_report-kk-ru.pdf"), "--key",
-                     str(pki.p12("career")), "--password-file", str(tmp_path / "password"),
-                     "--out", str(signed)]) == 0
-        capsys.readouterr()
-        assert main(["verify", str(signed), "--trust", str(trust), "--json"]) == 0
-        assert json.loads(capsys.readouterr().out)["verdict"] == "TOTAL_PASSED"
+    (tmp_path / "password").write_text(pki.password, encoding="utf-8")
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    shutil.copy(pki.root_pem, trust / "root.pem")
+    assert main(["render", "activity_report", "--lang", "kk+ru", "--data",
+                 "examples/activity_report.json", "--out", str(tmp_path)]) == 0
+    signed = tmp_path / "signed.pdf"
+    assert main(["sign", str(tmp_path / "activity_report-kk-ru.pdf"), "--key",
+                 str(pki.p12("career")), "--password-file", str(tmp_path / "password"),
+                 "--out", str(signed)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(signed), "--trust", str(trust), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "TOTAL_PASSED"
     xml = etree.fromstring((tmp_path / "activity_report-kk-ru.xml").read_bytes())
     with pikepdf.open(signed) as pdf:
         for node in xml.findall("a:evidence/a:file", NS):

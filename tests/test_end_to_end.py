@@ -14,15 +14,8 @@ import shutil
 import pytest
 
 from docservice.cli import main
-from tests.pki import running_pki
 
 from .conftest import EXAMPLES
-
-
-@pytest.fixture(scope="module")
-def pki():
-    with running_pki() as pki:
-        yield pki
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,13 @@ for the one private signxml hook it relies on."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import signxml.exceptions
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 from signxml import SignatureConfiguration, SignatureMethod, XMLSigner, XMLVerifier
 
@@ -23,21 +21,16 @@ from signing.gost import xmldsig as gost_xmldsig
 DOC = b'<doc xmlns="urn:test"><a>\xd0\xa1\xd3\x99\xd0\xbb\xd0\xb5\xd0\xbc</a></doc>'
 
 
-def _rsa(name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
-    return key, cert
-
-
 @pytest.fixture(scope="module")
-def signers() -> list[tuple[rsa.RSAPrivateKey, x509.Certificate]]:
-    return [_rsa("first"), _rsa("second")]
+def signers(pki) -> list[tuple[rsa.RSAPrivateKey, x509.Certificate]]:  # type: ignore[no-untyped-def]
+    """Two officials of the suite's test PKI, each with their own key."""
+    out = []
+    for label in ("career", "head"):
+        key, cert, _chain = pkcs12.load_key_and_certificates(pki.p12(label).read_bytes(),
+                                                             pki.password.encode())
+        assert isinstance(key, rsa.RSAPrivateKey) and cert is not None
+        out.append((key, cert))
+    return out
 
 
 def _append_signature(root: etree._Element, key: rsa.RSAPrivateKey,

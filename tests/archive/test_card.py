@@ -26,35 +26,21 @@ from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import load_schema
 from signing.cades import CadesOptions, sign_detached
 from signing.cms_util import to_der
-from signing.keys import Pkcs12Key
 from tests.conftest import need, pdf_text
-from tests.pki import OFFICIALS, running_pki
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGINAL = "Өтініш / Заявление №42 — ӘБІЛҚАСЫМОВА".encode()
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    with running_pki(tmp_path_factory.mktemp("pki")) as running:
-        yield running
+def verifier(trust):
+    return Verifier(VerifierConfig(trust=trust))
 
 
 @pytest.fixture(scope="module")
-def officials(pki):
-    return {label: Pkcs12Key.load(pki.p12(label), pki.password) for label in OFFICIALS}
-
-
-@pytest.fixture(scope="module")
-def verifier(pki):
-    return Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([pki.root, pki.ca],
-                                                                      source="test PKI")))
-
-
-@pytest.fixture(scope="module")
-def signed(pki, officials):
+def signed(pki, trust, officials):
     """Detached CAdES of three officials over ORIGINAL, signed one after the other."""
-    options = CadesOptions(tsa_url=pki.tsa_url, trust=TrustAnchors((pki.root,), (pki.ca,)))
+    options = CadesOptions(tsa_url=pki.tsa_url, trust=trust)
     out = []
     for label in ("head", "career", "akimat"):
         out.append((label, to_der(sign_detached(ORIGINAL, officials[label], options))))

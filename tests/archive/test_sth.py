@@ -48,7 +48,7 @@ def test_sql_store_keeps_signed_heads_of_a_growing_log(sql_store_factory, seal_k
     assert all(verify_tree_head(h, seal_key.public_key()) for h in store.tree_heads())
 
 
-def test_a_tree_head_time_stamped_by_the_test_tsa_verifies_and_only_for_itself(tmp_path):
+def test_a_tree_head_time_stamped_by_the_test_tsa_verifies_and_only_for_itself(pki):
     """RFC 3161 over the signed head, from certomancer's TSA on loopback."""
     import asyncio
     import datetime as dt
@@ -61,28 +61,28 @@ def test_a_tree_head_time_stamped_by_the_test_tsa_verifies_and_only_for_itself(t
         async_timestamp_tree_head,
         async_verify_tree_head_timestamp,
     )
-    from tests.pki import running_pki, stranger_root
+    from tests.pki import stranger_root
 
     key = ed25519.Ed25519PrivateKey.generate()
     sth = sign_tree_head(key, 10, b"\x22" * 32)
-    with running_pki(tmp_path / "pki") as pki:
-        async def run():
-            async with aiohttp.ClientSession() as http:
-                token = await async_timestamp_tree_head(
-                    sth, HTTPTimeStamper(pki.tsa_url, session=http, timeout=10))
 
-            def context(roots):
-                return ValidationContext(trust_roots=roots, other_certs=[pki.ca],
-                                         allow_fetching=True)
+    async def run():
+        async with aiohttp.ClientSession() as http:
+            token = await async_timestamp_tree_head(
+                sth, HTTPTimeStamper(pki.tsa_url, session=http, timeout=10))
 
-            return (await async_verify_tree_head_timestamp(sth, token, context([pki.root])),
-                    await async_verify_tree_head_timestamp(
-                        dataclasses.replace(sth, tree_size=11), token, context([pki.root])),
-                    await async_verify_tree_head_timestamp(sth, token,
-                                                           context([stranger_root()])),
-                    await async_verify_tree_head_timestamp(sth, token[:-5] + b"\0" * 5,
-                                                           context([pki.root])))
+        def context(roots):
+            return ValidationContext(trust_roots=roots, other_certs=[pki.ca],
+                                     allow_fetching=True)
 
-        when, other_head, untrusted, damaged = asyncio.run(run())
+        return (await async_verify_tree_head_timestamp(sth, token, context([pki.root])),
+                await async_verify_tree_head_timestamp(
+                    dataclasses.replace(sth, tree_size=11), token, context([pki.root])),
+                await async_verify_tree_head_timestamp(sth, token,
+                                                       context([stranger_root()])),
+                await async_verify_tree_head_timestamp(sth, token[:-5] + b"\0" * 5,
+                                                       context([pki.root])))
+
+    when, other_head, untrusted, damaged = asyncio.run(run())
     assert when is not None and abs(when - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
     assert other_head is None and untrusted is None and damaged is None

@@ -21,7 +21,7 @@ from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Indication
 from signing.errors import KeyUsageError
 from signing.keys import check_signing_certificate
-from tests.certificates.making import ca_certificate, key_of, make_cert
+from tests.pki.making import ca_certificate, key_of, make_cert
 
 DATA = "Өтініш / Заявление".encode()
 SIGN, NR, KE = "digital_signature", "content_commitment", "key_encipherment"

@@ -12,9 +12,9 @@ from docservice.pki.person import person_of
 from docservice.pki.roles import Role
 from docservice.verification.certs import signer_facts
 from signing.keys import Pkcs12Key
-from tests.certificates.making import make_cert
 from tests.conftest import SHARED
 from tests.pki import TestPki
+from tests.pki.making import make_cert
 
 NCA = SHARED / "nca-test"
 

@@ -24,8 +24,8 @@ from docservice.verification.report import (
 from signing.keys import Pkcs12Key
 from signing.pdf import PdfOptions, sign_pdf
 from signing.stamp import stamp_text
-from tests.certificates.making import make_cert
 from tests.pki import TestPki
+from tests.pki.making import make_cert
 from tests.verification.fixtures import base_pdf
 
 #: Test PKI users and the role their certificate carries.

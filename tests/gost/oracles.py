@@ -4,10 +4,11 @@
   ``gost`` for keys and signatures): Streebog and GOST R 34.10-2012/2001 under Russian OIDs;
 - BouncyCastle (Debian ``libbcprov-java``) through ``BcOracle.java``: Streebog, GOST R
   34.11-94 with the test S-box, ECGOST3410 on the CryptoPro and TC26 curves;
-- ``gostcrypto`` (pure Python, PyPI): Streebog and GOST R 34.10-2012.
+- ``gostcrypto`` (pure Python, PyPI, a ``[test]`` dependency): Streebog and GOST R 34.10-2012,
+  imported plainly, so a missing or changed package fails.
 
-Each helper calls ``need()``: missing here -> skip; in CI (DOCSERVICE_REQUIRE_SERVICES=1)
--> fail, so the cross-checks always run in CI.
+Each external-tool helper calls ``need()``: missing here -> skip; in CI
+(DOCSERVICE_REQUIRE_SERVICES=1) -> fail, so the cross-checks always run in CI.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import gostcrypto.gostsignature as gs
 import pytest
 
 from signing.gost import curves, ec, signature
@@ -24,7 +25,6 @@ def test_curve_parameters_match_bouncycastle(bc, curve: curves.Curve) -> None:  
 
 
 def test_curve_parameters_match_gostcrypto() -> None:
-    gs = pytest.importorskip("gostcrypto.gostsignature")
     table = gs.CURVES_R_1323565_1_024_2019
     for name, ours in (("id-tc26-gost-3410-12-512-paramSetA", curves.TC26_512_A),
                        ("id-tc26-gost-3410-12-512-paramSetB", curves.TC26_512_B),
@@ -87,7 +87,6 @@ def test_bouncycastle_signs_we_verify_and_back(bc, curve: curves.Curve) -> None:
 
 def test_gostcrypto_verifies_ours_in_nca_byte_order() -> None:
     """The Kazakh byte order (FIELD-NOTES): gostcrypto's format is each half reversed."""
-    gs = pytest.importorskip("gostcrypto.gostsignature")
     curve = curves.TC26_512_A
     d = int.from_bytes(os.urandom(64), "big") % curve.q
     key = signature.encode_public_key(curve, signature.public_key(curve, d))

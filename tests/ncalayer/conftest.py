@@ -1,4 +1,4 @@
-"""Fixtures: the running test PKI, the emulator with the officials' keys, a WebSocket client.
+"""Fixtures: the emulator with the officials' keys (of the suite's test PKI), a WebSocket client.
 
 Everything listens on 127.0.0.1 only; the PKI and the emulator start once per session.
 """
@@ -21,23 +21,12 @@ from signing.cms_util import copy_signed
 from signing.ncalayer import protocol as p
 from signing.twophase import TwoPhase
 from tests.conftest import example
-from tests.pki import OFFICIALS, TestPki, running_pki
+from tests.pki import OFFICIALS, TestPki
 
 #: Keys in the emulator's store, in this order (the default dialog picks the first match).
 KEY_LABELS = (*OFFICIALS, "authonly")
 #: signerParams that let NCALayer offer test-CA keys (without ``chain`` it offers none).
 TEST_KEYS = p.SignerParams(chain=())
-
-
-@pytest.fixture(scope="session")
-def pki() -> Iterator[TestPki]:
-    with running_pki() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def trust(pki: TestPki) -> TrustAnchors:
-    return TrustAnchors(roots=(pki.root,), intermediates=(pki.ca,))
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from asn1crypto import cms, x509
+from asn1crypto import cms
 from cryptography import x509 as pyca_x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
@@ -30,6 +30,7 @@ from docservice_testing.ncalayer.keystore import EmulatorKey
 from signing.cms_util import signer_info_digest, timestamp_info
 from signing.ncalayer import protocol as p
 from tests.ncalayer.conftest import TEST_KEYS, call, call1, with_key
+from tests.pki.making import key_of, make_cert
 
 DATA = "Өтініш / Заявление №42".encode()
 B64 = base64.b64encode(DATA).decode()
@@ -100,16 +101,11 @@ def test_key_info_dates_are_epoch_milliseconds(emulator, keys) -> None:  # type:
 
 
 def test_key_id_without_a_subject_key_identifier() -> None:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = pyca_x509.Name([pyca_x509.NameAttribute(NameOID.COMMON_NAME, "NO SKI")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (pyca_x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(private.public_key()).serial_number(7)
-            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-            .sign(private, hashes.SHA256()))
-    asn1 = x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-    assert asn1.key_identifier is None
-    info = EmulatorKey("noski", private, asn1).key_info()
+    cert = make_cert(use_rsa=True, subject=[(NameOID.COMMON_NAME, "NO SKI")])
+    private = key_of(cert)
+    assert isinstance(private, rsa.RSAPrivateKey)
+    assert cert.key_identifier is None
+    info = EmulatorKey("noski", private, cert).key_info()
     # RFC 5280 4.2.1.2 (1): SHA-1 of the subjectPublicKey bits, as an SKI would be.
     expected = pyca_x509.SubjectKeyIdentifier.from_public_key(private.public_key()).digest
     assert info["keyId"] == expected.hex()

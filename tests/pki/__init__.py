@@ -9,7 +9,11 @@ RSA keys are slow to generate, so they are made once and cached on disk
 (``$DOCSERVICE_PKI_CACHE`` or ``<tmp>/docservice-test-pki``); certificates are cheap and are
 rebuilt per start (their URLs depend on the port anyway).
 
-Usage (tests, bench scripts, later verification tests)::
+The suite uses one running instance, the session fixtures of :mod:`tests.pki.fixtures`
+(``pki``, ``trust``, ``officials``, ``gpki`` ...); its named variants come from the same
+description: the expiring TSA (``pki.expiring_tsa_url``), the stranger root
+(:func:`stranger_root`), and the GOST hierarchy (:mod:`tests.pki.gost`), whose serials
+follow :data:`USER_SERIAL_BASE` too. Bench scripts run their own::
 
     with running_pki() as pki:
         pki.p12("career"), pki.password, pki.tsa_url, pki.trust_roots ...
@@ -29,6 +33,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from asn1crypto import algos, cms, core, keys, pem, tsp, x509
@@ -38,7 +43,7 @@ from certomancer.registry import ArchLabel, CertomancerConfig, ServiceLabel
 from certomancer.registry.pki_arch import PKIArchitecture
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -56,6 +61,12 @@ USERS = ("career", "head", "akimat", "hr", "applicant", "expired", "revoked", "a
 OFFICIALS = ("career", "head", "akimat", "hr")
 GOST_KEY_OID = "1.2.398.3.10.1.1.1.1"
 GOST_SIGNATURE_OID = "1.2.398.3.10.1.1.1.2"
+#: Users' certificates carry NCA-style 160-bit serials from one numbering: the RSA users of
+#: nca-test.yml are BASE+1 .. BASE+11, the unusable GOST container BASE+60, the GOST users
+#: (tests/pki/gost.py) BASE+61 onwards.
+USER_SERIAL_BASE = 610342071125986174537683201716309262301873745540
+#: The expiring TSA's certificate is valid from yesterday for this many days from the start.
+EXPIRING_TSA_DAYS = 20
 
 
 def _cache_dir() -> Path:
@@ -175,6 +186,11 @@ class TestPki:
         return self.url("tsa", "tsa")
 
     @property
+    def expiring_tsa_url(self) -> str:
+        """The TSA whose certificate expires :data:`EXPIRING_TSA_DAYS` after the start."""
+        return self.url("tsa", "expiring_tsa")
+
+    @property
     def crl_url(self) -> str:
         return f"{self.url('crls')}/latest.crl"
 
@@ -233,7 +249,7 @@ def _gost_cert(arch: PKIArchitecture, key_dir: Path) -> x509.Certificate:
     ca_cert = arch.get_cert("ca")  # type: ignore[arg-type]
     tbs = x509.TbsCertificate({
         "version": "v3",
-        "serial_number": int.from_bytes(secrets.token_bytes(16), "big"),
+        "serial_number": USER_SERIAL_BASE + 60,
         "signature": {"algorithm": "sha256_rsa"},
         "issuer": ca_cert.subject,
         "validity": {
@@ -310,6 +326,24 @@ def _write_pems(pki_dir: Path, arch: PKIArchitecture) -> None:
         (pki_dir / f"{label}.cert.pem").write_bytes(pem.armor("CERTIFICATE", cert.dump()))
 
 
+def _config(base_url: str, now: dt.datetime | None = None) -> CertomancerConfig:
+    """The certomancer description, its keys ensured, the start-dependent validities set."""
+    import yaml
+
+    config_dict = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    key_dir = _cache_dir() / "keys"
+    _ensure_keys(key_dir, list(config_dict["keysets"]["nca-test"]["keys"]))
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    fmt = "%Y-%m-%dT%H:%M:%S%z"
+    config_dict["pki-architectures"][ARCH]["certs"]["expiring_tsa"]["validity"] = {
+        "valid-from": (now - dt.timedelta(days=1)).strftime(fmt),
+        "valid-to": (now + dt.timedelta(days=EXPIRING_TSA_DAYS)).strftime(fmt)}
+    if not isinstance(crypto_utils.CRYPTO_BACKEND, _CachingBackend):
+        crypto_utils.CRYPTO_BACKEND = _CachingBackend()
+    return CertomancerConfig(config_dict, key_search_dir=str(key_dir),
+                             external_url_prefix=base_url)
+
+
 @contextlib.contextmanager
 def running_pki(directory: Path | None = None) -> Iterator[TestPki]:
     """Build the PKI, export .p12 files into ``directory`` and serve OCSP/CRL/TSA on loopback.
@@ -317,25 +351,17 @@ def running_pki(directory: Path | None = None) -> Iterator[TestPki]:
     The server is a real threaded HTTP server bound to 127.0.0.1 on a port the kernel
     picks; it is shut down when the context exits.
     """
-    key_dir = _cache_dir() / "keys"
     with contextlib.ExitStack() as stack:
         if directory is None:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nca-pki-")))
         directory.mkdir(parents=True, exist_ok=True)
-        import yaml
-
-        config_dict = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-        _ensure_keys(key_dir, list(config_dict["keysets"]["nca-test"]["keys"]))
-
         # One line per HTTP request on stderr would drown test output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         counting = _CountingApp()
         server = make_server("127.0.0.1", 0, counting, threaded=True)
         base_url = f"http://127.0.0.1:{server.server_port}"
-        if not isinstance(crypto_utils.CRYPTO_BACKEND, _CachingBackend):
-            crypto_utils.CRYPTO_BACKEND = _CachingBackend()
-        config = CertomancerConfig(config_dict, key_search_dir=str(key_dir),
-                                   external_url_prefix=base_url)
+        config = _config(base_url)
+        key_dir = _cache_dir() / "keys"
         arch = config.get_pki_arch(ArchLabel(ARCH))
         counting.app = _NcaAnimator(AnimatorArchStore(config.pki_archs), with_web_ui=False)
 
@@ -354,16 +380,11 @@ def running_pki(directory: Path | None = None) -> Iterator[TestPki]:
             thread.join(timeout=5)
 
 
+@cache
 def stranger_root() -> x509.Certificate:
-    """A self-signed root that has nothing to do with the test PKI (trusting it finds no chain)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = pyca_x509.Name([pyca_x509.NameAttribute(pyca_x509.oid.NameOID.COMMON_NAME,
-                                                   "STRANGER ROOT")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (pyca_x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(1)
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(pyca_x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    return x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    """The ``stranger`` root of nca-test.yml: trusting it alone finds no chain for the test PKI.
+
+    Built from the same description without serving anything (it has no services).
+    """
+    arch = _config("http://127.0.0.1:9").get_pki_arch(ArchLabel("stranger"))
+    return arch.get_cert("stranger")  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ from werkzeug.wrappers import Request, Response
 import signing.gost as gost
 from signing import _pkcs12
 from signing.gost import curves, signature
+from tests.pki import USER_SERIAL_BASE
 
 PASSWORD = "Aa123456"
 _CURVE_OID = {curves.TC26_512_A: "1.2.398.3.10.1.1.2.2.1",
@@ -128,6 +129,10 @@ LEAVES = [
          ["1.3.6.1.5.5.7.3.8"], {"digital_signature", "non_repudiation"}, "1.2.398.3.3.2.6.4"),
 ]
 REVOKED = {"gost_revoked"}
+#: The GOST root and CA beside the RSA ones (1001, 2002 in nca-test.yml); the users' serials
+#: continue the RSA users' numbering (tests/pki USER_SERIAL_BASE).
+ROOT_SERIAL, CA_SERIAL = 1101, 2102
+SERIALS = {leaf.label: USER_SERIAL_BASE + 61 + i for i, leaf in enumerate(LEAVES)}
 #: NCA's TSA policy for GOST 2015-512 time-stamps (FIELD-NOTES).
 TSA_POLICY = "1.2.398.3.3.2.6.4"
 
@@ -137,7 +142,7 @@ def _name(attrs: dict[str, str]) -> x509.Name:
 
 
 def _certificate(subject: x509.Name, issuer: x509.Name, key: GostKeyPair,
-                 issuer_key: GostKeyPair, *, ca: bool, not_before: dt.datetime,
+                 issuer_key: GostKeyPair, *, serial: int, ca: bool, not_before: dt.datetime,
                  not_after: dt.datetime, usage: set[str], eku: list[str] | None = None,
                  policy: str | None = None, crl_url: str | None = None,
                  ocsp_url: str | None = None) -> x509.Certificate:
@@ -166,7 +171,7 @@ def _certificate(subject: x509.Name, issuer: x509.Name, key: GostKeyPair,
             {"access_method": "ocsp", "access_location": x509.GeneralName(
                 name="uniform_resource_identifier", value=ocsp_url)}]})
     tbs = x509.TbsCertificate({
-        "version": "v3", "serial_number": int.from_bytes(secrets.token_bytes(16), "big"),
+        "version": "v3", "serial_number": serial,
         "signature": {"algorithm": issuer_key.signature_oid}, "issuer": issuer,
         "validity": {"not_before": x509.Time(name="utc_time", value=not_before),
                      "not_after": x509.Time(name="utc_time", value=not_after)},
@@ -361,10 +366,10 @@ def build(directory: Path, base_url: str, now: dt.datetime | None = None) -> Gos
     ca_name = _name({"common_name": "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST",
                      "country_name": "KZ"})
     ca_usage = {"key_cert_sign", "crl_sign"}
-    root = _certificate(root_name, root_name, root_key, root_key, ca=True,
+    root = _certificate(root_name, root_name, root_key, root_key, serial=ROOT_SERIAL, ca=True,
                         not_before=now - dt.timedelta(days=3650),
                         not_after=now + dt.timedelta(days=3650), usage=ca_usage)
-    ca = _certificate(ca_name, root_name, ca_key, root_key, ca=True,
+    ca = _certificate(ca_name, root_name, ca_key, root_key, serial=CA_SERIAL, ca=True,
                       not_before=now - dt.timedelta(days=1800),
                       not_after=now + dt.timedelta(days=1800), usage=ca_usage)
     pki = GostPki(directory, base_url, root, ca)
@@ -372,7 +377,8 @@ def build(directory: Path, base_url: str, now: dt.datetime | None = None) -> Gos
     pki.revoked_at = now - dt.timedelta(days=30)
     for leaf in LEAVES:
         key = GostKeyPair.generate(leaf.curve)
-        cert = _certificate(_name(leaf.subject), ca_name, key, ca_key, ca=False,
+        cert = _certificate(_name(leaf.subject), ca_name, key, ca_key,
+                            serial=SERIALS[leaf.label], ca=False,
                             not_before=now + leaf.not_before, not_after=now + leaf.not_after,
                             usage=leaf.usage, eku=leaf.eku, policy=leaf.policy,
                             crl_url=pki.crl_url, ocsp_url=pki.ocsp_url)

@@ -1,11 +1,11 @@
-"""Fixtures for the service: the test PKI, a trust folder, databases (SQLite and the
-machine's PostgreSQL in a fresh schema per run), a DocService, a client and keys."""
+"""Fixtures for the service: databases (SQLite and the machine's PostgreSQL in a fresh
+schema per run), a DocService, a client and keys. The test PKI, its trust folder and the
+password file are the suite's (tests/pki/fixtures.py)."""
 
 from __future__ import annotations
 
 import os
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,41 +13,9 @@ import pytest
 
 from docservice.service.config import Settings
 from docservice.service.documents import DocService
-from tests.pki import TestPki, running_pki
+from tests.conftest import need
 
 PG_URL = os.environ.get("DOCSERVICE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRE = os.environ.get("DOCSERVICE_REQUIRE_SERVICES") == "1"
-
-
-def need(available: bool, what: str) -> None:
-    """Skip when a service is absent, fail instead under DOCSERVICE_REQUIRE_SERVICES=1."""
-    if available:
-        return
-    if REQUIRE:
-        pytest.fail(f"{what} is required (DOCSERVICE_REQUIRE_SERVICES=1) but unavailable")
-    pytest.skip(f"{what} unavailable")
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
-    with running_pki(tmp_path_factory.mktemp("pki")) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def trust_dir(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("trust")
-    shutil.copy(pki.root_pem, folder / "root.pem")
-    shutil.copy(pki.ca_pem, folder / "ca.pem")
-    return folder
-
-
-@pytest.fixture(scope="session")
-def password_file(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("secret") / "password.txt"
-    path.write_text(pki.password + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return path
 
 
 @pytest.fixture(scope="session")

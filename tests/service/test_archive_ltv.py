@@ -1,79 +1,26 @@
 """Long-term validity and the embedded scheduler.
 
-A B-LTA document time-stamped by a TSA whose certificate expires in 20 days (issued by
-the test PKI's CA for this test, served on loopback) is re-time-stamped by the sweep with
-the operator's renewed TSA; the sweep then leaves it alone, the new revision and token
-are in the archive, and the first signature still validates (pyHanko).
+A B-LTA document time-stamped by a TSA whose certificate expires in 20 days (the test
+PKI's ``expiring_tsa`` variant, issued by its CA and served on loopback) is re-time-stamped
+by the sweep with the operator's renewed TSA; the sweep then leaves it alone, the new
+revision and token are in the archive, and the first signature still validates (pyHanko).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from asn1crypto import keys, tsp
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
 from docservice.service.keys import add_key
 from docservice.service.ltv import retimestamp_due, timestamp_expiry
 from tests.conftest import example
-from tests.pki import TestPki, _cache_dir
-
-
-@pytest.fixture
-def expiring_tsa(pki: TestPki) -> Iterator[tuple[str, dt.datetime]]:
-    """A TSA whose certificate (issued by the test CA) expires in 20 days."""
-    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-
-    key_dir = _cache_dir() / "keys"
-    ca_key = serialization.load_pem_private_key((key_dir / "ca.key.pem").read_bytes(), None)
-    tsa_key = serialization.load_pem_private_key((key_dir / "tsa.key.pem").read_bytes(), None)
-    ca = x509.load_der_x509_certificate(pki.ca.dump())
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    expiry = now + dt.timedelta(days=20)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EXPIRING TSA"),
-                                     x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ")]))
-            .issuer_name(ca.subject).public_key(tsa_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(expiry)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
-                           critical=True)
-            .sign(ca_key, hashes.SHA256()))
-    stamper = DummyTimeStamper(
-        asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
-        keys.PrivateKeyInfo.load(tsa_key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())))
-
-    def app(environ, start_response):  # type: ignore[no-untyped-def]
-        request = Request(environ)
-        answer = stamper.request_tsa_response(tsp.TimeStampReq.load(request.get_data()))
-        return Response(answer.dump(), mimetype="application/timestamp-reply")(
-            environ, start_response)
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/tsa", expiry
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+from tests.pki import TestPki
 
 
 def _doc_timestamps(pdf: bytes) -> list:  # type: ignore[type-arg]

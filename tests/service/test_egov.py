@@ -39,14 +39,6 @@ LABELS = ("career", "head", "career_auth", "authonly")
 
 
 @pytest.fixture(scope="module")
-def gpki(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from tests.pki.gost import running_gost_pki
-
-    with running_gost_pki(tmp_path_factory.mktemp("gost-pki")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
 def trust_dir(pki: TestPki, gpki, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
     """Both hierarchies' anchors: the service trusts the RSA and the GOST test PKI."""
     folder = tmp_path_factory.mktemp("trust-both")

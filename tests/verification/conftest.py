@@ -1,4 +1,5 @@
-"""Session fixtures: one running test PKI, one verifier, signed documents made once.
+"""Session fixtures: one verifier, signed documents made once (the running test PKI and
+its trust anchors are the suite's, tests/pki/fixtures.py).
 
 Documents are built lazily and cached per session so each test file pays only for what
 it uses; every report a test produces is also checked against the JSON Schema.
@@ -7,7 +8,7 @@ it uses; every report a test produces is also checked against the JSON Schema.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 
 import jsonschema
@@ -15,7 +16,7 @@ import pytest
 
 from docservice.verification import TrustAnchors, Verifier, VerifierConfig
 from docservice.verification.report import Report, load_schema
-from tests.pki import TestPki, running_pki
+from tests.pki import TestPki
 from tests.verification.fixtures import SAMPLE_XML, Signers, base_pdf
 
 UTC = dt.UTC
@@ -26,19 +27,8 @@ BEFORE_REVOCATION = dt.datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def pki() -> Iterator[TestPki]:
-    with running_pki() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
 def signers(pki: TestPki) -> Signers:
     return Signers(pki)
-
-
-@pytest.fixture(scope="session")
-def trust(pki: TestPki) -> TrustAnchors:
-    return TrustAnchors.from_certificates([pki.root, pki.ca], source="test PKI")
 
 
 @pytest.fixture(scope="session")

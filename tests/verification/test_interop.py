@@ -1,8 +1,9 @@
 """The service's own signatures (``signing/``) verify: four officials with stamps + LTA,
 detached CAdES with its TSP and OCSP inside (PEM, offline), XMLDSig with two signers.
 
-``signing/`` is another engineer's package whose API may still move: if it cannot be
-used as called here, these tests skip (with the reason) rather than fail.
+These cross-check ``signing/`` with the verifier through ``signing/``'s public API: if that
+API changes, they fail (an import or call error), never skip; only an absent external tool
+may skip, through :func:`tests.conftest.need`.
 """
 
 from __future__ import annotations
@@ -13,34 +14,26 @@ import pytest
 
 from docservice.verification import Verifier, VerifierConfig
 from docservice.verification.report import Indication
+from signing import cades, xmldsig
+from signing.cms_util import to_pem
+from signing.keys import Pkcs12Key
+from signing.pdf import Level, PdfOptions, sign_pdf
+from tests.pki import OFFICIALS
 from tests.verification.fixtures import SAMPLE_XML, base_pdf
-
-OFFICIALS = ("career", "head", "akimat", "hr")
 
 
 @pytest.fixture(scope="module")
-def service(pki) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    try:
-        from docservice.pki.anchors import TrustAnchors
-        from signing import cades, xmldsig
-        from signing.cms_util import to_pem
-        from signing.keys import Pkcs12Key
-        from signing.pdf import Level, PdfOptions, sign_pdf
-
-        trust = TrustAnchors((pki.root,), (pki.ca,))
-        keys = {label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
-                for label in OFFICIALS}
-        pdf = base_pdf()
-        for i, label in enumerate(OFFICIALS):
-            level = Level.B_LTA if label == "hr" else Level.B_T
-            pdf = sign_pdf(pdf, keys[label], PdfOptions(level=level, certify=i == 0,
-                                                        tsa_url=pki.tsa_url, trust=trust))
-        cms_pem = to_pem(cades.sign_detached(b"original", keys["career"],
-                                             cades.CadesOptions(tsa_url=pki.tsa_url,
-                                                                trust=trust)))
-        xml = xmldsig.sign_xml(xmldsig.sign_xml(SAMPLE_XML, keys["career"]), keys["head"])
-    except (ImportError, AttributeError, TypeError) as exc:
-        pytest.skip(f"signing/ API not usable as expected here: {exc}")
+def service(pki, trust) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    keys = {label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
+            for label in OFFICIALS}
+    pdf = base_pdf()
+    for i, label in enumerate(OFFICIALS):
+        level = Level.B_LTA if label == "hr" else Level.B_T
+        pdf = sign_pdf(pdf, keys[label], PdfOptions(level=level, certify=i == 0,
+                                                    tsa_url=pki.tsa_url, trust=trust))
+    cms_pem = to_pem(cades.sign_detached(b"original", keys["career"],
+                                         cades.CadesOptions(tsa_url=pki.tsa_url, trust=trust)))
+    xml = xmldsig.sign_xml(xmldsig.sign_xml(SAMPLE_XML, keys["career"]), keys["head"])
     return {"pdf": pdf, "cms": cms_pem, "xml": xml}
 
 

@@ -1,8 +1,10 @@
-"""Certificates made on the spot for cases the test PKI has no user for.
+"""The test PKI's per-case variant: certificates made on the spot for cases the test PKI
+has no user for.
 
 Why: the test PKI holds one user per route official; the concepts under test (roles, key
-usage, subject fields) need one certificate per case. They are issued by a throw-away CA
-with ``cryptography``, an implementation other than the asn1crypto code that reads them.
+usage, subject fields, a key without a subject key identifier) need one certificate per
+case. They are issued by a throw-away CA with ``cryptography``, an implementation other
+than the asn1crypto code that reads them (and than certomancer, which builds the rest).
 """
 
 from __future__ import annotations
