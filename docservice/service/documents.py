@@ -222,6 +222,10 @@ class DocService:
         self.db.sessions.configure(info={routing.ARCHIVE_HOOK: self._archive_route_event})
         self._verifier: Any = None
         self._verifier_lock = threading.Lock()
+        #: Where a signing sends the job that makes the new revision's verification report
+        #: (``jobs.Runner``; the app sets it). None (a library or CLI user): the report is
+        #: made right after the signing transaction, as before.
+        self.jobs: Any = None
 
     def warm_up(self, kind: str = "direction") -> None:
         """Pay this process's one-time costs before its first request, not during it.
@@ -653,7 +657,8 @@ class DocService:
                 signed = self._sign_revision(document.pdf_sha, row)
             signature = self._record(session, document, signed, method="server_key",
                                      key_name=row.name)
-        self._report_at_signing(document)
+            job_id = self._report_job(session, document)
+        self._report_at_signing(document, job_id)
         return signature
 
     def _twophase(self, session: Session, document: Document) -> TwoPhase:
@@ -717,24 +722,110 @@ class DocService:
                 also(session, document)
             signed = self._twophase(session, document).complete_pdf(session_id, signature)
             recorded = self._record(session, document, signed, method=method, key_name=None)
-        self._report_at_signing(document)
+            job_id = self._report_job(session, document)
+        self._report_at_signing(document, job_id)
         return recorded
 
-    def _report_at_signing(self, document: Document) -> None:
-        """The verification report of the new revision, made now and archived.
+    def _report_job(self, session: Session, document: Document) -> str | None:
+        """The job that will verify the new revision, recorded in the signing transaction
+        (so a signature never lacks one, whatever dies after the commit); None without a
+        job runner."""
+        if self.jobs is None:
+            return None
+        from docservice.service.jobs import create_report_job
 
-        After the signing transaction: the signature is kept even if verifying it fails
-        here (the report is then made, and archived, on the next read).
+        return create_report_job(session, document)
+
+    def _report_at_signing(self, document: Document, job_id: str | None) -> None:
+        """The verification report of the new revision, archived.
+
+        Why a job: verifying the new revision cost about a fifth of a signing request's
+        CPU, and its caller does not need it (``GET`` of the document answers it, making it
+        if the job has not run yet). The job's row was committed with the signature; if
+        sending it fails, or the process dies before it runs, the sweeper (production) or
+        the next start of the pool (embedded) sends it again. Without a runner the report
+        is made here, after the signing transaction: the signature is kept even if
+        verifying fails (the report is then made on the next read).
         """
-        import logging
-
         try:
-            self.verification_summary(document)
+            if job_id is not None:
+                self.jobs.submit(job_id)
+            else:
+                self.verification_summary(document)
         except Exception as exc:  # the signature is already committed
             from docservice.logsafe import describe
 
             logging.getLogger("docservice.archive").warning(
-                "verification report at signing not made: %s", describe(exc))
+                "verification report at signing not made now: %s", describe(exc))
+
+    def report_revision(self, doc_id: str, revision: str, job_id: str | None = None) -> str:
+        """Verify revision ``revision`` of document ``doc_id`` and archive the report once.
+
+        The report job's body (``jobs.run_job``); safe to run any number of times. The
+        archived entry names the revision, the signature that made it, when that signature
+        was made (``signed_at``) and when this verification ran (``verified_at``): the
+        report is made after the signing, and says so. When the revision is still the
+        current one its summary is also what ``GET /v1/documents/{id}`` answers. Returns
+        the job's final state.
+        """
+        from docservice.service.jobs import mark_finished
+
+        with self.db.sessions() as session:
+            document = session.get(Document, doc_id)
+            signature = session.scalar(select(Signature).where(
+                Signature.document_id == doc_id, Signature.pdf_sha == revision))
+            done = document is not None and (
+                document.verified_sha == revision or self._reported(session, doc_id, revision))
+        if document is None or signature is None or done:
+            state = "done" if done else "failed"
+            if job_id is not None:
+                with self.db.session() as session:
+                    mark_finished(session, job_id, state)
+            return state
+        report = self.verifier().verify(self.store.get(revision), file_name=f"{doc_id}.pdf")
+        summary = _summary(report)
+        with self.db.session() as session:
+            # First statement: it takes the job's row (PostgreSQL) or the writer (SQLite).
+            if job_id is not None and not mark_finished(session, job_id, "done"):
+                return "done"  # a twin run finished it
+            current = session.execute(update(Document).where(
+                Document.id == doc_id, Document.pdf_sha == revision,
+                (Document.verified_sha.is_(None)) | (Document.verified_sha != revision))
+                .values(verification=json.dumps(summary), verified_sha=revision)).rowcount
+            if current == 1 or (not self._is_current(session, doc_id, revision)
+                                and not self._reported(session, doc_id, revision)):
+                self._archive_report(session, document, report, revision, signature)
+        return "done"
+
+    def _is_current(self, session: Session, doc_id: str, revision: str) -> bool:
+        return session.scalar(select(Document.pdf_sha).where(Document.id == doc_id)) == revision
+
+    def _reported(self, session: Session, doc_id: str, revision: str) -> bool:
+        """Whether the archive already holds a verification report of ``revision``."""
+        from docservice.archive.record import parse_entry
+        from docservice.archive.store import artefact, log_entry
+
+        entries = session.scalars(
+            select(log_entry.c.data).join(artefact, artefact.c.idx == log_entry.c.idx)
+            .where(artefact.c.document_id == doc_id,
+                   artefact.c.type == "report.verification"))
+        return any(parse_entry(bytes(e))["meta"].get("revision") == revision for e in entries)
+
+    def _archive_report(self, session: Session, document: Document, report: Any,
+                        revision: str, signature: Signature | None = None) -> None:
+        from docservice.archive.record import Artefact
+
+        meta: dict[str, Any] = {"revision": revision,
+                                "signatures": signature.seq if signature
+                                else document.signature_count}
+        if signature is not None:
+            created = signature.created_at
+            meta["signed_at"] = (created if created.tzinfo else created.replace(
+                tzinfo=dt.UTC)).isoformat()
+            meta["verified_at"] = report.verified_at.isoformat()
+        self.archive.record(session, [Artefact(
+            "report.verification", report_json(report), document_id=document.id,
+            case_ref=document.case_ref, client_id=document.client_id, meta=meta)])
 
     # -- verification --------------------------------------------------------------
 
@@ -757,28 +848,27 @@ class DocService:
             return json.loads(document.verification)
         report = self.verifier().verify(self.store.get(document.pdf_sha),
                                         file_name=f"{document.id}.pdf")
-        summary = {
-            "verdict": report.verdict.value,
-            "reason": {"code": report.verdict_reason.code, "kk": report.verdict_reason.kk,
-                       "ru": report.verdict_reason.ru},
-            "verified_at": report.verified_at.isoformat(),
-            "signatures": [{"index": s.index, "kind": s.kind, "indication": s.indication.value,
-                            "sub_indication": s.sub_indication} for s in report.signatures],
-        }
-        from docservice.archive.record import Artefact
-
+        summary = _summary(report)
         with self.db.session() as session:
             done = session.execute(update(Document).where(
                 Document.id == document.id, Document.pdf_sha == document.pdf_sha,
                 (Document.verified_sha.is_(None)) | (Document.verified_sha != document.pdf_sha))
                 .values(verification=json.dumps(summary), verified_sha=document.pdf_sha))
             if done.rowcount == 1:  # the first report of this revision is archived
-                self.archive.record(session, [Artefact(
-                    "report.verification", report_json(report), document_id=document.id,
-                    case_ref=document.case_ref, client_id=document.client_id,
-                    meta={"revision": document.pdf_sha,
-                          "signatures": document.signature_count})])
+                self._archive_report(session, document, report, document.pdf_sha)
         return summary
+
+
+def _summary(report: Any) -> dict[str, Any]:
+    """A report as ``GET /v1/documents/{id}`` gives it (``verification``)."""
+    return {
+        "verdict": report.verdict.value,
+        "reason": {"code": report.verdict_reason.code, "kk": report.verdict_reason.kk,
+                   "ru": report.verdict_reason.ru},
+        "verified_at": report.verified_at.isoformat(),
+        "signatures": [{"index": s.index, "kind": s.kind, "indication": s.indication.value,
+                        "sub_indication": s.sub_indication} for s in report.signatures],
+    }
 
 
 def subject_iin(data: Any) -> str | None:
