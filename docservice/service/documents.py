@@ -13,6 +13,7 @@ again there), so the writer lock is held for milliseconds, not for a signature.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -57,6 +58,7 @@ from docservice.service.models import (
     utcnow,
 )
 from docservice.service.store import FileStore, LocalFileStore
+from docservice.ttl_cache import TtlCache
 from docservice.verification.revocation import CachedRevocation, RevocationCache
 from signing.cades import CadesOptions, sign_detached
 from signing.cms_check import signer_certificate
@@ -226,6 +228,7 @@ class DocService:
         #: (``jobs.Runner``; the app sets it). None (a library or CLI user): the report is
         #: made right after the signing transaction, as before.
         self.jobs: Any = None
+        self._auth_cache: TtlCache[bytes, Client] = TtlCache(max_entries=1024)
 
     def warm_up(self, kind: str = "direction") -> None:
         """Pay this process's one-time costs before its first request, not during it.
@@ -247,6 +250,31 @@ class DocService:
         example = data_dir("examples") / f"{kind}.json"
         if example.is_file():
             render_checked(kind, json.loads(example.read_text(encoding="utf-8")), "kk")
+
+    # -- clients -------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Client | None:
+        """The active client whose API key is ``token`` (``clients.authenticate``).
+
+        A successful lookup is reused for ``auth_cache_ttl`` seconds (default 2), keyed by
+        the SHA-256 of the whole key: why, it was one more session and query on every
+        request. Revocation and rotation are done by ``docservice clients`` in another
+        process, which cannot reach this cache, so a revoked or rotated key keeps working
+        here for at most that long. Failed lookups are never cached.
+        """
+        from docservice.service.clients import authenticate
+
+        ttl = self.settings.auth_cache_ttl
+        digest = hashlib.sha256(token.encode()).digest()
+        if ttl > 0:
+            cached = self._auth_cache.get(digest)
+            if cached is not None:
+                return cached
+        with self.db.sessions() as session:
+            client = authenticate(session, token)
+        if client is not None and ttl > 0:
+            self._auth_cache.put(digest, client, ttl)
+        return client
 
     # -- documents -----------------------------------------------------------------
 
@@ -608,7 +636,8 @@ class DocService:
         document.pdf_sha = signature.pdf_sha
         document.status = "signed"
         document.updated_at = utcnow()
-        session.add(signature)
+        # Through the list: the answer is made from this document, with no second read.
+        document.signatures.append(signature)
         from docservice.service.archive import signature_artefacts
 
         self.archive.record(session, signature_artefacts(
@@ -645,9 +674,12 @@ class DocService:
         every other request's write behind it (p99 of seconds under load).
         """
         with self.db.sessions() as session:  # one read for the revision and the key
-            pdf_sha = self._current_pdf(session, client, doc_id)
+            document = session.scalar(select(Document).where(
+                Document.id == doc_id, Document.client_id == client.id))
+            if document is None:
+                raise NotFoundError("no such document", field="id")
+            pdf_sha = document.pdf_sha
             row = self._usable_key(session, client, key_name)
-            document = session.get(Document, doc_id)
             routing.authorise(session, document, open_key(row).certificate)  # refuse before signing
         base = (pdf_sha, row.p12_path, row.role)
         signed = self._sign_revision(pdf_sha, row)
