@@ -200,6 +200,17 @@ class _DbPendingStore:
 
 
 @dataclass(frozen=True)
+class _Signed:
+    """A signed revision, its newest signature's CMS and signer, both already stored."""
+
+    pdf: bytes
+    cms: bytes
+    cert: asn1_x509.Certificate
+    cms_sha: str
+    pdf_sha: str
+
+
+@dataclass(frozen=True)
 class Listing:
     documents: list[Document]
     total: int
@@ -622,17 +633,28 @@ class DocService:
         return PdfOptions(level=level, tsa_url=self.settings.tsa_url, trust=self.trust,
                           role=role, certify=certify, verify_base_url=self.settings.public_url)
 
-    def _record(self, session: Session, document: Document, signed: bytes, *, method: str,
-                key_name: str | None) -> Signature:
+    def _stored(self, signed: bytes) -> _Signed:
+        """A new revision's CMS found and both written to the store (each fsynced).
+
+        Done before the signing transaction where the signature is made before it (server
+        keys): on SQLite that transaction holds the database's single writer lock, and
+        two fsyncs inside it queued every other write behind them. A revision whose
+        transaction then fails leaves files nothing names (harmless, content-addressed).
+        """
         der, cert = _cms_of_last_signature(signed)
+        return _Signed(signed, der, cert, self.store.put(der), self.store.put(signed))
+
+    def _record(self, session: Session, document: Document, signed: bytes | _Signed, *,
+                method: str, key_name: str | None) -> Signature:
+        made = signed if isinstance(signed, _Signed) else self._stored(signed)
+        signed, der, cert = made.pdf, made.cms, made.cert
         routing.authorise(session, document, cert)  # every signing path ends here
         ident = person_of(cert)
         document.signature_count += 1
         signature = Signature(
             document_id=document.id, seq=document.signature_count, method=method,
             key_name=key_name, signer_name=ident.full_name, signer_iin=ident.iin or None,
-            signer_serial=ident.serial_hex, cms_sha=self.store.put(der),
-            pdf_sha=self.store.put(signed))
+            signer_serial=ident.serial_hex, cms_sha=made.cms_sha, pdf_sha=made.pdf_sha)
         document.pdf_sha = signature.pdf_sha
         document.status = "signed"
         document.updated_at = utcnow()
@@ -682,11 +704,11 @@ class DocService:
             row = self._usable_key(session, client, key_name)
             routing.authorise(session, document, open_key(row).certificate)  # refuse before signing
         base = (pdf_sha, row.p12_path, row.role)
-        signed = self._sign_revision(pdf_sha, row)
+        signed = self._stored(self._sign_revision(pdf_sha, row))
         with self._locked(client, doc_id) as (session, document):
             row = self._usable_key(session, client, key_name)
             if (document.pdf_sha, row.p12_path, row.role) != base:
-                signed = self._sign_revision(document.pdf_sha, row)
+                signed = self._stored(self._sign_revision(document.pdf_sha, row))
             signature = self._record(session, document, signed, method="server_key",
                                      key_name=row.name)
             job_id = self._report_job(session, document)
@@ -816,6 +838,8 @@ class DocService:
             return state
         report = self.verifier().verify(self.store.get(revision), file_name=f"{doc_id}.pdf")
         summary = _summary(report)
+        body = report_json(report)
+        self.store.put(body)  # its fsync before the writer lock, not in it
         with self.db.session() as session:
             # First statement: it takes the job's row (PostgreSQL) or the writer (SQLite).
             if job_id is not None and not mark_finished(session, job_id, "done"):
@@ -826,7 +850,7 @@ class DocService:
                 .values(verification=json.dumps(summary), verified_sha=revision)).rowcount
             if current == 1 or (not self._is_current(session, doc_id, revision)
                                 and not self._reported(session, doc_id, revision)):
-                self._archive_report(session, document, report, revision, signature)
+                self._archive_report(session, document, report, body, revision, signature)
         return "done"
 
     def _is_current(self, session: Session, doc_id: str, revision: str) -> bool:
@@ -844,7 +868,8 @@ class DocService:
         return any(parse_entry(bytes(e))["meta"].get("revision") == revision for e in entries)
 
     def _archive_report(self, session: Session, document: Document, report: Any,
-                        revision: str, signature: Signature | None = None) -> None:
+                        body: bytes, revision: str, signature: Signature | None = None
+                        ) -> None:
         from docservice.archive.record import Artefact
 
         meta: dict[str, Any] = {"revision": revision,
@@ -856,7 +881,7 @@ class DocService:
                 tzinfo=dt.UTC)).isoformat()
             meta["verified_at"] = report.verified_at.isoformat()
         self.archive.record(session, [Artefact(
-            "report.verification", report_json(report), document_id=document.id,
+            "report.verification", body, document_id=document.id,
             case_ref=document.case_ref, client_id=document.client_id, meta=meta)])
 
     # -- verification --------------------------------------------------------------
@@ -881,13 +906,15 @@ class DocService:
         report = self.verifier().verify(self.store.get(document.pdf_sha),
                                         file_name=f"{document.id}.pdf")
         summary = _summary(report)
+        body = report_json(report)
+        self.store.put(body)  # its fsync before the writer lock, not in it
         with self.db.session() as session:
             done = session.execute(update(Document).where(
                 Document.id == document.id, Document.pdf_sha == document.pdf_sha,
                 (Document.verified_sha.is_(None)) | (Document.verified_sha != document.pdf_sha))
                 .values(verification=json.dumps(summary), verified_sha=document.pdf_sha))
             if done.rowcount == 1:  # the first report of this revision is archived
-                self._archive_report(session, document, report, document.pdf_sha)
+                self._archive_report(session, document, report, body, document.pdf_sha)
         return summary
 
 
