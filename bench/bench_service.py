@@ -42,6 +42,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +190,8 @@ def load(base: str, key: str, clients: int, budget: int, server_pid: int,
             "requests_per_s": len(latencies) / elapsed, "docs_per_s": signed[0] / elapsed,
             "p50_ms": 1000 * statistics.median(ordered),
             "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
-            "errors": len(errors), "jobs_left": jobs_left,
+            "errors": len(errors), "error_statuses": dict(Counter(errors)),
+            "jobs_left": jobs_left,
             "cpu_ms_per_doc": 1000 * server_cpu / max(signed[0], 1),
             "worker_ms_per_doc": 1000 * worker_cpu / max(signed[0], 1),
             "client_cpu_ms_per_doc": 1000 * client_cpu / max(signed[0], 1)}
@@ -292,6 +294,9 @@ def main() -> int:
           " (the wall-clock columns depend on what else runs here)."
           + "".join(f" Load generator: {r['client_cpu_ms_per_doc']:.1f} ms CPU/doc ({m})."
                     for m, r in results.items() if "client_cpu_ms_per_doc" in r))
+    for mode, r in results.items():
+        if r.get("error_statuses"):
+            print(f"{mode} errors by HTTP status (0: no answer): {r['error_statuses']}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
