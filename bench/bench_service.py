@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -222,7 +223,8 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
     worker = None
     if mode == "production":
         worker = subprocess.Popen([*run, "worker", "--concurrency", "1"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)  # its pool child goes with it
     port = _free_port()
     proc = subprocess.Popen([*run, "serve", "--port", str(port), "--workers",
                              str(args.workers), "--threads", str(args.threads)], env=env, text=True,
@@ -238,8 +240,12 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
         proc.terminate()
         proc.wait(timeout=30)
         if worker:
-            worker.terminate()
-            worker.wait(timeout=30)
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a warm shutdown that does not end
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=30)
         if schema:
             import psycopg
 
