@@ -7,7 +7,13 @@ request budget is spent; then it stops. Modes:
 * ``library`` - render + sign in this process, no HTTP, no database (the baseline);
 * ``embedded`` - ``docservice serve`` on SQLite + local files;
 * ``production`` - ``docservice serve`` on PostgreSQL (a fresh schema) with a Redis broker
-  configured (``DOCSERVICE_BROKER_URL``).
+  configured (``DOCSERVICE_BROKER_URL``) and one ``docservice worker`` (one Celery child).
+
+Each signature leaves a job that verifies the new revision and archives the report (the
+in-process pool in embedded mode, the Celery worker in production): the run waits for
+those jobs to finish (bounded) and counts their CPU too - the server processes' in
+embedded mode, the worker's (``worker ms/doc``) in production, where ``cpu ms/doc`` is
+the web processes' only and ``total`` adds both.
 
 Both served modes run gunicorn with ``--workers`` worker processes (``--threads`` each),
 warmed up by one unmeasured cycle per client first. Prints requests/s,
@@ -28,6 +34,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -36,6 +43,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +117,33 @@ def _call(base: str, key: str, method: str, path: str, payload=None) -> tuple[in
         return 0, b""
 
 
-def load(base: str, key: str, clients: int, budget: int, server_pid: int) -> dict:
+def _unfinished_jobs(env: dict) -> int:
+    """Jobs (the signings' report jobs) not yet done, in the served mode's database."""
+    from sqlalchemy import create_engine, text
+
+    from docservice.service.config import from_env
+
+    engine = create_engine(from_env(env).sqlalchemy_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")).scalar() or 0
+    finally:
+        engine.dispose()
+
+
+def _drain(env: dict, timeout: float = 180.0) -> int:
+    """Wait (at most ``timeout`` s) until every job is finished; the number left."""
+    deadline = time.monotonic() + timeout
+    left = _unfinished_jobs(env)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = _unfinished_jobs(env)
+    return left
+
+
+def load(base: str, key: str, clients: int, budget: int, server_pid: int,
+         env: dict | None = None, worker_pid: int | None = None) -> dict:
     """``clients`` threads share a budget of ``budget`` requests (3 per document)."""
     lock = threading.Lock()
     left = [budget // 3]
@@ -145,21 +179,26 @@ def load(base: str, key: str, clients: int, budget: int, server_pid: int) -> dic
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     server_cpu, client_cpu = _cpu_seconds(server_pid), time.process_time()
+    worker_cpu = _cpu_seconds(worker_pid) if worker_pid else 0.0
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
-    server_cpu = _cpu_seconds(server_pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
+    jobs_left = _drain(env) if env is not None else 0
+    server_cpu = _cpu_seconds(server_pid) - server_cpu
+    worker_cpu = (_cpu_seconds(worker_pid) - worker_cpu) if worker_pid else 0.0
     ordered = sorted(latencies)
     return {"requests": len(latencies), "seconds": elapsed,
             "requests_per_s": len(latencies) / elapsed, "docs_per_s": signed[0] / elapsed,
             "p50_ms": 1000 * statistics.median(ordered),
             "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
-            "errors": len(errors),
+            "errors": len(errors), "error_statuses": dict(Counter(errors)),
+            "jobs_left": jobs_left,
             "cpu_ms_per_doc": 1000 * server_cpu / max(signed[0], 1),
+            "worker_ms_per_doc": 1000 * worker_cpu / max(signed[0], 1),
             "client_cpu_ms_per_doc": 1000 * client_cpu / max(signed[0], 1)}
 
 
@@ -185,6 +224,11 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
     subprocess.run([*run, "keys", "add", SIGNER, "--p12", str(pki.p12[SIGNER]),
                     "--password-file", str(pki.password_file), "--clients", "bench"],
                    env=env, check=True, capture_output=True)
+    worker = None
+    if mode == "production":
+        worker = subprocess.Popen([*run, "worker", "--concurrency", "1"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)  # its pool child goes with it
     port = _free_port()
     proc = subprocess.Popen([*run, "serve", "--port", str(port), "--workers",
                              str(args.workers), "--threads", str(args.threads)], env=env, text=True,
@@ -193,11 +237,19 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
         base = _wait_for_url(proc)
         # Warm-up, not measured: one cycle per client, so that every worker has booted
         # (each warms itself up after the fork) and served a signature.
-        load(base, key, args.clients, 3 * args.clients, proc.pid)
-        return load(base, key, args.clients, args.requests, proc.pid)
+        load(base, key, args.clients, 3 * args.clients, proc.pid, env)
+        return load(base, key, args.clients, args.requests, proc.pid, env,
+                    worker.pid if worker else None)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        if worker:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a warm shutdown that does not end
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=30)
         if schema:
             import psycopg
 
@@ -229,23 +281,31 @@ def main() -> int:
     base_cpu = results.get("library", {}).get("cpu_ms_per_doc")
     cores = os.cpu_count() or 1
     print(f"{'mode':12} {'req/s':>8} {'signed/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-          f" {'library/x':>10} {'cpu ms/doc':>11} {'cpu x':>6} {f'{cores}-core cap/s':>14}")
+          f" {'library/x':>10} {'cpu ms/doc':>11} {'worker ms/doc':>14} {'total':>6}"
+          f" {'cpu x':>6} {f'{cores}-core cap/s':>14} {'jobs left':>9}")
     for mode, r in results.items():
         ratio = f"{base / r['docs_per_s']:.2f}" if base and r["docs_per_s"] else "-"
         cpu = r.get("cpu_ms_per_doc", 0)
-        cpu_ratio = f"{cpu / base_cpu:.2f}" if base_cpu and cpu else "-"
-        capacity = f"{cores * 1000 / cpu:.1f}" if cpu else "-"
+        total = cpu + r.get("worker_ms_per_doc", 0)
+        cpu_ratio = f"{total / base_cpu:.2f}" if base_cpu and total else "-"
+        capacity = f"{cores * 1000 / total:.1f}" if total else "-"
         print(f"{mode:12} {r.get('requests_per_s', 0):8.1f} {r['docs_per_s']:9.1f} "
               f"{r.get('p50_ms', 0):8.0f} {r.get('p99_ms', 0):8.0f} {r.get('errors', 0):7d}"
-              f" {ratio:>10} {cpu:11.1f} {cpu_ratio:>6} {capacity:>14}")
+              f" {ratio:>10} {cpu:11.1f} {r.get('worker_ms_per_doc', 0):14.1f} {total:6.1f}"
+              f" {cpu_ratio:>6} {capacity:>14} {r.get('jobs_left', 0):9d}")
     print(f"(clients={args.clients}, requests={args.requests}, gunicorn workers={args.workers};"
           f" library: {results.get('library', {}).get('docs', 0)} documents in one process)")
     print("cpu ms/doc: CPU (user+system) the server processes (library: this process) spent"
-          " per signed document; cpu x: that over the library path's; core cap/s: signed"
+          " per signed document, the report jobs included in embedded mode; worker ms/doc:"
+          " the Celery worker's (production: the report jobs); cpu x: the total over the"
+          " library path's; core cap/s: signed"
           " documents/s that CPU allows on this machine's cores when they are not shared"
           " (the wall-clock columns depend on what else runs here)."
           + "".join(f" Load generator: {r['client_cpu_ms_per_doc']:.1f} ms CPU/doc ({m})."
                     for m, r in results.items() if "client_cpu_ms_per_doc" in r))
+    for mode, r in results.items():
+        if r.get("error_statuses"):
+            print(f"{mode} errors by HTTP status (0: no answer): {r['error_statuses']}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 

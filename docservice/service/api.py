@@ -19,7 +19,6 @@ from docservice.errors import InputError
 from docservice.forms.json_input import decode_request
 from docservice.logsafe import describe
 from docservice.service import idempotency
-from docservice.service.clients import authenticate
 from docservice.service.documents import STATUSES, DocService
 from docservice.service.errors import ServiceError
 from docservice.service.models import Case, Client, Document, Job, Signature
@@ -57,8 +56,7 @@ def require(*scopes: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise AuthError("send Authorization: Bearer <API key>")
-            with service().db.sessions() as session:
-                client = authenticate(session, token.strip())
+            client = service().authenticate(token.strip())
             if client is None:
                 raise AuthError("unknown, revoked or rotated API key")
             g.client = client
@@ -351,7 +349,9 @@ def signature_cms(doc_id: str, n: int) -> Any:
 
 
 def _signed(doc_id: str, sig: Signature) -> Response:
-    doc = service().get_document(g.client, doc_id)
+    # The signing transaction's document, its signatures loaded there (no second read).
+    doc = sig.document if "document" in sig.__dict__ else service().get_document(
+        g.client, doc_id)
     return _json({"signature": signature_view(doc, sig), "document": document_view(doc)}, 201,
                  {"Location": url_for("api.signature_cms", doc_id=doc_id, n=sig.seq)})
 

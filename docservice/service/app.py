@@ -69,7 +69,7 @@ def create_service_app(settings: Settings | None = None, service: DocService | N
     app.config["MAX_CONTENT_LENGTH"] = max(app.config["MAX_CONTENT_LENGTH"],
                                            svc.settings.max_request_bytes)
     app.extensions["docservice"] = svc
-    app.extensions["docservice_jobs"] = runner or _runner(svc)
+    app.extensions["docservice_jobs"] = svc.jobs = runner or _runner(svc)
     app.register_blueprint(api.bp)
     app.register_blueprint(archive_api.bp)
     app.register_blueprint(openapi.bp)

@@ -123,7 +123,15 @@ def signature_artefacts(document: Document, seq: int, signed_pdf: bytes, der: by
 
 
 def _dss_of(pdf: bytes) -> tuple[list[bytes], list[bytes]]:
-    """The OCSP responses and CRLs of a revision's document security store (B-LT/B-LTA)."""
+    """The OCSP responses and CRLs of a revision's document security store (B-LT/B-LTA).
+
+    A file without the bytes ``/DSS`` has none: the rendered revision (whose object
+    streams could hide a compressed name) never has a DSS, and pyHanko, which writes every
+    later revision, writes the catalog that names the DSS uncompressed. Why the test:
+    parsing the whole revision to find no DSS was a tenth of a B-B signature's recording.
+    """
+    if b"/DSS" not in pdf:
+        return [], []
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)

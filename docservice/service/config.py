@@ -58,6 +58,10 @@ class Settings:
     #: Seconds a server key's good certificate status (chain, CRL/OCSP) is reused by its
     #: next signatures (at most the revocation cache's 300 s); 0 checks every signature.
     key_status_ttl: float = 60.0
+    #: Seconds a process reuses an API key's successful lookup (its client row); a key
+    #: revoked or rotated meanwhile stops working within this time; 0 looks up every
+    #: request.
+    auth_cache_ttl: float = 2.0
     #: The archive (docservice.service.archive): the key of IIN search hashes (None: a
     #: key file generated in ``data_dir``), the seal key tree heads are signed with (PEM;
     #: None: an Ed25519 key generated in ``data_dir``), seconds between periodic tree
@@ -123,6 +127,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         org_bin=env.get("DOCSERVICE_ORG_BIN") or "",
         egov_back_url=env.get("DOCSERVICE_EGOV_BACK_URL") or None,
         key_status_ttl=float(env.get("DOCSERVICE_KEY_STATUS_TTL") or 60),
+        auth_cache_ttl=float(env.get("DOCSERVICE_AUTH_CACHE_TTL") or 2),
         index_key=env.get("DOCSERVICE_INDEX_KEY") or None,
         seal_key_path=env.get("DOCSERVICE_SEAL_KEY") or None,
         tree_head_interval=float(env.get("DOCSERVICE_TREE_HEAD_INTERVAL") or 3600),

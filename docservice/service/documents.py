@@ -13,6 +13,7 @@ again there), so the writer lock is held for milliseconds, not for a signature.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -57,6 +58,7 @@ from docservice.service.models import (
     utcnow,
 )
 from docservice.service.store import FileStore, LocalFileStore
+from docservice.ttl_cache import TtlCache
 from docservice.verification.revocation import CachedRevocation, RevocationCache
 from signing.cades import CadesOptions, sign_detached
 from signing.cms_check import signer_certificate
@@ -198,6 +200,17 @@ class _DbPendingStore:
 
 
 @dataclass(frozen=True)
+class _Signed:
+    """A signed revision, its newest signature's CMS and signer, both already stored."""
+
+    pdf: bytes
+    cms: bytes
+    cert: asn1_x509.Certificate
+    cms_sha: str
+    pdf_sha: str
+
+
+@dataclass(frozen=True)
 class Listing:
     documents: list[Document]
     total: int
@@ -222,6 +235,11 @@ class DocService:
         self.db.sessions.configure(info={routing.ARCHIVE_HOOK: self._archive_route_event})
         self._verifier: Any = None
         self._verifier_lock = threading.Lock()
+        #: Where a signing sends the job that makes the new revision's verification report
+        #: (``jobs.Runner``; the app sets it). None (a library or CLI user): the report is
+        #: made right after the signing transaction, as before.
+        self.jobs: Any = None
+        self._auth_cache: TtlCache[bytes, Client] = TtlCache(max_entries=1024)
 
     def warm_up(self, kind: str = "direction") -> None:
         """Pay this process's one-time costs before its first request, not during it.
@@ -243,6 +261,31 @@ class DocService:
         example = data_dir("examples") / f"{kind}.json"
         if example.is_file():
             render_checked(kind, json.loads(example.read_text(encoding="utf-8")), "kk")
+
+    # -- clients -------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Client | None:
+        """The active client whose API key is ``token`` (``clients.authenticate``).
+
+        A successful lookup is reused for ``auth_cache_ttl`` seconds (default 2), keyed by
+        the SHA-256 of the whole key: why, it was one more session and query on every
+        request. Revocation and rotation are done by ``docservice clients`` in another
+        process, which cannot reach this cache, so a revoked or rotated key keeps working
+        here for at most that long. Failed lookups are never cached.
+        """
+        from docservice.service.clients import authenticate
+
+        ttl = self.settings.auth_cache_ttl
+        digest = hashlib.sha256(token.encode()).digest()
+        if ttl > 0:
+            cached = self._auth_cache.get(digest)
+            if cached is not None:
+                return cached
+        with self.db.sessions() as session:
+            client = authenticate(session, token)
+        if client is not None and ttl > 0:
+            self._auth_cache.put(digest, client, ttl)
+        return client
 
     # -- documents -----------------------------------------------------------------
 
@@ -590,21 +633,33 @@ class DocService:
         return PdfOptions(level=level, tsa_url=self.settings.tsa_url, trust=self.trust,
                           role=role, certify=certify, verify_base_url=self.settings.public_url)
 
-    def _record(self, session: Session, document: Document, signed: bytes, *, method: str,
-                key_name: str | None) -> Signature:
+    def _stored(self, signed: bytes) -> _Signed:
+        """A new revision's CMS found and both written to the store (each fsynced).
+
+        Done before the signing transaction where the signature is made before it (server
+        keys): on SQLite that transaction holds the database's single writer lock, and
+        two fsyncs inside it queued every other write behind them. A revision whose
+        transaction then fails leaves files nothing names (harmless, content-addressed).
+        """
         der, cert = _cms_of_last_signature(signed)
+        return _Signed(signed, der, cert, self.store.put(der), self.store.put(signed))
+
+    def _record(self, session: Session, document: Document, signed: bytes | _Signed, *,
+                method: str, key_name: str | None) -> Signature:
+        made = signed if isinstance(signed, _Signed) else self._stored(signed)
+        signed, der, cert = made.pdf, made.cms, made.cert
         routing.authorise(session, document, cert)  # every signing path ends here
         ident = person_of(cert)
         document.signature_count += 1
         signature = Signature(
             document_id=document.id, seq=document.signature_count, method=method,
             key_name=key_name, signer_name=ident.full_name, signer_iin=ident.iin or None,
-            signer_serial=ident.serial_hex, cms_sha=self.store.put(der),
-            pdf_sha=self.store.put(signed))
+            signer_serial=ident.serial_hex, cms_sha=made.cms_sha, pdf_sha=made.pdf_sha)
         document.pdf_sha = signature.pdf_sha
         document.status = "signed"
         document.updated_at = utcnow()
-        session.add(signature)
+        # Through the list: the answer is made from this document, with no second read.
+        document.signatures.append(signature)
         from docservice.service.archive import signature_artefacts
 
         self.archive.record(session, signature_artefacts(
@@ -641,19 +696,23 @@ class DocService:
         every other request's write behind it (p99 of seconds under load).
         """
         with self.db.sessions() as session:  # one read for the revision and the key
-            pdf_sha = self._current_pdf(session, client, doc_id)
+            document = session.scalar(select(Document).where(
+                Document.id == doc_id, Document.client_id == client.id))
+            if document is None:
+                raise NotFoundError("no such document", field="id")
+            pdf_sha = document.pdf_sha
             row = self._usable_key(session, client, key_name)
-            document = session.get(Document, doc_id)
             routing.authorise(session, document, open_key(row).certificate)  # refuse before signing
         base = (pdf_sha, row.p12_path, row.role)
-        signed = self._sign_revision(pdf_sha, row)
+        signed = self._stored(self._sign_revision(pdf_sha, row))
         with self._locked(client, doc_id) as (session, document):
             row = self._usable_key(session, client, key_name)
             if (document.pdf_sha, row.p12_path, row.role) != base:
-                signed = self._sign_revision(document.pdf_sha, row)
+                signed = self._stored(self._sign_revision(document.pdf_sha, row))
             signature = self._record(session, document, signed, method="server_key",
                                      key_name=row.name)
-        self._report_at_signing(document)
+            job_id = self._report_job(session, document)
+        self._report_at_signing(document, job_id)
         return signature
 
     def _twophase(self, session: Session, document: Document) -> TwoPhase:
@@ -717,24 +776,113 @@ class DocService:
                 also(session, document)
             signed = self._twophase(session, document).complete_pdf(session_id, signature)
             recorded = self._record(session, document, signed, method=method, key_name=None)
-        self._report_at_signing(document)
+            job_id = self._report_job(session, document)
+        self._report_at_signing(document, job_id)
         return recorded
 
-    def _report_at_signing(self, document: Document) -> None:
-        """The verification report of the new revision, made now and archived.
+    def _report_job(self, session: Session, document: Document) -> str | None:
+        """The job that will verify the new revision, recorded in the signing transaction
+        (so a signature never lacks one, whatever dies after the commit); None without a
+        job runner."""
+        if self.jobs is None:
+            return None
+        from docservice.service.jobs import create_report_job
 
-        After the signing transaction: the signature is kept even if verifying it fails
-        here (the report is then made, and archived, on the next read).
+        return create_report_job(session, document)
+
+    def _report_at_signing(self, document: Document, job_id: str | None) -> None:
+        """The verification report of the new revision, archived.
+
+        Why a job: verifying the new revision cost about a fifth of a signing request's
+        CPU, and its caller does not need it (``GET`` of the document answers it, making it
+        if the job has not run yet). The job's row was committed with the signature; if
+        sending it fails, or the process dies before it runs, the sweeper (production) or
+        the next start of the pool (embedded) sends it again. Without a runner the report
+        is made here, after the signing transaction: the signature is kept even if
+        verifying fails (the report is then made on the next read).
         """
-        import logging
-
         try:
-            self.verification_summary(document)
+            if job_id is not None:
+                self.jobs.submit(job_id)
+            else:
+                self.verification_summary(document)
         except Exception as exc:  # the signature is already committed
             from docservice.logsafe import describe
 
             logging.getLogger("docservice.archive").warning(
-                "verification report at signing not made: %s", describe(exc))
+                "verification report at signing not made now: %s", describe(exc))
+
+    def report_revision(self, doc_id: str, revision: str, job_id: str | None = None) -> str:
+        """Verify revision ``revision`` of document ``doc_id`` and archive the report once.
+
+        The report job's body (``jobs.run_job``); safe to run any number of times. The
+        archived entry names the revision, the signature that made it, when that signature
+        was made (``signed_at``) and when this verification ran (``verified_at``): the
+        report is made after the signing, and says so. When the revision is still the
+        current one its summary is also what ``GET /v1/documents/{id}`` answers. Returns
+        the job's final state.
+        """
+        from docservice.service.jobs import mark_finished
+
+        with self.db.sessions() as session:
+            document = session.get(Document, doc_id)
+            signature = session.scalar(select(Signature).where(
+                Signature.document_id == doc_id, Signature.pdf_sha == revision))
+            done = document is not None and (
+                document.verified_sha == revision or self._reported(session, doc_id, revision))
+        if document is None or signature is None or done:
+            state = "done" if done else "failed"
+            if job_id is not None:
+                with self.db.session() as session:
+                    mark_finished(session, job_id, state)
+            return state
+        report = self.verifier().verify(self.store.get(revision), file_name=f"{doc_id}.pdf")
+        summary = _summary(report)
+        body = report_json(report)
+        self.store.put(body)  # its fsync before the writer lock, not in it
+        with self.db.session() as session:
+            # First statement: it takes the job's row (PostgreSQL) or the writer (SQLite).
+            if job_id is not None and not mark_finished(session, job_id, "done"):
+                return "done"  # a twin run finished it
+            current = session.execute(update(Document).where(
+                Document.id == doc_id, Document.pdf_sha == revision,
+                (Document.verified_sha.is_(None)) | (Document.verified_sha != revision))
+                .values(verification=json.dumps(summary), verified_sha=revision)).rowcount
+            if current == 1 or (not self._is_current(session, doc_id, revision)
+                                and not self._reported(session, doc_id, revision)):
+                self._archive_report(session, document, report, body, revision, signature)
+        return "done"
+
+    def _is_current(self, session: Session, doc_id: str, revision: str) -> bool:
+        return session.scalar(select(Document.pdf_sha).where(Document.id == doc_id)) == revision
+
+    def _reported(self, session: Session, doc_id: str, revision: str) -> bool:
+        """Whether the archive already holds a verification report of ``revision``."""
+        from docservice.archive.record import parse_entry
+        from docservice.archive.store import artefact, log_entry
+
+        entries = session.scalars(
+            select(log_entry.c.data).join(artefact, artefact.c.idx == log_entry.c.idx)
+            .where(artefact.c.document_id == doc_id,
+                   artefact.c.type == "report.verification"))
+        return any(parse_entry(bytes(e))["meta"].get("revision") == revision for e in entries)
+
+    def _archive_report(self, session: Session, document: Document, report: Any,
+                        body: bytes, revision: str, signature: Signature | None = None
+                        ) -> None:
+        from docservice.archive.record import Artefact
+
+        meta: dict[str, Any] = {"revision": revision,
+                                "signatures": signature.seq if signature
+                                else document.signature_count}
+        if signature is not None:
+            created = signature.created_at
+            meta["signed_at"] = (created if created.tzinfo else created.replace(
+                tzinfo=dt.UTC)).isoformat()
+            meta["verified_at"] = report.verified_at.isoformat()
+        self.archive.record(session, [Artefact(
+            "report.verification", body, document_id=document.id,
+            case_ref=document.case_ref, client_id=document.client_id, meta=meta)])
 
     # -- verification --------------------------------------------------------------
 
@@ -757,28 +905,29 @@ class DocService:
             return json.loads(document.verification)
         report = self.verifier().verify(self.store.get(document.pdf_sha),
                                         file_name=f"{document.id}.pdf")
-        summary = {
-            "verdict": report.verdict.value,
-            "reason": {"code": report.verdict_reason.code, "kk": report.verdict_reason.kk,
-                       "ru": report.verdict_reason.ru},
-            "verified_at": report.verified_at.isoformat(),
-            "signatures": [{"index": s.index, "kind": s.kind, "indication": s.indication.value,
-                            "sub_indication": s.sub_indication} for s in report.signatures],
-        }
-        from docservice.archive.record import Artefact
-
+        summary = _summary(report)
+        body = report_json(report)
+        self.store.put(body)  # its fsync before the writer lock, not in it
         with self.db.session() as session:
             done = session.execute(update(Document).where(
                 Document.id == document.id, Document.pdf_sha == document.pdf_sha,
                 (Document.verified_sha.is_(None)) | (Document.verified_sha != document.pdf_sha))
                 .values(verification=json.dumps(summary), verified_sha=document.pdf_sha))
             if done.rowcount == 1:  # the first report of this revision is archived
-                self.archive.record(session, [Artefact(
-                    "report.verification", report_json(report), document_id=document.id,
-                    case_ref=document.case_ref, client_id=document.client_id,
-                    meta={"revision": document.pdf_sha,
-                          "signatures": document.signature_count})])
+                self._archive_report(session, document, report, body, document.pdf_sha)
         return summary
+
+
+def _summary(report: Any) -> dict[str, Any]:
+    """A report as ``GET /v1/documents/{id}`` gives it (``verification``)."""
+    return {
+        "verdict": report.verdict.value,
+        "reason": {"code": report.verdict_reason.code, "kk": report.verdict_reason.kk,
+                   "ru": report.verdict_reason.ru},
+        "verified_at": report.verified_at.isoformat(),
+        "signatures": [{"index": s.index, "kind": s.kind, "indication": s.indication.value,
+                        "sub_indication": s.sub_indication} for s in report.signatures],
+    }
 
 
 def subject_iin(data: Any) -> str | None:

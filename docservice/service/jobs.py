@@ -10,6 +10,10 @@ a job completes once and makes one document however often its message is deliver
 A message can still be lost (Redis here keeps nothing on disk; a worker killed with its
 message unacknowledged). The sweeper re-sends every job that is not finished and has not
 moved for ``stale_after`` seconds; running jobs touch their row as they progress.
+
+Two tasks: ``render`` (a large document, answered ``202``) and ``verify`` (the
+verification report of a revision a signature just made, archived: see
+``DocService.report_revision``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from docservice.errors import InputError
 from docservice.logsafe import describe
@@ -57,6 +62,37 @@ def create_job(svc: Any, client: Client, request: dict[str, Any]) -> Job:
     return job
 
 
+def create_report_job(session: Session, document: Document) -> str:
+    """A ``verify`` job for ``document``'s current revision, in the signing transaction.
+
+    It carries ids only: the document's id and the revision's SHA-256 (``input_sha``,
+    the signed PDF in the file store); ``created_at`` is the signing's time.
+    """
+    job = Job(id=secrets.token_hex(16), client_id=document.client_id, task="verify",
+              state="queued", input_sha=document.pdf_sha, result_id=secrets.token_hex(16),
+              document_id=document.id)
+    session.add(job)
+    return job.id
+
+
+def mark_finished(session: Session, job_id: str, state: str) -> bool:
+    """Finish job ``job_id`` in ``session``'s transaction; False when it already was."""
+    return session.execute(
+        update(Job).where(Job.id == job_id, Job.state.in_(UNFINISHED))
+        .values(state=state, progress=100, updated_at=utcnow())).rowcount == 1
+
+
+def _run_report(svc: Any, job: Job) -> str:
+    """A ``verify`` job: the verification report of a new revision, archived once."""
+    if job.attempts >= MAX_ATTEMPTS:
+        with svc.db.session() as session:
+            mark_finished(session, job.id, "failed")
+        return "failed"
+    _touch(svc, job.id, state="running", attempts=job.attempts + 1, progress=10)
+    assert job.document_id is not None
+    return svc.report_revision(job.document_id, job.input_sha, job.id)
+
+
 def _touch(svc: Any, job_id: str, **values: Any) -> None:
     with svc.db.session() as session:
         session.execute(update(Job).where(Job.id == job_id, Job.state.in_(UNFINISHED))
@@ -73,6 +109,8 @@ def run_job(svc: Any, job_id: str) -> str:
         return "missing"
     if job.state not in UNFINISHED:
         return job.state
+    if job.task == "verify":
+        return _run_report(svc, job)
     request = json.loads(svc.store.get(job.input_sha))
     if job.attempts >= MAX_ATTEMPTS:
         _finish(svc, job_id, "failed", error=json.dumps({"code": "internal"}),

@@ -178,13 +178,14 @@ class SigningSession(Base):
 
 
 class Job(Base):
-    """Work done outside the request (a large report): its state lives here only."""
+    """Work done outside the request (a large report, a verification report): its state
+    lives here only."""
 
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    #: ``render``.
+    #: ``render``; ``verify`` (the report of revision ``input_sha`` of ``document_id``).
     task: Mapped[str] = mapped_column(String(30))
     #: ``queued``, ``running``, ``done``, ``failed``.
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)

@@ -285,6 +285,8 @@ def authorise(session: Session, document: Document, cert: x509.Certificate
     None when the document is on no route (then anyone the client lets sign may sign).
     Raises :class:`RouteError` naming the step and the reason in kk/ru/en.
     """
+    if document.case_id is None:  # only a case's documents are ever put on a route
+        return None
     route = route_of(session, document.id)
     if route is None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,6 +131,9 @@ def test_keys_scopes_and_kinds(server, service: DocService) -> None:
                         {"key": "career"}).status == 403
     with service.db.session() as session:
         revoke_client(session, "limited")
+    # Another process revokes (the CLI): this one's lookup cache forgets the key within
+    # DOCSERVICE_AUTH_CACHE_TTL seconds.
+    time.sleep(service.settings.auth_cache_ttl + 0.1)
     assert limited.get("/v1/documents").status == 401
 
 

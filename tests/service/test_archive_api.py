@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,19 @@ def _case(api: Client, case_ref: str, signers: tuple[str, ...] = ("career", "hea
     return doc_id
 
 
+def _reports_made(service: DocService, count: int) -> None:
+    """Wait (bounded) for the signing's report jobs to archive ``count`` reports."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with service.db.sessions() as session:
+            made = len(session.execute(select(artefact.c.idx).where(
+                artefact.c.type == "report.verification")).all())
+        if made >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{made} verification reports archived, not {count}")
+
+
 def _reads(service: DocService) -> int:
     with service.db.sessions() as session:
         return len(session.execute(select(artefact.c.idx)
@@ -73,6 +87,7 @@ def test_chain_gives_every_artefact_with_proofs_in_a_signed_head(server, service
     base, keys = server
     api = Client(base, keys["portal"])
     doc_id = _case(api, "C-1")
+    _reports_made(service, 2)
     reads = _reads(service)
     chain = api.get("/v1/cases/C-1/chain")
     assert chain.status == 200, chain.body

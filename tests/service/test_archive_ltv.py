@@ -70,6 +70,13 @@ def test_b_lta_is_re_time_stamped_before_the_tsa_certificate_expires(
         chain = service.archive.chain(session, client, "L-1")
     types = [i["type"] for i in chain["items"]]
     assert types[-2:] == ["signature.pdf", "document.timestamp"]
+    # The B-LTA revision's DSS (found by its uncompressed /DSS) is archived, entry by entry.
+    from docservice.service.archive import _dss_of
+
+    ocsps, crls = _dss_of(first)
+    assert ocsps or crls
+    assert types.count("signature.ocsp") >= len(ocsps) and \
+        types.count("signature.crl") >= len(crls)
     assert chain["items"][-2]["sha256"] == again.pdf_sha
     from docservice.service.audit import check_archive
 
