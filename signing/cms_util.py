@@ -19,15 +19,15 @@ from signing.errors import SignatureValueError
 REVOCATION_VALUES_OID = "1.2.840.113549.1.9.16.2.24"
 
 
-class _CertificateLists(core.SequenceOf):
+class _CertificateLists(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _child_spec = crl.CertificateList
 
 
-class _BasicOcspResponses(core.SequenceOf):
+class _BasicOcspResponses(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _child_spec = ocsp.BasicOCSPResponse
 
 
-class RevocationValues(core.Sequence):
+class RevocationValues(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     """RFC 5126 RevocationValues, the one definition signing and verification share."""
 
     _fields = [  # noqa: RUF012  (asn1crypto reads this class attribute)

@@ -13,6 +13,10 @@ from asn1crypto import algos, core, keys
 
 from signing.gost import oids as gost
 
+#: One entry of an asn1crypto schema's ``_fields``: name, type and, optionally, its options
+#: (``{"optional": True}``, ``{"explicit": 0}`` …).
+Field = tuple[str, type] | tuple[str, type, dict[str, object]]
+
 KEY_NAMES = {gost.KEY_2004: "gost34310_2004", gost.KEY_2015_256: "gost34102015_256",
              gost.KEY_2015_512: "gost34102015_512"}
 SIGNATURE_NAMES = {gost.SIG_2004: "gost34310_2004_gost34311",
