@@ -117,7 +117,7 @@ def pkcs12_kdf(password: str, salt: bytes, purpose: int, iterations: int, hash_n
 
 def _load_pfx(data: bytes) -> Pfx | None:
     try:
-        pfx = Pfx.load(data)
+        pfx: Pfx = Pfx.load(data)
         pfx.native  # noqa: B018  (forces a full parse: damaged files fail here)
     except (ValueError, TypeError):
         return None
@@ -250,7 +250,8 @@ def key_algorithm(data: bytes, password: str) -> str:
         key, _certs = read_container(data, password)
         if key is None:
             return ""
-        return RawPrivateKeyInfo.load(key)["private_key_algorithm"]["algorithm"].dotted
+        oid: str = RawPrivateKeyInfo.load(key)["private_key_algorithm"]["algorithm"].dotted
+        return oid
     except (ValueError, TypeError, KeyError):
         return ""
 
