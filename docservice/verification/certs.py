@@ -205,7 +205,7 @@ class ChainValidator:
         ``certificateHold`` answer speaks for no later time). Unverified: only a
         :meth:`validate` at such a moment checks the answer's signature."""
         cached = self.revocation.get_ocsp(_ocsp_key_for(cert))
-        times = set()
+        times: set[dt.datetime] = set()
         for response in [*embedded_ocsp, *([cached] if cached is not None else [])]:
             try:
                 singles = response.basic_ocsp_response["tbs_response_data"]["responses"]
