@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from asn1crypto import crl, ocsp, x509
@@ -174,9 +175,9 @@ class ChainValidator:
         self._cache = TtlCache(max_entries=self.cache_entries)
 
     def validate(self, cert: x509.Certificate, *, moment: dt.datetime,
-                 other_certs: list[x509.Certificate] = (),  # type: ignore[assignment]
-                 embedded_ocsp: list[ocsp.OCSPResponse] = (),  # type: ignore[assignment]
-                 embedded_crl: list[crl.CertificateList] = (),  # type: ignore[assignment]
+                 other_certs: Sequence[x509.Certificate] = (),
+                 embedded_ocsp: Sequence[ocsp.OCSPResponse] = (),
+                 embedded_crl: Sequence[crl.CertificateList] = (),
                  purpose: str = "signing") -> ChainOutcome:
         """Validate ``cert`` for ``purpose`` (``signing`` or ``timestamping``) at ``moment``."""
         key = (fingerprint(cert), self.trust.id, moment.replace(microsecond=0), purpose,

@@ -38,10 +38,11 @@ def register() -> None:
         return
     gost_keys = set(KEY_NAMES.values())
 
-    def public_key_spec(info: keys.PublicKeyInfo):  # type: ignore[no-untyped-def]
+    def public_key_spec(info: keys.PublicKeyInfo) -> tuple[type, object]:
         if info["algorithm"]["algorithm"].native in gost_keys:
             return (core.OctetBitString, None)
-        return original(info)
+        spec: tuple[type, object] = original(info)
+        return spec
 
     public_key_spec._gost = True  # type: ignore[attr-defined]
     keys.PublicKeyInfo._spec_callbacks = {**keys.PublicKeyInfo._spec_callbacks,
