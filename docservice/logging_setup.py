@@ -140,7 +140,7 @@ class _Threshold(logging.Filter):
         return effective_level(record) >= self.level
 
 
-class _QuietHandler(logging.StreamHandler):
+class _QuietHandler(logging.StreamHandler[TextIO]):
     """A stream handler that never prints Python's "--- Logging error ---" traceback."""
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name

@@ -15,6 +15,7 @@ from typing import ClassVar
 from asn1crypto import algos, cms, core, x509
 
 from signing import _libcrypto
+from signing.gost.asn1 import Field
 from signing.gost.oids import ARC
 
 _KEY_BAG = "1.2.840.113549.1.12.10.1.1"
@@ -22,48 +23,48 @@ _SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2"
 _CERT_BAG = "1.2.840.113549.1.12.10.1.3"
 
 
-class SafeBag(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class SafeBag(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("bag_id", core.ObjectIdentifier),
         ("bag_value", core.Any, {"explicit": 0}),
         ("bag_attributes", core.Any, {"optional": True}),
     ]
 
 
-class SafeContents(core.SequenceOf):
+class SafeContents(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _child_spec = SafeBag
 
 
-class AuthenticatedSafe(core.SequenceOf):
+class AuthenticatedSafe(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _child_spec = cms.ContentInfo
 
 
-class CertBag(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class CertBag(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("cert_id", core.ObjectIdentifier),
         ("cert_value", core.OctetString, {"explicit": 0}),
     ]
 
 
-class MacData(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class MacData(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("mac", algos.DigestInfo),
         ("mac_salt", core.OctetString),
         ("iterations", core.Integer, {"default": 1}),
     ]
 
 
-class AnyAlgorithm(core.Sequence):
+class AnyAlgorithm(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     """AlgorithmIdentifier that accepts any OID (asn1crypto's own refuse unknown GOST ones)."""
 
-    _fields: ClassVar[list[tuple]] = [
+    _fields: ClassVar[list[Field]] = [
         ("algorithm", core.ObjectIdentifier),
         ("parameters", core.Any, {"optional": True}),
     ]
 
 
-class RawPrivateKeyInfo(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class RawPrivateKeyInfo(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("version", core.Integer),
         ("private_key_algorithm", AnyAlgorithm),
         ("private_key", core.OctetString),
@@ -71,15 +72,15 @@ class RawPrivateKeyInfo(core.Sequence):
     ]
 
 
-class RawEncryptedPrivateKeyInfo(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class RawEncryptedPrivateKeyInfo(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("encryption_algorithm", AnyAlgorithm),
         ("encrypted_data", core.OctetString),
     ]
 
 
-class Pfx(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class Pfx(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("version", core.Integer),
         ("auth_safe", cms.ContentInfo),
         ("mac_data", MacData, {"optional": True}),
@@ -116,7 +117,7 @@ def pkcs12_kdf(password: str, salt: bytes, purpose: int, iterations: int, hash_n
 
 def _load_pfx(data: bytes) -> Pfx | None:
     try:
-        pfx = Pfx.load(data)
+        pfx: Pfx = Pfx.load(data)
         pfx.native  # noqa: B018  (forces a full parse: damaged files fail here)
     except (ValueError, TypeError):
         return None
@@ -183,8 +184,8 @@ _PBE_RC2_40 = "1.2.840.113549.1.12.1.6"  # pbeWithSHAAnd40BitRC2-CBC
 _PBE_RC2_128 = "1.2.840.113549.1.12.1.5"  # pbeWithSHAAnd128BitRC2-CBC
 
 
-class _PbeParams(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [("salt", core.OctetString), ("iterations", core.Integer)]
+class _PbeParams(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [("salt", core.OctetString), ("iterations", core.Integer)]
 
 
 def _pbe_decrypt(algorithm: AnyAlgorithm, data: bytes, password: str) -> bytes:
@@ -249,7 +250,8 @@ def key_algorithm(data: bytes, password: str) -> str:
         key, _certs = read_container(data, password)
         if key is None:
             return ""
-        return RawPrivateKeyInfo.load(key)["private_key_algorithm"]["algorithm"].dotted
+        oid: str = RawPrivateKeyInfo.load(key)["private_key_algorithm"]["algorithm"].dotted
+        return oid
     except (ValueError, TypeError, KeyError):
         return ""
 

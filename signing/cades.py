@@ -86,7 +86,7 @@ async def _complete(content: cms.ContentInfo, key: SigningKey, options: CadesOpt
             if options.trust is not None:
                 context = await check_status(key.certificate, key.chain, options.trust,
                                              fetcher_backend=AIOHttpFetcherBackend(http))
-                if not (context.ocsps or context.crls):
+                if context is None or not (context.ocsps or context.crls):
                     raise ServiceUnavailableError("no OCSP response or CRL for the signer",
                                                   service="OCSP/CRL")
                 values = revocation_values(list(context.ocsps), list(context.crls))

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docservice.atomic import write_atomically
 from docservice.cli_errors import fail
@@ -23,10 +25,16 @@ from signing import patches
 from signing.errors import SigningError
 from signing.pdf import Level, configured_public_url
 
+if TYPE_CHECKING:  # imported where used: the CLI starts without the CMS and key modules
+    from asn1crypto import cms
+
+    from signing.keys import RevocationLookup
+
 EXIT_ERROR = 2
 
 
-def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+            ) -> argparse.ArgumentParser:
     """Register ``sign`` on an argparse subparsers object; the handler is :func:`run`."""
     p = subparsers.add_parser(
         "sign", help="sign a PDF (PAdES), an XML (XMLDSig) or any file (--detached CMS)",
@@ -103,12 +111,13 @@ def _sign(args: argparse.Namespace) -> bytes:
 
     tsa = args.tsa_url if level.rank >= Level.B_T.rank else None
     signed = sign_detached(data, key, CadesOptions(tsa_url=tsa, trust=trust, role=args.role))
-    encode = {"der": cms_util.to_der, "pem": cms_util.to_pem,
-              "base64": lambda s: cms_util.to_base64(s).encode("ascii")}
+    encode: dict[str, Callable[[cms.SignedData], bytes]] = {
+        "der": cms_util.to_der, "pem": cms_util.to_pem,
+        "base64": lambda s: cms_util.to_base64(s).encode("ascii")}
     return encode[args.cms_format](signed)
 
 
-def _revocation_lookup(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _revocation_lookup(args: argparse.Namespace) -> RevocationLookup | None:
     """What the given OCSP responses prove about a certificate (None without any)."""
     if not args.ocsp:
         return None

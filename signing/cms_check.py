@@ -47,8 +47,9 @@ def identifies(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
     """Whether a SignerIdentifier names ``cert`` (issuer + serial, or its SKI)."""
     if sid.name == "issuer_and_serial_number":
         ias = sid.chosen
-        return (ias["serial_number"].native == cert.serial_number
-                and ias["issuer"] == cert.issuer)
+        same: bool = (ias["serial_number"].native == cert.serial_number
+                      and ias["issuer"] == cert.issuer)
+        return same
     if sid.name == "subject_key_identifier":
         ski = cert.key_identifier
         return ski is not None and sid.chosen.native == ski

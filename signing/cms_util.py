@@ -19,15 +19,15 @@ from signing.errors import SignatureValueError
 REVOCATION_VALUES_OID = "1.2.840.113549.1.9.16.2.24"
 
 
-class _CertificateLists(core.SequenceOf):
+class _CertificateLists(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _child_spec = crl.CertificateList
 
 
-class _BasicOcspResponses(core.SequenceOf):
+class _BasicOcspResponses(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _child_spec = ocsp.BasicOCSPResponse
 
 
-class RevocationValues(core.Sequence):
+class RevocationValues(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     """RFC 5126 RevocationValues, the one definition signing and verification share."""
 
     _fields = [  # noqa: RUF012  (asn1crypto reads this class attribute)
@@ -52,7 +52,8 @@ def der_bytes(data: bytes | str, what: str = "CMS") -> bytes:
         return raw  # DER: never strip, its last bytes may look like white space
     try:
         if pem.detect(stripped):
-            return pem.unarmor(stripped)[2]
+            der: bytes = pem.unarmor(stripped)[2]
+            return der
         return base64.b64decode(b"".join(stripped.split()), validate=True)
     except (binascii.Error, ValueError):
         raise SignatureValueError(f"not DER, PEM or Base64 {what}") from None
@@ -88,11 +89,13 @@ def content_info(signed: cms.SignedData) -> cms.ContentInfo:
 
 def copy_signed(signed: cms.SignedData) -> cms.SignedData:
     """A deep, independently editable copy (via the DER of its ContentInfo)."""
-    return cms.ContentInfo.load(content_info(signed).dump())["content"]
+    copy: cms.SignedData = cms.ContentInfo.load(content_info(signed).dump())["content"]
+    return copy
 
 
 def to_der(signed: cms.SignedData) -> bytes:
-    return content_info(signed).dump()
+    der: bytes = content_info(signed).dump()
+    return der
 
 
 def to_base64(signed: cms.SignedData) -> str:
@@ -100,10 +103,11 @@ def to_base64(signed: cms.SignedData) -> str:
 
 
 def to_pem(signed: cms.SignedData) -> bytes:
-    return pem.armor("CMS", to_der(signed))
+    armored: bytes = pem.armor("CMS", to_der(signed))
+    return armored
 
 
-def signed_attribute(info: cms.SignerInfo, name: str) -> object | None:
+def signed_attribute(info: cms.SignerInfo, name: str) -> core.Asn1Value | None:
     for attr in info["signed_attrs"]:
         if attr["type"].native == name:
             return attr["values"][0]

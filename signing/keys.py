@@ -49,7 +49,8 @@ from signing.errors import (
 )
 
 PASSWORD_ENV = "DOCSERVICE_KEY_PASSWORD"
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
 #: Tells when a certificate was revoked (None: not known to be), e.g. from OCSP responses.
@@ -139,7 +140,9 @@ class SigningKey(ABC):
                 raise RoleError(role=wanted.label.ru if wanted else role)
 
     def cert_registry(self) -> SimpleCertificateStore:
-        return SimpleCertificateStore.from_certs([self.certificate, *self.chain])
+        store: SimpleCertificateStore = SimpleCertificateStore.from_certs(
+            [self.certificate, *self.chain])
+        return store
 
     @abstractmethod
     def pyhanko_signer(self) -> Signer:

@@ -120,7 +120,8 @@ def _allow_anchor_as_crl_issuer() -> None:
         anchor_cert = getattr(self.trust_anchor, "certificate", None)
         if anchor_cert is not None and anchor_cert.sha256 == cert.sha256:
             return ValidationPath(self.trust_anchor, interm=[], leaf=None)
-        return original(self, cert)
+        extended: ValidationPath = original(self, cert)
+        return extended
 
     truncate_to_issuer_and_append._anchor_aware = True  # type: ignore[attr-defined]
     ValidationPath.truncate_to_issuer_and_append = truncate_to_issuer_and_append  # type: ignore[method-assign]

@@ -28,7 +28,7 @@ import io
 import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
 from asn1crypto import cms, x509
@@ -225,14 +225,27 @@ def _choose_field(writer: IncrementalPdfFileWriter, existing: int, options: PdfO
         return name, fields.SigFieldSpec(name), None
     place = stamps.placement(writer, existing)
     spec = fields.SigFieldSpec(name, on_page=place.page,
-                               box=tuple(round(v) for v in place.box))
+                               box=_whole_points(place.box))
     if options.certify:
         for later in range(existing + 1, stamps.SLOTS):
             slot = stamps.placement(writer, later)
             fields.append_signature_field(writer, fields.SigFieldSpec(
                 f"Signature{later + 1}", on_page=slot.page,
-                box=tuple(round(v) for v in slot.box)))
+                box=_whole_points(slot.box)))
     return name, spec, place
+
+
+def _whole_points(box: stamps.Rect) -> tuple[int, int, int, int]:
+    """A stamp's rectangle in whole points, as a signature field's /Rect."""
+    x1, y1, x2, y2 = box
+    return round(x1), round(y1), round(x2), round(y2)
+
+
+def _written(out: IO[bytes]) -> io.BytesIO:
+    """pyHanko's output stream: a BytesIO it made, since no output stream is passed to it."""
+    if not isinstance(out, io.BytesIO):
+        raise TypeError(f"pyHanko wrote to a {type(out).__name__}, not to memory")
+    return out
 
 
 def _new_field_name(writer: IncrementalPdfFileWriter) -> str:
@@ -304,7 +317,7 @@ async def async_sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | Non
             raise _classify(exc) from None
         except aiohttp.ClientError as exc:
             raise ServiceUnavailableError(str(exc), service="TSA/OCSP") from None
-    return out.getvalue()
+    return _written(out).getvalue()
 
 
 async def _sign_pdf_gost(data: bytes, key: Pkcs12Key, options: PdfOptions,
@@ -322,7 +335,7 @@ async def _sign_pdf_gost(data: bytes, key: Pkcs12Key, options: PdfOptions,
                 appearance_text_params=params or None)
         except PyhankoSigningError as exc:
             raise _classify(exc) from None
-        prepared = output.getvalue()
+        prepared = _written(output).getvalue()
         start, end = prep.reserved_region_start, prep.reserved_region_end
         digest = gost.digest(gost_key.hash_oid, prepared[:start] + prepared[end:])
         content = gost_cms.sign_digest(gost_key, key.certificate, list(key.chain), digest,
@@ -403,10 +416,10 @@ async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions |
     digest = bytes(prep.document_digest)
     hash_name = digest_algorithm_for(key.certificate)
     if hash_name != "sha256":  # a GOST signer: NCALayer signs the Streebog digest
-        prepared = output.getvalue()
+        prepared = _written(output).getvalue()
         start, end = prep.reserved_region_start, prep.reserved_region_end
         digest = digests.digest(prepared[:start] + prepared[end:], hash_name)
-    return PreparedPdf(digest, key, options, prep, tbs, output)
+    return PreparedPdf(digest, key, options, prep, tbs, _written(output))
 
 
 def prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,
@@ -494,4 +507,4 @@ async def _extend(data: bytes, options: PdfOptions, session: _Session) -> bytes:
         ts = signers.PdfTimeStamper(session.timestamper)
         out = await ts.async_timestamp_pdf(
             writer, "sha256", options.trust.validation_context(fetcher_backend=session.fetchers))
-    return out.getvalue()
+    return _written(out).getvalue()

@@ -27,6 +27,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import qrcode
 from pyhanko.pdf_utils import generic, layout
@@ -39,6 +40,10 @@ from docservice.pki.person import Person
 from docservice.signature_area import SIGNATURE_DEST, SIGNATURE_HINT_BAND
 from docservice.typefaces import REGULAR_FILE, font_file
 from signing.stamp_font import StampFontFactory
+
+if TYPE_CHECKING:  # qrcode's default image: Pillow's, or pure-Python PNG without Pillow
+    from qrcode.image.pil import PilImage
+    from qrcode.image.pure import PyPNGImage
 
 # fontTools reports every table it drops while subsetting (e.g. FFTM) as a warning.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
@@ -124,7 +129,8 @@ def _lookup_name_tree(node: generic.DictionaryObject, key: str) -> generic.PdfOb
         names = node["/Names"]
         for i in range(0, len(names) - 1, 2):
             if str(names[i]) == key:
-                return names[i + 1]
+                value: generic.PdfObject = names[i + 1]
+                return value
     for kid in node.get("/Kids", ()):
         found = _lookup_name_tree(kid.get_object(), key)
         if found is not None:
@@ -240,7 +246,7 @@ def stamp_style(font_path: str, compact: bool = False, qr: bool = True) -> TextS
 QR_MASK = 2
 
 
-def qr_code(url: str) -> qrcode.QRCode:
+def qr_code(url: str) -> qrcode.QRCode[PilImage | PyPNGImage]:
     """The stamp's QR symbol for ``url`` (level M, mask :data:`QR_MASK`)."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=QR_MASK)
     qr.add_data(url)
@@ -262,11 +268,16 @@ class _Stamp(QRStamp):
 
     def _qr_xobject(self) -> tuple[generic.IndirectObject, int]:
         if self.style.qr_inner_content is not None:
-            return super()._qr_xobject()
+            fancy: tuple[generic.IndirectObject, int] = \
+                super()._qr_xobject()  # type: ignore[no-untyped-call]  # unannotated in pyHanko
+            return fancy
+        writer = self.writer
+        if writer is None:  # pyHanko gives every stamp its writer before drawing it
+            raise ValueError("the stamp has no PDF writer")
         commands, size = _qr_commands(self.url)
         xobj = init_xobject_dictionary(commands, size, size)
         xobj.compress()
-        return self.writer.add_object(xobj), size
+        return writer.add_object(xobj), size
 
 
 @dataclass(frozen=True)

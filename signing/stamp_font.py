@@ -28,6 +28,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResult
 from pyhanko.pdf_utils.font.opentype import _format_cid_glyphline_from_buffer
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
+from pyhanko.pdf_utils.xref import ObjectStream
 
 #: Code points a stamp may contain: Basic Latin, Latin-1, all of Cyrillic (Kazakh and
 #: Russian letters), general punctuation (dashes, quotes, ellipsis), №, ₸.
@@ -159,7 +160,7 @@ class StampFontEngine(FontEngine):
     """pyHanko font engine over a :class:`StampFontProgram` (no per-signature subsetting)."""
 
     def __init__(self, writer: BasePdfFileWriter, program: StampFontProgram,
-                 font_size: int, obj_stream: generic.ObjectStream | None = None) -> None:
+                 font_size: int, obj_stream: ObjectStream | None = None) -> None:
         super().__init__(writer, program.postscript_name.split("+", 1)[1],
                          embedded_subset=True, obj_stream=obj_stream, font_size=font_size)
         self.program = program
@@ -266,11 +267,11 @@ def find_embedded(writer: BasePdfFileWriter, program: StampFontProgram
     Matched by ``/BaseFont`` and then by the decoded program's SHA-256, so a foreign font
     that merely has the same name is never used.
     """
-    form = _get(writer.root, "/AcroForm")
+    form = _get_dict(writer.root, "/AcroForm")
     if form is None:
         return None
-    for field_ref in _get(form, "/Fields") or ():
-        appearance = _get(field_ref.get_object(), "/AP")
+    for field_ref in _get_array(form, "/Fields") or ():
+        appearance = _get_dict(field_ref.get_object(), "/AP")
         if appearance is None or "/N" not in appearance:
             continue
         found = _find_in_resources(appearance.raw_get("/N"), program, depth=3)
@@ -283,7 +284,20 @@ def _get(container: generic.PdfObject, key: str) -> generic.PdfObject | None:
     """``container[key]`` dereferenced, or None (``dict.get`` keeps indirect refs)."""
     if not isinstance(container, generic.DictionaryObject) or key not in container:
         return None
-    return container[key]
+    value: generic.PdfObject = container[key]
+    return value
+
+
+def _get_dict(container: generic.PdfObject, key: str) -> generic.DictionaryObject | None:
+    """:func:`_get` where only a dictionary is of use (anything else counts as absent)."""
+    value = _get(container, key)
+    return value if isinstance(value, generic.DictionaryObject) else None
+
+
+def _get_array(container: generic.PdfObject, key: str) -> generic.ArrayObject | None:
+    """:func:`_get` where only an array is of use (anything else counts as absent)."""
+    value = _get(container, key)
+    return value if isinstance(value, generic.ArrayObject) else None
 
 
 def _find_in_resources(ref: generic.PdfObject, program: StampFontProgram, depth: int
@@ -291,13 +305,13 @@ def _find_in_resources(ref: generic.PdfObject, program: StampFontProgram, depth:
     xobj = ref.get_object()
     if not isinstance(xobj, generic.StreamObject) or depth < 0:
         return None
-    resources = _get(xobj, "/Resources")
+    resources = _get_dict(xobj, "/Resources")
     if resources is None:
         return None
-    for font_ref in (_get(resources, "/Font") or {}).values():
+    for font_ref in (_get_dict(resources, "/Font") or {}).values():
         if isinstance(font_ref, generic.IndirectObject) and _is_ours(font_ref, program):
             return font_ref
-    for child in (_get(resources, "/XObject") or {}).values():
+    for child in (_get_dict(resources, "/XObject") or {}).values():
         found = _find_in_resources(child, program, depth - 1)
         if found is not None:
             return found
@@ -307,7 +321,7 @@ def _find_in_resources(ref: generic.PdfObject, program: StampFontProgram, depth:
 def _is_ours(font_ref: generic.IndirectObject, program: StampFontProgram) -> bool:
     font = font_ref.get_object()
     if not isinstance(font, generic.DictionaryObject) or (
-            _get(font, "/BaseFont") != program.base_font):
+            _get(font, "/BaseFont") != generic.NameObject(program.base_font)):
         return False
     try:
         descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
@@ -325,6 +339,6 @@ class StampFontFactory(FontEngineFactory):
     font_size: int = 10
 
     def create_font_engine(self, writer: BasePdfFileWriter,
-                           obj_stream: generic.ObjectStream | None = None) -> StampFontEngine:
+                           obj_stream: ObjectStream | None = None) -> StampFontEngine:
         return StampFontEngine(writer, stamp_font_program(self.font_path), self.font_size,
                                obj_stream)

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 
-from asn1crypto import ocsp, x509
+from asn1crypto import algos, ocsp, x509
 from cryptography.exceptions import InvalidSignature
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
@@ -41,8 +41,10 @@ async def check_status(cert: x509.Certificate, chain: Sequence[x509.Certificate]
     ``trust.revocation`` saw within its TTL is reused and None is returned; the
     certificate's own validity period is checked by the key at every signature anyway.
     """
-    key = _status_key(cert, chain, trust) if trust.revocation is not None else None
-    if key is not None and not need_evidence and trust.revocation.good_status(key):
+    revocation = trust.revocation
+    key = _status_key(cert, chain, trust) if revocation is not None else None
+    if revocation is not None and key is not None and not need_evidence \
+            and revocation.good_status(key):
         return None
     context = trust.validation_context(chain, **kwargs)
     validator = CertificateValidator(cert, intermediate_certs=list(chain),
@@ -53,15 +55,15 @@ async def check_status(cert: x509.Certificate, chain: Sequence[x509.Certificate]
         raise CertificateRevokedError() from None
     except (PathBuildingError, PathValidationError, ValidationError) as exc:
         raise CertificateUntrustedError(type(exc).__name__) from None
-    if key is not None:
-        trust.revocation.put_good_status(key)
+    if revocation is not None and key is not None:
+        revocation.put_good_status(key)
     return context
 
 
-def _signed_by(signer: x509.Certificate, tbs: bytes, algorithm: object, value: bytes) -> bool:
+def _signed_by(signer: x509.Certificate, tbs: bytes,
+               algorithm: algos.SignedDigestAlgorithm, value: bytes) -> bool:
     try:
-        DefaultSignatureValidator().validate_signature(value, tbs, signer.public_key,
-                                                       algorithm)  # type: ignore[arg-type]
+        DefaultSignatureValidator().validate_signature(value, tbs, signer.public_key, algorithm)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
@@ -96,7 +98,8 @@ def ocsp_revocation(cert: x509.Certificate, responses: Sequence[ocsp.OCSPRespons
                 if (cert_id["serial_number"].native == cert.serial_number
                         and cert_id["issuer_name_hash"].native == name_hash
                         and single["cert_status"].name == "revoked"):
-                    return single["cert_status"].chosen["revocation_time"].native
+                    revoked: dt.datetime = single["cert_status"].chosen["revocation_time"].native
+                    return revoked
         except (StopIteration, ValueError, TypeError, KeyError):
             continue
     return None

@@ -20,7 +20,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from asn1crypto import pem
+from asn1crypto import pem, x509
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     PublicFormat,
@@ -60,8 +60,9 @@ def _parse(data: bytes) -> etree._Element:
         raise DocumentError(f"not well-formed XML: {exc.detail}") from None
 
 
-def _pem(cert: object) -> str:
-    return pem.armor("CERTIFICATE", cert.dump()).decode("ascii")  # type: ignore[attr-defined]
+def _pem(cert: x509.Certificate) -> str:
+    armored: bytes = pem.armor("CERTIFICATE", cert.dump())
+    return armored.decode("ascii")
 
 
 def sign_xml(data: bytes, key: SigningKey, *, role: str | None = None, xades: bool = False
@@ -71,30 +72,30 @@ def sign_xml(data: bytes, key: SigningKey, *, role: str | None = None, xades: bo
         raise SigningError("XML signatures from NCALayer arrive signed; nothing to do here")
     key.check(role=role)
     root = _parse(data)
-    if key.is_gost:
+    private_key = key.private_key
+    if isinstance(private_key, GostPrivateKey):
         if xades:
             raise SigningError("XAdES properties are not made for GOST keys yet")
-        gost_key = key.private_key
-        assert isinstance(gost_key, GostPrivateKey)
-        gost_xmldsig.sign(root, gost_key.public.curve, gost_key.d,
+        gost_xmldsig.sign(root, private_key.public.curve, private_key.d,
                           [c.dump() for c in (key.certificate, *key.chain)],
-                          gost_key.signature_oid)
+                          private_key.signature_oid)
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    options = {"method": SignatureConstructionMethod.enveloped,
-               "signature_algorithm": SignatureMethod.RSA_SHA256,
-               "digest_algorithm": DigestAlgorithm.SHA256, "c14n_algorithm": _EXC_C14N}
+    method = SignatureConstructionMethod.enveloped
+    algorithm, digest = SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256
     if xades:
         kk, ru = key.identity.role_label(role)
         # signxml 5.2's XAdES signer digests SignedProperties inconsistently under
         # exclusive c14n (every such signature fails verification), so XAdES uses
         # Canonical XML 1.1 throughout.
-        options["c14n_algorithm"] = CanonicalizationMethod.CANONICAL_XML_1_1
         signer: XMLSigner = XAdESSigner(claimed_roles=[f"{kk} / {ru}"] if kk else None,
-                                        **options)
+                                        method=method, signature_algorithm=algorithm,
+                                        digest_algorithm=digest,
+                                        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_1)
     else:
-        signer = XMLSigner(**options)
+        signer = XMLSigner(method=method, signature_algorithm=algorithm,
+                           digest_algorithm=digest, c14n_algorithm=_EXC_C14N)
     try:
-        signed = signer.sign(root, key=key.private_key,
+        signed = signer.sign(root, key=private_key,
                              cert=[_pem(key.certificate), *(_pem(c) for c in key.chain)])
     except (SignXMLException, InvalidInput) as exc:
         raise DocumentError(str(exc)) from None
@@ -131,25 +132,28 @@ def verify_xml(data: bytes, trust: TrustAnchors, *,
 
 def _verify_one(data: bytes, index: int, ca_file: str, xades: bool) -> XmlSignatureResult:
     doc = xml_signature.as_made(_parse(data), index)
-    settings = {"location": "./",
-                "signature_methods": frozenset({SignatureMethod.RSA_SHA256}),
-                "digest_algorithms": frozenset({DigestAlgorithm.SHA256})}
+    methods = frozenset({SignatureMethod.RSA_SHA256})
+    digests = frozenset({DigestAlgorithm.SHA256})
     if xades:
         # document, SignedProperties and the KeyInfo signxml's XAdES signer references
-        config: SignatureConfiguration = XAdESSignatureConfiguration(expect_references=3,
-                                                                     **settings)
+        config: SignatureConfiguration = XAdESSignatureConfiguration(
+            expect_references=3, location="./", signature_methods=methods,
+            digest_algorithms=digests)
     else:
-        config = SignatureConfiguration(expect_references=1, **settings)
+        config = SignatureConfiguration(expect_references=1, location="./",
+                                        signature_methods=methods, digest_algorithms=digests)
     try:
         results = xml_signature.verify_last(doc, config, ca_pem_file=ca_file, xades=xades)
     except xml_signature.XmlInvalidError as exc:
         raise SignatureValueError(f"signature {index + 1}: {exc}") from None
     first = results[0]
     # The certificate whose key verified the signature (signxml reports only the key).
-    key = first.signature_key
-    if isinstance(key, bytes):
-        key = (load_pem_public_key(key) if key.startswith(b"-----") else load_der_public_key(key))
+    raw_key = first.signature_key
+    key = (load_pem_public_key(raw_key) if raw_key.startswith(b"-----")
+           else load_der_public_key(raw_key))
     key_der = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    if first.signed_xml is None:
+        raise SignatureValueError(f"signature {index + 1}: it signs no XML element")
     for node in first.signature_xml.iter(f"{{{DS_NS}}}X509Certificate"):
         cert = load_der_x509_certificate(base64.b64decode("".join((node.text or "").split())))
         if cert.public_key().public_bytes(Encoding.DER,

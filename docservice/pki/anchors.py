@@ -153,4 +153,4 @@ class TrustAnchors:
             options.setdefault("fetchers", self.revocation.fetchers())
         return ValidationContext(trust_roots=list(self.roots),
                                  other_certs=[*self.intermediates, *extra_certs],
-                                 **options)  # type: ignore[arg-type]
+                                 **options)  # type: ignore[arg-type]  # the caller's pyHanko options

@@ -22,7 +22,12 @@ from asn1crypto import cms
 from docservice.sniff import looks_like_cms
 from docservice.verification.cms import Assessor, parse_cms, verify_cms
 from docservice.verification.limits import Limits, VerificationInputError, check_size
-from docservice.verification.report import DocumentFacts, SignatureKind, SignatureReport
+from docservice.verification.report import (
+    DocumentFacts,
+    DocumentFormat,
+    SignatureKind,
+    SignatureReport,
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,8 @@ def read_card(data: bytes, limits: Limits) -> Card | None:
                 if len(files) > limits.max_signatures:
                     raise VerificationInputError("too_many_signatures", status=422)
                 stream = spec.EF.get("/UF") or spec.EF.get("/F")
+                if not isinstance(stream, pikepdf.Stream):
+                    return None
                 limit = limits.max_original_bytes if not files else limits.max_file_bytes
                 content = _bounded_bytes(stream, min(limit, budget))
                 if not content:
@@ -124,7 +131,8 @@ def read_card(data: bytes, limits: Limits) -> Card | None:
 
 
 def _signed_part(info: cms.SignerInfo) -> bytes:
-    return info["signed_attrs"].dump() + info["signature"].dump()
+    part: bytes = info["signed_attrs"].dump() + info["signature"].dump()
+    return part
 
 
 def _pdf_signatures(original: bytes, assessor: Assessor, limits: Limits
@@ -158,7 +166,8 @@ def verify_card(card: Card, data: bytes, assessor: Assessor, limits: Limits,
     """One report per embedded CMS, each checked against the first embedded file."""
     original = card.original.data
     check_size(original, limits.max_original_bytes, "original")
-    facts = DocumentFacts("card", hashlib.sha256(data).hexdigest(), len(data), file_name,
+    facts = DocumentFacts(DocumentFormat.CARD, hashlib.sha256(data).hexdigest(), len(data),
+                          file_name,
                           hashlib.sha256(original).hexdigest())
     in_pdf = _pdf_signatures(original, assessor, limits) if original.startswith(b"%PDF-") \
         else {}

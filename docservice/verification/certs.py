@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from asn1crypto import crl, ocsp, x509
@@ -174,9 +175,9 @@ class ChainValidator:
         self._cache = TtlCache(max_entries=self.cache_entries)
 
     def validate(self, cert: x509.Certificate, *, moment: dt.datetime,
-                 other_certs: list[x509.Certificate] = (),  # type: ignore[assignment]
-                 embedded_ocsp: list[ocsp.OCSPResponse] = (),  # type: ignore[assignment]
-                 embedded_crl: list[crl.CertificateList] = (),  # type: ignore[assignment]
+                 other_certs: Sequence[x509.Certificate] = (),
+                 embedded_ocsp: Sequence[ocsp.OCSPResponse] = (),
+                 embedded_crl: Sequence[crl.CertificateList] = (),
                  purpose: str = "signing") -> ChainOutcome:
         """Validate ``cert`` for ``purpose`` (``signing`` or ``timestamping``) at ``moment``."""
         key = (fingerprint(cert), self.trust.id, moment.replace(microsecond=0), purpose,
@@ -205,7 +206,7 @@ class ChainValidator:
         ``certificateHold`` answer speaks for no later time). Unverified: only a
         :meth:`validate` at such a moment checks the answer's signature."""
         cached = self.revocation.get_ocsp(_ocsp_key_for(cert))
-        times = set()
+        times: set[dt.datetime] = set()
         for response in [*embedded_ocsp, *([cached] if cached is not None else [])]:
             try:
                 singles = response.basic_ocsp_response["tbs_response_data"]["responses"]

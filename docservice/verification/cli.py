@@ -18,7 +18,8 @@ from docservice.verification.messages import INDICATIONS, input_error_text, ui
 EXIT_UNUSABLE = 2
 
 
-def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+            ) -> argparse.ArgumentParser:
     """Register the ``verify`` sub-command on ``docservice``'s argparse sub-parsers."""
     parser = subparsers.add_parser(
         "verify", help="verify the signatures of a PDF, XML or CMS file",

@@ -26,6 +26,7 @@ Time rules (ETSI EN 319 102-1 in spirit, with the brief's choices spelt out):
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ from docservice.verification.report import (
     Coverage,
     CoverageKind,
     DocumentFacts,
+    DocumentFormat,
     Labelled,
     Reason,
     RevocationFacts,
@@ -232,7 +234,8 @@ class Assessor:
             intact, valid = validate_sig_integrity(signer_info, cert, content_type, digest,
                                                    GOST_SIGNATURE_VALIDATOR)
         except SignatureValidationError as exc:
-            sub = exc.ades_subindication.name if exc.ades_subindication else "FORMAT_FAILURE"
+            found = exc.ades_subindication  # pyHanko's AdESFailure or AdESIndeterminate
+            sub = found.name if isinstance(found, enum.Enum) else "FORMAT_FAILURE"
             return _finish(report, sub, Reason.of(sub, detail=exc.failure_message))
         except (CMSStructuralError, ValueError, KeyError, TypeError) as exc:
             return _finish(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
@@ -479,7 +482,8 @@ def verify_cms(data: bytes, original: bytes | None, assessor: Assessor, limits: 
     if original is not None:
         check_size(original, limits.max_original_bytes, "original")
     signed_bytes = bytes(content) if attached else original
-    facts = DocumentFacts("cms", hashlib.sha256(data).hexdigest(), len(data), file_name,
+    facts = DocumentFacts(DocumentFormat.CMS, hashlib.sha256(data).hexdigest(), len(data),
+                          file_name,
                           hashlib.sha256(original).hexdigest() if original else None)
     reports = []
     for index, info in enumerate(signed["signer_infos"], start=1):

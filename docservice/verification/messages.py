@@ -198,7 +198,7 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "kk" else pair[1]
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, str]):
     """Format mapping that leaves unknown fields empty instead of raising."""
 
     def __missing__(self, key: str) -> str:

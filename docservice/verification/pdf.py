@@ -36,6 +36,7 @@ from docservice.verification.report import (
     Coverage,
     CoverageKind,
     DocumentFacts,
+    DocumentFormat,
     Indication,
     Modification,
     Reason,
@@ -120,9 +121,10 @@ def _modification(sig: EmbeddedPdfSignature, revisions: int) -> Modification:
 
 def _coverage(sig: EmbeddedPdfSignature, size: int) -> Coverage:
     level = sig.coverage
-    kind = {SignatureCoverageLevel.ENTIRE_FILE: CoverageKind.ENTIRE_FILE,
-            SignatureCoverageLevel.ENTIRE_REVISION: CoverageKind.ENTIRE_REVISION}.get(
-        level, CoverageKind.PARTIAL)
+    kinds: dict[SignatureCoverageLevel | None, CoverageKind] = {
+        SignatureCoverageLevel.ENTIRE_FILE: CoverageKind.ENTIRE_FILE,
+        SignatureCoverageLevel.ENTIRE_REVISION: CoverageKind.ENTIRE_REVISION}
+    kind = kinds.get(level, CoverageKind.PARTIAL)
     br = sig.byte_range
     signed = int(br[1]) + int(br[3]) if len(br) == 4 else None
     return Coverage(kind, revision=sig.signed_revision, signed_bytes=signed, total_bytes=size)
@@ -186,7 +188,8 @@ def verify_pdf(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
         raise VerificationInputError("pdf_no_signatures", status=422)
     if len(signatures) > limits.max_signatures:
         raise VerificationInputError("too_many_signatures", status=422)
-    facts = DocumentFacts("pdf", hashlib.sha256(data).hexdigest(), len(data), file_name,
+    facts = DocumentFacts(DocumentFormat.PDF, hashlib.sha256(data).hexdigest(), len(data),
+                          file_name,
                           revisions=revisions)
     dss = _dss(reader)
     reports: dict[int, SignatureReport] = {}
@@ -224,7 +227,8 @@ def verify_pdf(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
 def _is_certification(reader: PdfFileReader, sig: EmbeddedPdfSignature) -> bool:
     try:
         perms = reader.root["/Perms"]
-        return perms.raw_get("/DocMDP").reference == sig.sig_object.container_ref
+        certifies: bool = perms.raw_get("/DocMDP").reference == sig.sig_object.container_ref
+        return certifies
     except (KeyError, AttributeError, TypeError):
         return False
 

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus.flowables import HRFlowable
 
 from docservice import typefaces
@@ -40,14 +40,16 @@ def _line(label: str, value: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(f"<b>{escape(label)}:</b> {escape(value)}", style)
 
 
-def _signature(sig: SignatureReport, lang: str, st: dict[str, ParagraphStyle]) -> list:  # type: ignore[type-arg]
+def _signature(sig: SignatureReport, lang: str, st: dict[str, ParagraphStyle]
+               ) -> list[Flowable]:
     ui = messages.ui
     pick = 0 if lang == "kk" else 1
     title = ui("doc_timestamp" if sig.kind is SignatureKind.PDF_TIMESTAMP else "signature", lang)
     verdict = messages.INDICATIONS[sig.indication][pick]
-    out = [Paragraph(escape(f"#{sig.index} {title}: {verdict}"
-                            f"{' / ' + sig.sub_indication if sig.sub_indication else ''}"),
-                     st["h"])]
+    out: list[Flowable] = [Paragraph(
+        escape(f"#{sig.index} {title}: {verdict}"
+               f"{' / ' + sig.sub_indication if sig.sub_indication else ''}"),
+        st["h"])]
     signer = sig.signer
     if signer is not None:
         out.append(_line(ui("signer", lang), signer.full_name or signer.common_name, st["p"]))
@@ -88,7 +90,7 @@ def render_receipt(report: Report, lang: str = "kk") -> bytes:
                             title=ui("receipt", lang), author="docservice",
                             initialFontName=FONT, initialFontSize=10)
     pick = 0 if lang == "kk" else 1
-    story: list = [  # type: ignore[type-arg]
+    story: list[Flowable] = [
         Paragraph(escape(ui("receipt", lang)), st["title"]),
         _line(ui("document", lang), report.document.file_name or report.document.format,
               st["p"]),

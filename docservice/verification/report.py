@@ -313,7 +313,8 @@ class Report:
                 Indication.INDETERMINATE: 2}[self.verdict]
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(self)
+        as_dict: dict[str, Any] = _jsonable(self)
+        return as_dict
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
@@ -350,4 +351,5 @@ def _jsonable(value: Any) -> Any:
 
 
 def load_schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema

@@ -143,7 +143,7 @@ def _http(url: str, data: bytes | None, content_type: str | None, timeout: float
     if content_type:
         request.add_header("Content-Type", content_type)
     with urllib.request.urlopen(request, timeout=timeout) as resp:
-        body = resp.read(max_bytes + 1)
+        body: bytes = resp.read(max_bytes + 1)
     if len(body) > max_bytes:
         raise OSError(f"response from {url} exceeds {max_bytes} bytes")
     return body

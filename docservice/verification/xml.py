@@ -36,9 +36,12 @@ from docservice.verification.cms import Assessor, Evidence, _finish
 from docservice.verification.limits import Limits, VerificationInputError
 from docservice.verification.report import (
     Coverage,
+    CoverageKind,
     DocumentFacts,
+    DocumentFormat,
     Indication,
     Reason,
+    SignatureKind,
     SignatureReport,
 )
 from signing.gost import xmldsig as gost_xmldsig
@@ -133,7 +136,8 @@ def verify_xml(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
         raise VerificationInputError("xml_no_signature", status=422)
     if len(signatures) > limits.max_signatures:
         raise VerificationInputError("too_many_signatures", status=422)
-    facts = DocumentFacts("xml", hashlib.sha256(data).hexdigest(), len(data), file_name)
+    facts = DocumentFacts(DocumentFormat.XML, hashlib.sha256(data).hexdigest(), len(data),
+                          file_name)
     reports = []
     for index, signature in enumerate(signatures, start=1):
         assessor.deadline.check()
@@ -149,8 +153,8 @@ def verify_xml(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
 
 def _verify_one(root: etree._Element, signature: etree._Element, index: int,
                 assessor: Assessor) -> SignatureReport:
-    report = SignatureReport(index=index, kind="xml", indication=Indication.TOTAL_PASSED,
-                             sub_indication=None)
+    report = SignatureReport(index=index, kind=SignatureKind.XML,
+                             indication=Indication.TOTAL_PASSED, sub_indication=None)
     method = signature.find("ds:SignedInfo/ds:SignatureMethod", NS)
     algorithm = method.get("Algorithm", "") if method is not None else ""
     report.algorithm = algorithm.rsplit("#", 1)[-1]
@@ -179,7 +183,8 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
         return _finish(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
     signed = [(part.element, len(part.data)) for part in parts]
     signed_roots = [element for element, _ in signed]
-    report.coverage = Coverage("xml_elements", elements=[_describe(e) for e in signed_roots],
+    report.coverage = Coverage(CoverageKind.XML_ELEMENTS,
+                               elements=[_describe(e) for e in signed_roots],
                                signed_bytes=sum(size for _, size in signed))
     displayed = _displayed(doc)
     if not any(_signed_canonical(e) == displayed for e in signed_roots):
@@ -187,7 +192,7 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
         return _finish(report, "FORMAT_FAILURE",
                        Reason.of("FORMAT_FAILURE",
                                  detail=f"signed data ({detail}) is not the document shown"))
-    report.coverage.kind = "entire_document"
+    report.coverage.kind = CoverageKind.ENTIRE_DOCUMENT
     report.signing_time_claimed = _xades_signing_time(signed_roots)
     report.warnings.append(Reason.of("XML_SIGNED_PART", detail=", ".join(
         report.coverage.elements)))

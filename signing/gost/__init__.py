@@ -19,20 +19,21 @@ from typing import ClassVar
 from asn1crypto import core
 
 from signing.gost import curves, ec, gost94, signature, streebog
-from signing.gost.oids import (  # noqa: F401  (re-exported: callers use gost.SIG_2015_512 …)
-    ARC,
-    GOST34311,
-    HASH_NAMES,
-    HASH_OIDS,
-    KEY_2004,
-    KEY_2015_256,
-    KEY_2015_512,
-    SIG_2004,
-    SIG_2015_256,
-    SIG_2015_512,
-    STREEBOG256,
-    STREEBOG512,
-)
+from signing.gost.asn1 import Field
+
+# Re-exported: callers use gost.SIG_2015_512 …
+from signing.gost.oids import ARC as ARC
+from signing.gost.oids import GOST34311 as GOST34311
+from signing.gost.oids import HASH_NAMES as HASH_NAMES
+from signing.gost.oids import HASH_OIDS as HASH_OIDS
+from signing.gost.oids import KEY_2004 as KEY_2004
+from signing.gost.oids import KEY_2015_256 as KEY_2015_256
+from signing.gost.oids import KEY_2015_512 as KEY_2015_512
+from signing.gost.oids import SIG_2004 as SIG_2004
+from signing.gost.oids import SIG_2015_256 as SIG_2015_256
+from signing.gost.oids import SIG_2015_512 as SIG_2015_512
+from signing.gost.oids import STREEBOG256 as STREEBOG256
+from signing.gost.oids import STREEBOG512 as STREEBOG512
 
 HASHES: dict[str, Callable[[bytes], bytes]] = {
     GOST34311: gost94.digest,
@@ -89,18 +90,18 @@ def hash_for(algorithm_oid: str) -> str:
         raise GostError(f"unknown GOST algorithm {algorithm_oid}") from None
 
 
-class _GostKeyParams(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class _GostKeyParams(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("curve", core.ObjectIdentifier), ("digest", core.ObjectIdentifier, {"optional": True})]
 
 
-class _AlgorithmId(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class _AlgorithmId(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("algorithm", core.ObjectIdentifier), ("parameters", core.Any, {"optional": True})]
 
 
-class _Spki(core.Sequence):
-    _fields: ClassVar[list[tuple]] = [
+class _Spki(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
+    _fields: ClassVar[list[Field]] = [
         ("algorithm", _AlgorithmId), ("public_key", core.OctetBitString)]
 
 

@@ -13,6 +13,10 @@ from asn1crypto import algos, core, keys
 
 from signing.gost import oids as gost
 
+#: One entry of an asn1crypto schema's ``_fields``: name, type and, optionally, its options
+#: (``{"optional": True}``, ``{"explicit": 0}`` …).
+Field = tuple[str, type] | tuple[str, type, dict[str, object]]
+
 KEY_NAMES = {gost.KEY_2004: "gost34310_2004", gost.KEY_2015_256: "gost34102015_256",
              gost.KEY_2015_512: "gost34102015_512"}
 SIGNATURE_NAMES = {gost.SIG_2004: "gost34310_2004_gost34311",
@@ -34,10 +38,11 @@ def register() -> None:
         return
     gost_keys = set(KEY_NAMES.values())
 
-    def public_key_spec(info: keys.PublicKeyInfo):  # type: ignore[no-untyped-def]
+    def public_key_spec(info: keys.PublicKeyInfo) -> tuple[type, object]:
         if info["algorithm"]["algorithm"].native in gost_keys:
             return (core.OctetBitString, None)
-        return original(info)
+        spec: tuple[type, object] = original(info)
+        return spec
 
     public_key_spec._gost = True  # type: ignore[attr-defined]
     keys.PublicKeyInfo._spec_callbacks = {**keys.PublicKeyInfo._spec_callbacks,

@@ -128,7 +128,7 @@ class LibCrypto:
 
     def _bn(self, value: int, size: int) -> int:
         raw = value.to_bytes(size, "big")
-        bn = self.lib.BN_bin2bn(raw, len(raw), None)
+        bn: int | None = self.lib.BN_bin2bn(raw, len(raw), None)
         if not bn:
             raise MemoryError("BN_bin2bn")
         return bn
@@ -144,19 +144,19 @@ class LibCrypto:
             ctx = lib.BN_CTX_new()
             bns = [self._bn(v, n) for v in (c.p, c.a, c.b, c.x, c.y, c.q, 1)]
             p, a, b, x, y, q, one = bns
-            group = lib.EC_GROUP_new_curve_GFp(p, a, b, ctx)
-            gen = lib.EC_POINT_new(group)
-            ok = (group and gen and lib.EC_POINT_set_affine_coordinates(group, gen, x, y, ctx)
-                  and lib.EC_GROUP_set_generator(group, gen, q, one)
-                  and lib.EC_GROUP_precompute_mult(group, ctx))
+            made: int | None = lib.EC_GROUP_new_curve_GFp(p, a, b, ctx)
+            gen = lib.EC_POINT_new(made)
+            ok = (made and gen and lib.EC_POINT_set_affine_coordinates(made, gen, x, y, ctx)
+                  and lib.EC_GROUP_set_generator(made, gen, q, one)
+                  and lib.EC_GROUP_precompute_mult(made, ctx))
             lib.EC_POINT_free(gen)
             for bn in bns:
                 lib.BN_free(bn)
             lib.BN_CTX_free(ctx)
-            if not ok:
+            if not ok or made is None:
                 raise RuntimeError(f"libcrypto refused the curve {c.name}")
-            self._groups[c.name] = group
-            return group
+            self._groups[c.name] = made
+            return made
 
     def _mul(self, c: Curve, k1: int, k2: int, q: Point | None) -> Point | None:
         lib, group = self.lib, self._group(c)

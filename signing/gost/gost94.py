@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 
 #: The test S-box of GOST R 34.11-94 (the standard's appendix A; RFC 4357 section 11.2).
 TEST_SBOX = (
@@ -104,8 +105,8 @@ def _step(h: int, m: int) -> int:
 
 def digest(data: bytes, *, force_python: bool = False) -> bytes:
     """GOST 34.311-95 (= GOST R 34.11-94, test S-box) of ``data``, 32 bytes."""
-    if _gostc is not None and not force_python:
-        return _gostc.gost94(data)
+    if _c_digest is not None and not force_python:
+        return _c_digest(data)
     return _python_digest(bytes(data))
 
 
@@ -125,15 +126,18 @@ def _python_digest(data: bytes) -> bytes:
     return h.to_bytes(32, "little")
 
 
+#: The C extension's digest, or None where it is not built (or pure Python is requested).
+_c_digest: Callable[[bytes], bytes] | None = None
 try:
     if os.environ.get("DOCSERVICE_GOST_PURE_PYTHON"):
         raise ImportError("pure Python requested")
-    from signing.gost import _gostc  # type: ignore[attr-defined]
+    from signing.gost import _gostc
 except ImportError:
-    _gostc = None
+    pass
 else:
     _gostc.gost94_setup(b"".join(struct.pack("<256I", *row) for row in _SB),
                         _C3.to_bytes(32, "little"))
+    _c_digest = _gostc.gost94
 
 #: Which implementation runs ("c" or "python").
-BACKEND = "c" if _gostc is not None else "python"
+BACKEND = "c" if _c_digest is not None else "python"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 
 from signing.gost._streebog_constants import PI, A, C
 
@@ -82,26 +83,29 @@ def _python_digest(data: bytes, bits: int) -> bytes:
     return out if bits == 512 else out[32:]
 
 
+#: The C extension's digest, or None where it is not built (or pure Python is requested).
+_c_digest: Callable[[bytes, int], bytes] | None = None
 try:
     if os.environ.get("DOCSERVICE_GOST_PURE_PYTHON"):
         raise ImportError("pure Python requested")
-    from signing.gost import _gostc  # type: ignore[attr-defined]
+    from signing.gost import _gostc
 except ImportError:  # no compiler at install time: the pure-Python path stays correct
-    _gostc = None
+    pass
 else:
     _gostc.streebog_setup(
         b"".join(struct.pack("<256Q", *row) for row in T), b"".join(C))
+    _c_digest = _gostc.streebog
 
 #: Which implementation runs ("c" or "python"); the benchmark prints it.
-BACKEND = "c" if _gostc is not None else "python"
+BACKEND = "c" if _c_digest is not None else "python"
 
 
 def digest(data: bytes, bits: int = 512, *, force_python: bool = False) -> bytes:
     """Streebog-512 (default) or Streebog-256 of ``data``."""
     if bits not in (256, 512):
         raise ValueError("Streebog has 256- and 512-bit variants only")
-    if _gostc is not None and not force_python:
-        return _gostc.streebog(data, bits)
+    if _c_digest is not None and not force_python:
+        return _c_digest(data, bits)
     return _python_digest(bytes(data), bits)
 
 

@@ -122,7 +122,10 @@ def _apply_transforms(target: etree._Element, signature: etree._Element,
                 node = copy
                 for index in own:
                     node = node[index]
-                node.getparent().remove(node)
+                parent = node.getparent()
+                if parent is None:  # the reference names the signature itself
+                    raise XmlFormatError(f"reference {reference.get('URI')!r} is the signature")
+                parent.remove(node)
         elif alg in _C14N_METHODS:
             canonical = alg
             inclusive = transform.find("{http://www.w3.org/2001/10/xml-exc-c14n#}"
@@ -148,10 +151,11 @@ def _path_in(ancestor: etree._Element, element: etree._Element) -> list[int] | N
 
 
 def _text(element: etree._Element | None, what: str) -> bytes:
-    if element is None or not (element.text or "").strip():
+    text = element.text if element is not None else None
+    if text is None or not text.strip():
         raise XmlFormatError(f"{what} is missing")
     try:
-        return base64.b64decode("".join(element.text.split()), validate=True)
+        return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         raise XmlFormatError(f"{what} is not Base64") from None
 

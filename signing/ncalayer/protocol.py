@@ -196,7 +196,7 @@ class BasicsSign:
     def from_args(cls, args: Any) -> BasicsSign:
         obj = _mapping(args, "args")
         try:
-            fmt = Format(obj.get("format"))
+            fmt = Format(obj.get("format", ""))
         except ValueError:
             raise ProtocolError("args.format must be 'cms' or 'xml'") from None
         data = obj.get("data")
