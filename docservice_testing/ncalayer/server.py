@@ -78,6 +78,12 @@ class NCALayerEmulator:
         self.cert_path, key_path = make_tls_certificate(self._tls_dir)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        # No TLS 1.3 session tickets. Why: the server sends them right after the handshake,
+        # exactly while the client writes its HTTP upgrade request; a client reading on one
+        # thread and writing on another (websockets' sync client, as the tests use) then
+        # drives one OpenSSL connection from two threads, and the request could be lost:
+        # the upgrade timed out after 10 s, at random. Nothing here resumes sessions.
+        context.num_tickets = 0
         context.load_cert_chain(self.cert_path, key_path)
         self._server = await serve(self._handler, self.host, self.port, ssl=context,
                                    max_size=self.max_message, max_queue=4,

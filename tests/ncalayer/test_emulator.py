@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import ssl
 
 import pytest
@@ -29,6 +30,22 @@ def test_tls_is_required_and_trusted_only_by_pinning(emulator: NCALayerEmulator)
     with pytest.raises(ssl.SSLCertVerificationError):
         connect(emulator.url, ssl=ssl.create_default_context(), open_timeout=5)
     assert call(emulator) == []  # greeting checked inside
+
+
+def test_no_session_ticket_races_the_upgrade_request(emulator: NCALayerEmulator) -> None:
+    """A TLS 1.3 ticket arriving while websockets' sync client writes its upgrade request
+    (its reader thread and its writer share one OpenSSL connection) could lose the request:
+    the emulator issues none, so the first record it sends answers the request."""
+    with (socket.create_connection((emulator.host, emulator.port), timeout=10) as raw,
+          emulator.client_ssl_context().wrap_socket(raw, server_hostname="127.0.0.1") as tls):
+        assert tls.version() == "TLSv1.3"
+        key = base64.b64encode(b"0123456789abcdef").decode()
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{emulator.port}\r\n"
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                    .encode())
+        assert tls.recv(4096).startswith(b"HTTP/1.1 101 ")
+        assert tls.session is not None and not tls.session.has_ticket
 
 
 def test_loopback_only() -> None:
