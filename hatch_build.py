@@ -28,15 +28,26 @@ class GostBuildHook(BuildHookInterface):
         root = Path(self.root)
         target = SOURCE.with_name("_gostc" + sysconfig.get_config_var("EXT_SUFFIX"))
         cc = shlex.split(sysconfig.get_config_var("CC") or "cc")
-        command = [*cc, "-O3", "-fPIC", "-shared", "-std=c99", "-Wall",
-                   f"-I{sysconfig.get_paths()['include']}",
-                   str(root / SOURCE), "-o", str(root / target)]
+        command = [
+            *cc,
+            "-O3",
+            "-fPIC",
+            "-shared",
+            "-std=c99",
+            "-Wall",
+            f"-I{sysconfig.get_paths()['include']}",
+            str(root / SOURCE),
+            "-o",
+            str(root / target),
+        ]
         try:
             subprocess.run(command, check=True, capture_output=True, text=True)
         except (OSError, subprocess.CalledProcessError) as exc:
             detail = getattr(exc, "stderr", "") or exc
-            print(f"signing.gost: C speed path not built ({detail}); pure Python will run",
-                  file=sys.stderr)
+            print(
+                f"signing.gost: C speed path not built ({detail}); pure Python will run",
+                file=sys.stderr,
+            )
             return
         build_data["pure_python"] = False
         build_data["infer_tag"] = True

@@ -61,8 +61,10 @@ def baseline(engine, n: int) -> float:
     started = time.perf_counter()
     for start in range(0, n, BATCH):
         with engine.begin() as conn:
-            conn.execute(insert(log_entry), [{"idx": i, "data": entry(i)}
-                                             for i in range(start, min(n, start + BATCH))])
+            conn.execute(
+                insert(log_entry),
+                [{"idx": i, "data": entry(i)} for i in range(start, min(n, start + BATCH))],
+            )
     return n / (time.perf_counter() - started)
 
 
@@ -103,9 +105,16 @@ def recorded(store: SqlStore, limit: int = 1000, seconds: float = 3.0) -> float:
     count = 0
     while count < limit and time.perf_counter() - started < seconds:
         with Session(store.engine) as session, session.begin():
-            record(session, blobs, [Artefact("route.event", entry(count), case_ref="B-1",
-                                             client_id=1, iin="900101300123")],
-                   index_key=key)
+            record(
+                session,
+                blobs,
+                [
+                    Artefact(
+                        "route.event", entry(count), case_ref="B-1", client_id=1, iin="900101300123"
+                    )
+                ],
+                index_key=key,
+            )
         count += 1
     return count / (time.perf_counter() - started)
 
@@ -125,9 +134,12 @@ def warm(log: MerkleLog, size: int, rounds: int = 200) -> dict:
         cpath = log.consistency_proof(m, size)
         con.append(time.perf_counter() - t)
         assert verify_consistency(m, size, log.root(m), root, cpath)
-    return {"inclusion_ms": statistics.median(inc) * 1e3,
-            "consistency_ms": statistics.median(con) * 1e3,
-            "inclusion_hashes": len(path), "consistency_hashes": len(cpath)}
+    return {
+        "inclusion_ms": statistics.median(inc) * 1e3,
+        "consistency_ms": statistics.median(con) * 1e3,
+        "inclusion_hashes": len(path),
+        "consistency_hashes": len(cpath),
+    }
 
 
 def cold(url: str, schema: str | None, size: int) -> dict:
@@ -143,10 +155,15 @@ def cold(url: str, schema: str | None, size: int) -> dict:
     cpath = log.consistency_proof(size // 2 + 17, size)
     t3 = time.perf_counter()
     root = log.root(size)
-    ok = (verify_inclusion(size // 3, size, leaf_hash(entry(size // 3)), path, root)
-          and verify_consistency(size // 2 + 17, size, log.root(size // 2 + 17), root, cpath))
-    return {"connect_ms": (t1 - t0) * 1e3, "inclusion_ms": (t2 - t1) * 1e3,
-            "consistency_ms": (t3 - t2) * 1e3, "verified": ok}
+    ok = verify_inclusion(
+        size // 3, size, leaf_hash(entry(size // 3)), path, root
+    ) and verify_consistency(size // 2 + 17, size, log.root(size // 2 + 17), root, cpath)
+    return {
+        "connect_ms": (t1 - t0) * 1e3,
+        "inclusion_ms": (t2 - t1) * 1e3,
+        "consistency_ms": (t3 - t2) * 1e3,
+        "verified": ok,
+    }
 
 
 def run_backend(name: str, url: str, schema: str | None, n: int) -> None:
@@ -161,24 +178,36 @@ def run_backend(name: str, url: str, schema: str | None, n: int) -> None:
     single = one_by_one(log, n)
     service_path = recorded(store)
     size = store.size()
-    out = subprocess.run([sys.executable, __file__, "--cold", url, schema or "", str(n)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--cold", url, schema or "", str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     c = json.loads(out.stdout)
     w_small, w_big = warm(log, 1000), warm(log, n)
     engine.dispose()
     print(f"[{name}] baseline rows only, batches of {BATCH}: {base:,.0f} entries/s")
-    print(f"[{name}] log append_many, batches of {BATCH}: {batched:,.0f} entries/s "
-          f"({batched / base:.2f} x baseline)")
+    print(
+        f"[{name}] log append_many, batches of {BATCH}: {batched:,.0f} entries/s "
+        f"({batched / base:.2f} x baseline)"
+    )
     print(f"[{name}] log append, one transaction each: {single:,.0f} entries/s")
-    print(f"[{name}] service record(), one artefact per transaction (lock, entry, nodes, "
-          f"index row): {service_path:,.0f} entries/s")
-    print(f"[{name}] cold (new process, size {n:,}): connect {c['connect_ms']:.1f} ms, "
-          f"inclusion {c['inclusion_ms']:.2f} ms, consistency {c['consistency_ms']:.2f} ms, "
-          f"verified={c['verified']}")
+    print(
+        f"[{name}] service record(), one artefact per transaction (lock, entry, nodes, "
+        f"index row): {service_path:,.0f} entries/s"
+    )
+    print(
+        f"[{name}] cold (new process, size {n:,}): connect {c['connect_ms']:.1f} ms, "
+        f"inclusion {c['inclusion_ms']:.2f} ms, consistency {c['consistency_ms']:.2f} ms, "
+        f"verified={c['verified']}"
+    )
     for label, w in ((f"{1000:,}", w_small), (f"{n:,}", w_big)):
-        print(f"[{name}] warm median at {label} leaves: inclusion {w['inclusion_ms']:.2f} ms "
-              f"({w['inclusion_hashes']} hashes), consistency {w['consistency_ms']:.2f} ms "
-              f"({w['consistency_hashes']} hashes)")
+        print(
+            f"[{name}] warm median at {label} leaves: inclusion {w['inclusion_ms']:.2f} ms "
+            f"({w['inclusion_hashes']} hashes), consistency {w['consistency_ms']:.2f} ms "
+            f"({w['consistency_hashes']} hashes)"
+        )
     print(f"[{name}] log size after the run: {size:,}")
 
 
@@ -205,8 +234,14 @@ def bench_bundle(documents: int = 20, signers_per_document: int = 4) -> None:
         (trust / "ca.pem").write_bytes(pki.ca_pem.read_bytes())
         password = Path(tmp) / "password.txt"
         password.write_text(pki.password + "\n", encoding="utf-8")
-        svc = DocService(Settings(data_dir=Path(tmp) / "var", trust_dir=str(trust),
-                                  tsa_url=pki.tsa_url, pades_level="B-LT"))
+        svc = DocService(
+            Settings(
+                data_dir=Path(tmp) / "var",
+                trust_dir=str(trust),
+                tsa_url=pki.tsa_url,
+                pades_level="B-LT",
+            )
+        )
         with svc.db.session() as session:
             client, _ = add_client(session, "bench", ["render", "sign", "audit"])
             for label in OFFICIALS[:signers_per_document]:
@@ -221,8 +256,9 @@ def bench_bundle(documents: int = 20, signers_per_document: int = 4) -> None:
         with svc.db.sessions() as session:
             from docservice.service.archive import case_documents
 
-            rows = svc.archive.case_rows(session, client, "BENCH-1",
-                                         case_documents(session, client, "BENCH-1"))
+            rows = svc.archive.case_rows(
+                session, client, "BENCH-1", case_documents(session, client, "BENCH-1")
+            )
         t = time.perf_counter()
         plain = io.BytesIO()
         with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -242,15 +278,23 @@ def bench_bundle(documents: int = 20, signers_per_document: int = 4) -> None:
         fast = verify_bundle(path, None)
         verify_nocards = time.perf_counter() - t
         svc.db.dispose()
-    print(f"[bundle] case of {documents} documents, {documents * signers_per_document} "
-          f"signatures (B-LT), {len(rows)} entries; made in {setup:.1f} s (not measured)")
-    print(f"[bundle] baseline zip of the artefacts only: {base * 1e3:.0f} ms "
-          f"({len(plain.getvalue()) / 1e6:.1f} MB)")
-    print(f"[bundle] export: {export:.2f} s ({export / base:.1f} x baseline), "
-          f"{len(bundle) / 1e6:.1f} MB, {report.cards} cards")
-    print(f"[bundle] verify offline with --trust (cards' signatures checked): {verify:.2f} s, "
-          f"intact={report.intact}; without --trust (members, entries, proofs, heads): "
-          f"{verify_nocards:.2f} s, intact={fast.intact}")
+    print(
+        f"[bundle] case of {documents} documents, {documents * signers_per_document} "
+        f"signatures (B-LT), {len(rows)} entries; made in {setup:.1f} s (not measured)"
+    )
+    print(
+        f"[bundle] baseline zip of the artefacts only: {base * 1e3:.0f} ms "
+        f"({len(plain.getvalue()) / 1e6:.1f} MB)"
+    )
+    print(
+        f"[bundle] export: {export:.2f} s ({export / base:.1f} x baseline), "
+        f"{len(bundle) / 1e6:.1f} MB, {report.cards} cards"
+    )
+    print(
+        f"[bundle] verify offline with --trust (cards' signatures checked): {verify:.2f} s, "
+        f"intact={report.intact}; without --trust (members, entries, proofs, heads): "
+        f"{verify_nocards:.2f} s, intact={fast.intact}"
+    )
     if report.problems:
         print("[bundle] problems: " + "; ".join(report.problems[:5]))
 
@@ -264,8 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-bundle", action="store_true")
     parser.add_argument("--bundle-only", action="store_true")
-    parser.add_argument("--cold", nargs=3, metavar=("URL", "SCHEMA", "SIZE"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cold", nargs=3, metavar=("URL", "SCHEMA", "SIZE"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.cold:
         url, schema, size = args.cold
@@ -291,8 +336,9 @@ def main(argv: list[str] | None = None) -> int:
             admin.dispose()
     if not args.skip_bundle:
         bench_bundle()
-    print(f"total {time.perf_counter() - started:.1f} s; tables: "
-          f"{', '.join(sorted(metadata.tables))}")
+    print(
+        f"total {time.perf_counter() - started:.1f} s; tables: {', '.join(sorted(metadata.tables))}"
+    )
     return 0
 
 

@@ -39,8 +39,9 @@ from tests.pki import running_pki  # noqa: E402
 from tests.service.http import Client  # noqa: E402
 
 
-def _timed(name: str, fn: Callable[[], None], setup: Callable[[], None], seconds: float,
-           max_runs: int) -> float:
+def _timed(
+    name: str, fn: Callable[[], None], setup: Callable[[], None], seconds: float, max_runs: int
+) -> float:
     """Mean milliseconds of ``fn`` over a bounded loop (time and count), after a warm-up."""
     setup()
     fn()
@@ -74,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         base = f"http://127.0.0.1:{port}"
-        svc = DocService(Settings(data_dir=Path(tmp) / "var", trust_dir=str(trust),
-                                  public_url=base, extra={"ncalayer_test_keys": "1"}))
+        svc = DocService(
+            Settings(
+                data_dir=Path(tmp) / "var",
+                trust_dir=str(trust),
+                public_url=base,
+                extra={"ncalayer_test_keys": "1"},
+            )
+        )
         with svc.db.session() as session:
             _, api_key = add_client(session, "bench", ["render", "sign"])
         httpd = make_server("127.0.0.1", port, create_service_app(service=svc), threaded=True)
@@ -91,24 +98,34 @@ def main(argv: list[str] | None = None) -> int:
                 doc["id"] = made.json["id"]
 
             def ncalayer() -> None:
-                prepared = client.post(f"/v1/documents/{doc['id']}/signatures/prepare",
-                                       {"certificate": cert}).json
+                prepared = client.post(
+                    f"/v1/documents/{doc['id']}/signatures/prepare", {"certificate": cert}
+                ).json
                 digest = base64.b64decode(prepared["data_to_sign"])
                 cms = base64.b64encode(build_cms(key, digest=digest).dump()).decode()
-                done = client.post(f"/v1/documents/{doc['id']}/signatures/"
-                                   f"{prepared['id']}/complete", {"cms": cms})
+                done = client.post(
+                    f"/v1/documents/{doc['id']}/signatures/{prepared['id']}/complete", {"cms": cms}
+                )
                 assert done.status == 201, done.body
 
             def egov() -> None:
-                made = client.post(f"/v1/documents/{doc['id']}/signatures/egov",
-                                   {"app": "egov_mobile", "expected_signer": cert}).json
+                made = client.post(
+                    f"/v1/documents/{doc['id']}/signatures/egov",
+                    {"app": "egov_mobile", "expected_signer": cert},
+                ).json
                 answer = EgovMobileEmulator(key).run(made["qr"]["payload"])
                 assert answer.status == 200, answer.body
 
-            base_ms = _timed("NCALayer prepare + complete (baseline)", ncalayer,
-                             new_document, args.seconds, args.max)
-            egov_ms = _timed("eGov request + API 1 + API 2 + PUT", egov, new_document,
-                             args.seconds, args.max)
+            base_ms = _timed(
+                "NCALayer prepare + complete (baseline)",
+                ncalayer,
+                new_document,
+                args.seconds,
+                args.max,
+            )
+            egov_ms = _timed(
+                "eGov request + API 1 + API 2 + PUT", egov, new_document, args.seconds, args.max
+            )
             print(f"{'eGov / NCALayer':<44} {egov_ms / base_ms:8.2f} x")
         finally:
             httpd.shutdown()

@@ -47,8 +47,7 @@ def _rate(fn, seconds: float) -> float:  # type: ignore[no-untyped-def]
     return count / max(time.process_time() - start, 1e-9)
 
 
-def _line(name: str, ours: float, unit: str, base: float | None = None,
-          target: str = "") -> None:
+def _line(name: str, ours: float, unit: str, base: float | None = None, target: str = "") -> None:
     ratio = f"  x{ours / base:,.0f} vs gostcrypto ({base:,.3g} {unit})" if base else ""
     print(f"{name:<46} {ours:>10,.1f} {unit}{ratio}{'  target ' + target if target else ''}")
 
@@ -122,59 +121,78 @@ def main() -> int:
     from signing.keys import GostPrivateKey, Pkcs12Key
     from signing.pdf import PdfOptions, sign_pdf
 
-    print(f"paths: {gost.backends()} (c: the extension built at install; openssl: "
-          "libcrypto via ctypes; else pure Python); baseline: gostcrypto (pure Python)")
+    print(
+        f"paths: {gost.backends()} (c: the extension built at install; openssl: "
+        "libcrypto via ctypes; else pure Python); baseline: gostcrypto (pure Python)"
+    )
     key = Pkcs12Key.load(NCA / "gost2015_individual_Aa123456.p12", "Aa123456", at=WHILE_VALID)
     private = key.private_key
     assert isinstance(private, GostPrivateKey)
     curve = curves.TC26_512_A
 
     mb = os.urandom(1 << 20)
-    small = mb[:64 * 1024]
+    small = mb[: 64 * 1024]
     ours = _rate(lambda: streebog.digest(mb), args.seconds)  # 1 MB per call
-    base = _rate(lambda: gostcrypto.gosthash.new("streebog512", data=small).digest(),
-                 args.seconds) / 16
+    base = (
+        _rate(lambda: gostcrypto.gosthash.new("streebog512", data=small).digest(), args.seconds)
+        / 16
+    )
     _line("Streebog-512 (MB/s)", ours, "MB/s", base, ">= 100")
     versus = _streebog_vs_openssl(mb, streebog.digest, args.seconds)
     if versus is None:
         print("  (no openssl with GOST here: no ratio to OpenSSL)")
     else:
         ours_alt, theirs, what = versus
-        print(f"{'  same, alternating with openssl (MB/s)':<46} {ours_alt:>10,.1f} MB/s"
-              f"  x{ours_alt / theirs:.2f} vs `{what}` ({theirs:,.1f} MB/s, same bytes)")
+        print(
+            f"{'  same, alternating with openssl (MB/s)':<46} {ours_alt:>10,.1f} MB/s"
+            f"  x{ours_alt / theirs:.2f} vs `{what}` ({theirs:,.1f} MB/s, same bytes)"
+        )
     pure = _rate(lambda: streebog.digest(small, force_python=True), args.seconds) / 16
     _line("  same, our pure-Python path (MB/s)", pure, "MB/s", base)
     from signing.gost import gost94
 
     c94 = _rate(lambda: gost94.digest(mb), args.seconds)
     py94 = _rate(lambda: gost94.digest(small, force_python=True), args.seconds) / 16
-    print(f"{'GOST 34.311-95 (2004 documents) (MB/s)':<46} {c94:>10,.1f} MB/s  "
-          f"x{c94 / py94:,.0f} vs our pure Python ({py94:.3g} MB/s; gostcrypto has none)")
+    print(
+        f"{'GOST 34.311-95 (2004 documents) (MB/s)':<46} {c94:>10,.1f} MB/s  "
+        f"x{c94 / py94:,.0f} vs our pure Python ({py94:.3g} MB/s; gostcrypto has none)"
+    )
 
     digest = streebog.digest(b"x" * 10_000)
     value = private.sign_digest(digest)
     public = private.public
-    theirs = gostsignature.new(gostsignature.MODE_512, gostsignature.CURVES_R_1323565_1_024_2019[
-        "id-tc26-gost-3410-12-512-paramSetA"])
+    theirs = gostsignature.new(
+        gostsignature.MODE_512,
+        gostsignature.CURVES_R_1323565_1_024_2019["id-tc26-gost-3410-12-512-paramSetA"],
+    )
 
     def swap(b: bytes) -> bytearray:
         r = b[::-1]
-        return bytearray(r[len(r) // 2:] + r[:len(r) // 2])
+        return bytearray(r[len(r) // 2 :] + r[: len(r) // 2])
 
     g_key, g_sig, g_digest = swap(public.key), swap(value), bytearray(digest[::-1])
     assert theirs.verify(g_key, g_digest, g_sig)
     base_verify = _rate(lambda: theirs.verify(g_key, g_digest, g_sig), args.seconds)
-    _line("GOST 2015-512 verify, one signature (/s)",
-          _rate(lambda: gost.verify_digest(public, digest, value), args.seconds), "/s",
-          base_verify)
-    pure_verify = _rate(lambda: gost.signature.verify_number(
-        curve, gost.signature.decode_public_key(curve, public.key),
-        gost.signature.digest_number(digest, curve),
-        *gost.signature.decode_signature(curve, value), arithmetic=gost.ec.PURE), args.seconds)
+    _line(
+        "GOST 2015-512 verify, one signature (/s)",
+        _rate(lambda: gost.verify_digest(public, digest, value), args.seconds),
+        "/s",
+        base_verify,
+    )
+    pure_verify = _rate(
+        lambda: gost.signature.verify_number(
+            curve,
+            gost.signature.decode_public_key(curve, public.key),
+            gost.signature.digest_number(digest, curve),
+            *gost.signature.decode_signature(curve, value),
+            arithmetic=gost.ec.PURE,
+        ),
+        args.seconds,
+    )
     _line("  same, our pure-Python path (/s)", pure_verify, "/s", base_verify)
 
-    body = "".join(f"<row n=\"{i}\">Өтініш беруші / Заявитель {i:05d}</row>" for i in range(115))
-    root = etree.fromstring(f"<doc xmlns=\"urn:bench\">{body}</doc>".encode())
+    body = "".join(f'<row n="{i}">Өтініш беруші / Заявитель {i:05d}</row>' for i in range(115))
+    root = etree.fromstring(f'<doc xmlns="urn:bench">{body}</doc>'.encode())
     gost_xmldsig.sign(root, curve, private.d, [key.certificate.dump()], gost.SIG_2015_512)
     xml = etree.tostring(root, encoding="utf-8")
     signature = root.find(f"{{{gost_xmldsig.DS}}}Signature")
@@ -183,14 +201,23 @@ def main() -> int:
         gost_xmldsig.verify(signature, key.certificate)
 
     base_xml = 1 / (1 / base_verify + 10 / 1024 / base)  # the same work with gostcrypto
-    _line(f"XMLDSig GOST-512, {len(xml) // 1024} kB, crypto (/s)",
-          _rate(verify_xml, args.seconds), "/s", base_xml, ">= 50")
+    _line(
+        f"XMLDSig GOST-512, {len(xml) // 1024} kB, crypto (/s)",
+        _rate(verify_xml, args.seconds),
+        "/s",
+        base_xml,
+        ">= 50",
+    )
     from tests.gost.nca import cert
 
     trust = TrustAnchors.from_certificates([cert("nca_gost2015_test.cer")])
     verifier = Verifier(VerifierConfig(trust=trust, fetch_revocation=False))
-    _line("  same, whole verifier with chain (/s)",
-          _rate(lambda: verifier.verify(xml, now=WHILE_VALID), args.seconds), "/s", base_xml)
+    _line(
+        "  same, whole verifier with chain (/s)",
+        _rate(lambda: verifier.verify(xml, now=WHILE_VALID), args.seconds),
+        "/s",
+        base_xml,
+    )
 
     import io
 
@@ -210,13 +237,21 @@ def main() -> int:
         verifier.verify(signed, now=WHILE_VALID)
     per_pdf = (time.process_time() - start) / runs * 1000
     base_pdf_ms = (len(signed) / (1 << 20) / base + 1 / base_verify) * 1000
-    print(f"{'1 MB PDF, one GOST signature, verifier (ms)':<46} {per_pdf:>10,.1f} ms"
-          f"  gostcrypto would spend {base_pdf_ms:,.0f} ms on hash + verify  target <= 100")
+    print(
+        f"{'1 MB PDF, one GOST signature, verifier (ms)':<46} {per_pdf:>10,.1f} ms"
+        f"  gostcrypto would spend {base_pdf_ms:,.0f} ms on hash + verify  target <= 100"
+    )
 
-    base_sign = _rate(lambda: theirs.sign(bytearray(private.d.to_bytes(64, "big")), g_digest),
-                      args.seconds)
-    _line("GOST 2015-512 signing (/s)", _rate(lambda: private.sign_digest(digest), args.seconds),
-          "/s", base_sign, ">= 50")
+    base_sign = _rate(
+        lambda: theirs.sign(bytearray(private.d.to_bytes(64, "big")), g_digest), args.seconds
+    )
+    _line(
+        "GOST 2015-512 signing (/s)",
+        _rate(lambda: private.sign_digest(digest), args.seconds),
+        "/s",
+        base_sign,
+        ">= 50",
+    )
     return 0
 
 

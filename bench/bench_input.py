@@ -29,8 +29,9 @@ from docservice.render import render_valid  # noqa: E402
 from tests.conftest import example  # noqa: E402
 
 MAX_ITERATIONS = 10_000
-MIXED = ("Сәлеметсіз бе! قازاق ءتىلى مەن قىتايدان كەلدىم. 我从中国新疆来，想办身份证。"
-         " → ✓ ☎ € № α β γ ")
+MIXED = (
+    "Сәлеметсіз бе! قازاق ءتىلى مەن قىتايدان كەلدىم. 我从中国新疆来，想办身份证。 → ✓ ☎ € № α β γ "
+)
 
 
 def _per_call(fn, seconds: float) -> float:
@@ -67,24 +68,29 @@ def main() -> None:
     raw = json.dumps(report, ensure_ascii=False).encode()
     base = _per_call(lambda: json.loads(raw), args.seconds)
     decoded = _per_call(lambda: decode_json(raw, "report_a3"), args.seconds)
-    print(f"report_a3 {args.rows} rows ({len(raw) / 1e6:.1f} MB): json.loads {base * 1e3:.1f} ms, "
-          f"decode_json {decoded * 1e3:.1f} ms ({decoded / base:.2f}x)")
+    print(
+        f"report_a3 {args.rows} rows ({len(raw) / 1e6:.1f} MB): json.loads {base * 1e3:.1f} ms, "
+        f"decode_json {decoded * 1e3:.1f} ms ({decoded / base:.2f}x)"
+    )
     validated = _per_call(lambda: parse_input("report_a3", raw), args.seconds)
     print(f"  parse_input (with the kind's validation) {validated * 1e3:.1f} ms")
 
     appeal = get_kind("e_appeal")
     plain, mixed = example("e_appeal"), example("e_appeal")
     length = 3000
-    plain["content"] = ("Сәлеметсіз бе! Қарағанды облысына көшіп келдік, анықтама беріңіз. " * 100
-                        )[:length].strip()
+    plain["content"] = ("Сәлеметсіз бе! Қарағанды облысына көшіп келдік, анықтама беріңіз. " * 100)[
+        :length
+    ].strip()
     mixed["content"] = (MIXED * 100)[:length].strip()
     rates = {}
     for name, data in (("kazakh only", plain), ("mixed scripts", mixed)):
         cleaned = appeal.validate(data)
         rates[name] = _per_call(lambda c=cleaned: render_valid(appeal, c, "kk"), args.seconds)
     kazakh, other = rates["kazakh only"], rates["mixed scripts"]
-    print(f"e_appeal, {length} characters of content: kazakh only {kazakh * 1e3:.0f} ms, "
-          f"mixed scripts {other * 1e3:.0f} ms ({other / kazakh:.2f}x)")
+    print(
+        f"e_appeal, {length} characters of content: kazakh only {kazakh * 1e3:.0f} ms, "
+        f"mixed scripts {other * 1e3:.0f} ms ({other / kazakh:.2f}x)"
+    )
 
 
 if __name__ == "__main__":

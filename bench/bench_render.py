@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SINGLE_PAGE = ("application", "center_application", "direction", "employment_direction",
-               "e_appeal")
+SINGLE_PAGE = ("application", "center_application", "direction", "employment_direction", "e_appeal")
 MAX_ITERATIONS = 10_000
 
 
@@ -65,9 +64,14 @@ def report_rows(rows: int) -> dict:
         if digit is None:
             continue
         codes = [(len(out) + k * 7) % 25 + 1 for k in range(6)]
-        out.append({"iin": f"{first}{digit}",
-                    "services": [{"code": c, "date": f"2026-10-{(c % 28) + 1:02d}"}
-                                 for c in sorted(set(codes))]})
+        out.append(
+            {
+                "iin": f"{first}{digit}",
+                "services": [
+                    {"code": c, "date": f"2026-10-{(c % 28) + 1:02d}"} for c in sorted(set(codes))
+                ],
+            }
+        )
     data["rows"] = out
     return data
 
@@ -108,17 +112,24 @@ def main() -> None:
         data = json.loads((ROOT / "examples" / f"{name}.json").read_text(encoding="utf-8"))
         pages = len(PdfReader(io.BytesIO(render(name, data, "kk").pdf)).pages)
         full = _rate(lambda d=data, n=name: render(n, d, "kk"), args.seconds)
-        fast = _rate(lambda d=data, n=name: render(n, d, "kk", validate_pdfa=False),
-                     args.seconds)
-        print(f"{name:22} {pages} p. {fast:6.1f} docs/s ({fast / base:4.2f}x the baseline's rate);"
-              f" re-validating the written PDF/A too: {full:6.1f} docs/s")
+        fast = _rate(lambda d=data, n=name: render(n, d, "kk", validate_pdfa=False), args.seconds)
+        print(
+            f"{name:22} {pages} p. {fast:6.1f} docs/s ({fast / base:4.2f}x the baseline's rate);"
+            f" re-validating the written PDF/A too: {full:6.1f} docs/s"
+        )
     for lang in ("kk", "kk+ru"):
-        proc = subprocess.run([sys.executable, __file__, "--child-report", "--rows",
-                               str(args.rows), "--lang", lang],
-                              capture_output=True, text=True, check=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child-report", "--rows", str(args.rows), "--lang", lang],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
         result = json.loads(proc.stdout)
-        print(f"report_a3 {args.rows} rows {lang:5}      {result['seconds']:6.2f} s, peak "
-              f"{result['peak_mb']:6.1f} MB, PDF {result['pdf_mb']:.1f} MB")
+        print(
+            f"report_a3 {args.rows} rows {lang:5}      {result['seconds']:6.2f} s, peak "
+            f"{result['peak_mb']:6.1f} MB, PDF {result['pdf_mb']:.1f} MB"
+        )
 
 
 if __name__ == "__main__":

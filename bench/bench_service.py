@@ -97,8 +97,12 @@ def library(pki, trust_dir: Path, n: int) -> dict:  # type: ignore[no-untyped-de
     for _ in range(n):
         sign_pdf(render_checked(KIND, data, "kk").pdf, key, options)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"docs_per_s": n / elapsed, "seconds": elapsed, "docs": n,
-            "cpu_ms_per_doc": 1000 * cpu / n}
+    return {
+        "docs_per_s": n / elapsed,
+        "seconds": elapsed,
+        "docs": n,
+        "cpu_ms_per_doc": 1000 * cpu / n,
+    }
 
 
 def _call(base: str, key: str, method: str, path: str, payload=None) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
@@ -126,8 +130,12 @@ def _unfinished_jobs(env: dict) -> int:
     engine = create_engine(from_env(env).sqlalchemy_url)
     try:
         with engine.connect() as conn:
-            return conn.execute(text(
-                "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")).scalar() or 0
+            return (
+                conn.execute(
+                    text("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")
+                ).scalar()
+                or 0
+            )
     finally:
         engine.dispose()
 
@@ -142,8 +150,15 @@ def _drain(env: dict, timeout: float = 180.0) -> int:
     return left
 
 
-def load(base: str, key: str, clients: int, budget: int, server_pid: int,
-         env: dict | None = None, worker_pid: int | None = None) -> dict:
+def load(
+    base: str,
+    key: str,
+    clients: int,
+    budget: int,
+    server_pid: int,
+    env: dict | None = None,
+    worker_pid: int | None = None,
+) -> dict:
     """``clients`` threads share a budget of ``budget`` requests (3 per document)."""
     lock = threading.Lock()
     left = [budget // 3]
@@ -191,20 +206,29 @@ def load(base: str, key: str, clients: int, budget: int, server_pid: int,
     server_cpu = _cpu_seconds(server_pid) - server_cpu
     worker_cpu = (_cpu_seconds(worker_pid) - worker_cpu) if worker_pid else 0.0
     ordered = sorted(latencies)
-    return {"requests": len(latencies), "seconds": elapsed,
-            "requests_per_s": len(latencies) / elapsed, "docs_per_s": signed[0] / elapsed,
-            "p50_ms": 1000 * statistics.median(ordered),
-            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
-            "errors": len(errors), "error_statuses": dict(Counter(errors)),
-            "jobs_left": jobs_left,
-            "cpu_ms_per_doc": 1000 * server_cpu / max(signed[0], 1),
-            "worker_ms_per_doc": 1000 * worker_cpu / max(signed[0], 1),
-            "client_cpu_ms_per_doc": 1000 * client_cpu / max(signed[0], 1)}
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "requests_per_s": len(latencies) / elapsed,
+        "docs_per_s": signed[0] / elapsed,
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "errors": len(errors),
+        "error_statuses": dict(Counter(errors)),
+        "jobs_left": jobs_left,
+        "cpu_ms_per_doc": 1000 * server_cpu / max(signed[0], 1),
+        "worker_ms_per_doc": 1000 * worker_cpu / max(signed[0], 1),
+        "client_cpu_ms_per_doc": 1000 * client_cpu / max(signed[0], 1),
+    }
 
 
 def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # type: ignore[no-untyped-def]
-    env = dict(os.environ, DOCSERVICE_DATA_DIR=str(workdir / mode),
-               DOCSERVICE_TRUST_DIR=str(trust_dir), DOCSERVICE_RATE_LIMIT="1000000/minute")
+    env = dict(
+        os.environ,
+        DOCSERVICE_DATA_DIR=str(workdir / mode),
+        DOCSERVICE_TRUST_DIR=str(trust_dir),
+        DOCSERVICE_RATE_LIMIT="1000000/minute",
+    )
     env.pop("DOCSERVICE_DATABASE_URL", None)
     env.pop("DOCSERVICE_BROKER_URL", None)
     schema = None
@@ -216,30 +240,71 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
             conn.execute(f'CREATE SCHEMA "{schema}"')
         env["DOCSERVICE_DATABASE_URL"] = f"{PG}?options=-csearch_path%3D{schema}"
         env["DOCSERVICE_BROKER_URL"] = "redis://127.0.0.1:6379/14"
-        subprocess.run([sys.executable, "-m", "docservice", "db", "upgrade"], env=env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "docservice", "db", "upgrade"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     run = [sys.executable, "-m", "docservice"]
-    key = subprocess.run([*run, "clients", "add", "bench", "--scopes", "render,sign"],
-                         env=env, check=True, capture_output=True, text=True).stdout.strip()
-    subprocess.run([*run, "keys", "add", SIGNER, "--p12", str(pki.p12[SIGNER]),
-                    "--password-file", str(pki.password_file), "--clients", "bench"],
-                   env=env, check=True, capture_output=True)
+    key = subprocess.run(
+        [*run, "clients", "add", "bench", "--scopes", "render,sign"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    subprocess.run(
+        [
+            *run,
+            "keys",
+            "add",
+            SIGNER,
+            "--p12",
+            str(pki.p12[SIGNER]),
+            "--password-file",
+            str(pki.password_file),
+            "--clients",
+            "bench",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     worker = None
     if mode == "production":
-        worker = subprocess.Popen([*run, "worker", "--concurrency", "1"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)  # its pool child goes with it
+        worker = subprocess.Popen(
+            [*run, "worker", "--concurrency", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # its pool child goes with it
     port = _free_port()
-    proc = subprocess.Popen([*run, "serve", "--port", str(port), "--workers",
-                             str(args.workers), "--threads", str(args.threads)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            *run,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+        ],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = _wait_for_url(proc)
         # Warm-up, not measured: one cycle per client, so that every worker has booted
         # (each warms itself up after the fork) and served a signature.
         load(base, key, args.clients, 3 * args.clients, proc.pid, env)
-        return load(base, key, args.clients, args.requests, proc.pid, env,
-                    worker.pid if worker else None)
+        return load(
+            base, key, args.clients, args.requests, proc.pid, env, worker.pid if worker else None
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -280,29 +345,40 @@ def main() -> int:
     base = results.get("library", {}).get("docs_per_s")
     base_cpu = results.get("library", {}).get("cpu_ms_per_doc")
     cores = os.cpu_count() or 1
-    print(f"{'mode':12} {'req/s':>8} {'signed/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-          f" {'library/x':>10} {'cpu ms/doc':>11} {'worker ms/doc':>14} {'total':>6}"
-          f" {'cpu x':>6} {f'{cores}-core cap/s':>14} {'jobs left':>9}")
+    print(
+        f"{'mode':12} {'req/s':>8} {'signed/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'library/x':>10} {'cpu ms/doc':>11} {'worker ms/doc':>14} {'total':>6}"
+        f" {'cpu x':>6} {f'{cores}-core cap/s':>14} {'jobs left':>9}"
+    )
     for mode, r in results.items():
         ratio = f"{base / r['docs_per_s']:.2f}" if base and r["docs_per_s"] else "-"
         cpu = r.get("cpu_ms_per_doc", 0)
         total = cpu + r.get("worker_ms_per_doc", 0)
         cpu_ratio = f"{total / base_cpu:.2f}" if base_cpu and total else "-"
         capacity = f"{cores * 1000 / total:.1f}" if total else "-"
-        print(f"{mode:12} {r.get('requests_per_s', 0):8.1f} {r['docs_per_s']:9.1f} "
-              f"{r.get('p50_ms', 0):8.0f} {r.get('p99_ms', 0):8.0f} {r.get('errors', 0):7d}"
-              f" {ratio:>10} {cpu:11.1f} {r.get('worker_ms_per_doc', 0):14.1f} {total:6.1f}"
-              f" {cpu_ratio:>6} {capacity:>14} {r.get('jobs_left', 0):9d}")
-    print(f"(clients={args.clients}, requests={args.requests}, gunicorn workers={args.workers};"
-          f" library: {results.get('library', {}).get('docs', 0)} documents in one process)")
-    print("cpu ms/doc: CPU (user+system) the server processes (library: this process) spent"
-          " per signed document, the report jobs included in embedded mode; worker ms/doc:"
-          " the Celery worker's (production: the report jobs); cpu x: the total over the"
-          " library path's; core cap/s: signed"
-          " documents/s that CPU allows on this machine's cores when they are not shared"
-          " (the wall-clock columns depend on what else runs here)."
-          + "".join(f" Load generator: {r['client_cpu_ms_per_doc']:.1f} ms CPU/doc ({m})."
-                    for m, r in results.items() if "client_cpu_ms_per_doc" in r))
+        print(
+            f"{mode:12} {r.get('requests_per_s', 0):8.1f} {r['docs_per_s']:9.1f} "
+            f"{r.get('p50_ms', 0):8.0f} {r.get('p99_ms', 0):8.0f} {r.get('errors', 0):7d}"
+            f" {ratio:>10} {cpu:11.1f} {r.get('worker_ms_per_doc', 0):14.1f} {total:6.1f}"
+            f" {cpu_ratio:>6} {capacity:>14} {r.get('jobs_left', 0):9d}"
+        )
+    print(
+        f"(clients={args.clients}, requests={args.requests}, gunicorn workers={args.workers};"
+        f" library: {results.get('library', {}).get('docs', 0)} documents in one process)"
+    )
+    print(
+        "cpu ms/doc: CPU (user+system) the server processes (library: this process) spent"
+        " per signed document, the report jobs included in embedded mode; worker ms/doc:"
+        " the Celery worker's (production: the report jobs); cpu x: the total over the"
+        " library path's; core cap/s: signed"
+        " documents/s that CPU allows on this machine's cores when they are not shared"
+        " (the wall-clock columns depend on what else runs here)."
+        + "".join(
+            f" Load generator: {r['client_cpu_ms_per_doc']:.1f} ms CPU/doc ({m})."
+            for m, r in results.items()
+            if "client_cpu_ms_per_doc" in r
+        )
+    )
     for mode, r in results.items():
         if r.get("error_statuses"):
             print(f"{mode} errors by HTTP status (0: no answer): {r['error_statuses']}")

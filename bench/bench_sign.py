@@ -49,8 +49,10 @@ def _rate(name: str, fn: Callable[[], bytes], seconds: float, max_runs: int) -> 
         runs += 1
     elapsed = time.perf_counter() - start
     rate = runs / elapsed
-    print(f"{name:<46} {rate:8.1f} /s   ({runs} in {elapsed:.2f} s, "
-          f"{1000 * elapsed / runs:.1f} ms each)")
+    print(
+        f"{name:<46} {rate:8.1f} /s   ({runs} in {elapsed:.2f} s, "
+        f"{1000 * elapsed / runs:.1f} ms each)"
+    )
     return rate
 
 
@@ -74,21 +76,29 @@ def main(argv: list[str] | None = None) -> int:
         def baseline() -> bytes:
             signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=pki.password.encode())
             assert signer is not None
-            out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)),
-                                   signers.PdfSignatureMetadata(field_name="Signature1"),
-                                   signer=signer)
+            out = signers.sign_pdf(
+                IncrementalPdfFileWriter(io.BytesIO(pdf)),
+                signers.PdfSignatureMetadata(field_name="Signature1"),
+                signer=signer,
+            )
             return out.getvalue()
 
         def ours(options: PdfOptions) -> Callable[[], bytes]:
             return lambda: sign_pdf(pdf, key, options)
 
         print(f"document: {len(pdf)} bytes; one core; bounds {args.seconds} s / {args.max}")
-        base = _rate("baseline pyHanko sign_pdf + load_pkcs12 (B-B)", baseline,
-                     args.seconds, args.max)
-        bb = _rate("signing.sign_pdf B-B, invisible", ours(PdfOptions(visible=False)),
-                   args.seconds, args.max)
-        _rate("signing.sign_pdf B-B, visible stamp + QR", ours(PdfOptions()),
-              args.seconds, args.max)
+        base = _rate(
+            "baseline pyHanko sign_pdf + load_pkcs12 (B-B)", baseline, args.seconds, args.max
+        )
+        bb = _rate(
+            "signing.sign_pdf B-B, invisible",
+            ours(PdfOptions(visible=False)),
+            args.seconds,
+            args.max,
+        )
+        _rate(
+            "signing.sign_pdf B-B, visible stamp + QR", ours(PdfOptions()), args.seconds, args.max
+        )
 
         def visible_new_url() -> bytes:
             # The QR code is cached per verification URL (one per document): clearing it
@@ -96,14 +106,21 @@ def main(argv: list[str] | None = None) -> int:
             stamps._qr_commands.cache_clear()
             return sign_pdf(pdf, key, PdfOptions())
 
-        _rate("signing.sign_pdf B-B, visible, QR not cached", visible_new_url,
-              args.seconds, args.max)
-        _rate("signing.sign_pdf B-T (loopback TSA), invisible",
-              ours(PdfOptions(level=Level.B_T, tsa_url=pki.tsa_url, visible=False)),
-              args.seconds, args.max)
-        _rate("signing.sign_pdf B-LT (TSA + OCSP/CRL), invisible",
-              ours(PdfOptions(level=Level.B_LT, tsa_url=pki.tsa_url, trust=trust,
-                              visible=False)), args.seconds, args.max)
+        _rate(
+            "signing.sign_pdf B-B, visible, QR not cached", visible_new_url, args.seconds, args.max
+        )
+        _rate(
+            "signing.sign_pdf B-T (loopback TSA), invisible",
+            ours(PdfOptions(level=Level.B_T, tsa_url=pki.tsa_url, visible=False)),
+            args.seconds,
+            args.max,
+        )
+        _rate(
+            "signing.sign_pdf B-LT (TSA + OCSP/CRL), invisible",
+            ours(PdfOptions(level=Level.B_LT, tsa_url=pki.tsa_url, trust=trust, visible=False)),
+            args.seconds,
+            args.max,
+        )
         print(f"B-B speed-up over the baseline: x{bb / base:.1f}")
     return 0
 

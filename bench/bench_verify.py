@@ -71,16 +71,22 @@ def main(argv: list[str] | None = None) -> int:
             four = signers.sign_pdf(four, label, reserve=8192)
         xml = signers.sign_xml(SAMPLE_XML, "career")
 
-        fetching = ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca],
-                                     allow_fetching=True)
+        fetching = ValidationContext(
+            trust_roots=[pki.root], other_certs=[pki.ca], allow_fetching=True
+        )
         sig = PdfFileReader(io.BytesIO(single)).embedded_signatures[0]
         assert validate_pdf_signature(sig, fetching).bottom_line
         ocsps, crls = list(fetching.ocsps), list(fetching.crls)
 
         def baseline() -> None:
             reader = PdfFileReader(io.BytesIO(single))
-            context = ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca],
-                                        ocsps=ocsps, crls=crls, allow_fetching=False)
+            context = ValidationContext(
+                trust_roots=[pki.root],
+                other_certs=[pki.ca],
+                ocsps=ocsps,
+                crls=crls,
+                allow_fetching=False,
+            )
             status = validate_pdf_signature(reader.embedded_signatures[0], context)
             assert status.bottom_line
 
@@ -88,13 +94,15 @@ def main(argv: list[str] | None = None) -> int:
 
         from docservice.verification import Indication, TrustAnchors, Verifier, VerifierConfig
 
-        verifier = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates(
-            [pki.root, pki.ca], "bench")))
+        verifier = Verifier(
+            VerifierConfig(trust=TrustAnchors.from_certificates([pki.root, pki.ca], "bench"))
+        )
 
         def ours(data: bytes) -> Callable[[], None]:
             def run() -> None:
                 report = verifier.verify(data)
                 assert report.verdict is Indication.TOTAL_PASSED, report.to_json()
+
             return run
 
         mine_rate, mine_n = _rate(ours(single), args.seconds)
@@ -108,10 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ratio docservice / pyHanko:                      {mine_rate / base_rate:8.2f} x")
     print(f"docservice Verifier.verify      (PDF, 4 sigs):     {four_rate:8.1f} /s  (n={four_n})")
     print(f"docservice Verifier.verify      (XMLDSig, 1 sig):  {xml_rate:8.1f} /s  (n={xml_n})")
-    print(f"pyHanko baseline again, with the fast hex reader:  {base2_rate:8.1f} /s  "
-          f"(n={base2_n})")
-    print(f"revocation cache: {dict(verifier.revocation.stats)}; "
-          f"chain cache hits: {verifier.chains.hits}; PKI HTTP hits: {network}")
+    print(f"pyHanko baseline again, with the fast hex reader:  {base2_rate:8.1f} /s  (n={base2_n})")
+    print(
+        f"revocation cache: {dict(verifier.revocation.stats)}; "
+        f"chain cache hits: {verifier.chains.hits}; PKI HTTP hits: {network}"
+    )
     print(f"target >= 150/s: {'met' if mine_rate >= 150 else 'NOT met'}")
     return 0
 

@@ -52,9 +52,15 @@ def _in_month(day: dt.date, month: dt.date) -> bool:
     return (day.year, day.month) == (month.year, month.month)
 
 
-def build(reports: Iterable[tuple[str, dict[str, Any]]], *, region: str, month: str,
-          prepared_by: dict[str, str], issue_date: str,
-          career_center: str | None = None) -> dict[str, Any]:
+def build(
+    reports: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    region: str,
+    month: str,
+    prepared_by: dict[str, str],
+    issue_date: str,
+    career_center: str | None = None,
+) -> dict[str, Any]:
     """``report_a3`` input for ``region`` and ``month`` (``YYYY-MM``) from activity reports.
 
     ``reports`` are (source, raw JSON) pairs, the source naming the report in
@@ -81,20 +87,32 @@ def build(reports: Iterable[tuple[str, dict[str, Any]]], *, region: str, month: 
     if not chosen:
         raise AggregationError(f"no activity reports of {region!r} in {month}", field="region")
     if len(centers) > 1:
-        raise AggregationError(f"the reports of {region!r} in {month} come from "
-                               f"{len(centers)} career centres; name one with career_center",
-                               field="career_center")
+        raise AggregationError(
+            f"the reports of {region!r} in {month} come from "
+            f"{len(centers)} career centres; name one with career_center",
+            field="career_center",
+        )
     rows: dict[str, dict[int, dt.date]] = {}
     for report in chosen:
         services = rows.setdefault(report["person"]["iin"], {})
         code, day = report["service_code"], report["activity_date"]
         services[code] = max(day, services.get(code, day))
     data = {
-        "period": month, "region": region, "career_center": centers[0],
-        "prepared_by": prepared_by, "issue_date": issue_date,
-        "rows": [{"iin": iin, "services": [{"code": code, "date": day.isoformat()}
-                                           for code, day in sorted(services.items())]}
-                 for iin, services in rows.items()],
+        "period": month,
+        "region": region,
+        "career_center": centers[0],
+        "prepared_by": prepared_by,
+        "issue_date": issue_date,
+        "rows": [
+            {
+                "iin": iin,
+                "services": [
+                    {"code": code, "date": day.isoformat()}
+                    for code, day in sorted(services.items())
+                ],
+            }
+            for iin, services in rows.items()
+        ],
     }
     report_a3.validate(data)  # the same checks as a report typed by hand
     return data

@@ -103,10 +103,14 @@ def cmd_report_a3(args: argparse.Namespace) -> int:
     from docservice import a3_from_activities as a3
 
     try:
-        data = a3.build(a3.load_reports(Path(args.reports)), region=args.region,
-                        month=args.month, issue_date=args.issue_date,
-                        prepared_by={"full_name": args.prepared_by, "position": args.position},
-                        career_center=args.career_center)
+        data = a3.build(
+            a3.load_reports(Path(args.reports)),
+            region=args.region,
+            month=args.month,
+            issue_date=args.issue_date,
+            prepared_by={"full_name": args.prepared_by, "position": args.position},
+            career_center=args.career_center,
+        )
     except a3.ActivityReportError as exc:
         print(f"docservice: {exc.source}:", file=sys.stderr)
         _print_input_error(exc.error, args.lang)
@@ -145,8 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder to write the PDF and the XML into")
     p.set_defaults(handler=cmd_render)
 
-    p = sub.add_parser("render-examples", help="render examples/KIND.json for every kind and "
-                                               "language")
+    p = sub.add_parser(
+        "render-examples", help="render examples/KIND.json for every kind and language"
+    )
     p.add_argument("--examples", default=str(EXAMPLES_DIR))
     p.add_argument("--out", default="out")
     p.set_defaults(handler=cmd_render_examples)
@@ -155,20 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true")
     p.set_defaults(handler=cmd_xsd)
 
-    p = sub.add_parser("report-a3", help="build a region's monthly Appendix 3 report from its "
-                                         "activity reports and render it")
+    p = sub.add_parser(
+        "report-a3",
+        help="build a region's monthly Appendix 3 report from its activity reports and render it",
+    )
     p.add_argument("--reports", required=True, help="folder of activity_report JSON files")
     p.add_argument("--region", required=True)
     p.add_argument("--month", required=True, help="YYYY-MM")
-    p.add_argument("--career-center", help="needed when the region's reports come from "
-                                           "several career centres")
+    p.add_argument(
+        "--career-center", help="needed when the region's reports come from several career centres"
+    )
     p.add_argument("--prepared-by", required=True, help="full name of who prepares the report")
     p.add_argument("--position", required=True, help="their position")
     p.add_argument("--issue-date", required=True, help="YYYY-MM-DD")
     p.add_argument("--lang", choices=LANG_CHOICES, default="kk")
     p.add_argument("--out", default="out")
-    p.add_argument("--data-only", action="store_true",
-                   help="print the report_a3 JSON instead of rendering it")
+    p.add_argument(
+        "--data-only", action="store_true", help="print the report_a3 JSON instead of rendering it"
+    )
     p.set_defaults(handler=cmd_report_a3)
 
     p = sub.add_parser("schema", help="print the JSON Schema of a kind's input")
@@ -178,10 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the API, the verification page and POST /v1/verify")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
-    p.add_argument("--trust", help="folder of trusted root/CA certificates "
-                                   "(default: $DOCSERVICE_TRUST_DIR or /etc/docservice/trust)")
-    p.add_argument("--offline", action="store_true",
-                   help="use only revocation data inside the files")
+    p.add_argument(
+        "--trust",
+        help="folder of trusted root/CA certificates "
+        "(default: $DOCSERVICE_TRUST_DIR or /etc/docservice/trust)",
+    )
+    p.add_argument(
+        "--offline", action="store_true", help="use only revocation data inside the files"
+    )
     service_cli.add_serve_arguments(p)
     p.set_defaults(handler=cmd_serve)
 

@@ -56,8 +56,7 @@ def fail(prog: str, exc: BaseException, lang: str = "kk", *, command: str | None
     status = exit_status(exc)
     if status == EXIT_INTERNAL:
         log.error("internal error in %r: %s", command or prog, describe(exc))
-        print(f"{prog}: internal error ({type(exc).__name__}); please report it",
-              file=sys.stderr)
+        print(f"{prog}: internal error ({type(exc).__name__}); please report it", file=sys.stderr)
     elif status == EXIT_REFUSED:
         bare = isinstance(exc, InputError)  # field messages name their field themselves
         for line in lines(exc, lang):

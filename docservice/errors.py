@@ -49,8 +49,10 @@ class InputError(DocserviceError):
     def __init__(self, errors: list[FieldError], kind: str) -> None:
         self.errors = list(errors)
         self.kind = kind
-        super().__init__(f"{len(self.errors)} invalid field(s) in {kind}: "
-                         + ", ".join(e.path for e in self.errors))
+        super().__init__(
+            f"{len(self.errors)} invalid field(s) in {kind}: "
+            + ", ".join(e.path for e in self.errors)
+        )
 
     def messages(self, lang: str) -> list[dict[str, str]]:
         """One ``{field, code, message}`` per error, the message in ``lang`` (kk or ru)."""
@@ -58,8 +60,11 @@ class InputError(DocserviceError):
 
         texts = texts_for(lang.split("+")[0])
         return [
-            {"field": e.path, "code": e.code,
-             "message": texts.error_message(self.kind, e.path, e.code, e.params)}
+            {
+                "field": e.path,
+                "code": e.code,
+                "message": texts.error_message(self.kind, e.path, e.code, e.params),
+            }
             for e in self.errors
         ]
 

@@ -56,7 +56,8 @@ LIBRARY_MESSAGE_CHARS = 300
 
 #: The HTTP request being served, for ``request_id`` in every record logged meanwhile.
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "docservice_request_id", default=None)
+    "docservice_request_id", default=None
+)
 
 _TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _NON_ASCII_WORD = re.compile(r"[^\W\d_]*[^\x00-\x7f][^\W\d_]*")
@@ -87,7 +88,7 @@ def _redact_library_text(text: str) -> str:
     text = _NON_ASCII_WORD.sub("<…>", text)
     text = " ".join(text.split())  # one line, even for a library's multi-line message
     if len(text) > LIBRARY_MESSAGE_CHARS:
-        text = text[:LIBRARY_MESSAGE_CHARS - 1] + "…"
+        text = text[: LIBRARY_MESSAGE_CHARS - 1] + "…"
     return text
 
 
@@ -108,7 +109,8 @@ class JsonLinesFormatter(logging.Formatter):
             message = _redact_library_text(message)
         entry: dict[str, object] = {
             "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds"),
+                timespec="milliseconds"
+            ),
             "level": logging.getLevelName(effective_level(record)),
             "logger": record.name,
             "message": _mask_numbers(message),
@@ -145,9 +147,16 @@ class _QuietHandler(logging.StreamHandler[TextIO]):
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
         with contextlib.suppress(Exception):
-            self.stream.write(json.dumps({"level": "ERROR", "logger": __name__,
-                                          "message": "a log record could not be written"})
-                              + "\n")
+            self.stream.write(
+                json.dumps(
+                    {
+                        "level": "ERROR",
+                        "logger": __name__,
+                        "message": "a log record could not be written",
+                    }
+                )
+                + "\n"
+            )
 
 
 def _level(role: Role, to_file: bool) -> int:
@@ -161,8 +170,9 @@ def _level(role: Role, to_file: bool) -> int:
     return logging.ERROR
 
 
-def _handler(target: TextIO, level: int, *, owns_stream: bool,
-             copy: bool = False) -> logging.Handler:
+def _handler(
+    target: TextIO, level: int, *, owns_stream: bool, copy: bool = False
+) -> logging.Handler:
     """The log's handler (``_docservice``) or its copy's (``_docservice_copy``)."""
     handler = _QuietHandler(target)
     handler.setFormatter(JsonLinesFormatter())
@@ -174,8 +184,9 @@ def _handler(target: TextIO, level: int, *, owns_stream: bool,
 
 def is_service_handler(handler: logging.Handler) -> bool:
     """Whether :func:`configure` installed ``handler`` (the log or its copy)."""
-    return bool(getattr(handler, "_docservice", False)
-                or getattr(handler, "_docservice_copy", False))
+    return bool(
+        getattr(handler, "_docservice", False) or getattr(handler, "_docservice_copy", False)
+    )
 
 
 def configure(role: Role, stream: TextIO | None = None) -> logging.Handler:
@@ -202,8 +213,8 @@ def configure(role: Role, stream: TextIO | None = None) -> logging.Handler:
     copy_dir = os.environ.get(LOG_COPY_DIR_ENV)
     if copy_dir:
         with contextlib.suppress(OSError):  # a copy only: the log itself goes on
-            copy = open(os.path.join(copy_dir, f"{role}-{os.getpid()}.jsonl"),  # noqa: SIM115
-                        "a", encoding="utf-8")
+            path = os.path.join(copy_dir, f"{role}-{os.getpid()}.jsonl")
+            copy = open(path, "a", encoding="utf-8")  # noqa: SIM115 - the handler owns it
             root.addHandler(_handler(copy, level, owns_stream=True, copy=True))
     # Records below WARNING are made only when asked for; a library's ERROR is capped to
     # WARNING by the filter, so the root must let WARNING through whatever the threshold.
@@ -213,8 +224,9 @@ def configure(role: Role, stream: TextIO | None = None) -> logging.Handler:
         # The access log is the service's own (``docservice.web``, with the request id).
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if unusable:
-        logging.getLogger(__name__).error("%s is unusable (%s): logging to stderr",
-                                          LOG_FILE_ENV, unusable)
+        logging.getLogger(__name__).error(
+            "%s is unusable (%s): logging to stderr", LOG_FILE_ENV, unusable
+        )
     return handler
 
 

@@ -49,8 +49,14 @@ class Rendered:
         return file_stem(self.kind, self.lang)
 
 
-def render(kind_name: str, data: Any, lang: str, *, validate_pdfa: bool = True,
-           now: dt.datetime | None = None) -> Rendered:
+def render(
+    kind_name: str,
+    data: Any,
+    lang: str,
+    *,
+    validate_pdfa: bool = True,
+    now: dt.datetime | None = None,
+) -> Rendered:
     """Validate ``data`` and render it; raises :class:`InputError` with every bad field."""
     parse_lang(lang)
     kind = get_kind(kind_name)
@@ -81,8 +87,14 @@ def check_printable(kind: Kind, cleaned: dict[str, Any]) -> None:
         raise InputError(errors, kind.name)
 
 
-def render_valid(kind: Kind, cleaned: dict[str, Any], lang: str, *, validate_pdfa: bool = True,
-                 now: dt.datetime | None = None) -> Rendered:
+def render_valid(
+    kind: Kind,
+    cleaned: dict[str, Any],
+    lang: str,
+    *,
+    validate_pdfa: bool = True,
+    now: dt.datetime | None = None,
+) -> Rendered:
     """Render data that ``kind.validate`` (or :func:`~docservice.forms.json_input.parse_input`)
     returned; raises :class:`InputError` for a character no embedded font has."""
     # Imported here: ReportLab and pikepdf cost a command that renders nothing (``docservice
@@ -96,10 +108,17 @@ def render_valid(kind: Kind, cleaned: dict[str, Any], lang: str, *, validate_pdf
     xml = build_xml(kind, cleaned, langs)
     title = " / ".join(texts_for(lg).get(kind.name, "title") for lg in langs)
     pdf, signature_place = render_pdf(kind, cleaned, langs, title=title)
-    pdfa = to_pdfa3(pdf, xml, f"{file_stem(kind.name, lang)}.xml", title=title, lang=langs[0],
-                    created=now or dt.datetime.now(dt.UTC), signature_place=signature_place,
-                    validate=validate_pdfa,
-                    attachments=kind.attachments(cleaned) if kind.attachments else ())
+    pdfa = to_pdfa3(
+        pdf,
+        xml,
+        f"{file_stem(kind.name, lang)}.xml",
+        title=title,
+        lang=langs[0],
+        created=now or dt.datetime.now(dt.UTC),
+        signature_place=signature_place,
+        validate=validate_pdfa,
+        attachments=kind.attachments(cleaned) if kind.attachments else (),
+    )
     return Rendered(kind.name, lang, pdfa, xml)
 
 

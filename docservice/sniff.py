@@ -35,5 +35,8 @@ def sniff(data: bytes) -> Format | None:
     return None
 
 
-MIME_TYPES: dict[Format, str] = {"pdf": "application/pdf", "xml": "text/xml",
-                                 "cms": "application/pkcs7-signature"}
+MIME_TYPES: dict[Format, str] = {
+    "pdf": "application/pdf",
+    "xml": "text/xml",
+    "cms": "application/pkcs7-signature",
+}

@@ -60,8 +60,9 @@ def load_file(lang: str, doc: str) -> dict[str, Text]:
                 raise ValueError(f"{path}: key {key!r} appears in two sections")
             if not isinstance(value, str):
                 raise ValueError(f"{path}: {key!r} must be text, not {type(value).__name__}")
-            texts[key] = Text(" ".join(value.split()) if section != "own" else value.strip(),
-                              section)
+            texts[key] = Text(
+                " ".join(value.split()) if section != "own" else value.strip(), section
+            )
     return texts
 
 
@@ -105,19 +106,25 @@ class Texts:
         if "other" in params:  # another field named by a rule: show its label, not its key
             params = {**params, "other": self.field_label(kind, params["other"])}
         reason = self.get("common", f"errors.{code}", **params)
-        return self.get("common", "errors.format", label=self.field_label(kind, path),
-                        path=path, reason=reason)
+        return self.get(
+            "common", "errors.format", label=self.field_label(kind, path), path=path, reason=reason
+        )
 
     def date(self, value: Any) -> str:
         """A date written the way the forms write it in this language."""
         month = self.get("common", f"date_months.{value.month}")
-        return self.get("common", "date_format", day=f"{value.day:02d}", month=month,
-                        year=value.year)
+        return self.get(
+            "common", "date_format", day=f"{value.day:02d}", month=month, year=value.year
+        )
 
     def month(self, value: Any) -> str:
         """A reporting month (``қараша 2026`` / ``ноябрь 2026``)."""
-        return self.get("common", "month_format", month=self.get("common", f"months.{value.month}"),
-                        year=value.year)
+        return self.get(
+            "common",
+            "month_format",
+            month=self.get("common", f"months.{value.month}"),
+            year=value.year,
+        )
 
 
 @cache

@@ -22,8 +22,12 @@ class TtlCache(Generic[K, V]):
     """``get`` returns a live entry (and marks it recently used) or None; ``put`` stores
     one for ``ttl`` seconds, evicting the least recently used beyond the bounds."""
 
-    def __init__(self, max_entries: int | None = None, max_weight: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_entries: int | None = None,
+        max_weight: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_entries = max_entries
         self.max_weight = max_weight
         self._clock = clock
@@ -52,8 +56,9 @@ class TtlCache(Generic[K, V]):
             self._items[key] = (value, self._clock() + ttl, weight)
             self.weight += weight
             while self._items and (
-                    (self.max_entries is not None and len(self._items) > self.max_entries)
-                    or (self.max_weight is not None and self.weight > self.max_weight)):
+                (self.max_entries is not None and len(self._items) > self.max_entries)
+                or (self.max_weight is not None and self.weight > self.max_weight)
+            ):
                 _, (_, _, dropped) = self._items.popitem(last=False)
                 self.weight -= dropped
 

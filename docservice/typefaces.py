@@ -40,8 +40,9 @@ def font_file(name: str, override: str | os.PathLike[str] | None = None) -> Path
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"font {name} not found (looked in "
-                            f"{', '.join(str(c.parent) for c in candidates)})")
+    raise FileNotFoundError(
+        f"font {name} not found (looked in {', '.join(str(c.parent) for c in candidates)})"
+    )
 
 
 @cache

@@ -57,7 +57,7 @@ def as_made(root: etree._Element, index: int) -> etree._Element:
     """A copy of the document as it was when signature ``index`` (0-based) was made: the
     root signatures after it removed, so that it is the last one."""
     copy = etree.fromstring(etree.tostring(root))
-    for later in root_signatures(copy)[index + 1:]:
+    for later in root_signatures(copy)[index + 1 :]:
         copy.remove(later)
     return copy
 
@@ -108,9 +108,14 @@ def _without_comments(doc: etree._Element) -> etree._Element | None:
     return copy
 
 
-def verify_last(doc: etree._Element, config: SignatureConfiguration, *,
-                certificate: asn1_x509.Certificate | None = None,
-                ca_pem_file: str | None = None, xades: bool = False) -> list[VerifyResult]:
+def verify_last(
+    doc: etree._Element,
+    config: SignatureConfiguration,
+    *,
+    certificate: asn1_x509.Certificate | None = None,
+    ca_pem_file: str | None = None,
+    xades: bool = False,
+) -> list[VerifyResult]:
     """signxml on the last root signature of ``doc``; its results as a list.
 
     ``certificate`` pins the signer; otherwise ``ca_pem_file`` names the only roots signxml
@@ -151,8 +156,9 @@ class SignedPart:
     data: bytes  # the bytes that were digested
 
 
-def check_last(doc: etree._Element, certificate: asn1_x509.Certificate,
-               config: SignatureConfiguration | None) -> list[SignedPart]:
+def check_last(
+    doc: etree._Element, certificate: asn1_x509.Certificate, config: SignatureConfiguration | None
+) -> list[SignedPart]:
     """Check the last root signature of ``doc`` with the signer's ``certificate``.
 
     GOST signature methods go to :mod:`signing.gost.xmldsig`, the W3C ones to signxml
@@ -175,5 +181,4 @@ def check_last(doc: etree._Element, certificate: asn1_x509.Certificate,
     if config is None:
         raise ValueError("signxml needs a SignatureConfiguration")
     results = verify_last(doc, config, certificate=certificate)
-    return [SignedPart(r.signed_xml, r.signed_data) for r in results
-            if r.signed_xml is not None]
+    return [SignedPart(r.signed_xml, r.signed_data) for r in results if r.signed_xml is not None]

@@ -38,9 +38,16 @@ class XmlRefusedError(ValueError):
 
 def hardened_parser() -> etree.XMLParser:
     """A new parser with the hardened settings (signxml and lxml APIs take a parser)."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_blank_text=False,
-                           remove_comments=False, remove_pis=False)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        remove_comments=False,
+        remove_pis=False,
+    )
 
 
 #: Shared instance: lxml serialises concurrent use of one parser, so threads may share it.
@@ -54,8 +61,13 @@ def _declares_dtd(data: bytes) -> bool:
     return b"<!DOCTYPE" in data or b"<!ENTITY" in data or head[:2] in (b"\xff\xfe", b"\xfe\xff")
 
 
-def parse(data: bytes, *, allow_doctype: bool = False, max_depth: int | None = None,
-          max_elements: int | None = None) -> etree._Element:
+def parse(
+    data: bytes,
+    *,
+    allow_doctype: bool = False,
+    max_depth: int | None = None,
+    max_elements: int | None = None,
+) -> etree._Element:
     """The document element of ``data``, parsed by :data:`PARSER`.
 
     ``allow_doctype``: a DOCTYPE (never loaded, never expanded) is kept for callers that

@@ -59,7 +59,7 @@ def api1_url(payload: str) -> str:
     """The API №1 URL of a QR payload or of either app's cross-signing link."""
     text = payload.strip()
     if text.startswith("mobileSign:"):
-        url = text[len("mobileSign:"):]
+        url = text[len("mobileSign:") :]
     elif text.startswith("https://"):
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(text).query)
         if "link" not in query:
@@ -91,8 +91,14 @@ def _escape(text: str) -> str:
 class EgovMobileEmulator:
     """One phone with a signing key (and optionally an authentication key)."""
 
-    def __init__(self, key: EmulatorKey, *, auth_key: EmulatorKey | None = None,
-                 lang: str = "ru", timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        key: EmulatorKey,
+        *,
+        auth_key: EmulatorKey | None = None,
+        lang: str = "ru",
+        timeout: float = 60.0,
+    ) -> None:
         self.key, self.auth_key, self.lang, self.timeout = key, auth_key, lang, timeout
         self.api1: dict[str, Any] = {}
         self.documents: dict[str, Any] = {}
@@ -102,10 +108,14 @@ class EgovMobileEmulator:
 
     # -- HTTP ------------------------------------------------------------------------
 
-    def call(self, method: str, url: str, payload: Any = None,
-             headers: dict[str, str] | None = None) -> Answer:
-        all_headers = {"Accept-Language": self.lang, "Accept": "application/json",
-                       **(headers or {})}
+    def call(
+        self, method: str, url: str, payload: Any = None, headers: dict[str, str] | None = None
+    ) -> Answer:
+        all_headers = {
+            "Accept-Language": self.lang,
+            "Accept": "application/json",
+            **(headers or {}),
+        }
         data = None
         if payload is not None:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -120,9 +130,8 @@ class EgovMobileEmulator:
             body = json.loads(raw) if raw else None
         except json.JSONDecodeError:
             raise ProtocolError(f"{method} {url}: HTTP {status}, not JSON") from None
-        if status == 403 and not (isinstance(body, dict) and isinstance(body.get("message"),
-                                                                        str)):
-            raise ProtocolError("a 403 without {\"message\"}")
+        if status == 403 and not (isinstance(body, dict) and isinstance(body.get("message"), str)):
+            raise ProtocolError('a 403 without {"message"}')
         return Answer(status, body, got)
 
     def _auth_headers(self) -> dict[str, str]:
@@ -161,8 +170,9 @@ class EgovMobileEmulator:
         if doc["auth_type"] == "Eds":
             if self.auth_key is None:
                 raise ProtocolError("auth_type Eds needs an authentication key (--auth-p12)")
-            answer = self.call("POST", doc["uri"],
-                               {"xml": login_xml(self.auth_key, doc["uri"], login_time)})
+            answer = self.call(
+                "POST", doc["uri"], {"xml": login_xml(self.auth_key, doc["uri"], login_time)}
+            )
         else:
             answer = self.call("GET", doc["uri"], headers=self._auth_headers())
         if answer.status == 200:
@@ -190,19 +200,24 @@ class EgovMobileEmulator:
             digest = self.key.digest(data)  # SHA-256, or Streebog for a GOST key
             if method == "SIGN_BYTES_ARRAY":
                 cms = build_cms(self.key, digest=digest)["content"]["signer_infos"][0]
-                file["data"] = json.dumps({
-                    "signature": base64.b64encode(cms["signature"].native).decode(),
-                    "certificate": base64.b64encode(self.key.certificate.dump()).decode()})
+                file["data"] = json.dumps(
+                    {
+                        "signature": base64.b64encode(cms["signature"].native).decode(),
+                        "certificate": base64.b64encode(self.key.certificate.dump()).decode(),
+                    }
+                )
                 continue
             attached = data if method == "CMS_WITH_DATA" else None
             file["data"] = base64.b64encode(
-                build_cms(self.key, digest=digest, content=attached).dump()).decode("ascii")
+                build_cms(self.key, digest=digest, content=attached).dump()
+            ).decode("ascii")
         self.signed = signed
         return signed
 
     def put(self, body: dict[str, Any] | None = None) -> Answer:
-        return self.call("PUT", self.api1["document"]["uri"], body or self.signed,
-                         headers=self._auth_headers())
+        return self.call(
+            "PUT", self.api1["document"]["uri"], body or self.signed, headers=self._auth_headers()
+        )
 
     def run(self, payload: str) -> Answer:
         """All steps as the app takes them; the last answer (a refusal stops early)."""
@@ -219,12 +234,14 @@ class EgovMobileEmulator:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="egov-mobile-emulator",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="egov-mobile-emulator", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("payload", help="the QR payload (mobileSign:...) or a cross link")
     parser.add_argument("--p12", required=True, help="signing key container (RSA or GOST)")
-    parser.add_argument("--password-file", required=True,
-                        help="file whose first line is the containers' password")
+    parser.add_argument(
+        "--password-file", required=True, help="file whose first line is the containers' password"
+    )
     parser.add_argument("--auth-p12", help="authentication key container (auth_type Eds)")
     parser.add_argument("--lang", default="ru", choices=("kk", "ru", "en"))
     args = parser.parse_args(argv)

@@ -71,13 +71,14 @@ def rc2_40_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
     try:
         out = ctypes.create_string_buffer(len(data) + 16)
         n1, n2 = ci(0), ci(0)
-        ok = (lib.EVP_DecryptInit_ex(ctx, cipher, None, key, iv)
-              and lib.EVP_DecryptUpdate(ctx, out, ctypes.byref(n1), data, len(data))
-              and lib.EVP_DecryptFinal_ex(ctx, ctypes.addressof(out) + n1.value,
-                                              ctypes.byref(n2)))
+        ok = (
+            lib.EVP_DecryptInit_ex(ctx, cipher, None, key, iv)
+            and lib.EVP_DecryptUpdate(ctx, out, ctypes.byref(n1), data, len(data))
+            and lib.EVP_DecryptFinal_ex(ctx, ctypes.addressof(out) + n1.value, ctypes.byref(n2))
+        )
         if not ok:
             raise ValueError("RC2-40 decryption failed (wrong password or damaged data)")
-        return out.raw[:n1.value + n2.value]
+        return out.raw[: n1.value + n2.value]
     finally:
         lib.EVP_CIPHER_CTX_free(ctx)
         lib.EVP_CIPHER_free(cipher)

@@ -87,8 +87,9 @@ class Pfx(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any ba
     ]
 
 
-def pkcs12_kdf(password: str, salt: bytes, purpose: int, iterations: int, hash_name: str,
-               size: int) -> bytes:
+def pkcs12_kdf(
+    password: str, salt: bytes, purpose: int, iterations: int, hash_name: str, size: int
+) -> bytes:
     """RFC 7292 appendix B.2 key derivation (purpose 3 = MAC key)."""
     h = hashlib.new(hash_name)
     v = h.block_size
@@ -110,8 +111,8 @@ def pkcs12_kdf(password: str, salt: bytes, purpose: int, iterations: int, hash_n
         out += a
         b = int.from_bytes(fill(a)[:v], "big")
         for j in range(0, len(i), v):
-            block = (int.from_bytes(i[j:j + v], "big") + b + 1) % (1 << (8 * v))
-            i[j:j + v] = block.to_bytes(v, "big")
+            block = (int.from_bytes(i[j : j + v], "big") + b + 1) % (1 << (8 * v))
+            i[j : j + v] = block.to_bytes(v, "big")
     return out[:size]
 
 
@@ -134,8 +135,14 @@ def mac_matches(data: bytes, password: str) -> bool | None:
     if hash_name not in hashlib.algorithms_available:
         return None
     content = pfx["auth_safe"]["content"].native
-    key = pkcs12_kdf(password, mac_data["mac_salt"].native, 3, mac_data["iterations"].native,
-                     hash_name, hashlib.new(hash_name).digest_size)
+    key = pkcs12_kdf(
+        password,
+        mac_data["mac_salt"].native,
+        3,
+        mac_data["iterations"].native,
+        hash_name,
+        hashlib.new(hash_name).digest_size,
+    )
     expected = hmac.new(key, content, hash_name).digest()
     return hmac.compare_digest(expected, mac_data["mac"]["digest"].native)
 
@@ -151,8 +158,9 @@ def gost_oids(data: bytes) -> set[str]:
         for info in safe:
             if info["content_type"].native != "data":
                 # An encrypted bag: its algorithm may itself be a GOST PBE.
-                alg = info["content"]["encrypted_content_info"][
-                    "content_encryption_algorithm"]["algorithm"].dotted
+                alg = info["content"]["encrypted_content_info"]["content_encryption_algorithm"][
+                    "algorithm"
+                ].dotted
                 found.update({alg} if alg.startswith(ARC) else set())
                 continue
             for bag in SafeContents.load(info["content"].native):
@@ -168,12 +176,13 @@ def _bag_oids(bag: SafeBag) -> set[str]:
     if bag_id == _KEY_BAG:
         return {value.parse(RawPrivateKeyInfo)["private_key_algorithm"]["algorithm"].dotted}
     if bag_id == _SHROUDED_KEY_BAG:
-        return {value.parse(RawEncryptedPrivateKeyInfo)["encryption_algorithm"]["algorithm"]
-                .dotted}
+        return {value.parse(RawEncryptedPrivateKeyInfo)["encryption_algorithm"]["algorithm"].dotted}
     if bag_id == _CERT_BAG:
         cert = x509.Certificate.load(value.parse(CertBag)["cert_value"].native)
-        return {cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"]
-                .dotted, cert["signature_algorithm"]["algorithm"].dotted}
+        return {
+            cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"].dotted,
+            cert["signature_algorithm"]["algorithm"].dotted,
+        }
     return set()
 
 
@@ -234,11 +243,12 @@ def read_container(data: bytes, password: str) -> tuple[bytes | None, list[bytes
         for bag in SafeContents.load(contents):
             bag_id = bag["bag_id"].dotted
             if bag_id == _KEY_BAG:
-                key = bag["bag_value"].dump()[_header_len(bag["bag_value"]):]
+                key = bag["bag_value"].dump()[_header_len(bag["bag_value"]) :]
             elif bag_id == _SHROUDED_KEY_BAG:
                 enc = bag["bag_value"].parse(RawEncryptedPrivateKeyInfo)
-                key = _pbe_decrypt(enc["encryption_algorithm"], enc["encrypted_data"].native,
-                                   password)
+                key = _pbe_decrypt(
+                    enc["encryption_algorithm"], enc["encrypted_data"].native, password
+                )
             elif bag_id == _CERT_BAG:
                 certs.append(bag["bag_value"].parse(CertBag)["cert_value"].native)
     return key, certs

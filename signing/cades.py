@@ -49,10 +49,14 @@ class CadesOptions:
     http_timeout: float = 10.0
 
 
-def revocation_values(ocsp_responses: Sequence[ocsp.OCSPResponse],
-                      crls: Sequence[crl.CertificateList]) -> RevocationValues:
-    basic = [r["response_bytes"]["response"].parsed for r in ocsp_responses
-             if r["response_status"].native == "successful"]
+def revocation_values(
+    ocsp_responses: Sequence[ocsp.OCSPResponse], crls: Sequence[crl.CertificateList]
+) -> RevocationValues:
+    basic = [
+        r["response_bytes"]["response"].parsed
+        for r in ocsp_responses
+        if r["response_status"].native == "successful"
+    ]
     value: dict[str, object] = {}
     if crls:
         value["crl_vals"] = list(crls)
@@ -72,23 +76,32 @@ def embedded_ocsp(info: cms.SignerInfo) -> list[ocsp.BasicOCSPResponse]:
     return found
 
 
-async def _complete(content: cms.ContentInfo, key: SigningKey, options: CadesOptions,
-                    ) -> cms.SignedData:
+async def _complete(
+    content: cms.ContentInfo,
+    key: SigningKey,
+    options: CadesOptions,
+) -> cms.SignedData:
     """Time-stamp the signature and add the signer's OCSP/CRL evidence."""
     timeout = aiohttp.ClientTimeout(total=options.http_timeout)
     async with aiohttp.ClientSession(timeout=timeout) as http:
         try:
             if options.tsa_url:
-                stamper = HTTPTimeStamper(options.tsa_url, session=http,
-                                          timeout=int(options.http_timeout))
+                stamper = HTTPTimeStamper(
+                    options.tsa_url, session=http, timeout=int(options.http_timeout)
+                )
                 content = await with_signature_timestamp(content, stamper)
             signed = cms.ContentInfo.load(content.dump())["content"]
             if options.trust is not None:
-                context = await check_status(key.certificate, key.chain, options.trust,
-                                             fetcher_backend=AIOHttpFetcherBackend(http))
+                context = await check_status(
+                    key.certificate,
+                    key.chain,
+                    options.trust,
+                    fetcher_backend=AIOHttpFetcherBackend(http),
+                )
                 if context is None or not (context.ocsps or context.crls):
-                    raise ServiceUnavailableError("no OCSP response or CRL for the signer",
-                                                  service="OCSP/CRL")
+                    raise ServiceUnavailableError(
+                        "no OCSP response or CRL for the signer", service="OCSP/CRL"
+                    )
                 values = revocation_values(list(context.ocsps), list(context.crls))
                 for info in signed["signer_infos"]:
                     add_unsigned_attribute(info, REVOCATION_VALUES_OID, values)
@@ -99,37 +112,42 @@ async def _complete(content: cms.ContentInfo, key: SigningKey, options: CadesOpt
     return signed
 
 
-async def async_sign_detached(data: bytes, key: SigningKey,
-                              options: CadesOptions | None = None) -> cms.SignedData:
+async def async_sign_detached(
+    data: bytes, key: SigningKey, options: CadesOptions | None = None
+) -> cms.SignedData:
     """A detached CMS by ``key`` over ``data``."""
     options = options or CadesOptions()
     if isinstance(key, ExternalKey):
-        raise SigningError("external keys produce their CMS elsewhere; use "
-                           "complete_external_cms")
+        raise SigningError("external keys produce their CMS elsewhere; use complete_external_cms")
     key.check(dt.datetime.now(dt.UTC), options.role)
     if options.trust is not None:
         # Refuse a revoked signer before signing anything (the evidence is taken again later).
         async with aiohttp.ClientSession() as http:
-            await check_status(key.certificate, key.chain, options.trust,
-                               fetcher_backend=AIOHttpFetcherBackend(http))
+            await check_status(
+                key.certificate,
+                key.chain,
+                options.trust,
+                fetcher_backend=AIOHttpFetcherBackend(http),
+            )
     if isinstance(key, Pkcs12Key) and key.is_gost:
         gost_key = key.private_key
         assert isinstance(gost_key, GostPrivateKey)
         content = gost_cms.sign_data(gost_key, key.certificate, list(key.chain), data)
         return await _complete(content, key, options)
     signer: Signer = key.pyhanko_signer()
-    content = await signer.async_sign_general_data(data, "sha256", detached=True,
-                                                   use_cades=True)
+    content = await signer.async_sign_general_data(data, "sha256", detached=True, use_cades=True)
     return await _complete(content, key, options)
 
 
-def sign_detached(data: bytes, key: SigningKey, options: CadesOptions | None = None
-                  ) -> cms.SignedData:
+def sign_detached(
+    data: bytes, key: SigningKey, options: CadesOptions | None = None
+) -> cms.SignedData:
     return _aio.run(async_sign_detached(data, key, options))
 
 
-async def async_complete_external_cms(signature: bytes | str, key: ExternalKey,
-                                     options: CadesOptions | None = None) -> cms.SignedData:
+async def async_complete_external_cms(
+    signature: bytes | str, key: ExternalKey, options: CadesOptions | None = None
+) -> cms.SignedData:
     """Part-B hook: a CMS made by NCALayer (PEM or Base64 DER) gets the time-stamp (if it
     has none) and the revocation values, like a server-made one.
 
@@ -142,8 +160,9 @@ async def async_complete_external_cms(signature: bytes | str, key: ExternalKey,
     return await _complete(content, key, options)
 
 
-def complete_external_cms(signature: bytes | str, key: ExternalKey,
-                          options: CadesOptions | None = None) -> cms.SignedData:
+def complete_external_cms(
+    signature: bytes | str, key: ExternalKey, options: CadesOptions | None = None
+) -> cms.SignedData:
     """Synchronous :func:`async_complete_external_cms` (not from a running event loop)."""
     return _aio.run(async_complete_external_cms(signature, key, options))
 
@@ -158,17 +177,20 @@ def merge(signatures: Sequence[cms.SignedData]) -> cms.SignedData:
     infos: list[cms.SignerInfo] = []
     for signed in signatures:
         if signed["encap_content_info"]["content_type"].native != (
-                first["encap_content_info"]["content_type"].native):
+            first["encap_content_info"]["content_type"].native
+        ):
             raise SigningError("CMS of different content types")
         for cert in signed["certificates"]:
             certs.setdefault(cert.dump(), cert)
         for alg in signed["digest_algorithms"]:
             digests.setdefault(alg.dump(), alg)
         infos.extend(signed["signer_infos"])
-    return cms.SignedData({
-        "version": first["version"],
-        "digest_algorithms": list(digests.values()),
-        "encap_content_info": {"content_type": first["encap_content_info"]["content_type"]},
-        "certificates": list(certs.values()),
-        "signer_infos": infos,
-    })
+    return cms.SignedData(
+        {
+            "version": first["version"],
+            "digest_algorithms": list(digests.values()),
+            "encap_content_info": {"content_type": first["encap_content_info"]["content_type"]},
+            "certificates": list(certs.values()),
+            "signer_infos": infos,
+        }
+    )

@@ -33,38 +33,70 @@ if TYPE_CHECKING:  # imported where used: the CLI starts without the CMS and key
 EXIT_ERROR = 2
 
 
-def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
-            ) -> argparse.ArgumentParser:
+def add_cli(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Register ``sign`` on an argparse subparsers object; the handler is :func:`run`."""
     p = subparsers.add_parser(
-        "sign", help="sign a PDF (PAdES), an XML (XMLDSig) or any file (--detached CMS)",
+        "sign",
+        help="sign a PDF (PAdES), an XML (XMLDSig) or any file (--detached CMS)",
         description="Sign with an NCA RK PKCS#12 key. Password: --password-file or "
-                    "$DOCSERVICE_KEY_PASSWORD.")
+        "$DOCSERVICE_KEY_PASSWORD.",
+    )
     p.add_argument("file", type=Path, help="PDF, XML, or any file with --detached")
     p.add_argument("--key", type=Path, required=True, help="PKCS#12 key container (.p12)")
     p.add_argument("--password-file", type=Path, help="file whose first line is the password")
-    p.add_argument("--level", choices=[lv.value for lv in Level], default=Level.B_B.value,
-                   help="PAdES level (PDF); for CMS, B-T adds the signature time-stamp")
-    p.add_argument("--role", choices=sorted(r.value for r in Role),
-                   help="role the official signs in; must be in the certificate")
-    p.add_argument("--certify", action="store_true",
-                   help="first signature certifies: later signatures only")
+    p.add_argument(
+        "--level",
+        choices=[lv.value for lv in Level],
+        default=Level.B_B.value,
+        help="PAdES level (PDF); for CMS, B-T adds the signature time-stamp",
+    )
+    p.add_argument(
+        "--role",
+        choices=sorted(r.value for r in Role),
+        help="role the official signs in; must be in the certificate",
+    )
+    p.add_argument(
+        "--certify", action="store_true", help="first signature certifies: later signatures only"
+    )
     p.add_argument("--tsa-url", help="RFC 3161 time-stamp service")
-    p.add_argument("--trust", type=Path, action="append", default=[],
-                   help="trusted root certificate (PEM/DER); enables the OCSP/CRL check")
-    p.add_argument("--intermediate", type=Path, action="append", default=[],
-                   help="extra CA certificate for path building")
-    p.add_argument("--ocsp", type=Path, action="append", default=[],
-                   help="OCSP response (DER) about the key's certificate, checked against "
-                        "--trust/--intermediate: a revocation it proves is reported")
+    p.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        help="trusted root certificate (PEM/DER); enables the OCSP/CRL check",
+    )
+    p.add_argument(
+        "--intermediate",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra CA certificate for path building",
+    )
+    p.add_argument(
+        "--ocsp",
+        type=Path,
+        action="append",
+        default=[],
+        help="OCSP response (DER) about the key's certificate, checked against "
+        "--trust/--intermediate: a revocation it proves is reported",
+    )
     p.add_argument("--detached", action="store_true", help="write a detached CAdES CMS")
-    p.add_argument("--cms-format", choices=("der", "pem", "base64"), default="der",
-                   help="encoding of the detached CMS")
+    p.add_argument(
+        "--cms-format",
+        choices=("der", "pem", "base64"),
+        default="der",
+        help="encoding of the detached CMS",
+    )
     p.add_argument("--xades", action="store_true", help="XML: add XAdES-B properties")
     p.add_argument("--invisible", action="store_true", help="PDF: no visible stamp")
-    p.add_argument("--verify-base-url",
-                   help="base of the verification URL in the stamp's QR code (default: "
-                        "$DOCSERVICE_PUBLIC_URL; without either, the stamp has no QR code)")
+    p.add_argument(
+        "--verify-base-url",
+        help="base of the verification URL in the stamp's QR code (default: "
+        "$DOCSERVICE_PUBLIC_URL; without either, the stamp has no QR code)",
+    )
     p.add_argument("--out", type=Path, required=True, help="output file")
     p.set_defaults(handler=run)
     return p
@@ -89,19 +121,32 @@ def _sign(args: argparse.Namespace) -> bytes:
         raise SigningError(f"{args.file}: {exc.strerror}") from None
     kind = _kind(data, args.detached)
     trust = TrustAnchors.from_files(args.trust, args.intermediate) if args.trust else None
-    key = Pkcs12Key.load(args.key, read_password(args.password_file),
-                         revocation=_revocation_lookup(args))
+    key = Pkcs12Key.load(
+        args.key, read_password(args.password_file), revocation=_revocation_lookup(args)
+    )
     level = Level(args.level)
     if kind == "pdf":
         from signing.pdf import PdfOptions, sign_pdf
 
         base = args.verify_base_url or configured_public_url()
         if base is None and not args.invisible:
-            args.notes.append("note: DOCSERVICE_PUBLIC_URL is not set, so the stamp has no "
-                              "QR code (set it, or give --verify-base-url)")
-        return sign_pdf(data, key, PdfOptions(
-            level=level, certify=args.certify, role=args.role, tsa_url=args.tsa_url,
-            trust=trust, visible=not args.invisible, verify_base_url=base))
+            args.notes.append(
+                "note: DOCSERVICE_PUBLIC_URL is not set, so the stamp has no "
+                "QR code (set it, or give --verify-base-url)"
+            )
+        return sign_pdf(
+            data,
+            key,
+            PdfOptions(
+                level=level,
+                certify=args.certify,
+                role=args.role,
+                tsa_url=args.tsa_url,
+                trust=trust,
+                visible=not args.invisible,
+                verify_base_url=base,
+            ),
+        )
     if kind == "xml":
         from signing.xmldsig import sign_xml
 
@@ -112,8 +157,10 @@ def _sign(args: argparse.Namespace) -> bytes:
     tsa = args.tsa_url if level.rank >= Level.B_T.rank else None
     signed = sign_detached(data, key, CadesOptions(tsa_url=tsa, trust=trust, role=args.role))
     encode: dict[str, Callable[[cms.SignedData], bytes]] = {
-        "der": cms_util.to_der, "pem": cms_util.to_pem,
-        "base64": lambda s: cms_util.to_base64(s).encode("ascii")}
+        "der": cms_util.to_der,
+        "pem": cms_util.to_pem,
+        "base64": lambda s: cms_util.to_base64(s).encode("ascii"),
+    }
     return encode[args.cms_format](signed)
 
 
@@ -128,8 +175,7 @@ def _revocation_lookup(args: argparse.Namespace) -> RevocationLookup | None:
 
     try:
         responses = [ocsp.OCSPResponse.load(path.read_bytes()) for path in args.ocsp]
-        issuers = [c for path in [*args.trust, *args.intermediate]
-                   for c in read_certificates(path)]
+        issuers = [c for path in [*args.trust, *args.intermediate] for c in read_certificates(path)]
     except (OSError, ValueError) as exc:
         raise SigningError(f"--ocsp/--trust: {exc}") from None
     return lambda cert: ocsp_revocation(cert, responses, issuers)

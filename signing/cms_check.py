@@ -47,8 +47,9 @@ def identifies(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
     """Whether a SignerIdentifier names ``cert`` (issuer + serial, or its SKI)."""
     if sid.name == "issuer_and_serial_number":
         ias = sid.chosen
-        same: bool = (ias["serial_number"].native == cert.serial_number
-                      and ias["issuer"] == cert.issuer)
+        same: bool = (
+            ias["serial_number"].native == cert.serial_number and ias["issuer"] == cert.issuer
+        )
         return same
     if sid.name == "subject_key_identifier":
         ski = cert.key_identifier
@@ -89,8 +90,9 @@ def check_signer_info(info: cms.SignerInfo, cert: x509.Certificate, digest: byte
     log.info("external CMS accepted: iin=%s serial=%s", mask(ident.iin), ident.serial_hex)
 
 
-def check_single_signer(signed: cms.SignedData, cert: x509.Certificate,
-                        digest: bytes) -> cms.SignerInfo:
+def check_single_signer(
+    signed: cms.SignedData, cert: x509.Certificate, digest: bytes
+) -> cms.SignerInfo:
     """Exactly one SignerInfo that passes :func:`check_signer_info`; returns it.
 
     The CMS must also carry ``cert`` itself: a validator of the embedded PDF signature

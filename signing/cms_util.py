@@ -41,8 +41,11 @@ def register() -> None:
     """Teach asn1crypto the revocation-values attribute, so every parser of these CMS
     (pyHanko's too) reads it the same way; :func:`signing.patches.apply` calls it."""
     cms.CMSAttributeType._map.setdefault(REVOCATION_VALUES_OID, "revocation_values")
-    cms.CMSAttribute._oid_specs.setdefault("revocation_values", cms.SetOf.__class__(
-        "RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}))
+    cms.CMSAttribute._oid_specs.setdefault(
+        "revocation_values",
+        cms.SetOf.__class__("RevocationValuesSet", (cms.SetOf,), {"_child_spec": RevocationValues}),
+    )
+
 
 def der_bytes(data: bytes | str, what: str = "CMS") -> bytes:
     """DER from DER, PEM or Base64 (with or without line breaks): NCALayer sends all three."""
@@ -132,14 +135,16 @@ def add_unsigned_attribute(info: cms.SignerInfo, attr_type: str, value: object) 
     info["unsigned_attrs"] = cms.CMSAttributes(existing)
 
 
-async def with_signature_timestamp(content: cms.ContentInfo, timestamper: TimeStamper
-                                   ) -> cms.ContentInfo:
+async def with_signature_timestamp(
+    content: cms.ContentInfo, timestamper: TimeStamper
+) -> cms.ContentInfo:
     """Add an RFC 3161 signature time-stamp (over each signature value) to every SignerInfo
     that has none yet; returns a new ContentInfo."""
     signed = cms.ContentInfo.load(content.dump())["content"]
     for info in signed["signer_infos"]:
-        present = any(a["type"].native == "signature_time_stamp_token"
-                      for a in unsigned_attributes(info))
+        present = any(
+            a["type"].native == "signature_time_stamp_token" for a in unsigned_attributes(info)
+        )
         if present:
             continue
         digest = hashlib.sha256(info["signature"].native).digest()

@@ -15,9 +15,15 @@ from signing import gost
 
 #: hashlib's algorithms, by asn1crypto's names.
 _HASHLIB: dict[str, Callable[[bytes], hashlib._Hash]] = {
-    "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
-    "sha224": hashlib.sha224, "sha1": hashlib.sha1, "md5": hashlib.md5,
-    "sha3_256": hashlib.sha3_256, "sha3_512": hashlib.sha3_512}
+    "sha256": hashlib.sha256,
+    "sha384": hashlib.sha384,
+    "sha512": hashlib.sha512,
+    "sha224": hashlib.sha224,
+    "sha1": hashlib.sha1,
+    "md5": hashlib.md5,
+    "sha3_256": hashlib.sha3_256,
+    "sha3_512": hashlib.sha3_512,
+}
 #: GOST hash name -> OID (the inverse of :data:`signing.gost.HASH_NAMES`).
 GOST_HASH_OIDS = gost.HASH_OIDS
 

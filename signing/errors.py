@@ -28,8 +28,9 @@ class SigningError(DocserviceError):
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if cls.code not in MESSAGES:
-            raise TypeError(f"{cls.__name__}.code {cls.code!r} has no text in "
-                            "docservice.error_messages")
+            raise TypeError(
+                f"{cls.__name__}.code {cls.code!r} has no text in docservice.error_messages"
+            )
         cls.kk, cls.ru, cls.reason = MESSAGES[cls.code][0], MESSAGES[cls.code][1], cls.code
 
     def __init__(self, detail: str = "", **fmt: object) -> None:

@@ -50,15 +50,21 @@ from signing.errors import (
 
 PASSWORD_ENV = "DOCSERVICE_KEY_PASSWORD"
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 #: Tells when a certificate was revoked (None: not known to be), e.g. from OCSP responses.
 RevocationLookup = Callable[[x509.Certificate], "dt.datetime | None"]
 
 
-def check_signing_certificate(cert: x509.Certificate, at: dt.datetime | None = None,
-                              revocation: RevocationLookup | None = None) -> None:
+def check_signing_certificate(
+    cert: x509.Certificate,
+    at: dt.datetime | None = None,
+    revocation: RevocationLookup | None = None,
+) -> None:
     """Refuse certificates that cannot make a legally valid signature now.
 
     An unusable GOST key first (the most specific diagnosis), then validity (an expired
@@ -81,8 +87,9 @@ def check_signing_certificate(cert: x509.Certificate, at: dt.datetime | None = N
     if now < not_before:
         raise CertificateNotYetValidError(date=not_before.date().isoformat())
     if now > not_after and revoked_at is not None:
-        raise CertificateExpiredRevokedError(date=not_after.date().isoformat(),
-                                             revoked=revoked_at.date().isoformat())
+        raise CertificateExpiredRevokedError(
+            date=not_after.date().isoformat(), revoked=revoked_at.date().isoformat()
+        )
     if now > not_after:
         raise CertificateExpiredError(date=not_after.date().isoformat())
     if revoked_at is not None and revoked_at <= now:
@@ -96,8 +103,12 @@ class GostPrivateKey:
     """A Kazakh GOST private key (GOST 34.10-2015 or 34.310-2004) and what it signs with."""
 
     def __init__(self, public: gost.PublicKey, d: int) -> None:
-        if gost.signature.encode_public_key(public.curve, gost.signature.public_key(
-                public.curve, d)) != public.key:
+        if (
+            gost.signature.encode_public_key(
+                public.curve, gost.signature.public_key(public.curve, d)
+            )
+            != public.key
+        ):
             raise ValueError("the private key does not match the certificate")
         self.public, self.d = public, d
         self.signature_oid = gost.SIGNATURE_FOR_KEY[public.algorithm]
@@ -110,7 +121,8 @@ class GostPrivateKey:
         inner = info["private_key"].native
         value = core.OctetString.load(inner).native if inner[:1] == b"\x04" else inner
         public = gost.parse_public_key(
-            certificate["tbs_certificate"]["subject_public_key_info"].dump())
+            certificate["tbs_certificate"]["subject_public_key_info"].dump()
+        )
         return cls(public, int.from_bytes(value, "little"))
 
     def sign_digest(self, digest: bytes) -> bytes:
@@ -141,7 +153,8 @@ class SigningKey(ABC):
 
     def cert_registry(self) -> SimpleCertificateStore:
         store: SimpleCertificateStore = SimpleCertificateStore.from_certs(
-            [self.certificate, *self.chain])
+            [self.certificate, *self.chain]
+        )
         return store
 
     @abstractmethod
@@ -156,11 +169,14 @@ class _KeptKeySigner(Signer):
     (~28 ms of ~76 ms); the RSA operation itself costs ~0.2 ms.
     """
 
-    def __init__(self, key: rsa.RSAPrivateKey, cert: x509.Certificate,
-                 registry: SimpleCertificateStore) -> None:
-        super().__init__(signing_cert=cert, cert_registry=registry,
-                         signature_mechanism=algos.SignedDigestAlgorithm(
-                             {"algorithm": "sha256_rsa"}))
+    def __init__(
+        self, key: rsa.RSAPrivateKey, cert: x509.Certificate, registry: SimpleCertificateStore
+    ) -> None:
+        super().__init__(
+            signing_cert=cert,
+            cert_registry=registry,
+            signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
+        )
         self._key = key
         self._constant_attrs: dict[str, bytes] = {}
 
@@ -177,8 +193,9 @@ class _KeptKeySigner(Signer):
             else:
                 yield provider
 
-    async def async_sign_raw(self, data: bytes, digest_algorithm: str,
-                             dry_run: bool = False) -> bytes:
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
         return self._key.sign(data, padding.PKCS1v15(), _HASHES[digest_algorithm]())
 
 
@@ -205,8 +222,12 @@ class _CachedAttribute(CMSAttributeProvider):
 class Pkcs12Key(SigningKey):
     """A key from an NCA RK style PKCS#12 container, parsed once."""
 
-    def __init__(self, key: rsa.RSAPrivateKey | GostPrivateKey, certificate: x509.Certificate,
-                 chain: Sequence[x509.Certificate]) -> None:
+    def __init__(
+        self,
+        key: rsa.RSAPrivateKey | GostPrivateKey,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate],
+    ) -> None:
         self._key = key
         self.certificate = certificate
         self.chain = tuple(chain)
@@ -214,16 +235,24 @@ class Pkcs12Key(SigningKey):
         if isinstance(key, GostPrivateKey):
             # pyHanko only prepares GOST PDF revisions (placeholder, stamp); the CMS is
             # built by signing.gost.cms, whose hash pyHanko does not have.
-            self._signer = ExternalSigner(certificate, self.cert_registry(),
-                                          signature_value=2 * key.public.curve.size,
-                                          signature_mechanism=algos.SignedDigestAlgorithm(
-                                              {"algorithm": key.signature_oid}))
+            self._signer = ExternalSigner(
+                certificate,
+                self.cert_registry(),
+                signature_value=2 * key.public.curve.size,
+                signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": key.signature_oid}),
+            )
         else:
             self._signer = _KeptKeySigner(key, certificate, self.cert_registry())
 
     @classmethod
-    def from_bytes(cls, data: bytes, password: str, *, at: dt.datetime | None = None,
-                   revocation: RevocationLookup | None = None) -> Pkcs12Key:
+    def from_bytes(
+        cls,
+        data: bytes,
+        password: str,
+        *,
+        at: dt.datetime | None = None,
+        revocation: RevocationLookup | None = None,
+    ) -> Pkcs12Key:
         """Open and check a container; every refusal is a :class:`SigningError`."""
         mac_ok = _pkcs12.mac_matches(data, password)
         if mac_ok is False:
@@ -245,13 +274,13 @@ class Pkcs12Key(SigningKey):
         check_signing_certificate(certificate, at, revocation)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise UnsupportedKeyError(algorithm=type(key).__name__)
-        chain = [x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
-                 for c in extra]
+        chain = [x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in extra]
         return cls(key, certificate, chain)
 
     @classmethod
-    def _from_gost_container(cls, data: bytes, password: str, at: dt.datetime | None,
-                             revocation: RevocationLookup | None) -> Pkcs12Key:
+    def _from_gost_container(
+        cls, data: bytes, password: str, at: dt.datetime | None, revocation: RevocationLookup | None
+    ) -> Pkcs12Key:
         """A container OpenSSL refuses because its key is GOST (as NCA issues them)."""
         try:
             key_der, cert_ders = _pkcs12.read_container(data, password)
@@ -272,9 +301,14 @@ class Pkcs12Key(SigningKey):
         raise GostKeyError(_pkcs12.key_algorithm(data, password))
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], password: str, *,
-             at: dt.datetime | None = None, revocation: RevocationLookup | None = None
-             ) -> Pkcs12Key:
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        password: str,
+        *,
+        at: dt.datetime | None = None,
+        revocation: RevocationLookup | None = None,
+    ) -> Pkcs12Key:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
@@ -309,16 +343,19 @@ class ExternalKey(SigningKey):
     #: Room for a CMS built elsewhere (NCALayer adds its chain and maybe a time-stamp).
     PLACEHOLDER_SIZE = 256
 
-    def __init__(self, certificate: x509.Certificate,
-                 chain: Sequence[x509.Certificate] = ()) -> None:
+    def __init__(
+        self, certificate: x509.Certificate, chain: Sequence[x509.Certificate] = ()
+    ) -> None:
         self.certificate = certificate
         self.chain = tuple(chain)
 
     def pyhanko_signer(self) -> Signer:
-        return ExternalSigner(self.certificate, self.cert_registry(),
-                              signature_value=self.PLACEHOLDER_SIZE,
-                              signature_mechanism=algos.SignedDigestAlgorithm(
-                                  {"algorithm": "sha256_rsa"}))
+        return ExternalSigner(
+            self.certificate,
+            self.cert_registry(),
+            signature_value=self.PLACEHOLDER_SIZE,
+            signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
+        )
 
 
 def read_password(password_file: str | os.PathLike[str] | None = None) -> str:
@@ -361,8 +398,12 @@ def load_key(config: Mapping[str, Any]) -> SigningKey:
         stat = path.stat()
     except OSError as exc:
         raise KeyContainerError(exc.strerror or "cannot read") from None
-    cache_key = (str(path), stat.st_mtime_ns, stat.st_size,
-                 hashlib.sha256(password.encode()).hexdigest())
+    cache_key = (
+        str(path),
+        stat.st_mtime_ns,
+        stat.st_size,
+        hashlib.sha256(password.encode()).hexdigest(),
+    )
     with _CACHE_LOCK:
         key = _CACHE.get(cache_key)
     if key is not None:

@@ -115,8 +115,9 @@ def _allow_anchor_as_crl_issuer() -> None:
     if getattr(original, "_anchor_aware", False):
         return
 
-    def truncate_to_issuer_and_append(self: ValidationPath, cert: x509.Certificate
-                                      ) -> ValidationPath:
+    def truncate_to_issuer_and_append(
+        self: ValidationPath, cert: x509.Certificate
+    ) -> ValidationPath:
         anchor_cert = getattr(self.trust_anchor, "certificate", None)
         if anchor_cert is not None and anchor_cert.sha256 == cert.sha256:
             return ValidationPath(self.trust_anchor, interm=[], leaf=None)
@@ -147,16 +148,19 @@ def _revocation_is_final() -> None:
     if getattr(original, "_final_revocation", False):
         return
 
-    def usable_at(self: OCSPContainer, policy: CertRevTrustPolicy,
-                  timing_params: ValidationTimingParams) -> RevinfoUsability:
+    def usable_at(
+        self: OCSPContainer, policy: CertRevTrustPolicy, timing_params: ValidationTimingParams
+    ) -> RevinfoUsability:
         single = self.extract_single_response()
         if single is not None and single["cert_status"].name == "revoked":
             info = single["cert_status"].chosen
             reason = info["revocation_reason"].native
             revoked_at = info["revocation_time"].native
-            if (reason != _TEMPORARY_REVOCATION and revoked_at is not None
-                    and timing_params.validation_time + timing_params.time_tolerance
-                    >= revoked_at):
+            if (
+                reason != _TEMPORARY_REVOCATION
+                and revoked_at is not None
+                and timing_params.validation_time + timing_params.time_tolerance >= revoked_at
+            ):
                 return RevinfoUsability(RevinfoUsabilityRating.OK)
         return original(self, policy, timing_params)
 

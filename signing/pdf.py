@@ -123,7 +123,7 @@ def document_id(data: bytes, reader: PdfFileReader | None = None) -> str:
     first = min(sigs, key=lambda s: s.byte_range[1])
     end = data.rfind(b"%%EOF", 0, first.byte_range[1])
     end += 5
-    while end < len(data) and data[end:end + 1] in b"\r\n":
+    while end < len(data) and data[end : end + 1] in b"\r\n":
         end += 1
     return hashlib.sha256(data[:end]).hexdigest()
 
@@ -179,8 +179,9 @@ async def _network(options: PdfOptions) -> AsyncIterator[_Session]:
     async with aiohttp.ClientSession(timeout=timeout) as http:
         session = _Session(http=http, fetchers=AIOHttpFetcherBackend(http))
         if options.tsa_url and options.level.rank >= Level.B_T.rank:
-            session.timestamper = HTTPTimeStamper(options.tsa_url, session=http,
-                                                  timeout=int(options.http_timeout))
+            session.timestamper = HTTPTimeStamper(
+                options.tsa_url, session=http, timeout=int(options.http_timeout)
+            )
         yield session
 
 
@@ -207,8 +208,9 @@ def _is_certified(writer: IncrementalPdfFileWriter) -> bool:
     return perms is not None and "/DocMDP" in perms
 
 
-def _choose_field(writer: IncrementalPdfFileWriter, existing: int, options: PdfOptions
-                  ) -> tuple[str, fields.SigFieldSpec | None, stamps.Placement | None]:
+def _choose_field(
+    writer: IncrementalPdfFileWriter, existing: int, options: PdfOptions
+) -> tuple[str, fields.SigFieldSpec | None, stamps.Placement | None]:
     """The field this signer fills, its spec if it is new, and the stamp placement.
 
     A certification (DocMDP P=2) allows *filling* signature fields but not adding
@@ -224,14 +226,16 @@ def _choose_field(writer: IncrementalPdfFileWriter, existing: int, options: PdfO
     if not options.visible or _is_certified(writer):
         return name, fields.SigFieldSpec(name), None
     place = stamps.placement(writer, existing)
-    spec = fields.SigFieldSpec(name, on_page=place.page,
-                               box=_whole_points(place.box))
+    spec = fields.SigFieldSpec(name, on_page=place.page, box=_whole_points(place.box))
     if options.certify:
         for later in range(existing + 1, stamps.SLOTS):
             slot = stamps.placement(writer, later)
-            fields.append_signature_field(writer, fields.SigFieldSpec(
-                f"Signature{later + 1}", on_page=slot.page,
-                box=_whole_points(slot.box)))
+            fields.append_signature_field(
+                writer,
+                fields.SigFieldSpec(
+                    f"Signature{later + 1}", on_page=slot.page, box=_whole_points(slot.box)
+                ),
+            )
     return name, spec, place
 
 
@@ -256,9 +260,9 @@ def _new_field_name(writer: IncrementalPdfFileWriter) -> str:
     return f"Signature{n}"
 
 
-async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session: _Session,
-                      now: dt.datetime) -> tuple[signers.PdfSigner, IncrementalPdfFileWriter,
-                                                 dict[str, str]]:
+async def _pdf_signer(
+    data: bytes, key: SigningKey, options: PdfOptions, session: _Session, now: dt.datetime
+) -> tuple[signers.PdfSigner, IncrementalPdfFileWriter, dict[str, str]]:
     """Checks, signing-time status, field placement and pyHanko signer for one signer."""
     _check_options(options)
     key.check(now, options.role)
@@ -271,36 +275,54 @@ async def _pdf_signer(data: bytes, key: SigningKey, options: PdfOptions, session
         raise DocumentError("only the first signature may certify")
     context = None
     if options.trust is not None:
-        context = await check_status(key.certificate, key.chain, options.trust,
-                                     need_evidence=options.level.rank >= Level.B_LT.rank,
-                                     fetcher_backend=session.fetchers)
+        context = await check_status(
+            key.certificate,
+            key.chain,
+            options.trust,
+            need_evidence=options.level.rank >= Level.B_LT.rank,
+            fetcher_backend=session.fetchers,
+        )
     field_name, spec, place = _choose_field(writer, existing, options)
     meta = signers.PdfSignatureMetadata(
-        field_name=field_name, md_algorithm="sha256",
+        field_name=field_name,
+        md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
-        certify=options.certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        certify=options.certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
         embed_validation_info=options.level.rank >= Level.B_LT.rank,
         use_pades_lta=options.level is Level.B_LTA,
         validation_context=context if options.level.rank >= Level.B_LT.rank else None,
-        reason=options.reason, location=options.location,
+        reason=options.reason,
+        location=options.location,
         name=key.identity.common_name or None,
     )
     params: dict[str, str] = {}
     style = None
     if place is not None:
         base = options.verify_base_url
-        style = stamps.stamp_style(options.font_path or stamps.stamp_font(), place.compact,
-                                   qr=base is not None)
+        style = stamps.stamp_style(
+            options.font_path or stamps.stamp_font(), place.compact, qr=base is not None
+        )
         params = {"signer": stamps.stamp_text(key.identity, options.role, now, place.compact)}
         if base is not None:
             params["url"] = verify_url(base, document_id(data, writer.prev))
-    signer = signers.PdfSigner(meta, key.pyhanko_signer(), timestamper=session.timestamper,
-                               stamp_style=style, new_field_spec=spec)
+    signer = signers.PdfSigner(
+        meta,
+        key.pyhanko_signer(),
+        timestamper=session.timestamper,
+        stamp_style=style,
+        new_field_spec=spec,
+    )
     return signer, writer, params
 
 
-async def async_sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | None = None,
-                         *, now: dt.datetime | None = None) -> bytes:
+async def async_sign_pdf(
+    data: bytes,
+    key: SigningKey,
+    options: PdfOptions | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> bytes:
     """Sign ``data`` with a key held here; returns the new file (input + one update)."""
     options = options or PdfOptions()
     if isinstance(key, ExternalKey):
@@ -311,8 +333,9 @@ async def async_sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | Non
     async with _network(options) as session:
         signer, writer, params = await _pdf_signer(data, key, options, session, now)
         try:
-            out = await signer.async_sign_pdf(writer, bytes_reserved=_reserve(key, options),
-                                              appearance_text_params=params or None)
+            out = await signer.async_sign_pdf(
+                writer, bytes_reserved=_reserve(key, options), appearance_text_params=params or None
+            )
         except PyhankoSigningError as exc:
             raise _classify(exc) from None
         except aiohttp.ClientError as exc:
@@ -320,8 +343,9 @@ async def async_sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | Non
     return _written(out).getvalue()
 
 
-async def _sign_pdf_gost(data: bytes, key: Pkcs12Key, options: PdfOptions,
-                         now: dt.datetime) -> bytes:
+async def _sign_pdf_gost(
+    data: bytes, key: Pkcs12Key, options: PdfOptions, now: dt.datetime
+) -> bytes:
     """PAdES with a GOST key held here: pyHanko prepares the revision (placeholder, stamp,
     field), the ByteRange is hashed with the key's GOST hash and the CMS is built by
     :mod:`signing.gost.cms`; a time-stamp and B-LT/B-LTA follow as for RSA."""
@@ -331,15 +355,16 @@ async def _sign_pdf_gost(data: bytes, key: Pkcs12Key, options: PdfOptions,
         signer, writer, params = await _pdf_signer(data, key, options, session, now)
         try:
             prep, _tbs, output = await signer.async_digest_doc_for_signing(
-                writer, bytes_reserved=_reserve(key, options),
-                appearance_text_params=params or None)
+                writer, bytes_reserved=_reserve(key, options), appearance_text_params=params or None
+            )
         except PyhankoSigningError as exc:
             raise _classify(exc) from None
         prepared = _written(output).getvalue()
         start, end = prep.reserved_region_start, prep.reserved_region_end
         digest = gost.digest(gost_key.hash_oid, prepared[:start] + prepared[end:])
-        content = gost_cms.sign_digest(gost_key, key.certificate, list(key.chain), digest,
-                                       signing_time=now)
+        content = gost_cms.sign_digest(
+            gost_key, key.certificate, list(key.chain), digest, signing_time=now
+        )
         try:
             result = await _finish(prepared, (start, end), content, options, session)
         except aiohttp.ClientError as exc:
@@ -347,8 +372,13 @@ async def _sign_pdf_gost(data: bytes, key: Pkcs12Key, options: PdfOptions,
     return result
 
 
-def sign_pdf(data: bytes, key: SigningKey, options: PdfOptions | None = None,
-             *, now: dt.datetime | None = None) -> bytes:
+def sign_pdf(
+    data: bytes,
+    key: SigningKey,
+    options: PdfOptions | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> bytes:
     """Synchronous :func:`async_sign_pdf`."""
     return _aio.run(async_sign_pdf(data, key, options, now=now))
 
@@ -399,18 +429,24 @@ class PreparedPdf:
         return self._prep.reserved_region_start, self._prep.reserved_region_end
 
 
-async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,
-                            *, now: dt.datetime | None = None) -> PreparedPdf:
+async def async_prepare_pdf(
+    data: bytes,
+    key: ExternalKey,
+    options: PdfOptions | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> PreparedPdf:
     """Phase 1 of client signing: placeholder, stamp and the digest to be signed."""
     options = options or PdfOptions()
     now = now or dt.datetime.now(dt.UTC)
     async with _network(options) as session:
         signer, writer, params = await _pdf_signer(
-            data, key, options, _Session(http=session.http, fetchers=session.fetchers), now)
+            data, key, options, _Session(http=session.http, fetchers=session.fetchers), now
+        )
         try:
             prep, tbs, output = await signer.async_digest_doc_for_signing(
-                writer, bytes_reserved=_reserve(key, options),
-                appearance_text_params=params or None)
+                writer, bytes_reserved=_reserve(key, options), appearance_text_params=params or None
+            )
         except PyhankoSigningError as exc:
             raise _classify(exc) from None
     digest = bytes(prep.document_digest)
@@ -422,8 +458,13 @@ async def async_prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions |
     return PreparedPdf(digest, key, options, prep, tbs, _written(output))
 
 
-def prepare_pdf(data: bytes, key: ExternalKey, options: PdfOptions | None = None,
-                *, now: dt.datetime | None = None) -> PreparedPdf:
+def prepare_pdf(
+    data: bytes,
+    key: ExternalKey,
+    options: PdfOptions | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> PreparedPdf:
     return _aio.run(async_prepare_pdf(data, key, options, now=now))
 
 
@@ -436,14 +477,25 @@ async def async_finish_pdf(prepared: PreparedPdf, signature: bytes | str) -> byt
     """
     key = prepared.key
     return await async_complete_prepared(
-        prepared.prepared_bytes, prepared.reserved_region, prepared.digest, signature,
-        key.certificate, key.chain, prepared.options)
+        prepared.prepared_bytes,
+        prepared.reserved_region,
+        prepared.digest,
+        signature,
+        key.certificate,
+        key.chain,
+        prepared.options,
+    )
 
 
-async def async_complete_prepared(revision: bytes, region: tuple[int, int], digest: bytes,
-                                  signature: bytes | str, certificate: x509.Certificate,
-                                  chain: Sequence[x509.Certificate], options: PdfOptions
-                                  ) -> bytes:
+async def async_complete_prepared(
+    revision: bytes,
+    region: tuple[int, int],
+    digest: bytes,
+    signature: bytes | str,
+    certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    options: PdfOptions,
+) -> bytes:
     """Phase 2 of client signing from plain data (what a service keeps between phases).
 
     ``revision``: the prepared revision with its empty ``/Contents`` at ``region``;
@@ -463,17 +515,22 @@ async def async_complete_prepared(revision: bytes, region: tuple[int, int], dige
     try:
         async with _network(options) as session:
             if options.trust is not None:
-                await check_status(certificate, list(chain), options.trust,
-                                   fetcher_backend=session.fetchers)
+                await check_status(
+                    certificate, list(chain), options.trust, fetcher_backend=session.fetchers
+                )
             content = cms.ContentInfo({"content_type": "signed_data", "content": signed})
             return await _finish(revision, region, content, options, session)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise ServiceUnavailableError(str(exc) or type(exc).__name__,
-                                      service="TSA/OCSP") from None
+        raise ServiceUnavailableError(str(exc) or type(exc).__name__, service="TSA/OCSP") from None
 
 
-async def _finish(revision: bytes, region: tuple[int, int], content: cms.ContentInfo,
-                  options: PdfOptions, session: _Session) -> bytes:
+async def _finish(
+    revision: bytes,
+    region: tuple[int, int],
+    content: cms.ContentInfo,
+    options: PdfOptions,
+    session: _Session,
+) -> bytes:
     """The one completion of a prepared revision, whoever made its CMS (a key here, a GOST
     key here, NCALayer, eGov mobile): the signature time-stamp for B-T and up, the CMS into
     the placeholder, then the B-LT/B-LTA extension (:func:`_extend`)."""
@@ -506,5 +563,6 @@ async def _extend(data: bytes, options: PdfOptions, session: _Session) -> bytes:
         writer = IncrementalPdfFileWriter(out, strict=False)
         ts = signers.PdfTimeStamper(session.timestamper)
         out = await ts.async_timestamp_pdf(
-            writer, "sha256", options.trust.validation_context(fetcher_backend=session.fetchers))
+            writer, "sha256", options.trust.validation_context(fetcher_backend=session.fetchers)
+        )
     return _written(out).getvalue()

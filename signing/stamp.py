@@ -195,13 +195,13 @@ def placement(writer: BasePdfFileWriter, existing: int) -> Placement:
     return Placement(last, _grid(band, col, 4, 1), compact=True)
 
 
-def stamp_text(identity: Person, role: str | None, signed_at: dt.datetime,
-               compact: bool = False) -> str:
+def stamp_text(
+    identity: Person, role: str | None, signed_at: dt.datetime, compact: bool = False
+) -> str:
     """The stamp's lines, Kazakh / Russian; '%' escaped for pyHanko's interpolation."""
     kk_role, ru_role = identity.role_label(role)
     when = signed_at.astimezone(KZ_TIME).strftime("%Y-%m-%d %H:%M:%S (UTC+5)")
-    lines = ["ЭЦҚ қойылды / Подписано ЭЦП", identity.full_name,
-             f"ЖСН / ИИН: {identity.iin}"]
+    lines = ["ЭЦҚ қойылды / Подписано ЭЦП", identity.full_name, f"ЖСН / ИИН: {identity.iin}"]
     if identity.organisation and not compact:
         lines += [_shorten(identity.organisation, 48), f"БСН / БИН: {identity.bin}"]
     if kk_role:
@@ -226,8 +226,9 @@ def stamp_style(font_path: str, compact: bool = False, qr: bool = True) -> TextS
     font = StampFontFactory(font_path, font_size=10)
     text = TextBoxStyle(font=font, font_size=10, leading=12)
     if not qr:
-        return TextStampStyle(stamp_text="%(signer)s", text_box_style=text, border_width=1,
-                              background=None)
+        return TextStampStyle(
+            stamp_text="%(signer)s", text_box_style=text, border_width=1, background=None
+        )
     return StampStyle(
         stamp_text="%(signer)s",
         text_box_style=text,
@@ -268,8 +269,7 @@ class _Stamp(QRStamp):
 
     def _qr_xobject(self) -> tuple[generic.IndirectObject, int]:
         if self.style.qr_inner_content is not None:
-            fancy: tuple[generic.IndirectObject, int] = \
-                super()._qr_xobject()  # type: ignore[no-untyped-call]  # unannotated in pyHanko
+            fancy: tuple[generic.IndirectObject, int] = super()._qr_xobject()  # type: ignore[no-untyped-call]  # unannotated in pyHanko
             return fancy
         writer = self.writer
         if writer is None:  # pyHanko gives every stamp its writer before drawing it
@@ -284,8 +284,9 @@ class _Stamp(QRStamp):
 class StampStyle(QRStampStyle):
     """:class:`QRStampStyle` whose stamps reuse the QR code of the document's URL."""
 
-    def create_stamp(self, writer: BasePdfFileWriter, box: layout.BoxConstraints,
-                     text_params: dict[str, object]) -> QRStamp:
+    def create_stamp(
+        self, writer: BasePdfFileWriter, box: layout.BoxConstraints, text_params: dict[str, object]
+    ) -> QRStamp:
         url = text_params.pop("url", None)
         if not isinstance(url, str):
             raise layout.LayoutError("a QR stamp needs the 'url' text parameter")

@@ -33,13 +33,20 @@ from pyhanko.pdf_utils.xref import ObjectStream
 #: Code points a stamp may contain: Basic Latin, Latin-1, all of Cyrillic (Kazakh and
 #: Russian letters), general punctuation (dashes, quotes, ellipsis), №, ₸.
 REPERTOIRE: tuple[range, ...] = (
-    range(0x20, 0x7F), range(0xA0, 0x100), range(0x400, 0x500), range(0x2010, 0x2045),
-    range(0x2116, 0x2117), range(0x20B8, 0x20B9),
+    range(0x20, 0x7F),
+    range(0xA0, 0x100),
+    range(0x400, 0x500),
+    range(0x2010, 0x2045),
+    range(0x2116, 0x2117),
+    range(0x20B8, 0x20B9),
 )
 KAZAKH_LETTERS = "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
 #: What the font must cover, or it is refused (a stamp must never show a missing glyph).
-REQUIRED = (KAZAKH_LETTERS + "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
-            + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,:;/()-№«»…")
+REQUIRED = (
+    KAZAKH_LETTERS
+    + "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+    + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,:;/()-№«»…"
+)
 _ENCODING = "Identity-H"
 
 
@@ -100,8 +107,13 @@ def _build(font_path: str) -> StampFontProgram:
     if missing:
         raise ValueError(f"stamp font {font_path} lacks {''.join(missing)!r}")
     wanted = [cp for block in REPERTOIRE for cp in block if cp in cmap]
-    options = subset.Options(layout_closure=False, retain_gids=True, notdef_outline=True,
-                             name_IDs=["*"], name_languages=["*"])
+    options = subset.Options(
+        layout_closure=False,
+        retain_gids=True,
+        notdef_outline=True,
+        name_IDs=["*"],
+        name_languages=["*"],
+    )
     options.drop_tables += ["GPOS", "GDEF", "GSUB", "FFTM"]
     subsetter = subset.Subsetter(options=options)
     subsetter.populate(unicodes=wanted)
@@ -124,27 +136,39 @@ def _build(font_path: str) -> StampFontProgram:
     used = sorted({0, *to_unicode})
     head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
     return StampFontProgram(
-        postscript_name=f"{tag}+{ps_name}", program=program, program_sha256=digest,
+        postscript_name=f"{tag}+{ps_name}",
+        program=program,
+        program_sha256=digest,
         compressed_program=zlib.compress(program, 9),
         compressed_to_unicode=zlib.compress(_to_unicode_cmap(to_unicode), 9),
         widths=tuple((gid, hmtx[order[gid]][0]) for gid in used),
-        units_per_em=head.unitsPerEm, ascent=hhea.ascent, descent=hhea.descent,
+        units_per_em=head.unitsPerEm,
+        ascent=hhea.ascent,
+        descent=hhea.descent,
         bbox=(head.xMin, head.yMin, head.xMax, head.yMax),
         cap_height=getattr(os2, "sCapHeight", 700),
         italic_angle=float(getattr(font["post"], "italicAngle", 0)),
         stem_v=int(10 + 220 * (os2.usWeightClass - 50) / 900),
-        covered=frozenset(wanted))
+        covered=frozenset(wanted),
+    )
 
 
 def _to_unicode_cmap(to_unicode: dict[int, int]) -> bytes:
     """ToUnicode CMap for the whole repertoire (CID = GID, Identity-H)."""
-    lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
-             "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-             "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
-             "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange"]
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        "/CMapName /Adobe-Identity-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<0000> <FFFF>",
+        "endcodespacerange",
+    ]
     pairs = sorted(to_unicode.items())
     for start in range(0, len(pairs), 100):
-        chunk = pairs[start:start + 100]
+        chunk = pairs[start : start + 100]
         lines.append(f"{len(chunk)} beginbfchar")
         lines += [f"<{gid:04X}> <{cp:04X}>" for gid, cp in chunk]
         lines.append("endbfchar")
@@ -159,10 +183,20 @@ def _name(value: str) -> generic.NameObject:
 class StampFontEngine(FontEngine):
     """pyHanko font engine over a :class:`StampFontProgram` (no per-signature subsetting)."""
 
-    def __init__(self, writer: BasePdfFileWriter, program: StampFontProgram,
-                 font_size: int, obj_stream: ObjectStream | None = None) -> None:
-        super().__init__(writer, program.postscript_name.split("+", 1)[1],
-                         embedded_subset=True, obj_stream=obj_stream, font_size=font_size)
+    def __init__(
+        self,
+        writer: BasePdfFileWriter,
+        program: StampFontProgram,
+        font_size: int,
+        obj_stream: ObjectStream | None = None,
+    ) -> None:
+        super().__init__(
+            writer,
+            program.postscript_name.split("+", 1)[1],
+            embedded_subset=True,
+            obj_stream=obj_stream,
+            font_size=font_size,
+        )
         self.program = program
         self.subset_prefix = program.postscript_name.split("+", 1)[0]
         self._existing = find_embedded(writer, program)
@@ -178,9 +212,12 @@ class StampFontEngine(FontEngine):
         hb.shape(self.program.hb_font, buf)
         widths = self.program.width_of
         ops, (total_x, total_y) = _format_cid_glyphline_from_buffer(
-            buf, cid_width_callback=lambda gid: (gid, widths.get(gid, 0)),
-            units_per_em=self.program.units_per_em, font_size=self.font_size,
-            vertical=False)
+            buf,
+            cid_width_callback=lambda gid: (gid, widths.get(gid, 0)),
+            units_per_em=self.program.units_per_em,
+            font_size=self.font_size,
+            vertical=False,
+        )
         # /ActualText keeps the exact string searchable and copyable.
         props = generic.DictionaryObject({_name("/ActualText"): generic.TextStringObject(txt)})
         out = io.BytesIO()
@@ -199,44 +236,58 @@ class StampFontEngine(FontEngine):
             return
         p, writer = self.program, self.writer
         font_file = generic.StreamObject(
-            {_name("/Filter"): _name("/FlateDecode"),
-             _name("/Length1"): generic.NumberObject(len(p.program))},
-            encoded_data=p.compressed_program)
-        descriptor = generic.DictionaryObject({
-            _name("/Type"): _name("/FontDescriptor"),
-            _name("/FontName"): _name("/" + p.postscript_name),
-            _name("/Flags"): generic.NumberObject(0b110),
-            _name("/FontBBox"): generic.ArrayObject(generic.NumberObject(v) for v in p.bbox),
-            _name("/ItalicAngle"): generic.FloatObject(p.italic_angle),
-            _name("/Ascent"): generic.NumberObject(p.ascent),
-            _name("/Descent"): generic.NumberObject(p.descent),
-            _name("/CapHeight"): generic.NumberObject(p.cap_height),
-            _name("/StemV"): generic.NumberObject(p.stem_v),
-            _name("/FontFile2"): writer.add_object(font_file),
-        })
-        cid_font = generic.DictionaryObject({
-            _name("/Type"): _name("/Font"),
-            _name("/Subtype"): _name("/CIDFontType2"),
-            _name("/BaseFont"): _name("/" + p.postscript_name),
-            _name("/CIDSystemInfo"): generic.DictionaryObject({
-                _name("/Registry"): generic.pdf_string("Adobe"),
-                _name("/Ordering"): generic.pdf_string("Identity"),
-                _name("/Supplement"): generic.NumberObject(0)}),
-            _name("/CIDToGIDMap"): _name("/Identity"),
-            _name("/FontDescriptor"): writer.add_object(descriptor, self.obj_stream),
-            _name("/W"): p.widths_array,
-        })
-        to_unicode = generic.StreamObject({_name("/Filter"): _name("/FlateDecode")},
-                                          encoded_data=p.compressed_to_unicode)
-        type0 = generic.DictionaryObject({
-            _name("/Type"): _name("/Font"),
-            _name("/Subtype"): _name("/Type0"),
-            _name("/BaseFont"): _name(p.base_font),
-            _name("/Encoding"): _name("/" + _ENCODING),
-            _name("/DescendantFonts"): generic.ArrayObject(
-                [writer.add_object(cid_font, self.obj_stream)]),
-            _name("/ToUnicode"): writer.add_object(to_unicode),
-        })
+            {
+                _name("/Filter"): _name("/FlateDecode"),
+                _name("/Length1"): generic.NumberObject(len(p.program)),
+            },
+            encoded_data=p.compressed_program,
+        )
+        descriptor = generic.DictionaryObject(
+            {
+                _name("/Type"): _name("/FontDescriptor"),
+                _name("/FontName"): _name("/" + p.postscript_name),
+                _name("/Flags"): generic.NumberObject(0b110),
+                _name("/FontBBox"): generic.ArrayObject(generic.NumberObject(v) for v in p.bbox),
+                _name("/ItalicAngle"): generic.FloatObject(p.italic_angle),
+                _name("/Ascent"): generic.NumberObject(p.ascent),
+                _name("/Descent"): generic.NumberObject(p.descent),
+                _name("/CapHeight"): generic.NumberObject(p.cap_height),
+                _name("/StemV"): generic.NumberObject(p.stem_v),
+                _name("/FontFile2"): writer.add_object(font_file),
+            }
+        )
+        cid_font = generic.DictionaryObject(
+            {
+                _name("/Type"): _name("/Font"),
+                _name("/Subtype"): _name("/CIDFontType2"),
+                _name("/BaseFont"): _name("/" + p.postscript_name),
+                _name("/CIDSystemInfo"): generic.DictionaryObject(
+                    {
+                        _name("/Registry"): generic.pdf_string("Adobe"),
+                        _name("/Ordering"): generic.pdf_string("Identity"),
+                        _name("/Supplement"): generic.NumberObject(0),
+                    }
+                ),
+                _name("/CIDToGIDMap"): _name("/Identity"),
+                _name("/FontDescriptor"): writer.add_object(descriptor, self.obj_stream),
+                _name("/W"): p.widths_array,
+            }
+        )
+        to_unicode = generic.StreamObject(
+            {_name("/Filter"): _name("/FlateDecode")}, encoded_data=p.compressed_to_unicode
+        )
+        type0 = generic.DictionaryObject(
+            {
+                _name("/Type"): _name("/Font"),
+                _name("/Subtype"): _name("/Type0"),
+                _name("/BaseFont"): _name(p.base_font),
+                _name("/Encoding"): _name("/" + _ENCODING),
+                _name("/DescendantFonts"): generic.ArrayObject(
+                    [writer.add_object(cid_font, self.obj_stream)]
+                ),
+                _name("/ToUnicode"): writer.add_object(to_unicode),
+            }
+        )
         writer.add_object(type0, self.obj_stream, idnum=self._font_ref.idnum)
         self._written = True
 
@@ -248,8 +299,10 @@ def _widths_array(widths: tuple[tuple[int, int], ...]) -> generic.ArrayObject:
     first = prev = -2
     for gid, width in widths:
         if run and gid != prev + 1:
-            out += [generic.NumberObject(first), generic.ArrayObject(map(generic.NumberObject,
-                                                                          run))]
+            out += [
+                generic.NumberObject(first),
+                generic.ArrayObject(map(generic.NumberObject, run)),
+            ]
             run = []
         if not run:
             first = gid
@@ -260,8 +313,9 @@ def _widths_array(widths: tuple[tuple[int, int], ...]) -> generic.ArrayObject:
     return out
 
 
-def find_embedded(writer: BasePdfFileWriter, program: StampFontProgram
-                  ) -> generic.IndirectObject | None:
+def find_embedded(
+    writer: BasePdfFileWriter, program: StampFontProgram
+) -> generic.IndirectObject | None:
     """Our Type0 font as an earlier signer's stamp embedded it, if any.
 
     Matched by ``/BaseFont`` and then by the decoded program's SHA-256, so a foreign font
@@ -300,8 +354,9 @@ def _get_array(container: generic.PdfObject, key: str) -> generic.ArrayObject | 
     return value if isinstance(value, generic.ArrayObject) else None
 
 
-def _find_in_resources(ref: generic.PdfObject, program: StampFontProgram, depth: int
-                       ) -> generic.IndirectObject | None:
+def _find_in_resources(
+    ref: generic.PdfObject, program: StampFontProgram, depth: int
+) -> generic.IndirectObject | None:
     xobj = ref.get_object()
     if not isinstance(xobj, generic.StreamObject) or depth < 0:
         return None
@@ -321,7 +376,8 @@ def _find_in_resources(ref: generic.PdfObject, program: StampFontProgram, depth:
 def _is_ours(font_ref: generic.IndirectObject, program: StampFontProgram) -> bool:
     font = font_ref.get_object()
     if not isinstance(font, generic.DictionaryObject) or (
-            _get(font, "/BaseFont") != generic.NameObject(program.base_font)):
+        _get(font, "/BaseFont") != generic.NameObject(program.base_font)
+    ):
         return False
     try:
         descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
@@ -338,7 +394,9 @@ class StampFontFactory(FontEngineFactory):
     font_path: str
     font_size: int = 10
 
-    def create_font_engine(self, writer: BasePdfFileWriter,
-                           obj_stream: ObjectStream | None = None) -> StampFontEngine:
-        return StampFontEngine(writer, stamp_font_program(self.font_path), self.font_size,
-                               obj_stream)
+    def create_font_engine(
+        self, writer: BasePdfFileWriter, obj_stream: ObjectStream | None = None
+    ) -> StampFontEngine:
+        return StampFontEngine(
+            writer, stamp_font_program(self.font_path), self.font_size, obj_stream
+        )

@@ -106,27 +106,41 @@ class Pending:
     existing: bytes | None = None
 
     def to_json(self) -> str:
-        return json.dumps({
-            "id": self.id, "kind": self.kind.value, "expires_at": self.expires_at,
-            "payload": _b64(self.payload), "digest": _b64(self.digest),
-            "region": list(self.region),
-            "signer": _b64(self.signer) if self.signer else None,
-            "chain": [_b64(c) for c in self.chain], "level": self.level,
-            "tsa_url": self.tsa_url, "attach": self.attach,
-            "existing": _b64(self.existing) if self.existing else None,
-        })
+        return json.dumps(
+            {
+                "id": self.id,
+                "kind": self.kind.value,
+                "expires_at": self.expires_at,
+                "payload": _b64(self.payload),
+                "digest": _b64(self.digest),
+                "region": list(self.region),
+                "signer": _b64(self.signer) if self.signer else None,
+                "chain": [_b64(c) for c in self.chain],
+                "level": self.level,
+                "tsa_url": self.tsa_url,
+                "attach": self.attach,
+                "existing": _b64(self.existing) if self.existing else None,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Pending:
         o = json.loads(text)
         dec = base64.b64decode
-        return cls(id=o["id"], kind=Kind(o["kind"]), expires_at=float(o["expires_at"]),
-                   payload=dec(o["payload"]), digest=dec(o["digest"]),
-                   region=(int(o["region"][0]), int(o["region"][1])),
-                   signer=dec(o["signer"]) if o["signer"] else None,
-                   chain=tuple(dec(c) for c in o["chain"]), level=o["level"],
-                   tsa_url=o["tsa_url"], attach=bool(o["attach"]),
-                   existing=dec(o["existing"]) if o["existing"] else None)
+        return cls(
+            id=o["id"],
+            kind=Kind(o["kind"]),
+            expires_at=float(o["expires_at"]),
+            payload=dec(o["payload"]),
+            digest=dec(o["digest"]),
+            region=(int(o["region"][0]), int(o["region"][1])),
+            signer=dec(o["signer"]) if o["signer"] else None,
+            chain=tuple(dec(c) for c in o["chain"]),
+            level=o["level"],
+            tsa_url=o["tsa_url"],
+            attach=bool(o["attach"]),
+            existing=dec(o["existing"]) if o["existing"] else None,
+        )
 
     @property
     def certificate(self) -> x509.Certificate | None:
@@ -146,8 +160,7 @@ class PendingStore(Protocol):
 class MemoryStore:
     """In-process store, thread-safe, bounded; expired sessions are dropped on access."""
 
-    def __init__(self, max_sessions: int = 10_000,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, max_sessions: int = 10_000, clock: Callable[[], float] = time.time) -> None:
         self._items: dict[str, Pending] = {}
         self._lock = threading.Lock()
         self.max_sessions = max_sessions
@@ -189,9 +202,14 @@ class SignRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"sessionId": self.session_id, "kind": self.kind.value,
-                "expiresAt": self.expires_at, "basics": self.basics,
-                "commonUtils": self.common_utils, **self.extra}
+        return {
+            "sessionId": self.session_id,
+            "kind": self.kind.value,
+            "expiresAt": self.expires_at,
+            "basics": self.basics,
+            "commonUtils": self.common_utils,
+            **self.extra,
+        }
 
 
 def certificate_from_key_info(key_info: dict[str, Any] | str) -> x509.Certificate:
@@ -208,10 +226,18 @@ class TwoPhase:
     test-CA keys, None lets it offer production keys only).
     """
 
-    def __init__(self, store: PendingStore | None = None, *, ttl: float = DEFAULT_TTL,
-                 trust: TrustAnchors | None = None, tsa_url: str | None = None,
-                 ncalayer_chain: Sequence[str] | None = None, locale: str = "kk",
-                 clock: Callable[[], float] = time.time, http_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        store: PendingStore | None = None,
+        *,
+        ttl: float = DEFAULT_TTL,
+        trust: TrustAnchors | None = None,
+        tsa_url: str | None = None,
+        ncalayer_chain: Sequence[str] | None = None,
+        locale: str = "kk",
+        clock: Callable[[], float] = time.time,
+        http_timeout: float = 10.0,
+    ) -> None:
         self.store = store if store is not None else MemoryStore(clock=clock)
         self.ttl = ttl
         self.trust = trust
@@ -224,8 +250,9 @@ class TwoPhase:
     # -- shared ---------------------------------------------------------------------
 
     def _new(self, kind: Kind, **fields: Any) -> Pending:
-        pending = Pending(id=secrets.token_urlsafe(24), kind=kind,
-                          expires_at=self.clock() + self.ttl, **fields)
+        pending = Pending(
+            id=secrets.token_urlsafe(24), kind=kind, expires_at=self.clock() + self.ttl, **fields
+        )
         self.store.put(pending)
         return pending
 
@@ -234,8 +261,9 @@ class TwoPhase:
         if cert is None:
             return p.SignerParams(chain=self.ncalayer_chain)
         ident = person_of(cert)
-        return p.SignerParams(iin=ident.iin or None, serial_number=ident.serial_hex,
-                              chain=self.ncalayer_chain)
+        return p.SignerParams(
+            iin=ident.iin or None, serial_number=ident.serial_hex, chain=self.ncalayer_chain
+        )
 
     def _take(self, session_id: str, kind: Kind) -> Pending:
         pending = self.store.take(session_id)
@@ -249,9 +277,13 @@ class TwoPhase:
 
     # -- PDF ------------------------------------------------------------------------
 
-    async def async_prepare_pdf(self, data: bytes, certificate: x509.Certificate,
-                                chain: Sequence[x509.Certificate] = (),
-                                options: PdfOptions | None = None) -> SignRequest:
+    async def async_prepare_pdf(
+        self,
+        data: bytes,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate] = (),
+        options: PdfOptions | None = None,
+    ) -> SignRequest:
         """Phase 1: the revision to sign (stamp, placeholder) and its digest.
 
         The certificate (from ``getKeyInfo``) is checked here already, so an expired or
@@ -260,22 +292,37 @@ class TwoPhase:
         options = options or PdfOptions(tsa_url=self.tsa_url, trust=self.trust)
         prepared = await async_prepare_pdf(data, ExternalKey(certificate, chain), options)
         pending = self._new(
-            Kind.PDF, payload=prepared.prepared_bytes, digest=prepared.byte_range_digest,
+            Kind.PDF,
+            payload=prepared.prepared_bytes,
+            digest=prepared.byte_range_digest,
             region=prepared.reserved_region,
-            signer=certificate.dump(), chain=tuple(c.dump() for c in chain),
-            level=options.level.value, tsa_url=options.tsa_url)
+            signer=certificate.dump(),
+            chain=tuple(c.dump() for c in chain),
+            level=options.level.value,
+            tsa_url=options.tsa_url,
+        )
         digest_b64 = _b64(pending.digest)
         return SignRequest(
-            pending.id, Kind.PDF, pending.expires_at,
-            basics=p.basics_sign_cms(digest_b64, digested=True,
-                                     signer=self._signer_params(certificate),
-                                     locale=self.locale).to_message(),
+            pending.id,
+            Kind.PDF,
+            pending.expires_at,
+            basics=p.basics_sign_cms(
+                digest_b64,
+                digested=True,
+                signer=self._signer_params(certificate),
+                locale=self.locale,
+            ).to_message(),
             common_utils=p.create_cades_from_base64_hash(digest_b64).to_message(),
-            extra={"digest": digest_b64})
+            extra={"digest": digest_b64},
+        )
 
-    def prepare_pdf(self, data: bytes, certificate: x509.Certificate,
-                    chain: Sequence[x509.Certificate] = (),
-                    options: PdfOptions | None = None) -> SignRequest:
+    def prepare_pdf(
+        self,
+        data: bytes,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate] = (),
+        options: PdfOptions | None = None,
+    ) -> SignRequest:
         return _aio.run(self.async_prepare_pdf(data, certificate, chain, options))
 
     async def async_complete_pdf(self, session_id: str, signature: str | bytes) -> bytes:
@@ -284,12 +331,22 @@ class TwoPhase:
         pending = self._take(session_id, Kind.PDF)
         cert = pending.certificate
         assert cert is not None
-        options = PdfOptions(level=Level(pending.level), tsa_url=pending.tsa_url,
-                             trust=self.trust, http_timeout=self.http_timeout)
+        options = PdfOptions(
+            level=Level(pending.level),
+            tsa_url=pending.tsa_url,
+            trust=self.trust,
+            http_timeout=self.http_timeout,
+        )
         try:
             return await async_complete_prepared(
-                pending.payload, pending.region, pending.digest, signature, cert,
-                [x509.Certificate.load(c) for c in pending.chain], options)
+                pending.payload,
+                pending.region,
+                pending.digest,
+                signature,
+                cert,
+                [x509.Certificate.load(c) for c in pending.chain],
+                options,
+            )
         except ServiceUnavailableError:
             # Not the official's fault: keep the session so the same CMS can be resent.
             self.store.put(pending)
@@ -300,9 +357,16 @@ class TwoPhase:
 
     # -- CMS ------------------------------------------------------------------------
 
-    def prepare_cms(self, data: bytes, *, certificate: x509.Certificate | None = None,
-                    digested: bool = True, attach: bool = False, tsa: bool = False,
-                    existing: str | bytes | None = None) -> SignRequest:
+    def prepare_cms(
+        self,
+        data: bytes,
+        *,
+        certificate: x509.Certificate | None = None,
+        digested: bool = True,
+        attach: bool = False,
+        tsa: bool = False,
+        existing: str | bytes | None = None,
+    ) -> SignRequest:
         """Phase 1 for a file: NCALayer gets the data, or only its SHA-256 (``digested``;
         the Streebog digest when ``certificate`` is a GOST one).
 
@@ -318,26 +382,44 @@ class TwoPhase:
             digested, attach = False, True
         if digested and attach:
             raise SigningError("a hash cannot be encapsulated")
-        pending = self._new(Kind.CMS, payload=data if (attach or existing_der) else b"",
-                            digest=digest, signer=certificate.dump() if certificate else None,
-                            attach=attach, existing=existing_der)
+        pending = self._new(
+            Kind.CMS,
+            payload=data if (attach or existing_der) else b"",
+            digest=digest,
+            signer=certificate.dump() if certificate else None,
+            attach=attach,
+            existing=existing_der,
+        )
         tbs = _b64(existing_der if existing_der is not None else (digest if digested else data))
         params = self._signer_params(certificate)
-        legacy = (p.create_cades_from_base64_hash(tbs) if digested
-                  else p.create_cades_from_base64(tbs, attach=attach))
+        legacy = (
+            p.create_cades_from_base64_hash(tbs)
+            if digested
+            else p.create_cades_from_base64(tbs, attach=attach)
+        )
         return SignRequest(
-            pending.id, Kind.CMS, pending.expires_at,
-            basics=p.basics_sign_cms(tbs, digested=digested, encapsulate=attach, tsa=tsa,
-                                     signer=params, locale=self.locale).to_message(),
-            common_utils=legacy.to_message())
+            pending.id,
+            Kind.CMS,
+            pending.expires_at,
+            basics=p.basics_sign_cms(
+                tbs,
+                digested=digested,
+                encapsulate=attach,
+                tsa=tsa,
+                signer=params,
+                locale=self.locale,
+            ).to_message(),
+            common_utils=legacy.to_message(),
+        )
 
     def complete_cms(self, session_id: str, signature: str | bytes) -> cms.SignedData:
         """Phase 2: the CMS (PEM or Base64 DER) must sign the prepared data, by the
         expected certificate, adding exactly one signer."""
         pending = self._take(session_id, Kind.CMS)
         signed = load_cms(signature)
-        before = (list(load_cms(pending.existing)["signer_infos"])
-                  if pending.existing is not None else [])
+        before = (
+            list(load_cms(pending.existing)["signer_infos"]) if pending.existing is not None else []
+        )
         new = _new_signer(list(signed["signer_infos"]), before)
         content = signed["encap_content_info"]["content"]
         present = content.native if content is not None else None
@@ -357,21 +439,29 @@ class TwoPhase:
 
     # -- XML ------------------------------------------------------------------------
 
-    def prepare_xml(self, xml: bytes | str, *, certificate: x509.Certificate | None = None
-                    ) -> SignRequest:
+    def prepare_xml(
+        self, xml: bytes | str, *, certificate: x509.Certificate | None = None
+    ) -> SignRequest:
         """Phase 1 for XML: the document itself (it may already carry signatures)."""
         raw = xml.encode("utf-8") if isinstance(xml, str) else xml
         _parse_xml(raw)
         if certificate is None and self.trust is None:
             raise SigningError("XML completion needs an expected certificate or trust roots")
-        pending = self._new(Kind.XML, payload=raw, digest=hashlib.sha256(raw).digest(),
-                            signer=certificate.dump() if certificate else None)
+        pending = self._new(
+            Kind.XML,
+            payload=raw,
+            digest=hashlib.sha256(raw).digest(),
+            signer=certificate.dump() if certificate else None,
+        )
         text = raw.decode("utf-8")
         params = self._signer_params(certificate)
         return SignRequest(
-            pending.id, Kind.XML, pending.expires_at,
+            pending.id,
+            Kind.XML,
+            pending.expires_at,
             basics=p.basics_sign_xml(text, signer=params, locale=self.locale).to_message(),
-            common_utils=p.sign_xml(text).to_message())
+            common_utils=p.sign_xml(text).to_message(),
+        )
 
     def complete_xml(self, session_id: str, signed_xml: str | bytes) -> bytes:
         """Phase 2: exactly one new enveloped signature (the last child of the root) that
@@ -397,14 +487,17 @@ class TwoPhase:
         root = _parse_xml(raw)
         prepared = _parse_xml(pending.payload)
         sigs = xml_signature.root_signatures(root)
-        if (len(sigs) != len(xml_signature.root_signatures(prepared)) + 1
-                or root.index(sigs[-1]) != len(root) - 1):
+        if (
+            len(sigs) != len(xml_signature.root_signatures(prepared)) + 1
+            or root.index(sigs[-1]) != len(root) - 1
+        ):
             raise SignatureValueError("expected one new signature as the last root child")
         transform = _reference_c14n(sigs[-1])
         unsigned = _parse_xml(raw)
         xml_signature.remove_keeping_tail(xml_signature.root_signatures(unsigned)[-1])
-        if (_document_c14n(unsigned) != _document_c14n(prepared)
-                or _doctype(unsigned) != _doctype(prepared)):
+        if _document_c14n(unsigned) != _document_c14n(prepared) or _doctype(unsigned) != _doctype(
+            prepared
+        ):
             raise SignatureValueError("the signed document differs from the prepared one")
         cert_el = sigs[-1].find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", ds_namespaces)
         if cert_el is None or not cert_el.text:
@@ -423,12 +516,14 @@ class TwoPhase:
 
     async def _status(self, cert: x509.Certificate, signed: cms.SignedData | None) -> None:
         assert self.trust is not None
-        extra = ([c.chosen for c in signed["certificates"] if c.name == "certificate"]
-                 if signed is not None else [])
+        extra = (
+            [c.chosen for c in signed["certificates"] if c.name == "certificate"]
+            if signed is not None
+            else []
+        )
         timeout = aiohttp.ClientTimeout(total=self.http_timeout)
         async with aiohttp.ClientSession(timeout=timeout) as http:
-            await check_status(cert, extra, self.trust,
-                               fetcher_backend=AIOHttpFetcherBackend(http))
+            await check_status(cert, extra, self.trust, fetcher_backend=AIOHttpFetcherBackend(http))
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -444,8 +539,10 @@ def _signed_data(root: etree._Element, cert: x509.Certificate) -> bytes:
     """What the last root signature's one reference really signed (RSA or GOST), checked
     by :func:`docservice.xml_signature.check_last`."""
     config = SignatureConfiguration(
-        location="./", expect_references=1,
-        signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
+        location="./",
+        expect_references=1,
+        signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+    )
     try:
         parts = xml_signature.check_last(root, cert, config)
     except xml_signature.XmlInvalidError as exc:
@@ -498,24 +595,34 @@ class _Transform:
 
     def forms(self, prepared: etree._Element) -> set[bytes]:
         """What a signature by this transform may sign: see :meth:`TwoPhase.complete_xml`."""
-        return {etree.tostring(prepared, method="c14n", exclusive=self.exclusive,
-                               with_comments=comments,
-                               inclusive_ns_prefixes=list(self.prefixes) or None)
-                for comments in {False, self.with_comments}}
+        return {
+            etree.tostring(
+                prepared,
+                method="c14n",
+                exclusive=self.exclusive,
+                with_comments=comments,
+                inclusive_ns_prefixes=list(self.prefixes) or None,
+            )
+            for comments in {False, self.with_comments}
+        }
 
 
 def _reference_c14n(signature: etree._Element) -> _Transform:
     refs = signature.findall("ds:SignedInfo/ds:Reference", ds_namespaces)
     if len(refs) != 1 or refs[0].get("URI") != "":
         raise SignatureValueError("the signature must have one reference to the whole document")
-    algorithms = [t.get("Algorithm") for t in
-                  refs[0].findall("ds:Transforms/ds:Transform", ds_namespaces)]
+    algorithms = [
+        t.get("Algorithm") for t in refs[0].findall("ds:Transforms/ds:Transform", ds_namespaces)
+    ]
     if len(algorithms) != 2 or algorithms[0] != _ENVELOPED or algorithms[1] not in _C14N:
-        raise SignatureValueError(f"unsupported transforms {algorithms}: expected "
-                                  "enveloped-signature and one C14N")
+        raise SignatureValueError(
+            f"unsupported transforms {algorithms}: expected enveloped-signature and one C14N"
+        )
     exclusive, comments = _C14N[algorithms[1]]
-    prefix_el = refs[0].find("ds:Transforms/ds:Transform[2]/ec:InclusiveNamespaces",
-                             {**ds_namespaces, "ec": "http://www.w3.org/2001/10/xml-exc-c14n#"})
+    prefix_el = refs[0].find(
+        "ds:Transforms/ds:Transform[2]/ec:InclusiveNamespaces",
+        {**ds_namespaces, "ec": "http://www.w3.org/2001/10/xml-exc-c14n#"},
+    )
     prefixes = tuple((prefix_el.get("PrefixList") or "").split()) if prefix_el is not None else ()
     return _Transform(exclusive, comments, prefixes)
 

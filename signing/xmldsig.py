@@ -65,8 +65,9 @@ def _pem(cert: x509.Certificate) -> str:
     return armored.decode("ascii")
 
 
-def sign_xml(data: bytes, key: SigningKey, *, role: str | None = None, xades: bool = False
-             ) -> bytes:
+def sign_xml(
+    data: bytes, key: SigningKey, *, role: str | None = None, xades: bool = False
+) -> bytes:
     """``data`` with one more enveloped signature appended to its root."""
     if not isinstance(key, Pkcs12Key):
         raise SigningError("XML signatures from NCALayer arrive signed; nothing to do here")
@@ -76,9 +77,13 @@ def sign_xml(data: bytes, key: SigningKey, *, role: str | None = None, xades: bo
     if isinstance(private_key, GostPrivateKey):
         if xades:
             raise SigningError("XAdES properties are not made for GOST keys yet")
-        gost_xmldsig.sign(root, private_key.public.curve, private_key.d,
-                          [c.dump() for c in (key.certificate, *key.chain)],
-                          private_key.signature_oid)
+        gost_xmldsig.sign(
+            root,
+            private_key.public.curve,
+            private_key.d,
+            [c.dump() for c in (key.certificate, *key.chain)],
+            private_key.signature_oid,
+        )
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     method = SignatureConstructionMethod.enveloped
     algorithm, digest = SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256
@@ -87,16 +92,24 @@ def sign_xml(data: bytes, key: SigningKey, *, role: str | None = None, xades: bo
         # signxml 5.2's XAdES signer digests SignedProperties inconsistently under
         # exclusive c14n (every such signature fails verification), so XAdES uses
         # Canonical XML 1.1 throughout.
-        signer: XMLSigner = XAdESSigner(claimed_roles=[f"{kk} / {ru}"] if kk else None,
-                                        method=method, signature_algorithm=algorithm,
-                                        digest_algorithm=digest,
-                                        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_1)
+        signer: XMLSigner = XAdESSigner(
+            claimed_roles=[f"{kk} / {ru}"] if kk else None,
+            method=method,
+            signature_algorithm=algorithm,
+            digest_algorithm=digest,
+            c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_1,
+        )
     else:
-        signer = XMLSigner(method=method, signature_algorithm=algorithm,
-                           digest_algorithm=digest, c14n_algorithm=_EXC_C14N)
+        signer = XMLSigner(
+            method=method,
+            signature_algorithm=algorithm,
+            digest_algorithm=digest,
+            c14n_algorithm=_EXC_C14N,
+        )
     try:
-        signed = signer.sign(root, key=private_key,
-                             cert=[_pem(key.certificate), *(_pem(c) for c in key.chain)])
+        signed = signer.sign(
+            root, key=private_key, cert=[_pem(key.certificate), *(_pem(c) for c in key.chain)]
+        )
     except (SignXMLException, InvalidInput) as exc:
         raise DocumentError(str(exc)) from None
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
@@ -110,8 +123,9 @@ class XmlSignatureResult:
     signed_xml: etree._Element
 
 
-def verify_xml(data: bytes, trust: TrustAnchors, *,
-               xades: bool = False) -> list[XmlSignatureResult]:
+def verify_xml(
+    data: bytes, trust: TrustAnchors, *, xades: bool = False
+) -> list[XmlSignatureResult]:
     """Verify every root-level signature, each on the document as it was when it was made.
 
     Raises :class:`SignatureValueError` if any signature fails; trust comes only from
@@ -137,11 +151,12 @@ def _verify_one(data: bytes, index: int, ca_file: str, xades: bool) -> XmlSignat
     if xades:
         # document, SignedProperties and the KeyInfo signxml's XAdES signer references
         config: SignatureConfiguration = XAdESSignatureConfiguration(
-            expect_references=3, location="./", signature_methods=methods,
-            digest_algorithms=digests)
+            expect_references=3, location="./", signature_methods=methods, digest_algorithms=digests
+        )
     else:
-        config = SignatureConfiguration(expect_references=1, location="./",
-                                        signature_methods=methods, digest_algorithms=digests)
+        config = SignatureConfiguration(
+            expect_references=1, location="./", signature_methods=methods, digest_algorithms=digests
+        )
     try:
         results = xml_signature.verify_last(doc, config, ca_pem_file=ca_file, xades=xades)
     except xml_signature.XmlInvalidError as exc:
@@ -149,14 +164,19 @@ def _verify_one(data: bytes, index: int, ca_file: str, xades: bool) -> XmlSignat
     first = results[0]
     # The certificate whose key verified the signature (signxml reports only the key).
     raw_key = first.signature_key
-    key = (load_pem_public_key(raw_key) if raw_key.startswith(b"-----")
-           else load_der_public_key(raw_key))
+    key = (
+        load_pem_public_key(raw_key)
+        if raw_key.startswith(b"-----")
+        else load_der_public_key(raw_key)
+    )
     key_der = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     if first.signed_xml is None:
         raise SignatureValueError(f"signature {index + 1}: it signs no XML element")
     for node in first.signature_xml.iter(f"{{{DS_NS}}}X509Certificate"):
         cert = load_der_x509_certificate(base64.b64decode("".join((node.text or "").split())))
-        if cert.public_key().public_bytes(Encoding.DER,
-                                          PublicFormat.SubjectPublicKeyInfo) == key_der:
+        if (
+            cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+            == key_der
+        ):
             return XmlSignatureResult(cert.public_bytes(Encoding.DER), first.signed_xml)
     raise SignatureValueError(f"signature {index + 1}: signer certificate not in KeyInfo")

@@ -71,8 +71,11 @@ def rendered_examples():
     from docservice.forms import all_kinds
     from docservice.render import LANG_CHOICES, render
 
-    return {(name, lang): render(name, example(name), lang)
-            for name in all_kinds() for lang in LANG_CHOICES}
+    return {
+        (name, lang): render(name, example(name), lang)
+        for name in all_kinds()
+        for lang in LANG_CHOICES
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,8 @@ _WORD = f"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}]?[{_LOWER}]+)?"
 #: patronymic, which makes the three words a person's name rather than any three words.
 _FULL_NAME_IN_TEXT = re.compile(
     rf"(?<![{_UPPER}{_LOWER}])({_WORD})\s+({_WORD})\s+"
-    rf"({_WORD}(?:ұлы|улы|қызы|кызы|ович|евич|овна|евна|ична))(?![{_UPPER}{_LOWER}])")
+    rf"({_WORD}(?:ұлы|улы|қызы|кызы|ович|евич|овна|евна|ична))(?![{_UPPER}{_LOWER}])"
+)
 #: A JSON string member whose key names a person: "full_name", "head_full_name", ...
 _FULL_NAME_MEMBER = re.compile(r'"(\w*full_name)"\s*:\s*"([^"]+)"')
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -109,8 +110,10 @@ def _certificate_people() -> Iterator[tuple[str, list[str]]]:
                 subject = x509.Certificate.load(der).subject.native
                 serial = str(subject.get("serial_number", ""))
                 if serial.startswith("IIN"):
-                    yield serial[3:], (str(subject.get("common_name", "")),
-                                       str(subject.get("given_name", "")))
+                    yield (
+                        serial[3:],
+                        (str(subject.get("common_name", "")), str(subject.get("given_name", ""))),
+                    )
         except Exception:  # a file that is not a certificate: not a person
             continue
 
@@ -187,8 +190,8 @@ def _add_pki_people(text: str, iins: set[str], names: set[str]) -> None:
     """tests/pki: each entity (YAML) or Leaf (Python) whose SERIALNUMBER is an IIN."""
     starts = list(_COMMON_NAME.finditer(text))
     ends = [m.start() for m in starts[1:]] + [len(text)]
-    for this, end in zip(starts, ends[:len(starts)], strict=True):
-        entity = text[this.end():end][:600]
+    for this, end in zip(starts, ends[: len(starts)], strict=True):
+        entity = text[this.end() : end][:600]
         serial = _SERIAL_IIN.search(entity)
         if serial is None:  # a CA, a TSA, an OCSP responder: not a person
             continue
@@ -210,19 +213,20 @@ class Hit:
         return f"{self.path}:{self.line}: unmasked {self.what}: {shown}"
 
 
-def scan_lines(path: Path, lines: Iterable[str], secrets: Secrets,
-               names: NameIndex) -> Iterator[Hit]:
+def scan_lines(
+    path: Path, lines: Iterable[str], secrets: Secrets, names: NameIndex
+) -> Iterator[Hit]:
     for number, line in enumerate(lines, 1):
         # A writer other than ours may escape non-ASCII text in JSON (\u0410...).
         plain = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line)
         for run in _DIGITS.findall(plain):  # an IIN glued to other digits counts too
             for i in range(len(run) - 11):
-                if run[i:i + 12] in secrets.iins:
-                    yield Hit(path, number, f"IIN {run[i:i + 12]}", line.rstrip("\n"))
+                if run[i : i + 12] in secrets.iins:
+                    yield Hit(path, number, f"IIN {run[i : i + 12]}", line.rstrip("\n"))
         words = _words(plain)
         for i in range(len(words) - 1):
             for name, written in names.get((words[i], words[i + 1]), ()):
-                if tuple(words[i:i + len(name)]) == name:
+                if tuple(words[i : i + len(name)]) == name:
                     yield Hit(path, number, f"name {written}", line.rstrip("\n"))
                     break
 
@@ -292,14 +296,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write("")  # off the line of progress dots
 
     if hits:
-        write(f"logs of this run ({folder}): {len(hits)} unmasked IIN or name "
-              f"({len(secrets.iins)} IINs and {len(secrets.names)} names searched):", red=True)
+        write(
+            f"logs of this run ({folder}): {len(hits)} unmasked IIN or name "
+            f"({len(secrets.iins)} IINs and {len(secrets.names)} names searched):",
+            red=True,
+        )
         for hit in hits[:50]:
             write(f"  {hit}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         return
-    write(f"logs of this run: {lines} lines, no unmasked IIN or name "
-          f"({len(secrets.iins)} IINs and {len(secrets.names)} names searched)")
+    write(
+        f"logs of this run: {lines} lines, no unmasked IIN or name "
+        f"({len(secrets.iins)} IINs and {len(secrets.names)} names searched)"
+    )
     if not _STATE["keep"]:
         shutil.rmtree(folder, ignore_errors=True)
 

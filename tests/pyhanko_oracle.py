@@ -27,8 +27,9 @@ from signing import _aio
 from signing.cms_util import copy_signed, load_cms
 
 
-async def async_pyhanko_pdf_statuses(data: bytes, trust: TrustAnchors, *, long_term: bool = False
-                           ) -> list[PdfSignatureStatus]:
+async def async_pyhanko_pdf_statuses(
+    data: bytes, trust: TrustAnchors, *, long_term: bool = False
+) -> list[PdfSignatureStatus]:
     """Status of every signature (document time-stamps excluded), in file order.
 
     ``long_term``: validate from the DSS only (no fetching), as an archive would years
@@ -41,29 +42,38 @@ async def async_pyhanko_pdf_statuses(data: bytes, trust: TrustAnchors, *, long_t
         for sig in reader.embedded_regular_signatures:
             if long_term:
                 # Only what the DSS holds: no fetching, revocation data required.
-                kwargs = {"trust_roots": list(trust.roots),
-                          "other_certs": list(trust.intermediates),
-                          "allow_fetching": False, "revocation_mode": "hard-fail"}
+                kwargs = {
+                    "trust_roots": list(trust.roots),
+                    "other_certs": list(trust.intermediates),
+                    "allow_fetching": False,
+                    "revocation_mode": "hard-fail",
+                }
                 try:
                     dss = DocumentSecurityStore.read_dss(reader)
-                    contexts = (dss.as_validation_context(kwargs),
-                                dss.as_validation_context(kwargs))
+                    contexts = (
+                        dss.as_validation_context(kwargs),
+                        dss.as_validation_context(kwargs),
+                    )
                 except NoDSSFoundError:
                     empty = {**kwargs, "crls": [], "ocsps": []}
                     contexts = (ValidationContext(**empty), ValidationContext(**empty))
                 status = await async_validate_pdf_signature(
-                    sig, contexts[0], ts_validation_context=contexts[1])
+                    sig, contexts[0], ts_validation_context=contexts[1]
+                )
             else:
                 context = trust.validation_context(fetcher_backend=backend)
                 status = await async_validate_pdf_signature(
-                    sig, context, ts_validation_context=trust.validation_context(
-                        fetcher_backend=backend))
+                    sig,
+                    context,
+                    ts_validation_context=trust.validation_context(fetcher_backend=backend),
+                )
             results.append(status)
     return results
 
 
-def pyhanko_pdf_statuses(data: bytes, trust: TrustAnchors, *, long_term: bool = False
-               ) -> list[PdfSignatureStatus]:
+def pyhanko_pdf_statuses(
+    data: bytes, trust: TrustAnchors, *, long_term: bool = False
+) -> list[PdfSignatureStatus]:
     return _aio.run(async_pyhanko_pdf_statuses(data, trust, long_term=long_term))
 
 
@@ -77,22 +87,28 @@ def split_signers(signed: cms.SignedData) -> list[cms.SignedData]:
     return parts
 
 
-async def async_pyhanko_cms_statuses(data: bytes, signature: bytes | str | cms.SignedData,
-                                trust: TrustAnchors) -> list[StandardCMSSignatureStatus]:
+async def async_pyhanko_cms_statuses(
+    data: bytes, signature: bytes | str | cms.SignedData, trust: TrustAnchors
+) -> list[StandardCMSSignatureStatus]:
     signed = signature if isinstance(signature, cms.SignedData) else load_cms(signature)
     results = []
     async with aiohttp.ClientSession() as http:
         backend = AIOHttpFetcherBackend(http)
         for part in split_signers(signed):
-            results.append(await async_validate_detached_cms(
-                data, part,
-                signer_validation_context=trust.validation_context(fetcher_backend=backend),
-                ts_validation_context=trust.validation_context(fetcher_backend=backend)))
+            results.append(
+                await async_validate_detached_cms(
+                    data,
+                    part,
+                    signer_validation_context=trust.validation_context(fetcher_backend=backend),
+                    ts_validation_context=trust.validation_context(fetcher_backend=backend),
+                )
+            )
     return results
 
 
-def pyhanko_cms_statuses(data: bytes, signature: bytes | str | cms.SignedData, trust: TrustAnchors
-                    ) -> list[StandardCMSSignatureStatus]:
+def pyhanko_cms_statuses(
+    data: bytes, signature: bytes | str | cms.SignedData, trust: TrustAnchors
+) -> list[StandardCMSSignatureStatus]:
     return _aio.run(async_pyhanko_cms_statuses(data, signature, trust))
 
 

@@ -33,8 +33,15 @@ def _decode(modules: set[tuple[int, int]], scale: int = 6, quiet: int = 4) -> st
     size = max(max(x, y) for x, y in modules) + 1
     image = Image.new("L", ((size + 2 * quiet) * scale,) * 2, 255)
     for x, y in modules:
-        image.paste(0, ((x + quiet) * scale, (y + quiet) * scale,
-                        (x + quiet + 1) * scale, (y + quiet + 1) * scale))
+        image.paste(
+            0,
+            (
+                (x + quiet) * scale,
+                (y + quiet) * scale,
+                (x + quiet + 1) * scale,
+                (y + quiet + 1) * scale,
+            ),
+        )
     results = zxingcpp.read_barcodes(image)
     assert len(results) == 1, "the QR code does not decode"
     return results[0].text

@@ -35,9 +35,10 @@ def test_each_evidence_file_is_embedded_and_its_sha256_in_the_xml_matches_what_i
     files = doc.findall("a:evidence/a:file", NS)
     assert len(files) == 2
     with pikepdf.open(io.BytesIO(out.pdf)) as pdf:
-        assert [str(spec.obj.AFRelationship) for spec in
-                (pdf.attachments[n] for n in sorted(pdf.attachments))] == \
-            ["/Data", "/Supplement", "/Supplement"]
+        assert [
+            str(spec.obj.AFRelationship)
+            for spec in (pdf.attachments[n] for n in sorted(pdf.attachments))
+        ] == ["/Data", "/Supplement", "/Supplement"]
         for given, node in zip(data["evidence"], files, strict=True):
             name = node.findtext("a:embedded_as", namespaces=NS)
             extracted = pdf.attachments[name].get_file()
@@ -72,18 +73,29 @@ def test_a_file_whose_bytes_are_not_its_declared_type_is_refused():
 def test_an_mp4_video_is_recognised_by_its_ftyp_box():
     data = copy.deepcopy(example("activity_report"))
     video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
-    data["evidence"].append({"kind": "video", "file_name": "kurs-1.mp4", "media_type": "video/mp4",
-                             "content": base64.b64encode(video).decode()})
+    data["evidence"].append(
+        {
+            "kind": "video",
+            "file_name": "kurs-1.mp4",
+            "media_type": "video/mp4",
+            "content": base64.b64encode(video).decode(),
+        }
+    )
     doc = etree.fromstring(render("activity_report", data, "kk", validate_pdfa=False).xml)
-    assert doc.findall("a:evidence/a:file", NS)[-1].findtext("a:sha256", namespaces=NS) == \
-        hashlib.sha256(video).hexdigest()
+    assert (
+        doc.findall("a:evidence/a:file", NS)[-1].findtext("a:sha256", namespaces=NS)
+        == hashlib.sha256(video).hexdigest()
+    )
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"content": "not base64!"}, ("evidence[0].content", "not_base64")),
-    ({"file_name": "../../etc/passwd"}, ("evidence[0].file_name", "bad_file_name")),
-    ({"media_type": "application/x-msdownload"}, ("evidence[0].media_type", "not_in_choices")),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"content": "not base64!"}, ("evidence[0].content", "not_base64")),
+        ({"file_name": "../../etc/passwd"}, ("evidence[0].file_name", "bad_file_name")),
+        ({"media_type": "application/x-msdownload"}, ("evidence[0].media_type", "not_in_choices")),
+    ],
+)
 def test_bad_evidence_is_named(change, expected):
     data = copy.deepcopy(example("activity_report"))
     data["evidence"][0] |= change
@@ -102,8 +114,12 @@ def test_evidence_is_required_and_names_are_used_once():
 
 def test_a_file_over_the_limit_is_refused_before_it_is_decoded():
     errors = Errors()
-    assert FileContent("content", max_bytes=10).clean(base64.b64encode(b"x" * 30).decode(),
-                                                      "evidence[0].content", errors) is None
+    assert (
+        FileContent("content", max_bytes=10).clean(
+            base64.b64encode(b"x" * 30).decode(), "evidence[0].content", errors
+        )
+        is None
+    )
     assert [(e.path, e.code) for e in errors] == [("evidence[0].content", "file_too_large")]
 
 
@@ -137,8 +153,21 @@ def test_the_report_follows_the_activity():
 
 
 def test_cli_renders_the_example(tmp_path):
-    assert main(["render", "activity_report", "--lang", "kk", "--data",
-                 "examples/activity_report.json", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "activity_report",
+                "--lang",
+                "kk",
+                "--data",
+                "examples/activity_report.json",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "activity_report-kk.pdf").read_bytes().startswith(b"%PDF-")
 
 
@@ -151,19 +180,46 @@ def test_a_signed_report_keeps_its_evidence_and_verifies(pki, tmp_path, capsys):
     trust = tmp_path / "trust"
     trust.mkdir()
     shutil.copy(pki.root_pem, trust / "root.pem")
-    assert main(["render", "activity_report", "--lang", "kk+ru", "--data",
-                 "examples/activity_report.json", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "activity_report",
+                "--lang",
+                "kk+ru",
+                "--data",
+                "examples/activity_report.json",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     signed = tmp_path / "signed.pdf"
-    assert main(["sign", str(tmp_path / "activity_report-kk-ru.pdf"), "--key",
-                 str(pki.p12("career")), "--password-file", str(tmp_path / "password"),
-                 "--out", str(signed)]) == 0
+    assert (
+        main(
+            [
+                "sign",
+                str(tmp_path / "activity_report-kk-ru.pdf"),
+                "--key",
+                str(pki.p12("career")),
+                "--password-file",
+                str(tmp_path / "password"),
+                "--out",
+                str(signed),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["verify", str(signed), "--trust", str(trust), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "TOTAL_PASSED"
     xml = etree.fromstring((tmp_path / "activity_report-kk-ru.xml").read_bytes())
     with pikepdf.open(signed) as pdf:
         for node in xml.findall("a:evidence/a:file", NS):
-            content = pdf.attachments[node.findtext("a:embedded_as", namespaces=NS)] \
-                .get_file().read_bytes()
-            assert hashlib.sha256(content).hexdigest() == node.findtext("a:sha256",
-                                                                        namespaces=NS)
+            content = (
+                pdf.attachments[node.findtext("a:embedded_as", namespaces=NS)]
+                .get_file()
+                .read_bytes()
+            )
+            assert hashlib.sha256(content).hexdigest() == node.findtext("a:sha256", namespaces=NS)

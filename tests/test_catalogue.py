@@ -40,6 +40,7 @@ def test_catalogue_has_every_kind_of_the_issue():
 
 # Templates -------------------------------------------------------------------
 
+
 def test_both_languages_have_the_same_template_files():
     assert template_docs("kk") == template_docs("ru")
 
@@ -62,8 +63,11 @@ def test_a_translation_stands_for_a_seed_text_of_the_other_language(doc):
 @pytest.mark.parametrize(("lang", "doc"), [(lg, d) for lg in LANGS for d in template_docs(lg)])
 def test_seed_texts_are_word_for_word_from_the_official_texts(lang, doc):
     corpus = official_corpus()
-    not_found = [key for key, text in load_file(lang, doc).items()
-                 if text.section == "seed" and squash(text.value) not in corpus]
+    not_found = [
+        key
+        for key, text in load_file(lang, doc).items()
+        if text.section == "seed" and squash(text.value) not in corpus
+    ]
     assert not_found == [], f"templates_{lang}/{doc}.yaml: not in the seeds: {not_found}"
 
 
@@ -86,6 +90,7 @@ def test_the_font_covers_every_kazakh_letter_and_every_template_text():
 
 # XSD ---------------------------------------------------------------------------
 
+
 def test_published_xsds_match_the_kind_definitions(capsys):
     assert main(["xsd"]) == 0, capsys.readouterr().out
 
@@ -96,6 +101,7 @@ def _schema(name: str) -> etree.XMLSchema:
 
 
 # Rendering ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("name", "lang"), CASES)
 def test_xml_is_valid_against_the_published_xsd(rendered_examples, name, lang):
@@ -122,9 +128,13 @@ def test_pdf_is_valid_pdfa_3b_with_the_xml_attached(rendered_examples, name, lan
 @pytest.mark.parametrize(("name", "lang"), CASES)
 def test_every_font_is_embedded_and_none_is_a_base_14_font(rendered_examples, name, lang):
     with pikepdf.open(io.BytesIO(rendered_examples[name, lang].pdf)) as pdf:
-        fonts = [obj for obj in pdf.objects
-                 if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"
-                 and obj.get("/Subtype") != "/Type0"]
+        fonts = [
+            obj
+            for obj in pdf.objects
+            if isinstance(obj, pikepdf.Dictionary)
+            and obj.get("/Type") == "/Font"
+            and obj.get("/Subtype") != "/Type0"
+        ]
         assert fonts
         for font in fonts:
             assert "/FontDescriptor" in font, font.get("/BaseFont")
@@ -137,10 +147,14 @@ def test_every_font_is_embedded_and_none_is_a_base_14_font(rendered_examples, na
 def test_every_static_text_of_the_form_is_printed(rendered_examples, name, lang):
     printed = squash(pdf_text(rendered_examples[name, lang].pdf))
     for lg in lang.split("+"):
-        statics = {f"{doc}:{key}": text.value for doc in (name, "common")
-                   for key, text in load_file(lg, doc).items()
-                   if text.section in ("seed", "translation") and not key.startswith("choices.")
-                   and (doc == name or key in ("footer",))}
+        statics = {
+            f"{doc}:{key}": text.value
+            for doc in (name, "common")
+            for key, text in load_file(lg, doc).items()
+            if text.section in ("seed", "translation")
+            and not key.startswith("choices.")
+            and (doc == name or key in ("footer",))
+        }
         missing = [key for key, value in statics.items() if squash(value) not in printed]
         assert missing == [], f"{name} {lang}: not printed: {missing}"
 
@@ -176,6 +190,7 @@ def test_every_page_carries_the_equivalence_footer_in_each_language(rendered_exa
 
 # Bad input ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", KINDS)
 def test_an_empty_input_names_every_required_field(name):
     kind = all_kinds()[name]
@@ -202,15 +217,18 @@ def _has_iin(name: str) -> bool:
 
 
 def test_the_kinds_without_an_iin_are_the_organisations_evaluations():
-    assert [k for k in KINDS if not _has_iin(k)] == ["quality_evaluation",
-                                                     "evaluation_conclusion"]
+    assert [k for k in KINDS if not _has_iin(k)] == ["quality_evaluation", "evaluation_conclusion"]
 
 
 @pytest.mark.parametrize("name", [k for k in KINDS if _has_iin(k)])
 def test_a_bad_iin_anywhere_is_named_with_its_path(name):
     data = example(name)
-    text = re.sub(r'"iin": "(\d{11})(\d)"', lambda m: f'"iin": "{m[1]}{(int(m[2]) + 1) % 10}"',
-                  json.dumps(data, ensure_ascii=False), count=1)
+    text = re.sub(
+        r'"iin": "(\d{11})(\d)"',
+        lambda m: f'"iin": "{m[1]}{(int(m[2]) + 1) % 10}"',
+        json.dumps(data, ensure_ascii=False),
+        count=1,
+    )
     assert text != json.dumps(data, ensure_ascii=False), f"{name}: the example has no IIN"
     with pytest.raises(InputError) as caught:
         render(name, json.loads(text), "kk")
@@ -219,11 +237,14 @@ def test_a_bad_iin_anywhere_is_named_with_its_path(name):
 
 def test_cli_bad_input_writes_nothing_and_exits_2(tmp_path, capsys):
     data = tmp_path / "bad.json"
-    data.write_text('{"applicant": {"full_name": "Ақан", "birth_date": "1985-02-30", '
-                    '"iin": "850314300272"}}', encoding="utf-8")
+    data.write_text(
+        '{"applicant": {"full_name": "Ақан", "birth_date": "1985-02-30", "iin": "850314300272"}}',
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
-    assert main(["render", "application", "--lang", "ru", "--data", str(data),
-                 "--out", str(out)]) == 2
+    assert (
+        main(["render", "application", "--lang", "ru", "--data", str(data), "--out", str(out)]) == 2
+    )
     err = capsys.readouterr().err
     assert "applicant.birth_date" in err and "ГГГГ-ММ-ДД" in err
     assert "applicant.iin" in err and "контрольный разряд" in err
@@ -234,17 +255,34 @@ def test_cli_bad_input_writes_nothing_and_exits_2(tmp_path, capsys):
 def test_cli_unreadable_json_is_a_clear_error(tmp_path, capsys):
     data = tmp_path / "bad.json"
     data.write_text("{not json", encoding="utf-8")
-    assert main(["render", "application", "--lang", "kk", "--data", str(data),
-                 "--out", str(tmp_path)]) == 2
+    assert (
+        main(["render", "application", "--lang", "kk", "--data", str(data), "--out", str(tmp_path)])
+        == 2
+    )
     assert "JSON ретінде оқылмады" in capsys.readouterr().err
 
 
 def test_cli_renders_pdf_and_xml_and_prints_their_paths(tmp_path, capsys):
-    assert main(["render", "application", "--lang", "kk+ru", "--data",
-                 str(EXAMPLES / "application.json"), "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "application",
+                "--lang",
+                "kk+ru",
+                "--data",
+                str(EXAMPLES / "application.json"),
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out.split()
-    assert printed == [str(tmp_path / "application-kk-ru.pdf"),
-                       str(tmp_path / "application-kk-ru.xml")]
+    assert printed == [
+        str(tmp_path / "application-kk-ru.pdf"),
+        str(tmp_path / "application-kk-ru.xml"),
+    ]
     assert (tmp_path / "application-kk-ru.pdf").read_bytes().startswith(b"%PDF-")
 
 
@@ -257,8 +295,21 @@ def test_cli_lists_the_kinds(capsys):
 def test_cli_output_folder_that_is_a_file_is_a_clear_error(tmp_path, capsys):
     blocker = tmp_path / "out"
     blocker.write_text("not a folder", encoding="utf-8")
-    assert main(["render", "application", "--lang", "kk", "--data",
-                 str(EXAMPLES / "application.json"), "--out", str(blocker)]) == 2
+    assert (
+        main(
+            [
+                "render",
+                "application",
+                "--lang",
+                "kk",
+                "--data",
+                str(EXAMPLES / "application.json"),
+                "--out",
+                str(blocker),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert str(blocker) in err and "Traceback" not in err
     assert blocker.read_text(encoding="utf-8") == "not a folder"

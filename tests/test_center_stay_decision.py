@@ -29,8 +29,9 @@ def _representation_only() -> dict:
 
 
 def test_the_decision_is_due_in_one_working_day_and_the_evicted_vacate_in_three_calendar_days():
-    out = render("center_stay_decision", example("center_stay_decision"), "kk+ru",
-                 validate_pdfa=False)
+    out = render(
+        "center_stay_decision", example("center_stay_decision"), "kk+ru", validate_pdfa=False
+    )
     doc = etree.fromstring(out.xml)
     # representation on Thursday 3 December: decision due Friday 4 December
     assert doc.findtext("c:decision_deadline", namespaces=NS) == "2026-12-04"
@@ -46,7 +47,7 @@ def test_the_decision_is_due_in_one_working_day_and_the_evicted_vacate_in_three_
 
 def test_a_representation_over_a_weekend_and_a_late_decision():
     data = example("center_stay_decision")
-    data["representation"]["date"] = "2026-12-04"          # Friday
+    data["representation"]["date"] = "2026-12-04"  # Friday
     data["decision"]["date"] = "2026-12-08"
     doc = etree.fromstring(render("center_stay_decision", data, "ru", validate_pdfa=False).xml)
     assert doc.findtext("c:decision_deadline", namespaces=NS) == "2026-12-07"
@@ -64,8 +65,9 @@ def test_keeping_them_sets_no_day_to_vacate():
 def test_a_representation_awaits_the_decision_and_carries_none():
     out = render("center_stay_decision", _representation_only(), "ru", validate_pdfa=False)
     assert etree.fromstring(out.xml).find("c:decision", NS) is None
-    assert squash("Решение местного исполнительного органа еще не вынесено.") in \
-        squash(pdf_text(out.pdf))
+    assert squash("Решение местного исполнительного органа еще не вынесено.") in squash(
+        pdf_text(out.pdf)
+    )
     data = _representation_only() | {"decision": example("center_stay_decision")["decision"]}
     assert _errors(data) == [("decision", "not_in_state")]
     assert _errors(_representation_only() | {"stage": "decided"}) == [("decision", "required")]
@@ -93,15 +95,34 @@ def test_dates_follow_the_steps():
 
 
 def test_the_kazakh_seed_and_its_russian_translation_are_printed():
-    out = render("center_stay_decision", example("center_stay_decision"), "kk+ru",
-                 validate_pdfa=False)
+    out = render(
+        "center_stay_decision", example("center_stay_decision"), "kk+ru", validate_pdfa=False
+    )
     printed = squash(pdf_text(out.pdf))
-    assert squash("бір жұмыс күні ішінде оларды Орталықта қалдыру немесе Орталықтан шығару "
-                  "туралы шешім шығарады") in printed
+    assert (
+        squash(
+            "бір жұмыс күні ішінде оларды Орталықта қалдыру немесе Орталықтан шығару "
+            "туралы шешім шығарады"
+        )
+        in printed
+    )
     assert squash("не позднее трех календарных дней по окончании срока их пребывания") in printed
 
 
 def test_cli_renders_the_example(tmp_path):
-    assert main(["render", "center_stay_decision", "--lang", "kk", "--data",
-                 "examples/center_stay_decision.json", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "center_stay_decision",
+                "--lang",
+                "kk",
+                "--data",
+                "examples/center_stay_decision.json",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "center_stay_decision-kk.pdf").read_bytes().startswith(b"%PDF-")

@@ -21,26 +21,35 @@ def _deadline(data: dict) -> str:
     return etree.fromstring(out.xml).findtext("c:review_deadline", namespaces=NS)
 
 
-@pytest.mark.parametrize(("addressee", "registered", "due"), [
-    ("provider_head", "2026-06-19", "2026-06-26"),
-    ("akim", "2026-07-01", "2026-07-09"),          # 6 July (Capital Day) is off
-    ("quality_body", "2026-06-19", "2026-07-13"),  # 15 working days, Capital Day skipped
-])
+@pytest.mark.parametrize(
+    ("addressee", "registered", "due"),
+    [
+        ("provider_head", "2026-06-19", "2026-06-26"),
+        ("akim", "2026-07-01", "2026-07-09"),  # 6 July (Capital Day) is off
+        ("quality_body", "2026-06-19", "2026-07-13"),  # 15 working days, Capital Day skipped
+    ],
+)
 def test_the_review_term_is_counted_in_working_days_from_registration(addressee, registered, due):
-    data = example("complaint_receipt") | {"addressee": addressee,
-                                           "registration_date": registered}
+    data = example("complaint_receipt") | {"addressee": addressee, "registration_date": registered}
     assert _deadline(data) == due
 
 
 def test_the_stamp_carries_what_point_10_asks_for_and_only_the_addressees_term():
     out = render("complaint_receipt", example("complaint_receipt"), "kk+ru", validate_pdfa=False)
     printed = squash(pdf_text(out.pdf))
-    for value in ("ЖТ-02-14/2318", "Сейітова Мадина Ерланқызы", "104-кабинет",
-                  'по "26" июня 2026 года включительно (в течение 5 рабочих дней)',
-                  "ЖАЛОБА ЗАРЕГИСТРИРОВАНА", "ШАҒЫМ ТІРКЕЛДІ"):
+    for value in (
+        "ЖТ-02-14/2318",
+        "Сейітова Мадина Ерланқызы",
+        "104-кабинет",
+        'по "26" июня 2026 года включительно (в течение 5 рабочих дней)',
+        "ЖАЛОБА ЗАРЕГИСТРИРОВАНА",
+        "ШАҒЫМ ТІРКЕЛДІ",
+    ):
         assert squash(value) in printed, value
-    assert squash("(мөртаңба, кіріс нөмірі және күні), оның қабылданғанын растау болып "
-                  "табылады") in printed
+    assert (
+        squash("(мөртаңба, кіріс нөмірі және күні), оның қабылданғанын растау болып табылады")
+        in printed
+    )
     assert squash("5 (бес) жұмыс күні ішінде қаралуға тиіс") in printed
     assert squash("15 (он бес) жұмыс күні") not in printed
 
@@ -65,6 +74,19 @@ def test_the_complaint_is_not_dated_after_its_registration_and_the_iin_is_checke
 
 
 def test_cli_renders_the_example(tmp_path):
-    assert main(["render", "complaint_receipt", "--lang", "kk", "--data",
-                 "examples/complaint_receipt.json", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "complaint_receipt",
+                "--lang",
+                "kk",
+                "--data",
+                "examples/complaint_receipt.json",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "complaint_receipt-kk.pdf").read_bytes().startswith(b"%PDF-")

@@ -35,10 +35,12 @@ def test_the_title_and_appendix_are_the_seed_wording_with_its_quotes():
     ru = texts_for("ru")
     assert ru.get("e_appeal", "title") == (
         "Форма электронного заявления на оказание социальных и государственных услуг через "
-        "сервис «Электронное обращение» на веб-портале «Электронного правительства»")
+        "сервис «Электронное обращение» на веб-портале «Электронного правительства»"
+    )
     assert ru.get("e_appeal", "appendix") == (
         "Приложение к Правилам оказания некоторых государственных услуг в социально-трудовой "
-        "сфере на период чрезвычайного положения")
+        "сфере на период чрезвычайного положения"
+    )
     out = render("e_appeal", example("e_appeal"), "ru", validate_pdfa=False)
     first = squash(PdfReader(io.BytesIO(out.pdf)).pages[0].extract_text())
     assert squash(ru.get("e_appeal", "title")) in first
@@ -71,8 +73,9 @@ def test_many_documents_repeat_the_table_header_on_every_page():
     printed = "".join(pages)
     assert all(f"Құжат-{i:03d}" in printed for i in range(1, 121))
     items = etree.fromstring(out.xml).findall("a:documents/a:document", NS)
-    assert [int(i.findtext("a:sheets", namespaces=NS)) for i in items] == \
-        [d["sheets"] for d in docs]
+    assert [int(i.findtext("a:sheets", namespaces=NS)) for i in items] == [
+        d["sheets"] for d in docs
+    ]
 
 
 def test_no_patronymic_and_no_documents_are_allowed():
@@ -84,8 +87,10 @@ def test_no_patronymic_and_no_documents_are_allowed():
     assert squash("құжаттар қоса берілмеген") in squash(pdf_text(out.pdf))
 
 
-@pytest.mark.parametrize(("sheets", "code"), [(0, "out_of_range"), (-2, "out_of_range"),
-                                              ("3", "not_integer"), (1.5, "not_integer")])
+@pytest.mark.parametrize(
+    ("sheets", "code"),
+    [(0, "out_of_range"), (-2, "out_of_range"), ("3", "not_integer"), (1.5, "not_integer")],
+)
 def test_the_number_of_sheets_is_a_whole_number_from_1(sheets, code):
     data = copy.deepcopy(example("e_appeal"))
     data["documents"][1]["sheets"] = sheets
@@ -104,8 +109,12 @@ def test_bad_iin_email_phone_and_missing_surname_are_each_named_in_kazakh():
     with pytest.raises(InputError) as caught:
         render("e_appeal", data, "kk")
     found = {(e.path, e.code) for e in caught.value.errors}
-    assert found == {("iin", "iin_checksum"), ("email", "bad_email"), ("phone", "bad_phone"),
-                     ("surname", "required")}
+    assert found == {
+        ("iin", "iin_checksum"),
+        ("email", "bad_email"),
+        ("phone", "bad_phone"),
+        ("surname", "required"),
+    }
     text = " ".join(m["message"] for m in caught.value.messages("kk"))
     assert "«Тегі» (surname): толтыру міндетті" in text
     assert "электрондық пошта мекенжайы дұрыс емес" in text
@@ -117,7 +126,9 @@ def test_a_document_row_without_a_name_is_named_by_its_row():
     with pytest.raises(InputError) as caught:
         render("e_appeal", data, "ru")
     assert {(e.path, e.code) for e in caught.value.errors} == {
-        ("documents[2].name", "required"), ("documents[2].pages", "unknown_field")}
+        ("documents[2].name", "required"),
+        ("documents[2].pages", "unknown_field"),
+    }
 
 
 def test_cli_bad_input_writes_nothing(tmp_path, capsys):
@@ -125,8 +136,9 @@ def test_cli_bad_input_writes_nothing(tmp_path, capsys):
     source = tmp_path / "bad.json"
     source.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["render", "e_appeal", "--lang", "ru", "--data", str(source),
-                 "--out", str(out)]) == 2
+    assert (
+        main(["render", "e_appeal", "--lang", "ru", "--data", str(source), "--out", str(out)]) == 2
+    )
     err = capsys.readouterr().err
     assert "email" in err and "неверный адрес электронной почты" in err
     assert "Traceback" not in err

@@ -41,8 +41,14 @@ def _error_classes() -> list[type[DocserviceError]]:
 def test_every_error_is_one_hierarchy_with_a_text_for_its_code() -> None:
     classes = _error_classes()
     names = {c.__name__ for c in classes}
-    assert {"SigningError", "SessionError", "VerificationInputError", "ServiceError",
-            "InputError", "NotFoundError"} <= names
+    assert {
+        "SigningError",
+        "SessionError",
+        "VerificationInputError",
+        "ServiceError",
+        "InputError",
+        "NotFoundError",
+    } <= names
     for cls in classes:
         assert re.fullmatch(r"[a-z_]+", cls.code), cls
         assert cls.code in error_messages.MESSAGES or cls.code in error_messages.TITLES, cls
@@ -78,41 +84,63 @@ def test_verification_and_service_errors_share_the_base() -> None:
     assert UnknownKindError("unknown kind 'x'").message("en") == "No such document kind"
 
 
-@pytest.mark.parametrize(("exc", "status", "line"), [
-    (WrongPasswordError(), 2,
-     "prog: Кілт контейнерінің құпиясөзі қате / Неверный пароль контейнера ключа"),
-    (VerificationInputError("too_slow", detail="over 1 s"), 2,
-     "prog: Файл: тексеру уақыт шегінен асып кетті. / Файл: проверка превысила лимит времени. "
-     "(over 1 s)"),
-    (DocserviceError("x.json: No such file"), 2, "prog: x.json: No such file"),
-    (FileNotFoundError(2, "No such file or directory", "/no/file"), 2,
-     "prog: /no/file: No such file or directory"),
-    (RuntimeError("IIN 850301300121"), 70, "prog: internal error (RuntimeError); please report it"),
-])
-def test_the_cli_maps_every_error_in_one_place(exc: BaseException, status: int, line: str,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("exc", "status", "line"),
+    [
+        (
+            WrongPasswordError(),
+            2,
+            "prog: Кілт контейнерінің құпиясөзі қате / Неверный пароль контейнера ключа",
+        ),
+        (
+            VerificationInputError("too_slow", detail="over 1 s"),
+            2,
+            "prog: Файл: тексеру уақыт шегінен асып кетті. / "
+            "Файл: проверка превысила лимит времени. (over 1 s)",
+        ),
+        (DocserviceError("x.json: No such file"), 2, "prog: x.json: No such file"),
+        (
+            FileNotFoundError(2, "No such file or directory", "/no/file"),
+            2,
+            "prog: /no/file: No such file or directory",
+        ),
+        (
+            RuntimeError("IIN 850301300121"),
+            70,
+            "prog: internal error (RuntimeError); please report it",
+        ),
+    ],
+)
+def test_the_cli_maps_every_error_in_one_place(
+    exc: BaseException, status: int, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli_errors.fail("prog", exc, "kk+ru") == status
     assert capsys.readouterr().err == line + "\n"
 
 
 def test_invalid_data_is_one_line_per_field(capsys: pytest.CaptureFixture[str]) -> None:
-    exc = InputError([FieldError("applicant.iin", "iin_checksum"),
-                      FieldError("applicant.full_name", "required")], "application")
+    exc = InputError(
+        [
+            FieldError("applicant.iin", "iin_checksum"),
+            FieldError("applicant.full_name", "required"),
+        ],
+        "application",
+    )
     assert cli_errors.fail("docservice", exc, "ru") == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(not e.startswith("docservice:") for e in err)
     assert "ИИН" in err[0] or "iin" in err[0].lower()
 
 
-def test_the_docservice_cli_uses_the_mapping(monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_docservice_cli_uses_the_mapping(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def refused(args: object) -> int:
         raise SessionError("gone")
 
     monkeypatch.setattr(cli, "cmd_kinds", refused)
     assert cli.main(["kinds"]) == 2
-    assert capsys.readouterr().err.strip() == (
-        "docservice: " + SessionError.kk + " (gone)")
+    assert capsys.readouterr().err.strip() == ("docservice: " + SessionError.kk + " (gone)")
 
 
 def test_no_module_prints_its_own_error_lines() -> None:

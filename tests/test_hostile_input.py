@@ -36,8 +36,10 @@ from .conftest import example
 IIN = example("e_appeal")["iin"]
 ARABIC_NAME = "ئەسەنوۆ"  # Kazakh in the Arabic script used in Xinjiang
 CJK_NAME = "王小明"
-MIXED = ("Сәлеметсіз бе! قازاق ءتىلى مەن قىتايدان كەلدىم. 我从中国新疆来，想办身份证。"
-         " → ✓ ☎ € № α β γ שלום 😀")
+MIXED = (
+    "Сәлеметсіз бе! قازاق ءتىلى مەن قىتايدان كەلدىم. 我从中国新疆来，想办身份证。"
+    " → ✓ ☎ € № α β γ שלום 😀"
+)
 
 
 def _cli(tmp_path: Path, raw: bytes, *args: str, kind: str = "e_appeal") -> tuple[int, str, Path]:
@@ -45,13 +47,29 @@ def _cli(tmp_path: Path, raw: bytes, *args: str, kind: str = "e_appeal") -> tupl
     data, out = tmp_path / "input.json", tmp_path / "out"
     data.write_bytes(raw)
     out.mkdir(exist_ok=True)
-    done = subprocess.run([sys.executable, "-m", "docservice", "render", kind, "--data", str(data),
-                           "--out", str(out), *args], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "docservice",
+            "render",
+            kind,
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return done.returncode, done.stderr, out
 
 
-def _main(tmp_path: Path, capsys, raw: bytes, *args: str,
-          kind: str = "e_appeal") -> tuple[int, str, Path]:
+def _main(
+    tmp_path: Path, capsys, raw: bytes, *args: str, kind: str = "e_appeal"
+) -> tuple[int, str, Path]:
     """The same command through ``docservice.cli.main`` in this process (a process start costs
     seconds on a loaded machine; the cases that could kill a process run in :func:`_cli`)."""
     data, out = tmp_path / "input.json", tmp_path / "out"
@@ -77,33 +95,68 @@ ONE_DOCUMENT = _appeal(documents=[{"name": "Паспорт", "sheets": 1}])
 # (name, raw input, field named in the message, a word of the kk message)
 REFUSED = [
     ("nesting 100,000 deep", b"[" * 100_000 + b"]" * 100_000, "($)", "тереңдігі"),
-    ("nesting inside a field", _appeal(documents=json.loads("[" * 20 + "]" * 20)),
-     "(documents[0]", "тереңдігі"),
+    (
+        "nesting inside a field",
+        _appeal(documents=json.loads("[" * 20 + "]" * 20)),
+        "(documents[0]",
+        "тереңдігі",
+    ),
     ("not UTF-8", _appeal().replace("Серікқызы".encode(), b"Seri\xffk"), "($)", "UTF-8"),
-    ("UTF-8-encoded surrogate (CESU-8)", _appeal().replace("Серікқызы".encode(), b"\xed\xa0\x80"),
-     "($)", "UTF-8"),
+    (
+        "UTF-8-encoded surrogate (CESU-8)",
+        _appeal().replace("Серікқызы".encode(), b"\xed\xa0\x80"),
+        "($)",
+        "UTF-8",
+    ),
     ("UTF-16", _appeal().decode().encode("utf-16"), "($)", "UTF-8"),
-    ("a lone surrogate as a key", _replace(_appeal(), '"surname"', '"\\ud800"'), "'\\ud800'",
-     "латын"),
-    ("lone surrogate escape", _replace(_appeal(surname="@@"), "@@", "\\ud800x"), "(surname)",
-     "U+D800"),
-    ("duplicate key", _replace(_appeal(), '"iin": ', f'"iin": "{IIN}", "iin": '), "(iin)",
-     "екі рет"),
+    (
+        "a lone surrogate as a key",
+        _replace(_appeal(), '"surname"', '"\\ud800"'),
+        "'\\ud800'",
+        "латын",
+    ),
+    (
+        "lone surrogate escape",
+        _replace(_appeal(surname="@@"), "@@", "\\ud800x"),
+        "(surname)",
+        "U+D800",
+    ),
+    (
+        "duplicate key",
+        _replace(_appeal(), '"iin": ', f'"iin": "{IIN}", "iin": '),
+        "(iin)",
+        "екі рет",
+    ),
     ("IIN as a number", _replace(_appeal(), f'"{IIN}"', IIN), "(iin)", "сан емес"),
-    ("integer of 400 digits", _appeal(documents=[{"name": "Паспорт", "sheets": 10 ** 400}]),
-     "(documents[0].sheets)", "сыймайды"),
-    ("NaN", _replace(ONE_DOCUMENT, '"sheets": 1', '"sheets": NaN'), "(documents[0].sheets)",
-     "NaN"),
-    ("1e999", _replace(ONE_DOCUMENT, '"sheets": 1', '"sheets": 1e999'), "(documents[0].sheets)",
-     "1e999"),
-    ("a key with a bidi override", _replace(_appeal(), '"surname"', '"x\\u202e"'), "'x\\u202e'",
-     "латын"),
+    (
+        "integer of 400 digits",
+        _appeal(documents=[{"name": "Паспорт", "sheets": 10**400}]),
+        "(documents[0].sheets)",
+        "сыймайды",
+    ),
+    ("NaN", _replace(ONE_DOCUMENT, '"sheets": 1', '"sheets": NaN'), "(documents[0].sheets)", "NaN"),
+    (
+        "1e999",
+        _replace(ONE_DOCUMENT, '"sheets": 1', '"sheets": 1e999'),
+        "(documents[0].sheets)",
+        "1e999",
+    ),
+    (
+        "a key with a bidi override",
+        _replace(_appeal(), '"surname"', '"x\\u202e"'),
+        "'x\\u202e'",
+        "латын",
+    ),
     ("not JSON", b'{"iin": ', "($)", "JSON"),
     ("empty file", b"", "($)", "JSON"),
     ("a list instead of an object", b"[]", "($)", "JSON нысаны"),
     ("text too long", _appeal(content="ә" * 50_001), "(content)", "50000"),
-    ("too many documents", _appeal(documents=[{"name": "x", "sheets": 1}] * 1001), "(documents)",
-     "1000"),
+    (
+        "too many documents",
+        _appeal(documents=[{"name": "x", "sheets": 1}] * 1001),
+        "(documents)",
+        "1000",
+    ),
     ("RIGHT-TO-LEFT OVERRIDE in a name", _appeal(surname="Абай\u202eвеа"), "(surname)", "U+202E"),
     ("LEFT-TO-RIGHT EMBEDDING in a name", _appeal(name="Ай\u202aгерім"), "(name)", "U+202A"),
     ("an isolate in a name", _appeal(name="Ай\u2066герім\u2069"), "(name)", "U+2066"),
@@ -132,10 +185,12 @@ REFUSED = [
 IN_A_PROCESS = ("nesting 100,000 deep", "not UTF-8", "lone surrogate escape", "IIN as a number")
 
 
-@pytest.mark.parametrize(("name", "raw", "field", "word"),
-                         [c for c in REFUSED if c[0] in IN_A_PROCESS], ids=IN_A_PROCESS)
+@pytest.mark.parametrize(
+    ("name", "raw", "field", "word"), [c for c in REFUSED if c[0] in IN_A_PROCESS], ids=IN_A_PROCESS
+)
 def test_refused_by_the_cli_process_with_the_field_named_and_nothing_written(
-        tmp_path, name, raw, field, word):
+    tmp_path, name, raw, field, word
+):
     code, err, out = _cli(tmp_path, raw)
     assert code == 2, err
     assert "Traceback" not in err and "Error" not in err, err
@@ -145,7 +200,8 @@ def test_refused_by_the_cli_process_with_the_field_named_and_nothing_written(
 
 @pytest.mark.parametrize(("name", "raw", "field", "word"), REFUSED, ids=[c[0] for c in REFUSED])
 def test_refused_by_the_cli_with_the_field_named_and_nothing_written(
-        tmp_path, capsys, name, raw, field, word):
+    tmp_path, capsys, name, raw, field, word
+):
     code, err, out = _main(tmp_path, capsys, raw)
     assert code == 2, err
     assert "Traceback" not in err and "Error" not in err, err
@@ -193,8 +249,13 @@ def _fonts_of(pdf: bytes) -> set[str]:
 
 def test_other_scripts_print_through_the_cli_and_the_documents_conform(tmp_path):
     content = MIXED + "\n" + "中文" * 400 + "\n" + ("بۇل ۇزىن ارابشا مٵتىن " * 30).strip()
-    raw = _appeal(surname=ARABIC_NAME, name=CJK_NAME, patronymic="مُحَمَّدقىزى", content=content,
-                  documents=[{"name": "护照 ✓", "sheets": 2, "note": "ۇيعۇر"}])
+    raw = _appeal(
+        surname=ARABIC_NAME,
+        name=CJK_NAME,
+        patronymic="مُحَمَّدقىزى",
+        content=content,
+        documents=[{"name": "护照 ✓", "sheets": 2, "note": "ۇيعۇر"}],
+    )
     code, err, out = _cli(tmp_path, raw, "--lang", "kk+ru")
     assert code == 0, err
     pdf, xml = (out / "e_appeal-kk-ru.pdf").read_bytes(), (out / "e_appeal-kk-ru.xml").read_bytes()
@@ -218,8 +279,14 @@ def test_text_is_nfc_normalised_so_xml_pdf_and_signature_agree(tmp_path, capsys)
     assert xml.findtext("{urn:kz:docservice:e_appeal:v1}surname") == "Йорданов Ёрқын"
 
 
-def _fill_text(value: object, fields: tuple, name_text: str, free_text: str,
-               numbers: Iterator[int] | None = None, seen: dict | None = None) -> None:
+def _fill_text(
+    value: object,
+    fields: tuple,
+    name_text: str,
+    free_text: str,
+    numbers: Iterator[int] | None = None,
+    seen: dict | None = None,
+) -> None:
     """Put ``name_text`` into every name and ``free_text`` into every other text field,
     numbered by the example's value: texts that differed still differ, and texts that were
     equal (one field naming another's value) stay equal."""
@@ -253,4 +320,6 @@ def test_parse_input_is_the_one_parser_and_names_every_field():
     with pytest.raises(InputError) as caught:
         parse_input("e_appeal", _replace(_appeal(name="Ай\u200bгерім"), f'"{IIN}"', IIN))
     assert {(e.path, e.code) for e in caught.value.errors} == {
-        ("iin", "number_not_text"), ("name", "invisible_char")}
+        ("iin", "number_not_text"),
+        ("name", "invisible_char"),
+    }

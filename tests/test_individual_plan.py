@@ -34,7 +34,10 @@ def test_due_dates_are_counted_from_the_quota_inclusion_date():
     assert cleaned["quota_inclusion_date"] == quota
     first = cleaned["kandas"]["services"][0]
     assert (first["term_days"], first["deadline"], first["days_from_quota"]) == (
-        3, dt.date(2026, 9, 4), 3)
+        3,
+        dt.date(2026, 9, 4),
+        3,
+    )
     by_date = cleaned["kandas"]["services"][-1]  # given as a due date, not a term
     assert by_date["deadline"] == dt.date(2027, 3, 1)
     assert by_date["days_from_quota"] == (dt.date(2027, 3, 1) - quota).days == 181
@@ -46,8 +49,12 @@ def test_a_new_quota_date_moves_every_term_given_in_days():
     data = example("individual_plan") | {"quota_inclusion_date": "2026-08-25"}
     cleaned = KIND.validate(data)
     father = cleaned["members"][3]["services"]
-    assert [s["deadline"] for s in father] == [dt.date(2026, 9, 4), dt.date(2026, 9, 8),
-                                              dt.date(2026, 9, 24), dt.date(2026, 9, 24)]
+    assert [s["deadline"] for s in father] == [
+        dt.date(2026, 9, 4),
+        dt.date(2026, 9, 8),
+        dt.date(2026, 9, 24),
+        dt.date(2026, 9, 24),
+    ]
     school = cleaned["members"][2]["services"][1]  # a due date stays, its distance changes
     assert (school["deadline"], school["days_from_quota"]) == (dt.date(2026, 9, 1), 7)
 
@@ -77,18 +84,31 @@ def test_a_family_of_five_flows_over_pages_each_section_headed_by_its_name():
     note = "Орындалуы мансап орталығының қызметкерімен фото және бейнетіркеу арқылы расталады"
     people = [data["kandas"], *data["members"]]
     for person in people:
-        person["services"] = [{"code": code, "term_days": code * 7, "note": note,
-                               "responsible": "Көкшетау қаласының мансап орталығы"}
-                              for code in range(1, 16)]
+        person["services"] = [
+            {
+                "code": code,
+                "term_days": code * 7,
+                "note": note,
+                "responsible": "Көкшетау қаласының мансап орталығы",
+            }
+            for code in range(1, 16)
+        ]
     out = render("individual_plan", data, "ru", validate_pdfa=False)
     pages = [squash(p.extract_text() or "") for p in PdfReader(io.BytesIO(out.pdf)).pages]
     assert len(pages) >= 6
     texts = texts_for("ru")
-    headings = [squash(texts.get("individual_plan", "person_heading", number=n,
-                                 role=texts.get("individual_plan",
-                                                "role.kandas" if n == 1 else "role.member"),
-                                 name=p["full_name"]))
-                for n, p in enumerate(people, start=1)]
+    headings = [
+        squash(
+            texts.get(
+                "individual_plan",
+                "person_heading",
+                number=n,
+                role=texts.get("individual_plan", "role.kandas" if n == 1 else "role.member"),
+                name=p["full_name"],
+            )
+        )
+        for n, p in enumerate(people, start=1)
+    ]
     first_pages = [next(i for i, page in enumerate(pages) if h in page) for h in headings]
     assert first_pages == sorted(first_pages) and len(set(first_pages)) >= 3
     column = squash(texts.get("individual_plan", "columns.code"))
@@ -108,7 +128,8 @@ def test_a_bad_service_code_is_named_with_its_person_and_position():
         render("individual_plan", data, "ru")
     assert [(e.path, e.code) for e in caught.value.errors] == [
         ("kandas.services[0].code", "out_of_range"),
-        ("members[2].services[1].code", "out_of_range")]
+        ("members[2].services[1].code", "out_of_range"),
+    ]
     message = caught.value.messages("ru")[1]["message"]
     assert "Номер услуги по Перечню (1–25)" in message and "от 1 до 25" in message
     assert "Қызметтің Тізбедегі нөмірі" in caught.value.messages("kk")[1]["message"]
@@ -124,8 +145,10 @@ def test_each_service_needs_exactly_one_term():
     data = example("individual_plan")
     del data["kandas"]["services"][2]["term_days"]
     data["members"][1]["services"][0]["due_date"] = "2026-09-04"
-    assert _errors(data) == [("kandas.services[2].term_days", "required"),
-                             ("members[1].services[0].due_date", "one_of")]
+    assert _errors(data) == [
+        ("kandas.services[2].term_days", "required"),
+        ("members[1].services[0].due_date", "one_of"),
+    ]
     with pytest.raises(InputError) as caught:
         render("individual_plan", data, "ru")
     message = caught.value.messages("ru")[1]["message"]
@@ -143,7 +166,8 @@ def test_terms_stay_within_five_years_of_the_quota_inclusion():
         render("individual_plan", data, "ru")
     assert [(e.path, e.code) for e in caught.value.errors] == [
         ("kandas.services[9].due_date", "out_of_range"),
-        ("members[1].services[0].due_date", "out_of_range")]
+        ("members[1].services[0].due_date", "out_of_range"),
+    ]
     assert "от 2026-09-01 до 2031-09-01" in caught.value.messages("ru")[0]["message"]
     data["kandas"]["services"][9]["due_date"] = "2026-09-01"
     data["members"][1]["services"][0]["due_date"] = "2031-09-01"
@@ -172,7 +196,9 @@ def test_member_identity_errors_are_named_in_the_requested_language():
     with pytest.raises(InputError) as caught:
         render("individual_plan", data, "kk")
     assert {(e.path, e.code) for e in caught.value.errors} == {
-        ("members[0].kinship", "required"), ("members[1].iin", "iin_checksum")}
+        ("members[0].kinship", "required"),
+        ("members[1].iin", "iin_checksum"),
+    }
     messages = " ".join(m["message"] for m in caught.value.messages("kk"))
     assert "туыстық қатынасы" in messages and "бақылау разряды" in messages
 
@@ -189,8 +215,12 @@ def test_cli_bad_input_writes_nothing(tmp_path, capsys):
     source = tmp_path / "plan.json"
     source.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["render", "individual_plan", "--lang", "kk", "--data", str(source),
-                 "--out", str(out)]) == 2
+    assert (
+        main(
+            ["render", "individual_plan", "--lang", "kk", "--data", str(source), "--out", str(out)]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "members[0].services[0].code" in err and "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())
@@ -214,16 +244,23 @@ def test_the_approved_plan_names_its_approver_and_the_one_working_day_upload_dea
     out = render("individual_plan", data, "kk+ru", validate_pdfa=False)
     doc = etree.fromstring(out.xml)
     assert doc.findtext("p:state", namespaces=NS) == "approved"
-    assert doc.findtext("p:approval/p:official/p:full_name", namespaces=NS) == \
-        "Жақсыбеков Ерлан Мұратұлы"
+    assert (
+        doc.findtext("p:approval/p:official/p:full_name", namespaces=NS)
+        == "Жақсыбеков Ерлан Мұратұлы"
+    )
     # approved on Friday 19 March 2027: the weekend, then Nauryz (21-23 March, a Sunday
     # among them, so 24 March is the observed day off) come first
     assert doc.findtext("p:upload_deadline", namespaces=NS) == "2027-03-25"
     printed = squash("".join(p.extract_text() for p in PdfReader(io.BytesIO(out.pdf)).pages))
     assert squash("БЕКІТІЛДІ") in printed and squash("УТВЕРЖДЕН") in printed
     assert squash('жүктеу мерзімі: 2027 жылғы "25" наурыз қоса алғанда') in printed
-    assert squash("Ақмола облысының еңбек мобильділігі орталығы, директордың орынбасары, "
-                  "Жақсыбеков Ерлан Мұратұлы") in printed
+    assert (
+        squash(
+            "Ақмола облысының еңбек мобильділігі орталығы, директордың орынбасары, "
+            "Жақсыбеков Ерлан Мұратұлы"
+        )
+        in printed
+    )
 
 
 def test_a_draft_is_marked_and_has_neither_agreement_nor_approval():
@@ -246,14 +283,16 @@ def test_an_agreed_plan_awaits_approval():
     assert etree.fromstring(out.xml).find("p:approval", NS) is None
 
 
-@pytest.mark.parametrize(("state", "drop", "add", "expected"), [
-    ("approved", ["approval"], [], [("approval", "required")]),
-    ("agreed", ["agreement_date"], [], [("agreement_date", "required")]),
-    ("agreed", [], ["approval"], [("approval", "not_in_state")]),
-    ("draft", [], ["agreement_date"], [("agreement_date", "not_in_state")]),
-])
-def test_each_state_has_what_its_step_needs_and_nothing_of_a_later_one(state, drop, add,
-                                                                       expected):
+@pytest.mark.parametrize(
+    ("state", "drop", "add", "expected"),
+    [
+        ("approved", ["approval"], [], [("approval", "required")]),
+        ("agreed", ["agreement_date"], [], [("agreement_date", "required")]),
+        ("agreed", [], ["approval"], [("approval", "not_in_state")]),
+        ("draft", [], ["agreement_date"], [("agreement_date", "not_in_state")]),
+    ],
+)
+def test_each_state_has_what_its_step_needs_and_nothing_of_a_later_one(state, drop, add, expected):
     data = _in_state(state)
     full = example("individual_plan")
     for key in drop:
@@ -277,8 +316,9 @@ def test_approval_comes_after_the_agreement():
 
 
 def test_an_unknown_state_is_refused():
-    assert _errors(example("individual_plan") | {"state": "signed"}) == [("state",
-                                                                          "not_in_choices")]
+    assert _errors(example("individual_plan") | {"state": "signed"}) == [
+        ("state", "not_in_choices")
+    ]
 
 
 def test_every_state_has_its_signers_and_approval_is_the_mobility_centres():

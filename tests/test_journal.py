@@ -36,14 +36,19 @@ def _entries(count: int) -> list[dict]:
     entries = []
     for i in range(count):
         registered = start + dt.timedelta(days=i // 2)
-        entry = {"full_name": f"Жақыпов Ерғали-{_mark(i)} Сейітұлы",
-                 "birth_place": "Баян-Өлгий аймағы, Өлгий қаласы" if i % 3 else "Нөкіс қаласы",
-                 "birth_date": f"{1950 + i % 50}-0{1 + i % 9}-15",
-                 "country": COUNTRIES[i % len(COUNTRIES)],
-                 "registration_date": registered.isoformat(), "registration_number": str(i + 1)}
+        entry = {
+            "full_name": f"Жақыпов Ерғали-{_mark(i)} Сейітұлы",
+            "birth_place": "Баян-Өлгий аймағы, Өлгий қаласы" if i % 3 else "Нөкіс қаласы",
+            "birth_date": f"{1950 + i % 50}-0{1 + i % 9}-15",
+            "country": COUNTRIES[i % len(COUNTRIES)],
+            "registration_date": registered.isoformat(),
+            "registration_number": str(i + 1),
+        }
         if i % 4:
-            entry |= {"direction_number": f"Ж-{i + 1}",
-                      "direction_date": (registered + dt.timedelta(days=2)).isoformat()}
+            entry |= {
+                "direction_number": f"Ж-{i + 1}",
+                "direction_date": (registered + dt.timedelta(days=2)).isoformat(),
+            }
         entries.append(entry)
     return entries
 
@@ -77,8 +82,9 @@ def test_300_entries_flow_over_pages_with_the_header_on_every_page(big_journal):
 
 def test_pages_are_filled_not_left_half_empty(big_journal):
     _, out = big_journal
-    counts = [squash(p.extract_text()).count("Ерғали-")
-              for p in PdfReader(io.BytesIO(out.pdf)).pages]
+    counts = [
+        squash(p.extract_text()).count("Ерғали-") for p in PdfReader(io.BytesIO(out.pdf)).pages
+    ]
     with_rows = [c for c in counts if c]
     full = with_rows[1:-1]  # neither the first page (title) nor the last page of rows
     assert full and min(full) >= max(full) - 3, counts
@@ -114,12 +120,12 @@ def test_ended_before_started_is_refused():
 
 def test_entry_dates_must_follow_one_another():
     data = copy.deepcopy(example("journal"))
-    data["entries"][0]["direction_date"] = "2026-11-15"       # before its registration
-    data["entries"][1]["registration_date"] = "2025-12-20"    # before the journal started
-    data["entries"][2]["direction_number"] = "50"             # a number without a date
-    data["entries"][3].pop("direction_number")                # a date without a number
-    data["entries"][4]["birth_date"] = "2026-12-01"           # born after registering
-    data["entries"][4]["registration_number"] = "118"         # entry 0's number again
+    data["entries"][0]["direction_date"] = "2026-11-15"  # before its registration
+    data["entries"][1]["registration_date"] = "2025-12-20"  # before the journal started
+    data["entries"][2]["direction_number"] = "50"  # a number without a date
+    data["entries"][3].pop("direction_number")  # a date without a number
+    data["entries"][4]["birth_date"] = "2026-12-01"  # born after registering
+    data["entries"][4]["registration_number"] = "118"  # entry 0's number again
     caught = _errors(data, "ru")
     assert {(e.path, e.code) for e in caught.errors} == {
         ("entries[0].direction_date", "date_before"),
@@ -127,7 +133,8 @@ def test_entry_dates_must_follow_one_another():
         ("entries[2].direction_date", "required"),
         ("entries[3].direction_number", "required"),
         ("entries[4].birth_date", "not_after"),
-        ("entries[4].registration_number", "duplicate")}
+        ("entries[4].registration_number", "duplicate"),
+    }
     messages = {m["field"]: m["message"] for m in caught.messages("ru")}
     assert "Дата выдачи направления" in messages["entries[0].direction_date"]
     assert "registration_date" in messages["entries[0].direction_date"]
@@ -136,8 +143,10 @@ def test_entry_dates_must_follow_one_another():
 def test_registration_after_the_journal_ended_is_refused():
     data = example("journal") | {"ended": "2026-11-20"}
     found = {(e.path, e.code) for e in _errors(data).errors}
-    assert found == {("entries[3].registration_date", "not_after"),
-                     ("entries[4].registration_date", "not_after")}
+    assert found == {
+        ("entries[3].registration_date", "not_after"),
+        ("entries[4].registration_date", "not_after"),
+    }
 
 
 def test_bad_iin_missing_country_and_no_entries():
@@ -145,7 +154,9 @@ def test_bad_iin_missing_country_and_no_entries():
     data["entries"][0]["iin"] = "790512302150"
     del data["entries"][2]["country"]
     assert {(e.path, e.code) for e in _errors(data).errors} == {
-        ("entries[0].iin", "iin_checksum"), ("entries[2].country", "required")}
+        ("entries[0].iin", "iin_checksum"),
+        ("entries[2].country", "required"),
+    }
     caught = _errors(example("journal") | {"entries": []}, "kk")
     assert [(e.path, e.code) for e in caught.errors] == [("entries", "required")]
     assert "Журнал жазбалары" in caught.messages("kk")[0]["message"]
@@ -156,8 +167,9 @@ def test_cli_bad_input_writes_nothing(tmp_path, capsys):
     source = tmp_path / "bad.json"
     source.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["render", "journal", "--lang", "kk", "--data", str(source),
-                 "--out", str(out)]) == 2
+    assert (
+        main(["render", "journal", "--lang", "kk", "--data", str(source), "--out", str(out)]) == 2
+    )
     err = capsys.readouterr().err
     assert "started" in err and "ЖЖЖЖ-АА-КК" in err
     assert not out.exists() or not any(out.iterdir())

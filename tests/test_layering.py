@@ -48,11 +48,13 @@ def _modules() -> list[Path]:
 
 def test_the_ast_reader_sees_every_form_of_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("import docservice.rendering.pdf\n"
-                      "from docservice import rendering\n"
-                      "def f():\n    from docservice.rendering.pdf import SignaturePlace\n"
-                      "from docservice.signature_area import SIGNATURE_DEST\n",
-                      encoding="utf-8")
+    sample.write_text(
+        "import docservice.rendering.pdf\n"
+        "from docservice import rendering\n"
+        "def f():\n    from docservice.rendering.pdf import SignaturePlace\n"
+        "from docservice.signature_area import SIGNATURE_DEST\n",
+        encoding="utf-8",
+    )
     found = sorted({line for line, name in _imported_names(sample) if _is_rendering(name)})
     assert found == [1, 2, 4]
 
@@ -60,20 +62,33 @@ def test_the_ast_reader_sees_every_form_of_import(tmp_path: Path) -> None:
 def test_no_module_under_signing_imports_rendering() -> None:
     modules = _modules()
     assert len(modules) > 10, "signing/ not found"
-    offending = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-                 for path in modules for line, name in _imported_names(path)
-                 if _is_rendering(name)]
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in modules
+        for line, name in _imported_names(path)
+        if _is_rendering(name)
+    ]
     assert offending == []
 
 
 def test_importing_all_of_signing_loads_no_rendering_module() -> None:
-    names = [".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-             for path in _modules()]
-    program = ("import importlib, sys\n"
-               f"for name in {names!r}:\n    importlib.import_module(name)\n"
-               f"print(sorted(m for m in sys.modules if m.startswith({FORBIDDEN!r})))\n")
-    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    names = [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in _modules()
+    ]
+    program = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n    importlib.import_module(name)\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({FORBIDDEN!r})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
 
@@ -82,9 +97,12 @@ def test_no_runtime_module_imports_the_test_doubles() -> None:
     """``docservice_testing`` (the NCALayer and eGov mobile emulators) is installed for its
     console scripts; neither the service nor the adapter may import it."""
     modules = sorted((ROOT / "docservice").rglob("*.py")) + _modules()
-    offending = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-                 for path in modules for line, name in _imported_names(path)
-                 if name == "docservice_testing" or name.startswith("docservice_testing.")]
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in modules
+        for line, name in _imported_names(path)
+        if name == "docservice_testing" or name.startswith("docservice_testing.")
+    ]
     assert offending == []
 
 
@@ -99,35 +117,53 @@ def _is_above(name: str) -> bool:
 
 def test_shared_modules_import_nothing_above_them() -> None:
     assert len(SHARED) >= 5, "docservice/pki or docservice/typefaces.py not found"
-    offending = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-                 for path in SHARED for line, name in _imported_names(path) if _is_above(name)]
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in SHARED
+        for line, name in _imported_names(path)
+        if _is_above(name)
+    ]
     assert offending == []
 
 
 def test_importing_the_shared_modules_loads_no_layer_above() -> None:
-    names = [".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-             for path in SHARED]
-    program = ("import importlib, sys\n"
-               f"for name in {names!r}:\n    importlib.import_module(name)\n"
-               f"print(sorted(m for m in sys.modules if m.split('.')[0] == 'signing' or "
-               f"m.startswith(('docservice.rendering', 'docservice.verification'))))\n")
-    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    names = [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in SHARED
+    ]
+    program = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n    importlib.import_module(name)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] == 'signing' or "
+        f"m.startswith(('docservice.rendering', 'docservice.verification'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
 
 
 def test_signing_and_verification_call_the_shared_modules() -> None:
     """Each concept has one home: no copy of it left on either side."""
-    uses = {"signing/keys.py": ["docservice.pki.key_usage", "docservice.pki.person"],
-            "signing/stamp.py": ["docservice.pki.person", "docservice.typefaces"],
-            "signing/trust.py": ["docservice.pki.anchors"],
-            "docservice/verification/certs.py": ["docservice.pki.key_usage",
-                                                 "docservice.pki.person",
-                                                 "docservice.pki.roles",
-                                                 "docservice.pki.anchors"],
-            "docservice/verification/receipt.py": ["docservice.typefaces"],
-            "docservice/rendering/fonts.py": ["docservice.typefaces"]}
+    uses = {
+        "signing/keys.py": ["docservice.pki.key_usage", "docservice.pki.person"],
+        "signing/stamp.py": ["docservice.pki.person", "docservice.typefaces"],
+        "signing/trust.py": ["docservice.pki.anchors"],
+        "docservice/verification/certs.py": [
+            "docservice.pki.key_usage",
+            "docservice.pki.person",
+            "docservice.pki.roles",
+            "docservice.pki.anchors",
+        ],
+        "docservice/verification/receipt.py": ["docservice.typefaces"],
+        "docservice/rendering/fonts.py": ["docservice.typefaces"],
+    }
     for module, expected in uses.items():
         names = {name for _, name in _imported_names(ROOT / module)}
         assert set(expected) <= names, (module, set(expected) - names)

@@ -25,9 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def canary(ok: bool, hook: str, library: str, used_by: str) -> None:
     if not ok:
-        pytest.fail(f"private hook {hook} of {library} {version(library)} moved or changed; "
-                    f"{used_by} relies on it: adapt it to the new release, then this canary",
-                    pytrace=False)
+        pytest.fail(
+            f"private hook {hook} of {library} {version(library)} moved or changed; "
+            f"{used_by} relies on it: adapt it to the new release, then this canary",
+            pytrace=False,
+        )
 
 
 def _params(func: object) -> list[str]:
@@ -37,28 +39,45 @@ def _params(func: object) -> list[str]:
 def test_asn1crypto_oid_tables_and_spec_callbacks() -> None:
     from asn1crypto import algos, keys
 
-    for table in (keys.PublicKeyAlgorithmId, algos.SignedDigestAlgorithmId,
-                  algos.DigestAlgorithmId):
-        canary(isinstance(table.__dict__.get("_map"), dict) and hasattr(table, "_reverse_map"),
-               f"{table.__name__}._map/_reverse_map", "asn1crypto", "signing/gost/asn1.py")
+    for table in (
+        keys.PublicKeyAlgorithmId,
+        algos.SignedDigestAlgorithmId,
+        algos.DigestAlgorithmId,
+    ):
+        canary(
+            isinstance(table.__dict__.get("_map"), dict) and hasattr(table, "_reverse_map"),
+            f"{table.__name__}._map/_reverse_map",
+            "asn1crypto",
+            "signing/gost/asn1.py",
+        )
     callbacks = keys.PublicKeyInfo.__dict__.get("_spec_callbacks")
-    canary(isinstance(callbacks, dict) and callable(callbacks.get("public_key")),
-           "PublicKeyInfo._spec_callbacks['public_key']", "asn1crypto", "signing/gost/asn1.py")
+    canary(
+        isinstance(callbacks, dict) and callable(callbacks.get("public_key")),
+        "PublicKeyInfo._spec_callbacks['public_key']",
+        "asn1crypto",
+        "signing/gost/asn1.py",
+    )
     from signing.gost import oids
 
     algorithm = keys.PublicKeyAlgorithm({"algorithm": oids.KEY_2015_512})
-    canary(algorithm["algorithm"].native == "gost34102015_512",
-           "PublicKeyAlgorithmId._map (the GOST names after signing.patches.apply)",
-           "asn1crypto", "signing/gost/asn1.py")
+    canary(
+        algorithm["algorithm"].native == "gost34102015_512",
+        "PublicKeyAlgorithmId._map (the GOST names after signing.patches.apply)",
+        "asn1crypto",
+        "signing/gost/asn1.py",
+    )
 
 
 def test_certvalidator_default_signature_validator() -> None:
     from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
     patched = DefaultSignatureValidator.validate_signature
-    canary(getattr(patched, "_gost_aware", False),
-           "DefaultSignatureValidator.validate_signature (patched at start-up)",
-           "pyhanko-certvalidator", "signing/gost/validator.py")
+    canary(
+        getattr(patched, "_gost_aware", False),
+        "DefaultSignatureValidator.validate_signature (patched at start-up)",
+        "pyhanko-certvalidator",
+        "signing/gost/validator.py",
+    )
 
 
 def test_asn1crypto_cms_attribute_tables() -> None:
@@ -66,17 +85,24 @@ def test_asn1crypto_cms_attribute_tables() -> None:
 
     from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues
 
-    canary(isinstance(cms.CMSAttributeType.__dict__.get("_map"), dict)
-           and isinstance(cms.CMSAttribute.__dict__.get("_oid_specs"), dict),
-           "CMSAttributeType._map / CMSAttribute._oid_specs", "asn1crypto",
-           "signing/cms_util.py (revocation values)")
-    attribute = cms.CMSAttribute({"type": REVOCATION_VALUES_OID,
-                                  "values": [RevocationValues({"ocsp_vals": []})]})
+    canary(
+        isinstance(cms.CMSAttributeType.__dict__.get("_map"), dict)
+        and isinstance(cms.CMSAttribute.__dict__.get("_oid_specs"), dict),
+        "CMSAttributeType._map / CMSAttribute._oid_specs",
+        "asn1crypto",
+        "signing/cms_util.py (revocation values)",
+    )
+    attribute = cms.CMSAttribute(
+        {"type": REVOCATION_VALUES_OID, "values": [RevocationValues({"ocsp_vals": []})]}
+    )
     read = cms.CMSAttribute.load(attribute.dump())
-    canary(read["type"].native == "revocation_values"
-           and isinstance(read["values"][0], RevocationValues),
-           "CMSAttribute._oid_specs (the revocation-values attribute after apply())",
-           "asn1crypto", "signing/cms_util.py")
+    canary(
+        read["type"].native == "revocation_values"
+        and isinstance(read["values"][0], RevocationValues),
+        "CMSAttribute._oid_specs (the revocation-values attribute after apply())",
+        "asn1crypto",
+        "signing/cms_util.py",
+    )
 
 
 def test_certvalidator_path_and_ocsp_hooks() -> None:
@@ -84,14 +110,20 @@ def test_certvalidator_path_and_ocsp_hooks() -> None:
     from pyhanko_certvalidator.revinfo.archival import OCSPContainer
 
     patched = ValidationPath.truncate_to_issuer_and_append
-    canary(getattr(patched, "_anchor_aware", False)
-           and isinstance(inspect.getattr_static(ValidationPath, "trust_anchor"), property),
-           "ValidationPath.truncate_to_issuer_and_append / .trust_anchor",
-           "pyhanko-certvalidator", "signing/patches.py (_allow_anchor_as_crl_issuer)")
-    canary(getattr(OCSPContainer.usable_at, "_final_revocation", False)
-           and _params(OCSPContainer.extract_single_response) == ["self"],
-           "OCSPContainer.usable_at / extract_single_response", "pyhanko-certvalidator",
-           "signing/patches.py (_revocation_is_final)")
+    canary(
+        getattr(patched, "_anchor_aware", False)
+        and isinstance(inspect.getattr_static(ValidationPath, "trust_anchor"), property),
+        "ValidationPath.truncate_to_issuer_and_append / .trust_anchor",
+        "pyhanko-certvalidator",
+        "signing/patches.py (_allow_anchor_as_crl_issuer)",
+    )
+    canary(
+        getattr(OCSPContainer.usable_at, "_final_revocation", False)
+        and _params(OCSPContainer.extract_single_response) == ["self"],
+        "OCSPContainer.usable_at / extract_single_response",
+        "pyhanko-certvalidator",
+        "signing/patches.py (_revocation_is_final)",
+    )
 
 
 def test_pyhanko_hex_string_reader_is_looked_up_at_call_time() -> None:
@@ -99,8 +131,12 @@ def test_pyhanko_hex_string_reader_is_looked_up_at_call_time() -> None:
 
     from signing import patches
 
-    canary(generic.read_hex_string_from_stream is patches._read_hex_string,
-           "pdf_utils.generic.read_hex_string_from_stream", "pyhanko", "signing/patches.py")
+    canary(
+        generic.read_hex_string_from_stream is patches._read_hex_string,
+        "pdf_utils.generic.read_hex_string_from_stream",
+        "pyhanko",
+        "signing/patches.py",
+    )
     calls = []
     original = generic.read_hex_string_from_stream
 
@@ -113,9 +149,12 @@ def test_pyhanko_hex_string_reader_is_looked_up_at_call_time() -> None:
         value = generic.read_object(io.BytesIO(b"<48656c6c6f> "), generic.Reference(1, 0))
     finally:
         generic.read_hex_string_from_stream = original
-    canary(calls == [1] and str(value) == "Hello",
-           "read_object -> read_hex_string_from_stream (module-global lookup)", "pyhanko",
-           "signing/patches.py")
+    canary(
+        calls == [1] and str(value) == "Hello",
+        "read_object -> read_hex_string_from_stream (module-global lookup)",
+        "pyhanko",
+        "signing/patches.py",
+    )
 
 
 def test_pyhanko_overridden_methods() -> None:
@@ -126,42 +165,62 @@ def test_pyhanko_overridden_methods() -> None:
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
     from pyhanko.stamp import QRStamp, QRStampStyle
 
-    canary(_params(QRStamp._qr_xobject) == ["self"]
-           and "qr_inner_content" in QRStampStyle.__dataclass_fields__
-           and {"writer", "url", "style", "text_params", "box"} <= set(_params(QRStamp.__init__)),
-           "stamp.QRStamp._qr_xobject / QRStampStyle.qr_inner_content", "pyhanko",
-           "signing/stamp.py (_Stamp)")
-    canary(_params(Signer._signed_attr_providers)[:3] == ["self", "data_digest",
-                                                          "digest_algorithm"]
-           and "_signed_attr_providers(" in inspect.getsource(Signer.signed_attrs),
-           "sign.signers.pdf_cms.Signer._signed_attr_providers", "pyhanko",
-           "signing/keys.py (_KeptKeySigner)")
-    canary(_params(BasePdfFileWriter._update_meta) == ["self"]
-           and "self._update_meta()" in inspect.getsource(IncrementalPdfFileWriter.write)
-           + inspect.getsource(BasePdfFileWriter),
-           "pdf_utils.writer.BasePdfFileWriter._update_meta", "pyhanko",
-           "signing/pdf.py (_SigningWriter)")
+    canary(
+        _params(QRStamp._qr_xobject) == ["self"]
+        and "qr_inner_content" in QRStampStyle.__dataclass_fields__
+        and {"writer", "url", "style", "text_params", "box"} <= set(_params(QRStamp.__init__)),
+        "stamp.QRStamp._qr_xobject / QRStampStyle.qr_inner_content",
+        "pyhanko",
+        "signing/stamp.py (_Stamp)",
+    )
+    canary(
+        _params(Signer._signed_attr_providers)[:3] == ["self", "data_digest", "digest_algorithm"]
+        and "_signed_attr_providers(" in inspect.getsource(Signer.signed_attrs),
+        "sign.signers.pdf_cms.Signer._signed_attr_providers",
+        "pyhanko",
+        "signing/keys.py (_KeptKeySigner)",
+    )
+    canary(
+        _params(BasePdfFileWriter._update_meta) == ["self"]
+        and "self._update_meta()"
+        in inspect.getsource(IncrementalPdfFileWriter.write) + inspect.getsource(BasePdfFileWriter),
+        "pdf_utils.writer.BasePdfFileWriter._update_meta",
+        "pyhanko",
+        "signing/pdf.py (_SigningWriter)",
+    )
     from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 
-    canary(_params(PreparedByteRangeDigest.fill_with_cms)[:3] == ["self", "output", "cms_data"],
-           "sign.signers.pdf_byterange.PreparedByteRangeDigest.fill_with_cms", "pyhanko",
-           "signing/pdf.py (_embed)")
-    canary("external_digests" in inspect.getsource(EmbeddedPdfSignature.compute_digest),
-           "EmbeddedPdfSignature.external_digests (the digest cache)", "pyhanko",
-           "docservice/verification/pdf.py (_gost_digest)")
-    canary(_params(_format_cid_glyphline_from_buffer) == [
-        "buf", "cid_width_callback", "units_per_em", "font_size", "vertical"],
-        "pdf_utils.font.opentype._format_cid_glyphline_from_buffer", "pyhanko",
-        "signing/stamp_font.py")
+    canary(
+        _params(PreparedByteRangeDigest.fill_with_cms)[:3] == ["self", "output", "cms_data"],
+        "sign.signers.pdf_byterange.PreparedByteRangeDigest.fill_with_cms",
+        "pyhanko",
+        "signing/pdf.py (_embed)",
+    )
+    canary(
+        "external_digests" in inspect.getsource(EmbeddedPdfSignature.compute_digest),
+        "EmbeddedPdfSignature.external_digests (the digest cache)",
+        "pyhanko",
+        "docservice/verification/pdf.py (_gost_digest)",
+    )
+    canary(
+        _params(_format_cid_glyphline_from_buffer)
+        == ["buf", "cid_width_callback", "units_per_em", "font_size", "vertical"],
+        "pdf_utils.font.opentype._format_cid_glyphline_from_buffer",
+        "pyhanko",
+        "signing/stamp_font.py",
+    )
 
 
 def test_signxml_get_signature_is_what_verify_uses() -> None:
     from signxml import XMLVerifier
 
-    canary(_params(XMLVerifier._get_signature) == ["self", "root"]
-           and "self._get_signature(" in inspect.getsource(XMLVerifier.verify),
-           "XMLVerifier._get_signature", "signxml",
-           "docservice/verification/xml.py and signing/twophase.py (signature pinning)")
+    canary(
+        _params(XMLVerifier._get_signature) == ["self", "root"]
+        and "self._get_signature(" in inspect.getsource(XMLVerifier.verify),
+        "XMLVerifier._get_signature",
+        "signxml",
+        "docservice/verification/xml.py and signing/twophase.py (signature pinning)",
+    )
 
 
 def test_no_library_is_patched_at_import_time() -> None:
@@ -192,18 +251,28 @@ patches.apply()
 patches.apply()
 print(json.dumps([before, state()]))
 """
-    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     before, after = json.loads(done.stdout)
     assert not any(before.values()), before
     assert all(after.values()), after
 
 
-@pytest.mark.parametrize(("package", "below"), [
-    ("pyhanko", "0.39"), ("pyhanko-certvalidator", "0.34"), ("signxml", "6"),
-    ("asn1crypto", "2")])
+@pytest.mark.parametrize(
+    ("package", "below"),
+    [("pyhanko", "0.39"), ("pyhanko-certvalidator", "0.34"), ("signxml", "6"), ("asn1crypto", "2")],
+)
 def test_the_patched_libraries_have_upper_bounds(package: str, below: str) -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert f"<{below}" in next(line for line in text.splitlines()
-                               if line.strip().startswith((f'"{package}>=', f'"{package}[')))
+    assert f"<{below}" in next(
+        line
+        for line in text.splitlines()
+        if line.strip().startswith((f'"{package}>=', f'"{package}['))
+    )

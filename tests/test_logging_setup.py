@@ -12,8 +12,10 @@ import pytest
 
 from docservice import cli, logging_setup
 
-SUBJECT = ("Common Name: ӘБІЛҚАСЫМОВА ГҮЛНАР, Serial Number: IIN850301300121, "
-           "E-mail: gulnar.abilkasymova@mail.kz")
+SUBJECT = (
+    "Common Name: ӘБІЛҚАСЫМОВА ГҮЛНАР, Serial Number: IIN850301300121, "
+    "E-mail: gulnar.abilkasymova@mail.kz"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +38,8 @@ def test_a_library_error_with_a_stack_is_one_redacted_warning_line() -> None:
         raise ValueError(f"bad path\n{SUBJECT}")
     except ValueError as exc:
         logging.getLogger("pyhanko.sign.validation").error(
-            f"Failed to build path for {SUBJECT}", exc_info=exc)
+            f"Failed to build path for {SUBJECT}", exc_info=exc
+        )
     text = stream.getvalue()
     assert text.count("\n") == 1 and "Traceback" not in text
     (record,) = _records(stream)
@@ -45,8 +48,10 @@ def test_a_library_error_with_a_stack_is_one_redacted_warning_line() -> None:
     assert "ӘБІЛҚАСЫМОВА" not in text and "ГҮЛНАР" not in text and "mail.kz" not in text
     assert "850301300121" not in text and "85********21" in record["message"]
     assert record["message"].startswith("Failed to build path for Common Name: <…> <…>,")
-    logging.getLogger("werkzeug").error("Error on request:\n%s", "Traceback (most recent "
-                                        "call last):\n  File \"x.py\", line 1\nValueError")
+    logging.getLogger("werkzeug").error(
+        "Error on request:\n%s",
+        'Traceback (most recent call last):\n  File "x.py", line 1\nValueError',
+    )
     assert _records(stream)[-1]["message"] == "Error on request:"
 
 
@@ -69,8 +74,9 @@ def test_the_cli_on_a_terminal_shows_only_errors_and_never_a_library_record() ->
     assert [r["message"] for r in _records(stream)] == ["internal error"]
 
 
-def test_environment_chooses_file_and_level(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_chooses_file_and_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = tmp_path / "service.log"
     monkeypatch.setenv(logging_setup.LOG_FILE_ENV, str(log))
     logging_setup.configure("cli")
@@ -84,11 +90,16 @@ def test_environment_chooses_file_and_level(tmp_path: Path,
     ours[0].flush()
     lines = log.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["message"] for line in lines] == [
-        "to the file, at INFO by default", "now at DEBUG"]
+        "to the file, at INFO by default",
+        "now at DEBUG",
+    ]
 
 
-def test_an_unusable_log_file_is_one_line_on_stderr(tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unusable_log_file_is_one_line_on_stderr(
+    tmp_path: Path,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv(logging_setup.LOG_FILE_ENV, str(tmp_path / "no" / "such" / "dir.log"))
     logging_setup.configure("cli")
     (line,) = capsys.readouterr().err.splitlines()
@@ -97,10 +108,12 @@ def test_an_unusable_log_file_is_one_line_on_stderr(tmp_path: Path, capsys,  # t
 
 def test_broken_records_and_python_warnings_stay_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
     # Formatted directly: pytest's own capture handler would raise on the broken record.
-    broken = logging.LogRecord("some.library", logging.WARNING, __file__, 1, "%d revisions",
-                               ("many",), None)
+    broken = logging.LogRecord(
+        "some.library", logging.WARNING, __file__, 1, "%d revisions", ("many",), None
+    )
     assert json.loads(logging_setup.JsonLinesFormatter().format(broken))["message"] == (
-        "%d revisions")
+        "%d revisions"
+    )
     stream = io.StringIO()
     logging_setup.configure("server", stream=stream)
     warnings.warn("deprecated\nsecond line", DeprecationWarning, stacklevel=1)
@@ -130,21 +143,30 @@ def test_request_id_in_records_and_response(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(verifier, "verify", verify)
     client = create_app({"VERIFIER": verifier}).test_client()
     upload = {"file": (io.BytesIO(b"whatever"), "x.pdf")}
-    response = client.post("/v1/verify", data=upload, headers={"X-Request-ID": "portal-42"},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/v1/verify",
+        data=upload,
+        headers={"X-Request-ID": "portal-42"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 415 and response.headers["X-Request-ID"] == "portal-42"
     records = _records(stream)
     assert {r.get("request_id") for r in records} == {"portal-42"}
     assert [r["logger"] for r in records] == ["pyhanko.sign.validation", "docservice.web"]
-    assert (records[1]["message"], records[1]["method"], records[1]["route"],
-            records[1]["status"]) == ("request", "POST", "/v1/verify", 415)
+    assert (
+        records[1]["message"],
+        records[1]["method"],
+        records[1]["route"],
+        records[1]["status"],
+    ) == ("request", "POST", "/v1/verify", 415)
     fresh = client.get("/verify", headers={"X-Request-ID": "not a token; " + "x" * 80})
     assert len(fresh.headers["X-Request-ID"]) == 32
     assert logging_setup.request_id.get() is None
 
 
-def test_an_unexpected_failure_of_the_cli_is_one_line(monkeypatch: pytest.MonkeyPatch,
-                                                       capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_failure_of_the_cli_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
     def broken(args: object) -> int:
         raise RuntimeError("IIN850301300121 in a message")
 

@@ -23,11 +23,14 @@ def test_collects_the_iins_and_names_of_every_source() -> None:
     assert "700101300675" in secrets.iins  # tests/pki/gost.py
     assert "123456789011" in secrets.iins  # NCA's own test certificates (../shared/nca-test)
     assert "120340001230" not in secrets.iins and not is_iin("120340001230")  # a BIN
-    for name in ("Жақсыбекова Әйгерім Серікқызы",  # surname / name / patronymic members
-                 "Жақсыбеков Ерболат Мұратұлы",  # in running text
-                 "Оспанов Бауыржан Жұмабайұлы",  # head_full_name
-                 "ӘБІЛҚАСЫМОВА ГҮЛНАР", "ӘБІЛҚАСЫМОВА ГҮЛНАР СЕРІКҚЫЗЫ",  # CN, CN + GIVENNAME
-                 "ТЕСТОВ ТЕСТ ТЕСТОВИЧ"):
+    for name in (
+        "Жақсыбекова Әйгерім Серікқызы",  # surname / name / patronymic members
+        "Жақсыбеков Ерболат Мұратұлы",  # in running text
+        "Оспанов Бауыржан Жұмабайұлы",  # head_full_name
+        "ӘБІЛҚАСЫМОВА ГҮЛНАР",
+        "ӘБІЛҚАСЫМОВА ГҮЛНАР СЕРІКҚЫЗЫ",  # CN, CN + GIVENNAME
+        "ТЕСТОВ ТЕСТ ТЕСТОВИЧ",
+    ):
         assert name in secrets.names, name
 
 
@@ -43,7 +46,11 @@ def test_finds_planted_iins_and_names_and_passes_masked_ones(tmp_path: Path) -> 
     (tmp_path / "server-1.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     hits = scan(tmp_path, collect_secrets())
     assert [(h.line, h.what.split()[0]) for h in hits] == [
-        (3, "IIN"), (4, "IIN"), (5, "name"), (6, "name")]
+        (3, "IIN"),
+        (4, "IIN"),
+        (5, "name"),
+        (6, "name"),
+    ]
     assert str(hits[0]).startswith(f"{tmp_path / 'server-1.jsonl'}:3: unmasked IIN 850301300121")
 
 
@@ -60,7 +67,7 @@ def test_the_service_log_writes_its_copy(tmp_path: Path, monkeypatch) -> None:  
     assert scan(tmp_path, collect_secrets()) == []
 
 
-INNER = '''
+INNER = """
 import json, logging, os, subprocess, sys
 
 def test_a_leaking_server_and_a_leaking_logger():
@@ -71,7 +78,7 @@ def test_a_leaking_server_and_a_leaking_logger():
     subprocess.run([sys.executable, "-c", code], check=True)
     # ... and a record of our own logger that names a person (names are not masked).
     logging.getLogger("docservice.leak").warning("signed by ӘБІЛҚАСЫМОВА ГҮЛНАР")
-'''
+"""
 
 
 def test_a_leak_fails_the_run_naming_file_and_line(tmp_path: Path) -> None:
@@ -79,10 +86,25 @@ def test_a_leak_fails_the_run_naming_file_and_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != logging_setup.LOG_COPY_DIR_ENV}
     env["PYTHONPATH"] = str(ROOT)
     env[logging_setup.LOG_COPY_DIR_ENV] = str(tmp_path / "logs")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.logscan",
-                          "-p", "no:cacheprovider", str(tmp_path / "test_inner.py")],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-                         check=False)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.logscan",
+            "-p",
+            "no:cacheprovider",
+            str(tmp_path / "test_inner.py"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 passed" in run.stdout  # the test passed; the log search failed the run
     assert f"{tmp_path / 'logs' / 'server-9.jsonl'}:1: unmasked IIN 850301300121" in run.stdout

@@ -19,18 +19,21 @@ NS = {"m": "urn:kz:docservice:monitoring_visit:v1"}
 INCLUDED = dt.date(2025, 3, 10)
 
 
-@pytest.mark.parametrize(("visit", "year", "periodicity", "number", "end", "next_end"), [
-    ("2025-03-10", 1, "quarterly", 1, "2025-06-09", "2025-09-09"),
-    ("2025-06-10", 1, "quarterly", 2, "2025-09-09", "2025-12-09"),
-    ("2028-03-09", 3, "quarterly", 4, "2028-03-09", "2028-09-09"),  # next: a half-year
-    ("2028-03-10", 4, "half_yearly", 1, "2028-09-09", "2029-03-09"),
-    ("2029-09-10", 5, "half_yearly", 2, "2030-03-09", None),        # the last period
-])
-def test_quarters_in_years_1_to_3_and_half_years_in_4_and_5(visit, year, periodicity, number,
-                                                            end, next_end):
+@pytest.mark.parametrize(
+    ("visit", "year", "periodicity", "number", "end", "next_end"),
+    [
+        ("2025-03-10", 1, "quarterly", 1, "2025-06-09", "2025-09-09"),
+        ("2025-06-10", 1, "quarterly", 2, "2025-09-09", "2025-12-09"),
+        ("2028-03-09", 3, "quarterly", 4, "2028-03-09", "2028-09-09"),  # next: a half-year
+        ("2028-03-10", 4, "half_yearly", 1, "2028-09-09", "2029-03-09"),
+        ("2029-09-10", 5, "half_yearly", 2, "2030-03-09", None),  # the last period
+    ],
+)
+def test_quarters_in_years_1_to_3_and_half_years_in_4_and_5(
+    visit, year, periodicity, number, end, next_end
+):
     period = monitoring_period(INCLUDED, dt.date.fromisoformat(visit))
-    assert (period["year"], period["periodicity"], period["number"]) == (year, periodicity,
-                                                                        number)
+    assert (period["year"], period["periodicity"], period["number"]) == (year, periodicity, number)
     assert period["end"].isoformat() == end
     assert (period["next_end"].isoformat() if period["next_end"] else None) == next_end
 
@@ -45,15 +48,21 @@ def test_a_month_shorter_than_the_inclusion_day_keeps_periods_back_to_back():
 def test_the_period_and_next_visit_are_in_the_xml_and_printed():
     out = render("monitoring_visit", example("monitoring_visit"), "kk+ru", validate_pdfa=False)
     doc = etree.fromstring(out.xml)
-    assert [doc.findtext(f"m:{k}", namespaces=NS) for k in
-            ("monitoring_year", "periodicity", "period_number", "period_end",
-             "next_visit_due")] == ["2", "quarterly", "3", "2026-12-09", "2027-03-09"]
+    assert [
+        doc.findtext(f"m:{k}", namespaces=NS)
+        for k in ("monitoring_year", "periodicity", "period_number", "period_end", "next_visit_due")
+    ] == ["2", "quarterly", "3", "2026-12-09", "2027-03-09"]
     printed = squash(pdf_text(out.pdf))
     assert squash('2-й год, 3-й квартал (по "09" декабря 2026 года)') in printed
     assert squash("Тілдерді, тарихты, мәдениет пен дәстүрлерді") in printed
     assert squash("оказана с замечаниями") in printed
-    assert squash("первые три года на ежеквартальной, а последующие четвертые и пятые годы на "
-                  "полугодовой основе") in printed
+    assert (
+        squash(
+            "первые три года на ежеквартальной, а последующие четвертые и пятые годы на "
+            "полугодовой основе"
+        )
+        in printed
+    )
 
 
 def test_the_last_period_has_no_next_visit():
@@ -88,6 +97,19 @@ def test_a_service_is_assessed_once_per_family():
 
 
 def test_cli_renders_the_example(tmp_path):
-    assert main(["render", "monitoring_visit", "--lang", "kk", "--data",
-                 "examples/monitoring_visit.json", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "monitoring_visit",
+                "--lang",
+                "kk",
+                "--data",
+                "examples/monitoring_visit.json",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "monitoring_visit-kk.pdf").read_bytes().startswith(b"%PDF-")

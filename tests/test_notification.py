@@ -24,11 +24,16 @@ def _errors(data: dict, lang: str = "kk") -> list[tuple[str, str]]:
 
 def _receipt() -> dict:
     data = copy.deepcopy(example("notification"))
-    data.update(notice_type="receipt", issue_date="2026-06-15",
-                channels=[{"means": "mobile_app"}, {"means": "whatsapp"}],
-                content="Сіздің электрондық өтінішіңіз еңбек мобильділігі орталығына келіп түсті.")
-    data["application"] = {"service": "Қандастарға бейімдеу және ықпалдастыру қызметтерін көрсету",
-                           "date": "2026-06-12"}
+    data.update(
+        notice_type="receipt",
+        issue_date="2026-06-15",
+        channels=[{"means": "mobile_app"}, {"means": "whatsapp"}],
+        content="Сіздің электрондық өтінішіңіз еңбек мобильділігі орталығына келіп түсті.",
+    )
+    data["application"] = {
+        "service": "Қандастарға бейімдеу және ықпалдастыру қызметтерін көрсету",
+        "date": "2026-06-12",
+    }
     return data
 
 
@@ -36,8 +41,13 @@ def test_a_refusal_prints_point_10_the_reasons_and_how_to_appeal():
     out = render("notification", example("notification"), "kk+ru", validate_pdfa=False)
     printed = squash(pdf_text(out.pdf))
     assert squash("Уведомление об отказе в оказании государственной услуги") in printed
-    assert squash("Уведомление о результате оказания государственной услуги (отказе в оказании) "
-                  "направляется посредством sms-сообщения") in printed
+    assert (
+        squash(
+            "Уведомление о результате оказания государственной услуги (отказе в оказании) "
+            "направляется посредством sms-сообщения"
+        )
+        in printed
+    )
     assert squash("Обжалование результата оказания государственной услуги") in printed
     assert squash("Направлено: sms-сообщением, в личный кабинет на Портале.") in printed
     assert etree.fromstring(out.xml).find("n:review_deadline", NS) is None
@@ -81,6 +91,19 @@ def test_a_channel_once_and_the_notice_after_the_application():
 
 
 def test_cli_renders_the_example(tmp_path):
-    assert main(["render", "notification", "--lang", "ru", "--data",
-                 "examples/notification.json", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "notification",
+                "--lang",
+                "ru",
+                "--data",
+                "examples/notification.json",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "notification-ru.pdf").read_bytes().startswith(b"%PDF-")

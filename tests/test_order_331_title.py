@@ -12,15 +12,18 @@ import pytest
 
 from .conftest import pdf_text, squash
 
-TITLE = ("Правилам и срокам проживания кандасов и членов их семей в Центре адаптации и "
-         "интеграции кандасов")
+TITLE = (
+    "Правилам и срокам проживания кандасов и членов их семей в Центре адаптации и "
+    "интеграции кандасов"
+)
 APPENDIX = {"direction": 1, "center_application": 2, "journal": 3}
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk+ru"])
 @pytest.mark.parametrize("kind", sorted(APPENDIX))
-def test_official_russian_title_in_the_rendered_pdf(rendered_examples, kind: str,
-                                                    lang: str) -> None:
+def test_official_russian_title_in_the_rendered_pdf(
+    rendered_examples, kind: str, lang: str
+) -> None:
     text = squash(pdf_text(rendered_examples[kind, lang].pdf))
     assert squash(f"Приложение {APPENDIX[kind]} к {TITLE}") in text
     assert "пребывания" not in text

@@ -44,8 +44,10 @@ def test_a_known_shape_skips_the_full_validator_and_agrees_with_it() -> None:
     cache = pdfa.ConformanceCache()
     first = _pdf(example("direction"))
     assert pdfa.conforms(first, cache=cache) and cache.full_checks == 1
-    for data, lang in ((_renamed(example("direction"), "Жаңабайұлы Әбілқасым"), "kk"),
-                       (example("direction"), "ru")):
+    for data, lang in (
+        (_renamed(example("direction"), "Жаңабайұлы Әбілқасым"), "kk"),
+        (example("direction"), "ru"),
+    ):
         other = _pdf(data, lang)
         assert other != first and pdfa.shape_of(other) == pdfa.shape_of(first)
         assert pdfa.conforms(other, cache=cache)
@@ -68,11 +70,18 @@ def _with_page_key(pdf_bytes: bytes, key: str, value: pikepdf.Object) -> bytes:
         return out.getvalue()
 
 
-@pytest.mark.parametrize("key, value", [
-    ("/Trans", pikepdf.Dictionary()),  # what ReportLab writes and PDF/A forbids
-    ("/AA", pikepdf.Dictionary(O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript,
-                                                     JS=pikepdf.String("app.alert(1)")))),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("/Trans", pikepdf.Dictionary()),  # what ReportLab writes and PDF/A forbids
+        (
+            "/AA",
+            pikepdf.Dictionary(
+                O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+            ),
+        ),
+    ],
+)
 def test_a_violation_in_a_known_kind_is_caught(key: str, value: pikepdf.Object) -> None:
     cache = pdfa.ConformanceCache()
     good = _pdf(example("direction"))

@@ -36,10 +36,13 @@ def test_only_an_absent_external_tool_may_skip_and_never_in_ci(monkeypatch):
 
     skipping = re.compile(r"pytest\.skip\(|importorskip\(|mark\.skip|skipif")
     allowed = {ROOT / "tests" / "conftest.py", Path(__file__).resolve()}
-    offenders = [f"{path.relative_to(ROOT)}:{number}"
-                 for path in sorted((ROOT / "tests").rglob("*.py")) if path not in allowed
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if skipping.search(line)]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if path not in allowed
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if skipping.search(line)
+    ]
     assert offenders == []
     need(True, "a tool that is there")
     monkeypatch.setenv("DOCSERVICE_REQUIRE_SERVICES", "1")

@@ -29,8 +29,7 @@ def _rows(count: int) -> list[dict]:
         if digit is None:
             continue
         code = len(rows) % 25 + 1
-        rows.append({"iin": f"{first}{digit}",
-                     "services": [{"code": code, "date": "2026-10-15"}]})
+        rows.append({"iin": f"{first}{digit}", "services": [{"code": code, "date": "2026-10-15"}]})
     return rows
 
 
@@ -69,12 +68,15 @@ def test_the_xml_of_a_big_report_holds_every_row(big_report):
 def test_columns_are_numbered_1_to_27_in_both_languages():
     out = render("report_a3", example("report_a3"), "kk+ru", validate_pdfa=False)
     first_page = PdfReader(io.BytesIO(out.pdf)).pages[0].extract_text()
-    assert "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27" \
-        in " ".join(first_page.split())
+    assert "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27" in " ".join(
+        first_page.split()
+    )
 
 
-@pytest.mark.parametrize(("period", "due"), [("2026-10", "2026-11-05"), ("2026-12", "2027-01-05"),
-                                             ("2024-02", "2024-03-05")])
+@pytest.mark.parametrize(
+    ("period", "due"),
+    [("2026-10", "2026-11-05"), ("2026-12", "2027-01-05"), ("2024-02", "2024-03-05")],
+)
 def test_the_deadline_is_the_5th_of_the_next_month(period, due):
     import datetime as dt
 
@@ -90,7 +92,8 @@ def test_a_report_issued_after_the_5th_is_flagged_in_pdf_and_xml():
     assert squash("Срок нарушен") in text
     on_time = render("report_a3", example("report_a3"), "ru", validate_pdfa=False)
     assert squash("Срок нарушен") not in squash(
-        PdfReader(io.BytesIO(on_time.pdf)).pages[0].extract_text())
+        PdfReader(io.BytesIO(on_time.pdf)).pages[0].extract_text()
+    )
 
 
 def test_services_after_the_period_and_repeated_codes_are_refused():

@@ -27,8 +27,14 @@ def _pages(pdf: bytes) -> list[str]:
 
 def _label(lang: str, number: int) -> str:
     texts = texts_for(lang)
-    return squash(texts.get("roadmap", "copy_label", number=number,
-                            addressee=texts.get("roadmap", COPIES[number - 1])))
+    return squash(
+        texts.get(
+            "roadmap",
+            "copy_label",
+            number=number,
+            addressee=texts.get("roadmap", COPIES[number - 1]),
+        )
+    )
 
 
 def _parts(pdf: bytes, langs: tuple[str, ...]) -> list[tuple[int, str]]:
@@ -45,10 +51,16 @@ def _parts(pdf: bytes, langs: tuple[str, ...]) -> list[tuple[int, str]]:
 
 def _with_services(count: int, note: str = "") -> dict:
     data = example("roadmap")
-    data["services"] = [{"code": code, "responsible": "Айыртау ауданының мансап орталығы",
-                         "deadline": "2027-01-15", "status": "planned",
-                         **({"note": note} if note else {})}
-                        for code in range(1, count + 1)]
+    data["services"] = [
+        {
+            "code": code,
+            "responsible": "Айыртау ауданының мансап орталығы",
+            "deadline": "2027-01-15",
+            "status": "planned",
+            **({"note": note} if note else {}),
+        }
+        for code in range(1, count + 1)
+    ]
     return data
 
 
@@ -61,9 +73,15 @@ def _errors(data: dict, lang: str = "kk") -> list[tuple[str, str]]:
 def test_the_addressees_are_those_of_point_38():
     assert KIND.copies == COPIES and len(COPIES) == 3
     assert [texts_for("ru").get("roadmap", key) for key in COPIES] == [
-        "акиму района", "акиму сельского округа", "карьерному центру"]
+        "акиму района",
+        "акиму сельского округа",
+        "карьерному центру",
+    ]
     assert [texts_for("kk").get("roadmap", key) for key in COPIES] == [
-        "аудан әкіміне", "ауылдық округ әкіміне", "мансап орталығына"]
+        "аудан әкіміне",
+        "ауылдық округ әкіміне",
+        "мансап орталығына",
+    ]
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -76,8 +94,14 @@ def test_one_render_gives_three_copies_each_marked_on_every_page(lang):
 
 def test_kk_ru_gives_six_parts_each_copy_in_both_languages():
     out = render("roadmap", example("roadmap"), "kk+ru", validate_pdfa=False)
-    assert _parts(out.pdf, ("kk", "ru")) == [(1, "kk"), (1, "ru"), (2, "kk"), (2, "ru"),
-                                              (3, "kk"), (3, "ru")]
+    assert _parts(out.pdf, ("kk", "ru")) == [
+        (1, "kk"),
+        (1, "ru"),
+        (2, "kk"),
+        (2, "ru"),
+        (3, "kk"),
+        (3, "ru"),
+    ]
 
 
 def test_the_xml_carries_the_data_once_not_per_copy():
@@ -102,8 +126,11 @@ def test_a_long_service_list_flows_over_pages_with_its_header_and_copy_mark():
     table_pages = [p for p in first_copy if heading in p]
     assert len(table_pages) >= 2  # the header row repeats on the continuation page
     printed = "".join(first_copy)
-    missing = [code for code in range(1, 26)
-               if squash(texts.get("services", f"items.{code}")) not in printed]
+    missing = [
+        code
+        for code in range(1, 26)
+        if squash(texts.get("services", f"items.{code}")) not in printed
+    ]
     assert missing == []
     assert _parts(out.pdf, ("ru",)) == [(1, "ru"), (2, "ru"), (3, "ru")]
 
@@ -135,8 +162,10 @@ def test_an_open_service_cannot_be_due_before_the_approval_date():
     data = example("roadmap")
     data["services"][3].update(deadline="2026-11-19", status="in_progress")
     data["services"][7].update(deadline="2026-10-01", status="planned")
-    assert _errors(data) == [("services[3].deadline", "date_before"),
-                             ("services[7].deadline", "date_before")]
+    assert _errors(data) == [
+        ("services[3].deadline", "date_before"),
+        ("services[7].deadline", "date_before"),
+    ]
 
 
 def test_a_done_service_may_carry_an_earlier_date_and_an_unneeded_one_none():
@@ -152,8 +181,7 @@ def test_a_service_still_to_do_needs_a_deadline():
     del data["services"][4]["deadline"]
     with pytest.raises(InputError) as caught:
         render("roadmap", data, "kk")
-    assert [(e.path, e.code) for e in caught.value.errors] == [("services[4].deadline",
-                                                                "required")]
+    assert [(e.path, e.code) for e in caught.value.errors] == [("services[4].deadline", "required")]
     assert "Орындау мерзімі" in caught.value.messages("kk")[0]["message"]
 
 
@@ -175,8 +203,10 @@ def test_missing_settlement_and_bad_member_iin_are_all_named():
     with pytest.raises(InputError) as caught:
         render("roadmap", data, "ru")
     errors = {(e.path, e.code) for e in caught.value.errors}
-    assert errors == {("settlement.rural_district", "required"),
-                      ("family.members[1].iin", "iin_checksum")}
+    assert errors == {
+        ("settlement.rural_district", "required"),
+        ("family.members[1].iin", "iin_checksum"),
+    }
     messages = " ".join(m["message"] for m in caught.value.messages("ru"))
     assert "Сельский округ" in messages and "контрольный разряд" in messages
 
@@ -193,8 +223,9 @@ def test_cli_bad_input_writes_nothing(tmp_path, capsys):
     source = tmp_path / "roadmap.json"
     source.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["render", "roadmap", "--lang", "ru", "--data", str(source),
-                 "--out", str(out)]) == 2
+    assert (
+        main(["render", "roadmap", "--lang", "ru", "--data", str(source), "--out", str(out)]) == 2
+    )
     err = capsys.readouterr().err
     assert "services[0].code" in err and "от 1 до 25" in err
     assert not out.exists() or not any(out.iterdir())

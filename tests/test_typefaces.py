@@ -24,8 +24,10 @@ def test_an_override_wins_and_a_wrong_one_falls_back(tmp_path: Path) -> None:
     own = tmp_path / "Own.ttf"
     own.write_bytes((FONTS_DIR / "DejaVuSans.ttf").read_bytes())
     assert typefaces.font_file(typefaces.REGULAR_FILE, own) == own
-    assert (typefaces.font_file(typefaces.REGULAR_FILE, tmp_path / "missing.ttf")
-            == FONTS_DIR / typefaces.REGULAR_FILE)
+    assert (
+        typefaces.font_file(typefaces.REGULAR_FILE, tmp_path / "missing.ttf")
+        == FONTS_DIR / typefaces.REGULAR_FILE
+    )
     with pytest.raises(FileNotFoundError, match=r"NoSuchFont\.ttf"):
         typefaces.font_file("NoSuchFont.ttf")
 
@@ -51,10 +53,18 @@ def test_the_stamp_font_is_the_same_face(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_finding_a_font_loads_no_reportlab() -> None:
-    program = ("import sys, docservice.typefaces as t\n"
-               "t.font_file(t.REGULAR_FILE)\n"
-               "print(sorted(m for m in sys.modules if m.startswith('reportlab')))\n")
-    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    program = (
+        "import sys, docservice.typefaces as t\n"
+        "t.font_file(t.REGULAR_FILE)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('reportlab')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"

@@ -25,12 +25,21 @@ def calendar() -> WorkCalendar:
     return WorkCalendar(())
 
 
-@pytest.mark.parametrize("day", [D(2026, 3, 21), D(2026, 3, 22),  # Nauryz on the weekend
-                                 D(2026, 3, 23),                   # Nauryz, Monday
-                                 D(2026, 3, 24), D(2026, 3, 25),   # its observed days off
-                                 D(2026, 1, 1), D(2026, 1, 2), D(2026, 1, 7),
-                                 D(2026, 3, 9),                    # 8 March was a Sunday
-                                 D(2026, 12, 16)])
+@pytest.mark.parametrize(
+    "day",
+    [
+        D(2026, 3, 21),
+        D(2026, 3, 22),  # Nauryz on the weekend
+        D(2026, 3, 23),  # Nauryz, Monday
+        D(2026, 3, 24),
+        D(2026, 3, 25),  # its observed days off
+        D(2026, 1, 1),
+        D(2026, 1, 2),
+        D(2026, 1, 7),
+        D(2026, 3, 9),  # 8 March was a Sunday
+        D(2026, 12, 16),
+    ],
+)
 def test_holidays_and_observed_days_off_are_not_working_days(calendar, day):
     assert not calendar.is_working_day(day)
 
@@ -41,8 +50,8 @@ def test_ordinary_weekdays_are_working_days(calendar, day):
 
 
 def test_the_count_starts_the_day_after_and_skips_weekends(calendar):
-    assert calendar.add_working_days(D(2026, 2, 2), 5) == D(2026, 2, 9)   # Mon -> next Mon
-    assert calendar.add_working_days(D(2026, 2, 6), 1) == D(2026, 2, 9)   # Fri -> Mon
+    assert calendar.add_working_days(D(2026, 2, 2), 5) == D(2026, 2, 9)  # Mon -> next Mon
+    assert calendar.add_working_days(D(2026, 2, 6), 1) == D(2026, 2, 9)  # Fri -> Mon
 
 
 def test_five_working_days_from_19_march_2026_skip_nauryz(calendar):
@@ -65,7 +74,7 @@ def test_a_transferred_working_saturday_counts_and_its_day_off_does_not():
 def test_the_default_table_holds_the_decreed_2025_transfer():
     assert Transfer(working=D(2025, 1, 5), rest=D(2025, 1, 3)) in DEFAULT_TRANSFERS
     cal = WorkCalendar()
-    assert cal.is_working_day(D(2025, 1, 5))          # a Sunday worked by decree
+    assert cal.is_working_day(D(2025, 1, 5))  # a Sunday worked by decree
     assert not cal.is_working_day(D(2025, 1, 3))
     for t in DEFAULT_TRANSFERS:
         assert t.working.weekday() >= 5 and t.rest.weekday() < 5
@@ -73,8 +82,10 @@ def test_the_default_table_holds_the_decreed_2025_transfer():
 
 def test_transfers_come_from_the_configured_file(tmp_path, monkeypatch):
     config = tmp_path / "transfers.yaml"
-    config.write_text("transfers:\n  - {working: 2026-03-28, rest: 2026-03-27}\n"
-                      "  - {rest: 2026-03-30}\n", encoding="utf-8")
+    config.write_text(
+        "transfers:\n  - {working: 2026-03-28, rest: 2026-03-27}\n  - {rest: 2026-03-30}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv(ENV_VAR, str(config))
     assert default_calendar().is_working_day(D(2026, 3, 28))
     # 20, 26, 28 (a worked Saturday), 31: 27 and 30 are days off by the configured decree
@@ -85,9 +96,16 @@ def test_transfers_come_from_the_configured_file(tmp_path, monkeypatch):
     assert add_working_days(D(2026, 3, 19), 4) == D(2026, 3, 30)
 
 
-@pytest.mark.parametrize("content", ["transfers: [{working: 2026-03-27}]",  # a Friday
-                                     "transfers: [{}]", "transfers: [{when: 2026-03-28}]",
-                                     "transfers: [{rest: 2026-02-30}]", "days: []"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "transfers: [{working: 2026-03-27}]",  # a Friday
+        "transfers: [{}]",
+        "transfers: [{when: 2026-03-28}]",
+        "transfers: [{rest: 2026-02-30}]",
+        "days: []",
+    ],
+)
 def test_a_bad_transfers_file_is_an_error_not_ignored(tmp_path, content):
     config = tmp_path / "bad.yaml"
     config.write_text(content, encoding="utf-8")
@@ -102,7 +120,8 @@ def test_a_missing_transfers_file_is_an_error(tmp_path, monkeypatch):
 
 
 def test_2026_constitution_day_is_what_the_library_says_until_the_operator_decides(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     """holidays 0.109 drops Constitution Day in 2026 (15 March from 2027): 31 August 2026
     is a working day unless the operator's transfers file makes it a day off."""
     assert WorkCalendar(()).is_working_day(D(2026, 8, 31))

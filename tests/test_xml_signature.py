@@ -26,19 +26,23 @@ def signers(pki) -> list[tuple[rsa.RSAPrivateKey, x509.Certificate]]:  # type: i
     """Two officials of the suite's test PKI, each with their own key."""
     out = []
     for label in ("career", "head"):
-        key, cert, _chain = pkcs12.load_key_and_certificates(pki.p12(label).read_bytes(),
-                                                             pki.password.encode())
+        key, cert, _chain = pkcs12.load_key_and_certificates(
+            pki.p12(label).read_bytes(), pki.password.encode()
+        )
         assert isinstance(key, rsa.RSAPrivateKey) and cert is not None
         out.append((key, cert))
     return out
 
 
-def _append_signature(root: etree._Element, key: rsa.RSAPrivateKey,
-                      cert: x509.Certificate) -> etree._Element:
+def _append_signature(
+    root: etree._Element, key: rsa.RSAPrivateKey, cert: x509.Certificate
+) -> etree._Element:
     """One more enveloped signature over the whole document, appended to the root."""
     signed = XMLSigner(c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
-        etree.fromstring(etree.tostring(root)), key=key,
-        cert=cert.public_bytes(serialization.Encoding.PEM).decode())
+        etree.fromstring(etree.tostring(root)),
+        key=key,
+        cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
+    )
     root.append(xml_signature.root_signatures(signed)[-1])
     return root
 
@@ -48,8 +52,11 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def _config() -> SignatureConfiguration:
-    return SignatureConfiguration(location="./", expect_references=1,
-                                  signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
+    return SignatureConfiguration(
+        location="./",
+        expect_references=1,
+        signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+    )
 
 
 def _displayed(root: etree._Element) -> bytes:
@@ -68,7 +75,8 @@ def test_each_signature_is_checked_on_the_document_as_it_was_made(signers) -> No
     assert len(xml_signature.root_signatures(first)) == 1
     parts = xml_signature.check_last(first, _asn1(signers[0][1]), _config())
     assert [etree.tostring(p.element, method="c14n", exclusive=True) for p in parts] == [
-        _displayed(root)]
+        _displayed(root)
+    ]
     second = xml_signature.as_made(root, 1)
     assert xml_signature.check_last(second, _asn1(signers[1][1]), _config())
     # The last signature is the one checked: the first signer's key does not verify it.
@@ -98,9 +106,9 @@ def test_a_changed_document_is_a_digest_failure(signers) -> None:  # type: ignor
 def test_a_comment_added_after_signing_is_not_a_digest_failure(signers) -> None:  # type: ignore[no-untyped-def]
     """XMLDSig drops comments under ``URI=""`` (Santuario does; signxml does not)."""
     key, cert = signers[0]
-    signed = XMLSigner(c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#WithComments"
-                       ).sign(etree.fromstring(DOC), key=key,
-                              cert=cert.public_bytes(serialization.Encoding.PEM).decode())
+    signed = XMLSigner(c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#WithComments").sign(
+        etree.fromstring(DOC), key=key, cert=cert.public_bytes(serialization.Encoding.PEM).decode()
+    )
     signed[0].addprevious(etree.Comment(" added "))
     assert xml_signature.check_last(signed, _asn1(cert), _config())
 
@@ -111,11 +119,13 @@ def test_gost_signatures_go_through_the_same_selection() -> None:
 
     name = "gost2015_individual_Aa123456.p12"
     root = etree.fromstring(DOC)
-    gost_xmldsig.sign(root, curves.TC26_512_A, _nca_key(name), [cert(name).dump()],
-                      gost.SIG_2015_512)
+    gost_xmldsig.sign(
+        root, curves.TC26_512_A, _nca_key(name), [cert(name).dump()], gost.SIG_2015_512
+    )
     parts = xml_signature.check_last(root, cert(name), None)
     assert [etree.tostring(p.element, method="c14n", exclusive=True) for p in parts] == [
-        _displayed(root)]
+        _displayed(root)
+    ]
     root[0].text = "changed"
     with pytest.raises(xml_signature.XmlDigestError):
         xml_signature.check_last(root, cert(name), None)
@@ -136,7 +146,8 @@ def test_canary_signxml_still_chooses_the_signature_through_get_signature(signer
     second = xml_signature.root_signatures(root)[1]
     # Checked on the document as the second signer signed it: both signatures present.
     second_cert = x509.load_der_x509_certificate(
-        signers[1][1].public_bytes(serialization.Encoding.DER))
+        signers[1][1].public_bytes(serialization.Encoding.DER)
+    )
     with pytest.raises(signxml.exceptions.InvalidSignature):
         XMLVerifier().verify(root, x509_cert=second_cert, expect_config=_config())
     calls: list[etree._Element] = []
@@ -150,5 +161,4 @@ def test_canary_signxml_still_chooses_the_signature_through_get_signature(signer
     Counting().verify(root, x509_cert=second_cert, expect_config=_config())
     assert calls
     value = second.findtext("ds:SignatureValue", namespaces=xml_signature.NS)
-    assert all(c.findtext("ds:SignatureValue", namespaces=xml_signature.NS) == value
-               for c in calls)
+    assert all(c.findtext("ds:SignatureValue", namespaces=xml_signature.NS) == value for c in calls)

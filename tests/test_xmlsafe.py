@@ -43,15 +43,16 @@ def dtd_server() -> Iterator[tuple[str, list[str]]]:
 
 
 def _xxe(path: Path) -> bytes:
-    return (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{path}">]>'
-            "<r>&x;</r>").encode()
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{path}">]><r>&x;</r>'
+    ).encode()
 
 
 def _laughs(levels: int = 9) -> bytes:
     entities = '<!ENTITY l0 "lol">' + "".join(
-        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, levels + 1))
-    return (f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]><lolz>&l{levels};</lolz>'
-            ).encode()
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, levels + 1)
+    )
+    return (f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]><lolz>&l{levels};</lolz>').encode()
 
 
 def test_xxe_does_not_read_the_file(tmp_path: Path) -> None:
@@ -129,8 +130,11 @@ def test_no_other_xml_parser_is_constructed() -> None:
             for node in ast.walk(tree):
                 if not isinstance(node, ast.Call):
                     continue
-                name = (node.func.attr if isinstance(node.func, ast.Attribute)
-                        else getattr(node.func, "id", ""))
+                name = (
+                    node.func.attr
+                    if isinstance(node.func, ast.Attribute)
+                    else getattr(node.func, "id", "")
+                )
                 if name in ("XMLParser", "ETCompatXMLParser", "XMLPullParser"):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found == ["docservice/xmlsafe.py:41"]

@@ -43,11 +43,20 @@ from docservice.archive.sth import SealKey, SealPublicKey, SignedTreeHead, verif
 FORMAT = "docservice-case-bundle/1"
 MANIFEST, SIGNATURE, SEAL_KEY = "manifest.json", "manifest.sig", "seal-key.pem"
 
-EXTENSIONS = {"document.pdf": "pdf", "signature.pdf": "pdf", "document.xml": "xml",
-              "signature.xml": "xml", "document.input": "json", "signature.cms": "p7s",
-              "signature.timestamp": "tsr", "document.timestamp": "tsr",
-              "signature.ocsp": "ocsp", "signature.crl": "crl",
-              "report.verification": "json", "route.event": "json"}
+EXTENSIONS = {
+    "document.pdf": "pdf",
+    "signature.pdf": "pdf",
+    "document.xml": "xml",
+    "signature.xml": "xml",
+    "document.input": "json",
+    "signature.cms": "p7s",
+    "signature.timestamp": "tsr",
+    "document.timestamp": "tsr",
+    "signature.ocsp": "ocsp",
+    "signature.crl": "crl",
+    "report.verification": "json",
+    "route.event": "json",
+}
 
 
 def b64(data: bytes) -> str:
@@ -74,17 +83,28 @@ def check_seal(key: SealPublicKey, data: bytes, signature: bytes) -> bool:
 
 
 def head_json(sth: SignedTreeHead, token: bytes | None) -> dict[str, Any]:
-    return {"tree_size": sth.tree_size, "timestamp": sth.timestamp_ms,
-            "root_hash": b64(sth.root_hash), "key_id": b64(sth.key_id),
-            "signature": b64(sth.signature), "timestamp_token": b64(token) if token else None}
+    return {
+        "tree_size": sth.tree_size,
+        "timestamp": sth.timestamp_ms,
+        "root_hash": b64(sth.root_hash),
+        "key_id": b64(sth.key_id),
+        "signature": b64(sth.signature),
+        "timestamp_token": b64(token) if token else None,
+    }
 
 
 def head_from_json(view: dict[str, Any]) -> tuple[SignedTreeHead, bytes | None]:
     token = view.get("timestamp_token")
-    return (SignedTreeHead(int(view["tree_size"]), int(view["timestamp"]),
-                           base64.b64decode(view["root_hash"]), base64.b64decode(view["key_id"]),
-                           base64.b64decode(view["signature"])),
-            base64.b64decode(token) if token else None)
+    return (
+        SignedTreeHead(
+            int(view["tree_size"]),
+            int(view["timestamp"]),
+            base64.b64decode(view["root_hash"]),
+            base64.b64decode(view["key_id"]),
+            base64.b64decode(view["signature"]),
+        ),
+        base64.b64decode(token) if token else None,
+    )
 
 
 def head_path(sth: SignedTreeHead) -> str:
@@ -124,17 +144,22 @@ def _json_bytes(value: Any) -> bytes:
 def write_bundle(m: Materials) -> bytes:
     """The ZIP of ``m`` (see the module docstring)."""
     members: dict[str, bytes] = {}
-    pem = m.seal_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = m.seal_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     members[SEAL_KEY] = pem
     members[head_path(m.head)] = _json_bytes(head_json(m.head, m.head_token))
     earlier = []
     for sth, token, path in m.earlier:
         members[head_path(sth)] = _json_bytes(head_json(sth, token))
         cpath = f"consistency/{sth.tree_size}-{m.head.tree_size}-{sth.timestamp_ms}.json"
-        members[cpath] = _json_bytes({"tree_size_1": sth.tree_size,
-                                      "tree_size_2": m.head.tree_size,
-                                      "consistency_path": [b64(h) for h in path]})
+        members[cpath] = _json_bytes(
+            {
+                "tree_size_1": sth.tree_size,
+                "tree_size_2": m.head.tree_size,
+                "consistency_path": [b64(h) for h in path],
+            }
+        )
         earlier.append({"tree_head": head_path(sth), "consistency": cpath})
     items = []
     for it in m.items:
@@ -143,14 +168,27 @@ def write_bundle(m: Materials) -> bytes:
         apath = f"artefacts/{it.index}-{entry['type']}.{ext}"
         members[f"entries/{it.index}.json"] = it.entry
         members[apath] = it.artefact
-        members[f"proofs/{it.index}.json"] = _json_bytes({
-            "leaf_index": it.index, "tree_size": m.head.tree_size,
-            "inclusion_path": [b64(h) for h in it.inclusion_path]})
-        items.append({"index": it.index, "type": entry["type"], "document_id": entry["document"],
-                      "time": entry["time"], "entry": f"entries/{it.index}.json",
-                      "artefact": apath, "proof": f"proofs/{it.index}.json",
-                      "first_published_in": head_path(it.first_head) if it.first_head
-                      else head_path(m.head)})
+        members[f"proofs/{it.index}.json"] = _json_bytes(
+            {
+                "leaf_index": it.index,
+                "tree_size": m.head.tree_size,
+                "inclusion_path": [b64(h) for h in it.inclusion_path],
+            }
+        )
+        items.append(
+            {
+                "index": it.index,
+                "type": entry["type"],
+                "document_id": entry["document"],
+                "time": entry["time"],
+                "entry": f"entries/{it.index}.json",
+                "artefact": apath,
+                "proof": f"proofs/{it.index}.json",
+                "first_published_in": head_path(it.first_head)
+                if it.first_head
+                else head_path(m.head),
+            }
+        )
     cards = []
     for doc_id, card in sorted(m.cards.items()):
         if isinstance(card, bytes):
@@ -159,11 +197,17 @@ def write_bundle(m: Materials) -> bytes:
         else:
             cards.append({"document_id": doc_id, "card": None, "reason": card})
     manifest = {
-        "format": FORMAT, "case_id": m.case_id, "created_at": m.created_at,
-        "seal_key": SEAL_KEY, "tree_head": head_path(m.head), "earlier_tree_heads": earlier,
-        "items": items, "cards": cards,
-        "members": {name: hashlib.sha256(data).hexdigest()
-                    for name, data in sorted(members.items())},
+        "format": FORMAT,
+        "case_id": m.case_id,
+        "created_at": m.created_at,
+        "seal_key": SEAL_KEY,
+        "tree_head": head_path(m.head),
+        "earlier_tree_heads": earlier,
+        "items": items,
+        "cards": cards,
+        "members": {
+            name: hashlib.sha256(data).hexdigest() for name, data in sorted(members.items())
+        },
     }
     manifest_bytes = _json_bytes(manifest)
     out = io.BytesIO()
@@ -203,8 +247,11 @@ def _trusted_keys(trust_dir: Path) -> list[bytes]:
             key = serialization.load_pem_public_key(data)
         except ValueError:
             continue
-        found.append(key.public_bytes(serialization.Encoding.DER,
-                                      serialization.PublicFormat.SubjectPublicKeyInfo))
+        found.append(
+            key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
     return found
 
 
@@ -216,8 +263,9 @@ def _load(zf: zipfile.ZipFile, report: BundleReport, name: str) -> bytes | None:
         return None
 
 
-def verify_bundle(path: Path, trust_dir: Path | None = None, *,
-                  verifier: Any = None) -> BundleReport:
+def verify_bundle(
+    path: Path, trust_dir: Path | None = None, *, verifier: Any = None
+) -> BundleReport:
     """Check a bundle offline; every problem names the member or proof that is wrong."""
     report = BundleReport()
     try:
@@ -230,8 +278,9 @@ def verify_bundle(path: Path, trust_dir: Path | None = None, *,
     return report
 
 
-def _verify(zf: zipfile.ZipFile, report: BundleReport, trust_dir: Path | None,
-            verifier: Any) -> None:
+def _verify(
+    zf: zipfile.ZipFile, report: BundleReport, trust_dir: Path | None, verifier: Any
+) -> None:
     manifest_bytes, signature = _load(zf, report, MANIFEST), _load(zf, report, SIGNATURE)
     pem = _load(zf, report, SEAL_KEY)
     if manifest_bytes is None or signature is None or pem is None:
@@ -242,17 +291,20 @@ def _verify(zf: zipfile.ZipFile, report: BundleReport, trust_dir: Path | None,
     except ValueError as exc:
         report.problems.append(f"{SEAL_KEY} or {MANIFEST}: unreadable ({exc})")
         return
-    spki = key.public_bytes(serialization.Encoding.DER,
-                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     if trust_dir is not None:
         if spki not in _trusted_keys(trust_dir):
             report.problems.append(f"{SEAL_KEY}: not a seal key trusted in {trust_dir}")
     else:
         report.notes.append("no --trust: the seal key is the bundle's own, not pinned")
-    if not isinstance(key, ed25519.Ed25519PublicKey | rsa.RSAPublicKey) or \
-            not check_seal(key, manifest_bytes, signature):
-        report.problems.append(f"{SIGNATURE}: the seal key's signature over {MANIFEST} "
-                               "does not verify")
+    if not isinstance(key, ed25519.Ed25519PublicKey | rsa.RSAPublicKey) or not check_seal(
+        key, manifest_bytes, signature
+    ):
+        report.problems.append(
+            f"{SIGNATURE}: the seal key's signature over {MANIFEST} does not verify"
+        )
     if manifest.get("format") != FORMAT:
         report.problems.append(f"{MANIFEST}: format is not {FORMAT}")
         return
@@ -269,8 +321,9 @@ def _verify(zf: zipfile.ZipFile, report: BundleReport, trust_dir: Path | None,
     heads = _verify_heads(zf, manifest, key, report, trust_dir)
     head = heads.get(manifest.get("tree_head", ""))
     if head is None:
-        report.problems.append(f"{manifest.get('tree_head')}: the bundle's tree head is "
-                               "missing or does not verify")
+        report.problems.append(
+            f"{manifest.get('tree_head')}: the bundle's tree head is missing or does not verify"
+        )
         return
     signed_revisions: set[str] = set()
     for item in manifest.get("items", []):
@@ -278,11 +331,17 @@ def _verify(zf: zipfile.ZipFile, report: BundleReport, trust_dir: Path | None,
     _verify_cards(zf, manifest, signed_revisions, report, trust_dir, verifier)
 
 
-def _verify_heads(zf: zipfile.ZipFile, manifest: dict[str, Any], key: Any,
-                  report: BundleReport, trust_dir: Path | None) -> dict[str, SignedTreeHead]:
+def _verify_heads(
+    zf: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    key: Any,
+    report: BundleReport,
+    trust_dir: Path | None,
+) -> dict[str, SignedTreeHead]:
     """The tree heads that verify, by member name; consistency of each earlier head."""
-    names = [manifest.get("tree_head", "")] + [e["tree_head"] for e in
-                                              manifest.get("earlier_tree_heads", [])]
+    names = [manifest.get("tree_head", "")] + [
+        e["tree_head"] for e in manifest.get("earlier_tree_heads", [])
+    ]
     heads: dict[str, SignedTreeHead] = {}
     context = _tsa_context(trust_dir)
     for name in names:
@@ -302,26 +361,29 @@ def _verify_heads(zf: zipfile.ZipFile, manifest: dict[str, Any], key: Any,
 
             when = asyncio.run(async_verify_tree_head_timestamp(sth, token, context))
             if when is None:
-                report.problems.append(f"{name}: its time-stamp token does not verify "
-                                       "against the TSA roots of --trust")
+                report.problems.append(
+                    f"{name}: its time-stamp token does not verify against the TSA roots of --trust"
+                )
         heads[name] = sth
     head = heads.get(manifest.get("tree_head", ""))
     for earlier in manifest.get("earlier_tree_heads", []):
         first = heads.get(earlier["tree_head"])
         if head is None or first is None:
             continue
-        raw = zf.read(earlier["consistency"]) if earlier["consistency"] in zf.namelist() \
-            else None
+        raw = zf.read(earlier["consistency"]) if earlier["consistency"] in zf.namelist() else None
         try:
             proof = json.loads(raw) if raw is not None else None
             path = [base64.b64decode(h) for h in proof["consistency_path"]] if proof else None
         except (ValueError, KeyError, TypeError):
             path = None
         if path is None or not merkle.verify_consistency(
-                first.tree_size, head.tree_size, first.root_hash, head.root_hash, path):
-            report.problems.append(f"{earlier['consistency']}: the consistency proof from "
-                                   f"{earlier['tree_head']} to {manifest['tree_head']} "
-                                   "does not verify (history rewritten?)")
+            first.tree_size, head.tree_size, first.root_hash, head.root_hash, path
+        ):
+            report.problems.append(
+                f"{earlier['consistency']}: the consistency proof from "
+                f"{earlier['tree_head']} to {manifest['tree_head']} "
+                "does not verify (history rewritten?)"
+            )
     return heads
 
 
@@ -338,8 +400,11 @@ def _tsa_context(trust_dir: Path | None) -> Any:
         if not path.is_file():
             continue
         data = path.read_bytes()
-        blobs = [der for _, _, der in asn1_pem.unarmor(data, multiple=True)] \
-            if asn1_pem.detect(data) else [data]
+        blobs = (
+            [der for _, _, der in asn1_pem.unarmor(data, multiple=True)]
+            if asn1_pem.detect(data)
+            else [data]
+        )
         for der in blobs:
             try:
                 cert = x509.Certificate.load(der)
@@ -349,13 +414,19 @@ def _tsa_context(trust_dir: Path | None) -> Any:
             (roots if cert.self_signed else others).append(cert)
     if not roots:
         return None
-    return ValidationContext(trust_roots=roots, other_certs=others, allow_fetching=False,
-                             revocation_mode="soft-fail")
+    return ValidationContext(
+        trust_roots=roots, other_certs=others, allow_fetching=False, revocation_mode="soft-fail"
+    )
 
 
-def _verify_item(zf: zipfile.ZipFile, item: dict[str, Any], head: SignedTreeHead,
-                 heads: dict[str, SignedTreeHead], report: BundleReport,
-                 signed_revisions: set[str]) -> None:
+def _verify_item(
+    zf: zipfile.ZipFile,
+    item: dict[str, Any],
+    head: SignedTreeHead,
+    heads: dict[str, SignedTreeHead],
+    report: BundleReport,
+    signed_revisions: set[str],
+) -> None:
     report.items += 1
     names = (item.get("entry", ""), item.get("artefact", ""), item.get("proof", ""))
     if not all(n in zf.namelist() for n in names):
@@ -368,8 +439,9 @@ def _verify_item(zf: zipfile.ZipFile, item: dict[str, Any], head: SignedTreeHead
         return
     sha = hashlib.sha256(data).hexdigest()
     if sha != entry["sha256"]:
-        report.problems.append(f"{names[1]}: its SHA-256 is not the one entry "
-                               f"{item['index']} records")
+        report.problems.append(
+            f"{names[1]}: its SHA-256 is not the one entry {item['index']} records"
+        )
     elif entry["type"] == "signature.pdf":
         signed_revisions.add(sha)
     try:
@@ -379,18 +451,33 @@ def _verify_item(zf: zipfile.ZipFile, item: dict[str, Any], head: SignedTreeHead
     except (ValueError, KeyError, TypeError):
         report.problems.append(f"{names[2]}: not an inclusion proof")
         return
-    if index != item["index"] or size != head.tree_size or not merkle.verify_inclusion(
-            index, size, merkle.leaf_hash(entry_bytes), path, head.root_hash):
-        report.problems.append(f"{names[2]}: entry {item['index']} is not proven included "
-                               f"in the tree head of size {head.tree_size}")
+    if (
+        index != item["index"]
+        or size != head.tree_size
+        or not merkle.verify_inclusion(
+            index, size, merkle.leaf_hash(entry_bytes), path, head.root_hash
+        )
+    ):
+        report.problems.append(
+            f"{names[2]}: entry {item['index']} is not proven included "
+            f"in the tree head of size {head.tree_size}"
+        )
     first = heads.get(item.get("first_published_in", ""))
     if first is not None and first.tree_size <= item["index"]:
-        report.problems.append(f"{item['first_published_in']}: does not contain entry "
-                               f"{item['index']} it is said to publish")
+        report.problems.append(
+            f"{item['first_published_in']}: does not contain entry "
+            f"{item['index']} it is said to publish"
+        )
 
 
-def _verify_cards(zf: zipfile.ZipFile, manifest: dict[str, Any], signed_revisions: set[str],
-                  report: BundleReport, trust_dir: Path | None, verifier: Any) -> None:
+def _verify_cards(
+    zf: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    signed_revisions: set[str],
+    report: BundleReport,
+    trust_dir: Path | None,
+    verifier: Any,
+) -> None:
     for card in manifest.get("cards", []):
         name = card.get("card")
         if not name or name not in zf.namelist():
@@ -405,8 +492,9 @@ def _verify_cards(zf: zipfile.ZipFile, manifest: dict[str, Any], signed_revision
             report.problems.append(f"{name}: not a document card")
             continue
         if hashlib.sha256(parsed.original.data).hexdigest() not in signed_revisions:
-            report.problems.append(f"{name}: its embedded original is not a signed revision "
-                                   "recorded in this bundle")
+            report.problems.append(
+                f"{name}: its embedded original is not a signed revision recorded in this bundle"
+            )
             continue
         if trust_dir is None:
             continue
@@ -418,4 +506,3 @@ def _verify_cards(zf: zipfile.ZipFile, manifest: dict[str, Any], signed_revision
         failed = [s.index for s in result.signatures if s.indication.value == "TOTAL_FAILED"]
         if failed:
             report.problems.append(f"{name}: signature(s) {failed} fail verification")
-

@@ -247,14 +247,16 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes
     return r if sn == 0 else None
 
 
-def verify_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes],
-                     root: bytes) -> bool:
+def verify_inclusion(
+    index: int, size: int, leaf: bytes, path: Sequence[bytes], root: bytes
+) -> bool:
     """RFC 9162 §2.1.3.2: does ``leaf`` sit at ``index`` of the tree with ``root``?"""
     return root_from_inclusion(index, size, leaf, path) == root
 
 
-def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes,
-                       path: Sequence[bytes]) -> bool:
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]
+) -> bool:
     """RFC 9162 §2.1.4.2: is the tree of ``first`` leaves a prefix of the one of ``second``?"""
     if first == second:
         return not path and first_root == second_root

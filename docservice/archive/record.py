@@ -38,10 +38,19 @@ ENTRY_VERSION = 1
 
 #: The kinds of artefact the log records.
 TYPES = (
-    "document.pdf", "document.xml", "document.input",
-    "signature.pdf", "signature.cms", "signature.xml", "signature.timestamp",
-    "signature.ocsp", "signature.crl",
-    "report.verification", "document.timestamp", "route.event", "audit.read",
+    "document.pdf",
+    "document.xml",
+    "document.input",
+    "signature.pdf",
+    "signature.cms",
+    "signature.xml",
+    "signature.timestamp",
+    "signature.ocsp",
+    "signature.crl",
+    "report.verification",
+    "document.timestamp",
+    "route.event",
+    "audit.read",
 )
 
 
@@ -84,8 +93,13 @@ def entry_bytes(art: Artefact, sha256: str, when: dt.datetime, index_key: bytes)
     if art.type not in TYPES:
         raise ValueError(f"unknown artefact type {art.type!r}")
     entry = {
-        "v": ENTRY_VERSION, "type": art.type, "sha256": sha256, "size": len(art.data),
-        "document": art.document_id, "case_ref": art.case_ref, "client": art.client_id,
+        "v": ENTRY_VERSION,
+        "type": art.type,
+        "sha256": sha256,
+        "size": len(art.data),
+        "document": art.document_id,
+        "case_ref": art.case_ref,
+        "client": art.client_id,
         "time": format_time(when),
         "iin_key": iin_key(index_key, art.iin) if art.iin else None,
         "meta": dict(art.meta),
@@ -117,38 +131,67 @@ def parse_time(text: str) -> dt.datetime:
 
 def index_row(idx: int, entry: Mapping[str, Any]) -> dict[str, Any]:
     """The ``archive_artefact`` row an entry implies (recomputed by ``audit check``)."""
-    return {"idx": idx, "type": entry["type"], "sha256": entry["sha256"],
-            "document_id": entry["document"], "case_ref": entry["case_ref"],
-            "client_id": entry["client"], "recorded_at": parse_time(entry["time"]),
-            "iin_key": entry["iin_key"]}
+    return {
+        "idx": idx,
+        "type": entry["type"],
+        "sha256": entry["sha256"],
+        "document_id": entry["document"],
+        "case_ref": entry["case_ref"],
+        "client_id": entry["client"],
+        "recorded_at": parse_time(entry["time"]),
+        "iin_key": entry["iin_key"],
+    }
 
 
-def record(session: Session, store: BlobStore, artefacts: Sequence[Artefact], *,
-           index_key: bytes, now: dt.datetime | None = None) -> list[Recorded]:
+def record(
+    session: Session,
+    store: BlobStore,
+    artefacts: Sequence[Artefact],
+    *,
+    index_key: bytes,
+    now: dt.datetime | None = None,
+) -> list[Recorded]:
     """Store and log ``artefacts`` in ``session``'s transaction; their entries, in order."""
     if not artefacts:
         return []
     session.flush()  # the recorded rows first: on SQLite that takes the writer lock
     conn = session.connection()
-    if conn.execute(update(log_lock).where(log_lock.c.id == 1)
-                    .values(appends=log_lock.c.appends + 1)).rowcount != 1:
+    if (
+        conn.execute(
+            update(log_lock).where(log_lock.c.id == 1).values(appends=log_lock.c.appends + 1)
+        ).rowcount
+        != 1
+    ):
         raise RecordError("the archive log has no lock row: run `docservice db upgrade`")
     when = now or dt.datetime.now(dt.UTC)
     shas = [store.put(a.data) for a in artefacts]
-    entries = [entry_bytes(a, sha, when, index_key) for a, sha in zip(artefacts, shas,
-                                                                       strict=True)]
+    entries = [entry_bytes(a, sha, when, index_key) for a, sha in zip(artefacts, shas, strict=True)]
     start = MerkleLog(ConnStore(conn)).append_many(entries, attempts=1)
-    conn.execute(insert(artefact), [index_row(i, parse_entry(e))
-                                    for i, e in enumerate(entries, start)])
-    return [Recorded(i, sha, e) for i, (sha, e) in enumerate(zip(shas, entries, strict=True),
-                                                              start)]
+    conn.execute(
+        insert(artefact), [index_row(i, parse_entry(e)) for i, e in enumerate(entries, start)]
+    )
+    return [
+        Recorded(i, sha, e) for i, (sha, e) in enumerate(zip(shas, entries, strict=True), start)
+    ]
 
 
-def record_event(session: Session, store: BlobStore, event: bytes, *, index_key: bytes,
-                 document_id: str | None = None, case_ref: str | None = None,
-                 client_id: int | None = None, iin: str | None = None,
-                 meta: Mapping[str, Any] | None = None,
-                 kind: str = "route.event") -> Recorded:
+def record_event(
+    session: Session,
+    store: BlobStore,
+    event: bytes,
+    *,
+    index_key: bytes,
+    document_id: str | None = None,
+    case_ref: str | None = None,
+    client_id: int | None = None,
+    iin: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+    kind: str = "route.event",
+) -> Recorded:
     """Record one event (a route step's ``event_bytes(event)``, an audit read) as an entry."""
-    return record(session, store, [Artefact(kind, event, document_id, case_ref, client_id,
-                                            iin, meta or {})], index_key=index_key)[0]
+    return record(
+        session,
+        store,
+        [Artefact(kind, event, document_id, case_ref, client_id, iin, meta or {})],
+        index_key=index_key,
+    )[0]

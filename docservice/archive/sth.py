@@ -43,18 +43,23 @@ def tree_head_data(tree_size: int, timestamp_ms: int, root_hash: bytes) -> bytes
     """RFC 9162 TreeHeadDataV2, TLS-encoded: the bytes a tree head's signature covers."""
     if not 32 <= len(root_hash) <= 255:
         raise ValueError("root_hash must be 32..255 bytes")
-    return (struct.pack(">QQB", timestamp_ms, tree_size, len(root_hash)) + root_hash
-            + struct.pack(">H", 0))
+    return (
+        struct.pack(">QQB", timestamp_ms, tree_size, len(root_hash))
+        + root_hash
+        + struct.pack(">H", 0)
+    )
 
 
 def key_id(public_key: SealPublicKey) -> bytes:
-    spki = public_key.public_bytes(serialization.Encoding.DER,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return hashlib.sha256(spki).digest()
 
 
-def sign_tree_head(key: SealKey, tree_size: int, root_hash: bytes,
-                   timestamp_ms: int | None = None) -> SignedTreeHead:
+def sign_tree_head(
+    key: SealKey, tree_size: int, root_hash: bytes, timestamp_ms: int | None = None
+) -> SignedTreeHead:
     """Sign the head of the tree of ``tree_size`` leaves whose root is ``root_hash``."""
     ts = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
     data = tree_head_data(tree_size, ts, root_hash)
@@ -99,8 +104,9 @@ async def async_timestamp_tree_head(sth: SignedTreeHead, timestamper: TimeStampe
     return token.dump()
 
 
-async def async_verify_tree_head_timestamp(sth: SignedTreeHead, token: bytes,
-                                           context: ValidationContext) -> dt.datetime | None:
+async def async_verify_tree_head_timestamp(
+    sth: SignedTreeHead, token: bytes, context: ValidationContext
+) -> dt.datetime | None:
     """The token's genTime when it is intact, covers ``sth`` and its TSA chains to a trusted
     root of ``context``; otherwise None."""
     from pyhanko.sign.validation.errors import SignatureValidationError
@@ -110,8 +116,11 @@ async def async_verify_tree_head_timestamp(sth: SignedTreeHead, token: bytes,
     expected = tree_head_imprint(sth)
     try:
         signed = cms.ContentInfo.load(token)["content"]
-        status = TimestampSignatureStatus(**await validate_tst_signed_data(
-            signed, context, lambda alg: expected if alg == "sha256" else b""))
+        status = TimestampSignatureStatus(
+            **await validate_tst_signed_data(
+                signed, context, lambda alg: expected if alg == "sha256" else b""
+            )
+        )
     except (SignatureValidationError, ValueError, KeyError, TypeError):
         return None
     return status.timestamp if status.intact and status.valid and status.trusted else None

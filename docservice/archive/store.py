@@ -33,14 +33,17 @@ from sqlalchemy.exc import IntegrityError
 from docservice.archive.merkle import AppendConflictError, Node
 from docservice.archive.sth import SignedTreeHead
 
-metadata = MetaData(naming_convention={
-    "pk": "pk_%(table_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+    }
+)
 
 log_entry = Table(
-    "archive_log_entry", metadata,
+    "archive_log_entry",
+    metadata,
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("data", LargeBinary, nullable=False),  # the leaf input d of RFC 9162
 )
@@ -48,13 +51,15 @@ log_entry = Table(
 log_node = Table(
     # Every complete subtree; ``node`` is its in-order position in the infinite
     # left-balanced tree (leaf i is 2i; see ``node_key``), one indexed integer per hash.
-    "archive_log_node", metadata,
+    "archive_log_node",
+    metadata,
     Column("node", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
 )
 
 tree_head = Table(
-    "archive_tree_head", metadata,
+    "archive_tree_head",
+    metadata,
     Column("tree_size", BigInteger, nullable=False),
     Column("timestamp_ms", BigInteger, nullable=False),
     Column("root_hash", LargeBinary(32), nullable=False),
@@ -68,7 +73,8 @@ tree_head = Table(
 log_lock = Table(
     # One row: every appender updates it first, which serialises appends on PostgreSQL
     # (a row lock) and SQLite (the writer lock) until the appending transaction ends.
-    "archive_log_lock", metadata,
+    "archive_log_lock",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("appends", BigInteger, nullable=False),
 )
@@ -76,7 +82,8 @@ log_lock = Table(
 artefact = Table(
     # What each entry records, as columns to search by; derived from the entry's bytes
     # (``docservice.archive.record``), which ``docservice audit check`` compares it with.
-    "archive_artefact", metadata,
+    "archive_artefact",
+    metadata,
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("type", String(40), nullable=False, index=True),
     Column("sha256", String(64), nullable=False, index=True),
@@ -90,7 +97,8 @@ artefact = Table(
 
 
 _SELECT_NODES = select(log_node.c.node, log_node.c.hash).where(
-    log_node.c.node.in_(bindparam("keys", expanding=True)))
+    log_node.c.node.in_(bindparam("keys", expanding=True))
+)
 
 
 def node_key(node: Node) -> int:
@@ -103,12 +111,14 @@ def make_engine(url: str, **kwargs) -> Engine:
     """An engine for ``url``; SQLite files get WAL and synchronous=NORMAL (≈30x faster appends)."""
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
     return engine
 
 
@@ -116,8 +126,9 @@ class SqlStore:
     """NodeStore on any SQLAlchemy engine; ``schema`` places the tables (PostgreSQL)."""
 
     def __init__(self, engine: Engine, schema: str | None = None) -> None:
-        self.engine = engine.execution_options(schema_translate_map={None: schema}) \
-            if schema else engine
+        self.engine = (
+            engine.execution_options(schema_translate_map={None: schema}) if schema else engine
+        )
         # Reads need no transaction (rows never change once written): autocommit saves
         # the BEGIN and ROLLBACK round trips, which are most of a proof's time on PostgreSQL.
         self.reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -145,38 +156,49 @@ class SqlStore:
     def append(self, start: int, entries: Sequence[bytes], nodes: dict[Node, bytes]) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(log_entry),
-                             [{"idx": i, "data": d} for i, d in enumerate(entries, start)])
-                conn.execute(insert(log_node),
-                             [{"node": node_key(n), "hash": h} for n, h in nodes.items()])
+                conn.execute(
+                    insert(log_entry), [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
+                )
+                conn.execute(
+                    insert(log_node), [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
+                )
         except IntegrityError as exc:
             raise AppendConflictError(f"leaf {start} was appended by another writer") from exc
 
     def entry(self, index: int) -> bytes:
         """The leaf input of entry ``index``."""
         with self.reader.connect() as conn:
-            data = conn.execute(select(log_entry.c.data)
-                                .where(log_entry.c.idx == index)).scalar()
+            data = conn.execute(select(log_entry.c.data).where(log_entry.c.idx == index)).scalar()
         if data is None:
             raise LookupError(f"no log entry {index}")
         return bytes(data)
 
     def add_tree_head(self, sth: SignedTreeHead, timestamp_token: bytes | None = None) -> None:
         with self.engine.begin() as conn:
-            conn.execute(insert(tree_head).values(
-                tree_size=sth.tree_size, timestamp_ms=sth.timestamp_ms,
-                root_hash=sth.root_hash, key_id=sth.key_id, signature=sth.signature,
-                timestamp_token=timestamp_token))
+            conn.execute(
+                insert(tree_head).values(
+                    tree_size=sth.tree_size,
+                    timestamp_ms=sth.timestamp_ms,
+                    root_hash=sth.root_hash,
+                    key_id=sth.key_id,
+                    signature=sth.signature,
+                    timestamp_token=timestamp_token,
+                )
+            )
 
     def tree_heads(self) -> list[SignedTreeHead]:
         """Every kept tree head, oldest first."""
         with self.reader.connect() as conn:
-            rows = conn.execute(select(tree_head.c.tree_size, tree_head.c.timestamp_ms,
-                                       tree_head.c.root_hash, tree_head.c.key_id,
-                                       tree_head.c.signature)
-                                .order_by(tree_head.c.timestamp_ms, tree_head.c.tree_size))
-            return [SignedTreeHead(s, t, bytes(r), bytes(k), bytes(g))
-                    for s, t, r, k, g in rows]
+            rows = conn.execute(
+                select(
+                    tree_head.c.tree_size,
+                    tree_head.c.timestamp_ms,
+                    tree_head.c.root_hash,
+                    tree_head.c.key_id,
+                    tree_head.c.signature,
+                ).order_by(tree_head.c.timestamp_ms, tree_head.c.tree_size)
+            )
+            return [SignedTreeHead(s, t, bytes(r), bytes(k), bytes(g)) for s, t, r, k, g in rows]
 
 
 class ConnStore:
@@ -204,7 +226,9 @@ class ConnStore:
     def append(self, start: int, entries: Sequence[bytes], nodes: dict[Node, bytes]) -> None:
         # No savepoint: appenders hold the log's lock, so a duplicate leaf is a bug that
         # must fail the caller's whole transaction, not be retried inside it.
-        self.conn.execute(insert(log_entry),
-                          [{"idx": i, "data": d} for i, d in enumerate(entries, start)])
-        self.conn.execute(insert(log_node),
-                          [{"node": node_key(n), "hash": h} for n, h in nodes.items()])
+        self.conn.execute(
+            insert(log_entry), [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
+        )
+        self.conn.execute(
+            insert(log_node), [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
+        )

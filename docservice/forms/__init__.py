@@ -10,11 +10,25 @@ from docservice.errors import UnknownKindError
 from docservice.forms.kind import Kind
 
 #: The order ``docservice kinds`` lists them in (the order of the issue's catalogue).
-ORDER = ("application", "center_application", "direction", "employment_direction", "roadmap",
-         "individual_plan", "report_a3", "journal", "e_appeal", "quality_evaluation",
-         "unemployed_decision", "center_stay_decision", "activity_report",
-         "notification", "complaint_receipt", "monitoring_visit",
-         "evaluation_conclusion")
+ORDER = (
+    "application",
+    "center_application",
+    "direction",
+    "employment_direction",
+    "roadmap",
+    "individual_plan",
+    "report_a3",
+    "journal",
+    "e_appeal",
+    "quality_evaluation",
+    "unemployed_decision",
+    "center_stay_decision",
+    "activity_report",
+    "notification",
+    "complaint_receipt",
+    "monitoring_visit",
+    "evaluation_conclusion",
+)
 
 
 @cache
@@ -34,5 +48,6 @@ def get_kind(name: str) -> Kind:
     try:
         return all_kinds()[name]
     except KeyError:
-        raise UnknownKindError(f"unknown document kind {name!r}; known: {', '.join(all_kinds())}") \
-            from None
+        raise UnknownKindError(
+            f"unknown document kind {name!r}; known: {', '.join(all_kinds())}"
+        ) from None

@@ -93,8 +93,11 @@ class Coordinate(Field):
         return {"type": "number", "minimum": float(self.minimum), "maximum": float(self.maximum)}
 
     def xsd_facets(self) -> tuple[str, list[tuple[str, str]]]:
-        return "xs:decimal", [("minInclusive", str(self.minimum)),
-                              ("maxInclusive", str(self.maximum)), ("fractionDigits", "6")]
+        return "xs:decimal", [
+            ("minInclusive", str(self.minimum)),
+            ("maxInclusive", str(self.maximum)),
+            ("fractionDigits", "6"),
+        ]
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,12 @@ class FileContent(Field):
         return data
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "contentEncoding": "base64", "minLength": 4,
-                "maxLength": (self.max_bytes + 2) // 3 * 4}
+        return {
+            "type": "string",
+            "contentEncoding": "base64",
+            "minLength": 4,
+            "maxLength": (self.max_bytes + 2) // 3 * 4,
+        }
 
 
 def _is_media_type(data: bytes, media_type: str) -> bool:
@@ -165,9 +172,15 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _attachments(data: dict[str, Any]) -> list[Attachment]:
-    return [Attachment(item["embedded_as"], item["content"], item["media_type"],
-                       item.get("description") or item["file_name"])
-            for item in data["evidence"]]
+    return [
+        Attachment(
+            item["embedded_as"],
+            item["content"],
+            item["media_type"],
+            item.get("description") or item["file_name"],
+        )
+        for item in data["evidence"]
+    ]
 
 
 KIND = Kind(
@@ -180,28 +193,47 @@ KIND = Kind(
         Text("career_center", max_length=300),
         Text("plan_number", required=False, max_length=50),
         Integer("service_code", minimum=1, maximum=SERVICES),
-        Group("person", fields=(Choice("role", options=ROLES), Name("full_name"),
-                                Date("birth_date"), Iin("iin"))),
+        Group(
+            "person",
+            fields=(
+                Choice("role", options=ROLES),
+                Name("full_name"),
+                Date("birth_date"),
+                Iin("iin"),
+            ),
+        ),
         Date("activity_date"),
         Text("result", max_length=4000, multiline=True),
-        Group("geolocation", fields=(Coordinate("latitude", minimum=LATITUDE[0],
-                                                maximum=LATITUDE[1]),
-                                     Coordinate("longitude", minimum=LONGITUDE[0],
-                                                maximum=LONGITUDE[1]),
-                                     Text("place", max_length=300))),
-        Group("evidence", item="file", min_items=1, max_items=MAX_FILES, fields=(
-            Choice("kind", options=EVIDENCE_KINDS),
-            Pattern("file_name", max_length=100, regex=r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}",
-                    code="bad_file_name"),
-            Choice("media_type", options=tuple(MEDIA_TYPES)),
-            Text("description", required=False, max_length=500),
-            FileContent("content"),
-            Pattern("sha256", computed=True, max_length=64, regex="[0-9a-f]{64}"),
-            Integer("size", computed=True, minimum=1, maximum=MAX_FILE_BYTES),
-            Text("embedded_as", computed=True, max_length=120),
-        )),
-        Group("employee", fields=(Name("full_name"),
-                                  Text("position", max_length=300))),
+        Group(
+            "geolocation",
+            fields=(
+                Coordinate("latitude", minimum=LATITUDE[0], maximum=LATITUDE[1]),
+                Coordinate("longitude", minimum=LONGITUDE[0], maximum=LONGITUDE[1]),
+                Text("place", max_length=300),
+            ),
+        ),
+        Group(
+            "evidence",
+            item="file",
+            min_items=1,
+            max_items=MAX_FILES,
+            fields=(
+                Choice("kind", options=EVIDENCE_KINDS),
+                Pattern(
+                    "file_name",
+                    max_length=100,
+                    regex=r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}",
+                    code="bad_file_name",
+                ),
+                Choice("media_type", options=tuple(MEDIA_TYPES)),
+                Text("description", required=False, max_length=500),
+                FileContent("content"),
+                Pattern("sha256", computed=True, max_length=64, regex="[0-9a-f]{64}"),
+                Integer("size", computed=True, minimum=1, maximum=MAX_FILE_BYTES),
+                Text("embedded_as", computed=True, max_length=120),
+            ),
+        ),
+        Group("employee", fields=(Name("full_name"), Text("position", max_length=300))),
         Date("report_date"),
     ),
     rules=(iin_matches_birth_date, no_repeated_iins, _evidence_is_what_it_says),

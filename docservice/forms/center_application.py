@@ -20,8 +20,9 @@ MAX_MEMBERS = 50
 
 KIND = Kind(
     name="center_application",
-    source=("Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
-            "Appendix 2"),
+    source=(
+        "Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, Appendix 2"
+    ),
     fields=(
         Text("authority", max_length=300),
         person("candidate", birth_date=False),

@@ -38,8 +38,10 @@ VACATE_DAYS = 3
 #: longest stay from the placement (point 15)
 MAX_STAY_MONTHS = 6
 #: who signs each stage (route steps; the route itself is issue #10)
-SIGNERS: dict[str, tuple[str, ...]] = {"representation": ("center_head",),
-                                       "decided": ("center_head", "migration_body_head")}
+SIGNERS: dict[str, tuple[str, ...]] = {
+    "representation": ("center_head",),
+    "decided": ("center_head", "migration_body_head"),
+}
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -77,9 +79,12 @@ def _stage_and_dates(data: dict[str, Any], errors: Errors) -> None:
 def _derive(data: dict[str, Any]) -> dict[str, Any]:
     due = add_working_days(data["representation"]["date"], DECISION_WORKING_DAYS)
     decision = data.get("decision")
-    out: dict[str, Any] = {"decision_deadline": due,
-                           "stay_limit": add_months(data["placement_date"], MAX_STAY_MONTHS),
-                           "decision_late": None, "vacate_by": None}
+    out: dict[str, Any] = {
+        "decision_deadline": due,
+        "stay_limit": add_months(data["placement_date"], MAX_STAY_MONTHS),
+        "decision_late": None,
+        "vacate_by": None,
+    }
     if decision:
         out["decision_late"] = decision["date"] > due
         if decision["outcome"] == "evict":
@@ -88,14 +93,15 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _official(name: str) -> Group:
-    return Group(name, fields=(Text("name", max_length=300),
-                               Name("head_full_name")))
+    return Group(name, fields=(Text("name", max_length=300), Name("head_full_name")))
 
 
 KIND = Kind(
     name="center_stay_decision",
-    source=("Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
-            "points 13-17 (no official form)"),
+    source=(
+        "Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
+        "points 13-17 (no official form)"
+    ),
     own_layout=True,
     fields=(
         Choice("stage", options=STAGES),
@@ -105,19 +111,31 @@ KIND = Kind(
         Group("direction", fields=(Text("number", max_length=50), Date("date"))),
         Date("placement_date"),
         people("residents", "resident", min_items=1, max_items=50, iin_required=False),
-        Group("representation", fields=(
-            Date("date"),
-            Text("violation", max_length=4000, multiline=True),
-        )),
-        Group("decision", required=False, fields=(
-            Date("date"),
-            Text("number", max_length=50),
-            Choice("outcome", options=OUTCOMES),
-            Choice("scope", options=SCOPES),
-            Group("members", required=False, item="member", max_items=50,
-                  fields=(Name("full_name"),)),
-            Text("grounds", max_length=4000, multiline=True),
-        )),
+        Group(
+            "representation",
+            fields=(
+                Date("date"),
+                Text("violation", max_length=4000, multiline=True),
+            ),
+        ),
+        Group(
+            "decision",
+            required=False,
+            fields=(
+                Date("date"),
+                Text("number", max_length=50),
+                Choice("outcome", options=OUTCOMES),
+                Choice("scope", options=SCOPES),
+                Group(
+                    "members",
+                    required=False,
+                    item="member",
+                    max_items=50,
+                    fields=(Name("full_name"),),
+                ),
+                Text("grounds", max_length=4000, multiline=True),
+            ),
+        ),
         Date("decision_deadline", computed=True),
         Date("stay_limit", computed=True),
         Boolean("decision_late", required=False, computed=True),

@@ -9,8 +9,14 @@ from docservice.forms.fields import Date, Errors, Group, Iin, Name
 from docservice.identifiers import iin_birth_date
 
 
-def person(name: str, *, required: bool = True, iin: bool = True, birth_date: bool = True,
-           extra: tuple = ()) -> Group:
+def person(
+    name: str,
+    *,
+    required: bool = True,
+    iin: bool = True,
+    birth_date: bool = True,
+    extra: tuple = (),
+) -> Group:
     """A person as the forms identify one: full name, date of birth, IIN."""
     fields: tuple = (Name("full_name"),)
     if birth_date:
@@ -20,12 +26,27 @@ def person(name: str, *, required: bool = True, iin: bool = True, birth_date: bo
     return Group(name, required, fields=fields + extra)
 
 
-def people(name: str, item: str = "person", *, min_items: int = 0, max_items: int = 100,
-           iin: bool = True, iin_required: bool = True, extra: tuple = ()) -> Group:
+def people(
+    name: str,
+    item: str = "person",
+    *,
+    min_items: int = 0,
+    max_items: int = 100,
+    iin: bool = True,
+    iin_required: bool = True,
+    extra: tuple = (),
+) -> Group:
     """A list of people (family members and the like)."""
-    return Group(name, min_items > 0, item=item, min_items=min_items, max_items=max_items,
-                 fields=(Name("full_name"), Date("birth_date"))
-                 + ((Iin("iin", required=iin_required),) if iin else ()) + extra)
+    return Group(
+        name,
+        min_items > 0,
+        item=item,
+        min_items=min_items,
+        max_items=max_items,
+        fields=(Name("full_name"), Date("birth_date"))
+        + ((Iin("iin", required=iin_required),) if iin else ())
+        + extra,
+    )
 
 
 def _records(value: Any, path: str):

@@ -49,7 +49,7 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
 KIND = Kind(
     name="complaint_receipt",
     source="State service standard (Order No. 279 of 28 April 2015, Appendix 28), point 10 "
-           "(no official form)",
+    "(no official form)",
     own_layout=True,
     fields=(
         Text("incoming_number", max_length=50),
@@ -57,13 +57,19 @@ KIND = Kind(
         Choice("addressee", options=ADDRESSEES),
         Text("organisation", max_length=300),
         Choice("channel", options=CHANNELS),
-        Group("applicant", fields=(Name("full_name"), Date("birth_date"),
-                                   Iin("iin"), Text("address", required=False, max_length=300),
-                                   Phone("phone", required=False))),
+        Group(
+            "applicant",
+            fields=(
+                Name("full_name"),
+                Date("birth_date"),
+                Iin("iin"),
+                Text("address", required=False, max_length=300),
+                Phone("phone", required=False),
+            ),
+        ),
         Date("complaint_date", required=False),
         Text("subject", max_length=2000, multiline=True),
-        Group("accepted_by", fields=(Name("full_name"),
-                                     Text("position", max_length=300))),
+        Group("accepted_by", fields=(Name("full_name"), Text("position", max_length=300))),
         Text("reply_place", max_length=300),
         Date("review_deadline", computed=True),
     ),

@@ -28,9 +28,24 @@ from docservice.forms.fields import Choice, Date, Errors, Group, Name, Text
 from docservice.forms.kind import Kind
 
 #: degrees of kinship to the candidate, as the "туыстық дәрежесі" of the form
-KINSHIP = ("husband", "wife", "son", "daughter", "father", "mother", "brother", "sister",
-           "grandson", "granddaughter", "grandfather", "grandmother", "son_in_law",
-           "daughter_in_law", "father_in_law", "mother_in_law")
+KINSHIP = (
+    "husband",
+    "wife",
+    "son",
+    "daughter",
+    "father",
+    "mother",
+    "brother",
+    "sister",
+    "grandson",
+    "granddaughter",
+    "grandfather",
+    "grandmother",
+    "son_in_law",
+    "daughter_in_law",
+    "father_in_law",
+    "mother_in_law",
+)
 SPOUSES = ("husband", "wife")
 #: a generous bound on a family's size (the form prints six lines; more flow on)
 MAX_MEMBERS = 50
@@ -53,7 +68,8 @@ def _talons_handed_in(data: dict[str, Any], errors: Errors) -> None:
     """Point 3: no direction before the talons of the candidate and the adult members."""
     issued = data["issue_date"]
     holders = [("candidate", data["candidate"])] + [
-        (f"family[{i}]", m) for i, m in enumerate(data.get("family") or [])]
+        (f"family[{i}]", m) for i, m in enumerate(data.get("family") or [])
+    ]
     for path, holder in holders:
         talon = holder.get("talon")
         if talon is None:
@@ -85,18 +101,28 @@ def _one_spouse(data: dict[str, Any], errors: Errors) -> None:
 
 KIND = Kind(
     name="direction",
-    source=("Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
-            "Appendix 1"),
+    source=(
+        "Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, Appendix 1"
+    ),
     version="2",
     fields=(
         Text("number", max_length=50),
         Date("issue_date"),
         person("candidate", extra=(_talon(True),)),
-        people("family", "member", max_items=MAX_MEMBERS, iin_required=False,
-               extra=(Choice("kinship", options=KINSHIP), _talon(False))),
-        Group("authority", fields=(Text("name", max_length=300),
-                                   Name("head_full_name"))),
+        people(
+            "family",
+            "member",
+            max_items=MAX_MEMBERS,
+            iin_required=False,
+            extra=(Choice("kinship", options=KINSHIP), _talon(False)),
+        ),
+        Group("authority", fields=(Text("name", max_length=300), Name("head_full_name"))),
     ),
-    rules=(iin_matches_birth_date, no_repeated_iins, _born_before_issue, _one_spouse,
-           _talons_handed_in),
+    rules=(
+        iin_matches_birth_date,
+        no_repeated_iins,
+        _born_before_issue,
+        _one_spouse,
+        _talons_handed_in,
+    ),
 )

@@ -28,10 +28,16 @@ KIND = Kind(
         Text("region", max_length=200),
         Text("recipient", max_length=500),
         Text("content", max_length=50_000, multiline=True),
-        Group("documents", required=False, item="document", max_items=1000, fields=(
-            Text("name", max_length=500),
-            Integer("sheets", minimum=1, maximum=10_000),
-            Text("note", required=False, max_length=500),
-        )),
+        Group(
+            "documents",
+            required=False,
+            item="document",
+            max_items=1000,
+            fields=(
+                Text("name", max_length=500),
+                Integer("sheets", minimum=1, maximum=10_000),
+                Text("note", required=False, max_length=500),
+            ),
+        ),
     ),
 )

@@ -38,8 +38,14 @@ from docservice.forms.kind import Kind
 from docservice.workdays import add_working_days
 
 #: point 6 of the standard, in its order
-DIRECTION_KINDS = ("employment", "public_works", "vocational_training", "social_jobs",
-                   "youth_practice", "career_guidance")
+DIRECTION_KINDS = (
+    "employment",
+    "public_works",
+    "vocational_training",
+    "social_jobs",
+    "youth_practice",
+    "career_guidance",
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,12 @@ PLACEMENT = ReportTerm(5, "placement", "seed 003 l. 486")
 INVITED = ReportTerm(3, "invited", "seed 003 l. 488, l. 630")
 #: the term of each kind of direction (see the module docstring for the reading)
 REPORT_TERMS: dict[str, ReportTerm] = {
-    "employment": PLACEMENT, "public_works": PLACEMENT, "vocational_training": PLACEMENT,
-    "social_jobs": PLACEMENT, "youth_practice": PLACEMENT, "career_guidance": INVITED,
+    "employment": PLACEMENT,
+    "public_works": PLACEMENT,
+    "vocational_training": PLACEMENT,
+    "social_jobs": PLACEMENT,
+    "youth_practice": PLACEMENT,
+    "career_guidance": INVITED,
 }
 
 
@@ -76,31 +86,39 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
 KIND = Kind(
     name="employment_direction",
     source="State service standard 'Issuing directions to participate in active forms of "
-           "employment assistance' (Order No. 279 of 28 April 2015, Appendix 28), point 6",
+    "employment assistance' (Order No. 279 of 28 April 2015, Appendix 28), point 6",
     own_layout=True,
     fields=(
         Text("number", max_length=50),
         Date("issue_date"),
         Choice("direction_kind", options=DIRECTION_KINDS),
-        Group("recipient", fields=(
-            Name("full_name"),
-            Iin("iin"),
-            Date("birth_date"),
-            Text("address", required=False, max_length=300),
-            Phone("phone", required=False),
-        )),
-        Group("issuer", fields=(
-            Text("name", max_length=300),
-            Bin("bin"),
-            Group("official", fields=(Name("full_name"),
-                                      Text("position", max_length=200))),
-        )),
-        Group("destination", fields=(
-            Text("name", max_length=300),
-            Bin("bin", required=False),
-            Text("address", max_length=300),
-            Text("vacancy", required=False, max_length=300),
-        )),
+        Group(
+            "recipient",
+            fields=(
+                Name("full_name"),
+                Iin("iin"),
+                Date("birth_date"),
+                Text("address", required=False, max_length=300),
+                Phone("phone", required=False),
+            ),
+        ),
+        Group(
+            "issuer",
+            fields=(
+                Text("name", max_length=300),
+                Bin("bin"),
+                Group("official", fields=(Name("full_name"), Text("position", max_length=200))),
+            ),
+        ),
+        Group(
+            "destination",
+            fields=(
+                Text("name", max_length=300),
+                Bin("bin", required=False),
+                Text("address", max_length=300),
+                Text("vacancy", required=False, max_length=300),
+            ),
+        ),
         Date("report_deadline", computed=True),
     ),
     rules=(iin_matches_birth_date, _born_before_issue),

@@ -60,11 +60,17 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
         item["total"] = sum(item[c] for c in CRITERIA)
         item["band"] = band(item["total"])
     due = deadline(data["year"], data["quarter"])
-    counts = {name: sum(1 for e in data["evaluations"] if e["band"] == name)
-              for name, _, _ in BANDS}
-    return {"evaluations": data["evaluations"], "deadline": due,
-            "late": data["issue_date"] > due, "count_low": counts["low"],
-            "count_medium": counts["medium"], "count_high": counts["high"]}
+    counts = {
+        name: sum(1 for e in data["evaluations"] if e["band"] == name) for name, _, _ in BANDS
+    }
+    return {
+        "evaluations": data["evaluations"],
+        "deadline": due,
+        "late": data["issue_date"] > due,
+        "count_low": counts["low"],
+        "count_medium": counts["medium"],
+        "count_high": counts["high"],
+    }
 
 
 def _score(name: str) -> Integer:
@@ -81,27 +87,50 @@ KIND = Kind(
         Integer("quarter", minimum=1, maximum=4),
         Date("issue_date"),
         Text("addressee", max_length=300),
-        Group("evaluations", item="evaluation", min_items=1, max_items=500, fields=(
-            Text("evaluation_number", required=False, max_length=50),
-            Choice("kind", options=EVALUATED),
-            Text("name", max_length=300),
-            Text("region", max_length=200),
-            *(_score(c) for c in CRITERIA),
-            Integer("total", computed=True, minimum=len(CRITERIA) * MIN_SCORE,
-                    maximum=len(CRITERIA) * MAX_SCORE),
-            Choice("band", computed=True, options=tuple(b[0] for b in BANDS)),
-        )),
+        Group(
+            "evaluations",
+            item="evaluation",
+            min_items=1,
+            max_items=500,
+            fields=(
+                Text("evaluation_number", required=False, max_length=50),
+                Choice("kind", options=EVALUATED),
+                Text("name", max_length=300),
+                Text("region", max_length=200),
+                *(_score(c) for c in CRITERIA),
+                Integer(
+                    "total",
+                    computed=True,
+                    minimum=len(CRITERIA) * MIN_SCORE,
+                    maximum=len(CRITERIA) * MAX_SCORE,
+                ),
+                Choice("band", computed=True, options=tuple(b[0] for b in BANDS)),
+            ),
+        ),
         Text("final_report", max_length=8000, multiline=True),
-        Group("earlier_recommendations", required=False, item="recommendation", max_items=200,
-              fields=(Text("text", max_length=2000, multiline=True),
-                      Choice("outcome", options=OUTCOMES),
-                      Text("note", required=False, max_length=2000, multiline=True))),
+        Group(
+            "earlier_recommendations",
+            required=False,
+            item="recommendation",
+            max_items=200,
+            fields=(
+                Text("text", max_length=2000, multiline=True),
+                Choice("outcome", options=OUTCOMES),
+                Text("note", required=False, max_length=2000, multiline=True),
+            ),
+        ),
         Text("conclusions", max_length=8000, multiline=True),
-        Group("recommendations", item="recommendation", min_items=1, max_items=500, fields=(
-            Text("organisation", max_length=300),
-            Text("text", max_length=2000, multiline=True))),
-        Group("signer", fields=(Name("full_name"),
-                                Text("position", max_length=300))),
+        Group(
+            "recommendations",
+            item="recommendation",
+            min_items=1,
+            max_items=500,
+            fields=(
+                Text("organisation", max_length=300),
+                Text("text", max_length=2000, multiline=True),
+            ),
+        ),
+        Group("signer", fields=(Name("full_name"), Text("position", max_length=300))),
         Date("deadline", computed=True),
         Boolean("late", computed=True),
         Integer("count_low", computed=True, minimum=0, maximum=500),

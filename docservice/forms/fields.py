@@ -66,8 +66,9 @@ class Field:
 
 #: Characters that change the direction text is displayed in (Trojan-source style):
 #: a name could print differently from what the XML and the signature carry.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                          "\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def _code_point(char: str) -> str:
@@ -187,14 +188,26 @@ class Pattern(Text):
 
 def Email(name: str, required: bool = True) -> Pattern:  # noqa: N802 - reads as a type
     """An e-mail address (a deliberately loose check: something@domain.tld)."""
-    return Pattern(name, required, max_length=254, regex=r"[^@\s]+@[^@\s]+\.[^@\s]+",
-                   code="bad_email", xsd_name="c:Email")
+    return Pattern(
+        name,
+        required,
+        max_length=254,
+        regex=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+        code="bad_email",
+        xsd_name="c:Email",
+    )
 
 
 def Phone(name: str, required: bool = True) -> Pattern:  # noqa: N802 - reads as a type
     """A phone number: digits with an optional leading +, spaces, dashes, brackets."""
-    return Pattern(name, required, max_length=32, regex=r"\+?[0-9][0-9 ()\-]{5,30}",
-                   code="bad_phone", xsd_name="c:Phone")
+    return Pattern(
+        name,
+        required,
+        max_length=32,
+        regex=r"\+?[0-9][0-9 ()\-]{5,30}",
+        code="bad_phone",
+        xsd_name="c:Phone",
+    )
 
 
 @dataclass(frozen=True)
@@ -226,8 +239,11 @@ class Identifier(Field):
         return "c:IIN" if self.what == "iin" else "c:BIN"
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": "^[0-9]{12}$",
-                "description": f"{self.what.upper()} with a valid check digit"}
+        return {
+            "type": "string",
+            "pattern": "^[0-9]{12}$",
+            "description": f"{self.what.upper()} with a valid check digit",
+        }
 
 
 def _plausible_iin_date(iin: str) -> bool:

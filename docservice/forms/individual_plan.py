@@ -51,28 +51,34 @@ UPLOAD_WORKING_DAYS = 1
 
 def _services(name: str) -> Group:
     """The services of one person: Appendix 1 code, term in days or a due date."""
-    return Group(name, item="service", min_items=1, max_items=SERVICES, fields=(
-        Integer("code", minimum=1, maximum=SERVICES),
-        Integer("term_days", required=False, minimum=0, maximum=MAX_TERM_DAYS),
-        Date("due_date", required=False),
-        Text("responsible", required=False, max_length=300),
-        Text("note", required=False, max_length=1000, multiline=True),
-        Date("deadline", computed=True),
-        Integer("days_from_quota", computed=True, minimum=0, maximum=MAX_TERM_DAYS),
-    ))
+    return Group(
+        name,
+        item="service",
+        min_items=1,
+        max_items=SERVICES,
+        fields=(
+            Integer("code", minimum=1, maximum=SERVICES),
+            Integer("term_days", required=False, minimum=0, maximum=MAX_TERM_DAYS),
+            Date("due_date", required=False),
+            Text("responsible", required=False, max_length=300),
+            Text("note", required=False, max_length=1000, multiline=True),
+            Date("deadline", computed=True),
+            Integer("days_from_quota", computed=True, minimum=0, maximum=MAX_TERM_DAYS),
+        ),
+    )
 
 
 def _person(name: str, *extra: Field, item: str | None = None) -> Group:
-    fields = (Name("full_name"), Date("birth_date"), Iin("iin"), *extra,
-              _services("services"))
+    fields = (Name("full_name"), Date("birth_date"), Iin("iin"), *extra, _services("services"))
     if item:
         return Group(name, required=False, item=item, max_items=30, fields=fields)
     return Group(name, fields=fields)
 
 
 def _persons(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [("kandas", data["kandas"])] + [(f"members[{i}]", m)
-                                           for i, m in enumerate(data.get("members") or [])]
+    return [("kandas", data["kandas"])] + [
+        (f"members[{i}]", m) for i, m in enumerate(data.get("members") or [])
+    ]
 
 
 def _terms_in_order(data: dict[str, Any], errors: Errors) -> None:
@@ -90,8 +96,9 @@ def _terms_in_order(data: dict[str, Any], errors: Errors) -> None:
                 # one term only: two could disagree
                 errors.add(f"{path}.due_date", "one_of", other=f"{path}.term_days")
             elif due is not None and not quota <= due <= last:
-                errors.add(f"{path}.due_date", "out_of_range", min=quota.isoformat(),
-                           max=last.isoformat())
+                errors.add(
+                    f"{path}.due_date", "out_of_range", min=quota.isoformat(), max=last.isoformat()
+                )
 
 
 def _state_and_dates(data: dict[str, Any], errors: Errors) -> None:
@@ -123,8 +130,11 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
     approval = data.get("approval")
     upload = add_working_days(approval["date"], UPLOAD_WORKING_DAYS) if approval else None
     # the services are filled in place; the records are handed back as the derived values
-    return {"kandas": data["kandas"], "members": data.get("members") or [],
-            "upload_deadline": upload}
+    return {
+        "kandas": data["kandas"],
+        "members": data.get("members") or [],
+        "upload_deadline": upload,
+    }
 
 
 KIND = Kind(
@@ -141,15 +151,17 @@ KIND = Kind(
         Date("quota_inclusion_date"),
         _person("kandas"),
         _person("members", Text("kinship", max_length=100), item="member"),
-        Group("formed_by", fields=(Name("full_name"),
-                                   Text("position", max_length=300))),
+        Group("formed_by", fields=(Name("full_name"), Text("position", max_length=300))),
         Date("agreement_date", required=False),
-        Group("approval", required=False, fields=(
-            Text("center", max_length=300),
-            Group("official", fields=(Name("full_name"),
-                                      Text("position", max_length=300))),
-            Date("date"),
-        )),
+        Group(
+            "approval",
+            required=False,
+            fields=(
+                Text("center", max_length=300),
+                Group("official", fields=(Name("full_name"), Text("position", max_length=300))),
+                Date("date"),
+            ),
+        ),
         Date("upload_deadline", required=False, computed=True),
     ),
     rules=(_terms_in_order, iin_matches_birth_date, no_repeated_iins, _state_and_dates),

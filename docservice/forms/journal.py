@@ -35,8 +35,10 @@ def _entries_in_order(data: dict[str, Any], errors: Errors) -> None:
             errors.add(f"{path}.registration_date", "not_after", other="ended")
         if entry["birth_date"] > registered:
             errors.add(f"{path}.birth_date", "not_after", other="registration_date")
-        has_number, has_date = bool(entry.get("direction_number")), bool(
-            entry.get("direction_date"))
+        has_number, has_date = (
+            bool(entry.get("direction_number")),
+            bool(entry.get("direction_date")),
+        )
         if has_number != has_date:
             missing = "direction_date" if has_number else "direction_number"
             errors.add(f"{path}.{missing}", "required")
@@ -44,31 +46,39 @@ def _entries_in_order(data: dict[str, Any], errors: Errors) -> None:
             errors.add(f"{path}.direction_date", "date_before", other="registration_date")
         number = entry["registration_number"]
         if number in numbers:
-            errors.add(f"{path}.registration_number", "duplicate",
-                       value=f"entries[{numbers[number]}]")
+            errors.add(
+                f"{path}.registration_number", "duplicate", value=f"entries[{numbers[number]}]"
+            )
         else:
             numbers[number] = i
 
 
 KIND = Kind(
     name="journal",
-    source=("Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, "
-            "Appendix 3"),
+    source=(
+        "Order No. 331-ө-м of 22 July 2013, Rules and terms of residence in the Center, Appendix 3"
+    ),
     landscape=True,
     fields=(
         Date("started"),
         Date("ended", required=False),
-        Group("entries", item="entry", min_items=1, max_items=MAX_ENTRIES, fields=(
-            Name("full_name"),
-            Iin("iin", required=False),
-            Text("birth_place", max_length=200),
-            Date("birth_date"),
-            Text("country", max_length=100),
-            Date("registration_date"),
-            Text("registration_number", max_length=50),
-            Text("direction_number", max_length=50, required=False),
-            Date("direction_date", required=False),
-        )),
+        Group(
+            "entries",
+            item="entry",
+            min_items=1,
+            max_items=MAX_ENTRIES,
+            fields=(
+                Name("full_name"),
+                Iin("iin", required=False),
+                Text("birth_place", max_length=200),
+                Date("birth_date"),
+                Text("country", max_length=100),
+                Date("registration_date"),
+                Text("registration_number", max_length=50),
+                Text("direction_number", max_length=50, required=False),
+                Date("direction_date", required=False),
+            ),
+        ),
     ),
     rules=(not_before("ended", "started"), _entries_in_order, iin_matches_birth_date),
 )

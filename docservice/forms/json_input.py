@@ -131,8 +131,13 @@ def _loads(raw: bytes | str, kind_name: str) -> tuple[Any, bool]:
 
     data: Any = None
     try:
-        data = json.loads(text, object_pairs_hook=_object, parse_int=_int,
-                          parse_float=_float, parse_constant=refuse_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_int=_int,
+            parse_float=_float,
+            parse_constant=refuse_constant,
+        )
     except RecursionError:
         errors.add("$", "too_deep", max=MAX_DEPTH)
     except json.JSONDecodeError as exc:

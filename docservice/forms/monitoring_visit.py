@@ -44,8 +44,15 @@ def _periods(inclusion: dt.date) -> list[tuple[int, str, int, dt.date, dt.date]]
     for year in range(1, YEARS + 1):
         length = 3 if year <= QUARTERLY_YEARS else 6
         for number in range(1, 12 // length + 1):
-            periods.append((year, PERIODICITY[0 if length == 3 else 1], number,
-                            add_months(inclusion, offset), add_months(inclusion, offset + length)))
+            periods.append(
+                (
+                    year,
+                    PERIODICITY[0 if length == 3 else 1],
+                    number,
+                    add_months(inclusion, offset),
+                    add_months(inclusion, offset + length),
+                )
+            )
             offset += length
     return periods
 
@@ -56,8 +63,13 @@ def monitoring_period(inclusion: dt.date, visit: dt.date) -> dict[str, Any] | No
     for i, (year, periodicity, number, first, after) in enumerate(periods):
         if first <= visit < after:
             following = periods[i + 1][4] - dt.timedelta(days=1) if i + 1 < len(periods) else None
-            return {"year": year, "periodicity": periodicity, "number": number,
-                    "end": after - dt.timedelta(days=1), "next_end": following}
+            return {
+                "year": year,
+                "periodicity": periodicity,
+                "number": number,
+                "end": after - dt.timedelta(days=1),
+                "next_end": following,
+            }
     return None
 
 
@@ -67,8 +79,9 @@ def _visit_in_order(data: dict[str, Any], errors: Errors) -> None:
         if body not in bodies:
             errors.add("visitors", "body_missing", body=body)
     if monitoring_period(data["quota_inclusion_date"], data["visit_date"]) is None:
-        errors.add("visit_date", "outside_monitoring",
-                   start=data["quota_inclusion_date"].isoformat())
+        errors.add(
+            "visit_date", "outside_monitoring", start=data["quota_inclusion_date"].isoformat()
+        )
     for i, family in enumerate(data["families"]):
         flag_repeated(family["services"], "code", f"families[{i}].services", errors)
 
@@ -76,9 +89,13 @@ def _visit_in_order(data: dict[str, Any], errors: Errors) -> None:
 def _derive(data: dict[str, Any]) -> dict[str, Any]:
     period = monitoring_period(data["quota_inclusion_date"], data["visit_date"])
     assert period is not None  # _visit_in_order refused the rest
-    return {"monitoring_year": period["year"], "periodicity": period["periodicity"],
-            "period_number": period["number"], "period_end": period["end"],
-            "next_visit_due": period["next_end"]}
+    return {
+        "monitoring_year": period["year"],
+        "periodicity": period["periodicity"],
+        "period_number": period["number"],
+        "period_end": period["end"],
+        "next_visit_due": period["next_end"],
+    }
 
 
 KIND = Kind(
@@ -92,17 +109,41 @@ KIND = Kind(
         Text("settlement", max_length=300),
         Text("career_center", max_length=300),
         Date("quota_inclusion_date"),
-        Group("visitors", item="visitor", min_items=2, max_items=10, fields=(
-            Choice("body", options=BODIES), Text("organisation", max_length=300),
-            Name("full_name"), Text("position", max_length=300))),
-        Group("families", item="family", min_items=1, max_items=50, fields=(
-            Name("full_name"), Date("birth_date"), Iin("iin"),
-            Integer("members", minimum=1, maximum=30),
-            Group("services", item="service", min_items=1, max_items=SERVICES, fields=(
-                Integer("code", minimum=1, maximum=SERVICES),
-                Choice("quality", options=QUALITY),
-                Text("note", required=False, max_length=1000, multiline=True))),
-        )),
+        Group(
+            "visitors",
+            item="visitor",
+            min_items=2,
+            max_items=10,
+            fields=(
+                Choice("body", options=BODIES),
+                Text("organisation", max_length=300),
+                Name("full_name"),
+                Text("position", max_length=300),
+            ),
+        ),
+        Group(
+            "families",
+            item="family",
+            min_items=1,
+            max_items=50,
+            fields=(
+                Name("full_name"),
+                Date("birth_date"),
+                Iin("iin"),
+                Integer("members", minimum=1, maximum=30),
+                Group(
+                    "services",
+                    item="service",
+                    min_items=1,
+                    max_items=SERVICES,
+                    fields=(
+                        Integer("code", minimum=1, maximum=SERVICES),
+                        Choice("quality", options=QUALITY),
+                        Text("note", required=False, max_length=1000, multiline=True),
+                    ),
+                ),
+            ),
+        ),
         Text("problems", max_length=4000, multiline=True),
         Text("proposals", max_length=4000, multiline=True),
         Integer("monitoring_year", computed=True, minimum=1, maximum=YEARS),

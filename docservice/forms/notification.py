@@ -49,8 +49,11 @@ def _consistent(data: dict[str, Any], errors: Errors) -> None:
     for need in sorted(needed):
         if not data["recipient"].get(need):
             errors.add(f"recipient.{need}", "required")
-    if data["channels"] and data["notice_type"] == "receipt" and \
-            "mobile_app" not in {c["means"] for c in data["channels"]}:
+    if (
+        data["channels"]
+        and data["notice_type"] == "receipt"
+        and "mobile_app" not in {c["means"] for c in data["channels"]}
+    ):
         errors.add("channels", "receipt_in_app")
 
 
@@ -64,24 +67,39 @@ def _derive(data: dict[str, Any]) -> dict[str, Any]:
 KIND = Kind(
     name="notification",
     source="Order No. 109 of 25 March 2020, point 10; Order No. 170 of 30 May 2024, Rules, "
-           "points 14-15 (no official form)",
+    "points 14-15 (no official form)",
     own_layout=True,
     fields=(
         Choice("notice_type", options=NOTICE_TYPES),
         Text("number", max_length=50),
         Date("issue_date"),
         Group("provider", fields=(Text("name", max_length=300), Bin("bin"))),
-        Group("recipient", fields=(Name("full_name"), Iin("iin"),
-                                   Phone("phone", required=False),
-                                   Email("email", required=False))),
-        Group("application", fields=(Text("service", max_length=500),
-                                     Text("number", required=False, max_length=50),
-                                     Date("date"))),
+        Group(
+            "recipient",
+            fields=(
+                Name("full_name"),
+                Iin("iin"),
+                Phone("phone", required=False),
+                Email("email", required=False),
+            ),
+        ),
+        Group(
+            "application",
+            fields=(
+                Text("service", max_length=500),
+                Text("number", required=False, max_length=50),
+                Date("date"),
+            ),
+        ),
         Text("content", max_length=4000, multiline=True),
-        Group("channels", item="channel", min_items=1, max_items=len(CHANNELS),
-              fields=(Choice("means", options=CHANNELS),)),
-        Group("official", fields=(Name("full_name"),
-                                  Text("position", max_length=300))),
+        Group(
+            "channels",
+            item="channel",
+            min_items=1,
+            max_items=len(CHANNELS),
+            fields=(Choice("means", options=CHANNELS),),
+        ),
+        Group("official", fields=(Name("full_name"), Text("position", max_length=300))),
         Date("review_deadline", required=False, computed=True),
     ),
     rules=(_consistent,),

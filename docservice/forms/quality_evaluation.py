@@ -64,14 +64,17 @@ def _after_the_quarter(data: dict[str, Any], errors: Errors) -> None:
 def _derive(data: dict[str, Any]) -> dict[str, Any]:
     total = sum(data["criteria"][c]["score"] for c in CRITERIA)
     due = deadline(data["year"], data["quarter"])
-    return {"total": total, "band": band(total), "deadline": due,
-            "late": data["issue_date"] > due}
+    return {"total": total, "band": band(total), "deadline": due, "late": data["issue_date"] > due}
 
 
 def _criterion(name: str) -> Group:
-    return Group(name, fields=(Integer("score", minimum=MIN_SCORE, maximum=MAX_SCORE),
-                               Text("comment", required=False, max_length=2000,
-                                    multiline=True)))
+    return Group(
+        name,
+        fields=(
+            Integer("score", minimum=MIN_SCORE, maximum=MAX_SCORE),
+            Text("comment", required=False, max_length=2000, multiline=True),
+        ),
+    )
 
 
 KIND = Kind(
@@ -83,17 +86,23 @@ KIND = Kind(
         Integer("year", minimum=2024, maximum=2100),
         Integer("quarter", minimum=1, maximum=4),
         Date("issue_date"),
-        Group("evaluated", fields=(
-            Choice("kind", options=EVALUATED),
-            Text("name", max_length=300),
-            Bin("bin", required=False),
-            Text("region", max_length=200),
-        )),
+        Group(
+            "evaluated",
+            fields=(
+                Choice("kind", options=EVALUATED),
+                Text("name", max_length=300),
+                Bin("bin", required=False),
+                Text("region", max_length=200),
+            ),
+        ),
         Group("criteria", fields=tuple(_criterion(c) for c in CRITERIA)),
-        Group("evaluator", fields=(Name("full_name"),
-                                   Text("position", max_length=300))),
-        Integer("total", computed=True, minimum=len(CRITERIA) * MIN_SCORE,
-                maximum=len(CRITERIA) * MAX_SCORE),
+        Group("evaluator", fields=(Name("full_name"), Text("position", max_length=300))),
+        Integer(
+            "total",
+            computed=True,
+            minimum=len(CRITERIA) * MIN_SCORE,
+            maximum=len(CRITERIA) * MAX_SCORE,
+        ),
         Choice("band", computed=True, options=tuple(b[0] for b in BANDS)),
         Date("deadline", computed=True),
         Boolean("late", computed=True),

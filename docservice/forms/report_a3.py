@@ -38,8 +38,11 @@ def _dates_in_order(data: dict[str, Any], errors: Errors) -> None:
         flag_repeated(row["services"], "code", f"rows[{i}].services", errors)
         for j, service in enumerate(row["services"]):
             if service["date"] > last_day:
-                errors.add(f"rows[{i}].services[{j}].date", "outside_period",
-                           period=f"{data['period'].year:04d}-{data['period'].month:02d}")
+                errors.add(
+                    f"rows[{i}].services[{j}].date",
+                    "outside_period",
+                    period=f"{data['period'].year:04d}-{data['period'].month:02d}",
+                )
 
 
 def _derive(data: dict[str, Any]) -> dict[str, Any]:
@@ -55,16 +58,26 @@ KIND = Kind(
         Month("period"),
         Text("region", max_length=200),
         Text("career_center", max_length=300),
-        Group("prepared_by", fields=(Name("full_name"),
-                                     Text("position", max_length=200))),
+        Group("prepared_by", fields=(Name("full_name"), Text("position", max_length=200))),
         Date("issue_date"),
-        Group("rows", item="row", min_items=1, max_items=100_000, fields=(
-            Iin("iin"),
-            Group("services", item="service", max_items=SERVICES, fields=(
-                Integer("code", minimum=1, maximum=SERVICES),
-                Date("date"),
-            )),
-        )),
+        Group(
+            "rows",
+            item="row",
+            min_items=1,
+            max_items=100_000,
+            fields=(
+                Iin("iin"),
+                Group(
+                    "services",
+                    item="service",
+                    max_items=SERVICES,
+                    fields=(
+                        Integer("code", minimum=1, maximum=SERVICES),
+                        Date("date"),
+                    ),
+                ),
+            ),
+        ),
         Date("deadline", computed=True),
         Boolean("late", computed=True),
     ),

@@ -41,8 +41,11 @@ def _services_in_order(data: dict[str, Any], errors: Errors) -> None:
         deadline = item.get("deadline")
         if deadline is None and item["status"] != "not_needed":
             errors.add(f"{path}.deadline", "required")
-        elif (deadline is not None and item["status"] in OPEN_STATUSES
-              and deadline < data["approval_date"]):
+        elif (
+            deadline is not None
+            and item["status"] in OPEN_STATUSES
+            and deadline < data["approval_date"]
+        ):
             errors.add(f"{path}.deadline", "date_before", other="approval_date")
 
 
@@ -53,26 +56,36 @@ KIND = Kind(
     copies=COPIES,
     fields=(
         Text("number", required=False, max_length=50),
-        Group("settlement", fields=(
-            Text("region", max_length=200),
-            Text("district", max_length=200),
-            Text("rural_district", max_length=200),
-            Text("settlement", max_length=200),
-        )),
-        Group("family", fields=(
-            person("head"),
-            people("members", "member", max_items=30,
-                   extra=(Text("kinship", max_length=100),)),
-        )),
-        Group("services", item="service", min_items=1, max_items=SERVICES, fields=(
-            Integer("code", minimum=1, maximum=SERVICES),
-            Text("responsible", max_length=300),
-            Date("deadline", required=False),
-            Choice("status", options=STATUSES),
-            Text("note", required=False, max_length=1000, multiline=True),
-        )),
-        Group("approved_by", fields=(Name("full_name"),
-                                     Text("position", max_length=300))),
+        Group(
+            "settlement",
+            fields=(
+                Text("region", max_length=200),
+                Text("district", max_length=200),
+                Text("rural_district", max_length=200),
+                Text("settlement", max_length=200),
+            ),
+        ),
+        Group(
+            "family",
+            fields=(
+                person("head"),
+                people("members", "member", max_items=30, extra=(Text("kinship", max_length=100),)),
+            ),
+        ),
+        Group(
+            "services",
+            item="service",
+            min_items=1,
+            max_items=SERVICES,
+            fields=(
+                Integer("code", minimum=1, maximum=SERVICES),
+                Text("responsible", max_length=300),
+                Date("deadline", required=False),
+                Choice("status", options=STATUSES),
+                Text("note", required=False, max_length=1000, multiline=True),
+            ),
+        ),
+        Group("approved_by", fields=(Name("full_name"), Text("position", max_length=300))),
         Date("approval_date"),
     ),
     rules=(_services_in_order, iin_matches_birth_date, no_repeated_iins),

@@ -51,8 +51,11 @@ class TrustAnchorsError(ValueError):
 def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate in a PEM bundle, or the single DER certificate ``data`` is."""
     if pem.detect(data):
-        return [x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True)
-                if kind == "CERTIFICATE"]
+        return [
+            x509.Certificate.load(der)
+            for kind, _, der in pem.unarmor(data, multiple=True)
+            if kind == "CERTIFICATE"
+        ]
     return [x509.Certificate.load(data)]
 
 
@@ -78,8 +81,12 @@ def anchors_among(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
 
 def _name(cert: x509.Certificate) -> str:
     """The common name alone when there is one (what officials recognise)."""
-    names = [atv["value"].native for rdn in cert.subject.chosen for atv in rdn
-             if atv["type"].native == "common_name"]
+    names = [
+        atv["value"].native
+        for rdn in cert.subject.chosen
+        for atv in rdn
+        if atv["type"].native == "common_name"
+    ]
     return str(names[0]) if names else cert.subject.human_friendly
 
 
@@ -104,13 +111,11 @@ class TrustAnchors:
         object.__setattr__(self, "id", hashlib.sha256("".join(fps).encode()).hexdigest()[:16])
 
     @classmethod
-    def from_certificates(cls, certs: Iterable[x509.Certificate],
-                          source: str = "") -> TrustAnchors:
+    def from_certificates(cls, certs: Iterable[x509.Certificate], source: str = "") -> TrustAnchors:
         """Anchors chosen among ``certs`` (see the module), the rest as intermediates."""
         certs = list(certs)
         roots = anchors_among(certs)
-        return cls(tuple(roots), tuple(c for c in certs if not any(c is r for r in roots)),
-                   source)
+        return cls(tuple(roots), tuple(c for c in certs if not any(c is r for r in roots)), source)
 
     @classmethod
     def from_directory(cls, path: str | os.PathLike[str]) -> TrustAnchors:
@@ -128,29 +133,40 @@ class TrustAnchors:
         return cls.from_certificates(certs, str(directory))
 
     @classmethod
-    def from_files(cls, roots: Iterable[str | os.PathLike[str]],
-                   intermediates: Iterable[str | os.PathLike[str]] = ()) -> TrustAnchors:
+    def from_files(
+        cls,
+        roots: Iterable[str | os.PathLike[str]],
+        intermediates: Iterable[str | os.PathLike[str]] = (),
+    ) -> TrustAnchors:
         """Anchors named one by one (the signing CLI's ``--trust`` / ``--intermediate``)."""
         paths = list(roots)
-        return cls(tuple(c for p in paths for c in read_certificates(p)),
-                   tuple(c for p in intermediates for c in read_certificates(p)),
-                   ", ".join(str(p) for p in paths))
+        return cls(
+            tuple(c for p in paths for c in read_certificates(p)),
+            tuple(c for p in intermediates for c in read_certificates(p)),
+            ", ".join(str(p) for p in paths),
+        )
 
     @property
     def labels(self) -> list[str]:
         """The anchors' names, as a report lists them."""
         return [_name(c) for c in self.roots]
 
-    def validation_context(self, extra_certs: Sequence[x509.Certificate] = (),
-                           **kwargs: object) -> ValidationContext:
+    def validation_context(
+        self, extra_certs: Sequence[x509.Certificate] = (), **kwargs: object
+    ) -> ValidationContext:
         """A fresh pyHanko context over these anchors (it collects OCSP/CRL data, so one
         per signature); revocation is fetched and required unless ``kwargs`` say otherwise.
         """
-        options: dict[str, object] = {"allow_fetching": True, "revocation_mode": "hard-fail",
-                                      **kwargs}
+        options: dict[str, object] = {
+            "allow_fetching": True,
+            "revocation_mode": "hard-fail",
+            **kwargs,
+        }
         if self.revocation is not None:
             options.pop("fetcher_backend", None)
             options.setdefault("fetchers", self.revocation.fetchers())
-        return ValidationContext(trust_roots=list(self.roots),
-                                 other_certs=[*self.intermediates, *extra_certs],
-                                 **options)  # type: ignore[arg-type]  # the caller's pyHanko options
+        return ValidationContext(
+            trust_roots=list(self.roots),
+            other_certs=[*self.intermediates, *extra_certs],
+            **options,  # type: ignore[arg-type]  # the caller's pyHanko options
+        )

@@ -33,9 +33,15 @@ from asn1crypto import x509
 SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
 #: Extended key usages that cover document signatures: emailProtection (NCA RK, S/MIME),
 #: documentSigning (RFC 9336), Microsoft and Adobe document signing, anyExtendedKeyUsage.
-SIGNING_PURPOSES = frozenset({"1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36",
-                              "1.3.6.1.4.1.311.10.3.12", "1.2.840.113583.1.1.5",
-                              "2.5.29.37.0"})
+SIGNING_PURPOSES = frozenset(
+    {
+        "1.3.6.1.5.5.7.3.4",
+        "1.3.6.1.5.5.7.3.36",
+        "1.3.6.1.4.1.311.10.3.12",
+        "1.2.840.113583.1.1.5",
+        "2.5.29.37.0",
+    }
+)
 #: Extended key usages that make a key an authentication key: clientAuth, serverAuth.
 AUTHENTICATION_PURPOSES = frozenset({"1.3.6.1.5.5.7.3.2", "1.3.6.1.5.5.7.3.1"})
 
@@ -78,5 +84,5 @@ def describe(cert: x509.Certificate, usage: Usage) -> str:
         Usage.MAY_SIGN: "",
         Usage.NO_SIGNING_BIT: f"key usage {', '.join(ku)} does not allow signing",
         Usage.AUTHENTICATION_ONLY: f"extended key usage {', '.join(eku)} is for "
-                                   "authentication only",
+        "authentication only",
     }[usage]

@@ -73,8 +73,9 @@ class Person:
 
 
 def _values(name: x509.Name, key: str) -> list[str]:
-    return [str(atv["value"].native) for rdn in name.chosen for atv in rdn
-            if atv["type"].native == key]
+    return [
+        str(atv["value"].native) for rdn in name.chosen for atv in rdn if atv["type"].native == key
+    ]
 
 
 def _first(name: x509.Name, key: str) -> str:
@@ -87,7 +88,7 @@ def _number(values: list[str], prefix: str) -> str:
     for value in values:
         value = value.strip()
         if value.upper().startswith(prefix):
-            rest = value[len(prefix):].strip()
+            rest = value[len(prefix) :].strip()
             if rest.isascii() and rest.isdigit():
                 return rest
     return ""
@@ -97,14 +98,17 @@ def person_of(cert: x509.Certificate) -> Person:
     """Read the NCA RK subject fields and roles of ``cert``."""
     subject = cert.subject
     cn, surname = _first(subject, "common_name"), _first(subject, "surname")
-    given = cn[len(surname):].strip() if surname and cn.startswith(surname) else ""
+    given = cn[len(surname) :].strip() if surname and cn.startswith(surname) else ""
     eku = cert.extended_key_usage_value
     return Person(
-        common_name=cn, surname=surname, given_name=given,
+        common_name=cn,
+        surname=surname,
+        given_name=given,
         patronymic=_first(subject, "given_name"),
         iin=_number(_values(subject, "serial_number"), IIN_PREFIX),
         bin=_number(_values(subject, "organizational_unit_name"), BIN_PREFIX),
         organisation=_first(subject, "organization_name"),
         email=_first(subject, "email_address"),
         held_roles=roles_in(o.dotted for o in eku) if eku is not None else (),
-        serial_hex=format(cert.serial_number, "x"))
+        serial_hex=format(cert.serial_number, "x"),
+    )

@@ -39,15 +39,20 @@ KAZAKH_LETTERS = "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
 
 #: The fallback chain after Liberation Serif: (regular face, its file, bold face, its file).
 FALLBACKS: tuple[tuple[str, str, str, str], ...] = (
-    ("NotoNaskhArabic", "NotoNaskhArabic-Regular.ttf",
-     "NotoNaskhArabic-Bold", "NotoNaskhArabic-Bold.ttf"),
+    (
+        "NotoNaskhArabic",
+        "NotoNaskhArabic-Regular.ttf",
+        "NotoNaskhArabic-Bold",
+        "NotoNaskhArabic-Bold.ttf",
+    ),
     ("DejaVuSans", "DejaVuSans.ttf", "DejaVuSans", "DejaVuSans.ttf"),
     ("DroidSansFallback", "DroidSansFallback.ttf", "DroidSansFallback", "DroidSansFallback.ttf"),
 )
 
 #: Right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko...) and their presentation forms.
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff"
-                  "\U0001e800-\U0001efff]")
+_RTL = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 
 

@@ -27,8 +27,13 @@ from docservice.texts import Texts
 
 
 def _style(name: str, size: float, **kw: Any) -> ParagraphStyle:
-    return ParagraphStyle(name, fontName=kw.pop("font", fonts.REGULAR), fontSize=size,
-                          leading=kw.pop("leading", size * 1.2), **kw)
+    return ParagraphStyle(
+        name,
+        fontName=kw.pop("font", fonts.REGULAR),
+        fontSize=size,
+        leading=kw.pop("leading", size * 1.2),
+        **kw,
+    )
 
 
 class Styles:
@@ -38,16 +43,17 @@ class Styles:
         fonts.register()
         self.body = _style("body", 12, alignment=TA_JUSTIFY, spaceAfter=4)
         self.plain = _style("plain", 12, alignment=TA_LEFT)
-        self.indent = _style("indent", 12, alignment=TA_JUSTIFY, firstLineIndent=12 * mm,
-                             spaceAfter=4)
-        self.title = _style("title", 13, font=fonts.BOLD, alignment=TA_CENTER,
-                            spaceBefore=6, spaceAfter=10)
+        self.indent = _style(
+            "indent", 12, alignment=TA_JUSTIFY, firstLineIndent=12 * mm, spaceAfter=4
+        )
+        self.title = _style(
+            "title", 13, font=fonts.BOLD, alignment=TA_CENTER, spaceBefore=6, spaceAfter=10
+        )
         self.appendix = _style("appendix", 10, alignment=TA_LEFT)
         self.caption = _style("caption", 8, alignment=TA_CENTER, textColor=colors.black)
         self.right = _style("right", 12, alignment=TA_RIGHT)
         self.cell = _style("cell", 9, leading=10.5)
-        self.cell_bold = _style("cell_bold", 9, font=fonts.BOLD, leading=10.5,
-                                alignment=TA_CENTER)
+        self.cell_bold = _style("cell_bold", 9, font=fonts.BOLD, leading=10.5, alignment=TA_CENTER)
         self.small = _style("small", 7, leading=8.4)
         self.bold = _style("bold", 12, font=fonts.BOLD)
 
@@ -80,8 +86,7 @@ class Lines(Flowable):
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         st = self.style
         if self.mixed:
-            self.lines = split_runs(fonts.shape(self.value), st.fontName, st.fontSize,
-                                    avail_width)
+            self.lines = split_runs(fonts.shape(self.value), st.fontName, st.fontSize, avail_width)
         else:
             self.lines = simpleSplit(self.value, st.fontName, st.fontSize, avail_width) or [""]
         self.width = avail_width
@@ -110,8 +115,9 @@ class Lines(Flowable):
         align = st.alignment
         if align not in (TA_CENTER, TA_RIGHT) and fonts.starts_rtl(self.value):
             align = TA_RIGHT
-        x = {TA_CENTER: (self.width - sum(widths)) / 2,
-             TA_RIGHT: self.width - sum(widths)}.get(align, 0.0)
+        x = {TA_CENTER: (self.width - sum(widths)) / 2, TA_RIGHT: self.width - sum(widths)}.get(
+            align, 0.0
+        )
         for (face, piece), w in zip(pieces, widths, strict=True):
             c.setFont(face, st.fontSize)
             c.drawString(x, y, piece)
@@ -192,9 +198,12 @@ def text(value: Any) -> str:
     """
     plain = "" if value is None else str(value)
     if fonts.needs_fallback(plain):
-        markup = "".join(escape(piece) if face == fonts.REGULAR
-                         else f'<font name="{face}">{escape(piece)}</font>'
-                         for face, piece in fonts.runs(fonts.for_display(plain)))
+        markup = "".join(
+            escape(piece)
+            if face == fonts.REGULAR
+            else f'<font name="{face}">{escape(piece)}</font>'
+            for face, piece in fonts.runs(fonts.for_display(plain))
+        )
     else:
         markup = escape(plain)
     out = Data(markup)
@@ -205,8 +214,9 @@ def text(value: Any) -> str:
 def _template(template: str, params: dict[str, Any]) -> str:
     if not params:
         return escape(template)
-    return escape(template).format(**{k: v if isinstance(v, Data) else text(v)
-                                      for k, v in params.items()})
+    return escape(template).format(
+        **{k: v if isinstance(v, Data) else text(v) for k, v in params.items()}
+    )
 
 
 @dataclass
@@ -262,10 +272,16 @@ class LayoutContext:
             lines.append(Paragraph(self.common("form"), self.s.appendix))
         width = min(75 * mm, self.frame_width / 2)
         block = Table([[line] for line in lines], colWidths=[width], hAlign="RIGHT")
-        block.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                                   ("TOPPADDING", (0, 0), (-1, -1), 0),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+        block.setStyle(
+            table_style(
+                [
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
         return [block, Spacer(1, 6 * mm)]
 
     def title(self, key: str = "title") -> Paragraph:
@@ -274,9 +290,15 @@ class LayoutContext:
     def filled(self, value: Any, caption: str | None = None) -> list[Flowable]:
         """A value written on the form's line, with the form's caption under it."""
         line = Table([[Lines(str(value), self.s.plain)]], colWidths=[self.frame_width])
-        line.setStyle(table_style([("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.black),
-                                  ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                                  ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+        line.setStyle(
+            table_style(
+                [
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.black),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ]
+            )
+        )
         out: list[Flowable] = [line]
         if caption:
             out.append(Paragraph(caption, self.s.caption))
@@ -285,26 +307,49 @@ class LayoutContext:
 
     def label_value(self, label: str, value: Any, label_width: float = 55 * mm) -> Table:
         """``label`` on the left, the value on an underline to its right."""
-        table = Table([[cell(label, self.s.plain), Lines(str(value), self.s.plain)]],
-                      colWidths=[label_width, self.frame_width - label_width])
-        table.setStyle(table_style([("LINEBELOW", (1, 0), (1, 0), 0.5, colors.black),
-                                   ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+        table = Table(
+            [[cell(label, self.s.plain), Lines(str(value), self.s.plain)]],
+            colWidths=[label_width, self.frame_width - label_width],
+        )
+        table.setStyle(
+            table_style(
+                [
+                    ("LINEBELOW", (1, 0), (1, 0), 0.5, colors.black),
+                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ]
+            )
+        )
         return table
 
-    def grid(self, rows: list[list[Any]], widths: list[float], header_rows: int = 1,
-             font_size: float | None = None) -> Table:
+    def grid(
+        self,
+        rows: list[list[Any]],
+        widths: list[float],
+        header_rows: int = 1,
+        font_size: float | None = None,
+    ) -> Table:
         """A ruled table; cells are paragraphs so long values wrap instead of being cut."""
         style = self.s.cell if font_size is None else _style("cellx", font_size)
-        head = self.s.cell_bold if font_size is None else _style(
-            "cellhx", font_size, font=fonts.BOLD, alignment=TA_CENTER)
-        body = [[cell(c, head if i < header_rows else style) for c in row]
-                for i, row in enumerate(rows)]
+        head = (
+            self.s.cell_bold
+            if font_size is None
+            else _style("cellhx", font_size, font=fonts.BOLD, alignment=TA_CENTER)
+        )
+        body = [
+            [cell(c, head if i < header_rows else style) for c in row] for i, row in enumerate(rows)
+        ]
         scale = self.frame_width / sum(widths)
         table = Table(body, colWidths=[w * scale for w in widths], repeatRows=header_rows)
-        table.setStyle(table_style([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                                   ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                                   ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))
+        table.setStyle(
+            table_style(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                ]
+            )
+        )
         return table

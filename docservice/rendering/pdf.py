@@ -106,13 +106,13 @@ def _decorate(langs: tuple[str, ...], page_width: float, frame_width: float) -> 
             para.drawOn(canvas, MARGINS["left"], y)
             y += h + 1
         canvas.setFont(fonts.REGULAR, 8)
-        canvas.drawRightString(page_width - MARGINS["right"], MARGINS["bottom"],
-                               page_label.format(page=doc.page))
+        canvas.drawRightString(
+            page_width - MARGINS["right"], MARGINS["bottom"], page_label.format(page=doc.page)
+        )
         label = getattr(canvas, "_docservice_copy", None)
         if label:
             canvas.setFont(fonts.BOLD, 9)
-            canvas.drawString(MARGINS["left"], canvas._pagesize[1] - MARGINS["top"] + 3 * mm,
-                              label)
+            canvas.drawString(MARGINS["left"], canvas._pagesize[1] - MARGINS["top"] + 3 * mm, label)
         canvas.restoreState()
 
     return on_page_end
@@ -122,26 +122,47 @@ def footer_height(langs: tuple[str, ...], frame_width: float) -> float:
     return sum(p.wrap(frame_width - 20 * mm, 100)[1] + 1 for p in _footer_paragraphs(langs))
 
 
-def render_pdf(kind: Kind, data: dict[str, Any], langs: tuple[str, ...], *,
-               title: str) -> tuple[bytes, SignaturePlace]:
+def render_pdf(
+    kind: Kind, data: dict[str, Any], langs: tuple[str, ...], *, title: str
+) -> tuple[bytes, SignaturePlace]:
     """Lay out every copy in every language, one after the other, into one PDF."""
     fonts.register()
     pagesize = landscape(A4) if kind.landscape else A4
     frame_width = pagesize[0] - MARGINS["left"] - MARGINS["right"]
     bottom = MARGINS["bottom"] + footer_height(langs, frame_width) + 3 * mm
     buf = io.BytesIO()
-    doc = BaseDocTemplate(buf, pagesize=pagesize, title=title, author="docservice",
-                          creator="docservice", subject=kind.name, lang=langs[0],
-                          initialFontName=fonts.REGULAR, invariant=1,
-                          # the PDF/A pass compresses every stream, faster (see pdfa.py)
-                          pageCompression=0,
-                          leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
-                          topMargin=MARGINS["top"], bottomMargin=bottom)
-    frame = Frame(doc.leftMargin, bottom, frame_width, pagesize[1] - MARGINS["top"] - bottom,
-                  id="body", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    doc = BaseDocTemplate(
+        buf,
+        pagesize=pagesize,
+        title=title,
+        author="docservice",
+        creator="docservice",
+        subject=kind.name,
+        lang=langs[0],
+        initialFontName=fonts.REGULAR,
+        invariant=1,
+        # the PDF/A pass compresses every stream, faster (see pdfa.py)
+        pageCompression=0,
+        leftMargin=MARGINS["left"],
+        rightMargin=MARGINS["right"],
+        topMargin=MARGINS["top"],
+        bottomMargin=bottom,
+    )
+    frame = Frame(
+        doc.leftMargin,
+        bottom,
+        frame_width,
+        pagesize[1] - MARGINS["top"] - bottom,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
     frame.height = frame._height
-    doc.addPageTemplates([PageTemplate("page", [frame],
-                                       onPageEnd=_decorate(langs, pagesize[0], frame_width))])
+    doc.addPageTemplates(
+        [PageTemplate("page", [frame], onPageEnd=_decorate(langs, pagesize[0], frame_width))]
+    )
     build = layout_for(kind)
     story: list[Flowable] = []
     copies = kind.copies or (None,)
@@ -151,14 +172,26 @@ def render_pdf(kind: Kind, data: dict[str, Any], langs: tuple[str, ...], *,
                 story.append(PageBreak())
             texts = texts_for(lang)
             if copy_key:
-                story.append(CopyMark(number, texts.get(kind.name, "copy_label", number=number,
-                                                         addressee=texts.get(kind.name, copy_key))))
-            story.extend(build(LayoutContext(kind, data, texts, frame_width, number, copy_key,
-                                             frame.height)))
+                story.append(
+                    CopyMark(
+                        number,
+                        texts.get(
+                            kind.name,
+                            "copy_label",
+                            number=number,
+                            addressee=texts.get(kind.name, copy_key),
+                        ),
+                    )
+                )
+            story.extend(
+                build(LayoutContext(kind, data, texts, frame_width, number, copy_key, frame.height))
+            )
     sig_texts = [texts_for(lang) for lang in langs]
-    area = SignatureArea(frame_width,
-                         " / ".join(t.get("common", "signatures") for t in sig_texts),
-                         " / ".join(t.get("common", "signatures_hint") for t in sig_texts))
+    area = SignatureArea(
+        frame_width,
+        " / ".join(t.get("common", "signatures") for t in sig_texts),
+        " / ".join(t.get("common", "signatures_hint") for t in sig_texts),
+    )
     story.append(area)
     doc.build(story)
     assert area.placed is not None

@@ -40,9 +40,18 @@ def _name_signature_area(pdf: pikepdf.Pdf, place: SignaturePlace) -> None:
     names.Dests = tree.obj
 
 
-def to_pdfa3(pdf_bytes: bytes, xml_bytes: bytes, xml_name: str, *, title: str, lang: str,
-             created: dt.datetime, signature_place: SignaturePlace,
-             validate: bool = True, attachments: Sequence[Attachment] = ()) -> bytes:
+def to_pdfa3(
+    pdf_bytes: bytes,
+    xml_bytes: bytes,
+    xml_name: str,
+    *,
+    title: str,
+    lang: str,
+    created: dt.datetime,
+    signature_place: SignaturePlace,
+    validate: bool = True,
+    attachments: Sequence[Attachment] = (),
+) -> bytes:
     """Return PDF/A-3b bytes; raise :class:`pikepdf.pdfa.PdfaError` if they do not conform.
 
     ``attachments`` (evidence files) follow the XML as further associated files,
@@ -54,18 +63,29 @@ def to_pdfa3(pdf_bytes: bytes, xml_bytes: bytes, xml_name: str, *, title: str, l
             # ReportLab writes an empty /Trans (page transition) that PDF/A forbids.
             if Name.Trans in page.obj:
                 del page.obj[Name.Trans]
-        spec = AttachedFileSpec(pdf, xml_bytes, description="Document data (XML)",
-                                filename=xml_name, mime_type="text/xml",
-                                creation_date=encode_pdf_date(created),
-                                mod_date=encode_pdf_date(created), relationship=Name.Data)
+        spec = AttachedFileSpec(
+            pdf,
+            xml_bytes,
+            description="Document data (XML)",
+            filename=xml_name,
+            mime_type="text/xml",
+            creation_date=encode_pdf_date(created),
+            mod_date=encode_pdf_date(created),
+            relationship=Name.Data,
+        )
         pdf.attachments[xml_name] = spec
         associated = [spec.obj]
         for item in attachments:
-            extra = AttachedFileSpec(pdf, item.data, description=item.description,
-                                     filename=item.name, mime_type=item.mime_type,
-                                     creation_date=encode_pdf_date(created),
-                                     mod_date=encode_pdf_date(created),
-                                     relationship=Name("/" + item.relationship))
+            extra = AttachedFileSpec(
+                pdf,
+                item.data,
+                description=item.description,
+                filename=item.name,
+                mime_type=item.mime_type,
+                creation_date=encode_pdf_date(created),
+                mod_date=encode_pdf_date(created),
+                relationship=Name("/" + item.relationship),
+            )
             pdf.attachments[item.name] = extra
             associated.append(extra.obj)
         pdf.Root.AF = pikepdf.Array(associated)
@@ -115,7 +135,7 @@ def _shape(obj: object, top: bool = False) -> object:
     if isinstance(obj, bool):
         return "b"
     if isinstance(obj, int):
-        return "i" if -(2 ** 31) <= obj < 2 ** 31 else "i!"
+        return "i" if -(2**31) <= obj < 2**31 else "i!"
     if isinstance(obj, (float, Decimal)):
         return "r" if abs(float(obj)) < 3.4e38 else "r!"
     return type(obj).__name__

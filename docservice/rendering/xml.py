@@ -38,8 +38,12 @@ def _append(parent: etree._Element, ns: str, f: Field, value: Any) -> None:
 def build_xml(kind: Kind, data: dict[str, Any], langs: tuple[str, ...]) -> bytes:
     """Serialise cleaned ``data`` and check it against the published XSD."""
     ns = kind.namespace
-    root = etree.Element(f"{{{ns}}}{kind.name}", nsmap={None: ns, "c": COMMON_NS},
-                         schemaVersion=kind.version, lang=" ".join(langs))
+    root = etree.Element(
+        f"{{{ns}}}{kind.name}",
+        nsmap={None: ns, "c": COMMON_NS},
+        schemaVersion=kind.version,
+        lang=" ".join(langs),
+    )
     for lang in langs:
         title = etree.SubElement(root, f"{{{COMMON_NS}}}title")
         title.set(f"{{{XML_NS}}}lang", lang)

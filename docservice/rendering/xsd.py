@@ -101,11 +101,16 @@ def _element(parent: etree._Element, f: Field) -> None:
         if f.many:
             if f.min_items == 0:
                 el.set("minOccurs", "0")
-            wrapper = etree.SubElement(etree.SubElement(el, f"{{{XS}}}complexType"),
-                                       f"{{{XS}}}sequence")
-            body = etree.SubElement(wrapper, f"{{{XS}}}element", name=f.item or "item",
-                                    minOccurs=str(max(f.min_items, 1)),
-                                    maxOccurs=str(f.max_items) if f.max_items else "unbounded")
+            wrapper = etree.SubElement(
+                etree.SubElement(el, f"{{{XS}}}complexType"), f"{{{XS}}}sequence"
+            )
+            body = etree.SubElement(
+                wrapper,
+                f"{{{XS}}}element",
+                name=f.item or "item",
+                minOccurs=str(max(f.min_items, 1)),
+                maxOccurs=str(f.max_items) if f.max_items else "unbounded",
+            )
         seq = etree.SubElement(etree.SubElement(body, f"{{{XS}}}complexType"), f"{{{XS}}}sequence")
         for sub in f.fields:
             _element(seq, sub)
@@ -115,8 +120,9 @@ def _element(parent: etree._Element, f: Field) -> None:
         el.set("type", f.xsd_type)
         return
     base, items = facets
-    restriction = etree.SubElement(etree.SubElement(el, f"{{{XS}}}simpleType"),
-                                   f"{{{XS}}}restriction", base=base)
+    restriction = etree.SubElement(
+        etree.SubElement(el, f"{{{XS}}}simpleType"), f"{{{XS}}}restriction", base=base
+    )
     for facet, value in items:
         etree.SubElement(restriction, f"{{{XS}}}{facet}", value=value)
 
@@ -124,10 +130,19 @@ def _element(parent: etree._Element, f: Field) -> None:
 def generate(kind: Kind) -> str:
     """The XSD text of ``kind``: deterministic, so it can be compared with the file."""
     nsmap = {"xs": XS, "c": COMMON_NS, None: kind.namespace}
-    schema = etree.Element(f"{{{XS}}}schema", nsmap=nsmap, targetNamespace=kind.namespace,
-                           elementFormDefault="qualified", version=kind.version)
-    schema.append(etree.Comment(f" {kind.name}: {kind.source}. Generated from "
-                                f"docservice/forms/{kind.name}.py: do not edit by hand. "))
+    schema = etree.Element(
+        f"{{{XS}}}schema",
+        nsmap=nsmap,
+        targetNamespace=kind.namespace,
+        elementFormDefault="qualified",
+        version=kind.version,
+    )
+    schema.append(
+        etree.Comment(
+            f" {kind.name}: {kind.source}. Generated from "
+            f"docservice/forms/{kind.name}.py: do not edit by hand. "
+        )
+    )
     etree.SubElement(schema, f"{{{XS}}}import", namespace=COMMON_NS, schemaLocation=COMMON_FILE)
     root = etree.SubElement(schema, f"{{{XS}}}element", name=kind.name)
     ctype = etree.SubElement(root, f"{{{XS}}}complexType")
@@ -135,11 +150,18 @@ def generate(kind: Kind) -> str:
     etree.SubElement(seq, f"{{{XS}}}element", ref="c:title", maxOccurs="2")
     for f in kind.fields:
         _element(seq, f)
-    etree.SubElement(ctype, f"{{{XS}}}attribute", name="schemaVersion", type="xs:string",
-                     use="required", fixed=kind.version)
+    etree.SubElement(
+        ctype,
+        f"{{{XS}}}attribute",
+        name="schemaVersion",
+        type="xs:string",
+        use="required",
+        fixed=kind.version,
+    )
     etree.SubElement(ctype, f"{{{XS}}}attribute", name="lang", type="c:Languages", use="required")
-    return etree.tostring(schema, pretty_print=True, xml_declaration=True,
-                          encoding="UTF-8").decode()
+    return etree.tostring(
+        schema, pretty_print=True, xml_declaration=True, encoding="UTF-8"
+    ).decode()
 
 
 def published_files(kinds: list[Kind]) -> dict[str, str]:

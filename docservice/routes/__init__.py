@@ -82,8 +82,9 @@ class RouteDefinition:
 
 
 def _texts(raw: Any, where: str) -> tuple[str, str]:
-    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k].strip()
-                                            for k in ("kk", "ru")):
+    if not isinstance(raw, dict) or not all(
+        isinstance(raw.get(k), str) and raw[k].strip() for k in ("kk", "ru")
+    ):
         raise RouteDefinitionError(f"{where}: needs kk and ru texts")
     return raw["kk"], raw["ru"]
 
@@ -111,9 +112,17 @@ def _step(raw: Any, where: str, bodies: dict[str, Any]) -> Step:
     if not isinstance(points, list) or any(not isinstance(p, int) for p in points):
         raise RouteDefinitionError(f"{where}.points: a list of the Rules' point numbers")
     kk, ru = _texts(raw.get("title"), f"{where}.title")
-    return Step(id=step_id, points=tuple(points), body=raw["body"], region=raw["region"],
-                roles=tuple(roles), working_days=days, title_kk=kk, title_ru=ru,
-                return_to=raw.get("return_to"))
+    return Step(
+        id=step_id,
+        points=tuple(points),
+        body=raw["body"],
+        region=raw["region"],
+        roles=tuple(roles),
+        working_days=days,
+        title_kk=kk,
+        title_ru=ru,
+        return_to=raw.get("return_to"),
+    )
 
 
 def parse(raw: Any, where: str) -> RouteDefinition:
@@ -130,8 +139,7 @@ def parse(raw: Any, where: str) -> RouteDefinition:
     bodies_raw = raw.get("bodies")
     if not isinstance(bodies_raw, dict) or not bodies_raw:
         raise RouteDefinitionError(f"{where}: bodies is required")
-    bodies = {name: _texts(texts, f"{where}: bodies.{name}")
-              for name, texts in bodies_raw.items()}
+    bodies = {name: _texts(texts, f"{where}: bodies.{name}") for name, texts in bodies_raw.items()}
     steps_raw = raw.get("steps")
     if not isinstance(steps_raw, list) or not steps_raw:
         raise RouteDefinitionError(f"{where}: steps is required")
@@ -141,11 +149,17 @@ def parse(raw: Any, where: str) -> RouteDefinition:
         raise RouteDefinitionError(f"{where}: step ids repeat")
     for i, step in enumerate(steps):
         if step.return_to is not None and step.return_to not in ids[:i]:
-            raise RouteDefinitionError(
-                f"{where}: steps[{i}].return_to: must name an earlier step")
+            raise RouteDefinitionError(f"{where}: steps[{i}].return_to: must name an earlier step")
     kk, ru = _texts(raw.get("title"), f"{where}: title")
-    return RouteDefinition(name=raw["name"], kind=raw["kind"], source=raw["source"],
-                           title_kk=kk, title_ru=ru, bodies=bodies, steps=steps)
+    return RouteDefinition(
+        name=raw["name"],
+        kind=raw["kind"],
+        source=raw["source"],
+        title_kk=kk,
+        title_ru=ru,
+        bodies=bodies,
+        steps=steps,
+    )
 
 
 def load_file(path: Path) -> RouteDefinition:

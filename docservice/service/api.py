@@ -83,8 +83,13 @@ def _idempotent(client: Client, run: Callable[[], Any]) -> Any:
     if state == "mismatch":
         return problem(422, "idempotency_mismatch", lang(), instance=request.path)
     if state == "in_progress":
-        return problem(409, "idempotency_in_progress", lang(), instance=request.path,
-                       headers={"Retry-After": "1"})
+        return problem(
+            409,
+            "idempotency_in_progress",
+            lang(),
+            instance=request.path,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(state, idempotency.Stored):
         response = Response(state.body, status=state.status, headers=state.headers)
         response.headers["Idempotent-Replayed"] = "true"
@@ -94,8 +99,11 @@ def _idempotent(client: Client, run: Callable[[], Any]) -> Any:
         response = current_app.make_response(run())
     except Exception as exc:
         response = handle_error(exc)
-    kept = {k: v for k, v in response.headers.items()
-            if k in ("Content-Type", "Location", "Content-Language")}
+    kept = {
+        k: v
+        for k, v in response.headers.items()
+        if k in ("Content-Type", "Location", "Content-Language")
+    }
     idempotency.finish(db, state, response.status_code, kept, response.get_data(as_text=True))
     return response
 
@@ -157,24 +165,39 @@ def _iso(value: dt.datetime) -> str:
 
 
 def signature_view(doc: Document, sig: Signature) -> dict[str, Any]:
-    return {"n": sig.seq, "method": sig.method, "key": sig.key_name,
-            "signer": {"name": sig.signer_name, "iin": sig.signer_iin,
-                       "certificate_serial": sig.signer_serial},
-            "created_at": _iso(sig.created_at),
-            "links": {"cms": url_for("api.signature_cms", doc_id=doc.id, n=sig.seq)}}
+    return {
+        "n": sig.seq,
+        "method": sig.method,
+        "key": sig.key_name,
+        "signer": {
+            "name": sig.signer_name,
+            "iin": sig.signer_iin,
+            "certificate_serial": sig.signer_serial,
+        },
+        "created_at": _iso(sig.created_at),
+        "links": {"cms": url_for("api.signature_cms", doc_id=doc.id, n=sig.seq)},
+    }
 
 
 def document_view(doc: Document, *, verification: bool = False) -> dict[str, Any]:
     svc = service()
     view = {
-        "id": doc.id, "kind": doc.kind, "lang": doc.lang, "status": doc.status,
-        "case_ref": doc.case_ref, "sha256": doc.sha256, "signature_count": doc.signature_count,
-        "created_at": _iso(doc.created_at), "updated_at": _iso(doc.updated_at),
+        "id": doc.id,
+        "kind": doc.kind,
+        "lang": doc.lang,
+        "status": doc.status,
+        "case_ref": doc.case_ref,
+        "sha256": doc.sha256,
+        "signature_count": doc.signature_count,
+        "created_at": _iso(doc.created_at),
+        "updated_at": _iso(doc.updated_at),
         "signatures": [signature_view(doc, s) for s in doc.signatures],
-        "links": {"self": url_for("api.get_document", doc_id=doc.id),
-                  "pdf": url_for("api.document_pdf", doc_id=doc.id),
-                  "xml": url_for("api.document_xml", doc_id=doc.id),
-                  "verify": f"{svc.settings.public_url.rstrip('/')}/verify?doc={doc.sha256}"},
+        "links": {
+            "self": url_for("api.get_document", doc_id=doc.id),
+            "pdf": url_for("api.document_pdf", doc_id=doc.id),
+            "xml": url_for("api.document_xml", doc_id=doc.id),
+            "verify": f"{svc.settings.public_url.rstrip('/')}/verify?doc={doc.sha256}",
+        },
     }
     view["case_id"] = doc.case_id
     view["version"] = doc.version
@@ -190,8 +213,12 @@ def document_view(doc: Document, *, verification: bool = False) -> dict[str, Any
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False), status=status,
-                    mimetype="application/json", headers=headers)
+    return Response(
+        json.dumps(payload, ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+        headers=headers,
+    )
 
 
 # -- documents ------------------------------------------------------------------------
@@ -212,26 +239,49 @@ def create_document() -> Any:
     route = _text(data, "route", required=False)
     svc = service()
     if route is not None:  # a routed document is small; rendered now, not as a job
-        doc = svc.create_document(g.client, kind or "", doc_lang, data.get("data"),
-                                  case_ref=case_ref, callback_url=callback, route=route)
-        return _json(document_view(doc), 201,
-                     {"Location": url_for("api.get_document", doc_id=doc.id)})
+        doc = svc.create_document(
+            g.client,
+            kind or "",
+            doc_lang,
+            data.get("data"),
+            case_ref=case_ref,
+            callback_url=callback,
+            route=route,
+        )
+        return _json(
+            document_view(doc), 201, {"Location": url_for("api.get_document", doc_id=doc.id)}
+        )
     if svc.needs_job(data.get("data")):
-        job = svc.start_render_job(g.client, kind or "", doc_lang, data.get("data"),
-                                   case_ref=case_ref, callback_url=callback)
+        job = svc.start_render_job(
+            g.client,
+            kind or "",
+            doc_lang,
+            data.get("data"),
+            case_ref=case_ref,
+            callback_url=callback,
+        )
         try:
             current_app.extensions["docservice_jobs"].submit(job.id)
         except Exception as exc:  # broker away: the job is recorded, the sweeper sends it
             log.warning("job not sent now: %s", describe(exc))
         return _json(job_view(job), 202, {"Location": url_for("api.get_job", job_id=job.id)})
-    doc = svc.create_document(g.client, kind or "", doc_lang, data.get("data"),
-                              case_ref=case_ref, callback_url=callback)
+    doc = svc.create_document(
+        g.client, kind or "", doc_lang, data.get("data"), case_ref=case_ref, callback_url=callback
+    )
     location = url_for("api.get_document", doc_id=doc.id)
     return _json(document_view(doc), 201, {"Location": location})
 
 
-A3_FIELDS = ("region", "month", "career_center", "prepared_by", "issue_date", "lang",
-             "case_ref", "callback_url")
+A3_FIELDS = (
+    "region",
+    "month",
+    "career_center",
+    "prepared_by",
+    "issue_date",
+    "lang",
+    "case_ref",
+    "callback_url",
+)
 
 
 @bp.post("/reports/a3")
@@ -249,20 +299,29 @@ def create_report_a3() -> Any:
     if callback is not None and not callback.startswith(("http://", "https://")):
         raise FieldValueError("callback_url must be an http(s) URL", field="callback_url")
     doc = service().create_report_a3(
-        g.client, region=_text(data, "region") or "", month=_text(data, "month") or "",
+        g.client,
+        region=_text(data, "region") or "",
+        month=_text(data, "month") or "",
         career_center=_text(data, "career_center", required=False),
-        prepared_by=data.get("prepared_by"), issue_date=_text(data, "issue_date") or "",
-        lang=doc_lang, case_ref=_text(data, "case_ref", required=False),
-        callback_url=callback)
-    return _json(document_view(doc), 201,
-                 {"Location": url_for("api.get_document", doc_id=doc.id)})
+        prepared_by=data.get("prepared_by"),
+        issue_date=_text(data, "issue_date") or "",
+        lang=doc_lang,
+        case_ref=_text(data, "case_ref", required=False),
+        callback_url=callback,
+    )
+    return _json(document_view(doc), 201, {"Location": url_for("api.get_document", doc_id=doc.id)})
 
 
 def job_view(job: Job) -> dict[str, Any]:
     view: dict[str, Any] = {
-        "id": job.id, "state": job.state, "progress": job.progress, "attempts": job.attempts,
-        "created_at": _iso(job.created_at), "updated_at": _iso(job.updated_at),
-        "links": {"self": url_for("api.get_job", job_id=job.id)}}
+        "id": job.id,
+        "state": job.state,
+        "progress": job.progress,
+        "attempts": job.attempts,
+        "created_at": _iso(job.created_at),
+        "updated_at": _iso(job.updated_at),
+        "links": {"self": url_for("api.get_job", job_id=job.id)},
+    }
     if job.document_id:
         view["links"]["document"] = url_for("api.get_document", doc_id=job.document_id)
         view["document_id"] = job.document_id
@@ -306,11 +365,21 @@ def list_documents() -> Any:
     limit = _int_arg("limit", 50, 1, 200)
     offset = _int_arg("offset", 0, 0, 10**9)
     listing = service().list_documents(
-        g.client, kind=request.args.get("kind"), status=status,
-        case_ref=request.args.get("case_ref"), created_from=_date_arg("created_from"),
-        created_to=_date_arg("created_to"), limit=limit, offset=offset)
-    page: dict[str, Any] = {"items": [document_view(d) for d in listing.documents],
-                            "total": listing.total, "limit": limit, "offset": offset}
+        g.client,
+        kind=request.args.get("kind"),
+        status=status,
+        case_ref=request.args.get("case_ref"),
+        created_from=_date_arg("created_from"),
+        created_to=_date_arg("created_to"),
+        limit=limit,
+        offset=offset,
+    )
+    page: dict[str, Any] = {
+        "items": [document_view(d) for d in listing.documents],
+        "total": listing.total,
+        "limit": limit,
+        "offset": offset,
+    }
     if offset + limit < listing.total:
         args = dict(request.args, offset=str(offset + limit), limit=str(limit))
         page["next"] = url_for("api.list_documents", **args)
@@ -327,8 +396,9 @@ def get_document(doc_id: str) -> Any:
 @require(*READ)
 def document_pdf(doc_id: str) -> Any:
     pdf_sha = service().current_pdf(g.client, doc_id)
-    return Response(service().content(pdf_sha), mimetype="application/pdf",
-                    headers={"ETag": f'"{pdf_sha}"'})
+    return Response(
+        service().content(pdf_sha), mimetype="application/pdf", headers={"ETag": f'"{pdf_sha}"'}
+    )
 
 
 @bp.get("/documents/<doc_id>/xml")
@@ -341,8 +411,9 @@ def document_xml(doc_id: str) -> Any:
 @bp.get("/documents/<doc_id>/signatures/<int:n>")
 @require(*READ)
 def signature_cms(doc_id: str, n: int) -> Any:
-    return Response(service().signature_cms(g.client, doc_id, n),
-                    mimetype="application/pkcs7-signature")
+    return Response(
+        service().signature_cms(g.client, doc_id, n), mimetype="application/pkcs7-signature"
+    )
 
 
 # -- signing --------------------------------------------------------------------------
@@ -350,10 +421,12 @@ def signature_cms(doc_id: str, n: int) -> Any:
 
 def _signed(doc_id: str, sig: Signature) -> Response:
     # The signing transaction's document, its signatures loaded there (no second read).
-    doc = sig.document if "document" in sig.__dict__ else service().get_document(
-        g.client, doc_id)
-    return _json({"signature": signature_view(doc, sig), "document": document_view(doc)}, 201,
-                 {"Location": url_for("api.signature_cms", doc_id=doc_id, n=sig.seq)})
+    doc = sig.document if "document" in sig.__dict__ else service().get_document(g.client, doc_id)
+    return _json(
+        {"signature": signature_view(doc, sig), "document": document_view(doc)},
+        201,
+        {"Location": url_for("api.signature_cms", doc_id=doc_id, n=sig.seq)},
+    )
 
 
 @bp.post("/documents/<doc_id>/signatures")
@@ -384,12 +457,17 @@ def create_signing_link(doc_id: str) -> Any:
 
     data = body()
     expected = data.get("expected_signer")
-    if expected is not None and not (isinstance(expected, str) and len(expected) == 12
-                                     and expected.isdigit()):
-        raise FieldValueError("expected_signer must be an IIN (12 digits)",
-                              field="expected_signer")
-    token, expires_at = create_link(service(), g.client, doc_id, expected_signer=expected,
-                                    expires_in=expires_in_arg(data.get("expires_in")))
+    if expected is not None and not (
+        isinstance(expected, str) and len(expected) == 12 and expected.isdigit()
+    ):
+        raise FieldValueError("expected_signer must be an IIN (12 digits)", field="expected_signer")
+    token, expires_at = create_link(
+        service(),
+        g.client,
+        doc_id,
+        expected_signer=expected,
+        expires_in=expires_in_arg(data.get("expires_in")),
+    )
     base = service().settings.public_url.rstrip("/")
     return _json({"url": f"{base}/sign/{token}", "expires_at": _iso(expires_at)}, 201)
 
@@ -398,10 +476,14 @@ def create_signing_link(doc_id: str) -> Any:
 
 
 def case_view(case: Case) -> dict[str, Any]:
-    return {"id": case.id, "case_ref": case.case_ref,
-            "departure_region": case.departure_region,
-            "settlement_region": case.settlement_region, "created_at": _iso(case.created_at),
-            "links": {"self": url_for("api.get_case", case_id=case.id)}}
+    return {
+        "id": case.id,
+        "case_ref": case.case_ref,
+        "departure_region": case.departure_region,
+        "settlement_region": case.settlement_region,
+        "created_at": _iso(case.created_at),
+        "links": {"self": url_for("api.get_case", case_id=case.id)},
+    }
 
 
 @bp.post("/cases")
@@ -411,8 +493,9 @@ def create_case() -> Any:
     for name in data:
         if name not in ("case_ref", "departure_region", "settlement_region"):
             raise FieldValueError(f"unknown field {name!r}", field=name[:64])
-    case = service().create_case(g.client, data.get("case_ref"), data.get("departure_region"),
-                                 data.get("settlement_region"))
+    case = service().create_case(
+        g.client, data.get("case_ref"), data.get("departure_region"), data.get("settlement_region")
+    )
     return _json(case_view(case), 201, {"Location": url_for("api.get_case", case_id=case.id)})
 
 
@@ -428,14 +511,19 @@ def get_case(case_id: str) -> Any:
         view = document_view(doc)
         if doc.id in current:
             r = current[doc.id]
-            view["route_state"] = {"route_id": r["id"], "state": r["state"],
-                                   "step": r["step"]["id"] if r["step"] else None}
+            view["route_state"] = {
+                "route_id": r["id"],
+                "state": r["state"],
+                "step": r["step"]["id"] if r["step"] else None,
+            }
         elif doc.id in earlier:
-            view["route_state"] = {"route_id": earlier[doc.id]["id"], "state": "superseded",
-                                   "step": None}
+            view["route_state"] = {
+                "route_id": earlier[doc.id]["id"],
+                "state": "superseded",
+                "step": None,
+            }
         documents.append(view)
-    return _json({**case_view(found["case"]), "documents": documents,
-                  "routes": found["routes"]})
+    return _json({**case_view(found["case"]), "documents": documents, "routes": found["routes"]})
 
 
 def _page_lang() -> str:
@@ -452,8 +540,10 @@ def document_route(doc_id: str) -> Any:
 def _event_answer(doc_id: str, event: Any) -> Response:
     from docservice.service.route import event_dict
 
-    return _json({"event": event_dict(event),
-                  "route": service().route_view(g.client, doc_id, _page_lang())}, 201)
+    return _json(
+        {"event": event_dict(event), "route": service().route_view(g.client, doc_id, _page_lang())},
+        201,
+    )
 
 
 @bp.post("/documents/<doc_id>/route/return")
@@ -462,8 +552,9 @@ def return_document(doc_id: str) -> Any:
     """Return for revision with remarks, signed with a server key (``key``)."""
     data = body()
     key = _text(data, "key")
-    return _event_answer(doc_id, service().return_with_key(g.client, doc_id, key or "",
-                                                           data.get("remarks")))
+    return _event_answer(
+        doc_id, service().return_with_key(g.client, doc_id, key or "", data.get("remarks"))
+    )
 
 
 @bp.post("/documents/<doc_id>/route/return/prepare")
@@ -472,8 +563,9 @@ def prepare_return(doc_id: str) -> Any:
     """Phase 1 of a return signed in the official's NCALayer."""
     data = body()
     certificate = _text(data, "certificate")
-    return _json(service().prepare_return(g.client, doc_id, certificate or "",
-                                          data.get("remarks")), 201)
+    return _json(
+        service().prepare_return(g.client, doc_id, certificate or "", data.get("remarks")), 201
+    )
 
 
 @bp.post("/documents/<doc_id>/route/return/<sid>/complete")
@@ -481,8 +573,9 @@ def prepare_return(doc_id: str) -> Any:
 def complete_return(doc_id: str, sid: str) -> Any:
     data = body()
     cms = _text(data, "cms")
-    return _event_answer(doc_id, service().complete_return(g.client, doc_id, sid, cms or "",
-                                                           data.get("remarks")))
+    return _event_answer(
+        doc_id, service().complete_return(g.client, doc_id, sid, cms or "", data.get("remarks"))
+    )
 
 
 @bp.post("/documents/<doc_id>/revisions")
@@ -494,8 +587,7 @@ def revise_document(doc_id: str) -> Any:
     if doc_lang is not None and not isinstance(doc_lang, str):
         raise FieldValueError("lang must be kk, ru or kk+ru", field="lang")
     doc = service().revise(g.client, doc_id, data.get("data"), lang=doc_lang)
-    return _json(document_view(doc), 201,
-                 {"Location": url_for("api.get_document", doc_id=doc.id)})
+    return _json(document_view(doc), 201, {"Location": url_for("api.get_document", doc_id=doc.id)})
 
 
 @bp.get("/route/overdue")

@@ -46,28 +46,40 @@ def _rate_limits(app: Flask, settings: Settings) -> None:
     storage = settings.rate_limit_storage
     if storage is None and (settings.broker_url or "").startswith("redis"):
         storage = settings.broker_url
-    limiter = Limiter(_client_key, default_limits=[settings.rate_limit],
-                      storage_uri=storage or "memory://", headers_enabled=True,
-                      # Redis away: count in memory meanwhile instead of failing requests.
-                      swallow_errors=True, in_memory_fallback_enabled=True,
-                      default_limits_exempt_when=lambda: not request.path.startswith("/v1/")
-                      or request.path.startswith("/v1/verify"))
+    limiter = Limiter(
+        _client_key,
+        default_limits=[settings.rate_limit],
+        storage_uri=storage or "memory://",
+        headers_enabled=True,
+        # Redis away: count in memory meanwhile instead of failing requests.
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        default_limits_exempt_when=lambda: (
+            not request.path.startswith("/v1/") or request.path.startswith("/v1/verify")
+        ),
+    )
     limiter.init_app(app)
 
 
-def create_service_app(settings: Settings | None = None, service: DocService | None = None,
-                       runner: Runner | None = None) -> Flask:
+def create_service_app(
+    settings: Settings | None = None,
+    service: DocService | None = None,
+    runner: Runner | None = None,
+) -> Flask:
     from docservice.web import create_app
 
     svc = service or DocService(settings or from_env())
-    app = create_app({
-        "TRUST_DIR": svc.settings.trust_dir,
-        "FETCH_REVOCATION": svc.settings.fetch_revocation,
-        "VERIFIER": svc.verifier(),
-        "ARCHIVE_LOOKUP": svc.archived_pdf,
-    })
-    app.config["MAX_CONTENT_LENGTH"] = max(app.config["MAX_CONTENT_LENGTH"],
-                                           svc.settings.max_request_bytes)
+    app = create_app(
+        {
+            "TRUST_DIR": svc.settings.trust_dir,
+            "FETCH_REVOCATION": svc.settings.fetch_revocation,
+            "VERIFIER": svc.verifier(),
+            "ARCHIVE_LOOKUP": svc.archived_pdf,
+        }
+    )
+    app.config["MAX_CONTENT_LENGTH"] = max(
+        app.config["MAX_CONTENT_LENGTH"], svc.settings.max_request_bytes
+    )
     app.extensions["docservice"] = svc
     app.extensions["docservice_jobs"] = svc.jobs = runner or _runner(svc)
     app.register_blueprint(api.bp)

@@ -81,12 +81,20 @@ def load_index_key(settings: Settings) -> bytes:
 
 def load_seal_key(settings: Settings) -> SealKey:
     """``DOCSERVICE_SEAL_KEY`` (PEM, Ed25519 or RSA), else ``data_dir/seal-key.pem``."""
-    path = Path(settings.seal_key_path) if settings.seal_key_path \
+    path = (
+        Path(settings.seal_key_path)
+        if settings.seal_key_path
         else settings.data_dir / "seal-key.pem"
+    )
     if not settings.seal_key_path and not path.exists():
-        _private_file(path, ed25519.Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
+        _private_file(
+            path,
+            ed25519.Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
     key = serialization.load_pem_private_key(path.read_bytes(), None)
     if not isinstance(key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
         raise ValueError(f"the seal key {path} must be Ed25519 or RSA")
@@ -94,28 +102,37 @@ def load_seal_key(settings: Settings) -> SealKey:
 
 
 def public_pem(key: SealKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 # -- what an action yields -----------------------------------------------------------------
 
 
-def signature_artefacts(document: Document, seq: int, signed_pdf: bytes, der: bytes,
-                        iin: str | None, method: str) -> list[rec.Artefact]:
+def signature_artefacts(
+    document: Document, seq: int, signed_pdf: bytes, der: bytes, iin: str | None, method: str
+) -> list[rec.Artefact]:
     """A signature's artefacts: the signed revision, the CMS, time-stamps, OCSP/CRL."""
-    common = {"document_id": document.id, "case_ref": document.case_ref,
-              "client_id": document.client_id, "iin": iin}
+    common = {
+        "document_id": document.id,
+        "case_ref": document.case_ref,
+        "client_id": document.client_id,
+        "iin": iin,
+    }
     meta = {"signature": seq, "method": method}
-    out = [rec.Artefact("signature.pdf", signed_pdf, meta=meta, **common),
-           rec.Artefact("signature.cms", der, meta=meta, **common)]
+    out = [
+        rec.Artefact("signature.pdf", signed_pdf, meta=meta, **common),
+        rec.Artefact("signature.cms", der, meta=meta, **common),
+    ]
     signed = cms.ContentInfo.load(der)["content"]
     for info in signed["signer_infos"]:
         for attr in unsigned_attributes(info):
             if attr["type"].native == "signature_time_stamp_token":
                 for token in attr["values"]:
-                    out.append(rec.Artefact("signature.timestamp", token.dump(), meta=meta,
-                                            **common))
+                    out.append(
+                        rec.Artefact("signature.timestamp", token.dump(), meta=meta, **common)
+                    )
     ocsps, crls = _dss_of(signed_pdf)
     out += [rec.Artefact("signature.ocsp", r, meta=meta, **common) for r in ocsps]
     out += [rec.Artefact("signature.crl", c, meta=meta, **common) for c in crls]
@@ -139,8 +156,10 @@ def _dss_of(pdf: bytes) -> tuple[list[bytes], list[bytes]]:
     if dss is None:
         return [], []
     dss = dss.get_object()
-    return ([r.get_object().data for r in dss.get("/OCSPs", [])],
-            [c.get_object().data for c in dss.get("/CRLs", [])])
+    return (
+        [r.get_object().data for r in dss.get("/OCSPs", [])],
+        [c.get_object().data for c in dss.get("/CRLs", [])],
+    )
 
 
 # -- the read side -----------------------------------------------------------------------
@@ -153,17 +172,22 @@ def case_ref_of(session: Session, client: Client, case_id: str) -> str:
     otherwise the id is taken as the client's own free ``case_ref`` label (documents made
     without a route may carry one that names no case).
     """
-    case = session.scalar(select(Case).where(Case.id == case_id,
-                                             Case.client_id == client.id))
+    case = session.scalar(select(Case).where(Case.id == case_id, Case.client_id == client.id))
     return case.case_ref if case is not None else case_id
 
 
 def case_documents(session: Session, client: Client, case_id: str) -> list[Document]:
     """The documents of case ``case_id`` the client may see (every version)."""
-    return list(session.scalars(
-        select(Document).where(Document.client_id == client.id,
-                               Document.case_ref == case_ref_of(session, client, case_id))
-        .order_by(Document.created_at, Document.id)))
+    return list(
+        session.scalars(
+            select(Document)
+            .where(
+                Document.client_id == client.id,
+                Document.case_ref == case_ref_of(session, client, case_id),
+            )
+            .order_by(Document.created_at, Document.id)
+        )
+    )
 
 
 class Archive:
@@ -195,16 +219,22 @@ class Archive:
 
     def record_event(self, session: Session, event: bytes, **fields: Any) -> rec.Recorded:
         """Record a route event (the route's canonical ``event_bytes(event)``)."""
-        return rec.record_event(session, self.store, event, index_key=self.index_key,
-                                **fields)
+        return rec.record_event(session, self.store, event, index_key=self.index_key, **fields)
 
-    def record_read(self, session: Session, client: Client, what: str,
-                    **params: Any) -> rec.Recorded:
+    def record_read(
+        self, session: Session, client: Client, what: str, **params: Any
+    ) -> rec.Recorded:
         """Every audit read is itself an entry: who read what, with which parameters."""
         body = rec.canonical({"read": what, "client": client.name, "params": params})
-        return rec.record_event(session, self.store, body, index_key=self.index_key,
-                                client_id=client.id, kind="audit.read",
-                                meta={"read": what})
+        return rec.record_event(
+            session,
+            self.store,
+            body,
+            index_key=self.index_key,
+            client_id=client.id,
+            kind="audit.read",
+            meta={"read": what},
+        )
 
     # -- tree heads and proofs -------------------------------------------------------
 
@@ -217,24 +247,40 @@ class Archive:
             if self.settings.tsa_url:
                 from pyhanko.sign.timestamps import HTTPTimeStamper
 
-                token = asyncio.run(async_timestamp_tree_head(
-                    sth, HTTPTimeStamper(self.settings.tsa_url, timeout=10)))
+                token = asyncio.run(
+                    async_timestamp_tree_head(
+                        sth, HTTPTimeStamper(self.settings.tsa_url, timeout=10)
+                    )
+                )
             try:
                 self.log_store.add_tree_head(sth, token)
             except IntegrityError:  # another process kept this size in this millisecond
-                return next(h for h in self.tree_heads()
-                            if (h[0].tree_size, h[0].timestamp_ms)
-                            == (sth.tree_size, sth.timestamp_ms))
+                return next(
+                    h
+                    for h in self.tree_heads()
+                    if (h[0].tree_size, h[0].timestamp_ms) == (sth.tree_size, sth.timestamp_ms)
+                )
             return sth, token
 
     def tree_heads(self) -> list[tuple[SignedTreeHead, bytes | None]]:
         with self.log_store.reader.connect() as conn:
-            rows = conn.execute(select(
-                tree_head.c.tree_size, tree_head.c.timestamp_ms, tree_head.c.root_hash,
-                tree_head.c.key_id, tree_head.c.signature, tree_head.c.timestamp_token)
-                .order_by(tree_head.c.timestamp_ms, tree_head.c.tree_size)).all()
-        return [(SignedTreeHead(s, t, bytes(r), bytes(k), bytes(g)),
-                 bytes(tok) if tok is not None else None) for s, t, r, k, g, tok in rows]
+            rows = conn.execute(
+                select(
+                    tree_head.c.tree_size,
+                    tree_head.c.timestamp_ms,
+                    tree_head.c.root_hash,
+                    tree_head.c.key_id,
+                    tree_head.c.signature,
+                    tree_head.c.timestamp_token,
+                ).order_by(tree_head.c.timestamp_ms, tree_head.c.tree_size)
+            ).all()
+        return [
+            (
+                SignedTreeHead(s, t, bytes(r), bytes(k), bytes(g)),
+                bytes(tok) if tok is not None else None,
+            )
+            for s, t, r, k, g, tok in rows
+        ]
 
     def head_covering(self, size: int) -> tuple[SignedTreeHead, bytes | None]:
         """The newest tree head, made now when the newest does not cover ``size`` leaves."""
@@ -245,23 +291,39 @@ class Archive:
 
     def inclusion(self, index: int, size: int | None = None) -> dict[str, Any]:
         size = self.log_store.size() if size is None else size
-        return {"leaf_index": index, "tree_size": size,
-                "leaf_hash": b64(self.log.leaf(index)),
-                "inclusion_path": [b64(h) for h in self.log.inclusion_proof(index, size)]}
+        return {
+            "leaf_index": index,
+            "tree_size": size,
+            "leaf_hash": b64(self.log.leaf(index)),
+            "inclusion_path": [b64(h) for h in self.log.inclusion_proof(index, size)],
+        }
 
     def consistency(self, first: int, second: int) -> dict[str, Any]:
-        return {"tree_size_1": first, "tree_size_2": second,
-                "consistency_path": [b64(h) for h in self.log.consistency_proof(first, second)]}
+        return {
+            "tree_size_1": first,
+            "tree_size_2": second,
+            "consistency_path": [b64(h) for h in self.log.consistency_proof(first, second)],
+        }
 
     # -- search and chain -----------------------------------------------------------
 
-    def search(self, session: Session, client: Client, *, case_ref: str | None = None,
-               iin: str | None = None, since: dt.datetime | None = None,
-               until: dt.datetime | None = None, types: Iterable[str] = CHAIN_TYPES,
-               limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    def search(
+        self,
+        session: Session,
+        client: Client,
+        *,
+        case_ref: str | None = None,
+        iin: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        types: Iterable[str] = CHAIN_TYPES,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
         """The client's entries by case, by IIN (through its keyed hash) and by period."""
-        query = select(artefact).where(artefact.c.client_id == client.id,
-                                       artefact.c.type.in_(list(types)))
+        query = select(artefact).where(
+            artefact.c.client_id == client.id, artefact.c.type.in_(list(types))
+        )
         if case_ref:
             query = query.where(artefact.c.case_ref == case_ref)
         if iin:
@@ -276,9 +338,14 @@ class Archive:
     def entry_view(self, row: Any) -> dict[str, Any]:
         recorded = row["recorded_at"]
         recorded = recorded if recorded.tzinfo else recorded.replace(tzinfo=dt.UTC)
-        return {"index": row["idx"], "type": row["type"], "sha256": row["sha256"],
-                "document_id": row["document_id"], "case_ref": row["case_ref"],
-                "recorded_at": recorded.isoformat()}
+        return {
+            "index": row["idx"],
+            "type": row["type"],
+            "sha256": row["sha256"],
+            "document_id": row["document_id"],
+            "case_ref": row["case_ref"],
+            "recorded_at": recorded.isoformat(),
+        }
 
     def chain(self, session: Session, client: Client, case_id: str) -> dict[str, Any]:
         """The case's timeline: every artefact, its log entry and its inclusion proof in
@@ -292,17 +359,26 @@ class Archive:
             item["entry"] = b64(self.log_store.entry(row["idx"]))
             item["proof"] = self.inclusion(row["idx"], head.tree_size)
             items.append(item)
-        return {"case_id": case_id, "documents": [d.id for d in documents],
-                "tree_head": sth_view(head, token), "items": items}
+        return {
+            "case_id": case_id,
+            "documents": [d.id for d in documents],
+            "tree_head": sth_view(head, token),
+            "items": items,
+        }
 
-    def case_rows(self, session: Session, client: Client, case_id: str,
-                  documents: Sequence[Document]) -> list[Any]:
+    def case_rows(
+        self, session: Session, client: Client, case_id: str, documents: Sequence[Document]
+    ) -> list[Any]:
         """The case's entries: its documents' and those recorded under its case_ref."""
         case_ref = case_ref_of(session, client, case_id)
         mine = (artefact.c.client_id == client.id) & (artefact.c.case_ref == case_ref)
         ids = [d.id for d in documents]
         if ids:
             mine = mine | artefact.c.document_id.in_(ids)
-        return list(session.execute(
-            select(artefact).where(mine, artefact.c.type.in_(list(CHAIN_TYPES)))
-            .order_by(artefact.c.idx)).mappings())
+        return list(
+            session.execute(
+                select(artefact)
+                .where(mine, artefact.c.type.in_(list(CHAIN_TYPES)))
+                .order_by(artefact.c.idx)
+            ).mappings()
+        )

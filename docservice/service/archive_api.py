@@ -72,8 +72,13 @@ def entry(index: int) -> Any:
     _read("entry", index=index, tree_size=size)
     from docservice.service.archive import b64
 
-    return _json({"index": index, "entry": b64(archive.log_store.entry(index)),
-                  "proof": archive.inclusion(index, size)})
+    return _json(
+        {
+            "index": index,
+            "entry": b64(archive.log_store.entry(index)),
+            "proof": archive.inclusion(index, size),
+        }
+    )
 
 
 @bp.get("/archive/entries/<int:index>/proof")
@@ -131,13 +136,25 @@ def search() -> Any:
 
     with svc.db.session() as session:
         svc.archive.record_read(
-            session, g.client, "search", case_ref=case_ref,
+            session,
+            g.client,
+            "search",
+            case_ref=case_ref,
             iin_key=iin_key(svc.archive.index_key, iin) if iin else None,
             since=since.isoformat() if since else None,
-            until=until.isoformat() if until else None)
+            until=until.isoformat() if until else None,
+        )
     with svc.db.sessions() as session:
-        items = svc.archive.search(session, g.client, case_ref=case_ref, iin=iin, since=since,
-                                   until=until, limit=limit, offset=offset)
+        items = svc.archive.search(
+            session,
+            g.client,
+            case_ref=case_ref,
+            iin=iin,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
     return _json({"items": items, "limit": limit, "offset": offset})
 
 
@@ -181,8 +198,11 @@ def blob(sha256: str) -> Any:
 
     svc = service()
     with svc.db.sessions() as session:
-        found = session.scalar(select(artefact.c.idx).where(
-            artefact.c.sha256 == sha256, artefact.c.client_id == g.client.id).limit(1))
+        found = session.scalar(
+            select(artefact.c.idx)
+            .where(artefact.c.sha256 == sha256, artefact.c.client_id == g.client.id)
+            .limit(1)
+        )
     if found is None:
         raise NotFoundError("no such artefact", field="sha256")
     _read("blob", sha256=sha256)
@@ -200,10 +220,12 @@ def case_bundle(case_id: str) -> Any:
     data = build_bundle(svc, g.client, case_id)
     if data is None:
         raise NotFoundError("no such case", field="id")
-    return Response(data, mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="case-{_safe(case_id)}.zip"'})
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="case-{_safe(case_id)}.zip"'},
+    )
 
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80] or "case"
-

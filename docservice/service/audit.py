@@ -56,20 +56,23 @@ def check_archive(svc: Any) -> CheckResult:
     entries: dict[int, bytes] = {}
     with engine.connect() as conn:
         expected = 0
-        for idx, data in _batched(conn, select(log_entry.c.idx, log_entry.c.data)
-                                  .order_by(log_entry.c.idx)):
+        for idx, data in _batched(
+            conn, select(log_entry.c.idx, log_entry.c.data).order_by(log_entry.c.idx)
+        ):
             data = bytes(data)
             if idx != expected:
-                out.findings.append(f"archive_log_entry: entries {expected}..{idx - 1} "
-                                    "dropped (gap in the log)")
+                out.findings.append(
+                    f"archive_log_entry: entries {expected}..{idx - 1} dropped (gap in the log)"
+                )
             expected = idx + 1
             entries[idx] = data
         size = expected
         # The log as the entries say it is (a dropped entry leaves its place empty).
         if entries:
             mlog.append_many([entries.get(i, b"") for i in range(size)])
-        stored = {int(k): bytes(h) for k, h in _batched(
-            conn, select(log_node.c.node, log_node.c.hash))}
+        stored = {
+            int(k): bytes(h) for k, h in _batched(conn, select(log_node.c.node, log_node.c.hash))
+        }
         rows = {r["idx"]: dict(r) for r in conn.execute(select(artefact)).mappings()}
     out.entries = len(entries)
     for node, digest in memory.nodes.items():
@@ -78,14 +81,18 @@ def check_archive(svc: Any) -> CheckResult:
         if stored.get(key) == digest:
             continue
         if level == 0 and index in entries:
-            out.findings.append(f"archive_log_entry row {index}: edited (its leaf hash is not "
-                                "the stored leaf node)")
+            out.findings.append(
+                f"archive_log_entry row {index}: edited (its leaf hash is not the stored leaf node)"
+            )
         elif level > 0 and key in stored:
-            out.findings.append(f"archive_log_node node {key} (level {level}, index {index}): "
-                                "edited or its leaves were")
+            out.findings.append(
+                f"archive_log_node node {key} (level {level}, index {index}): "
+                "edited or its leaves were"
+            )
         elif key not in stored:
-            out.findings.append(f"archive_log_node node {key} (level {level}, index {index}): "
-                                "missing")
+            out.findings.append(
+                f"archive_log_node node {key} (level {level}, index {index}): missing"
+            )
     for idx in sorted(set(rows) - set(entries)):
         out.findings.append(f"archive_artefact row {idx}: its log entry is missing (dropped)")
     recorded: dict[str, set[str]] = {}
@@ -102,8 +109,10 @@ def check_archive(svc: Any) -> CheckResult:
             implied = rec.index_row(idx, entry)
             differ = [k for k, v in implied.items() if not _same(row.get(k), v)]
             if differ:
-                out.findings.append(f"archive_artefact row {idx}: edited ({', '.join(differ)} "
-                                    f"differ from entry {idx})")
+                out.findings.append(
+                    f"archive_artefact row {idx}: edited ({', '.join(differ)} "
+                    f"differ from entry {idx})"
+                )
         recorded.setdefault(entry["sha256"], set()).add(entry.get("document") or "")
     _check_blobs(svc, recorded, out)
     _check_heads(archive, mlog, size, out)
@@ -138,16 +147,21 @@ def _check_heads(archive: Any, mlog: MerkleLog, size: int, out: CheckResult) -> 
         out.tree_heads += 1
         name = f"tree head of size {sth.tree_size} at {sth.timestamp_ms} ms"
         if not verify_tree_head(sth, key):
-            out.findings.append(f"archive_tree_head ({name}): its signature does not verify "
-                                "with the seal key")
+            out.findings.append(
+                f"archive_tree_head ({name}): its signature does not verify with the seal key"
+            )
             continue
         if sth.tree_size > size:
-            out.findings.append(f"archive_tree_head ({name}): covers entries the log no "
-                                f"longer has (log size {size}): entries dropped")
+            out.findings.append(
+                f"archive_tree_head ({name}): covers entries the log no "
+                f"longer has (log size {size}): entries dropped"
+            )
             continue
         if sth.tree_size and mlog.root(sth.tree_size) != sth.root_hash:
-            out.findings.append(f"archive_tree_head ({name}): history rewritten - the root "
-                                "recomputed from the entries is not the signed root")
+            out.findings.append(
+                f"archive_tree_head ({name}): history rewritten - the root "
+                "recomputed from the entries is not the signed root"
+            )
 
 
 def _check_rows(svc: Any, recorded: dict[str, set[str]], out: CheckResult) -> None:
@@ -157,12 +171,16 @@ def _check_rows(svc: Any, recorded: dict[str, set[str]], out: CheckResult) -> No
             for column in ("sha256", "pdf_sha", "xml_sha", "input_sha"):
                 sha = getattr(doc, column)
                 if sha is not None and doc.id not in recorded.get(sha, set()):
-                    out.findings.append(f"documents row {doc.id}: {column} {sha[:16]}… was "
-                                        "never recorded in the archive for it (edited)")
+                    out.findings.append(
+                        f"documents row {doc.id}: {column} {sha[:16]}… was "
+                        "never recorded in the archive for it (edited)"
+                    )
         for sig in session.scalars(select(Signature)):
             for column in ("cms_sha", "pdf_sha"):
                 sha = getattr(sig, column)
                 if sig.document_id not in recorded.get(sha, set()):
-                    out.findings.append(f"signatures row {sig.id} ({sig.document_id} "
-                                        f"#{sig.seq}): {column} was never recorded in the "
-                                        "archive for it (edited)")
+                    out.findings.append(
+                        f"signatures row {sig.id} ({sig.document_id} "
+                        f"#{sig.seq}): {column} was never recorded in the "
+                        "archive for it (edited)"
+                    )

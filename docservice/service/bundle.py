@@ -30,8 +30,9 @@ def build_bundle(svc: Any, client: Client, case_id: str) -> bytes | None:
     if not rows:
         return None
     head, token = archive.head_covering(rows[-1]["idx"] + 1)
-    kept = [(s, t) for s, t in archive.tree_heads()
-            if 0 < s.tree_size <= head.tree_size and s != head]
+    kept = [
+        (s, t) for s, t in archive.tree_heads() if 0 < s.tree_size <= head.tree_size and s != head
+    ]
     kept.sort(key=lambda h: (h[0].tree_size, h[0].timestamp_ms))
     items, firsts = [], {}
     for row in rows:
@@ -39,25 +40,46 @@ def build_bundle(svc: Any, client: Client, case_id: str) -> bytes | None:
         first = next(((s, t) for s, t in kept if s.tree_size > idx), None)
         if first is not None:
             firsts[(first[0].tree_size, first[0].timestamp_ms)] = first
-        items.append(Item(idx, archive.log_store.entry(idx), svc.store.get(row["sha256"]),
-                          archive.log.inclusion_proof(idx, head.tree_size),
-                          first[0] if first else None))
-    earlier = [(s, t, archive.log.consistency_proof(s.tree_size, head.tree_size))
-               for s, t in firsts.values()]
+        items.append(
+            Item(
+                idx,
+                archive.log_store.entry(idx),
+                svc.store.get(row["sha256"]),
+                archive.log.inclusion_proof(idx, head.tree_size),
+                first[0] if first else None,
+            )
+        )
+    earlier = [
+        (s, t, archive.log.consistency_proof(s.tree_size, head.tree_size))
+        for s, t in firsts.values()
+    ]
     cards: dict[str, bytes | str] = {}
     for doc in documents:
         if doc.signature_count == 0:
             continue
         pdf = svc.store.get(doc.pdf_sha)
         try:
-            cards[doc.id] = build_card(pdf, f"{doc.kind}-{doc.id}.pdf", cms_of_signed_pdf(pdf),
-                                       svc.verifier(), title=f"{doc.kind} {doc.id}")
+            cards[doc.id] = build_card(
+                pdf,
+                f"{doc.kind}-{doc.id}.pdf",
+                cms_of_signed_pdf(pdf),
+                svc.verifier(),
+                title=f"{doc.kind} {doc.id}",
+            )
         except CardError as exc:
             cards[doc.id] = str(exc)
         except Exception as exc:  # one unreadable document must not lose the bundle
             log.warning("card of %s not made: %s", doc.id, describe(exc))
             cards[doc.id] = f"card not made: {type(exc).__name__}"
-    return write_bundle(Materials(
-        case_id=case_id, created_at=dt.datetime.now(dt.UTC).isoformat(),
-        seal_key=archive.seal_key, head=head, head_token=token, items=items,
-        earlier=earlier, cards=cards))
+    return write_bundle(
+        Materials(
+            case_id=case_id,
+            created_at=dt.datetime.now(dt.UTC).isoformat(),
+            seal_key=archive.seal_key,
+            head=head,
+            head_token=token,
+            items=items,
+            earlier=earlier,
+            cards=cards,
+        )
+    )

@@ -38,8 +38,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         settings = settings.with_(trust_dir=default_trust_dir())
     if not Path(settings.trust_dir or "").is_dir():
-        print(f"docservice: trust directory {settings.trust_dir} does not exist "
-              "(--trust or DOCSERVICE_TRUST_DIR)", file=sys.stderr)
+        print(
+            f"docservice: trust directory {settings.trust_dir} does not exist "
+            "(--trust or DOCSERVICE_TRUST_DIR)",
+            file=sys.stderr,
+        )
         return 2
     if args.public_url:
         settings = settings.with_(public_url=args.public_url)
@@ -75,11 +78,15 @@ def cmd_clients(args: argparse.Namespace) -> int:
     db = _db(args)
     with db.session() as session:
         if args.action == "add":
-            client, key = add_client(session, args.name, _split(args.scopes) or [],
-                                     _split(args.kinds))
+            client, key = add_client(
+                session, args.name, _split(args.scopes) or [], _split(args.kinds)
+            )
             print(key)
-            print(f"docservice: the key is shown once; keep it in the client's secrets. "
-                  f"Webhook signing secret: {client.webhook_secret}", file=sys.stderr)
+            print(
+                f"docservice: the key is shown once; keep it in the client's secrets. "
+                f"Webhook signing secret: {client.webhook_secret}",
+                file=sys.stderr,
+            )
         elif args.action == "rotate":
             print(rotate_client(session, args.name))
         elif args.action == "revoke":
@@ -108,8 +115,14 @@ def cmd_keys(args: argparse.Namespace) -> int:
                 print("docservice: keys add needs --p12 and --password-file", file=sys.stderr)
                 return 2
             try:
-                row = add_key(session, args.name, Path(args.p12), Path(args.password_file),
-                              _split(args.clients) or [], role=args.role)
+                row = add_key(
+                    session,
+                    args.name,
+                    Path(args.p12),
+                    Path(args.password_file),
+                    _split(args.clients) or [],
+                    role=args.role,
+                )
             except SigningError as exc:
                 return fail(f"docservice: key {args.name}", exc, "kk+ru")
             print(f"key {row.name} registered for {args.clients or 'no client'}")
@@ -140,8 +153,7 @@ def cmd_orgs(args: argparse.Namespace) -> int:
         with db.session() as session:
             if args.action == "add":
                 if not args.body or not args.region:
-                    print("docservice: orgs add needs BIN, --body and --region",
-                          file=sys.stderr)
+                    print("docservice: orgs add needs BIN, --body and --region", file=sys.stderr)
                     return 2
                 row = add_org(session, args.target, args.body, args.region, args.name or "")
                 print(f"{row.bin} acts for {row.body} of {row.region}")
@@ -149,8 +161,11 @@ def cmd_orgs(args: argparse.Namespace) -> int:
                 rows = load_orgs(session, Path(args.target))
                 print(f"{len(rows)} organisation entries loaded from {args.target}")
             else:
-                for o in session.scalars(select(Organisation).order_by(
-                        Organisation.region, Organisation.body, Organisation.bin)):
+                for o in session.scalars(
+                    select(Organisation).order_by(
+                        Organisation.region, Organisation.body, Organisation.bin
+                    )
+                ):
                     print(f"{o.bin}  {o.body:24} {o.region:24} {o.name}")
     except DirectoryError as exc:
         print(f"docservice: {exc.detail}", file=sys.stderr)
@@ -163,8 +178,12 @@ def cmd_orgs(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from docservice.service.tasks import run_worker
 
-    return run_worker(args.concurrency, sweep_interval=args.sweep_interval,
-                      stale_after=args.stale_after, beat=args.beat)
+    return run_worker(
+        args.concurrency,
+        sweep_interval=args.sweep_interval,
+        stale_after=args.stale_after,
+        beat=args.beat,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -204,8 +223,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     try:
         if args.action == "tree-head":
             sth, token = svc.archive.make_tree_head()
-            print(f"tree head: size {sth.tree_size}, root {sth.root_hash.hex()}, "
-                  f"{'time-stamped' if token else 'not time-stamped'}")
+            print(
+                f"tree head: size {sth.tree_size}, root {sth.root_hash.hex()}, "
+                f"{'time-stamped' if token else 'not time-stamped'}"
+            )
             return 0
         from docservice.service.audit import check_archive
 
@@ -214,19 +235,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
         svc.db.dispose()
     for finding in result.findings:
         print(f"FINDING: {finding}")
-    print(f"{'intact' if result.intact else 'NOT INTACT'}: {result.entries} entries, "
-          f"{result.blobs} files, {result.tree_heads} tree heads checked, "
-          f"{len(result.findings)} findings")
+    print(
+        f"{'intact' if result.intact else 'NOT INTACT'}: {result.entries} entries, "
+        f"{result.blobs} files, {result.tree_heads} tree heads checked, "
+        f"{len(result.findings)} findings"
+    )
     return 0 if result.intact else 1
 
 
 def add_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="the archive: check it, verify a case bundle offline, "
-                                     "make a tree head")
+    p = sub.add_parser(
+        "audit", help="the archive: check it, verify a case bundle offline, make a tree head"
+    )
     p.add_argument("action", choices=("check", "verify-bundle", "tree-head"))
     p.add_argument("bundle", nargs="?", help="verify-bundle: the bundle ZIP")
-    p.add_argument("--trust", help="verify-bundle: folder with the pinned seal public key "
-                                   "(PEM) and the CA/TSA roots")
+    p.add_argument(
+        "--trust",
+        help="verify-bundle: folder with the pinned seal public key (PEM) and the CA/TSA roots",
+    )
     p.set_defaults(handler=cmd_audit)
 
     p = sub.add_parser("db", help="database schema: upgrade, or check the current revision")
@@ -244,47 +270,76 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=("add", "revoke", "list"))
     p.add_argument("name", nargs="?", default="")
     p.add_argument("--p12", help="PKCS#12 container (stays where it is)")
-    p.add_argument("--password-file", help="file whose first line is the password "
-                                           "(its path is kept, never the password)")
+    p.add_argument(
+        "--password-file",
+        help="file whose first line is the password (its path is kept, never the password)",
+    )
     p.add_argument("--clients", help="comma-separated client names that may use the key")
     p.add_argument("--role", help="role the key signs in (checked against the certificate)")
     p.set_defaults(handler=cmd_keys)
 
-    p = sub.add_parser("orgs", help="organisations directory: which BIN acts for which body "
-                                    "(career_centre, labour_mobility_centre, ...) of which "
-                                    "region, for the route's who-may-act check")
+    p = sub.add_parser(
+        "orgs",
+        help="organisations directory: which BIN acts for which body "
+        "(career_centre, labour_mobility_centre, ...) of which "
+        "region, for the route's who-may-act check",
+    )
     p.add_argument("action", choices=("add", "load", "list"))
-    p.add_argument("target", nargs="?", default="", help="add: the BIN; load: a YAML file "
-                   "'organisations: [{bin, body, region, name}]'")
+    p.add_argument(
+        "target",
+        nargs="?",
+        default="",
+        help="add: the BIN; load: a YAML file 'organisations: [{bin, body, region, name}]'",
+    )
     p.add_argument("--body", help="the body the organisation acts for (route files' bodies)")
     p.add_argument("--region", help="the region, spelled as the cases spell it")
     p.add_argument("--name", help="the organisation's name (for listings)")
     p.set_defaults(handler=cmd_orgs)
 
-    p = sub.add_parser("worker", help="a Celery worker for the jobs (production; broker: "
-                                      "$DOCSERVICE_BROKER_URL, Redis or RabbitMQ)")
+    p = sub.add_parser(
+        "worker",
+        help="a Celery worker for the jobs (production; broker: "
+        "$DOCSERVICE_BROKER_URL, Redis or RabbitMQ)",
+    )
     p.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
-    p.add_argument("--sweep-interval", type=float, default=10.0,
-                   help="seconds between sweeps for jobs whose message was lost")
-    p.add_argument("--stale-after", type=float, default=60.0,
-                   help="an unfinished job not touched this long is sent again")
-    p.add_argument("--beat", action="store_true",
-                   help="also run Celery beat: periodic tree heads and re-time-stamping "
-                        "(run it in exactly one worker)")
+    p.add_argument(
+        "--sweep-interval",
+        type=float,
+        default=10.0,
+        help="seconds between sweeps for jobs whose message was lost",
+    )
+    p.add_argument(
+        "--stale-after",
+        type=float,
+        default=60.0,
+        help="an unfinished job not touched this long is sent again",
+    )
+    p.add_argument(
+        "--beat",
+        action="store_true",
+        help="also run Celery beat: periodic tree heads and re-time-stamping "
+        "(run it in exactly one worker)",
+    )
     p.set_defaults(handler=cmd_worker)
 
-    p = sub.add_parser("demo", help="run a whole case on the embedded default: the service, "
-                                    "a demo PKI with OCSP and a TSA, a client system over "
-                                    "HTTP; writes the documents, the case's bundle and cards "
-                                    "into --out and verifies the bundle offline")
+    p = sub.add_parser(
+        "demo",
+        help="run a whole case on the embedded default: the service, "
+        "a demo PKI with OCSP and a TSA, a client system over "
+        "HTTP; writes the documents, the case's bundle and cards "
+        "into --out and verifies the bundle offline",
+    )
     p.add_argument("--out", required=True, help="a new or empty folder")
     p.set_defaults(handler=cmd_demo)
 
 
 def add_serve_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--public-url", help="base URL callers and QR codes use "
-                                        "(default $DOCSERVICE_PUBLIC_URL)")
-    p.add_argument("--workers", type=int, help="gunicorn worker processes "
-                                               "(default $DOCSERVICE_WORKERS or 1)")
-    p.add_argument("--threads", type=int, help="threads per worker "
-                                               "(default $DOCSERVICE_THREADS or 8)")
+    p.add_argument(
+        "--public-url", help="base URL callers and QR codes use (default $DOCSERVICE_PUBLIC_URL)"
+    )
+    p.add_argument(
+        "--workers", type=int, help="gunicorn worker processes (default $DOCSERVICE_WORKERS or 1)"
+    )
+    p.add_argument(
+        "--threads", type=int, help="threads per worker (default $DOCSERVICE_THREADS or 8)"
+    )

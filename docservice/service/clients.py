@@ -45,8 +45,9 @@ def _clean(values: Iterable[str], allowed: Iterable[str], what: str) -> list[str
     return out
 
 
-def add_client(session: Session, name: str, scopes: Iterable[str],
-               kinds: Iterable[str] | None = None) -> tuple[Client, str]:
+def add_client(
+    session: Session, name: str, scopes: Iterable[str], kinds: Iterable[str] | None = None
+) -> tuple[Client, str]:
     """Register a client; returns it and its key (the only time the key is seen)."""
     if session.scalar(select(Client).where(Client.name == name)) is not None:
         raise ClientError(f"client {name!r} exists (rotate its key instead)")
@@ -57,9 +58,14 @@ def add_client(session: Session, name: str, scopes: Iterable[str],
     key_id, key_hash, key = _new_key()
     from docservice.service.webhooks import new_secret
 
-    client = Client(name=name, key_id=key_id, key_hash=key_hash, scopes=",".join(scope_list),
-                    kinds=None if kind_list is None else ",".join(kind_list),
-                    webhook_secret=new_secret())
+    client = Client(
+        name=name,
+        key_id=key_id,
+        key_hash=key_hash,
+        scopes=",".join(scope_list),
+        kinds=None if kind_list is None else ",".join(kind_list),
+        webhook_secret=new_secret(),
+    )
     session.add(client)
     session.flush()
     return client, key

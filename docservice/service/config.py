@@ -82,7 +82,7 @@ class Settings:
             url = self.database_url
             # "postgresql://" means psycopg 3 here (SQLAlchemy would pick psycopg2).
             if url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url[len("postgresql://"):]
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
             return url
         return f"sqlite:///{(self.data_dir / 'docservice.sqlite3').resolve()}"
 

@@ -58,8 +58,15 @@ class _Http:
     def __init__(self, base: str, key: str) -> None:
         self.base, self.key = base, key
 
-    def call(self, method: str, path: str, payload: Any = None, *, raw: bytes | None = None,
-             content_type: str | None = None) -> tuple[int, bytes]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        raw: bytes | None = None,
+        content_type: str | None = None,
+    ) -> tuple[int, bytes]:
         headers = {"Authorization": f"Bearer {self.key}", "Accept-Language": "en"}
         data = raw
         if payload is not None:
@@ -68,8 +75,9 @@ class _Http:
             headers["Idempotency-Key"] = secrets.token_hex(8)
         if content_type:
             headers["Content-Type"] = content_type
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers=headers)
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
                 return response.status, response.read()
@@ -85,9 +93,14 @@ class _Http:
 
 def _multipart(field: str, name: str, data: bytes) -> tuple[bytes, str]:
     boundary = secrets.token_hex(12)
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-            f"filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n").encode() + data \
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{name}"\r\nContent-Type: application/pdf\r\n\r\n'
+        ).encode()
+        + data
         + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -109,34 +122,59 @@ def run_demo(out: Path) -> int:
     started = time.monotonic()
     out = out.resolve()
     if (out / "var").exists():
-        print(f"docservice: {out} already holds a demo run; give an empty or new folder",
-              file=sys.stderr)
+        print(
+            f"docservice: {out} already holds a demo run; give an empty or new folder",
+            file=sys.stderr,
+        )
         return 2
     for sub in ("documents", "case", "cards", "trust", "audit-trust"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with demo_pki.running(out / "pki", secrets.token_urlsafe(12)) as pki, \
-            open(out / "service.log", "w", encoding="utf-8") as service_log:
+    with (
+        demo_pki.running(out / "pki", secrets.token_urlsafe(12)) as pki,
+        open(out / "service.log", "w", encoding="utf-8") as service_log,
+    ):
         (out / "trust" / "demo-root.pem").write_bytes(pki.root_pem.read_bytes())
         (out / "audit-trust" / "demo-root.pem").write_bytes(pki.root_pem.read_bytes())
         env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
-        env.update(DOCSERVICE_DATA_DIR=str(out / "var"), DOCSERVICE_PUBLIC_URL=base_url,
-                   DOCSERVICE_TRUST_DIR=str(out / "trust"), DOCSERVICE_TSA_URL=pki.tsa_url,
-                   DOCSERVICE_PADES_LEVEL="B-LT")
+        env.update(
+            DOCSERVICE_DATA_DIR=str(out / "var"),
+            DOCSERVICE_PUBLIC_URL=base_url,
+            DOCSERVICE_TRUST_DIR=str(out / "trust"),
+            DOCSERVICE_TSA_URL=pki.tsa_url,
+            DOCSERVICE_PADES_LEVEL="B-LT",
+        )
         key = _register(env, pki, out / "organisations.yaml")
         print(f"demo: starting the service on {base_url}", flush=True)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "docservice", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1", "--threads", "8"],
-            env=env, stdout=subprocess.PIPE, stderr=service_log, text=True)
+            [
+                sys.executable,
+                "-m",
+                "docservice",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=service_log,
+            text=True,
+        )
         try:
             http = _Http(_wait_for_url(proc), key)
             case = _run_case(http, out)
             rows = _every_kind(http, out / "documents")
         except (RuntimeError, OSError) as exc:
-            print(f"demo: failed: {exc} (the service's log: {out / 'service.log'})",
-                  file=sys.stderr)
+            print(
+                f"demo: failed: {exc} (the service's log: {out / 'service.log'})", file=sys.stderr
+            )
             return 1
         finally:
             proc.terminate()
@@ -145,30 +183,46 @@ def run_demo(out: Path) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     hits = dict(pki.hits)
-    print("demo: the service is stopped; verifying the bundle offline "
-          "(docservice audit verify-bundle)", flush=True)
+    print(
+        "demo: the service is stopped; verifying the bundle offline "
+        "(docservice audit verify-bundle)",
+        flush=True,
+    )
     report = verify_bundle(out / "case-bundle.zip", out / "audit-trust")
     for note in report.notes:
         print(f"demo: note: {note}")
     for problem in report.problems:
         print(f"demo: NOT INTACT: {problem}")
-    verdict = (f"intact: {report.items} entries, {report.cards} cards, proofs verified"
-               if report.intact else f"NOT INTACT ({len(report.problems)} problems)")
+    verdict = (
+        f"intact: {report.items} entries, {report.cards} cards, proofs verified"
+        if report.intact
+        else f"NOT INTACT ({len(report.problems)} problems)"
+    )
     elapsed = time.monotonic() - started
     _write_readme(out, case, rows, verdict, hits, base_url, elapsed)
     for kind, result, _ in rows:
         print(f"demo: {kind:22} signed twice, {result}")
     print(f"demo: case bundle {verdict}")
     print(f"demo: done in {elapsed:.1f} s; see {out / 'README.txt'}")
-    ok = (report.intact and all(v == "TOTAL_PASSED" for _, v, _ in rows)
-          and all(v == "TOTAL_PASSED" for v in case.verdicts.values()) and not case.missing)
+    ok = (
+        report.intact
+        and all(v == "TOTAL_PASSED" for _, v, _ in rows)
+        and all(v == "TOTAL_PASSED" for v in case.verdicts.values())
+        and not case.missing
+    )
     return 0 if ok else 1
 
 
 #: Settings of the caller's environment that would take the demo off the embedded default.
-_FOREIGN = ("DOCSERVICE_DATABASE_URL", "DOCSERVICE_BROKER_URL", "DOCSERVICE_OFFLINE",
-            "DOCSERVICE_ROUTES_DIR", "DOCSERVICE_SEAL_KEY", "DOCSERVICE_INDEX_KEY",
-            "DOCSERVICE_RATE_LIMIT_STORAGE")
+_FOREIGN = (
+    "DOCSERVICE_DATABASE_URL",
+    "DOCSERVICE_BROKER_URL",
+    "DOCSERVICE_OFFLINE",
+    "DOCSERVICE_ROUTES_DIR",
+    "DOCSERVICE_SEAL_KEY",
+    "DOCSERVICE_INDEX_KEY",
+    "DOCSERVICE_RATE_LIMIT_STORAGE",
+)
 
 
 def _register(env: dict[str, str], pki: demo_pki.DemoPki, orgs_file: Path) -> str:
@@ -183,20 +237,27 @@ def _register(env: dict[str, str], pki: demo_pki.DemoPki, orgs_file: Path) -> st
     entries = []
     for official in OFFICIALS:
         for body, side in official.acts_for:
-            entries.append({"bin": official.bin, "body": body,
-                            "region": DEPARTURE if side == "departure" else SETTLEMENT,
-                            "name": official.organisation})
+            entries.append(
+                {
+                    "bin": official.bin,
+                    "body": body,
+                    "region": DEPARTURE if side == "departure" else SETTLEMENT,
+                    "name": official.organisation,
+                }
+            )
     orgs_file.write_text(
         "# The demo's organisations directory (docservice orgs load organisations.yaml):\n"
         "# which organisation (BIN) acts for which body of which region.\n"
         + yaml.safe_dump({"organisations": entries}, allow_unicode=True, sort_keys=False),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     db = Database(from_env(env))
     with db.session() as session:
         _, key = add_client(session, "demo-portal", ["render", "sign", "verify", "audit"])
         for official in OFFICIALS:
-            add_key(session, official.label, pki.p12[official.label], pki.password_file,
-                    ["demo-portal"])
+            add_key(
+                session, official.label, pki.p12[official.label], pki.password_file, ["demo-portal"]
+            )
         load_orgs(session, orgs_file)
     db.dispose()
     return key
@@ -232,8 +293,9 @@ def _example(kind: str) -> dict[str, Any]:
 
 
 def _sign(http: _Http, doc: dict[str, Any], label: str) -> dict[str, Any]:
-    return http.json("POST", f"/v1/documents/{doc['id']}/signatures", {"key": label},
-                     201)["document"]
+    return http.json("POST", f"/v1/documents/{doc['id']}/signatures", {"key": label}, 201)[
+        "document"
+    ]
 
 
 def _route(http: _Http, doc: dict[str, Any]) -> dict[str, Any]:
@@ -246,9 +308,11 @@ def _along(http: _Http, run: CaseRun, doc: dict[str, Any], labels: tuple[str, ..
         before = _route(http, doc)["step"]
         _sign(http, doc, label)
         after = _route(http, doc)
-        run.say(f"{doc['kind']} v{doc['version']}: step {before['id']} "
-                f"({_points(before['points'])}, {before['region']}) signed by {label} -> "
-                f"{after['step']['id'] if after['step'] else after['state']}")
+        run.say(
+            f"{doc['kind']} v{doc['version']}: step {before['id']} "
+            f"({_points(before['points'])}, {before['region']}) signed by {label} -> "
+            f"{after['step']['id'] if after['step'] else after['state']}"
+        )
 
 
 def _points(points: list[int]) -> str:
@@ -258,59 +322,117 @@ def _points(points: list[int]) -> str:
 def _run_case(http: _Http, out: Path) -> CaseRun:
     """A family's case from the application to the monthly report (Rules points 8-39)."""
     run = CaseRun()
-    case = http.json("POST", "/v1/cases", {"case_ref": CASE_REF, "departure_region": DEPARTURE,
-                                           "settlement_region": SETTLEMENT}, 201)
+    case = http.json(
+        "POST",
+        "/v1/cases",
+        {"case_ref": CASE_REF, "departure_region": DEPARTURE, "settlement_region": SETTLEMENT},
+        201,
+    )
     run.case_id = case["id"]
     # The application (points 8-14), first without the children's birth certificates.
     data = _example("application")
-    first = {**data, "attachments": [a for a in data["attachments"]
-                                     if a["document"] != "birth_certificates"]}
-    v1 = http.json("POST", "/v1/documents", {"kind": "application", "lang": LANG,
-                                             "data": first, "case_ref": CASE_REF,
-                                             "route": "application"}, 201)
+    first = {
+        **data,
+        "attachments": [a for a in data["attachments"] if a["document"] != "birth_certificates"],
+    }
+    v1 = http.json(
+        "POST",
+        "/v1/documents",
+        {
+            "kind": "application",
+            "lang": LANG,
+            "data": first,
+            "case_ref": CASE_REF,
+            "route": "application",
+        },
+        201,
+    )
     _along(http, run, v1, ("dep-career",))
-    remarks = ("Балалардың туу туралы куәліктерінің көшірмелері қоса берілмеген. / "
-               "Не приложены копии свидетельств о рождении детей.")
-    http.json("POST", f"/v1/documents/{v1['id']}/route/return",
-              {"key": "dep-mobility-head", "remarks": remarks}, 201)
-    run.say(f"application v1: step p9 (point 9) returned by dep-mobility-head to p8 "
-            f"with remarks: {remarks}")
+    remarks = (
+        "Балалардың туу туралы куәліктерінің көшірмелері қоса берілмеген. / "
+        "Не приложены копии свидетельств о рождении детей."
+    )
+    http.json(
+        "POST",
+        f"/v1/documents/{v1['id']}/route/return",
+        {"key": "dep-mobility-head", "remarks": remarks},
+        201,
+    )
+    run.say(
+        f"application v1: step p9 (point 9) returned by dep-mobility-head to p8 "
+        f"with remarks: {remarks}"
+    )
     v2 = http.json("POST", f"/v1/documents/{v1['id']}/revisions", {"data": data}, 201)
-    run.say(f"application v2: a new version (previous {v1['id']}), "
-            "the birth certificates attached")
-    _along(http, run, v2, ("dep-career", "dep-mobility-head", "dep-akimat", "set-akimat",
-                           "set-mobility"))
+    run.say(f"application v2: a new version (previous {v1['id']}), the birth certificates attached")
+    _along(
+        http,
+        run,
+        v2,
+        ("dep-career", "dep-mobility-head", "dep-akimat", "set-akimat", "set-mobility"),
+    )
     # What the settled family gets: individual plans, the road map (three copies, approved
     # along the roadmap route of point 38), a direction and the month's Appendix 3 report.
-    plan = {**_example("individual_plan"), "region": SETTLEMENT,
-            "career_center": SETTLEMENT_CENTRE}
+    plan = {**_example("individual_plan"), "region": SETTLEMENT, "career_center": SETTLEMENT_CENTRE}
     spouse = plan["members"][0]
-    second = {**plan, "number": f"{plan['number']}-2", "members": [],
-              "kandas": {k: v for k, v in spouse.items() if k != "kinship"}}
+    second = {
+        **plan,
+        "number": f"{plan['number']}-2",
+        "members": [],
+        "kandas": {k: v for k, v in spouse.items() if k != "kinship"},
+    }
     for number, plan_data in enumerate((plan, second), start=1):
-        _signed_by(http, run, _create(http, "individual_plan", plan_data),
-                   ("set-career", "set-career-head"), f"individual_plan {number}")
-    roadmap = http.json("POST", "/v1/documents", {"kind": "roadmap", "lang": LANG,
-                                                  "data": _example("roadmap"),
-                                                  "case_ref": CASE_REF, "route": "roadmap"},
-                        201)
+        _signed_by(
+            http,
+            run,
+            _create(http, "individual_plan", plan_data),
+            ("set-career", "set-career-head"),
+            f"individual_plan {number}",
+        )
+    roadmap = http.json(
+        "POST",
+        "/v1/documents",
+        {
+            "kind": "roadmap",
+            "lang": LANG,
+            "data": _example("roadmap"),
+            "case_ref": CASE_REF,
+            "route": "roadmap",
+        },
+        201,
+    )
     _along(http, run, roadmap, ("set-career", "rural-akim"))
     for kind in ("direction", "activity_report"):
         _signed_by(http, run, _create(http, kind, _example(kind)), ("set-career",), kind)
-    a3 = http.json("POST", "/v1/reports/a3", {
-        "region": A3_REGION, "month": A3_MONTH, "issue_date": "2026-12-03", "lang": LANG,
-        "prepared_by": {"full_name": "Тоқтарова Әсем Жұмабайқызы",
-                        "position": "мансап орталығының бас маманы"},
-        "case_ref": CASE_REF}, 201)
-    _signed_by(http, run, a3, ("set-career", "set-career-head"),
-               f"report_a3 {A3_MONTH} of {A3_REGION} (built from the month's activity "
-               "reports)")
+    a3 = http.json(
+        "POST",
+        "/v1/reports/a3",
+        {
+            "region": A3_REGION,
+            "month": A3_MONTH,
+            "issue_date": "2026-12-03",
+            "lang": LANG,
+            "prepared_by": {
+                "full_name": "Тоқтарова Әсем Жұмабайқызы",
+                "position": "мансап орталығының бас маманы",
+            },
+            "case_ref": CASE_REF,
+        },
+        201,
+    )
+    _signed_by(
+        http,
+        run,
+        a3,
+        ("set-career", "set-career-head"),
+        f"report_a3 {A3_MONTH} of {A3_REGION} (built from the month's activity reports)",
+    )
     _fetch_case(http, run, out)
     return run
 
 
-def _signed_by(http: _Http, run: CaseRun, doc: dict[str, Any], labels: tuple[str, ...],
-               what: str) -> None:
+def _signed_by(
+    http: _Http, run: CaseRun, doc: dict[str, Any], labels: tuple[str, ...], what: str
+) -> None:
     """A document on no route: the officials sign it in turn."""
     for label in labels:
         _sign(http, doc, label)
@@ -318,8 +440,12 @@ def _signed_by(http: _Http, run: CaseRun, doc: dict[str, Any], labels: tuple[str
 
 
 def _create(http: _Http, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    return http.json("POST", "/v1/documents", {"kind": kind, "lang": LANG, "data": data,
-                                               "case_ref": CASE_REF}, 201)
+    return http.json(
+        "POST",
+        "/v1/documents",
+        {"kind": kind, "lang": LANG, "data": data, "case_ref": CASE_REF},
+        201,
+    )
 
 
 def _save(http: _Http, doc: dict[str, Any], folder: Path, stem: str) -> str:
@@ -332,7 +458,8 @@ def _save(http: _Http, doc: dict[str, Any], folder: Path, stem: str) -> str:
         _, cms = http.call("GET", f"/v1/documents/{doc['id']}/signatures/{n}")
         (folder / f"{stem}.signer{n}.p7s").write_bytes(cms)
     (folder / f"{stem}.document.json").write_text(
-        json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     if not doc["signature_count"]:
         return "unsigned"
     body, ctype = _multipart("file", f"{stem}.pdf", pdf)
@@ -346,20 +473,28 @@ def _save(http: _Http, doc: dict[str, Any], folder: Path, stem: str) -> str:
 def _fetch_case(http: _Http, run: CaseRun, out: Path) -> None:
     """The case as its client sees it, then as an auditor: chain, bundle and the cards."""
     case = http.json("GET", f"/v1/cases/{run.case_id}")
-    (out / "case" / "case.json").write_text(json.dumps(case, ensure_ascii=False, indent=2),
-                                            encoding="utf-8")
+    (out / "case" / "case.json").write_text(
+        json.dumps(case, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     stems = {}
     for number, doc in enumerate(case["documents"], start=1):
         stem = f"{number:02d}-{doc['kind']}-v{doc['version']}"
         stems[doc["id"]] = stem
-        run.verdicts[stem] = _save(http, http.json("GET", f"/v1/documents/{doc['id']}"),
-                                   out / "case", stem)
-    run.events = [f"{r['route']}: " + ", ".join(
-        f"{e['action']}" + (f" {e['step']}" if e["step"] else "") + f" v{e['version']}"
-        for e in r["events"]) for r in case["routes"]]
+        run.verdicts[stem] = _save(
+            http, http.json("GET", f"/v1/documents/{doc['id']}"), out / "case", stem
+        )
+    run.events = [
+        f"{r['route']}: "
+        + ", ".join(
+            f"{e['action']}" + (f" {e['step']}" if e["step"] else "") + f" v{e['version']}"
+            for e in r["events"]
+        )
+        for r in case["routes"]
+    ]
     chain = http.json("GET", f"/v1/cases/{run.case_id}/chain")
-    (out / "case-chain.json").write_text(json.dumps(chain, ensure_ascii=False, indent=2),
-                                         encoding="utf-8")
+    (out / "case-chain.json").write_text(
+        json.dumps(chain, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     status, bundle = http.call("GET", f"/v1/cases/{run.case_id}/bundle")
     if status != 200:
         raise RuntimeError(f"GET /v1/cases/{run.case_id}/bundle: HTTP {status}")
@@ -385,9 +520,12 @@ def _every_kind(http: _Http, docs: Path) -> list[tuple[str, str, str]]:
     """Every kind once (outside the case), signed by two officials in turn."""
     rows = []
     for kind in all_kinds():
-        doc = http.json("POST", "/v1/documents",
-                        {"kind": kind, "lang": LANG, "data": _example(kind),
-                         "case_ref": "DEMO-KINDS"}, 201)
+        doc = http.json(
+            "POST",
+            "/v1/documents",
+            {"kind": kind, "lang": LANG, "data": _example(kind), "case_ref": "DEMO-KINDS"},
+            201,
+        )
         for label in ("dep-career", "dep-mobility-head"):
             _sign(http, doc, label)
         final = http.json("GET", f"/v1/documents/{doc['id']}")
@@ -395,8 +533,15 @@ def _every_kind(http: _Http, docs: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _write_readme(out: Path, case: CaseRun, rows: list[tuple[str, str, str]], verdict: str,
-                  hits: dict[str, int], base_url: str, elapsed: float) -> None:
+def _write_readme(
+    out: Path,
+    case: CaseRun,
+    rows: list[tuple[str, str, str]],
+    verdict: str,
+    hits: dict[str, int],
+    base_url: str,
+    elapsed: float,
+) -> None:
     lines = [
         "docservice demo",
         "===============",
@@ -443,8 +588,7 @@ def _write_readme(out: Path, case: CaseRun, rows: list[tuple[str, str, str]], ve
         "Verified offline after the service stopped (docservice audit verify-bundle):",
         f"  {verdict}",
         "Check it again, and each card:",
-        f"  docservice audit verify-bundle {out / 'case-bundle.zip'} --trust "
-        f"{out / 'audit-trust'}",
+        f"  docservice audit verify-bundle {out / 'case-bundle.zip'} --trust {out / 'audit-trust'}",
         f"  docservice verify {out / 'cards'}/01-application-v1.pdf --trust {out / 'trust'} "
         "--offline",
         "",

@@ -37,8 +37,11 @@ from cryptography.x509.oid import (
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 LEGAL_ENTITY = "1.2.398.3.3.4.1.2"
-ROLE = {"first_head": "1.2.398.3.3.4.1.2.1", "right_to_sign": "1.2.398.3.3.4.1.2.2",
-        "employee": "1.2.398.3.3.4.1.2.5"}
+ROLE = {
+    "first_head": "1.2.398.3.3.4.1.2.1",
+    "right_to_sign": "1.2.398.3.3.4.1.2.2",
+    "employee": "1.2.398.3.3.4.1.2.5",
+}
 #: NCA RK's TSA policy for RSA-SHA256 time-stamps (the tokens say so, as NCA's do).
 TSA_POLICY = "1.2.398.3.3.2.6.2"
 
@@ -61,29 +64,94 @@ class Official:
 
 #: The officials of the case, in the order they first act.
 OFFICIALS = (
-    Official("dep-career", "ДЕМОВА", "АЙГҮЛ", "СЕРІКҚЫЗЫ", "850301300121",
-             "«ТҮРКІСТАН ОБЛЫСЫНЫҢ ДЕМО МАНСАП ОРТАЛЫҒЫ» КММ", "120340001230", "employee",
-             (("career_centre", "departure"),)),
-    Official("dep-mobility-head", "ДЕМОВ", "ДӘУРЕН", "ҒАЛЫМҰЛЫ", "781122300344",
-             "«ТҮРКІСТАН ОБЛЫСЫНЫҢ ДЕМО ЕҢБЕК ҰТҚЫРЛЫҒЫ ОРТАЛЫҒЫ» КММ", "051140004562",
-             "first_head", (("labour_mobility_centre", "departure"),)),
-    Official("dep-akimat", "ДЕМОБЕКОВ", "НҰРЛАН", "ӨМІРЗАҚҰЛЫ", "700101300675",
-             "«ТҮРКІСТАН ОБЛЫСЫНЫҢ ДЕМО ЖҰМЫСПЕН ҚАМТУ БАСҚАРМАСЫ» ММ", "991240007893",
-             "right_to_sign", (("local_executive_body", "departure"),)),
-    Official("set-akimat", "ДЕМОЕВА", "ЖАНАР", "БОЛАТҚЫЗЫ", "880524450451",
-             "«АБАЙ ОБЛЫСЫНЫҢ ДЕМО ЖҰМЫСПЕН ҚАМТУ БАСҚАРМАСЫ» ММ", "100240012348", "employee",
-             (("local_executive_body", "settlement"),)),
-    Official("set-mobility", "ДЕМОҰЛЫ", "АСҚАР", "ЕРЛАНҰЛЫ", "900715300233",
-             "«АБАЙ ОБЛЫСЫНЫҢ ДЕМО ЕҢБЕК ҰТҚЫРЛЫҒЫ ОРТАЛЫҒЫ» КММ", "110540023455", "employee",
-             (("labour_mobility_centre", "settlement"),)),
-    Official("set-career", "ТОҚТАРОВА", "ӘСЕМ", "ЖҰМАБАЙҚЫЗЫ", "920312400568",
-             "«АЯГӨЗ АУДАНЫНЫҢ ДЕМО МАНСАП ОРТАЛЫҒЫ» КММ", "120840034562", "employee",
-             (("career_centre", "settlement"),)),
-    Official("set-career-head", "СЕЙІТОВ", "АРМАН", "ТАЛҒАТҰЛЫ", "760412300582",
-             "«АЯГӨЗ АУДАНЫНЫҢ ДЕМО МАНСАП ОРТАЛЫҒЫ» КММ", "120840034562", "first_head", ()),
-    Official("rural-akim", "ЖАҚСЫЛЫҚОВ", "БОЛАТ", "СЕРІКҰЛЫ", "680229300411",
-             "«ДЕМО АУЫЛДЫҚ ОКРУГІ ӘКІМІНІҢ АППАРАТЫ» ММ", "060340045675", "first_head",
-             (("rural_akimat", "settlement"),)),
+    Official(
+        "dep-career",
+        "ДЕМОВА",
+        "АЙГҮЛ",
+        "СЕРІКҚЫЗЫ",
+        "850301300121",
+        "«ТҮРКІСТАН ОБЛЫСЫНЫҢ ДЕМО МАНСАП ОРТАЛЫҒЫ» КММ",
+        "120340001230",
+        "employee",
+        (("career_centre", "departure"),),
+    ),
+    Official(
+        "dep-mobility-head",
+        "ДЕМОВ",
+        "ДӘУРЕН",
+        "ҒАЛЫМҰЛЫ",
+        "781122300344",
+        "«ТҮРКІСТАН ОБЛЫСЫНЫҢ ДЕМО ЕҢБЕК ҰТҚЫРЛЫҒЫ ОРТАЛЫҒЫ» КММ",
+        "051140004562",
+        "first_head",
+        (("labour_mobility_centre", "departure"),),
+    ),
+    Official(
+        "dep-akimat",
+        "ДЕМОБЕКОВ",
+        "НҰРЛАН",
+        "ӨМІРЗАҚҰЛЫ",
+        "700101300675",
+        "«ТҮРКІСТАН ОБЛЫСЫНЫҢ ДЕМО ЖҰМЫСПЕН ҚАМТУ БАСҚАРМАСЫ» ММ",
+        "991240007893",
+        "right_to_sign",
+        (("local_executive_body", "departure"),),
+    ),
+    Official(
+        "set-akimat",
+        "ДЕМОЕВА",
+        "ЖАНАР",
+        "БОЛАТҚЫЗЫ",
+        "880524450451",
+        "«АБАЙ ОБЛЫСЫНЫҢ ДЕМО ЖҰМЫСПЕН ҚАМТУ БАСҚАРМАСЫ» ММ",
+        "100240012348",
+        "employee",
+        (("local_executive_body", "settlement"),),
+    ),
+    Official(
+        "set-mobility",
+        "ДЕМОҰЛЫ",
+        "АСҚАР",
+        "ЕРЛАНҰЛЫ",
+        "900715300233",
+        "«АБАЙ ОБЛЫСЫНЫҢ ДЕМО ЕҢБЕК ҰТҚЫРЛЫҒЫ ОРТАЛЫҒЫ» КММ",
+        "110540023455",
+        "employee",
+        (("labour_mobility_centre", "settlement"),),
+    ),
+    Official(
+        "set-career",
+        "ТОҚТАРОВА",
+        "ӘСЕМ",
+        "ЖҰМАБАЙҚЫЗЫ",
+        "920312400568",
+        "«АЯГӨЗ АУДАНЫНЫҢ ДЕМО МАНСАП ОРТАЛЫҒЫ» КММ",
+        "120840034562",
+        "employee",
+        (("career_centre", "settlement"),),
+    ),
+    Official(
+        "set-career-head",
+        "СЕЙІТОВ",
+        "АРМАН",
+        "ТАЛҒАТҰЛЫ",
+        "760412300582",
+        "«АЯГӨЗ АУДАНЫНЫҢ ДЕМО МАНСАП ОРТАЛЫҒЫ» КММ",
+        "120840034562",
+        "first_head",
+        (),
+    ),
+    Official(
+        "rural-akim",
+        "ЖАҚСЫЛЫҚОВ",
+        "БОЛАТ",
+        "СЕРІКҰЛЫ",
+        "680229300411",
+        "«ДЕМО АУЫЛДЫҚ ОКРУГІ ӘКІМІНІҢ АППАРАТЫ» ММ",
+        "060340045675",
+        "first_head",
+        (("rural_akimat", "settlement"),),
+    ),
 )
 
 
@@ -131,71 +199,139 @@ class _Authority:
         self.until = now + dt.timedelta(days=365)
         self.ocsp_url, self.crl_url = f"{base_url}/ocsp", f"{base_url}/demo-root.crl"
         self.root_key = _key()
-        self.root_name = _name((NameOID.COUNTRY_NAME, "KZ"),
-                               (NameOID.COMMON_NAME, "DOCSERVICE DEMO ROOT (RSA)"))
+        self.root_name = _name(
+            (NameOID.COUNTRY_NAME, "KZ"), (NameOID.COMMON_NAME, "DOCSERVICE DEMO ROOT (RSA)")
+        )
         self.root = (
-            x509.CertificateBuilder().subject_name(self.root_name).issuer_name(self.root_name)
-            .public_key(self.root_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(self.until)
+            x509.CertificateBuilder()
+            .subject_name(self.root_name)
+            .issuer_name(self.root_name)
+            .public_key(self.root_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(self.until)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
-                                         False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(
-                self.root_key.public_key()), critical=False)
-            .sign(self.root_key, hashes.SHA256()))
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self.root_key.public_key()),
+                critical=False,
+            )
+            .sign(self.root_key, hashes.SHA256())
+        )
         self.issued: dict[int, x509.Certificate] = {}
         self.ocsp_key = _key()
         self.ocsp_cert = self.issue(
-            self.ocsp_key, _name((NameOID.COUNTRY_NAME, "KZ"),
-                                 (NameOID.COMMON_NAME, "DOCSERVICE DEMO OCSP RESPONDER")),
-            [ExtendedKeyUsageOID.OCSP_SIGNING], now, ocsp_no_check=True)
+            self.ocsp_key,
+            _name(
+                (NameOID.COUNTRY_NAME, "KZ"),
+                (NameOID.COMMON_NAME, "DOCSERVICE DEMO OCSP RESPONDER"),
+            ),
+            [ExtendedKeyUsageOID.OCSP_SIGNING],
+            now,
+            ocsp_no_check=True,
+        )
         tsa_key = _key()
         tsa_cert = self.issue(
-            tsa_key, _name((NameOID.COUNTRY_NAME, "KZ"),
-                           (NameOID.COMMON_NAME, "DOCSERVICE DEMO TSA")),
-            [ExtendedKeyUsageOID.TIME_STAMPING], now, eku_critical=True)
-        der_key = tsa_key.private_bytes(serialization.Encoding.DER,
-                                        serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption())
+            tsa_key,
+            _name((NameOID.COUNTRY_NAME, "KZ"), (NameOID.COMMON_NAME, "DOCSERVICE DEMO TSA")),
+            [ExtendedKeyUsageOID.TIME_STAMPING],
+            now,
+            eku_critical=True,
+        )
+        der_key = tsa_key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         self.tsa = _NcaTimeStamper(
-            tsa_cert=asn1_x509.Certificate.load(tsa_cert.public_bytes(
-                serialization.Encoding.DER)),
+            tsa_cert=asn1_x509.Certificate.load(tsa_cert.public_bytes(serialization.Encoding.DER)),
             tsa_key=asn1_keys.PrivateKeyInfo.load(der_key),
-            certs_to_embed=[asn1_x509.Certificate.load(self.root.public_bytes(
-                serialization.Encoding.DER))])
+            certs_to_embed=[
+                asn1_x509.Certificate.load(self.root.public_bytes(serialization.Encoding.DER))
+            ],
+        )
         self.lock = threading.Lock()
-        crl = (x509.CertificateRevocationListBuilder().issuer_name(self.root_name)
-               .last_update(now).next_update(now + dt.timedelta(days=7))
-               .add_extension(x509.CRLNumber(1), critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                   self.root_key.public_key()), critical=False)
-               .sign(self.root_key, hashes.SHA256()))
+        crl = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.root_name)
+            .last_update(now)
+            .next_update(now + dt.timedelta(days=7))
+            .add_extension(x509.CRLNumber(1), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()),
+                critical=False,
+            )
+            .sign(self.root_key, hashes.SHA256())
+        )
         self.crl = crl.public_bytes(serialization.Encoding.DER)
         (folder / "demo-root.crl").write_bytes(self.crl)
 
-    def issue(self, key: rsa.RSAPrivateKey, subject: x509.Name,
-              ekus: list[ObjectIdentifier], now: dt.datetime, *, signer: bool = False,
-              ocsp_no_check: bool = False, eku_critical: bool = False) -> x509.Certificate:
+    def issue(
+        self,
+        key: rsa.RSAPrivateKey,
+        subject: x509.Name,
+        ekus: list[ObjectIdentifier],
+        now: dt.datetime,
+        *,
+        signer: bool = False,
+        ocsp_no_check: bool = False,
+        eku_critical: bool = False,
+    ) -> x509.Certificate:
         builder = (
-            x509.CertificateBuilder().subject_name(subject).issuer_name(self.root_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(self.until)
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.root_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(self.until)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, signer or not ocsp_no_check, False, False,
-                                         False, False, False, False, False), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    True,
+                    signer or not ocsp_no_check,
+                    False,
+                    False,
+                    False,
+                    False,
+                    False,
+                    False,
+                    False,
+                ),
+                critical=True,
+            )
             .add_extension(x509.ExtendedKeyUsage(ekus), critical=eku_critical)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                self.root_key.public_key()), critical=False))
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()),
+                critical=False,
+            )
+        )
         if ocsp_no_check:
             builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
         else:
-            builder = (builder.add_extension(x509.AuthorityInformationAccess([
-                x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
-                                       x509.UniformResourceIdentifier(self.ocsp_url))]),
-                critical=False)
-                .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-                    [x509.UniformResourceIdentifier(self.crl_url)], None, None, None)]),
-                    critical=False))
+            builder = builder.add_extension(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.OCSP,
+                            x509.UniformResourceIdentifier(self.ocsp_url),
+                        )
+                    ]
+                ),
+                critical=False,
+            ).add_extension(
+                x509.CRLDistributionPoints(
+                    [
+                        x509.DistributionPoint(
+                            [x509.UniformResourceIdentifier(self.crl_url)], None, None, None
+                        )
+                    ]
+                ),
+                critical=False,
+            )
         cert = builder.sign(self.root_key, hashes.SHA256())
         self.issued[cert.serial_number] = cert
         return cert
@@ -206,22 +342,28 @@ class _Authority:
             request = ocsp.load_der_ocsp_request(body)
         except ValueError:
             return ocsp.OCSPResponseBuilder.build_unsuccessful(
-                ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(
-                serialization.Encoding.DER)
+                ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+            ).public_bytes(serialization.Encoding.DER)
         now = dt.datetime.now(dt.UTC)
         known = self.issued.get(request.serial_number)
         builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
-            request.issuer_name_hash, request.issuer_key_hash, request.serial_number,
+            request.issuer_name_hash,
+            request.issuer_key_hash,
+            request.serial_number,
             request.hash_algorithm,
             ocsp.OCSPCertStatus.GOOD if known is not None else ocsp.OCSPCertStatus.UNKNOWN,
-            now, now + dt.timedelta(hours=1), None, None)
-        builder = (builder.responder_id(ocsp.OCSPResponderEncoding.HASH, self.ocsp_cert)
-                   .certificates([self.ocsp_cert]))
+            now,
+            now + dt.timedelta(hours=1),
+            None,
+            None,
+        )
+        builder = builder.responder_id(
+            ocsp.OCSPResponderEncoding.HASH, self.ocsp_cert
+        ).certificates([self.ocsp_cert])
         with contextlib.suppress(x509.ExtensionNotFound):
             nonce = request.extensions.get_extension_for_class(x509.OCSPNonce).value
             builder = builder.add_extension(nonce, critical=False)
-        return builder.sign(self.ocsp_key, hashes.SHA256()).public_bytes(
-            serialization.Encoding.DER)
+        return builder.sign(self.ocsp_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
     def tsa_answer(self, body: bytes) -> bytes:
         with self.lock:
@@ -271,23 +413,37 @@ def _handler(holder: list[_Authority], hits: dict[str, int]) -> type:
     return Handler
 
 
-def _official_p12(authority: _Authority, official: Official, now: dt.datetime,
-                  password: str) -> bytes:
+def _official_p12(
+    authority: _Authority, official: Official, now: dt.datetime, password: str
+) -> bytes:
     key = _key()
-    subject = _name((NameOID.COMMON_NAME, f"{official.surname} {official.given}"),
-                    (NameOID.SURNAME, official.surname),
-                    (NameOID.SERIAL_NUMBER, f"IIN{official.iin}"),
-                    (NameOID.COUNTRY_NAME, "KZ"),
-                    (NameOID.ORGANIZATION_NAME, official.organisation),
-                    (NameOID.ORGANIZATIONAL_UNIT_NAME, f"BIN{official.bin}"),
-                    (NameOID.GIVEN_NAME, official.patronymic))
-    cert = authority.issue(key, subject, [ExtendedKeyUsageOID.EMAIL_PROTECTION,
-                                          ObjectIdentifier(LEGAL_ENTITY),
-                                          ObjectIdentifier(ROLE[official.role])],
-                           now, signer=True)
+    subject = _name(
+        (NameOID.COMMON_NAME, f"{official.surname} {official.given}"),
+        (NameOID.SURNAME, official.surname),
+        (NameOID.SERIAL_NUMBER, f"IIN{official.iin}"),
+        (NameOID.COUNTRY_NAME, "KZ"),
+        (NameOID.ORGANIZATION_NAME, official.organisation),
+        (NameOID.ORGANIZATIONAL_UNIT_NAME, f"BIN{official.bin}"),
+        (NameOID.GIVEN_NAME, official.patronymic),
+    )
+    cert = authority.issue(
+        key,
+        subject,
+        [
+            ExtendedKeyUsageOID.EMAIL_PROTECTION,
+            ObjectIdentifier(LEGAL_ENTITY),
+            ObjectIdentifier(ROLE[official.role]),
+        ],
+        now,
+        signer=True,
+    )
     return pkcs12.serialize_key_and_certificates(
-        official.label.encode(), key, cert, [authority.root],
-        serialization.BestAvailableEncryption(password.encode()))
+        official.label.encode(),
+        key,
+        cert,
+        [authority.root],
+        serialization.BestAvailableEncryption(password.encode()),
+    )
 
 
 @contextlib.contextmanager
@@ -317,11 +473,18 @@ def running(folder: Path, password: str) -> Iterator[DemoPki]:
     thread = threading.Thread(target=httpd.serve_forever, name="demo-pki", daemon=True)
     thread.start()
     try:
-        yield DemoPki(folder, base_url, root_pem, p12s, password_file,
-                      tsa_url=f"{base_url}/tsa", ocsp_url=authority.ocsp_url,
-                      crl_url=authority.crl_url, hits=hits)
+        yield DemoPki(
+            folder,
+            base_url,
+            root_pem,
+            p12s,
+            password_file,
+            tsa_url=f"{base_url}/tsa",
+            ocsp_url=authority.ocsp_url,
+            crl_url=authority.crl_url,
+            hits=hits,
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
-

@@ -97,8 +97,9 @@ def input_json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def signing_trust(trust_dir: str | None,
-                  revocation: RevocationSource | None = None) -> TrustAnchors | None:
+def signing_trust(
+    trust_dir: str | None, revocation: RevocationSource | None = None
+) -> TrustAnchors | None:
     """The operator's trust folder as signing reads it (the same anchors verification
     uses); None when there is no folder or no CA in it. ``revocation``: where signing
     takes CRLs/OCSP answers and recent good statuses."""
@@ -127,7 +128,7 @@ def _cms_of_last_signature(pdf: bytes) -> tuple[bytes, asn1_x509.Certificate]:
     for match in reversed(list(_BYTE_RANGE.finditer(pdf))):
         try:
             start, length, resume, _ = (int(v) for v in match.groups())
-            gap = pdf[start + length:resume]
+            gap = pdf[start + length : resume]
             if not (gap.startswith(b"<") and gap.endswith(b">")):
                 break
             info = cms.ContentInfo.load(bytes.fromhex(gap[1:-1].decode("ascii")))
@@ -147,8 +148,12 @@ def _signer_certificate(signed: cms.SignedData) -> asn1_x509.Certificate:
     if sid.name == "issuer_and_serial_number":
         want = sid.chosen
         serial = want["serial_number"].native
-        return next(c for c in certs if c.serial_number == serial  # cheap test first
-                    and c.issuer == want["issuer"])
+        return next(
+            c
+            for c in certs
+            if c.serial_number == serial  # cheap test first
+            and c.issuer == want["issuer"]
+        )
     return next(c for c in certs if c.key_identifier == sid.chosen.native)
 
 
@@ -177,10 +182,15 @@ class _DbPendingStore:
     def put(self, pending: Pending) -> None:
         row = self.session.get(SigningSession, pending.id)
         if row is None:
-            self.session.add(SigningSession(
-                id=pending.id, document_id=self.document.id,
-                base_count=self.document.signature_count, pending=pending.to_json(),
-                expires_at=dt.datetime.fromtimestamp(pending.expires_at, dt.UTC)))
+            self.session.add(
+                SigningSession(
+                    id=pending.id,
+                    document_id=self.document.id,
+                    base_count=self.document.signature_count,
+                    pending=pending.to_json(),
+                    expires_at=dt.datetime.fromtimestamp(pending.expires_at, dt.UTC),
+                )
+            )
         else:
             row.state = "pending"
         self.session.flush()
@@ -188,10 +198,13 @@ class _DbPendingStore:
     def take(self, session_id: str) -> Pending | None:
         taken = self.session.execute(
             update(SigningSession)
-            .where(SigningSession.id == session_id,
-                   SigningSession.document_id == self.document.id,
-                   SigningSession.state == "pending")
-            .values(state="taken"))
+            .where(
+                SigningSession.id == session_id,
+                SigningSession.document_id == self.document.id,
+                SigningSession.state == "pending",
+            )
+            .values(state="taken")
+        )
         if taken.rowcount != 1:
             return None
         row = self.session.get(SigningSession, session_id)
@@ -219,16 +232,22 @@ class Listing:
 class DocService:
     """One per process: the database, the file store and the signing/verification setup."""
 
-    def __init__(self, settings: Settings, db: Database | None = None,
-                 store: FileStore | None = None) -> None:
+    def __init__(
+        self, settings: Settings, db: Database | None = None, store: FileStore | None = None
+    ) -> None:
         self.settings = settings
         self.db = db or Database(settings)
         self.store = store or LocalFileStore(settings.files_dir)
         # One OCSP/CRL cache per process, for signing and verification alike.
         self.revocation = RevocationCache()
-        self.trust = signing_trust(settings.trust_dir, CachedRevocation(
-            self.revocation, network=settings.fetch_revocation,
-            status_ttl=settings.key_status_ttl))
+        self.trust = signing_trust(
+            settings.trust_dir,
+            CachedRevocation(
+                self.revocation,
+                network=settings.fetch_revocation,
+                status_ttl=settings.key_status_ttl,
+            ),
+        )
         from docservice.service.archive import Archive
 
         self.archive = Archive(settings, self.db.engine, self.store)
@@ -302,14 +321,23 @@ class DocService:
         self.check_kind(client, kind)
         if self._rows(data) > self.settings.max_report_rows:
             raise UnprocessableError(
-                f"at most {self.settings.max_report_rows} rows per document", field="data.rows")
+                f"at most {self.settings.max_report_rows} rows per document", field="data.rows"
+            )
 
     def needs_job(self, data: Any) -> bool:
         """Large inputs (a report of thousands of rows) are rendered as a job (202)."""
         return self._rows(data) > self.settings.async_rows
 
-    def start_render_job(self, client: Client, kind: str, lang: str, data: Any, *,
-                         case_ref: str | None = None, callback_url: str | None = None) -> Job:
+    def start_render_job(
+        self,
+        client: Client,
+        kind: str,
+        lang: str,
+        data: Any,
+        *,
+        case_ref: str | None = None,
+        callback_url: str | None = None,
+    ) -> Job:
         """Validate now (bad input is a 422, not a failed job), render later."""
         from docservice.forms import get_kind
         from docservice.service.jobs import create_job
@@ -317,20 +345,36 @@ class DocService:
         self._check_request(client, kind, data)
         check_lang(lang)
         check_printable(get_kind(kind), get_kind(kind).validate(data))
-        return create_job(self, client, {"kind": kind, "lang": lang, "data": data,
-                                         "case_ref": case_ref, "callback_url": callback_url})
+        return create_job(
+            self,
+            client,
+            {
+                "kind": kind,
+                "lang": lang,
+                "data": data,
+                "case_ref": case_ref,
+                "callback_url": callback_url,
+            },
+        )
 
     def get_job(self, client: Client, job_id: str) -> Job:
         with self.db.sessions() as session:
-            job = session.scalar(select(Job).where(Job.id == job_id,
-                                                   Job.client_id == client.id))
+            job = session.scalar(select(Job).where(Job.id == job_id, Job.client_id == client.id))
         if job is None:
             raise NotFoundError("no such job", field="id")
         return job
 
-    def create_document(self, client: Client, kind: str, lang: str, data: Any, *,
-                        case_ref: str | None = None, callback_url: str | None = None,
-                        route: str | None = None) -> Document:
+    def create_document(
+        self,
+        client: Client,
+        kind: str,
+        lang: str,
+        data: Any,
+        *,
+        case_ref: str | None = None,
+        callback_url: str | None = None,
+        route: str | None = None,
+    ) -> Document:
         """Validate and render (``InputError`` names every bad field), store, record.
 
         A ``case_ref`` naming one of the client's cases makes the document join it (any
@@ -346,60 +390,99 @@ class DocService:
         pdf_sha = self.store.put(rendered.pdf)
         xml_sha = self.store.put(rendered.xml)
         document = Document(
-            id=secrets.token_hex(16), client_id=client.id, kind=kind, lang=lang,
-            case_ref=case_ref, callback_url=callback_url, status="ready", sha256=pdf_sha,
-            pdf_sha=pdf_sha, xml_sha=xml_sha, input_sha=self.store.put(input_json(data)),
-            signature_count=0, signatures=[], version=1)
+            id=secrets.token_hex(16),
+            client_id=client.id,
+            kind=kind,
+            lang=lang,
+            case_ref=case_ref,
+            callback_url=callback_url,
+            status="ready",
+            sha256=pdf_sha,
+            pdf_sha=pdf_sha,
+            xml_sha=xml_sha,
+            input_sha=self.store.put(input_json(data)),
+            signature_count=0,
+            signatures=[],
+            version=1,
+        )
         with self.db.session() as session:
             case = routing.case_by_ref(session, client, case_ref)
             document.case_id = case.id if case else None
             session.add(document)
             session.flush()
             if route is not None:
-                routing.start(session, document, self._case_for_route(session, client,
-                                                                      case_ref), route)
-            self.record_document(session, document, rendered.pdf, rendered.xml,
-                                 input_json(data), iin=subject_iin(data))
+                routing.start(
+                    session, document, self._case_for_route(session, client, case_ref), route
+                )
+            self.record_document(
+                session,
+                document,
+                rendered.pdf,
+                rendered.xml,
+                input_json(data),
+                iin=subject_iin(data),
+            )
         return document
 
-    def _archive_route_event(self, session: Session, document: Document,
-                             event: routing.RouteEvent) -> None:
+    def _archive_route_event(
+        self, session: Session, document: Document, event: routing.RouteEvent
+    ) -> None:
         """Every route event is an archive entry of its document's case (same transaction)."""
-        self.archive.record_event(session, routing.event_bytes(event), document_id=document.id,
-                                  case_ref=document.case_ref, client_id=document.client_id,
-                                  meta={"action": event.action, "step": event.step})
+        self.archive.record_event(
+            session,
+            routing.event_bytes(event),
+            document_id=document.id,
+            case_ref=document.case_ref,
+            client_id=document.client_id,
+            meta={"action": event.action, "step": event.step},
+        )
 
-    def record_document(self, session: Session, document: Document, pdf: bytes, xml: bytes,
-                        data: bytes | None, *, iin: str | None) -> None:
+    def record_document(
+        self,
+        session: Session,
+        document: Document,
+        pdf: bytes,
+        xml: bytes,
+        data: bytes | None,
+        *,
+        iin: str | None,
+    ) -> None:
         """A new document's PDF, XML and input as archive entries (same transaction)."""
         from docservice.archive.record import Artefact
 
-        common = {"document_id": document.id, "case_ref": document.case_ref,
-                  "client_id": document.client_id, "iin": iin}
+        common = {
+            "document_id": document.id,
+            "case_ref": document.case_ref,
+            "client_id": document.client_id,
+            "iin": iin,
+        }
         meta = {"kind": document.kind, "lang": document.lang}
-        arts = [Artefact("document.pdf", pdf, meta=meta, **common),
-                Artefact("document.xml", xml, meta=meta, **common)]
+        arts = [
+            Artefact("document.pdf", pdf, meta=meta, **common),
+            Artefact("document.xml", xml, meta=meta, **common),
+        ]
         if data is not None:
             arts.append(Artefact("document.input", data, meta=meta, **common))
         self.archive.record(session, arts)
 
-
-    def _case_for_route(self, session: Session, client: Client, case_ref: str | None
-                        ) -> Case:
+    def _case_for_route(self, session: Session, client: Client, case_ref: str | None) -> Case:
         case = routing.case_by_ref(session, client, case_ref)
         if case is None:
             raise routing.CaseNeededError(
-                "unknown_case", field="case_ref",
+                "unknown_case",
+                field="case_ref",
                 kk="Бағыт істің өңірлерін қажет етеді: case_ref сіздің істеріңіздің бірін "
-                   "атауы керек (алдымен POST /v1/cases).",
+                "атауы керек (алдымен POST /v1/cases).",
                 ru="Маршруту нужны регионы дела: case_ref должен называть одно из ваших дел "
-                   "(сначала POST /v1/cases).",
+                "(сначала POST /v1/cases).",
                 en="a route needs the case's regions: case_ref must name one of your cases "
-                   "(create it first with POST /v1/cases)") from None
+                "(create it first with POST /v1/cases)",
+            ) from None
         return case
 
-    def revise(self, client: Client, doc_id: str, data: Any, *,
-               lang: str | None = None) -> Document:
+    def revise(
+        self, client: Client, doc_id: str, data: Any, *, lang: str | None = None
+    ) -> Document:
         """A new version of a document returned for revision: a new row (``version + 1``,
         ``previous_id``) that takes the old one's place on the route, at the step the
         return named. The old version keeps its PDF, signatures and events."""
@@ -412,39 +495,63 @@ class DocService:
         rendered = render_checked(old.kind, data, lang or old.lang)
         pdf_sha = self.store.put(rendered.pdf)
         new = Document(
-            id=secrets.token_hex(16), client_id=client.id, kind=old.kind,
-            lang=lang or old.lang, case_ref=old.case_ref, case_id=old.case_id,
-            callback_url=old.callback_url, status="ready", sha256=pdf_sha, pdf_sha=pdf_sha,
-            xml_sha=self.store.put(rendered.xml), input_sha=self.store.put(input_json(data)),
-            signature_count=0, signatures=[], version=old.version + 1, previous_id=old.id)
+            id=secrets.token_hex(16),
+            client_id=client.id,
+            kind=old.kind,
+            lang=lang or old.lang,
+            case_ref=old.case_ref,
+            case_id=old.case_id,
+            callback_url=old.callback_url,
+            status="ready",
+            sha256=pdf_sha,
+            pdf_sha=pdf_sha,
+            xml_sha=self.store.put(rendered.xml),
+            input_sha=self.store.put(input_json(data)),
+            signature_count=0,
+            signatures=[],
+            version=old.version + 1,
+            previous_id=old.id,
+        )
         with self._locked(client, doc_id) as (session, locked):
             session.add(new)
             session.flush()
             routing.revised(session, locked, new)
-            self.record_document(session, new, rendered.pdf, rendered.xml, input_json(data),
-                                 iin=subject_iin(data))
+            self.record_document(
+                session, new, rendered.pdf, rendered.xml, input_json(data), iin=subject_iin(data)
+            )
         return new
 
     # -- routes --------------------------------------------------------------------
 
-    def create_case(self, client: Client, case_ref: Any, departure_region: Any,
-                    settlement_region: Any) -> Case:
+    def create_case(
+        self, client: Client, case_ref: Any, departure_region: Any, settlement_region: Any
+    ) -> Case:
         with self.db.session() as session:
-            case = routing.create_case(session, client, case_ref, departure_region,
-                                       settlement_region)
+            case = routing.create_case(
+                session, client, case_ref, departure_region, settlement_region
+            )
         return case
 
     def case_view(self, client: Client, case_id: str, lang: str = "kk") -> dict[str, Any]:
         """The case, its documents (every version) and their routes."""
         with self.db.sessions() as session:
             case = routing.get_case(session, client, case_id)
-            documents = list(session.scalars(
-                select(Document).options(selectinload(Document.signatures))
-                .where(Document.client_id == client.id, Document.case_id == case.id)
-                .order_by(Document.created_at, Document.id)))
-            routes = [routing.route_dict(session, r, lang) for r in session.scalars(
-                select(routing.Route).where(routing.Route.case_id == case.id)
-                .order_by(routing.Route.created_at))]
+            documents = list(
+                session.scalars(
+                    select(Document)
+                    .options(selectinload(Document.signatures))
+                    .where(Document.client_id == client.id, Document.case_id == case.id)
+                    .order_by(Document.created_at, Document.id)
+                )
+            )
+            routes = [
+                routing.route_dict(session, r, lang)
+                for r in session.scalars(
+                    select(routing.Route)
+                    .where(routing.Route.case_id == case.id)
+                    .order_by(routing.Route.created_at)
+                )
+            ]
         return {"case": case, "documents": documents, "routes": routes}
 
     def route_view(self, client: Client, doc_id: str, lang: str = "kk") -> dict[str, Any]:
@@ -457,11 +564,13 @@ class DocService:
 
     def overdue(self, client: Client, lang: str = "kk") -> list[dict[str, Any]]:
         with self.db.sessions() as session:
-            return [routing.route_dict(session, r, lang)
-                    for r in routing.overdue(session, client.id)]
+            return [
+                routing.route_dict(session, r, lang) for r in routing.overdue(session, client.id)
+            ]
 
-    def return_with_key(self, client: Client, doc_id: str, key_name: str,
-                        remarks: Any) -> routing.RouteEvent:
+    def return_with_key(
+        self, client: Client, doc_id: str, key_name: str, remarks: Any
+    ) -> routing.RouteEvent:
         """Return for revision by the holder of a server key: the service signs the
         remarks (bound to the document's revision, ``route.return_payload``) with it."""
         remarks = routing.check_remarks(remarks)
@@ -472,13 +581,15 @@ class DocService:
             _, step = routing.returnable_step(session, document)
             routing.authorise(session, document, key.certificate)
             payload = routing.return_payload(document, step.id, remarks)
-            signed = sign_detached(payload, key, CadesOptions(tsa_url=self.settings.tsa_url,
-                                                              trust=self.trust))
+            signed = sign_detached(
+                payload, key, CadesOptions(tsa_url=self.settings.tsa_url, trust=self.trust)
+            )
             cms_sha = self.store.put(to_der(signed))
             return routing.returned(session, document, key.certificate, remarks, cms_sha)
 
-    def prepare_return(self, client: Client, doc_id: str, certificate: str,
-                       remarks: Any) -> dict[str, Any]:
+    def prepare_return(
+        self, client: Client, doc_id: str, certificate: str, remarks: Any
+    ) -> dict[str, Any]:
         """Phase 1 of a return with NCALayer: the official signs the remarks (a CMS over
         ``route.return_payload``), after the same check of who may act."""
         remarks = routing.check_remarks(remarks)
@@ -487,15 +598,17 @@ class DocService:
             _, step = routing.returnable_step(session, document)
             routing.authorise(session, document, cert)
             request = self._twophase(session, document).prepare_cms(
-                routing.return_payload(document, step.id, remarks), certificate=cert)
-        return {"id": request.session_id,
-                "expires_at": dt.datetime.fromtimestamp(request.expires_at, dt.UTC)
-                .isoformat(),
-                "ncalayer_request": {"basics": request.basics,
-                                     "commonUtils": request.common_utils}}
+                routing.return_payload(document, step.id, remarks), certificate=cert
+            )
+        return {
+            "id": request.session_id,
+            "expires_at": dt.datetime.fromtimestamp(request.expires_at, dt.UTC).isoformat(),
+            "ncalayer_request": {"basics": request.basics, "commonUtils": request.common_utils},
+        }
 
-    def complete_return(self, client: Client, doc_id: str, session_id: str, signature: str,
-                        remarks: Any) -> routing.RouteEvent:
+    def complete_return(
+        self, client: Client, doc_id: str, session_id: str, signature: str, remarks: Any
+    ) -> routing.RouteEvent:
         """Phase 2: the CMS must sign exactly the remarks prepared, by the certificate
         prepared (``signing.twophase.complete_cms``), and its signer may act here."""
         remarks = routing.check_remarks(remarks)
@@ -505,17 +618,25 @@ class DocService:
             pending = Pending.from_json(row.pending)
             payload = routing.return_payload(document, step.id, remarks)
             if _data_digest(payload, pending.certificate) != pending.digest:
-                raise UnprocessableError("the remarks differ from those prepared",
-                                         field="remarks")
+                raise UnprocessableError("the remarks differ from those prepared", field="remarks")
             signed = self._twophase(session, document).complete_cms(session_id, signature)
             cert = signer_certificate(signed, signed["signer_infos"][-1])
             cms_sha = self.store.put(to_der(signed))
             return routing.returned(session, document, cert, remarks, cms_sha)
 
-    def create_report_a3(self, client: Client, *, region: str, month: str,
-                         prepared_by: Any, issue_date: str, career_center: str | None = None,
-                         lang: str = "kk", case_ref: str | None = None,
-                         callback_url: str | None = None) -> Document:
+    def create_report_a3(
+        self,
+        client: Client,
+        *,
+        region: str,
+        month: str,
+        prepared_by: Any,
+        issue_date: str,
+        career_center: str | None = None,
+        lang: str = "kk",
+        case_ref: str | None = None,
+        callback_url: str | None = None,
+    ) -> Document:
         """The month's Appendix 3 report of ``region`` from the activity reports ``client``
         created, built by :func:`docservice.a3_from_activities.build` (as ``docservice
         report-a3`` does from a folder) and stored like any created document.
@@ -530,31 +651,52 @@ class DocService:
         with self.db.sessions() as session:
             found = session.execute(
                 select(Document.id, Document.input_sha)
-                .where(Document.client_id == client.id, Document.kind == "activity_report",
-                       Document.input_sha.is_not(None))
-                .order_by(Document.created_at, Document.id)).all()
-        reports = ((f"activity_report {doc_id}", json.loads(self.store.get(sha)))
-                   for doc_id, sha in found)
-        data = a3.build(reports, region=region, month=month, prepared_by=prepared_by,
-                        issue_date=issue_date, career_center=career_center)
-        return self.create_document(client, "report_a3", lang, data, case_ref=case_ref,
-                                    callback_url=callback_url)
+                .where(
+                    Document.client_id == client.id,
+                    Document.kind == "activity_report",
+                    Document.input_sha.is_not(None),
+                )
+                .order_by(Document.created_at, Document.id)
+            ).all()
+        reports = (
+            (f"activity_report {doc_id}", json.loads(self.store.get(sha))) for doc_id, sha in found
+        )
+        data = a3.build(
+            reports,
+            region=region,
+            month=month,
+            prepared_by=prepared_by,
+            issue_date=issue_date,
+            career_center=career_center,
+        )
+        return self.create_document(
+            client, "report_a3", lang, data, case_ref=case_ref, callback_url=callback_url
+        )
 
     def get_document(self, client: Client, doc_id: str) -> Document:
         """The caller's document; another client's id is simply not found."""
         with self.db.sessions() as session:
             document = session.scalar(
-                select(Document).options(selectinload(Document.signatures))
-                .where(Document.id == doc_id, Document.client_id == client.id))
+                select(Document)
+                .options(selectinload(Document.signatures))
+                .where(Document.id == doc_id, Document.client_id == client.id)
+            )
         if document is None:
             raise NotFoundError("no such document", field="id")
         return document
 
-    def list_documents(self, client: Client, *, kind: str | None = None,
-                       status: str | None = None, case_ref: str | None = None,
-                       created_from: dt.datetime | None = None,
-                       created_to: dt.datetime | None = None,
-                       limit: int = 50, offset: int = 0) -> Listing:
+    def list_documents(
+        self,
+        client: Client,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        case_ref: str | None = None,
+        created_from: dt.datetime | None = None,
+        created_to: dt.datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Listing:
         query = select(Document).where(Document.client_id == client.id)
         if kind:
             query = query.where(Document.kind == kind)
@@ -571,12 +713,15 @@ class DocService:
             found = session.scalars(
                 query.options(selectinload(Document.signatures))
                 .order_by(Document.created_at.desc(), Document.id)
-                .limit(limit).offset(offset)).all()
+                .limit(limit)
+                .offset(offset)
+            ).all()
         return Listing(list(found), total)
 
     def _current_pdf(self, session: Session, client: Client, doc_id: str) -> str:
-        pdf_sha = session.scalar(select(Document.pdf_sha).where(
-            Document.id == doc_id, Document.client_id == client.id))
+        pdf_sha = session.scalar(
+            select(Document.pdf_sha).where(Document.id == doc_id, Document.client_id == client.id)
+        )
         if pdf_sha is None:
             raise NotFoundError("no such document", field="id")
         return pdf_sha
@@ -600,8 +745,11 @@ class DocService:
         """The current revision of the document a stamp's QR code names (``?doc=``)."""
         with self.db.sessions() as session:
             document = session.scalar(
-                select(Document).where(Document.sha256 == sha256)
-                .order_by(Document.created_at.desc()).limit(1))
+                select(Document)
+                .where(Document.sha256 == sha256)
+                .order_by(Document.created_at.desc())
+                .limit(1)
+            )
         return None if document is None else self.store.get(document.pdf_sha)
 
     # -- signing -------------------------------------------------------------------
@@ -614,7 +762,8 @@ class DocService:
                 touched = session.execute(
                     update(Document)
                     .where(Document.id == doc_id, Document.client_id == client.id)
-                    .values(lock_version=Document.lock_version + 1))
+                    .values(lock_version=Document.lock_version + 1)
+                )
                 if touched.rowcount != 1:
                     raise NotFoundError("no such document", field="id")
                 document = session.get(Document, doc_id, populate_existing=True)
@@ -622,16 +771,26 @@ class DocService:
                 document = session.scalar(
                     select(Document)
                     .where(Document.id == doc_id, Document.client_id == client.id)
-                    .with_for_update())
+                    .with_for_update()
+                )
             if document is None:
                 raise NotFoundError("no such document", field="id")
             yield session, document
 
     def _pdf_options(self, role: str | None, certify: bool) -> PdfOptions:
-        level = Level(self.settings.pades_level) if self.settings.pades_level else (
-            Level.B_T if self.settings.tsa_url else Level.B_B)
-        return PdfOptions(level=level, tsa_url=self.settings.tsa_url, trust=self.trust,
-                          role=role, certify=certify, verify_base_url=self.settings.public_url)
+        level = (
+            Level(self.settings.pades_level)
+            if self.settings.pades_level
+            else (Level.B_T if self.settings.tsa_url else Level.B_B)
+        )
+        return PdfOptions(
+            level=level,
+            tsa_url=self.settings.tsa_url,
+            trust=self.trust,
+            role=role,
+            certify=certify,
+            verify_base_url=self.settings.public_url,
+        )
 
     def _stored(self, signed: bytes) -> _Signed:
         """A new revision's CMS found and both written to the store (each fsynced).
@@ -644,17 +803,31 @@ class DocService:
         der, cert = _cms_of_last_signature(signed)
         return _Signed(signed, der, cert, self.store.put(der), self.store.put(signed))
 
-    def _record(self, session: Session, document: Document, signed: bytes | _Signed, *,
-                method: str, key_name: str | None) -> Signature:
+    def _record(
+        self,
+        session: Session,
+        document: Document,
+        signed: bytes | _Signed,
+        *,
+        method: str,
+        key_name: str | None,
+    ) -> Signature:
         made = signed if isinstance(signed, _Signed) else self._stored(signed)
         signed, der, cert = made.pdf, made.cms, made.cert
         routing.authorise(session, document, cert)  # every signing path ends here
         ident = person_of(cert)
         document.signature_count += 1
         signature = Signature(
-            document_id=document.id, seq=document.signature_count, method=method,
-            key_name=key_name, signer_name=ident.full_name, signer_iin=ident.iin or None,
-            signer_serial=ident.serial_hex, cms_sha=made.cms_sha, pdf_sha=made.pdf_sha)
+            document_id=document.id,
+            seq=document.signature_count,
+            method=method,
+            key_name=key_name,
+            signer_name=ident.full_name,
+            signer_iin=ident.iin or None,
+            signer_serial=ident.serial_hex,
+            cms_sha=made.cms_sha,
+            pdf_sha=made.pdf_sha,
+        )
         document.pdf_sha = signature.pdf_sha
         document.status = "signed"
         document.updated_at = utcnow()
@@ -662,14 +835,24 @@ class DocService:
         document.signatures.append(signature)
         from docservice.service.archive import signature_artefacts
 
-        self.archive.record(session, signature_artefacts(
-            document, signature.seq, signed, der, ident.iin or None, method))
-        webhooks.enqueue(session, document.client_id, document.callback_url,
-                         "document.signed",
-                         {"document_id": document.id, "signature": signature.seq,
-                          "signature_count": document.signature_count,
-                          "status": document.status, "method": method},
-                         document_id=document.id)
+        self.archive.record(
+            session,
+            signature_artefacts(document, signature.seq, signed, der, ident.iin or None, method),
+        )
+        webhooks.enqueue(
+            session,
+            document.client_id,
+            document.callback_url,
+            "document.signed",
+            {
+                "document_id": document.id,
+                "signature": signature.seq,
+                "signature_count": document.signature_count,
+                "status": document.status,
+                "method": method,
+            },
+            document_id=document.id,
+        )
         session.flush()
         routing.signed(session, document, cert, signature.seq)
         return signature
@@ -677,13 +860,13 @@ class DocService:
     def _usable_key(self, session: Session, client: Client, key_name: str) -> ServerKey:
         row = usable_key(session, client, key_name)
         if row is None:
-            raise ForbiddenError(f"key {key_name!r} is not available to this client",
-                                 field="key")
+            raise ForbiddenError(f"key {key_name!r} is not available to this client", field="key")
         return row
 
     def _sign_revision(self, pdf_sha: str, row: ServerKey) -> bytes:
-        return sign_pdf(self.store.get(pdf_sha), open_key(row),
-                        self._pdf_options(row.role, certify=False))
+        return sign_pdf(
+            self.store.get(pdf_sha), open_key(row), self._pdf_options(row.role, certify=False)
+        )
 
     def sign_with_key(self, client: Client, doc_id: str, key_name: str) -> Signature:
         """One more signature with a server-held key the client may use.
@@ -696,8 +879,9 @@ class DocService:
         every other request's write behind it (p99 of seconds under load).
         """
         with self.db.sessions() as session:  # one read for the revision and the key
-            document = session.scalar(select(Document).where(
-                Document.id == doc_id, Document.client_id == client.id))
+            document = session.scalar(
+                select(Document).where(Document.id == doc_id, Document.client_id == client.id)
+            )
             if document is None:
                 raise NotFoundError("no such document", field="id")
             pdf_sha = document.pdf_sha
@@ -709,27 +893,34 @@ class DocService:
             row = self._usable_key(session, client, key_name)
             if (document.pdf_sha, row.p12_path, row.role) != base:
                 signed = self._stored(self._sign_revision(document.pdf_sha, row))
-            signature = self._record(session, document, signed, method="server_key",
-                                     key_name=row.name)
+            signature = self._record(
+                session, document, signed, method="server_key", key_name=row.name
+            )
             job_id = self._report_job(session, document)
         self._report_at_signing(document, job_id)
         return signature
 
     def _twophase(self, session: Session, document: Document) -> TwoPhase:
-        chain: Sequence[str] | None = [] if self.settings.extra.get("ncalayer_test_keys") \
-            else None
-        return TwoPhase(_DbPendingStore(session, document), ttl=self.settings.prepare_ttl,
-                        trust=self.trust, tsa_url=self.settings.tsa_url, ncalayer_chain=chain)
+        chain: Sequence[str] | None = [] if self.settings.extra.get("ncalayer_test_keys") else None
+        return TwoPhase(
+            _DbPendingStore(session, document),
+            ttl=self.settings.prepare_ttl,
+            trust=self.trust,
+            tsa_url=self.settings.tsa_url,
+            ncalayer_chain=chain,
+        )
 
     def _certificate_arg(self, certificate: str) -> asn1_x509.Certificate:
         try:
             return load_certificate(certificate)
         except (ValueError, TypeError, SigningError):
-            raise UnprocessableError("not a certificate (PEM or Base64 DER)",
-                                     field="certificate") from None
+            raise UnprocessableError(
+                "not a certificate (PEM or Base64 DER)", field="certificate"
+            ) from None
 
-    def prepare_signature(self, client: Client, doc_id: str, certificate: str, *,
-                          ttl: float | None = None) -> dict[str, Any]:
+    def prepare_signature(
+        self, client: Client, doc_id: str, certificate: str, *, ttl: float | None = None
+    ) -> dict[str, Any]:
         """Phase 1 of NCALayer signing: what the official's NCALayer must sign."""
         cert = self._certificate_arg(certificate)
         with self._locked(client, doc_id) as (session, document):
@@ -739,16 +930,15 @@ class DocService:
             twophase = self._twophase(session, document)
             if ttl is not None:
                 twophase.ttl = ttl
-            request = twophase.prepare_pdf(
-                pdf, cert, chain, self._pdf_options(None, certify=False))
-        return {"id": request.session_id, "data_to_sign": request.extra["digest"],
-                "expires_at": dt.datetime.fromtimestamp(request.expires_at, dt.UTC)
-                .isoformat(),
-                "ncalayer_request": {"basics": request.basics,
-                                     "commonUtils": request.common_utils}}
+            request = twophase.prepare_pdf(pdf, cert, chain, self._pdf_options(None, certify=False))
+        return {
+            "id": request.session_id,
+            "data_to_sign": request.extra["digest"],
+            "expires_at": dt.datetime.fromtimestamp(request.expires_at, dt.UTC).isoformat(),
+            "ncalayer_request": {"basics": request.basics, "commonUtils": request.common_utils},
+        }
 
-    def _pending_row(self, session: Session, document: Document, session_id: str
-                     ) -> SigningSession:
+    def _pending_row(self, session: Session, document: Document, session_id: str) -> SigningSession:
         row = session.get(SigningSession, session_id)
         if row is None or row.document_id != document.id:
             raise NotFoundError("no such prepared signature", field="sid")
@@ -757,14 +947,21 @@ class DocService:
         if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) <= utcnow():
             raise GoneError("this prepared signature has expired", field="sid")
         if row.base_count != document.signature_count:
-            raise ConflictError("the document was signed since it was prepared: "
-                                "prepare again", field="sid")
+            raise ConflictError(
+                "the document was signed since it was prepared: prepare again", field="sid"
+            )
         return row
 
-    def complete_signature(self, client: Client, doc_id: str, session_id: str,
-                           signature: str, *, method: str = "ncalayer",
-                           also: Callable[[Session, Document], None] | None = None
-                           ) -> Signature:
+    def complete_signature(
+        self,
+        client: Client,
+        doc_id: str,
+        session_id: str,
+        signature: str,
+        *,
+        method: str = "ncalayer",
+        also: Callable[[Session, Document], None] | None = None,
+    ) -> Signature:
         """Phase 2: the CMS from NCALayer, checked by ``signing.twophase``, embedded.
 
         ``also`` runs in the same locked transaction first (eGov ``MIX_SIGN`` completes
@@ -810,7 +1007,8 @@ class DocService:
             from docservice.logsafe import describe
 
             logging.getLogger("docservice.archive").warning(
-                "verification report at signing not made now: %s", describe(exc))
+                "verification report at signing not made now: %s", describe(exc)
+            )
 
     def report_revision(self, doc_id: str, revision: str, job_id: str | None = None) -> str:
         """Verify revision ``revision`` of document ``doc_id`` and archive the report once.
@@ -826,10 +1024,14 @@ class DocService:
 
         with self.db.sessions() as session:
             document = session.get(Document, doc_id)
-            signature = session.scalar(select(Signature).where(
-                Signature.document_id == doc_id, Signature.pdf_sha == revision))
+            signature = session.scalar(
+                select(Signature).where(
+                    Signature.document_id == doc_id, Signature.pdf_sha == revision
+                )
+            )
             done = document is not None and (
-                document.verified_sha == revision or self._reported(session, doc_id, revision))
+                document.verified_sha == revision or self._reported(session, doc_id, revision)
+            )
         if document is None or signature is None or done:
             state = "done" if done else "failed"
             if job_id is not None:
@@ -844,12 +1046,19 @@ class DocService:
             # First statement: it takes the job's row (PostgreSQL) or the writer (SQLite).
             if job_id is not None and not mark_finished(session, job_id, "done"):
                 return "done"  # a twin run finished it
-            current = session.execute(update(Document).where(
-                Document.id == doc_id, Document.pdf_sha == revision,
-                (Document.verified_sha.is_(None)) | (Document.verified_sha != revision))
-                .values(verification=json.dumps(summary), verified_sha=revision)).rowcount
-            if current == 1 or (not self._is_current(session, doc_id, revision)
-                                and not self._reported(session, doc_id, revision)):
+            current = session.execute(
+                update(Document)
+                .where(
+                    Document.id == doc_id,
+                    Document.pdf_sha == revision,
+                    (Document.verified_sha.is_(None)) | (Document.verified_sha != revision),
+                )
+                .values(verification=json.dumps(summary), verified_sha=revision)
+            ).rowcount
+            if current == 1 or (
+                not self._is_current(session, doc_id, revision)
+                and not self._reported(session, doc_id, revision)
+            ):
                 self._archive_report(session, document, report, body, revision, signature)
         return "done"
 
@@ -862,27 +1071,46 @@ class DocService:
         from docservice.archive.store import artefact, log_entry
 
         entries = session.scalars(
-            select(log_entry.c.data).join(artefact, artefact.c.idx == log_entry.c.idx)
-            .where(artefact.c.document_id == doc_id,
-                   artefact.c.type == "report.verification"))
+            select(log_entry.c.data)
+            .join(artefact, artefact.c.idx == log_entry.c.idx)
+            .where(artefact.c.document_id == doc_id, artefact.c.type == "report.verification")
+        )
         return any(parse_entry(bytes(e))["meta"].get("revision") == revision for e in entries)
 
-    def _archive_report(self, session: Session, document: Document, report: Any,
-                        body: bytes, revision: str, signature: Signature | None = None
-                        ) -> None:
+    def _archive_report(
+        self,
+        session: Session,
+        document: Document,
+        report: Any,
+        body: bytes,
+        revision: str,
+        signature: Signature | None = None,
+    ) -> None:
         from docservice.archive.record import Artefact
 
-        meta: dict[str, Any] = {"revision": revision,
-                                "signatures": signature.seq if signature
-                                else document.signature_count}
+        meta: dict[str, Any] = {
+            "revision": revision,
+            "signatures": signature.seq if signature else document.signature_count,
+        }
         if signature is not None:
             created = signature.created_at
-            meta["signed_at"] = (created if created.tzinfo else created.replace(
-                tzinfo=dt.UTC)).isoformat()
+            meta["signed_at"] = (
+                created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+            ).isoformat()
             meta["verified_at"] = report.verified_at.isoformat()
-        self.archive.record(session, [Artefact(
-            "report.verification", body, document_id=document.id,
-            case_ref=document.case_ref, client_id=document.client_id, meta=meta)])
+        self.archive.record(
+            session,
+            [
+                Artefact(
+                    "report.verification",
+                    body,
+                    document_id=document.id,
+                    case_ref=document.case_ref,
+                    client_id=document.client_id,
+                    meta=meta,
+                )
+            ],
+        )
 
     # -- verification --------------------------------------------------------------
 
@@ -891,10 +1119,13 @@ class DocService:
             if self._verifier is None:
                 from docservice.verification import Verifier, VerifierConfig
 
-                self._verifier = Verifier(VerifierConfig(
-                    trust_dir=self.settings.trust_dir,
-                    fetch_revocation=self.settings.fetch_revocation,
-                    revocation_cache=self.revocation))
+                self._verifier = Verifier(
+                    VerifierConfig(
+                        trust_dir=self.settings.trust_dir,
+                        fetch_revocation=self.settings.fetch_revocation,
+                        revocation_cache=self.revocation,
+                    )
+                )
             return self._verifier
 
     def verification_summary(self, document: Document) -> dict[str, Any] | None:
@@ -903,16 +1134,22 @@ class DocService:
             return None
         if document.verified_sha == document.pdf_sha and document.verification:
             return json.loads(document.verification)
-        report = self.verifier().verify(self.store.get(document.pdf_sha),
-                                        file_name=f"{document.id}.pdf")
+        report = self.verifier().verify(
+            self.store.get(document.pdf_sha), file_name=f"{document.id}.pdf"
+        )
         summary = _summary(report)
         body = report_json(report)
         self.store.put(body)  # its fsync before the writer lock, not in it
         with self.db.session() as session:
-            done = session.execute(update(Document).where(
-                Document.id == document.id, Document.pdf_sha == document.pdf_sha,
-                (Document.verified_sha.is_(None)) | (Document.verified_sha != document.pdf_sha))
-                .values(verification=json.dumps(summary), verified_sha=document.pdf_sha))
+            done = session.execute(
+                update(Document)
+                .where(
+                    Document.id == document.id,
+                    Document.pdf_sha == document.pdf_sha,
+                    (Document.verified_sha.is_(None)) | (Document.verified_sha != document.pdf_sha),
+                )
+                .values(verification=json.dumps(summary), verified_sha=document.pdf_sha)
+            )
             if done.rowcount == 1:  # the first report of this revision is archived
                 self._archive_report(session, document, report, body, document.pdf_sha)
         return summary
@@ -922,11 +1159,21 @@ def _summary(report: Any) -> dict[str, Any]:
     """A report as ``GET /v1/documents/{id}`` gives it (``verification``)."""
     return {
         "verdict": report.verdict.value,
-        "reason": {"code": report.verdict_reason.code, "kk": report.verdict_reason.kk,
-                   "ru": report.verdict_reason.ru},
+        "reason": {
+            "code": report.verdict_reason.code,
+            "kk": report.verdict_reason.kk,
+            "ru": report.verdict_reason.ru,
+        },
         "verified_at": report.verified_at.isoformat(),
-        "signatures": [{"index": s.index, "kind": s.kind, "indication": s.indication.value,
-                        "sub_indication": s.sub_indication} for s in report.signatures],
+        "signatures": [
+            {
+                "index": s.index,
+                "kind": s.kind,
+                "indication": s.indication.value,
+                "sub_indication": s.sub_indication,
+            }
+            for s in report.signatures
+        ],
     }
 
 
@@ -938,11 +1185,13 @@ def subject_iin(data: Any) -> str | None:
     for _ in range(4):
         nested = []
         for node in level:
-            items = node.items() if isinstance(node, dict) else enumerate(
-                node if isinstance(node, list) else [])
+            items = (
+                node.items()
+                if isinstance(node, dict)
+                else enumerate(node if isinstance(node, list) else [])
+            )
             for key, value in items:
-                if key == "iin" and isinstance(value, str) and len(value) == 12 \
-                        and value.isdigit():
+                if key == "iin" and isinstance(value, str) and len(value) == 12 and value.isdigit():
                     return value
                 if isinstance(value, dict | list):
                     nested.append(value)
@@ -953,8 +1202,9 @@ def subject_iin(data: Any) -> str | None:
 def report_json(report: Any) -> bytes:
     """A verification report as archived (the report's own JSON form)."""
     to_dict = getattr(report, "to_dict", None)
-    return json.dumps(to_dict() if to_dict else report, ensure_ascii=False,
-                      sort_keys=True, default=str).encode()
+    return json.dumps(
+        to_dict() if to_dict else report, ensure_ascii=False, sort_keys=True, default=str
+    ).encode()
 
 
 def check_lang(lang: str) -> None:

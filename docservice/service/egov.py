@@ -113,59 +113,73 @@ CLIENT_AUTH = "1.3.6.1.5.5.7.3.2"
 #: NCA RK authentication policies: legal-entity, individual.
 AUTH_POLICIES = frozenset({"1.2.398.3.3.2.2", "1.2.398.3.3.2.4"})
 MOBILE_LINK = "https://m.egov.kz/mobileSign/?link={}"
-BUSINESS_LINK = ("https://egovbusiness.page.link/?link={}&isi=1597880144"
-                 "&ibi=kz.mobile.mgov.business&apn=kz.mobile.mgov.business")
+BUSINESS_LINK = (
+    "https://egovbusiness.page.link/?link={}&isi=1597880144"
+    "&ibi=kz.mobile.mgov.business&apn=kz.mobile.mgov.business"
+)
 
 #: What the app shows the official when the service refuses (403 ``message``).
 MESSAGES: dict[str, dict[str, str]] = {
     "unknown_request": {
         "kk": "Қол қою сұрауы табылмады",
         "ru": "Запрос на подписание не найден",
-        "en": "The signing request was not found"},
+        "en": "The signing request was not found",
+    },
     "expired": {
         "kk": "Қол қою сұрауының мерзімі өтті; QR кодты қайта алыңыз",
         "ru": "Срок запроса на подписание истёк; получите QR-код заново",
-        "en": "The signing request has expired; get a new QR code"},
+        "en": "The signing request has expired; get a new QR code",
+    },
     "used": {
         "kk": "Бұл сұрау бойынша қол қойылып қойған",
         "ru": "По этому запросу подпись уже получена",
-        "en": "This request has already been signed"},
+        "en": "This request has already been signed",
+    },
     "unauthorized": {
         "kk": "Сұрауға рұқсат жоқ",
         "ru": "Нет доступа к запросу",
-        "en": "Access to the request is denied"},
+        "en": "Access to the request is denied",
+    },
     "login_invalid": {
         "kk": "Аутентификация қолтаңбасы жарамсыз",
         "ru": "Подпись аутентификации недействительна",
-        "en": "The authentication signature is invalid"},
+        "en": "The authentication signature is invalid",
+    },
     "login_late": {
         "kk": "Аутентификация уақыты рұқсат етілген аралықтан тыс",
         "ru": "Время аутентификации вне допустимого интервала",
-        "en": "The authentication time is outside the allowed window"},
+        "en": "The authentication time is outside the allowed window",
+    },
     "login_certificate": {
         "kk": "Аутентификация сертификаты жарамсыз немесе сенімді емес",
         "ru": "Сертификат аутентификации недействителен или не доверен",
-        "en": "The authentication certificate is invalid or not trusted"},
+        "en": "The authentication certificate is invalid or not trusted",
+    },
     "other_person": {
         "kk": "Құжатқа басқа адам қол қоюы тиіс",
         "ru": "Документ должен подписать другой человек",
-        "en": "Another person must sign this document"},
+        "en": "Another person must sign this document",
+    },
     "altered": {
         "kk": "Қол қойылған деректер дайындалған құжатқа сәйкес емес",
         "ru": "Подписанные данные не совпадают с подготовленным документом",
-        "en": "The signed data does not match the prepared document"},
+        "en": "The signed data does not match the prepared document",
+    },
     "document_changed": {
         "kk": "Құжатқа басқа қолтаңба қосылды; QR кодты қайта алыңыз",
         "ru": "К документу добавлена другая подпись; получите QR-код заново",
-        "en": "The document was signed meanwhile; get a new QR code"},
+        "en": "The document was signed meanwhile; get a new QR code",
+    },
     "unavailable": {
         "kk": "Сервис уақытша қолжетімсіз; кейінірек қайталаңыз",
         "ru": "Сервис временно недоступен; повторите позже",
-        "en": "The service is temporarily unavailable; try again later"},
+        "en": "The service is temporarily unavailable; try again later",
+    },
     "refused": {
         "kk": "Қолтаңба қабылданбады",
         "ru": "Подпись не принята",
-        "en": "The signature was refused"},
+        "en": "The signature was refused",
+    },
 }
 
 
@@ -190,8 +204,10 @@ def spec_time(value: dt.datetime) -> str:
 def cross_links(api1_url: str) -> dict[str, str]:
     """Cross signing on the phone itself, for both apps (v5 link for eGov mobile)."""
     quoted = urllib.parse.quote(api1_url, safe="")
-    return {"egov_mobile": MOBILE_LINK.format(quoted),
-            "egov_business": BUSINESS_LINK.format(quoted)}
+    return {
+        "egov_mobile": MOBILE_LINK.format(quoted),
+        "egov_business": BUSINESS_LINK.format(quoted),
+    }
 
 
 def qr_png(payload: str) -> bytes:
@@ -207,8 +223,11 @@ def qr_svg(payload: str) -> str:
     import qrcode.image.svg
 
     out = io.BytesIO()
-    qrcode.make(payload, image_factory=qrcode.image.svg.SvgPathImage,
-                error_correction=qrcode.constants.ERROR_CORRECT_M).save(out)
+    qrcode.make(
+        payload,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+    ).save(out)
     return out.getvalue().decode("utf-8")
 
 
@@ -263,29 +282,35 @@ class EgovSigning:
         if method not in SIGN_METHODS:
             raise UnprocessableError(
                 f"sign_method must be one of {', '.join(SIGN_METHODS)} (the PDF is signed "
-                "as a PAdES revision)", field="sign_method")
+                "as a PAdES revision)",
+                field="sign_method",
+            )
         auth_type = data.get("auth_type") or "Token"
         if auth_type not in AUTH_TYPES:
-            raise UnprocessableError(f"auth_type must be one of {', '.join(AUTH_TYPES)}",
-                                     field="auth_type")
+            raise UnprocessableError(
+                f"auth_type must be one of {', '.join(AUTH_TYPES)}", field="auth_type"
+            )
         expected = data.get("expected_signer")
         if not isinstance(expected, str) or not expected.strip():
             raise UnprocessableError(
                 "expected_signer must be the official's signing certificate (PEM or Base64 "
                 "DER): the PDF's stamp names the signer before the phone signs",
-                field="expected_signer")
+                field="expected_signer",
+            )
         try:
             cert = load_certificate(expected)
         except (ValueError, TypeError, SigningError):
-            raise UnprocessableError("not a certificate (PEM or Base64 DER)",
-                                     field="expected_signer") from None
+            raise UnprocessableError(
+                "not a certificate (PEM or Base64 DER)", field="expected_signer"
+            ) from None
         # Refused now rather than after the official has signed (expired, auth-only...).
         check_signing_certificate(cert)
         pdf_session = xml_session = None
         expires = utcnow() + dt.timedelta(seconds=self.settings.egov_ttl)
         if method in ("CMS_SIGN_ONLY", "MIX_SIGN"):
-            prepared = self.svc.prepare_signature(client, doc_id, expected,
-                                                  ttl=self.settings.egov_ttl)
+            prepared = self.svc.prepare_signature(
+                client, doc_id, expected, ttl=self.settings.egov_ttl
+            )
             pdf_session = prepared["id"]
             expires = dt.datetime.fromisoformat(prepared["expires_at"])
         if method in ("XML", "MIX_SIGN"):
@@ -293,39 +318,56 @@ class EgovSigning:
                 if method == "XML" and route_of(session, document.id) is not None:
                     # A route's step is a PDF signature (route_events name its number).
                     raise UnprocessableError(
-                        "a document on a route is signed as a PDF: use CMS_SIGN_ONLY or "
-                        "MIX_SIGN", field="sign_method")
+                        "a document on a route is signed as a PDF: use CMS_SIGN_ONLY or MIX_SIGN",
+                        field="sign_method",
+                    )
                 xml = self.svc.store.get(document.xml_sha)
-                request = self._xml_twophase(session, document).prepare_xml(
-                    xml, certificate=cert)
+                request = self._xml_twophase(session, document).prepare_xml(xml, certificate=cert)
             xml_session = request.session_id
             expires = min(expires, dt.datetime.fromtimestamp(request.expires_at, dt.UTC))
         row = EgovRequest(
-            id=secrets.token_urlsafe(24), document_id=doc_id, session_id=pdf_session,
-            xml_session_id=xml_session, app=app, sign_method=method, auth_type=auth_type,
+            id=secrets.token_urlsafe(24),
+            document_id=doc_id,
+            session_id=pdf_session,
+            xml_session_id=xml_session,
+            app=app,
+            sign_method=method,
+            auth_type=auth_type,
             auth_token=secrets.token_urlsafe(32) if auth_type == "Token" else None,
-            expected_iin=person_of(cert).iin or None, state="pending", expires_at=expires)
+            expected_iin=person_of(cert).iin or None,
+            state="pending",
+            expires_at=expires,
+        )
         with self.svc.db.session() as session:
             session.add(row)
         return self.view(row)
 
     def _xml_twophase(self, session: Session, document: Document) -> TwoPhase:
-        return TwoPhase(_DbPendingStore(session, document), ttl=self.settings.egov_ttl,
-                        trust=self.svc.trust)
+        return TwoPhase(
+            _DbPendingStore(session, document), ttl=self.settings.egov_ttl, trust=self.svc.trust
+        )
 
     def view(self, row: EgovRequest) -> dict[str, Any]:
         api1 = self.api1_url(row.id)
         payload = f"mobileSign:{api1}"
         view = {
-            "id": row.id, "app": row.app, "sign_method": row.sign_method,
-            "auth_type": row.auth_type, "state": self._state(row),
+            "id": row.id,
+            "app": row.app,
+            "sign_method": row.sign_method,
+            "auth_type": row.auth_type,
+            "state": self._state(row),
             "expires_at": _aware(row.expires_at).isoformat(),
-            "qr": {"payload": payload, "png": base64.b64encode(qr_png(payload)).decode(),
-                   "svg": qr_svg(payload)},
-            "links": {**cross_links(api1), "api1": api1,
-                      "status": url_for("egov_api.egov_status", doc_id=row.document_id,
-                                        rid=row.id),
-                      "page": f"{self._base()}/egov/{row.id}"},
+            "qr": {
+                "payload": payload,
+                "png": base64.b64encode(qr_png(payload)).decode(),
+                "svg": qr_svg(payload),
+            },
+            "links": {
+                **cross_links(api1),
+                "api1": api1,
+                "status": url_for("egov_api.egov_status", doc_id=row.document_id, rid=row.id),
+                "page": f"{self._base()}/egov/{row.id}",
+            },
         }
         return view
 
@@ -343,8 +385,11 @@ class EgovSigning:
         return row
 
     def status(self, row: EgovRequest) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": row.id, "state": self._state(row),
-                               "expires_at": _aware(row.expires_at).isoformat()}
+        out: dict[str, Any] = {
+            "id": row.id,
+            "state": self._state(row),
+            "expires_at": _aware(row.expires_at).isoformat(),
+        }
         if row.signature_seq is not None:
             out["signature"] = {"n": row.signature_seq, "timestamp": row.timestamp}
         if row.xml_sha is not None:
@@ -371,44 +416,67 @@ class EgovSigning:
         return {
             "description": names["nameRu"],
             "expiry_date": spec_time(_aware(row.expires_at)),
-            "organisation": {"nameRu": self.settings.org_name_ru,
-                             "nameKz": self.settings.org_name_kz,
-                             "nameEn": self.settings.org_name_en,
-                             "bin": self.settings.org_bin},
-            "document": {"uri": self.api2_url(rid), "auth_type": row.auth_type,
-                         "auth_token": row.auth_token or ""},
+            "organisation": {
+                "nameRu": self.settings.org_name_ru,
+                "nameKz": self.settings.org_name_kz,
+                "nameEn": self.settings.org_name_en,
+                "bin": self.settings.org_bin,
+            },
+            "document": {
+                "uri": self.api2_url(rid),
+                "auth_type": row.auth_type,
+                "auth_token": row.auth_token or "",
+            },
         }
 
     def _check_bearer(self, row: EgovRequest, header: str) -> None:
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-                token.strip().encode(), (row.auth_token or "").encode()) or not row.auth_token:
+        if (
+            scheme.lower() != "bearer"
+            or not hmac.compare_digest(token.strip().encode(), (row.auth_token or "").encode())
+            or not row.auth_token
+        ):
             raise RefusedError("unauthorized")
 
     def _documents(self, row: EgovRequest, document: Document) -> dict[str, Any]:
         """API №2's answer: the PDF's byte range and/or the XML, as prepared."""
         with self.svc.db.sessions() as session:
             pdf = session.get(SigningSession, row.session_id) if row.session_id else None
-            xml = session.get(SigningSession, row.xml_session_id) if row.xml_session_id \
-                else None
+            xml = session.get(SigningSession, row.xml_session_id) if row.xml_session_id else None
         names = _kind_names(document.kind)
         items: list[dict[str, Any]] = []
         if pdf is not None:
             data = byte_range_data(Pending.from_json(pdf.pending))
-            items.append({
-                "id": 1, **names,
-                "meta": [{"name": "document_id", "value": document.id},
-                         {"name": "sha256", "value": document.sha256},
-                         {"name": "signature", "value": str(pdf.base_count + 1)}],
-                "document": {"file": {"mime": "application/pdf",
-                                      "data": base64.b64encode(data).decode("ascii")}}})
+            items.append(
+                {
+                    "id": 1,
+                    **names,
+                    "meta": [
+                        {"name": "document_id", "value": document.id},
+                        {"name": "sha256", "value": document.sha256},
+                        {"name": "signature", "value": str(pdf.base_count + 1)},
+                    ],
+                    "document": {
+                        "file": {
+                            "mime": "application/pdf",
+                            "data": base64.b64encode(data).decode("ascii"),
+                        }
+                    },
+                }
+            )
         if xml is not None:
             payload = Pending.from_json(xml.pending).payload
-            items.append({
-                "id": len(items) + 1, **names,
-                "meta": [{"name": "document_id", "value": document.id},
-                         {"name": "sha256", "value": hashlib.sha256(payload).hexdigest()}],
-                "documentXml": payload.decode("utf-8")})
+            items.append(
+                {
+                    "id": len(items) + 1,
+                    **names,
+                    "meta": [
+                        {"name": "document_id", "value": document.id},
+                        {"name": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+                    ],
+                    "documentXml": payload.decode("utf-8"),
+                }
+            )
         if row.sign_method == "MIX_SIGN":
             items[0]["signMethod"], items[1]["signMethod"] = "CMS_SIGN_ONLY", "XML"
         return {"signMethod": row.sign_method, "version": 1, "documentsToSign": items}
@@ -434,9 +502,9 @@ class EgovSigning:
         with self.svc.db.session() as session:
             done = session.execute(
                 update(EgovRequest)
-                .where(EgovRequest.id == rid, EgovRequest.state.in_(("pending",
-                                                                     "authenticated")))
-                .values(state="authenticated", auth_iin=iin))
+                .where(EgovRequest.id == rid, EgovRequest.state.in_(("pending", "authenticated")))
+                .values(state="authenticated", auth_iin=iin)
+            )
             if done.rowcount != 1:
                 raise RefusedError("used")
         return self._documents(row, document)
@@ -473,10 +541,14 @@ class EgovSigning:
         ekus = cert.extended_key_usage_value
         policies = cert.certificate_policies_value
         usage = cert.key_usage_value
-        if (ekus is None or CLIENT_AUTH not in {o.dotted for o in ekus}
-                or policies is None
-                or not {p["policy_identifier"].dotted for p in policies} & AUTH_POLICIES
-                or usage is None or "digital_signature" not in usage.native):
+        if (
+            ekus is None
+            or CLIENT_AUTH not in {o.dotted for o in ekus}
+            or policies is None
+            or not {p["policy_identifier"].dotted for p in policies} & AUTH_POLICIES
+            or usage is None
+            or "digital_signature" not in usage.native
+        ):
             raise RefusedError("login_certificate")
         trust = self.svc.trust
         if trust is None:
@@ -485,8 +557,7 @@ class EgovSigning:
         async def status() -> None:
             timeout = aiohttp.ClientTimeout(total=10)
             async with aiohttp.ClientSession(timeout=timeout) as http:
-                await check_status(cert, [], trust,
-                                   fetcher_backend=AIOHttpFetcherBackend(http))
+                await check_status(cert, [], trust, fetcher_backend=AIOHttpFetcherBackend(http))
 
         try:
             _aio.run(status())
@@ -509,7 +580,8 @@ class EgovSigning:
             taken = session.execute(
                 update(EgovRequest)
                 .where(EgovRequest.id == rid, EgovRequest.state == previous)
-                .values(state="taken"))
+                .values(state="taken")
+            )
             if taken.rowcount != 1:
                 raise RefusedError("used")
             client = session.get(Client, document.client_id)
@@ -519,45 +591,66 @@ class EgovSigning:
 
         def sign_xml(session: Session, locked: Document) -> None:
             assert row.xml_session_id is not None and xml_value is not None
-            signed_xml.append(self._complete_xml(session, locked, row.xml_session_id,
-                                                 xml_value))
+            signed_xml.append(self._complete_xml(session, locked, row.xml_session_id, xml_value))
 
         seq = None
         try:
             if cms_value is not None:
                 assert row.session_id is not None
                 seq = self.svc.complete_signature(
-                    client, document.id, row.session_id, cms_value, method=row.app,
-                    also=sign_xml if xml_value is not None else None).seq
+                    client,
+                    document.id,
+                    row.session_id,
+                    cms_value,
+                    method=row.app,
+                    also=sign_xml if xml_value is not None else None,
+                ).seq
             else:
                 with self.svc._locked(client, document.id) as (session, locked):
                     sign_xml(session, locked)
                     # A PDF signature announces itself (DocService._record); an XML-only
                     # one is announced here, in the same transaction.
-                    webhooks.enqueue(session, locked.client_id, locked.callback_url,
-                                     "document.signed",
-                                     {"document_id": locked.id, "signature": None,
-                                      "signature_count": locked.signature_count,
-                                      "status": locked.status, "method": row.app,
-                                      "xml_signed": True},
-                                     document_id=locked.id)
+                    webhooks.enqueue(
+                        session,
+                        locked.client_id,
+                        locked.callback_url,
+                        "document.signed",
+                        {
+                            "document_id": locked.id,
+                            "signature": None,
+                            "signature_count": locked.signature_count,
+                            "status": locked.status,
+                            "method": row.app,
+                            "xml_signed": True,
+                        },
+                        document_id=locked.id,
+                    )
         except BaseException as exc:
             with self.svc.db.session() as session:
-                session.execute(update(EgovRequest).where(EgovRequest.id == rid)
-                                .values(state=previous))
+                session.execute(
+                    update(EgovRequest).where(EgovRequest.id == rid).values(state=previous)
+                )
             raise _refusal(exc) from None
         stamp = ("service_tsa" if self.settings.tsa_url else "none") if seq else None
         with self.svc.db.session() as session:
-            session.execute(update(EgovRequest).where(EgovRequest.id == rid).values(
-                state="signed", signature_seq=seq, timestamp=stamp,
-                xml_sha=signed_xml[0] if signed_xml else None))
+            session.execute(
+                update(EgovRequest)
+                .where(EgovRequest.id == rid)
+                .values(
+                    state="signed",
+                    signature_seq=seq,
+                    timestamp=stamp,
+                    xml_sha=signed_xml[0] if signed_xml else None,
+                )
+            )
         answer: dict[str, Any] = {"status": "success"}
         if self.settings.egov_back_url:
             answer["backUrl"] = self.settings.egov_back_url
         return answer
 
-    def _complete_xml(self, session: Session, document: Document, session_id: str,
-                      signed: str) -> str:
+    def _complete_xml(
+        self, session: Session, document: Document, session_id: str, signed: str
+    ) -> str:
         """The signed XML, checked by ``signing.twophase``, becomes the document's XML."""
         prepared = session.get(SigningSession, session_id)
         if prepared is None:
@@ -569,8 +662,10 @@ class EgovSigning:
             root = etree.fromstring(signed.encode("utf-8"), xmlsafe.PARSER)
         except etree.XMLSyntaxError:
             raise RefusedError("altered") from None
-        certs = root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature/"
-                             ".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
+        certs = root.findall(
+            "{http://www.w3.org/2000/09/xmldsig#}Signature/"
+            ".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate"
+        )
         expected = pending.certificate
         try:
             last = load_certificate("".join((certs[-1].text or "").split())) if certs else None
@@ -583,20 +678,32 @@ class EgovSigning:
         document.updated_at = utcnow()
         from docservice.archive.record import Artefact
 
-        self.svc.archive.record(session, [Artefact(
-            "signature.xml", raw, document_id=document.id, case_ref=document.case_ref,
-            client_id=document.client_id, meta={"method": "egov"})])
+        self.svc.archive.record(
+            session,
+            [
+                Artefact(
+                    "signature.xml",
+                    raw,
+                    document_id=document.id,
+                    case_ref=document.case_ref,
+                    client_id=document.client_id,
+                    meta={"method": "egov"},
+                )
+            ],
+        )
         return document.xml_sha
 
-    def _signed_values(self, row: EgovRequest, document: Document, body: Any
-                       ) -> tuple[str | None, str | None]:
+    def _signed_values(
+        self, row: EgovRequest, document: Document, body: Any
+    ) -> tuple[str | None, str | None]:
         """The CMS and the signed XML from the PUT; all else must be as served."""
         served = self._documents(row, document)
         if not isinstance(body, dict) or not isinstance(body.get("documentsToSign"), list):
             raise RefusedError("altered")
         items = body["documentsToSign"]
-        if (body.get("signMethod") != served["signMethod"]
-                or len(items) != len(served["documentsToSign"])):
+        if body.get("signMethod") != served["signMethod"] or len(items) != len(
+            served["documentsToSign"]
+        ):
             raise RefusedError("altered")
         cms_value = xml_value = None
         for item, want in zip(items, served["documentsToSign"], strict=True):
@@ -624,11 +731,14 @@ def _login_signed(root: etree._Element, cert: asn1_x509.Certificate) -> etree._E
     signatures = xml_signature.root_signatures(root)
     if len(signatures) != 1:
         return None
-    uris = [r.get("URI") for r in signatures[0].iterfind("ds:SignedInfo/ds:Reference",
-                                                          xml_signature.NS)]
+    uris = [
+        r.get("URI") for r in signatures[0].iterfind("ds:SignedInfo/ds:Reference", xml_signature.NS)
+    ]
     config = SignatureConfiguration(
-        location="./", expect_references=1,
-        signature_methods=frozenset({SignatureMethod.RSA_SHA256}))
+        location="./",
+        expect_references=1,
+        signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+    )
     try:
         parts = xml_signature.check_last(root, cert, config)
     except xml_signature.XmlInvalidError:
@@ -673,15 +783,21 @@ api_bp.register_error_handler(Exception, api.handle_error)
 
 PAGE_TEXTS: dict[str, dict[str, str]] = {
     "title": {"kk": "Құжатқа телефоннан қол қою", "ru": "Подписание документа с телефона"},
-    "scan": {"kk": "{app} қосымшасында QR кодты сканерлеңіз",
-             "ru": "Отсканируйте QR-код в приложении {app}"},
-    "open": {"kk": "Осы телефондағы {app} қосымшасында ашу",
-             "ru": "Открыть в {app} на этом телефоне"},
+    "scan": {
+        "kk": "{app} қосымшасында QR кодты сканерлеңіз",
+        "ru": "Отсканируйте QR-код в приложении {app}",
+    },
+    "open": {
+        "kk": "Осы телефондағы {app} қосымшасында ашу",
+        "ru": "Открыть в {app} на этом телефоне",
+    },
     "left": {"kk": "Сұрау жарамды:", "ru": "Запрос действителен:"},
     "waiting": {"kk": "Қолтаңба күтілуде…", "ru": "Ожидается подпись…"},
     "signed": {"kk": "Құжатқа қол қойылды. Рақмет!", "ru": "Документ подписан. Спасибо!"},
-    "expired": {"kk": "Сұраудың мерзімі өтті. Жаңа QR код сұраңыз.",
-                "ru": "Срок запроса истёк. Запросите новый QR-код."},
+    "expired": {
+        "kk": "Сұраудың мерзімі өтті. Жаңа QR код сұраңыз.",
+        "ru": "Срок запроса истёк. Запросите новый QR-код.",
+    },
     "unknown": {"kk": "Қол қою сұрауы табылмады.", "ru": "Запрос на подписание не найден."},
     "language": {"kk": "Тіл", "ru": "Язык"},
     "qr_label": {"kk": "Қол қоюға арналған QR код", "ru": "QR-код для подписания"},
@@ -701,9 +817,12 @@ def app_lang() -> str:
 
 
 def _app_json(payload: Any, status: int = 200) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False), status=status,
-                    mimetype="application/json",
-                    headers={"Content-Language": app_lang(), "Cache-Control": "no-store"})
+    return Response(
+        json.dumps(payload, ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+        headers={"Content-Language": app_lang(), "Cache-Control": "no-store"},
+    )
 
 
 @bp.errorhandler(RefusedError)
@@ -776,11 +895,18 @@ def page(rid: str) -> Any:
     api1_url = egov.api1_url(rid)
     payload = f"mobileSign:{api1_url}"
     return render_template(
-        "egov/sign.html", lang=lang, text=text, row=row, app=APP_NAMES[row.app],
+        "egov/sign.html",
+        lang=lang,
+        text=text,
+        row=row,
+        app=APP_NAMES[row.app],
         name=_kind_names(document.kind)["nameKz" if lang == "kk" else "nameRu"],
-        svg=qr_svg(payload).split("?>", 1)[-1], link=cross_links(api1_url)[row.app],
-        state=egov._state(row), expires=_aware(row.expires_at).isoformat(),
-        status_url=url_for("egov.page_status", rid=rid))
+        svg=qr_svg(payload).split("?>", 1)[-1],
+        link=cross_links(api1_url)[row.app],
+        state=egov._state(row),
+        expires=_aware(row.expires_at).isoformat(),
+        status_url=url_for("egov.page_status", rid=rid),
+    )
 
 
 @bp.get("/egov/<rid>/status")
@@ -791,5 +917,4 @@ def page_status(rid: str) -> Response:
         row = session.get(EgovRequest, rid)
     if row is None:
         return _app_json({"state": "unknown"}, 404)
-    return _app_json({"state": egov._state(row),
-                      "expires_at": _aware(row.expires_at).isoformat()})
+    return _app_json({"state": egov._state(row), "expires_at": _aware(row.expires_at).isoformat()})

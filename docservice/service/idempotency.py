@@ -41,8 +41,11 @@ def begin(db: Database, client_id: int, key: str, digest: str) -> Stored | str |
     except IntegrityError:
         pass
     with db.sessions() as session:
-        found = session.scalar(select(IdempotencyRecord).where(
-            IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key))
+        found = session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key
+            )
+        )
     if found is None:  # deleted meanwhile (its first request failed): try once more
         return begin(db, client_id, key, digest)
     if found.request_hash != digest:
@@ -52,8 +55,7 @@ def begin(db: Database, client_id: int, key: str, digest: str) -> Stored | str |
     return Stored(found.status, json.loads(found.headers or "{}"), found.body or "")
 
 
-def finish(db: Database, record_id: int, status: int, headers: dict[str, str],
-           body: str) -> None:
+def finish(db: Database, record_id: int, status: int, headers: dict[str, str], body: str) -> None:
     with db.session() as session:
         if status >= 500:
             session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))

@@ -55,8 +55,14 @@ class Runner(Protocol):
 def create_job(svc: Any, client: Client, request: dict[str, Any]) -> Job:
     """Record a render job (its request in the file store); the caller then submits it."""
     input_sha = svc.store.put(json.dumps(request, ensure_ascii=False, sort_keys=True).encode())
-    job = Job(id=secrets.token_hex(16), client_id=client.id, task="render", state="queued",
-              input_sha=input_sha, result_id=secrets.token_hex(16))
+    job = Job(
+        id=secrets.token_hex(16),
+        client_id=client.id,
+        task="render",
+        state="queued",
+        input_sha=input_sha,
+        result_id=secrets.token_hex(16),
+    )
     with svc.db.session() as session:
         session.add(job)
     return job
@@ -68,18 +74,29 @@ def create_report_job(session: Session, document: Document) -> str:
     It carries ids only: the document's id and the revision's SHA-256 (``input_sha``,
     the signed PDF in the file store); ``created_at`` is the signing's time.
     """
-    job = Job(id=secrets.token_hex(16), client_id=document.client_id, task="verify",
-              state="queued", input_sha=document.pdf_sha, result_id=secrets.token_hex(16),
-              document_id=document.id)
+    job = Job(
+        id=secrets.token_hex(16),
+        client_id=document.client_id,
+        task="verify",
+        state="queued",
+        input_sha=document.pdf_sha,
+        result_id=secrets.token_hex(16),
+        document_id=document.id,
+    )
     session.add(job)
     return job.id
 
 
 def mark_finished(session: Session, job_id: str, state: str) -> bool:
     """Finish job ``job_id`` in ``session``'s transaction; False when it already was."""
-    return session.execute(
-        update(Job).where(Job.id == job_id, Job.state.in_(UNFINISHED))
-        .values(state=state, progress=100, updated_at=utcnow())).rowcount == 1
+    return (
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state.in_(UNFINISHED))
+            .values(state=state, progress=100, updated_at=utcnow())
+        ).rowcount
+        == 1
+    )
 
 
 def _run_report(svc: Any, job: Job) -> str:
@@ -95,8 +112,11 @@ def _run_report(svc: Any, job: Job) -> str:
 
 def _touch(svc: Any, job_id: str, **values: Any) -> None:
     with svc.db.session() as session:
-        session.execute(update(Job).where(Job.id == job_id, Job.state.in_(UNFINISHED))
-                        .values(updated_at=utcnow(), **values))
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state.in_(UNFINISHED))
+            .values(updated_at=utcnow(), **values)
+        )
 
 
 def run_job(svc: Any, job_id: str) -> str:
@@ -113,16 +133,28 @@ def run_job(svc: Any, job_id: str) -> str:
         return _run_report(svc, job)
     request = json.loads(svc.store.get(job.input_sha))
     if job.attempts >= MAX_ATTEMPTS:
-        _finish(svc, job_id, "failed", error=json.dumps({"code": "internal"}),
-                client_id=job.client_id, callback_url=request.get("callback_url"))
+        _finish(
+            svc,
+            job_id,
+            "failed",
+            error=json.dumps({"code": "internal"}),
+            client_id=job.client_id,
+            callback_url=request.get("callback_url"),
+        )
         return "failed"
     _touch(svc, job_id, state="running", attempts=job.attempts + 1, progress=10)
     try:
         rendered = render(request["kind"], request["data"], request["lang"])
     except InputError as exc:
         error = {"code": "invalid_input", "errors": exc.messages("ru")}
-        _finish(svc, job_id, "failed", error=json.dumps(error, ensure_ascii=False),
-                client_id=job.client_id, callback_url=request.get("callback_url"))
+        _finish(
+            svc,
+            job_id,
+            "failed",
+            error=json.dumps(error, ensure_ascii=False),
+            client_id=job.client_id,
+            callback_url=request.get("callback_url"),
+        )
         return "failed"
     _touch(svc, job_id, progress=80)
     pdf_sha, xml_sha = svc.store.put(rendered.pdf), svc.store.put(rendered.xml)
@@ -132,34 +164,66 @@ def run_job(svc: Any, job_id: str) -> str:
             if current is None or current.state not in UNFINISHED:
                 return current.state if current else "missing"
             document = Document(
-                id=current.result_id, client_id=current.client_id, kind=request["kind"],
-                lang=request["lang"], case_ref=request.get("case_ref"),
-                callback_url=request.get("callback_url"), status="ready", sha256=pdf_sha,
-                pdf_sha=pdf_sha, xml_sha=xml_sha, signature_count=0,
-                input_sha=svc.store.put(input_json(request["data"])))
+                id=current.result_id,
+                client_id=current.client_id,
+                kind=request["kind"],
+                lang=request["lang"],
+                case_ref=request.get("case_ref"),
+                callback_url=request.get("callback_url"),
+                status="ready",
+                sha256=pdf_sha,
+                pdf_sha=pdf_sha,
+                xml_sha=xml_sha,
+                signature_count=0,
+                input_sha=svc.store.put(input_json(request["data"])),
+            )
             session.add(document)
-            svc.record_document(session, document, rendered.pdf, rendered.xml,
-                                input_json(request["data"]), iin=subject_iin(request["data"]))
+            svc.record_document(
+                session,
+                document,
+                rendered.pdf,
+                rendered.xml,
+                input_json(request["data"]),
+                iin=subject_iin(request["data"]),
+            )
             current.state, current.progress = "done", 100
             current.document_id, current.updated_at = current.result_id, utcnow()
-            webhooks.enqueue(session, current.client_id, request.get("callback_url"),
-                             "job.completed", {"job_id": job_id, "state": "done",
-                                               "document_id": current.result_id},
-                             document_id=current.result_id)
+            webhooks.enqueue(
+                session,
+                current.client_id,
+                request.get("callback_url"),
+                "job.completed",
+                {"job_id": job_id, "state": "done", "document_id": current.result_id},
+                document_id=current.result_id,
+            )
     except IntegrityError:  # a twin run inserted the document first: it is done
         return "done"
     return "done"
 
 
-def _finish(svc: Any, job_id: str, state: str, *, error: str | None = None,
-            client_id: int, callback_url: str | None) -> None:
+def _finish(
+    svc: Any,
+    job_id: str,
+    state: str,
+    *,
+    error: str | None = None,
+    client_id: int,
+    callback_url: str | None,
+) -> None:
     with svc.db.session() as session:
         changed = session.execute(
-            update(Job).where(Job.id == job_id, Job.state.in_(UNFINISHED))
-            .values(state=state, error=error, updated_at=utcnow()))
+            update(Job)
+            .where(Job.id == job_id, Job.state.in_(UNFINISHED))
+            .values(state=state, error=error, updated_at=utcnow())
+        )
         if changed.rowcount == 1:
-            webhooks.enqueue(session, client_id, callback_url, "job.completed",
-                             {"job_id": job_id, "state": state})
+            webhooks.enqueue(
+                session,
+                client_id,
+                callback_url,
+                "job.completed",
+                {"job_id": job_id, "state": state},
+            )
 
 
 def stale_jobs(svc: Any, stale_after: float) -> list[str]:
@@ -167,8 +231,11 @@ def stale_jobs(svc: Any, stale_after: float) -> list[str]:
     lost); their clock is reset so one sweep re-sends each once."""
     cutoff = utcnow() - dt.timedelta(seconds=stale_after)
     with svc.db.session() as session:
-        ids = list(session.scalars(select(Job.id).where(
-            Job.state.in_(UNFINISHED), or_(Job.updated_at < cutoff))))
+        ids = list(
+            session.scalars(
+                select(Job.id).where(Job.state.in_(UNFINISHED), or_(Job.updated_at < cutoff))
+            )
+        )
         if ids:
             session.execute(update(Job).where(Job.id.in_(ids)).values(updated_at=utcnow()))
     return ids
@@ -177,8 +244,14 @@ def stale_jobs(svc: Any, stale_after: float) -> list[str]:
 class Sweeper:
     """Re-sends stale jobs every ``interval`` seconds until stopped."""
 
-    def __init__(self, svc: Any, submit: Callable[[str], None], *, interval: float = 10.0,
-                 stale_after: float = 60.0) -> None:
+    def __init__(
+        self,
+        svc: Any,
+        submit: Callable[[str], None],
+        *,
+        interval: float = 10.0,
+        stale_after: float = 60.0,
+    ) -> None:
         self.svc, self.submit = svc, submit
         self.interval, self.stale_after = interval, stale_after
         self._stop = threading.Event()

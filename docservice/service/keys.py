@@ -25,8 +25,14 @@ def _config(row: ServerKey) -> dict[str, str]:
     return {"provider": "pkcs12", "path": row.p12_path, "password_file": row.password_file}
 
 
-def add_key(session: Session, name: str, p12: Path, password_file: Path,
-            clients: Iterable[str], role: str | None = None) -> ServerKey:
+def add_key(
+    session: Session,
+    name: str,
+    p12: Path,
+    password_file: Path,
+    clients: Iterable[str],
+    role: str | None = None,
+) -> ServerKey:
     """Register (or re-register) key ``name``; raises ``SigningError`` if it cannot sign."""
     if role is not None and Role.named(role) is None:
         known = ", ".join(sorted(r.value for r in Role))
@@ -55,9 +61,12 @@ def add_key(session: Session, name: str, p12: Path, password_file: Path,
 def usable_key(session: Session, client: Client, name: str) -> ServerKey | None:
     """Key ``name`` if it is active and granted to ``client``."""
     return session.scalar(
-        select(ServerKey).join(KeyGrant).where(
-            ServerKey.name == name, ServerKey.revoked_at.is_(None),
-            KeyGrant.client_id == client.id))
+        select(ServerKey)
+        .join(KeyGrant)
+        .where(
+            ServerKey.name == name, ServerKey.revoked_at.is_(None), KeyGrant.client_id == client.id
+        )
+    )
 
 
 def open_key(row: ServerKey) -> Pkcs12Key:

@@ -32,19 +32,25 @@ MAX_EXPIRES = 7 * 24 * 3600
 
 TEXTS = {
     "title": ("Құжатқа қол қою", "Подписание документа"),
-    "intro": ("Құжатты қарап шығып, NCALayer арқылы қол қойыңыз.",
-              "Просмотрите документ и подпишите его через NCALayer."),
+    "intro": (
+        "Құжатты қарап шығып, NCALayer арқылы қол қойыңыз.",
+        "Просмотрите документ и подпишите его через NCALayer.",
+    ),
     "sign": ("NCALayer арқылы қол қою", "Подписать через NCALayer"),
     "open": ("Құжатты ашу (PDF)", "Открыть документ (PDF)"),
     "working": ("NCALayer-мен байланыс…", "Связь с NCALayer…"),
     "done": ("Құжатқа қол қойылды. Рақмет!", "Документ подписан. Спасибо!"),
     "cancelled": ("Қол қою тоқтатылды.", "Подписание отменено."),
     "failed": ("Қол қою орындалмады", "Подписание не выполнено"),
-    "no_ncalayer": ("NCALayer іске қосылмаған немесе қолжетімсіз.",
-                    "NCALayer не запущен или недоступен."),
+    "no_ncalayer": (
+        "NCALayer іске қосылмаған немесе қолжетімсіз.",
+        "NCALayer не запущен или недоступен.",
+    ),
     "language": ("Тіл", "Язык"),
-    "invalid": ("Сілтеме жарамсыз, пайдаланылған немесе мерзімі өткен.",
-                "Ссылка недействительна, уже использована или истекла."),
+    "invalid": (
+        "Сілтеме жарамсыз, пайдаланылған немесе мерзімі өткен.",
+        "Ссылка недействительна, уже использована или истекла.",
+    ),
     "step": ("Бағыттың қадамы", "Шаг маршрута"),
     "points": ("Қағидалардың тармақтары", "Пункты Правил"),
     "region": ("Өңір", "Регион"),
@@ -54,8 +60,10 @@ TEXTS = {
     "earlier": ("Бұрынғы ескертулер", "Ранее высказанные замечания"),
     "remarks": ("Пысықтауға қайтару ескертулері", "Замечания для возврата на доработку"),
     "return": ("Ескертулермен пысықтауға қайтару", "Вернуть на доработку с замечаниями"),
-    "returned": ("Құжат ескертулермен пысықтауға қайтарылды.",
-                 "Документ возвращён на доработку с замечаниями."),
+    "returned": (
+        "Құжат ескертулермен пысықтауға қайтарылды.",
+        "Документ возвращён на доработку с замечаниями.",
+    ),
     "need_remarks": ("Ескертулерді жазыңыз.", "Укажите замечания."),
     "version": ("Нұсқа", "Версия"),
 }
@@ -70,30 +78,43 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_link(svc: Any, client: Client, doc_id: str, *, expected_signer: str | None,
-                expires_in: int) -> tuple[str, dt.datetime]:
+def create_link(
+    svc: Any, client: Client, doc_id: str, *, expected_signer: str | None, expires_in: int
+) -> tuple[str, dt.datetime]:
     """A new link's token and expiry; the document must be the client's."""
     svc.get_document(client, doc_id)
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + dt.timedelta(seconds=expires_in)
     with svc.db.session() as session:
-        session.add(SigningLink(token_hash=token_hash(token), document_id=doc_id,
-                                client_id=client.id, expected_iin=expected_signer,
-                                expires_at=expires_at))
+        session.add(
+            SigningLink(
+                token_hash=token_hash(token),
+                document_id=doc_id,
+                client_id=client.id,
+                expected_iin=expected_signer,
+                expires_at=expires_at,
+            )
+        )
     return token, expires_at
 
 
 def _link(svc: Any, token: str) -> tuple[SigningLink, Client, Document]:
     with svc.db.sessions() as session:
-        link = session.scalar(select(SigningLink).where(
-            SigningLink.token_hash == token_hash(token)))
+        link = session.scalar(
+            select(SigningLink).where(SigningLink.token_hash == token_hash(token))
+        )
         if link is None:
             raise NotFoundError("no such signing link")
         client = session.get(Client, link.client_id)
         document = session.get(Document, link.document_id)
     expires = link.expires_at.replace(tzinfo=link.expires_at.tzinfo or dt.UTC)
-    if link.used_at is not None or expires <= utcnow() or client is None \
-            or client.revoked_at is not None or document is None:
+    if (
+        link.used_at is not None
+        or expires <= utcnow()
+        or client is None
+        or client.revoked_at is not None
+        or document is None
+    ):
         raise GoneError("the signing link was used or has expired")
     return link, client, document
 
@@ -145,8 +166,13 @@ def link_return(token: str) -> Any:
     body = request.get_json(silent=True) or {}
     _claim(svc, link)
     try:
-        event = svc.complete_return(client, document.id, str(body.get("sid", "")),
-                                    str(body.get("cms", "")), body.get("remarks"))
+        event = svc.complete_return(
+            client,
+            document.id,
+            str(body.get("sid", "")),
+            str(body.get("cms", "")),
+            body.get("remarks"),
+        )
     except Exception:
         _release(svc, link)
         raise
@@ -165,16 +191,18 @@ def _check_expected(link: SigningLink, certificate: str) -> None:
 
 def _claim(svc: Any, link: SigningLink) -> None:
     with svc.db.session() as session:
-        claimed = session.execute(update(SigningLink).where(
-            SigningLink.id == link.id, SigningLink.used_at.is_(None)).values(used_at=utcnow()))
+        claimed = session.execute(
+            update(SigningLink)
+            .where(SigningLink.id == link.id, SigningLink.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
     if claimed.rowcount != 1:
         raise GoneError("the signing link was used or has expired")
 
 
 def _release(svc: Any, link: SigningLink) -> None:
     with svc.db.session() as session:  # refused: the official may try again
-        session.execute(update(SigningLink).where(SigningLink.id == link.id)
-                        .values(used_at=None))
+        session.execute(update(SigningLink).where(SigningLink.id == link.id).values(used_at=None))
 
 
 @bp.post("/sign/<token>/complete")
@@ -184,8 +212,9 @@ def link_complete(token: str) -> Any:
     body = request.get_json(silent=True) or {}
     _claim(svc, link)
     try:
-        signature = svc.complete_signature(client, document.id, str(body.get("sid", "")),
-                                           str(body.get("cms", "")))
+        signature = svc.complete_signature(
+            client, document.id, str(body.get("sid", "")), str(body.get("cms", ""))
+        )
     except Exception:
         _release(svc, link)
         raise
@@ -199,13 +228,13 @@ def link_error(exc: Exception) -> Any:
     from docservice.errors import DocserviceError
     from docservice.service.api import handle_error
 
-    callers = isinstance(exc, HTTPException) or (isinstance(exc, DocserviceError)
-                                                 and exc.status < 500)
+    callers = isinstance(exc, HTTPException) or (
+        isinstance(exc, DocserviceError) and exc.status < 500
+    )
     if request.method == "GET" and not request.path.endswith(".js") and callers:
         lang = _lang()  # a bad, used or expired link; a bug is the logged 500 below
         status = getattr(exc, "status", None) or getattr(exc, "code", None) or 404
-        return Response(_page(lang, None, _t("invalid", lang)), status=status,
-                        mimetype="text/html")
+        return Response(_page(lang, None, _t("invalid", lang)), status=status, mimetype="text/html")
     return handle_error(exc)
 
 
@@ -213,8 +242,9 @@ def link_error(exc: Exception) -> Any:
 def link_page(token: str) -> Any:
     lang = _lang()
     _, _, document = _link(_svc(), token)
-    return Response(_page(lang, token, None, _route_info(_svc(), document, lang)),
-                    mimetype="text/html")
+    return Response(
+        _page(lang, token, None, _route_info(_svc(), document, lang)), mimetype="text/html"
+    )
 
 
 def _route_info(svc: Any, document: Document, lang: str) -> dict[str, Any] | None:
@@ -233,13 +263,19 @@ def _route_info(svc: Any, document: Document, lang: str) -> dict[str, Any] | Non
     return info
 
 
-def _page(lang: str, token: str | None, error: str | None,
-          route: dict[str, Any] | None = None) -> str:
+def _page(
+    lang: str, token: str | None, error: str | None, route: dict[str, Any] | None = None
+) -> str:
     """The page (``service/templates/links/sign.html``, the verification page's stylesheet)."""
     return render_template(
-        "links/sign.html", lang=lang, texts={k: _t(k, lang) for k in TEXTS}, error=error,
-        base=None if token is None else f"/sign/{token}", route=route,
-        ws_url=current_app.config.get("NCALAYER_URL", "wss://127.0.0.1:13579"))
+        "links/sign.html",
+        lang=lang,
+        texts={k: _t(k, lang) for k in TEXTS},
+        error=error,
+        base=None if token is None else f"/sign/{token}",
+        route=route,
+        ws_url=current_app.config.get("NCALAYER_URL", "wss://127.0.0.1:13579"),
+    )
 
 
 def expires_in_arg(value: Any) -> int:
@@ -248,6 +284,7 @@ def expires_in_arg(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 60 <= value <= MAX_EXPIRES:
         from docservice.service.errors import UnprocessableError
 
-        raise UnprocessableError(f"expires_in must be seconds from 60 to {MAX_EXPIRES}",
-                                 field="expires_in")
+        raise UnprocessableError(
+            f"expires_in must be seconds from 60 to {MAX_EXPIRES}", field="expires_in"
+        )
     return value

@@ -56,8 +56,8 @@ def retimestamp(pdf: bytes, tsa_url: str, trust: Any) -> bytes:
     async def run() -> bytes:
         stamper = PdfTimeStamper(HTTPTimeStamper(tsa_url, timeout=30))
         out = await stamper.async_update_archival_timestamp_chain(
-            PdfFileReader(io.BytesIO(pdf), strict=False), trust.validation_context(),
-            in_place=False)
+            PdfFileReader(io.BytesIO(pdf), strict=False), trust.validation_context(), in_place=False
+        )
         return out.getvalue()
 
     return asyncio.run(run())
@@ -82,24 +82,39 @@ def retimestamp_document(svc: Any, doc_id: str, *, now: dt.datetime | None = Non
     with svc.db.session() as session:
         # The same lock signing takes; only the revision we extended may be replaced.
         if svc.db.sqlite:
-            done = session.execute(update(Document).where(
-                Document.id == doc_id, Document.pdf_sha == base)
-                .values(lock_version=Document.lock_version + 1)).rowcount == 1
+            done = (
+                session.execute(
+                    update(Document)
+                    .where(Document.id == doc_id, Document.pdf_sha == base)
+                    .values(lock_version=Document.lock_version + 1)
+                ).rowcount
+                == 1
+            )
             document = session.get(Document, doc_id, populate_existing=True)
         else:
-            document = session.scalar(select(Document).where(
-                Document.id == doc_id, Document.pdf_sha == base).with_for_update())
+            document = session.scalar(
+                select(Document)
+                .where(Document.id == doc_id, Document.pdf_sha == base)
+                .with_for_update()
+            )
             done = document is not None
         if not done or document is None:
             return False  # signed or re-stamped meanwhile: the next sweep looks again
         document.pdf_sha = svc.store.put(new)
         document.updated_at = utcnow()
-        common = {"document_id": document.id, "case_ref": document.case_ref,
-                  "client_id": document.client_id}
+        common = {
+            "document_id": document.id,
+            "case_ref": document.case_ref,
+            "client_id": document.client_id,
+        }
         meta = {"retimestamp": True, "previous_expiry": expiry.isoformat()}
-        svc.archive.record(session, [
-            Artefact("signature.pdf", new, meta=meta, **common),
-            Artefact("document.timestamp", _newest_token(new), meta=meta, **common)])
+        svc.archive.record(
+            session,
+            [
+                Artefact("signature.pdf", new, meta=meta, **common),
+                Artefact("document.timestamp", _newest_token(new), meta=meta, **common),
+            ],
+        )
     return True
 
 
@@ -108,8 +123,11 @@ def retimestamp_due(svc: Any, *, now: dt.datetime | None = None) -> list[str]:
     if not svc.settings.tsa_url or svc.trust is None:
         return []
     with svc.db.sessions() as session:
-        ids = list(session.scalars(select(Document.id).where(Document.status == "signed")
-                                   .order_by(Document.created_at)))
+        ids = list(
+            session.scalars(
+                select(Document.id).where(Document.status == "signed").order_by(Document.created_at)
+            )
+        )
     done = []
     for doc_id in ids:
         try:

@@ -122,11 +122,13 @@ class Document(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     verification: Mapped[str | None] = mapped_column(Text)
     verified_sha: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                    index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     signatures: Mapped[list[Signature]] = relationship(
-        order_by="Signature.seq", back_populates="document")
+        order_by="Signature.seq", back_populates="document"
+    )
     #: The case the document joined (its ``case_ref`` names one of the client's cases).
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
     #: 1 for a new document; a revision after a return is a new row, ``version + 1``,

@@ -37,14 +37,25 @@ class Metrics:
 
     def __init__(self, app: Flask) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("docservice_http_requests_total", "HTTP requests",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("docservice_http_request_seconds", "HTTP request latency",
-                                 ["method", "route"], registry=self.registry,
-                                 buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-        self.signing_failures = Counter("docservice_signing_failures_total",
-                                        "Refused signing requests", ["reason"],
-                                        registry=self.registry)
+        self.requests = Counter(
+            "docservice_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "docservice_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.signing_failures = Counter(
+            "docservice_signing_failures_total",
+            "Refused signing requests",
+            ["reason"],
+            registry=self.registry,
+        )
         self.exposed = self.registry
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             self.exposed = CollectorRegistry()
@@ -64,22 +75,26 @@ class _DatabaseCollector:
     def collect(self) -> Any:
         svc = self.app.extensions["docservice"]
         docs = GaugeMetricFamily("docservice_documents", "Documents by kind", labels=["kind"])
-        sigs = GaugeMetricFamily("docservice_signatures", "Signatures by method",
-                                 labels=["method"])
+        sigs = GaugeMetricFamily("docservice_signatures", "Signatures by method", labels=["method"])
         jobs = GaugeMetricFamily("docservice_jobs", "Jobs by state", labels=["state"])
-        late = GaugeMetricFamily("docservice_route_overdue_steps",
-                                 "Route steps past their last working day",
-                                 labels=["route", "step"])
+        late = GaugeMetricFamily(
+            "docservice_route_overdue_steps",
+            "Route steps past their last working day",
+            labels=["route", "step"],
+        )
         try:
             with svc.db.sessions() as session:
                 for kind, n in session.execute(
-                        select(Document.kind, func.count()).group_by(Document.kind)):
+                    select(Document.kind, func.count()).group_by(Document.kind)
+                ):
                     docs.add_metric([kind], n)
                 for method, n in session.execute(
-                        select(Signature.method, func.count()).group_by(Signature.method)):
+                    select(Signature.method, func.count()).group_by(Signature.method)
+                ):
                     sigs.add_metric([method], n)
                 for state, n in session.execute(
-                        select(Job.state, func.count()).group_by(Job.state)):
+                    select(Job.state, func.count()).group_by(Job.state)
+                ):
                     jobs.add_metric([state], n)
                 counts: dict[tuple[str, str], int] = {}
                 for found in overdue(session, None):
@@ -146,8 +161,12 @@ def ready() -> Any:
         checks["jobs"] = jobs.check()
     ok = all(v == "ok" for v in checks.values())
     headers = {} if ok else {"Retry-After": "5"}
-    return Response(json.dumps({"status": "ok" if ok else "unavailable", "checks": checks}),
-                    status=200 if ok else 503, mimetype="application/json", headers=headers)
+    return Response(
+        json.dumps({"status": "ok" if ok else "unavailable", "checks": checks}),
+        status=200 if ok else 503,
+        mimetype="application/json",
+        headers=headers,
+    )
 
 
 @bp.get("/metrics")

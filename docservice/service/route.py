@@ -63,8 +63,7 @@ class RouteError(ServiceError):
 
     status, code = 403, "route_refused"
 
-    def __init__(self, reason: str, *, kk: str, ru: str, en: str,
-                 field: str | None = None) -> None:
+    def __init__(self, reason: str, *, kk: str, ru: str, en: str, field: str | None = None) -> None:
         super().__init__(en, field=field)
         self.reason, self.kk, self.ru, self.en = reason, kk, ru, en
 
@@ -89,24 +88,32 @@ class RouteStateError(RouteError):
 
 def _region(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 100:
-        raise UnprocessableError(f"{name} must be a region name or code (1-100 characters)",
-                                 field=name)
+        raise UnprocessableError(
+            f"{name} must be a region name or code (1-100 characters)", field=name
+        )
     return value.strip()
 
 
-def create_case(session: Session, client: Client, case_ref: str, departure_region: Any,
-                settlement_region: Any) -> Case:
+def create_case(
+    session: Session, client: Client, case_ref: str, departure_region: Any, settlement_region: Any
+) -> Case:
     """A new case of ``client``; a ``case_ref`` it already used is a conflict (409)."""
     if not isinstance(case_ref, str) or not case_ref.strip() or len(case_ref) > 200:
-        raise UnprocessableError("case_ref must be a string of 1-200 characters",
-                                 field="case_ref")
+        raise UnprocessableError("case_ref must be a string of 1-200 characters", field="case_ref")
     dep = _region(departure_region, "departure_region")
     sett = _region(settlement_region, "settlement_region")
-    if session.scalar(select(Case.id).where(Case.client_id == client.id,
-                                            Case.case_ref == case_ref)):
+    if session.scalar(
+        select(Case.id).where(Case.client_id == client.id, Case.case_ref == case_ref)
+    ):
         raise ConflictError(f"a case with case_ref {case_ref!r} exists", field="case_ref")
-    case = Case(id=secrets.token_hex(16), client_id=client.id, case_ref=case_ref,
-                departure_region=dep, settlement_region=sett, created_at=utcnow())
+    case = Case(
+        id=secrets.token_hex(16),
+        client_id=client.id,
+        case_ref=case_ref,
+        departure_region=dep,
+        settlement_region=sett,
+        created_at=utcnow(),
+    )
     session.add(case)
     session.flush()
     return case
@@ -115,8 +122,9 @@ def create_case(session: Session, client: Client, case_ref: str, departure_regio
 def case_by_ref(session: Session, client: Client, case_ref: str | None) -> Case | None:
     if not case_ref:
         return None
-    return session.scalar(select(Case).where(Case.client_id == client.id,
-                                             Case.case_ref == case_ref))
+    return session.scalar(
+        select(Case).where(Case.client_id == client.id, Case.case_ref == case_ref)
+    )
 
 
 def get_case(session: Session, client: Client, case_id: str) -> Case:
@@ -135,18 +143,22 @@ class DirectoryError(ServiceError):
 
 def add_org(session: Session, bin_: str, body: str, region: str, name: str = "") -> Organisation:
     """BIN ``bin_`` acts for ``body`` of ``region`` (idempotent: a known triple is kept)."""
-    if not (isinstance(bin_, str) and len(bin_) == 12 and bin_.isdigit()
-            and has_valid_checksum(bin_)):
+    if not (
+        isinstance(bin_, str) and len(bin_) == 12 and bin_.isdigit() and has_valid_checksum(bin_)
+    ):
         raise DirectoryError(f"BIN {bin_!r}: 12 digits with a valid check digit", field="bin")
     if not isinstance(body, str) or not BODY_RE.match(body):
-        raise DirectoryError(f"body {body!r}: a lower-case identifier (e.g. career_centre)",
-                             field="body")
+        raise DirectoryError(
+            f"body {body!r}: a lower-case identifier (e.g. career_centre)", field="body"
+        )
     region = _region(region, "region")
-    row = session.scalar(select(Organisation).where(
-        Organisation.bin == bin_, Organisation.body == body, Organisation.region == region))
+    row = session.scalar(
+        select(Organisation).where(
+            Organisation.bin == bin_, Organisation.body == body, Organisation.region == region
+        )
+    )
     if row is None:
-        row = Organisation(bin=bin_, body=body, region=region, name=name or "",
-                           created_at=utcnow())
+        row = Organisation(bin=bin_, body=body, region=region, name=name or "", created_at=utcnow())
         session.add(row)
     elif name:
         row.name = name
@@ -168,8 +180,15 @@ def load_orgs(session: Session, path: Path) -> list[Organisation]:
         if not isinstance(entry, dict) or set(entry) - {"bin", "body", "region", "name"}:
             raise DirectoryError(f"{path}: organisations[{i}]: keys bin, body, region, name")
         try:
-            rows.append(add_org(session, str(entry.get("bin", "")), entry.get("body", ""),
-                                entry.get("region", ""), str(entry.get("name") or "")))
+            rows.append(
+                add_org(
+                    session,
+                    str(entry.get("bin", "")),
+                    entry.get("body", ""),
+                    entry.get("region", ""),
+                    str(entry.get("name") or ""),
+                )
+            )
         except DirectoryError as exc:
             raise DirectoryError(f"{path}: organisations[{i}]: {exc.detail}") from None
     return rows
@@ -195,7 +214,8 @@ def definition_of(route: Route) -> RouteDefinition:
             "unknown_definition",
             kk=f"«{route.definition}» бағытының анықтамасы табылмады (оператор).",
             ru=f"Определение маршрута «{route.definition}» не найдено (оператор).",
-            en=f"the route definition {route.definition!r} is missing (operator)") from None
+            en=f"the route definition {route.definition!r} is missing (operator)",
+        ) from None
 
 
 def start(session: Session, document: Document, case: Case, name: str) -> Route:
@@ -203,16 +223,28 @@ def start(session: Session, document: Document, case: Case, name: str) -> Route:
     try:
         definition = routes.get(name)
     except KeyError:
-        raise UnprocessableError(f"no route named {name!r} (known: "
-                                 f"{', '.join(routes.definitions())})", field="route") from None
+        raise UnprocessableError(
+            f"no route named {name!r} (known: {', '.join(routes.definitions())})", field="route"
+        ) from None
     if definition.kind != document.kind:
-        raise UnprocessableError(f"route {name!r} is for {definition.kind} documents",
-                                 field="route")
+        raise UnprocessableError(
+            f"route {name!r} is for {definition.kind} documents", field="route"
+        )
     now = utcnow()
     first = definition.steps[0]
-    route = Route(id=secrets.token_hex(16), client_id=document.client_id, case_id=case.id,
-                  definition=name, document_id=document.id, step=first.id, state="active",
-                  step_since=now, due_on=due_on(first, now), created_at=now, updated_at=now)
+    route = Route(
+        id=secrets.token_hex(16),
+        client_id=document.client_id,
+        case_id=case.id,
+        definition=name,
+        document_id=document.id,
+        step=first.id,
+        state="active",
+        step_since=now,
+        due_on=due_on(first, now),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(route)
     session.flush()
     _event(session, route, document, "started", step=None, to_step=first.id)
@@ -224,8 +256,7 @@ def route_of(session: Session, document_id: str) -> Route | None:
     route = session.scalar(select(Route).where(Route.document_id == document_id))
     if route is not None:
         return route
-    event = session.scalar(select(RouteEvent).where(RouteEvent.document_id == document_id)
-                           .limit(1))
+    event = session.scalar(select(RouteEvent).where(RouteEvent.document_id == document_id).limit(1))
     return None if event is None else session.get(Route, event.route_id)
 
 
@@ -240,9 +271,13 @@ class Actor:
     @classmethod
     def of(cls, cert: x509.Certificate) -> Actor:
         ident = person_of(cert)
-        return cls(iin=ident.iin, bin=ident.bin, name=ident.full_name,
-                   role_oids=tuple(r.oid for r in ident.held_roles),
-                   certificate_sha256=hashlib.sha256(cert.dump()).hexdigest())
+        return cls(
+            iin=ident.iin,
+            bin=ident.bin,
+            name=ident.full_name,
+            role_oids=tuple(r.oid for r in ident.held_roles),
+            certificate_sha256=hashlib.sha256(cert.dump()).hexdigest(),
+        )
 
     def log_repr(self) -> str:
         return f"iin={mask(self.iin)} bin={mask(self.bin)} cert={self.certificate_sha256[:16]}"
@@ -250,36 +285,50 @@ class Actor:
 
 def _step_label(definition: RouteDefinition, step: Step) -> tuple[str, str, str]:
     points = ", ".join(str(p) for p in step.points)
-    return (f"«{step.title_kk}» ({points}-т.)", f"«{step.title_ru}» (п. {points})",
-            f"'{step.id}' (point {points})")
+    return (
+        f"«{step.title_kk}» ({points}-т.)",
+        f"«{step.title_ru}» (п. {points})",
+        f"'{step.id}' (point {points})",
+    )
 
 
 def _role_names(step: Step) -> tuple[str, str, str]:
     roles = [r for r in (Role.of_oid(o) for o in sorted(step.role_oids)) if r is not None]
-    return (", ".join(r.label.kk for r in roles), ", ".join(r.label.ru for r in roles),
-            ", ".join(r.value for r in roles))
+    return (
+        ", ".join(r.label.kk for r in roles),
+        ", ".join(r.label.ru for r in roles),
+        ", ".join(r.value for r in roles),
+    )
 
 
 def _state_check(route: Route, document: Document, definition: RouteDefinition) -> Step:
     if route.document_id != document.id:
         raise RouteStateError(
-            "superseded", kk="Бұл құжаттың жаңа нұсқасы бар: соған әрекет етіңіз.",
+            "superseded",
+            kk="Бұл құжаттың жаңа нұсқасы бар: соған әрекет етіңіз.",
             ru="У этого документа есть новая версия: действуйте над ней.",
-            en="a newer version of this document exists: act on it")
+            en="a newer version of this document exists: act on it",
+        )
     if route.state == "done" or route.step is None:
-        raise RouteStateError("route_done", kk="Құжаттың бағыты аяқталды.",
-                              ru="Маршрут документа завершён.",
-                              en="the document's route is complete")
+        raise RouteStateError(
+            "route_done",
+            kk="Құжаттың бағыты аяқталды.",
+            ru="Маршрут документа завершён.",
+            en="the document's route is complete",
+        )
     if route.state == "returned":
         raise RouteStateError(
-            "returned", kk="Құжат пысықтауға қайтарылды: алдымен жаңа нұсқасын жіберіңіз.",
+            "returned",
+            kk="Құжат пысықтауға қайтарылды: алдымен жаңа нұсқасын жіберіңіз.",
             ru="Документ возвращён на доработку: сначала отправьте новую версию.",
-            en="the document was returned for revision: submit a revision first")
+            en="the document was returned for revision: submit a revision first",
+        )
     return definition.step(route.step)
 
 
-def authorise(session: Session, document: Document, cert: x509.Certificate
-              ) -> tuple[Route, Step, Actor] | None:
+def authorise(
+    session: Session, document: Document, cert: x509.Certificate
+) -> tuple[Route, Step, Actor] | None:
     """Whether the holder of ``cert`` may act at the document's current step.
 
     None when the document is on no route (then anyone the client lets sign may sign).
@@ -298,9 +347,12 @@ def authorise(session: Session, document: Document, cert: x509.Certificate
     actor = Actor.of(cert)
     kk_step, ru_step, en_step = _step_label(definition, step)
     if not actor.iin:
-        raise RouteError("no_iin", kk=f"{kk_step} қадамы: сертификатта ЖСН жоқ.",
-                         ru=f"Шаг {ru_step}: в сертификате нет ИИН.",
-                         en=f"step {en_step}: the certificate carries no IIN")
+        raise RouteError(
+            "no_iin",
+            kk=f"{kk_step} қадамы: сертификатта ЖСН жоқ.",
+            ru=f"Шаг {ru_step}: в сертификате нет ИИН.",
+            en=f"step {en_step}: the certificate carries no IIN",
+        )
     if not step.role_oids & set(actor.role_oids):
         kk_roles, ru_roles, en_roles = _role_names(step)
         log.info("route refused (role): step=%s %s", step.id, actor.log_repr())
@@ -308,22 +360,34 @@ def authorise(session: Session, document: Document, cert: x509.Certificate
             "role_missing",
             kk=f"{kk_step} қадамы: сертификатта қажетті рөл жоқ ({kk_roles}).",
             ru=f"Шаг {ru_step}: в сертификате нет требуемой роли ({ru_roles}).",
-            en=f"step {en_step}: the certificate has none of the roles {en_roles}")
-    acts = session.scalar(select(Organisation.id).where(
-        Organisation.bin == actor.bin, Organisation.body == step.body,
-        Organisation.region == region)) if actor.bin else None
+            en=f"step {en_step}: the certificate has none of the roles {en_roles}",
+        )
+    acts = (
+        session.scalar(
+            select(Organisation.id).where(
+                Organisation.bin == actor.bin,
+                Organisation.body == step.body,
+                Organisation.region == region,
+            )
+        )
+        if actor.bin
+        else None
+    )
     if acts is None:
         log.info("route refused (directory): step=%s %s", step.id, actor.log_repr())
-        body_kk, body_ru = (definition.body_name(step.body, "kk"),
-                            definition.body_name(step.body, "ru"))
+        body_kk, body_ru = (
+            definition.body_name(step.body, "kk"),
+            definition.body_name(step.body, "ru"),
+        )
         raise RouteError(
             "not_this_body",
             kk=f"{kk_step} қадамы: БСН {actor.bin or '—'} ұйымы {region} өңірінің "
-               f"{body_kk} атынан әрекет етпейді (ұйымдар анықтамалығы).",
+            f"{body_kk} атынан әрекет етпейді (ұйымдар анықтамалығы).",
             ru=f"Шаг {ru_step}: организация с БИН {actor.bin or '—'} не действует от имени "
-               f"органа «{body_ru}» региона {region} (справочник организаций).",
+            f"органа «{body_ru}» региона {region} (справочник организаций).",
             en=f"step {en_step}: the organisation BIN {actor.bin or '-'} does not act for "
-               f"{step.body} of region {region} (organisations directory)")
+            f"{step.body} of region {region} (organisations directory)",
+        )
     return route, step, actor
 
 
@@ -331,24 +395,48 @@ def authorise(session: Session, document: Document, cert: x509.Certificate
 ARCHIVE_HOOK = "archive_route_event"
 
 
-def _event(session: Session, route: Route, document: Document, action: str, *,
-           step: str | None, to_step: str | None = None, actor: Actor | None = None,
-           signature_seq: int | None = None, cms_sha: str | None = None,
-           remarks: str | None = None) -> RouteEvent:
+def _event(
+    session: Session,
+    route: Route,
+    document: Document,
+    action: str,
+    *,
+    step: str | None,
+    to_step: str | None = None,
+    actor: Actor | None = None,
+    signature_seq: int | None = None,
+    cms_sha: str | None = None,
+    remarks: str | None = None,
+) -> RouteEvent:
     event = RouteEvent(
-        route_id=route.id, document_id=document.id, version=document.version, step=step,
-        action=action, to_step=to_step, actor_iin=actor.iin if actor else None,
-        actor_bin=actor.bin if actor else None, actor_name=actor.name if actor else "",
+        route_id=route.id,
+        document_id=document.id,
+        version=document.version,
+        step=step,
+        action=action,
+        to_step=to_step,
+        actor_iin=actor.iin if actor else None,
+        actor_bin=actor.bin if actor else None,
+        actor_name=actor.name if actor else "",
         actor_roles=",".join(actor.role_oids) if actor else "",
         certificate_sha256=actor.certificate_sha256 if actor else None,
-        signature_seq=signature_seq, cms_sha=cms_sha, remarks=remarks, at=utcnow())
+        signature_seq=signature_seq,
+        cms_sha=cms_sha,
+        remarks=remarks,
+        at=utcnow(),
+    )
     session.add(event)
     session.flush()
     archive_event = session.info.get(ARCHIVE_HOOK)
     if archive_event is not None:  # the service archives it in this same transaction
         archive_event(session, document, event)
-    log.info("route event: route=%s action=%s step=%s %s", route.id, action, step,
-             actor.log_repr() if actor else "")
+    log.info(
+        "route event: route=%s action=%s step=%s %s",
+        route.id,
+        action,
+        step,
+        actor.log_repr() if actor else "",
+    )
     return event
 
 
@@ -360,17 +448,25 @@ def _move(route: Route, step: Step | None, now: dt.datetime) -> None:
     route.updated_at = now
 
 
-def signed(session: Session, document: Document, cert: x509.Certificate,
-           signature_seq: int) -> RouteEvent | None:
+def signed(
+    session: Session, document: Document, cert: x509.Certificate, signature_seq: int
+) -> RouteEvent | None:
     """Record a signature at the current step (after :func:`authorise`) and move on."""
     found = authorise(session, document, cert)
     if found is None:
         return None
     route, step, actor = found
     following = definition_of(route).after(step.id)
-    event = _event(session, route, document, "signed", step=step.id,
-                   to_step=following.id if following else None, actor=actor,
-                   signature_seq=signature_seq)
+    event = _event(
+        session,
+        route,
+        document,
+        "signed",
+        step=step.id,
+        to_step=following.id if following else None,
+        actor=actor,
+        signature_seq=signature_seq,
+    )
     _move(route, following, event.at)
     if following is None:
         _event(session, route, document, "completed", step=None)
@@ -379,10 +475,19 @@ def signed(session: Session, document: Document, cert: x509.Certificate,
 
 def return_payload(document: Document, step: str, remarks: str) -> bytes:
     """What an official signs to return a document: the remarks bound to the revision."""
-    return json.dumps({"action": "return", "document_id": document.id,
-                       "pdf_sha256": document.pdf_sha, "version": document.version,
-                       "step": step, "remarks": remarks},
-                      ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "action": "return",
+            "document_id": document.id,
+            "pdf_sha256": document.pdf_sha,
+            "version": document.version,
+            "step": step,
+            "remarks": remarks,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
 
 
 def check_remarks(remarks: Any) -> str:
@@ -395,30 +500,45 @@ def returnable_step(session: Session, document: Document) -> tuple[Route, Step]:
     """The route and its current step, if a return for revision is allowed there."""
     route = route_of(session, document.id)
     if route is None:
-        raise RouteStateError("no_route", kk="Құжат ешбір бағытта емес.",
-                              ru="Документ не находится на маршруте.",
-                              en="the document is on no route")
+        raise RouteStateError(
+            "no_route",
+            kk="Құжат ешбір бағытта емес.",
+            ru="Документ не находится на маршруте.",
+            en="the document is on no route",
+        )
     definition = definition_of(route)
     step = _state_check(route, document, definition)
     if step.return_to is None:
         kk_step, ru_step, en_step = _step_label(definition, step)
         raise RouteStateError(
-            "not_returnable", kk=f"{kk_step} қадамында пысықтауға қайтару көзделмеген.",
+            "not_returnable",
+            kk=f"{kk_step} қадамында пысықтауға қайтару көзделмеген.",
             ru=f"На шаге {ru_step} возврат на доработку не предусмотрен.",
-            en=f"step {en_step} allows no return for revision")
+            en=f"step {en_step} allows no return for revision",
+        )
     return route, step
 
 
-def returned(session: Session, document: Document, cert: x509.Certificate, remarks: str,
-             cms_sha: str) -> RouteEvent:
+def returned(
+    session: Session, document: Document, cert: x509.Certificate, remarks: str, cms_sha: str
+) -> RouteEvent:
     """Return for revision by the official of the current step (remarks signed: ``cms_sha``)."""
     route, step = returnable_step(session, document)
     found = authorise(session, document, cert)
     assert found is not None
     _, _, actor = found
     target = definition_of(route).step(step.return_to or "")
-    event = _event(session, route, document, "returned", step=step.id, to_step=target.id,
-                   actor=actor, cms_sha=cms_sha, remarks=remarks)
+    event = _event(
+        session,
+        route,
+        document,
+        "returned",
+        step=step.id,
+        to_step=target.id,
+        actor=actor,
+        cms_sha=cms_sha,
+        remarks=remarks,
+    )
     _move(route, target, event.at)
     route.state = "returned"
     return event
@@ -430,9 +550,11 @@ def revised(session: Session, old: Document, new: Document) -> Route:
     route = route_of(session, old.id)
     if route is None or route.document_id != old.id or route.state != "returned":
         raise RouteStateError(
-            "not_returned", kk="Құжат пысықтауға қайтарылмаған: жаңа нұсқа қажет емес.",
+            "not_returned",
+            kk="Құжат пысықтауға қайтарылмаған: жаңа нұсқа қажет емес.",
             ru="Документ не возвращён на доработку: новая версия не нужна.",
-            en="the document was not returned for revision: no revision is expected")
+            en="the document was not returned for revision: no revision is expected",
+        )
     route.document_id = new.id
     route.state = "active"
     now = utcnow()
@@ -443,37 +565,52 @@ def revised(session: Session, old: Document, new: Document) -> Route:
     return route
 
 
-def overdue(session: Session, client_id: int | None, today: dt.date | None = None
-            ) -> list[Route]:
+def overdue(session: Session, client_id: int | None, today: dt.date | None = None) -> list[Route]:
     """Routes whose current step's last day is before ``today`` (Kazakhstan's date)."""
-    query = select(Route).where(Route.state.in_(("active", "returned")),
-                                Route.due_on < (today or kz_today()))
+    query = select(Route).where(
+        Route.state.in_(("active", "returned")), Route.due_on < (today or kz_today())
+    )
     if client_id is not None:
         query = query.where(Route.client_id == client_id)
     return list(session.scalars(query.order_by(Route.due_on, Route.id)))
 
 
 def events(session: Session, route: Route) -> list[RouteEvent]:
-    return list(session.scalars(select(RouteEvent).where(RouteEvent.route_id == route.id)
-                                .order_by(RouteEvent.id)))
+    return list(
+        session.scalars(
+            select(RouteEvent).where(RouteEvent.route_id == route.id).order_by(RouteEvent.id)
+        )
+    )
 
 
 def _iso(value: dt.datetime) -> str:
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(
-        dt.UTC).isoformat()
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
 
 
 def event_dict(event: RouteEvent) -> dict[str, Any]:
     """An event as data: what ``event_bytes`` serialises and the API shows."""
     return {
-        "id": event.id, "route_id": event.route_id, "document_id": event.document_id,
-        "version": event.version, "action": event.action, "step": event.step,
-        "to_step": event.to_step, "at": _iso(event.at), "remarks": event.remarks,
-        "signature_seq": event.signature_seq, "remarks_cms_sha256": event.cms_sha,
-        "actor": None if event.certificate_sha256 is None else {
-            "iin": event.actor_iin, "bin": event.actor_bin, "name": event.actor_name,
+        "id": event.id,
+        "route_id": event.route_id,
+        "document_id": event.document_id,
+        "version": event.version,
+        "action": event.action,
+        "step": event.step,
+        "to_step": event.to_step,
+        "at": _iso(event.at),
+        "remarks": event.remarks,
+        "signature_seq": event.signature_seq,
+        "remarks_cms_sha256": event.cms_sha,
+        "actor": None
+        if event.certificate_sha256 is None
+        else {
+            "iin": event.actor_iin,
+            "bin": event.actor_bin,
+            "name": event.actor_name,
             "role_oids": [r for r in event.actor_roles.split(",") if r],
-            "certificate_sha256": event.certificate_sha256}}
+            "certificate_sha256": event.certificate_sha256,
+        },
+    }
 
 
 def event_bytes(event: RouteEvent) -> bytes:
@@ -481,8 +618,9 @@ def event_bytes(event: RouteEvent) -> bytes:
 
     Stable: the same row always gives the same bytes, so its log entry can be recomputed.
     """
-    return json.dumps(event_dict(event), ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":")).encode()
+    return json.dumps(
+        event_dict(event), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode()
 
 
 def route_dict(session: Session, route: Route, lang: str = "kk") -> dict[str, Any]:
@@ -491,18 +629,28 @@ def route_dict(session: Session, route: Route, lang: str = "kk") -> dict[str, An
     case = session.get(Case, route.case_id)
     assert case is not None
     view: dict[str, Any] = {
-        "id": route.id, "route": route.definition, "state": route.state,
-        "document_id": route.document_id, "case_id": route.case_id,
-        "step": None, "events": [event_dict(e) for e in events(session, route)]}
+        "id": route.id,
+        "route": route.definition,
+        "state": route.state,
+        "document_id": route.document_id,
+        "case_id": route.case_id,
+        "step": None,
+        "events": [event_dict(e) for e in events(session, route)],
+    }
     if step is not None:
-        region = case.departure_region if step.region == "departure" \
-            else case.settlement_region
+        region = case.departure_region if step.region == "departure" else case.settlement_region
         view["step"] = {
-            "id": step.id, "points": list(step.points), "title": step.title(lang),
-            "body": step.body, "body_name": definition.body_name(step.body, lang),
-            "region": region, "roles": list(step.roles),
+            "id": step.id,
+            "points": list(step.points),
+            "title": step.title(lang),
+            "body": step.body,
+            "body_name": definition.body_name(step.body, lang),
+            "region": region,
+            "roles": list(step.roles),
             "since": _iso(route.step_since),
             "due_on": route.due_on.isoformat() if route.due_on else None,
             "overdue": bool(route.due_on and route.due_on < kz_today()),
-            "may_return": step.return_to is not None, "return_to": step.return_to}
+            "may_return": step.return_to is not None,
+            "return_to": step.return_to,
+        }
     return view

@@ -37,12 +37,13 @@ class Scheduler:
 
         settings = svc.settings
         self.svc = svc
-        self.tasks = [("tree-head", settings.tree_head_interval, tree_head_if_grown),
-                      ("re-time-stamp", settings.retimestamp_interval, retimestamp_due)]
+        self.tasks = [
+            ("tree-head", settings.tree_head_interval, tree_head_if_grown),
+            ("re-time-stamp", settings.retimestamp_interval, retimestamp_due),
+        ]
         self.tick = tick
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="archive-scheduler",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="archive-scheduler", daemon=True)
 
     def start(self) -> Scheduler:
         self._thread.start()

@@ -87,8 +87,14 @@ def _child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def serve(settings: Settings, host: str, port: int, *, workers: int | None = None,
-          threads: int | None = None) -> int:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> int:
     """Run until SIGTERM/SIGINT. Workers/threads: arguments, else environment, else 1/8."""
     from docservice.service.db import Database
 
@@ -96,10 +102,18 @@ def serve(settings: Settings, host: str, port: int, *, workers: int | None = Non
     workers = workers or int(os.environ.get("DOCSERVICE_WORKERS") or 1)
     threads = threads or int(os.environ.get("DOCSERVICE_THREADS") or 8)
     options = {
-        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "gthread", "timeout": 120, "graceful_timeout": 20,
-        "accesslog": None, "errorlog": "-", "loglevel": "warning",
-        "when_ready": _when_ready, "child_exit": _child_exit, "proc_name": "docservice",
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 120,
+        "graceful_timeout": 20,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "when_ready": _when_ready,
+        "child_exit": _child_exit,
+        "proc_name": "docservice",
         "limit_request_line": 8190,
     }
     sys.argv = sys.argv[:1]  # gunicorn must not parse docservice's own arguments

@@ -28,28 +28,41 @@ def make_celery(broker_url: str) -> Celery:
     patches.apply()  # the worker's start-up (and the web process's, which sends the tasks)
     app = Celery("docservice", broker=broker_url)
     app.conf.update(
-        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        task_ignore_result=True, task_default_queue=QUEUE,
-        broker_connection_retry_on_startup=True, broker_connection_timeout=5,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_default_queue=QUEUE,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=5,
         broker_transport_options={
             # Unacknowledged Redis messages come back after this; the sweeper is faster.
             "visibility_timeout": int(os.environ.get("DOCSERVICE_VISIBILITY_TIMEOUT") or 3600),
-            "max_retries": 3},
+            "max_retries": 3,
+        },
         task_publish_retry=True,
-        task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2,
-                                   "interval_step": 0.5},
-        worker_hijack_root_logger=False, worker_send_task_events=False)
-    app.task(name="docservice.run_job", acks_late=True, reject_on_worker_lost=True,
-             bind=False)(_run_job_task)
+        task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    app.task(name="docservice.run_job", acks_late=True, reject_on_worker_lost=True, bind=False)(
+        _run_job_task
+    )
     app.task(name="docservice.tree_head", ignore_result=True)(_tree_head_task)
     app.task(name="docservice.retimestamp", ignore_result=True)(_retimestamp_task)
     settings = from_env()
     # Celery beat (``docservice worker --beat``): the embedded Scheduler's two tasks.
     app.conf.beat_schedule = {
-        "tree-head": {"task": "docservice.tree_head", "schedule": settings.tree_head_interval,
-                      "options": {"queue": QUEUE}},
-        "retimestamp": {"task": "docservice.retimestamp",
-                        "schedule": settings.retimestamp_interval, "options": {"queue": QUEUE}},
+        "tree-head": {
+            "task": "docservice.tree_head",
+            "schedule": settings.tree_head_interval,
+            "options": {"queue": QUEUE},
+        },
+        "retimestamp": {
+            "task": "docservice.retimestamp",
+            "schedule": settings.retimestamp_interval,
+            "options": {"queue": QUEUE},
+        },
     }
     return app
 
@@ -104,8 +117,9 @@ class CeleryRunner:
             return type(exc).__name__
 
 
-def run_worker(concurrency: int, *, sweep_interval: float, stale_after: float,
-               beat: bool = False) -> int:
+def run_worker(
+    concurrency: int, *, sweep_interval: float, stale_after: float, beat: bool = False
+) -> int:
     """``docservice worker``: the Celery worker plus the sweeper thread."""
     from docservice import logging_setup
     from docservice.service.jobs import Sweeper
@@ -116,15 +130,30 @@ def run_worker(concurrency: int, *, sweep_interval: float, stale_after: float,
     runner = CeleryRunner(broker)
     from docservice.service.webhooks import Deliverer
 
-    sweeper = Sweeper(_svc(), runner.submit, interval=sweep_interval,
-                      stale_after=stale_after).start()
+    sweeper = Sweeper(
+        _svc(), runner.submit, interval=sweep_interval, stale_after=stale_after
+    ).start()
     Deliverer(_svc()).start()
     try:
-        app.worker_main(["worker", "--loglevel=WARNING", f"--concurrency={concurrency}",
-                         "-Q", QUEUE, "--without-gossip", "--without-mingle",
-                         "--without-heartbeat", "-n", f"docservice-{os.getpid()}@%h",
-                         *(["--beat", "--schedule",
-                            str(from_env().data_dir / "celerybeat-schedule")] if beat else [])])
+        app.worker_main(
+            [
+                "worker",
+                "--loglevel=WARNING",
+                f"--concurrency={concurrency}",
+                "-Q",
+                QUEUE,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"docservice-{os.getpid()}@%h",
+                *(
+                    ["--beat", "--schedule", str(from_env().data_dir / "celerybeat-schedule")]
+                    if beat
+                    else []
+                ),
+            ]
+        )
     finally:
         sweeper.stop()
     return 0

@@ -46,8 +46,9 @@ def signature_header(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def verify(header: str, body: bytes, secret: str, *, tolerance: float = 300,
-           now: float | None = None) -> bool:
+def verify(
+    header: str, body: bytes, secret: str, *, tolerance: float = 300, now: float | None = None
+) -> bool:
     """The receiver's check: a valid ``v1`` for this body, made at most ``tolerance`` s ago."""
     try:
         parts = dict(item.split("=", 1) for item in header.split(","))
@@ -57,29 +58,52 @@ def verify(header: str, body: bytes, secret: str, *, tolerance: float = 300,
     if abs((now if now is not None else time.time()) - timestamp) > tolerance:
         return False
     expected = signature_header(secret, body, timestamp).split("v1=", 1)[1]
-    return any(hmac.compare_digest(expected, v) for k, v in
-               (item.split("=", 1) for item in header.split(",")) if k == "v1")
+    return any(
+        hmac.compare_digest(expected, v)
+        for k, v in (item.split("=", 1) for item in header.split(","))
+        if k == "v1"
+    )
 
 
-def enqueue(session: Session, client_id: int, url: str | None, event: str,
-            data: dict[str, Any], document_id: str | None = None) -> None:
+def enqueue(
+    session: Session,
+    client_id: int,
+    url: str | None,
+    event: str,
+    data: dict[str, Any],
+    document_id: str | None = None,
+) -> None:
     """Record an event for ``url`` inside the caller's transaction (nothing if no URL)."""
     if not url:
         return
     delivery_id = secrets.token_hex(16)
-    payload = {"id": delivery_id, "event": event, "created_at": utcnow().isoformat(),
-               "data": data}
-    session.add(WebhookDelivery(id=delivery_id, client_id=client_id, document_id=document_id,
-                                event=event, url=url, next_at=utcnow(),
-                                payload=json.dumps(payload, ensure_ascii=False)))
+    payload = {"id": delivery_id, "event": event, "created_at": utcnow().isoformat(), "data": data}
+    session.add(
+        WebhookDelivery(
+            id=delivery_id,
+            client_id=client_id,
+            document_id=document_id,
+            event=event,
+            url=url,
+            next_at=utcnow(),
+            payload=json.dumps(payload, ensure_ascii=False),
+        )
+    )
 
 
 class Deliverer:
     """Sends due deliveries; ``start()`` runs it in a thread every ``interval`` seconds."""
 
-    def __init__(self, svc: Any, *, interval: float = 1.0, base_delay: float = 2.0,
-                 max_delay: float = 3600.0, max_attempts: int = 10,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        svc: Any,
+        *,
+        interval: float = 1.0,
+        base_delay: float = 2.0,
+        max_delay: float = 3600.0,
+        max_attempts: int = 10,
+        timeout: float = 10.0,
+    ) -> None:
         self.svc = svc
         self.interval, self.base_delay, self.max_delay = interval, base_delay, max_delay
         self.max_attempts, self.timeout = max_attempts, timeout
@@ -104,10 +128,14 @@ class Deliverer:
     def deliver_due(self) -> int:
         now = utcnow()
         with self.svc.db.sessions() as session:
-            due = list(session.scalars(
-                select(WebhookDelivery.id).where(WebhookDelivery.state == "pending",
-                                                 WebhookDelivery.next_at <= now)
-                .order_by(WebhookDelivery.next_at).limit(50)))
+            due = list(
+                session.scalars(
+                    select(WebhookDelivery.id)
+                    .where(WebhookDelivery.state == "pending", WebhookDelivery.next_at <= now)
+                    .order_by(WebhookDelivery.next_at)
+                    .limit(50)
+                )
+            )
         sent = 0
         for delivery_id in due:
             sent += self._deliver(delivery_id, now)
@@ -117,10 +145,14 @@ class Deliverer:
         lease = now + dt.timedelta(seconds=self.timeout + 5)
         with self.svc.db.session() as session:
             claimed = session.execute(
-                update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
-                                              WebhookDelivery.state == "pending",
-                                              WebhookDelivery.next_at <= now)
-                .values(next_at=lease))
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery_id,
+                    WebhookDelivery.state == "pending",
+                    WebhookDelivery.next_at <= now,
+                )
+                .values(next_at=lease)
+            )
             if claimed.rowcount != 1:
                 return 0
             row = session.get(WebhookDelivery, delivery_id)
@@ -142,11 +174,16 @@ class Deliverer:
                 row.next_at = utcnow() + dt.timedelta(seconds=delay)
         return 1
 
-    def _post(self, url: str, body: bytes, event: str, delivery_id: str,
-              secret: str) -> tuple[int | None, str | None]:
-        headers = {"Content-Type": "application/json", "User-Agent": "docservice-webhooks",
-                   "X-Docservice-Event": event, "X-Docservice-Delivery": delivery_id,
-                   HEADER: signature_header(secret, body, int(time.time()))}
+    def _post(
+        self, url: str, body: bytes, event: str, delivery_id: str, secret: str
+    ) -> tuple[int | None, str | None]:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "docservice-webhooks",
+            "X-Docservice-Event": event,
+            "X-Docservice-Delivery": delivery_id,
+            HEADER: signature_header(secret, body, int(time.time())),
+        }
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:

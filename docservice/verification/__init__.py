@@ -94,18 +94,29 @@ class Verifier:
         if trust is None:
             trust = TrustAnchors.from_directory(self.config.trust_dir or default_trust_dir())
         self.trust = trust
-        self.revocation = (self.config.revocation_cache
-                           or RevocationCache(max_age=self.config.revocation_max_age))
+        self.revocation = self.config.revocation_cache or RevocationCache(
+            max_age=self.config.revocation_max_age
+        )
         limits = self.config.limits
-        self.chains = ChainValidator(trust, self.revocation, fetch=self.config.fetch_revocation,
-                                     fetch_timeout=limits.fetch_timeout,
-                                     max_crl_bytes=limits.max_crl_bytes,
-                                     cache_ttl=self.config.chain_cache_ttl)
+        self.chains = ChainValidator(
+            trust,
+            self.revocation,
+            fetch=self.config.fetch_revocation,
+            fetch_timeout=limits.fetch_timeout,
+            max_crl_bytes=limits.max_crl_bytes,
+            cache_ttl=self.config.chain_cache_ttl,
+        )
         patches.apply()  # a library user may build a Verifier before any start-up code ran
 
-    def verify(self, data: bytes, original: bytes | None = None, *,
-               file_name: str | None = None, now: dt.datetime | None = None,
-               known_poe: Mapping[str, dt.datetime] | None = None) -> Report:
+    def verify(
+        self,
+        data: bytes,
+        original: bytes | None = None,
+        *,
+        file_name: str | None = None,
+        now: dt.datetime | None = None,
+        known_poe: Mapping[str, dt.datetime] | None = None,
+    ) -> Report:
         """The full report; raises :class:`VerificationInputError` for unusable input.
 
         ``known_poe`` maps a signature's ``signature_sha256`` (as an earlier report gave it)
@@ -122,8 +133,12 @@ class Verifier:
         card = read_card(data, limits) if kind == "pdf" else None
         if card is not None:
             kind = "card"
-        assessor = Assessor(self.chains, now or dt.datetime.now(dt.UTC),
-                            Deadline(limits.max_seconds), known_poe or {})
+        assessor = Assessor(
+            self.chains,
+            now or dt.datetime.now(dt.UTC),
+            Deadline(limits.max_seconds),
+            known_poe or {},
+        )
         if kind != "cms" and original is not None:
             raise VerificationInputError("original_unexpected", field="original", status=422)
         try:
@@ -137,18 +152,34 @@ class Verifier:
                 facts, signatures = verify_cms(data, original, assessor, limits, file_name)
         except VerificationInputError:
             raise
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
-                OverflowError, OSError) as exc:
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            RecursionError,
+            OverflowError,
+            OSError,
+        ) as exc:
             # A hostile or broken file tripping a parser deep inside a library: the caller
             # gets "unreadable", the log gets the type (never the content).
             log.warning("unreadable %s input: %s", kind, describe(exc))
-            raise VerificationInputError(f"{kind}_unreadable", status=422,
-                                         detail=type(exc).__name__) from None
+            raise VerificationInputError(
+                f"{kind}_unreadable", status=422, detail=type(exc).__name__
+            ) from None
         verdict, reason = document_verdict(signatures)
-        report = Report(facts, verdict, reason, signatures, assessor.now,
-                        trust_anchors=self.trust.labels)
+        report = Report(
+            facts, verdict, reason, signatures, assessor.now, trust_anchors=self.trust.labels
+        )
         for sig in signatures:
             signer = sig.signer
-            log.info("verified %s signature %d: %s/%s signer IIN %s", facts.format, sig.index,
-                     sig.indication, sig.sub_indication, mask(signer.iin if signer else None))
+            log.info(
+                "verified %s signature %d: %s/%s signer IIN %s",
+                facts.format,
+                sig.index,
+                sig.indication,
+                sig.sub_indication,
+                mask(signer.iin if signer else None),
+            )
         return report

@@ -57,8 +57,11 @@ def _bounded_bytes(stream: pikepdf.Stream, limit: int) -> bytes | None:
     what a card's builder writes, and the file is then read as no card.
     """
     filters = stream.get("/Filter")
-    chain = [] if filters is None else [str(f) for f in (
-        filters if isinstance(filters, pikepdf.Array) else [filters])]
+    chain = (
+        []
+        if filters is None
+        else [str(f) for f in (filters if isinstance(filters, pikepdf.Array) else [filters])]
+    )
     raw = stream.read_raw_bytes()
     if not chain:
         data = raw
@@ -71,13 +74,15 @@ def _bounded_bytes(stream: pikepdf.Stream, limit: int) -> bytes | None:
     else:
         return None
     if len(data) > limit:
-        raise VerificationInputError("too_large", status=413,
-                                     detail=f"an embedded file exceeds {limit} bytes")
+        raise VerificationInputError(
+            "too_large", status=413, detail=f"an embedded file exceeds {limit} bytes"
+        )
     return data
 
 
-def _stored_order(node: pikepdf.Object, most: int, depth: int = 0
-                  ) -> list[tuple[str, pikepdf.Object]]:
+def _stored_order(
+    node: pikepdf.Object, most: int, depth: int = 0
+) -> list[tuple[str, pikepdf.Object]]:
     """The name tree's entries in the order they are stored, which is the card's order.
 
     Not pikepdf's NameTree: it sorts the keys, and other tools' keys need not sort the way
@@ -135,8 +140,9 @@ def _signed_part(info: cms.SignerInfo) -> bytes:
     return part
 
 
-def _pdf_signatures(original: bytes, assessor: Assessor, limits: Limits
-                    ) -> dict[bytes, SignatureReport]:
+def _pdf_signatures(
+    original: bytes, assessor: Assessor, limits: Limits
+) -> dict[bytes, SignatureReport]:
     """The original's own PDF signatures, by what their signature covers and its value.
 
     A card's copy of such a CMS may differ only in unsigned attributes (e.g. revocation
@@ -149,9 +155,11 @@ def _pdf_signatures(original: bytes, assessor: Assessor, limits: Limits
 
     try:
         reader = PdfFileReader(io.BytesIO(original), strict=False)
-        values = [_signed_part(sig.signer_info) for sig in
-                sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
-                if sig.sig_object_type != "/DocTimeStamp"]
+        values = [
+            _signed_part(sig.signer_info)
+            for sig in sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+            if sig.sig_object_type != "/DocTimeStamp"
+        ]
     except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return {}  # not a readable signed PDF: its CMS are judged as detached ones
     if not values:
@@ -161,16 +169,20 @@ def _pdf_signatures(original: bytes, assessor: Assessor, limits: Limits
     return dict(zip(values, signed, strict=False))
 
 
-def verify_card(card: Card, data: bytes, assessor: Assessor, limits: Limits,
-                file_name: str | None = None) -> tuple[DocumentFacts, list[SignatureReport]]:
+def verify_card(
+    card: Card, data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
+) -> tuple[DocumentFacts, list[SignatureReport]]:
     """One report per embedded CMS, each checked against the first embedded file."""
     original = card.original.data
     check_size(original, limits.max_original_bytes, "original")
-    facts = DocumentFacts(DocumentFormat.CARD, hashlib.sha256(data).hexdigest(), len(data),
-                          file_name,
-                          hashlib.sha256(original).hexdigest())
-    in_pdf = _pdf_signatures(original, assessor, limits) if original.startswith(b"%PDF-") \
-        else {}
+    facts = DocumentFacts(
+        DocumentFormat.CARD,
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        file_name,
+        hashlib.sha256(original).hexdigest(),
+    )
+    in_pdf = _pdf_signatures(original, assessor, limits) if original.startswith(b"%PDF-") else {}
     reports: list[SignatureReport] = []
     for attachment in card.signatures:
         assessor.deadline.check()
@@ -179,11 +191,9 @@ def verify_card(card: Card, data: bytes, assessor: Assessor, limits: Limits,
         if value in in_pdf:
             found = [in_pdf[value]]
         else:
-            _, found = verify_cms(attachment.data, original, assessor, limits,
-                                  attachment.name)
+            _, found = verify_cms(attachment.data, original, assessor, limits, attachment.name)
         for report in found:
             report.index = len(reports) + 1
             report.field_name = attachment.name
             reports.append(report)
     return facts, reports
-

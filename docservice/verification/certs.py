@@ -94,39 +94,61 @@ def display_name(name: x509.Name) -> str:
 
 
 def _attr(name: x509.Name, key: str) -> str:
-    values = [v for rdn in name.chosen for atv in rdn
-              if atv["type"].native == key for v in [atv["value"].native]]
+    values = [
+        v
+        for rdn in name.chosen
+        for atv in rdn
+        if atv["type"].native == key
+        for v in [atv["value"].native]
+    ]
     return str(values[0]) if values else ""
 
 
 def certificate_facts(cert: x509.Certificate) -> CertificateFacts:
     algo = cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"]
     return CertificateFacts(
-        subject=cert.subject.human_friendly, issuer=display_name(cert.issuer),
-        serial_hex=format(cert.serial_number, "x"), not_before=cert.not_valid_before,
-        not_after=cert.not_valid_after, sha256=fingerprint(cert),
-        key_algorithm=gost_name(algo.dotted) or algo.native)
+        subject=cert.subject.human_friendly,
+        issuer=display_name(cert.issuer),
+        serial_hex=format(cert.serial_number, "x"),
+        not_before=cert.not_valid_before,
+        not_after=cert.not_valid_after,
+        sha256=fingerprint(cert),
+        key_algorithm=gost_name(algo.dotted) or algo.native,
+    )
 
 
 def signer_facts(cert: x509.Certificate) -> SignerFacts:
     """The report's view of the signer: :func:`docservice.pki.person.person_of` plus the
     labels of every extended key usage and policy, checksums and the certificate."""
     person = person_of(cert)
-    roles = [Labelled(oid, label.kk, label.ru) for oid in _eku_oids(cert)
-             if (label := eku_label(oid)) is not None]
+    roles = [
+        Labelled(oid, label.kk, label.ru)
+        for oid in _eku_oids(cert)
+        if (label := eku_label(oid)) is not None
+    ]
     policies = []
     for oid in _policy_oids(cert):
         label = policy_label(oid)
         policies.append(Labelled(oid, *(label or (oid, oid))))
     iin, bin_ = person.iin or None, person.bin or None
     return SignerFacts(
-        common_name=person.common_name, full_name=person.full_name, surname=person.surname,
-        given_name=person.given_name, patronymic=person.patronymic, iin=iin,
+        common_name=person.common_name,
+        full_name=person.full_name,
+        surname=person.surname,
+        given_name=person.given_name,
+        patronymic=person.patronymic,
+        iin=iin,
         iin_valid=has_valid_checksum(iin) if iin else None,
-        organisation=person.organisation or None, bin=bin_,
-        bin_valid=has_valid_checksum(bin_) if bin_ else None, email=person.email or None,
-        roles=roles, policies=policies, legal_entity=bin_ is not None,
-        gost=cert_gost(cert) is not None, certificate=certificate_facts(cert))
+        organisation=person.organisation or None,
+        bin=bin_,
+        bin_valid=has_valid_checksum(bin_) if bin_ else None,
+        email=person.email or None,
+        roles=roles,
+        policies=policies,
+        legal_entity=bin_ is not None,
+        gost=cert_gost(cert) is not None,
+        certificate=certificate_facts(cert),
+    )
 
 
 def _eku_oids(cert: x509.Certificate) -> list[str]:
@@ -174,33 +196,53 @@ class ChainValidator:
     def __post_init__(self) -> None:
         self._cache = TtlCache(max_entries=self.cache_entries)
 
-    def validate(self, cert: x509.Certificate, *, moment: dt.datetime,
-                 other_certs: Sequence[x509.Certificate] = (),
-                 embedded_ocsp: Sequence[ocsp.OCSPResponse] = (),
-                 embedded_crl: Sequence[crl.CertificateList] = (),
-                 purpose: str = "signing") -> ChainOutcome:
+    def validate(
+        self,
+        cert: x509.Certificate,
+        *,
+        moment: dt.datetime,
+        other_certs: Sequence[x509.Certificate] = (),
+        embedded_ocsp: Sequence[ocsp.OCSPResponse] = (),
+        embedded_crl: Sequence[crl.CertificateList] = (),
+        purpose: str = "signing",
+    ) -> ChainOutcome:
         """Validate ``cert`` for ``purpose`` (``signing`` or ``timestamping``) at ``moment``."""
-        key = (fingerprint(cert), self.trust.id, moment.replace(microsecond=0), purpose,
-               frozenset(fingerprint(c) for c in other_certs),
-               frozenset(hashlib.sha256(r.dump()).digest() for r in embedded_ocsp),
-               frozenset(hashlib.sha256(r.dump()).digest() for r in embedded_crl))
+        key = (
+            fingerprint(cert),
+            self.trust.id,
+            moment.replace(microsecond=0),
+            purpose,
+            frozenset(fingerprint(c) for c in other_certs),
+            frozenset(hashlib.sha256(r.dump()).digest() for r in embedded_ocsp),
+            frozenset(hashlib.sha256(r.dump()).digest() for r in embedded_crl),
+        )
         cached = self._cache.get(key)
         if cached is not None:
             self.hits += 1
             return cached
-        outcome = _aio.run(self._validate(cert, moment, list(other_certs),
-                                             list(embedded_ocsp), list(embedded_crl), purpose))
+        outcome = _aio.run(
+            self._validate(
+                cert, moment, list(other_certs), list(embedded_ocsp), list(embedded_crl), purpose
+            )
+        )
         ttl = min(self.cache_ttl, self.revocation.max_age)
-        if outcome.sub in (None, "REVOKED_NO_POE", "NO_CERTIFICATE_CHAIN_FOUND",
-                           "CHAIN_CONSTRAINTS_FAILURE", "OUT_OF_BOUNDS_NO_POE", "NOT_YET_VALID"):
+        if outcome.sub in (
+            None,
+            "REVOKED_NO_POE",
+            "NO_CERTIFICATE_CHAIN_FOUND",
+            "CHAIN_CONSTRAINTS_FAILURE",
+            "OUT_OF_BOUNDS_NO_POE",
+            "NOT_YET_VALID",
+        ):
             self._cache.put(key, outcome, ttl)
         return outcome
 
     def clear(self) -> None:
         self._cache.clear()
 
-    def revoked_answer_times(self, cert: x509.Certificate,
-                             embedded_ocsp: list[ocsp.OCSPResponse]) -> list[dt.datetime]:
+    def revoked_answer_times(
+        self, cert: x509.Certificate, embedded_ocsp: list[ocsp.OCSPResponse]
+    ) -> list[dt.datetime]:
         """``thisUpdate`` of each OCSP answer at hand (embedded, cached) saying ``cert`` was
         revoked: moments at which a validation can hear that answer while it is fresh (a
         ``certificateHold`` answer speaks for no later time). Unverified: only a
@@ -210,45 +252,71 @@ class ChainValidator:
         for response in [*embedded_ocsp, *([cached] if cached is not None else [])]:
             try:
                 singles = response.basic_ocsp_response["tbs_response_data"]["responses"]
-                times.update(single["this_update"].native for single in singles
-                             if single["cert_id"]["serial_number"].native == cert.serial_number
-                             and single["cert_status"].name == "revoked")
+                times.update(
+                    single["this_update"].native
+                    for single in singles
+                    if single["cert_id"]["serial_number"].native == cert.serial_number
+                    and single["cert_status"].name == "revoked"
+                )
             except (KeyError, TypeError, ValueError):
                 continue
         return sorted(times)
 
-    async def _validate(self, cert: x509.Certificate, moment: dt.datetime,
-                        other_certs: list[x509.Certificate],
-                        embedded_ocsp: list[ocsp.OCSPResponse],
-                        embedded_crl: list[crl.CertificateList], purpose: str) -> ChainOutcome:
+    async def _validate(
+        self,
+        cert: x509.Certificate,
+        moment: dt.datetime,
+        other_certs: list[x509.Certificate],
+        embedded_ocsp: list[ocsp.OCSPResponse],
+        embedded_crl: list[crl.CertificateList],
+        purpose: str,
+    ) -> ChainOutcome:
         sources = RevinfoSources()
-        fetchers = make_fetchers(self.revocation, embedded_ocsp=embedded_ocsp,
-                                 embedded_crl=embedded_crl, network=self.fetch,
-                                 timeout=self.fetch_timeout, max_crl_bytes=self.max_crl_bytes,
-                                 sources=sources)
+        fetchers = make_fetchers(
+            self.revocation,
+            embedded_ocsp=embedded_ocsp,
+            embedded_crl=embedded_crl,
+            network=self.fetch,
+            timeout=self.fetch_timeout,
+            max_crl_bytes=self.max_crl_bytes,
+            sources=sources,
+        )
         policy = CertRevTrustPolicy(
             RevocationCheckingPolicy(
                 ee_certificate_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
-                intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED),
-            retroactive_revinfo=True)
+                intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
+            ),
+            retroactive_revinfo=True,
+        )
         context = ValidationContext(
-            trust_roots=self.trust.roots, other_certs=[*self.trust.intermediates, *other_certs],
-            moment=moment, allow_fetching=True, fetchers=fetchers, revinfo_policy=policy,
-            ocsps=embedded_ocsp, crls=embedded_crl, time_tolerance=dt.timedelta(seconds=5),
-            signature_validator=GOST_SIGNATURE_VALIDATOR)
+            trust_roots=self.trust.roots,
+            other_certs=[*self.trust.intermediates, *other_certs],
+            moment=moment,
+            allow_fetching=True,
+            fetchers=fetchers,
+            revinfo_policy=policy,
+            ocsps=embedded_ocsp,
+            crls=embedded_crl,
+            time_tolerance=dt.timedelta(seconds=5),
+            signature_validator=GOST_SIGNATURE_VALIDATOR,
+        )
         declared = bool(cert.ocsp_urls or cert.crl_distribution_points)
         validator = CertificateValidator(cert, validation_context=context)
         try:
             path = await validator.async_validate_path()
         except RevokedError as exc:
-            return ChainOutcome("REVOKED_NO_POE" if exc.is_ee_cert else "REVOKED_CA_NO_POE",
-                                exc.failure_msg, revoked_at=exc.revocation_dt,
-                                revocation_reason=exc.reason.native if exc.reason else None,
-                                revinfo_source=sources.used.get(cert.serial_number, "none"))
+            return ChainOutcome(
+                "REVOKED_NO_POE" if exc.is_ee_cert else "REVOKED_CA_NO_POE",
+                exc.failure_msg,
+                revoked_at=exc.revocation_dt,
+                revocation_reason=exc.reason.native if exc.reason else None,
+                revinfo_source=sources.used.get(cert.serial_number, "none"),
+            )
         except ExpiredError as exc:
             if exc.is_ee_cert:
-                return ChainOutcome("OUT_OF_BOUNDS_NO_POE", exc.failure_msg,
-                                    expired_at=exc.expired_dt)
+                return ChainOutcome(
+                    "OUT_OF_BOUNDS_NO_POE", exc.failure_msg, expired_at=exc.expired_dt
+                )
             return ChainOutcome("CERTIFICATE_CHAIN_GENERAL_FAILURE", exc.failure_msg)
         except NotYetValidError as exc:
             return ChainOutcome("NOT_YET_VALID", exc.failure_msg, not_before=exc.valid_from)
@@ -266,12 +334,14 @@ class ChainValidator:
         usage_problem = _usage_problem(cert, purpose)
         source = sources.used.get(cert.serial_number, "none")
         if usage_problem:
-            return ChainOutcome("CHAIN_CONSTRAINTS_FAILURE", usage_problem, path=names,
-                                revinfo_source=source, revocation_declared=declared)
-        return ChainOutcome(None, path=names, revinfo_source=source,
-                            revocation_declared=declared)
-
-
+            return ChainOutcome(
+                "CHAIN_CONSTRAINTS_FAILURE",
+                usage_problem,
+                path=names,
+                revinfo_source=source,
+                revocation_declared=declared,
+            )
+        return ChainOutcome(None, path=names, revinfo_source=source, revocation_declared=declared)
 
 
 def _usage_problem(cert: x509.Certificate, purpose: str) -> str:

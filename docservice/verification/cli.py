@@ -18,12 +18,15 @@ from docservice.verification.messages import INDICATIONS, input_error_text, ui
 EXIT_UNUSABLE = 2
 
 
-def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
-            ) -> argparse.ArgumentParser:
+def add_cli(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Register the ``verify`` sub-command on ``docservice``'s argparse sub-parsers."""
     parser = subparsers.add_parser(
-        "verify", help="verify the signatures of a PDF, XML or CMS file",
-        description="Verify every signature of a signed PDF, XML or CMS file.")
+        "verify",
+        help="verify the signatures of a PDF, XML or CMS file",
+        description="Verify every signature of a signed PDF, XML or CMS file.",
+    )
     configure_parser(parser)
     return parser
 
@@ -31,13 +34,17 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="signed PDF, XML or CMS (DER, PEM or Base64)")
     parser.add_argument("--original", type=Path, help="the signed original, for a detached CMS")
-    parser.add_argument("--trust", type=Path,
-                        help="directory of trusted root/CA certificates (default: "
-                             "$DOCSERVICE_TRUST_DIR or /etc/docservice/trust)")
+    parser.add_argument(
+        "--trust",
+        type=Path,
+        help="directory of trusted root/CA certificates (default: "
+        "$DOCSERVICE_TRUST_DIR or /etc/docservice/trust)",
+    )
     parser.add_argument("--json", action="store_true", help="print the JSON report")
     parser.add_argument("--lang", choices=("kk", "ru"), default="kk", help="language of the text")
-    parser.add_argument("--offline", action="store_true",
-                        help="use only revocation data embedded in the file")
+    parser.add_argument(
+        "--offline", action="store_true", help="use only revocation data embedded in the file"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -45,8 +52,9 @@ def _read(path: Path, field: str, lang: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise SystemExit(_fail(f"{path}: {input_error_text('missing', lang, field)} "
-                               f"({exc.strerror})")) from None
+        raise SystemExit(
+            _fail(f"{path}: {input_error_text('missing', lang, field)} ({exc.strerror})")
+        ) from None
 
 
 def _fail(message: str) -> int:
@@ -67,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
     data = _read(args.file, "file", lang)
     original = _read(args.original, "original", lang) if args.original else None
     try:
-        verifier = Verifier(VerifierConfig(trust_dir=args.trust,
-                                           fetch_revocation=not args.offline))
+        verifier = Verifier(VerifierConfig(trust_dir=args.trust, fetch_revocation=not args.offline))
     except TrustAnchorsError as exc:
         return _fail(f"trust: {exc}")
     try:
@@ -88,19 +95,24 @@ def render_text(report: object, lang: str) -> str:
 
     assert isinstance(report, Report)
     pick = 0 if lang == "kk" else 1
-    lines = [f"{report.document.file_name or ''} [{report.document.format}] "
-             f"{INDICATIONS[report.verdict][pick]}: {report.verdict_reason.text(lang)}"]
+    lines = [
+        f"{report.document.file_name or ''} [{report.document.format}] "
+        f"{INDICATIONS[report.verdict][pick]}: {report.verdict_reason.text(lang)}"
+    ]
     for sig in report.signatures:
         who = sig.signer.full_name if sig.signer else "?"
-        lines.append(f"  #{sig.index} {who}: {INDICATIONS[sig.indication][pick]}"
-                     f"{' / ' + sig.sub_indication if sig.sub_indication else ''}")
+        lines.append(
+            f"  #{sig.index} {who}: {INDICATIONS[sig.indication][pick]}"
+            f"{' / ' + sig.sub_indication if sig.sub_indication else ''}"
+        )
         if report.document.format == "card" and sig.field_name:
             lines.append(f"     {ui('card_file', lang)}: {sig.field_name}")
         if sig.signer and sig.signer.organisation:
             lines.append(f"     {sig.signer.organisation} BIN {sig.signer.bin or '-'}")
         if sig.signer and sig.signer.roles:
-            lines.append("     " + ", ".join(r.kk if lang == "kk" else r.ru
-                                             for r in sig.signer.roles))
+            lines.append(
+                "     " + ", ".join(r.kk if lang == "kk" else r.ru for r in sig.signer.roles)
+            )
         for reason in sig.reasons:
             lines.append(f"     - {reason.text(lang)}")
         for warning in sig.warnings:

@@ -123,8 +123,9 @@ class Assessor:
     # -- certificates -----------------------------------------------------------------------
 
     @staticmethod
-    def find_signer_cert(signer_info: cms.SignerInfo, certs: list[x509.Certificate]
-                         ) -> x509.Certificate | None:
+    def find_signer_cert(
+        signer_info: cms.SignerInfo, certs: list[x509.Certificate]
+    ) -> x509.Certificate | None:
         sid = signer_info["sid"]
         if sid.name != "issuer_and_serial_number":
             return next((c for c in certs if c.key_identifier == sid.chosen.native), None)
@@ -140,8 +141,9 @@ class Assessor:
 
     # -- time-stamps ------------------------------------------------------------------------
 
-    def timestamp(self, token: cms.SignedData, imprint_source: bytes, kind: TimestampKind,
-                  evidence: Evidence) -> TimestampFacts:
+    def timestamp(
+        self, token: cms.SignedData, imprint_source: bytes, kind: TimestampKind, evidence: Evidence
+    ) -> TimestampFacts:
         """Verify a time-stamp token over ``imprint_source`` and its TSA chain."""
         try:
             info = token["encap_content_info"]["content"].parsed
@@ -150,11 +152,21 @@ class Assessor:
             gen_time = info["gen_time"].native
             policy = info["policy"].dotted
         except (ValueError, KeyError, AttributeError) as exc:
-            return TimestampFacts(kind, self.now, False, problem=f"unreadable token: {exc}",
-                                  failure=SubIndication.FORMAT_FAILURE)
+            return TimestampFacts(
+                kind,
+                self.now,
+                False,
+                problem=f"unreadable token: {exc}",
+                failure=SubIndication.FORMAT_FAILURE,
+            )
         label = policy_label(policy)
-        facts = TimestampFacts(kind, gen_time, False, policy=policy,
-                               policy_label=Labelled(policy, label.kk, label.ru) if label else None)
+        facts = TimestampFacts(
+            kind,
+            gen_time,
+            False,
+            policy=policy,
+            policy_label=Labelled(policy, label.kk, label.ru) if label else None,
+        )
         imprint = info["message_imprint"]
         expected = digest_of(imprint_source, imprint["hash_algorithm"]["algorithm"].native)
         if expected is None or expected != imprint["hashed_message"].native:
@@ -176,9 +188,13 @@ class Assessor:
         md = signer_infos[0]["digest_algorithm"]["algorithm"].native
         content_digest = digest_of(bytes(token["encap_content_info"]["content"]), md)
         try:
-            intact, valid = validate_sig_integrity(signer_infos[0], tsa_cert, "tst_info",
-                                                   content_digest or b"",
-                                                   GOST_SIGNATURE_VALIDATOR)
+            intact, valid = validate_sig_integrity(
+                signer_infos[0],
+                tsa_cert,
+                "tst_info",
+                content_digest or b"",
+                GOST_SIGNATURE_VALIDATOR,
+            )
         except (SignatureValidationError, CMSStructuralError, ValueError) as exc:
             facts.problem = str(exc)
             facts.failure = SubIndication.FORMAT_FAILURE
@@ -187,13 +203,23 @@ class Assessor:
             facts.problem = "time-stamp signature does not verify"
             facts.failure = SubIndication.SIG_CRYPTO_FAILURE
             return facts
-        outcome = self.chains.validate(tsa_cert, moment=self.now_bucket, other_certs=certs,
-                                       embedded_ocsp=evidence.ocsp, embedded_crl=evidence.crl,
-                                       purpose="timestamping")
+        outcome = self.chains.validate(
+            tsa_cert,
+            moment=self.now_bucket,
+            other_certs=certs,
+            embedded_ocsp=evidence.ocsp,
+            embedded_crl=evidence.crl,
+            purpose="timestamping",
+        )
         if outcome.sub == "OUT_OF_BOUNDS_NO_POE":
-            outcome = self.chains.validate(tsa_cert, moment=gen_time, other_certs=certs,
-                                           embedded_ocsp=evidence.ocsp,
-                                           embedded_crl=evidence.crl, purpose="timestamping")
+            outcome = self.chains.validate(
+                tsa_cert,
+                moment=gen_time,
+                other_certs=certs,
+                embedded_ocsp=evidence.ocsp,
+                embedded_crl=evidence.crl,
+                purpose="timestamping",
+            )
         if outcome.sub is not None:
             facts.problem = f"{outcome.sub}: {outcome.detail}"
             facts.failure = SubIndication(outcome.sub)
@@ -203,21 +229,32 @@ class Assessor:
 
     # -- one signer -------------------------------------------------------------------------
 
-    def assess(self, signed_data: cms.SignedData, signer_info: cms.SignerInfo, *,
-               digest: bytes | None, index: int, kind: SignatureKind,
-               evidence: Evidence) -> SignatureReport:
+    def assess(
+        self,
+        signed_data: cms.SignedData,
+        signer_info: cms.SignerInfo,
+        *,
+        digest: bytes | None,
+        index: int,
+        kind: SignatureKind,
+        evidence: Evidence,
+    ) -> SignatureReport:
         """Indication, sub-indication, facts and reasons for one signer."""
         self.deadline.check()
-        report = SignatureReport(index=index, kind=kind, indication=indication_for(None),
-                                 sub_indication=None)
+        report = SignatureReport(
+            index=index, kind=kind, indication=indication_for(None), sub_indication=None
+        )
         certs = [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
         all_certs = [*certs, *evidence.certs]
         cert = self.find_signer_cert(signer_info, all_certs)
         sig_algo = signer_info["signature_algorithm"]["algorithm"].dotted
         md_algo = signer_info["digest_algorithm"]["algorithm"].dotted
         gost_algo = gost_name(sig_algo) or gost_name(md_algo)
-        report.algorithm = gost_algo or (signer_info["signature_algorithm"].signature_algo + "/"
-                                         + signer_info["digest_algorithm"]["algorithm"].native)
+        report.algorithm = gost_algo or (
+            signer_info["signature_algorithm"].signature_algo
+            + "/"
+            + signer_info["digest_algorithm"]["algorithm"].native
+        )
         try:
             report.signing_time_claimed = extract_self_reported_ts(signer_info)
         except (ValueError, SignatureValidationError):
@@ -231,8 +268,9 @@ class Assessor:
             return _finish(report, "SIGNED_DATA_NOT_FOUND")
         try:
             content_type = signed_data["encap_content_info"]["content_type"].native
-            intact, valid = validate_sig_integrity(signer_info, cert, content_type, digest,
-                                                   GOST_SIGNATURE_VALIDATOR)
+            intact, valid = validate_sig_integrity(
+                signer_info, cert, content_type, digest, GOST_SIGNATURE_VALIDATOR
+            )
         except SignatureValidationError as exc:
             found = exc.ades_subindication  # pyHanko's AdESFailure or AdESIndeterminate
             sub = found.name if isinstance(found, enum.Enum) else "FORMAT_FAILURE"
@@ -256,8 +294,13 @@ class Assessor:
         self._add_known_poe(report, signature_value)
         return self._judge_chain(report, cert, certs, evidence)
 
-    def assess_certificate(self, report: SignatureReport, cert: x509.Certificate,
-                           evidence: Evidence, signature_value: bytes) -> SignatureReport:
+    def assess_certificate(
+        self,
+        report: SignatureReport,
+        cert: x509.Certificate,
+        evidence: Evidence,
+        signature_value: bytes,
+    ) -> SignatureReport:
         """Trust judgement alone, for formats whose cryptography was checked elsewhere (XML)."""
         self.deadline.check()
         report.signer = report.signer or signer_facts(cert)
@@ -272,14 +315,24 @@ class Assessor:
         if known is not None:
             report.timestamps.append(TimestampFacts(TimestampKind.ARCHIVE, known, True))
 
-    def _judge_chain(self, report: SignatureReport, cert: x509.Certificate,
-                     certs: list[x509.Certificate], evidence: Evidence) -> SignatureReport:
+    def _judge_chain(
+        self,
+        report: SignatureReport,
+        cert: x509.Certificate,
+        certs: list[x509.Certificate],
+        evidence: Evidence,
+    ) -> SignatureReport:
         poe = [t.time for t in report.timestamps if t.trusted]
         claimed = report.signing_time_claimed
 
         def run(moment: dt.datetime) -> ChainOutcome:
-            return self.chains.validate(cert, moment=moment, other_certs=certs,
-                                        embedded_ocsp=evidence.ocsp, embedded_crl=evidence.crl)
+            return self.chains.validate(
+                cert,
+                moment=moment,
+                other_certs=certs,
+                embedded_ocsp=evidence.ocsp,
+                embedded_crl=evidence.crl,
+            )
 
         notes: list[Reason] = []
         expired_since = False
@@ -296,12 +349,16 @@ class Assessor:
                 # Valid now: the claimed time stands, and the report says it is unproven.
                 report.validation_time = claimed or self.now
                 report.validation_time_source = "claimed" if claimed else "now"
-                notes.append(Reason.of("CLAIMED_TIME_ONLY", time=utc_text(claimed)) if claimed
-                             else Reason.of("NO_SIGNING_TIME"))
+                notes.append(
+                    Reason.of("CLAIMED_TIME_ONLY", time=utc_text(claimed))
+                    if claimed
+                    else Reason.of("NO_SIGNING_TIME")
+                )
             else:
                 report.validation_time, report.validation_time_source = self.now, "now"
-                if (outcome.sub == "OUT_OF_BOUNDS_NO_POE"
-                        and not (claimed and claimed > cert.not_valid_after)):
+                if outcome.sub == "OUT_OF_BOUNDS_NO_POE" and not (
+                    claimed and claimed > cert.not_valid_after
+                ):
                     # Expired since: still look for a revocation (or a broken chain) before
                     # the expiry, which would be the weightier answer.
                     outcome = self._before_expiry(cert, evidence, run)
@@ -328,19 +385,27 @@ class Assessor:
         date = outcome.revoked_at or outcome.expired_at or outcome.not_before
         if sub in ("OUT_OF_BOUNDS_NO_POE", "EXPIRED"):
             date = cert.not_valid_after
-        reason = Reason.of(sub, date=utc_text(date), reason_kk=reason_kk, reason_ru=reason_ru,
-                           detail=outcome.detail)
+        reason = Reason.of(
+            sub,
+            date=utc_text(date),
+            reason_kk=reason_kk,
+            reason_ru=reason_ru,
+            detail=outcome.detail,
+        )
         extra = []
         if not poe and sub in ("OUT_OF_BOUNDS_NO_POE", "REVOKED_NO_POE"):
             extra.append(Reason.of("SIGN_WITH_TIMESTAMP"))
-        if (sub == "CHAIN_CONSTRAINTS_FAILURE" and report.signer
-                and signing_usage(cert).authentication_key):
+        if (
+            sub == "CHAIN_CONSTRAINTS_FAILURE"
+            and report.signer
+            and signing_usage(cert).authentication_key
+        ):
             extra.append(Reason.of("NOT_A_SIGNING_CERT"))
         return _finish(report, sub, reason, *extra)
 
-
-    def _before_expiry(self, cert: x509.Certificate, evidence: Evidence,
-                       run: Callable[[dt.datetime], ChainOutcome]) -> ChainOutcome:
+    def _before_expiry(
+        self, cert: x509.Certificate, evidence: Evidence, run: Callable[[dt.datetime], ChainOutcome]
+    ) -> ChainOutcome:
         """The chain just before ``cert`` expired; when no answer is fresh then, a revocation
         answer at hand from before the expiry, judged at its own time (a hold answered in
         2022 says nothing of 2023, but the certificate was revoked while valid all the same).
@@ -359,8 +424,9 @@ class Assessor:
 
 def _revocation_facts(outcome: ChainOutcome) -> RevocationFacts:
     if outcome.revoked_at is not None:
-        return RevocationFacts(True, outcome.revinfo_source, "revoked", outcome.revoked_at,
-                               outcome.revocation_reason)
+        return RevocationFacts(
+            True, outcome.revinfo_source, "revoked", outcome.revoked_at, outcome.revocation_reason
+        )
     if outcome.sub == "TRY_LATER":
         return RevocationFacts(False, outcome.revinfo_source, "unknown")
     if not outcome.revocation_declared:
@@ -370,8 +436,9 @@ def _revocation_facts(outcome: ChainOutcome) -> RevocationFacts:
     return RevocationFacts(False, outcome.revinfo_source, "unknown")
 
 
-def _finish(report: SignatureReport, sub: SubIndication | str | None, *reasons: Reason
-            ) -> SignatureReport:
+def _finish(
+    report: SignatureReport, sub: SubIndication | str | None, *reasons: Reason
+) -> SignatureReport:
     report.set_outcome(sub)
     if reasons:
         report.reasons.extend(reasons)
@@ -394,8 +461,7 @@ def parse_cms(data: bytes, field: str = "file") -> cms.SignedData:
     try:
         info = cms.ContentInfo.load(raw, strict=True)
         if info["content_type"].native != "signed_data":
-            raise VerificationInputError("cms_unreadable", field=field,
-                                         detail="not SignedData")
+            raise VerificationInputError("cms_unreadable", field=field, detail="not SignedData")
         signed = info["content"]
         _parse_structure(signed)
     except VerificationInputError:
@@ -430,13 +496,17 @@ def _parse_structure(signed: cms.SignedData) -> None:
 
 
 def _wrap_basic(basic: ocsp.BasicOCSPResponse) -> ocsp.OCSPResponse:
-    return ocsp.OCSPResponse({"response_status": "successful",
-                              "response_bytes": {"response_type": "basic_ocsp_response",
-                                                 "response": basic}})
+    return ocsp.OCSPResponse(
+        {
+            "response_status": "successful",
+            "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
+        }
+    )
 
 
-def embedded_revocation(signed: cms.SignedData, signer_info: cms.SignerInfo
-                        ) -> tuple[list[ocsp.OCSPResponse], list[crl.CertificateList]]:
+def embedded_revocation(
+    signed: cms.SignedData, signer_info: cms.SignerInfo
+) -> tuple[list[ocsp.OCSPResponse], list[crl.CertificateList]]:
     """OCSP/CRL carried by a CMS: RFC 5652 ``crls`` (incl. OCSP ``other`` choices), CAdES
     ``revocation-values`` and Adobe's ``revocationInfoArchival`` signed attribute."""
     ocsps: list[ocsp.OCSPResponse] = []
@@ -453,15 +523,17 @@ def embedded_revocation(signed: cms.SignedData, signer_info: cms.SignerInfo
             continue
         for raw in attr["values"]:
             try:
-                values = raw if isinstance(raw, RevocationValues) else \
-                    RevocationValues.load(raw.dump())
+                values = (
+                    raw if isinstance(raw, RevocationValues) else RevocationValues.load(raw.dump())
+                )
                 ocsps.extend(_wrap_basic(b) for b in values["ocsp_vals"] or [])
                 crls.extend(values["crl_vals"] or [])
             except (ValueError, TypeError):
                 continue
     try:
-        archival = find_unique_cms_attribute(signer_info["signed_attrs"],
-                                             "adobe_revocation_info_archival")
+        archival = find_unique_cms_attribute(
+            signer_info["signed_attrs"], "adobe_revocation_info_archival"
+        )
         ocsps.extend(archival["ocsp"] or [])
         crls.extend(archival["crl"] or [])
     except (NonexistentAttributeError, MultivaluedAttributeError, ValueError, TypeError):
@@ -469,8 +541,13 @@ def embedded_revocation(signed: cms.SignedData, signer_info: cms.SignerInfo
     return ocsps, crls
 
 
-def verify_cms(data: bytes, original: bytes | None, assessor: Assessor, limits: Limits,
-               file_name: str | None = None) -> tuple[DocumentFacts, list[SignatureReport]]:
+def verify_cms(
+    data: bytes,
+    original: bytes | None,
+    assessor: Assessor,
+    limits: Limits,
+    file_name: str | None = None,
+) -> tuple[DocumentFacts, list[SignatureReport]]:
     """Every signer of an attached or detached CMS (original required when detached)."""
     signed = parse_cms(data)
     if len(signed["signer_infos"]) > limits.max_signers:
@@ -482,9 +559,13 @@ def verify_cms(data: bytes, original: bytes | None, assessor: Assessor, limits: 
     if original is not None:
         check_size(original, limits.max_original_bytes, "original")
     signed_bytes = bytes(content) if attached else original
-    facts = DocumentFacts(DocumentFormat.CMS, hashlib.sha256(data).hexdigest(), len(data),
-                          file_name,
-                          hashlib.sha256(original).hexdigest() if original else None)
+    facts = DocumentFacts(
+        DocumentFormat.CMS,
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        file_name,
+        hashlib.sha256(original).hexdigest() if original else None,
+    )
     reports = []
     for index, info in enumerate(signed["signer_infos"], start=1):
         md = info["digest_algorithm"]["algorithm"].native
@@ -492,12 +573,19 @@ def verify_cms(data: bytes, original: bytes | None, assessor: Assessor, limits: 
         if digest is None and signed_bytes is not None:
             digest = b""
         ocsps, crls = embedded_revocation(signed, info)
-        report = assessor.assess(signed, info, digest=digest, index=index, kind=SignatureKind.CMS,
-                                 evidence=Evidence(ocsp=ocsps, crl=crls))
-        report.coverage = Coverage(CoverageKind.CONTENT, signed_bytes=len(signed_bytes)
-                                   if signed_bytes is not None else None)
+        report = assessor.assess(
+            signed,
+            info,
+            digest=digest,
+            index=index,
+            kind=SignatureKind.CMS,
+            evidence=Evidence(ocsp=ocsps, crl=crls),
+        )
+        report.coverage = Coverage(
+            CoverageKind.CONTENT,
+            signed_bytes=len(signed_bytes) if signed_bytes is not None else None,
+        )
         if attached is False and original is not None:
             report.coverage.total_bytes = len(original)
         reports.append(report)
     return facts, reports
-

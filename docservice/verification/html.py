@@ -27,13 +27,17 @@ fmt_time = utc_text
 @cache
 def environment() -> Environment:
     """One Jinja environment for the package; autoescape for every template."""
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["ts"] = fmt_time
     env.globals["ui"] = messages.ui
     env.globals["indication_label"] = lambda ind, lang: messages.INDICATIONS[str(ind)][
-        0 if lang == "kk" else 1]
+        0 if lang == "kk" else 1
+    ]
     return env
 
 
@@ -41,4 +45,5 @@ def render_report(report: Report, lang: str = "kk", *, both: bool = True) -> str
     """A standalone page; ``both`` shows every reason in Kazakh *and* Russian."""
     env = environment()
     return env.get_template("report_page.html").render(
-        report=report, lang=lang, langs=("kk", "ru") if both else (lang,))
+        report=report, lang=lang, langs=("kk", "ru") if both else (lang,)
+    )

@@ -47,8 +47,7 @@ class VerificationInputError(DocserviceError, ValueError):
     machine-readable reason, ``status`` the HTTP status the web layer answers with.
     """
 
-    def __init__(self, code: str, field: str = "file", status: int = 400,
-                 detail: str = "") -> None:
+    def __init__(self, code: str, field: str = "file", status: int = 400, detail: str = "") -> None:
         super().__init__(f"{field}: {code}{': ' + detail if detail else ''}")
         self.code = code
         self.field = field
@@ -66,8 +65,7 @@ class Deadline:
 
     def check(self) -> None:
         if time.monotonic() > self._end:
-            raise VerificationInputError("too_slow", status=422,
-                                         detail=f"over {self.seconds:g} s")
+            raise VerificationInputError("too_slow", status=422, detail=f"over {self.seconds:g} s")
 
 
 def check_size(data: bytes, limit: int, field: str = "file") -> None:
@@ -75,5 +73,6 @@ def check_size(data: bytes, limit: int, field: str = "file") -> None:
     if not data:
         raise VerificationInputError("empty", field=field)
     if len(data) > limit:
-        raise VerificationInputError("too_large", field=field, status=413,
-                                     detail=f"{len(data)} > {limit} bytes")
+        raise VerificationInputError(
+            "too_large", field=field, status=413, detail=f"{len(data)} > {limit} bytes"
+        )

@@ -27,10 +27,12 @@ FONT, FONT_BOLD = typefaces.REGULAR, typefaces.BOLD
 def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=FONT, fontSize=10, leading=13)
     return {
-        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=14,
-                                leading=18, spaceAfter=6),
-        "h": ParagraphStyle("h", parent=base, fontName=FONT_BOLD, fontSize=11, leading=15,
-                            spaceBefore=6),
+        "title": ParagraphStyle(
+            "title", parent=base, fontName=FONT_BOLD, fontSize=14, leading=18, spaceAfter=6
+        ),
+        "h": ParagraphStyle(
+            "h", parent=base, fontName=FONT_BOLD, fontSize=11, leading=15, spaceBefore=6
+        ),
         "p": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11),
     }
@@ -40,33 +42,50 @@ def _line(label: str, value: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(f"<b>{escape(label)}:</b> {escape(value)}", style)
 
 
-def _signature(sig: SignatureReport, lang: str, st: dict[str, ParagraphStyle]
-               ) -> list[Flowable]:
+def _signature(sig: SignatureReport, lang: str, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     ui = messages.ui
     pick = 0 if lang == "kk" else 1
     title = ui("doc_timestamp" if sig.kind is SignatureKind.PDF_TIMESTAMP else "signature", lang)
     verdict = messages.INDICATIONS[sig.indication][pick]
-    out: list[Flowable] = [Paragraph(
-        escape(f"#{sig.index} {title}: {verdict}"
-               f"{' / ' + sig.sub_indication if sig.sub_indication else ''}"),
-        st["h"])]
+    out: list[Flowable] = [
+        Paragraph(
+            escape(
+                f"#{sig.index} {title}: {verdict}"
+                f"{' / ' + sig.sub_indication if sig.sub_indication else ''}"
+            ),
+            st["h"],
+        )
+    ]
     signer = sig.signer
     if signer is not None:
         out.append(_line(ui("signer", lang), signer.full_name or signer.common_name, st["p"]))
         if signer.iin:
             out.append(_line(ui("iin", lang), signer.iin, st["p"]))
         if signer.organisation:
-            out.append(_line(ui("organisation", lang),
-                             f"{signer.organisation}, {ui('bin', lang)} {signer.bin or '-'}",
-                             st["p"]))
+            out.append(
+                _line(
+                    ui("organisation", lang),
+                    f"{signer.organisation}, {ui('bin', lang)} {signer.bin or '-'}",
+                    st["p"],
+                )
+            )
         if signer.roles:
-            out.append(_line(ui("roles", lang), "; ".join(
-                r.kk if lang == "kk" else r.ru for r in signer.roles), st["p"]))
+            out.append(
+                _line(
+                    ui("roles", lang),
+                    "; ".join(r.kk if lang == "kk" else r.ru for r in signer.roles),
+                    st["p"],
+                )
+            )
         if signer.certificate:
             cert = signer.certificate
-            out.append(_line(ui("certificate", lang),
-                             f"{cert.serial_hex}, {fmt_time(cert.not_before)} – "
-                             f"{fmt_time(cert.not_after)}", st["small"]))
+            out.append(
+                _line(
+                    ui("certificate", lang),
+                    f"{cert.serial_hex}, {fmt_time(cert.not_before)} – {fmt_time(cert.not_after)}",
+                    st["small"],
+                )
+            )
     if sig.signing_time_claimed:
         out.append(_line(ui("signing_time", lang), fmt_time(sig.signing_time_claimed), st["p"]))
     for ts in sig.timestamps:
@@ -85,22 +104,30 @@ def render_receipt(report: Report, lang: str = "kk") -> bytes:
     st = _styles()
     ui = messages.ui
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
-                            topMargin=16 * mm, bottomMargin=16 * mm,
-                            title=ui("receipt", lang), author="docservice",
-                            initialFontName=FONT, initialFontSize=10)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=ui("receipt", lang),
+        author="docservice",
+        initialFontName=FONT,
+        initialFontSize=10,
+    )
     pick = 0 if lang == "kk" else 1
     story: list[Flowable] = [
         Paragraph(escape(ui("receipt", lang)), st["title"]),
-        _line(ui("document", lang), report.document.file_name or report.document.format,
-              st["p"]),
+        _line(ui("document", lang), report.document.file_name or report.document.format, st["p"]),
         _line(ui("sha256", lang), report.document.sha256, st["small"]),
         _line(ui("verified_at", lang), fmt_time(report.verified_at), st["p"]),
         _line(ui("trust", lang), "; ".join(report.trust_anchors), st["small"]),
         _line(ui("verdict", lang), messages.INDICATIONS[report.verdict][pick], st["h"]),
         Paragraph(escape(report.verdict_reason.kk), st["p"]),
         Paragraph(escape(report.verdict_reason.ru), st["p"]),
-        Spacer(1, 4 * mm), HRFlowable(width="100%"),
+        Spacer(1, 4 * mm),
+        HRFlowable(width="100%"),
     ]
     for sig in report.signatures:
         story.extend(_signature(sig, lang, st))

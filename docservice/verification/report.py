@@ -72,16 +72,23 @@ class SubIndication(enum.StrEnum):
     @property
     def indication(self) -> Indication:
         """TOTAL_FAILED for the seven failures of the standard, else INDETERMINATE."""
-        return (Indication.TOTAL_FAILED if self in FAILED_SUBINDICATIONS
-                else Indication.INDETERMINATE)
+        return (
+            Indication.TOTAL_FAILED if self in FAILED_SUBINDICATIONS else Indication.INDETERMINATE
+        )
 
 
 #: Sub-indications that make a signature TOTAL_FAILED (the rest are INDETERMINATE).
-FAILED_SUBINDICATIONS = frozenset({
-    SubIndication.FORMAT_FAILURE, SubIndication.HASH_FAILURE, SubIndication.SIG_CRYPTO_FAILURE,
-    SubIndication.REVOKED, SubIndication.EXPIRED, SubIndication.NOT_YET_VALID,
-    SubIndication.SIG_CONSTRAINTS_FAILURE,
-})
+FAILED_SUBINDICATIONS = frozenset(
+    {
+        SubIndication.FORMAT_FAILURE,
+        SubIndication.HASH_FAILURE,
+        SubIndication.SIG_CRYPTO_FAILURE,
+        SubIndication.REVOKED,
+        SubIndication.EXPIRED,
+        SubIndication.NOT_YET_VALID,
+        SubIndication.SIG_CONSTRAINTS_FAILURE,
+    }
+)
 
 
 class DocumentFormat(enum.StrEnum):
@@ -309,8 +316,11 @@ class Report:
     @property
     def exit_code(self) -> int:
         """CLI convention: 0 all passed, 1 any failed, 2 any indeterminate."""
-        return {Indication.TOTAL_PASSED: 0, Indication.TOTAL_FAILED: 1,
-                Indication.INDETERMINATE: 2}[self.verdict]
+        return {
+            Indication.TOTAL_PASSED: 0,
+            Indication.TOTAL_FAILED: 1,
+            Indication.INDETERMINATE: 2,
+        }[self.verdict]
 
     def to_dict(self) -> dict[str, Any]:
         as_dict: dict[str, Any] = _jsonable(self)
@@ -337,8 +347,11 @@ def indication_for(sub: SubIndication | str | None) -> Indication:
 
 def _jsonable(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)
-                if not f.metadata.get("internal")}
+        return {
+            f.name: _jsonable(getattr(value, f.name))
+            for f in fields(value)
+            if not f.metadata.get("internal")
+        }
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -135,8 +135,9 @@ def _response_serials(resp: ocsp.OCSPResponse) -> set[int]:
         return set()
 
 
-def _http(url: str, data: bytes | None, content_type: str | None, timeout: float,
-          max_bytes: int) -> bytes:
+def _http(
+    url: str, data: bytes | None, content_type: str | None, timeout: float, max_bytes: int
+) -> bytes:
     if not url.lower().startswith(("http://", "https://")):
         raise OSError(f"unsupported URL scheme: {url}")
     request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
@@ -157,8 +158,14 @@ class RevinfoSources:
 
 
 class _OcspFetcher(OCSPFetcher):
-    def __init__(self, cache: RevocationCache, embedded: list[ocsp.OCSPResponse],
-                 network: bool, timeout: float, sources: RevinfoSources) -> None:
+    def __init__(
+        self,
+        cache: RevocationCache,
+        embedded: list[ocsp.OCSPResponse],
+        network: bool,
+        timeout: float,
+        sources: RevinfoSources,
+    ) -> None:
         self._cache = cache
         self._embedded = embedded
         self._network = network
@@ -166,23 +173,29 @@ class _OcspFetcher(OCSPFetcher):
         self._fetched: list[ocsp.OCSPResponse] = []
         self._sources = sources
 
-    async def fetch(self, cert: x509.Certificate | cms.AttributeCertificateV2,
-                    authority: Authority) -> ocsp.OCSPResponse:
+    async def fetch(
+        self, cert: x509.Certificate | cms.AttributeCertificateV2, authority: Authority
+    ) -> ocsp.OCSPResponse:
         if not self._network or not isinstance(cert, x509.Certificate):
             raise OCSPFetchError("fetching disabled")
         urls = cert.ocsp_urls
         if not urls:
             raise OCSPFetchError("no OCSP URL")
-        request = format_ocsp_request(cert, authority, certid_hash_algo="sha1",
-                                      request_nonces=False)
+        request = format_ocsp_request(
+            cert, authority, certid_hash_algo="sha1", request_nonces=False
+        )
         errors = []
         for url in urls:
             try:
-                body = await asyncio.to_thread(_http, url, request.dump(),
-                                               "application/ocsp-request", self._timeout,
-                                               1024 * 1024)
-                response = process_ocsp_response_data(body, ocsp_request=request,
-                                                      ocsp_url=url)
+                body = await asyncio.to_thread(
+                    _http,
+                    url,
+                    request.dump(),
+                    "application/ocsp-request",
+                    self._timeout,
+                    1024 * 1024,
+                )
+                response = process_ocsp_response_data(body, ocsp_request=request, ocsp_url=url)
             except (OSError, urllib.error.URLError, OCSPFetchError, ValueError) as exc:
                 errors.append(f"{url}: {exc}")
                 continue
@@ -196,8 +209,9 @@ class _OcspFetcher(OCSPFetcher):
     def fetched_responses(self) -> Iterable[ocsp.OCSPResponse]:
         return [*self._embedded, *self._fetched]
 
-    def fetched_responses_for_cert(self, cert: x509.Certificate | cms.AttributeCertificateV2
-                                   ) -> Iterable[ocsp.OCSPResponse]:
+    def fetched_responses_for_cert(
+        self, cert: x509.Certificate | cms.AttributeCertificateV2
+    ) -> Iterable[ocsp.OCSPResponse]:
         if not isinstance(cert, x509.Certificate):
             return []
         serial = cert.serial_number
@@ -215,9 +229,15 @@ class _OcspFetcher(OCSPFetcher):
 
 
 class _CrlFetcher(CRLFetcher):
-    def __init__(self, cache: RevocationCache, embedded: list[crl.CertificateList],
-                 network: bool, timeout: float, max_bytes: int,
-                 sources: RevinfoSources) -> None:
+    def __init__(
+        self,
+        cache: RevocationCache,
+        embedded: list[crl.CertificateList],
+        network: bool,
+        timeout: float,
+        max_bytes: int,
+        sources: RevinfoSources,
+    ) -> None:
         self._cache = cache
         self._embedded = embedded
         self._network = network
@@ -235,8 +255,9 @@ class _CrlFetcher(CRLFetcher):
                     urls.append(name.native)
         return urls
 
-    async def fetch(self, cert: x509.Certificate | cms.AttributeCertificateV2, *,
-                    use_deltas: bool | None = None) -> Iterable[crl.CertificateList]:
+    async def fetch(
+        self, cert: x509.Certificate | cms.AttributeCertificateV2, *, use_deltas: bool | None = None
+    ) -> Iterable[crl.CertificateList]:
         if not isinstance(cert, x509.Certificate):
             raise CRLFetchError("not a certificate")
         result = []
@@ -246,8 +267,9 @@ class _CrlFetcher(CRLFetcher):
                 if not self._network:
                     continue
                 try:
-                    body = await asyncio.to_thread(_http, url, None, None, self._timeout,
-                                                   self._max_bytes)
+                    body = await asyncio.to_thread(
+                        _http, url, None, None, self._timeout, self._max_bytes
+                    )
                     self._cache.stats["crl_fetch"] += 1
                     cached = self._cache.put_crl(url, body)
                 except (OSError, urllib.error.URLError, ValueError) as exc:
@@ -263,8 +285,9 @@ class _CrlFetcher(CRLFetcher):
     def fetched_crls(self) -> Iterable[crl.CertificateList]:
         return [*self._embedded, *self._obtained]
 
-    def fetched_crls_for_cert(self, cert: x509.Certificate | cms.AttributeCertificateV2
-                              ) -> Iterable[crl.CertificateList]:
+    def fetched_crls_for_cert(
+        self, cert: x509.Certificate | cms.AttributeCertificateV2
+    ) -> Iterable[crl.CertificateList]:
         if not isinstance(cert, x509.Certificate):
             raise KeyError("not a certificate")
         issuer = cert.issuer
@@ -275,8 +298,11 @@ class _CrlFetcher(CRLFetcher):
         cached = [c for c in (self._cache.get_crl(u) for u in self._urls(cert)) if c]
         if cached:
             self._sources.used.setdefault(cert.serial_number, "crl")
-            self._obtained.extend(c for c in cached  # evidence a signer embeds
-                                  if all(o is not c for o in self._obtained))
+            self._obtained.extend(
+                c
+                for c in cached  # evidence a signer embeds
+                if all(o is not c for o in self._obtained)
+            )
             return cached
         raise KeyError("nothing fetched yet")
 
@@ -284,13 +310,15 @@ class _CrlFetcher(CRLFetcher):
 class _NoCertFetcher(CertificateFetcher):
     """Issuer certificates come from the trust store and the signature, never the network."""
 
-    async def fetch_cert_issuers(self, cert: x509.Certificate | cms.AttributeCertificateV2
-                                 ) -> AsyncGenerator[x509.Certificate, None]:
+    async def fetch_cert_issuers(
+        self, cert: x509.Certificate | cms.AttributeCertificateV2
+    ) -> AsyncGenerator[x509.Certificate, None]:
         for _ in ():
             yield _
 
-    async def fetch_crl_issuers(self, certificate_list: crl.CertificateList
-                                ) -> AsyncGenerator[x509.Certificate, None]:
+    async def fetch_crl_issuers(
+        self, certificate_list: crl.CertificateList
+    ) -> AsyncGenerator[x509.Certificate, None]:
         for _ in ():
             yield _
 
@@ -298,14 +326,20 @@ class _NoCertFetcher(CertificateFetcher):
         return []
 
 
-def make_fetchers(cache: RevocationCache, *, embedded_ocsp: list[ocsp.OCSPResponse],
-                  embedded_crl: list[crl.CertificateList], network: bool, timeout: float,
-                  max_crl_bytes: int, sources: RevinfoSources) -> Fetchers:
+def make_fetchers(
+    cache: RevocationCache,
+    *,
+    embedded_ocsp: list[ocsp.OCSPResponse],
+    embedded_crl: list[crl.CertificateList],
+    network: bool,
+    timeout: float,
+    max_crl_bytes: int,
+    sources: RevinfoSources,
+) -> Fetchers:
     """Fetchers for one validation: embedded data, then the cache, then (maybe) network."""
     return Fetchers(
         ocsp_fetcher=_OcspFetcher(cache, embedded_ocsp, network, timeout, sources),
-        crl_fetcher=_CrlFetcher(cache, embedded_crl, network, timeout, max_crl_bytes,
-                                sources),
+        crl_fetcher=_CrlFetcher(cache, embedded_crl, network, timeout, max_crl_bytes, sources),
         cert_fetcher=_NoCertFetcher(),
     )
 
@@ -328,9 +362,15 @@ class CachedRevocation:
     status_ttl: float = 0.0
 
     def fetchers(self) -> Fetchers:
-        return make_fetchers(self.cache, embedded_ocsp=[], embedded_crl=[],
-                             network=self.network, timeout=self.timeout,
-                             max_crl_bytes=self.max_crl_bytes, sources=RevinfoSources())
+        return make_fetchers(
+            self.cache,
+            embedded_ocsp=[],
+            embedded_crl=[],
+            network=self.network,
+            timeout=self.timeout,
+            max_crl_bytes=self.max_crl_bytes,
+            sources=RevinfoSources(),
+        )
 
     def good_status(self, key: tuple[object, ...]) -> bool:
         return self.status_ttl > 0 and self.cache.good_status(key)

@@ -50,15 +50,19 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"ds": DS}
 
 
-_REFUSAL_CODES = {"dtd": ("xml_dtd", 422), "unreadable": ("xml_unreadable", 422),
-                  "too_big": ("xml_too_big", 413)}
+_REFUSAL_CODES = {
+    "dtd": ("xml_dtd", 422),
+    "unreadable": ("xml_unreadable", 422),
+    "too_big": ("xml_too_big", 413),
+}
 
 
 def parse_xml(data: bytes, limits: Limits) -> etree._ElementTree:
     """Parse untrusted XML (:mod:`docservice.xmlsafe`), bounded by ``limits``."""
     try:
-        root = xmlsafe.parse(data, max_depth=limits.max_xml_depth,
-                             max_elements=limits.max_xml_elements)
+        root = xmlsafe.parse(
+            data, max_depth=limits.max_xml_depth, max_elements=limits.max_xml_elements
+        )
     except xmlsafe.XmlRefusedError as exc:
         code, status = _REFUSAL_CODES[exc.reason]
         raise VerificationInputError(code, status=status) from None
@@ -75,8 +79,9 @@ def _key_info(signature: etree._Element) -> _KeyInfo:
     certs = []
     for node in signature.findall("ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS):
         try:
-            certs.append(asn1_x509.Certificate.load(base64.b64decode("".join(
-                (node.text or "").split()))))
+            certs.append(
+                asn1_x509.Certificate.load(base64.b64decode("".join((node.text or "").split())))
+            )
         except (ValueError, TypeError):
             continue
     issuers = {c.issuer.dump() for c in certs}
@@ -126,8 +131,9 @@ def _xades_signing_time(signed_roots: list[etree._Element]) -> dt.datetime | Non
     return None
 
 
-def verify_xml(data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
-               ) -> tuple[DocumentFacts, list[SignatureReport]]:
+def verify_xml(
+    data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
+) -> tuple[DocumentFacts, list[SignatureReport]]:
     """Every pinned enveloped signature of an XML document."""
     tree = parse_xml(data, limits)
     root = tree.getroot()
@@ -136,8 +142,9 @@ def verify_xml(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
         raise VerificationInputError("xml_no_signature", status=422)
     if len(signatures) > limits.max_signatures:
         raise VerificationInputError("too_many_signatures", status=422)
-    facts = DocumentFacts(DocumentFormat.XML, hashlib.sha256(data).hexdigest(), len(data),
-                          file_name)
+    facts = DocumentFacts(
+        DocumentFormat.XML, hashlib.sha256(data).hexdigest(), len(data), file_name
+    )
     reports = []
     for index, signature in enumerate(signatures, start=1):
         assessor.deadline.check()
@@ -145,16 +152,21 @@ def verify_xml(data: bytes, assessor: Assessor, limits: Limits, file_name: str |
     stray = len(root.findall(".//ds:Signature", NS)) - len(signatures)
     if stray:
         for report in reports:
-            report.warnings.append(Reason.of("FORMAT_FAILURE",
-                                             detail=f"{stray} ds:Signature outside the pinned "
-                                                    "place ignored"))
+            report.warnings.append(
+                Reason.of(
+                    "FORMAT_FAILURE",
+                    detail=f"{stray} ds:Signature outside the pinned place ignored",
+                )
+            )
     return facts, reports
 
 
-def _verify_one(root: etree._Element, signature: etree._Element, index: int,
-                assessor: Assessor) -> SignatureReport:
-    report = SignatureReport(index=index, kind=SignatureKind.XML,
-                             indication=Indication.TOTAL_PASSED, sub_indication=None)
+def _verify_one(
+    root: etree._Element, signature: etree._Element, index: int, assessor: Assessor
+) -> SignatureReport:
+    report = SignatureReport(
+        index=index, kind=SignatureKind.XML, indication=Indication.TOTAL_PASSED, sub_indication=None
+    )
     method = signature.find("ds:SignedInfo/ds:SignatureMethod", NS)
     algorithm = method.get("Algorithm", "") if method is not None else ""
     report.algorithm = algorithm.rsplit("#", 1)[-1]
@@ -171,8 +183,11 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
     elif "gost" not in algorithm.lower():
         cert = pyca_x509.load_der_x509_certificate(keyinfo.signer.dump())
         config = SignatureConfiguration(
-            location="./", expect_references=True, require_x509=True,
-            verification_time=cert.not_valid_before_utc)
+            location="./",
+            expect_references=True,
+            require_x509=True,
+            verification_time=cert.not_valid_before_utc,
+        )
     try:
         parts = xml_signature.check_last(doc, keyinfo.signer, config)
     except xml_signature.XmlDigestError:
@@ -183,19 +198,23 @@ def _verify_one(root: etree._Element, signature: etree._Element, index: int,
         return _finish(report, "FORMAT_FAILURE", Reason.of("FORMAT_FAILURE", detail=str(exc)))
     signed = [(part.element, len(part.data)) for part in parts]
     signed_roots = [element for element, _ in signed]
-    report.coverage = Coverage(CoverageKind.XML_ELEMENTS,
-                               elements=[_describe(e) for e in signed_roots],
-                               signed_bytes=sum(size for _, size in signed))
+    report.coverage = Coverage(
+        CoverageKind.XML_ELEMENTS,
+        elements=[_describe(e) for e in signed_roots],
+        signed_bytes=sum(size for _, size in signed),
+    )
     displayed = _displayed(doc)
     if not any(_signed_canonical(e) == displayed for e in signed_roots):
         detail = ", ".join(report.coverage.elements) or "?"
-        return _finish(report, "FORMAT_FAILURE",
-                       Reason.of("FORMAT_FAILURE",
-                                 detail=f"signed data ({detail}) is not the document shown"))
+        return _finish(
+            report,
+            "FORMAT_FAILURE",
+            Reason.of("FORMAT_FAILURE", detail=f"signed data ({detail}) is not the document shown"),
+        )
     report.coverage.kind = CoverageKind.ENTIRE_DOCUMENT
     report.signing_time_claimed = _xades_signing_time(signed_roots)
-    report.warnings.append(Reason.of("XML_SIGNED_PART", detail=", ".join(
-        report.coverage.elements)))
+    report.warnings.append(Reason.of("XML_SIGNED_PART", detail=", ".join(report.coverage.elements)))
     value = base64.b64decode("".join(signature.findtext("ds:SignatureValue", "", NS).split()))
-    return assessor.assess_certificate(report, keyinfo.signer,
-                                       Evidence(certs=keyinfo.others), value)
+    return assessor.assess_certificate(
+        report, keyinfo.signer, Evidence(certs=keyinfo.others), value
+    )

@@ -54,8 +54,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides the defaults listed in the module docstring."""
     patches.apply()  # start-up of every web process (gunicorn loads the app through here)
     app = Flask(__name__, template_folder=str(TEMPLATES))
-    app.config.update(FETCH_REVOCATION=True, TRUST_DIR=None, VERIFIER=None,
-                      LIMITS=Limits(), ARCHIVE_LOOKUP=None)
+    app.config.update(
+        FETCH_REVOCATION=True, TRUST_DIR=None, VERIFIER=None, LIMITS=Limits(), ARCHIVE_LOOKUP=None
+    )
     app.config.update(dict(config or {}))
     limits: Limits = app.config["LIMITS"]
     # The whole multipart body: the signed file, the original and a little form overhead.
@@ -66,9 +67,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.config["MAX_FORM_PARTS"] = 16
     if app.config["VERIFIER"] is None:
-        app.config["VERIFIER"] = Verifier(VerifierConfig(
-            trust_dir=app.config["TRUST_DIR"], fetch_revocation=app.config["FETCH_REVOCATION"],
-            limits=limits))
+        app.config["VERIFIER"] = Verifier(
+            VerifierConfig(
+                trust_dir=app.config["TRUST_DIR"],
+                fetch_revocation=app.config["FETCH_REVOCATION"],
+                limits=limits,
+            )
+        )
     app.jinja_env.globals.update(environment().globals)
     app.jinja_env.filters.update(environment().filters)
     app.register_blueprint(bp)
@@ -103,12 +108,16 @@ def _log_requests(app: Flask) -> None:
         if rid:
             response.headers["X-Request-ID"] = rid
             client = g.get("client")
-            log.info("request", extra={
-                "method": request.method,
-                "route": request.url_rule.rule if request.url_rule else "<unmatched>",
-                "status": response.status_code,
-                "ms": round((time.monotonic() - g.started) * 1000, 1),
-                "client": getattr(client, "name", None)})
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "route": request.url_rule.rule if request.url_rule else "<unmatched>",
+                    "status": response.status_code,
+                    "ms": round((time.monotonic() - g.started) * 1000, 1),
+                    "client": getattr(client, "name", None),
+                },
+            )
         return response
 
     @app.teardown_request
@@ -155,9 +164,15 @@ def _verify_request() -> tuple[Report, str]:
 
 def _error_json(exc: DocserviceError, lang: str) -> tuple[Response, int]:
     field = getattr(exc, "field", None)
-    body = {"error": {"code": exc.code, "field": field, "lang": lang,
-                      "message": exc.message(lang),
-                      "messages": {lg: exc.message(lg) for lg in LANGS}}}
+    body = {
+        "error": {
+            "code": exc.code,
+            "field": field,
+            "lang": lang,
+            "message": exc.message(lang),
+            "messages": {lg: exc.message(lg) for lg in LANGS},
+        }
+    }
     return jsonify(body), exc.status
 
 
@@ -196,8 +211,9 @@ def verify_page() -> Any:
             note = ui("doc_note", lang, doc=doc)
         else:
             report = _verifier().verify(archived, file_name=f"{doc}.pdf")
-    html = render_template("verify.html", report=report, lang=lang, langs=(lang,), doc=doc,
-                           note=note, error=error)
+    html = render_template(
+        "verify.html", report=report, lang=lang, langs=(lang,), doc=doc, note=note, error=error
+    )
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -212,8 +228,9 @@ def _error_lang() -> str:
 
 
 def _error_page(message: str, status: int, lang: str) -> Response:
-    html = render_template("verify.html", report=None, lang=lang, langs=(lang,), doc=None,
-                           note=None, error=message)
+    html = render_template(
+        "verify.html", report=None, lang=lang, langs=(lang,), doc=None, note=None, error=message
+    )
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -226,9 +243,16 @@ def _http_error(exc: HTTPException) -> Any:
             return _error_json(too_large, lang)
         return _error_page(too_large.message(lang), 413, lang)
     if request.path.startswith("/v1/"):
-        return jsonify({"error": {"code": (exc.name or "error").lower().replace(" ", "_"),
-                                  "field": None, "lang": lang,
-                                  "message": exc.description}}), status
+        return jsonify(
+            {
+                "error": {
+                    "code": (exc.name or "error").lower().replace(" ", "_"),
+                    "field": None,
+                    "lang": lang,
+                    "message": exc.description,
+                }
+            }
+        ), status
     return _error_page(exc.description or "", status, lang)
 
 
@@ -251,5 +275,4 @@ def _error(exc: Exception) -> Any:
         return internal_problem(exc, lang, request.path)
     rid = g.get("request_id") or "-"
     log.error("unexpected failure: %s", describe(exc))
-    return _error_page(error_messages.message("internal_with_id", lang, request_id=rid), 500,
-                       lang)
+    return _error_page(error_messages.message("internal_with_id", lang, request_id=rid), 500, lang)

@@ -51,7 +51,22 @@ from docservice_testing.ncalayer.xml import (
     sign_xml_document,
 )
 
-__all__ = ["C14N", "C14N_WITH_COMMENTS", "DEFAULT_PORT", "LOOPBACK", "XML_DECLARATION",
-           "Chooser", "EmulatorKey", "NCALayerEmulator", "build_cms", "existing_cms",
-           "first_key", "make_test_tsa", "make_tls_certificate", "running_emulator",
-           "sign_xml_document", "signer_info", "timestamp"]
+__all__ = [
+    "C14N",
+    "C14N_WITH_COMMENTS",
+    "DEFAULT_PORT",
+    "LOOPBACK",
+    "XML_DECLARATION",
+    "Chooser",
+    "EmulatorKey",
+    "NCALayerEmulator",
+    "build_cms",
+    "existing_cms",
+    "first_key",
+    "make_test_tsa",
+    "make_tls_certificate",
+    "running_emulator",
+    "sign_xml_document",
+    "signer_info",
+    "timestamp",
+]

@@ -27,17 +27,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: serve the given containers until interrupted."""
     parser = argparse.ArgumentParser(
         prog="ncalayer-emulator",
-        description="An NCALayer emulator: a real wss:// server on loopback holding test keys")
+        description="An NCALayer emulator: a real wss:// server on loopback holding test keys",
+    )
     parser.add_argument("--p12", action="append", required=True, help="key container (repeat)")
-    parser.add_argument("--password-file", required=True, help="file whose first line is the "
-                        "containers' password")
+    parser.add_argument(
+        "--password-file", required=True, help="file whose first line is the containers' password"
+    )
     parser.add_argument("--host", default="127.0.0.1", choices=LOOPBACK)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--tsa-url", default=None,
-                        help="RFC 3161 TSA for tsaProfile (default: the emulator's own test TSA)")
-    parser.add_argument("--tls-dir", type=Path, default=None,
-                        help="where to write the generated TLS certificate (to trust it); "
-                        "created if missing")
+    parser.add_argument(
+        "--tsa-url",
+        default=None,
+        help="RFC 3161 TSA for tsaProfile (default: the emulator's own test TSA)",
+    )
+    parser.add_argument(
+        "--tls-dir",
+        type=Path,
+        default=None,
+        help="where to write the generated TLS certificate (to trust it); created if missing",
+    )
     args = parser.parse_args(argv)
     if args.tls_dir is not None:
         try:
@@ -50,10 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = load_keys(args.p12, password)
 
     async def run() -> None:
-        async with NCALayerEmulator(keys, host=args.host, port=args.port, tsa_url=args.tsa_url,
-                                    tls_dir=args.tls_dir) as emulator:
-            print(f"listening on {emulator.url}; TLS certificate {emulator.cert_path}",
-                  flush=True)
+        async with NCALayerEmulator(
+            keys, host=args.host, port=args.port, tsa_url=args.tsa_url, tls_dir=args.tls_dir
+        ) as emulator:
+            print(f"listening on {emulator.url}; TLS certificate {emulator.cert_path}", flush=True)
             await asyncio.Event().wait()
 
     try:

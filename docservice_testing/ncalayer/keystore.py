@@ -46,26 +46,37 @@ class EmulatorKey:
     revoked: bool = False
 
     @classmethod
-    def from_p12(cls, path: str | os.PathLike[str], password: str, *, alias: str | None = None,
-                 storage: str = "PKCS12", production: bool = False) -> EmulatorKey:
+    def from_p12(
+        cls,
+        path: str | os.PathLike[str],
+        password: str,
+        *,
+        alias: str | None = None,
+        storage: str = "PKCS12",
+        production: bool = False,
+    ) -> EmulatorKey:
         """Open a container: RSA, or GOST as NCA issues them (no certificate checks)."""
         data = Path(path).read_bytes()
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode())
         except ValueError:
-            return cls._from_gost_p12(data, password, alias or Path(path).stem, storage,
-                                        production)
+            return cls._from_gost_p12(data, password, alias or Path(path).stem, storage, production)
         if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
             raise ValueError(f"{path}: no RSA key and certificate")
         der = serialization.Encoding.DER
-        return cls(alias=alias or Path(path).stem, private_key=key,
-                   certificate=x509.Certificate.load(cert.public_bytes(der)),
-                   chain=tuple(x509.Certificate.load(c.public_bytes(der)) for c in extra),
-                   storage=storage, production=production)
+        return cls(
+            alias=alias or Path(path).stem,
+            private_key=key,
+            certificate=x509.Certificate.load(cert.public_bytes(der)),
+            chain=tuple(x509.Certificate.load(c.public_bytes(der)) for c in extra),
+            storage=storage,
+            production=production,
+        )
 
     @classmethod
-    def _from_gost_p12(cls, data: bytes, password: str, alias: str, storage: str,
-                       production: bool) -> EmulatorKey:
+    def _from_gost_p12(
+        cls, data: bytes, password: str, alias: str, storage: str, production: bool
+    ) -> EmulatorKey:
         key_der, cert_ders = _pkcs12.read_container(data, password)
         certs = [x509.Certificate.load(der) for der in cert_ders]
         for cert in certs:
@@ -73,9 +84,14 @@ class EmulatorKey:
                 key = GostPrivateKey.from_pkcs8(key_der or b"", cert)
             except (ValueError, gost.GostError):
                 continue
-            return cls(alias=alias, private_key=key, certificate=cert,
-                       chain=tuple(c for c in certs if c is not cert), storage=storage,
-                       production=production)
+            return cls(
+                alias=alias,
+                private_key=key,
+                certificate=cert,
+                chain=tuple(c for c in certs if c is not cert),
+                storage=storage,
+                production=production,
+            )
         raise ValueError("no usable RSA or GOST key in the container")
 
     @property
@@ -169,16 +185,25 @@ class EmulatorKey:
         }
 
 
-def select(keys: Sequence[EmulatorKey], *, params: SignerParams | None = None,
-           key_type: KeyType | None = None, storages: Sequence[str] | None = None,
-           allow_expired: bool = True, allow_revoked: bool = True) -> list[EmulatorKey]:
+def select(
+    keys: Sequence[EmulatorKey],
+    *,
+    params: SignerParams | None = None,
+    key_type: KeyType | None = None,
+    storages: Sequence[str] | None = None,
+    allow_expired: bool = True,
+    allow_revoked: bool = True,
+) -> list[EmulatorKey]:
     """The keys NCALayer would offer for this request, in store order."""
-    return [k for k in keys
-            if (storages is None or k.storage in storages)
-            and k.fits(key_type)
-            and (params is None or k.matches(params))
-            and (allow_expired or not k.expired())
-            and (allow_revoked or not k.revoked)]
+    return [
+        k
+        for k in keys
+        if (storages is None or k.storage in storages)
+        and k.fits(key_type)
+        and (params is None or k.matches(params))
+        and (allow_expired or not k.expired())
+        and (allow_revoked or not k.revoked)
+    ]
 
 
 def _norm_serial(value: str) -> str:

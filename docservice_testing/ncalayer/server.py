@@ -47,11 +47,19 @@ class NCALayerEmulator:
     are what a client needs.
     """
 
-    def __init__(self, keys: Sequence[EmulatorKey], *, host: str = "127.0.0.1",
-                 port: int = DEFAULT_PORT, tsa_url: str | None = None,
-                 version: str = p.VERSION, max_message: int = 8 * 2**20,
-                 max_connections: int = 16,
-                 choose: Chooser = first_key, tls_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        keys: Sequence[EmulatorKey],
+        *,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        tsa_url: str | None = None,
+        version: str = p.VERSION,
+        max_message: int = 8 * 2**20,
+        max_connections: int = 16,
+        choose: Chooser = first_key,
+        tls_dir: Path | None = None,
+    ) -> None:
         if host not in LOOPBACK:
             raise ValueError(f"the emulator listens on loopback only, not {host!r}")
         self.keys = list(keys)
@@ -85,9 +93,16 @@ class NCALayerEmulator:
         # the upgrade timed out after 10 s, at random. Nothing here resumes sessions.
         context.num_tickets = 0
         context.load_cert_chain(self.cert_path, key_path)
-        self._server = await serve(self._handler, self.host, self.port, ssl=context,
-                                   max_size=self.max_message, max_queue=4,
-                                   compression=None, ping_interval=None)
+        self._server = await serve(
+            self._handler,
+            self.host,
+            self.port,
+            ssl=context,
+            max_size=self.max_message,
+            max_queue=4,
+            compression=None,
+            ping_interval=None,
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("NCALayer emulator on %s with %d key(s)", self.url, len(self.keys))
 
@@ -189,10 +204,16 @@ class NCALayerEmulator:
 
     async def _basics(self, req: p.BasicsSign) -> Any:
         params = req.signing_params
-        key = self._pick(req, select(self.keys, params=req.signer_params,
-                                     storages=req.allowed_storages,
-                                     allow_expired=params.allow_expired,
-                                     allow_revoked=params.allow_revoked))
+        key = self._pick(
+            req,
+            select(
+                self.keys,
+                params=req.signer_params,
+                storages=req.allowed_storages,
+                allow_expired=params.allow_expired,
+                allow_revoked=params.allow_revoked,
+            ),
+        )
         documents = list(req.data) if isinstance(req.data, tuple) else [req.data]
         results: list[str] = []
         for doc in documents:
@@ -200,27 +221,34 @@ class NCALayerEmulator:
                 results.append(sign_xml_document(key, doc, newline="\n"))
                 continue
             raw = p.b64decode_strict(doc, "data") if params.decode else doc.encode("utf-8")
-            content = await self._cms(key, raw, digested=params.digested,
-                                      attach=params.encapsulate,
-                                      tsa=params.tsa_profile is not None)
+            content = await self._cms(
+                key,
+                raw,
+                digested=params.digested,
+                attach=params.encapsulate,
+                tsa=params.tsa_profile is not None,
+            )
             results.append(p.cms_pem(content.dump()))
         # One CMS document answers a string; XML answers a list even for one document.
         single = isinstance(req.data, str) and req.format is p.Format.CMS
         result: Any = results[0] if single else results
         if params.output_cert:
-            return {"signatures": result,
-                    "certificate": pem.armor("CERTIFICATE", key.certificate.dump()
-                                             ).decode("ascii")}
+            return {
+                "signatures": result,
+                "certificate": pem.armor("CERTIFICATE", key.certificate.dump()).decode("ascii"),
+            }
         return result
 
-    async def _cms(self, key: EmulatorKey, raw: bytes, *, digested: bool, attach: bool,
-                   tsa: bool) -> cms.ContentInfo:
+    async def _cms(
+        self, key: EmulatorKey, raw: bytes, *, digested: bool, attach: bool, tsa: bool
+    ) -> cms.ContentInfo:
         if not raw:
             raise RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "nothing to sign")
         if digested:
             if attach:
-                raise RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
-                                    "cannot encapsulate data given as a hash")
+                raise RefusedError(
+                    p.BasicsCode.INVALID_SIGNING_PARAMS, "cannot encapsulate data given as a hash"
+                )
             # NCALayer signs whatever it is given as the message digest, of any length.
             content = build_cms(key, digest=raw)
             prior = None
@@ -229,27 +257,31 @@ class NCALayerEmulator:
             if prior is not None:
                 inner = prior["encap_content_info"]["content"]
                 if isinstance(inner, core.Void) or inner.native is None:
-                    raise RefusedError(p.BasicsCode.SIGNING_FAILURE,
-                                        "a detached CMS cannot get another signer without "
-                                        "its data")
+                    raise RefusedError(
+                        p.BasicsCode.SIGNING_FAILURE,
+                        "a detached CMS cannot get another signer without its data",
+                    )
                 data = inner.native
-                content = build_cms(key, digest=key.digest(data), content=data,
-                                    existing=prior)
+                content = build_cms(key, digest=key.digest(data), content=data, existing=prior)
             else:
-                content = build_cms(key, digest=key.digest(raw),
-                                    content=raw if attach else None)
+                content = build_cms(key, digest=key.digest(raw), content=raw if attach else None)
         if tsa:
-            known = ({i["signature"].native for i in prior["signer_infos"]}
-                     if prior is not None else set())
-            new_signature = next(i["signature"].native
-                                 for i in content["content"]["signer_infos"]
-                                 if i["signature"].native not in known)
+            known = (
+                {i["signature"].native for i in prior["signer_infos"]}
+                if prior is not None
+                else set()
+            )
+            new_signature = next(
+                i["signature"].native
+                for i in content["content"]["signer_infos"]
+                if i["signature"].native not in known
+            )
             try:
-                content = await timestamp(content, new_signature, self.tsa_url,
-                                          self._own_tsa())
+                content = await timestamp(content, new_signature, self.tsa_url, self._own_tsa())
             except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                raise RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP service unavailable",
-                                    type(exc).__name__) from None
+                raise RefusedError(
+                    p.BasicsCode.SIGNING_FAILURE, "TSP service unavailable", type(exc).__name__
+                ) from None
         return content
 
     def _own_tsa(self) -> DummyTimeStamper:
@@ -271,14 +303,18 @@ class NCALayerEmulator:
             return self._pick(call, select(self.keys, storages=[storage])).key_info()
         key_type_name = call.arg(1, str, "keyType")
         # Any value other than the two lets the official pick any key, as in NCALayer.
-        key_type = (p.KeyType(key_type_name) if key_type_name in p.KeyType.__members__
-                    else None)
+        key_type = p.KeyType(key_type_name) if key_type_name in p.KeyType.__members__ else None
         key = self._pick(call, select(self.keys, key_type=key_type, storages=[storage]))
         if call.method in ("createCAdESFromBase64", "createCMSSignatureFromBase64"):
             raw = p.b64decode_strict(call.arg(2, str, "data"), "data")
             attach = call.arg(3, bool, "attach") if len(call.args) > 3 else False
-            content = await self._cms(key, raw, digested=False, attach=attach,
-                                      tsa=call.method == "createCMSSignatureFromBase64")
+            content = await self._cms(
+                key,
+                raw,
+                digested=False,
+                attach=attach,
+                tsa=call.method == "createCMSSignatureFromBase64",
+            )
             return p.cms_base64(content.dump())
         if call.method == "createCAdESFromBase64Hash":
             raw = p.b64decode_strict(call.arg(2, str, "hash"), "hash")
@@ -295,8 +331,7 @@ class NCALayerEmulator:
 
 
 @contextlib.contextmanager
-def running_emulator(keys: Sequence[EmulatorKey], **options: Any
-                     ) -> Iterator[NCALayerEmulator]:
+def running_emulator(keys: Sequence[EmulatorKey], **options: Any) -> Iterator[NCALayerEmulator]:
     """The emulator on its own event loop in a daemon thread (for synchronous callers).
 
     Why: the service's synchronous two-phase calls run their own ``asyncio.run``; the

@@ -21,16 +21,24 @@ from docservice_testing.ncalayer.tls import self_signed
 from signing.ncalayer import protocol as p
 
 
-async def timestamp(content: cms.ContentInfo, signature: bytes, tsa_url: str | None,
-                    own: TimeStamper, timeout: float = 10.0) -> cms.ContentInfo:
+async def timestamp(
+    content: cms.ContentInfo,
+    signature: bytes,
+    tsa_url: str | None,
+    own: TimeStamper,
+    timeout: float = 10.0,
+) -> cms.ContentInfo:
     """Add an RFC 3161 signature time-stamp to the SignerInfo whose value is ``signature``
     (not "the last": a DER SET OF is sorted, so a new signer may come back first), from
     ``tsa_url`` if given, else from ``own`` (NCALayer's default TSA)."""
     signed = cms.ContentInfo.load(content.dump())["content"]
     info = next(i for i in signed["signer_infos"] if i["signature"].native == signature)
     imprint = hashlib.sha256(signature).digest()
-    token = (await _http_token(imprint, tsa_url, timeout) if tsa_url
-             else await own.async_timestamp(imprint, "sha256"))
+    token = (
+        await _http_token(imprint, tsa_url, timeout)
+        if tsa_url
+        else await own.async_timestamp(imprint, "sha256")
+    )
     attrs = [] if isinstance(info["unsigned_attrs"], core.Void) else list(info["unsigned_attrs"])
     attrs.append(cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]}))
     info["unsigned_attrs"] = cms.CMSAttributes(attrs)
@@ -39,17 +47,26 @@ async def timestamp(content: cms.ContentInfo, signature: bytes, tsa_url: str | N
 
 async def _http_token(imprint: bytes, tsa_url: str, timeout: float) -> cms.ContentInfo:
     nonce = secrets.randbits(63)
-    request = tsp.TimeStampReq({
-        "version": "v1",
-        "message_imprint": {"hash_algorithm": {"algorithm": "sha256"},
-                            "hashed_message": imprint},
-        "nonce": nonce, "cert_req": True})
+    request = tsp.TimeStampReq(
+        {
+            "version": "v1",
+            "message_imprint": {
+                "hash_algorithm": {"algorithm": "sha256"},
+                "hashed_message": imprint,
+            },
+            "nonce": nonce,
+            "cert_req": True,
+        }
+    )
     headers = {"Content-Type": "application/timestamp-query"}
-    async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
-                http.post(tsa_url, data=request.dump(), headers=headers) as resp):
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+        http.post(tsa_url, data=request.dump(), headers=headers) as resp,
+    ):
         if resp.status != 200:
-            raise RefusedError(p.BasicsCode.SIGNING_FAILURE, "TSP request failed",
-                                f"HTTP {resp.status}")
+            raise RefusedError(
+                p.BasicsCode.SIGNING_FAILURE, "TSP request failed", f"HTTP {resp.status}"
+            )
         body = await resp.read()
     reply = tsp.TimeStampResp.load(body)
     if reply["status"]["status"].native not in ("granted", "granted_with_mods"):
@@ -65,15 +82,24 @@ def make_test_tsa() -> DummyTimeStamper:
     """A time-stamping authority of the emulator's own: self-signed RSA certificate with
     the critical timeStamping EKU (RFC 3161 2.3), valid one day, signing in process."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = pyca_x509.Name([
-        pyca_x509.NameAttribute(NameOID.COMMON_NAME, "NCALayer emulator test TSA"),
-        pyca_x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ")])
-    cert = (self_signed(name, key.public_key())
-            .add_extension(pyca_x509.ExtendedKeyUsage(
-                [pyca_x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-            .sign(key, hashes.SHA256()))
-    der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    name = pyca_x509.Name(
+        [
+            pyca_x509.NameAttribute(NameOID.COMMON_NAME, "NCALayer emulator test TSA"),
+            pyca_x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ"),
+        ]
+    )
+    cert = (
+        self_signed(name, key.public_key())
+        .add_extension(
+            pyca_x509.ExtendedKeyUsage([pyca_x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    der_key = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return DummyTimeStamper(
         tsa_cert=x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
-        tsa_key=asn1_keys.PrivateKeyInfo.load(der_key))
+        tsa_key=asn1_keys.PrivateKeyInfo.load(der_key),
+    )

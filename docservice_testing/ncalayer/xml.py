@@ -26,8 +26,9 @@ SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
 
 
-def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "",
-                      tbs_xpath: str = "", newline: str = "\r\n") -> str:
+def sign_xml_document(
+    key: EmulatorKey, xml: str, parent_xpath: str = "", tbs_xpath: str = "", newline: str = "\r\n"
+) -> str:
     """Enveloped XMLDSig in NCALayer's shape (as its recorded answers show).
 
     ``<?xml ... standalone="no"?>``, a ``ds:`` prefixed Signature with a line break
@@ -46,19 +47,28 @@ def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "",
             target = _xpath_element(root, tbs_xpath, "element to sign")
             ident = next((target.get(n) for n in ("Id", "ID", "id") if target.get(n)), None)
             if ident is None:
-                raise RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
-                                    "the element to sign has no Id attribute")
+                raise RefusedError(
+                    p.BasicsCode.INVALID_SIGNING_PARAMS, "the element to sign has no Id attribute"
+                )
             uri = f"#{ident}"
     except (etree.XMLSyntaxError, etree.XPathError) as exc:
-        raise RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS, "XML cannot be signed",
-                            str(exc)) from None
+        raise RefusedError(
+            p.BasicsCode.INVALID_SIGNING_PARAMS, "XML cannot be signed", str(exc)
+        ) from None
     if isinstance(key.private_key, GostPrivateKey):
         if parent_xpath or tbs_xpath:
-            raise RefusedError(p.BasicsCode.INVALID_SIGNING_PARAMS,
-                                "a GOST signature is appended to the root only here")
+            raise RefusedError(
+                p.BasicsCode.INVALID_SIGNING_PARAMS,
+                "a GOST signature is appended to the root only here",
+            )
         gost_key = key.private_key
-        gost_xmldsig.sign(root, gost_key.public.curve, gost_key.d, [key.certificate.dump()],
-                          gost_key.signature_oid)
+        gost_xmldsig.sign(
+            root,
+            gost_key.public.curve,
+            gost_key.d,
+            [key.certificate.dump()],
+            gost_key.signature_oid,
+        )
         # NCALayer serialises every answer alike, whatever the key's algorithm.
         return XML_DECLARATION + etree.tostring(root.getroottree(), encoding="unicode")
     sig = etree.SubElement(parent, f"{{{DS}}}Signature", nsmap={"ds": DS})
@@ -79,10 +89,14 @@ def sign_xml_document(key: EmulatorKey, xml: str, parent_xpath: str = "",
         element.text = "\n"
     for element in sig.iterdescendants():
         element.tail = "\n"
-    digest.text = base64.b64encode(hashlib.sha256(_referenced(root, sig, uri)).digest()
-                                   ).decode("ascii")
-    value.text = _wrap(key.private_key.sign(etree.tostring(info, method="c14n"),
-                                            padding.PKCS1v15(), hashes.SHA256()))
+    digest.text = base64.b64encode(hashlib.sha256(_referenced(root, sig, uri)).digest()).decode(
+        "ascii"
+    )
+    value.text = _wrap(
+        key.private_key.sign(
+            etree.tostring(info, method="c14n"), padding.PKCS1v15(), hashes.SHA256()
+        )
+    )
     # lxml would write CR as "&#13;"; the marker becomes the real line break afterwards.
     marker = "\ue000"
     if newline != "\n" and marker not in xml:
@@ -104,7 +118,7 @@ def _ds(parent: etree._Element, name: str, **attrs: str) -> etree._Element:
 def _wrap(data: bytes) -> str:
     """Base64 in lines of 76, as Santuario writes it."""
     text = base64.b64encode(data).decode("ascii")
-    return "\n" + "\n".join(text[i:i + 76] for i in range(0, len(text), 76)) + "\n"
+    return "\n" + "\n".join(text[i : i + 76] for i in range(0, len(text), 76)) + "\n"
 
 
 def _xpath_element(root: etree._Element, xpath: str, what: str) -> etree._Element:

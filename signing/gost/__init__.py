@@ -41,8 +41,14 @@ HASHES: dict[str, Callable[[bytes], bytes]] = {
     STREEBOG512: lambda data: streebog.digest(data, 512),
 }
 #: The hash each signature or key algorithm uses.
-SIGNATURE_HASH = {SIG_2004: GOST34311, SIG_2015_256: STREEBOG256, SIG_2015_512: STREEBOG512,
-                  KEY_2004: GOST34311, KEY_2015_256: STREEBOG256, KEY_2015_512: STREEBOG512}
+SIGNATURE_HASH = {
+    SIG_2004: GOST34311,
+    SIG_2015_256: STREEBOG256,
+    SIG_2015_512: STREEBOG512,
+    KEY_2004: GOST34311,
+    KEY_2015_256: STREEBOG256,
+    KEY_2015_512: STREEBOG512,
+}
 #: The signature algorithm a key of each kind makes.
 SIGNATURE_FOR_KEY = {KEY_2004: SIG_2004, KEY_2015_256: SIG_2015_256, KEY_2015_512: SIG_2015_512}
 
@@ -92,17 +98,23 @@ def hash_for(algorithm_oid: str) -> str:
 
 class _GostKeyParams(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _fields: ClassVar[list[Field]] = [
-        ("curve", core.ObjectIdentifier), ("digest", core.ObjectIdentifier, {"optional": True})]
+        ("curve", core.ObjectIdentifier),
+        ("digest", core.ObjectIdentifier, {"optional": True}),
+    ]
 
 
 class _AlgorithmId(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _fields: ClassVar[list[Field]] = [
-        ("algorithm", core.ObjectIdentifier), ("parameters", core.Any, {"optional": True})]
+        ("algorithm", core.ObjectIdentifier),
+        ("parameters", core.Any, {"optional": True}),
+    ]
 
 
 class _Spki(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped (Any base)
     _fields: ClassVar[list[Field]] = [
-        ("algorithm", _AlgorithmId), ("public_key", core.OctetBitString)]
+        ("algorithm", _AlgorithmId),
+        ("public_key", core.OctetBitString),
+    ]
 
 
 @dataclass(frozen=True)
@@ -161,5 +173,4 @@ def sign_digest(curve: curves.Curve, private_key: int, digest_value: bytes) -> b
 
 def backends() -> dict[str, str]:
     """Which implementation runs for the hash and for the curve arithmetic."""
-    return {"streebog": streebog.BACKEND, "gost34311": gost94.BACKEND,
-            "curve": ec.ARITHMETIC.name}
+    return {"streebog": streebog.BACKEND, "gost34311": gost94.BACKEND, "curve": ec.ARITHMETIC.name}

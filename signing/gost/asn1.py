@@ -17,11 +17,16 @@ from signing.gost import oids as gost
 #: (``{"optional": True}``, ``{"explicit": 0}`` …).
 Field = tuple[str, type] | tuple[str, type, dict[str, object]]
 
-KEY_NAMES = {gost.KEY_2004: "gost34310_2004", gost.KEY_2015_256: "gost34102015_256",
-             gost.KEY_2015_512: "gost34102015_512"}
-SIGNATURE_NAMES = {gost.SIG_2004: "gost34310_2004_gost34311",
-                   gost.SIG_2015_256: "gost34102015_streebog256",
-                   gost.SIG_2015_512: "gost34102015_streebog512"}
+KEY_NAMES = {
+    gost.KEY_2004: "gost34310_2004",
+    gost.KEY_2015_256: "gost34102015_256",
+    gost.KEY_2015_512: "gost34102015_512",
+}
+SIGNATURE_NAMES = {
+    gost.SIG_2004: "gost34310_2004_gost34311",
+    gost.SIG_2015_256: "gost34102015_streebog256",
+    gost.SIG_2015_512: "gost34102015_streebog512",
+}
 DIGEST_NAMES = dict(gost.HASH_NAMES)
 
 
@@ -30,8 +35,11 @@ def register() -> None:
     keys.PublicKeyAlgorithmId._map.update(KEY_NAMES)
     algos.SignedDigestAlgorithmId._map.update(SIGNATURE_NAMES)
     algos.DigestAlgorithmId._map.update(DIGEST_NAMES)
-    for table in (keys.PublicKeyAlgorithmId, algos.SignedDigestAlgorithmId,
-                  algos.DigestAlgorithmId):
+    for table in (
+        keys.PublicKeyAlgorithmId,
+        algos.SignedDigestAlgorithmId,
+        algos.DigestAlgorithmId,
+    ):
         table._reverse_map = None  # rebuilt from _map on next use
     original = keys.PublicKeyInfo._spec_callbacks["public_key"]
     if getattr(original, "_gost", False):
@@ -45,6 +53,7 @@ def register() -> None:
         return spec
 
     public_key_spec._gost = True  # type: ignore[attr-defined]
-    keys.PublicKeyInfo._spec_callbacks = {**keys.PublicKeyInfo._spec_callbacks,
-                                          "public_key": public_key_spec}
-
+    keys.PublicKeyInfo._spec_callbacks = {
+        **keys.PublicKeyInfo._spec_callbacks,
+        "public_key": public_key_spec,
+    }

@@ -49,12 +49,12 @@ CRYPTOPRO_A = Curve(
     russian_oid="1.2.643.2.2.35.1",
     bouncycastle="GostR3410-2001-CryptoPro-A",
     size=32,
-    p=0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd97,
-    a=0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd94,
-    b=0xa6,
-    q=0xffffffffffffffffffffffffffffffff6c611070995ad10045841b09b761b893,
+    p=0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97,
+    a=0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD94,
+    b=0xA6,
+    q=0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF6C611070995AD10045841B09B761B893,
     x=0x1,
-    y=0x8d91e471e0989cda27df505a453f2b7635294f2ddf23e3b122acc99c9e9f1e14,
+    y=0x8D91E471E0989CDA27DF505A453F2B7635294F2DDF23E3B122ACC99C9E9F1E14,
 )
 
 TC26_512_A = Curve(
@@ -62,17 +62,32 @@ TC26_512_A = Curve(
     russian_oid="1.2.643.7.1.2.1.2.1",
     bouncycastle="Tc26-Gost-3410-12-512-paramSetA",
     size=64,
-    p=int("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-          "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc7", 16),
-    a=int("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-          "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc4", 16),
-    b=int("e8c2505dedfc86ddc1bd0b2b6667f1da34b82574761cb0e879bd081cfd0b6265"
-          "ee3cb090f30d27614cb4574010da90dd862ef9d4ebee4761503190785a71c760", 16),
-    q=int("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-          "27e69532f48d89116ff22b8d4e0560609b4b38abfad2b85dcacdb1411f10b275", 16),
+    p=int(
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc7",
+        16,
+    ),
+    a=int(
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc4",
+        16,
+    ),
+    b=int(
+        "e8c2505dedfc86ddc1bd0b2b6667f1da34b82574761cb0e879bd081cfd0b6265"
+        "ee3cb090f30d27614cb4574010da90dd862ef9d4ebee4761503190785a71c760",
+        16,
+    ),
+    q=int(
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "27e69532f48d89116ff22b8d4e0560609b4b38abfad2b85dcacdb1411f10b275",
+        16,
+    ),
     x=0x3,
-    y=int("7503cfe87a836ae3a61b8816e25450e6ce5e1c93acf1abc1778064fdcbefa921"
-          "df1626be4fd036e93d75e6a50e3a41e98028fe5fc235f5b889a589cb5215f2a4", 16),
+    y=int(
+        "7503cfe87a836ae3a61b8816e25450e6ce5e1c93acf1abc1778064fdcbefa921"
+        "df1626be4fd036e93d75e6a50e3a41e98028fe5fc235f5b889a589cb5215f2a4",
+        16,
+    ),
 )
 
 TC26_256_A = Curve(
@@ -80,12 +95,12 @@ TC26_256_A = Curve(
     russian_oid="1.2.643.7.1.2.1.1.1",
     bouncycastle="Tc26-Gost-3410-12-256-paramSetA",
     size=32,
-    p=0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd97,
-    a=0xc2173f1513981673af4892c23035a27ce25e2013bf95aa33b22c656f277e7335,
-    b=0x295f9bae7428ed9ccc20e7c359a9d41a22fccd9108e17bf7ba9337a6f8ae9513,
-    q=0x400000000000000000000000000000000fd8cddfc87b6635c115af556c360c67,
-    x=0x91e38443a5e82c0d880923425712b2bb658b9196932e02c78b2582fe742daa28,
-    y=0x32879423ab1a0375895786c4bb46e9565fde0b5344766740af268adb32322e5c,
+    p=0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97,
+    a=0xC2173F1513981673AF4892C23035A27CE25E2013BF95AA33B22C656F277E7335,
+    b=0x295F9BAE7428ED9CCC20E7C359A9D41A22FCCD9108E17BF7BA9337A6F8AE9513,
+    q=0x400000000000000000000000000000000FD8CDDFC87B6635C115AF556C360C67,
+    x=0x91E38443A5E82C0D880923425712B2BB658B9196932E02C78B2582FE742DAA28,
+    y=0x32879423AB1A0375895786C4BB46E9565FDE0B5344766740AF268ADB32322E5C,
 )
 
 TC26_512_B = Curve(
@@ -93,17 +108,32 @@ TC26_512_B = Curve(
     russian_oid="1.2.643.7.1.2.1.2.2",
     bouncycastle="Tc26-Gost-3410-12-512-paramSetB",
     size=64,
-    p=int("8000000000000000000000000000000000000000000000000000000000000000"
-          "000000000000000000000000000000000000000000000000000000000000006f", 16),
-    a=int("8000000000000000000000000000000000000000000000000000000000000000"
-          "000000000000000000000000000000000000000000000000000000000000006c", 16),
-    b=int("687d1b459dc841457e3e06cf6f5e2517b97c7d614af138bcbf85dc806c4b289f"
-          "3e965d2db1416d217f8b276fad1ab69c50f78bee1fa3106efb8ccbc7c5140116", 16),
-    q=int("8000000000000000000000000000000000000000000000000000000000000001"
-          "49a1ec142565a545acfdb77bd9d40cfa8b996712101bea0ec6346c54374f25bd", 16),
+    p=int(
+        "8000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000006f",
+        16,
+    ),
+    a=int(
+        "8000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000006c",
+        16,
+    ),
+    b=int(
+        "687d1b459dc841457e3e06cf6f5e2517b97c7d614af138bcbf85dc806c4b289f"
+        "3e965d2db1416d217f8b276fad1ab69c50f78bee1fa3106efb8ccbc7c5140116",
+        16,
+    ),
+    q=int(
+        "8000000000000000000000000000000000000000000000000000000000000001"
+        "49a1ec142565a545acfdb77bd9d40cfa8b996712101bea0ec6346c54374f25bd",
+        16,
+    ),
     x=0x2,
-    y=int("1a8f7eda389b094c2c071e3647a8940f3c123b697578c213be6dd9e6c8ec7335"
-          "dcb228fd1edf4a39152cbcaaf8c0398828041055f94ceeec7e21340780fe41bd", 16),
+    y=int(
+        "1a8f7eda389b094c2c071e3647a8940f3c123b697578c213be6dd9e6c8ec7335"
+        "dcb228fd1edf4a39152cbcaaf8c0398828041055f94ceeec7e21340780fe41bd",
+        16,
+    ),
 )
 
 

@@ -38,8 +38,9 @@ class PurePython:
         x3 = (m * m - 2 * s) % p
         return x3, (m * (s - x3) - 8 * yy * yy) % p, 2 * y * z % p
 
-    def _add(self, c: Curve, p1: tuple[int, int, int],
-             p2: tuple[int, int, int]) -> tuple[int, int, int]:
+    def _add(
+        self, c: Curve, p1: tuple[int, int, int], p2: tuple[int, int, int]
+    ) -> tuple[int, int, int]:
         x1, y1, z1 = p1
         x2, y2, z2 = p2
         if not z1:
@@ -100,13 +101,16 @@ def _load_libcrypto() -> ctypes.CDLL | None:
 def _declare(lib: ctypes.CDLL) -> None:
     vp, cp, ci = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
     for fname, res, args in (
-        ("BN_CTX_new", vp, []), ("BN_CTX_free", None, [vp]),
-        ("BN_bin2bn", vp, [cp, ci, vp]), ("BN_bn2binpad", ci, [vp, cp, ci]),
+        ("BN_CTX_new", vp, []),
+        ("BN_CTX_free", None, [vp]),
+        ("BN_bin2bn", vp, [cp, ci, vp]),
+        ("BN_bn2binpad", ci, [vp, cp, ci]),
         ("BN_free", None, [vp]),
         ("EC_GROUP_new_curve_GFp", vp, [vp, vp, vp, vp]),
         ("EC_GROUP_set_generator", ci, [vp, vp, vp, vp]),
         ("EC_GROUP_precompute_mult", ci, [vp, vp]),
-        ("EC_POINT_new", vp, [vp]), ("EC_POINT_free", None, [vp]),
+        ("EC_POINT_new", vp, [vp]),
+        ("EC_POINT_free", None, [vp]),
         ("EC_POINT_set_affine_coordinates", ci, [vp, vp, vp, vp, vp]),
         ("EC_POINT_get_affine_coordinates", ci, [vp, vp, vp, vp, vp]),
         ("EC_POINT_is_at_infinity", ci, [vp, vp]),
@@ -146,9 +150,13 @@ class LibCrypto:
             p, a, b, x, y, q, one = bns
             made: int | None = lib.EC_GROUP_new_curve_GFp(p, a, b, ctx)
             gen = lib.EC_POINT_new(made)
-            ok = (made and gen and lib.EC_POINT_set_affine_coordinates(made, gen, x, y, ctx)
-                  and lib.EC_GROUP_set_generator(made, gen, q, one)
-                  and lib.EC_GROUP_precompute_mult(made, ctx))
+            ok = (
+                made
+                and gen
+                and lib.EC_POINT_set_affine_coordinates(made, gen, x, y, ctx)
+                and lib.EC_GROUP_set_generator(made, gen, q, one)
+                and lib.EC_GROUP_precompute_mult(made, ctx)
+            )
             lib.EC_POINT_free(gen)
             for bn in bns:
                 lib.BN_free(bn)

@@ -31,14 +31,17 @@ TEST_SBOX = (
 _M32 = 0xFFFFFFFF
 _M256 = (1 << 256) - 1
 #: C_3 of the key generation (C_2 = C_4 = 0).
-_C3 = int.from_bytes(bytes.fromhex(
-    "ff00ffff000000ffff0000ff00ffff0000ff00ff00ff00ffff00ff00ff00ff00"), "big")
+_C3 = int.from_bytes(
+    bytes.fromhex("ff00ffff000000ffff0000ff00ffff0000ff00ff00ff00ffff00ff00ff00ff00"), "big"
+)
 
 
 def _byte_tables(sbox: tuple[tuple[int, ...], ...]) -> list[list[int]]:
     """Substitution of a whole byte (two S-boxes) at each of the four byte positions."""
-    return [[(sbox[2 * j + 1][x >> 4] << 4 | sbox[2 * j][x & 15]) << (8 * j) for x in range(256)]
-            for j in range(4)]
+    return [
+        [(sbox[2 * j + 1][x >> 4] << 4 | sbox[2 * j][x & 15]) << (8 * j) for x in range(256)]
+        for j in range(4)
+    ]
 
 
 _SB = _byte_tables(TEST_SBOX)
@@ -114,7 +117,7 @@ def _python_digest(data: bytes) -> bytes:
     h = sigma = 0
     full = len(data) - len(data) % 32
     for off in range(0, full, 32):
-        m = int.from_bytes(data[off:off + 32], "little")
+        m = int.from_bytes(data[off : off + 32], "little")
         h = _step(h, m)
         sigma = (sigma + m) & _M256
     if full < len(data):
@@ -135,8 +138,9 @@ try:
 except ImportError:
     pass
 else:
-    _gostc.gost94_setup(b"".join(struct.pack("<256I", *row) for row in _SB),
-                        _C3.to_bytes(32, "little"))
+    _gostc.gost94_setup(
+        b"".join(struct.pack("<256I", *row) for row in _SB), _C3.to_bytes(32, "little")
+    )
     _c_digest = _gostc.gost94
 
 #: Which implementation runs ("c" or "python").

@@ -45,8 +45,14 @@ def sign_number(c: Curve, d: int, e: int, k: int | None = None) -> tuple[int, in
             raise ValueError("this k gives r = 0 or s = 0")
 
 
-def verify_number(c: Curve, q: Point, e: int, r: int, s: int,
-                  arithmetic: ec.LibCrypto | ec.PurePython | None = None) -> bool:
+def verify_number(
+    c: Curve,
+    q: Point,
+    e: int,
+    r: int,
+    s: int,
+    arithmetic: ec.LibCrypto | ec.PurePython | None = None,
+) -> bool:
     """True if (r, s) is a signature over e for the public key q."""
     if not (0 < r < c.q and 0 < s < c.q) or not ec.on_curve(c, q):
         return False
@@ -60,7 +66,7 @@ def decode_public_key(c: Curve, raw: bytes) -> Point:
     """The Kazakh key bytes (x||y, little-endian halves) as a point, checked on the curve."""
     if len(raw) != 2 * c.size:
         raise ValueError(f"a {c.bits}-bit GOST key has {2 * c.size} bytes, not {len(raw)}")
-    pt = (int.from_bytes(raw[:c.size], "little"), int.from_bytes(raw[c.size:], "little"))
+    pt = (int.from_bytes(raw[: c.size], "little"), int.from_bytes(raw[c.size :], "little"))
     if not ec.on_curve(c, pt):
         raise ValueError("the public key is not a point of its curve")
     return pt
@@ -74,7 +80,7 @@ def decode_signature(c: Curve, raw: bytes) -> tuple[int, int] | None:
     """(r, s) from the Kazakh r||s value, or None if it has the wrong length."""
     if len(raw) != 2 * c.size:
         return None
-    return int.from_bytes(raw[:c.size], "little"), int.from_bytes(raw[c.size:], "little")
+    return int.from_bytes(raw[: c.size], "little"), int.from_bytes(raw[c.size :], "little")
 
 
 def encode_signature(c: Curve, r: int, s: int) -> bytes:

@@ -69,7 +69,7 @@ def _python_digest(data: bytes, bits: int) -> bytes:
     n = sigma = 0
     full = len(data) - len(data) % BLOCK
     for off in range(0, full, BLOCK):
-        m = int.from_bytes(data[off:off + BLOCK], "little")
+        m = int.from_bytes(data[off : off + BLOCK], "little")
         h = _g(h, n, m)
         n = (n + 512) & _M512
         sigma = (sigma + m) & _M512
@@ -92,8 +92,7 @@ try:
 except ImportError:  # no compiler at install time: the pure-Python path stays correct
     pass
 else:
-    _gostc.streebog_setup(
-        b"".join(struct.pack("<256Q", *row) for row in T), b"".join(C))
+    _gostc.streebog_setup(b"".join(struct.pack("<256Q", *row) for row in T), b"".join(C))
     _c_digest = _gostc.streebog
 
 #: Which implementation runs ("c" or "python"); the benchmark prints it.

@@ -26,15 +26,21 @@ import signing.gost as gost
 _DIGEST_OIDS = gost.HASH_OIDS
 
 
-def is_gost_signature(public_key_info: keys.PublicKeyInfo,
-                      signature_algorithm: algos.SignedDigestAlgorithm) -> bool:
-    return (gost.is_gost(signature_algorithm["algorithm"].dotted)
-            or gost.is_gost(public_key_info["algorithm"]["algorithm"].dotted))
+def is_gost_signature(
+    public_key_info: keys.PublicKeyInfo, signature_algorithm: algos.SignedDigestAlgorithm
+) -> bool:
+    return gost.is_gost(signature_algorithm["algorithm"].dotted) or gost.is_gost(
+        public_key_info["algorithm"]["algorithm"].dotted
+    )
 
 
-def verify_gost(signature: bytes, signed_data: bytes, public_key_info: keys.PublicKeyInfo,
-                signature_algorithm: algos.SignedDigestAlgorithm,
-                context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT) -> None:
+def verify_gost(
+    signature: bytes,
+    signed_data: bytes,
+    public_key_info: keys.PublicKeyInfo,
+    signature_algorithm: algos.SignedDigestAlgorithm,
+    context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
+) -> None:
     """Raise ``InvalidSignature`` unless ``signature`` is a valid GOST signature."""
     oid = signature_algorithm["algorithm"].dotted
     try:
@@ -59,11 +65,14 @@ def install() -> None:
     if getattr(original, "_gost_aware", False):
         return
 
-    def validate_signature(self: DefaultSignatureValidator, signature: bytes,
-                           signed_data: bytes, public_key_info: keys.PublicKeyInfo,
-                           signature_algorithm: algos.SignedDigestAlgorithm,
-                           context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
-                           ) -> None:
+    def validate_signature(
+        self: DefaultSignatureValidator,
+        signature: bytes,
+        signed_data: bytes,
+        public_key_info: keys.PublicKeyInfo,
+        signature_algorithm: algos.SignedDigestAlgorithm,
+        context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
+    ) -> None:
         if is_gost_signature(public_key_info, signature_algorithm):
             verify_gost(signature, signed_data, public_key_info, signature_algorithm, context)
             return

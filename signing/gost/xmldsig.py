@@ -43,9 +43,11 @@ DIGEST_URIS = {
     "http://www.w3.org/2001/04/xmldsig-more#gostr3411": gost.GOST34311,
     "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
 }
-DIGEST_URI_FOR = {gost.STREEBOG512: _PKI + "gostr34112015-512",
-                  gost.STREEBOG256: _PKI + "gostr34112015-256",
-                  gost.GOST34311: "http://www.w3.org/2001/04/xmldsig-more#gostr3411"}
+DIGEST_URI_FOR = {
+    gost.STREEBOG512: _PKI + "gostr34112015-512",
+    gost.STREEBOG256: _PKI + "gostr34112015-256",
+    gost.GOST34311: "http://www.w3.org/2001/04/xmldsig-more#gostr3411",
+}
 SIGNATURE_URI_FOR = {oid: uri for uri, oid in SIGNATURE_URIS.items()}
 
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
@@ -53,8 +55,12 @@ EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 EXC_C14N_COMMENTS = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments"
 C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 C14N_COMMENTS = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"
-_C14N_METHODS = {EXC_C14N: (True, False), EXC_C14N_COMMENTS: (True, True),
-                 C14N: (False, False), C14N_COMMENTS: (False, True)}
+_C14N_METHODS = {
+    EXC_C14N: (True, False),
+    EXC_C14N_COMMENTS: (True, True),
+    C14N: (False, False),
+    C14N_COMMENTS: (False, True),
+}
 
 
 def is_gost_uri(uri: str) -> bool:
@@ -83,14 +89,18 @@ class SignedReference:
     data: bytes  # the bytes that were hashed
 
 
-def _canonical(element: etree._Element, method: str, prefixes: list[str] | None = None
-               ) -> bytes:
+def _canonical(element: etree._Element, method: str, prefixes: list[str] | None = None) -> bytes:
     try:
         exclusive, comments = _C14N_METHODS[method]
     except KeyError:
         raise XmlFormatError(f"unsupported canonicalization {method}") from None
-    return etree.tostring(element, method="c14n", exclusive=exclusive, with_comments=comments,
-                          inclusive_ns_prefixes=prefixes if exclusive else None)
+    return etree.tostring(
+        element,
+        method="c14n",
+        exclusive=exclusive,
+        with_comments=comments,
+        inclusive_ns_prefixes=prefixes if exclusive else None,
+    )
 
 
 def _resolve(signature: etree._Element, uri: str) -> etree._Element:
@@ -100,15 +110,19 @@ def _resolve(signature: etree._Element, uri: str) -> etree._Element:
     if not uri.startswith("#"):
         raise XmlFormatError(f"external reference {uri!r} is not allowed")
     ident = uri[1:]
-    found = [e for e in root.iter() if isinstance(e.tag, str)
-             and ident in (e.get("Id"), e.get("ID"), e.get("id"))]
+    found = [
+        e
+        for e in root.iter()
+        if isinstance(e.tag, str) and ident in (e.get("Id"), e.get("ID"), e.get("id"))
+    ]
     if len(found) != 1:
         raise XmlFormatError(f"reference {uri!r} matches {len(found)} elements")
     return found[0]
 
 
-def _apply_transforms(target: etree._Element, signature: etree._Element,
-                      reference: etree._Element) -> tuple[etree._Element, bytes]:
+def _apply_transforms(
+    target: etree._Element, signature: etree._Element, reference: etree._Element
+) -> tuple[etree._Element, bytes]:
     """The referenced element after the transforms, and its canonical bytes."""
     transforms = reference.findall("ds:Transforms/ds:Transform", NS)
     copy = etree.fromstring(etree.tostring(target))
@@ -128,10 +142,10 @@ def _apply_transforms(target: etree._Element, signature: etree._Element,
                 parent.remove(node)
         elif alg in _C14N_METHODS:
             canonical = alg
-            inclusive = transform.find("{http://www.w3.org/2001/10/xml-exc-c14n#}"
-                                       "InclusiveNamespaces")
-            prefixes = (inclusive.get("PrefixList", "").split()
-                        if inclusive is not None else None)
+            inclusive = transform.find(
+                "{http://www.w3.org/2001/10/xml-exc-c14n#}InclusiveNamespaces"
+            )
+            prefixes = inclusive.get("PrefixList", "").split() if inclusive is not None else None
         else:
             raise XmlFormatError(f"unsupported transform {alg}")
     return copy, _canonical(copy, canonical, prefixes)
@@ -176,8 +190,9 @@ def verify(signature: etree._Element, certificate: x509.Certificate) -> list[Sig
     signed = []
     for reference in references:
         digest_method = reference.find("ds:DigestMethod", NS)
-        hash_oid = DIGEST_URIS.get(digest_method.get("Algorithm", "")
-                                   if digest_method is not None else "")
+        hash_oid = DIGEST_URIS.get(
+            digest_method.get("Algorithm", "") if digest_method is not None else ""
+        )
         if hash_oid is None:
             raise XmlFormatError("unsupported DigestMethod")
         target = _resolve(signature, reference.get("URI", ""))
@@ -198,8 +213,13 @@ def _el(parent: etree._Element, name: str, **attrs: str) -> etree._Element:
     return etree.SubElement(parent, f"{{{DS}}}{name}", attrs)
 
 
-def sign(root: etree._Element, curve: curves.Curve, private_key: int,
-         certificates: list[bytes], signature_oid: str) -> etree._Element:
+def sign(
+    root: etree._Element,
+    curve: curves.Curve,
+    private_key: int,
+    certificates: list[bytes],
+    signature_oid: str,
+) -> etree._Element:
     """Append an enveloped GOST ``ds:Signature`` over the whole document to ``root``.
 
     As NCALayer's ``signXml`` does: Reference URI "" with the enveloped-signature and
@@ -217,8 +237,7 @@ def sign(root: etree._Element, curve: curves.Curve, private_key: int,
     _el(transforms, "Transform", Algorithm=ENVELOPED)
     _el(transforms, "Transform", Algorithm=EXC_C14N)
     _el(reference, "DigestMethod", Algorithm=DIGEST_URI_FOR[hash_oid])
-    _el(reference, "DigestValue").text = base64.b64encode(
-        gost.digest(hash_oid, doc_bytes)).decode()
+    _el(reference, "DigestValue").text = base64.b64encode(gost.digest(hash_oid, doc_bytes)).decode()
     info_digest = gost.digest(hash_oid, _canonical(signed_info, EXC_C14N))
     value = gost.sign_digest(curve, private_key, info_digest)
     _el(signature, "SignatureValue").text = base64.b64encode(value).decode()

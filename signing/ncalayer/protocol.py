@@ -44,11 +44,26 @@ CANCELED = "action.canceled"
 EKU_SIGN = "1.3.6.1.5.5.7.3.4"
 EKU_AUTH = "1.3.6.1.5.5.7.3.2"
 #: Storage names NCALayer knows (``allowedStorages`` / commonUtils ``storage``).
-STORAGES = ("PKCS12", "JKS", "AKKaztokenStore", "AKKZIDCardStore", "AKEToken72KStore",
-            "AKEToken5110Store", "AKJaCartaStore", "AKAKEYStore")
-COMMON_METHODS = ("getKeyInfo", "createCAdESFromBase64", "createCAdESFromBase64Hash",
-                  "createCMSSignatureFromBase64", "signXml", "signXmls", "getActiveTokens",
-                  "changeLocale")
+STORAGES = (
+    "PKCS12",
+    "JKS",
+    "AKKaztokenStore",
+    "AKKZIDCardStore",
+    "AKEToken72KStore",
+    "AKEToken5110Store",
+    "AKJaCartaStore",
+    "AKAKEYStore",
+)
+COMMON_METHODS = (
+    "getKeyInfo",
+    "createCAdESFromBase64",
+    "createCAdESFromBase64Hash",
+    "createCMSSignatureFromBase64",
+    "signXml",
+    "signXmls",
+    "getActiveTokens",
+    "changeLocale",
+)
 
 
 class Format(enum.StrEnum):
@@ -113,13 +128,18 @@ class SigningParams:
     allow_revoked: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"decode": self.decode, "encapsulate": self.encapsulate,
-                               "digested": self.digested}
+        out: dict[str, Any] = {
+            "decode": self.decode,
+            "encapsulate": self.encapsulate,
+            "digested": self.digested,
+        }
         if self.tsa_profile is not None:
             out["tsaProfile"] = dict(self.tsa_profile)
-        for name, value in (("outputCert", self.output_cert),
-                            ("allowExpired", self.allow_expired),
-                            ("allowRevoked", self.allow_revoked)):
+        for name, value in (
+            ("outputCert", self.output_cert),
+            ("allowExpired", self.allow_expired),
+            ("allowRevoked", self.allow_revoked),
+        ):
             if value:
                 out[name] = True
         return out
@@ -130,11 +150,15 @@ class SigningParams:
         tsa = obj.get("tsaProfile")
         if tsa is not None and not isinstance(tsa, Mapping):
             raise ProtocolError("signingParams.tsaProfile must be an object")
-        return cls(decode=_bool(obj, "decode", True), encapsulate=_bool(obj, "encapsulate", False),
-                   digested=_bool(obj, "digested", False), tsa_profile=tsa,
-                   output_cert=_bool(obj, "outputCert", False),
-                   allow_expired=_bool(obj, "allowExpired", False),
-                   allow_revoked=_bool(obj, "allowRevoked", False))
+        return cls(
+            decode=_bool(obj, "decode", True),
+            encapsulate=_bool(obj, "encapsulate", False),
+            digested=_bool(obj, "digested", False),
+            tsa_profile=tsa,
+            output_cert=_bool(obj, "outputCert", False),
+            allow_expired=_bool(obj, "allowExpired", False),
+            allow_revoked=_bool(obj, "allowRevoked", False),
+        )
 
 
 @dataclass(frozen=True)
@@ -150,8 +174,11 @@ class SignerParams:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"extKeyUsageOids": list(self.ext_key_usage_oids)}
-        for name, value in (("iin", self.iin), ("bin", self.bin),
-                            ("serialNumber", self.serial_number)):
+        for name, value in (
+            ("iin", self.iin),
+            ("bin", self.bin),
+            ("serialNumber", self.serial_number),
+        ):
             if value:
                 out[name] = value
         if self.chain is not None:
@@ -165,9 +192,13 @@ class SignerParams:
         chain = obj.get("chain")
         if not _str_list(oids) or (chain is not None and not _str_list(chain)):
             raise ProtocolError("signerParams lists must hold strings")
-        return cls(ext_key_usage_oids=tuple(oids), iin=_opt_str(obj, "iin"),
-                   bin=_opt_str(obj, "bin"), serial_number=_opt_str(obj, "serialNumber"),
-                   chain=tuple(chain) if chain is not None else None)
+        return cls(
+            ext_key_usage_oids=tuple(oids),
+            iin=_opt_str(obj, "iin"),
+            bin=_opt_str(obj, "bin"),
+            serial_number=_opt_str(obj, "serialNumber"),
+            chain=tuple(chain) if chain is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -182,15 +213,20 @@ class BasicsSign:
     locale: str = "ru"
 
     def to_message(self) -> dict[str, Any]:
-        return {"module": BASICS, "method": "sign", "args": {
-            "allowedStorages": (list(self.allowed_storages)
-                                if self.allowed_storages is not None else None),
-            "format": self.format.value,
-            "data": list(self.data) if isinstance(self.data, tuple) else self.data,
-            "signingParams": self.signing_params.to_json(),
-            "signerParams": self.signer_params.to_json(),
-            "locale": self.locale,
-        }}
+        return {
+            "module": BASICS,
+            "method": "sign",
+            "args": {
+                "allowedStorages": (
+                    list(self.allowed_storages) if self.allowed_storages is not None else None
+                ),
+                "format": self.format.value,
+                "data": list(self.data) if isinstance(self.data, tuple) else self.data,
+                "signingParams": self.signing_params.to_json(),
+                "signerParams": self.signer_params.to_json(),
+                "locale": self.locale,
+            },
+        }
 
     @classmethod
     def from_args(cls, args: Any) -> BasicsSign:
@@ -210,29 +246,47 @@ class BasicsSign:
         if storages is not None and not _str_list(storages):
             raise ProtocolError("args.allowedStorages must be null or a list of strings")
         locale = obj.get("locale", "ru")
-        return cls(format=fmt, data=data,
-                   signing_params=SigningParams.from_json(obj.get("signingParams")),
-                   signer_params=SignerParams.from_json(obj.get("signerParams")),
-                   allowed_storages=tuple(storages) if storages is not None else None,
-                   locale=locale if isinstance(locale, str) else "ru")
+        return cls(
+            format=fmt,
+            data=data,
+            signing_params=SigningParams.from_json(obj.get("signingParams")),
+            signer_params=SignerParams.from_json(obj.get("signerParams")),
+            allowed_storages=tuple(storages) if storages is not None else None,
+            locale=locale if isinstance(locale, str) else "ru",
+        )
 
 
-def basics_sign_cms(data: str | Sequence[str], *, digested: bool = False,
-                    encapsulate: bool = False, tsa: bool = False,
-                    signer: SignerParams | None = None, locale: str = "ru") -> BasicsSign:
+def basics_sign_cms(
+    data: str | Sequence[str],
+    *,
+    digested: bool = False,
+    encapsulate: bool = False,
+    tsa: bool = False,
+    signer: SignerParams | None = None,
+    locale: str = "ru",
+) -> BasicsSign:
     """A ``basics.sign`` CMS request over Base64 ``data`` (or a Base64 SHA-256 if ``digested``)."""
     return BasicsSign(
-        format=Format.CMS, data=data if isinstance(data, str) else tuple(data),
-        signing_params=SigningParams(decode=True, encapsulate=encapsulate, digested=digested,
-                                     tsa_profile={} if tsa else None),
-        signer_params=signer or SignerParams(), locale=locale)
+        format=Format.CMS,
+        data=data if isinstance(data, str) else tuple(data),
+        signing_params=SigningParams(
+            decode=True, encapsulate=encapsulate, digested=digested, tsa_profile={} if tsa else None
+        ),
+        signer_params=signer or SignerParams(),
+        locale=locale,
+    )
 
 
-def basics_sign_xml(xml: str | Sequence[str], *, signer: SignerParams | None = None,
-                    locale: str = "ru") -> BasicsSign:
-    return BasicsSign(format=Format.XML, data=xml if isinstance(xml, str) else tuple(xml),
-                      signing_params=SigningParams(), signer_params=signer or SignerParams(),
-                      locale=locale)
+def basics_sign_xml(
+    xml: str | Sequence[str], *, signer: SignerParams | None = None, locale: str = "ru"
+) -> BasicsSign:
+    return BasicsSign(
+        format=Format.XML,
+        data=xml if isinstance(xml, str) else tuple(xml),
+        signing_params=SigningParams(),
+        signer_params=signer or SignerParams(),
+        locale=locale,
+    )
 
 
 # ---------------------------------------------------------------- requests (commonUtils)
@@ -251,8 +305,9 @@ class CommonUtilsCall:
     def arg(self, index: int, kind: type, name: str) -> Any:
         """Positional argument ``index``, type-checked (bool is not accepted as str etc.)."""
         if index >= len(self.args) or not isinstance(self.args[index], kind):
-            raise ProtocolError(f"{self.method}: argument {index + 1} ({name}) must be "
-                                f"{kind.__name__}")
+            raise ProtocolError(
+                f"{self.method}: argument {index + 1} ({name}) must be {kind.__name__}"
+            )
         return self.args[index]
 
 
@@ -260,34 +315,56 @@ def get_key_info(storage: str = "PKCS12") -> CommonUtilsCall:
     return CommonUtilsCall("getKeyInfo", (storage,))
 
 
-def create_cades_from_base64(b64: str, *, attach: bool = False, storage: str = "PKCS12",
-                             key_type: KeyType = KeyType.SIGNATURE) -> CommonUtilsCall:
+def create_cades_from_base64(
+    b64: str,
+    *,
+    attach: bool = False,
+    storage: str = "PKCS12",
+    key_type: KeyType = KeyType.SIGNATURE,
+) -> CommonUtilsCall:
     """Sign data (or add a signer when ``b64`` is an existing CMS)."""
     return CommonUtilsCall("createCAdESFromBase64", (storage, key_type.value, b64, attach))
 
 
-def create_cms_signature_from_base64(b64: str, *, attach: bool = False,
-                                    storage: str = "PKCS12",
-                                    key_type: KeyType = KeyType.SIGNATURE) -> CommonUtilsCall:
+def create_cms_signature_from_base64(
+    b64: str,
+    *,
+    attach: bool = False,
+    storage: str = "PKCS12",
+    key_type: KeyType = KeyType.SIGNATURE,
+) -> CommonUtilsCall:
     """Like :func:`create_cades_from_base64`, the CMS time-stamped (NCALayer's TSA)."""
     return CommonUtilsCall("createCMSSignatureFromBase64", (storage, key_type.value, b64, attach))
 
 
-def create_cades_from_base64_hash(b64_hash: str, *, storage: str = "PKCS12",
-                                  key_type: KeyType = KeyType.SIGNATURE) -> CommonUtilsCall:
+def create_cades_from_base64_hash(
+    b64_hash: str, *, storage: str = "PKCS12", key_type: KeyType = KeyType.SIGNATURE
+) -> CommonUtilsCall:
     return CommonUtilsCall("createCAdESFromBase64Hash", (storage, key_type.value, b64_hash))
 
 
-def sign_xml(xml: str, *, tbs_xpath: str = "", parent_xpath: str = "",
-             storage: str = "PKCS12", key_type: KeyType = KeyType.SIGNATURE) -> CommonUtilsCall:
+def sign_xml(
+    xml: str,
+    *,
+    tbs_xpath: str = "",
+    parent_xpath: str = "",
+    storage: str = "PKCS12",
+    key_type: KeyType = KeyType.SIGNATURE,
+) -> CommonUtilsCall:
     return CommonUtilsCall("signXml", (storage, key_type.value, xml, tbs_xpath, parent_xpath))
 
 
-def sign_xmls(xmls: Sequence[str], *, tbs_xpath: str = "", parent_xpath: str = "",
-              storage: str = "PKCS12", key_type: KeyType = KeyType.SIGNATURE
-              ) -> CommonUtilsCall:
-    return CommonUtilsCall("signXmls", (storage, key_type.value, list(xmls), tbs_xpath,
-                                        parent_xpath))
+def sign_xmls(
+    xmls: Sequence[str],
+    *,
+    tbs_xpath: str = "",
+    parent_xpath: str = "",
+    storage: str = "PKCS12",
+    key_type: KeyType = KeyType.SIGNATURE,
+) -> CommonUtilsCall:
+    return CommonUtilsCall(
+        "signXmls", (storage, key_type.value, list(xmls), tbs_xpath, parent_xpath)
+    )
 
 
 Request = BasicsSign | CommonUtilsCall
@@ -345,8 +422,12 @@ def basics_cancelled() -> dict[str, Any]:
 
 
 def basics_error(code: BasicsCode | str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"status": False, "code": str(code), "message": message,
-            "details": details if details is not None else ""}
+    return {
+        "status": False,
+        "code": str(code),
+        "message": message,
+        "details": details if details is not None else "",
+    }
 
 
 def common_ok(response_object: Any) -> dict[str, Any]:
@@ -383,8 +464,9 @@ def parse_basics_response(message: str | bytes | Mapping[str, Any]) -> str | lis
     obj = _load(message)
     status = obj.get("status")
     if status is False:
-        raise NCALayerError(str(obj.get("code", "")), str(obj.get("message", "")),
-                            obj.get("details") or None)
+        raise NCALayerError(
+            str(obj.get("code", "")), str(obj.get("message", "")), obj.get("details") or None
+        )
     if status is not True or not isinstance(obj.get("body"), Mapping):
         raise ProtocolError("not a basics response")
     body = obj["body"]
@@ -431,7 +513,7 @@ def normalize_cms(value: str | bytes | cms.SignedData) -> bytes:
 def cms_pem(der: bytes) -> str:
     """PEM as ``basics.sign`` returns it (``-----BEGIN CMS-----``)."""
     b64 = base64.b64encode(der).decode("ascii")
-    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+    lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
     return "-----BEGIN CMS-----\n" + "\n".join(lines) + "\n-----END CMS-----\n"
 
 

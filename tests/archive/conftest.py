@@ -17,8 +17,9 @@ def postgres_available() -> bool:
     try:
         import psycopg
 
-        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test",
-                        connect_timeout=3).close()
+        psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3
+        ).close()
     except Exception:
         return False
     return True

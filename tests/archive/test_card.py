@@ -53,8 +53,14 @@ def card(signed, verifier):
     # Handed over out of order: the card sorts by time-stamp genTime.
     cms_list = [signed[2][1], signed[0][1], signed[1][1]]
     created = dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=5)))
-    return build_card(ORIGINAL, "өтініш-42.txt", cms_list, verifier,
-                      title="Өтініш / Заявление №42", created=created)
+    return build_card(
+        ORIGINAL,
+        "өтініш-42.txt",
+        cms_list,
+        verifier,
+        title="Өтініш / Заявление №42",
+        created=created,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -96,17 +102,20 @@ def test_poppler_lists_the_attachments_in_the_same_order(card, signed, tmp_path)
     need(shutil.which("pdfdetach") is not None, "pdfdetach (Debian poppler-utils)")
     path = tmp_path / "card.pdf"
     path.write_bytes(card)
-    listed = subprocess.run(["pdfdetach", "-list", "-enc", "UTF-8", str(path)],
-                            capture_output=True, text=True, check=True, timeout=60).stdout
+    listed = subprocess.run(
+        ["pdfdetach", "-list", "-enc", "UTF-8", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     names = [line.split(": ", 1)[1] for line in listed.splitlines()[1:]]
     assert names == [name for name, _ in embedded_in_stored_order(card)]
     assert names[0] == "өтініш-42.txt" and len(names) == 4
     saved = tmp_path / "first"
-    subprocess.run(["pdfdetach", "-save", "1", "-o", str(saved), str(path)], check=True,
-                   timeout=60)
+    subprocess.run(["pdfdetach", "-save", "1", "-o", str(saved), str(path)], check=True, timeout=60)
     assert saved.read_bytes() == ORIGINAL
-    subprocess.run(["pdfdetach", "-save", "2", "-o", str(saved), str(path)], check=True,
-                   timeout=60)
+    subprocess.run(["pdfdetach", "-save", "2", "-o", str(saved), str(path)], check=True, timeout=60)
     assert saved.read_bytes() == signed[0][1]
 
 
@@ -178,8 +187,10 @@ def test_a_card_built_by_another_tool_is_recognised(signed, verifier):
     files += [(f"{n}-{label}.cms", der) for n, (label, der) in enumerate(signed * 4, start=1)]
     names = []
     for n, (name, data) in enumerate(files, start=1):
-        names += [pikepdf.String(f"Attachement{n}"),
-                  pikepdf.AttachedFileSpec(pdf, data, filename=name).obj]
+        names += [
+            pikepdf.String(f"Attachement{n}"),
+            pikepdf.AttachedFileSpec(pdf, data, filename=name).obj,
+        ]
     tree = pdf.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))
     pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles=tree)
     out = io.BytesIO()
@@ -209,8 +220,11 @@ def test_card_refuses_a_signature_over_other_bytes(signed, verifier):
 
 
 def test_card_refuses_a_cms_without_time_stamp(officials, verifier, pki):
-    bare = to_der(sign_detached(ORIGINAL, officials["hr"],
-                                CadesOptions(trust=TrustAnchors((pki.root,), (pki.ca,)))))
+    bare = to_der(
+        sign_detached(
+            ORIGINAL, officials["hr"], CadesOptions(trust=TrustAnchors((pki.root,), (pki.ca,)))
+        )
+    )
     with pytest.raises(CardError, match="time-stamp"):
         build_card(ORIGINAL, "a.txt", [bare], verifier, title="x")
 
@@ -220,13 +234,15 @@ def test_docservice_verify_command_reads_a_card(card, trust_dir, tmp_path):
     good.write_bytes(card)
     bad.write_bytes(_swap_first_attachment(card, b"forged"))
     run = [sys.executable, "-m", "docservice", "verify", "--trust", str(trust_dir)]
-    ok = subprocess.run([*run, str(good), "--json"], capture_output=True, text=True,
-                        cwd=ROOT, timeout=120)
+    ok = subprocess.run(
+        [*run, str(good), "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert ok.returncode == 0, ok.stderr
     body = json.loads(ok.stdout)
     assert body["document"]["format"] == "card" and len(body["signatures"]) == 3
-    failed = subprocess.run([*run, str(bad), "--lang", "ru"], capture_output=True, text=True,
-                            cwd=ROOT, timeout=120)
+    failed = subprocess.run(
+        [*run, str(bad), "--lang", "ru"], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert failed.returncode == 1, failed.stderr
     assert failed.stdout.count(".cms") == 3
 
@@ -236,13 +252,19 @@ def test_verification_page_reports_each_signature_of_a_card(card, verifier):
 
     app = create_app({"VERIFIER": verifier, "TESTING": True})
     client = app.test_client()
-    response = client.post("/v1/verify", data={"file": (io.BytesIO(card), "card.pdf")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/v1/verify",
+        data={"file": (io.BytesIO(card), "card.pdf")},
+        content_type="multipart/form-data",
+    )
     body = response.get_json()
     assert response.status_code == 200 and body["document"]["format"] == "card"
     assert [s["indication"] for s in body["signatures"]] == ["TOTAL_PASSED"] * 3
-    page = client.post("/verify?lang=ru", data={"file": (io.BytesIO(card), "card.pdf")},
-                       content_type="multipart/form-data")
+    page = client.post(
+        "/verify?lang=ru",
+        data={"file": (io.BytesIO(card), "card.pdf")},
+        content_type="multipart/form-data",
+    )
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count(".cms") >= 3
@@ -258,8 +280,11 @@ def signed_pdf(pki, officials):
     pdf = render("application", data, "kk+ru").pdf
     trust = TrustAnchors((pki.root,), (pki.ca,))
     for index, label in enumerate(("career", "head")):
-        pdf = sign_pdf(pdf, officials[label], PdfOptions(
-            level=Level.B_LT, certify=index == 0, tsa_url=pki.tsa_url, trust=trust))
+        pdf = sign_pdf(
+            pdf,
+            officials[label],
+            PdfOptions(level=Level.B_LT, certify=index == 0, tsa_url=pki.tsa_url, trust=trust),
+        )
     return pdf
 
 

@@ -99,8 +99,7 @@ def test_tampered_inclusion_proofs_fail():
     root, leaf, path = log.root(), leaf_hash(data[13]), log.inclusion_proof(13)
     assert verify_inclusion(13, 45, leaf, path, root)
     for i in range(len(path)):
-        assert not verify_inclusion(13, 45, leaf, [*path[:i], flip(path[i]), *path[i + 1:]],
-                                    root)
+        assert not verify_inclusion(13, 45, leaf, [*path[:i], flip(path[i]), *path[i + 1 :]], root)
     assert not verify_inclusion(13, 45, leaf, path, flip(root))
     assert not verify_inclusion(13, 45, leaf_hash(b"other"), path, root)
     assert not verify_inclusion(12, 45, leaf, path, root)
@@ -118,7 +117,7 @@ def test_tampered_consistency_proofs_and_rewritten_history_fail():
         path = log.consistency_proof(first, second)
         assert verify_consistency(first, second, r1, r2, path)
         for i in range(len(path)):
-            bad = [*path[:i], flip(path[i]), *path[i + 1:]]
+            bad = [*path[:i], flip(path[i]), *path[i + 1 :]]
             assert not verify_consistency(first, second, r1, r2, bad), (first, second, i)
         assert not verify_consistency(first, second, flip(r1), r2, path)
         assert not verify_consistency(first, second, r1, flip(r2), path)
@@ -140,10 +139,15 @@ def test_tampered_consistency_proofs_and_rewritten_history_fail():
 def test_out_of_range_requests_are_refused():
     log = MerkleLog(MemoryStore())
     log.append_many(entries(5))
-    for call in (lambda: log.root(6), lambda: log.inclusion_proof(5),
-                 lambda: log.inclusion_proof(0, 6), lambda: log.consistency_proof(0, 5),
-                 lambda: log.consistency_proof(4, 3), lambda: log.consistency_proof(2, 6),
-                 lambda: log.append_many([])):
+    for call in (
+        lambda: log.root(6),
+        lambda: log.inclusion_proof(5),
+        lambda: log.inclusion_proof(0, 6),
+        lambda: log.consistency_proof(0, 5),
+        lambda: log.consistency_proof(4, 3),
+        lambda: log.consistency_proof(2, 6),
+        lambda: log.append_many([]),
+    ):
         with pytest.raises(ValueError):
             call()
 
@@ -163,8 +167,9 @@ def test_every_backend_appends_one_by_one_and_agrees_with_pymerkle(store_factory
     for size in (1, 2, 3, 31, 32, 33, 40, 64, 65):
         assert log.root(size) == oracle.get_root(size)
         for index in {0, size // 2, size - 1}:
-            assert log.inclusion_proof(index, size) == \
-                oracle.prove_inclusion(index + 1, size).path[1:]
+            assert (
+                log.inclusion_proof(index, size) == oracle.prove_inclusion(index + 1, size).path[1:]
+            )
 
 
 class CountingStore:
@@ -190,7 +195,7 @@ def test_proofs_after_restart_read_logarithmically_many_stored_nodes(store_facto
     data = entries(1500, b"r")
     first = MerkleLog(store_factory())
     for chunk in range(0, 1500, 500):
-        first.append_many(data[chunk:chunk + 500])
+        first.append_many(data[chunk : chunk + 500])
     root, root_900 = first.root(), first.root(900)
     inclusion, consistency = first.inclusion_proof(777), first.consistency_proof(900)
 
@@ -245,8 +250,7 @@ def test_node_keys_are_unique_and_bounded():
     from docservice.archive.store import node_key
 
     leaves = 1024
-    keys = [node_key((level, index)) for level in range(11)
-            for index in range(leaves >> level)]
+    keys = [node_key((level, index)) for level in range(11) for index in range(leaves >> level)]
     assert len(set(keys)) == len(keys) and max(keys) < 2 * leaves
 
 

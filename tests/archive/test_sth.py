@@ -28,9 +28,12 @@ def test_a_signed_head_verifies_and_any_change_fails(seal_key):
     sth = sign_tree_head(seal_key, 42, b"\x11" * 32)
     public = seal_key.public_key()
     assert verify_tree_head(sth, public)
-    for change in ({"tree_size": 43}, {"timestamp_ms": sth.timestamp_ms + 1},
-                   {"root_hash": b"\x12" + b"\x11" * 31},
-                   {"signature": bytes([sth.signature[0] ^ 1]) + sth.signature[1:]}):
+    for change in (
+        {"tree_size": 43},
+        {"timestamp_ms": sth.timestamp_ms + 1},
+        {"root_hash": b"\x12" + b"\x11" * 31},
+        {"signature": bytes([sth.signature[0] ^ 1]) + sth.signature[1:]},
+    ):
         assert not verify_tree_head(dataclasses.replace(sth, **change), public), change
     assert not verify_tree_head(sth, ed25519.Ed25519PrivateKey.generate().public_key())
 
@@ -69,19 +72,22 @@ def test_a_tree_head_time_stamped_by_the_test_tsa_verifies_and_only_for_itself(p
     async def run():
         async with aiohttp.ClientSession() as http:
             token = await async_timestamp_tree_head(
-                sth, HTTPTimeStamper(pki.tsa_url, session=http, timeout=10))
+                sth, HTTPTimeStamper(pki.tsa_url, session=http, timeout=10)
+            )
 
         def context(roots):
-            return ValidationContext(trust_roots=roots, other_certs=[pki.ca],
-                                     allow_fetching=True)
+            return ValidationContext(trust_roots=roots, other_certs=[pki.ca], allow_fetching=True)
 
-        return (await async_verify_tree_head_timestamp(sth, token, context([pki.root])),
-                await async_verify_tree_head_timestamp(
-                    dataclasses.replace(sth, tree_size=11), token, context([pki.root])),
-                await async_verify_tree_head_timestamp(sth, token,
-                                                       context([stranger_root()])),
-                await async_verify_tree_head_timestamp(sth, token[:-5] + b"\0" * 5,
-                                                       context([pki.root])))
+        return (
+            await async_verify_tree_head_timestamp(sth, token, context([pki.root])),
+            await async_verify_tree_head_timestamp(
+                dataclasses.replace(sth, tree_size=11), token, context([pki.root])
+            ),
+            await async_verify_tree_head_timestamp(sth, token, context([stranger_root()])),
+            await async_verify_tree_head_timestamp(
+                sth, token[:-5] + b"\0" * 5, context([pki.root])
+            ),
+        )
 
     when, other_head, untrusted, damaged = asyncio.run(run())
     assert when is not None and abs(when - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)

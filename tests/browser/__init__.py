@@ -45,14 +45,23 @@ def axe_source() -> str:
     with _npm_lock:
         if not AXE.exists():
             npm = shutil.which("npm")
-            need(npm is not None and shutil.which("node") is not None,
-                 "node and npm (Debian packages nodejs, npm)")
+            need(
+                npm is not None and shutil.which("node") is not None,
+                "node and npm (Debian packages nodejs, npm)",
+            )
             assert npm is not None
-            done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-                                  cwd=HERE, capture_output=True, text=True, timeout=300,
-                                  check=False)
-            need(done.returncode == 0 and AXE.exists(),
-                 f"axe-core (npm ci in {HERE}: {done.stderr.strip()[-2000:]})")
+            done = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+                cwd=HERE,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            need(
+                done.returncode == 0 and AXE.exists(),
+                f"axe-core (npm ci in {HERE}: {done.stderr.strip()[-2000:]})",
+            )
     return AXE.read_text(encoding="utf-8")
 
 
@@ -101,8 +110,12 @@ class Cdp:
         raise TimeoutError("page load")
 
     def js(self, expression: str, *, await_promise: bool = False) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=await_promise)
+        result = self.call(
+            "Runtime.evaluate",
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=await_promise,
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -128,14 +141,23 @@ class Cdp:
 
     def viewport(self, width: int, height: int) -> None:
         """Emulate a screen; ``mobile`` below 800 px so the viewport meta tag applies."""
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                  deviceScaleFactor=1, mobile=width < 800)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=width < 800,
+        )
 
     def press(self, key: str, *, shift: bool = False) -> None:
         """A real key press through the browser's input pipeline (Tab, Enter, space)."""
         codes = {"Tab": 9, "Enter": 13, " ": 32}
-        base = {"key": key, "code": "Space" if key == " " else key,
-                "windowsVirtualKeyCode": codes[key], "modifiers": 8 if shift else 0}
+        base = {
+            "key": key,
+            "code": "Space" if key == " " else key,
+            "windowsVirtualKeyCode": codes[key],
+            "modifiers": 8 if shift else 0,
+        }
         down = {**base, "text": "\r"} if key == "Enter" else dict(base)
         if key == " ":
             down["text"] = " "
@@ -144,8 +166,7 @@ class Cdp:
 
     def screenshot(self, path: Path) -> None:
         """The whole page (not only the first screen) as a PNG."""
-        data = self.call("Page.captureScreenshot", format="png",
-                         captureBeyondViewport=True)["data"]
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
         path.write_bytes(base64.b64decode(data))
 
     def print_pdf(self) -> bytes:
@@ -160,11 +181,24 @@ def chromium() -> Iterator[Cdp]:
     binary = chromium_path()
     profile = tempfile.mkdtemp(prefix="docsvc-chromium-")
     proc = subprocess.Popen(
-        [binary, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run",
-         "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={profile}",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = Path(profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -173,8 +207,9 @@ def chromium() -> Iterator[Cdp]:
                 pytest.fail("Chromium did not start its DevTools endpoint")
             time.sleep(0.1)
         port = port_file.read_text().split()[0]
-        targets = json.loads(urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/json/list", timeout=10).read())
+        targets = json.loads(
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read()
+        )
         page = next(t for t in targets if t["type"] == "page")
         from websockets.sync.client import connect
 

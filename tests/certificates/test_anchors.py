@@ -46,8 +46,9 @@ def test_refusals(tmp_path: Path) -> None:
         TrustAnchors.from_directory(tmp_path / "missing")
     with pytest.raises(TrustAnchorsError, match="no CA certificate"):
         TrustAnchors.from_directory(tmp_path)
-    (tmp_path / "broken.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n"
-                                          b"-----END CERTIFICATE-----\n")
+    (tmp_path / "broken.pem").write_bytes(
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    )
     with pytest.raises(TrustAnchorsError, match="not a certificate"):
         TrustAnchors.from_directory(tmp_path)
 
@@ -57,8 +58,9 @@ def test_signing_and_verification_read_one_folder(pki: TestPki, tmp_path: Path) 
     trust = signing_trust(str(folder))
     assert trust is not None and trust.id == TrustAnchors.from_directory(folder).id
     key = Pkcs12Key.load(pki.p12("career"), pki.password)
-    signed = sign_pdf(base_pdf(), key, PdfOptions(level=Level.B_T, tsa_url=pki.tsa_url,
-                                                   trust=trust))
+    signed = sign_pdf(
+        base_pdf(), key, PdfOptions(level=Level.B_T, tsa_url=pki.tsa_url, trust=trust)
+    )
     report = Verifier(VerifierConfig(trust_dir=folder)).verify(signed)
     assert report.trust_anchors == trust.labels
     [sig] = report.signatures

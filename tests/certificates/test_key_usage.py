@@ -34,8 +34,7 @@ CASES = {
     "absent-key-usage": (None, ("email",), Usage.MAY_SIGN),
     "absent-key-usage-auth-eku": (None, ("client_auth",), Usage.AUTHENTICATION_ONLY),
     "keyEncipherment-only": ({KE}, ("email",), Usage.NO_SIGNING_BIT),
-    "auth-only-eku": ({SIGN, KE}, ("client_auth", Role.INDIVIDUAL.oid),
-                      Usage.AUTHENTICATION_ONLY),
+    "auth-only-eku": ({SIGN, KE}, ("client_auth", Role.INDIVIDUAL.oid), Usage.AUTHENTICATION_ONLY),
     "auth-and-sign-eku": ({SIGN}, ("client_auth", "email"), Usage.MAY_SIGN),
 }
 
@@ -50,12 +49,16 @@ def _signing_accepts(cert: x509.Certificate) -> bool:
 
 def _verification_accepts(cert: x509.Certificate) -> tuple[bool, list[str]]:
     signer = pyca_x509.load_der_x509_certificate(cert.dump())
-    cms = (pkcs7.PKCS7SignatureBuilder().set_data(DATA)
-           .add_signer(signer, key_of(cert), hashes.SHA256())  # type: ignore[arg-type]
-           .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature]))
+    cms = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(DATA)
+        .add_signer(signer, key_of(cert), hashes.SHA256())  # type: ignore[arg-type]
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature])
+    )
     trust = TrustAnchors.from_certificates([ca_certificate()], source="throw-away CA")
     report = Verifier(VerifierConfig(trust=trust, fetch_revocation=False)).verify(
-        cms, original=DATA)
+        cms, original=DATA
+    )
     [sig] = report.signatures
     codes = [r.code for r in sig.reasons]
     return sig.indication is Indication.TOTAL_PASSED, codes
@@ -98,8 +101,10 @@ def _signing_accepts_usage(cert: x509.Certificate) -> bool:
     import datetime as dt
 
     validity = cert["tbs_certificate"]["validity"]
-    moment = validity["not_before"].native + (validity["not_after"].native
-                                              - validity["not_before"].native) / 2
+    moment = (
+        validity["not_before"].native
+        + (validity["not_after"].native - validity["not_before"].native) / 2
+    )
     try:
         check_signing_certificate(cert, at=moment.astimezone(dt.UTC))
     except KeyUsageError:

@@ -37,16 +37,39 @@ def _both_agree(cert: x509.Certificate) -> None:
     assert facts.surname == person.surname and facts.patronymic == person.patronymic
 
 
-@pytest.mark.parametrize(("load", "roles", "bin_", "org"), [
-    (lambda: _cer("individual_valid_sign_2004_rsa.cer"), (Role.INDIVIDUAL,), "", ""),
-    (lambda: _cer("ceo_valid_sign_2004_gost.cer"), (Role.LEGAL_ENTITY, Role.FIRST_HEAD),
-     "123456789021", 'АО "ТЕСТ"'),
-    (lambda: _p12("rsa2004_individual_Qwerty12.p12", "Qwerty12",
-                  dt.datetime(2021, 6, 1, tzinfo=dt.UTC)), (Role.INDIVIDUAL,), "", ""),
-    (lambda: _p12("gost2015_ceo_revoked_Aa123456.p12", "Aa123456",
-                  dt.datetime(2023, 1, 1, tzinfo=dt.UTC)),
-     (Role.LEGAL_ENTITY, Role.FIRST_HEAD), "123456789021", None),
-], ids=["rsa-individual", "gost2004-ceo", "rsa-p12", "gost2015-ceo"])
+@pytest.mark.parametrize(
+    ("load", "roles", "bin_", "org"),
+    [
+        (lambda: _cer("individual_valid_sign_2004_rsa.cer"), (Role.INDIVIDUAL,), "", ""),
+        (
+            lambda: _cer("ceo_valid_sign_2004_gost.cer"),
+            (Role.LEGAL_ENTITY, Role.FIRST_HEAD),
+            "123456789021",
+            'АО "ТЕСТ"',
+        ),
+        (
+            lambda: _p12(
+                "rsa2004_individual_Qwerty12.p12",
+                "Qwerty12",
+                dt.datetime(2021, 6, 1, tzinfo=dt.UTC),
+            ),
+            (Role.INDIVIDUAL,),
+            "",
+            "",
+        ),
+        (
+            lambda: _p12(
+                "gost2015_ceo_revoked_Aa123456.p12",
+                "Aa123456",
+                dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
+            ),
+            (Role.LEGAL_ENTITY, Role.FIRST_HEAD),
+            "123456789021",
+            None,
+        ),
+    ],
+    ids=["rsa-individual", "gost2004-ceo", "rsa-p12", "gost2015-ceo"],
+)
 def test_real_nca_certificates(load, roles, bin_, org) -> None:  # type: ignore[no-untyped-def]
     if not NCA.is_dir():
         pytest.fail(f"NCA test material not found under {NCA}")
@@ -66,8 +89,7 @@ def test_real_nca_certificates(load, roles, bin_, org) -> None:  # type: ignore[
 def test_nca_test_individual_reads_in_full() -> None:
     person = person_of(_cer("individual_valid_sign_2004_rsa.cer"))
     assert person.full_name == "ТЕСТОВ ТЕСТ ТЕСТОВИЧ"
-    assert (person.surname, person.given_name, person.patronymic) == ("ТЕСТОВ", "ТЕСТ",
-                                                                      "ТЕСТОВИЧ")
+    assert (person.surname, person.given_name, person.patronymic) == ("ТЕСТОВ", "ТЕСТ", "ТЕСТОВИЧ")
     assert person.iin == "123456789011"
 
 
@@ -82,9 +104,13 @@ def test_test_pki_officials(pki: TestPki, user: str) -> None:
 
 def test_no_prefix_no_identification_number() -> None:
     """A foreign serialNumber or department name is not shown as an IIN or BIN."""
-    cert = make_cert(subject=[(NameOID.COMMON_NAME, "John Smith"),
-                              (NameOID.SERIAL_NUMBER, "PNOGB-12345"),
-                              (NameOID.ORGANIZATIONAL_UNIT_NAME, "Sales")])
+    cert = make_cert(
+        subject=[
+            (NameOID.COMMON_NAME, "John Smith"),
+            (NameOID.SERIAL_NUMBER, "PNOGB-12345"),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, "Sales"),
+        ]
+    )
     person = person_of(cert)
     assert (person.iin, person.bin) == ("", "")
     facts = signer_facts(cert)
@@ -93,22 +119,42 @@ def test_no_prefix_no_identification_number() -> None:
 
 
 def test_bin_is_found_among_several_ous() -> None:
-    cert = make_cert(subject=[(NameOID.COMMON_NAME, "A B"),
-                              (NameOID.ORGANIZATIONAL_UNIT_NAME, "Бухгалтерия"),
-                              (NameOID.ORGANIZATIONAL_UNIT_NAME, "BIN991240007893")])
+    cert = make_cert(
+        subject=[
+            (NameOID.COMMON_NAME, "A B"),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, "Бухгалтерия"),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, "BIN991240007893"),
+        ]
+    )
     assert person_of(cert).bin == "991240007893"
 
 
-@pytest.mark.parametrize(("attrs", "full"), [
-    # CN not starting with SURNAME: the CN is kept (it was dropped by one old copy)
-    ([(NameOID.COMMON_NAME, "NURLAN KURMANGALIYEV"), (NameOID.SURNAME, "ҚҰРМАНҒАЛИЕВ"),
-      (NameOID.GIVEN_NAME, "ӨМІРЗАҚҰЛЫ")], "NURLAN KURMANGALIYEV ӨМІРЗАҚҰЛЫ"),
-    # CN already ending with the patronymic: not repeated
-    ([(NameOID.COMMON_NAME, "ӘЛИЕВ ӘЛИ ӘЛИҰЛЫ"), (NameOID.SURNAME, "ӘЛИЕВ"),
-      (NameOID.GIVEN_NAME, "ӘЛИҰЛЫ")], "ӘЛИЕВ ӘЛИ ӘЛИҰЛЫ"),
-    # no CN: surname and patronymic
-    ([(NameOID.SURNAME, "ӘЛИЕВ"), (NameOID.GIVEN_NAME, "ӘЛИҰЛЫ")], "ӘЛИЕВ ӘЛИҰЛЫ"),
-], ids=["latin-cn", "cn-with-patronymic", "no-cn"])
+@pytest.mark.parametrize(
+    ("attrs", "full"),
+    [
+        # CN not starting with SURNAME: the CN is kept (it was dropped by one old copy)
+        (
+            [
+                (NameOID.COMMON_NAME, "NURLAN KURMANGALIYEV"),
+                (NameOID.SURNAME, "ҚҰРМАНҒАЛИЕВ"),
+                (NameOID.GIVEN_NAME, "ӨМІРЗАҚҰЛЫ"),
+            ],
+            "NURLAN KURMANGALIYEV ӨМІРЗАҚҰЛЫ",
+        ),
+        # CN already ending with the patronymic: not repeated
+        (
+            [
+                (NameOID.COMMON_NAME, "ӘЛИЕВ ӘЛИ ӘЛИҰЛЫ"),
+                (NameOID.SURNAME, "ӘЛИЕВ"),
+                (NameOID.GIVEN_NAME, "ӘЛИҰЛЫ"),
+            ],
+            "ӘЛИЕВ ӘЛИ ӘЛИҰЛЫ",
+        ),
+        # no CN: surname and patronymic
+        ([(NameOID.SURNAME, "ӘЛИЕВ"), (NameOID.GIVEN_NAME, "ӘЛИҰЛЫ")], "ӘЛИЕВ ӘЛИҰЛЫ"),
+    ],
+    ids=["latin-cn", "cn-with-patronymic", "no-cn"],
+)
 def test_full_name_rule(attrs, full) -> None:  # type: ignore[no-untyped-def]
     cert = make_cert(subject=attrs)
     assert person_of(cert).full_name == full
@@ -118,5 +164,3 @@ def test_full_name_rule(attrs, full) -> None:  # type: ignore[no-untyped-def]
 def test_log_repr_masks() -> None:
     person = person_of(_cer("individual_valid_sign_2004_rsa.cer"))
     assert "123456789011" not in person.log_repr() and "ТЕСТОВ" not in person.log_repr()
-
-

@@ -29,8 +29,13 @@ from tests.pki.making import make_cert
 from tests.verification.fixtures import base_pdf
 
 #: Test PKI users and the role their certificate carries.
-PKI_ROLES = {"career": Role.EMPLOYEE, "head": Role.FIRST_HEAD, "akimat": Role.RIGHT_TO_SIGN,
-             "hr": Role.HR, "applicant": Role.INDIVIDUAL}
+PKI_ROLES = {
+    "career": Role.EMPLOYEE,
+    "head": Role.FIRST_HEAD,
+    "akimat": Role.RIGHT_TO_SIGN,
+    "hr": Role.HR,
+    "applicant": Role.INDIVIDUAL,
+}
 
 
 def _stamp_texts(pdf: bytes) -> list[str]:
@@ -41,26 +46,41 @@ def _stamp_texts(pdf: bytes) -> list[str]:
             if annot.get("/FT") != "/Sig" or "/AP" not in annot:
                 continue
             raw = annot.AP.N.read_bytes() + b"".join(
-                x.read_bytes() for x in annot.AP.N.Resources.get("/XObject", {}).values())
-            out.append(" ".join(_pdf_string(s) for s in
-                                re.findall(rb"/ActualText \((.*?)\)\s*>>", raw, re.S)))
+                x.read_bytes() for x in annot.AP.N.Resources.get("/XObject", {}).values()
+            )
+            out.append(
+                " ".join(
+                    _pdf_string(s) for s in re.findall(rb"/ActualText \((.*?)\)\s*>>", raw, re.S)
+                )
+            )
     return out
 
 
 def _pdf_string(raw: bytes) -> str:
     raw = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), raw)
     raw = re.sub(rb"\\(.)", rb"\1", raw)
-    return (raw.decode("utf-16-be") if raw[:2] == b"\xfe\xff" else raw.decode("latin-1")
-            ).replace("\ufeff", "")
+    return (raw.decode("utf-16-be") if raw[:2] == b"\xfe\xff" else raw.decode("latin-1")).replace(
+        "\ufeff", ""
+    )
 
 
 def _report_for(signer_cert) -> str:  # type: ignore[no-untyped-def]
     """The HTML report of one (made-up) signature by ``signer_cert``, in both languages."""
     now = dt.datetime.now(dt.UTC)
-    sig = SignatureReport(index=1, kind="cms", indication=Indication.TOTAL_PASSED,
-                          sub_indication=None, signer=signer_facts(signer_cert))
-    report = Report(DocumentFacts("cms", "0" * 64, 1), Indication.TOTAL_PASSED,
-                    Reason.of("DOC_PASSED"), [sig], now)
+    sig = SignatureReport(
+        index=1,
+        kind="cms",
+        indication=Indication.TOTAL_PASSED,
+        sub_indication=None,
+        signer=signer_facts(signer_cert),
+    )
+    report = Report(
+        DocumentFacts("cms", "0" * 64, 1),
+        Indication.TOTAL_PASSED,
+        Reason.of("DOC_PASSED"),
+        [sig],
+        now,
+    )
     return render_report(report, "kk") + render_report(report, "ru")
 
 
@@ -81,8 +101,11 @@ def test_stamp_and_report_of_a_signed_pdf_name_the_role_alike(pki: TestPki, user
 
 @pytest.mark.parametrize("role", list(Role))
 def test_every_role_reads_the_same_on_stamp_and_report(role: Role) -> None:
-    ekus = ("email", Role.LEGAL_ENTITY.oid, role.oid) if role is not Role.INDIVIDUAL else (
-        "email", role.oid)
+    ekus = (
+        ("email", Role.LEGAL_ENTITY.oid, role.oid)
+        if role is not Role.INDIVIDUAL
+        else ("email", role.oid)
+    )
     cert = make_cert(ekus=ekus, key_usage={"digital_signature", "content_commitment"})
     stamp = stamp_text(person_of(cert), None, dt.datetime.now(dt.UTC))
     assert f"{role.label.kk} / {role.label.ru}" in stamp

@@ -15,10 +15,12 @@ from signing import _pkcs12
 from tests.conftest import SHARED
 
 NCA = SHARED / "nca-test"
-PASSWORDS = {"gost2015_individual_Aa123456.p12": "Aa123456",
-             "gost2015_ceo_revoked_Aa123456.p12": "Aa123456",
-             "rsa2004_individual_Qwerty12.p12": "Qwerty12",
-             "rsa2004_individual_sign_revoked_Qwerty12.p12": "Qwerty12"}
+PASSWORDS = {
+    "gost2015_individual_Aa123456.p12": "Aa123456",
+    "gost2015_ceo_revoked_Aa123456.p12": "Aa123456",
+    "rsa2004_individual_Qwerty12.p12": "Qwerty12",
+    "rsa2004_individual_sign_revoked_Qwerty12.p12": "Qwerty12",
+}
 
 
 def raw(name: str) -> bytes:
@@ -45,8 +47,12 @@ def signed_by(spki: x509.Certificate, algorithm: str, data: bytes, value: bytes)
         return gost.verify_spki(info.dump(), algorithm, data, value)
     assert algorithm == "1.2.840.113549.1.1.11", algorithm
     try:
-        load_der_public_key(info.dump()).verify(value, data, padding.PKCS1v15(),  # type: ignore[union-attr,call-arg]
-                                                hashes.SHA256())  # type: ignore[arg-type]
+        load_der_public_key(info.dump()).verify(
+            value,
+            data,
+            padding.PKCS1v15(),  # type: ignore[union-attr,call-arg]
+            hashes.SHA256(),
+        )  # type: ignore[arg-type]
     except Exception:
         return False
     return True

@@ -31,8 +31,11 @@ HERE = Path(__file__).parent
 def _openssl_gost() -> bool:
     if not shutil.which("openssl"):
         return False
-    run = subprocess.run(["openssl", "dgst", "-provider", "gostprov", "-md_gost12_512"],
-                         input=b"", capture_output=True)
+    run = subprocess.run(
+        ["openssl", "dgst", "-provider", "gostprov", "-md_gost12_512"],
+        input=b"",
+        capture_output=True,
+    )
     return run.returncode == 0
 
 
@@ -42,8 +45,12 @@ def need_openssl_gost() -> None:
 
 def openssl_streebog(data: bytes, bits: int = 512) -> bytes:
     need_openssl_gost()
-    out = subprocess.run(["openssl", "dgst", "-provider", "gostprov", f"-md_gost12_{bits}",
-                          "-binary"], input=data, capture_output=True, check=True).stdout
+    out = subprocess.run(
+        ["openssl", "dgst", "-provider", "gostprov", f"-md_gost12_{bits}", "-binary"],
+        input=data,
+        capture_output=True,
+        check=True,
+    ).stdout
     return out
 
 
@@ -54,7 +61,8 @@ class OpenSSLKey:
         "id-tc26-gost-3410-12-512-paramSetA": ("gost2012_512", "A"),
         "id-tc26-gost-3410-12-512-paramSetB": ("gost2012_512", "B"),
         "id-tc26-gost-3410-2012-256-paramSetA": ("gost2012_256", "TCA"),
-        "id-GostR3410-2001-CryptoPro-A-ParamSet": ("gost2001", "A")}
+        "id-GostR3410-2001-CryptoPro-A-ParamSet": ("gost2001", "A"),
+    }
 
     def __init__(self, curve_name: str, directory: Path) -> None:
         need_openssl_gost()
@@ -62,13 +70,43 @@ class OpenSSLKey:
         self.pem = directory / f"{alg}-{paramset}.pem"
         self.pub = directory / f"{alg}-{paramset}.pub.der"
         eng = ["-engine", "gost"]
-        subprocess.run(["openssl", "genpkey", *eng, "-algorithm", alg, "-pkeyopt",
-                        f"paramset:{paramset}", "-out", str(self.pem)], check=True,
-                       capture_output=True)
-        subprocess.run(["openssl", "pkey", *eng, "-in", str(self.pem), "-pubout", "-outform",
-                        "DER", "-out", str(self.pub)], check=True, capture_output=True)
-        text = subprocess.run(["openssl", "pkey", *eng, "-in", str(self.pem), "-text",
-                               "-noout"], check=True, capture_output=True, text=True).stdout
+        subprocess.run(
+            [
+                "openssl",
+                "genpkey",
+                *eng,
+                "-algorithm",
+                alg,
+                "-pkeyopt",
+                f"paramset:{paramset}",
+                "-out",
+                str(self.pem),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                "openssl",
+                "pkey",
+                *eng,
+                "-in",
+                str(self.pem),
+                "-pubout",
+                "-outform",
+                "DER",
+                "-out",
+                str(self.pub),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        text = subprocess.run(
+            ["openssl", "pkey", *eng, "-in", str(self.pem), "-text", "-noout"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         fields = dict(re.findall(r"(Private key|X|Y):\s*([0-9A-F]+)", text))
         self.d = int(fields["Private key"], 16)
         self.point = (int(fields["X"], 16), int(fields["Y"], 16))
@@ -76,17 +114,35 @@ class OpenSSLKey:
 
     def sign_digest(self, digest: bytes) -> tuple[int, int]:
         """OpenSSL's signature over a digest, as (r, s) (it writes s||r big-endian)."""
-        sig = subprocess.run(["openssl", "pkeyutl", "-engine", "gost", "-sign", "-inkey",
-                              str(self.pem)], input=digest, capture_output=True,
-                             check=True).stdout
-        return int.from_bytes(sig[self.size:], "big"), int.from_bytes(sig[:self.size], "big")
+        sig = subprocess.run(
+            ["openssl", "pkeyutl", "-engine", "gost", "-sign", "-inkey", str(self.pem)],
+            input=digest,
+            capture_output=True,
+            check=True,
+        ).stdout
+        return int.from_bytes(sig[self.size :], "big"), int.from_bytes(sig[: self.size], "big")
 
     def verify_digest(self, digest: bytes, r: int, s: int, tmp: Path) -> bool:
         sig = tmp / "sig.bin"
         sig.write_bytes(s.to_bytes(self.size, "big") + r.to_bytes(self.size, "big"))
-        run = subprocess.run(["openssl", "pkeyutl", "-engine", "gost", "-verify", "-pubin",
-                              "-keyform", "DER", "-inkey", str(self.pub), "-sigfile", str(sig)],
-                             input=digest, capture_output=True)
+        run = subprocess.run(
+            [
+                "openssl",
+                "pkeyutl",
+                "-engine",
+                "gost",
+                "-verify",
+                "-pubin",
+                "-keyform",
+                "DER",
+                "-inkey",
+                str(self.pub),
+                "-sigfile",
+                str(sig),
+            ],
+            input=digest,
+            capture_output=True,
+        )
         return b"Signature Verified Successfully" in run.stdout
 
 
@@ -94,11 +150,16 @@ class BouncyCastle:
     """One JVM running BcOracle.java for the whole session; one line per question."""
 
     def __init__(self) -> None:
-        need(bool(shutil.which("java")) and BCPROV.exists(),
-             "java and BouncyCastle (Debian default-jre-headless, libbcprov-java)")
+        need(
+            bool(shutil.which("java")) and BCPROV.exists(),
+            "java and BouncyCastle (Debian default-jre-headless, libbcprov-java)",
+        )
         self._proc = subprocess.Popen(
             ["java", "-cp", str(BCPROV), str(HERE / "BcOracle.java")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self._lock = threading.Lock()
 
     def ask(self, *words: str) -> str:
@@ -116,15 +177,16 @@ class BouncyCastle:
         self._proc.wait(timeout=10)
 
 
-def bc_verifies(bc: BouncyCastle, spki_key: bytes, curve_name: str, size: int, digest: bytes,
-                value: bytes) -> bool:
+def bc_verifies(
+    bc: BouncyCastle, spki_key: bytes, curve_name: str, size: int, digest: bytes, value: bytes
+) -> bool:
     """BouncyCastle's verdict on a Kazakh-encoded signature value over ``digest``.
 
     ``spki_key``: x||y little-endian halves; ``value``: r||s little-endian halves; the
     digest as OpenSSL prints it (read as a little-endian number).
     """
-    x, y = (int.from_bytes(spki_key[i * size:(i + 1) * size], "little") for i in (0, 1))
-    r, s = (int.from_bytes(value[i * size:(i + 1) * size], "little") for i in (0, 1))
+    x, y = (int.from_bytes(spki_key[i * size : (i + 1) * size], "little") for i in (0, 1))
+    r, s = (int.from_bytes(value[i * size : (i + 1) * size], "little") for i in (0, 1))
     e = format(int.from_bytes(digest, "little"), f"0{2 * size}x")
     return bc.ask("verify", curve_name, e, f"{r:x}", f"{s:x}", f"{x:x}", f"{y:x}") == "true"
 
@@ -134,11 +196,17 @@ def check_gost_signer_info(bc: BouncyCastle, info, cert, content: bytes) -> None
     import signing.gost as gost
 
     bits = 512 if info["digest_algorithm"]["algorithm"].dotted == gost.STREEBOG512 else 256
-    md = next(a["values"][0].native for a in info["signed_attrs"]
-              if a["type"].native == "message_digest")
+    md = next(
+        a["values"][0].native for a in info["signed_attrs"] if a["type"].native == "message_digest"
+    )
     assert md == openssl_streebog(content, bits), "messageDigest is not OpenSSL's Streebog"
     key = gost.parse_public_key(cert["tbs_certificate"]["subject_public_key_info"].dump())
     attrs = b"\x31" + info["signed_attrs"].dump()[1:]
-    assert bc_verifies(bc, key.key, key.curve.bouncycastle, key.curve.size,
-                       openssl_streebog(attrs, bits), info["signature"].native), \
-        "BouncyCastle does not verify the signature value"
+    assert bc_verifies(
+        bc,
+        key.key,
+        key.curve.bouncycastle,
+        key.curve.size,
+        openssl_streebog(attrs, bits),
+        info["signature"].native,
+    ), "BouncyCastle does not verify the signature value"

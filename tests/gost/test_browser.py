@@ -13,8 +13,7 @@ from tests.verification.fixtures import base_pdf
 
 
 def test_page_signs_a_pdf_with_a_gost_key(emulator, gpki) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    report, signed = sign_on_the_page(emulator, TwoPhase(ncalayer_chain=[]), base_pdf(),
-                                      [gpki.ca])
+    report, signed = sign_on_the_page(emulator, TwoPhase(ncalayer_chain=[]), base_pdf(), [gpki.ca])
     assert report.get("ok") is True, report
     assert report["cancelled"] is True
     verifier = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([gpki.root, gpki.ca])))

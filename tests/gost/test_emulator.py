@@ -22,8 +22,10 @@ from tests.verification.fixtures import base_pdf
 
 @pytest.fixture(scope="module")
 def gost_keys(gpki) -> dict[str, EmulatorKey]:  # type: ignore[no-untyped-def]
-    return {label: EmulatorKey.from_p12(gpki.p12(label), gpki.password, alias=label)
-            for label in ("gost_career", "gost256_career")}
+    return {
+        label: EmulatorKey.from_p12(gpki.p12(label), gpki.password, alias=label)
+        for label in ("gost_career", "gost256_career")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +40,14 @@ def verifier(gpki) -> Verifier:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("label", "bits"), [("gost_career", 512), ("gost256_career", 256)])
-def test_two_phase_pdf_through_the_emulator(emulator, gost_keys, gpki, verifier,  # type: ignore[no-untyped-def]
-                                            label: str, bits: int) -> None:
+def test_two_phase_pdf_through_the_emulator(
+    emulator,
+    gost_keys,
+    gpki,
+    verifier,  # type: ignore[no-untyped-def]
+    label: str,
+    bits: int,
+) -> None:
     key = gost_keys[label]
     assert key.key_info()["algorithm"] == "ECGOST34310"
     service = TwoPhase(ncalayer_chain=[])
@@ -57,10 +65,10 @@ def test_a_sha256_hash_signed_by_a_gost_key_does_not_verify(emulator, verifier) 
     given to a GOST key is signed as is, and it is the verifier that refuses the result."""
     data = "Өтініш / Заявление".encode()
     digest = hashlib.sha256(data).digest()
-    message = p.basics_sign_cms(base64.b64encode(digest).decode(), digested=True,
-                                signer=TEST_KEYS)
-    signed = cms.ContentInfo.load(p.normalize_cms(
-        p.parse_basics_response(call1(emulator, message.to_message()))))
+    message = p.basics_sign_cms(base64.b64encode(digest).decode(), digested=True, signer=TEST_KEYS)
+    signed = cms.ContentInfo.load(
+        p.normalize_cms(p.parse_basics_response(call1(emulator, message.to_message())))
+    )
     (info,) = signed["content"]["signer_infos"]
     assert signer_info_digest(info) == digest
     assert info["signature_algorithm"]["algorithm"].dotted.startswith("1.2.398.3.10.1.1")
@@ -82,8 +90,7 @@ def test_gost_xmldsig_from_the_emulator(emulator, verifier) -> None:  # type: ig
     assert xml.startswith(XML_DECLARATION + "<doc>")
     assert "pkigovkz" in xml
     (sig,) = verifier.verify(xml.encode("utf-8")).signatures
-    assert (sig.indication, sig.algorithm) == (Indication.TOTAL_PASSED,
-                                               "ГОСТ 34.10-2015, 512 бит")
+    assert (sig.indication, sig.algorithm) == (Indication.TOTAL_PASSED, "ГОСТ 34.10-2015, 512 бит")
 
 
 def test_two_phase_cms_and_xml_through_the_emulator(emulator, gost_keys, verifier) -> None:  # type: ignore[no-untyped-def]
@@ -91,12 +98,12 @@ def test_two_phase_cms_and_xml_through_the_emulator(emulator, gost_keys, verifie
     service = TwoPhase(ncalayer_chain=[])
     data = "Өтініш / Заявление".encode()
     request = service.prepare_cms(data, certificate=key.certificate)  # digested: Streebog
-    signed = service.complete_cms(request.session_id,
-                                  p.parse_basics_response(call1(emulator, request.basics)))
+    signed = service.complete_cms(
+        request.session_id, p.parse_basics_response(call1(emulator, request.basics))
+    )
     der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
     (sig,) = verifier.verify(der, data).signatures
-    assert (sig.indication, sig.algorithm) == (Indication.TOTAL_PASSED,
-                                               "ГОСТ 34.10-2015, 512 бит")
+    assert (sig.indication, sig.algorithm) == (Indication.TOTAL_PASSED, "ГОСТ 34.10-2015, 512 бит")
     request = service.prepare_xml("<doc><a>Сәлем</a></doc>", certificate=key.certificate)
     (answer,) = p.parse_basics_response(call1(emulator, request.basics))  # a one-element list
     xml = service.complete_xml(request.session_id, answer)

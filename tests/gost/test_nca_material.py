@@ -47,15 +47,21 @@ def test_issuing_cas_are_not_self_signed(name: str) -> None:
     """NCA's issuing CAs are signed by roots not in nca-test: not by their own key."""
     c = cert(name)
     assert c.issuer != c.subject
-    assert not signed_by(c, c["signature_algorithm"]["algorithm"].dotted,
-                         c["tbs_certificate"].dump(), c["signature_value"].native)
+    assert not signed_by(
+        c,
+        c["signature_algorithm"]["algorithm"].dotted,
+        c["tbs_certificate"].dump(),
+        c["signature_value"].native,
+    )
 
 
 def test_kazakh_parameter_sets_are_the_measured_curves() -> None:
     key2015 = gost.parse_public_key(
-        cert(GOST2015_CA)["tbs_certificate"]["subject_public_key_info"].dump())
+        cert(GOST2015_CA)["tbs_certificate"]["subject_public_key_info"].dump()
+    )
     key2004 = gost.parse_public_key(
-        cert(GOST2004_CA)["tbs_certificate"]["subject_public_key_info"].dump())
+        cert(GOST2004_CA)["tbs_certificate"]["subject_public_key_info"].dump()
+    )
     assert key2015.curve.name == "id-tc26-gost-3410-12-512-paramSetA"
     assert key2004.curve.name == "id-GostR3410-2001-CryptoPro-A-ParamSet"
     assert gost.ALGORITHMS[gost.SIG_2015_512].label == "ГОСТ 34.10-2015, 512 бит"
@@ -63,13 +69,18 @@ def test_kazakh_parameter_sets_are_the_measured_curves() -> None:
 
 # response -> (CA of the responder certificate, subject of the response, its status)
 OCSP = {
-    "ocsp_response_individual_2015.bin":
-        (GOST2015_CA, "gost2015_individual_Aa123456.p12", "revoked"),
-    "ocsp_response_ceo_2015_revoked.bin":
-        (GOST2015_CA, "gost2015_ceo_revoked_Aa123456.p12", "revoked"),
+    "ocsp_response_individual_2015.bin": (
+        GOST2015_CA,
+        "gost2015_individual_Aa123456.p12",
+        "revoked",
+    ),
+    "ocsp_response_ceo_2015_revoked.bin": (
+        GOST2015_CA,
+        "gost2015_ceo_revoked_Aa123456.p12",
+        "revoked",
+    ),
     "ocsp_response_ceo_sign_2004_revoked.bin": (GOST2004_CA, None, "revoked"),
-    "ocsp_response_individual_sign_2004.bin":
-        (RSA_CA, "rsa2004_individual_Qwerty12.p12", "good"),
+    "ocsp_response_individual_sign_2004.bin": (RSA_CA, "rsa2004_individual_Qwerty12.p12", "good"),
 }
 
 
@@ -84,17 +95,26 @@ def test_ocsp_response(name: str) -> None:
     assert not signed_by(responder, algorithm, flip(tbs, len(tbs) - 40), value)
     assert not signed_by(responder, algorithm, tbs, flip(value, 0))
     # the responder's certificate is the CA's
-    assert signed_by(cert(ca_name), responder["signature_algorithm"]["algorithm"].dotted,
-                     responder["tbs_certificate"].dump(), responder["signature_value"].native)
+    assert signed_by(
+        cert(ca_name),
+        responder["signature_algorithm"]["algorithm"].dotted,
+        responder["tbs_certificate"].dump(),
+        responder["signature_value"].native,
+    )
     single = basic["tbs_response_data"]["responses"][0]
     assert single["cert_status"].name == status
     if subject:
         assert single["cert_id"]["serial_number"].native == cert(subject).serial_number
 
 
-@pytest.mark.parametrize(("name", "ca_name"), [("nca_gost2022_test.crl", GOST2015_CA),
-                                               ("nca_gost_test.crl", GOST2004_CA),
-                                               ("nca_rsa_test.crl", RSA_CA)])
+@pytest.mark.parametrize(
+    ("name", "ca_name"),
+    [
+        ("nca_gost2022_test.crl", GOST2015_CA),
+        ("nca_gost_test.crl", GOST2004_CA),
+        ("nca_rsa_test.crl", RSA_CA),
+    ],
+)
 def test_crl_signed_by_its_ca(name: str, ca_name: str) -> None:
     c = crl.CertificateList.load(raw(name))
     algorithm = c["signature_algorithm"]["algorithm"].dotted
@@ -116,11 +136,13 @@ def _token(name: str) -> cms.ContentInfo:
 def _check_token(sd: cms.SignedData, content: bytes, attrs: bytes, value: bytes) -> bool:
     """The 2004 token's two checks: message digest of the TSTInfo, signature on the attrs."""
     si = sd["signer_infos"][0]
-    md = next(a["values"][0].native for a in si["signed_attrs"]
-              if a["type"].native == "message_digest")
+    md = next(
+        a["values"][0].native for a in si["signed_attrs"] if a["type"].native == "message_digest"
+    )
     tsa = sd["certificates"][0].chosen
-    return (gost.digest(gost.GOST34311, content) == md
-            and signed_by(tsa, si["signature_algorithm"]["algorithm"].dotted, attrs, value))
+    return gost.digest(gost.GOST34311, content) == md and signed_by(
+        tsa, si["signature_algorithm"]["algorithm"].dotted, attrs, value
+    )
 
 
 @pytest.mark.parametrize("name", ["tsp_token.bin", "tsp_response.bin"])
@@ -139,5 +161,9 @@ def test_time_stamp_token_2004(name: str) -> None:
     tst = sd["encap_content_info"]["content"].parsed
     assert tst["policy"].dotted == "1.2.398.3.3.2.6.1"  # NCA's GOST 2004 TSA policy
     tsa = sd["certificates"][0].chosen
-    assert signed_by(cert(GOST2004_CA), tsa["signature_algorithm"]["algorithm"].dotted,
-                     tsa["tbs_certificate"].dump(), tsa["signature_value"].native)
+    assert signed_by(
+        cert(GOST2004_CA),
+        tsa["signature_algorithm"]["algorithm"].dotted,
+        tsa["tbs_certificate"].dump(),
+        tsa["signature_value"].native,
+    )

@@ -28,6 +28,13 @@ print("ok")
 
 def test_pure_python_paths_verify_real_nca_signatures() -> None:
     env = {**os.environ, "DOCSERVICE_GOST_PURE_PYTHON": "1"}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

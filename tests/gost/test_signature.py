@@ -26,9 +26,11 @@ def test_curve_parameters_match_bouncycastle(bc, curve: curves.Curve) -> None:  
 
 def test_curve_parameters_match_gostcrypto() -> None:
     table = gs.CURVES_R_1323565_1_024_2019
-    for name, ours in (("id-tc26-gost-3410-12-512-paramSetA", curves.TC26_512_A),
-                       ("id-tc26-gost-3410-12-512-paramSetB", curves.TC26_512_B),
-                       ("id-tc26-gost-3410-2012-256-paramSetA", curves.TC26_256_A)):
+    for name, ours in (
+        ("id-tc26-gost-3410-12-512-paramSetA", curves.TC26_512_A),
+        ("id-tc26-gost-3410-12-512-paramSetB", curves.TC26_512_B),
+        ("id-tc26-gost-3410-2012-256-paramSetA", curves.TC26_256_A),
+    ):
         theirs = table[name]
         assert [theirs[k] for k in "pabqxy"] == [getattr(ours, k) for k in "pabqxy"], name
 
@@ -41,8 +43,9 @@ def test_arithmetic_paths_agree(curve: curves.Curve) -> None:
     assert q is not None
     for _ in range(3):
         k1, k2 = (int.from_bytes(os.urandom(curve.size), "big") for _ in range(2))
-        assert ec.PURE.mul_add(curve, k1 % curve.q, k2 % curve.q, q) == \
-            ec.ARITHMETIC.mul_add(curve, k1, k2, q)
+        assert ec.PURE.mul_add(curve, k1 % curve.q, k2 % curve.q, q) == ec.ARITHMETIC.mul_add(
+            curve, k1, k2, q
+        )
 
 
 def test_openssl_arithmetic_is_loaded() -> None:
@@ -67,8 +70,9 @@ def test_openssl_signs_we_verify_and_back(curve_name: str, tmp_path) -> None:  #
     assert not key.verify_digest(digest, ours[0], (ours[1] + 1) % curve.q, tmp_path)
 
 
-@pytest.mark.parametrize("curve", [curves.CRYPTOPRO_A, curves.TC26_512_A, curves.TC26_256_A],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "curve", [curves.CRYPTOPRO_A, curves.TC26_512_A, curves.TC26_256_A], ids=lambda c: c.name
+)
 def test_bouncycastle_signs_we_verify_and_back(bc, curve: curves.Curve) -> None:  # type: ignore[no-untyped-def]
     d = int.from_bytes(os.urandom(curve.size), "big") % curve.q
     x, y = signature.public_key(curve, d)
@@ -76,10 +80,14 @@ def test_bouncycastle_signs_we_verify_and_back(bc, curve: curves.Curve) -> None:
     e = signature.digest_number(digest, curve)
     e_hex = format(int.from_bytes(digest, "little"), f"0{2 * curve.size}x")
     r, s = signature.sign_number(curve, d, e)
-    assert bc.ask("verify", curve.bouncycastle, e_hex, f"{r:x}", f"{s:x}", f"{x:x}",
-                  f"{y:x}") == "true"
-    assert bc.ask("verify", curve.bouncycastle, e_hex, f"{r:x}", f"{s ^ 1:x}", f"{x:x}",
-                  f"{y:x}") == "false"
+    assert (
+        bc.ask("verify", curve.bouncycastle, e_hex, f"{r:x}", f"{s:x}", f"{x:x}", f"{y:x}")
+        == "true"
+    )
+    assert (
+        bc.ask("verify", curve.bouncycastle, e_hex, f"{r:x}", f"{s ^ 1:x}", f"{x:x}", f"{y:x}")
+        == "false"
+    )
     r2, s2 = (int(v, 16) for v in bc.ask("sign", curve.bouncycastle, e_hex, f"{d:x}").split())
     for arithmetic in ARITHMETICS:
         assert signature.verify_number(curve, (x, y), e, r2, s2, arithmetic)
@@ -92,9 +100,10 @@ def test_gostcrypto_verifies_ours_in_nca_byte_order() -> None:
     key = signature.encode_public_key(curve, signature.public_key(curve, d))
     digest = os.urandom(64)
     value = signature.sign_digest(curve, d, digest)
-    theirs = gs.new(gs.MODE_512, gs.CURVES_R_1323565_1_024_2019[
-        "id-tc26-gost-3410-12-512-paramSetA"])
-    swap = lambda b: b[::-1][len(b) // 2:] + b[::-1][:len(b) // 2]  # noqa: E731
+    theirs = gs.new(
+        gs.MODE_512, gs.CURVES_R_1323565_1_024_2019["id-tc26-gost-3410-12-512-paramSetA"]
+    )
+    swap = lambda b: b[::-1][len(b) // 2 :] + b[::-1][: len(b) // 2]  # noqa: E731
     assert theirs.verify(bytearray(swap(key)), bytearray(digest[::-1]), bytearray(swap(value)))
     assert signature.verify_digest(curve, key, digest, value)
     bad = bytearray(value)

@@ -57,14 +57,15 @@ def test_cades_detached(key: Pkcs12Key, verifier: Verifier, bc, monkeypatch) -> 
 
 def test_xmldsig(key: Pkcs12Key, verifier: Verifier, bc, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(key, "check", lambda *a, **k: None)
-    xml = sign_xml("<doc xmlns=\"urn:t\"><a>Сәлем</a></doc>".encode(), key)
+    xml = sign_xml('<doc xmlns="urn:t"><a>Сәлем</a></doc>'.encode(), key)
     root = etree.fromstring(xml)
     ns = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
     signature = root.find("ds:Signature", ns)
     assert signature is not None
     method = signature.find("ds:SignedInfo/ds:SignatureMethod", ns)
-    assert method.get("Algorithm") == ("urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:"
-                                       "gostr34102015-gostr34112015-512")
+    assert method.get("Algorithm") == (
+        "urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:gostr34102015-gostr34112015-512"
+    )
     # independently: OpenSSL's Streebog of the c14n bytes and BouncyCastle's verdict
     doc = etree.fromstring(xml)
     doc.remove(doc.find("ds:Signature", ns))
@@ -76,7 +77,8 @@ def test_xmldsig(key: Pkcs12Key, verifier: Verifier, bc, monkeypatch) -> None:  
     import signing.gost as gost
 
     pub = gost.parse_public_key(
-        key.certificate["tbs_certificate"]["subject_public_key_info"].dump())
+        key.certificate["tbs_certificate"]["subject_public_key_info"].dump()
+    )
     assert bc_verifies(bc, pub.key, pub.curve.bouncycastle, 64, openssl_streebog(info), value)
     (sig,) = verifier.verify(xml, now=WHILE_VALID).signatures
     assert _crypto_ok(sig) and sig.algorithm == "ГОСТ 34.10-2015, 512 бит"
@@ -90,7 +92,7 @@ def test_pades(key: Pkcs12Key, verifier: Verifier, bc) -> None:  # type: ignore[
 
     embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     start1, len1, start2, len2 = (int(v) for v in embedded.byte_range)
-    covered = pdf[start1:start1 + len1] + pdf[start2:start2 + len2]
+    covered = pdf[start1 : start1 + len1] + pdf[start2 : start2 + len2]
     check_gost_signer_info(bc, embedded.signer_info, key.certificate, covered)
     (sig,) = verifier.verify(pdf, now=WHILE_VALID).signatures
     assert _crypto_ok(sig) and sig.coverage is not None

@@ -46,8 +46,9 @@ def test_two_phase_pdf_with_gost_key(gpki, bc, label: str) -> None:  # type: ign
     assert sig.algorithm == f"ГОСТ 34.10-2015, {bits} бит"
     embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     s1, l1, s2, l2 = (int(v) for v in embedded.byte_range)
-    check_gost_signer_info(bc, embedded.signer_info, key.certificate,
-                           pdf[s1:s1 + l1] + pdf[s2:s2 + l2])
+    check_gost_signer_info(
+        bc, embedded.signer_info, key.certificate, pdf[s1 : s1 + l1] + pdf[s2 : s2 + l2]
+    )
 
 
 def test_two_phase_refuses_a_gost_cms_over_another_digest(gpki) -> None:  # type: ignore[no-untyped-def]

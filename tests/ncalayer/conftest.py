@@ -31,8 +31,10 @@ TEST_KEYS = p.SignerParams(chain=())
 
 @pytest.fixture(scope="session")
 def keys(pki: TestPki) -> dict[str, EmulatorKey]:
-    return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
-            for label in KEY_LABELS}
+    return {
+        label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
+        for label in KEY_LABELS
+    }
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +63,9 @@ def application_pdf() -> bytes:
 def call(emulator: NCALayerEmulator, *messages: dict[str, Any] | str) -> list[dict[str, Any]]:
     """Connect like a browser, check the greeting, send each message, return each answer."""
     answers = []
-    with connect(emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30,
-                 close_timeout=2) as ws:
+    with connect(
+        emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30, close_timeout=2
+    ) as ws:
         assert p.parse_version(ws.recv(timeout=30)) == p.VERSION
         for message in messages:
             ws.send(message if isinstance(message, str) else p.dumps(message))
@@ -76,9 +79,11 @@ def call1(emulator: NCALayerEmulator, message: dict[str, Any] | str) -> dict[str
 
 def with_key(keys: dict[str, EmulatorKey], label: str):  # type: ignore[no-untyped-def]
     """A dialog choice: the official picks the key ``label`` (it must be on offer)."""
+
     def choose(offered: list[EmulatorKey], request: object) -> EmulatorKey | None:
         assert keys[label] in offered, f"{label} not offered"
         return keys[label]
+
     return choose
 
 

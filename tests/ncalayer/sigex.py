@@ -27,10 +27,17 @@ def package() -> Path:
         npm = shutil.which("npm")
         need(npm is not None, "npm (Debian package npm) to install ncalayer-js-client")
         assert npm is not None
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-                                cwd=FOLDER, capture_output=True, text=True, timeout=300)
-        need(result.returncode == 0,
-             f"ncalayer-js-client from npm (npm ci: {result.stderr.strip()[-300:]})")
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=FOLDER,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        need(
+            result.returncode == 0,
+            f"ncalayer-js-client from npm (npm ci: {result.stderr.strip()[-300:]})",
+        )
     installed = json.loads((root / "package.json").read_text(encoding="utf-8"))["version"]
     assert installed == VERSION, f"ncalayer-js-client {installed} installed, {VERSION} pinned"
     return root

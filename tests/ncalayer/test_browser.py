@@ -73,8 +73,9 @@ class _CancelFirstSign:
         return offered[0] if offered else None
 
 
-def sign_on_the_page(emulator: NCALayerEmulator, twophase: TwoPhase, pdf: bytes,
-                     chain: list[Any]) -> tuple[dict[str, Any], list[bytes]]:
+def sign_on_the_page(
+    emulator: NCALayerEmulator, twophase: TwoPhase, pdf: bytes, chain: list[Any]
+) -> tuple[dict[str, Any], list[bytes]]:
     """Serve :data:`PAGE` on 127.0.0.1, let headless Chromium run it against ``emulator``
     (the first sign cancelled, then signed) and return what the page reported and the PDFs
     the service completed."""
@@ -132,10 +133,21 @@ def sign_on_the_page(emulator: NCALayerEmulator, twophase: TwoPhase, pdf: bytes,
     assert CHROMIUM is not None
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
         browser = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--no-first-run", "--disable-extensions",
-             f"--user-data-dir={profile}", "--ignore-certificate-errors", url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+                "--disable-extensions",
+                f"--user-data-dir={profile}",
+                "--ignore-certificate-errors",
+                url,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             finished = reported.wait(timeout=60)
         finally:
@@ -152,9 +164,14 @@ def sign_on_the_page(emulator: NCALayerEmulator, twophase: TwoPhase, pdf: bytes,
     return report, signed
 
 
-def test_page_signs_a_pdf_through_the_emulator(emulator: NCALayerEmulator, twophase: TwoPhase,
-                                               pki: TestPki, trust, keys,  # type: ignore[no-untyped-def]
-                                               application_pdf: bytes) -> None:
+def test_page_signs_a_pdf_through_the_emulator(
+    emulator: NCALayerEmulator,
+    twophase: TwoPhase,
+    pki: TestPki,
+    trust,
+    keys,  # type: ignore[no-untyped-def]
+    application_pdf: bytes,
+) -> None:
     report, signed = sign_on_the_page(emulator, twophase, application_pdf, [pki.ca])
     assert report.get("ok") is True, report
     assert report["version"] == p.VERSION

@@ -12,16 +12,24 @@ from signing.ncalayer import protocol as p
 
 
 def test_basics_request_round_trip() -> None:
-    request = p.basics_sign_cms("AAEC", digested=True, tsa=True,
-                                signer=p.SignerParams(iin="850301300121", chain=()))
+    request = p.basics_sign_cms(
+        "AAEC", digested=True, tsa=True, signer=p.SignerParams(iin="850301300121", chain=())
+    )
     message = request.to_message()
     assert message["module"] == p.BASICS and message["method"] == "sign"
     args = message["args"]
     assert args["format"] == "cms" and args["data"] == "AAEC"
-    assert args["signingParams"] == {"decode": True, "encapsulate": False, "digested": True,
-                                     "tsaProfile": {}}
-    assert args["signerParams"] == {"extKeyUsageOids": [p.EKU_SIGN], "iin": "850301300121",
-                                    "chain": []}
+    assert args["signingParams"] == {
+        "decode": True,
+        "encapsulate": False,
+        "digested": True,
+        "tsaProfile": {},
+    }
+    assert args["signerParams"] == {
+        "extKeyUsageOids": [p.EKU_SIGN],
+        "iin": "850301300121",
+        "chain": [],
+    }
     assert p.parse_request(p.dumps(message)) == request
 
 
@@ -34,22 +42,33 @@ def test_no_tsa_profile_means_no_time_stamp() -> None:
 
 def test_common_utils_round_trip() -> None:
     call = p.create_cades_from_base64("QUJD", attach=True)
-    assert call.to_message() == {"module": p.COMMON_UTILS, "method": "createCAdESFromBase64",
-                                 "args": ["PKCS12", "SIGNATURE", "QUJD", True]}
+    assert call.to_message() == {
+        "module": p.COMMON_UTILS,
+        "method": "createCAdESFromBase64",
+        "args": ["PKCS12", "SIGNATURE", "QUJD", True],
+    }
     assert p.parse_request(call.to_message()) == call
     assert p.sign_xml("<a/>").to_message()["args"] == ["PKCS12", "SIGNATURE", "<a/>", "", ""]
 
 
-@pytest.mark.parametrize("message", [
-    "not json", "[1]", {"module": "x.y", "method": "sign"},
-    {"module": p.BASICS, "method": "verify", "args": {}},
-    {"module": p.BASICS, "method": "sign", "args": {"format": "pdf", "data": "AA=="}},
-    {"module": p.BASICS, "method": "sign", "args": {"format": "cms", "data": 5}},
-    {"module": p.BASICS, "method": "sign",
-     "args": {"format": "cms", "data": "AA==", "signingParams": {"digested": "yes"}}},
-    {"module": p.COMMON_UTILS, "method": "rm -rf", "args": []},
-    {"module": p.COMMON_UTILS, "method": "getKeyInfo", "args": "PKCS12"},
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "not json",
+        "[1]",
+        {"module": "x.y", "method": "sign"},
+        {"module": p.BASICS, "method": "verify", "args": {}},
+        {"module": p.BASICS, "method": "sign", "args": {"format": "pdf", "data": "AA=="}},
+        {"module": p.BASICS, "method": "sign", "args": {"format": "cms", "data": 5}},
+        {
+            "module": p.BASICS,
+            "method": "sign",
+            "args": {"format": "cms", "data": "AA==", "signingParams": {"digested": "yes"}},
+        },
+        {"module": p.COMMON_UTILS, "method": "rm -rf", "args": []},
+        {"module": p.COMMON_UTILS, "method": "getKeyInfo", "args": "PKCS12"},
+    ],
+)
 def test_malformed_requests_are_refused(message: object) -> None:
     with pytest.raises(p.ProtocolError):
         p.parse_request(message)  # type: ignore[arg-type]
@@ -76,9 +95,14 @@ def test_response_shapes() -> None:
 
 
 def _tiny_cms() -> bytes:
-    signed = cms.SignedData({
-        "version": "v1", "digest_algorithms": [{"algorithm": "sha256"}],
-        "encap_content_info": {"content_type": "data"}, "signer_infos": []})
+    signed = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [{"algorithm": "sha256"}],
+            "encap_content_info": {"content_type": "data"},
+            "signer_infos": [],
+        }
+    )
     return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
 
 
@@ -86,7 +110,7 @@ def test_one_normalising_function_for_pem_base64_and_der() -> None:
     der = _tiny_cms()
     assert p.normalize_cms(p.cms_pem(der)) == der
     assert p.normalize_cms(p.cms_base64(der)) == der
-    wrapped = "\n".join(p.cms_base64(der)[i:i + 60] for i in range(0, 200, 60))
+    wrapped = "\n".join(p.cms_base64(der)[i : i + 60] for i in range(0, 200, 60))
     assert p.normalize_cms(wrapped + p.cms_base64(der)[200:]) == der
     assert p.normalize_cms(der) == der
     with pytest.raises(SignatureValueError):

@@ -59,11 +59,16 @@ def _xml_shape(text: str) -> dict[str, Any]:
     declaration, _, body = text.partition("?>")
     root = etree.fromstring(body.encode("utf-8"))
     signature = root[-1]
-    return {"declaration": declaration + "?>", "root": root.tag, "text": root.text,
-            "prefix": signature.prefix,
-            "newline": "\r\n" if "\r\n" in text else "\n",
-            "elements": [(etree.QName(e).localname, e.get("Algorithm"), e.get("URI"))
-                         for e in signature.iter()]}
+    return {
+        "declaration": declaration + "?>",
+        "root": root.tag,
+        "text": root.text,
+        "prefix": signature.prefix,
+        "newline": "\r\n" if "\r\n" in text else "\n",
+        "elements": [
+            (etree.QName(e).localname, e.get("Algorithm"), e.get("URI")) for e in signature.iter()
+        ],
+    }
 
 
 def _shape(answer: dict[str, Any]) -> Any:
@@ -82,12 +87,15 @@ def _shape(answer: dict[str, Any]) -> Any:
 def replay_keys(pki) -> tuple[list[EmulatorKey], EmulatorKey]:  # type: ignore[no-untyped-def]
     """The recording's keys: a KAZTOKEN with a person's signing and authentication keys,
     and a file key; all from the production CA, as the recording's were."""
+
     def load(label: str, storage: str) -> EmulatorKey:
         key = EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
         return replace(key, storage=storage, production=True)
 
-    return ([load("career", "AKKaztokenStore"), load("authonly", "AKKaztokenStore")],
-            load("hr", "PKCS12"))
+    return (
+        [load("career", "AKKaztokenStore"), load("authonly", "AKKaztokenStore")],
+        load("hr", "PKCS12"),
+    )
 
 
 def test_recorded_sessions_replay_with_the_same_shapes(replay_keys) -> None:  # type: ignore[no-untyped-def]
@@ -101,12 +109,16 @@ def test_recorded_sessions_replay_with_the_same_shapes(replay_keys) -> None:  # 
         for number, entry in enumerate(entries):
             recorded = json.loads(entry["response"])
             request = json.loads(entry["request"])
-            emulator.choose = ((lambda offered, r: None) if _cancelled(recorded)
-                               else (lambda offered, r: offered[0]))
+            emulator.choose = (
+                (lambda offered, r: None)
+                if _cancelled(recorded)
+                else (lambda offered, r: offered[0])
+            )
             if request.get("method") == "getActiveTokens":  # the human plugs a token in
                 emulator.keys = [file_key] if recorded["responseObject"] == [] else everything
-            with connect(emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30,
-                         max_size=None) as ws:
+            with connect(
+                emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30, max_size=None
+            ) as ws:
                 greeting = json.loads(ws.recv(timeout=30))
                 if "initMessage" in entry:
                     assert greeting == json.loads(entry["initMessage"])
@@ -118,13 +130,18 @@ def test_recorded_sessions_replay_with_the_same_shapes(replay_keys) -> None:  # 
                 continue
             compared += 1
             if _shape(answer) != _shape(recorded):
-                mismatches.append(f"#{number} {entry['request'][:90]}\n  recorded "
-                                  f"{_shape(recorded)}\n  emulator {_shape(answer)}")
+                mismatches.append(
+                    f"#{number} {entry['request'][:90]}\n  recorded "
+                    f"{_shape(recorded)}\n  emulator {_shape(answer)}"
+                )
             if isinstance(recorded.get("responseObject"), dict):
                 got = answer.get("responseObject", {})
                 for field, value in recorded["responseObject"].items():
-                    if not (field in got and type(got[field]) is type(value)
-                            and str(got[field]).isdigit() == str(value).isdigit()):
+                    if not (
+                        field in got
+                        and type(got[field]) is type(value)
+                        and str(got[field]).isdigit() == str(value).isdigit()
+                    ):
                         mismatches.append(f"#{number} {field}: {got.get(field)!r}")
     assert compared >= 40
     assert not mismatches, "\n".join(mismatches)

@@ -55,8 +55,13 @@ class _Dialog:
         self.label = "career"
 
     def __call__(self, offered: list[EmulatorKey], request: p.Request) -> EmulatorKey | None:
-        data = (request.data if isinstance(request, p.BasicsSign)
-                else request.args[2] if len(request.args) > 2 else None)
+        data = (
+            request.data
+            if isinstance(request, p.BasicsSign)
+            else request.args[2]
+            if len(request.args) > 2
+            else None
+        )
         if data == CANCEL_B64:
             return None
         wanted = self.keys[self.label]
@@ -64,8 +69,13 @@ class _Dialog:
 
 
 @pytest.fixture
-def page(emulator: NCALayerEmulator, keys, twophase: TwoPhase, pki: TestPki,  # type: ignore[no-untyped-def]
-         application_pdf: bytes) -> Iterator[tuple[Cdp, _Dialog]]:
+def page(
+    emulator: NCALayerEmulator,
+    keys,
+    twophase: TwoPhase,
+    pki: TestPki,  # type: ignore[no-untyped-def]
+    application_pdf: bytes,
+) -> Iterator[tuple[Cdp, _Dialog]]:
     script = (sigex.package() / "ncalayer-client.js").read_bytes()
     dialog = _Dialog(keys)
     emulator.choose = dialog
@@ -83,8 +93,9 @@ def page(emulator: NCALayerEmulator, keys, twophase: TwoPhase, pki: TestPki,  # 
             existing = body.get("existing")
             if existing:
                 return twophase.prepare_cms(DATA, certificate=cert, existing=existing).to_json()
-            return twophase.prepare_cms(DATA, certificate=cert, digested=False,
-                                        attach=True).to_json()
+            return twophase.prepare_cms(
+                DATA, certificate=cert, digested=False, attach=True
+            ).to_json()
         xml = body.get("xml") or application_xml.decode("utf-8")
         return twophase.prepare_xml(xml, certificate=cert).to_json()
 
@@ -103,17 +114,20 @@ def page(emulator: NCALayerEmulator, keys, twophase: TwoPhase, pki: TestPki,  # 
         dialog.label = body["label"]  # the official at the computer changes
         return {}
 
-    with _Serve(script, {"/prepare": prepare, "/complete": complete,
-                         "/choose": choose}) as url, \
-            chromium() as cdp:
+    with (
+        _Serve(script, {"/prepare": prepare, "/complete": complete, "/choose": choose}) as url,
+        chromium() as cdp,
+    ):
         # The emulator's TLS certificate is self-signed, as NCALayer's is until installed.
         cdp.call("Security.setIgnoreCertificateErrors", ignore=True)
         cdp.goto(url)
         assert cdp.js("typeof window.NCALayerClient") == "function"
-        cdp.js(f"window.client = new NCALayerClient({json.dumps(emulator.url)}, false);"
-               "window.post = (path, body) => fetch(path, {method: 'POST', "
-               "body: JSON.stringify(body)}).then(async (r) => { const j = await r.json(); "
-               "if (!r.ok) throw new Error(j.error); return j; });")
+        cdp.js(
+            f"window.client = new NCALayerClient({json.dumps(emulator.url)}, false);"
+            "window.post = (path, body) => fetch(path, {method: 'POST', "
+            "body: JSON.stringify(body)}).then(async (r) => { const j = await r.json(); "
+            "if (!r.ok) throw new Error(j.error); return j; });"
+        )
         assert cdp.js("client.connect()", await_promise=True) == p.VERSION
         yield cdp, dialog
 
@@ -125,13 +139,17 @@ def _run(cdp: Cdp, body: str) -> Any:
 
 def _error(call: str) -> str:
     """JS returning the error a call rejects with, as {name, message, cancelled}."""
-    return (f"await {call}.then(() => null, (e) => ({{name: e.name, message: e.message, "
-            f"cancelled: e.canceledByUser === true}}))")
+    return (
+        f"await {call}.then(() => null, (e) => ({{name: e.name, message: e.message, "
+        f"cancelled: e.canceledByUser === true}}))"
+    )
 
 
 def test_every_call_of_the_library(page, keys, trust, pki: TestPki, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cdp, _dialog = page
-    out = _run(cdp, f"""
+    out = _run(
+        cdp,
+        f"""
       const r = {{}};
       r.tokens = await client.getActiveTokens();
       r.keyInfo = await client.getKeyInfo(C.fileStorageType);
@@ -157,21 +175,36 @@ def test_every_call_of_the_library(page, keys, trust, pki: TestPki, tmp_path: Pa
       r.basicsXml = await client.basicsSignXML(C.basicsStoragePKCS12, '<tag>data</tag>',
         C.basicsXMLParams, C.basicsSignerTestAny);
       r.locale = typeof await client.changeLocale('kk');  // real: only a code
-      r.cancelBasics = {_error(f"client.basicsSignCMS(null, {json.dumps(CANCEL_B64)}, "
-                                "C.basicsCMSParamsDetached, C.basicsSignerTestAny)")};
-      r.cancelCommon = {_error(f"client.createCAdESFromBase64(C.fileStorageType, "
-                                f"{json.dumps(CANCEL_B64)})")};
-      r.noTestKeys = {_error(f"client.basicsSignCMS(null, {json.dumps(B64)}, "
-                              "C.basicsCMSParamsDetached, C.basicsSignerAny)")};
+      r.cancelBasics = {
+            _error(
+                f"client.basicsSignCMS(null, {json.dumps(CANCEL_B64)}, "
+                "C.basicsCMSParamsDetached, C.basicsSignerTestAny)"
+            )
+        };
+      r.cancelCommon = {
+            _error(f"client.createCAdESFromBase64(C.fileStorageType, {json.dumps(CANCEL_B64)})")
+        };
+      r.noTestKeys = {
+            _error(
+                f"client.basicsSignCMS(null, {json.dumps(B64)}, "
+                "C.basicsCMSParamsDetached, C.basicsSignerAny)"
+            )
+        };
       r.badRequest = {_error("client.getKeyInfo(1)")};
-      return r;""")
+      return r;""",
+    )
     career = keys["career"].certificate
     assert out["tokens"] == []
     assert out["keyInfo"]["serialNumber"] == format(career.serial_number, "x")
     assert out["keyInfo"]["certNotAfter"].isdigit()
     ca_file = _ca_file(pki, tmp_path)
-    for name, content in (("detached", None), ("attached", DATA), ("defaults", None),
-                          ("cades", DATA), ("cmsTsp", None)):
+    for name, content in (
+        ("detached", None),
+        ("attached", DATA),
+        ("defaults", None),
+        ("cades", DATA),
+        ("cmsTsp", None),
+    ):
         signed = _load(out[name])
         attached = signed["encap_content_info"]["content"].native
         assert attached == content, name
@@ -193,8 +226,11 @@ def test_every_call_of_the_library(page, keys, trust, pki: TestPki, tmp_path: Pa
         assert xml.startswith('<?xml version="1.0" encoding="UTF-8" standalone="no"?>')
         _verify_xml(xml, career)
     assert out["locale"] == "undefined"
-    assert out["cancelBasics"] == {"name": "NCALayerError", "message": "cancelled by user",
-                                   "cancelled": True}
+    assert out["cancelBasics"] == {
+        "name": "NCALayerError",
+        "message": "cancelled by user",
+        "cancelled": True,
+    }
     assert out["cancelCommon"]["message"] == "500: action.canceled"
     # Without signerParams.chain test-CA keys are not offered: the official can only cancel.
     assert out["noTestKeys"]["cancelled"] is True
@@ -205,7 +241,9 @@ def test_two_phase_with_the_librarys_signatures(page, keys, trust) -> None:  # t
     """PDF, CMS and XML prepared by the service, signed through the library's own calls
     (basics and commonUtils), each by two officials, completed by the service."""
     cdp, _dialog = page
-    out = _run(cdp, """
+    out = _run(
+        cdp,
+        """
       const r = {};
       const sign = (a) => client.basicsSignCMS(a.allowedStorages, a.data, a.signingParams,
         a.signerParams, a.locale);
@@ -240,11 +278,14 @@ def test_two_phase_with_the_librarys_signatures(page, keys, trust) -> None:  # t
       r.xml = (await post('/complete', {kind: 'xml', sessionId: q.sessionId,
         signature: await client.signXml(u[0], u[2], u[1], u[3], u[4])})).xml;
       r.listLength = list.length;
-      return r;""")
+      return r;""",
+    )
     statuses = pyhanko_pdf_statuses(base64.b64decode(out["pdf"]), trust)
     assert len(statuses) == 2 and all_valid(statuses)
     assert [s.signing_cert.serial_number for s in statuses] == [
-        keys["career"].certificate.serial_number, keys["head"].certificate.serial_number]
+        keys["career"].certificate.serial_number,
+        keys["head"].certificate.serial_number,
+    ]
     both = _load(out["cms"])
     statuses = pyhanko_cms_statuses(DATA, _detach(both), trust)
     assert len(statuses) == 2 and all_valid(statuses)
@@ -256,23 +297,27 @@ def test_two_phase_with_the_librarys_signatures(page, keys, trust) -> None:  # t
 def test_the_services_own_client_unwraps_a_single_xml(emulator, keys) -> None:  # type: ignore[no-untyped-def]
     """signing/static/ncalayer-client.js: one XML document in, one signed XML out, though
     NCALayer answers a one-element list; a list in stays a list."""
-    own = (Path(__file__).resolve().parents[2] / "signing" / "static" / "ncalayer-client.js")
-    page = (b'<!doctype html><meta charset="utf-8"><script type="module">'
-            b'import { NCALayerClient } from "/ncalayer-client.js";'
-            b"window.NCALayerClient = NCALayerClient;</script>")
+    own = Path(__file__).resolve().parents[2] / "signing" / "static" / "ncalayer-client.js"
+    page = (
+        b'<!doctype html><meta charset="utf-8"><script type="module">'
+        b'import { NCALayerClient } from "/ncalayer-client.js";'
+        b"window.NCALayerClient = NCALayerClient;</script>"
+    )
     one = p.basics_sign_xml("<tag>data</tag>", signer=p.SignerParams(chain=())).to_message()
-    two = p.basics_sign_xml(["<a>1</a>", "<b>2</b>"], signer=p.SignerParams(chain=())
-                            ).to_message()
+    two = p.basics_sign_xml(["<a>1</a>", "<b>2</b>"], signer=p.SignerParams(chain=())).to_message()
     with _Serve(own.read_bytes(), {}, page) as url, chromium() as cdp:
         cdp.call("Security.setIgnoreCertificateErrors", ignore=True)
         cdp.goto(url)
-        out = cdp.js(f"""(async () => {{
+        out = cdp.js(
+            f"""(async () => {{
           const nca = new NCALayerClient({json.dumps(emulator.url)}, {{timeoutMs: 20000}});
           await nca.connect();
           const r = {{one: await nca.send({json.dumps(one)}),
                       two: await nca.send({json.dumps(two)})}};
           nca.close();
-          return r; }})()""", await_promise=True)
+          return r; }})()""",
+            await_promise=True,
+        )
     assert isinstance(out["one"], str) and out["one"].startswith("<?xml")
     _verify_xml(out["one"], keys["career"].certificate)
     assert isinstance(out["two"], list) and len(out["two"]) == 2
@@ -293,9 +338,12 @@ def _detach(signed: cms.SignedData) -> cms.SignedData:
 
 def _ca_file(pki: TestPki, tmp_path: Path) -> Path:
     path = tmp_path / "ca.pem"
-    path.write_bytes(b"".join(
-        pyca_x509.load_der_x509_certificate(c.dump()).public_bytes(serialization.Encoding.PEM)
-        for c in (pki.root, pki.ca)))
+    path.write_bytes(
+        b"".join(
+            pyca_x509.load_der_x509_certificate(c.dump()).public_bytes(serialization.Encoding.PEM)
+            for c in (pki.root, pki.ca)
+        )
+    )
     return path
 
 
@@ -305,8 +353,22 @@ def _openssl_verify(signed: cms.SignedData, data: bytes, ca_file: Path, tmp_path
     der.write_bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
     content = tmp_path / "data.bin"
     content.write_bytes(data)
-    args = ["openssl", "cms", "-verify", "-inform", "DER", "-in", str(der), "-CAfile",
-            str(ca_file), "-purpose", "any", "-binary", "-out", str(tmp_path / "out.bin")]
+    args = [
+        "openssl",
+        "cms",
+        "-verify",
+        "-inform",
+        "DER",
+        "-in",
+        str(der),
+        "-CAfile",
+        str(ca_file),
+        "-purpose",
+        "any",
+        "-binary",
+        "-out",
+        str(tmp_path / "out.bin"),
+    ]
     if signed["encap_content_info"]["content"].native is None:
         args += ["-content", str(content)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=30)
@@ -316,16 +378,22 @@ def _openssl_verify(signed: cms.SignedData, data: bytes, ca_file: Path, tmp_path
 def _verify_xml(xml: str, cert) -> None:  # type: ignore[no-untyped-def]
     from signxml import SignatureConfiguration, XMLVerifier
 
-    XMLVerifier().verify(xml.encode(), x509_cert=pyca_x509.load_der_x509_certificate(
-        cert.dump()), expect_config=SignatureConfiguration(location="./", expect_references=1))
+    XMLVerifier().verify(
+        xml.encode(),
+        x509_cert=pyca_x509.load_der_x509_certificate(cert.dump()),
+        expect_config=SignatureConfiguration(location="./", expect_references=1),
+    )
 
 
 class _Serve:
     """The page, the library and the service's two endpoints on 127.0.0.1."""
 
-    def __init__(self, script: bytes,
-                 routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]],
-                 page: bytes = PAGE) -> None:
+    def __init__(
+        self,
+        script: bytes,
+        routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]],
+        page: bytes = PAGE,
+    ) -> None:
         self.script, self.routes, self.page = script, routes, page
 
     def __enter__(self) -> str:

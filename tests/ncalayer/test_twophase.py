@@ -22,9 +22,11 @@ from tests.ncalayer.conftest import TEST_KEYS, call1, detached, with_key
 from tests.pyhanko_oracle import all_valid, pyhanko_cms_statuses, pyhanko_pdf_statuses
 
 DATA = "Жолдама / Направление".encode()
-XML = ("<?xml version='1.0' encoding='UTF-8'?>\n<Application xmlns='urn:kz:docservice:test'>"
-       "<Applicant iin='900715400236'>ТӨЛЕГЕНОВ АЙБЕК</Applicant><Day>2025-03-01</Day>"
-       "</Application>")
+XML = (
+    "<?xml version='1.0' encoding='UTF-8'?>\n<Application xmlns='urn:kz:docservice:test'>"
+    "<Applicant iin='900715400236'>ТӨЛЕГЕНОВ АЙБЕК</Applicant><Day>2025-03-01</Day>"
+    "</Application>"
+)
 
 
 def _answer(emulator, request_message):  # type: ignore[no-untyped-def]
@@ -39,24 +41,40 @@ def _answer(emulator, request_message):  # type: ignore[no-untyped-def]
 
 
 def _prepare_pdf(twophase, pdf, keys, label, pki, **options):  # type: ignore[no-untyped-def]
-    return twophase.prepare_pdf(pdf, keys[label].certificate, [pki.ca],
-                                PdfOptions(tsa_url=pki.tsa_url, **options))
+    return twophase.prepare_pdf(
+        pdf, keys[label].certificate, [pki.ca], PdfOptions(tsa_url=pki.tsa_url, **options)
+    )
 
 
 # ---------------------------------------------------------------- PDF
 
 
-def test_pdf_two_officials_in_a_row(emulator, twophase, keys, pki, trust,  # type: ignore[no-untyped-def]
-                                    application_pdf) -> None:
+def test_pdf_two_officials_in_a_row(
+    emulator,
+    twophase,
+    keys,
+    pki,
+    trust,  # type: ignore[no-untyped-def]
+    application_pdf,
+) -> None:
     # First official: certifies, B-T, through basics (PEM answer).
     emulator.choose = with_key(keys, "career")
-    first = _prepare_pdf(twophase, application_pdf, keys, "career", pki, level=Level.B_T,
-                         certify=True, role="employee")
+    first = _prepare_pdf(
+        twophase,
+        application_pdf,
+        keys,
+        "career",
+        pki,
+        level=Level.B_T,
+        certify=True,
+        role="employee",
+    )
     args = first.basics["args"]
     assert args["signingParams"]["digested"] is True
     assert base64.b64decode(args["data"]) == base64.b64decode(first.extra["digest"])
     assert args["signerParams"]["serialNumber"] == format(
-        keys["career"].certificate.serial_number, "x")
+        keys["career"].certificate.serial_number, "x"
+    )
     once = twophase.complete_pdf(first.session_id, _answer(emulator, first.basics))
     assert once.startswith(application_pdf[:1024])
 
@@ -65,13 +83,15 @@ def test_pdf_two_officials_in_a_row(emulator, twophase, keys, pki, trust,  # typ
     second = _prepare_pdf(twophase, once, keys, "head", pki)
     assert second.common_utils["method"] == "createCAdESFromBase64Hash"
     twice = twophase.complete_pdf(second.session_id, _answer(emulator, second.common_utils))
-    assert twice[:len(once)] == once  # incremental: the first revision is untouched
+    assert twice[: len(once)] == once  # incremental: the first revision is untouched
 
     statuses = pyhanko_pdf_statuses(twice, trust)
     assert len(statuses) == 2 and all_valid(statuses)
     signers = [s.signing_cert.serial_number for s in statuses]
-    assert signers == [keys["career"].certificate.serial_number,
-                       keys["head"].certificate.serial_number]
+    assert signers == [
+        keys["career"].certificate.serial_number,
+        keys["head"].certificate.serial_number,
+    ]
     assert statuses[0].timestamp_validity is not None  # B-T: signature time-stamp
     assert_still_pdfa(application_pdf, twice)
 
@@ -84,21 +104,34 @@ def assert_still_pdfa(original: bytes, signed: bytes) -> None:
     skipped = {(f.rule, f.where.rsplit(" ", 1)[-1]) for f in report.unsupported}
     assert {rule for rule, _ in skipped} <= {"pikepdf:schema-Catalog", "pikepdf:embedded-file"}
     assert {where for rule, where in skipped if rule == "pikepdf:schema-Catalog"} <= {
-        "/AcroForm", "/Perms"}
+        "/AcroForm",
+        "/Perms",
+    }
 
 
-def test_pdf_refuses_a_cms_over_another_digest(emulator, twophase, keys, pki,  # type: ignore[no-untyped-def]
-                                               application_pdf) -> None:
+def test_pdf_refuses_a_cms_over_another_digest(
+    emulator,
+    twophase,
+    keys,
+    pki,  # type: ignore[no-untyped-def]
+    application_pdf,
+) -> None:
     request = _prepare_pdf(twophase, application_pdf, keys, "career", pki)
     wrong = hashlib.sha256(b"some other revision").digest()
-    cms_b64 = _answer(emulator, p.create_cades_from_base64_hash(
-        base64.b64encode(wrong).decode()).to_message())
+    cms_b64 = _answer(
+        emulator, p.create_cades_from_base64_hash(base64.b64encode(wrong).decode()).to_message()
+    )
     with pytest.raises(SignatureValueError, match="prepared digest"):
         twophase.complete_pdf(request.session_id, cms_b64)
 
 
-def test_pdf_refuses_another_signer(emulator, twophase, keys, pki,  # type: ignore[no-untyped-def]
-                                    application_pdf) -> None:
+def test_pdf_refuses_another_signer(
+    emulator,
+    twophase,
+    keys,
+    pki,  # type: ignore[no-untyped-def]
+    application_pdf,
+) -> None:
     request = _prepare_pdf(twophase, application_pdf, keys, "career", pki)
     emulator.choose = with_key(keys, "head")  # the legacy call has no signerParams filter
     cms_b64 = _answer(emulator, request.common_utils)
@@ -106,8 +139,13 @@ def test_pdf_refuses_another_signer(emulator, twophase, keys, pki,  # type: igno
         twophase.complete_pdf(request.session_id, cms_b64)
 
 
-def test_pdf_refuses_a_forged_signature_value(emulator, twophase, keys, pki,  # type: ignore[no-untyped-def]
-                                              application_pdf) -> None:
+def test_pdf_refuses_a_forged_signature_value(
+    emulator,
+    twophase,
+    keys,
+    pki,  # type: ignore[no-untyped-def]
+    application_pdf,
+) -> None:
     request = _prepare_pdf(twophase, application_pdf, keys, "career", pki)
     signed = load_cms(_answer(emulator, request.basics))
     info = signed["signer_infos"][0]
@@ -119,7 +157,8 @@ def test_pdf_refuses_a_forged_signature_value(emulator, twophase, keys, pki,  # 
 
 
 def test_pdf_refuses_an_authentication_certificate_before_asking(  # type: ignore[no-untyped-def]
-        twophase, keys, pki, application_pdf) -> None:
+    twophase, keys, pki, application_pdf
+) -> None:
     with pytest.raises(KeyUsageError):
         _prepare_pdf(twophase, application_pdf, keys, "authonly", pki)
 
@@ -140,18 +179,19 @@ def test_cms_detached_pem_and_base64(emulator, twophase, keys, trust) -> None:  
     assert whole.common_utils["args"][2] == base64.b64encode(DATA).decode()
     b64_answer = _answer(emulator, whole.common_utils)
     assert not b64_answer.startswith("-----")
-    assert all_valid(pyhanko_cms_statuses(DATA, twophase.complete_cms(whole.session_id, b64_answer),
-                                     trust))
+    assert all_valid(
+        pyhanko_cms_statuses(DATA, twophase.complete_cms(whole.session_id, b64_answer), trust)
+    )
 
 
 def test_cms_second_signer_on_an_existing_cms(emulator, twophase, keys, trust) -> None:  # type: ignore[no-untyped-def]
     emulator.choose = with_key(keys, "career")
-    first = twophase.prepare_cms(DATA, certificate=keys["career"].certificate,
-                                 digested=False, attach=True)
+    first = twophase.prepare_cms(
+        DATA, certificate=keys["career"].certificate, digested=False, attach=True
+    )
     one = twophase.complete_cms(first.session_id, _answer(emulator, first.common_utils))
     emulator.choose = with_key(keys, "head")
-    second = twophase.prepare_cms(DATA, certificate=keys["head"].certificate,
-                                  existing=to_der(one))
+    second = twophase.prepare_cms(DATA, certificate=keys["head"].certificate, existing=to_der(one))
     assert base64.b64decode(second.common_utils["args"][2]) == to_der(one)
     both = twophase.complete_cms(second.session_id, _answer(emulator, second.common_utils))
     assert len(both["signer_infos"]) == 2
@@ -163,9 +203,14 @@ def test_cms_second_signer_on_an_existing_cms(emulator, twophase, keys, trust) -
 def test_cms_refuses_other_data_and_dropped_signers(emulator, twophase, keys) -> None:  # type: ignore[no-untyped-def]
     cert = keys["career"].certificate
     request = twophase.prepare_cms(DATA, certificate=cert)
-    other = _answer(emulator, p.basics_sign_cms(
-        base64.b64encode(hashlib.sha256(b"other").digest()).decode(), digested=True,
-        signer=TEST_KEYS).to_message())
+    other = _answer(
+        emulator,
+        p.basics_sign_cms(
+            base64.b64encode(hashlib.sha256(b"other").digest()).decode(),
+            digested=True,
+            signer=TEST_KEYS,
+        ).to_message(),
+    )
     with pytest.raises(SignatureValueError, match="prepared digest"):
         twophase.complete_cms(request.session_id, other)
 
@@ -173,8 +218,10 @@ def test_cms_refuses_other_data_and_dropped_signers(emulator, twophase, keys) ->
     one = twophase.complete_cms(first.session_id, _answer(emulator, first.common_utils))
     second = twophase.prepare_cms(DATA, existing=to_der(one))
     emulator.choose = with_key(keys, "head")
-    fresh = _answer(emulator, p.create_cades_from_base64(
-        base64.b64encode(DATA).decode(), attach=True).to_message())  # first signer dropped
+    fresh = _answer(
+        emulator,
+        p.create_cades_from_base64(base64.b64encode(DATA).decode(), attach=True).to_message(),
+    )  # first signer dropped
     with pytest.raises(SignatureValueError, match="existing signers"):
         twophase.complete_cms(second.session_id, fresh)
     # Sending the old CMS back unchanged adds nobody.
@@ -193,19 +240,23 @@ def test_cms_co_signing_in_every_order(emulator, twophase, keys, trust, count) -
         for label in order:
             emulator.choose = with_key(keys, label)
             cert = keys[label].certificate
-            request = (twophase.prepare_cms(DATA, certificate=cert, digested=False, attach=True)
-                       if signed is None else
-                       twophase.prepare_cms(DATA, certificate=cert, existing=to_der(signed)))
+            request = (
+                twophase.prepare_cms(DATA, certificate=cert, digested=False, attach=True)
+                if signed is None
+                else twophase.prepare_cms(DATA, certificate=cert, existing=to_der(signed))
+            )
             answer = _answer(emulator, request.common_utils)
-            serials = [i["sid"].chosen["serial_number"].native
-                       for i in load_cms(answer)["signer_infos"]]
+            serials = [
+                i["sid"].chosen["serial_number"].native for i in load_cms(answer)["signer_infos"]
+            ]
             new_not_last += serials[-1] != cert.serial_number
             signed = twophase.complete_cms(request.session_id, answer)
         assert signed is not None
         statuses = pyhanko_cms_statuses(DATA, detached(signed), trust)
         assert len(statuses) == count and all_valid(statuses)
         assert sorted(s.signing_cert.serial_number for s in statuses) == sorted(
-            keys[label].certificate.serial_number for label in order)
+            keys[label].certificate.serial_number for label in order
+        )
     assert new_not_last > 0  # the case that used to be refused did occur
 
 
@@ -224,11 +275,17 @@ def test_xml_two_signers(emulator, twophase, keys) -> None:  # type: ignore[no-u
     root = etree.fromstring(twice)
     sigs = root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature")
     assert len(sigs) == 2
-    methods = {m.get("Algorithm") for m in root.iter(
-        "{http://www.w3.org/2000/09/xmldsig#}SignatureMethod",
-        "{http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod")}
-    assert methods == {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-                       "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"}
+    methods = {
+        m.get("Algorithm")
+        for m in root.iter(
+            "{http://www.w3.org/2000/09/xmldsig#}SignatureMethod",
+            "{http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod",
+        )
+    }
+    assert methods == {
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    }
 
 
 def test_xml_refuses_changed_content_and_other_signer(emulator, twophase, keys) -> None:  # type: ignore[no-untyped-def]
@@ -240,8 +297,7 @@ def test_xml_refuses_changed_content_and_other_signer(emulator, twophase, keys) 
 
     # A valid signature, but over a document other than the one prepared.
     request = twophase.prepare_xml(XML, certificate=keys["career"].certificate)
-    other = _answer(emulator, p.sign_xml(XML.replace("2025-03-01", "2025-03-09"))
-                    .to_message())
+    other = _answer(emulator, p.sign_xml(XML.replace("2025-03-01", "2025-03-09")).to_message())
     with pytest.raises(SignatureValueError, match="prepared"):
         twophase.complete_xml(request.session_id, other)
 
@@ -310,8 +366,13 @@ class _JsonStore:
         return Pending.from_json(text) if text is not None else None
 
 
-def test_pending_state_is_plain_data(emulator, keys, pki, trust,  # type: ignore[no-untyped-def]
-                                     application_pdf) -> None:
+def test_pending_state_is_plain_data(
+    emulator,
+    keys,
+    pki,
+    trust,  # type: ignore[no-untyped-def]
+    application_pdf,
+) -> None:
     store = _JsonStore()
     preparing = TwoPhase(store, trust=trust, ncalayer_chain=[])
     request = _prepare_pdf(preparing, application_pdf, keys, "career", pki)

@@ -25,11 +25,15 @@ from tests.conftest import example
 from tests.ncalayer.conftest import call1, with_key
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
-COMMENTED = ("<?xml version='1.0' encoding='UTF-8'?>\n<Direction xmlns='urn:kz:docservice:test'>"
-             "<Day>2025-03-01</Day><!-- checked by the career centre --><Sum>100</Sum>"
-             "</Direction>")
-UNUSED_NS = ("<Direction xmlns='urn:kz:docservice:test' xmlns:unused='urn:kz:unused'>"
-             "<Day>2025-03-01</Day></Direction>")
+COMMENTED = (
+    "<?xml version='1.0' encoding='UTF-8'?>\n<Direction xmlns='urn:kz:docservice:test'>"
+    "<Day>2025-03-01</Day><!-- checked by the career centre --><Sum>100</Sum>"
+    "</Direction>"
+)
+UNUSED_NS = (
+    "<Direction xmlns='urn:kz:docservice:test' xmlns:unused='urn:kz:unused'>"
+    "<Day>2025-03-01</Day></Direction>"
+)
 
 
 def _sign(emulator, message):  # type: ignore[no-untyped-def]
@@ -48,11 +52,17 @@ def application_xml() -> str:
 
 @pytest.mark.parametrize("document", ["application", "commented", "unused_ns"])
 @pytest.mark.parametrize("route", ["basics", "common_utils"])
-def test_real_ncalayer_shapes_complete(emulator, twophase: TwoPhase, keys, application_xml,  # type: ignore[no-untyped-def]
-                                       pki, document: str, route: str) -> None:
+def test_real_ncalayer_shapes_complete(
+    emulator,
+    twophase: TwoPhase,
+    keys,
+    application_xml,  # type: ignore[no-untyped-def]
+    pki,
+    document: str,
+    route: str,
+) -> None:
     trust = TrustAnchors.from_certificates([pki.root, pki.ca], source="test PKI")
-    xml = {"application": application_xml, "commented": COMMENTED, "unused_ns": UNUSED_NS}[
-        document]
+    xml = {"application": application_xml, "commented": COMMENTED, "unused_ns": UNUSED_NS}[document]
     emulator.choose = with_key(keys, "career")
     request = twophase.prepare_xml(xml, certificate=keys["career"].certificate)
     signed = _sign(emulator, getattr(request, route))
@@ -62,8 +72,10 @@ def test_real_ncalayer_shapes_complete(emulator, twophase: TwoPhase, keys, appli
     root = etree.fromstring(signed.encode())
     assert root[-1].find(f"{DS}SignedInfo/{DS}CanonicalizationMethod").get("Algorithm") == C14N
     transforms = [t.get("Algorithm") for t in root[-1].iter(f"{DS}Transform")]
-    assert transforms == ["http://www.w3.org/2000/09/xmldsig#enveloped-signature",
-                          C14N_WITH_COMMENTS]
+    assert transforms == [
+        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        C14N_WITH_COMMENTS,
+    ]
     out = twophase.complete_xml(request.session_id, signed)
     assert out == signed.encode()
     # The service's own verifier agrees (comments dropped under URI="", as XMLDSig says).
@@ -88,15 +100,18 @@ def test_a_comment_cannot_smuggle_text(emulator, twophase, keys) -> None:  # typ
     request = twophase.prepare_xml(COMMENTED, certificate=cert)
     signed = _sign(emulator, request.common_utils)
     doctype = "<!DOCTYPE Direction [<!ENTITY sum '1000'>]>"
-    for forged in (signed.replace("<Sum>", "<!-- the sum is 1000 --><Sum>"),
-                   signed.replace("checked by the career centre", "not checked"),
-                   signed.replace("?><Direction", f"?>{doctype}<Direction")):
+    for forged in (
+        signed.replace("<Sum>", "<!-- the sum is 1000 --><Sum>"),
+        signed.replace("checked by the career centre", "not checked"),
+        signed.replace("?><Direction", f"?>{doctype}<Direction"),
+    ):
         # The attack is real: the signature still verifies without the comments ...
         stripped = etree.fromstring(forged.encode())
         for comment in list(stripped.iter(etree.Comment)):
             comment.getparent().remove(comment)  # type: ignore[union-attr]
-        XMLVerifier().verify(etree.tostring(stripped), x509_cert=_pem(cert),
-                             expect_config=_config())
+        XMLVerifier().verify(
+            etree.tostring(stripped), x509_cert=_pem(cert), expect_config=_config()
+        )
         # ... yet the service refuses the document.
         again = twophase.prepare_xml(COMMENTED, certificate=cert)
         with pytest.raises(SignatureValueError, match="differs from the prepared"):
@@ -104,10 +119,14 @@ def test_a_comment_cannot_smuggle_text(emulator, twophase, keys) -> None:  # typ
     assert twophase.complete_xml(request.session_id, signed) == signed.encode()
 
 
-@pytest.mark.parametrize("c14n", [
-    "http://www.w3.org/2001/10/xml-exc-c14n#",
-    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
-    C14N_WITH_COMMENTS])
+@pytest.mark.parametrize(
+    "c14n",
+    [
+        "http://www.w3.org/2001/10/xml-exc-c14n#",
+        "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+        C14N_WITH_COMMENTS,
+    ],
+)
 def test_other_signers_transform_chains_complete(twophase, keys, c14n: str) -> None:  # type: ignore[no-untyped-def]
     """signxml digests comments for ``#WithComments`` even under ``URI=""``: accepted too,
     as is exclusive C14N (the emulator's former shape)."""
@@ -132,8 +151,7 @@ def _verifier(trust: TrustAnchors) -> Verifier:
 def _pem(cert) -> bytes:  # type: ignore[no-untyped-def]
     from cryptography import x509 as pyca_x509
 
-    return pyca_x509.load_der_x509_certificate(cert.dump()).public_bytes(
-        serialization.Encoding.PEM)
+    return pyca_x509.load_der_x509_certificate(cert.dump()).public_bytes(serialization.Encoding.PEM)
 
 
 def _config():  # type: ignore[no-untyped-def]
@@ -143,11 +161,14 @@ def _config():  # type: ignore[no-untyped-def]
 
 
 def _signxml(key, xml: str, c14n: str) -> bytes:  # type: ignore[no-untyped-def]
-    pem_key = key.private_key.private_bytes(serialization.Encoding.PEM,
-                                            serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption())
+    pem_key = key.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     root = etree.fromstring(xml.encode())
-    signed = XMLSigner(method=SignatureConstructionMethod.enveloped,
-                       signature_algorithm="rsa-sha256", digest_algorithm="sha256",
-                       c14n_algorithm=c14n).sign(root, key=pem_key, cert=[_pem(key.certificate)])
+    signed = XMLSigner(
+        method=SignatureConstructionMethod.enveloped,
+        signature_algorithm="rsa-sha256",
+        digest_algorithm="sha256",
+        c14n_algorithm=c14n,
+    ).sign(root, key=pem_key, cert=[_pem(key.certificate)])
     return etree.tostring(signed)

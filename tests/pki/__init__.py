@@ -55,8 +55,19 @@ P12_PASSWORD = "Qwerty12"
 #: NCA RK TSA policy for RSA-SHA256 time-stamps.
 TSA_POLICY = "1.2.398.3.3.2.6.2"
 #: Users with a signing key, exported as .p12.
-USERS = ("career", "head", "akimat", "hr", "applicant", "expired", "revoked", "authonly", "notyet",
-         "lapsed", "career_auth")
+USERS = (
+    "career",
+    "head",
+    "akimat",
+    "hr",
+    "applicant",
+    "expired",
+    "revoked",
+    "authonly",
+    "notyet",
+    "lapsed",
+    "career_auth",
+)
 #: The four officials of the application route, in signing order.
 OFFICIALS = ("career", "head", "akimat", "hr")
 GOST_KEY_OID = "1.2.398.3.10.1.1.1.1"
@@ -82,8 +93,11 @@ def _ensure_keys(key_dir: Path, labels: list[str]) -> None:
         if target.exists():
             continue
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption())
+        data = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, target)
@@ -107,29 +121,39 @@ class _CachingBackend(crypto_utils.PycaCryptographyBackend):
             key = self._keys.get(der)
             if key is None:
                 loaded = serialization.load_der_private_key(
-                    der, None, unsafe_skip_rsa_key_validation=True)
+                    der, None, unsafe_skip_rsa_key_validation=True
+                )
                 if not isinstance(loaded, rsa.RSAPrivateKey):
                     return None
                 key = self._keys[der] = loaded
             return key
 
-    def generic_sign(self, private_key: keys.PrivateKeyInfo, tbs_bytes: bytes,
-                     sd_algo: algos.SignedDigestAlgorithm) -> bytes:
+    def generic_sign(
+        self,
+        private_key: keys.PrivateKeyInfo,
+        tbs_bytes: bytes,
+        sd_algo: algos.SignedDigestAlgorithm,
+    ) -> bytes:
         key = self._rsa_key(private_key.dump())
         if key is None or sd_algo.signature_algo != "rsassa_pkcs1v15":
             return super().generic_sign(private_key, tbs_bytes, sd_algo)
         digest = getattr(hashes, sd_algo.hash_algo.upper())()
         return key.sign(tbs_bytes, padding.PKCS1v15(), digest)
 
-    def load_private_key(self, key_bytes: bytes, password: bytes | None
-                         ) -> tuple[keys.PrivateKeyInfo, keys.PublicKeyInfo]:
-        loaded = serialization.load_pem_private_key(key_bytes, password,
-                                                    unsafe_skip_rsa_key_validation=True)
-        der = loaded.private_bytes(serialization.Encoding.DER,
-                                   serialization.PrivateFormat.PKCS8,
-                                   serialization.NoEncryption())
-        spki = loaded.public_key().public_bytes(serialization.Encoding.DER,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    def load_private_key(
+        self, key_bytes: bytes, password: bytes | None
+    ) -> tuple[keys.PrivateKeyInfo, keys.PublicKeyInfo]:
+        loaded = serialization.load_pem_private_key(
+            key_bytes, password, unsafe_skip_rsa_key_validation=True
+        )
+        der = loaded.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        spki = loaded.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         return keys.PrivateKeyInfo.load(der), keys.PublicKeyInfo.load(spki)
 
 
@@ -138,12 +162,14 @@ class _NcaAnimator(Animator):
 
     def serve_timestamp_response(self, request: Request, *, label: str, arch: str) -> Response:
         pki_arch = self.architectures[ArchLabel(arch)]
-        tsa = pki_arch.service_registry.summon_timestamper(ServiceLabel(label),
-                                                           self.at_time(request))
+        tsa = pki_arch.service_registry.summon_timestamper(
+            ServiceLabel(label), self.at_time(request)
+        )
         tsa.policy = tsp.ObjectIdentifier(TSA_POLICY)
         req = tsp.TimeStampReq.load(request.stream.read())
-        return Response(tsa.request_tsa_response(req).dump(),
-                        mimetype="application/timestamp-reply")
+        return Response(
+            tsa.request_tsa_response(req).dump(), mimetype="application/timestamp-reply"
+        )
 
 
 class _CountingApp:
@@ -229,17 +255,22 @@ class TestPki:
 
 def _export_p12(pki_dir: Path, key_dir: Path, arch: PKIArchitecture, label: str) -> None:
     """PKCS#12 as NCA RK issues it: legacy 3DES + SHA-1 MAC, key, certificate and chain."""
-    key = serialization.load_pem_private_key((key_dir / f"{label}.key.pem").read_bytes(), None,
-                                             unsafe_skip_rsa_key_validation=True)
+    key = serialization.load_pem_private_key(
+        (key_dir / f"{label}.key.pem").read_bytes(), None, unsafe_skip_rsa_key_validation=True
+    )
     assert isinstance(key, rsa.RSAPrivateKey)
     cert = pyca_x509.load_der_x509_certificate(arch.get_cert(label).dump())  # type: ignore[arg-type]
-    chain = [pyca_x509.load_der_x509_certificate(arch.get_cert(c).dump())  # type: ignore[arg-type]
-             for c in ("ca", "root")]
-    enc = (serialization.PrivateFormat.PKCS12.encryption_builder()
-           .kdf_rounds(2048)
-           .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-           .hmac_hash(hashes.SHA1())
-           .build(P12_PASSWORD.encode()))
+    chain = [
+        pyca_x509.load_der_x509_certificate(arch.get_cert(c).dump())  # type: ignore[arg-type]
+        for c in ("ca", "root")
+    ]
+    enc = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(2048)
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .hmac_hash(hashes.SHA1())
+        .build(P12_PASSWORD.encode())
+    )
     data = pkcs12.serialize_key_and_certificates(label.encode(), key, cert, chain, enc)
     (pki_dir / f"{label}.p12").write_bytes(data)
 
@@ -247,29 +278,48 @@ def _export_p12(pki_dir: Path, key_dir: Path, arch: PKIArchitecture, label: str)
 def _gost_cert(arch: PKIArchitecture, key_dir: Path) -> x509.Certificate:
     """A certificate for a GOST public key, issued (RSA-signed) by the test CA."""
     ca_cert = arch.get_cert("ca")  # type: ignore[arg-type]
-    tbs = x509.TbsCertificate({
-        "version": "v3",
-        "serial_number": USER_SERIAL_BASE + 60,
-        "signature": {"algorithm": "sha256_rsa"},
-        "issuer": ca_cert.subject,
-        "validity": {
-            "not_before": x509.Time(name="utc_time", value=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)),
-            "not_after": x509.Time(name="utc_time", value=dt.datetime(2035, 1, 1, tzinfo=dt.UTC)),
-        },
-        "subject": x509.Name.build({"common_name": "ГОСТ ПАЙДАЛАНУШЫ", "surname": "ГОСТ",
-                                    "serial_number": "IIN900715400236", "country_name": "KZ"}),
-        "subject_public_key_info": keys.PublicKeyInfo({
-            "algorithm": {"algorithm": GOST_KEY_OID},
-            "public_key": core.OctetString(secrets.token_bytes(64)).dump(),
-        }),
-    })
-    ca_key = serialization.load_pem_private_key((key_dir / "ca.key.pem").read_bytes(), None,
-                                                unsafe_skip_rsa_key_validation=True)
+    tbs = x509.TbsCertificate(
+        {
+            "version": "v3",
+            "serial_number": USER_SERIAL_BASE + 60,
+            "signature": {"algorithm": "sha256_rsa"},
+            "issuer": ca_cert.subject,
+            "validity": {
+                "not_before": x509.Time(
+                    name="utc_time", value=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+                ),
+                "not_after": x509.Time(
+                    name="utc_time", value=dt.datetime(2035, 1, 1, tzinfo=dt.UTC)
+                ),
+            },
+            "subject": x509.Name.build(
+                {
+                    "common_name": "ГОСТ ПАЙДАЛАНУШЫ",
+                    "surname": "ГОСТ",
+                    "serial_number": "IIN900715400236",
+                    "country_name": "KZ",
+                }
+            ),
+            "subject_public_key_info": keys.PublicKeyInfo(
+                {
+                    "algorithm": {"algorithm": GOST_KEY_OID},
+                    "public_key": core.OctetString(secrets.token_bytes(64)).dump(),
+                }
+            ),
+        }
+    )
+    ca_key = serialization.load_pem_private_key(
+        (key_dir / "ca.key.pem").read_bytes(), None, unsafe_skip_rsa_key_validation=True
+    )
     assert isinstance(ca_key, rsa.RSAPrivateKey)
     sig = ca_key.sign(tbs.dump(), padding.PKCS1v15(), hashes.SHA256())
-    return x509.Certificate({"tbs_certificate": tbs,
-                             "signature_algorithm": {"algorithm": "sha256_rsa"},
-                             "signature_value": sig})
+    return x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": {"algorithm": "sha256_rsa"},
+            "signature_value": sig,
+        }
+    )
 
 
 def _write_gost_p12(pki_dir: Path, cert: x509.Certificate) -> None:
@@ -289,34 +339,61 @@ def _write_gost_p12(pki_dir: Path, cert: x509.Certificate) -> None:
         pkcs12_kdf,
     )
 
-    gost_key = RawPrivateKeyInfo({
-        "version": 0,
-        "private_key_algorithm": {"algorithm": GOST_KEY_OID},
-        "private_key": core.OctetString(secrets.token_bytes(32)).dump(),
-    })
-    safe_contents = SafeContents([
-        SafeBag({"bag_id": "1.2.840.113549.1.12.10.1.1",
-                 "bag_value": gost_key.retag({"explicit": 0})}),
-        SafeBag({"bag_id": "1.2.840.113549.1.12.10.1.3",
-                  "bag_value": CertBag({"cert_id": "1.2.840.113549.1.9.22.1",
-                                        "cert_value": cert.dump()}).retag({"explicit": 0})}),
-    ])
-    auth_safe = AuthenticatedSafe([cms.ContentInfo({
-        "content_type": "data", "content": core.OctetString(safe_contents.dump())})])
+    gost_key = RawPrivateKeyInfo(
+        {
+            "version": 0,
+            "private_key_algorithm": {"algorithm": GOST_KEY_OID},
+            "private_key": core.OctetString(secrets.token_bytes(32)).dump(),
+        }
+    )
+    safe_contents = SafeContents(
+        [
+            SafeBag(
+                {
+                    "bag_id": "1.2.840.113549.1.12.10.1.1",
+                    "bag_value": gost_key.retag({"explicit": 0}),
+                }
+            ),
+            SafeBag(
+                {
+                    "bag_id": "1.2.840.113549.1.12.10.1.3",
+                    "bag_value": CertBag(
+                        {"cert_id": "1.2.840.113549.1.9.22.1", "cert_value": cert.dump()}
+                    ).retag({"explicit": 0}),
+                }
+            ),
+        ]
+    )
+    auth_safe = AuthenticatedSafe(
+        [
+            cms.ContentInfo(
+                {"content_type": "data", "content": core.OctetString(safe_contents.dump())}
+            )
+        ]
+    )
     auth_bytes = auth_safe.dump()
     salt = secrets.token_bytes(8)
     iterations = 2048
     mac_key = pkcs12_kdf(P12_PASSWORD, salt, 3, iterations, "sha1", 20)
     digest = hmac.new(mac_key, auth_bytes, hashlib.sha1).digest()
-    pfx = Pfx({
-        "version": 3,
-        "auth_safe": cms.ContentInfo({"content_type": "data",
-                                      "content": core.OctetString(auth_bytes)}),
-        "mac_data": MacData({
-            "mac": {"digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
-                    "digest": digest},
-            "mac_salt": salt, "iterations": iterations}),
-    })
+    pfx = Pfx(
+        {
+            "version": 3,
+            "auth_safe": cms.ContentInfo(
+                {"content_type": "data", "content": core.OctetString(auth_bytes)}
+            ),
+            "mac_data": MacData(
+                {
+                    "mac": {
+                        "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
+                        "digest": digest,
+                    },
+                    "mac_salt": salt,
+                    "iterations": iterations,
+                }
+            ),
+        }
+    )
     (pki_dir / "gost.p12").write_bytes(pfx.dump())
 
 
@@ -337,11 +414,11 @@ def _config(base_url: str, now: dt.datetime | None = None) -> CertomancerConfig:
     fmt = "%Y-%m-%dT%H:%M:%S%z"
     config_dict["pki-architectures"][ARCH]["certs"]["expiring_tsa"]["validity"] = {
         "valid-from": (now - dt.timedelta(days=1)).strftime(fmt),
-        "valid-to": (now + dt.timedelta(days=EXPIRING_TSA_DAYS)).strftime(fmt)}
+        "valid-to": (now + dt.timedelta(days=EXPIRING_TSA_DAYS)).strftime(fmt),
+    }
     if not isinstance(crypto_utils.CRYPTO_BACKEND, _CachingBackend):
         crypto_utils.CRYPTO_BACKEND = _CachingBackend()
-    return CertomancerConfig(config_dict, key_search_dir=str(key_dir),
-                             external_url_prefix=base_url)
+    return CertomancerConfig(config_dict, key_search_dir=str(key_dir), external_url_prefix=base_url)
 
 
 @contextlib.contextmanager

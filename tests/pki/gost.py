@@ -39,8 +39,10 @@ from signing.gost import curves, signature
 from tests.pki import USER_SERIAL_BASE
 
 PASSWORD = "Aa123456"
-_CURVE_OID = {curves.TC26_512_A: "1.2.398.3.10.1.1.2.2.1",
-              curves.TC26_256_A: "1.2.398.3.10.1.1.2.1.1"}
+_CURVE_OID = {
+    curves.TC26_512_A: "1.2.398.3.10.1.1.2.2.1",
+    curves.TC26_256_A: "1.2.398.3.10.1.1.2.1.1",
+}
 _KEY_OID = {curves.TC26_512_A: gost.KEY_2015_512, curves.TC26_256_A: gost.KEY_2015_256}
 
 
@@ -63,21 +65,35 @@ class GostKeyPair:
 
     def spki(self) -> keys.PublicKeyInfo:
         point = signature.encode_public_key(self.curve, signature.public_key(self.curve, self.d))
-        return keys.PublicKeyInfo({
-            "algorithm": {"algorithm": self.key_oid, "parameters": _params(self)},
-            "public_key": core.OctetString(point).dump()})
+        return keys.PublicKeyInfo(
+            {
+                "algorithm": {"algorithm": self.key_oid, "parameters": _params(self)},
+                "public_key": core.OctetString(point).dump(),
+            }
+        )
 
     def sign(self, data: bytes) -> bytes:
-        return signature.sign_digest(self.curve, self.d,
-                                     gost.digest(gost.hash_for(self.key_oid), data))
+        return signature.sign_digest(
+            self.curve, self.d, gost.digest(gost.hash_for(self.key_oid), data)
+        )
 
 
 def _params(key: GostKeyPair) -> core.Any:
     """{parameter set, hash} as NCA writes them after a GOST key algorithm OID."""
-    return core.Any.load(core.Sequence.load(
-        b"\x30" + bytes([len(body := core.ObjectIdentifier(_CURVE_OID[key.curve]).dump()
-                              + core.ObjectIdentifier(gost.hash_for(key.key_oid)).dump())])
-        + body).dump())
+    return core.Any.load(
+        core.Sequence.load(
+            b"\x30"
+            + bytes(
+                [
+                    len(
+                        body := core.ObjectIdentifier(_CURVE_OID[key.curve]).dump()
+                        + core.ObjectIdentifier(gost.hash_for(key.key_oid)).dump()
+                    )
+                ]
+            )
+            + body
+        ).dump()
+    )
 
 
 @dataclass
@@ -93,40 +109,104 @@ class Leaf:
 
 
 LEAVES = [
-    Leaf("gost_career", {"common_name": "ТЕСТОВ ТЕСТ", "surname": "ТЕСТОВ",
-                         "given_name": "ТЕСТҰЛЫ", "serial_number": "IIN900715400236",
-                         "country_name": "KZ"},
-         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"], {"digital_signature", "non_repudiation"},
-         "1.2.398.3.3.2.3"),
-    Leaf("gost_head", {"common_name": "БАСШЫ БАС", "surname": "БАСШЫ",
-                       "serial_number": "IIN700101300675", "organization_name": "АҚ \"ТЕСТ\"",
-                       "organizational_unit_name": "BIN991240007893", "country_name": "KZ"},
-         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.2.1"], {"digital_signature", "non_repudiation"},
-         "1.2.398.3.3.2.1"),
-    Leaf("gost256_career", {"common_name": "КІШІ КІЛТ", "surname": "КІШІ",
-                            "serial_number": "IIN900715400236", "country_name": "KZ"},
-         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"], {"digital_signature", "non_repudiation"},
-         "1.2.398.3.3.2.3", curve=curves.TC26_256_A),
-    Leaf("gost_revoked", {"common_name": "ҚАЙТАРЫЛҒАН ТЕСТ", "surname": "ҚАЙТАРЫЛҒАН",
-                          "serial_number": "IIN900715400236", "country_name": "KZ"},
-         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"], {"digital_signature", "non_repudiation"},
-         "1.2.398.3.3.2.3"),
-    Leaf("gost_expired", {"common_name": "ЕСКІ ТЕСТ", "surname": "ЕСКІ",
-                          "serial_number": "IIN900715400236", "country_name": "KZ"},
-         ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"], {"digital_signature", "non_repudiation"},
-         "1.2.398.3.3.2.3", not_before=dt.timedelta(days=-800),
-         not_after=dt.timedelta(days=-435)),
-    Leaf("gost_career_auth", {"common_name": "ТЕСТОВ ТЕСТ", "surname": "ТЕСТОВ",
-                              "given_name": "ТЕСТҰЛЫ", "serial_number": "IIN900715400236",
-                              "country_name": "KZ"},
-         ["1.3.6.1.5.5.7.3.2", "1.2.398.3.3.4.1.1"], {"digital_signature", "key_encipherment"},
-         "1.2.398.3.3.2.4"),
-    Leaf("gost_authonly", {"common_name": "КІРУ ТЕСТ", "surname": "КІРУ",
-                           "serial_number": "IIN900715400236", "country_name": "KZ"},
-         ["1.3.6.1.5.5.7.3.2", "1.2.398.3.3.4.1.1"], {"key_encipherment"},
-         "1.2.398.3.3.2.4"),
-    Leaf("gost_tsa", {"common_name": "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ (GOST) TEST", "country_name": "KZ"},
-         ["1.3.6.1.5.5.7.3.8"], {"digital_signature", "non_repudiation"}, "1.2.398.3.3.2.6.4"),
+    Leaf(
+        "gost_career",
+        {
+            "common_name": "ТЕСТОВ ТЕСТ",
+            "surname": "ТЕСТОВ",
+            "given_name": "ТЕСТҰЛЫ",
+            "serial_number": "IIN900715400236",
+            "country_name": "KZ",
+        },
+        ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"],
+        {"digital_signature", "non_repudiation"},
+        "1.2.398.3.3.2.3",
+    ),
+    Leaf(
+        "gost_head",
+        {
+            "common_name": "БАСШЫ БАС",
+            "surname": "БАСШЫ",
+            "serial_number": "IIN700101300675",
+            "organization_name": 'АҚ "ТЕСТ"',
+            "organizational_unit_name": "BIN991240007893",
+            "country_name": "KZ",
+        },
+        ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.2.1"],
+        {"digital_signature", "non_repudiation"},
+        "1.2.398.3.3.2.1",
+    ),
+    Leaf(
+        "gost256_career",
+        {
+            "common_name": "КІШІ КІЛТ",
+            "surname": "КІШІ",
+            "serial_number": "IIN900715400236",
+            "country_name": "KZ",
+        },
+        ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"],
+        {"digital_signature", "non_repudiation"},
+        "1.2.398.3.3.2.3",
+        curve=curves.TC26_256_A,
+    ),
+    Leaf(
+        "gost_revoked",
+        {
+            "common_name": "ҚАЙТАРЫЛҒАН ТЕСТ",
+            "surname": "ҚАЙТАРЫЛҒАН",
+            "serial_number": "IIN900715400236",
+            "country_name": "KZ",
+        },
+        ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"],
+        {"digital_signature", "non_repudiation"},
+        "1.2.398.3.3.2.3",
+    ),
+    Leaf(
+        "gost_expired",
+        {
+            "common_name": "ЕСКІ ТЕСТ",
+            "surname": "ЕСКІ",
+            "serial_number": "IIN900715400236",
+            "country_name": "KZ",
+        },
+        ["1.3.6.1.5.5.7.3.4", "1.2.398.3.3.4.1.1"],
+        {"digital_signature", "non_repudiation"},
+        "1.2.398.3.3.2.3",
+        not_before=dt.timedelta(days=-800),
+        not_after=dt.timedelta(days=-435),
+    ),
+    Leaf(
+        "gost_career_auth",
+        {
+            "common_name": "ТЕСТОВ ТЕСТ",
+            "surname": "ТЕСТОВ",
+            "given_name": "ТЕСТҰЛЫ",
+            "serial_number": "IIN900715400236",
+            "country_name": "KZ",
+        },
+        ["1.3.6.1.5.5.7.3.2", "1.2.398.3.3.4.1.1"],
+        {"digital_signature", "key_encipherment"},
+        "1.2.398.3.3.2.4",
+    ),
+    Leaf(
+        "gost_authonly",
+        {
+            "common_name": "КІРУ ТЕСТ",
+            "surname": "КІРУ",
+            "serial_number": "IIN900715400236",
+            "country_name": "KZ",
+        },
+        ["1.3.6.1.5.5.7.3.2", "1.2.398.3.3.4.1.1"],
+        {"key_encipherment"},
+        "1.2.398.3.3.2.4",
+    ),
+    Leaf(
+        "gost_tsa",
+        {"common_name": "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ (GOST) TEST", "country_name": "KZ"},
+        ["1.3.6.1.5.5.7.3.8"],
+        {"digital_signature", "non_repudiation"},
+        "1.2.398.3.3.2.6.4",
+    ),
 ]
 REVOKED = {"gost_revoked"}
 #: The GOST root and CA beside the RSA ones (1001, 2002 in nca-test.yml); the users' serials
@@ -141,110 +221,217 @@ def _name(attrs: dict[str, str]) -> x509.Name:
     return x509.Name.build(attrs)
 
 
-def _certificate(subject: x509.Name, issuer: x509.Name, key: GostKeyPair,
-                 issuer_key: GostKeyPair, *, serial: int, ca: bool, not_before: dt.datetime,
-                 not_after: dt.datetime, usage: set[str], eku: list[str] | None = None,
-                 policy: str | None = None, crl_url: str | None = None,
-                 ocsp_url: str | None = None) -> x509.Certificate:
+def _certificate(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: GostKeyPair,
+    issuer_key: GostKeyPair,
+    *,
+    serial: int,
+    ca: bool,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+    usage: set[str],
+    eku: list[str] | None = None,
+    policy: str | None = None,
+    crl_url: str | None = None,
+    ocsp_url: str | None = None,
+) -> x509.Certificate:
     spki = key.spki()
     ski = hashlib.sha1(spki["public_key"].native).digest()
     aki = hashlib.sha1(issuer_key.spki()["public_key"].native).digest()
     extensions = [
         {"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": ca}},
-        {"extn_id": "key_usage", "critical": True,
-         "extn_value": x509.KeyUsage(usage)},
+        {"extn_id": "key_usage", "critical": True, "extn_value": x509.KeyUsage(usage)},
         {"extn_id": "key_identifier", "extn_value": ski},
         {"extn_id": "authority_key_identifier", "extn_value": {"key_identifier": aki}},
     ]
     if eku:
-        extensions.append({"extn_id": "extended_key_usage", "extn_value": eku,
-                           "critical": eku == ["1.3.6.1.5.5.7.3.8"]})
+        extensions.append(
+            {
+                "extn_id": "extended_key_usage",
+                "extn_value": eku,
+                "critical": eku == ["1.3.6.1.5.5.7.3.8"],
+            }
+        )
     if policy:
-        extensions.append({"extn_id": "certificate_policies",
-                           "extn_value": [{"policy_identifier": policy}]})
+        extensions.append(
+            {"extn_id": "certificate_policies", "extn_value": [{"policy_identifier": policy}]}
+        )
     if crl_url:
-        extensions.append({"extn_id": "crl_distribution_points", "extn_value": [
-            {"distribution_point": x509.DistributionPointName(name="full_name", value=[
-                x509.GeneralName(name="uniform_resource_identifier", value=crl_url)])}]})
+        extensions.append(
+            {
+                "extn_id": "crl_distribution_points",
+                "extn_value": [
+                    {
+                        "distribution_point": x509.DistributionPointName(
+                            name="full_name",
+                            value=[
+                                x509.GeneralName(name="uniform_resource_identifier", value=crl_url)
+                            ],
+                        )
+                    }
+                ],
+            }
+        )
     if ocsp_url:
-        extensions.append({"extn_id": "authority_information_access", "extn_value": [
-            {"access_method": "ocsp", "access_location": x509.GeneralName(
-                name="uniform_resource_identifier", value=ocsp_url)}]})
-    tbs = x509.TbsCertificate({
-        "version": "v3", "serial_number": serial,
-        "signature": {"algorithm": issuer_key.signature_oid}, "issuer": issuer,
-        "validity": {"not_before": x509.Time(name="utc_time", value=not_before),
-                     "not_after": x509.Time(name="utc_time", value=not_after)},
-        "subject": subject, "subject_public_key_info": spki, "extensions": extensions,
-    })
-    return x509.Certificate({"tbs_certificate": tbs,
-                             "signature_algorithm": {"algorithm": issuer_key.signature_oid},
-                             "signature_value": issuer_key.sign(tbs.dump())})
+        extensions.append(
+            {
+                "extn_id": "authority_information_access",
+                "extn_value": [
+                    {
+                        "access_method": "ocsp",
+                        "access_location": x509.GeneralName(
+                            name="uniform_resource_identifier", value=ocsp_url
+                        ),
+                    }
+                ],
+            }
+        )
+    tbs = x509.TbsCertificate(
+        {
+            "version": "v3",
+            "serial_number": serial,
+            "signature": {"algorithm": issuer_key.signature_oid},
+            "issuer": issuer,
+            "validity": {
+                "not_before": x509.Time(name="utc_time", value=not_before),
+                "not_after": x509.Time(name="utc_time", value=not_after),
+            },
+            "subject": subject,
+            "subject_public_key_info": spki,
+            "extensions": extensions,
+        }
+    )
+    return x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": {"algorithm": issuer_key.signature_oid},
+            "signature_value": issuer_key.sign(tbs.dump()),
+        }
+    )
 
 
-def _crl(ca: x509.Certificate, ca_key: GostKeyPair, revoked: list[x509.Certificate],
-         revoked_at: dt.datetime, now: dt.datetime) -> crl.CertificateList:
-    tbs = crl.TbsCertList({
-        "version": "v2", "signature": {"algorithm": ca_key.signature_oid},
-        "issuer": ca.subject,
-        "this_update": x509.Time(name="utc_time", value=now - dt.timedelta(hours=1)),
-        "next_update": x509.Time(name="utc_time", value=now + dt.timedelta(days=7)),
-        "revoked_certificates": [{
-            "user_certificate": c.serial_number,
-            "revocation_date": x509.Time(name="utc_time", value=revoked_at),
-            "crl_entry_extensions": [{"extn_id": "crl_reason", "extn_value": "key_compromise"}],
-        } for c in revoked] or None,
-        "crl_extensions": [
-            {"extn_id": "crl_number", "extn_value": 1},
-            {"extn_id": "authority_key_identifier",
-             "extn_value": {"key_identifier": ca.key_identifier}}],
-    })
-    return crl.CertificateList({"tbs_cert_list": tbs,
-                                "signature_algorithm": {"algorithm": ca_key.signature_oid},
-                                "signature": ca_key.sign(tbs.dump())})
+def _crl(
+    ca: x509.Certificate,
+    ca_key: GostKeyPair,
+    revoked: list[x509.Certificate],
+    revoked_at: dt.datetime,
+    now: dt.datetime,
+) -> crl.CertificateList:
+    tbs = crl.TbsCertList(
+        {
+            "version": "v2",
+            "signature": {"algorithm": ca_key.signature_oid},
+            "issuer": ca.subject,
+            "this_update": x509.Time(name="utc_time", value=now - dt.timedelta(hours=1)),
+            "next_update": x509.Time(name="utc_time", value=now + dt.timedelta(days=7)),
+            "revoked_certificates": [
+                {
+                    "user_certificate": c.serial_number,
+                    "revocation_date": x509.Time(name="utc_time", value=revoked_at),
+                    "crl_entry_extensions": [
+                        {"extn_id": "crl_reason", "extn_value": "key_compromise"}
+                    ],
+                }
+                for c in revoked
+            ]
+            or None,
+            "crl_extensions": [
+                {"extn_id": "crl_number", "extn_value": 1},
+                {
+                    "extn_id": "authority_key_identifier",
+                    "extn_value": {"key_identifier": ca.key_identifier},
+                },
+            ],
+        }
+    )
+    return crl.CertificateList(
+        {
+            "tbs_cert_list": tbs,
+            "signature_algorithm": {"algorithm": ca_key.signature_oid},
+            "signature": ca_key.sign(tbs.dump()),
+        }
+    )
 
 
-def _container(key: GostKeyPair, cert: x509.Certificate, chain: list[x509.Certificate],
-               password: str) -> bytes:
+def _container(
+    key: GostKeyPair, cert: x509.Certificate, chain: list[x509.Certificate], password: str
+) -> bytes:
     """PKCS#12 as NCA issues it: 3DES-shrouded PKCS#8 key, certificate bags, SHA-1 MAC."""
-    private = _pkcs12.RawPrivateKeyInfo({
-        "version": 0,
-        "private_key_algorithm": _pkcs12.AnyAlgorithm({
-            "algorithm": key.key_oid, "parameters": _params(key)}),
-        "private_key": core.OctetString(key.d.to_bytes(key.curve.size, "little")).dump(),
-    }).dump()
+    private = _pkcs12.RawPrivateKeyInfo(
+        {
+            "version": 0,
+            "private_key_algorithm": _pkcs12.AnyAlgorithm(
+                {"algorithm": key.key_oid, "parameters": _params(key)}
+            ),
+            "private_key": core.OctetString(key.d.to_bytes(key.curve.size, "little")).dump(),
+        }
+    ).dump()
     salt, rounds = secrets.token_bytes(20), 1024
     des_key = _pkcs12.pkcs12_kdf(password, salt, 1, rounds, "sha1", 24)
     iv = _pkcs12.pkcs12_kdf(password, salt, 2, rounds, "sha1", 8)
     padder = padding.PKCS7(64).padder()
     encryptor = Cipher(TripleDES(des_key), modes.CBC(iv)).encryptor()
-    encrypted = encryptor.update(padder.update(private) + padder.finalize()) + \
-        encryptor.finalize()
-    shrouded = _pkcs12.RawEncryptedPrivateKeyInfo({
-        "encryption_algorithm": _pkcs12.AnyAlgorithm({
-            "algorithm": "1.2.840.113549.1.12.1.3",
-            "parameters": _pkcs12._PbeParams({"salt": salt, "iterations": rounds})}),
-        "encrypted_data": encrypted})
-    bags = [_pkcs12.SafeBag({"bag_id": "1.2.840.113549.1.12.10.1.2",
-                             "bag_value": shrouded.retag({"explicit": 0})})]
-    bags += [_pkcs12.SafeBag({"bag_id": "1.2.840.113549.1.12.10.1.3", "bag_value":
-                              _pkcs12.CertBag({"cert_id": "1.2.840.113549.1.9.22.1",
-                                               "cert_value": c.dump()}).retag({"explicit": 0})})
-             for c in [cert, *chain]]
-    safe = _pkcs12.AuthenticatedSafe([cms.ContentInfo({
-        "content_type": "data", "content": core.OctetString(_pkcs12.SafeContents(bags).dump())})])
+    encrypted = encryptor.update(padder.update(private) + padder.finalize()) + encryptor.finalize()
+    shrouded = _pkcs12.RawEncryptedPrivateKeyInfo(
+        {
+            "encryption_algorithm": _pkcs12.AnyAlgorithm(
+                {
+                    "algorithm": "1.2.840.113549.1.12.1.3",
+                    "parameters": _pkcs12._PbeParams({"salt": salt, "iterations": rounds}),
+                }
+            ),
+            "encrypted_data": encrypted,
+        }
+    )
+    bags = [
+        _pkcs12.SafeBag(
+            {"bag_id": "1.2.840.113549.1.12.10.1.2", "bag_value": shrouded.retag({"explicit": 0})}
+        )
+    ]
+    bags += [
+        _pkcs12.SafeBag(
+            {
+                "bag_id": "1.2.840.113549.1.12.10.1.3",
+                "bag_value": _pkcs12.CertBag(
+                    {"cert_id": "1.2.840.113549.1.9.22.1", "cert_value": c.dump()}
+                ).retag({"explicit": 0}),
+            }
+        )
+        for c in [cert, *chain]
+    ]
+    safe = _pkcs12.AuthenticatedSafe(
+        [
+            cms.ContentInfo(
+                {
+                    "content_type": "data",
+                    "content": core.OctetString(_pkcs12.SafeContents(bags).dump()),
+                }
+            )
+        ]
+    )
     content = safe.dump()
     mac_salt = secrets.token_bytes(20)
     mac_key = _pkcs12.pkcs12_kdf(password, mac_salt, 3, rounds, "sha1", 20)
-    return _pkcs12.Pfx({
-        "version": 3,
-        "auth_safe": cms.ContentInfo({"content_type": "data",
-                                      "content": core.OctetString(content)}),
-        "mac_data": _pkcs12.MacData({
-            "mac": {"digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
-                    "digest": hmac.new(mac_key, content, "sha1").digest()},
-            "mac_salt": mac_salt, "iterations": rounds}),
-    }).dump()
+    return _pkcs12.Pfx(
+        {
+            "version": 3,
+            "auth_safe": cms.ContentInfo(
+                {"content_type": "data", "content": core.OctetString(content)}
+            ),
+            "mac_data": _pkcs12.MacData(
+                {
+                    "mac": {
+                        "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
+                        "digest": hmac.new(mac_key, content, "sha1").digest(),
+                    },
+                    "mac_salt": mac_salt,
+                    "iterations": rounds,
+                }
+            ),
+        }
+    ).dump()
 
 
 @dataclass
@@ -284,28 +471,42 @@ class GostPki:
     def timestamp_token(self, data: bytes, at: dt.datetime | None = None) -> cms.ContentInfo:
         """An RFC 3161 token over ``data`` from the GOST TSA, as NCA's production TSA makes
         them: Streebog-512 message imprint, GOST 2015-512 signature."""
-        return self.token_for_imprint(gost.STREEBOG512, gost.digest(gost.STREEBOG512, data),
-                                      at=at)
+        return self.token_for_imprint(gost.STREEBOG512, gost.digest(gost.STREEBOG512, data), at=at)
 
-    def token_for_imprint(self, hash_algorithm: str, hashed: bytes, *,
-                          nonce: int | None = None, at: dt.datetime | None = None
-                          ) -> cms.ContentInfo:
+    def token_for_imprint(
+        self,
+        hash_algorithm: str,
+        hashed: bytes,
+        *,
+        nonce: int | None = None,
+        at: dt.datetime | None = None,
+    ) -> cms.ContentInfo:
         """A token over an imprint the requester computed (any hash it chose)."""
         from signing.gost import cms as gost_cms
 
         at = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         fields: dict[str, object] = {
-            "version": "v1", "policy": TSA_POLICY,
-            "message_imprint": {"hash_algorithm": {"algorithm": hash_algorithm},
-                                "hashed_message": hashed},
+            "version": "v1",
+            "policy": TSA_POLICY,
+            "message_imprint": {
+                "hash_algorithm": {"algorithm": hash_algorithm},
+                "hashed_message": hashed,
+            },
             "serial_number": int.from_bytes(secrets.token_bytes(8), "big"),
-            "gen_time": at}
+            "gen_time": at,
+        }
         if nonce is not None:
             fields["nonce"] = nonce
         info = tsp.TSTInfo(fields).dump()
-        return gost_cms.sign_digest(_TsaKey(self.keys["gost_tsa"]), self.cert("gost_tsa"),
-                                    [self.ca], gost.digest(gost.STREEBOG512, info),
-                                    signing_time=at, content=info, content_type="tst_info")
+        return gost_cms.sign_digest(
+            _TsaKey(self.keys["gost_tsa"]),
+            self.cert("gost_tsa"),
+            [self.ca],
+            gost.digest(gost.STREEBOG512, info),
+            signing_time=at,
+            content=info,
+            content_type="tst_info",
+        )
 
     def ocsp_response(self, request: ocsp.OCSPRequest) -> ocsp.OCSPResponse:
         """The CA's own answer (RFC 6960, signed by the CA's GOST key) for each asked serial."""
@@ -318,28 +519,55 @@ class GostPki:
             if label is None:
                 status = ocsp.CertStatus(name="unknown", value=core.Null())
             elif label in REVOKED:
-                status = ocsp.CertStatus(name="revoked", value={
-                    "revocation_time": self.revoked_at, "revocation_reason": "key_compromise"})
+                status = ocsp.CertStatus(
+                    name="revoked",
+                    value={
+                        "revocation_time": self.revoked_at,
+                        "revocation_reason": "key_compromise",
+                    },
+                )
             else:
                 status = ocsp.CertStatus(name="good", value=core.Null())
-            responses.append({"cert_id": cert_id, "cert_status": status, "this_update": now,
-                              "next_update": now + dt.timedelta(hours=1)})
+            responses.append(
+                {
+                    "cert_id": cert_id,
+                    "cert_status": status,
+                    "this_update": now,
+                    "next_update": now + dt.timedelta(hours=1),
+                }
+            )
         ca_key = self.keys["ca"]
-        tbs = ocsp.ResponseData({
-            "responder_id": ocsp.ResponderId(name="by_key", value=hashlib.sha1(
-                self.ca["tbs_certificate"]["subject_public_key_info"]["public_key"].native)
-                .digest()),
-            "produced_at": now, "responses": responses,
-            "response_extensions": [
-                {"extn_id": "nonce", "extn_value": e["extn_value"].native}
-                for e in request["tbs_request"]["request_extensions"] or []
-                if e["extn_id"].native == "nonce"] or None})
-        basic = ocsp.BasicOCSPResponse({
-            "tbs_response_data": tbs,
-            "signature_algorithm": {"algorithm": ca_key.signature_oid},
-            "signature": ca_key.sign(tbs.dump())})
-        return ocsp.OCSPResponse({"response_status": "successful", "response_bytes": {
-            "response_type": "basic_ocsp_response", "response": basic}})
+        tbs = ocsp.ResponseData(
+            {
+                "responder_id": ocsp.ResponderId(
+                    name="by_key",
+                    value=hashlib.sha1(
+                        self.ca["tbs_certificate"]["subject_public_key_info"]["public_key"].native
+                    ).digest(),
+                ),
+                "produced_at": now,
+                "responses": responses,
+                "response_extensions": [
+                    {"extn_id": "nonce", "extn_value": e["extn_value"].native}
+                    for e in request["tbs_request"]["request_extensions"] or []
+                    if e["extn_id"].native == "nonce"
+                ]
+                or None,
+            }
+        )
+        basic = ocsp.BasicOCSPResponse(
+            {
+                "tbs_response_data": tbs,
+                "signature_algorithm": {"algorithm": ca_key.signature_oid},
+                "signature": ca_key.sign(tbs.dump()),
+            }
+        )
+        return ocsp.OCSPResponse(
+            {
+                "response_status": "successful",
+                "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -361,27 +589,55 @@ class _TsaKey:
 def build(directory: Path, base_url: str, now: dt.datetime | None = None) -> GostPki:
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     root_key, ca_key = (GostKeyPair.generate(curves.TC26_512_A) for _ in range(2))
-    root_name = _name({"common_name": "НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST",
-                       "country_name": "KZ"})
-    ca_name = _name({"common_name": "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST",
-                     "country_name": "KZ"})
+    root_name = _name(
+        {"common_name": "НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST", "country_name": "KZ"}
+    )
+    ca_name = _name(
+        {"common_name": "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST", "country_name": "KZ"}
+    )
     ca_usage = {"key_cert_sign", "crl_sign"}
-    root = _certificate(root_name, root_name, root_key, root_key, serial=ROOT_SERIAL, ca=True,
-                        not_before=now - dt.timedelta(days=3650),
-                        not_after=now + dt.timedelta(days=3650), usage=ca_usage)
-    ca = _certificate(ca_name, root_name, ca_key, root_key, serial=CA_SERIAL, ca=True,
-                      not_before=now - dt.timedelta(days=1800),
-                      not_after=now + dt.timedelta(days=1800), usage=ca_usage)
+    root = _certificate(
+        root_name,
+        root_name,
+        root_key,
+        root_key,
+        serial=ROOT_SERIAL,
+        ca=True,
+        not_before=now - dt.timedelta(days=3650),
+        not_after=now + dt.timedelta(days=3650),
+        usage=ca_usage,
+    )
+    ca = _certificate(
+        ca_name,
+        root_name,
+        ca_key,
+        root_key,
+        serial=CA_SERIAL,
+        ca=True,
+        not_before=now - dt.timedelta(days=1800),
+        not_after=now + dt.timedelta(days=1800),
+        usage=ca_usage,
+    )
     pki = GostPki(directory, base_url, root, ca)
     pki.keys["ca"] = ca_key
     pki.revoked_at = now - dt.timedelta(days=30)
     for leaf in LEAVES:
         key = GostKeyPair.generate(leaf.curve)
-        cert = _certificate(_name(leaf.subject), ca_name, key, ca_key,
-                            serial=SERIALS[leaf.label], ca=False,
-                            not_before=now + leaf.not_before, not_after=now + leaf.not_after,
-                            usage=leaf.usage, eku=leaf.eku, policy=leaf.policy,
-                            crl_url=pki.crl_url, ocsp_url=pki.ocsp_url)
+        cert = _certificate(
+            _name(leaf.subject),
+            ca_name,
+            key,
+            ca_key,
+            serial=SERIALS[leaf.label],
+            ca=False,
+            not_before=now + leaf.not_before,
+            not_after=now + leaf.not_after,
+            usage=leaf.usage,
+            eku=leaf.eku,
+            policy=leaf.policy,
+            crl_url=pki.crl_url,
+            ocsp_url=pki.ocsp_url,
+        )
         pki.certs[leaf.label] = cert
         pki.keys[leaf.label] = key
         pki.p12(leaf.label).write_bytes(_container(key, cert, [ca, root], PASSWORD))
@@ -408,11 +664,14 @@ def running_gost_pki(directory: Path) -> Iterator[GostPki]:
             if request.path == "/gost/tsa" and request.method == "POST":
                 req = tsp.TimeStampReq.load(request.get_data())
                 imprint = req["message_imprint"]
-                token = pki.token_for_imprint(imprint["hash_algorithm"]["algorithm"].dotted,
-                                              imprint["hashed_message"].native,
-                                              nonce=req["nonce"].native)
-                resp = tsp.TimeStampResp({"status": {"status": "granted"},
-                                          "time_stamp_token": token})
+                token = pki.token_for_imprint(
+                    imprint["hash_algorithm"]["algorithm"].dotted,
+                    imprint["hashed_message"].native,
+                    nonce=req["nonce"].native,
+                )
+                resp = tsp.TimeStampResp(
+                    {"status": {"status": "granted"}, "time_stamp_token": token}
+                )
                 return Response(resp.dump(), mimetype="application/timestamp-reply")
         except (ValueError, KeyError, TypeError):
             return Response(status=400)

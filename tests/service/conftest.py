@@ -38,9 +38,13 @@ def pg_schema() -> Iterator[str]:
 
 
 def make_settings(tmp_path: Path, trust_dir: Path, database_url: str | None = None) -> Settings:
-    return Settings(data_dir=tmp_path / "var", database_url=database_url,
-                    trust_dir=str(trust_dir), fetch_revocation=True,
-                    extra={"ncalayer_test_keys": "1"})
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        trust_dir=str(trust_dir),
+        fetch_revocation=True,
+        extra={"ncalayer_test_keys": "1"},
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -70,8 +74,12 @@ def _truncate(db) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
     with db.session() as session:
-        session.execute(text(
-            "TRUNCATE archive_artefact, archive_log_entry, archive_log_node, archive_tree_head, "
-            "route_events, routes, organisations, cases, signing_links, "
-            "webhook_deliveries, idempotency, jobs, signing_sessions, signatures, documents, "
-            "key_grants, server_keys, clients RESTART IDENTITY CASCADE"))
+        session.execute(
+            text(
+                "TRUNCATE archive_artefact, archive_log_entry, archive_log_node, "
+                "archive_tree_head, "
+                "route_events, routes, organisations, cases, signing_links, "
+                "webhook_deliveries, idempotency, jobs, signing_sessions, signatures, documents, "
+                "key_grants, server_keys, clients RESTART IDENTITY CASCADE"
+            )
+        )

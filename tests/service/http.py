@@ -29,8 +29,15 @@ class Client:
     def __init__(self, base: str, key: str | None = None, lang: str | None = None) -> None:
         self.base, self.key, self.lang = base, key, lang
 
-    def request(self, method: str, path: str, payload: Any = None, *,
-                headers: dict[str, str] | None = None, raw: bytes | None = None) -> Answer:
+    def request(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> Answer:
         all_headers = dict(headers or {})
         if self.key:
             all_headers.setdefault("Authorization", f"Bearer {self.key}")
@@ -40,8 +47,9 @@ class Client:
         if payload is not None:
             data = json.dumps(payload, ensure_ascii=False).encode()
             all_headers.setdefault("Content-Type", "application/json")
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers=all_headers)
+        req = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=all_headers
+        )
         try:
             with urllib.request.urlopen(req, timeout=60) as response:
                 return Answer(response.status, response.headers, response.read())

@@ -22,8 +22,9 @@ from tests.service.http import Client, serving
 
 
 @pytest.fixture
-def server(service: DocService, pki: TestPki, password_file: Path
-           ) -> Iterator[tuple[str, dict[str, str]]]:
+def server(
+    service: DocService, pki: TestPki, password_file: Path
+) -> Iterator[tuple[str, dict[str, str]]]:
     """The app on a real socket, with clients: portal (all), reader (render), limited."""
     keys = {}
     with service.db.session() as session:
@@ -39,8 +40,10 @@ def server(service: DocService, pki: TestPki, password_file: Path
 def test_create_sign_by_two_officials_verify_fetch(server, service: DocService) -> None:
     base, keys = server
     api = Client(base, keys["portal"])
-    created = api.post("/v1/documents", {"kind": "application", "lang": "kk+ru",
-                                         "data": example("application"), "case_ref": "C-7"})
+    created = api.post(
+        "/v1/documents",
+        {"kind": "application", "lang": "kk+ru", "data": example("application"), "case_ref": "C-7"},
+    )
     assert created.status == 201, created.body
     doc = created.json
     assert created.headers["Location"] == f"/v1/documents/{doc['id']}"
@@ -56,8 +59,9 @@ def test_create_sign_by_two_officials_verify_fetch(server, service: DocService) 
     assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
     assert pdf.body.startswith(b"%PDF")
     # Each stamp's QR code opens this service's page for the document (its configured URL).
-    assert qr_payloads(pdf.body) == [
-        f"{service.settings.public_url}/verify?doc={doc['sha256']}"] * 2
+    assert (
+        qr_payloads(pdf.body) == [f"{service.settings.public_url}/verify?doc={doc['sha256']}"] * 2
+    )
     xml = api.get(got["links"]["xml"])
     assert xml.body.startswith(b"<?xml")
     cms = api.get(f"/v1/documents/{doc['id']}/signatures/2")
@@ -77,16 +81,16 @@ def test_create_sign_by_two_officials_verify_fetch(server, service: DocService) 
     assert other.get("/v1/documents").json["total"] == 0
 
 
-@pytest.mark.parametrize(("lang", "needle"), [("kk", "ЖСН"), ("ru", "ИИН"),
-                                              ("en", "check digit")])
-def test_bad_fields_are_problems_in_the_callers_language(server, lang: str,
-                                                         needle: str) -> None:
+@pytest.mark.parametrize(("lang", "needle"), [("kk", "ЖСН"), ("ru", "ИИН"), ("en", "check digit")])
+def test_bad_fields_are_problems_in_the_callers_language(server, lang: str, needle: str) -> None:
     base, keys = server
     data = example("application")
     data["applicant"]["iin"] = data["applicant"]["iin"][:-1] + str(
-        (int(data["applicant"]["iin"][-1]) + 1) % 10)
+        (int(data["applicant"]["iin"][-1]) + 1) % 10
+    )
     answer = Client(base, keys["portal"], lang).post(
-        "/v1/documents", {"kind": "application", "lang": "kk", "data": data})
+        "/v1/documents", {"kind": "application", "lang": "kk", "data": data}
+    )
     assert answer.status == 422
     assert answer.headers["Content-Type"] == "application/problem+json"
     assert answer.headers["Content-Language"] == lang
@@ -101,10 +105,11 @@ def test_bad_fields_are_problems_in_the_callers_language(server, lang: str,
 def test_malformed_requests_name_the_field(server) -> None:
     base, keys = server
     api = Client(base, keys["portal"], "en")
-    assert api.post("/v1/documents", raw=b"{", headers={
-        "Content-Type": "application/json"}).status == 400
-    assert api.post("/v1/documents", raw=b"x", headers={"Content-Type": "text/plain"}
-                    ).status == 415
+    assert (
+        api.post("/v1/documents", raw=b"{", headers={"Content-Type": "application/json"}).status
+        == 400
+    )
+    assert api.post("/v1/documents", raw=b"x", headers={"Content-Type": "text/plain"}).status == 415
     unknown = api.post("/v1/documents", {"kind": "nope", "data": {}})
     assert unknown.status == 422 and unknown.json["errors"][0]["field"] == "kind"
     lang = api.post("/v1/documents", {"kind": "direction", "lang": "en", "data": {}})
@@ -120,15 +125,17 @@ def test_keys_scopes_and_kinds(server, service: DocService) -> None:
     reader = Client(base, keys["reader"])
     doc = reader.post("/v1/documents", {"kind": "direction", "data": example("direction")})
     assert doc.status == 201
-    assert reader.post(f"/v1/documents/{doc.json['id']}/signatures",
-                       {"key": "career"}).status == 403
+    assert (
+        reader.post(f"/v1/documents/{doc.json['id']}/signatures", {"key": "career"}).status == 403
+    )
     limited = Client(base, keys["limited"])
     refused = limited.post("/v1/documents", {"kind": "journal", "data": example("journal")})
     assert refused.status == 403 and refused.json["errors"][0]["field"] == "kind"
     mine = limited.post("/v1/documents", {"kind": "direction", "data": example("direction")})
     # The key exists but is not granted to this client.
-    assert limited.post(f"/v1/documents/{mine.json['id']}/signatures",
-                        {"key": "career"}).status == 403
+    assert (
+        limited.post(f"/v1/documents/{mine.json['id']}/signatures", {"key": "career"}).status == 403
+    )
     with service.db.session() as session:
         revoke_client(session, "limited")
     # Another process revokes (the CLI): this one's lookup cache forgets the key within
@@ -147,14 +154,17 @@ def test_idempotency_key_replays_the_first_answer(server) -> None:
     assert again.json["id"] == first.json["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
     assert api.get("/v1/documents").json["total"] == 1
-    other = api.post("/v1/documents", {**request, "case_ref": "x"},
-                     headers={"Idempotency-Key": "k-1"})
+    other = api.post(
+        "/v1/documents", {**request, "case_ref": "x"}, headers={"Idempotency-Key": "k-1"}
+    )
     assert other.status == 422 and other.json["code"] == "idempotency_mismatch"
     doc_id = first.json["id"]
-    s1 = api.post(f"/v1/documents/{doc_id}/signatures", {"key": "career"},
-                  headers={"Idempotency-Key": "s-1"})
-    s2 = api.post(f"/v1/documents/{doc_id}/signatures", {"key": "career"},
-                  headers={"Idempotency-Key": "s-1"})
+    s1 = api.post(
+        f"/v1/documents/{doc_id}/signatures", {"key": "career"}, headers={"Idempotency-Key": "s-1"}
+    )
+    s2 = api.post(
+        f"/v1/documents/{doc_id}/signatures", {"key": "career"}, headers={"Idempotency-Key": "s-1"}
+    )
     assert s1.json == s2.json
     assert api.get(f"/v1/documents/{doc_id}").json["signature_count"] == 1
 
@@ -162,8 +172,9 @@ def test_idempotency_key_replays_the_first_answer(server) -> None:
 def test_concurrent_signing_requests_are_sequential(server) -> None:
     base, keys = server
     api = Client(base, keys["portal"])
-    doc_id = api.post("/v1/documents", {"kind": "direction",
-                                        "data": example("direction")}).json["id"]
+    doc_id = api.post("/v1/documents", {"kind": "direction", "data": example("direction")}).json[
+        "id"
+    ]
     answers = []
     barrier = threading.Barrier(6)
 
@@ -171,8 +182,7 @@ def test_concurrent_signing_requests_are_sequential(server) -> None:
         barrier.wait()
         answers.append(api.post(f"/v1/documents/{doc_id}/signatures", {"key": key}))
 
-    threads = [threading.Thread(target=sign, args=(("career", "head")[i % 2],))
-               for i in range(6)]
+    threads = [threading.Thread(target=sign, args=(("career", "head")[i % 2],)) for i in range(6)]
     for t in threads:
         t.start()
     for t in threads:
@@ -193,15 +203,18 @@ def test_openapi_is_generated_from_the_kinds_and_the_docs_work_offline(server) -
         expected = {k: v for k, v in kind.json_schema().items() if k not in ("$schema", "$id")}
         assert schemas[f"{name}_input"] == expected
         jsonschema.validate(example(name), schemas[f"{name}_input"])
-    assert {v["properties"]["kind"]["const"]
-            for v in schemas["DocumentCreate"]["oneOf"]} == set(all_kinds())
+    assert {v["properties"]["kind"]["const"] for v in schemas["DocumentCreate"]["oneOf"]} == set(
+        all_kinds()
+    )
     assert "post" in spec["paths"]["/v1/documents/{doc_id}/signatures/prepare"]
     page = Client(base).get("/docs").body.decode()
     assert "/v1/documents" in page and "<script" not in page and "src=" not in page
     for name in all_kinds():
         assert f"<summary><code>{name}</code></summary>" in page
-    assert "&quot;number&quot;" in page and "number" in get_kind("direction").json_schema()[
-        "properties"]
+    assert (
+        "&quot;number&quot;" in page
+        and "number" in get_kind("direction").json_schema()["properties"]
+    )
 
 
 def test_health_ready_and_metrics(server) -> None:
@@ -210,11 +223,15 @@ def test_health_ready_and_metrics(server) -> None:
     api.post("/v1/documents", {"kind": "direction", "data": example("direction")})
     assert Client(base).get("/health").json == {"status": "ok"}
     ready = Client(base).get("/ready")
-    assert ready.status == 200 and ready.json["checks"] == {"database": "ok", "store": "ok",
-                                                     "jobs": "ok"}
+    assert ready.status == 200 and ready.json["checks"] == {
+        "database": "ok",
+        "store": "ok",
+        "jobs": "ok",
+    }
     text = Client(base).get("/metrics").body.decode()
-    assert ('docservice_http_requests_total{method="POST",route="/v1/documents",'
-            'status="201"} 1.0') in text
+    assert (
+        'docservice_http_requests_total{method="POST",route="/v1/documents",status="201"} 1.0'
+    ) in text
     assert 'docservice_documents{kind="direction"} 1.0' in text
     assert "docservice_http_request_seconds_bucket" in text
     answer = api.get("/v1/documents", headers={"X-Request-Id": "abc-123"})
@@ -223,8 +240,9 @@ def test_health_ready_and_metrics(server) -> None:
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 def test_rate_limit_per_client_is_a_429_problem(service: DocService) -> None:
-    svc = DocService(service.settings.with_(rate_limit="3/minute"), db=service.db,
-                     store=service.store)
+    svc = DocService(
+        service.settings.with_(rate_limit="3/minute"), db=service.db, store=service.store
+    )
     with svc.db.session() as session:
         _, one = add_client(session, "one", ["render"])
         _, two = add_client(session, "two", ["render"])
@@ -241,21 +259,23 @@ def test_rate_limit_per_client_is_a_429_problem(service: DocService) -> None:
 def test_request_size_limit_is_a_413_problem(server) -> None:
     base, keys = server
     answer = Client(base, keys["portal"]).post(
-        "/v1/documents", raw=b"{" + b" " * (17 * 1024 * 1024) + b"}",
-        headers={"Content-Type": "application/json"})
+        "/v1/documents",
+        raw=b"{" + b" " * (17 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status == 413
     assert answer.headers["Content-Type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 def test_rows_per_report_limit_is_a_422_naming_the_field(service: DocService) -> None:
-    svc = DocService(service.settings.with_(max_report_rows=5), db=service.db,
-                     store=service.store)
+    svc = DocService(service.settings.with_(max_report_rows=5), db=service.db, store=service.store)
     with svc.db.session() as session:
         _, key = add_client(session, "one", ["render"])
     with serving(create_service_app(service=svc)) as base:
         answer = Client(base, key, "en").post(
-            "/v1/documents", {"kind": "report_a3", "data": example("report_a3")})
+            "/v1/documents", {"kind": "report_a3", "data": example("report_a3")}
+        )
         assert answer.status == 422
         assert answer.json["errors"][0]["field"] == "data.rows"
 
@@ -273,8 +293,8 @@ def test_an_audit_client_reads_but_cannot_create_or_sign(service: DocService) ->
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 def test_a_bug_is_a_logged_500_problem_with_the_request_id(
-        service: DocService, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+    service: DocService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """Through the real app over a socket: our failure is a 500, not the caller's 4xx."""
     with service.db.session() as session:
         _, key = add_client(session, "portal", ["render"])
@@ -284,13 +304,17 @@ def test_a_bug_is_a_logged_500_problem_with_the_request_id(
 
     monkeypatch.setattr(DocService, "list_documents", broken)
     with serving(create_service_app(service=service)) as base, caplog.at_level("ERROR"):
-        answer = Client(base, key, "en").get("/v1/documents",
-                                             headers={"X-Request-ID": "portal-bug-1"})
+        answer = Client(base, key, "en").get(
+            "/v1/documents", headers={"X-Request-ID": "portal-bug-1"}
+        )
     assert answer.status == 500
     assert answer.headers["Content-Type"] == "application/problem+json"
     assert answer.headers["X-Request-ID"] == "portal-bug-1"
     assert (answer.json["code"], answer.json["status"], answer.json["request_id"]) == (
-        "internal", 500, "portal-bug-1")
+        "internal",
+        500,
+        "portal-bug-1",
+    )
     assert "portal-bug-1" in answer.json["detail"] and "850301300121" not in answer.body.decode()
     assert "Traceback" not in answer.body.decode()
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]

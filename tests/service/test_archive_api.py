@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def server(service: DocService, pki: TestPki, password_file: Path
-           ) -> Iterator[tuple[str, dict[str, str]]]:
+def server(
+    service: DocService, pki: TestPki, password_file: Path
+) -> Iterator[tuple[str, dict[str, str]]]:
     keys = {}
     with service.db.session() as session:
         _, keys["portal"] = add_client(session, "portal", ["render", "sign", "audit"])
@@ -48,8 +49,15 @@ def server(service: DocService, pki: TestPki, password_file: Path
 
 
 def _case(api: Client, case_ref: str, signers: tuple[str, ...] = ("career", "head")) -> str:
-    created = api.post("/v1/documents", {"kind": "application", "lang": "kk+ru",
-                                         "data": example("application"), "case_ref": case_ref})
+    created = api.post(
+        "/v1/documents",
+        {
+            "kind": "application",
+            "lang": "kk+ru",
+            "data": example("application"),
+            "case_ref": case_ref,
+        },
+    )
     assert created.status == 201, created.body
     doc_id = created.json["id"]
     for key in signers:
@@ -63,8 +71,11 @@ def _reports_made(service: DocService, count: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with service.db.sessions() as session:
-            made = len(session.execute(select(artefact.c.idx).where(
-                artefact.c.type == "report.verification")).all())
+            made = len(
+                session.execute(
+                    select(artefact.c.idx).where(artefact.c.type == "report.verification")
+                ).all()
+            )
         if made >= count:
             return
         time.sleep(0.1)
@@ -73,8 +84,9 @@ def _reports_made(service: DocService, count: int) -> None:
 
 def _reads(service: DocService) -> int:
     with service.db.sessions() as session:
-        return len(session.execute(select(artefact.c.idx)
-                                   .where(artefact.c.type == "audit.read")).all())
+        return len(
+            session.execute(select(artefact.c.idx).where(artefact.c.type == "audit.read")).all()
+        )
 
 
 def _seal_key(api: Client):  # type: ignore[no-untyped-def]
@@ -94,8 +106,14 @@ def test_chain_gives_every_artefact_with_proofs_in_a_signed_head(server, service
     assert _reads(service) == reads + 1
     body = chain.json
     types = [i["type"] for i in body["items"]]
-    for t in ("document.pdf", "document.xml", "document.input", "signature.pdf",
-              "signature.cms", "report.verification"):
+    for t in (
+        "document.pdf",
+        "document.xml",
+        "document.input",
+        "signature.pdf",
+        "signature.cms",
+        "report.verification",
+    ):
         assert t in types, types
     assert types.count("signature.cms") == 2 and types.count("report.verification") == 2
     assert body["documents"] == [doc_id]
@@ -107,14 +125,16 @@ def test_chain_gives_every_artefact_with_proofs_in_a_signed_head(server, service
         proof = item["proof"]
         assert proof["tree_size"] == head.tree_size
         path = [base64.b64decode(h) for h in proof["inclusion_path"]]
-        assert merkle.verify_inclusion(item["index"], head.tree_size, merkle.leaf_hash(entry),
-                                       path, head.root_hash)
+        assert merkle.verify_inclusion(
+            item["index"], head.tree_size, merkle.leaf_hash(entry), path, head.root_hash
+        )
         content = api.get(item["links"]["content"])
         assert hashlib.sha256(content.body).hexdigest() == item["sha256"]
     # Each signature's CMS is the one the document API serves.
     cms = api.get(f"/v1/documents/{doc_id}/signatures/1").body
-    assert hashlib.sha256(cms).hexdigest() in {i["sha256"] for i in body["items"]
-                                               if i["type"] == "signature.cms"}
+    assert hashlib.sha256(cms).hexdigest() in {
+        i["sha256"] for i in body["items"] if i["type"] == "signature.cms"
+    }
     # Another client's case is not found; an unknown case neither.
     assert api.get("/v1/cases/NOPE/chain").status == 404
 
@@ -132,10 +152,10 @@ def test_tree_heads_inclusion_and_consistency_proofs(server, service) -> None:
     proof = api.get(f"/v1/archive/consistency?first={h1.tree_size}&second={h2.tree_size}")
     assert proof.status == 200, proof.body
     path = [base64.b64decode(h) for h in proof.json["consistency_path"]]
-    assert merkle.verify_consistency(h1.tree_size, h2.tree_size, h1.root_hash, h2.root_hash,
-                                     path)
-    assert not merkle.verify_consistency(h1.tree_size, h2.tree_size, h1.root_hash,
-                                         hashlib.sha256(b"x").digest(), path)
+    assert merkle.verify_consistency(h1.tree_size, h2.tree_size, h1.root_hash, h2.root_hash, path)
+    assert not merkle.verify_consistency(
+        h1.tree_size, h2.tree_size, h1.root_hash, hashlib.sha256(b"x").digest(), path
+    )
     got = api.get(f"/v1/archive/entries/3?tree_size={h2.tree_size}")
     assert got.status == 200
     entry = base64.b64decode(got.json["entry"])
@@ -152,8 +172,13 @@ def test_only_the_audit_scope_reads_the_archive(server) -> None:
     base, keys = server
     _case(Client(base, keys["portal"]), "C-4", signers=())
     other = Client(base, keys["reader"])
-    for path in ("/v1/cases/C-4/chain", "/v1/cases/C-4/bundle", "/v1/archive/tree-heads",
-                 "/v1/archive/entries/0/proof", "/v1/archive/key"):
+    for path in (
+        "/v1/cases/C-4/chain",
+        "/v1/cases/C-4/bundle",
+        "/v1/archive/tree-heads",
+        "/v1/archive/entries/0/proof",
+        "/v1/archive/key",
+    ):
         assert other.get(path).status == 403, path
     assert other.post("/v1/archive/search", {"case_ref": "C-4"}).status == 403
     assert Client(base).get("/v1/cases/C-4/chain").status == 401
@@ -186,13 +211,23 @@ def test_search_by_case_iin_and_period_never_keeps_an_iin(server, service) -> No
 
 
 def _cli(service: DocService, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, DOCSERVICE_DATA_DIR=str(service.settings.data_dir),
-               DOCSERVICE_TRUST_DIR=str(service.settings.trust_dir))
+    env = dict(
+        os.environ,
+        DOCSERVICE_DATA_DIR=str(service.settings.data_dir),
+        DOCSERVICE_TRUST_DIR=str(service.settings.trust_dir),
+    )
     env.pop("DOCSERVICE_DATABASE_URL", None)
     if service.settings.database_url:
         env["DOCSERVICE_DATABASE_URL"] = service.settings.database_url
-    return subprocess.run([sys.executable, "-m", "docservice", "audit", *args], env=env,
-                          cwd=ROOT, text=True, capture_output=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "docservice", "audit", *args],
+        env=env,
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_audit_check_names_each_kind_of_tampering(server, service) -> None:
@@ -206,8 +241,9 @@ def test_audit_check_names_each_kind_of_tampering(server, service) -> None:
     assert "intact" in ok.stdout
 
     with service.db.sessions() as session:
-        doc_pdf = session.execute(text(f"SELECT pdf_sha FROM documents WHERE id='{doc_id}'")
-                                  ).scalar()
+        doc_pdf = session.execute(
+            text(f"SELECT pdf_sha FROM documents WHERE id='{doc_id}'")
+        ).scalar()
     # 1. one byte changed in a stored file
     path = service.store._path(doc_pdf)  # type: ignore[attr-defined]
     original = path.read_bytes()
@@ -219,8 +255,9 @@ def test_audit_check_names_each_kind_of_tampering(server, service) -> None:
 
     # 2. one database row edited (a document names other content; an index row lies)
     with service.db.session() as session:
-        session.execute(text("UPDATE documents SET xml_sha = :s WHERE id = :d"),
-                        {"s": "0" * 64, "d": doc_id})
+        session.execute(
+            text("UPDATE documents SET xml_sha = :s WHERE id = :d"), {"s": "0" * 64, "d": doc_id}
+        )
         session.execute(text("UPDATE archive_artefact SET case_ref = 'C-X' WHERE idx = 1"))
     bad = _cli(service, "check")
     assert bad.returncode == 1
@@ -229,10 +266,12 @@ def test_audit_check_names_each_kind_of_tampering(server, service) -> None:
     with service.db.session() as session:
         session.execute(text("UPDATE archive_artefact SET case_ref = 'C-7' WHERE idx = 1"))
     with service.db.session() as session:
-        xml_sha = session.execute(text("SELECT sha256 FROM archive_artefact WHERE idx = 1")
-                                  ).scalar()
-        session.execute(text("UPDATE documents SET xml_sha = :s WHERE id = :d"),
-                        {"s": xml_sha, "d": doc_id})
+        xml_sha = session.execute(
+            text("SELECT sha256 FROM archive_artefact WHERE idx = 1")
+        ).scalar()
+        session.execute(
+            text("UPDATE documents SET xml_sha = :s WHERE id = :d"), {"s": xml_sha, "d": doc_id}
+        )
     assert _cli(service, "check").returncode == 0
 
     # 3. one entry dropped
@@ -248,8 +287,9 @@ def test_audit_check_names_each_kind_of_tampering(server, service) -> None:
     # 4. history rewritten behind a published tree head: entry 0 replaced, and every node
     # and index row rewritten to agree with it; only the signed head can tell.
     with service.db.sessions() as session:
-        datas = [bytes(d) for d in session.scalars(
-            select(log_entry.c.data).order_by(log_entry.c.idx))]
+        datas = [
+            bytes(d) for d in session.scalars(select(log_entry.c.data).order_by(log_entry.c.idx))
+        ]
     forged = json.loads(datas[0])
     forged["time"] = "2020-01-01T00:00:00.000Z"
     from docservice.archive.record import canonical, index_row
@@ -261,10 +301,14 @@ def test_audit_check_names_each_kind_of_tampering(server, service) -> None:
     with service.db.session() as session:
         session.execute(log_entry.update().where(log_entry.c.idx == 0).values(data=datas[0]))
         session.execute(log_node.delete())
-        session.execute(log_node.insert(), [{"node": node_key(n), "hash": h}
-                                            for n, h in mem.nodes.items()])
-        session.execute(artefact.update().where(artefact.c.idx == 0)
-                        .values(recorded_at=index_row(0, forged)["recorded_at"]))
+        session.execute(
+            log_node.insert(), [{"node": node_key(n), "hash": h} for n, h in mem.nodes.items()]
+        )
+        session.execute(
+            artefact.update()
+            .where(artefact.c.idx == 0)
+            .values(recorded_at=index_row(0, forged)["recorded_at"])
+        )
     bad = _cli(service, "check")
     assert bad.returncode == 1, bad.stdout
     findings = [line for line in bad.stdout.splitlines() if line.startswith("FINDING")]
@@ -280,8 +324,14 @@ def _bundle(api: Client, tmp_path: Path, case: str) -> Path:
     return path
 
 
-def _rewrite(src: Path, dst: Path, *, change: str | None = None, drop: str | None = None,
-             add: str | None = None) -> Path:
+def _rewrite(
+    src: Path,
+    dst: Path,
+    *,
+    change: str | None = None,
+    drop: str | None = None,
+    add: str | None = None,
+) -> Path:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         for info in zin.infolist():
             data = zin.read(info.filename)
@@ -297,7 +347,8 @@ def _rewrite(src: Path, dst: Path, *, change: str | None = None, drop: str | Non
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 def test_bundle_verifies_offline_and_names_a_member_changed_removed_added(
-        server, service, tmp_path: Path, trust_dir: Path) -> None:
+    server, service, tmp_path: Path, trust_dir: Path
+) -> None:
     base, keys = server
     api = Client(base, keys["portal"])
     doc_id = _case(api, "C-9")
@@ -334,9 +385,13 @@ def test_bundle_verifies_offline_and_names_a_member_changed_removed_added(
         assert f"NOT INTACT: {name}: {how}" in bad.stdout, (how, bad.stdout)
     # A proof altered (and the manifest re-listed, but then unsigned) is caught too.
     proof_name = next(n for n in names if n.startswith("proofs/"))
-    bad = _cli(service, "verify-bundle", str(_rewrite(bundle, tmp_path / "p.zip",
-                                                      change=proof_name)), "--trust",
-               str(pinned))
+    bad = _cli(
+        service,
+        "verify-bundle",
+        str(_rewrite(bundle, tmp_path / "p.zip", change=proof_name)),
+        "--trust",
+        str(pinned),
+    )
     assert bad.returncode == 1 and proof_name in bad.stdout
     # A seal key the auditor did not pin is refused.
     (pinned / "seal.pem").unlink()
@@ -353,9 +408,15 @@ def test_concurrent_requests_never_fork_the_log(server, service) -> None:
     def worker(n: int) -> None:
         api = Client(base, keys["portal"])
         for k in range(2):
-            created = api.post("/v1/documents", {"kind": "application", "lang": "kk",
-                                                 "data": example("application"),
-                                                 "case_ref": f"P-{n}-{k}"})
+            created = api.post(
+                "/v1/documents",
+                {
+                    "kind": "application",
+                    "lang": "kk",
+                    "data": example("application"),
+                    "case_ref": f"P-{n}-{k}",
+                },
+            )
             if created.status != 201:
                 errors.append(created.body.decode()[:200])
             if api.get(f"/v1/cases/P-{n}-{k}/chain").status != 200:

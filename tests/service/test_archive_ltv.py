@@ -32,19 +32,21 @@ def _doc_timestamps(pdf: bytes) -> list:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 def test_b_lta_is_re_time_stamped_before_the_tsa_certificate_expires(
-        service: DocService, pki: TestPki, password_file: Path, expiring_tsa,
-        tmp_path: Path) -> None:
+    service: DocService, pki: TestPki, password_file: Path, expiring_tsa, tmp_path: Path
+) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
 
     tsa_url, expiry = expiring_tsa
-    service.settings = service.settings.with_(tsa_url=tsa_url, pades_level="B-LTA",
-                                              retimestamp_days=90)
+    service.settings = service.settings.with_(
+        tsa_url=tsa_url, pades_level="B-LTA", retimestamp_days=90
+    )
     with service.db.session() as session:
         client, _ = add_client(session, "portal", ["render", "sign", "audit"])
         add_key(session, "career", pki.p12("career"), password_file, ["portal"])
-    doc = service.create_document(client, "application", "kk", example("application"),
-                                  case_ref="L-1")
+    doc = service.create_document(
+        client, "application", "kk", example("application"), case_ref="L-1"
+    )
     service.sign_with_key(client, doc.id, "career")
     signed = service.get_document(client, doc.id)
     first = service.content(signed.pdf_sha)
@@ -63,8 +65,10 @@ def test_b_lta_is_re_time_stamped_before_the_tsa_certificate_expires(
     reader = PdfFileReader(io.BytesIO(new), strict=False)
     from pyhanko_certvalidator import ValidationContext
 
-    status = validate_pdf_signature(reader.embedded_regular_signatures[0], ValidationContext(
-        trust_roots=[pki.root], other_certs=[pki.ca], allow_fetching=True))
+    status = validate_pdf_signature(
+        reader.embedded_regular_signatures[0],
+        ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca], allow_fetching=True),
+    )
     assert status.intact and status.valid
     with service.db.sessions() as session:
         chain = service.archive.chain(session, client, "L-1")
@@ -75,8 +79,7 @@ def test_b_lta_is_re_time_stamped_before_the_tsa_certificate_expires(
 
     ocsps, crls = _dss_of(first)
     assert ocsps or crls
-    assert types.count("signature.ocsp") >= len(ocsps) and \
-        types.count("signature.crl") >= len(crls)
+    assert types.count("signature.ocsp") >= len(ocsps) and types.count("signature.crl") >= len(crls)
     assert chain["items"][-2]["sha256"] == again.pdf_sha
     from docservice.service.audit import check_archive
 
@@ -114,12 +117,10 @@ def test_b_lta_is_re_time_stamped_before_the_tsa_certificate_expires(
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
-def test_the_embedded_scheduler_signs_a_tree_head_when_the_log_grew(
-        service: DocService) -> None:
+def test_the_embedded_scheduler_signs_a_tree_head_when_the_log_grew(service: DocService) -> None:
     from docservice.service.scheduler import Scheduler
 
-    service.settings = service.settings.with_(tree_head_interval=0.2,
-                                              retimestamp_interval=3600)
+    service.settings = service.settings.with_(tree_head_interval=0.2, retimestamp_interval=3600)
     with service.db.session() as session:
         client, _ = add_client(session, "portal", ["render", "audit"])
     service.create_document(client, "application", "kk", example("application"))

@@ -16,24 +16,35 @@ from tests.conftest import example
 def test_a_route_event_joins_its_case_chain(service: DocService) -> None:
     with service.db.session() as session:
         client, _ = add_client(session, "portal", ["render", "audit"])
-    doc = service.create_document(client, "application", "kk", example("application"),
-                                  case_ref="R-1")
+    doc = service.create_document(
+        client, "application", "kk", example("application"), case_ref="R-1"
+    )
     event = canonical({"step": 8, "action": "sign_and_forward", "document": doc.id})
     with service.db.session() as session:
-        recorded = service.archive.record_event(session, event, document_id=doc.id,
-                                                case_ref="R-1", client_id=client.id,
-                                                meta={"step": 8})
+        recorded = service.archive.record_event(
+            session,
+            event,
+            document_id=doc.id,
+            case_ref="R-1",
+            client_id=client.id,
+            meta={"step": 8},
+        )
     assert recorded.index == 3  # after the document's PDF, XML and input
     assert parse_entry(recorded.entry)["type"] == "route.event"
     assert service.store.get(recorded.sha256) == event
     with service.db.sessions() as session:
         chain = service.archive.chain(session, client, "R-1")
-    assert [i["type"] for i in chain["items"]] == ["document.pdf", "document.xml",
-                                                   "document.input", "route.event"]
+    assert [i["type"] for i in chain["items"]] == [
+        "document.pdf",
+        "document.xml",
+        "document.input",
+        "route.event",
+    ]
     # An event recorded under the case's ref without a document belongs to it as well.
     with service.db.session() as session:
-        service.archive.record_event(session, b'{"case":"opened"}', case_ref="R-1",
-                                     client_id=client.id)
+        service.archive.record_event(
+            session, b'{"case":"opened"}', case_ref="R-1", client_id=client.id
+        )
     with service.db.sessions() as session:
         assert len(service.archive.chain(session, client, "R-1")["items"]) == 5
     assert check_archive(service).findings == []

@@ -22,15 +22,24 @@ from tests.service.http import Client
 
 
 def _env(tmp_path: Path, trust_dir: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, DOCSERVICE_DATA_DIR=str(tmp_path / "var"),
-               DOCSERVICE_TRUST_DIR=str(trust_dir), **extra)
+    env = dict(
+        os.environ,
+        DOCSERVICE_DATA_DIR=str(tmp_path / "var"),
+        DOCSERVICE_TRUST_DIR=str(trust_dir),
+        **extra,
+    )
     env.pop("DOCSERVICE_DATABASE_URL", None)
     return env
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "docservice", *args], env=env, text=True,
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "docservice", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def test_db_upgrade_on_postgresql(pg_schema: str, tmp_path: Path, trust_dir: Path) -> None:
@@ -41,8 +50,9 @@ def test_db_upgrade_on_postgresql(pg_schema: str, tmp_path: Path, trust_dir: Pat
     assert _run(env, "db", "current").returncode == 0
 
 
-def test_clients_and_keys_commands(tmp_path: Path, trust_dir: Path, pki: TestPki,
-                                   password_file: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_clients_and_keys_commands(
+    tmp_path: Path, trust_dir: Path, pki: TestPki, password_file: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
     for name, value in _env(tmp_path, trust_dir).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DOCSERVICE_DATABASE_URL", raising=False)
@@ -51,17 +61,59 @@ def test_clients_and_keys_commands(tmp_path: Path, trust_dir: Path, pki: TestPki
     assert key.startswith("ds_")
     assert main(["clients", "add", "bad", "--scopes", "render,fly"]) == 2
     assert "fly" in capsys.readouterr().err
-    assert main(["keys", "add", "career", "--p12", str(pki.p12("career")),
-                 "--password-file", str(password_file), "--clients", "portal"]) == 0
+    assert (
+        main(
+            [
+                "keys",
+                "add",
+                "career",
+                "--p12",
+                str(pki.p12("career")),
+                "--password-file",
+                str(password_file),
+                "--clients",
+                "portal",
+            ]
+        )
+        == 0
+    )
     wrong = tmp_path / "wrong"
     wrong.write_text("nope\n")
     capsys.readouterr()
-    assert main(["keys", "add", "x", "--p12", str(pki.p12("head")), "--password-file",
-                 str(wrong), "--clients", "portal"]) == 2
+    assert (
+        main(
+            [
+                "keys",
+                "add",
+                "x",
+                "--p12",
+                str(pki.p12("head")),
+                "--password-file",
+                str(wrong),
+                "--clients",
+                "portal",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert main(["keys", "add", "old", "--p12", str(pki.p12("expired")), "--password-file",
-                 str(password_file), "--clients", "portal"]) == 2
+    assert (
+        main(
+            [
+                "keys",
+                "add",
+                "old",
+                "--p12",
+                str(pki.p12("expired")),
+                "--password-file",
+                str(password_file),
+                "--clients",
+                "portal",
+            ]
+        )
+        == 2
+    )
     capsys.readouterr()
     assert main(["clients", "rotate", "portal"]) == 0
     assert capsys.readouterr().out.strip() != key
@@ -96,14 +148,32 @@ def _personal(data: object) -> set[str]:
 
 @pytest.mark.slow
 def test_serve_under_gunicorn_with_json_logs_and_no_personal_data(
-        tmp_path: Path, trust_dir: Path, pki: TestPki, password_file: Path) -> None:
+    tmp_path: Path, trust_dir: Path, pki: TestPki, password_file: Path
+) -> None:
     env = _env(tmp_path, trust_dir)
     key = _run(env, "clients", "add", "portal", "--scopes", "render,sign").stdout.strip()
-    assert _run(env, "keys", "add", "career", "--p12", str(pki.p12("career")),
-                "--password-file", str(password_file), "--clients", "portal").returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "docservice", "serve", "--port", "0",
-                             "--workers", "2"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert (
+        _run(
+            env,
+            "keys",
+            "add",
+            "career",
+            "--p12",
+            str(pki.p12("career")),
+            "--password-file",
+            str(password_file),
+            "--clients",
+            "portal",
+        ).returncode
+        == 0
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "docservice", "serve", "--port", "0", "--workers", "2"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().rsplit(" ", 1)[-1].strip()
@@ -113,11 +183,13 @@ def test_serve_under_gunicorn_with_json_logs_and_no_personal_data(
         for kind in ("application", "direction", "e_appeal"):
             data = example(kind)
             personal |= _personal(data)
-            created = api.post("/v1/documents", {"kind": kind, "data": data},
-                               headers={"X-Request-Id": f"req-{kind}"})
+            created = api.post(
+                "/v1/documents",
+                {"kind": kind, "data": data},
+                headers={"X-Request-Id": f"req-{kind}"},
+            )
             assert created.status == 201, created.body
-            signed = api.post(f"/v1/documents/{created.json['id']}/signatures",
-                              {"key": "career"})
+            signed = api.post(f"/v1/documents/{created.json['id']}/signatures", {"key": "career"})
             assert signed.status == 201
             assert api.get(f"/v1/documents/{created.json['id']}").status == 200
         bad = dict(example("application"))
@@ -133,7 +205,8 @@ def test_serve_under_gunicorn_with_json_logs_and_no_personal_data(
     requests = [e for e in lines if e["message"] == "request"]
     assert len(requests) >= 11
     assert {"req-application", "req-direction", "req-e_appeal"} <= {
-        e["request_id"] for e in requests}
+        e["request_id"] for e in requests
+    }
     assert all(e["request_id"] and e["request_id"] != "-" for e in requests)
     assert len(personal) >= 5
     for value in personal:
@@ -151,9 +224,24 @@ def test_metrics_count_the_requests_of_every_worker(tmp_path: Path, trust_dir: P
 
     env = _env(tmp_path, trust_dir)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "docservice", "serve", "--port", "0",
-                             "--workers", "2", "--threads", "2"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "docservice",
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+        ],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     served: list[dict] = []
 
     def read_log() -> None:
@@ -179,8 +267,10 @@ def test_metrics_count_the_requests_of_every_worker(tmp_path: Path, trust_dir: P
             if len({e["pid"] for e in served}) >= 2:
                 break
         assert len({e["pid"] for e in served}) == 2, "both workers should have served"
-        expected = (f'docservice_http_requests_total{{method="GET",route="/health",'
-                    f'status="200"}} {float(health)}')
+        expected = (
+            f'docservice_http_requests_total{{method="GET",route="/health",'
+            f'status="200"}} {float(health)}'
+        )
         for _ in range(12):  # scrapes answered by either worker all count every request
             text = Client(base).get("/metrics").body.decode()
             assert expected in text, text[:3000]
@@ -196,37 +286,60 @@ def test_orgs_commands(tmp_path: Path, trust_dir: Path, monkeypatch, capsys) -> 
     for name, value in _env(tmp_path, trust_dir).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DOCSERVICE_DATABASE_URL", raising=False)
-    assert main(["orgs", "add", "120340001230", "--body", "career_centre", "--region",
-                 "Түркістан облысы", "--name", "Мансап орталығы"]) == 0
+    assert (
+        main(
+            [
+                "orgs",
+                "add",
+                "120340001230",
+                "--body",
+                "career_centre",
+                "--region",
+                "Түркістан облысы",
+                "--name",
+                "Мансап орталығы",
+            ]
+        )
+        == 0
+    )
     assert "acts for career_centre of Түркістан облысы" in capsys.readouterr().out
-    assert main(["orgs", "add", "120340001231", "--body", "career_centre",
-                 "--region", "X"]) == 2
+    assert main(["orgs", "add", "120340001231", "--body", "career_centre", "--region", "X"]) == 2
     assert "check digit" in capsys.readouterr().err
     assert main(["orgs", "add", "120340001230", "--body", "career_centre"]) == 2
     directory = tmp_path / "orgs.yaml"
-    directory.write_text("organisations:\n"
-                         "  - {bin: '051140004562', body: labour_mobility_centre, "
-                         "region: Түркістан облысы}\n"
-                         "  - {bin: '991240007893', body: local_executive_body, "
-                         "region: Павлодар облысы, name: Әкімдік}\n", encoding="utf-8")
+    directory.write_text(
+        "organisations:\n"
+        "  - {bin: '051140004562', body: labour_mobility_centre, "
+        "region: Түркістан облысы}\n"
+        "  - {bin: '991240007893', body: local_executive_body, "
+        "region: Павлодар облысы, name: Әкімдік}\n",
+        encoding="utf-8",
+    )
     assert main(["orgs", "load", str(directory)]) == 0
     assert "2 organisation entries" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
-    bad.write_text("organisations:\n  - {bin: '051140004562', body: Bad Body, region: R}\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "organisations:\n  - {bin: '051140004562', body: Bad Body, region: R}\n", encoding="utf-8"
+    )
     assert main(["orgs", "load", str(bad)]) == 2
     assert "organisations[0]" in capsys.readouterr().err
     assert main(["orgs", "list"]) == 0
     listing = capsys.readouterr().out.splitlines()
-    assert len(listing) == 3 and any("991240007893" in line and "Әкімдік" in line
-                                     for line in listing)
+    assert len(listing) == 3 and any(
+        "991240007893" in line and "Әкімдік" in line for line in listing
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_a_route_end_to_end_under_gunicorn(database: str, request: pytest.FixtureRequest,
-                                           tmp_path: Path, trust_dir: Path, pki: TestPki,
-                                           password_file: Path) -> None:
+def test_a_route_end_to_end_under_gunicorn(
+    database: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    trust_dir: Path,
+    pki: TestPki,
+    password_file: Path,
+) -> None:
     """The operator's commands, then the route over `docservice serve`: a refusal naming
     the step, a signature, a signed return, a revision; no IIN in the logs."""
     import secrets
@@ -239,30 +352,66 @@ def test_a_route_end_to_end_under_gunicorn(database: str, request: pytest.Fixtur
     name = f"portal-{secrets.token_hex(3)}"
     key = _run(env, "clients", "add", name, "--scopes", "render,sign").stdout.strip()
     for label in ("career", "head"):
-        added = _run(env, "keys", "add", f"{name}-{label}", "--p12", str(pki.p12(label)),
-                     "--password-file", str(password_file), "--clients", name)
+        added = _run(
+            env,
+            "keys",
+            "add",
+            f"{name}-{label}",
+            "--p12",
+            str(pki.p12(label)),
+            "--password-file",
+            str(password_file),
+            "--clients",
+            name,
+        )
         assert added.returncode == 0, added.stderr
-    for bin_, body in (("120340001230", "career_centre"), ("051140004562",
-                                                          "labour_mobility_centre")):
+    for bin_, body in (
+        ("120340001230", "career_centre"),
+        ("051140004562", "labour_mobility_centre"),
+    ):
         added = _run(env, "orgs", "add", bin_, "--body", body, "--region", "Түркістан облысы")
         assert added.returncode == 0, added.stderr
-    proc = subprocess.Popen([sys.executable, "-m", "docservice", "serve", "--port", "0",
-                             "--workers", "2"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "docservice", "serve", "--port", "0", "--workers", "2"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert proc.stdout is not None
         base = proc.stdout.readline().rsplit(" ", 1)[-1].strip().removesuffix("/verify")
         api = Client(base, key, "kk")
-        assert api.post("/v1/cases", {"case_ref": "G-1", "departure_region": "Түркістан облысы",
-                                      "settlement_region": "Павлодар облысы"}).status == 201
-        doc = api.post("/v1/documents", {"kind": "application", "data": example("application"),
-                                         "case_ref": "G-1", "route": "application"}).json
+        assert (
+            api.post(
+                "/v1/cases",
+                {
+                    "case_ref": "G-1",
+                    "departure_region": "Түркістан облысы",
+                    "settlement_region": "Павлодар облысы",
+                },
+            ).status
+            == 201
+        )
+        doc = api.post(
+            "/v1/documents",
+            {
+                "kind": "application",
+                "data": example("application"),
+                "case_ref": "G-1",
+                "route": "application",
+            },
+        ).json
         refused = api.post(f"/v1/documents/{doc['id']}/signatures", {"key": f"{name}-head"})
         assert refused.status == 403 and "8-т." in refused.json["detail"]
-        assert api.post(f"/v1/documents/{doc['id']}/signatures",
-                        {"key": f"{name}-career"}).status == 201
-        back = api.post(f"/v1/documents/{doc['id']}/route/return",
-                        {"key": f"{name}-head", "remarks": "Толықтырыңыз"})
+        assert (
+            api.post(f"/v1/documents/{doc['id']}/signatures", {"key": f"{name}-career"}).status
+            == 201
+        )
+        back = api.post(
+            f"/v1/documents/{doc['id']}/route/return",
+            {"key": f"{name}-head", "remarks": "Толықтырыңыз"},
+        )
         assert back.status == 201, back.body
         v2 = api.post(f"/v1/documents/{doc['id']}/revisions", {"data": example("application")})
         assert v2.status == 201 and v2.json["version"] == 2

@@ -21,16 +21,20 @@ from docservice.service.demo_pki import OFFICIALS
 
 def _byte_range_content(pdf: bytes, index: int) -> bytes:
     reader = PdfReader(io.BytesIO(pdf))
-    fields = [f for f in reader.get_fields().values()
-              if f.get("/FT") == "/Sig" and f.get("/V")]
+    fields = [f for f in reader.get_fields().values() if f.get("/FT") == "/Sig" and f.get("/V")]
     ranges = sorted((f["/V"].get_object()["/ByteRange"] for f in fields), key=lambda r: r[1])
     a, b, c, d = (int(x) for x in ranges[index])
-    return pdf[a:a + b] + pdf[c:c + d]
+    return pdf[a : a + b] + pdf[c : c + d]
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "docservice", *args], capture_output=True,
-                          text=True, timeout=300, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "docservice", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +66,27 @@ def test_demo_runs_the_service_and_signs_every_kind_twice(demo, tmp_path: Path) 
         content = tmp_path / f"content{n}.bin"
         content.write_bytes(_byte_range_content(pdf, n - 1))
         check = subprocess.run(
-            ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
-             str(out / "documents" / f"direction.signer{n}.p7s"), "-content", str(content),
-             "-CAfile", str(out / "trust" / "demo-root.pem"), "-purpose", "any",
-             "-out", "/dev/null"], capture_output=True, text=True)
+            [
+                "openssl",
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                str(out / "documents" / f"direction.signer{n}.p7s"),
+                "-content",
+                str(content),
+                "-CAfile",
+                str(out / "trust" / "demo-root.pem"),
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert check.returncode == 0, check.stderr
     log = (out / "service.log").read_text(encoding="utf-8")
     for official in OFFICIALS:
@@ -78,8 +99,10 @@ def test_demo_runs_the_service_and_signs_every_kind_twice(demo, tmp_path: Path) 
 
 def _case_documents(out: Path) -> list[tuple[str, dict]]:
     case = json.loads((out / "case" / "case.json").read_bytes())
-    return [(f"{n:02d}-{d['kind']}-v{d['version']}", d)
-            for n, d in enumerate(case["documents"], start=1)]
+    return [
+        (f"{n:02d}-{d['kind']}-v{d['version']}", d)
+        for n, d in enumerate(case["documents"], start=1)
+    ]
 
 
 @pytest.mark.slow
@@ -87,8 +110,9 @@ def test_demo_case_bundle_verifies_offline_with_the_auditors_cli(demo, tmp_path:
     out, stdout = demo
     assert "case bundle intact" in stdout
     bundle = out / "case-bundle.zip"
-    check = _cli("audit", "verify-bundle", str(bundle), "--trust", str(out / "audit-trust"),
-                 cwd=tmp_path)
+    check = _cli(
+        "audit", "verify-bundle", str(bundle), "--trust", str(out / "audit-trust"), cwd=tmp_path
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "intact:" in check.stdout and "NOT INTACT" not in check.stdout
     with zipfile.ZipFile(bundle) as zf:
@@ -107,8 +131,9 @@ def test_demo_case_bundle_verifies_offline_with_the_auditors_cli(demo, tmp_path:
             if info.filename == manifest["cards"][0]["card"]:
                 data = data[:-100] + bytes([data[-100] ^ 1]) + data[-99:]
             dst.writestr(info, data)
-    bad = _cli("audit", "verify-bundle", str(tampered), "--trust", str(out / "audit-trust"),
-               cwd=tmp_path)
+    bad = _cli(
+        "audit", "verify-bundle", str(tampered), "--trust", str(out / "audit-trust"), cwd=tmp_path
+    )
     assert bad.returncode == 1 and manifest["cards"][0]["card"] in bad.stdout, bad.stdout
 
 
@@ -137,21 +162,42 @@ def test_demo_case_covers_the_route_plans_roadmap_direction_and_report(demo) -> 
         assert hashlib.sha256(artefacts[item["index"]]).hexdigest() == item["sha256"]
         assert json.loads(base64.b64decode(item["entry"]))["meta"]["action"] == event["action"]
         events.append(event)
-    application = [(e["action"], e["step"], e["version"]) for e in events
-                   if e["document_id"] in (v1["id"], v2["id"])]
+    application = [
+        (e["action"], e["step"], e["version"])
+        for e in events
+        if e["document_id"] in (v1["id"], v2["id"])
+    ]
     assert application == [
-        ("started", None, 1), ("signed", "p8", 1), ("returned", "p9", 1), ("revised", None, 2),
-        ("signed", "p8", 2), ("signed", "p9", 2), ("signed", "p10", 2), ("signed", "p13", 2),
-        ("signed", "p14", 2), ("completed", None, 2)]
+        ("started", None, 1),
+        ("signed", "p8", 1),
+        ("returned", "p9", 1),
+        ("revised", None, 2),
+        ("signed", "p8", 2),
+        ("signed", "p9", 2),
+        ("signed", "p10", 2),
+        ("signed", "p13", 2),
+        ("signed", "p14", 2),
+        ("completed", None, 2),
+    ]
     returned = next(e for e in events if e["action"] == "returned")
     assert returned["remarks"] and returned["remarks_cms_sha256"]
     assert returned["actor"]["bin"] == "051140004562"
-    roadmap = [(e["action"], e["step"]) for e in events if e["document_id"] == docs[
-        next(s for s in docs if "roadmap" in s)]["id"]]
+    roadmap = [
+        (e["action"], e["step"])
+        for e in events
+        if e["document_id"] == docs[next(s for s in docs if "roadmap" in s)]["id"]
+    ]
     assert ("signed", "approve") in roadmap and ("completed", None) in roadmap
     readme = " ".join((out / "README.txt").read_text(encoding="utf-8").split())
-    for name in ("case-bundle.zip", "cards/", "case-chain.json", "audit-trust/",
-                 "organisations.yaml", "returned p9 v1, revised v2", "intact:"):
+    for name in (
+        "case-bundle.zip",
+        "cards/",
+        "case-chain.json",
+        "audit-trust/",
+        "organisations.yaml",
+        "returned p9 v1, revised v2",
+        "intact:",
+    ):
         assert name in readme, name
 
 
@@ -163,8 +209,9 @@ def test_demo_cards_pass_docservice_verify(demo, tmp_path: Path) -> None:
     for stem, doc in signed:
         card = out / "cards" / f"{stem}.pdf"
         assert card.is_file(), card
-        run = _cli("verify", str(card), "--trust", str(out / "trust"), "--offline", "--json",
-                   cwd=tmp_path)
+        run = _cli(
+            "verify", str(card), "--trust", str(out / "trust"), "--offline", "--json", cwd=tmp_path
+        )
         assert run.returncode == 0, (stem, run.stdout[-2000:], run.stderr[-2000:])
         report = json.loads(run.stdout)
         assert report["document"]["format"] == "card" and report["verdict"] == "TOTAL_PASSED"

@@ -24,8 +24,12 @@ from tests.conftest import example
 from tests.pki import TestPki
 
 
-def _setup(service: DocService, pki: TestPki, password_file: Path,
-           labels: tuple[str, ...] = ("career", "head")):  # type: ignore[no-untyped-def]
+def _setup(
+    service: DocService,
+    pki: TestPki,
+    password_file: Path,
+    labels: tuple[str, ...] = ("career", "head"),
+):  # type: ignore[no-untyped-def]
     with service.db.session() as session:
         client, key = add_client(session, "portal", ["render", "sign", "verify"])
         other, _ = add_client(session, "mobile", ["render"])
@@ -38,8 +42,18 @@ def test_embedded_database_is_created_and_migrated_on_first_use(tmp_path: Path) 
     db = Database(Settings(data_dir=tmp_path / "var"))
     assert current_revision(db.engine) == head_revision() == "0007"
     tables = set(inspect(db.engine).get_table_names())
-    assert {"clients", "server_keys", "documents", "signatures", "signing_sessions", "jobs",
-            "idempotency", "webhook_deliveries", "signing_links", "egov_requests"} <= tables
+    assert {
+        "clients",
+        "server_keys",
+        "documents",
+        "signatures",
+        "signing_sessions",
+        "jobs",
+        "idempotency",
+        "webhook_deliveries",
+        "signing_links",
+        "egov_requests",
+    } <= tables
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     db.dispose()
@@ -54,8 +68,9 @@ def test_the_migrations_create_exactly_the_models(service: DocService) -> None:
     from docservice.service.models import Base
 
     with service.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn),
-                                [Base.metadata, archive_store.metadata])  # type: ignore[arg-type]
+        diff = compare_metadata(
+            MigrationContext.configure(conn), [Base.metadata, archive_store.metadata]
+        )  # type: ignore[arg-type]
     assert diff == []
 
 
@@ -86,10 +101,12 @@ def test_api_keys_are_hashed_revocable_and_rotatable(service: DocService) -> Non
 
 
 def test_two_officials_sign_in_turn_and_the_chain_verifies(
-        service: DocService, pki: TestPki, password_file: Path) -> None:
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
     client, other, _ = _setup(service, pki, password_file)
-    doc = service.create_document(client, "application", "kk+ru", example("application"),
-                                  case_ref="CASE-1")
+    doc = service.create_document(
+        client, "application", "kk+ru", example("application"), case_ref="CASE-1"
+    )
     first = service.sign_with_key(client, doc.id, "career")
     second = service.sign_with_key(client, doc.id, "head")
     assert (first.seq, second.seq) == (1, 2)
@@ -111,8 +128,7 @@ def test_two_officials_sign_in_turn_and_the_chain_verifies(
         service.sign_with_key(client, doc.id, "nobody")
 
 
-def test_bad_input_writes_nothing(service: DocService, pki: TestPki,
-                                  password_file: Path) -> None:
+def test_bad_input_writes_nothing(service: DocService, pki: TestPki, password_file: Path) -> None:
     client, _, _ = _setup(service, pki, password_file, labels=())
     bad = dict(example("application"), applicant={"iin": "123"})
     with pytest.raises(InputError):
@@ -120,8 +136,9 @@ def test_bad_input_writes_nothing(service: DocService, pki: TestPki,
     assert service.list_documents(client).total == 0
 
 
-def test_concurrent_signing_is_sequential(service: DocService, pki: TestPki,
-                                          password_file: Path) -> None:
+def test_concurrent_signing_is_sequential(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
     client, _, _ = _setup(service, pki, password_file, labels=("career",))
     doc = service.create_document(client, "direction", "kk", example("direction"))
     errors: list[BaseException] = []
@@ -143,8 +160,9 @@ def test_concurrent_signing_is_sequential(service: DocService, pki: TestPki,
     stored = service.get_document(client, doc.id)
     assert [s.seq for s in stored.signatures] == [1, 2, 3, 4, 5, 6]
     # Each revision extends the previous one: no two signatures from the same base.
-    revisions = [service.content(doc.sha256)] + [service.content(s.pdf_sha)
-                                                 for s in stored.signatures]
+    revisions = [service.content(doc.sha256)] + [
+        service.content(s.pdf_sha) for s in stored.signatures
+    ]
     for before, after in itertools.pairwise(revisions):
         assert after.startswith(before) and len(after) > len(before)
     final = PdfFileReader(io.BytesIO(revisions[-1]))

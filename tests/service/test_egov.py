@@ -54,10 +54,14 @@ def trust_dir(pki: TestPki, gpki, tmp_path_factory: pytest.TempPathFactory) -> P
 def keys(request: pytest.FixtureRequest, pki: TestPki, gpki) -> dict[str, EmulatorKey]:  # type: ignore[no-untyped-def]
     """The same officials' keys, RSA or GOST (``gost_`` labels in the GOST PKI)."""
     if request.param == "rsa":
-        return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
-                for label in LABELS}
-    return {label: EmulatorKey.from_p12(gpki.p12(f"gost_{label}"), gpki.password, alias=label)
-            for label in LABELS}
+        return {
+            label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
+            for label in LABELS
+        }
+    return {
+        label: EmulatorKey.from_p12(gpki.p12(f"gost_{label}"), gpki.password, alias=label)
+        for label in LABELS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +73,9 @@ def bc():  # type: ignore[no-untyped-def]
     oracle.close()
 
 
-def _independent_cms_check(cms_der: bytes, data: bytes, key: EmulatorKey, trust_dir: Path,
-                           tmp_path: Path, bc) -> None:  # type: ignore[no-untyped-def]
+def _independent_cms_check(
+    cms_der: bytes, data: bytes, key: EmulatorKey, trust_dir: Path, tmp_path: Path, bc
+) -> None:  # type: ignore[no-untyped-def]
     """Not our code: ``openssl cms -verify`` (RSA); OpenSSL's Streebog + BouncyCastle (GOST)."""
     from asn1crypto import cms
 
@@ -82,13 +87,32 @@ def _independent_cms_check(cms_der: bytes, data: bytes, key: EmulatorKey, trust_
         return
     (tmp_path / "sig.p7s").write_bytes(cms_der)
     (tmp_path / "data.bin").write_bytes(data)
-    (tmp_path / "ca.pem").write_bytes((trust_dir / "root.pem").read_bytes()
-                                      + (trust_dir / "ca.pem").read_bytes())
+    (tmp_path / "ca.pem").write_bytes(
+        (trust_dir / "root.pem").read_bytes() + (trust_dir / "ca.pem").read_bytes()
+    )
     check = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
-         str(tmp_path / "sig.p7s"), "-content", str(tmp_path / "data.bin"), "-CAfile",
-         str(tmp_path / "ca.pem"), "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True, timeout=60)
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "sig.p7s"),
+            "-content",
+            str(tmp_path / "data.bin"),
+            "-CAfile",
+            str(tmp_path / "ca.pem"),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, check.stderr
 
 
@@ -105,18 +129,26 @@ def _independent_xml_check(xml: bytes, key: EmulatorKey, bc) -> None:  # type: i
     signed_info = signature.find("ds:SignedInfo", ns)
     (reference,) = signed_info.findall("ds:Reference", ns)
     assert reference.get("URI") == ""
-    transforms = [t.get("Algorithm") for t in reference.findall("ds:Transforms/ds:Transform",
-                                                                   ns)]
+    transforms = [t.get("Algorithm") for t in reference.findall("ds:Transforms/ds:Transform", ns)]
     assert transforms[0] == "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-    c14n = transforms[-1] if len(transforms) > 1 else \
-        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    c14n = (
+        transforms[-1] if len(transforms) > 1 else "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    )
     info_c14n = signed_info.find("ds:CanonicalizationMethod", ns).get("Algorithm")
     doc = etree.fromstring(xml)
     doc.remove(doc.findall("ds:Signature", ns)[-1])
-    doc_bytes = etree.tostring(doc, method="c14n", exclusive="exc-c14n" in c14n,
-                               with_comments=c14n.endswith("WithComments"))
-    info_bytes = etree.tostring(signed_info, method="c14n", exclusive="exc-c14n" in info_c14n,
-                                with_comments=info_c14n.endswith("WithComments"))
+    doc_bytes = etree.tostring(
+        doc,
+        method="c14n",
+        exclusive="exc-c14n" in c14n,
+        with_comments=c14n.endswith("WithComments"),
+    )
+    info_bytes = etree.tostring(
+        signed_info,
+        method="c14n",
+        exclusive="exc-c14n" in info_c14n,
+        with_comments=info_c14n.endswith("WithComments"),
+    )
     digest_value = base64.b64decode(reference.find("ds:DigestValue", ns).text)
     value = base64.b64decode(signature.find("ds:SignatureValue", ns).text)
     method = signed_info.find("ds:SignatureMethod", ns).get("Algorithm")
@@ -128,9 +160,16 @@ def _independent_xml_check(xml: bytes, key: EmulatorKey, bc) -> None:  # type: i
         assert method.startswith("urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:")
         assert digest_value == openssl_streebog(doc_bytes, bits)
         pub = gost.parse_public_key(
-            key.certificate["tbs_certificate"]["subject_public_key_info"].dump())
-        assert bc_verifies(bc, pub.key, pub.curve.bouncycastle, pub.curve.size,
-                           openssl_streebog(info_bytes, bits), value)
+            key.certificate["tbs_certificate"]["subject_public_key_info"].dump()
+        )
+        assert bc_verifies(
+            bc,
+            pub.key,
+            pub.curve.bouncycastle,
+            pub.curve.size,
+            openssl_streebog(info_bytes, bits),
+            value,
+        )
         return
     import hashlib
 
@@ -142,19 +181,29 @@ def _independent_xml_check(xml: bytes, key: EmulatorKey, bc) -> None:  # type: i
     public.verify(value, info_bytes, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr]
 
 
-def _served(service: DocService, ttl: float = 60, tsa_url: str | None = None
-            ) -> Iterator[tuple[Client, DocService]]:
+def _served(
+    service: DocService, ttl: float = 60, tsa_url: str | None = None
+) -> Iterator[tuple[Client, DocService]]:
     """The app on a real socket, with DOCSERVICE_PUBLIC_URL set to where it listens."""
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    svc = DocService(service.settings.with_(
-        public_url=f"http://127.0.0.1:{port}", egov_ttl=ttl, tsa_url=tsa_url,
-        org_name_ru="Центр занятости", org_name_kz="Жұмыспен қамту орталығы",
-        org_name_en="Employment centre", org_bin="051140004562",
-        egov_back_url="https://portal.example.kz/done"), db=service.db, store=service.store)
+    svc = DocService(
+        service.settings.with_(
+            public_url=f"http://127.0.0.1:{port}",
+            egov_ttl=ttl,
+            tsa_url=tsa_url,
+            org_name_ru="Центр занятости",
+            org_name_kz="Жұмыспен қамту орталығы",
+            org_name_en="Employment centre",
+            org_bin="051140004562",
+            egov_back_url="https://portal.example.kz/done",
+        ),
+        db=service.db,
+        store=service.store,
+    )
     from werkzeug.serving import make_server
 
     app = create_service_app(service=svc)
@@ -188,15 +237,18 @@ def _document(client: Client) -> str:
 
 
 def _document_with_callback(client: Client, url: str) -> str:
-    created = client.post("/v1/documents", {"kind": "direction", "data": example("direction"),
-                                            "callback_url": url})
+    created = client.post(
+        "/v1/documents", {"kind": "direction", "data": example("direction"), "callback_url": url}
+    )
     assert created.status == 201, created.body
     return created.json["id"]
 
 
 def _request(client: Client, doc_id: str, signer: EmulatorKey, **extra: str) -> dict:
-    made = client.post(f"/v1/documents/{doc_id}/signatures/egov",
-                       {"app": "egov_mobile", "expected_signer": _pem(signer), **extra})
+    made = client.post(
+        f"/v1/documents/{doc_id}/signatures/egov",
+        {"app": "egov_mobile", "expected_signer": _pem(signer), **extra},
+    )
     assert made.status == 201, made.body
     return made.json
 
@@ -206,8 +258,13 @@ def _count(client: Client, doc_id: str) -> int:
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite", "postgresql"], indirect=True)
-def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: Path,  # type: ignore[no-untyped-def]
-                                                         tmp_path: Path, bc) -> None:
+def test_qr_request_signed_by_the_app_joins_the_document(
+    api,
+    keys,
+    trust_dir: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    bc,
+) -> None:
     client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"])
@@ -217,8 +274,9 @@ def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: P
     assert made["qr"]["svg"].lstrip().startswith("<?xml") and "<svg" in made["qr"]["svg"]
     link = made["links"]["egov_mobile"]
     assert link.startswith("https://m.egov.kz/mobileSign/?link=")
-    assert urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["link"][0] == \
-        payload.removeprefix("mobileSign:")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["link"][
+        0
+    ] == payload.removeprefix("mobileSign:")
     business = made["links"]["egov_business"]
     assert business.startswith("https://egovbusiness.page.link/?link=")
     assert "apn=kz.mobile.mgov.business" in business and "isi=1597880144" in business
@@ -228,9 +286,12 @@ def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: P
     phone = EgovMobileEmulator(keys["career"], lang="kk")
     first = phone.fetch_api1(payload)
     assert first.status == 200
-    assert first.body["organisation"] == {"nameRu": "Центр занятости",
-                                          "nameKz": "Жұмыспен қамту орталығы",
-                                          "nameEn": "Employment centre", "bin": "051140004562"}
+    assert first.body["organisation"] == {
+        "nameRu": "Центр занятости",
+        "nameKz": "Жұмыспен қамту орталығы",
+        "nameEn": "Employment centre",
+        "bin": "051140004562",
+    }
     assert first.body["document"]["auth_type"] == "Token"
     assert first.body["document"]["uri"].startswith(client.base + "/egov/mgovSign/")
     docs = phone.fetch_documents()
@@ -257,12 +318,19 @@ def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: P
     assert sigs[0].signer_cert.dump() == keys["career"].certificate.dump()
     # What the app signed is exactly the embedded signature's ByteRange (PAdES).
     o1, l1, o2, l2 = (int(v) for v in sigs[0].sig_object["/ByteRange"])
-    assert pdf[o1:o1 + l1] + pdf[o2:o2 + l2] == base64.b64decode(
-        item["document"]["file"]["data"])
+    assert pdf[o1 : o1 + l1] + pdf[o2 : o2 + l2] == base64.b64decode(
+        item["document"]["file"]["data"]
+    )
     cms_der = client.get(f"/v1/documents/{doc_id}/signatures/1").body
     # An implementation other than ours agrees: the app's CMS signs the bytes it was given.
-    _independent_cms_check(cms_der, base64.b64decode(item["document"]["file"]["data"]),
-                           keys["career"], trust_dir, tmp_path, bc)
+    _independent_cms_check(
+        cms_der,
+        base64.b64decode(item["document"]["file"]["data"]),
+        keys["career"],
+        trust_dir,
+        tmp_path,
+        bc,
+    )
 
     # One use: the replayed PUT and a fresh read of API №1 are refused.
     again = phone.put()
@@ -271,8 +339,10 @@ def test_qr_request_signed_by_the_app_joins_the_document(api, keys, trust_dir: P
     assert _count(client, doc_id) == 1
 
     # A second official signs the next revision the same way, through eGov Business.
-    made2 = client.post(f"/v1/documents/{doc_id}/signatures/egov",
-                        {"app": "egov_business", "expected_signer": _pem(keys["head"])}).json
+    made2 = client.post(
+        f"/v1/documents/{doc_id}/signatures/egov",
+        {"app": "egov_business", "expected_signer": _pem(keys["head"])},
+    ).json
     assert EgovMobileEmulator(keys["head"]).run(made2["links"]["egov_business"]).status == 200
     got = client.get(f"/v1/documents/{doc_id}").json
     assert [s["method"] for s in got["signatures"]] == ["egov_mobile", "egov_business"]
@@ -317,8 +387,12 @@ def test_refusals_store_nothing_and_speak_the_apps_language(api, keys, lang: str
     no_auth = phone.call("PUT", phone.api1["document"]["uri"], signed)
     assert no_auth.status == 403
     assert no_auth.body["message"] == MESSAGES["unauthorized"][lang]
-    assert phone.call("GET", phone.api1["document"]["uri"],
-                      headers={"Authorization": "Bearer nope"}).status == 403
+    assert (
+        phone.call(
+            "GET", phone.api1["document"]["uri"], headers={"Authorization": "Bearer nope"}
+        ).status
+        == 403
+    )
 
     assert _count(client, doc_id) == 0
     # None of that used the request up: the right official still signs.
@@ -327,8 +401,11 @@ def test_refusals_store_nothing_and_speak_the_apps_language(api, keys, lang: str
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
-def test_without_an_nca_time_stamp_the_service_adds_its_own(service: DocService, keys,  # type: ignore[no-untyped-def]
-                                                             pki: TestPki) -> None:
+def test_without_an_nca_time_stamp_the_service_adds_its_own(
+    service: DocService,
+    keys,  # type: ignore[no-untyped-def]
+    pki: TestPki,
+) -> None:
     from asn1crypto import cms
 
     for client, _ in _served(service, tsa_url=pki.tsa_url):
@@ -340,8 +417,7 @@ def test_without_an_nca_time_stamp_the_service_adds_its_own(service: DocService,
         assert status["signature"]["timestamp"] == "service_tsa"
         der = client.get(f"/v1/documents/{doc_id}/signatures/1").body
         info = cms.ContentInfo.load(der)["content"]["signer_infos"][0]
-        assert [a["type"].native for a in info["unsigned_attrs"]] == [
-            "signature_time_stamp_token"]
+        assert [a["type"].native for a in info["unsigned_attrs"]] == ["signature_time_stamp_token"]
         got = client.get(f"/v1/documents/{doc_id}").json
         assert got["verification"]["verdict"] == "TOTAL_PASSED", got["verification"]
 
@@ -350,8 +426,10 @@ def test_without_an_nca_time_stamp_the_service_adds_its_own(service: DocService,
 def test_a_late_put_is_refused(service: DocService, keys) -> None:  # type: ignore[no-untyped-def]
     for client, svc in _served(service):
         doc_id = _document(client)
-        made = client.post(f"/v1/documents/{doc_id}/signatures/egov",
-                           {"app": "egov_mobile", "expected_signer": _pem(keys["career"])})
+        made = client.post(
+            f"/v1/documents/{doc_id}/signatures/egov",
+            {"app": "egov_mobile", "expected_signer": _pem(keys["career"])},
+        )
         assert made.status == 201
         phone = EgovMobileEmulator(keys["career"], lang="ru")
         phone.fetch_api1(made.json["qr"]["payload"])
@@ -363,8 +441,11 @@ def test_a_late_put_is_refused(service: DocService, keys) -> None:  # type: igno
 
         # Late: the request's expiry passes between signing and the PUT.
         with svc.db.session() as session:
-            session.execute(update(EgovRequest).values(
-                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+            session.execute(
+                update(EgovRequest).values(
+                    expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+                )
+            )
         late = phone.put()
         assert late.status == 403 and late.body["message"] == MESSAGES["expired"]["ru"]
         assert _count(client, doc_id) == 0
@@ -380,15 +461,26 @@ def test_real_expiry_and_bad_requests(service: DocService, keys) -> None:  # typ
         assert bad.status == 422 and bad.json["errors"][0]["field"] == "app"
         bad = client.post(base, {"app": "egov_mobile"})
         assert bad.status == 422 and bad.json["errors"][0]["field"] == "expected_signer"
-        bad = client.post(base, {"app": "egov_mobile", "expected_signer": _pem(keys["career"]),
-                                 "sign_method": "SIGN_BYTES_ARRAY"})
+        bad = client.post(
+            base,
+            {
+                "app": "egov_mobile",
+                "expected_signer": _pem(keys["career"]),
+                "sign_method": "SIGN_BYTES_ARRAY",
+            },
+        )
         assert bad.status == 422 and bad.json["errors"][0]["field"] == "sign_method"
-        auth_only = client.post(base, {"app": "egov_mobile",
-                                       "expected_signer": _pem(keys["authonly"])})
+        auth_only = client.post(
+            base, {"app": "egov_mobile", "expected_signer": _pem(keys["authonly"])}
+        )
         assert auth_only.status == 422
-        assert client.post("/v1/documents/nope/signatures/egov",
-                           {"app": "egov_mobile",
-                            "expected_signer": _pem(keys["career"])}).status == 404
+        assert (
+            client.post(
+                "/v1/documents/nope/signatures/egov",
+                {"app": "egov_mobile", "expected_signer": _pem(keys["career"])},
+            ).status
+            == 404
+        )
         assert Client(client.base).post(base, {"app": "egov_mobile"}).status == 401
         made = _request(client, doc_id, keys["career"])
         time.sleep(1.6)
@@ -444,8 +536,14 @@ def test_eds_login_with_the_officials_authentication_key(api, keys, bc) -> None:
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
-def test_console_emulator(api, keys, pki: TestPki, gpki, password_file: Path,  # type: ignore[no-untyped-def]
-                          tmp_path: Path) -> None:
+def test_console_emulator(
+    api,
+    keys,
+    pki: TestPki,
+    gpki,
+    password_file: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     client, _ = api
     doc_id = _document(client)
     made = _request(client, doc_id, keys["career"])
@@ -456,14 +554,36 @@ def test_console_emulator(api, keys, pki: TestPki, gpki, password_file: Path,  #
     else:
         p12 = {label: pki.p12(label) for label in ("career", "head")}
     script = Path(sys.executable).with_name("egov-mobile-emulator")
-    wrong = subprocess.run([str(script), made["qr"]["payload"], "--p12", str(p12["head"]),
-                            "--password-file", str(password_file), "--lang", "kk"],
-                           capture_output=True, text=True, timeout=120)
+    wrong = subprocess.run(
+        [
+            str(script),
+            made["qr"]["payload"],
+            "--p12",
+            str(p12["head"]),
+            "--password-file",
+            str(password_file),
+            "--lang",
+            "kk",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert wrong.returncode == 1, wrong.stderr
     assert json.loads(wrong.stdout)["body"]["message"] == MESSAGES["other_person"]["kk"]
-    ok = subprocess.run([str(script), made["links"]["egov_mobile"], "--p12",
-                         str(p12["career"]), "--password-file", str(password_file)],
-                        capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [
+            str(script),
+            made["links"]["egov_mobile"],
+            "--p12",
+            str(p12["career"]),
+            "--password-file",
+            str(password_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["body"]["status"] == "success"
     assert _count(client, doc_id) == 1
@@ -472,19 +592,26 @@ def test_console_emulator(api, keys, pki: TestPki, gpki, password_file: Path,  #
 
 
 def test_the_runtime_never_imports_the_emulator() -> None:
-    code = ("import sys, docservice.service.app, docservice.cli; "
-            "print(any(m.startswith('docservice_testing') for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60)
+    code = (
+        "import sys, docservice.service.app, docservice.cli; "
+        "print(any(m.startswith('docservice_testing') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 
 
 def test_settings_from_the_environment() -> None:
     from docservice.service.config import from_env
 
-    settings = from_env({"DOCSERVICE_PUBLIC_URL": "https://docs.example.kz",
-                         "DOCSERVICE_EGOV_TTL": "120", "DOCSERVICE_ORG_BIN": "051140004562",
-                         "DOCSERVICE_ORG_NAME_RU": "Центр", "DOCSERVICE_EGOV_BACK_URL": "x"})
+    settings = from_env(
+        {
+            "DOCSERVICE_PUBLIC_URL": "https://docs.example.kz",
+            "DOCSERVICE_EGOV_TTL": "120",
+            "DOCSERVICE_ORG_BIN": "051140004562",
+            "DOCSERVICE_ORG_NAME_RU": "Центр",
+            "DOCSERVICE_EGOV_BACK_URL": "x",
+        }
+    )
     assert settings.public_url == "https://docs.example.kz" and settings.egov_ttl == 120
     assert settings.org_bin == "051140004562" and settings.org_name_ru == "Центр"
 
@@ -542,8 +669,9 @@ def test_mix_sign_signs_the_pdf_and_the_xml_together(api, keys, bc) -> None:  # 
     assert _count(client, doc_id) == 1
 
 
-def test_under_gunicorn_with_the_console_emulator(tmp_path: Path, trust_dir: Path,
-                                                 pki: TestPki, password_file: Path) -> None:
+def test_under_gunicorn_with_the_console_emulator(
+    tmp_path: Path, trust_dir: Path, pki: TestPki, password_file: Path
+) -> None:
     """The production server (``docservice serve``, two workers) and the app's emulator
     as a separate program: configuration from the environment only."""
     import os
@@ -553,40 +681,84 @@ def test_under_gunicorn_with_the_console_emulator(tmp_path: Path, trust_dir: Pat
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, DOCSERVICE_DATA_DIR=str(tmp_path / "var"),
-               DOCSERVICE_TRUST_DIR=str(trust_dir), DOCSERVICE_PUBLIC_URL=base,
-               DOCSERVICE_ORG_NAME_RU="Центр", DOCSERVICE_ORG_NAME_KZ="Орталық",
-               DOCSERVICE_ORG_NAME_EN="Centre", DOCSERVICE_ORG_BIN="051140004562",
-               DOCSERVICE_EGOV_TTL="120", DOCSERVICE_EGOV_BACK_URL="https://portal.kz/back")
+    env = dict(
+        os.environ,
+        DOCSERVICE_DATA_DIR=str(tmp_path / "var"),
+        DOCSERVICE_TRUST_DIR=str(trust_dir),
+        DOCSERVICE_PUBLIC_URL=base,
+        DOCSERVICE_ORG_NAME_RU="Центр",
+        DOCSERVICE_ORG_NAME_KZ="Орталық",
+        DOCSERVICE_ORG_NAME_EN="Centre",
+        DOCSERVICE_ORG_BIN="051140004562",
+        DOCSERVICE_EGOV_TTL="120",
+        DOCSERVICE_EGOV_BACK_URL="https://portal.kz/back",
+    )
     env.pop("DOCSERVICE_DATABASE_URL", None)
     docservice = [sys.executable, "-m", "docservice"]
-    key = subprocess.run([*docservice, "clients", "add", "portal", "--scopes", "render,sign"],
-                         env=env, capture_output=True, text=True, timeout=120).stdout.strip()
-    proc = subprocess.Popen([*docservice, "serve", "--port", str(port), "--workers", "2"],
-                            env=env, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+    key = subprocess.run(
+        [*docservice, "clients", "add", "portal", "--scopes", "render,sign"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout.strip()
+    proc = subprocess.Popen(
+        [*docservice, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert proc.stdout is not None
         assert f":{port}/" in proc.stdout.readline()
         client = Client(base, key, "ru")
         doc_id = _document(client)
-        made = client.post(f"/v1/documents/{doc_id}/signatures/egov",
-                           {"app": "egov_business",
-                            "expected_signer": _pem(EmulatorKey.from_p12(
-                                pki.p12("career"), pki.password))})
+        made = client.post(
+            f"/v1/documents/{doc_id}/signatures/egov",
+            {
+                "app": "egov_business",
+                "expected_signer": _pem(EmulatorKey.from_p12(pki.p12("career"), pki.password)),
+            },
+        )
         assert made.status == 201, made.body
         assert made.json["qr"]["payload"] == f"mobileSign:{base}/egov/mgovSign/{made.json['id']}"
         script = Path(sys.executable).with_name("egov-mobile-emulator")
-        ran = subprocess.run([str(script), made.json["links"]["egov_business"], "--p12",
-                              str(pki.p12("career")), "--password-file", str(password_file),
-                              "--lang", "en"], capture_output=True, text=True, timeout=120)
+        ran = subprocess.run(
+            [
+                str(script),
+                made.json["links"]["egov_business"],
+                "--p12",
+                str(pki.p12("career")),
+                "--password-file",
+                str(password_file),
+                "--lang",
+                "en",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert ran.returncode == 0, ran.stdout + ran.stderr
-        assert json.loads(ran.stdout)["body"] == {"status": "success",
-                                                  "backUrl": "https://portal.kz/back"}
-        replay = subprocess.run([str(script), made.json["qr"]["payload"], "--p12",
-                                 str(pki.p12("career")), "--password-file",
-                                 str(password_file), "--lang", "en"],
-                                capture_output=True, text=True, timeout=120)
+        assert json.loads(ran.stdout)["body"] == {
+            "status": "success",
+            "backUrl": "https://portal.kz/back",
+        }
+        replay = subprocess.run(
+            [
+                str(script),
+                made.json["qr"]["payload"],
+                "--p12",
+                str(pki.p12("career")),
+                "--password-file",
+                str(password_file),
+                "--lang",
+                "en",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert replay.returncode == 1
         assert json.loads(replay.stdout)["body"]["message"] == MESSAGES["used"]["en"]
         got = client.get(f"/v1/documents/{doc_id}").json
@@ -606,10 +778,10 @@ def test_the_apps_endpoints_answer_json_even_to_nonsense(api, keys) -> None:  # 
     phone.fetch_api1(made["qr"]["payload"])
     uri = phone.api1["document"]["uri"]
     auth = {"Authorization": f"Bearer {phone.api1['document']['auth_token']}"}
-    for body in (None, [], {"documentsToSign": "x"}, {"signMethod": "XML",
-                                                       "documentsToSign": []}):
-        answer = Client("", lang="ru").request("PUT", uri, body, headers=auth,
-                                             raw=b"not json" if body is None else None)
+    for body in (None, [], {"documentsToSign": "x"}, {"signMethod": "XML", "documentsToSign": []}):
+        answer = Client("", lang="ru").request(
+            "PUT", uri, body, headers=auth, raw=b"not json" if body is None else None
+        )
         assert answer.status == 403, answer.body
         assert answer.json["message"] == MESSAGES["altered"]["ru"]
     # A Token request does not take an Eds login.
@@ -645,17 +817,26 @@ def test_a_webhook_fires_when_an_egov_signature_joins(api, keys) -> None:  # typ
     finally:
         receiver.close()
     with svc.db.sessions() as session:
-        secret = session.scalar(select(ClientRow.webhook_secret)
-                                .where(ClientRow.name == "portal"))
+        secret = session.scalar(select(ClientRow.webhook_secret).where(ClientRow.name == "portal"))
     (h1, b1), (h2, b2) = receiver.received
     assert verify(h1[HEADER], b1, secret) and verify(h2[HEADER], b2, secret)
     pdf_event, xml_event = json.loads(b1), json.loads(b2)
     assert pdf_event["event"] == xml_event["event"] == "document.signed"
-    assert pdf_event["data"] == {"document_id": doc_id, "signature": 1, "signature_count": 1,
-                                 "status": "signed", "method": "egov_mobile"}
-    assert xml_event["data"] == {"document_id": doc_id, "signature": None,
-                                 "signature_count": 1, "status": "signed",
-                                 "method": "egov_mobile", "xml_signed": True}
+    assert pdf_event["data"] == {
+        "document_id": doc_id,
+        "signature": 1,
+        "signature_count": 1,
+        "status": "signed",
+        "method": "egov_mobile",
+    }
+    assert xml_event["data"] == {
+        "document_id": doc_id,
+        "signature": None,
+        "signature_count": 1,
+        "status": "signed",
+        "method": "egov_mobile",
+        "xml_signed": True,
+    }
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
@@ -677,12 +858,26 @@ def test_egov_signing_follows_the_route(api, keys) -> None:  # type: ignore[no-u
             add_org(session, career_bin, "career_centre", "Region A")
 
     directory()
-    assert client.post("/v1/cases", {"case_ref": "E-1", "departure_region": "Region A",
-                                     "settlement_region": "Region B"}).status == 201
-    doc = client.post("/v1/documents", {"kind": "application", "data": example("application"),
-                                        "case_ref": "E-1", "route": "application"}).json
-    refused = client.post(f"/v1/documents/{doc['id']}/signatures/egov",
-                          {"app": "egov_mobile", "expected_signer": _pem(keys["head"])})
+    assert (
+        client.post(
+            "/v1/cases",
+            {"case_ref": "E-1", "departure_region": "Region A", "settlement_region": "Region B"},
+        ).status
+        == 201
+    )
+    doc = client.post(
+        "/v1/documents",
+        {
+            "kind": "application",
+            "data": example("application"),
+            "case_ref": "E-1",
+            "route": "application",
+        },
+    ).json
+    refused = client.post(
+        f"/v1/documents/{doc['id']}/signatures/egov",
+        {"app": "egov_mobile", "expected_signer": _pem(keys["head"])},
+    )
     assert refused.status == 403 and refused.json["errors"][0]["code"] == "role_missing"
     assert "п. 8" in refused.json["detail"]
 
@@ -694,9 +889,10 @@ def test_egov_signing_follows_the_route(api, keys) -> None:  # type: ignore[no-u
     assert _count(client, doc["id"]) == 0
 
     directory()
-    xml_only = client.post(f"/v1/documents/{doc['id']}/signatures/egov",
-                           {"app": "egov_mobile", "expected_signer": _pem(keys["career"]),
-                            "sign_method": "XML"})
+    xml_only = client.post(
+        f"/v1/documents/{doc['id']}/signatures/egov",
+        {"app": "egov_mobile", "expected_signer": _pem(keys["career"]), "sign_method": "XML"},
+    )
     assert xml_only.status == 422 and xml_only.json["errors"][0]["field"] == "sign_method"
     made = _request(client, doc["id"], keys["career"])
     assert EgovMobileEmulator(keys["career"]).run(made["qr"]["payload"]).status == 200

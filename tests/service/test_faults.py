@@ -48,7 +48,8 @@ def _production(tmp_path: Path, trust_dir: Path, pg_schema: str, **changes):  # 
 
 
 def test_postgresql_cut_gives_503_with_retry_after_and_the_service_resumes(
-        pg_schema: str, tmp_path: Path, trust_dir: Path) -> None:
+    pg_schema: str, tmp_path: Path, trust_dir: Path
+) -> None:
     target = urlsplit(pg_schema)
     proxy = CuttableProxy((target.hostname or "127.0.0.1", target.port or 5432))
     try:
@@ -85,30 +86,40 @@ def _children(pid: int) -> list[int]:
 
 def _running(svc: DocService) -> int:
     with svc.db.sessions() as session:
-        return session.scalar(select(func.count()).select_from(Job)
-                              .where(Job.state == "running")) or 0
+        return (
+            session.scalar(select(func.count()).select_from(Job).where(Job.state == "running")) or 0
+        )
 
 
 def test_twenty_sigkills_of_workers_mid_task_lose_nothing_and_double_nothing(
-        pg_schema: str, tmp_path: Path, trust_dir: Path) -> None:
+    pg_schema: str, tmp_path: Path, trust_dir: Path
+) -> None:
     need(shutil.which("redis-server") is not None, "redis-server")
     need(shutil.which("pgrep") is not None, "pgrep")
     with redis_server() as redis:
-        settings = _production(tmp_path, trust_dir, pg_schema, async_rows=5,
-                               broker_url=redis.url)
+        settings = _production(tmp_path, trust_dir, pg_schema, async_rows=5, broker_url=redis.url)
         svc = DocService(settings)
         with svc.db.session() as session:
             _, key = add_client(session, "portal", ["render"])
-        env = dict(os.environ, DOCSERVICE_DATABASE_URL=pg_schema,
-                   DOCSERVICE_BROKER_URL=redis.url, DOCSERVICE_DATA_DIR=str(settings.data_dir),
-                   DOCSERVICE_TRUST_DIR=str(trust_dir))
+        env = dict(
+            os.environ,
+            DOCSERVICE_DATABASE_URL=pg_schema,
+            DOCSERVICE_BROKER_URL=redis.url,
+            DOCSERVICE_DATA_DIR=str(settings.data_dir),
+            DOCSERVICE_TRUST_DIR=str(trust_dir),
+        )
         rng = random.Random(8)
-        with workers(env, n=2, concurrency=1) as procs, \
-                serving(create_service_app(service=svc)) as base:
+        with (
+            workers(env, n=2, concurrency=1) as procs,
+            serving(create_service_app(service=svc)) as base,
+        ):
             api = Client(base, key)
-            locations = [api.post("/v1/documents", {"kind": "report_a3",
-                                                    "data": example("report_a3")}
-                                  ).headers["Location"] for _ in range(24)]
+            locations = [
+                api.post(
+                    "/v1/documents", {"kind": "report_a3", "data": example("report_a3")}
+                ).headers["Location"]
+                for _ in range(24)
+            ]
             kills, deadline = 0, time.monotonic() + 300
             while kills < 20 and time.monotonic() < deadline:
                 if _running(svc) == 0:
@@ -120,9 +131,9 @@ def test_twenty_sigkills_of_workers_mid_task_lose_nothing_and_double_nothing(
                     for pid in [procs[i].pid, *_children(procs[i].pid)]:
                         os.kill(pid, signal.SIGKILL)
                     procs[i].wait()
-                    procs[i] = subprocess.Popen(procs[i].args, env=env,
-                                                stdout=subprocess.DEVNULL,
-                                                stderr=subprocess.DEVNULL)
+                    procs[i] = subprocess.Popen(
+                        procs[i].args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    )
                 else:  # a pool process: reject_on_worker_lost puts the message back
                     children = _children(procs[i].pid)
                     if not children:
@@ -140,24 +151,26 @@ def test_twenty_sigkills_of_workers_mid_task_lose_nothing_and_double_nothing(
         svc.db.dispose()
 
 
-def test_the_broker_killed_and_restarted_under_load(pg_schema: str, tmp_path: Path,
-                                                    trust_dir: Path) -> None:
+def test_the_broker_killed_and_restarted_under_load(
+    pg_schema: str, tmp_path: Path, trust_dir: Path
+) -> None:
     need(shutil.which("redis-server") is not None, "redis-server")
     with redis_server() as redis:
-        settings = _production(tmp_path, trust_dir, pg_schema, async_rows=5,
-                               broker_url=redis.url)
+        settings = _production(tmp_path, trust_dir, pg_schema, async_rows=5, broker_url=redis.url)
         svc = DocService(settings)
         with svc.db.session() as session:
             _, key = add_client(session, "portal", ["render"])
-        env = dict(os.environ, DOCSERVICE_DATABASE_URL=pg_schema,
-                   DOCSERVICE_BROKER_URL=redis.url, DOCSERVICE_DATA_DIR=str(settings.data_dir),
-                   DOCSERVICE_TRUST_DIR=str(trust_dir))
-        with workers(env, n=2, concurrency=1), \
-                serving(create_service_app(service=svc)) as base:
+        env = dict(
+            os.environ,
+            DOCSERVICE_DATABASE_URL=pg_schema,
+            DOCSERVICE_BROKER_URL=redis.url,
+            DOCSERVICE_DATA_DIR=str(settings.data_dir),
+            DOCSERVICE_TRUST_DIR=str(trust_dir),
+        )
+        with workers(env, n=2, concurrency=1), serving(create_service_app(service=svc)) as base:
             api = Client(base, key)
             request = {"kind": "report_a3", "data": example("report_a3")}
-            locations = [api.post("/v1/documents", request).headers["Location"]
-                         for _ in range(8)]
+            locations = [api.post("/v1/documents", request).headers["Location"] for _ in range(8)]
             redis.kill()  # the queue (kept nowhere on disk) is gone
             during = [api.post("/v1/documents", request) for _ in range(3)]
             assert [a.status for a in during] == [202] * 3  # recorded; sent by the sweeper
@@ -171,19 +184,22 @@ def test_the_broker_killed_and_restarted_under_load(pg_schema: str, tmp_path: Pa
         svc.db.dispose()
 
 
-def test_the_sweeper_resends_only_stale_unfinished_jobs(pg_schema: str, tmp_path: Path,
-                                                        trust_dir: Path) -> None:
+def test_the_sweeper_resends_only_stale_unfinished_jobs(
+    pg_schema: str, tmp_path: Path, trust_dir: Path
+) -> None:
     settings = _production(tmp_path, trust_dir, pg_schema)
     svc = DocService(settings)
     with svc.db.session() as session:
         client, _ = add_client(session, "portal", ["render"])
     from docservice.service.jobs import create_job, run_job
 
-    done = create_job(svc, client, {"kind": "direction", "lang": "kk",
-                                    "data": example("direction")})
+    done = create_job(
+        svc, client, {"kind": "direction", "lang": "kk", "data": example("direction")}
+    )
     run_job(svc, done.id)
-    lost = create_job(svc, client, {"kind": "direction", "lang": "kk",
-                                    "data": example("direction")})
+    lost = create_job(
+        svc, client, {"kind": "direction", "lang": "kk", "data": example("direction")}
+    )
     sent: list[str] = []
     sweeper = Sweeper(svc, sent.append, interval=3600, stale_after=0)
     assert sweeper.sweep() == 1 and sent == [lost.id]

@@ -33,8 +33,9 @@ from tests.test_hostile_input import (
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, trust_dir: Path
-        ) -> Iterator[tuple[str, str, DocService]]:
+def api(
+    tmp_path_factory: pytest.TempPathFactory, trust_dir: Path
+) -> Iterator[tuple[str, str, DocService]]:
     """One SQLite service for the module: the corpus is a hundred requests."""
     settings = make_settings(tmp_path_factory.mktemp("hostile"), trust_dir)
     # async_rows=5: a report of more rows is a job; its input is refused before one is made.
@@ -49,8 +50,9 @@ def api(tmp_path_factory: pytest.TempPathFactory, trust_dir: Path
 def _post(api: tuple[str, str, DocService], raw_data: bytes, lang: str = "kk"):
     base, key, _ = api
     body = b'{"kind": "e_appeal", "lang": "kk", "data": ' + raw_data + b"}"
-    return Client(base, key, lang).post("/v1/documents", raw=body,
-                                        headers={"Content-Type": "application/json"})
+    return Client(base, key, lang).post(
+        "/v1/documents", raw=body, headers={"Content-Type": "application/json"}
+    )
 
 
 def _stored(api: tuple[str, str, DocService]) -> tuple[int, list[Path]]:
@@ -80,14 +82,16 @@ def test_a_body_that_is_not_json_is_a_400_naming_the_body(api) -> None:
 def test_the_envelope_is_checked_too(api) -> None:
     base, key, _ = api
     twice = b'{"kind": "e_appeal", "kind": "roadmap", "data": {}}'
-    answer = Client(base, key).post("/v1/documents", raw=twice,
-                                    headers={"Content-Type": "application/json"})
+    answer = Client(base, key).post(
+        "/v1/documents", raw=twice, headers={"Content-Type": "application/json"}
+    )
     assert answer.status == 422
     assert ("kind", "duplicate_key") in {(e["field"], e["code"]) for e in answer.json["errors"]}
 
 
-@pytest.mark.parametrize(("lang", "needle"), [
-    ("kk", "сан емес"), ("ru", "а не числом"), ("en", "not a number")])
+@pytest.mark.parametrize(
+    ("lang", "needle"), [("kk", "сан емес"), ("ru", "а не числом"), ("en", "not a number")]
+)
 def test_an_iin_sent_as_a_number_is_refused_in_the_callers_language(api, lang, needle) -> None:
     answer = _post(api, _replace(_appeal(), f'"{IIN}"', IIN), lang)
     assert answer.status == 422 and answer.headers["Content-Language"] == lang
@@ -96,8 +100,10 @@ def test_an_iin_sent_as_a_number_is_refused_in_the_callers_language(api, lang, n
     assert needle in error["message"], error
 
 
-@pytest.mark.parametrize(("lang", "needle"), [
-    ("kk", "U+1F680"), ("ru", "нет в шрифтах"), ("en", "no font of the document")])
+@pytest.mark.parametrize(
+    ("lang", "needle"),
+    [("kk", "U+1F680"), ("ru", "нет в шрифтах"), ("en", "no font of the document")],
+)
 def test_a_character_no_font_has_is_named_in_the_callers_language(api, lang, needle) -> None:
     answer = _post(api, _appeal(content="сәлем \U0001f680"), lang)
     assert answer.status == 422
@@ -109,8 +115,12 @@ def test_a_character_no_font_has_is_named_in_the_callers_language(api, lang, nee
 def test_other_scripts_are_accepted_over_http_and_conform(api) -> None:
     base, key, _ = api
     decomposed = unicodedata.normalize("NFD", "Йорданов Ёрқын")
-    raw = _appeal(surname=decomposed, name=CJK_NAME, patronymic=ARABIC_NAME,
-                  content=MIXED + "\n" + "中文" * 50)
+    raw = _appeal(
+        surname=decomposed,
+        name=CJK_NAME,
+        patronymic=ARABIC_NAME,
+        content=MIXED + "\n" + "中文" * 50,
+    )
     answer = _post(api, raw)
     assert answer.status == 201, answer.body[:500]
     client = Client(base, key)
@@ -132,11 +142,13 @@ def test_a_report_rendered_as_a_job_is_refused_before_the_job(api) -> None:
     answer = Client(base, key).post("/v1/documents", {"kind": "report_a3", "data": data})
     assert answer.status == 422, answer.body[:300]
     assert [(e["field"], e["code"]) for e in answer.json["errors"]] == [
-        ("career_center", "no_glyph")]
+        ("career_center", "no_glyph")
+    ]
     assert _stored(api) == before
     raw = json.dumps({"kind": "report_a3", "data": example("report_a3")}).encode()
     raw = raw.replace(b'"rows": [', b'"rows": [], "rows": [', 1)
-    twice = Client(base, key).post("/v1/documents", raw=raw,
-                                   headers={"Content-Type": "application/json"})
+    twice = Client(base, key).post(
+        "/v1/documents", raw=raw, headers={"Content-Type": "application/json"}
+    )
     assert twice.status == 422 and twice.json["errors"][0]["field"] == "rows"
     assert _stored(api) == before

@@ -70,8 +70,9 @@ def test_a_large_report_is_a_job_in_the_embedded_pool(service: DocService) -> No
 def test_a_job_runs_once_however_often_it_is_delivered(service: DocService) -> None:
     with service.db.session() as session:
         client, _ = add_client(session, "portal", ["render"])
-    job = create_job(service, client, {"kind": "direction", "lang": "kk",
-                                       "data": example("direction")})
+    job = create_job(
+        service, client, {"kind": "direction", "lang": "kk", "data": example("direction")}
+    )
     assert stale_jobs(service, 3600) == []
     assert stale_jobs(service, 0) == [job.id]
     assert run_job(service, job.id) == "done"
@@ -84,10 +85,27 @@ def test_a_job_runs_once_however_often_it_is_delivered(service: DocService) -> N
 
 @contextlib.contextmanager
 def workers(env: dict[str, str], n: int = 2, concurrency: int = 1) -> Iterator[list]:
-    procs = [subprocess.Popen([sys.executable, "-m", "docservice", "worker", "--concurrency",
-                               str(concurrency), "--sweep-interval", "1", "--stale-after", "5"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True) for _ in range(n)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "docservice",
+                "worker",
+                "--concurrency",
+                str(concurrency),
+                "--sweep-interval",
+                "1",
+                "--stale-after",
+                "5",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
     try:
         yield procs
     finally:
@@ -102,31 +120,40 @@ def workers(env: dict[str, str], n: int = 2, concurrency: int = 1) -> Iterator[l
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("broker", "host", "port"), [
-    ("redis://127.0.0.1:6379/15", "127.0.0.1", 6379),
-    ("amqp://guest:guest@127.0.0.1:5672//", "127.0.0.1", 5672)], ids=["redis", "rabbitmq"])
-def test_production_mode_with_celery_workers(broker: str, host: str, port: int,
-                                             pg_schema: str, tmp_path: Path,
-                                             trust_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("broker", "host", "port"),
+    [
+        ("redis://127.0.0.1:6379/15", "127.0.0.1", 6379),
+        ("amqp://guest:guest@127.0.0.1:5672//", "127.0.0.1", 5672),
+    ],
+    ids=["redis", "rabbitmq"],
+)
+def test_production_mode_with_celery_workers(
+    broker: str, host: str, port: int, pg_schema: str, tmp_path: Path, trust_dir: Path
+) -> None:
     need(_port_open(host, port), broker.split(":")[0])
-    settings = make_settings(tmp_path, trust_dir, pg_schema).with_(async_rows=5,
-                                                                   broker_url=broker)
+    settings = make_settings(tmp_path, trust_dir, pg_schema).with_(async_rows=5, broker_url=broker)
     db = Database(settings, migrate=False)
     upgrade(db.engine)
     _truncate(db)
     svc = DocService(settings, db=db)
     with svc.db.session() as session:
         _, key = add_client(session, "portal", ["render"])
-    env = dict(os.environ, DOCSERVICE_DATABASE_URL=pg_schema, DOCSERVICE_BROKER_URL=broker,
-               DOCSERVICE_DATA_DIR=str(settings.data_dir),
-               DOCSERVICE_TRUST_DIR=str(trust_dir))
+    env = dict(
+        os.environ,
+        DOCSERVICE_DATABASE_URL=pg_schema,
+        DOCSERVICE_BROKER_URL=broker,
+        DOCSERVICE_DATA_DIR=str(settings.data_dir),
+        DOCSERVICE_TRUST_DIR=str(trust_dir),
+    )
     with workers(env, n=2), serving(create_service_app(service=svc)) as base:
         api = Client(base, key)
         assert api.get("/ready").json["checks"]["jobs"] == "ok"
         locations = []
         for _ in range(4):
-            accepted = api.post("/v1/documents",
-                                {"kind": "report_a3", "data": example("report_a3")})
+            accepted = api.post(
+                "/v1/documents", {"kind": "report_a3", "data": example("report_a3")}
+            )
             assert accepted.status == 202, accepted.body
             locations.append(accepted.headers["Location"])
         jobs = [_wait_job(api, loc, timeout=180) for loc in locations]
@@ -137,8 +164,9 @@ def test_production_mode_with_celery_workers(broker: str, host: str, port: int,
 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
-def test_an_unexpected_failure_is_retried_then_failed_for_good(service: DocService,
-                                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_failure_is_retried_then_failed_for_good(
+    service: DocService, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     import docservice.service.jobs as jobs
 
     with service.db.session() as session:
@@ -154,8 +182,9 @@ def test_an_unexpected_failure_is_retried_then_failed_for_good(service: DocServi
     original = jobs.render
     monkeypatch.setattr(jobs, "render", broken)
     runner = ThreadRunner(service, 1)
-    job = create_job(service, client, {"kind": "direction", "lang": "kk",
-                                       "data": example("direction")})
+    job = create_job(
+        service, client, {"kind": "direction", "lang": "kk", "data": example("direction")}
+    )
     runner.submit(job.id)
     deadline = time.monotonic() + 30
     while service.get_job(client, job.id).state != "done":
@@ -163,8 +192,9 @@ def test_an_unexpected_failure_is_retried_then_failed_for_good(service: DocServi
         time.sleep(0.1)
     assert service.get_job(client, job.id).attempts == 2
     monkeypatch.setattr(jobs, "render", lambda *a, **k: (_ for _ in ()).throw(RuntimeError()))
-    hopeless = create_job(service, client, {"kind": "direction", "lang": "kk",
-                                            "data": example("direction")})
+    hopeless = create_job(
+        service, client, {"kind": "direction", "lang": "kk", "data": example("direction")}
+    )
     for _ in range(jobs.MAX_ATTEMPTS):
         with pytest.raises(RuntimeError):
             run_job(service, hopeless.id)

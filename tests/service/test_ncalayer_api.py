@@ -25,8 +25,10 @@ from tests.service.http import Client, serving
 
 @pytest.fixture(scope="module")
 def emulator_keys(pki: TestPki) -> dict[str, EmulatorKey]:
-    return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
-            for label in ("career", "head")}
+    return {
+        label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
+        for label in ("career", "head")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +54,9 @@ def _sign_in_ncalayer(emulator, keys, label: str, prepared: dict) -> str:  # typ
 
     Generous timeouts: this machine's load, not the protocol, is what they absorb."""
     emulator.choose = with_key(keys, label)
-    with connect(emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30,
-                 close_timeout=5) as ws:
+    with connect(
+        emulator.url, ssl=emulator.client_ssl_context(), open_timeout=30, close_timeout=5
+    ) as ws:
         assert p.parse_version(ws.recv(timeout=30)) == p.VERSION
         ws.send(p.dumps(prepared["ncalayer_request"]["basics"]))
         answer = json.loads(ws.recv(timeout=60))
@@ -64,19 +67,21 @@ def _sign_in_ncalayer(emulator, keys, label: str, prepared: dict) -> str:  # typ
 def test_two_officials_sign_through_ncalayer(api: Client, emulator, emulator_keys) -> None:  # type: ignore[no-untyped-def]
     doc = api.post("/v1/documents", {"kind": "direction", "data": example("direction")}).json
     for n, label in enumerate(("career", "head"), start=1):
-        prepared = api.post(f"/v1/documents/{doc['id']}/signatures/prepare",
-                            {"certificate": _pem(emulator_keys[label])})
+        prepared = api.post(
+            f"/v1/documents/{doc['id']}/signatures/prepare",
+            {"certificate": _pem(emulator_keys[label])},
+        )
         assert prepared.status == 201, prepared.body
         body = prepared.json
         assert body["data_to_sign"] and body["ncalayer_request"]["basics"]["module"] == p.BASICS
         cms = _sign_in_ncalayer(emulator, emulator_keys, label, body)
-        done = api.post(f"/v1/documents/{doc['id']}/signatures/{body['id']}/complete",
-                        {"cms": cms})
+        done = api.post(f"/v1/documents/{doc['id']}/signatures/{body['id']}/complete", {"cms": cms})
         assert done.status == 201, done.body
         assert done.json["signature"]["n"] == n
         assert done.json["signature"]["method"] == "ncalayer"
-        again = api.post(f"/v1/documents/{doc['id']}/signatures/{body['id']}/complete",
-                         {"cms": cms})
+        again = api.post(
+            f"/v1/documents/{doc['id']}/signatures/{body['id']}/complete", {"cms": cms}
+        )
         assert again.status == 410
     got = api.get(f"/v1/documents/{doc['id']}").json
     assert got["verification"]["verdict"] == "TOTAL_PASSED", got["verification"]
@@ -86,15 +91,28 @@ def test_two_officials_sign_through_ncalayer(api: Client, emulator, emulator_key
 def test_refusals(api: Client, emulator, emulator_keys, service: DocService) -> None:  # type: ignore[no-untyped-def]
     doc = api.post("/v1/documents", {"kind": "direction", "data": example("direction")}).json
     base = f"/v1/documents/{doc['id']}/signatures"
-    assert api.post(f"{base}/prepare", {"certificate": "nonsense"}).json["errors"][0][
-        "field"] == "certificate"
+    assert (
+        api.post(f"{base}/prepare", {"certificate": "nonsense"}).json["errors"][0]["field"]
+        == "certificate"
+    )
     one = api.post(f"{base}/prepare", {"certificate": _pem(emulator_keys["career"])}).json
     two = api.post(f"{base}/prepare", {"certificate": _pem(emulator_keys["head"])}).json
     # A CMS by another key than the prepared certificate is refused and signs nothing.
-    wrong = _sign_in_ncalayer(emulator, emulator_keys, "head", {
-        "ncalayer_request": {"basics": p.basics_sign_cms(
-            # test-CA keys are offered only with chain: [] (as real NCALayer does)
-            one["data_to_sign"], digested=True, signer=p.SignerParams(chain=())).to_message()}})
+    wrong = _sign_in_ncalayer(
+        emulator,
+        emulator_keys,
+        "head",
+        {
+            "ncalayer_request": {
+                "basics": p.basics_sign_cms(
+                    # test-CA keys are offered only with chain: [] (as real NCALayer does)
+                    one["data_to_sign"],
+                    digested=True,
+                    signer=p.SignerParams(chain=()),
+                ).to_message()
+            }
+        },
+    )
     refused = api.post(f"{base}/{one['id']}/complete", {"cms": wrong})
     assert refused.status == 422 and refused.json["code"] == "signing_refused"
     # The right CMS still completes the session afterwards.
@@ -108,8 +126,12 @@ def test_refusals(api: Client, emulator, emulator_keys, service: DocService) -> 
     assert api.get(f"/v1/documents/{doc['id']}").json["signature_count"] == 1
 
 
-def test_a_prepared_signature_expires(tmp_path: Path, trust_dir: Path, emulator,  # type: ignore[no-untyped-def]
-                                      emulator_keys) -> None:
+def test_a_prepared_signature_expires(
+    tmp_path: Path,
+    trust_dir: Path,
+    emulator,  # type: ignore[no-untyped-def]
+    emulator_keys,
+) -> None:
     from tests.service.conftest import make_settings
 
     settings = make_settings(tmp_path, trust_dir).with_(prepare_ttl=1.0)
@@ -119,11 +141,14 @@ def test_a_prepared_signature_expires(tmp_path: Path, trust_dir: Path, emulator,
     with serving(create_service_app(service=svc)) as base:
         api = Client(base, key)
         doc = api.post("/v1/documents", {"kind": "direction", "data": example("direction")}).json
-        one = api.post(f"/v1/documents/{doc['id']}/signatures/prepare",
-                       {"certificate": _pem(emulator_keys["career"])}).json
+        one = api.post(
+            f"/v1/documents/{doc['id']}/signatures/prepare",
+            {"certificate": _pem(emulator_keys["career"])},
+        ).json
         cms = _sign_in_ncalayer(emulator, emulator_keys, "career", one)
         time.sleep(1.2)
-        expired = api.post(f"/v1/documents/{doc['id']}/signatures/{one['id']}/complete",
-                           {"cms": cms})
+        expired = api.post(
+            f"/v1/documents/{doc['id']}/signatures/{one['id']}/complete", {"cms": cms}
+        )
         assert expired.status == 410
     svc.db.dispose()

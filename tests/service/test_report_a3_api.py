@@ -18,8 +18,13 @@ from tests.test_a3_from_activities import PREPARED, REGION, _month, _report
 from tests.test_hostile_input import _assert_conforming
 
 OTHER_CENTRE = "Аягөз қаласының мансап орталығы"
-ASK = {"region": REGION, "month": "2026-11", "prepared_by": PREPARED,
-       "issue_date": "2026-12-03", "lang": "kk+ru"}
+ASK = {
+    "region": REGION,
+    "month": "2026-11",
+    "prepared_by": PREPARED,
+    "issue_date": "2026-12-03",
+    "lang": "kk+ru",
+}
 
 
 @pytest.fixture
@@ -57,8 +62,9 @@ def test_the_month_of_a_region_becomes_a_stored_report_a3(server) -> None:
     _assert_conforming("report_a3", pdf, xml)
     # The same function the CLI uses, on the same reports, gives the same XML.
     kind = get_kind("report_a3")
-    expected = a3.build(_month(), region=REGION, month="2026-11", prepared_by=PREPARED,
-                        issue_date="2026-12-03")
+    expected = a3.build(
+        _month(), region=REGION, month="2026-11", prepared_by=PREPARED, issue_date="2026-12-03"
+    )
     assert xml == build_xml(kind, kind.validate(expected), ("kk", "ru"))
     assert _count(centre, "report_a3") == 1 and _count(other, "report_a3") == 0
 
@@ -72,9 +78,9 @@ def test_bad_requests_name_the_field_and_store_nothing(server) -> None:
     one = {**ASK, "career_center": OTHER_CENTRE}
     cases = [
         ({**ASK, "month": "2026-13"}, "month"),
-        ({**ASK, "month": "2026-09"}, "region"),               # no reports in September
+        ({**ASK, "month": "2026-09"}, "region"),  # no reports in September
         ({**ASK, "region": "Жоқ облысы"}, "region"),
-        (ASK, "career_center"),                                # two centres in the region
+        (ASK, "career_center"),  # two centres in the region
         ({k: v for k, v in ASK.items() if k != "region"}, "region"),
         ({**one, "prepared_by": {"full_name": "Тоқтарова Әсем"}}, "prepared_by.position"),
         ({**one, "issue_date": "2026-02-30"}, "issue_date"),
@@ -86,8 +92,11 @@ def test_bad_requests_name_the_field_and_store_nothing(server) -> None:
         assert answer.status == 422, (request, answer.status, answer.body[:300])
         assert answer.headers["Content-Type"] == "application/problem+json"
         assert field in [e["field"] for e in answer.json["errors"]], (request, answer.json)
-    twice = centre.post("/v1/reports/a3", raw=b'{"month": "2026-11", "month": "2026-10"}',
-                        headers={"Content-Type": "application/json"})
+    twice = centre.post(
+        "/v1/reports/a3",
+        raw=b'{"month": "2026-11", "month": "2026-10"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert twice.status == 422 and twice.json["errors"][0]["code"] == "duplicate_key"
     # Only the caller's own reports count: the other system has none.
     assert other.post("/v1/reports/a3", ASK).json["errors"][0]["field"] == "region"
@@ -101,7 +110,8 @@ def test_kk_and_ru_callers_get_their_language(server) -> None:
     _create(Client(base, keys["centre"]), _month()[0][1])
     for lang, needle in (("kk", "міндетті"), ("ru", "обязательно")):
         answer = Client(base, keys["centre"], lang).post(
-            "/v1/reports/a3", {**ASK, "prepared_by": {"position": "маман"}})
+            "/v1/reports/a3", {**ASK, "prepared_by": {"position": "маман"}}
+        )
         assert answer.status == 422 and answer.headers["Content-Language"] == lang
         (error,) = answer.json["errors"]
         assert error["field"] == "prepared_by.full_name" and needle in error["message"], error
@@ -112,7 +122,12 @@ def test_the_endpoint_is_in_the_openapi_document(server) -> None:
     spec = Client(base).get("/openapi.json").json
     op = spec["paths"]["/v1/reports/a3"]["post"]
     assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/ReportA3Create")
+        "/ReportA3Create"
+    )
     assert "201" in op["responses"]
     assert set(spec["components"]["schemas"]["ReportA3Create"]["required"]) == {
-        "region", "month", "prepared_by", "issue_date"}
+        "region",
+        "month",
+        "prepared_by",
+        "issue_date",
+    }

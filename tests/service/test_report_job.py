@@ -41,10 +41,15 @@ class LostRunner:
 
 def _reports(service: DocService, doc_id: str) -> list[dict]:
     with service.db.sessions() as session:
-        return [parse_entry(bytes(e))["meta"] for e in session.scalars(
-            select(log_entry.c.data).join(artefact, artefact.c.idx == log_entry.c.idx)
-            .where(artefact.c.document_id == doc_id,
-                   artefact.c.type == "report.verification").order_by(log_entry.c.idx))]
+        return [
+            parse_entry(bytes(e))["meta"]
+            for e in session.scalars(
+                select(log_entry.c.data)
+                .join(artefact, artefact.c.idx == log_entry.c.idx)
+                .where(artefact.c.document_id == doc_id, artefact.c.type == "report.verification")
+                .order_by(log_entry.c.idx)
+            )
+        ]
 
 
 def _jobs(service: DocService) -> list[tuple[str, str]]:
@@ -60,8 +65,15 @@ def _setup(service: DocService, pki: TestPki, password_file: Path) -> str:
 
 
 def _signed_case(api: Client, case_ref: str) -> str:
-    created = api.post("/v1/documents", {"kind": "application", "lang": "kk+ru",
-                                         "data": example("application"), "case_ref": case_ref})
+    created = api.post(
+        "/v1/documents",
+        {
+            "kind": "application",
+            "lang": "kk+ru",
+            "data": example("application"),
+            "case_ref": case_ref,
+        },
+    )
     assert created.status == 201, created.body
     doc_id = created.json["id"]
     signed = api.post(f"/v1/documents/{doc_id}/signatures", {"key": "career"})
@@ -78,8 +90,9 @@ def _wait(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-
     return predicate()
 
 
-def test_the_report_job_puts_the_report_in_the_case_chain(service: DocService, pki: TestPki,
-                                                          password_file: Path) -> None:
+def test_the_report_job_puts_the_report_in_the_case_chain(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
     key = _setup(service, pki, password_file)
     with serving(create_service_app(service=service)) as base:
         api = Client(base, key)
@@ -104,7 +117,8 @@ def test_the_report_job_puts_the_report_in_the_case_chain(service: DocService, p
 
 
 def test_a_report_lost_with_its_process_is_made_after_a_restart(
-        service: DocService, pki: TestPki, password_file: Path) -> None:
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
     key = _setup(service, pki, password_file)
     lost = LostRunner()
     with serving(create_service_app(service=service, runner=lost)) as base:
@@ -118,7 +132,8 @@ def test_a_report_lost_with_its_process_is_made_after_a_restart(
         runner.shutdown()
     (meta,) = _reports(service, doc_id)
     assert dt.datetime.fromisoformat(meta["signed_at"]) <= dt.datetime.fromisoformat(
-        meta["verified_at"])
+        meta["verified_at"]
+    )
     # Run again (a redelivered message): still one report.
     assert run_job(service, lost.sent[0]) == "done"
     assert len(_reports(service, doc_id)) == 1
@@ -126,7 +141,8 @@ def test_a_report_lost_with_its_process_is_made_after_a_restart(
 
 
 def test_the_sweeper_resends_a_lost_report_job_and_it_runs_once(
-        service: DocService, pki: TestPki, password_file: Path) -> None:
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
     key = _setup(service, pki, password_file)
     lost = LostRunner()
     with serving(create_service_app(service=service, runner=lost)) as base:
@@ -147,7 +163,8 @@ def test_the_sweeper_resends_a_lost_report_job_and_it_runs_once(
 
 
 def test_a_read_before_the_job_makes_the_report_and_the_job_adds_none(
-        service: DocService, pki: TestPki, password_file: Path) -> None:
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
     key = _setup(service, pki, password_file)
     lost = LostRunner()
     with serving(create_service_app(service=service, runner=lost)) as base:

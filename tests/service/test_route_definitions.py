@@ -31,23 +31,31 @@ def _official_for(step: routes.Step, pki: TestPki) -> str:
     raise AssertionError(f"no test official holds a role of step {step.id}")
 
 
-def run_route(service: DocService, pki: TestPki, password_file: Path,
-              definition: RouteDefinition) -> list[str]:
+def run_route(
+    service: DocService, pki: TestPki, password_file: Path, definition: RouteDefinition
+) -> list[str]:
     """Create a case and a document of the route's kind, sign every step with an official
     whose role fits (directory entries made from the file), returning once at the first
     step that allows it; the events' actions in order."""
     with service.db.session() as session:
         client, _ = add_client(session, f"c-{definition.name}", ["render", "sign"])
         for label in OFFICIALS:
-            add_key(session, f"{definition.name}-{label}", pki.p12(label), password_file,
-                    [client.name])
+            add_key(
+                session, f"{definition.name}-{label}", pki.p12(label), password_file, [client.name]
+            )
         regions = {"departure": "Region A", "settlement": "Region B"}
         for step in definition.steps:
             ident = person_of(pki.cert(_official_for(step, pki)))
             add_org(session, ident.bin, step.body, regions[step.region])
     service.create_case(client, f"CASE-{definition.name}", "Region A", "Region B")
-    doc = service.create_document(client, definition.kind, "kk", example(definition.kind),
-                                  case_ref=f"CASE-{definition.name}", route=definition.name)
+    doc = service.create_document(
+        client,
+        definition.kind,
+        "kk",
+        example(definition.kind),
+        case_ref=f"CASE-{definition.name}",
+        route=definition.name,
+    )
     returned = False
     while True:
         view = service.route_view(client, doc.id)
@@ -62,8 +70,14 @@ def run_route(service: DocService, pki: TestPki, password_file: Path,
             returned = True
             continue
         # An official whose role does not fit is refused, naming the step.
-        wrong = next((o for o in OFFICIALS if not step.role_oids
-                      & {r.oid for r in person_of(pki.cert(o)).held_roles}), None)
+        wrong = next(
+            (
+                o
+                for o in OFFICIALS
+                if not step.role_oids & {r.oid for r in person_of(pki.cert(o)).held_roles}
+            ),
+            None,
+        )
         if wrong is not None:
             with pytest.raises(RouteError) as refused:
                 service.sign_with_key(client, doc.id, f"{definition.name}-{wrong}")
@@ -71,14 +85,16 @@ def run_route(service: DocService, pki: TestPki, password_file: Path,
         service.sign_with_key(client, doc.id, label)
     events = service.route_view(client, doc.id)["events"]
     assert any(e["action"] == "returned" for e in events) == any(
-        s.return_to for s in definition.steps)
+        s.return_to for s in definition.steps
+    )
     return [e["action"] for e in events]
 
 
 @SQLITE
 @pytest.mark.parametrize("name", sorted(routes.definitions()))
 def test_every_route_file_runs_on_the_one_engine(
-        name: str, service: DocService, pki: TestPki, password_file: Path) -> None:
+    name: str, service: DocService, pki: TestPki, password_file: Path
+) -> None:
     definition = routes.definitions()[name]
     actions = run_route(service, pki, password_file, definition)
     assert actions[0] == "started" and actions[-1] == "completed"
@@ -97,8 +113,12 @@ def test_the_package_folder_holds_the_application_and_a_second_route() -> None:
 
 @SQLITE
 def test_a_route_in_the_operators_folder_needs_no_code(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: DocService, pki: TestPki,
-        password_file: Path) -> None:
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    service: DocService,
+    pki: TestPki,
+    password_file: Path,
+) -> None:
     folder = tmp_path / "routes"
     folder.mkdir()
     (folder / "direction.yaml").write_text(
@@ -110,32 +130,106 @@ def test_a_route_in_the_operators_folder_needs_no_code(
         "     working_days: 2, title: {kk: Қызметкер, ru: Сотрудник}}\n"
         "  - {id: check, body: career_centre, region: settlement, roles: [hr],\n"
         "     working_days: 1, return_to: draft, title: {kk: Кадр, ru: Кадры}}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     monkeypatch.setenv(routes.ENV_VAR, str(folder))
     definition = routes.definitions()["direction_check"]
     assert run_route(service, pki, password_file, definition) == [
-        "started", "signed", "returned", "revised", "signed", "signed", "completed"]
+        "started",
+        "signed",
+        "returned",
+        "revised",
+        "signed",
+        "signed",
+        "completed",
+    ]
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"steps": [{"id": "a", "body": "x", "region": "settlement", "roles": ["employee"],
-                 "working_days": 1, "title": {"kk": "a", "ru": "a"}}]}, "body"),
-    ({"kind": "no_such_kind"}, "not a document kind"),
-    ({"steps": [{"id": "a", "body": "career_centre", "region": "moon", "roles": ["employee"],
-                 "working_days": 1, "title": {"kk": "a", "ru": "a"}}]}, "region"),
-    ({"steps": [{"id": "a", "body": "career_centre", "region": "settlement",
-                 "roles": ["pope"], "working_days": 1, "title": {"kk": "a", "ru": "a"}}]},
-     "roles"),
-    ({"steps": [{"id": "a", "body": "career_centre", "region": "settlement",
-                 "roles": ["employee"], "working_days": 1, "return_to": "a",
-                 "title": {"kk": "a", "ru": "a"}}]}, "earlier step"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {
+                "steps": [
+                    {
+                        "id": "a",
+                        "body": "x",
+                        "region": "settlement",
+                        "roles": ["employee"],
+                        "working_days": 1,
+                        "title": {"kk": "a", "ru": "a"},
+                    }
+                ]
+            },
+            "body",
+        ),
+        ({"kind": "no_such_kind"}, "not a document kind"),
+        (
+            {
+                "steps": [
+                    {
+                        "id": "a",
+                        "body": "career_centre",
+                        "region": "moon",
+                        "roles": ["employee"],
+                        "working_days": 1,
+                        "title": {"kk": "a", "ru": "a"},
+                    }
+                ]
+            },
+            "region",
+        ),
+        (
+            {
+                "steps": [
+                    {
+                        "id": "a",
+                        "body": "career_centre",
+                        "region": "settlement",
+                        "roles": ["pope"],
+                        "working_days": 1,
+                        "title": {"kk": "a", "ru": "a"},
+                    }
+                ]
+            },
+            "roles",
+        ),
+        (
+            {
+                "steps": [
+                    {
+                        "id": "a",
+                        "body": "career_centre",
+                        "region": "settlement",
+                        "roles": ["employee"],
+                        "working_days": 1,
+                        "return_to": "a",
+                        "title": {"kk": "a", "ru": "a"},
+                    }
+                ]
+            },
+            "earlier step",
+        ),
+    ],
+)
 def test_a_bad_definition_is_refused_naming_the_field(change: dict, message: str) -> None:
-    good = {"name": "r", "kind": "direction", "source": "s", "title": {"kk": "a", "ru": "a"},
-            "bodies": {"career_centre": {"kk": "a", "ru": "a"}},
-            "steps": [{"id": "a", "body": "career_centre", "region": "settlement",
-                       "roles": ["employee"], "working_days": 1,
-                       "title": {"kk": "a", "ru": "a"}}]}
+    good = {
+        "name": "r",
+        "kind": "direction",
+        "source": "s",
+        "title": {"kk": "a", "ru": "a"},
+        "bodies": {"career_centre": {"kk": "a", "ru": "a"}},
+        "steps": [
+            {
+                "id": "a",
+                "body": "career_centre",
+                "region": "settlement",
+                "roles": ["employee"],
+                "working_days": 1,
+                "title": {"kk": "a", "ru": "a"},
+            }
+        ],
+    }
     parse(good, "good.yaml")
     with pytest.raises(RouteDefinitionError, match=message):
         parse({**good, **change}, "bad.yaml")
@@ -146,14 +240,18 @@ def test_deadlines_count_kazakhstan_working_days() -> None:
     almaty = dt.timezone(dt.timedelta(hours=5))
     # Friday 20 March 2026, then Nauryz (21-23 March, days off to the 25th): point 14's
     # three working days are 26, 27 and 30 March.
-    assert due_on(app.step("p14"), dt.datetime(2026, 3, 20, 10, tzinfo=almaty)) \
-        == dt.date(2026, 3, 30)
+    assert due_on(app.step("p14"), dt.datetime(2026, 3, 20, 10, tzinfo=almaty)) == dt.date(
+        2026, 3, 30
+    )
     # One working day from Friday 11 December 2026 is Monday the 14th; from Tuesday
     # 15 December it is the 17th (Independence Day, the 16th, is off).
-    assert due_on(app.step("p8"), dt.datetime(2026, 12, 11, 17, tzinfo=almaty)) \
-        == dt.date(2026, 12, 14)
-    assert due_on(app.step("p8"), dt.datetime(2026, 12, 15, 9, tzinfo=almaty)) \
-        == dt.date(2026, 12, 17)
+    assert due_on(app.step("p8"), dt.datetime(2026, 12, 11, 17, tzinfo=almaty)) == dt.date(
+        2026, 12, 14
+    )
+    assert due_on(app.step("p8"), dt.datetime(2026, 12, 15, 9, tzinfo=almaty)) == dt.date(
+        2026, 12, 17
+    )
     # The day is Kazakhstan's: 20:30 UTC on Monday is already Tuesday in Astana.
-    assert due_on(app.step("p8"), dt.datetime(2026, 12, 14, 20, 30, tzinfo=dt.UTC)) \
-        == dt.date(2026, 12, 17)
+    assert due_on(app.step("p8"), dt.datetime(2026, 12, 14, 20, 30, tzinfo=dt.UTC)) == dt.date(
+        2026, 12, 17
+    )

@@ -52,14 +52,16 @@ def _press_and_wait(browser: Cdp, timeout: float = 60) -> tuple[str, str]:
 
 
 def test_an_official_signs_through_a_link_in_chromium(
-        service: DocService, emulator, browser: Cdp, pki: TestPki) -> None:  # type: ignore[no-untyped-def]
+    service: DocService, emulator, browser: Cdp, pki: TestPki
+) -> None:  # type: ignore[no-untyped-def]
     with service.db.session() as session:
         _, key = add_client(session, "portal", ["render", "sign"])
     app = create_service_app(service=service)
     app.config["NCALAYER_URL"] = emulator.url
     with serving(app) as base:
-        svc = DocService(service.settings.with_(public_url=base), db=service.db,
-                         store=service.store)
+        svc = DocService(
+            service.settings.with_(public_url=base), db=service.db, store=service.store
+        )
         app.extensions["docservice"] = svc
         api = Client(base, key)
         doc = api.post("/v1/documents", {"kind": "direction", "data": example("direction")}).json
@@ -80,8 +82,9 @@ def test_an_official_signs_through_a_link_in_chromium(
         browser.goto(url + "?lang=kk")
         assert "пайдаланылған" in browser.js("document.getElementById('status').textContent")
         # A link pinned to another official's IIN refuses this key.
-        pinned = api.post(f"/v1/documents/{doc['id']}/signing-links",
-                          {"expected_signer": "781122300344"}).json["url"]
+        pinned = api.post(
+            f"/v1/documents/{doc['id']}/signing-links", {"expected_signer": "781122300344"}
+        ).json["url"]
         browser.goto(pinned + "?lang=kk")
         state, text = _press_and_wait(browser)
         assert state == "failed", text
@@ -96,8 +99,10 @@ def test_an_official_signs_through_a_link_in_chromium(
 
 @pytest.fixture(scope="module")
 def route_keys(pki: TestPki) -> dict[str, EmulatorKey]:
-    return {label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
-            for label in ("career", "head")}
+    return {
+        label: EmulatorKey.from_p12(pki.p12(label), pki.password, alias=label)
+        for label in ("career", "head")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +123,8 @@ def _click_and_wait(browser: Cdp, button: str, timeout: float = 60) -> tuple[str
 
 
 def test_an_official_signs_a_step_and_the_next_returns_it_in_chromium(
-        service: DocService, route_emulator, route_keys, browser: Cdp) -> None:  # type: ignore[no-untyped-def]
+    service: DocService, route_emulator, route_keys, browser: Cdp
+) -> None:  # type: ignore[no-untyped-def]
     from tests.ncalayer.conftest import with_key
     from tests.service.test_route_api import DEPARTURE, SETTLEMENT, directory
 
@@ -128,23 +134,38 @@ def test_an_official_signs_a_step_and_the_next_returns_it_in_chromium(
     app = create_service_app(service=service)
     app.config["NCALAYER_URL"] = route_emulator.url
     with serving(app) as base:
-        svc = DocService(service.settings.with_(public_url=base), db=service.db,
-                         store=service.store)
+        svc = DocService(
+            service.settings.with_(public_url=base), db=service.db, store=service.store
+        )
         app.extensions["docservice"] = svc
         api = Client(base, key)
-        assert api.post("/v1/cases", {"case_ref": "L-1", "departure_region": DEPARTURE,
-                                      "settlement_region": SETTLEMENT}).status == 201
-        doc = api.post("/v1/documents", {"kind": "application", "data": example("application"),
-                                         "case_ref": "L-1", "route": "application"}).json
+        assert (
+            api.post(
+                "/v1/cases",
+                {"case_ref": "L-1", "departure_region": DEPARTURE, "settlement_region": SETTLEMENT},
+            ).status
+            == 201
+        )
+        doc = api.post(
+            "/v1/documents",
+            {
+                "kind": "application",
+                "data": example("application"),
+                "case_ref": "L-1",
+                "route": "application",
+            },
+        ).json
         due = api.get(f"/v1/documents/{doc['id']}/route").json["step"]["due_on"]
 
         # Point 8 in Kazakh: the step, its deadline; no return at point 8.
         route_emulator.choose = with_key(route_keys, "career")
-        browser.goto(api.post(f"/v1/documents/{doc['id']}/signing-links", {}).json["url"]
-                     + "?lang=kk")
+        browser.goto(
+            api.post(f"/v1/documents/{doc['id']}/signing-links", {}).json["url"] + "?lang=kk"
+        )
         assert browser.js("document.getElementById('route').dataset.step") == "p8"
         assert "Шығу өңірінің мансап орталығының қызметкері" in browser.js(
-            "document.getElementById('step').textContent")
+            "document.getElementById('step').textContent"
+        )
         assert browser.js("document.getElementById('deadline').dataset.due") == due
         assert browser.js("document.getElementById('return') === null")
         assert "келесі қадамға" in browser.js("document.getElementById('sign').textContent")
@@ -154,11 +175,13 @@ def test_an_official_signs_a_step_and_the_next_returns_it_in_chromium(
 
         # Point 9 in Russian: the head returns it with remarks signed in NCALayer.
         route_emulator.choose = with_key(route_keys, "head")
-        browser.goto(api.post(f"/v1/documents/{doc['id']}/signing-links", {}).json["url"]
-                     + "?lang=ru")
+        browser.goto(
+            api.post(f"/v1/documents/{doc['id']}/signing-links", {}).json["url"] + "?lang=ru"
+        )
         assert browser.js("document.getElementById('route').dataset.step") == "p9"
         assert "Руководитель центра трудовой мобильности" in browser.js(
-            "document.getElementById('step').textContent")
+            "document.getElementById('step').textContent"
+        )
         state, _ = _click_and_wait(browser, "return")
         assert state == "need_remarks"
         browser.js("document.getElementById('remarks').value = 'Уточните состав семьи'")
@@ -171,11 +194,12 @@ def test_an_official_signs_a_step_and_the_next_returns_it_in_chromium(
         assert route["events"][-1]["actor"]["iin"] == "781122300344"
 
         # The revision's page shows the earlier remarks.
-        v2 = api.post(f"/v1/documents/{doc['id']}/revisions",
-                      {"data": example("application")}).json
+        v2 = api.post(f"/v1/documents/{doc['id']}/revisions", {"data": example("application")}).json
         route_emulator.choose = with_key(route_keys, "career")
-        browser.goto(api.post(f"/v1/documents/{v2['id']}/signing-links", {}).json["url"]
-                     + "?lang=kk")
+        browser.goto(
+            api.post(f"/v1/documents/{v2['id']}/signing-links", {}).json["url"] + "?lang=kk"
+        )
         assert "Уточните состав семьи" in browser.js(
-            "document.getElementById('earlier').textContent")
+            "document.getElementById('earlier').textContent"
+        )
         assert browser.js("document.getElementById('version').textContent") == "2"

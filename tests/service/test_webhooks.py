@@ -70,7 +70,8 @@ def _deliver_until(deliverer: Deliverer, done, timeout: float = 30) -> None:  # 
 
 @pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 def test_signature_and_job_webhooks_are_signed_retried_and_recorded(
-        service: DocService, pki: TestPki, password_file: Path, receiver: Receiver) -> None:
+    service: DocService, pki: TestPki, password_file: Path, receiver: Receiver
+) -> None:
     svc = DocService(service.settings.with_(async_rows=5), db=service.db, store=service.store)
     with svc.db.session() as session:
         client, key = add_client(session, "portal", ["render", "sign"])
@@ -81,13 +82,16 @@ def test_signature_and_job_webhooks_are_signed_retried_and_recorded(
     runner = ThreadRunner(svc, 1)
     with serving(create_service_app(service=svc, runner=runner)) as base:
         api = Client(base, key)
-        doc = api.post("/v1/documents", {"kind": "direction", "data": example("direction"),
-                                         "callback_url": receiver.url}).json
-        assert api.post(f"/v1/documents/{doc['id']}/signatures",
-                        {"key": "career"}).status == 201
+        doc = api.post(
+            "/v1/documents",
+            {"kind": "direction", "data": example("direction"), "callback_url": receiver.url},
+        ).json
+        assert api.post(f"/v1/documents/{doc['id']}/signatures", {"key": "career"}).status == 201
         _deliver_until(deliverer, lambda: len(receiver.received) == 3)
-        job = api.post("/v1/documents", {"kind": "report_a3", "data": example("report_a3"),
-                                         "callback_url": receiver.url})
+        job = api.post(
+            "/v1/documents",
+            {"kind": "report_a3", "data": example("report_a3"), "callback_url": receiver.url},
+        )
         assert job.status == 202
         _deliver_until(deliverer, lambda: len(receiver.received) == 4)
     runner.shutdown()
@@ -107,17 +111,25 @@ def test_signature_and_job_webhooks_are_signed_retried_and_recorded(
     with svc.db.sessions() as session:
         rows = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.created_at))
         recorded = [(r.event, r.state, r.attempts, r.last_status) for r in rows]
-    assert recorded == [("document.signed", "delivered", 3, 200),
-                        ("job.completed", "delivered", 1, 200)]
+    assert recorded == [
+        ("document.signed", "delivered", 3, 200),
+        ("job.completed", "delivered", 1, 200),
+    ]
 
 
-def test_backoff_gives_up_after_max_attempts(service: DocService, pki: TestPki,
-                                             password_file: Path) -> None:
+def test_backoff_gives_up_after_max_attempts(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
     with service.db.session() as session:
         client, _ = add_client(session, "portal", ["render", "sign"])
         add_key(session, "career", pki.p12("career"), password_file, ["portal"])
-    doc = service.create_document(client, "direction", "kk", example("direction"),
-                                  callback_url="http://127.0.0.1:9/nothing-listens")
+    doc = service.create_document(
+        client,
+        "direction",
+        "kk",
+        example("direction"),
+        callback_url="http://127.0.0.1:9/nothing-listens",
+    )
     service.sign_with_key(client, doc.id, "career")
     deliverer = Deliverer(service, base_delay=0.05, max_attempts=3, timeout=2)
     started = time.monotonic()

@@ -18,4 +18,3 @@ def rendered():
 
     data = json.loads((ROOT / "examples" / "application.json").read_text(encoding="utf-8"))
     return render("application", data, "kk+ru")
-

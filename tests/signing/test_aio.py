@@ -24,5 +24,6 @@ def test_a_finished_threads_loop_is_closed_without_a_warning() -> None:
             thread.join()
         gc.collect()
     assert results == [42] * 5
-    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], \
-        [str(w.message) for w in caught]
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [
+        str(w.message) for w in caught
+    ]

@@ -40,8 +40,9 @@ def test_signature_checks_with_cryptography_alone(cms_by_signer, officials) -> N
     assert cms_util.signer_info_digest(info) == __import__("hashlib").sha256(DATA).digest()
     cert = load_der_x509_certificate(officials["hr"].certificate.dump())
     signed_attrs = info["signed_attrs"].untag().dump()
-    cert.public_key().verify(info["signature"].native, signed_attrs, padding.PKCS1v15(),
-                             hashes.SHA256())
+    cert.public_key().verify(
+        info["signature"].native, signed_attrs, padding.PKCS1v15(), hashes.SHA256()
+    )
     names = {a["type"].native for a in info["signed_attrs"]}
     assert {"signing_time", "signing_certificate_v2", "message_digest"} <= names
 
@@ -50,9 +51,12 @@ def test_time_stamp_and_ocsp_captured_at_signing(cms_by_signer, officials) -> No
     info = cms_by_signer["head"]["signer_infos"][0]
     tst = cms_util.timestamp_info(info)
     assert tst["policy"].dotted == "1.2.398.3.3.2.6.2"
-    (ocsp_resp,) = [r for r in embedded_ocsp(info)
-                    if r["tbs_response_data"]["responses"][0]["cert_id"]["serial_number"].native
-                    == officials["head"].certificate.serial_number]
+    (ocsp_resp,) = [
+        r
+        for r in embedded_ocsp(info)
+        if r["tbs_response_data"]["responses"][0]["cert_id"]["serial_number"].native
+        == officials["head"].certificate.serial_number
+    ]
     single = ocsp_resp["tbs_response_data"]["responses"][0]
     assert single["cert_status"].name == "good"
     gap = abs(single["this_update"].native - tst["gen_time"].native)

@@ -39,8 +39,11 @@ def _outside_cms(key, digest: bytes) -> bytes:
 def test_two_phase_pdf_signature(rendered, officials, pki, trust, encoding) -> None:
     official = officials["akimat"]
     external = ExternalKey(official.certificate, official.chain)
-    prepared = prepare_pdf(rendered.pdf, external, PdfOptions(
-        level=Level.B_LT, certify=True, tsa_url=pki.tsa_url, trust=trust))
+    prepared = prepare_pdf(
+        rendered.pdf,
+        external,
+        PdfOptions(level=Level.B_LT, certify=True, tsa_url=pki.tsa_url, trust=trust),
+    )
     assert len(prepared.digest) == 32
     assert prepared.byte_range_digest == prepared.digest
     start, end = prepared.reserved_region
@@ -71,10 +74,13 @@ def _forge_value(signed: cms.SignedData, info: cms.SignerInfo) -> None:
 
 def _other_issuer(pki):  # type: ignore[no-untyped-def]
     """Same serial number, issuer = the root's name: names a certificate of another CA."""
+
     def change(signed: cms.SignedData, info: cms.SignerInfo) -> None:
         serial = info["sid"].chosen["serial_number"].native
-        info["sid"] = cms.SignerIdentifier({"issuer_and_serial_number": {
-            "issuer": pki.root.subject, "serial_number": serial}})
+        info["sid"] = cms.SignerIdentifier(
+            {"issuer_and_serial_number": {"issuer": pki.root.subject, "serial_number": serial}}
+        )
+
     return change
 
 
@@ -83,8 +89,12 @@ def _two_signers(signed: cms.SignedData, info: cms.SignerInfo) -> None:
 
 
 def _by_ski(signed: cms.SignedData, info: cms.SignerInfo) -> None:
-    cert = next(c.chosen for c in signed["certificates"] if c.name == "certificate"
-                and c.chosen.serial_number == info["sid"].chosen["serial_number"].native)
+    cert = next(
+        c.chosen
+        for c in signed["certificates"]
+        if c.name == "certificate"
+        and c.chosen.serial_number == info["sid"].chosen["serial_number"].native
+    )
     info["version"] = "v3"
     info["sid"] = cms.SignerIdentifier({"subject_key_identifier": cert.key_identifier})
 
@@ -92,22 +102,25 @@ def _by_ski(signed: cms.SignedData, info: cms.SignerInfo) -> None:
 @pytest.fixture
 def prepared_akimat(rendered, officials):  # type: ignore[no-untyped-def]
     official = officials["akimat"]
-    return official, prepare_pdf(rendered.pdf, ExternalKey(official.certificate,
-                                                            official.chain))
+    return official, prepare_pdf(rendered.pdf, ExternalKey(official.certificate, official.chain))
 
 
-@pytest.mark.parametrize("case", ["forged value", "other issuer", "wrong digest",
-                                  "other signer", "two signers"])
+@pytest.mark.parametrize(
+    "case", ["forged value", "other issuer", "wrong digest", "other signer", "two signers"]
+)
 def test_bad_external_cms_is_refused_and_nothing_written(
-        prepared_akimat, officials, pki, trust, case) -> None:  # type: ignore[no-untyped-def]
+    prepared_akimat, officials, pki, trust, case
+) -> None:  # type: ignore[no-untyped-def]
     official, prepared = prepared_akimat
     good = _outside_cms(official, prepared.digest)
     bad, expected = {
         "forged value": (lambda: _edit(good, _forge_value), InvalidSignatureValueError),
         "other issuer": (lambda: _edit(good, _other_issuer(pki)), SignerMismatchError),
         "wrong digest": (lambda: _outside_cms(official, b"\x00" * 32), DigestMismatchError),
-        "other signer": (lambda: _outside_cms(officials["hr"], prepared.digest),
-                         SignerMismatchError),
+        "other signer": (
+            lambda: _outside_cms(officials["hr"], prepared.digest),
+            SignerMismatchError,
+        ),
         "two signers": (lambda: _edit(good, _two_signers), SignerCountError),
     }[case]
     before = prepared.prepared_bytes
@@ -146,11 +159,14 @@ def test_key_identifier_of_another_certificate_is_refused(prepared_akimat, offic
 def test_external_detached_cms_gets_time_stamp_and_ocsp(officials, pki, trust) -> None:
     official = officials["hr"]
     data = b"payload"
-    content = asyncio.run(official.pyhanko_signer().async_sign_general_data(
-        data, "sha256", detached=True))
-    completed = complete_external_cms(cms_util.to_pem(content["content"]),
-                                      ExternalKey(official.certificate, official.chain),
-                                      CadesOptions(tsa_url=pki.tsa_url, trust=trust))
+    content = asyncio.run(
+        official.pyhanko_signer().async_sign_general_data(data, "sha256", detached=True)
+    )
+    completed = complete_external_cms(
+        cms_util.to_pem(content["content"]),
+        ExternalKey(official.certificate, official.chain),
+        CadesOptions(tsa_url=pki.tsa_url, trust=trust),
+    )
     info = completed["signer_infos"][0]
     assert cms_util.timestamp_info(info) is not None and embedded_ocsp(info)
     assert all_valid(pyhanko_cms_statuses(data, completed, trust))
@@ -164,7 +180,8 @@ def test_external_detached_cms_completes_inside_an_event_loop(officials, pki, tr
 
     async def handler() -> cms.SignedData:
         content = await official.pyhanko_signer().async_sign_general_data(
-            data, "sha256", detached=True)
+            data, "sha256", detached=True
+        )
         wire = cms_util.to_base64(content["content"])
         with pytest.raises(RuntimeError, match="async_"):
             complete_external_cms(wire, external, options)  # would block the loop
@@ -193,8 +210,9 @@ def test_both_pdf_completions_check_the_certificate_again(rendered, pki, trust, 
     if path == "finish_pdf":
         prepared = prepare_pdf(rendered.pdf, external, PdfOptions())
         wire = _outside_cms(revoked, prepared.digest)
-        later = dataclasses.replace(prepared, options=dataclasses.replace(
-            prepared.options, trust=trust))
+        later = dataclasses.replace(
+            prepared, options=dataclasses.replace(prepared.options, trust=trust)
+        )
         with pytest.raises(CertificateRevokedError):
             finish_pdf(later, wire)
         assert all_valid(pyhanko_pdf_statuses(finish_pdf(prepared, wire), trust)) is False

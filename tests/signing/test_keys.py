@@ -10,16 +10,30 @@ from signing.pdf import PdfOptions, sign_pdf
 from tests.pki import TestPki
 
 
-@pytest.mark.parametrize(("label", "password", "error", "kk", "ru"), [
-    ("career", "wrong", errors.WrongPasswordError, "құпиясөзі қате", "Неверный пароль"),
-    ("expired", None, errors.CertificateExpiredError, "мерзімі өтті", "истёк"),
-    ("notyet", None, errors.CertificateNotYetValidError, "күшіне енген жоқ", "ещё не действует"),
-    ("authonly", None, errors.KeyUsageError, "қол қоюға арналмаған", "не предназначен"),
-    ("gost", None, errors.GostKeyError, "ГОСТ", "ГОСТ"),
-])
-def test_unusable_keys_are_refused_with_a_reason(pki: TestPki, label: str, password: str | None,
-                                                 error: type[errors.SigningError], kk: str,
-                                                 ru: str) -> None:
+@pytest.mark.parametrize(
+    ("label", "password", "error", "kk", "ru"),
+    [
+        ("career", "wrong", errors.WrongPasswordError, "құпиясөзі қате", "Неверный пароль"),
+        ("expired", None, errors.CertificateExpiredError, "мерзімі өтті", "истёк"),
+        (
+            "notyet",
+            None,
+            errors.CertificateNotYetValidError,
+            "күшіне енген жоқ",
+            "ещё не действует",
+        ),
+        ("authonly", None, errors.KeyUsageError, "қол қоюға арналмаған", "не предназначен"),
+        ("gost", None, errors.GostKeyError, "ГОСТ", "ГОСТ"),
+    ],
+)
+def test_unusable_keys_are_refused_with_a_reason(
+    pki: TestPki,
+    label: str,
+    password: str | None,
+    error: type[errors.SigningError],
+    kk: str,
+    ru: str,
+) -> None:
     path = pki.gost_p12 if label == "gost" else pki.p12(label)
     with pytest.raises(error) as info:
         Pkcs12Key.load(path, password or pki.password)
@@ -63,7 +77,6 @@ def test_load_key_caches_and_selects_provider(pki: TestPki, monkeypatch) -> None
     monkeypatch.setenv("DOCSERVICE_KEY_PASSWORD", pki.password)
     first = load_key({"provider": "pkcs12", "path": str(pki.p12("hr"))})
     assert load_key({"provider": "pkcs12", "path": str(pki.p12("hr"))}) is first
-    external = load_key({"provider": "external", "certificate": str(pki.directory /
-                                                                   "hr.cert.pem")})
+    external = load_key({"provider": "external", "certificate": str(pki.directory / "hr.cert.pem")})
     assert isinstance(external, ExternalKey)
     assert external.certificate.dump() == first.certificate.dump()

@@ -41,9 +41,12 @@ def _assert_still_pdfa(original: bytes, signed: bytes) -> None:
 @pytest.fixture(scope="module")
 def signed_levels(rendered, officials, pki, trust) -> dict[Level, bytes]:
     options = {"tsa_url": pki.tsa_url, "trust": trust}
-    return {level: sign_pdf(rendered.pdf, officials["career"],
-                            PdfOptions(level=level, certify=True, **options))
-            for level in Level}
+    return {
+        level: sign_pdf(
+            rendered.pdf, officials["career"], PdfOptions(level=level, certify=True, **options)
+        )
+        for level in Level
+    }
 
 
 @pytest.mark.parametrize("level", list(Level))
@@ -90,14 +93,20 @@ def test_untrusted_root_is_not_trusted(signed_levels) -> None:
     assert status.intact and not status.trusted and not status.bottom_line
 
 
-
 @pytest.fixture(scope="module")
 def four_signed(rendered, officials, pki) -> bytes:
     data = rendered.pdf
     for index, label in enumerate(OFFICIALS):
-        data = sign_pdf(data, officials[label], PdfOptions(
-            level=Level.B_T, certify=index == 0, tsa_url=pki.tsa_url,
-            verify_base_url="https://verify.test"))
+        data = sign_pdf(
+            data,
+            officials[label],
+            PdfOptions(
+                level=Level.B_T,
+                certify=index == 0,
+                tsa_url=pki.tsa_url,
+                verify_base_url="https://verify.test",
+            ),
+        )
     return data
 
 
@@ -118,8 +127,9 @@ def _signature_area(data: bytes) -> tuple[list[float], dict[str, list[float]]]:
         dest = pdf.Root.Names.Dests.Names[1]
         area = [float(v) for v in dest[2:6]]
         page = pdf.pages[len(pdf.pages) - 1]
-        widgets = {str(a.T): [float(v) for v in a.Rect] for a in page.Annots
-                   if a.get("/FT") == "/Sig"}
+        widgets = {
+            str(a.T): [float(v) for v in a.Rect] for a in page.Annots if a.get("/FT") == "/Sig"
+        }
     return area, widgets
 
 
@@ -132,8 +142,7 @@ def _caption_bottom(data: bytes, area: list[float]) -> float:
     left, bottom, right, top = area
     lowest: list[float] = []
 
-    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float
-              ) -> None:
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         if text.strip() and left <= x <= right and bottom <= y <= top:
@@ -188,16 +197,26 @@ def _appearance_texts(data: bytes) -> dict[str, str]:
 def _pdf_string(raw: bytes) -> str:
     unescaped = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), raw)
     unescaped = re.sub(rb"\\(.)", rb"\1", unescaped)
-    return unescaped.decode("utf-16-be") if unescaped[:2] == b"\xfe\xff" else (
-        unescaped.decode("latin-1"))
+    return (
+        unescaped.decode("utf-16-be")
+        if unescaped[:2] == b"\xfe\xff"
+        else (unescaped.decode("latin-1"))
+    )
 
 
 def test_stamp_shows_name_iin_organisation_role_serial(four_signed, officials) -> None:
     texts = _appearance_texts(four_signed)
     head = officials["head"].identity
     stamp = texts["Signature2"].replace("\ufeff", "")
-    for expected in (head.full_name, head.iin, head.bin, "Бірінші басшы",
-                     "Первый руководитель", head.serial_hex, "UTC+5"):
+    for expected in (
+        head.full_name,
+        head.iin,
+        head.bin,
+        "Бірінші басшы",
+        "Первый руководитель",
+        head.serial_hex,
+        "UTC+5",
+    ):
         assert expected in stamp, expected
     assert officials["hr"].identity.iin in texts["Signature4"]
 
@@ -210,15 +229,18 @@ def test_qr_code_encodes_the_verification_url(four_signed, rendered) -> None:
     # decodes the symbols with ZXing), so the expected symbol uses it as well.
     from signing.stamp import QR_MASK
 
-    qr = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M,
-                       mask_pattern=QR_MASK)
+    qr = qrcode.QRCode(
+        border=0, error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=QR_MASK
+    )
     qr.add_data(url)
     qr.make(fit=True)
-    expected = {(x, y) for y, row in enumerate(qr.get_matrix()) for x, dark in enumerate(row)
-                if dark}
+    expected = {
+        (x, y) for y, row in enumerate(qr.get_matrix()) for x, dark in enumerate(row) if dark
+    }
     with pikepdf.open(io.BytesIO(four_signed)) as pdf:
-        annot = next(a for a in pdf.pages[len(pdf.pages) - 1].Annots
-                     if str(a.get("/T")) == "Signature1")
+        annot = next(
+            a for a in pdf.pages[len(pdf.pages) - 1].Annots if str(a.get("/T")) == "Signature1"
+        )
         qr_stream = annot.AP.N.Resources.XObject.QR.read_bytes()
     drawn = {(int(x), int(y)) for x, y in re.findall(rb"(\d+) (\d+) 1 1 re", qr_stream)}
     assert drawn == expected
@@ -267,6 +289,7 @@ KAZAKH = "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
 
 def _stamp_fonts(data: bytes) -> dict[str, set[tuple[int, int]]]:
     """Field name -> the (object number, generation) of every font its appearance uses."""
+
     def walk(xobj: pikepdf.Object, found: set[tuple[int, int]], depth: int) -> None:
         resources = xobj.get("/Resources")
         if resources is None or depth > 4:

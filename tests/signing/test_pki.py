@@ -13,8 +13,10 @@ from signing import _pkcs12
 from tests.pki import OFFICIALS, USERS, TestPki
 
 ROLE_OIDS = {
-    "career": "1.2.398.3.3.4.1.2.5", "head": "1.2.398.3.3.4.1.2.1",
-    "akimat": "1.2.398.3.3.4.1.2.2", "hr": "1.2.398.3.3.4.1.2.4",
+    "career": "1.2.398.3.3.4.1.2.5",
+    "head": "1.2.398.3.3.4.1.2.1",
+    "akimat": "1.2.398.3.3.4.1.2.2",
+    "hr": "1.2.398.3.3.4.1.2.4",
     "applicant": "1.2.398.3.3.4.1.1",
 }
 
@@ -51,8 +53,7 @@ def test_user_subjects_follow_nca_conventions(pki: TestPki, label: str) -> None:
 def test_signing_certificates_carry_role_and_email_protection(pki: TestPki, label: str) -> None:
     eku = {o.dotted for o in pki.cert(label).extended_key_usage_value}
     assert {"1.3.6.1.5.5.7.3.4", ROLE_OIDS[label]} <= eku
-    assert set(pki.cert(label).key_usage_value.native) >= {"digital_signature",
-                                                          "non_repudiation"}
+    assert set(pki.cert(label).key_usage_value.native) >= {"digital_signature", "non_repudiation"}
 
 
 def test_p12_is_password_protected_rsa_2048_with_chain(pki: TestPki) -> None:

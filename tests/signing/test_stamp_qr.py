@@ -41,8 +41,14 @@ def _decode(image: Image.Image) -> str:
     return found[0].text
 
 
-@pytest.mark.parametrize("base", ["https://docservice.example.kz", "http://127.0.0.1:8080",
-                                  "https://kandas.enbek.kz/docservice/with/a/longer/path"])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://docservice.example.kz",
+        "http://127.0.0.1:8080",
+        "https://kandas.enbek.kz/docservice/with/a/longer/path",
+    ],
+)
 def test_fixed_mask_symbols_decode(base: str) -> None:
     for _ in range(8):
         url = verify_url(base, secrets.token_hex(32))

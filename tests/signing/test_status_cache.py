@@ -34,7 +34,8 @@ def test_good_status_is_reused_within_its_ttl(trust, officials, rendered) -> Non
 
 
 def test_without_a_status_ttl_every_signature_validates_from_cached_revocation_data(
-        trust, officials, rendered) -> None:  # type: ignore[no-untyped-def]
+    trust, officials, rendered
+) -> None:  # type: ignore[no-untyped-def]
     cache = RevocationCache()
     cached = dataclasses.replace(trust, revocation=CachedRevocation(cache, status_ttl=0))
     sign_pdf(rendered.pdf, officials["career"], PdfOptions(trust=cached))
@@ -60,7 +61,10 @@ def test_b_lt_always_collects_fresh_evidence(trust, officials, rendered, pki: Te
     cached = dataclasses.replace(trust, revocation=CachedRevocation(cache, status_ttl=60))
     options = PdfOptions(trust=cached)
     sign_pdf(rendered.pdf, officials["career"], options)
-    signed = sign_pdf(rendered.pdf, officials["career"], dataclasses.replace(
-        options, level=Level.B_LT, tsa_url=pki.tsa_url))
+    signed = sign_pdf(
+        rendered.pdf,
+        officials["career"],
+        dataclasses.replace(options, level=Level.B_LT, tsa_url=pki.tsa_url),
+    )
     assert b"/DSS" in signed
     assert cache.stats["status_hit"] == 0

@@ -25,10 +25,10 @@ def test_signatures_are_enveloped_rsa_sha256_exc_c14n(two_signed) -> None:
     assert len(sigs) == 2
     for sig in sigs:
         info = sig.find(f"{{{DS_NS}}}SignedInfo")
-        assert info.find(f"{{{DS_NS}}}SignatureMethod").get("Algorithm").endswith(
-            "rsa-sha256")
+        assert info.find(f"{{{DS_NS}}}SignatureMethod").get("Algorithm").endswith("rsa-sha256")
         assert info.find(f"{{{DS_NS}}}CanonicalizationMethod").get("Algorithm") == (
-            "http://www.w3.org/2001/10/xml-exc-c14n#")
+            "http://www.w3.org/2001/10/xml-exc-c14n#"
+        )
         (ref,) = info.findall(f"{{{DS_NS}}}Reference")
         assert ref.get("URI") == ""
 
@@ -36,13 +36,17 @@ def test_signatures_are_enveloped_rsa_sha256_exc_c14n(two_signed) -> None:
 def test_each_signature_verifies_against_the_pinned_root(two_signed, trust, officials) -> None:
     results = verify_xml(two_signed, trust)
     assert [r.certificate_der for r in results] == [
-        officials[label].certificate.dump() for label in OFFICIALS[:2]]
+        officials[label].certificate.dump() for label in OFFICIALS[:2]
+    ]
 
 
 def test_tampered_content_fails(two_signed, trust) -> None:
     root = etree.fromstring(two_signed)
-    text_node = next(el for el in root.iter() if el.text and el.text.strip()
-                     and not el.tag.startswith(f"{{{DS_NS}}}"))
+    text_node = next(
+        el
+        for el in root.iter()
+        if el.text and el.text.strip() and not el.tag.startswith(f"{{{DS_NS}}}")
+    )
     text_node.text = text_node.text + "x"
     with pytest.raises(SignatureValueError):
         verify_xml(etree.tostring(root), trust)

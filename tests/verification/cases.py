@@ -83,40 +83,53 @@ def pdf_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
     prepared, hidden = shadow_document(base_pdf())
     bait = s.sign_pdf(prepared, "career")
     certified = s.sign_pdf(base_pdf(), "career", certify=True, docmdp=MDPPerm.NO_CHANGES)
-    with mock.patch.object(PdfSigner, "_enforce_certification_constraints",
-                           lambda *a: None):
+    with mock.patch.object(PdfSigner, "_enforce_certification_constraints", lambda *a: None):
         after_no_changes = s.sign_pdf(certified, "head")
     revoked_doc = s.sign_pdf(base_pdf(), "revoked")
     forged = with_dss(revoked_doc, [forged_ocsp(pki, "revoked", signer="career")])
     tampered = bytearray(docs.bb())
     at = tampered.index(b"Tf")
-    tampered[at - 2:at] = b"99"
+    tampered[at - 2 : at] = b"99"
     return [
         _case("pdf.single_signature", docs.bb(), PASSED),
-        _case("pdf.single_signature.ru.json", docs.bb(), PASSED, options=("--lang", "ru",
-                                                                          "--json")),
+        _case(
+            "pdf.single_signature.ru.json", docs.bb(), PASSED, options=("--lang", "ru", "--json")
+        ),
         _case("pdf.four_officials", docs.four(), PASSED),
         _case("pdf.lta", docs.lta(), PASSED),
         _case("pdf.lta.offline", docs.lta(), PASSED, offline=True),
         _case("pdf.expired_with_timestamp_while_valid", docs.expired_with_ts(), PASSED),
         # Expired since the claimed time, nothing proves the signature older: no pass.
-        _case("pdf.expired_claimed_while_valid",
-              s.sign_pdf(base_pdf(), "expired", when=WHILE_VALID), INDETERMINATE),
+        _case(
+            "pdf.expired_claimed_while_valid",
+            s.sign_pdf(base_pdf(), "expired", when=WHILE_VALID),
+            INDETERMINATE,
+        ),
         _case("pdf.expired_claimed_now", s.sign_pdf(base_pdf(), "expired", when=now), FAILED),
-        _case("pdf.expired_timestamp_after_expiry",
-              s.sign_pdf(base_pdf(), "expired", when=WHILE_VALID,
-                         ts_at=dt.datetime(2023, 1, 1, tzinfo=UTC)), INDETERMINATE),
+        _case(
+            "pdf.expired_timestamp_after_expiry",
+            s.sign_pdf(
+                base_pdf(), "expired", when=WHILE_VALID, ts_at=dt.datetime(2023, 1, 1, tzinfo=UTC)
+            ),
+            INDETERMINATE,
+        ),
         _case("pdf.revoked", s.sign_pdf(base_pdf(), "revoked", live_tsa=True), FAILED),
-        _case("pdf.revoked_timestamped_before",
-              s.sign_pdf(base_pdf(), "revoked", when=BEFORE_REVOCATION,
-                         ts_at=BEFORE_REVOCATION), PASSED),
-        _case("pdf.revoked_claimed_before_unproven",
-              s.sign_pdf(base_pdf(), "revoked", when=BEFORE_REVOCATION), INDETERMINATE),
-        _case("pdf.authentication_certificate", s.sign_pdf(base_pdf(), "authonly"),
-              INDETERMINATE),
-        _case("pdf.not_yet_valid_claim",
-              s.sign_pdf(base_pdf(), "career", when=dt.datetime(2024, 1, 1, tzinfo=UTC)),
-              FAILED),
+        _case(
+            "pdf.revoked_timestamped_before",
+            s.sign_pdf(base_pdf(), "revoked", when=BEFORE_REVOCATION, ts_at=BEFORE_REVOCATION),
+            PASSED,
+        ),
+        _case(
+            "pdf.revoked_claimed_before_unproven",
+            s.sign_pdf(base_pdf(), "revoked", when=BEFORE_REVOCATION),
+            INDETERMINATE,
+        ),
+        _case("pdf.authentication_certificate", s.sign_pdf(base_pdf(), "authonly"), INDETERMINATE),
+        _case(
+            "pdf.not_yet_valid_claim",
+            s.sign_pdf(base_pdf(), "career", when=dt.datetime(2024, 1, 1, tzinfo=UTC)),
+            FAILED,
+        ),
         _case("pdf.untrusted_anchor", docs.bb(), INDETERMINATE, trust="stranger"),
         # A pinned issuing CA is a trust anchor (RFC 5280 6.1; NCA publishes its issuing CAs).
         _case("pdf.trust_with_only_the_issuing_ca", docs.bb(), PASSED, trust="ca_only"),
@@ -124,15 +137,23 @@ def pdf_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
         _case("pdf.byte_tampering", bytes(tampered), FAILED),
         # pyHanko logs this one with a full traceback (SuspiciousModification).
         _case("pdf.incremental_update_attack", incremental_update_attack(docs.bb()), FAILED),
-        _case("pdf.incremental_update_attack.json", incremental_update_attack(docs.bb()),
-              FAILED, options=("--json",)),
+        _case(
+            "pdf.incremental_update_attack.json",
+            incremental_update_attack(docs.bb()),
+            FAILED,
+            options=("--json",),
+        ),
         _case("pdf.shadow_bait", bait, PASSED),
         _case("pdf.shadow_attack", shadow_attack(bait, hidden), FAILED),
         _case("pdf.certified_no_changes_then_signed", after_no_changes, FAILED),
         _case("pdf.forged_ocsp.offline", forged, INDETERMINATE, offline=True),
         _case("pdf.forged_ocsp.online", forged, frozenset({FAILED, INDETERMINATE})),
-        _case("pdf.genuine_dss.offline", s.add_dss(s.sign_pdf(base_pdf(), "career")), PASSED,
-              offline=True),
+        _case(
+            "pdf.genuine_dss.offline",
+            s.add_dss(s.sign_pdf(base_pdf(), "career")),
+            PASSED,
+            offline=True,
+        ),
     ]
 
 
@@ -146,8 +167,9 @@ def cms_cases(s: Signers, pki: TestPki) -> list[Case]:
     two = s.cms(ORIGINAL, ["career", "head"], live_tsa=True)
     der = two.dump()
     attached = s.cms(ORIGINAL, ["hr"], detached=False).dump()
-    old = s.cms(ORIGINAL, ["expired"], when=WHILE_VALID,
-                ts_at=WHILE_VALID + dt.timedelta(seconds=30)).dump()
+    old = s.cms(
+        ORIGINAL, ["expired"], when=WHILE_VALID, ts_at=WHILE_VALID + dt.timedelta(seconds=30)
+    ).dump()
 
     crypto = cms.ContentInfo.load(der)
     info = crypto["content"]["signer_infos"][0]
@@ -159,28 +181,35 @@ def cms_cases(s: Signers, pki: TestPki) -> list[Case]:
     gost = cms.ContentInfo.load(der)
     sd = gost["content"]
     info = sd["signer_infos"][0]
-    info["sid"] = cms.SignerIdentifier(name="issuer_and_serial_number", value={
-        "issuer": gost_cert.issuer, "serial_number": gost_cert.serial_number})
+    info["sid"] = cms.SignerIdentifier(
+        name="issuer_and_serial_number",
+        value={"issuer": gost_cert.issuer, "serial_number": gost_cert.serial_number},
+    )
     info["digest_algorithm"] = algos.DigestAlgorithm({"algorithm": "1.2.398.3.10.1.3.1"})
-    info["signature_algorithm"] = algos.SignedDigestAlgorithm(
-        {"algorithm": "1.2.398.3.10.1.1.1.2"})
+    info["signature_algorithm"] = algos.SignedDigestAlgorithm({"algorithm": "1.2.398.3.10.1.1.1.2"})
     info["signature"] = secrets.token_bytes(64)
-    sd["certificates"] = [*sd["certificates"], cms.CertificateChoices(
-        name="certificate", value=gost_cert)]
+    sd["certificates"] = [
+        *sd["certificates"],
+        cms.CertificateChoices(name="certificate", value=gost_cert),
+    ]
 
     empty = cms.ContentInfo.load(der)
     empty["content"]["signer_infos"] = []
 
-    context = ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca],
-                                allow_fetching=True)
+    context = ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca], allow_fetching=True)
     pdf = s.sign_pdf(base_pdf(), "career")
     validate_pdf_signature(PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0], context)
     content = s.cms(ORIGINAL, ["career"])
     without_values = content.dump()
-    values = RevocationValues({"ocsp_vals": [r.basic_ocsp_response for r in context.ocsps],
-                               "crl_vals": list(context.crls)})
+    values = RevocationValues(
+        {
+            "ocsp_vals": [r.basic_ocsp_response for r in context.ocsps],
+            "crl_vals": list(context.crls),
+        }
+    )
     content["content"]["signer_infos"][0]["unsigned_attrs"] = [
-        {"type": REVOCATION_VALUES_OID, "values": [values]}]
+        {"type": REVOCATION_VALUES_OID, "values": [values]}
+    ]
 
     when = dt.datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
     for attempt in range(3000):
@@ -201,10 +230,20 @@ def cms_cases(s: Signers, pki: TestPki) -> list[Case]:
         _case("cms.gost", gost.dump(), INDETERMINATE, original=ORIGINAL),
         _refused("cms.without_signer_info", empty.dump(), original=ORIGINAL),
         _refused("cms.truncated", der[:700], original=ORIGINAL),
-        _case("cms.cades_without_revocation_values.offline", without_values, INDETERMINATE,
-              original=ORIGINAL, offline=True),
-        _case("cms.cades_revocation_values.offline", content.dump(), PASSED,
-              original=ORIGINAL, offline=True),
+        _case(
+            "cms.cades_without_revocation_values.offline",
+            without_values,
+            INDETERMINATE,
+            original=ORIGINAL,
+            offline=True,
+        ),
+        _case(
+            "cms.cades_revocation_values.offline",
+            content.dump(),
+            PASSED,
+            original=ORIGINAL,
+            offline=True,
+        ),
         _case("cms.der_ending_in_white_space", white, PASSED, original=data),
     ]
 
@@ -223,12 +262,14 @@ def xml_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
     root.find("{urn:kz:docservice:application:v1}amount").text = "900000"
     wrapped = etree.tostring(root)
 
-    key, _c, _ch = pkcs12.load_key_and_certificates(pki.p12("career").read_bytes(),
-                                                    pki.password.encode())
+    key, _c, _ch = pkcs12.load_key_and_certificates(
+        pki.p12("career").read_bytes(), pki.password.encode()
+    )
     doc = etree.fromstring(b"<doc><data Id='x'><amount>100</amount></data></doc>")
     cert = pem.armor("CERTIFICATE", pki.cert("career").dump()).decode()
-    evil = etree.fromstring(etree.tostring(XMLSigner().sign(doc, key=key, cert=cert,
-                                                             reference_uri="#x")))
+    evil = etree.fromstring(
+        etree.tostring(XMLSigner().sign(doc, key=key, cert=cert, reference_uri="#x"))
+    )
     evil.insert(0, etree.fromstring(b"<data Id='x'><amount>999</amount></data>"))
 
     outside = etree.Element("wrapper")
@@ -244,12 +285,17 @@ def xml_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
     return [
         _case("xml.signed", signed, PASSED),
         _case("xml.two_signers", s.sign_xml(signed, "head"), PASSED),
-        _case("xml.changed_value", signed.replace(amount, b"<amount>900000</amount>"),
-              FAILED),
-        _case("xml.comment_hides_value",
-              signed.replace(amount, b"<amount>1<!--00000--></amount>"), FAILED),
-        _case("xml.comment_splits_value",
-              signed.replace(amount, b"<amount>1<!---->00000</amount>"), PASSED),
+        _case("xml.changed_value", signed.replace(amount, b"<amount>900000</amount>"), FAILED),
+        _case(
+            "xml.comment_hides_value",
+            signed.replace(amount, b"<amount>1<!--00000--></amount>"),
+            FAILED,
+        ),
+        _case(
+            "xml.comment_splits_value",
+            signed.replace(amount, b"<amount>1<!---->00000</amount>"),
+            PASSED,
+        ),
         _case("xml.signature_wrapping", wrapped, FAILED),
         _case("xml.id_reference_wrapping", etree.tostring(evil), FAILED),
         _refused("xml.signature_outside_pinned_place", etree.tostring(outside)),
@@ -267,22 +313,29 @@ def hostile_cases(docs: Docs, s: Signers) -> list[Case]:
     cuts = [data.index(b"/Contents <") + 4000, len(data) - 40, 20]
     broken = bytearray(data)
     at = broken.rindex(b"startxref")
-    broken[at + 10:at + 16] = b"999999"
+    broken[at + 10 : at + 16] = b"999999"
 
     comp = zlib.compressobj(9)
     bomb = b"".join(comp.compress(b"\0" * (1 << 20)) for _ in range(512)) + comp.flush()
     writer = IncrementalPdfFileWriter(io.BytesIO(docs.base()), strict=False)
-    stream = generic.StreamObject({generic.NameObject("/Filter"):
-                                   generic.NameObject("/FlateDecode")}, encoded_data=bomb)
+    stream = generic.StreamObject(
+        {generic.NameObject("/Filter"): generic.NameObject("/FlateDecode")}, encoded_data=bomb
+    )
     page = writer.root["/Pages"]["/Kids"][0].get_object()
     page["/Contents"] = writer.add_object(stream)
     writer.update_container(page)
     out = io.BytesIO()
     writer.write(out)
 
-    garbage = [b"", b"hello, I am not a document", os.urandom(4096),
-               b"%PDF-1.7\n" + os.urandom(2048), b"<a><b></a>", b"MIIB" + b"A" * 100,
-               b"-----BEGIN CMS-----\nnot base64\n-----END CMS-----\n"]
+    garbage = [
+        b"",
+        b"hello, I am not a document",
+        os.urandom(4096),
+        b"%PDF-1.7\n" + os.urandom(2048),
+        b"<a><b></a>",
+        b"MIIB" + b"A" * 100,
+        b"-----BEGIN CMS-----\nnot base64\n-----END CMS-----\n",
+    ]
     limits = Limits()
     return [
         *[_refused(f"hostile.truncated_pdf_{cut}", data[:cut]) for cut in cuts],
@@ -291,10 +344,14 @@ def hostile_cases(docs: Docs, s: Signers) -> list[Case]:
         _refused("hostile.unsigned_pdf", docs.base()),
         *[_refused(f"hostile.garbage_{i}", junk) for i, junk in enumerate(garbage)],
         _refused("hostile.file_too_large", b"%PDF-1.7\n" + b"\0" * limits.max_file_bytes),
-        _refused("hostile.original_too_large", b"x" * 10,
-                 original=b"y" * (limits.max_original_bytes + 1)),
-        _case("hostile.decompression_bomb", s.sign_pdf(out.getvalue(), "career"),
-              frozenset({PASSED, UNUSABLE})),
+        _refused(
+            "hostile.original_too_large", b"x" * 10, original=b"y" * (limits.max_original_bytes + 1)
+        ),
+        _case(
+            "hostile.decompression_bomb",
+            s.sign_pdf(out.getvalue(), "career"),
+            frozenset({PASSED, UNUSABLE}),
+        ),
     ]
 
 
@@ -308,21 +365,29 @@ def interop_cases(pki: TestPki) -> list[Case]:
 
     officials = ("career", "head", "akimat", "hr")
     trust = TrustAnchors((pki.root,), (pki.ca,))
-    keys = {label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
-            for label in officials}
+    keys = {
+        label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
+        for label in officials
+    }
     pdf = base_pdf()
     for i, label in enumerate(officials):
         level = Level.B_LTA if label == "hr" else Level.B_T
-        pdf = sign_pdf(pdf, keys[label], PdfOptions(level=level, certify=i == 0,
-                                                    tsa_url=pki.tsa_url, trust=trust))
-    cms_pem = to_pem(cades.sign_detached(b"original", keys["career"],
-                                         cades.CadesOptions(tsa_url=pki.tsa_url,
-                                                            trust=trust)))
+        pdf = sign_pdf(
+            pdf,
+            keys[label],
+            PdfOptions(level=level, certify=i == 0, tsa_url=pki.tsa_url, trust=trust),
+        )
+    cms_pem = to_pem(
+        cades.sign_detached(
+            b"original", keys["career"], cades.CadesOptions(tsa_url=pki.tsa_url, trust=trust)
+        )
+    )
     xml = xmldsig.sign_xml(xmldsig.sign_xml(SAMPLE_XML, keys["career"]), keys["head"])
     return [
         _case("interop.four_officials_stamps_lta", pdf, PASSED),
-        _case("interop.cades_detached.offline", cms_pem, PASSED, original=b"original",
-              offline=True),
+        _case(
+            "interop.cades_detached.offline", cms_pem, PASSED, original=b"original", offline=True
+        ),
         _case("interop.xmldsig_two_signers", xml, PASSED),
     ]
 
@@ -337,9 +402,10 @@ def fuzz_cases(docs: Docs) -> list[Case]:
         for _ in range(rng.randint(1, 20)):
             data[rng.randrange(len(data))] = rng.randrange(256)
         if i % 3 == 0:
-            data = data[:rng.randrange(1, len(data))]
-        cases.append(_case(f"fuzz.{i:02d}", bytes(data),
-                           frozenset({PASSED, FAILED, INDETERMINATE})))
+            data = data[: rng.randrange(1, len(data))]
+        cases.append(
+            _case(f"fuzz.{i:02d}", bytes(data), frozenset({PASSED, FAILED, INDETERMINATE}))
+        )
     return cases
 
 
@@ -354,9 +420,14 @@ def cli_cases(s: Signers) -> list[Case]:
 
 def all_cases(docs: Docs, signers: Signers, pki: TestPki) -> list[Case]:
     builders: list[Callable[[], list[Case]]] = [
-        lambda: pdf_cases(docs, signers, pki), lambda: cms_cases(signers, pki),
-        lambda: xml_cases(docs, signers, pki), lambda: hostile_cases(docs, signers),
-        lambda: interop_cases(pki), lambda: fuzz_cases(docs), lambda: cli_cases(signers)]
+        lambda: pdf_cases(docs, signers, pki),
+        lambda: cms_cases(signers, pki),
+        lambda: xml_cases(docs, signers, pki),
+        lambda: hostile_cases(docs, signers),
+        lambda: interop_cases(pki),
+        lambda: fuzz_cases(docs),
+        lambda: cli_cases(signers),
+    ]
     cases = [case for build in builders for case in build()]
     names = [case.name for case in cases]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -51,8 +51,7 @@ def schema() -> dict:
 def check(verifier: Verifier, schema: dict) -> Callable[..., Report]:
     """Verify and validate the JSON against the documented schema."""
 
-    def run(data: bytes, original: bytes | None = None, using: Verifier | None = None
-            ) -> Report:
+    def run(data: bytes, original: bytes | None = None, using: Verifier | None = None) -> Report:
         report = (using or verifier).verify(data, original, file_name="doc")
         jsonschema.validate(report.to_dict(), schema)
         return report
@@ -87,8 +86,9 @@ class Docs:
 
     @cache  # noqa: B019
     def expired_with_ts(self) -> bytes:
-        return self.s.sign_pdf(self.base(), "expired", when=WHILE_VALID,
-                               ts_at=WHILE_VALID + dt.timedelta(minutes=1))
+        return self.s.sign_pdf(
+            self.base(), "expired", when=WHILE_VALID, ts_at=WHILE_VALID + dt.timedelta(minutes=1)
+        )
 
     @cache  # noqa: B019
     def xml(self) -> bytes:

@@ -34,8 +34,11 @@ UTC = dt.UTC
 
 
 def _key_info(key: object) -> keys.PrivateKeyInfo:
-    der = key.private_bytes(serialization.Encoding.DER,  # type: ignore[attr-defined]
-                            serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    der = key.private_bytes(
+        serialization.Encoding.DER,  # type: ignore[attr-defined]
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
     return keys.PrivateKeyInfo.load(der)
 
 
@@ -71,10 +74,13 @@ class Signers:
     def signer(self, label: str) -> signers.SimpleSigner:
         if label not in self._cache:
             key, _cert, _chain = pkcs12.load_key_and_certificates(
-                self.pki.p12(label).read_bytes(), self.pki.password.encode())
+                self.pki.p12(label).read_bytes(), self.pki.password.encode()
+            )
             self._cache[label] = signers.SimpleSigner(
-                signing_cert=self.pki.cert(label), signing_key=_key_info(key),
-                cert_registry=SimpleCertificateStore.from_certs([self.pki.ca, self.pki.root]))
+                signing_cert=self.pki.cert(label),
+                signing_key=_key_info(key),
+                cert_registry=SimpleCertificateStore.from_certs([self.pki.ca, self.pki.root]),
+            )
         return self._cache[label]
 
     @cached_property
@@ -96,39 +102,65 @@ class Signers:
         return DummyTimeStamper(cert, key, certs_to_embed=store, fixed_dt=at)
 
     def validation_context(self) -> ValidationContext:
-        return ValidationContext(trust_roots=[self.pki.root], other_certs=[self.pki.ca],
-                                 allow_fetching=True)
+        return ValidationContext(
+            trust_roots=[self.pki.root], other_certs=[self.pki.ca], allow_fetching=True
+        )
 
     # -- PDF -------------------------------------------------------------------------------
 
-    def sign_pdf(self, data: bytes, label: str, *, when: dt.datetime | None = None,
-                 ts_at: dt.datetime | None = None, live_tsa: bool = False,
-                 certify: bool = False, field_name: str | None = None,
-                 docmdp: fields.MDPPerm = fields.MDPPerm.FILL_FORMS,
-                 reserve: int = 24000) -> bytes:
+    def sign_pdf(
+        self,
+        data: bytes,
+        label: str,
+        *,
+        when: dt.datetime | None = None,
+        ts_at: dt.datetime | None = None,
+        live_tsa: bool = False,
+        certify: bool = False,
+        field_name: str | None = None,
+        docmdp: fields.MDPPerm = fields.MDPPerm.FILL_FORMS,
+        reserve: int = 24000,
+    ) -> bytes:
         """One PAdES signature as an incremental update, signing time ``when``."""
-        return asyncio.run(self._sign_pdf(data, label, when, ts_at, live_tsa, certify,
-                                          field_name, docmdp, reserve))
+        return asyncio.run(
+            self._sign_pdf(data, label, when, ts_at, live_tsa, certify, field_name, docmdp, reserve)
+        )
 
-    async def _sign_pdf(self, data: bytes, label: str, when: dt.datetime | None,
-                        ts_at: dt.datetime | None, live_tsa: bool, certify: bool,
-                        field_name: str | None, docmdp: fields.MDPPerm,
-                        reserve: int) -> bytes:
+    async def _sign_pdf(
+        self,
+        data: bytes,
+        label: str,
+        when: dt.datetime | None,
+        ts_at: dt.datetime | None,
+        live_tsa: bool,
+        certify: bool,
+        field_name: str | None,
+        docmdp: fields.MDPPerm,
+        reserve: int,
+    ) -> bytes:
         signer = self.signer(label)
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
         name = field_name or f"Sig{len(writer.prev.embedded_signatures) + 1}"
-        meta = signers.PdfSignatureMetadata(field_name=name, md_algorithm="sha256",
-                                            subfilter=fields.SigSeedSubFilter.PADES,
-                                            certify=certify, docmdp_permissions=docmdp)
+        meta = signers.PdfSignatureMetadata(
+            field_name=name,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            certify=certify,
+            docmdp_permissions=docmdp,
+        )
         pdf_signer = signers.PdfSigner(meta, signer)
         prep, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-            writer, bytes_reserved=reserve)
+            writer, bytes_reserved=reserve
+        )
         # PAdES proper forbids the signingTime attribute (the claim is /M); a fixed claimed
         # time therefore makes a CMS-style (signingTime) signature instead.
         content = await signer.async_sign(
-            prep.document_digest, "sha256", use_pades=when is None,
+            prep.document_digest,
+            "sha256",
+            use_pades=when is None,
             timestamper=self.timestamper(ts_at, live_tsa),
-            signed_attr_settings=PdfCMSSignedAttributes(signing_time=when))
+            signed_attr_settings=PdfCMSSignedAttributes(signing_time=when),
+        )
         prep.fill_with_cms(output, content)
         return output.getvalue()
 
@@ -137,12 +169,19 @@ class Signers:
         existing = IncrementalPdfFileWriter(io.BytesIO(data)).prev.embedded_signatures
         meta = signers.PdfSignatureMetadata(
             field_name=f"Sig{len(existing) + 1}",
-            md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
-            embed_validation_info=True, use_pades_lta=True,
-            validation_context=self.validation_context())
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            embed_validation_info=True,
+            use_pades_lta=True,
+            validation_context=self.validation_context(),
+        )
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-        out = signers.sign_pdf(writer, meta, self.signer(label),
-                               timestamper=HTTPTimeStamper(self.pki.tsa_url, timeout=10))
+        out = signers.sign_pdf(
+            writer,
+            meta,
+            self.signer(label),
+            timestamper=HTTPTimeStamper(self.pki.tsa_url, timeout=10),
+        )
         return out.getvalue()
 
     def add_dss(self, data: bytes) -> bytes:
@@ -150,8 +189,7 @@ class Signers:
         from pyhanko.pdf_utils.reader import PdfFileReader
 
         sig = PdfFileReader(io.BytesIO(data)).embedded_regular_signatures[-1]
-        out = asyncio.run(async_add_validation_info(sig, self.validation_context(),
-                                                    in_place=False))
+        out = asyncio.run(async_add_validation_info(sig, self.validation_context(), in_place=False))
         return out.getvalue()
 
     def doc_timestamp(self, data: bytes, at: dt.datetime | None = None) -> bytes:
@@ -162,22 +200,39 @@ class Signers:
 
     # -- CMS -------------------------------------------------------------------------------
 
-    def cms(self, data: bytes, labels: list[str], *, detached: bool = True,
-            when: dt.datetime | None = None, ts_at: dt.datetime | None = None,
-            live_tsa: bool = False) -> cms.ContentInfo:
+    def cms(
+        self,
+        data: bytes,
+        labels: list[str],
+        *,
+        detached: bool = True,
+        when: dt.datetime | None = None,
+        ts_at: dt.datetime | None = None,
+        live_tsa: bool = False,
+    ) -> cms.ContentInfo:
         """A CMS with one SignerInfo per label (several signers in one CMS)."""
         return asyncio.run(self._cms(data, labels, detached, when, ts_at, live_tsa))
 
-    async def _cms(self, data: bytes, labels: list[str], detached: bool,
-                   when: dt.datetime | None, ts_at: dt.datetime | None,
-                   live_tsa: bool) -> cms.ContentInfo:
+    async def _cms(
+        self,
+        data: bytes,
+        labels: list[str],
+        detached: bool,
+        when: dt.datetime | None,
+        ts_at: dt.datetime | None,
+        live_tsa: bool,
+    ) -> cms.ContentInfo:
         parts = []
         for label in labels:
             part = await self.signer(label).async_sign_general_data(
-                data, "sha256", detached=detached,
+                data,
+                "sha256",
+                detached=detached,
                 timestamper=self.timestamper(ts_at, live_tsa),
                 signed_attr_settings=PdfCMSSignedAttributes(
-                    signing_time=when or dt.datetime.now(UTC)))
+                    signing_time=when or dt.datetime.now(UTC)
+                ),
+            )
             parts.append(part)
         first = parts[0]["content"]
         if len(parts) == 1:
@@ -192,13 +247,15 @@ class Signers:
             infos.extend(sd["signer_infos"])
             for a in sd["digest_algorithms"]:
                 algos_[a.dump()] = a
-        merged = cms.SignedData({
-            "version": first["version"],
-            "digest_algorithms": list(algos_.values()),
-            "encap_content_info": first["encap_content_info"],
-            "certificates": list(certs.values()),
-            "signer_infos": infos,
-        })
+        merged = cms.SignedData(
+            {
+                "version": first["version"],
+                "digest_algorithms": list(algos_.values()),
+                "encap_content_info": first["encap_content_info"],
+                "certificates": list(certs.values()),
+                "signer_infos": infos,
+            }
+        )
         return cms.ContentInfo({"content_type": "signed_data", "content": merged})
 
     # -- XML -------------------------------------------------------------------------------
@@ -214,7 +271,8 @@ class Signers:
         from signxml.xades import XAdESSigner
 
         key, _cert, _chain = pkcs12.load_key_and_certificates(
-            self.pki.p12(label).read_bytes(), self.pki.password.encode())
+            self.pki.p12(label).read_bytes(), self.pki.password.encode()
+        )
         root = etree.fromstring(xml)
         pem_chain = [self.pki.cert(label).dump(), self.pki.ca.dump()]
         from asn1crypto import pem
@@ -222,12 +280,17 @@ class Signers:
         certs = [pem.armor("CERTIFICATE", d).decode() for d in pem_chain]
         if when is None:
             signer = XMLSigner(
-                c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+                c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
+            )
         else:
+
             class _Claiming(XAdESSigner):
                 def add_signing_time(self, properties, sig_root, signing_settings):  # type: ignore[no-untyped-def]
-                    node = etree.SubElement(properties, "{http://uri.etsi.org/01903/v1.3.2#}"
-                                            "SigningTime", nsmap=self.namespaces)
+                    node = etree.SubElement(
+                        properties,
+                        "{http://uri.etsi.org/01903/v1.3.2#}SigningTime",
+                        nsmap=self.namespaces,
+                    )
                     node.text = when.astimezone(UTC).isoformat(timespec="seconds")
 
             signer = _Claiming(c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_1)
@@ -235,10 +298,12 @@ class Signers:
         return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 
-SAMPLE_XML = ("<?xml version='1.0' encoding='UTF-8'?>"
-              "<application xmlns='urn:kz:docservice:application:v1' id='A-1'>"
-              "<applicant iin='900715400236'>ТӨЛЕГЕНОВ АЙБЕК</applicant>"
-              "<amount>100000</amount></application>").encode()
+SAMPLE_XML = (
+    "<?xml version='1.0' encoding='UTF-8'?>"
+    "<application xmlns='urn:kz:docservice:application:v1' id='A-1'>"
+    "<applicant iin='900715400236'>ТӨЛЕГЕНОВ АЙБЕК</applicant>"
+    "<amount>100000</amount></application>"
+).encode()
 
 
 # -- attacks -------------------------------------------------------------------------------
@@ -303,34 +368,57 @@ def forged_ocsp(pki: TestPki, target: str, signer: str) -> bytes:
     cert = pki.cert(target)
     ca = pki.ca
     signer_cert = pki.cert(signer)
-    key, _c, _ch = pkcs12.load_key_and_certificates(pki.p12(signer).read_bytes(),
-                                                    pki.password.encode())
+    key, _c, _ch = pkcs12.load_key_and_certificates(
+        pki.p12(signer).read_bytes(), pki.password.encode()
+    )
     now = dt.datetime.now(UTC).replace(microsecond=0)
-    cert_id = ocsp.CertId({
-        "hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
-        "issuer_name_hash": hashlib.sha1(ca.subject.dump()).digest(),
-        "issuer_key_hash": hashlib.sha1(ca.public_key["public_key"].contents[1:]).digest(),
-        "serial_number": cert.serial_number,
-    })
-    tbs = ocsp.ResponseData({
-        "responder_id": ocsp.ResponderId(name="by_key", value=core.OctetString(
-            hashlib.sha1(signer_cert.public_key["public_key"].contents[1:]).digest())),
-        "produced_at": now,
-        "responses": [ocsp.SingleResponse({
-            "cert_id": cert_id, "cert_status": ocsp.CertStatus(name="good", value=core.Null()),
-            "this_update": now - dt.timedelta(minutes=1),
-            "next_update": now + dt.timedelta(days=1)})],
-    })
+    cert_id = ocsp.CertId(
+        {
+            "hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
+            "issuer_name_hash": hashlib.sha1(ca.subject.dump()).digest(),
+            "issuer_key_hash": hashlib.sha1(ca.public_key["public_key"].contents[1:]).digest(),
+            "serial_number": cert.serial_number,
+        }
+    )
+    tbs = ocsp.ResponseData(
+        {
+            "responder_id": ocsp.ResponderId(
+                name="by_key",
+                value=core.OctetString(
+                    hashlib.sha1(signer_cert.public_key["public_key"].contents[1:]).digest()
+                ),
+            ),
+            "produced_at": now,
+            "responses": [
+                ocsp.SingleResponse(
+                    {
+                        "cert_id": cert_id,
+                        "cert_status": ocsp.CertStatus(name="good", value=core.Null()),
+                        "this_update": now - dt.timedelta(minutes=1),
+                        "next_update": now + dt.timedelta(days=1),
+                    }
+                )
+            ],
+        }
+    )
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
     signature = key.sign(tbs.dump(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr]
-    basic = ocsp.BasicOCSPResponse({
-        "tbs_response_data": tbs,
-        "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
-        "signature": signature, "certs": [signer_cert]})
-    return ocsp.OCSPResponse({"response_status": "successful", "response_bytes": {
-        "response_type": "basic_ocsp_response", "response": basic}}).dump()
+    basic = ocsp.BasicOCSPResponse(
+        {
+            "tbs_response_data": tbs,
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
+            "signature": signature,
+            "certs": [signer_cert],
+        }
+    )
+    return ocsp.OCSPResponse(
+        {
+            "response_status": "successful",
+            "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
+        }
+    ).dump()
 
 
 def with_dss(signed: bytes, ocsp_responses: list[bytes]) -> bytes:
@@ -340,7 +428,8 @@ def with_dss(signed: bytes, ocsp_responses: list[bytes]) -> bytes:
 
     writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(
-        writer, sig_contents=None, ocsps=[ocsp.OCSPResponse.load(r) for r in ocsp_responses])
+        writer, sig_contents=None, ocsps=[ocsp.OCSPResponse.load(r) for r in ocsp_responses]
+    )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

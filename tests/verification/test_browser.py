@@ -33,18 +33,24 @@ def browser() -> Iterator[Cdp]:
         yield cdp
 
 
-def test_upload_in_chromium_shows_report_in_both_languages(browser: Cdp, server: str,
-                                                           docs: Docs, tmp_path: Path) -> None:
+def test_upload_in_chromium_shows_report_in_both_languages(
+    browser: Cdp, server: str, docs: Docs, tmp_path: Path
+) -> None:
     signed = tmp_path / "four-officials.pdf"
     signed.write_bytes(docs.four())
     browser.goto(f"{server}/verify?lang=ru")
     assert browser.js("document.querySelector('h1').textContent") == (
-        "Проверка электронной подписи")
+        "Проверка электронной подписи"
+    )
     browser.upload_and_submit(signed)
     assert browser.js("document.getElementById('verdict').dataset.verdict") == "TOTAL_PASSED"
     names = browser.js("[...document.querySelectorAll('.signer-name')].map(e => e.textContent)")
-    assert names == ["ӘБІЛҚАСЫМОВА ГҮЛНАР СЕРІКҚЫЗЫ", "ЖҰМАБЕКОВ ДӘУРЕН ҒАЛЫМҰЛЫ",
-                     "ҚҰРМАНҒАЛИЕВ НҰРЛАН ӨМІРЗАҚҰЛЫ", "ИВАНОВА ЕЛЕНА ПЕТРОВНА"]
+    assert names == [
+        "ӘБІЛҚАСЫМОВА ГҮЛНАР СЕРІКҚЫЗЫ",
+        "ЖҰМАБЕКОВ ДӘУРЕН ҒАЛЫМҰЛЫ",
+        "ҚҰРМАНҒАЛИЕВ НҰРЛАН ӨМІРЗАҚҰЛЫ",
+        "ИВАНОВА ЕЛЕНА ПЕТРОВНА",
+    ]
     roles = browser.js("document.querySelectorAll('.roles')[1].textContent")
     assert "Первый руководитель" in roles
     # The rendered page is visible (not just in the DOM): the verdict box has a size.
@@ -56,7 +62,8 @@ def test_upload_in_chromium_shows_report_in_both_languages(browser: Cdp, server:
     browser.js("document.getElementById('lang-kk').click()")
     browser.wait_load()
     assert browser.js("document.querySelector('h1').textContent") == (
-        "Электрондық қолтаңбаны тексеру")
+        "Электрондық қолтаңбаны тексеру"
+    )
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(incremental_update_attack(docs.bb()))
     browser.upload_and_submit(tampered)

@@ -38,8 +38,7 @@ def _run(argv: list[str], capsys) -> tuple[int, str, str]:  # type: ignore[no-un
 def test_exit_codes(tmp_path: Path, trust_dir: Path, docs: Docs, capsys) -> None:  # type: ignore[no-untyped-def]
     good = tmp_path / "good.pdf"
     good.write_bytes(docs.bb())
-    code, out, _ = _run(["verify", str(good), "--trust", str(trust_dir), "--lang", "ru"],
-                        capsys)
+    code, out, _ = _run(["verify", str(good), "--trust", str(trust_dir), "--lang", "ru"], capsys)
     assert code == 0 and "Действительна" in out and "ӘБІЛҚАСЫМОВА" in out
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(incremental_update_attack(docs.bb()))
@@ -49,24 +48,28 @@ def test_exit_codes(tmp_path: Path, trust_dir: Path, docs: Docs, capsys) -> None
     assert report["signatures"][0]["sub_indication"] == "SIG_CONSTRAINTS_FAILURE"
 
 
-def test_indeterminate_and_detached(tmp_path: Path, trust_dir: Path, signers,  # type: ignore[no-untyped-def]
-                                    capsys) -> None:
+def test_indeterminate_and_detached(
+    tmp_path: Path,
+    trust_dir: Path,
+    signers,  # type: ignore[no-untyped-def]
+    capsys,
+) -> None:
     cms_file = tmp_path / "sig.cms"
     cms_file.write_bytes(pem.armor("CMS", signers.cms(b"data", ["career"]).dump()))
     original = tmp_path / "data.txt"
     original.write_bytes(b"data")
     code, out, _ = _run(["verify", str(cms_file), "--trust", str(trust_dir)], capsys)
     assert code == 2 and "SIGNED_DATA_NOT_FOUND" in out
-    code, _, _ = _run(["verify", str(cms_file), "--original", str(original),
-                       "--trust", str(trust_dir)], capsys)
+    code, _, _ = _run(
+        ["verify", str(cms_file), "--original", str(original), "--trust", str(trust_dir)], capsys
+    )
     assert code == 0
 
 
 def test_unusable_input_one_line(tmp_path: Path, trust_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"not a document at all")
-    code, out, err = _run(["verify", str(junk), "--trust", str(trust_dir), "--lang", "ru"],
-                          capsys)
+    code, out, err = _run(["verify", str(junk), "--trust", str(trust_dir), "--lang", "ru"], capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "PDF, XML или CMS" in err
     code, _, err = _run(["verify", str(junk), "--trust", str(tmp_path / "nowhere")], capsys)
@@ -76,8 +79,20 @@ def test_unusable_input_one_line(tmp_path: Path, trust_dir: Path, capsys) -> Non
 def test_module_entry_point(tmp_path: Path, trust_dir: Path, docs: Docs) -> None:
     good = tmp_path / "x.xml"
     good.write_bytes(docs.xml())
-    done = subprocess.run([sys.executable, "-m", "docservice.verification.cli", str(good),
-                           "--trust", str(trust_dir), "--json"], cwd=ROOT,
-                          capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "docservice.verification.cli",
+            str(good),
+            "--trust",
+            str(trust_dir),
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert json.loads(done.stdout)["document"]["format"] == "xml"

@@ -48,16 +48,23 @@ def _cli() -> list[str]:
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()  # the run's log copy (tests/logscan.py) stays
-           if not k.startswith("DOCSERVICE_LOG") or k == "DOCSERVICE_LOG_COPY_DIR"}
+    env = {
+        k: v
+        for k, v in os.environ.items()  # the run's log copy (tests/logscan.py) stays
+        if not k.startswith("DOCSERVICE_LOG") or k == "DOCSERVICE_LOG_COPY_DIR"
+    }
     return env | extra
 
 
 @pytest.fixture(scope="module")
 def trust_dirs(tmp_path_factory, pki: TestPki) -> dict[str, Path]:  # type: ignore[no-untyped-def]
     dirs = {}
-    for name, certs in {"pki": [pki.root, pki.ca], "stranger": [stranger_root()],
-                        "ca_only": [pki.ca], "leaf_only": [pki.cert("career")]}.items():
+    for name, certs in {
+        "pki": [pki.root, pki.ca],
+        "stranger": [stranger_root()],
+        "ca_only": [pki.ca],
+        "leaf_only": [pki.cert("career")],
+    }.items():
         folder = dirs[name] = tmp_path_factory.mktemp(f"trust-{name}")
         for i, cert in enumerate(certs):
             (folder / f"{i}.pem").write_bytes(pem.armor("CERTIFICATE", cert.dump()))
@@ -75,12 +82,21 @@ def _verify(case: Case, folder: Path, trust: dict[str, Path]) -> Run:
     if case.offline:
         argv.append("--offline")
     log = folder / f"{case.name}.log"
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, timeout=300, check=False,
-                          env=_clean_env(DOCSERVICE_LOG_FILE=str(log),
-                                         DOCSERVICE_LOG_LEVEL="DEBUG"))
+    done = subprocess.run(
+        argv,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=300,
+        check=False,
+        env=_clean_env(DOCSERVICE_LOG_FILE=str(log), DOCSERVICE_LOG_LEVEL="DEBUG"),
+    )
     lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
-    return Run(done.returncode, done.stdout.decode("utf-8", "replace"),
-               done.stderr.decode("utf-8", "replace"), lines)
+    return Run(
+        done.returncode,
+        done.stdout.decode("utf-8", "replace"),
+        done.stderr.decode("utf-8", "replace"),
+        lines,
+    )
 
 
 def _personal_data(pki: TestPki) -> list[str]:
@@ -88,8 +104,11 @@ def _personal_data(pki: TestPki) -> list[str]:
     found = ["ТӨЛЕГЕНОВ", "900715400236"]
     for label in PEOPLE:
         subject = pki.cert(label).subject.native
-        found += [subject["surname"], subject["given_name"],
-                  subject["serial_number"].removeprefix("IIN")]
+        found += [
+            subject["surname"],
+            subject["given_name"],
+            subject["serial_number"].removeprefix("IIN"),
+        ]
     return found
 
 
@@ -99,8 +118,9 @@ def _problems(case: Case, run: Run, personal: list[str]) -> list[str]:
         if "Traceback" in text:
             said.append(f"a traceback on {stream}: {text[-1500:]}")
     if run.code not in case.exits:
-        said.append(f"exit {run.code}, expected one of {sorted(case.exits)}; "
-                    f"stderr: {run.stderr[-500:]}")
+        said.append(
+            f"exit {run.code}, expected one of {sorted(case.exits)}; stderr: {run.stderr[-500:]}"
+        )
     if run.stdout.strip():
         if run.stderr:
             said.append(f"a report and something on stderr: {run.stderr[-500:]}")
@@ -123,16 +143,17 @@ def _problems(case: Case, run: Run, personal: list[str]) -> list[str]:
     return [f"{case.name}: {p}" for p in said]
 
 
-def test_every_verification_case_through_the_cli(tmp_path: Path, docs: Docs,
-                                                 signers: Signers, pki: TestPki,
-                                                 trust_dirs: dict[str, Path]) -> None:
+def test_every_verification_case_through_the_cli(
+    tmp_path: Path, docs: Docs, signers: Signers, pki: TestPki, trust_dirs: dict[str, Path]
+) -> None:
     cases = all_cases(docs, signers, pki)
     assert len(cases) > 80
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         runs = list(pool.map(lambda c: _verify(c, tmp_path, trust_dirs), cases))
     personal = _personal_data(pki)
-    problems = [p for case, run in zip(cases, runs, strict=True)
-                for p in _problems(case, run, personal)]
+    problems = [
+        p for case, run in zip(cases, runs, strict=True) for p in _problems(case, run, personal)
+    ]
     assert problems == [], "\n".join(problems)
     # Not vacuous: the runs logged, libraries included, and every exit status occurred.
     by_name = dict(zip((c.name for c in cases), runs, strict=True))
@@ -145,18 +166,27 @@ def test_every_verification_case_through_the_cli(tmp_path: Path, docs: Docs,
     assert diff["error"].startswith("SuspiciousModification at ")
 
 
-def test_the_issue_case_on_a_terminal(tmp_path: Path, docs: Docs,
-                                      trust_dirs: dict[str, Path]) -> None:
+def test_the_issue_case_on_a_terminal(
+    tmp_path: Path, docs: Docs, trust_dirs: dict[str, Path]
+) -> None:
     """No log file: by default nothing but the report; asked for, one JSON line."""
     bad = tmp_path / "changed-after-signing.pdf"
     bad.write_bytes(incremental_update_attack(docs.bb()))
     argv = [*_cli(), "verify", str(bad), "--trust", str(trust_dirs["pki"])]
-    quiet = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                           check=False, env=_clean_env())
+    quiet = subprocess.run(
+        argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False, env=_clean_env()
+    )
     assert quiet.returncode == 1 and "SIG_CONSTRAINTS_FAILURE" in quiet.stdout
     assert quiet.stderr == ""
-    told = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          check=False, env=_clean_env(DOCSERVICE_LOG_LEVEL="WARNING"))
+    told = subprocess.run(
+        argv,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=_clean_env(DOCSERVICE_LOG_LEVEL="WARNING"),
+    )
     assert told.returncode == 1 and "Traceback" not in told.stderr
     (line,) = told.stderr.splitlines()
     record = json.loads(line)

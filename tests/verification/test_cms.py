@@ -24,8 +24,7 @@ def two_signers(signers: Signers) -> cms.ContentInfo:
 @pytest.mark.parametrize("encoding", ["der", "pem", "base64"])
 def test_detached_two_signers_every_encoding(check, two_signers, encoding: str) -> None:
     der = two_signers.dump()
-    data = {"der": der, "pem": pem.armor("CMS", der),
-            "base64": base64.encodebytes(der)}[encoding]
+    data = {"der": der, "pem": pem.armor("CMS", der), "base64": base64.encodebytes(der)}[encoding]
     report = check(data, ORIGINAL)
     assert report.document.format == "cms"
     assert report.document.original_sha256 is not None
@@ -38,7 +37,8 @@ def test_detached_two_signers_every_encoding(check, two_signers, encoding: str) 
 def test_detached_without_or_with_wrong_original(check, two_signers) -> None:
     missing = check(two_signers.dump())
     assert {(s.indication, s.sub_indication) for s in missing.signatures} == {
-        (Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND")}
+        (Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND")
+    }
     assert missing.exit_code == 2
     wrong = check(two_signers.dump(), ORIGINAL + b".")
     assert {s.sub_indication for s in wrong.signatures} == {"HASH_FAILURE"}
@@ -56,8 +56,9 @@ def test_attached_cms(check, signers: Signers) -> None:
 
 
 def test_expired_signer_timestamped_while_valid(check, signers: Signers) -> None:
-    old = signers.cms(ORIGINAL, ["expired"], when=WHILE_VALID,
-                      ts_at=WHILE_VALID + dt.timedelta(seconds=30))
+    old = signers.cms(
+        ORIGINAL, ["expired"], when=WHILE_VALID, ts_at=WHILE_VALID + dt.timedelta(seconds=30)
+    )
     sig = check(old.dump(), ORIGINAL).signatures[0]
     assert sig.indication is Indication.TOTAL_PASSED
     assert sig.validation_time == WHILE_VALID + dt.timedelta(seconds=30)
@@ -87,8 +88,12 @@ def test_cms_without_signer_info_or_truncated(verifier, two_signers) -> None:  #
     assert "SignerInfo" in err.value.message("ru") or "повреждена" in err.value.message("ru")
 
 
-def test_cades_revocation_values_are_used_offline(check, signers: Signers, pki,  # type: ignore[no-untyped-def]
-                                                  offline) -> None:
+def test_cades_revocation_values_are_used_offline(
+    check,
+    signers: Signers,
+    pki,  # type: ignore[no-untyped-def]
+    offline,
+) -> None:
     """SIGEX/NCALayer style: the OCSP response captured at signing time travels in the CMS."""
     import io
 
@@ -99,8 +104,7 @@ def test_cades_revocation_values_are_used_offline(check, signers: Signers, pki, 
     from signing.cms_util import REVOCATION_VALUES_OID, RevocationValues
 
     # Collect a genuine OCSP response for "career" from the live responder.
-    context = ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca],
-                                allow_fetching=True)
+    context = ValidationContext(trust_roots=[pki.root], other_certs=[pki.ca], allow_fetching=True)
     pdf = signers.sign_pdf(base_pdf(), "career")
     validate_pdf_signature(PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0], context)
     basics = [r.basic_ocsp_response for r in context.ocsps]

@@ -11,8 +11,9 @@ from docservice.verification import Limits, VerificationInputError, Verifier, Ve
 from tests.verification.conftest import Docs
 
 
-def _refused(verifier: Verifier, data: bytes, original: bytes | None = None
-             ) -> VerificationInputError:
+def _refused(
+    verifier: Verifier, data: bytes, original: bytes | None = None
+) -> VerificationInputError:
     started = time.monotonic()
     with pytest.raises(VerificationInputError) as err:
         verifier.verify(data, original)
@@ -35,7 +36,7 @@ def test_truncated_pdfs(verifier: Verifier, docs: Docs) -> None:
 def test_broken_xref(verifier: Verifier, docs: Docs) -> None:
     data = bytearray(docs.bb())
     at = data.rindex(b"startxref")
-    data[at + 10:at + 16] = b"999999"
+    data[at + 10 : at + 16] = b"999999"
     exc = _refused(verifier, bytes(data))
     assert exc.code in ("pdf_unreadable", "pdf_no_signatures")
     garbage_xref = docs.bb().replace(b"xref", b"xreX")
@@ -46,15 +47,18 @@ def test_unsigned_pdf(verifier: Verifier, docs: Docs) -> None:
     assert _refused(verifier, docs.base()).code == "pdf_no_signatures"
 
 
-@pytest.mark.parametrize(("data", "code"), [
-    (b"", "empty"),
-    (b"hello, I am not a document", "unknown_format"),
-    (os.urandom(4096), None),
-    (b"%PDF-1.7\n" + os.urandom(2048), "pdf_unreadable"),
-    (b"<a><b></a>", "xml_unreadable"),
-    (b"MIIB" + b"A" * 100, "cms_unreadable"),
-    (b"-----BEGIN CMS-----\nnot base64\n-----END CMS-----\n", "cms_unreadable"),
-])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"hello, I am not a document", "unknown_format"),
+        (os.urandom(4096), None),
+        (b"%PDF-1.7\n" + os.urandom(2048), "pdf_unreadable"),
+        (b"<a><b></a>", "xml_unreadable"),
+        (b"MIIB" + b"A" * 100, "cms_unreadable"),
+        (b"-----BEGIN CMS-----\nnot base64\n-----END CMS-----\n", "cms_unreadable"),
+    ],
+)
 def test_garbage(verifier: Verifier, data: bytes, code: str | None) -> None:
     exc = _refused(verifier, data)
     if code is not None:
@@ -80,8 +84,9 @@ def test_decompression_bomb_pdf(verifier: Verifier, signers, docs: Docs) -> None
     comp = zlib.compressobj(9)
     bomb = b"".join(comp.compress(b"\0" * (1 << 20)) for _ in range(512)) + comp.flush()
     writer = IncrementalPdfFileWriter(io.BytesIO(docs.base()), strict=False)
-    stream = generic.StreamObject({generic.NameObject("/Filter"):
-                                   generic.NameObject("/FlateDecode")}, encoded_data=bomb)
+    stream = generic.StreamObject(
+        {generic.NameObject("/Filter"): generic.NameObject("/FlateDecode")}, encoded_data=bomb
+    )
     page = writer.root["/Pages"]["/Kids"][0].get_object()
     page["/Contents"] = writer.add_object(stream)
     writer.update_container(page)
@@ -105,8 +110,17 @@ def test_time_budget(trust, docs: Docs) -> None:  # type: ignore[no-untyped-def]
     assert exc.code == "too_slow"
 
 
-@pytest.mark.parametrize("raw", [b"<48656c6c6f>", b"<48 65\n6c\t6c 6f>", b"<4>", b"<>",
-                                 b"<ABCDEF0123456789abcdef>", b"<48656c6c6f7>"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"<48656c6c6f>",
+        b"<48 65\n6c\t6c 6f>",
+        b"<4>",
+        b"<>",
+        b"<ABCDEF0123456789abcdef>",
+        b"<48656c6c6f7>",
+    ],
+)
 def test_fast_hex_reader_matches_pyhanko(raw: bytes) -> None:
     import io
 

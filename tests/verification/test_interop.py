@@ -24,15 +24,23 @@ from tests.verification.fixtures import SAMPLE_XML, base_pdf
 
 @pytest.fixture(scope="module")
 def service(pki, trust) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    keys = {label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
-            for label in OFFICIALS}
+    keys = {
+        label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
+        for label in OFFICIALS
+    }
     pdf = base_pdf()
     for i, label in enumerate(OFFICIALS):
         level = Level.B_LTA if label == "hr" else Level.B_T
-        pdf = sign_pdf(pdf, keys[label], PdfOptions(level=level, certify=i == 0,
-                                                    tsa_url=pki.tsa_url, trust=trust))
-    cms_pem = to_pem(cades.sign_detached(b"original", keys["career"],
-                                         cades.CadesOptions(tsa_url=pki.tsa_url, trust=trust)))
+        pdf = sign_pdf(
+            pdf,
+            keys[label],
+            PdfOptions(level=level, certify=i == 0, tsa_url=pki.tsa_url, trust=trust),
+        )
+    cms_pem = to_pem(
+        cades.sign_detached(
+            b"original", keys["career"], cades.CadesOptions(tsa_url=pki.tsa_url, trust=trust)
+        )
+    )
     xml = xmldsig.sign_xml(xmldsig.sign_xml(SAMPLE_XML, keys["career"]), keys["head"])
     return {"pdf": pdf, "cms": cms_pem, "xml": xml}
 
@@ -43,7 +51,11 @@ def test_four_officials_with_stamps_and_lta(check, service) -> None:  # type: ig
     kinds = [s.kind for s in report.signatures]
     assert kinds == ["pdf_signature"] * 4 + ["pdf_timestamp"]
     assert [s.signer.surname for s in report.signatures[:4]] == [
-        "ӘБІЛҚАСЫМОВА", "ЖҰМАБЕКОВ", "ҚҰРМАНҒАЛИЕВ", "ИВАНОВА"]
+        "ӘБІЛҚАСЫМОВА",
+        "ЖҰМАБЕКОВ",
+        "ҚҰРМАНҒАЛИЕВ",
+        "ИВАНОВА",
+    ]
     assert all(s.validation_time_source == "timestamp" for s in report.signatures)
     assert report.signatures[0].certification is not None
 

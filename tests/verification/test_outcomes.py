@@ -28,7 +28,8 @@ def test_the_enums_are_the_schemas_lists(schema: dict) -> None:
     assert [m.value for m in SubIndication] == [v for v in defs["subIndication"]["enum"] if v]
     assert [m.value for m in SignatureKind] == sig["kind"]["enum"]
     assert [m.value for m in DocumentFormat] == (
-        schema["properties"]["document"]["properties"]["format"]["enum"])
+        schema["properties"]["document"]["properties"]["format"]["enum"]
+    )
     assert [m.value for m in TimestampKind] == defs["timestamp"]["properties"]["kind"]["enum"]
     coverage = next(a for a in sig["coverage"]["anyOf"] if a.get("type") == "object")
     assert [m.value for m in CoverageKind] == coverage["properties"]["kind"]["enum"]
@@ -61,19 +62,22 @@ def test_reports_hold_members_and_serialise_to_the_same_strings(check, docs: Doc
     assert not bad.passed and bad.verdict is Indication.TOTAL_FAILED
     assert bad.signatures[0].sub_indication is SubIndication.SIG_CONSTRAINTS_FAILURE
     assert json.loads(bad.to_json())["signatures"][0]["sub_indication"] == (
-        "SIG_CONSTRAINTS_FAILURE")
+        "SIG_CONSTRAINTS_FAILURE"
+    )
 
 
 def test_a_document_timestamp_over_altered_bytes_is_a_hash_failure(check, docs: Docs) -> None:
     """The outcome comes from the time-stamp check's enum, not from words in its message."""
     data = bytearray(docs.lta())
-    ranges = [[int(v) for v in m.groups()] for m in re.finditer(
-        rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)]
+    ranges = [
+        [int(v) for v in m.groups()]
+        for m in re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)
+    ]
     signature_end = min(r[2] + r[3] for r in ranges)  # the end of the first revision
     # A space between two tokens of the second revision becomes a newline: same PDF to a
     # reader, other bytes to the document time-stamp's imprint.
     start = data.index(b" /", signature_end)
-    data[start:start + 1] = b"\n"
+    data[start : start + 1] = b"\n"
     report = check(bytes(data))
     ts = report.signatures[-1]
     assert ts.kind is SignatureKind.PDF_TIMESTAMP

@@ -82,8 +82,7 @@ def document_card(pki: TestPki, verifier: Verifier) -> tuple[bytes, bytes]:
         key = Pkcs12Key.load(pki.p12(label), pki.password)
         signed.append(to_der(sign_detached(ORIGINAL, key, options)))
         time.sleep(1.1)  # distinct time-stamp seconds: the card orders by them
-    card = build_card(ORIGINAL, "өтініш-17.txt", signed, verifier,
-                      title="Өтініш / Заявление № 17")
+    card = build_card(ORIGINAL, "өтініш-17.txt", signed, verifier, title="Өтініш / Заявление № 17")
     with pikepdf.open(io.BytesIO(card)) as pdf:
         tree = pikepdf.NameTree(pdf.Root.Names.EmbeddedFiles)
         tree[next(iter(tree.keys()))].EF.F.write(ORIGINAL.replace(b"17", b"18"))
@@ -93,17 +92,26 @@ def document_card(pki: TestPki, verifier: Verifier) -> tuple[bytes, bytes]:
 
 
 @pytest.fixture(scope="module")
-def files(docs: Docs, signers: Signers, pki: TestPki, verifier: Verifier,
-          tmp_path_factory: pytest.TempPathFactory) -> Path:
+def files(
+    docs: Docs,
+    signers: Signers,
+    pki: TestPki,
+    verifier: Verifier,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
     folder = tmp_path_factory.mktemp("uploads")
     two: cms.ContentInfo = signers.cms(ORIGINAL, ["career", "head"])
     card, swapped = document_card(pki, verifier)
-    for name, data in {"card.pdf": card, "card-swapped.pdf": swapped,
-                       "junk.pdf": b"%PDF-1.7 this is not really a PDF",
-                       "four.pdf": docs.four(),
-                       "tampered.pdf": incremental_update_attack(docs.bb()),
-                       "two.p7s": two.dump(), "original.txt": ORIGINAL,
-                       "signed.xml": docs.xml()}.items():
+    for name, data in {
+        "card.pdf": card,
+        "card-swapped.pdf": swapped,
+        "junk.pdf": b"%PDF-1.7 this is not really a PDF",
+        "four.pdf": docs.four(),
+        "tampered.pdf": incremental_update_attack(docs.bb()),
+        "two.p7s": two.dump(),
+        "original.txt": ORIGINAL,
+        "signed.xml": docs.xml(),
+    }.items():
         (folder / name).write_bytes(data)
     return folder
 
@@ -126,8 +134,9 @@ def axe() -> str:
 
 
 @pytest.fixture(scope="module")
-def shots(request: pytest.FixtureRequest,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def shots(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
     """The screenshot folder; an ``index.html`` there shows every view side by side."""
     chosen = os.environ.get("DOCSERVICE_SCREENSHOTS")
     folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
@@ -137,22 +146,25 @@ def shots(request: pytest.FixtureRequest,
     cells = "\n".join(
         f'<figure><a href="{html.escape(p.name)}"><img src="{html.escape(p.name)}" '
         f'alt="{html.escape(p.stem)}" loading="lazy"></a><figcaption>{html.escape(p.stem)}'
-        "</figcaption></figure>" for p in pngs) + "".join(
+        "</figcaption></figure>"
+        for p in pngs
+    ) + "".join(
         f'<p><a href="{html.escape(p.name)}">{html.escape(p.name)}</a></p>'
-        for p in sorted(folder.glob("*.pdf")))
+        for p in sorted(folder.glob("*.pdf"))
+    )
     (folder / "index.html").write_text(
         '<!doctype html><html lang="en"><meta charset="utf-8"><title>docservice pages</title>'
         "<style>body{font-family:sans-serif;display:flex;flex-wrap:wrap;gap:1rem;"
         "align-items:flex-start}figure{margin:0;width:380px}img{width:100%;border:1px solid "
-        "#999}figcaption{font-size:.8rem}</style>" + cells + "</html>", encoding="utf-8")
+        "#999}figcaption{font-size:.8rem}</style>" + cells + "</html>",
+        encoding="utf-8",
+    )
     # Said on the terminal past pytest's output capture, so a person sees where to look.
     plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin(
-        "capturemanager")
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
     if reporter is not None and capture is not None and pngs:
         with capture.global_and_fixture_disabled():
-            reporter.write_line(f"\nscreenshots of the pages ({len(pngs)}): "
-                                f"{folder}/index.html")
+            reporter.write_line(f"\nscreenshots of the pages ({len(pngs)}): {folder}/index.html")
 
 
 def open_view(browser: Cdp, server: str, files: Path, view: View, lang: str) -> None:
@@ -210,16 +222,24 @@ def run_axe(browser: Cdp, axe: str) -> list[dict]:
         "axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify("
         "r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, "
         "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))",
-        await_promise=True)
+        await_promise=True,
+    )
     return json.loads(found)
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("view", VIEWS, ids=lambda v: v.name)
-def test_view_fits_reads_first_and_passes_axe(browser: Cdp, server: str, files: Path,
-                                              axe: str, shots: Path, view: View,
-                                              screen: str, lang: str) -> None:
+def test_view_fits_reads_first_and_passes_axe(
+    browser: Cdp,
+    server: str,
+    files: Path,
+    axe: str,
+    shots: Path,
+    view: View,
+    screen: str,
+    lang: str,
+) -> None:
     width, height = SCREENS[screen]
     browser.viewport(width, height)
     open_view(browser, server, files, view, lang)
@@ -244,8 +264,11 @@ def test_view_fits_reads_first_and_passes_axe(browser: Cdp, server: str, files: 
         word = INDICATIONS[view.verdict][LANGS.index(lang)]
         assert verdict["text"].strip().endswith(word)
         assert verdict["icon"] == view.verdict.lower() and verdict["iconWidth"] >= 12
-        tone = {"TOTAL_PASSED": "rgb(27, 110, 44)", "TOTAL_FAILED": "rgb(164, 0, 28)",
-                "INDETERMINATE": "rgb(138, 83, 0)"}[view.verdict]
+        tone = {
+            "TOTAL_PASSED": "rgb(27, 110, 44)",
+            "TOTAL_FAILED": "rgb(164, 0, 28)",
+            "INDETERMINATE": "rgb(138, 83, 0)",
+        }[view.verdict]
         assert verdict["border"] == tone and verdict["word"] == tone
         assert verdict["background"] != "rgba(0, 0, 0, 0)"
     # Nothing serious or critical, as required; and nothing moderate or minor either, which
@@ -269,8 +292,10 @@ def test_axe_finds_what_it_must(browser: Cdp, server: str, axe: str) -> None:
 
 def tab_order(browser: Cdp, limit: int = 12) -> list[dict]:
     """Press Tab from the top of the page; what gets focus, and whether focus is visible."""
-    browser.js("document.activeElement && document.activeElement.blur(); "
-               "window.getSelection().removeAllRanges()")
+    browser.js(
+        "document.activeElement && document.activeElement.blur(); "
+        "window.getSelection().removeAllRanges()"
+    )
     seen: list[dict] = []
     for _ in range(limit):
         browser.press("Tab")
@@ -286,8 +311,9 @@ def tab_order(browser: Cdp, limit: int = 12) -> list[dict]:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_keyboard_alone_reaches_every_control_and_checks_a_file(browser: Cdp, server: str,
-                                                                 files: Path, lang: str) -> None:
+def test_keyboard_alone_reaches_every_control_and_checks_a_file(
+    browser: Cdp, server: str, files: Path, lang: str
+) -> None:
     browser.viewport(*SCREENS["phone"])
     browser.goto(f"{server}/verify?lang={lang}")
     order = tab_order(browser)
@@ -322,12 +348,23 @@ def printed(browser: Cdp, server: str, files: Path, view: View, lang: str) -> by
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("view", [v for v in VIEWS if v.name in (
-    "pdf-4-signatures-passed", "cms-2-signers-no-original-indeterminate", "pdf-tampered-failed")],
-    ids=lambda v: v.name)
-def test_print_gives_verdict_and_every_signature_on_a4(browser: Cdp, server: str, files: Path,
-                                                       shots: Path, view: View,
-                                                       lang: str) -> None:
+@pytest.mark.parametrize(
+    "view",
+    [
+        v
+        for v in VIEWS
+        if v.name
+        in (
+            "pdf-4-signatures-passed",
+            "cms-2-signers-no-original-indeterminate",
+            "pdf-tampered-failed",
+        )
+    ],
+    ids=lambda v: v.name,
+)
+def test_print_gives_verdict_and_every_signature_on_a4(
+    browser: Cdp, server: str, files: Path, shots: Path, view: View, lang: str
+) -> None:
     pdf = printed(browser, server, files, view, lang)
     (shots / f"{lang}-print-{view.name}.pdf").write_bytes(pdf)
     reader = PdfReader(io.BytesIO(pdf))
@@ -343,32 +380,40 @@ def test_print_gives_verdict_and_every_signature_on_a4(browser: Cdp, server: str
     missing = [f for f in facts if squash(f) not in text]
     assert not missing, missing
     # Not the form nor the navigation.
-    for absent in (ui("intro", lang), ui("file", lang), ui("another", lang), "Русский",
-                   "Қазақша"):
+    for absent in (ui("intro", lang), ui("file", lang), ui("another", lang), "Русский", "Қазақша"):
         assert squash(absent) not in text, absent
 
 
-def test_print_of_the_standalone_report(browser: Cdp, verifier, docs: Docs,  # type: ignore[no-untyped-def]
-                                        axe: str, tmp_path: Path) -> None:
+def test_print_of_the_standalone_report(
+    browser: Cdp,
+    verifier,
+    docs: Docs,  # type: ignore[no-untyped-def]
+    axe: str,
+    tmp_path: Path,
+) -> None:
     """``format=html`` / ``render_report``: the same layout, both languages' reasons."""
     from docservice.verification.html import render_report
 
     page = tmp_path / "report.html"
-    page.write_text(render_report(verifier.verify(docs.four(), file_name="4.pdf"), "kk"),
-                    encoding="utf-8")
+    page.write_text(
+        render_report(verifier.verify(docs.four(), file_name="4.pdf"), "kk"), encoding="utf-8"
+    )
     width, height = SCREENS["phone"]
     browser.viewport(width, height)
     browser.goto(page.as_uri())
     assert browser.js("document.documentElement.scrollWidth") <= width
     assert browser.js("document.querySelectorAll('main').length") == 1
-    assert browser.js("document.getElementById('verdict-title').getBoundingClientRect()"
-                      ".bottom") <= height
+    assert (
+        browser.js("document.getElementById('verdict-title').getBoundingClientRect().bottom")
+        <= height
+    )
     assert run_axe(browser, axe) == []
     text = squash(pdf_text(browser.print_pdf()))
     assert "ӘБІЛҚАСЫМОВА" in text and "ИВАНОВА" in text and squash("Жарамды") in text
 
 
 # -- The officials' signing pages: the signing link (/sign/<token>) and eGov mobile ----------
+
 
 @dataclass(frozen=True)
 class Page:
@@ -417,12 +462,14 @@ def signing_pages(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Ite
             waiting = _request(client, doc_id, key)
             signed = _request(client, doc_id, key)
             assert EgovMobileEmulator(key).run(signed["qr"]["payload"]).status == 200
-            yield {"sign-link": link.json["url"],
-                   "sign-link-spent": f"{client.base}/sign/no-such-token",
-                   "sign-link-route": routed,
-                   "egov-waiting": waiting["links"]["page"],
-                   "egov-signed": signed["links"]["page"],
-                   "egov-unknown": f"{client.base}/egov/no-such-request"}
+            yield {
+                "sign-link": link.json["url"],
+                "sign-link-spent": f"{client.base}/sign/no-such-token",
+                "sign-link-route": routed,
+                "egov-waiting": waiting["links"]["page"],
+                "egov-signed": signed["links"]["page"],
+                "egov-unknown": f"{client.base}/egov/no-such-request",
+            }
     finally:
         svc.db.dispose()
 
@@ -441,15 +488,28 @@ def _routed_link(svc, client, pki: TestPki, secret: Path) -> str:  # type: ignor
         for label in ("career", "head"):
             add_key(session, f"layout-{label}", pki.p12(label), password, ["portal"])
     directory(svc)
-    assert client.post("/v1/cases", {"case_ref": "LAYOUT", "departure_region": DEPARTURE,
-                                     "settlement_region": SETTLEMENT}).status == 201
-    doc = client.post("/v1/documents", {"kind": "application", "data": example("application"),
-                                        "case_ref": "LAYOUT", "route": "application"}).json
+    assert (
+        client.post(
+            "/v1/cases",
+            {"case_ref": "LAYOUT", "departure_region": DEPARTURE, "settlement_region": SETTLEMENT},
+        ).status
+        == 201
+    )
+    doc = client.post(
+        "/v1/documents",
+        {
+            "kind": "application",
+            "data": example("application"),
+            "case_ref": "LAYOUT",
+            "route": "application",
+        },
+    ).json
     with svc.db.sessions() as session:
         owner = session.query(ClientRow).filter_by(name="portal").one()
     svc.sign_with_key(owner, doc["id"], "layout-career")
-    svc.return_with_key(owner, doc["id"], "layout-head",
-                        "Отбасы мүшелерінің құжаттарын толықтырыңыз")
+    svc.return_with_key(
+        owner, doc["id"], "layout-head", "Отбасы мүшелерінің құжаттарын толықтырыңыз"
+    )
     v2 = svc.revise(owner, doc["id"], example("application"))
     svc.sign_with_key(owner, v2.id, "layout-career")
     link = client.post(f"/v1/documents/{v2.id}/signing-links", {"expires_in": 3600})
@@ -460,9 +520,9 @@ def _routed_link(svc, client, pki: TestPki, secret: Path) -> str:  # type: ignor
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_signing_page_fits_acts_first_and_passes_axe(browser: Cdp, signing_pages: dict,
-                                                     axe: str, shots: Path, page: Page,
-                                                     screen: str, lang: str) -> None:
+def test_signing_page_fits_acts_first_and_passes_axe(
+    browser: Cdp, signing_pages: dict, axe: str, shots: Path, page: Page, screen: str, lang: str
+) -> None:
     width, height = SCREENS[screen]
     browser.viewport(width, height)
     browser.goto(f"{signing_pages[page.name]}?lang={lang}")
@@ -493,19 +553,22 @@ def test_signing_page_fits_acts_first_and_passes_axe(browser: Cdp, signing_pages
     assert not found, json.dumps(found, ensure_ascii=False, indent=1)
 
 
-@pytest.mark.parametrize("name, controls", [
-    ("sign-link", ["lang-kk", "lang-ru", "sign", "open"]),
-    ("sign-link-route", ["lang-kk", "lang-ru", "sign", "remarks", "return", "open"]),
-    ("egov-waiting", ["lang-kk", "lang-ru", "open"]),
-])
-def test_keyboard_alone_reaches_the_signing_pages_controls(browser: Cdp, signing_pages: dict,
-                                                            name: str,
-                                                            controls: list[str]) -> None:
+@pytest.mark.parametrize(
+    "name, controls",
+    [
+        ("sign-link", ["lang-kk", "lang-ru", "sign", "open"]),
+        ("sign-link-route", ["lang-kk", "lang-ru", "sign", "remarks", "return", "open"]),
+        ("egov-waiting", ["lang-kk", "lang-ru", "open"]),
+    ],
+)
+def test_keyboard_alone_reaches_the_signing_pages_controls(
+    browser: Cdp, signing_pages: dict, name: str, controls: list[str]
+) -> None:
     browser.viewport(*SCREENS["phone"])
     browser.goto(f"{signing_pages[name]}?lang=kk")
     order = tab_order(browser)
-    assert [f["id"] for f in order][:len(controls)] == controls, order
-    assert all(f["outline"] for f in order[:len(controls)]), order
+    assert [f["id"] for f in order][: len(controls)] == controls, order
+    assert all(f["outline"] for f in order[: len(controls)]), order
     # The language link answers Enter.
     browser.js("document.getElementById('lang-ru').focus()")
     browser.events.clear()

@@ -39,13 +39,18 @@ def test_single_signature_passes_with_kazakh_facts(check, docs: Docs) -> None:
     assert signer.bin == "120340001230" and signer.bin_valid and signer.legal_entity
     assert signer.organisation == "«АСТАНА ҚАЛАСЫНЫҢ МАНСАП ОРТАЛЫҒЫ» КММ"
     roles = {r.oid: (r.kk, r.ru) for r in signer.roles}
-    assert roles["1.2.398.3.3.4.1.2"] == ("Заңды тұлғаның қызметкері",
-                                          "Сотрудник юридического лица")
+    assert roles["1.2.398.3.3.4.1.2"] == (
+        "Заңды тұлғаның қызметкері",
+        "Сотрудник юридического лица",
+    )
     assert "1.2.398.3.3.4.1.2.5" in roles
     assert [p.oid for p in signer.policies] == ["1.2.398.3.3.2.1"]
     assert sig.coverage.kind == "entire_file" and sig.modifications.level == "NONE"
-    assert sig.chain == ["НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST",
-                         "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST", "ӘБІЛҚАСЫМОВА ГҮЛНАР"]
+    assert sig.chain == [
+        "НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST",
+        "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST",
+        "ӘБІЛҚАСЫМОВА ГҮЛНАР",
+    ]
     # B-B: no time-stamp, judged at the claimed time, with a warning saying so.
     assert sig.validation_time_source == "claimed" and "CLAIMED_TIME_ONLY" in codes(sig)
     assert sig.revocation.status == "good" and sig.revocation.source in ("ocsp", "crl")
@@ -56,8 +61,7 @@ def test_four_officials_in_a_row(check, docs: Docs) -> None:
     assert report.verdict is Indication.TOTAL_PASSED
     names = [s.signer.surname for s in report.signatures]
     assert names == ["ӘБІЛҚАСЫМОВА", "ЖҰМАБЕКОВ", "ҚҰРМАНҒАЛИЕВ", "ИВАНОВА"]
-    assert [s.revision for s in report.signatures] == sorted(s.revision for s in
-                                                             report.signatures)
+    assert [s.revision for s in report.signatures] == sorted(s.revision for s in report.signatures)
     first, *_, last = report.signatures
     assert first.certification == "FILL_FORMS"
     assert first.modifications.allowed and first.modifications.revisions_after == 3
@@ -67,8 +71,9 @@ def test_four_officials_in_a_row(check, docs: Docs) -> None:
     assert "1.2.398.3.3.4.1.2.4" in roles[3]
 
 
-def test_lta_document_timestamp_and_embedded_revocation(check, docs: Docs,
-                                                        offline: Verifier) -> None:
+def test_lta_document_timestamp_and_embedded_revocation(
+    check, docs: Docs, offline: Verifier
+) -> None:
     report = check(docs.lta())
     kinds = [s.kind for s in report.signatures]
     assert kinds == ["pdf_signature", "pdf_timestamp"]
@@ -98,20 +103,22 @@ def test_expired_certificate_with_timestamp_from_while_valid_passes(check, docs:
 def test_expired_certificate_claimed_time_only(check, signers: Signers) -> None:
     # Claimed inside the validity: the claim proves nothing (see test_poe.py).
     within = check(signers.sign_pdf(base_pdf(), "expired", when=WHILE_VALID)).signatures[0]
-    assert (within.indication, within.sub_indication) == (Indication.INDETERMINATE,
-                                                          "OUT_OF_BOUNDS_NO_POE")
+    assert (within.indication, within.sub_indication) == (
+        Indication.INDETERMINATE,
+        "OUT_OF_BOUNDS_NO_POE",
+    )
     # Claimed today: the signer says it signed after expiry.
-    now = check(signers.sign_pdf(base_pdf(), "expired",
-                                 when=dt.datetime.now(UTC))).signatures[0]
+    now = check(signers.sign_pdf(base_pdf(), "expired", when=dt.datetime.now(UTC))).signatures[0]
     assert (now.indication, now.sub_indication) == (Indication.TOTAL_FAILED, "EXPIRED")
 
 
 def test_expired_with_timestamp_after_expiry_is_out_of_bounds(check, signers: Signers) -> None:
     late = dt.datetime(2023, 1, 1, tzinfo=UTC)
-    sig = check(signers.sign_pdf(base_pdf(), "expired", when=WHILE_VALID,
-                                 ts_at=late)).signatures[0]
-    assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE,
-                                                    "OUT_OF_BOUNDS_NO_POE")
+    sig = check(signers.sign_pdf(base_pdf(), "expired", when=WHILE_VALID, ts_at=late)).signatures[0]
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.INDETERMINATE,
+        "OUT_OF_BOUNDS_NO_POE",
+    )
 
 
 def test_revoked_certificate(check, signers: Signers) -> None:
@@ -121,26 +128,31 @@ def test_revoked_certificate(check, signers: Signers) -> None:
     assert after.revocation.revocation_time == dt.datetime(2025, 6, 1, tzinfo=UTC)
     assert "компрометация ключа" in after.reasons[0].ru
     # Time-stamped before the revocation: the signature stays valid.
-    before = check(signers.sign_pdf(base_pdf(), "revoked", when=BEFORE_REVOCATION,
-                                    ts_at=BEFORE_REVOCATION)).signatures[0]
+    before = check(
+        signers.sign_pdf(base_pdf(), "revoked", when=BEFORE_REVOCATION, ts_at=BEFORE_REVOCATION)
+    ).signatures[0]
     assert before.indication is Indication.TOTAL_PASSED
     # Claimed before revocation but no time-stamp: nothing proves it.
-    unproven = check(signers.sign_pdf(base_pdf(), "revoked",
-                                      when=BEFORE_REVOCATION)).signatures[0]
-    assert (unproven.indication, unproven.sub_indication) == (Indication.INDETERMINATE,
-                                                              "REVOKED_NO_POE")
+    unproven = check(signers.sign_pdf(base_pdf(), "revoked", when=BEFORE_REVOCATION)).signatures[0]
+    assert (unproven.indication, unproven.sub_indication) == (
+        Indication.INDETERMINATE,
+        "REVOKED_NO_POE",
+    )
 
 
 def test_authentication_certificate_cannot_sign(check, signers: Signers) -> None:
     sig = check(signers.sign_pdf(base_pdf(), "authonly")).signatures[0]
-    assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE,
-                                                    "CHAIN_CONSTRAINTS_FAILURE")
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.INDETERMINATE,
+        "CHAIN_CONSTRAINTS_FAILURE",
+    )
     assert "NOT_A_SIGNING_CERT" in codes(sig)
 
 
 def test_not_yet_valid_claim(check, signers: Signers) -> None:
-    sig = check(signers.sign_pdf(base_pdf(), "career",
-                                 when=dt.datetime(2024, 1, 1, tzinfo=UTC))).signatures[0]
+    sig = check(
+        signers.sign_pdf(base_pdf(), "career", when=dt.datetime(2024, 1, 1, tzinfo=UTC))
+    ).signatures[0]
     assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_FAILED, "NOT_YET_VALID")
 
 
@@ -152,18 +164,21 @@ def test_untrusted_anchor_gives_no_chain(docs: Docs, pki, schema) -> None:  # ty
         TrustAnchors.from_certificates([pki.arch.get_cert("career")])
     stranger = stranger_root()
     report = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([stranger]))).verify(
-        docs.bb())
+        docs.bb()
+    )
     jsonschema.validate(report.to_dict(), schema)
     sig = report.signatures[0]
-    assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE,
-                                                    "NO_CERTIFICATE_CHAIN_FOUND")
-
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.INDETERMINATE,
+        "NO_CERTIFICATE_CHAIN_FOUND",
+    )
 
 
 def test_issuing_ca_alone_is_a_trust_anchor(docs: Docs, pki) -> None:  # type: ignore[no-untyped-def]
     """RFC 5280 6.1: an operator may pin the issuing CA without its root."""
     report = Verifier(VerifierConfig(trust=TrustAnchors.from_certificates([pki.ca]))).verify(
-        docs.bb())
+        docs.bb()
+    )
     sig = report.signatures[0]
     assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_PASSED, None)
     assert sig.chain[0] == display_name(pki.ca.subject)
@@ -172,7 +187,7 @@ def test_issuing_ca_alone_is_a_trust_anchor(docs: Docs, pki) -> None:  # type: i
 def test_byte_tampering_is_hash_failure(check, docs: Docs) -> None:
     data = bytearray(docs.bb())
     at = data.index(b"Tf")  # inside the signed page content
-    data[at - 2:at] = b"99"
+    data[at - 2 : at] = b"99"
     sig = check(bytes(data)).signatures[0]
     assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_FAILED, "HASH_FAILURE")
 
@@ -180,8 +195,10 @@ def test_byte_tampering_is_hash_failure(check, docs: Docs) -> None:
 def test_incremental_update_attack_is_caught(check, docs: Docs) -> None:
     report = check(incremental_update_attack(docs.bb()))
     sig = report.signatures[0]
-    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_FAILED,
-                                                    "SIG_CONSTRAINTS_FAILURE")
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        "SIG_CONSTRAINTS_FAILURE",
+    )
     assert not sig.modifications.allowed and sig.modifications.level == "OTHER"
     assert report.verdict is Indication.TOTAL_FAILED and report.exit_code == 1
 
@@ -191,24 +208,28 @@ def test_shadow_attack_is_caught(check, signers: Signers) -> None:
     signed = signers.sign_pdf(prepared, "career")
     assert check(signed).verdict is Indication.TOTAL_PASSED  # the bait looks fine
     sig = check(shadow_attack(signed, hidden)).signatures[0]
-    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_FAILED,
-                                                    "SIG_CONSTRAINTS_FAILURE")
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        "SIG_CONSTRAINTS_FAILURE",
+    )
     assert "недопустимые изменения" in sig.reasons[0].ru
 
 
-def test_certified_no_changes_forbids_a_later_signature(check, signers: Signers,
-                                                         monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_certified_no_changes_forbids_a_later_signature(
+    check, signers: Signers, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from pyhanko.sign.fields import MDPPerm
     from pyhanko.sign.signers import PdfSigner
 
-    certified = signers.sign_pdf(base_pdf(), "career", certify=True,
-                                 docmdp=MDPPerm.NO_CHANGES)
+    certified = signers.sign_pdf(base_pdf(), "career", certify=True, docmdp=MDPPerm.NO_CHANGES)
     # pyHanko refuses to sign such a document; a careless tool would not.
     monkeypatch.setattr(PdfSigner, "_enforce_certification_constraints", lambda *a: None)
     first, second = check(signers.sign_pdf(certified, "head")).signatures
     assert first.certification == "NO_CHANGES"
-    assert (first.indication, first.sub_indication) == (Indication.TOTAL_FAILED,
-                                                        "SIG_CONSTRAINTS_FAILURE")
+    assert (first.indication, first.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        "SIG_CONSTRAINTS_FAILURE",
+    )
     assert first.modifications.level == "FORM_FILLING" and not first.modifications.allowed
     assert second.indication is Indication.TOTAL_PASSED
 

@@ -39,8 +39,12 @@ EXPIRED_AT = dt.datetime(2022, 3, 1, tzinfo=UTC)
 REVOKED_AT = dt.datetime(2025, 6, 1, tzinfo=UTC)
 LAPSED_REVOKED_AT = dt.datetime(2022, 6, 1, tzinfo=UTC)
 #: Claimed signing time for each user: inside the validity, before any revocation.
-CLAIMED = {"expired": WHILE_VALID, "revoked": BEFORE_REVOCATION, "lapsed": WHILE_VALID,
-           "career": BEFORE_REVOCATION}
+CLAIMED = {
+    "expired": WHILE_VALID,
+    "revoked": BEFORE_REVOCATION,
+    "lapsed": WHILE_VALID,
+    "career": BEFORE_REVOCATION,
+}
 FORMATS = ("pdf", "xml", "cms")
 
 
@@ -52,8 +56,9 @@ def notes(sig: SignatureReport) -> set[str]:
     return {r.code for r in sig.warnings}
 
 
-def signed(signers: Signers, fmt: str, label: str, *,
-           ts_at: dt.datetime | None = None) -> tuple[bytes, bytes | None]:
+def signed(
+    signers: Signers, fmt: str, label: str, *, ts_at: dt.datetime | None = None
+) -> tuple[bytes, bytes | None]:
     """A document signed by ``label`` claiming ``CLAIMED[label]``; the original for CMS."""
     when = CLAIMED[label]
     if fmt == "pdf":
@@ -86,8 +91,10 @@ def test_expired_since_claimed_time_without_poe_is_indeterminate(check, made, fm
     report = check(*made[fmt, "expired", False])
     (sig,) = report.signatures
     assert sig.signing_time_claimed == WHILE_VALID and not sig.timestamps
-    assert (sig.indication, sig.sub_indication) == (Indication.INDETERMINATE,
-                                                    "OUT_OF_BOUNDS_NO_POE")
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.INDETERMINATE,
+        "OUT_OF_BOUNDS_NO_POE",
+    )
     assert report.verdict is Indication.INDETERMINATE and report.exit_code == 2
     assert codes(sig) == ["OUT_OF_BOUNDS_NO_POE", "SIGN_WITH_TIMESTAMP"]
     assert "2022-03-01" in sig.reasons[0].ru and "2022-03-01" in sig.reasons[0].kk
@@ -143,8 +150,7 @@ def test_timestamped_while_valid_still_passes(check, made, fmt: str, label: str)
     assert [t.kind for t in sig.timestamps if t.trusted] == ["signature"]
 
 
-def test_document_timestamp_covering_the_signature_is_a_poe(check, signers: Signers, made
-                                                            ) -> None:
+def test_document_timestamp_covering_the_signature_is_a_poe(check, signers: Signers, made) -> None:
     """PAdES B-LTA's building block: a later document time-stamp proves existence."""
     plain, _ = made["pdf", "expired", False]
     in_time = check(signers.doc_timestamp(plain, at=WHILE_VALID + dt.timedelta(days=1)))
@@ -160,8 +166,9 @@ def test_document_timestamp_covering_the_signature_is_a_poe(check, signers: Sign
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_known_poe_from_the_archive_counts(check, verifier: Verifier, schema, made,
-                                           fmt: str) -> None:
+def test_known_poe_from_the_archive_counts(
+    check, verifier: Verifier, schema, made, fmt: str
+) -> None:
     """What the archive will pass: its time-stamped entry per signature value."""
     import jsonschema
 
@@ -181,14 +188,14 @@ def test_known_poe_from_the_archive_counts(check, verifier: Verifier, schema, ma
     assert archived.validation_time == WHILE_VALID + dt.timedelta(hours=2)
     assert archived.signature_sha256 == key
     # Archived only after the expiry, or a POE for some other signature: no pass.
-    assert again({key: EXPIRED_AT + dt.timedelta(days=1)}).sub_indication == \
-        "OUT_OF_BOUNDS_NO_POE"
+    assert again({key: EXPIRED_AT + dt.timedelta(days=1)}).sub_indication == "OUT_OF_BOUNDS_NO_POE"
     assert again({"0" * 64: WHILE_VALID}).sub_indication == "OUT_OF_BOUNDS_NO_POE"
     # Revoked since: an archive entry from before the revocation is enough too.
     data, original = made[fmt, "revoked", False]
     key = check(data, original).signatures[0].signature_sha256
-    before = verifier.verify(data, original, known_poe={
-        key: BEFORE_REVOCATION + dt.timedelta(days=1)}).signatures[0]
+    before = verifier.verify(
+        data, original, known_poe={key: BEFORE_REVOCATION + dt.timedelta(days=1)}
+    ).signatures[0]
     assert before.indication is Indication.TOTAL_PASSED
     # A naive time would compare wrongly (or not at all): the caller is told at once.
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -207,8 +214,9 @@ def test_signature_sha256_is_the_signature_value(check, made) -> None:
 # -- an independent implementation agrees --------------------------------------------------
 
 
-def _pyhanko_ades(pki: TestPki, signed_data: cms.SignedData, digest: bytes | None,
-                  stamped: bool) -> str:
+def _pyhanko_ades(
+    pki: TestPki, signed_data: cms.SignedData, digest: bytes | None, stamped: bool
+) -> str:
     """pyHanko's ETSI EN 319 102-1 validation: basic (§5.3), or with time (§5.5)."""
     from pyhanko.sign.validation import ades
     from pyhanko.sign.validation.policy_decl import (
@@ -229,28 +237,35 @@ def _pyhanko_ades(pki: TestPki, signed_data: cms.SignedData, digest: bytes | Non
     spec = SignatureValidationSpec(
         cert_validation_policy=CertValidationPolicySpec(
             trust_manager=SimpleTrustManager.build(trust_roots=[pki.root]),
-            revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(rule, rule))),
+            revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(rule, rule)),
+        ),
         revinfo_gathering_policy=RevocationInfoGatheringSpec(
-            online_fetching_rule=RevinfoOnlineFetchingRule.ALWAYS_FETCH),
-        local_knowledge=LocalKnowledge(known_certs=[pki.ca]))
+            online_fetching_rule=RevinfoOnlineFetchingRule.ALWAYS_FETCH
+        ),
+        local_knowledge=LocalKnowledge(known_certs=[pki.ca]),
+    )
     run = ades.ades_with_time_validation if stamped else ades.ades_basic_validation
     result = asyncio.run(run(signed_data, spec, raw_digest=digest))
     return result.ades_subindic.name
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "cms"])
-@pytest.mark.parametrize(("label", "stamped", "ours", "theirs"), [
-    ("career", False, None, "OK"),
-    ("expired", False, "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NO_POE"),
-    ("revoked", False, "REVOKED_NO_POE", "REVOKED_NO_POE"),
-    ("expired", True, None, "OK"),
-    ("revoked", True, None, "OK"),
-    # Revoked, then expired: pyHanko checks the validity period first and stops there;
-    # we look on for the revocation (as EU DSS orders its checks). Both INDETERMINATE.
-    ("lapsed", False, "REVOKED_NO_POE", "OUT_OF_BOUNDS_NO_POE"),
-])
-def test_pyhanko_ades_agrees(check, pki: TestPki, made, fmt: str, label: str, stamped: bool,
-                             ours: str | None, theirs: str) -> None:
+@pytest.mark.parametrize(
+    ("label", "stamped", "ours", "theirs"),
+    [
+        ("career", False, None, "OK"),
+        ("expired", False, "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NO_POE"),
+        ("revoked", False, "REVOKED_NO_POE", "REVOKED_NO_POE"),
+        ("expired", True, None, "OK"),
+        ("revoked", True, None, "OK"),
+        # Revoked, then expired: pyHanko checks the validity period first and stops there;
+        # we look on for the revocation (as EU DSS orders its checks). Both INDETERMINATE.
+        ("lapsed", False, "REVOKED_NO_POE", "OUT_OF_BOUNDS_NO_POE"),
+    ],
+)
+def test_pyhanko_ades_agrees(
+    check, pki: TestPki, made, fmt: str, label: str, stamped: bool, ours: str | None, theirs: str
+) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     data, original = made[fmt, label, stamped]
@@ -260,8 +275,10 @@ def test_pyhanko_ades_agrees(check, pki: TestPki, made, fmt: str, label: str, st
     else:
         import hashlib
 
-        signed_data, digest = cms.ContentInfo.load(data)["content"], hashlib.sha256(
-            ORIGINAL).digest()
+        signed_data, digest = (
+            cms.ContentInfo.load(data)["content"],
+            hashlib.sha256(ORIGINAL).digest(),
+        )
     assert _pyhanko_ades(pki, signed_data, digest, stamped) == theirs
     assert check(data, original).signatures[0].sub_indication == ours
 
@@ -295,8 +312,11 @@ def test_page_api_and_receipt_show_the_missing_poe(verifier: Verifier, made) -> 
     data = made["pdf", "expired", False][0]
 
     def post(path: str, **form: str):  # type: ignore[no-untyped-def]
-        return client.post(path, data={"file": (io.BytesIO(data), "old.pdf"), **form},
-                           content_type="multipart/form-data")
+        return client.post(
+            path,
+            data={"file": (io.BytesIO(data), "old.pdf"), **form},
+            content_type="multipart/form-data",
+        )
 
     page = post("/verify?lang=ru", lang="ru")
     assert page.status_code == 200
@@ -318,11 +338,15 @@ def test_page_api_and_receipt_show_the_missing_poe(verifier: Verifier, made) -> 
 def test_archive_poe_is_named_on_the_page_and_receipt(verifier: Verifier, check, made) -> None:
     data = made["pdf", "expired", False][0]
     key = check(data).signatures[0].signature_sha256
-    report = verifier.verify(data, file_name="old.pdf",
-                             known_poe={key: WHILE_VALID + dt.timedelta(hours=2)})
+    report = verifier.verify(
+        data, file_name="old.pdf", known_poe={key: WHILE_VALID + dt.timedelta(hours=2)}
+    )
     assert report.verdict is Indication.TOTAL_PASSED
     page = render_report(report, "ru")
     assert "Запись в архиве (с меткой времени)" in page
-    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(
-        render_receipt(report, "kk"))).pages).split())
+    text = " ".join(
+        "".join(
+            p.extract_text() for p in PdfReader(io.BytesIO(render_receipt(report, "kk"))).pages
+        ).split()
+    )
     assert "Мұрағат жазбасы" in text

@@ -49,9 +49,12 @@ def test_fuzzed_uploads_never_500(verifier, docs: Docs) -> None:  # type: ignore
         for _ in range(rng.randint(1, 20)):
             data[rng.randrange(len(data))] = rng.randrange(256)
         if i % 3 == 0:
-            data = data[:rng.randrange(1, len(data))]
-        response = client.post("/v1/verify", data={"file": (io.BytesIO(bytes(data)), "f")},
-                               content_type="multipart/form-data")
+            data = data[: rng.randrange(1, len(data))]
+        response = client.post(
+            "/v1/verify",
+            data={"file": (io.BytesIO(bytes(data)), "f")},
+            content_type="multipart/form-data",
+        )
         assert response.status_code in (200, 400, 413, 415, 422), response.status_code
         body = response.get_json()
         assert ("verdict" in body) == (response.status_code == 200)

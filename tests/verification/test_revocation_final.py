@@ -28,31 +28,39 @@ def _answer(pki: TestPki, *, hold: bool) -> ocsp.OCSPResponse:
     """The responder's signed answer about "lapsed" at ANSWERED_AT (valid ten minutes)."""
     responder = pki.arch.service_registry.summon_responder("ca", at_time=ANSWERED_AT)
     cert, issuer = pki.cert("lapsed"), pki.ca
-    cid = ocsp.CertId({"hash_algorithm": {"algorithm": "sha1"},
-                       "issuer_name_hash": hashlib.sha1(issuer.subject.dump()).digest(),
-                       "issuer_key_hash": issuer.public_key.sha1,
-                       "serial_number": cert.serial_number})
+    cid = ocsp.CertId(
+        {
+            "hash_algorithm": {"algorithm": "sha1"},
+            "issuer_name_hash": hashlib.sha1(issuer.subject.dump()).digest(),
+            "issuer_key_hash": issuer.public_key.sha1,
+            "serial_number": cert.serial_number,
+        }
+    )
     single = responder.format_single_ocsp_response(cid, issuer)
     assert single["cert_status"].chosen["revocation_reason"].native == "affiliation_changed"
     if hold:
-        single["cert_status"] = ocsp.CertStatus(name="revoked", value={
-            "revocation_time": REVOKED_AT, "revocation_reason": "certificate_hold"})
+        single["cert_status"] = ocsp.CertStatus(
+            name="revoked",
+            value={"revocation_time": REVOKED_AT, "revocation_reason": "certificate_hold"},
+        )
     assert single["next_update"].native < LONG_AFTER
     return responder.assemble_simple_ocsp_responses([single])
 
 
 @pytest.mark.parametrize("hold", [False, True])
-def test_a_revoked_answer_decides_every_later_moment(pki: TestPki, offline: Verifier,
-                                                     hold: bool) -> None:
+def test_a_revoked_answer_decides_every_later_moment(
+    pki: TestPki, offline: Verifier, hold: bool
+) -> None:
     answer = _answer(pki, hold=hold)
     # The issuing CA's own status: the root's CRL of either moment (fresh at each).
-    crls = [pki.arch.service_registry.get_crl("root", at_time=t)
-            for t in (ANSWERED_AT, LONG_AFTER)]
-    fresh = offline.chains.validate(pki.cert("lapsed"), moment=ANSWERED_AT,
-                                    embedded_ocsp=[answer], embedded_crl=crls)
+    crls = [pki.arch.service_registry.get_crl("root", at_time=t) for t in (ANSWERED_AT, LONG_AFTER)]
+    fresh = offline.chains.validate(
+        pki.cert("lapsed"), moment=ANSWERED_AT, embedded_ocsp=[answer], embedded_crl=crls
+    )
     assert (fresh.sub, fresh.revoked_at) == ("REVOKED_NO_POE", REVOKED_AT), fresh.detail
-    later = offline.chains.validate(pki.cert("lapsed"), moment=LONG_AFTER,
-                                    embedded_ocsp=[answer], embedded_crl=crls)
+    later = offline.chains.validate(
+        pki.cert("lapsed"), moment=LONG_AFTER, embedded_ocsp=[answer], embedded_crl=crls
+    )
     if hold:  # a hold may have been lifted since: the old answer says nothing of today
         assert later.sub == "TRY_LATER"
     else:

@@ -18,8 +18,7 @@ def test_signed_xml_passes(check, docs: Docs) -> None:
     (sig,) = report.signatures
     assert report.verdict is Indication.TOTAL_PASSED
     assert sig.signer.iin == "850301300121"
-    assert sig.coverage.kind == "entire_document" and sig.coverage.elements == [
-        "application#A-1"]
+    assert sig.coverage.kind == "entire_document" and sig.coverage.elements == ["application#A-1"]
     assert sig.algorithm == "rsa-sha256"
 
 
@@ -65,8 +64,9 @@ def test_id_reference_wrapping_fails(check, signers: Signers, pki) -> None:  # t
     from cryptography.hazmat.primitives.serialization import pkcs12
     from signxml import XMLSigner
 
-    key, _c, _ch = pkcs12.load_key_and_certificates(pki.p12("career").read_bytes(),
-                                                    pki.password.encode())
+    key, _c, _ch = pkcs12.load_key_and_certificates(
+        pki.p12("career").read_bytes(), pki.password.encode()
+    )
     doc = etree.fromstring(b"<doc><data Id='x'><amount>100</amount></data></doc>")
     from asn1crypto import pem
 
@@ -88,14 +88,17 @@ def test_signature_outside_pinned_place_is_not_used(verifier, docs: Docs) -> Non
     assert err.value.code == "xml_no_signature"
 
 
-@pytest.mark.parametrize("payload", [
-    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
-    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
-    b'"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 '
-    b'"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><lolz>&lol3;</lolz>',
-    b'<!DOCTYPE r SYSTEM "http://127.0.0.1:9/evil.dtd"><r/>',
-    "<?xml version='1.0' encoding='UTF-16'?><!DOCTYPE r []><r/>".encode("utf-16"),
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+        b'"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 '
+        b'"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><lolz>&lol3;</lolz>',
+        b'<!DOCTYPE r SYSTEM "http://127.0.0.1:9/evil.dtd"><r/>',
+        "<?xml version='1.0' encoding='UTF-16'?><!DOCTYPE r []><r/>".encode("utf-16"),
+    ],
+)
 def test_dtd_and_entities_refused(verifier, payload: bytes) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(VerificationInputError) as err:
         verifier.verify(payload)

@@ -39,8 +39,10 @@ def _content(ctx: LayoutContext, value: str) -> list[Flowable]:
 
 def _documents(ctx: LayoutContext, documents: list[dict]) -> Flowable:
     head = [ctx.t(f"columns.{c}") for c in ("number", "name", "sheets", "note")]
-    rows = [[str(i), text(doc["name"]), str(doc["sheets"]), text(doc.get("note") or "")]
-            for i, doc in enumerate(documents, start=1)]
+    rows = [
+        [str(i), text(doc["name"]), str(doc["sheets"]), text(doc.get("note") or "")]
+        for i, doc in enumerate(documents, start=1)
+    ]
     if not rows:
         rows = [["", ctx.t("no_documents"), "", ""]]
     return ctx.grid([head, *rows], [12, 80, 30, 48])
@@ -55,13 +57,17 @@ def build(ctx: LayoutContext) -> list[Flowable]:
 
     for key in ("iin", "surname", "name", "patronymic", "email"):
         line(key, d.get(key))
-    story.append(Paragraph(f"{ctx.t('postal_address')} {ctx.t('postal_address_caption')}",
-                           s.plain))
+    story.append(Paragraph(f"{ctx.t('postal_address')} {ctx.t('postal_address_caption')}", s.plain))
     story.extend(ctx.filled(d["postal_address"]))
     for key in ("phone", "service_name", "region", "recipient"):
         line(key, d[key])
-    story += [Paragraph(ctx.t("content"), s.plain), Spacer(1, 1 * mm),
-              *_content(ctx, d["content"]), Spacer(1, 3 * mm),
-              Paragraph(ctx.t("documents"), s.plain), Spacer(1, 2 * mm),
-              _documents(ctx, d.get("documents") or [])]
+    story += [
+        Paragraph(ctx.t("content"), s.plain),
+        Spacer(1, 1 * mm),
+        *_content(ctx, d["content"]),
+        Spacer(1, 3 * mm),
+        Paragraph(ctx.t("documents"), s.plain),
+        Spacer(1, 2 * mm),
+        _documents(ctx, d.get("documents") or []),
+    ]
     return story

@@ -38,18 +38,23 @@ def _cells(ctx: LayoutContext, number: int, entry: dict) -> list[str]:
         name += "\n" + ctx.texts.get(ctx.kind.name, "iin", iin=entry["iin"])
     direction = ""
     if entry.get("direction_number"):
-        direction = f'№ {entry["direction_number"]}, {_short(entry["direction_date"])}'
-    return [str(number), name, f'{entry["birth_place"]}, {_short(entry["birth_date"])}',
-            entry["country"],
-            f'{_short(entry["registration_date"])}, № {entry["registration_number"]}',
-            direction]
+        direction = f"№ {entry['direction_number']}, {_short(entry['direction_date'])}"
+    return [
+        str(number),
+        name,
+        f"{entry['birth_place']}, {_short(entry['birth_date'])}",
+        entry["country"],
+        f"{_short(entry['registration_date'])}, № {entry['registration_number']}",
+        direction,
+    ]
 
 
-def _height(row: list[str], widths: list[float], font: str, size: float,
-            leading: float) -> float:
+def _height(row: list[str], widths: list[float], font: str, size: float, leading: float) -> float:
     """The height ReportLab gives the row: the tallest cell's wrapped lines plus padding."""
-    lines = max(len(simpleSplit(value, font, size, width - 2 * PADDING) or [""])
-                for value, width in zip(row, widths, strict=True))
+    lines = max(
+        len(simpleSplit(value, font, size, width - 2 * PADDING) or [""])
+        for value, width in zip(row, widths, strict=True)
+    )
     return lines * leading + VERTICAL_PADDING
 
 
@@ -67,14 +72,24 @@ def _pages(heights: list[float], first: float, others: float) -> list[tuple[int,
 
 def _period(ctx: LayoutContext) -> Table:
     d = ctx.data
-    rows = [[Paragraph(ctx.t(key), ctx.s.plain), Lines(ctx.texts.date(d[key]) if d.get(key)
-                                                       else "", ctx.s.plain)]
-            for key in ("started", "ended")]
+    rows = [
+        [
+            Paragraph(ctx.t(key), ctx.s.plain),
+            Lines(ctx.texts.date(d[key]) if d.get(key) else "", ctx.s.plain),
+        ]
+        for key in ("started", "ended")
+    ]
     table = Table(rows, colWidths=[PERIOD_LABEL_WIDTH, PERIOD_VALUE_WIDTH], hAlign="LEFT")
-    table.setStyle(table_style([("LINEBELOW", (1, 0), (1, -1), 0.5, colors.black),
-                                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+    table.setStyle(
+        table_style(
+            [
+                ("LINEBELOW", (1, 0), (1, -1), 0.5, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
     return table
 
 
@@ -82,8 +97,10 @@ def build(ctx: LayoutContext) -> list[Flowable]:
     widths = [w * ctx.frame_width / sum(WEIGHTS) for w in WEIGHTS]
     header = [ctx.t(f"columns.{c}") for c in COLUMNS]
     story: list[Flowable] = [*ctx.appendix_block(), ctx.title()]
-    used = sum(f.wrap(ctx.frame_width, ctx.frame_height)[1] + f.getSpaceBefore()
-               + f.getSpaceAfter() for f in story)
+    used = sum(
+        f.wrap(ctx.frame_width, ctx.frame_height)[1] + f.getSpaceBefore() + f.getSpaceAfter()
+        for f in story
+    )
     header_height = ctx.grid([header], widths).wrap(ctx.frame_width, ctx.frame_height)[1]
 
     style = ctx.s.cell

@@ -19,37 +19,69 @@ from docservice.rendering.layout import LayoutContext, text
 
 def build(ctx: LayoutContext) -> list[Flowable]:
     d, s = ctx.data, ctx.s
-    kind, provider, recipient, application = (d["notice_type"], d["provider"], d["recipient"],
-                                              d["application"])
+    kind, provider, recipient, application = (
+        d["notice_type"],
+        d["provider"],
+        d["recipient"],
+        d["application"],
+    )
     centred = s.plain.clone("nt_centred", alignment=TA_CENTER)
-    number = ctx.t("application_number", number=text(application["number"])) \
-        if application.get("number") else ""
+    number = (
+        ctx.t("application_number", number=text(application["number"]))
+        if application.get("number")
+        else ""
+    )
     story: list[Flowable] = [
         Paragraph(f"<b>{text(provider['name'])}</b>", centred),
         Paragraph(f"{ctx.common('fields.bin')} {text(provider['bin'])}", s.caption),
-        ctx.title(), Paragraph(f"<b>{ctx.t(f'heading.{kind}')}</b>", centred),
-        Paragraph(f"{ctx.t('number', number=text(d['number']))}, {ctx.date(d['issue_date'])}",
-                  centred), Spacer(1, 4 * mm),
+        ctx.title(),
+        Paragraph(f"<b>{ctx.t(f'heading.{kind}')}</b>", centred),
+        Paragraph(
+            f"{ctx.t('number', number=text(d['number']))}, {ctx.date(d['issue_date'])}", centred
+        ),
+        Spacer(1, 4 * mm),
         Paragraph(ctx.t("to", name=text(recipient["full_name"]), iin=recipient["iin"]), s.plain),
         Spacer(1, 2 * mm),
-        Paragraph(ctx.t("application", service=text(application["service"]), number=number,
-                        date=ctx.date(application["date"])), s.body),
+        Paragraph(
+            ctx.t(
+                "application",
+                service=text(application["service"]),
+                number=number,
+                date=ctx.date(application["date"]),
+            ),
+            s.body,
+        ),
         Paragraph(ctx.t(f"content_heading.{kind}"), s.bold),
-        Paragraph(text(d["content"]).replace("\n", "<br/>"), s.body)]
+        Paragraph(text(d["content"]).replace("\n", "<br/>"), s.body),
+    ]
     if d.get("review_deadline"):
-        story.append(Paragraph(f"<b>{ctx.t('review_deadline', date=ctx.date(d['review_deadline']))}"
-                               "</b>", s.body))
-    means = ", ".join(ctx.texts.get(ctx.kind.name, f"choices.means.{c['means']}")
-                      for c in d["channels"])
-    story += [Paragraph(ctx.t("channels", channels=text(means)), s.body), Spacer(1, 2 * mm),
-              Paragraph(ctx.t("basis_heading"), s.appendix),
-              Paragraph(ctx.t(f"choices.basis.{basis(kind)}"), s.appendix)]
+        story.append(
+            Paragraph(
+                f"<b>{ctx.t('review_deadline', date=ctx.date(d['review_deadline']))}</b>", s.body
+            )
+        )
+    means = ", ".join(
+        ctx.texts.get(ctx.kind.name, f"choices.means.{c['means']}") for c in d["channels"]
+    )
+    story += [
+        Paragraph(ctx.t("channels", channels=text(means)), s.body),
+        Spacer(1, 2 * mm),
+        Paragraph(ctx.t("basis_heading"), s.appendix),
+        Paragraph(ctx.t(f"choices.basis.{basis(kind)}"), s.appendix),
+    ]
     if kind == "receipt":
         story.append(Paragraph(ctx.t("choices.review.receipt"), s.appendix))
     if kind == "refusal":
         story.append(Paragraph(ctx.t("choices.appeal.refusal"), s.appendix))
     official = d["official"]
-    story.append(KeepTogether([Spacer(1, 4 * mm),
-                               *ctx.filled(f"{official['position']}, {official['full_name']}",
-                                           ctx.t("official_caption"))]))
+    story.append(
+        KeepTogether(
+            [
+                Spacer(1, 4 * mm),
+                *ctx.filled(
+                    f"{official['position']}, {official['full_name']}", ctx.t("official_caption")
+                ),
+            ]
+        )
+    )
     return story

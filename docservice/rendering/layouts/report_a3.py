@@ -44,8 +44,13 @@ class VerticalHeading(Flowable):
 
     def _fit(self) -> None:
         for size in HEADING_SIZES:
-            style = ParagraphStyle("vh", fontName=fonts.REGULAR, fontSize=size,
-                                   leading=size * 1.12, alignment=TA_CENTER)
+            style = ParagraphStyle(
+                "vh",
+                fontName=fonts.REGULAR,
+                fontSize=size,
+                leading=size * 1.12,
+                alignment=TA_CENTER,
+            )
             self.para = Paragraph(self.markup, style)
             _, self.depth = self.para.wrap(HEADER_LENGTH - 4, 10_000)
             if self.depth <= self.column_width:
@@ -61,12 +66,16 @@ class VerticalHeading(Flowable):
 
 
 def _header(ctx: LayoutContext, service_width: float) -> list[list]:
-    cell = ParagraphStyle("h", fontName=fonts.REGULAR, fontSize=6.5, leading=7.3,
-                          alignment=TA_CENTER)
-    headings = [Paragraph(ctx.t("number_column"), cell), VerticalHeading(ctx.t("iin_column"),
-                                                                           IIN_WIDTH)]
-    headings += [VerticalHeading(ctx.t(f"columns.{code}"), service_width)
-                 for code in range(1, SERVICES + 1)]
+    cell = ParagraphStyle(
+        "h", fontName=fonts.REGULAR, fontSize=6.5, leading=7.3, alignment=TA_CENTER
+    )
+    headings = [
+        Paragraph(ctx.t("number_column"), cell),
+        VerticalHeading(ctx.t("iin_column"), IIN_WIDTH),
+    ]
+    headings += [
+        VerticalHeading(ctx.t(f"columns.{code}"), service_width) for code in range(1, SERVICES + 1)
+    ]
     return [headings, [str(n) for n in range(1, SERVICES + 3)]]
 
 
@@ -87,9 +96,10 @@ class RowsBlock(Flowable):
         edges = [0.0]
         for w in self.widths:
             edges.append(edges[-1] + w)
-        c.lines([(x, 0, x, self.height) for x in edges]
-                + [(0, y * ROW_HEIGHT, self.width, y * ROW_HEIGHT)
-                   for y in range(len(self.rows) + 1)])
+        c.lines(
+            [(x, 0, x, self.height) for x in edges]
+            + [(0, y * ROW_HEIGHT, self.width, y * ROW_HEIGHT) for y in range(len(self.rows) + 1)]
+        )
         c.setFont(fonts.REGULAR, 7)
         centres = [(a + b) / 2 for a, b in pairwise(edges)]
         for i, row in enumerate(self.rows):
@@ -101,18 +111,22 @@ class RowsBlock(Flowable):
 
 def _header_table(header: list[list], widths: list[float]) -> Table:
     table = Table(header, colWidths=widths, rowHeights=[HEADER_LENGTH, NUMBER_ROW_HEIGHT])
-    table.setStyle(table_style([
-        ("FONTSIZE", (0, 0), (-1, -1), 7),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
-        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("VALIGN", (1, 0), (-1, 0), "BOTTOM"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 1),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 1),
-        ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("BACKGROUND", (0, 1), (-1, 1), colors.HexColor("#eeeeee")),
-    ]))
+    table.setStyle(
+        table_style(
+            [
+                ("FONTSIZE", (0, 0), (-1, -1), 7),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("VALIGN", (1, 0), (-1, 0), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 1),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 1),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("BACKGROUND", (0, 1), (-1, 1), colors.HexColor("#eeeeee")),
+            ]
+        )
+    )
     return table
 
 
@@ -129,17 +143,31 @@ def _cells(rows: list[dict]) -> list[list[str]]:
 def _heading_block(ctx: LayoutContext) -> list[Flowable]:
     d = ctx.data
     story: list[Flowable] = [*ctx.appendix_block(), ctx.title()]
-    facts = [(ctx.t("period"), ctx.texts.month(d["period"])), (ctx.t("region"), d["region"]),
-             (ctx.t("career_center"), d["career_center"]),
-             (ctx.t("issue_date"), ctx.texts.date(d["issue_date"])),
-             (ctx.t("deadline"), ctx.texts.date(d["deadline"]))]
-    story.append(ctx.grid([[f"<b>{label}</b>", text(value)] for label, value in facts],
-                          [45, 215], header_rows=0))
+    facts = [
+        (ctx.t("period"), ctx.texts.month(d["period"])),
+        (ctx.t("region"), d["region"]),
+        (ctx.t("career_center"), d["career_center"]),
+        (ctx.t("issue_date"), ctx.texts.date(d["issue_date"])),
+        (ctx.t("deadline"), ctx.texts.date(d["deadline"])),
+    ]
+    story.append(
+        ctx.grid(
+            [[f"<b>{label}</b>", text(value)] for label, value in facts], [45, 215], header_rows=0
+        )
+    )
     if d["late"]:
-        warning = Table([[Paragraph(ctx.t("late", deadline=ctx.texts.date(d["deadline"])),
-                                    ctx.s.bold)]], colWidths=[ctx.frame_width])
-        warning.setStyle(table_style([("BOX", (0, 0), (-1, -1), 1.2, colors.red),
-                                      ("TEXTCOLOR", (0, 0), (-1, -1), colors.red)]))
+        warning = Table(
+            [[Paragraph(ctx.t("late", deadline=ctx.texts.date(d["deadline"])), ctx.s.bold)]],
+            colWidths=[ctx.frame_width],
+        )
+        warning.setStyle(
+            table_style(
+                [
+                    ("BOX", (0, 0), (-1, -1), 1.2, colors.red),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), colors.red),
+                ]
+            )
+        )
         story += [Spacer(1, 2 * mm), warning]
     story.append(Spacer(1, 3 * mm))
     return story
@@ -153,8 +181,10 @@ def build(ctx: LayoutContext) -> list[Flowable]:
     story = _heading_block(ctx)
 
     frame_height = ctx.frame_height
-    used = sum(f.wrap(ctx.frame_width, frame_height)[1] + f.getSpaceBefore() + f.getSpaceAfter()
-               for f in story)
+    used = sum(
+        f.wrap(ctx.frame_width, frame_height)[1] + f.getSpaceBefore() + f.getSpaceAfter()
+        for f in story
+    )
     continued = Paragraph(ctx.t("continued"), ctx.s.right)
     continued_height = continued.wrap(ctx.frame_width, frame_height)[1]
     table_top = HEADER_LENGTH + NUMBER_ROW_HEIGHT + 2
@@ -164,16 +194,20 @@ def build(ctx: LayoutContext) -> list[Flowable]:
     cells = _cells(d["rows"])
     chunks = [cells[:first]]
     rest = cells[first:]
-    chunks += [rest[i:i + per_page] for i in range(0, len(rest), per_page)]
+    chunks += [rest[i : i + per_page] for i in range(0, len(rest), per_page)]
     for index, chunk in enumerate(chunks):
         if index:
             story += [PageBreak(), continued]
         story += [_header_table(header, widths), RowsBlock(chunk, widths)]
 
     served = sum(len(row["services"]) for row in d["rows"])
-    story += [Spacer(1, 3 * mm),
-              Paragraph(ctx.t("rows_total", rows=len(d["rows"]), services=served), ctx.s.plain),
-              Paragraph(ctx.t("cell_note"), ctx.s.small), Spacer(1, 4 * mm),
-              ctx.label_value(ctx.t("prepared_by"), f'{d["prepared_by"]["full_name"]}, '
-                                                    f'{d["prepared_by"]["position"]}')]
+    story += [
+        Spacer(1, 3 * mm),
+        Paragraph(ctx.t("rows_total", rows=len(d["rows"]), services=served), ctx.s.plain),
+        Paragraph(ctx.t("cell_note"), ctx.s.small),
+        Spacer(1, 4 * mm),
+        ctx.label_value(
+            ctx.t("prepared_by"), f"{d['prepared_by']['full_name']}, {d['prepared_by']['position']}"
+        ),
+    ]
     return story

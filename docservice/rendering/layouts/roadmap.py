@@ -33,41 +33,63 @@ def short_date(value: dt.date | None) -> str:
 def _approval(ctx: LayoutContext) -> Table:
     d, s = ctx.data, ctx.s
     who = d["approved_by"]
-    rows = [[Paragraph(ctx.t("approve"), s.bold)], [cell(text(who["position"]), s.plain)],
-            [cell(text(who["full_name"]), s.plain)], [Paragraph(ctx.date(d["approval_date"]),
-                                                                s.plain)]]
+    rows = [
+        [Paragraph(ctx.t("approve"), s.bold)],
+        [cell(text(who["position"]), s.plain)],
+        [cell(text(who["full_name"]), s.plain)],
+        [Paragraph(ctx.date(d["approval_date"]), s.plain)],
+    ]
     block = Table(rows, colWidths=[min(80 * mm, ctx.frame_width / 2)], hAlign="RIGHT")
-    block.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+    block.setStyle(
+        table_style(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
     return block
 
 
 def _settlement(ctx: LayoutContext) -> list[Flowable]:
     place = ctx.data["settlement"]
-    return [ctx.label_value(ctx.t(f"labels.{key}"), place[key], label_width=60 * mm)
-            for key in ("region", "district", "rural_district", "settlement")]
+    return [
+        ctx.label_value(ctx.t(f"labels.{key}"), place[key], label_width=60 * mm)
+        for key in ("region", "district", "rural_district", "settlement")
+    ]
 
 
 def _family(ctx: LayoutContext) -> Table:
     family = ctx.data["family"]
-    head = [ctx.t(f"columns.{c}") for c in ("number", "full_name", "birth_date", "iin",
-                                             "kinship")]
+    head = [ctx.t(f"columns.{c}") for c in ("number", "full_name", "birth_date", "iin", "kinship")]
     people = [(family["head"], ctx.t("head_of_family"))]
     people += [(m, text(m["kinship"])) for m in family.get("members") or []]
-    rows = [[str(i), text(p["full_name"]), short_date(p["birth_date"]), text(p["iin"]), kin]
-            for i, (p, kin) in enumerate(people, start=1)]
+    rows = [
+        [str(i), text(p["full_name"]), short_date(p["birth_date"]), text(p["iin"]), kin]
+        for i, (p, kin) in enumerate(people, start=1)
+    ]
     return ctx.grid([head, *rows], FAMILY_WIDTHS)
 
 
 def _services(ctx: LayoutContext) -> Table:
-    head = [ctx.t(f"columns.{c}") for c in ("number", "code", "service", "responsible",
-                                             "deadline", "status", "note")]
-    rows = [[str(i), str(item["code"]), ctx.service(item["code"]), text(item["responsible"]),
-             short_date(item.get("deadline")), ctx.choice("status", item["status"]),
-             text(item.get("note") or "")]
-            for i, item in enumerate(ctx.data["services"], start=1)]
+    head = [
+        ctx.t(f"columns.{c}")
+        for c in ("number", "code", "service", "responsible", "deadline", "status", "note")
+    ]
+    rows = [
+        [
+            str(i),
+            str(item["code"]),
+            ctx.service(item["code"]),
+            text(item["responsible"]),
+            short_date(item.get("deadline")),
+            ctx.choice("status", item["status"]),
+            text(item.get("note") or ""),
+        ]
+        for i, item in enumerate(ctx.data["services"], start=1)
+    ]
     return ctx.grid([head, *rows], SERVICE_WIDTHS)
 
 
@@ -76,17 +98,35 @@ def build(ctx: LayoutContext) -> list[Flowable]:
     heading = s.bold.clone("roadmap_heading", spaceBefore=6, spaceAfter=3)
     story: list[Flowable] = [_approval(ctx), Spacer(1, 6 * mm), ctx.title()]
     if d.get("number"):
-        story.append(Paragraph(ctx.t("number", number=d["number"]),
-                               s.plain.clone("number", alignment=TA_CENTER)))
-    story += [Spacer(1, 3 * mm), Paragraph(ctx.t("basis_heading"), s.appendix),
-              Paragraph(ctx.t("basis.purpose"), s.appendix),
-              Paragraph(ctx.t("basis.copies"), s.appendix), Spacer(1, 5 * mm)]
+        story.append(
+            Paragraph(
+                ctx.t("number", number=d["number"]), s.plain.clone("number", alignment=TA_CENTER)
+            )
+        )
+    story += [
+        Spacer(1, 3 * mm),
+        Paragraph(ctx.t("basis_heading"), s.appendix),
+        Paragraph(ctx.t("basis.purpose"), s.appendix),
+        Paragraph(ctx.t("basis.copies"), s.appendix),
+        Spacer(1, 5 * mm),
+    ]
     # a heading starts a new page rather than stand alone at the foot of one
-    story += [CondPageBreak(HEADING_ROOM), Paragraph(ctx.t("settlement_heading"), heading),
-              *_settlement(ctx)]
-    story += [CondPageBreak(HEADING_ROOM), Paragraph(ctx.t("family_heading"), heading),
-              _family(ctx)]
+    story += [
+        CondPageBreak(HEADING_ROOM),
+        Paragraph(ctx.t("settlement_heading"), heading),
+        *_settlement(ctx),
+    ]
+    story += [
+        CondPageBreak(HEADING_ROOM),
+        Paragraph(ctx.t("family_heading"), heading),
+        _family(ctx),
+    ]
     note = s.appendix.clone("roadmap_note", spaceAfter=3)
-    story += [CondPageBreak(HEADING_ROOM), Paragraph(ctx.t("services_heading"), heading),
-              Paragraph(ctx.t("services_note"), note), _services(ctx), Spacer(1, 6 * mm)]
+    story += [
+        CondPageBreak(HEADING_ROOM),
+        Paragraph(ctx.t("services_heading"), heading),
+        Paragraph(ctx.t("services_note"), note),
+        _services(ctx),
+        Spacer(1, 6 * mm),
+    ]
     return story

@@ -26,32 +26,59 @@ def build(ctx: LayoutContext) -> list[Flowable]:
     story: list[Flowable] = [
         Paragraph(f"<b>{text(center['name'])}</b>", centred),
         Paragraph(f"{ctx.common('fields.bin')} {text(center['bin'])}", s.caption),
-        ctx.title()]
+        ctx.title(),
+    ]
     number = ctx.t("number", number=text(d["number"])) + ", " if d.get("number") else ""
-    story += [Paragraph(number + ctx.date(d["decision_date"]), centred), Spacer(1, 4 * mm),
-              Paragraph(ctx.t("addressee", center=text(d["labour_mobility_center"])), s.plain),
-              Paragraph(ctx.t("channel"), s.appendix), Spacer(1, 3 * mm)]
-    rows = [("full_name", kandas["full_name"]),
-            ("birth_date", ctx.texts.date(kandas["birth_date"])), ("iin", kandas["iin"]),
-            ("ground", ctx.texts.get(ctx.kind.name, f"choices.ground.{d['ground']}")),
-            ("ground_date", ctx.texts.date(d["ground_date"])),
-            ("refused_work", d.get("refused_work"))]
-    story += [ctx.label_value(ctx.t(f"labels.{key}"), value, LABEL_WIDTH)
-              for key, value in rows if value]
-    story += [Spacer(1, 3 * mm), Paragraph(ctx.t("basis_heading"), s.appendix),
-              Paragraph(ctx.t("basis"), s.appendix), Spacer(1, 3 * mm),
-              Paragraph(f"<b>{ctx.t('decision', name=text(kandas['full_name']), iin=kandas['iin'])}"
-                        "</b>", s.indent),
-              Paragraph(ctx.t("deadline", date=ctx.date(d["send_deadline"])), s.body)]
+    story += [
+        Paragraph(number + ctx.date(d["decision_date"]), centred),
+        Spacer(1, 4 * mm),
+        Paragraph(ctx.t("addressee", center=text(d["labour_mobility_center"])), s.plain),
+        Paragraph(ctx.t("channel"), s.appendix),
+        Spacer(1, 3 * mm),
+    ]
+    rows = [
+        ("full_name", kandas["full_name"]),
+        ("birth_date", ctx.texts.date(kandas["birth_date"])),
+        ("iin", kandas["iin"]),
+        ("ground", ctx.texts.get(ctx.kind.name, f"choices.ground.{d['ground']}")),
+        ("ground_date", ctx.texts.date(d["ground_date"])),
+        ("refused_work", d.get("refused_work")),
+    ]
+    story += [
+        ctx.label_value(ctx.t(f"labels.{key}"), value, LABEL_WIDTH) for key, value in rows if value
+    ]
+    story += [
+        Spacer(1, 3 * mm),
+        Paragraph(ctx.t("basis_heading"), s.appendix),
+        Paragraph(ctx.t("basis"), s.appendix),
+        Spacer(1, 3 * mm),
+        Paragraph(
+            f"<b>{ctx.t('decision', name=text(kandas['full_name']), iin=kandas['iin'])}</b>",
+            s.indent,
+        ),
+        Paragraph(ctx.t("deadline", date=ctx.date(d["send_deadline"])), s.body),
+    ]
     if d["late"]:
-        story.append(Paragraph(f"<b>{ctx.t('late', date=ctx.date(d['decision_date']))}</b>",
-                               s.body))
+        story.append(
+            Paragraph(f"<b>{ctx.t('late', date=ctx.date(d['decision_date']))}</b>", s.body)
+        )
     prepared, signer = d["prepared_by"], d["signer"]
-    story.append(KeepTogether([
-        Spacer(1, 3 * mm), Paragraph(ctx.t("prepared_heading"), s.plain),
-        *ctx.filled(f"{prepared['position']}, {prepared['full_name']}",
-                    ctx.t("prepared_caption")),
-        Paragraph(ctx.t("signer_heading") + " "
-                  + ctx.texts.get(ctx.kind.name, f"choices.role.{signer['role']}"), s.plain),
-        *ctx.filled(signer["full_name"], ctx.t("signer_caption"))]))
+    story.append(
+        KeepTogether(
+            [
+                Spacer(1, 3 * mm),
+                Paragraph(ctx.t("prepared_heading"), s.plain),
+                *ctx.filled(
+                    f"{prepared['position']}, {prepared['full_name']}", ctx.t("prepared_caption")
+                ),
+                Paragraph(
+                    ctx.t("signer_heading")
+                    + " "
+                    + ctx.texts.get(ctx.kind.name, f"choices.role.{signer['role']}"),
+                    s.plain,
+                ),
+                *ctx.filled(signer["full_name"], ctx.t("signer_caption")),
+            ]
+        )
+    )
     return story

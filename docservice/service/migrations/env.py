@@ -13,9 +13,11 @@ if engine is None:
     raise RuntimeError("run migrations through `docservice db upgrade`")
 
 with engine.connect() as connection:
-    context.configure(connection=connection,
-                      target_metadata=[Base.metadata, archive_store.metadata],
-                      render_as_batch=engine.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=[Base.metadata, archive_store.metadata],
+        render_as_batch=engine.dialect.name == "sqlite",
+    )
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()

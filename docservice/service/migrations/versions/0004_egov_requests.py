@@ -36,15 +36,18 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["document_id"], ["documents.id"],
+            ["document_id"],
+            ["documents.id"],
             name=op.f("fk_egov_requests_document_id_documents"),
         ),
         sa.ForeignKeyConstraint(
-            ["session_id"], ["signing_sessions.id"],
+            ["session_id"],
+            ["signing_sessions.id"],
             name=op.f("fk_egov_requests_session_id_signing_sessions"),
         ),
         sa.ForeignKeyConstraint(
-            ["xml_session_id"], ["signing_sessions.id"],
+            ["xml_session_id"],
+            ["signing_sessions.id"],
             name=op.f("fk_egov_requests_xml_session_id_signing_sessions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_egov_requests")),

@@ -25,8 +25,9 @@ def upgrade() -> None:
         sa.Column("departure_region", sa.String(length=100), nullable=False),
         sa.Column("settlement_region", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["client_id"], ["clients.id"],
-                                name=op.f("fk_cases_client_id_clients")),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_cases_client_id_clients")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
         sa.UniqueConstraint("client_id", "case_ref", name="uq_cases_client_ref"),
     )
@@ -45,13 +46,14 @@ def upgrade() -> None:
     op.create_index(op.f("ix_organisations_bin"), "organisations", ["bin"])
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("case_id", sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False,
-                                      server_default="1"))
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
         batch_op.add_column(sa.Column("previous_id", sa.String(length=32), nullable=True))
-        batch_op.create_foreign_key(batch_op.f("fk_documents_case_id_cases"), "cases",
-                                    ["case_id"], ["id"])
-        batch_op.create_foreign_key(batch_op.f("fk_documents_previous_id_documents"),
-                                    "documents", ["previous_id"], ["id"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_documents_case_id_cases"), "cases", ["case_id"], ["id"]
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_documents_previous_id_documents"), "documents", ["previous_id"], ["id"]
+        )
         batch_op.create_index(batch_op.f("ix_documents_case_id"), ["case_id"])
     op.create_table(
         "routes",
@@ -66,11 +68,13 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["client_id"], ["clients.id"],
-                                name=op.f("fk_routes_client_id_clients")),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_routes_client_id_clients")
+        ),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_routes_case_id_cases")),
-        sa.ForeignKeyConstraint(["document_id"], ["documents.id"],
-                                name=op.f("fk_routes_document_id_documents")),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], name=op.f("fk_routes_document_id_documents")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_routes")),
         sa.UniqueConstraint("document_id", name=op.f("uq_routes_document_id")),
     )
@@ -96,10 +100,12 @@ def upgrade() -> None:
         sa.Column("cms_sha", sa.String(length=64), nullable=True),
         sa.Column("remarks", sa.Text(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["route_id"], ["routes.id"],
-                                name=op.f("fk_route_events_route_id_routes")),
-        sa.ForeignKeyConstraint(["document_id"], ["documents.id"],
-                                name=op.f("fk_route_events_document_id_documents")),
+        sa.ForeignKeyConstraint(
+            ["route_id"], ["routes.id"], name=op.f("fk_route_events_route_id_routes")
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], name=op.f("fk_route_events_document_id_documents")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_route_events")),
     )
     op.create_index(op.f("ix_route_events_route_id"), "route_events", ["route_id"])
@@ -111,8 +117,9 @@ def downgrade() -> None:
     op.drop_table("routes")
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_documents_case_id"))
-        batch_op.drop_constraint(batch_op.f("fk_documents_previous_id_documents"),
-                                 type_="foreignkey")
+        batch_op.drop_constraint(
+            batch_op.f("fk_documents_previous_id_documents"), type_="foreignkey"
+        )
         batch_op.drop_constraint(batch_op.f("fk_documents_case_id_cases"), type_="foreignkey")
         batch_op.drop_column("previous_id")
         batch_op.drop_column("version")

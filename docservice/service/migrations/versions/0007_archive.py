@@ -24,12 +24,14 @@ def upgrade() -> None:
         "archive_log_entry",
         sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("idx", name="pk_archive_log_entry"))
+        sa.PrimaryKeyConstraint("idx", name="pk_archive_log_entry"),
+    )
     op.create_table(
         "archive_log_node",
         sa.Column("node", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("node", name="pk_archive_log_node"))
+        sa.PrimaryKeyConstraint("node", name="pk_archive_log_node"),
+    )
     op.create_table(
         "archive_tree_head",
         sa.Column("tree_size", sa.BigInteger(), nullable=False),
@@ -38,12 +40,14 @@ def upgrade() -> None:
         sa.Column("key_id", sa.LargeBinary(length=32), nullable=False),
         sa.Column("signature", sa.LargeBinary(), nullable=False),
         sa.Column("timestamp_token", sa.LargeBinary(), nullable=True),
-        sa.PrimaryKeyConstraint("tree_size", "timestamp_ms", name="pk_archive_tree_head"))
+        sa.PrimaryKeyConstraint("tree_size", "timestamp_ms", name="pk_archive_tree_head"),
+    )
     lock = op.create_table(
         "archive_log_lock",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("appends", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_archive_log_lock"))
+        sa.PrimaryKeyConstraint("id", name="pk_archive_log_lock"),
+    )
     op.bulk_insert(lock, [{"id": 1, "appends": 0}])
     op.create_table(
         "archive_artefact",
@@ -55,9 +59,17 @@ def upgrade() -> None:
         sa.Column("client_id", sa.Integer(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("iin_key", sa.String(length=64), nullable=True),
-        sa.PrimaryKeyConstraint("idx", name="pk_archive_artefact"))
-    for column in ("type", "sha256", "document_id", "case_ref", "client_id", "recorded_at",
-                   "iin_key"):
+        sa.PrimaryKeyConstraint("idx", name="pk_archive_artefact"),
+    )
+    for column in (
+        "type",
+        "sha256",
+        "document_id",
+        "case_ref",
+        "client_id",
+        "recorded_at",
+        "iin_key",
+    ):
         op.create_index(f"ix_archive_artefact_{column}", "archive_artefact", [column])
 
 
