@@ -36,6 +36,7 @@ from tests.verification.fixtures import (
     base_pdf,
     forged_ocsp,
     incremental_update_attack,
+    service_signatures,
     shadow_attack,
     shadow_document,
     with_dss,
@@ -358,31 +359,9 @@ def hostile_cases(docs: Docs, s: Signers) -> list[Case]:
 def interop_cases(pki: TestPki) -> list[Case]:
     """The service's own signatures (``signing/``), as ``test_interop`` makes them."""
     from docservice.pki.anchors import TrustAnchors
-    from signing import cades, xmldsig
-    from signing.cms_util import to_pem
-    from signing.keys import Pkcs12Key
-    from signing.pdf import Level, PdfOptions, sign_pdf
 
-    officials = ("career", "head", "akimat", "hr")
-    trust = TrustAnchors((pki.root,), (pki.ca,))
-    keys = {
-        label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
-        for label in officials
-    }
-    pdf = base_pdf()
-    for i, label in enumerate(officials):
-        level = Level.B_LTA if label == "hr" else Level.B_T
-        pdf = sign_pdf(
-            pdf,
-            keys[label],
-            PdfOptions(level=level, certify=i == 0, tsa_url=pki.tsa_url, trust=trust),
-        )
-    cms_pem = to_pem(
-        cades.sign_detached(
-            b"original", keys["career"], cades.CadesOptions(tsa_url=pki.tsa_url, trust=trust)
-        )
-    )
-    xml = xmldsig.sign_xml(xmldsig.sign_xml(SAMPLE_XML, keys["career"]), keys["head"])
+    made = service_signatures(pki, TrustAnchors((pki.root,), (pki.ca,)))
+    pdf, cms_pem, xml = made["pdf"], made["cms"], made["xml"]
     return [
         _case("interop.four_officials_stamps_lta", pdf, PASSED),
         _case(

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import cms, keys, x509
 from cryptography.hazmat.primitives import serialization
@@ -29,6 +30,9 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from tests.pki import TestPki
+
+if TYPE_CHECKING:
+    from docservice.pki.anchors import TrustAnchors
 
 UTC = dt.UTC
 
@@ -433,3 +437,34 @@ def with_dss(signed: bytes, ocsp_responses: list[bytes]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def service_signatures(pki: TestPki, trust: TrustAnchors) -> dict[str, Any]:
+    """What ``signing/`` makes for the interop checks: a PDF signed by the four officials
+    (stamps, B-T, the last B-LTA), a detached CAdES over ``b"original"`` (PEM) and an XML
+    signed by two officials."""
+    from signing import cades, xmldsig
+    from signing.cms_util import to_pem
+    from signing.keys import Pkcs12Key
+    from signing.pdf import Level, PdfOptions, sign_pdf
+    from tests.pki import OFFICIALS
+
+    keys = {
+        label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
+        for label in OFFICIALS
+    }
+    pdf = base_pdf()
+    for i, label in enumerate(OFFICIALS):
+        level = Level.B_LTA if label == "hr" else Level.B_T
+        pdf = sign_pdf(
+            pdf,
+            keys[label],
+            PdfOptions(level=level, certify=i == 0, tsa_url=pki.tsa_url, trust=trust),
+        )
+    cms_pem = to_pem(
+        cades.sign_detached(
+            b"original", keys["career"], cades.CadesOptions(tsa_url=pki.tsa_url, trust=trust)
+        )
+    )
+    xml = xmldsig.sign_xml(xmldsig.sign_xml(SAMPLE_XML, keys["career"]), keys["head"])
+    return {"pdf": pdf, "cms": cms_pem, "xml": xml}

@@ -14,35 +14,12 @@ import pytest
 
 from docservice.verification import Verifier, VerifierConfig
 from docservice.verification.report import Indication
-from signing import cades, xmldsig
-from signing.cms_util import to_pem
-from signing.keys import Pkcs12Key
-from signing.pdf import Level, PdfOptions, sign_pdf
-from tests.pki import OFFICIALS
-from tests.verification.fixtures import SAMPLE_XML, base_pdf
+from tests.verification.fixtures import service_signatures
 
 
 @pytest.fixture(scope="module")
 def service(pki, trust) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    keys = {
-        label: Pkcs12Key.from_bytes(pki.p12(label).read_bytes(), pki.password)
-        for label in OFFICIALS
-    }
-    pdf = base_pdf()
-    for i, label in enumerate(OFFICIALS):
-        level = Level.B_LTA if label == "hr" else Level.B_T
-        pdf = sign_pdf(
-            pdf,
-            keys[label],
-            PdfOptions(level=level, certify=i == 0, tsa_url=pki.tsa_url, trust=trust),
-        )
-    cms_pem = to_pem(
-        cades.sign_detached(
-            b"original", keys["career"], cades.CadesOptions(tsa_url=pki.tsa_url, trust=trust)
-        )
-    )
-    xml = xmldsig.sign_xml(xmldsig.sign_xml(SAMPLE_XML, keys["career"]), keys["head"])
-    return {"pdf": pdf, "cms": cms_pem, "xml": xml}
+    return service_signatures(pki, trust)
 
 
 def test_four_officials_with_stamps_and_lta(check, service) -> None:  # type: ignore[no-untyped-def]
