@@ -226,6 +226,18 @@ def api(service: DocService) -> Iterator[tuple[Client, DocService]]:
     yield from _served(service)
 
 
+def _app(
+    link: str, p12: Path, password_file: Path, lang: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The eGov mobile app emulator's CLI (its console script) opening ``link``; without
+    ``lang`` it answers in its default language."""
+    script = Path(sys.executable).with_name("egov-mobile-emulator")
+    args = [str(script), link, "--p12", str(p12), "--password-file", str(password_file)]
+    if lang is not None:
+        args += ["--lang", lang]
+    return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+
 def _pem(key: EmulatorKey) -> str:
     return pem.armor("CERTIFICATE", key.certificate.dump()).decode()
 
@@ -553,37 +565,10 @@ def test_console_emulator(
         password_file.write_text(gpki.password + "\n", encoding="utf-8")
     else:
         p12 = {label: pki.p12(label) for label in ("career", "head")}
-    script = Path(sys.executable).with_name("egov-mobile-emulator")
-    wrong = subprocess.run(
-        [
-            str(script),
-            made["qr"]["payload"],
-            "--p12",
-            str(p12["head"]),
-            "--password-file",
-            str(password_file),
-            "--lang",
-            "kk",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    wrong = _app(made["qr"]["payload"], p12["head"], password_file, "kk")
     assert wrong.returncode == 1, wrong.stderr
     assert json.loads(wrong.stdout)["body"]["message"] == MESSAGES["other_person"]["kk"]
-    ok = subprocess.run(
-        [
-            str(script),
-            made["links"]["egov_mobile"],
-            "--p12",
-            str(p12["career"]),
-            "--password-file",
-            str(password_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    ok = _app(made["links"]["egov_mobile"], p12["career"], password_file)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["body"]["status"] == "success"
     assert _count(client, doc_id) == 1
@@ -723,42 +708,13 @@ def test_under_gunicorn_with_the_console_emulator(
         )
         assert made.status == 201, made.body
         assert made.json["qr"]["payload"] == f"mobileSign:{base}/egov/mgovSign/{made.json['id']}"
-        script = Path(sys.executable).with_name("egov-mobile-emulator")
-        ran = subprocess.run(
-            [
-                str(script),
-                made.json["links"]["egov_business"],
-                "--p12",
-                str(pki.p12("career")),
-                "--password-file",
-                str(password_file),
-                "--lang",
-                "en",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        ran = _app(made.json["links"]["egov_business"], pki.p12("career"), password_file, "en")
         assert ran.returncode == 0, ran.stdout + ran.stderr
         assert json.loads(ran.stdout)["body"] == {
             "status": "success",
             "backUrl": "https://portal.kz/back",
         }
-        replay = subprocess.run(
-            [
-                str(script),
-                made.json["qr"]["payload"],
-                "--p12",
-                str(pki.p12("career")),
-                "--password-file",
-                str(password_file),
-                "--lang",
-                "en",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        replay = _app(made.json["qr"]["payload"], pki.p12("career"), password_file, "en")
         assert replay.returncode == 1
         assert json.loads(replay.stdout)["body"]["message"] == MESSAGES["used"]["en"]
         got = client.get(f"/v1/documents/{doc_id}").json
