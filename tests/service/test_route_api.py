@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from docservice.service.app import create_service_app
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
 from docservice.service.keys import add_key
-from docservice.service.models import Route, RouteEvent
-from docservice.service.route import add_org, event_bytes
+from docservice.service.models import Document, Route, RouteEvent
+from docservice.service.route import add_org, event_bytes, return_payload
 from docservice_testing.ncalayer import EmulatorKey, running_emulator
 from signing.ncalayer import protocol as p
 from tests.conftest import example
@@ -90,8 +91,30 @@ def _step(api: Client, doc_id: str) -> dict:
     return got.json
 
 
+def _openssl_verifies_the_remarks(
+    service: DocService, doc_id: str, event: dict, pki: TestPki, tmp_path: Path
+) -> None:
+    """An implementation other than ours (OpenSSL) checks the CMS of a return: it signs
+    exactly the remarks bound to the revision (``route.return_payload``), by the test PKI."""
+    with service.db.sessions() as session:
+        document = session.get(Document, doc_id)
+        assert document is not None
+        payload = return_payload(document, event["step"], event["remarks"])
+    (tmp_path / "remarks.p7s").write_bytes(service.content(event["remarks_cms_sha256"]))
+    (tmp_path / "remarks.json").write_bytes(payload)
+    (tmp_path / "ca.pem").write_bytes(pki.root_pem.read_bytes() + pki.ca_pem.read_bytes())
+    command = ["openssl", "cms", "-verify", "-binary", "-inform", "DER"]
+    command += ["-in", str(tmp_path / "remarks.p7s"), "-content", str(tmp_path / "remarks.json")]
+    command += ["-CAfile", str(tmp_path / "ca.pem"), "-purpose", "any", "-out", "/dev/null"]
+    check = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert check.returncode == 0, check.stderr
+    (tmp_path / "remarks.json").write_bytes(payload.replace(b"return", b"retorn", 1))
+    tampered = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert tampered.returncode != 0
+
+
 def test_the_application_travels_its_route_with_returns_and_versions(
-    server, service: DocService
+    server, service: DocService, pki: TestPki, tmp_path: Path
 ) -> None:
     base, key, other_key = server
     api = Client(base, key, "ru")
@@ -134,6 +157,7 @@ def test_the_application_travels_its_route_with_returns_and_versions(
     assert returned.json["event"]["action"] == "returned"
     assert returned.json["event"]["to_step"] == "p8"
     assert returned.json["route"]["state"] == "returned"
+    _openssl_verifies_the_remarks(service, v1["id"], returned.json["event"], pki, tmp_path)
     # Nothing more is signed on the returned version.
     blocked = _sign(api, v1["id"], "career", 409)
     assert blocked["errors"][0]["code"] == "returned"
