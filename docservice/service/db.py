@@ -1,10 +1,11 @@
 """Engine, sessions and migrations.
 
-SQLite (the embedded default) runs in WAL mode with a busy timeout, so readers never wait
-for the writer and writers queue instead of failing. PostgreSQL is chosen by
-``DOCSERVICE_DATABASE_URL``. Alembic owns the schema everywhere: the embedded database is
-created and migrated on first use; PostgreSQL is migrated by ``docservice db upgrade``
-(several service processes must not race to migrate a shared database).
+SQLite (the embedded default) runs in WAL mode, so readers never wait for the writer;
+writers queue on one lock (``sqlite_writer``) instead of polling in SQLite's busy
+handler. PostgreSQL is chosen by ``DOCSERVICE_DATABASE_URL``. Alembic owns the schema
+everywhere: the embedded database is created and migrated on first use; PostgreSQL is
+migrated by ``docservice db upgrade`` (several service processes must not race to migrate
+a shared database).
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def make_engine(settings: Settings) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        database = engine.url.database
+        if database and database != ":memory:":
+            from docservice.service import sqlite_writer
+
+            lock = sqlite_writer.WriterLock(Path(database + ".writer-lock"), timeout=30)
+            sqlite_writer.install(engine, lock)
         return engine
     return create_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"connect_timeout": 5}
