@@ -24,13 +24,17 @@ the library path's and the rate that CPU allows on this machine's cores unshared
 Targets (issue 8): >= 50 signed documents/s, p99 < 500 ms, no error, HTTP overhead within
 1.5x of the library path.
 
+Each client keeps its HTTP connection alive between requests, as a calling system's
+connection pool does (``--connection close``: a new connection per request).
+
 Run: ``.venv/bin/python bench/bench_service.py [--clients 20] [--requests 2000]
-[--workers 2] [--threads 8] [--modes library,embedded,production]``
+[--workers 2] [--threads 8] [--modes library,embedded,production] [--connection close]``
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import secrets
@@ -41,8 +45,7 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 
@@ -105,20 +108,48 @@ def library(pki, trust_dir: Path, n: int) -> dict:  # type: ignore[no-untyped-de
     }
 
 
-def _call(base: str, key: str, method: str, path: str, payload=None) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
-    headers = {"Authorization": f"Bearer {key}"}
-    data = None
-    if payload is not None:
-        data = json.dumps(payload).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except OSError:
+class _Client:
+    """One client system's HTTP connection: kept alive between requests (as an
+    integration's connection pool does) unless ``keep_alive`` is off; a connection the
+    server closed while idle is opened again once."""
+
+    def __init__(self, base: str, key: str, keep_alive: bool) -> None:
+        url = urllib.parse.urlsplit(base)
+        self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
+        self.key, self.keep_alive = key, keep_alive
+        self.conn: http.client.HTTPConnection | None = None
+
+    def call(self, method: str, path: str, payload=None) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+        headers = {"Authorization": f"Bearer {self.key}"}
+        if not self.keep_alive:
+            headers["Connection"] = "close"
+        data = None
+        if payload is not None:
+            data = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        for _ in (1, 2):
+            reused = self.conn is not None
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                idle_close = isinstance(exc, http.client.RemoteDisconnected | ConnectionError)
+                if reused and idle_close:
+                    continue  # closed by the server while idle: once more, on a new one
+                return 0, b""
+            if not self.keep_alive or response.will_close:
+                self.close()
+            return response.status, body
         return 0, b""
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def _unfinished_jobs(env: dict) -> int:
@@ -158,6 +189,7 @@ def load(
     server_pid: int,
     env: dict | None = None,
     worker_pid: int | None = None,
+    keep_alive: bool = True,
 ) -> dict:
     """``clients`` threads share a budget of ``budget`` requests (3 per document)."""
     lock = threading.Lock()
@@ -167,9 +199,9 @@ def load(
     signed = [0]
     data = _data()
 
-    def timed(method: str, path: str, payload=None) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+    def timed(client: _Client, method: str, path: str, payload=None) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
-        status, body = _call(base, key, method, path, payload)
+        status, body = client.call(method, path, payload)
         with lock:
             latencies.append(time.perf_counter() - t0)
             if status >= 300 or status == 0:
@@ -177,20 +209,28 @@ def load(
         return status, body
 
     def client() -> None:
-        while True:
-            with lock:
-                if left[0] <= 0:
-                    return
-                left[0] -= 1
-            status, body = timed("POST", "/v1/documents", {"kind": KIND, "data": data})
-            if status != 201:
-                continue
-            doc_id = json.loads(body)["id"]
-            status, _ = timed("POST", f"/v1/documents/{doc_id}/signatures", {"key": SIGNER})
-            if status == 201:
+        http_client = _Client(base, key, keep_alive)
+        try:
+            while True:
                 with lock:
-                    signed[0] += 1
-            timed("GET", f"/v1/documents/{doc_id}/pdf")
+                    if left[0] <= 0:
+                        return
+                    left[0] -= 1
+                status, body = timed(
+                    http_client, "POST", "/v1/documents", {"kind": KIND, "data": data}
+                )
+                if status != 201:
+                    continue
+                doc_id = json.loads(body)["id"]
+                status, _ = timed(
+                    http_client, "POST", f"/v1/documents/{doc_id}/signatures", {"key": SIGNER}
+                )
+                if status == 201:
+                    with lock:
+                        signed[0] += 1
+                timed(http_client, "GET", f"/v1/documents/{doc_id}/pdf")
+        finally:
+            http_client.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     server_cpu, client_cpu = _cpu_seconds(server_pid), time.process_time()
@@ -301,10 +341,10 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
         base = _wait_for_url(proc)
         # Warm-up, not measured: one cycle per client, so that every worker has booted
         # (each warms itself up after the fork) and served a signature.
-        load(base, key, args.clients, 3 * args.clients, proc.pid, env)
-        return load(
-            base, key, args.clients, args.requests, proc.pid, env, worker.pid if worker else None
-        )
+        keep_alive = args.connection == "keep-alive"
+        load(base, key, args.clients, 3 * args.clients, proc.pid, env, keep_alive=keep_alive)
+        worker_pid = worker.pid if worker else None
+        return load(base, key, args.clients, args.requests, proc.pid, env, worker_pid, keep_alive)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -329,6 +369,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--modes", default="library,embedded,production")
+    parser.add_argument(
+        "--connection",
+        choices=("keep-alive", "close"),
+        default="keep-alive",
+        help="each client's HTTP connection: kept alive (default) or one per request",
+    )
     args = parser.parse_args()
     modes = args.modes.split(",")
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
@@ -363,7 +409,8 @@ def main() -> int:
             f" {cpu_ratio:>6} {capacity:>14} {r.get('jobs_left', 0):9d}"
         )
     print(
-        f"(clients={args.clients}, requests={args.requests}, gunicorn workers={args.workers};"
+        f"(clients={args.clients}, requests={args.requests}, gunicorn workers={args.workers}"
+        f" x {args.threads} threads, connections {args.connection};"
         f" library: {results.get('library', {}).get('docs', 0)} documents in one process)"
     )
     print(
