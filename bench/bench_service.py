@@ -140,7 +140,7 @@ class _Client:
                 idle_close = isinstance(exc, http.client.RemoteDisconnected | ConnectionError)
                 if reused and idle_close:
                     continue  # closed by the server while idle: once more, on a new one
-                return 0, b""
+                return 0, f"{type(exc).__name__}: {exc}".encode()
             if not self.keep_alive or response.will_close:
                 self.close()
             return response.status, body
@@ -196,6 +196,7 @@ def load(
     left = [budget // 3]
     latencies: list[float] = []
     errors: list[int] = []
+    details: Counter[str] = Counter()
     signed = [0]
     data = _data()
 
@@ -206,6 +207,7 @@ def load(
             latencies.append(time.perf_counter() - t0)
             if status >= 300 or status == 0:
                 errors.append(status)
+                details[f"{method} {status} {body[:160].decode(errors='replace')}"] += 1
         return status, body
 
     def client() -> None:
@@ -255,6 +257,7 @@ def load(
         "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
         "errors": len(errors),
         "error_statuses": dict(Counter(errors)),
+        "error_details": dict(details),
         "jobs_left": jobs_left,
         "cpu_ms_per_doc": 1000 * server_cpu / max(signed[0], 1),
         "worker_ms_per_doc": 1000 * worker_cpu / max(signed[0], 1),
@@ -429,6 +432,8 @@ def main() -> int:
     for mode, r in results.items():
         if r.get("error_statuses"):
             print(f"{mode} errors by HTTP status (0: no answer): {r['error_statuses']}")
+            for detail, count in r["error_details"].items():
+                print(f"  {count} x {detail}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
