@@ -763,6 +763,7 @@ class DocService:
                     update(Document)
                     .where(Document.id == doc_id, Document.client_id == client.id)
                     .values(lock_version=Document.lock_version + 1)
+                    .execution_options(synchronize_session=False)  # re-read just below
                 )
                 if touched.rowcount != 1:
                     raise NotFoundError("no such document", field="id")
@@ -1029,8 +1030,11 @@ class DocService:
                     Signature.document_id == doc_id, Signature.pdf_sha == revision
                 )
             )
+            # The current revision's report is archived in the transaction that sets
+            # ``verified_sha``; only an older revision's needs the archive searched.
             done = document is not None and (
-                document.verified_sha == revision or self._reported(session, doc_id, revision)
+                document.verified_sha == revision
+                or (document.pdf_sha != revision and self._reported(session, doc_id, revision))
             )
         if document is None or signature is None or done:
             state = "done" if done else "failed"
@@ -1054,6 +1058,7 @@ class DocService:
                     (Document.verified_sha.is_(None)) | (Document.verified_sha != revision),
                 )
                 .values(verification=json.dumps(summary), verified_sha=revision)
+                .execution_options(synchronize_session=False)  # not loaded in this session
             ).rowcount
             if current == 1 or (
                 not self._is_current(session, doc_id, revision)

@@ -94,6 +94,7 @@ def mark_finished(session: Session, job_id: str, state: str) -> bool:
             update(Job)
             .where(Job.id == job_id, Job.state.in_(UNFINISHED))
             .values(state=state, progress=100, updated_at=utcnow())
+            .execution_options(synchronize_session=False)  # no Job is loaded here
         ).rowcount
         == 1
     )
@@ -116,6 +117,7 @@ def _touch(svc: Any, job_id: str, **values: Any) -> None:
             update(Job)
             .where(Job.id == job_id, Job.state.in_(UNFINISHED))
             .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
         )
 
 
