@@ -79,19 +79,33 @@ def _at_1000_upem(source: Path) -> str:
     only right for 1000-unit fonts; Liberation uses 2048, so text would be spread out and
     widths would contradict the embedded program (a PDF/A violation).
     """
+    stat = source.stat()
+    found = _scaled_copy(str(source), stat.st_mtime_ns, stat.st_size)
+    if not Path(found).is_file():  # the temporary copy was cleaned away
+        _scaled_copy.cache_clear()
+        found = _scaled_copy(str(source), stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _scaled_copy(source: str, mtime_ns: int, size: int) -> str:
+    """:func:`_at_1000_upem` for one version of the file, once per process.
+
+    Why cached: opening the font to read its units per em was about a twentieth of a
+    visible signature, done again for every signature.
+    """
     from fontTools.ttLib import TTFont
     from fontTools.ttLib.scaleUpem import scale_upem
 
-    with TTFont(str(source), lazy=True) as probe:
+    with TTFont(source, lazy=True) as probe:
         if probe["head"].unitsPerEm == 1000:
-            return str(source)
-    stat = source.stat()
-    tag = hashlib.sha256(f"{source}:{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()
-    target = Path(tempfile.gettempdir()) / "docservice-fonts" / f"{tag[:16]}-{source.name}"
+            return source
+    tag = hashlib.sha256(f"{source}:{mtime_ns}:{size}".encode()).hexdigest()
+    target = Path(tempfile.gettempdir()) / "docservice-fonts" / f"{tag[:16]}-{Path(source).name}"
     with _SCALED_LOCK:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            font = TTFont(str(source))
+            font = TTFont(source)
             scale_upem(font, 1000)
             tmp = target.with_suffix(f".{os.getpid()}.tmp")
             font.save(str(tmp))
