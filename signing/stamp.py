@@ -122,9 +122,9 @@ class Placement:
     compact: bool = False
 
 
-def _page_refs(writer: BasePdfFileWriter) -> list[int]:
-    """Object numbers of the pages in document order."""
-    refs: list[int] = []
+def _page_refs(writer: BasePdfFileWriter) -> list[generic.IndirectObject]:
+    """References to the pages in document order."""
+    refs: list[generic.IndirectObject] = []
 
     def walk(node_ref: generic.IndirectObject) -> None:
         node = node_ref.get_object()
@@ -132,7 +132,7 @@ def _page_refs(writer: BasePdfFileWriter) -> list[int]:
             for kid in node["/Kids"]:
                 walk(kid)
         else:
-            refs.append(node_ref.idnum)
+            refs.append(node_ref)
 
     walk(writer.root.raw_get("/Pages"))
     return refs
@@ -152,8 +152,13 @@ def _lookup_name_tree(node: generic.DictionaryObject, key: str) -> generic.PdfOb
     return None
 
 
-def named_area(writer: BasePdfFileWriter) -> tuple[int, Rect] | None:
-    """The renderer's signature area (page index, rect) or None when absent/unusable."""
+def named_area(
+    writer: BasePdfFileWriter, pages: list[generic.IndirectObject] | None = None
+) -> tuple[int, Rect] | None:
+    """The renderer's signature area (page index, rect) or None when absent/unusable.
+
+    ``pages``: :func:`_page_refs` of ``writer`` when the caller has them already.
+    """
     root = writer.root
     dest: generic.PdfObject | None = None
     names = root.get("/Names")
@@ -168,11 +173,11 @@ def named_area(writer: BasePdfFileWriter) -> tuple[int, Rect] | None:
     page_ref = dest.raw_get(0)
     if not isinstance(page_ref, generic.IndirectObject):
         return None
-    refs = _page_refs(writer)
-    if page_ref.idnum not in refs:
+    numbers = [ref.idnum for ref in (pages if pages is not None else _page_refs(writer))]
+    if page_ref.idnum not in numbers:
         return None
     left, bottom, right, top = (float(dest[i]) for i in range(2, 6))
-    return refs.index(page_ref.idnum), (left, bottom, right, top)
+    return numbers.index(page_ref.idnum), (left, bottom, right, top)
 
 
 def stamp_area(area: Rect) -> Rect:
@@ -191,11 +196,12 @@ def _grid(area: Rect, index: int, cols: int, rows: int) -> Rect:
 
 def placement(writer: BasePdfFileWriter, existing: int) -> Placement:
     """Where the stamp of the signer after ``existing`` signatures goes."""
-    last = len(_page_refs(writer)) - 1
-    page_obj = writer.find_page_for_modification(last)[0].get_object()
+    pages = _page_refs(writer)  # one walk of the page tree for both look-ups
+    last = len(pages) - 1
+    page_obj = pages[last].get_object()
     media = [float(v) for v in page_obj.get("/MediaBox", (0, 0, 595.28, 841.89))]
     band_left, band_right = media[0] + _BAND_MARGIN, media[2] - _BAND_MARGIN
-    area = named_area(writer)
+    area = named_area(writer, pages)
     if existing < SLOTS:
         if area is not None:
             return Placement(area[0], _grid(stamp_area(area[1]), existing, 2, 2))
