@@ -271,17 +271,51 @@ def qr_code(url: str) -> qrcode.QRCode[PilImage | PyPNGImage]:
     """The stamp's QR symbol for ``url`` (level M, mask :data:`QR_MASK`)."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=QR_MASK)
     qr.add_data(url)
-    qr.make()
+    shape = tuple((segment.mode, len(segment)) for segment in qr.data_list)
+    version = _VERSIONS.get(shape)
+    if version is None:
+        version = _VERSIONS[shape] = qr.best_fit()
+    qr.version = version
+    qr.make(fit=False)
     return qr
+
+
+#: The symbol version (size) for the segments' modes and lengths, which alone decide it.
+#: Why: ``qrcode``'s own search encodes the data once more, bit by bit, only to count the
+#: bits; a service's verification URLs all have the same shape, so it is searched once.
+_VERSIONS: dict[tuple[tuple[int, int], ...], int] = {}
+
+
+def qr_drawing(qr: qrcode.QRCode[PilImage | PyPNGImage]) -> bytes:
+    """The symbol's dark modules as PDF drawing commands, one rectangle per run in a row.
+
+    The same coordinate system as pyHanko's :class:`PdfStreamQRImage` (its header, one
+    unit a module, quiet zone included), but a row's adjacent dark modules are one
+    ``x y w 1 re`` instead of ``w`` unit squares: a third of the operators to write and
+    compress, the same picture.
+    """
+    image = PdfStreamQRImage(qr.border, qr.modules_count, qr.box_size, qrcode_modules=qr.modules)
+    commands = [image.setup_drawing_area()]
+    for y, row in enumerate(qr.modules):
+        x, width = 0, len(row)
+        while x < width:
+            if not row[x]:
+                x += 1
+                continue
+            run = x
+            while x < width and row[x]:
+                x += 1
+            commands.append(b"%d %d %d 1 re" % (run, y, x - run))
+    commands.append(b"f")
+    return b"\n".join(commands)
 
 
 @functools.lru_cache(maxsize=256)
 def _qr_commands(url: str) -> tuple[bytes, int]:
-    """pyHanko's QR drawing commands for ``url`` and their size, computed once per URL
+    """The QR drawing commands for ``url`` and their size, computed once per URL
     (every signer of a document shows the same verification URL)."""
     qr = qr_code(url)
-    image = qr.make_image(image_factory=PdfStreamQRImage)
-    return image.render_command_stream(), (qr.modules_count + 2 * qr.border) * qr.box_size
+    return qr_drawing(qr), (qr.modules_count + 2 * qr.border) * qr.box_size
 
 
 class _Stamp(QRStamp):

@@ -19,6 +19,7 @@ from signing.cms_util import timestamp_info
 from signing.pdf import Level, PdfOptions, document_id, sign_pdf, verify_url
 from tests.pki import OFFICIALS, stranger_root
 from tests.pyhanko_oracle import all_valid, pyhanko_pdf_statuses
+from tests.qr import modules_of
 
 #: What pikepdf 10.17's allowlist PDF/A validator cannot check in *any* signed file:
 #: it does not support /AcroForm (every signature field lives there), DocMDP /Perms or
@@ -242,7 +243,7 @@ def test_qr_code_encodes_the_verification_url(four_signed, rendered) -> None:
             a for a in pdf.pages[len(pdf.pages) - 1].Annots if str(a.get("/T")) == "Signature1"
         )
         qr_stream = annot.AP.N.Resources.XObject.QR.read_bytes()
-    drawn = {(int(x), int(y)) for x, y in re.findall(rb"(\d+) (\d+) 1 1 re", qr_stream)}
+    drawn = modules_of(qr_stream)
     assert drawn == expected
 
 
