@@ -355,6 +355,22 @@ def test_stamp_shaping_never_falls_back_to_notdef() -> None:
     assert all(info.codepoint != 0 for info in buf.glyph_infos)
 
 
+def test_remembered_shaping_equals_fresh_shaping() -> None:
+    from pyhanko.pdf_utils.writer import PdfFileWriter
+
+    from signing.stamp import stamp_font
+    from signing.stamp_font import StampFontEngine, stamp_font_program
+
+    program = stamp_font_program(stamp_font())
+    lines = ["ЭЦҚ қойылды / Подписано ЭЦП", "ӘБДІРАХМАНОВА Әсел Ғалымжанқызы", "ЖСН / ИИН: 9", ""]
+    for size in (10, 7):
+        engine = StampFontEngine(PdfFileWriter(), program, size)
+        for line in lines * 2:  # the second time from the remembered results
+            assert engine.shape(line) == engine._shape(line)
+        assert engine.shape(lines[1]) is engine.shape(lines[1])
+    assert engine.shape(lines[1]) != StampFontEngine(PdfFileWriter(), program, 10).shape(lines[1])
+
+
 def test_visible_stamp_on_a_foreign_pdf_validates_with_pyhanko(officials, trust) -> None:
     from reportlab.pdfgen import canvas
 
