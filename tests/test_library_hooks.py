@@ -157,6 +157,37 @@ def test_pyhanko_hex_string_reader_is_looked_up_at_call_time() -> None:
     )
 
 
+def test_pyhanko_token_reader_is_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    canary(
+        generic.read_until_delimiter is patches._read_until_delimiter,
+        "pdf_utils.generic.read_until_delimiter",
+        "pyhanko",
+        "signing/patches.py",
+    )
+    calls = []
+    original = generic.read_until_delimiter
+
+    def spy(stream):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return original(stream)
+
+    generic.read_until_delimiter = spy
+    try:
+        value = generic.read_object(io.BytesIO(b"<</Type /Page /N 12>> "), generic.Reference(1, 0))
+    finally:
+        generic.read_until_delimiter = original
+    canary(
+        len(calls) == 3 and value == {"/Type": "/Page", "/N": 12},
+        "read_object -> NameObject.read_from_stream -> read_until_delimiter (module global)",
+        "pyhanko",
+        "signing/patches.py",
+    )
+
+
 def test_pyhanko_overridden_methods() -> None:
     from pyhanko.pdf_utils.font.opentype import _format_cid_glyphline_from_buffer
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -240,6 +271,7 @@ from signing.gost import oids
 def state():
     return {"gost_oid": oids.KEY_2015_512 in keys.PublicKeyAlgorithmId._map,
             "hex": generic.read_hex_string_from_stream is patches._read_hex_string,
+            "token": generic.read_until_delimiter is patches._read_until_delimiter,
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,
                                   "_anchor_aware", False),

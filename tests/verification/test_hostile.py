@@ -145,6 +145,38 @@ def _pyhanko_hex():  # type: ignore[no-untyped-def]
     return module.read_hex_string_from_stream
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"/Type /Page",
+        b"/A#20B(x)",
+        b"12 0 R",
+        b"-3.25]",
+        b"true>>",
+        b"null",
+        b"",
+        b"x" * 63 + b"/",
+        b"x" * 64 + b"%",
+        b"x" * 200,
+        b"abc\x00def",
+        b"\xff\xfe{",
+    ],
+)
+def test_fast_token_reader_matches_pyhanko(raw: bytes) -> None:
+    import io
+
+    from pyhanko.pdf_utils import misc
+
+    from signing.patches import _read_until_delimiter
+
+    for start in range(min(len(raw), 2) + 1):
+        theirs, ours = io.BytesIO(raw), io.BytesIO(raw)
+        theirs.seek(start)
+        ours.seek(start)
+        assert _read_until_delimiter(ours) == misc.read_until_delimiter(theirs)
+        assert ours.tell() == theirs.tell()
+
+
 def test_truncated_hex_string_raises_instead_of_looping() -> None:
     import io
 
