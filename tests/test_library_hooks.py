@@ -188,6 +188,31 @@ def test_pyhanko_token_reader_is_looked_up_at_call_time() -> None:
     )
 
 
+def test_pyhanko_name_coding_is_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    canary(
+        getattr(generic._decode_name, "_plain_aware", False)
+        and "_decode_name(" in inspect.getsource(generic.NameObject.read_from_stream)
+        and _params(generic.NameObject.write_to_stream)
+        == ["self", "stream", "handler", "container_ref"],
+        "pdf_utils.generic._decode_name / NameObject.write_to_stream",
+        "pyhanko",
+        "signing/patches.py (_plain_names)",
+    )
+    out = io.BytesIO()
+    name = generic.read_object(io.BytesIO(b"/A#20B "), generic.Reference(1, 0))
+    name.write_to_stream(out)
+    canary(
+        name == "/A B" and out.getvalue() == b"/A#20B" and patches._PLAIN_NAME.pattern,
+        "NameObject escapes (#20) read and written by pyHanko's own code",
+        "pyhanko",
+        "signing/patches.py (_plain_names)",
+    )
+
+
 def test_pyhanko_overridden_methods() -> None:
     from pyhanko.pdf_utils.font.opentype import _format_cid_glyphline_from_buffer
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -272,6 +297,7 @@ def state():
     return {"gost_oid": oids.KEY_2015_512 in keys.PublicKeyAlgorithmId._map,
             "hex": generic.read_hex_string_from_stream is patches._read_hex_string,
             "token": generic.read_until_delimiter is patches._read_until_delimiter,
+            "names": getattr(generic._decode_name, "_plain_aware", False),
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,
                                   "_anchor_aware", False),
