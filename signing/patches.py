@@ -1,4 +1,4 @@
-"""Every process-wide change this project makes to pyHanko and asn1crypto, in one place.
+"""Every process-wide change this project makes to pyHanko, asn1crypto and qrcode, in one place.
 
 Why one function, called at start-up: these libraries are shared by the whole process, so a
 change to them is a change for every caller. Applying them as a side effect of importing
@@ -25,7 +25,9 @@ each, which fails with a clear message when an upgrade moves it):
 6. pyHanko's PDF tokenizer reads names (and content-stream operators) with
    :func:`_read_until_delimiter`: one regular-expression search instead of a generator
    step per byte; and names that need no ``#`` escape are decoded and written whole
-   (:func:`_decode_name`, :func:`_write_name`), the others as pyHanko does.
+   (:func:`_decode_name`, :func:`_write_name`), the others as pyHanko does;
+7. qrcode computes the error-correction codewords with :func:`_create_bytes`: one pass
+   of table look-ups per data codeword instead of its polynomial objects.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from asn1crypto import x509
 from pyhanko.pdf_utils import generic, misc
@@ -45,6 +47,11 @@ from pyhanko_certvalidator.revinfo.archival import (
     RevinfoUsability,
     RevinfoUsabilityRating,
 )
+from qrcode import base as qrcode_base
+from qrcode import util as qrcode_util
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.crypt import SecurityHandler
 
 _lock = threading.Lock()
 _applied = False
@@ -62,8 +69,9 @@ def apply() -> None:
         asn1.register()
         validator.install()
         generic.read_hex_string_from_stream = _read_hex_string
-        generic.read_until_delimiter = _read_until_delimiter
+        generic.read_until_delimiter = _read_until_delimiter  # type: ignore[attr-defined]
         _plain_names()
+        qrcode_util.create_bytes = _create_bytes
         cms_util.register()
         _allow_anchor_as_crl_issuer()
         _revocation_is_final()
@@ -122,7 +130,7 @@ def _read_until_delimiter(stream: io.RawIOBase) -> bytes:
     each dictionary key of every object a signature reads pays it, several per cent of a
     server-key signature. The result and the stream position after it are the same.
     """
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         block = stream.read(_TOKEN_CHUNK)
         if not block:
@@ -161,8 +169,8 @@ def _plain_names() -> None:
     def _write_name(
         self: generic.NameObject,
         stream: IO[bytes],
-        handler: object = None,
-        container_ref: object = None,
+        handler: SecurityHandler | None = None,
+        container_ref: generic.Dereferenceable | None = None,
     ) -> None:
         data = self.encode("utf8")
         if data[:1] == b"/" and _PLAIN_NAME.fullmatch(data, 1):
@@ -172,7 +180,66 @@ def _plain_names() -> None:
 
     _decode_name._plain_aware = True  # type: ignore[attr-defined]
     generic._decode_name = _decode_name
-    generic.NameObject.write_to_stream = _write_name  # type: ignore[method-assign,assignment]
+    generic.NameObject.write_to_stream = _write_name  # type: ignore[method-assign]
+
+
+_GF_EXP, _GF_LOG = qrcode_base.EXP_TABLE, qrcode_base.LOG_TABLE
+_GENERATORS: dict[int, list[int]] = {}
+
+
+def _generator_logs(count: int) -> list[int]:
+    """Logarithms of the Reed-Solomon generator's coefficients for ``count`` EC codewords,
+    highest power after the leading 1 first (ISO/IEC 18004, 7.5.2)."""
+    logs = _GENERATORS.get(count)
+    if logs is None:
+        poly = [1]
+        for i in range(count):  # times (x - a^i); minus is plus in GF(256)
+            root = _GF_EXP[i]
+            nxt = [*poly, 0]
+            for j, c in enumerate(poly):
+                if c:
+                    nxt[j + 1] ^= _GF_EXP[(_GF_LOG[c] + _GF_LOG[root]) % 255]
+            poly = nxt
+        logs = _GENERATORS[count] = [_GF_LOG[c] for c in poly[1:]]
+    return logs
+
+
+def _error_codewords(data: list[int], count: int) -> list[int]:
+    """The remainder of ``data`` times x^count divided by the generator (a shift register)."""
+    generator = _generator_logs(count)
+    remainder = [0] * count
+    for word in data:
+        factor = word ^ remainder[0]
+        remainder = [*remainder[1:], 0]
+        if factor:
+            shift = _GF_LOG[factor]
+            remainder = [
+                r ^ _GF_EXP[(shift + g) % 255] for r, g in zip(remainder, generator, strict=True)
+            ]
+    return remainder
+
+
+def _create_bytes(buffer: qrcode_util.BitBuffer, rs_blocks: list[qrcode_base.RSBlock]) -> list[int]:
+    """Drop-in for qrcode's ``create_bytes``: the data codewords split into blocks, each
+    block's error-correction codewords, both interleaved (ISO/IEC 18004, 7.6).
+
+    Why: qrcode divides polynomials with a new object per step, about a twentieth of a
+    visible signature (every document's stamp has a new QR code). The codewords are the
+    same (``tests/signing/test_stamp_qr.py`` compares them for every version and level).
+    """
+    offset = 0
+    data_blocks: list[list[int]] = []
+    error_blocks: list[list[int]] = []
+    for block in rs_blocks:
+        words = [0xFF & word for word in buffer.buffer[offset : offset + block.data_count]]
+        offset += block.data_count
+        data_blocks.append(words)
+        error_blocks.append(_error_codewords(words, block.total_count - block.data_count))
+    out: list[int] = []
+    for blocks in (data_blocks, error_blocks):
+        for i in range(max(len(b) for b in blocks)):
+            out += [b[i] for b in blocks if i < len(b)]
+    return out
 
 
 def _allow_anchor_as_crl_issuer() -> None:

@@ -94,3 +94,33 @@ def test_the_fast_symbol_and_drawing_match_the_straightforward_ones(size: int) -
         header = b"\n".join(squares.split(b"\n")[:3])
         assert drawing.startswith(header + b"\n") and drawing.endswith(b"\nf")
         assert modules_of(drawing) == modules_of(squares)
+
+
+def test_the_error_codewords_are_qrcodes_for_every_version_and_level() -> None:
+    """signing.patches' Reed-Solomon step against qrcode's own (reloaded unpatched)."""
+    import importlib.util
+    import random
+
+    from qrcode import base
+    from qrcode import util as live
+
+    from signing import patches
+
+    assert live.create_bytes is patches._create_bytes
+    spec = importlib.util.find_spec("qrcode.util")
+    assert spec is not None and spec.loader is not None
+    plain = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plain)
+    rng = random.Random(8)
+    for version in range(1, 41):
+        for level in (
+            qrcode.constants.ERROR_CORRECT_L,
+            qrcode.constants.ERROR_CORRECT_M,
+            qrcode.constants.ERROR_CORRECT_Q,
+            qrcode.constants.ERROR_CORRECT_H,
+        ):
+            blocks = base.rs_blocks(version, level)
+            buffer = live.BitBuffer()
+            for _ in range(sum(block.data_count for block in blocks)):
+                buffer.put(rng.randrange(256), 8)
+            assert patches._create_bytes(buffer, blocks) == plain.create_bytes(buffer, blocks)
