@@ -12,6 +12,7 @@ prepared or signed. :func:`load_key` picks the provider from configuration.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import threading
@@ -139,8 +140,9 @@ class SigningKey(ABC):
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]
 
-    @property
+    @functools.cached_property
     def identity(self) -> Person:
+        """Who the certificate names, read once per key (it is read at every signature)."""
         return person_of(self.certificate)
 
     def check(self, at: dt.datetime | None = None, role: str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Every process-wide change this project makes to pyHanko and asn1crypto, in one place.
+"""Every process-wide change this project makes to pyHanko, asn1crypto and qrcode, in one place.
 
 Why one function, called at start-up: these libraries are shared by the whole process, so a
 change to them is a change for every caller. Applying them as a side effect of importing
@@ -21,7 +21,13 @@ each, which fails with a clear message when an upgrade moves it):
    (:func:`signing.cms_util.register`);
 5. pyhanko-certvalidator lets a pinned, non-self-signed trust anchor issue CRLs
    (:func:`_allow_anchor_as_crl_issuer`) and takes an OCSP "revoked" as final
-   (:func:`_revocation_is_final`).
+   (:func:`_revocation_is_final`);
+6. pyHanko's PDF tokenizer reads names (and content-stream operators) with
+   :func:`_read_until_delimiter`: one regular-expression search instead of a generator
+   step per byte; and names that need no ``#`` escape are decoded and written whole
+   (:func:`_decode_name`, :func:`_write_name`), the others as pyHanko does;
+7. qrcode computes the error-correction codewords with :func:`_create_bytes`: one pass
+   of table look-ups per data codeword instead of its polynomial objects.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from typing import IO, TYPE_CHECKING
 
 from asn1crypto import x509
 from pyhanko.pdf_utils import generic, misc
@@ -40,6 +47,11 @@ from pyhanko_certvalidator.revinfo.archival import (
     RevinfoUsability,
     RevinfoUsabilityRating,
 )
+from qrcode import base as qrcode_base
+from qrcode import util as qrcode_util
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.crypt import SecurityHandler
 
 _lock = threading.Lock()
 _applied = False
@@ -57,6 +69,9 @@ def apply() -> None:
         asn1.register()
         validator.install()
         generic.read_hex_string_from_stream = _read_hex_string
+        generic.read_until_delimiter = _read_until_delimiter  # type: ignore[attr-defined]
+        _plain_names()
+        qrcode_util.create_bytes = _create_bytes
         cms_util.register()
         _allow_anchor_as_crl_issuer()
         _revocation_is_final()
@@ -100,6 +115,131 @@ def _read_hex_string(stream: io.RawIOBase) -> generic.ByteStringObject | generic
         return generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
     except (ValueError, UnicodeDecodeError):
         raise misc.PdfStreamError("Unexpected token in hex string") from None
+
+
+#: PDF white-space and delimiter bytes (ISO 32000-1, 7.2.2), pyHanko's token ends.
+_DELIMITER = re.compile(rb"[ \n\r\t\f\x00()<>\[\]{}/%]")
+_TOKEN_CHUNK = 64
+
+
+def _read_until_delimiter(stream: io.RawIOBase) -> bytes:
+    """Drop-in for pyHanko's ``read_until_delimiter``: the bytes up to the next white-space
+    or delimiter byte, which is left unread (at the end of the stream: all that is left).
+
+    Why: pyHanko reads every name (``/Type``) one byte at a time through a generator;
+    each dictionary key of every object a signature reads pays it, several per cent of a
+    server-key signature. The result and the stream position after it are the same.
+    """
+    chunks: list[bytes] = []
+    while True:
+        block = stream.read(_TOKEN_CHUNK)
+        if not block:
+            return b"".join(chunks)
+        found = _DELIMITER.search(block)
+        if found is not None:
+            chunks.append(block[: found.start()])
+            stream.seek(found.start() - len(block), io.SEEK_CUR)
+            return b"".join(chunks)
+        chunks.append(block)
+
+
+#: A name's bytes after the ``/`` that pyHanko neither escapes nor unescapes: printable
+#: ASCII other than ``#`` and the delimiters.
+_PLAIN_NAME = re.compile(rb"[^\x00-\x20\x7f-\xff#()<>\[\]{}/%]*")
+
+
+def _plain_names() -> None:
+    """Names without escapes decoded and written in one step; any other as before.
+
+    Why: pyHanko decodes and encodes a name one byte at a time (a check and a write per
+    byte), for every dictionary key a signature reads or writes: several per cent of a
+    server-key signature. For a name that needs no ``#`` escape both are the identity.
+    """
+    decode = generic._decode_name
+    write = generic.NameObject.write_to_stream
+    if getattr(decode, "_plain_aware", False):
+        return
+
+    def _decode_name(name_bytes: bytes) -> generic.NameObject:
+        if _PLAIN_NAME.fullmatch(name_bytes):
+            return generic.NameObject("/" + name_bytes.decode("ascii"))
+        plain: generic.NameObject = decode(name_bytes)
+        return plain
+
+    def _write_name(
+        self: generic.NameObject,
+        stream: IO[bytes],
+        handler: SecurityHandler | None = None,
+        container_ref: generic.Dereferenceable | None = None,
+    ) -> None:
+        data = self.encode("utf8")
+        if data[:1] == b"/" and _PLAIN_NAME.fullmatch(data, 1):
+            stream.write(data)
+        else:
+            write(self, stream, handler, container_ref)
+
+    _decode_name._plain_aware = True  # type: ignore[attr-defined]
+    generic._decode_name = _decode_name
+    generic.NameObject.write_to_stream = _write_name  # type: ignore[method-assign]
+
+
+_GF_EXP, _GF_LOG = qrcode_base.EXP_TABLE, qrcode_base.LOG_TABLE
+_GENERATORS: dict[int, list[int]] = {}
+
+
+def _generator_logs(count: int) -> list[int]:
+    """Logarithms of the Reed-Solomon generator's coefficients for ``count`` EC codewords,
+    highest power after the leading 1 first (ISO/IEC 18004, 7.5.2)."""
+    logs = _GENERATORS.get(count)
+    if logs is None:
+        poly = [1]
+        for i in range(count):  # times (x - a^i); minus is plus in GF(256)
+            root = _GF_EXP[i]
+            nxt = [*poly, 0]
+            for j, c in enumerate(poly):
+                if c:
+                    nxt[j + 1] ^= _GF_EXP[(_GF_LOG[c] + _GF_LOG[root]) % 255]
+            poly = nxt
+        logs = _GENERATORS[count] = [_GF_LOG[c] for c in poly[1:]]
+    return logs
+
+
+def _error_codewords(data: list[int], count: int) -> list[int]:
+    """The remainder of ``data`` times x^count divided by the generator (a shift register)."""
+    generator = _generator_logs(count)
+    remainder = [0] * count
+    for word in data:
+        factor = word ^ remainder[0]
+        remainder = [*remainder[1:], 0]
+        if factor:
+            shift = _GF_LOG[factor]
+            remainder = [
+                r ^ _GF_EXP[(shift + g) % 255] for r, g in zip(remainder, generator, strict=True)
+            ]
+    return remainder
+
+
+def _create_bytes(buffer: qrcode_util.BitBuffer, rs_blocks: list[qrcode_base.RSBlock]) -> list[int]:
+    """Drop-in for qrcode's ``create_bytes``: the data codewords split into blocks, each
+    block's error-correction codewords, both interleaved (ISO/IEC 18004, 7.6).
+
+    Why: qrcode divides polynomials with a new object per step, about a twentieth of a
+    visible signature (every document's stamp has a new QR code). The codewords are the
+    same (``tests/signing/test_stamp_qr.py`` compares them for every version and level).
+    """
+    offset = 0
+    data_blocks: list[list[int]] = []
+    error_blocks: list[list[int]] = []
+    for block in rs_blocks:
+        words = [0xFF & word for word in buffer.buffer[offset : offset + block.data_count]]
+        offset += block.data_count
+        data_blocks.append(words)
+        error_blocks.append(_error_codewords(words, block.total_count - block.data_count))
+    out: list[int] = []
+    for blocks in (data_blocks, error_blocks):
+        for i in range(max(len(b) for b in blocks)):
+            out += [b[i] for b in blocks if i < len(b)]
+    return out
 
 
 def _allow_anchor_as_crl_issuer() -> None:

@@ -79,19 +79,33 @@ def _at_1000_upem(source: Path) -> str:
     only right for 1000-unit fonts; Liberation uses 2048, so text would be spread out and
     widths would contradict the embedded program (a PDF/A violation).
     """
+    stat = source.stat()
+    found = _scaled_copy(str(source), stat.st_mtime_ns, stat.st_size)
+    if not Path(found).is_file():  # the temporary copy was cleaned away
+        _scaled_copy.cache_clear()
+        found = _scaled_copy(str(source), stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _scaled_copy(source: str, mtime_ns: int, size: int) -> str:
+    """:func:`_at_1000_upem` for one version of the file, once per process.
+
+    Why cached: opening the font to read its units per em was about a twentieth of a
+    visible signature, done again for every signature.
+    """
     from fontTools.ttLib import TTFont
     from fontTools.ttLib.scaleUpem import scale_upem
 
-    with TTFont(str(source), lazy=True) as probe:
+    with TTFont(source, lazy=True) as probe:
         if probe["head"].unitsPerEm == 1000:
-            return str(source)
-    stat = source.stat()
-    tag = hashlib.sha256(f"{source}:{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()
-    target = Path(tempfile.gettempdir()) / "docservice-fonts" / f"{tag[:16]}-{source.name}"
+            return source
+    tag = hashlib.sha256(f"{source}:{mtime_ns}:{size}".encode()).hexdigest()
+    target = Path(tempfile.gettempdir()) / "docservice-fonts" / f"{tag[:16]}-{Path(source).name}"
     with _SCALED_LOCK:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            font = TTFont(str(source))
+            font = TTFont(source)
             scale_upem(font, 1000)
             tmp = target.with_suffix(f".{os.getpid()}.tmp")
             font.save(str(tmp))
@@ -108,9 +122,9 @@ class Placement:
     compact: bool = False
 
 
-def _page_refs(writer: BasePdfFileWriter) -> list[int]:
-    """Object numbers of the pages in document order."""
-    refs: list[int] = []
+def _page_refs(writer: BasePdfFileWriter) -> list[generic.IndirectObject]:
+    """References to the pages in document order."""
+    refs: list[generic.IndirectObject] = []
 
     def walk(node_ref: generic.IndirectObject) -> None:
         node = node_ref.get_object()
@@ -118,7 +132,7 @@ def _page_refs(writer: BasePdfFileWriter) -> list[int]:
             for kid in node["/Kids"]:
                 walk(kid)
         else:
-            refs.append(node_ref.idnum)
+            refs.append(node_ref)
 
     walk(writer.root.raw_get("/Pages"))
     return refs
@@ -138,8 +152,13 @@ def _lookup_name_tree(node: generic.DictionaryObject, key: str) -> generic.PdfOb
     return None
 
 
-def named_area(writer: BasePdfFileWriter) -> tuple[int, Rect] | None:
-    """The renderer's signature area (page index, rect) or None when absent/unusable."""
+def named_area(
+    writer: BasePdfFileWriter, pages: list[generic.IndirectObject] | None = None
+) -> tuple[int, Rect] | None:
+    """The renderer's signature area (page index, rect) or None when absent/unusable.
+
+    ``pages``: :func:`_page_refs` of ``writer`` when the caller has them already.
+    """
     root = writer.root
     dest: generic.PdfObject | None = None
     names = root.get("/Names")
@@ -154,11 +173,11 @@ def named_area(writer: BasePdfFileWriter) -> tuple[int, Rect] | None:
     page_ref = dest.raw_get(0)
     if not isinstance(page_ref, generic.IndirectObject):
         return None
-    refs = _page_refs(writer)
-    if page_ref.idnum not in refs:
+    numbers = [ref.idnum for ref in (pages if pages is not None else _page_refs(writer))]
+    if page_ref.idnum not in numbers:
         return None
     left, bottom, right, top = (float(dest[i]) for i in range(2, 6))
-    return refs.index(page_ref.idnum), (left, bottom, right, top)
+    return numbers.index(page_ref.idnum), (left, bottom, right, top)
 
 
 def stamp_area(area: Rect) -> Rect:
@@ -177,11 +196,12 @@ def _grid(area: Rect, index: int, cols: int, rows: int) -> Rect:
 
 def placement(writer: BasePdfFileWriter, existing: int) -> Placement:
     """Where the stamp of the signer after ``existing`` signatures goes."""
-    last = len(_page_refs(writer)) - 1
-    page_obj = writer.find_page_for_modification(last)[0].get_object()
+    pages = _page_refs(writer)  # one walk of the page tree for both look-ups
+    last = len(pages) - 1
+    page_obj = pages[last].get_object()
     media = [float(v) for v in page_obj.get("/MediaBox", (0, 0, 595.28, 841.89))]
     band_left, band_right = media[0] + _BAND_MARGIN, media[2] - _BAND_MARGIN
-    area = named_area(writer)
+    area = named_area(writer, pages)
     if existing < SLOTS:
         if area is not None:
             return Placement(area[0], _grid(stamp_area(area[1]), existing, 2, 2))
@@ -251,17 +271,51 @@ def qr_code(url: str) -> qrcode.QRCode[PilImage | PyPNGImage]:
     """The stamp's QR symbol for ``url`` (level M, mask :data:`QR_MASK`)."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=QR_MASK)
     qr.add_data(url)
-    qr.make()
+    shape = tuple((segment.mode, len(segment)) for segment in qr.data_list)
+    version = _VERSIONS.get(shape)
+    if version is None:
+        version = _VERSIONS[shape] = qr.best_fit()
+    qr.version = version
+    qr.make(fit=False)
     return qr
+
+
+#: The symbol version (size) for the segments' modes and lengths, which alone decide it.
+#: Why: ``qrcode``'s own search encodes the data once more, bit by bit, only to count the
+#: bits; a service's verification URLs all have the same shape, so it is searched once.
+_VERSIONS: dict[tuple[tuple[int, int], ...], int] = {}
+
+
+def qr_drawing(qr: qrcode.QRCode[PilImage | PyPNGImage]) -> bytes:
+    """The symbol's dark modules as PDF drawing commands, one rectangle per run in a row.
+
+    The same coordinate system as pyHanko's :class:`PdfStreamQRImage` (its header, one
+    unit a module, quiet zone included), but a row's adjacent dark modules are one
+    ``x y w 1 re`` instead of ``w`` unit squares: a third of the operators to write and
+    compress, the same picture.
+    """
+    image = PdfStreamQRImage(qr.border, qr.modules_count, qr.box_size, qrcode_modules=qr.modules)
+    commands = [image.setup_drawing_area()]
+    for y, row in enumerate(qr.modules):
+        x, width = 0, len(row)
+        while x < width:
+            if not row[x]:
+                x += 1
+                continue
+            run = x
+            while x < width and row[x]:
+                x += 1
+            commands.append(b"%d %d %d 1 re" % (run, y, x - run))
+    commands.append(b"f")
+    return b"\n".join(commands)
 
 
 @functools.lru_cache(maxsize=256)
 def _qr_commands(url: str) -> tuple[bytes, int]:
-    """pyHanko's QR drawing commands for ``url`` and their size, computed once per URL
+    """The QR drawing commands for ``url`` and their size, computed once per URL
     (every signer of a document shows the same verification URL)."""
     qr = qr_code(url)
-    image = qr.make_image(image_factory=PdfStreamQRImage)
-    return image.render_command_stream(), (qr.modules_count + 2 * qr.border) * qr.box_size
+    return qr_drawing(qr), (qr.modules_count + 2 * qr.border) * qr.box_size
 
 
 class _Stamp(QRStamp):

@@ -48,6 +48,8 @@ REQUIRED = (
     + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,:;/()-№«»…"
 )
 _ENCODING = "Identity-H"
+#: Shaped lines kept per font program (a few per signer; the time line is always new).
+_SHAPED_LINES = 4096
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class StampFontProgram:
     @functools.cached_property
     def width_of(self) -> dict[int, int]:
         return dict(self.widths)
+
+    @functools.cached_property
+    def shaped(self) -> dict[tuple[str, float], ShapeResult]:
+        """Lines already shaped, by text and font size (see :meth:`StampFontEngine.shape`)."""
+        return {}
 
     @functools.cached_property
     def widths_array(self) -> generic.ArrayObject:
@@ -204,6 +211,23 @@ class StampFontEngine(FontEngine):
         self._written = self._existing is not None
 
     def shape(self, txt: str) -> ShapeResult:
+        """``txt`` shaped with HarfBuzz, remembered per text and size in the program.
+
+        Why: a signer's stamp repeats the same lines (heading, name, IIN, organisation,
+        certificate) at every signature, and shaping them was a tenth of a signature;
+        the result depends only on the text, the font program and the size.
+        """
+        key = (txt, self.font_size)
+        shaped = self.program.shaped
+        found = shaped.get(key)
+        if found is None:
+            found = self._shape(txt)
+            if len(shaped) >= _SHAPED_LINES:
+                shaped.clear()
+            shaped[key] = found
+        return found
+
+    def _shape(self, txt: str) -> ShapeResult:
         if not txt:
             return ShapeResult(b"", 0, 0)
         buf = hb.Buffer()

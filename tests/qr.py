@@ -1,6 +1,6 @@
 """Read the stamps' QR codes back from a signed PDF with an independent decoder.
 
-zxing-cpp (test only) decodes an image drawn from the QR XObject's modules, so a test checks
+zxing-cpp (test only) decodes an image drawn from the QR XObject's rectangles, so a test checks
 what a phone would read, not what our code meant to draw.
 """
 
@@ -24,9 +24,20 @@ def qr_payloads(data: bytes) -> list[str]:
             if "/QR" not in xobjects:
                 continue
             stream = xobjects.QR.read_bytes()
-            modules = {(int(x), int(y)) for x, y in re.findall(rb"(\d+) (\d+) 1 1 re", stream)}
-            found.append(_decode(modules))
+            found.append(_decode(modules_of(stream)))
     return found
+
+
+def modules_of(stream: bytes) -> set[tuple[int, int]]:
+    """The modules (x, y) that the ``x y w h re`` rectangles of a QR stream cover."""
+    return {
+        (x + dx, y + dy)
+        for x, y, w, h in (
+            map(int, rect) for rect in re.findall(rb"(\d+) (\d+) (\d+) (\d+) re", stream)
+        )
+        for dx in range(w)
+        for dy in range(h)
+    }
 
 
 def _decode(modules: set[tuple[int, int]], scale: int = 6, quiet: int = 4) -> str:

@@ -157,6 +157,78 @@ def test_pyhanko_hex_string_reader_is_looked_up_at_call_time() -> None:
     )
 
 
+def test_pyhanko_token_reader_is_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    canary(
+        generic.read_until_delimiter is patches._read_until_delimiter,
+        "pdf_utils.generic.read_until_delimiter",
+        "pyhanko",
+        "signing/patches.py",
+    )
+    calls = []
+    original = generic.read_until_delimiter
+
+    def spy(stream):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return original(stream)
+
+    generic.read_until_delimiter = spy
+    try:
+        value = generic.read_object(io.BytesIO(b"<</Type /Page /N 12>> "), generic.Reference(1, 0))
+    finally:
+        generic.read_until_delimiter = original
+    canary(
+        len(calls) == 3 and value == {"/Type": "/Page", "/N": 12},
+        "read_object -> NameObject.read_from_stream -> read_until_delimiter (module global)",
+        "pyhanko",
+        "signing/patches.py",
+    )
+
+
+def test_pyhanko_name_coding_is_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    canary(
+        getattr(generic._decode_name, "_plain_aware", False)
+        and "_decode_name(" in inspect.getsource(generic.NameObject.read_from_stream)
+        and _params(generic.NameObject.write_to_stream)
+        == ["self", "stream", "handler", "container_ref"],
+        "pdf_utils.generic._decode_name / NameObject.write_to_stream",
+        "pyhanko",
+        "signing/patches.py (_plain_names)",
+    )
+    out = io.BytesIO()
+    name = generic.read_object(io.BytesIO(b"/A#20B "), generic.Reference(1, 0))
+    name.write_to_stream(out)
+    canary(
+        name == "/A B" and out.getvalue() == b"/A#20B" and patches._PLAIN_NAME.pattern,
+        "NameObject escapes (#20) read and written by pyHanko's own code",
+        "pyhanko",
+        "signing/patches.py (_plain_names)",
+    )
+
+
+def test_qrcode_codeword_step_is_looked_up_at_call_time() -> None:
+    import qrcode.util
+
+    from signing import patches
+
+    canary(
+        qrcode.util.create_bytes is patches._create_bytes
+        and "create_bytes(buffer, rs_blocks)" in inspect.getsource(qrcode.util.create_data)
+        and isinstance(qrcode.util.BitBuffer().buffer, list)
+        and len(qrcode.base.EXP_TABLE) == len(qrcode.base.LOG_TABLE) == 256,
+        "util.create_data -> create_bytes(buffer, rs_blocks) (module global), BitBuffer.buffer",
+        "qrcode",
+        "signing/patches.py (_create_bytes)",
+    )
+
+
 def test_pyhanko_overridden_methods() -> None:
     from pyhanko.pdf_utils.font.opentype import _format_cid_glyphline_from_buffer
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -234,12 +306,16 @@ from pyhanko.pdf_utils import generic
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator as V
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.revinfo.archival import OCSPContainer
+import qrcode.util
 from asn1crypto import cms
 from signing import patches
 from signing.gost import oids
 def state():
     return {"gost_oid": oids.KEY_2015_512 in keys.PublicKeyAlgorithmId._map,
             "hex": generic.read_hex_string_from_stream is patches._read_hex_string,
+            "token": generic.read_until_delimiter is patches._read_until_delimiter,
+            "names": getattr(generic._decode_name, "_plain_aware", False),
+            "qr_rs": qrcode.util.create_bytes is patches._create_bytes,
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,
                                   "_anchor_aware", False),
@@ -267,7 +343,13 @@ print(json.dumps([before, state()]))
 
 @pytest.mark.parametrize(
     ("package", "below"),
-    [("pyhanko", "0.39"), ("pyhanko-certvalidator", "0.34"), ("signxml", "6"), ("asn1crypto", "2")],
+    [
+        ("pyhanko", "0.39"),
+        ("pyhanko-certvalidator", "0.34"),
+        ("signxml", "6"),
+        ("asn1crypto", "2"),
+        ("qrcode", "9"),
+    ],
 )
 def test_the_patched_libraries_have_upper_bounds(package: str, below: str) -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")

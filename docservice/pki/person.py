@@ -94,8 +94,31 @@ def _number(values: list[str], prefix: str) -> str:
     return ""
 
 
+#: Persons already read, by certificate DER (a few signers and keys per process).
+_READ: dict[bytes, Person] = {}
+_READ_LIMIT = 4096
+
+
 def person_of(cert: x509.Certificate) -> Person:
-    """Read the NCA RK subject fields and roles of ``cert``."""
+    """Read the NCA RK subject fields and roles of ``cert`` (remembered per certificate).
+
+    Why remembered: the service reads the same signers' certificates several times per
+    signature (authorisation, the record, the report), and reading a subject and its
+    extended key usage costs a few tenths of a millisecond each time; a :class:`Person`
+    is immutable and depends only on the certificate's DER.
+    """
+    der = cert.dump()
+    found = _READ.get(der)
+    if found is None:
+        found = read_person(cert)
+        if len(_READ) >= _READ_LIMIT:
+            _READ.clear()
+        _READ[der] = found
+    return found
+
+
+def read_person(cert: x509.Certificate) -> Person:
+    """:func:`person_of` without the memory: the subject and roles read from ``cert``."""
     subject = cert.subject
     cn, surname = _first(subject, "common_name"), _first(subject, "surname")
     given = cn[len(surname) :].strip() if surname and cn.startswith(surname) else ""

@@ -8,7 +8,7 @@ import pytest
 from asn1crypto import pem, x509
 from cryptography.x509.oid import NameOID
 
-from docservice.pki.person import person_of
+from docservice.pki.person import person_of, read_person
 from docservice.pki.roles import Role
 from docservice.verification.certs import signer_facts
 from signing.keys import Pkcs12Key
@@ -164,3 +164,15 @@ def test_full_name_rule(attrs, full) -> None:  # type: ignore[no-untyped-def]
 def test_log_repr_masks() -> None:
     person = person_of(_cer("individual_valid_sign_2004_rsa.cer"))
     assert "123456789011" not in person.log_repr() and "ТЕСТОВ" not in person.log_repr()
+
+
+def test_remembered_person_is_a_fresh_reading(pki: TestPki) -> None:
+    """The per-certificate memory gives what reading the certificate gives, per DER."""
+    seen = []
+    for user in ("career", "head", "akimat", "career"):
+        der = pki.cert(user).dump()
+        person = person_of(x509.Certificate.load(der))
+        assert person == read_person(x509.Certificate.load(der))
+        assert person_of(x509.Certificate.load(der)) is person
+        seen.append(person)
+    assert seen[0] is seen[3] and len({p.serial_hex for p in seen}) == 3

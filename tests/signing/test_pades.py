@@ -19,6 +19,7 @@ from signing.cms_util import timestamp_info
 from signing.pdf import Level, PdfOptions, document_id, sign_pdf, verify_url
 from tests.pki import OFFICIALS, stranger_root
 from tests.pyhanko_oracle import all_valid, pyhanko_pdf_statuses
+from tests.qr import modules_of
 
 #: What pikepdf 10.17's allowlist PDF/A validator cannot check in *any* signed file:
 #: it does not support /AcroForm (every signature field lives there), DocMDP /Perms or
@@ -242,7 +243,7 @@ def test_qr_code_encodes_the_verification_url(four_signed, rendered) -> None:
             a for a in pdf.pages[len(pdf.pages) - 1].Annots if str(a.get("/T")) == "Signature1"
         )
         qr_stream = annot.AP.N.Resources.XObject.QR.read_bytes()
-    drawn = {(int(x), int(y)) for x, y in re.findall(rb"(\d+) (\d+) 1 1 re", qr_stream)}
+    drawn = modules_of(qr_stream)
     assert drawn == expected
 
 
@@ -352,6 +353,22 @@ def test_stamp_shaping_never_falls_back_to_notdef() -> None:
     buf.guess_segment_properties()
     hb.shape(program.hb_font, buf)
     assert all(info.codepoint != 0 for info in buf.glyph_infos)
+
+
+def test_remembered_shaping_equals_fresh_shaping() -> None:
+    from pyhanko.pdf_utils.writer import PdfFileWriter
+
+    from signing.stamp import stamp_font
+    from signing.stamp_font import StampFontEngine, stamp_font_program
+
+    program = stamp_font_program(stamp_font())
+    lines = ["ЭЦҚ қойылды / Подписано ЭЦП", "ӘБДІРАХМАНОВА Әсел Ғалымжанқызы", "ЖСН / ИИН: 9", ""]
+    for size in (10, 7):
+        engine = StampFontEngine(PdfFileWriter(), program, size)
+        for line in lines * 2:  # the second time from the remembered results
+            assert engine.shape(line) == engine._shape(line)
+        assert engine.shape(lines[1]) is engine.shape(lines[1])
+    assert engine.shape(lines[1]) != StampFontEngine(PdfFileWriter(), program, 10).shape(lines[1])
 
 
 def test_visible_stamp_on_a_foreign_pdf_validates_with_pyhanko(officials, trust) -> None:

@@ -137,12 +137,77 @@ def test_fast_hex_reader_matches_pyhanko(raw: bytes) -> None:
 
 def _pyhanko_hex():  # type: ignore[no-untyped-def]
     """pyHanko's own reader, reloaded from source (the module attribute may be replaced)."""
+    return _pyhanko_generic().read_hex_string_from_stream
+
+
+def _pyhanko_generic():  # type: ignore[no-untyped-def]
+    """A fresh copy of ``pyhanko.pdf_utils.generic`` from source, without our patches."""
     import importlib.util
 
     spec = importlib.util.find_spec("pyhanko.pdf_utils.generic")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.read_hex_string_from_stream
+    return module
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"/Type /Page",
+        b"/A#20B(x)",
+        b"12 0 R",
+        b"-3.25]",
+        b"true>>",
+        b"null",
+        b"",
+        b"x" * 63 + b"/",
+        b"x" * 64 + b"%",
+        b"x" * 200,
+        b"abc\x00def",
+        b"\xff\xfe{",
+    ],
+)
+def test_fast_token_reader_matches_pyhanko(raw: bytes) -> None:
+    import io
+
+    from pyhanko.pdf_utils import misc
+
+    from signing.patches import _read_until_delimiter
+
+    for start in range(min(len(raw), 2) + 1):
+        theirs, ours = io.BytesIO(raw), io.BytesIO(raw)
+        theirs.seek(start)
+        ours.seek(start)
+        assert _read_until_delimiter(ours) == misc.read_until_delimiter(theirs)
+        assert ours.tell() == theirs.tell()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"Type", b"F1", b"A#20B", b"Caf\xc3\xa9", b"\xff\xfe", b"", b"x~!", b"ab#41", b"A#2"],
+)
+def test_fast_name_coding_matches_pyhanko(raw: bytes) -> None:
+    import io
+    import types
+
+    from pyhanko.pdf_utils import generic
+
+    pyhanko = _pyhanko_generic()
+    # pyHanko's own functions, run against the live module (its NameObject class)
+    decode = types.FunctionType(pyhanko._decode_name.__code__, generic.__dict__)
+    write = types.FunctionType(pyhanko.NameObject.write_to_stream.__code__, generic.__dict__)
+    try:
+        expected: object = decode(raw)
+    except generic.PdfReadError as exc:
+        with pytest.raises(generic.PdfReadError):
+            generic._decode_name(raw)
+        expected = str(exc)
+    else:
+        assert generic._decode_name(raw) == expected
+        theirs, ours = io.BytesIO(), io.BytesIO()
+        write(expected, theirs, None, None)
+        expected.write_to_stream(ours)  # type: ignore[attr-defined]
+        assert ours.getvalue() == theirs.getvalue()
 
 
 def test_truncated_hex_string_raises_instead_of_looping() -> None:
