@@ -17,6 +17,8 @@ each, which fails with a clear message when an upgrade moves it):
 3. pyHanko's PDF tokenizer reads hex strings with :func:`_read_hex_string`: one
    ``bytes.fromhex`` instead of a loop per character, and an error instead of an endless loop
    on a truncated file;
+   and names with :func:`_read_name`: one regular-expression search instead of a loop
+   per byte (twice over: finding the end, then decoding);
 4. asn1crypto reads the RFC 5126 revocation-values CMS attribute
    (:func:`signing.cms_util.register`);
 5. pyhanko-certvalidator lets a pinned, non-self-signed trust anchor issue CRLs
@@ -57,6 +59,7 @@ def apply() -> None:
         asn1.register()
         validator.install()
         generic.read_hex_string_from_stream = _read_hex_string
+        generic.NameObject.read_from_stream = staticmethod(_read_name)  # type: ignore[method-assign]
         cms_util.register()
         _allow_anchor_as_crl_issuer()
         _revocation_is_final()
@@ -100,6 +103,40 @@ def _read_hex_string(stream: io.RawIOBase) -> generic.ByteStringObject | generic
         return generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
     except (ValueError, UnicodeDecodeError):
         raise misc.PdfStreamError("Unexpected token in hex string") from None
+
+
+#: Where a name ends (PDF whitespace and delimiters, ISO 32000-1 7.2.2), as pyHanko has it.
+_NAME_END = re.compile(b"[" + re.escape(misc.PDF_WHITESPACE + misc.PDF_DELIMITERS) + b"]")
+#: A name that needs no decoding: printable ASCII without the ``#`` escape.
+_PLAIN_NAME = re.compile(rb"[\x21\x22\x24-\x7e]*")
+#: Bytes read at once for a name; a longer one is read the library's way.
+_NAME_CHUNK = 128
+
+
+def _read_name(stream: io.RawIOBase) -> generic.NameObject:
+    """Drop-in for ``NameObject.read_from_stream``: the same name object, found with one
+    regular-expression search, and decoded by pyHanko only when it has an escape or a byte
+    outside printable ASCII (which pyHanko refuses as pyHanko always did).
+
+    Why: a PDF dictionary is mostly names, and pyHanko reads each one byte by byte, with a
+    generator, to find its end, then walks it again byte by byte to decode it: a tenth of
+    the CPU of verifying a one-signature PDF. The stream is left where pyHanko leaves it
+    (on the delimiter after the name, or at the end of the data).
+    """
+    if stream.read(1) != b"/":
+        raise misc.PdfReadError("Name object should start with /")
+    start = stream.tell()
+    block = stream.read(_NAME_CHUNK)
+    end = _NAME_END.search(block)
+    if end is None and len(block) == _NAME_CHUNK:
+        stream.seek(start)
+        return generic._decode_name(misc.read_until_delimiter(stream))
+    if end is not None:
+        block = block[: end.start()]
+        stream.seek(start + end.start())
+    if _PLAIN_NAME.fullmatch(block):
+        return generic.NameObject("/" + block.decode("ascii"))
+    return generic._decode_name(block)
 
 
 def _allow_anchor_as_crl_issuer() -> None:

@@ -157,6 +157,36 @@ def test_pyhanko_hex_string_reader_is_looked_up_at_call_time() -> None:
     )
 
 
+def test_pyhanko_name_reader_is_looked_up_on_the_class() -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    canary(
+        inspect.getattr_static(generic.NameObject, "read_from_stream").__func__
+        is patches._read_name,
+        "pdf_utils.generic.NameObject.read_from_stream",
+        "pyhanko",
+        "signing/patches.py (_read_name)",
+    )
+    canary(
+        _params(generic._decode_name) == ["name_bytes"]
+        and "NameObject.read_from_stream(stream)" in inspect.getsource(generic.read_object)
+        and "NameObject.read_from_stream(stream)"
+        in inspect.getsource(generic.DictionaryObject.read_from_stream),
+        "read_object / DictionaryObject.read_from_stream -> NameObject.read_from_stream",
+        "pyhanko",
+        "signing/patches.py (_read_name)",
+    )
+    value = generic.read_object(io.BytesIO(b"<</A#20B /C>>"), generic.Reference(1, 0))
+    canary(
+        value == {"/A B": "/C"},
+        "read_object of a dictionary of names (through the patched reader)",
+        "pyhanko",
+        "signing/patches.py (_read_name)",
+    )
+
+
 def test_pyhanko_overridden_methods() -> None:
     from pyhanko.pdf_utils.font.opentype import _format_cid_glyphline_from_buffer
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -240,6 +270,7 @@ from signing.gost import oids
 def state():
     return {"gost_oid": oids.KEY_2015_512 in keys.PublicKeyAlgorithmId._map,
             "hex": generic.read_hex_string_from_stream is patches._read_hex_string,
+            "name": generic.NameObject.read_from_stream is patches._read_name,
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,
                                   "_anchor_aware", False),
