@@ -187,6 +187,18 @@ def test_pyhanko_name_reader_is_looked_up_on_the_class() -> None:
     )
 
 
+def test_pyhanko_issuer_serial_match_is_looked_up_at_call_time() -> None:
+    from pyhanko.sign import general
+
+    canary(
+        getattr(general.match_issuer_serial, "_remembered", False)
+        and "match_issuer_serial(" in inspect.getsource(general.check_ess_certid),
+        "sign.general.match_issuer_serial (module-global lookup in check_ess_certid)",
+        "pyhanko",
+        "signing/patches.py (_remember_issuer_matches)",
+    )
+
+
 def test_pyhanko_overridden_methods() -> None:
     from pyhanko.pdf_utils.font.opentype import _format_cid_glyphline_from_buffer
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -261,6 +273,7 @@ import docservice.cli, docservice.web, docservice.verification, docservice.servi
 import signing.pdf, signing.twophase, signing.trust, signing.cms_check, signing.gost.validator
 from asn1crypto import keys
 from pyhanko.pdf_utils import generic
+from pyhanko.sign import general
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator as V
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.revinfo.archival import OCSPContainer
@@ -271,6 +284,7 @@ def state():
     return {"gost_oid": oids.KEY_2015_512 in keys.PublicKeyAlgorithmId._map,
             "hex": generic.read_hex_string_from_stream is patches._read_hex_string,
             "name": generic.NameObject.read_from_stream is patches._read_name,
+            "issuer_match": getattr(general.match_issuer_serial, "_remembered", False),
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,
                                   "_anchor_aware", False),

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from typing import Any
 
 import pytest
-from asn1crypto import x509
+from asn1crypto import tsp, x509
 
 from docservice.verification import Verifier
 from docservice.verification.certs import read_signer_facts, signer_facts
@@ -94,14 +94,49 @@ def _altered(signed: bytes) -> bytes:
     return signed[: at - 2] + b"99" + signed[at:]
 
 
-def _pyhanko_read_name() -> Any:
-    """pyHanko's own name reader, from a fresh copy of its module (the class attribute in
-    the loaded one is replaced at start-up)."""
-    spec = importlib.util.find_spec("pyhanko.pdf_utils.generic")
+def _fresh_pyhanko(module_name: str) -> Any:
+    """A fresh copy of a pyHanko module: its functions as the library has them (the loaded
+    module's are replaced at start-up)."""
+    spec = importlib.util.find_spec(module_name)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.NameObject.read_from_stream
+    return module
+
+
+def _issuer_serial(issuer: x509.Name, serial: int) -> tsp.IssuerSerial:
+    """What a signing-certificate attribute names its certificate by."""
+    names = x509.GeneralNames([x509.GeneralName(name="directory_name", value=issuer)])
+    return tsp.IssuerSerial({"issuer": names, "serial_number": serial})
+
+
+def test_remembered_issuer_matches_are_pyhankos_answers(pki: TestPki) -> None:
+    """Asked twice over (the second time from what was remembered), every pairing of the
+    officials' certificates with each one's issuer and serial, another serial, a stranger
+    issuer: the answer pyHanko's own function gives, and only the right pairs match."""
+    from pyhanko.sign import general
+
+    from tests.pki import stranger_root
+
+    original = _fresh_pyhanko("pyhanko.sign.general").match_issuer_serial
+    labels = ("career", "head", "revoked", "expired")
+    certs = {label: pki.cert(label) for label in labels}
+    stranger = stranger_root().subject
+    asked = []
+    for label, cert in certs.items():
+        asked.append((label, _issuer_serial(cert.issuer, cert.serial_number)))
+        asked.append((f"{label}+", _issuer_serial(cert.issuer, cert.serial_number + 10**6)))
+        asked.append((f"{label}@stranger", _issuer_serial(stranger, cert.serial_number)))
+    for _ in range(2):
+        for name, expected in asked:
+            for label, cert in certs.items():
+                again = tsp.IssuerSerial.load(expected.dump())
+                answer = general.match_issuer_serial(again, x509.Certificate.load(cert.dump()))
+                assert answer == original(expected, cert) == (name == label), (name, label)
+
+
+def _pyhanko_read_name() -> Any:
+    return _fresh_pyhanko("pyhanko.pdf_utils.generic").NameObject.read_from_stream
 
 
 def _outcome(read: Any, data: bytes, at: int) -> tuple[object, int]:
