@@ -14,11 +14,10 @@ each, which fails with a clear message when an upgrade moves it):
 1. asn1crypto learns the Kazakh GOST OIDs (:func:`signing.gost.asn1.register`);
 2. pyhanko-certvalidator's default signature validator learns GOST
    (:func:`signing.gost.validator.install`);
-3. pyHanko's PDF tokenizer reads hex strings with :func:`_read_hex_string`: one
+3. pyHanko's PDF tokenizer reads hex strings with :func:`_read_hex_string` (one
    ``bytes.fromhex`` instead of a loop per character, and an error instead of an endless loop
-   on a truncated file;
-   and names with :func:`_read_name`: one regular-expression search instead of a loop
-   per byte (twice over: finding the end, then decoding);
+   on a truncated file) and names with :func:`_read_name` (one regular-expression search
+   instead of two loops per byte);
 4. asn1crypto reads the RFC 5126 revocation-values CMS attribute
    (:func:`signing.cms_util.register`);
 5. pyhanko-certvalidator lets a pinned, non-self-signed trust anchor issue CRLs
@@ -119,9 +118,10 @@ _NAME_CHUNK = 128
 
 
 def _read_name(stream: io.RawIOBase) -> generic.NameObject:
-    """Drop-in for ``NameObject.read_from_stream``: the same name object, found with one
-    regular-expression search, and decoded by pyHanko only when it has an escape or a byte
-    outside printable ASCII (which pyHanko refuses as pyHanko always did).
+    """Drop-in for ``NameObject.read_from_stream``: the same name object, its end found
+    with one regular-expression search. A name with a ``#`` escape or a byte outside
+    printable ASCII, or longer than :data:`_NAME_CHUNK`, is left to pyHanko's own code (which
+    decodes it or refuses it, as before).
 
     Why: a PDF dictionary is mostly names, and pyHanko reads each one byte by byte, with a
     generator, to find its end, then walks it again byte by byte to decode it: a tenth of
