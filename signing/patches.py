@@ -27,7 +27,9 @@ each, which fails with a clear message when an upgrade moves it):
    step per byte; and names that need no ``#`` escape are decoded and written whole
    (:func:`_decode_name`, :func:`_write_name`), the others as pyHanko does;
 7. qrcode computes the error-correction codewords with :func:`_create_bytes`: one pass
-   of table look-ups per data codeword instead of its polynomial objects.
+   of table look-ups per data codeword instead of its polynomial objects;
+8. pyHanko remembers which certificate matched which issuer and serial number
+   (:func:`_remember_issuer_matches`).
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ from __future__ import annotations
 import io
 import re
 import threading
+from collections import OrderedDict
 from typing import IO, TYPE_CHECKING
 
-from asn1crypto import x509
+from asn1crypto import cms, tsp, x509
 from pyhanko.pdf_utils import generic, misc
+from pyhanko.sign import general
 from pyhanko_certvalidator.ltv.types import ValidationTimingParams
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy
@@ -75,6 +79,7 @@ def apply() -> None:
         cms_util.register()
         _allow_anchor_as_crl_issuer()
         _revocation_is_final()
+        _remember_issuer_matches()
         _applied = True
 
 
@@ -306,3 +311,46 @@ def _revocation_is_final() -> None:
 
     usable_at._final_revocation = True  # type: ignore[attr-defined]
     OCSPContainer.usable_at = usable_at  # type: ignore[method-assign]
+
+
+#: Answers of pyHanko's issuer-and-serial match kept (beyond that, the oldest is forgotten).
+_ISSUER_MATCHES_KEPT = 1024
+
+
+def _remember_issuer_matches() -> None:
+    """Remember pyHanko's answer to "is this the certificate of that issuer and serial
+    number?" by the DER bytes of both.
+
+    Why: every CMS signature's signing-certificate attribute names its signer by issuer and
+    serial, and pyHanko compares the issuer the RFC 5280 way (string preparation of every
+    name attribute of both names, in Python) each time: its byte-for-byte shortcut never
+    applies there, the attribute's name being wrapped in a tagged GeneralName. That was a
+    tenth of the CPU of verifying a one-signature PDF, for the same official's certificate
+    every time. The answer depends on the two values alone, so equal bytes get the same
+    answer; an error is not remembered (it is raised again, as before).
+    """
+    original = general.match_issuer_serial
+    if getattr(original, "_remembered", False):
+        return
+    answers: OrderedDict[tuple[bytes, bytes], bool] = OrderedDict()
+    lock = threading.Lock()
+
+    def match_issuer_serial(
+        expected_issuer_serial: cms.IssuerAndSerialNumber | tsp.IssuerSerial,
+        cert: x509.Certificate,
+    ) -> bool:
+        key = (expected_issuer_serial.dump(), cert.dump())
+        with lock:
+            known = answers.get(key)
+            if known is not None:
+                answers.move_to_end(key)
+                return known
+        answer: bool = original(expected_issuer_serial, cert)
+        with lock:
+            answers[key] = answer
+            while len(answers) > _ISSUER_MATCHES_KEPT:
+                answers.popitem(last=False)
+        return answer
+
+    match_issuer_serial._remembered = True  # type: ignore[attr-defined]
+    general.match_issuer_serial = match_issuer_serial

@@ -229,6 +229,18 @@ def test_qrcode_codeword_step_is_looked_up_at_call_time() -> None:
     )
 
 
+def test_pyhanko_issuer_serial_match_is_looked_up_at_call_time() -> None:
+    from pyhanko.sign import general
+
+    canary(
+        getattr(general.match_issuer_serial, "_remembered", False)
+        and "match_issuer_serial(" in inspect.getsource(general.check_ess_certid),
+        "sign.general.match_issuer_serial (module-global lookup in check_ess_certid)",
+        "pyhanko",
+        "signing/patches.py (_remember_issuer_matches)",
+    )
+
+
 def test_pyhanko_overridden_methods() -> None:
     from pyhanko.pdf_utils.font.opentype import _format_cid_glyphline_from_buffer
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -303,6 +315,7 @@ import docservice.cli, docservice.web, docservice.verification, docservice.servi
 import signing.pdf, signing.twophase, signing.trust, signing.cms_check, signing.gost.validator
 from asn1crypto import keys
 from pyhanko.pdf_utils import generic
+from pyhanko.sign import general
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator as V
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.revinfo.archival import OCSPContainer
@@ -316,6 +329,7 @@ def state():
             "token": generic.read_until_delimiter is patches._read_until_delimiter,
             "names": getattr(generic._decode_name, "_plain_aware", False),
             "qr_rs": qrcode.util.create_bytes is patches._create_bytes,
+            "issuer_match": getattr(general.match_issuer_serial, "_remembered", False),
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,
                                   "_anchor_aware", False),

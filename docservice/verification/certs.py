@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from asn1crypto import crl, ocsp, x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
@@ -117,9 +118,29 @@ def certificate_facts(cert: x509.Certificate) -> CertificateFacts:
     )
 
 
+#: :func:`signer_facts` by the certificate's SHA-256. Why: the facts follow from the
+#: certificate's bytes alone (the label tables are fixed), the same officials sign again and
+#: again, and reading them (the subject's names, EKU and policy labels, checksums) was a
+#: sixth of the CPU of verifying a one-signature PDF. Bounded; an entry never goes stale.
+_SIGNER_FACTS: TtlCache[bytes, SignerFacts] = TtlCache(max_entries=4096)
+
+
 def signer_facts(cert: x509.Certificate) -> SignerFacts:
     """The report's view of the signer: :func:`docservice.pki.person.person_of` plus the
-    labels of every extended key usage and policy, checksums and the certificate."""
+    labels of every extended key usage and policy, checksums and the certificate.
+
+    Each call returns its own object (its lists too), so a caller that changes one report
+    changes no other; the labels and certificate facts inside are frozen and shared."""
+    key = hashlib.sha256(cert.dump()).digest()
+    facts = _SIGNER_FACTS.get(key)
+    if facts is None:
+        facts = read_signer_facts(cert)
+        _SIGNER_FACTS.put(key, facts, ttl=math.inf)
+    return replace(facts, roles=list(facts.roles), policies=list(facts.policies))
+
+
+def read_signer_facts(cert: x509.Certificate) -> SignerFacts:
+    """:func:`signer_facts` read from ``cert`` itself, uncached."""
     person = person_of(cert)
     roles = [
         Labelled(oid, label.kk, label.ru)

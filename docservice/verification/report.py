@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -145,7 +146,7 @@ class Reason:
         return self.kk if lang == "kk" else self.ru
 
 
-@dataclass
+@dataclass(frozen=True)
 class Labelled:
     """An OID with its meaning (role or policy) in both languages."""
 
@@ -154,7 +155,7 @@ class Labelled:
     ru: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class CertificateFacts:
     subject: str
     issuer: str
@@ -345,13 +346,21 @@ def indication_for(sub: SubIndication | str | None) -> Indication:
     return Indication.TOTAL_PASSED if sub is None else SubIndication(sub).indication
 
 
+#: Values JSON takes as they are (exact types: a StrEnum member is not one of them).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _public_fields(cls: type) -> tuple[str, ...]:
+    """A report dataclass's fields the JSON shows (not the ``internal`` ones), in order."""
+    return tuple(f.name for f in fields(cls) if not f.metadata.get("internal"))
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _jsonable(getattr(value, f.name))
-            for f in fields(value)
-            if not f.metadata.get("internal")
-        }
+        return {name: _jsonable(getattr(value, name)) for name in _public_fields(type(value))}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -1,0 +1,210 @@
+"""Verification's fast paths give the straightforward answer.
+
+* the signer facts kept per certificate (:func:`docservice.verification.certs.signer_facts`)
+  are what reading the certificate gives, for each certificate its own, whatever was
+  verified before (another official, a revoked one, an altered document);
+* the PDF name reader installed by :func:`signing.patches.apply` reads every name of a
+  real signed file as pyHanko's own reader does: the same object or the same error, and
+  the stream left at the same place.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import re
+import zlib
+from dataclasses import asdict
+from typing import Any
+
+import pytest
+from asn1crypto import tsp, x509
+
+from docservice.verification import Verifier
+from docservice.verification.certs import read_signer_facts, signer_facts
+from docservice.verification.report import Indication, Labelled
+from tests.conftest import ROOT
+from tests.pki import USERS, TestPki
+from tests.verification.conftest import Docs
+from tests.verification.fixtures import Signers, base_pdf
+
+
+def test_kept_signer_facts_are_each_certificates_own(pki: TestPki) -> None:
+    for label in USERS:
+        cert = pki.cert(label)
+        first, again = signer_facts(cert), signer_facts(cert)
+        expected = read_signer_facts(cert)
+        assert first == again == expected, label
+        # the same bytes parsed anew: the same facts; a certificate is known by its bytes
+        assert signer_facts(x509.Certificate.load(cert.dump())) == expected
+    serials = {signer_facts(pki.cert(label)).certificate.serial_hex for label in USERS}
+    assert len(serials) == len(USERS)
+
+
+def test_a_changed_report_changes_no_other(pki: TestPki) -> None:
+    cert = pki.cert("career")
+    facts = signer_facts(cert)
+    facts.full_name = "ӨЗГЕРТІЛГЕН"
+    facts.roles.append(Labelled("1.2.3", "kk", "ru"))
+    facts.policies.clear()
+    assert signer_facts(cert) == read_signer_facts(cert)
+
+
+def _signer(report: Any) -> dict[str, Any]:
+    return asdict(report.signatures[0].signer)
+
+
+def test_each_signature_gets_its_own_signer_and_verdict(
+    verifier: Verifier, signers: Signers, docs: Docs, pki: TestPki
+) -> None:
+    """Verified one after the other through one verifier (its caches warm): an official, a
+    revoked official, an altered copy of the first official's document, a second official."""
+    good = docs.bb()
+    revoked = signers.sign_pdf(base_pdf(), "revoked", live_tsa=True)
+    altered = _altered(good)
+    head = signers.sign_pdf(base_pdf(), "head")
+
+    first = verifier.verify(good)
+    assert first.verdict is Indication.TOTAL_PASSED
+    assert _signer(first) == asdict(read_signer_facts(pki.cert("career")))
+
+    bad = verifier.verify(revoked).signatures[0]
+    assert (bad.indication, bad.sub_indication) == (Indication.TOTAL_FAILED, "REVOKED")
+    assert asdict(bad.signer) == asdict(read_signer_facts(pki.cert("revoked")))
+
+    changed = verifier.verify(altered).signatures[0]
+    assert (changed.indication, changed.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        "HASH_FAILURE",
+    )
+    assert asdict(changed.signer) == asdict(read_signer_facts(pki.cert("career")))
+
+    other = verifier.verify(head)
+    assert other.verdict is Indication.TOTAL_PASSED
+    assert _signer(other) == asdict(read_signer_facts(pki.cert("head")))
+
+    again = verifier.verify(good)
+    assert again.to_dict() | {"verified_at": None} == first.to_dict() | {"verified_at": None}
+
+
+def _altered(signed: bytes) -> bytes:
+    """``signed`` with its signed page content changed (a font size)."""
+    at = signed.index(b"Tf")
+    return signed[: at - 2] + b"99" + signed[at:]
+
+
+def _fresh_pyhanko(module_name: str) -> Any:
+    """A fresh copy of a pyHanko module: its functions as the library has them (the loaded
+    module's are replaced at start-up)."""
+    spec = importlib.util.find_spec(module_name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _issuer_serial(issuer: x509.Name, serial: int) -> tsp.IssuerSerial:
+    """What a signing-certificate attribute names its certificate by."""
+    names = x509.GeneralNames([x509.GeneralName(name="directory_name", value=issuer)])
+    return tsp.IssuerSerial({"issuer": names, "serial_number": serial})
+
+
+def test_remembered_issuer_matches_are_pyhankos_answers(pki: TestPki) -> None:
+    """Asked twice over (the second time from what was remembered), every pairing of the
+    officials' certificates with each one's issuer and serial, another serial, a stranger
+    issuer: the answer pyHanko's own function gives, and only the right pairs match."""
+    from pyhanko.sign import general
+
+    from tests.pki import stranger_root
+
+    original = _fresh_pyhanko("pyhanko.sign.general").match_issuer_serial
+    labels = ("career", "head", "revoked", "expired")
+    certs = {label: pki.cert(label) for label in labels}
+    stranger = stranger_root().subject
+    asked = []
+    for label, cert in certs.items():
+        asked.append((label, _issuer_serial(cert.issuer, cert.serial_number)))
+        asked.append((f"{label}+", _issuer_serial(cert.issuer, cert.serial_number + 10**6)))
+        asked.append((f"{label}@stranger", _issuer_serial(stranger, cert.serial_number)))
+    for _ in range(2):
+        for name, expected in asked:
+            for label, cert in certs.items():
+                again = tsp.IssuerSerial.load(expected.dump())
+                answer = general.match_issuer_serial(again, x509.Certificate.load(cert.dump()))
+                assert answer == original(expected, cert) == (name == label), (name, label)
+
+
+def _pyhanko_read_name() -> Any:
+    return _fresh_pyhanko("pyhanko.pdf_utils.generic").NameObject.read_from_stream
+
+
+def _outcome(read: Any, data: bytes, at: int) -> tuple[object, int]:
+    stream = io.BytesIO(data)
+    stream.seek(at)
+    try:
+        value: object = read(stream)
+    except Exception as exc:  # the same error type is part of the answer
+        value = type(exc)
+    return value, stream.tell()
+
+
+NAMES = [
+    b"/Type/Page",
+    b"/A#20B ",
+    b"/A#2",
+    b"/A#zz>",
+    b"/Caf\xc3\xa9 ",
+    b"/ab\x80cd[",
+    b"/" + b"N" * 300 + b"/",
+    b"/" + b"N" * 127,
+    b"/" + b"N" * 128,
+    b"/" + b"N" * 129,
+    b"/",
+    b"//",
+    b"/%comment",
+    b"/x\x00y",
+    b"Type",
+    *(b"/K" + bytes([c]) + b"V" for c in b" \n\r\t\f\x00()<>[]{}/%"),
+]
+
+
+@pytest.mark.parametrize("raw", NAMES)
+def test_name_reader_matches_pyhanko(raw: bytes) -> None:
+    from pyhanko.pdf_utils import generic
+
+    original = _pyhanko_read_name()
+    mine = generic.NameObject.read_from_stream
+    assert _outcome(mine, raw, 0) == _outcome(original, raw, 0)
+
+
+def _with_streams_decoded(data: bytes) -> list[bytes]:
+    """``data`` and each of its Flate streams decoded (object streams hold most names)."""
+    out = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        try:
+            out.append(zlib.decompressobj().decompress(data[match.end() :]))
+        except zlib.error:
+            continue
+    return out
+
+
+def test_name_reader_matches_pyhanko_on_every_slash_of_real_files(docs: Docs) -> None:
+    """Every ``/`` of signed files and of a rendered form, their streams decoded too: names,
+    and bytes that are not names at all."""
+    from pyhanko.pdf_utils import generic
+
+    from docservice.service.documents import render_checked
+
+    form = json.loads((ROOT / "examples" / "direction.json").read_text(encoding="utf-8"))
+    original = _pyhanko_read_name()
+    mine = generic.NameObject.read_from_stream
+    count = 0
+    for pdf in (docs.bb(), docs.four(), render_checked("direction", form, "kk").pdf):
+        for data in _with_streams_decoded(pdf):
+            at = data.find(b"/")
+            while at >= 0:
+                assert _outcome(mine, data, at) == _outcome(original, data, at), at
+                at = data.find(b"/", at + 1)
+                count += 1
+    assert count > 2000
