@@ -86,6 +86,7 @@ SIGNER = "dep-career"
 def library(pki, trust_dir: Path, n: int) -> dict:  # type: ignore[no-untyped-def]
     """The service's own work without HTTP, database or store: the same render (PDF/A
     check included), the same trust with the same revocation cache, the same signature."""
+    from docservice.service.config import from_env
     from docservice.service.documents import render_checked, signing_trust
     from docservice.verification.revocation import CachedRevocation, RevocationCache
     from signing.keys import Pkcs12Key
@@ -93,7 +94,11 @@ def library(pki, trust_dir: Path, n: int) -> dict:  # type: ignore[no-untyped-de
 
     key = Pkcs12Key.load(pki.p12[SIGNER], pki.password_file.read_text().strip())
     revocation = CachedRevocation(RevocationCache(), status_ttl=60)
-    options = PdfOptions(trust=signing_trust(str(trust_dir), revocation))
+    # The served modes' stamps carry a QR code to the service's default public URL: so here.
+    public_url = from_env({}).public_url
+    options = PdfOptions(
+        trust=signing_trust(str(trust_dir), revocation), verify_base_url=public_url
+    )
     data = _data()
     sign_pdf(render_checked(KIND, data, "kk").pdf, key, options)  # warm caches
     start, cpu = time.perf_counter(), time.process_time()
