@@ -195,8 +195,10 @@ def load(
     env: dict | None = None,
     worker_pid: int | None = None,
     keep_alive: bool = True,
+    services: tuple[int, ...] = (),
 ) -> dict:
-    """``clients`` threads share a budget of ``budget`` requests (3 per document)."""
+    """``clients`` threads share a budget of ``budget`` requests (3 per document).
+    ``services``: server processes (PostgreSQL, Redis) whose CPU is counted too."""
     lock = threading.Lock()
     left = [budget // 3]
     latencies: list[float] = []
@@ -242,6 +244,7 @@ def load(
     threads = [threading.Thread(target=client) for _ in range(clients)]
     server_cpu, client_cpu = _cpu_seconds(server_pid), time.process_time()
     worker_cpu = _cpu_seconds(worker_pid) if worker_pid else 0.0
+    services_cpu = sum(_cpu_seconds(pid) for pid in services)
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -252,6 +255,7 @@ def load(
     jobs_left = _drain(env) if env is not None else 0
     server_cpu = _cpu_seconds(server_pid) - server_cpu
     worker_cpu = (_cpu_seconds(worker_pid) - worker_cpu) if worker_pid else 0.0
+    services_cpu = sum(_cpu_seconds(pid) for pid in services) - services_cpu
     ordered = sorted(latencies)
     return {
         "requests": len(latencies),
@@ -266,8 +270,22 @@ def load(
         "jobs_left": jobs_left,
         "cpu_ms_per_doc": 1000 * server_cpu / max(signed[0], 1),
         "worker_ms_per_doc": 1000 * worker_cpu / max(signed[0], 1),
+        "services_ms_per_doc": 1000 * services_cpu / max(signed[0], 1),
         "client_cpu_ms_per_doc": 1000 * client_cpu / max(signed[0], 1),
     }
+
+
+def _service_pids(env: dict) -> tuple[int, ...]:
+    """The PostgreSQL server (its postmaster, whose children are the backends) and the
+    Redis broker: their CPU is spent on the same cores."""
+    import psycopg
+    import redis
+
+    with psycopg.connect(PG) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    broker = redis.Redis.from_url(env["DOCSERVICE_BROKER_URL"]).info("server")["process_id"]
+    return postmaster, int(broker)
 
 
 def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # type: ignore[no-untyped-def]
@@ -352,7 +370,10 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
         keep_alive = args.connection == "keep-alive"
         load(base, key, args.clients, 3 * args.clients, proc.pid, env, keep_alive=keep_alive)
         worker_pid = worker.pid if worker else None
-        return load(base, key, args.clients, args.requests, proc.pid, env, worker_pid, keep_alive)
+        services = _service_pids(env) if mode == "production" else ()
+        return load(
+            base, key, args.clients, args.requests, proc.pid, env, worker_pid, keep_alive, services
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -401,19 +422,21 @@ def main() -> int:
     cores = os.cpu_count() or 1
     print(
         f"{'mode':12} {'req/s':>8} {'signed/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-        f" {'library/x':>10} {'cpu ms/doc':>11} {'worker ms/doc':>14} {'total':>6}"
+        f" {'library/x':>10} {'cpu ms/doc':>11} {'worker ms/doc':>14} {'db+broker':>10}"
+        f" {'total':>6}"
         f" {'cpu x':>6} {f'{cores}-core cap/s':>14} {'jobs left':>9}"
     )
     for mode, r in results.items():
         ratio = f"{base / r['docs_per_s']:.2f}" if base and r["docs_per_s"] else "-"
         cpu = r.get("cpu_ms_per_doc", 0)
-        total = cpu + r.get("worker_ms_per_doc", 0)
+        total = cpu + r.get("worker_ms_per_doc", 0) + r.get("services_ms_per_doc", 0)
         cpu_ratio = f"{total / base_cpu:.2f}" if base_cpu and total else "-"
         capacity = f"{cores * 1000 / total:.1f}" if total else "-"
         print(
             f"{mode:12} {r.get('requests_per_s', 0):8.1f} {r['docs_per_s']:9.1f} "
             f"{r.get('p50_ms', 0):8.0f} {r.get('p99_ms', 0):8.0f} {r.get('errors', 0):7d}"
-            f" {ratio:>10} {cpu:11.1f} {r.get('worker_ms_per_doc', 0):14.1f} {total:6.1f}"
+            f" {ratio:>10} {cpu:11.1f} {r.get('worker_ms_per_doc', 0):14.1f}"
+            f" {r.get('services_ms_per_doc', 0):10.1f} {total:6.1f}"
             f" {cpu_ratio:>6} {capacity:>14} {r.get('jobs_left', 0):9d}"
         )
     print(
@@ -424,7 +447,8 @@ def main() -> int:
     print(
         "cpu ms/doc: CPU (user+system) the server processes (library: this process) spent"
         " per signed document, the report jobs included in embedded mode; worker ms/doc:"
-        " the Celery worker's (production: the report jobs); cpu x: the total over the"
+        " the Celery worker's (production: the report jobs); db+broker: PostgreSQL's and"
+        " Redis's (production); total: all of them; cpu x: the total over the"
         " library path's; core cap/s: signed"
         " documents/s that CPU allows on this machine's cores when they are not shared"
         " (the wall-clock columns depend on what else runs here)."
