@@ -14,10 +14,17 @@ signing adapter that merely needs a file path does not load it.
 from __future__ import annotations
 
 import os
+import threading
+import zlib
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from docservice.resources import FONTS_DIR
+
+if TYPE_CHECKING:
+    from reportlab.pdfbase.ttfonts import TTFont
 
 #: The main family: Liberation Serif 2.x (SIL OFL), every Kazakh letter, metric twin of
 #: Times New Roman.
@@ -45,6 +52,97 @@ def font_file(name: str, override: str | os.PathLike[str] | None = None) -> Path
     )
 
 
+#: zlib level of the embedded font programs: the level the PDF/A pass uses for the rest.
+SUBSET_FLATE_LEVEL = 1
+#: How many font programs (one per face and glyph sequence) are kept compressed.
+SUBSET_CACHE_SIZE = 256
+
+
+class SubsetCache:
+    """Compressed font subsets by (font file, glyph sequence), bounded (LRU).
+
+    Why: cutting the subsets out of the TrueType files and compressing them (which the
+    PDF/A pass did) was about an eighth of the CPU of rendering a one-page form, and
+    documents of a kind whose data adds no new character share the glyph sequence of
+    their static texts. A program depends only on the file and the sequence
+    (ReportLab's ``makeSubset`` reads nothing else).
+    """
+
+    def __init__(self, size: int = SUBSET_CACHE_SIZE) -> None:
+        self.size = size
+        self._programs: OrderedDict[tuple[str, tuple[int, ...]], tuple[int, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.misses = 0
+
+    def program(self, face: Any, subset: list[int]) -> tuple[int, bytes]:
+        """(length of the font program, its FlateDecode bytes) of ``subset`` of ``face``."""
+        key = (str(face.filename), tuple(subset))
+        with self._lock:
+            found = self._programs.get(key)
+            if found is not None:
+                self._programs.move_to_end(key)
+                return found
+        raw = face.makeSubset(subset)
+        made = (len(raw), zlib.compress(raw, SUBSET_FLATE_LEVEL))
+        with self._lock:
+            self.misses += 1
+            self._programs[key] = made
+            while len(self._programs) > self.size:
+                self._programs.popitem(last=False)
+        return made
+
+
+SUBSETS = SubsetCache()
+
+
+@cache
+def _caching_face() -> type:
+    """ReportLab's TrueType face with ``addSubsetObjects`` taking the program from
+    :data:`SUBSETS` (a class made on first use: ReportLab is imported only then)."""
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFontFace
+
+    class CachingFace(TTFontFace):
+        """Writes what ReportLab's ``addSubsetObjects`` writes (``FontFile2`` with
+        ``Length1``, then the descriptor), only the program already FlateDecode-encoded."""
+
+        def addSubsetObjects(self, doc: Any, fontname: str, subset: list[int]) -> Any:  # noqa: N802
+            length, program = SUBSETS.program(self, subset)
+            font_file = pdfdoc.PDFStream(content=program)
+            font_file.dictionary["Length1"] = length
+            # a name, not ReportLab's one-element array: qpdf keeps a stream as it is
+            # (no recompression in the PDF/A pass) only when /Filter is the name /FlateDecode
+            font_file.dictionary["Filter"] = pdfdoc.PDFName("FlateDecode")
+            ref = doc.Reference(font_file, f"fontFile:{self.filename}({fontname})")
+            descriptor = pdfdoc.PDFDictionary(
+                {
+                    "Type": "/FontDescriptor",
+                    "Ascent": self.ascent,
+                    "CapHeight": self.capHeight,
+                    "Descent": self.descent,
+                    "Flags": (self.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                    "FontBBox": pdfdoc.PDFArray(self.bbox),
+                    "FontName": pdfdoc.PDFName(fontname),
+                    "ItalicAngle": self.italicAngle,
+                    "StemV": self.stemV,
+                    "FontFile2": ref,
+                    "MissingWidth": self.defaultWidth,
+                }
+            )
+            return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+    return CachingFace
+
+
+def _caching_font(name: str, path: str) -> TTFont:
+    """A ReportLab TrueType font whose subsets come from :data:`SUBSETS`."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    font = TTFont(name, path)
+    font.face.__class__ = _caching_face()
+    return font
+
+
 @cache
 def register_family(regular: str, regular_file: str, bold: str, bold_file: str) -> None:
     """Register a regular face and its bold with ReportLab, once per process.
@@ -53,11 +151,10 @@ def register_family(regular: str, regular_file: str, bold: str, bold_file: str) 
     """
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
-    pdfmetrics.registerFont(TTFont(regular, str(font_file(regular_file))))
+    pdfmetrics.registerFont(_caching_font(regular, str(font_file(regular_file))))
     if bold != regular:
-        pdfmetrics.registerFont(TTFont(bold, str(font_file(bold_file))))
+        pdfmetrics.registerFont(_caching_font(bold, str(font_file(bold_file))))
     addMapping(regular, 0, 0, regular)
     addMapping(regular, 1, 0, bold)
     addMapping(regular, 0, 1, regular)

@@ -141,7 +141,8 @@ def render_pdf(
         lang=langs[0],
         initialFontName=fonts.REGULAR,
         invariant=1,
-        # the PDF/A pass compresses every stream, faster (see pdfa.py)
+        # the PDF/A pass compresses the page streams, faster (see pdfa.py); the font
+        # programs come compressed already (docservice.typefaces.SubsetCache)
         pageCompression=0,
         leftMargin=MARGINS["left"],
         rightMargin=MARGINS["right"],

@@ -25,8 +25,9 @@ from docservice.forms.kind import Attachment
 from docservice.rendering.pdf import SignaturePlace
 from docservice.signature_area import SIGNATURE_DEST
 
-# ReportLab writes its streams uncompressed and qpdf compresses them all here, at
-# level 1: about a third of zlib's default cost for files ~6 % larger.
+# ReportLab writes its streams uncompressed and qpdf compresses them here, at level 1:
+# about a third of zlib's default cost for files ~6 % larger. The font programs come
+# compressed at the same level (docservice.typefaces.SubsetCache) and are kept as they are.
 pikepdf.settings.set_flate_compression_level(1)
 
 
