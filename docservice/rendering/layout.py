@@ -19,7 +19,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph as ReportLabParagraph
 
 from docservice.forms.kind import Kind
 from docservice.rendering import fonts
@@ -69,6 +70,26 @@ def styles() -> Styles:
     return STYLES
 
 
+class Paragraph(ReportLabParagraph):
+    """ReportLab's paragraph that breaks its lines once per width.
+
+    Why: a flowable in a table cell is wrapped when the table is measured, again when a
+    ``KeepTogether`` around the table measures it, and again when the cell is drawn,
+    each time at the same width; breaking the lines was a tenth of rendering a form.
+    The lines depend only on the text, the style and the width (not the height).
+    """
+
+    _wrapped: tuple[float, float, float, Any] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        done = self._wrapped
+        if done is not None and done[0] == availWidth and done[3] is self.__dict__.get("blPara"):
+            return done[1], done[2]
+        width, height = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, width, height, self.__dict__.get("blPara"))
+        return width, height
+
+
 class Lines(Flowable):
     """Plain text wrapped at spaces, without ReportLab's mark-up parser.
 
@@ -82,8 +103,11 @@ class Lines(Flowable):
         super().__init__()
         self.value, self.style = value, style
         self.mixed = fonts.needs_fallback(value)
+        self._wrapped_at: float | None = None
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        if avail_width == self._wrapped_at:  # broken at this width already (see Paragraph)
+            return self.width, self.height
         st = self.style
         if self.mixed:
             self.lines = split_runs(fonts.shape(self.value), st.fontName, st.fontSize, avail_width)
@@ -91,6 +115,7 @@ class Lines(Flowable):
             self.lines = simpleSplit(self.value, st.fontName, st.fontSize, avail_width) or [""]
         self.width = avail_width
         self.height = len(self.lines) * st.leading
+        self._wrapped_at = avail_width
         return self.width, self.height
 
     def draw(self) -> None:

@@ -19,11 +19,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate, Paragraph
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
 
 from docservice.forms.kind import Kind
 from docservice.rendering import fonts
-from docservice.rendering.layout import LayoutContext, styles
+from docservice.rendering.layout import LayoutContext, Paragraph, styles
 from docservice.signature_area import SIGNATURE_HINT_BAND
 from docservice.texts import texts_for
 
