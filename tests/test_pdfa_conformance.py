@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 
 import pikepdf
 import pytest
 
+from docservice.forms import all_kinds, get_kind
 from docservice.render import render
 from docservice.rendering import pdfa
 from docservice.service.documents import PdfaCheckError, render_checked
 
-from .conftest import example
+from .conftest import EXAMPLES, example
+from .test_hostile_input import ARABIC_NAME, CJK_NAME, MIXED, _fill_text
 
 
 def _renamed(data: dict, suffix: str) -> dict:
@@ -104,3 +107,48 @@ def test_render_checked_refuses_what_does_not_conform(monkeypatch) -> None:  # t
     monkeypatch.setattr(pdfa, "to_pdfa3", with_trans)
     with pytest.raises(PdfaCheckError):
         render_checked("direction", example("direction"), "kk")
+
+
+def _packet_without_date(pdf: pikepdf.Pdf) -> bytes:
+    return re.sub(rb"<xmp:MetadataDate>[^<]*<", b"<", pdf.Root.Metadata.read_bytes())
+
+
+def _intent(pdf: pikepdf.Pdf) -> tuple[int, dict[str, str], int, bytes]:
+    """The output intents: how many, the first one's entries, its profile's /N and bytes."""
+    intent = pdf.Root.OutputIntents[0]
+    profile = intent.DestOutputProfile
+    entries = {k: repr(v) for k, v in intent.items() if k != "/DestOutputProfile"}
+    return len(pdf.Root.OutputIntents), entries, int(profile.N), profile.read_bytes()
+
+
+KINDS = sorted(k for k in all_kinds() if (EXAMPLES / f"{k}.json").is_file())
+
+
+def _assert_prepare_has_nothing_to_do(written: bytes) -> None:
+    with pikepdf.open(io.BytesIO(written)) as pdf:
+        packet, info, intent = _packet_without_date(pdf), repr(pdf.docinfo), _intent(pdf)
+        result = pikepdf.pdfa.prepare(pdf, "3b")
+        assert not result.changed, result.describe()
+        assert _packet_without_date(pdf) == packet
+        assert repr(pdf.docinfo) == info
+        assert _intent(pdf) == intent
+    with pikepdf.open(io.BytesIO(written)) as pdf:
+        del pdf.Root.OutputIntents
+        assert pikepdf.pdfa.prepare(pdf, "3b").output_intent_replaced
+        assert _intent(pdf) == intent
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", ["kk", "ru", "kk+ru"])
+def test_pikepdf_prepare_finds_nothing_left_to_do(kind: str, lang: str) -> None:
+    """``to_pdfa3`` makes the changes ``pikepdf.pdfa.prepare`` would make, itself (faster):
+    on its output ``prepare`` changes nothing and writes the same XMP, DocInfo and output
+    intent; on the output without its output intent, ``prepare`` installs the same one."""
+    _assert_prepare_has_nothing_to_do(render(kind, example(kind), lang, validate_pdfa=False).pdf)
+
+
+@pytest.mark.parametrize("kind", ["e_appeal", "direction"])
+def test_pikepdf_prepare_finds_nothing_left_to_do_with_the_fallback_faces(kind: str) -> None:
+    data = copy.deepcopy(example(kind))
+    _fill_text(data, get_kind(kind).fields, f"{ARABIC_NAME} {CJK_NAME}", MIXED)
+    _assert_prepare_has_nothing_to_do(render(kind, data, "kk+ru", validate_pdfa=False).pdf)

@@ -1,8 +1,9 @@
 """Turn ReportLab's PDF into PDF/A-3b with the document's XML as an associated file.
 
-ReportLab has no PDF/A mode; pikepdf adds the output intent and XMP, attaches
-the XML (AFRelationship /Data, listed in the catalogue's /AF) and validates the
-bytes it writes. This is the last whole-file rewrite: signing later only appends
+ReportLab has no PDF/A mode; with pikepdf this module adds the output intent and
+XMP (what ``pikepdf.pdfa.prepare`` would add, see :func:`_declare_pdfa3b`), attaches
+the XML (AFRelationship /Data, listed in the catalogue's /AF) and has pikepdf validate
+the bytes it writes. This is the last whole-file rewrite: signing later only appends
 incremental updates.
 """
 
@@ -12,9 +13,13 @@ import datetime as dt
 import hashlib
 import io
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
+from importlib.resources import files
+from xml.sax.saxutils import escape
 
 import pikepdf
 import pikepdf.pdfa
@@ -28,7 +33,91 @@ from docservice.signature_area import SIGNATURE_DEST
 # ReportLab writes its streams uncompressed and qpdf compresses them here, at level 1:
 # about a third of zlib's default cost for files ~6 % larger. The font programs come
 # compressed at the same level (docservice.typefaces.SubsetCache) and are kept as they are.
-pikepdf.settings.set_flate_compression_level(1)
+FLATE_LEVEL = 1
+pikepdf.settings.set_flate_compression_level(FLATE_LEVEL)
+
+#: The XMP packet ``pikepdf.pdfa.prepare(pdf, "3b")`` writes for this renderer's documents
+#: (title, language, metadata date, producer, PDF/A-3b identification), byte for byte.
+_XMP_PACKET = """\
+<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+    <rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" \
+xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/" \
+xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" rdf:about="">
+      <dc:title>
+        <rdf:Alt>
+          <rdf:li xml:lang="x-default">{title}</rdf:li>
+        </rdf:Alt>
+      </dc:title>
+      <dc:language>
+        <rdf:Bag>
+          <rdf:li>{lang}</rdf:li>
+        </rdf:Bag>
+      </dc:language>
+      <xmp:MetadataDate>{date}</xmp:MetadataDate>
+      <pdf:Producer>{producer}</pdf:Producer>
+      <pdfaid:part>3</pdfaid:part>
+      <pdfaid:conformance>B</pdfaid:conformance>
+    </rdf:Description>
+  </rdf:RDF>
+</x:xmpmeta>
+
+<?xpacket end="w"?>
+"""
+#: DocInfo entries with an XMP equivalent that the packet above leaves out.
+_DOCINFO_DROPPED = (
+    Name.Author,
+    Name.Subject,
+    Name.Keywords,
+    Name.Creator,
+    Name.CreationDate,
+    Name.ModDate,
+)
+
+
+@cache
+def _srgb_profile() -> bytes:
+    """pikepdf's sRGB profile (the output intent ``prepare`` installs), compressed once."""
+    icc = files("pikepdf.pdfa").joinpath("data", "sRGB.icc").read_bytes()
+    return zlib.compress(icc, FLATE_LEVEL)
+
+
+def _declare_pdfa3b(pdf: pikepdf.Pdf, title: str, lang: str) -> None:
+    """Make the changes ``pikepdf.pdfa.prepare(pdf, "3b")`` makes to a document of this
+    renderer, without its scans of the whole document (a seventh of the CPU of rendering
+    a form): the sRGB output intent, the XMP packet and DocInfo in agreement with it.
+
+    The embedded files already have their MIME type, /AFRelationship and /AF entry, and
+    ReportLab writes no annotations, image interpolation, JavaScript or alternate
+    presentations. ``tests/test_pdfa_conformance.py`` checks that ``prepare`` finds
+    nothing left to do on every example.
+    """
+    profile = pikepdf.Stream(pdf, b"")
+    profile.write(_srgb_profile(), filter=Name.FlateDecode)
+    profile.N = 3
+    intent = pikepdf.Dictionary(
+        Type=Name.OutputIntent,
+        S=Name.GTS_PDFA1,
+        OutputConditionIdentifier=pikepdf.String("sRGB"),
+        Info=pikepdf.String("sRGB"),
+        DestOutputProfile=profile,
+    )
+    pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
+    producer = f"pikepdf {pikepdf.__version__}"
+    packet = _XMP_PACKET.format(
+        title=escape(title),
+        lang=escape(lang),
+        date=dt.datetime.now(dt.UTC).isoformat(),
+        producer=escape(producer),
+    )
+    pdf.Root.Metadata = pdf.make_stream(packet.encode(), Type=Name.Metadata, Subtype=Name.XML)
+    info = pdf.docinfo
+    for key in _DOCINFO_DROPPED:
+        if key in info:
+            del info[key]
+    info.Title = pikepdf.String(title)
+    info.Producer = pikepdf.String(producer)
 
 
 def _name_signature_area(pdf: pikepdf.Pdf, place: SignaturePlace) -> None:
@@ -91,14 +180,11 @@ def to_pdfa3(
             associated.append(extra.obj)
         pdf.Root.AF = pikepdf.Array(associated)
         pdf.Root.Lang = pikepdf.String(lang)
-        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
-            meta["dc:title"] = title
-            meta["dc:language"] = [lang]
+        _declare_pdfa3b(pdf, title, lang)
         out = io.BytesIO()
         if validate:
-            pikepdf.pdfa.save(pdf, out, "3b")
+            pikepdf.pdfa.save(pdf, out, "3b")  # prepare (finding nothing to do), validate
         else:
-            pikepdf.pdfa.prepare(pdf, "3b")
             pdf.save(out, **pikepdf.pdfa.resolve_save_kwargs("3b"))
         return out.getvalue()
 
