@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+from decimal import Decimal
 
 import pikepdf
 import pytest
@@ -152,3 +153,65 @@ def test_pikepdf_prepare_finds_nothing_left_to_do_with_the_fallback_faces(kind: 
     data = copy.deepcopy(example(kind))
     _fill_text(data, get_kind(kind).fields, f"{ARABIC_NAME} {CJK_NAME}", MIXED)
     _assert_prepare_has_nothing_to_do(render(kind, data, "kk+ru", validate_pdfa=False).pdf)
+
+
+def _reference_shape(obj: object, top: bool = False) -> object:
+    """:func:`pdfa._shape` as first written, with ``isinstance`` checks (the oracle)."""
+    if not top and isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return "ref"
+    if isinstance(obj, pikepdf.Stream):
+        return ("stream", _reference_shape(obj.stream_dict))
+    if isinstance(obj, pikepdf.Dictionary):
+        return ("d", tuple(sorted((key, _reference_shape(obj.get(key))) for key in obj)))
+    if isinstance(obj, pikepdf.Array):
+        items = [_reference_shape(item) for item in obj]
+        if len(items) <= 16:
+            return ("a", tuple(items))
+        return ("A", tuple(sorted(set(items), key=repr)), len(items) > 8191)
+    if isinstance(obj, pikepdf.Name):
+        return str(obj)
+    if isinstance(obj, pikepdf.String):
+        return "s" if len(bytes(obj)) <= 32767 else "s!"
+    if isinstance(obj, bool):
+        return "b"
+    if isinstance(obj, int):
+        return "i" if -(2**31) <= obj < 2**31 else "i!"
+    if isinstance(obj, (float, Decimal)):
+        return "r" if abs(float(obj)) < 3.4e38 else "r!"
+    return type(obj).__name__
+
+
+def _odd_objects() -> bytes:
+    """A file with what the examples lack: long strings, big numbers, null, booleans."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    odd = pikepdf.Dictionary(
+        Long=pikepdf.String("x" * 40000),
+        Short=pikepdf.String(b"\x00\xff"),
+        Big=2**40,
+        Small=-(2**31),
+        Huge=Decimal("1e39"),
+        Real=Decimal("-0.5"),
+        Yes=True,
+        No=False,
+        Nothing=None,
+        Page=pdf.pages[0].obj,
+        Many=pikepdf.Array([*range(20), Decimal("2.5"), pikepdf.Name.X, pdf.pages[0].obj]),
+        Few=pikepdf.Array([1, pikepdf.Array([pikepdf.Name.Y]), pikepdf.Dictionary(Z=1)]),
+    )
+    pdf.Root.Odd = pdf.make_indirect(odd)
+    pdf.Root.OddStream = pdf.make_stream(b"data", Extra=pikepdf.Array([1.5] * 9000))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_shapes_are_those_of_the_isinstance_version() -> None:
+    fallback = copy.deepcopy(example("e_appeal"))
+    _fill_text(fallback, get_kind("e_appeal").fields, f"{ARABIC_NAME} {CJK_NAME}", MIXED)
+    files = [render(kind, example(kind), "kk+ru", validate_pdfa=False).pdf for kind in KINDS]
+    files += [render("e_appeal", fallback, "kk", validate_pdfa=False).pdf, _odd_objects()]
+    for written in files:
+        with pikepdf.open(io.BytesIO(written)) as pdf:
+            for obj in pdf.objects:
+                assert pdfa._shape(obj, top=True) == _reference_shape(obj, top=True)
