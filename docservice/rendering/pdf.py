@@ -13,6 +13,7 @@ import importlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from reportlab.lib import colors
@@ -118,7 +119,9 @@ def _decorate(langs: tuple[str, ...], page_width: float, frame_width: float) -> 
     return on_page_end
 
 
+@cache
 def footer_height(langs: tuple[str, ...], frame_width: float) -> float:
+    """The height the footers take (the same for every document in these languages)."""
     return sum(p.wrap(frame_width - 20 * mm, 100)[1] + 1 for p in _footer_paragraphs(langs))
 
 
