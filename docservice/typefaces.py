@@ -17,6 +17,7 @@ import os
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,37 +60,56 @@ SUBSET_CACHE_SIZE = 256
 
 
 class SubsetCache:
-    """Compressed font subsets by (font file, glyph sequence), bounded (LRU).
+    """Font subsets by (font file, glyph sequence): the compressed program and the
+    formatted /Widths array, bounded (LRU).
 
     Why: cutting the subsets out of the TrueType files and compressing them (which the
     PDF/A pass did) was about an eighth of the CPU of rendering a one-page form, and
-    documents of a kind whose data adds no new character share the glyph sequence of
-    their static texts. A program depends only on the file and the sequence
-    (ReportLab's ``makeSubset`` reads nothing else).
+    formatting their widths another twentieth; documents of a kind whose data adds no
+    new character share the glyph sequence of their static texts. Both depend only on
+    the file and the sequence (ReportLab's ``makeSubset`` and ``getCharWidth`` read
+    nothing else).
     """
 
     def __init__(self, size: int = SUBSET_CACHE_SIZE) -> None:
         self.size = size
-        self._programs: OrderedDict[tuple[str, tuple[int, ...]], tuple[int, bytes]] = OrderedDict()
+        self._made: OrderedDict[tuple[str, str, tuple[int, ...]], Any] = OrderedDict()
         self._lock = threading.Lock()
         self.misses = 0
 
-    def program(self, face: Any, subset: list[int]) -> tuple[int, bytes]:
-        """(length of the font program, its FlateDecode bytes) of ``subset`` of ``face``."""
-        key = (str(face.filename), tuple(subset))
+    def _get(self, what: str, face: Any, subset: list[int], make: Callable[[], Any]) -> Any:
+        key = (what, str(face.filename), tuple(subset))
         with self._lock:
-            found = self._programs.get(key)
+            found = self._made.get(key)
             if found is not None:
-                self._programs.move_to_end(key)
+                self._made.move_to_end(key)
                 return found
-        raw = face.makeSubset(subset)
-        made = (len(raw), zlib.compress(raw, SUBSET_FLATE_LEVEL))
+        made = make()
         with self._lock:
             self.misses += 1
-            self._programs[key] = made
-            while len(self._programs) > self.size:
-                self._programs.popitem(last=False)
+            self._made[key] = made
+            while len(self._made) > self.size:
+                self._made.popitem(last=False)
         return made
+
+    def program(self, face: Any, subset: list[int]) -> tuple[int, bytes]:
+        """(length of the font program, its FlateDecode bytes) of ``subset`` of ``face``."""
+
+        def make() -> tuple[int, bytes]:
+            raw = face.makeSubset(subset)
+            return len(raw), zlib.compress(raw, SUBSET_FLATE_LEVEL)
+
+        return self._get("program", face, subset, make)  # type: ignore[no-any-return]
+
+    def widths(self, face: Any, subset: list[int]) -> bytes:
+        """The /Widths array of ``subset`` of ``face`` as ReportLab formats it."""
+        from reportlab.pdfbase import pdfdoc
+
+        def make() -> bytes:
+            widths = pdfdoc.PDFArray([face.getCharWidth(code) for code in subset])
+            return widths.format(None)
+
+        return self._get("widths", face, subset, make)  # type: ignore[no-any-return]
 
 
 SUBSETS = SubsetCache()
@@ -134,13 +154,40 @@ def _caching_face() -> type:
     return CachingFace
 
 
-def _caching_font(name: str, path: str) -> TTFont:
-    """A ReportLab TrueType font whose subsets come from :data:`SUBSETS`."""
+@cache
+def _caching_font_class() -> type:
+    """ReportLab's TrueType font with the /Widths of its subsets from :data:`SUBSETS`."""
+    from reportlab.pdfbase import pdfdoc
     from reportlab.pdfbase.ttfonts import TTFont
 
-    font = TTFont(name, path)
+    class Formatted(pdfdoc.PDFObject):
+        """A PDF object already formatted."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def format(self, document: Any) -> bytes:
+            return self.data
+
+    class CachingFont(TTFont):
+        def addObjects(self, doc: Any) -> None:  # noqa: N802 - ReportLab's name
+            """ReportLab's ``addObjects``, then each subset's /Widths replaced by the
+            same array formatted once (the font objects are named by subset)."""
+            state = self.state.get(doc)
+            subsets = [list(subset) for subset in state.subsets] if state else []
+            names = [self.getSubsetInternalName(n, doc)[1:] for n in range(len(subsets))]
+            super().addObjects(doc)
+            for name, subset in zip(names, subsets, strict=True):
+                doc.idToObject[name].Widths = Formatted(SUBSETS.widths(self.face, subset))
+
+    return CachingFont
+
+
+def _caching_font(name: str, path: str) -> TTFont:
+    """A ReportLab TrueType font whose subsets come from :data:`SUBSETS`."""
+    font = _caching_font_class()(name, path)
     font.face.__class__ = _caching_face()
-    return font
+    return font  # type: ignore[no-any-return]
 
 
 @cache

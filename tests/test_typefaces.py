@@ -114,3 +114,31 @@ def test_the_subset_cache_is_bounded() -> None:
     assert cache.misses == 3
     cache.program(face, [0, 65])
     assert cache.misses == 4
+
+
+def test_cached_widths_give_the_pdf_reportlab_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents (one with the fallback faces and a second subset) are the same bytes
+    when ReportLab formats every /Widths array itself."""
+    from reportlab.pdfbase.ttfonts import TTFont as ReportLabFont
+
+    from docservice.forms import get_kind
+    from docservice.rendering.pdf import render_pdf
+
+    from .conftest import example
+    from .test_hostile_input import ARABIC_NAME, CJK_NAME, MIXED, _fill_text
+
+    kind = get_kind("e_appeal")
+    mixed = example("e_appeal")
+    _fill_text(mixed, kind.fields, f"{ARABIC_NAME} {CJK_NAME}", MIXED)
+    letters = [*range(0x100, 0x180), *range(0xC0, 0x100), *range(0x410, 0x450)]
+    mixed["content"] = " ".join(chr(c) * 2 for c in letters)  # over 256 glyphs
+    cases = [kind.validate(example("e_appeal")), kind.validate(mixed)]
+
+    def render_all() -> list[bytes]:
+        return [render_pdf(kind, data, ("kk", "ru"), title="t")[0] for data in cases]
+
+    render_all()
+    cached = render_all()
+    assert b"/F1+1 " in cached[1]  # a second subset of Liberation Serif
+    monkeypatch.setattr(typefaces._caching_font_class(), "addObjects", ReportLabFont.addObjects)
+    assert render_all() == cached
