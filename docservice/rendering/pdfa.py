@@ -121,13 +121,15 @@ def _declare_pdfa3b(pdf: pikepdf.Pdf, title: str, lang: str) -> None:
 
 
 def _name_signature_area(pdf: pikepdf.Pdf, place: SignaturePlace) -> None:
+    """The named destination of the signature area, in a name tree of one leaf: the
+    dictionary ``pikepdf.NameTree.new`` makes and fills, written directly (for one name
+    there is no tree to balance; ``NameTree.new`` cost a seventh of the PDF/A pass)."""
     dest = pikepdf.Array([pdf.pages[place.page].obj, Name.FitR, *place.rect])
     names = pdf.Root.get(Name.Names)
     if names is None:
         pdf.Root.Names = names = pikepdf.Dictionary()
-    tree = pikepdf.NameTree.new(pdf)
-    tree[SIGNATURE_DEST] = dest
-    names.Dests = tree.obj
+    leaf = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String(SIGNATURE_DEST), dest]))
+    names.Dests = pdf.make_indirect(leaf)
 
 
 def to_pdfa3(
