@@ -215,3 +215,33 @@ def test_shapes_are_those_of_the_isinstance_version() -> None:
         with pikepdf.open(io.BytesIO(written)) as pdf:
             for obj in pdf.objects:
                 assert pdfa._shape(obj, top=True) == _reference_shape(obj, top=True)
+
+
+def _one_value(value: object) -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.Root.Value = pdf.make_indirect(pikepdf.Dictionary(V=value))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_memoised_shapes_are_the_shapes() -> None:
+    """``shape_of`` with its memo (cold, then warm) says what shaping every object says,
+    and objects that differ only where the shape looks (1 and 1.0, string lengths,
+    a reference or the object itself) stay apart."""
+    fallback = copy.deepcopy(example("e_appeal"))
+    _fill_text(fallback, get_kind("e_appeal").fields, f"{ARABIC_NAME} {CJK_NAME}", MIXED)
+    files = [
+        render(kind, example(kind), lang, validate_pdfa=False).pdf
+        for kind in KINDS
+        for lang in ("kk", "kk+ru")
+    ]
+    files += [render("e_appeal", fallback, "kk", validate_pdfa=False).pdf, _odd_objects()]
+    values = [1, Decimal("1.0"), 2**31, pikepdf.String("x" * 32767), pikepdf.String("x" * 32768)]
+    files += [_one_value(value) for value in values]
+    memo = pdfa.ShapeMemo()
+    for _warm in (False, True):
+        for written in files:
+            assert pdfa.shape_of(written, memo) == pdfa.shape_of(written, None)
+    assert len({pdfa.shape_of(_one_value(value), memo) for value in values}) == len(values)

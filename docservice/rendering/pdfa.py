@@ -245,14 +245,58 @@ def _shape(obj: object, top: bool = False) -> object:
     return type(obj).__name__
 
 
-def shape_of(pdf_bytes: bytes) -> str:
-    """The document's structural fingerprint (hex SHA-256); see :func:`conforms`."""
+class ShapeMemo:
+    """Shapes of top-level objects by their serialisation, bounded (LRU).
+
+    Why: shaping every object was most of :func:`shape_of`, and most objects (fonts with
+    their widths, descriptors, the output intent, the resources) are written the same in
+    every document of a kind. Sound because a shape is a function of the object's own
+    content, which its serialisation spells out: names, string bytes, integers and reals
+    (as written, so ``1`` and ``1.0`` differ), nesting and references (``n 0 R``).
+    Objects longer than ``longest`` bytes are shaped each time, not kept.
+    """
+
+    def __init__(self, size: int = 4096, longest: int = 65536) -> None:
+        self.size, self.longest = size, longest
+        self._shapes: OrderedDict[bytes, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def shape(self, obj: object) -> object:
+        """``_shape(obj, top=True)``, from the memo when the same object was shaped."""
+        if not isinstance(obj, pikepdf.Object):  # a null object comes as None
+            return _shape(obj, top=True)
+        if obj._type_code is _STREAM:
+            key = b"stream " + obj.stream_dict.unparse(resolved=True)
+        else:
+            key = obj.unparse(resolved=True)
+        with self._lock:
+            found = self._shapes.get(key)
+            if found is not None:
+                self._shapes.move_to_end(key)
+                return found
+        shape = _shape(obj, top=True)
+        if len(key) <= self.longest:
+            with self._lock:
+                self._shapes[key] = shape
+                while len(self._shapes) > self.size:
+                    self._shapes.popitem(last=False)
+        return shape
+
+
+SHAPES = ShapeMemo()
+
+
+def shape_of(pdf_bytes: bytes, memo: ShapeMemo | None = SHAPES) -> str:
+    """The document's structural fingerprint (hex SHA-256); see :func:`conforms`.
+
+    ``memo``: where shapes of objects already seen are kept (None: shape every object).
+    """
     shapes: set[object] = set()
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         trailer = pdf.trailer
         shapes.add(("trailer", tuple(sorted(str(k) for k in trailer)), pdf.pdf_version))
         for obj in pdf.objects:
-            shapes.add(_shape(obj, top=True))
+            shapes.add(_shape(obj, top=True) if memo is None else memo.shape(obj))
     canonical = repr(sorted(shapes, key=repr)).encode()
     return hashlib.sha256(canonical).hexdigest()
 
