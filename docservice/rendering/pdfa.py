@@ -256,7 +256,7 @@ class ShapeMemo:
     Objects longer than ``longest`` bytes are shaped each time, not kept.
     """
 
-    def __init__(self, size: int = 4096, longest: int = 65536) -> None:
+    def __init__(self, size: int = 2048, longest: int = 16384) -> None:
         self.size, self.longest = size, longest
         self._shapes: OrderedDict[bytes, object] = OrderedDict()
         self._lock = threading.Lock()
