@@ -14,10 +14,18 @@ signing adapter that merely needs a file path does not load it.
 from __future__ import annotations
 
 import os
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from docservice.resources import FONTS_DIR
+
+if TYPE_CHECKING:
+    from reportlab.pdfbase.ttfonts import TTFont
 
 #: The main family: Liberation Serif 2.x (SIL OFL), every Kazakh letter, metric twin of
 #: Times New Roman.
@@ -45,6 +53,143 @@ def font_file(name: str, override: str | os.PathLike[str] | None = None) -> Path
     )
 
 
+#: zlib level of the embedded font programs: the level the PDF/A pass uses for the rest.
+SUBSET_FLATE_LEVEL = 1
+#: How many font programs (one per face and glyph sequence) are kept compressed.
+SUBSET_CACHE_SIZE = 256
+
+
+class SubsetCache:
+    """Font subsets by (font file, glyph sequence): the compressed program and the
+    formatted /Widths array, bounded (LRU).
+
+    Why: cutting the subsets out of the TrueType files and compressing them (which the
+    PDF/A pass did) was about an eighth of the CPU of rendering a one-page form, and
+    formatting their widths another twentieth; documents of a kind whose data adds no
+    new character share the glyph sequence of their static texts. Both depend only on
+    the file and the sequence (ReportLab's ``makeSubset`` and ``getCharWidth`` read
+    nothing else).
+    """
+
+    def __init__(self, size: int = SUBSET_CACHE_SIZE) -> None:
+        self.size = size
+        self._made: OrderedDict[tuple[str, str, tuple[int, ...]], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.misses = 0
+
+    def _get(self, what: str, face: Any, subset: list[int], make: Callable[[], Any]) -> Any:
+        key = (what, str(face.filename), tuple(subset))
+        with self._lock:
+            found = self._made.get(key)
+            if found is not None:
+                self._made.move_to_end(key)
+                return found
+        made = make()
+        with self._lock:
+            self.misses += 1
+            self._made[key] = made
+            while len(self._made) > self.size:
+                self._made.popitem(last=False)
+        return made
+
+    def program(self, face: Any, subset: list[int]) -> tuple[int, bytes]:
+        """(length of the font program, its FlateDecode bytes) of ``subset`` of ``face``."""
+
+        def make() -> tuple[int, bytes]:
+            raw = face.makeSubset(subset)
+            return len(raw), zlib.compress(raw, SUBSET_FLATE_LEVEL)
+
+        return self._get("program", face, subset, make)  # type: ignore[no-any-return]
+
+    def widths(self, face: Any, subset: list[int]) -> bytes:
+        """The /Widths array of ``subset`` of ``face`` as ReportLab formats it."""
+        from reportlab.pdfbase import pdfdoc
+
+        def make() -> bytes:
+            widths = pdfdoc.PDFArray([face.getCharWidth(code) for code in subset])
+            return widths.format(None)
+
+        return self._get("widths", face, subset, make)  # type: ignore[no-any-return]
+
+
+SUBSETS = SubsetCache()
+
+
+@cache
+def _caching_face() -> type:
+    """ReportLab's TrueType face with ``addSubsetObjects`` taking the program from
+    :data:`SUBSETS` (a class made on first use: ReportLab is imported only then)."""
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFontFace
+
+    class CachingFace(TTFontFace):
+        """Writes what ReportLab's ``addSubsetObjects`` writes (``FontFile2`` with
+        ``Length1``, then the descriptor), only the program already FlateDecode-encoded."""
+
+        def addSubsetObjects(self, doc: Any, fontname: str, subset: list[int]) -> Any:  # noqa: N802
+            length, program = SUBSETS.program(self, subset)
+            font_file = pdfdoc.PDFStream(content=program)
+            font_file.dictionary["Length1"] = length
+            # a name, not ReportLab's one-element array: qpdf keeps a stream as it is
+            # (no recompression in the PDF/A pass) only when /Filter is the name /FlateDecode
+            font_file.dictionary["Filter"] = pdfdoc.PDFName("FlateDecode")
+            ref = doc.Reference(font_file, f"fontFile:{self.filename}({fontname})")
+            descriptor = pdfdoc.PDFDictionary(
+                {
+                    "Type": "/FontDescriptor",
+                    "Ascent": self.ascent,
+                    "CapHeight": self.capHeight,
+                    "Descent": self.descent,
+                    "Flags": (self.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                    "FontBBox": pdfdoc.PDFArray(self.bbox),
+                    "FontName": pdfdoc.PDFName(fontname),
+                    "ItalicAngle": self.italicAngle,
+                    "StemV": self.stemV,
+                    "FontFile2": ref,
+                    "MissingWidth": self.defaultWidth,
+                }
+            )
+            return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+    return CachingFace
+
+
+@cache
+def _caching_font_class() -> type:
+    """ReportLab's TrueType font with the /Widths of its subsets from :data:`SUBSETS`."""
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    class Formatted(pdfdoc.PDFObject):
+        """A PDF object already formatted."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def format(self, document: Any) -> bytes:
+            return self.data
+
+    class CachingFont(TTFont):
+        def addObjects(self, doc: Any) -> None:  # noqa: N802 - ReportLab's name
+            """ReportLab's ``addObjects``, then each subset's /Widths replaced by the
+            same array formatted once (the font objects are named by subset)."""
+            state = self.state.get(doc)
+            subsets = [list(subset) for subset in state.subsets] if state else []
+            names = [self.getSubsetInternalName(n, doc)[1:] for n in range(len(subsets))]
+            super().addObjects(doc)
+            for name, subset in zip(names, subsets, strict=True):
+                doc.idToObject[name].Widths = Formatted(SUBSETS.widths(self.face, subset))
+
+    return CachingFont
+
+
+def _caching_font(name: str, path: str) -> TTFont:
+    """A ReportLab TrueType font whose subsets come from :data:`SUBSETS`."""
+    font = _caching_font_class()(name, path)
+    font.face.__class__ = _caching_face()
+    return font  # type: ignore[no-any-return]
+
+
 @cache
 def register_family(regular: str, regular_file: str, bold: str, bold_file: str) -> None:
     """Register a regular face and its bold with ReportLab, once per process.
@@ -53,11 +198,10 @@ def register_family(regular: str, regular_file: str, bold: str, bold_file: str) 
     """
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
-    pdfmetrics.registerFont(TTFont(regular, str(font_file(regular_file))))
+    pdfmetrics.registerFont(_caching_font(regular, str(font_file(regular_file))))
     if bold != regular:
-        pdfmetrics.registerFont(TTFont(bold, str(font_file(bold_file))))
+        pdfmetrics.registerFont(_caching_font(bold, str(font_file(bold_file))))
     addMapping(regular, 0, 0, regular)
     addMapping(regular, 1, 0, bold)
     addMapping(regular, 0, 1, regular)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zlib
+from functools import partial
 from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFontFace as ReportLabFace
 
 from docservice import typefaces
 from docservice.resources import FONTS_DIR
@@ -68,3 +71,74 @@ def test_finding_a_font_loads_no_reportlab() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def _subset_objects(add: object, subset: list[int]) -> tuple[bytes, int, bytes]:
+    """(the descriptor as written, /Length1, the decoded program) that ``add`` makes."""
+    doc = pdfdoc.PDFDocument(invariant=1, compression=0)
+    ref = add(doc, "AAAAAA+LiberationSerif", subset)  # type: ignore[operator]
+    descriptor = doc.idToObject[ref.name]
+    program = doc.idToObject[descriptor.dict["FontFile2"].name]
+    content = program.content
+    if "Filter" in program.dictionary.dict:
+        assert program.dictionary.dict["Filter"] == "/FlateDecode"  # a name, not an array
+        content = zlib.decompress(content)
+    return descriptor.format(doc), program.dictionary.dict["Length1"], content
+
+
+def test_cached_font_subsets_are_what_reportlab_writes() -> None:
+    """The registered faces take their subsets from the cache, and what they write is
+    ReportLab's own descriptor and program, on a miss and on a hit."""
+    face = pdfmetrics.getFont(typefaces.register()).face
+    subsets = [
+        [0, *range(32, 127)],
+        [ord(c) for c in "Қандастар мен олардың отбасы мүшелері"],
+        list(range(0x400, 0x4FF))[:255],
+    ]
+    for subset in subsets:
+        plain = _subset_objects(partial(ReportLabFace.addSubsetObjects, face), subset)
+        misses = typefaces.SUBSETS.misses
+        assert _subset_objects(face.addSubsetObjects, subset) == plain
+        assert _subset_objects(face.addSubsetObjects, subset) == plain
+        assert typefaces.SUBSETS.misses <= misses + 1
+
+
+def test_the_subset_cache_is_bounded() -> None:
+    cache = typefaces.SubsetCache(size=2)
+    face = pdfmetrics.getFont(typefaces.register()).face
+    for subset in ([0, 65], [0, 66], [0, 67]):
+        length, program = cache.program(face, subset)
+        assert len(zlib.decompress(program)) == length
+    assert cache.misses == 3
+    cache.program(face, [0, 67])
+    assert cache.misses == 3
+    cache.program(face, [0, 65])
+    assert cache.misses == 4
+
+
+def test_cached_widths_give_the_pdf_reportlab_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents (one with the fallback faces and a second subset) are the same bytes
+    when ReportLab formats every /Widths array itself."""
+    from reportlab.pdfbase.ttfonts import TTFont as ReportLabFont
+
+    from docservice.forms import get_kind
+    from docservice.rendering.pdf import render_pdf
+
+    from .conftest import example
+    from .test_hostile_input import ARABIC_NAME, CJK_NAME, MIXED, _fill_text
+
+    kind = get_kind("e_appeal")
+    mixed = example("e_appeal")
+    _fill_text(mixed, kind.fields, f"{ARABIC_NAME} {CJK_NAME}", MIXED)
+    letters = [*range(0x100, 0x180), *range(0xC0, 0x100), *range(0x410, 0x450)]
+    mixed["content"] = " ".join(chr(c) * 2 for c in letters)  # over 256 glyphs
+    cases = [kind.validate(example("e_appeal")), kind.validate(mixed)]
+
+    def render_all() -> list[bytes]:
+        return [render_pdf(kind, data, ("kk", "ru"), title="t")[0] for data in cases]
+
+    render_all()
+    cached = render_all()
+    assert b"/F1+1 " in cached[1]  # a second subset of Liberation Serif
+    monkeypatch.setattr(typefaces._caching_font_class(), "addObjects", ReportLabFont.addObjects)
+    assert render_all() == cached

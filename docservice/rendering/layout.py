@@ -9,6 +9,8 @@ kind's template) or ``ctx.common`` (shared texts), never from a literal.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -19,7 +21,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph as ReportLabParagraph
 
 from docservice.forms.kind import Kind
 from docservice.rendering import fonts
@@ -69,6 +72,87 @@ def styles() -> Styles:
     return STYLES
 
 
+class ParsedParagraphs:
+    """What ReportLab's mark-up parser made of (text, style), bounded (LRU).
+
+    Why: most paragraphs of a form are its static texts, the same in every document,
+    and parsing them was half of building a form's flowables. A paragraph gets copies
+    of the fragments (ReportLab sets attributes on them while breaking lines), never
+    the cached ones.
+    """
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._parsed: OrderedDict[tuple[str, int], tuple[ParagraphStyle, str, Any, list]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, text: str, style: ParagraphStyle) -> tuple[str, Any, list] | None:
+        """(cleaned text, the parser's style, fragment copies), or None if not parsed yet."""
+        with self._lock:
+            found = self._parsed.get((text, id(style)))
+            if found is None or found[0] is not style:  # an id reused by another style
+                return None
+            self._parsed.move_to_end((text, id(style)))
+        _style, clean, parsed_style, frags = found
+        return clean, parsed_style, [frag.clone() for frag in frags]
+
+    def put(self, text: str, style: ParagraphStyle, para: ReportLabParagraph) -> None:
+        """Remember what parsing ``text`` in ``style`` gave ``para`` (just made)."""
+        frags = [frag.clone() for frag in para.frags]
+        with self._lock:
+            self._parsed[(text, id(style))] = (style, para.text, para.style, frags)
+            while len(self._parsed) > self.size:
+                self._parsed.popitem(last=False)
+
+
+PARSED = ParsedParagraphs()
+
+
+class Paragraph(ReportLabParagraph):
+    """ReportLab's paragraph that parses a text once per style and breaks its lines
+    once per width.
+
+    Why the second: a flowable in a table cell is wrapped when the table is measured,
+    again when a ``KeepTogether`` around the table measures it, and again when the cell
+    is drawn, each time at the same width; breaking the lines was a tenth of rendering
+    a form. The lines depend only on the text, the style and the width (not the height).
+    """
+
+    _wrapped: tuple[float, float, float, Any] | None = None
+
+    def __init__(
+        self,
+        text: Any,
+        style: ParagraphStyle | None = None,
+        bulletText: Any = None,  # noqa: N803 - ReportLab's names (its split passes them)
+        frags: list | None = None,
+        caseSensitive: int = 1,  # noqa: N803
+        encoding: str = "utf8",
+    ) -> None:
+        plain = frags is None and bulletText is None and caseSensitive == 1
+        if not (plain and style is not None and isinstance(text, str)):
+            super().__init__(text, style, bulletText, frags, caseSensitive, encoding)
+            return
+        parsed = PARSED.get(text, style)
+        if parsed is not None:
+            clean, parsed_style, copies = parsed
+            super().__init__(clean, parsed_style, frags=copies, encoding=encoding)
+            return
+        super().__init__(text, style, encoding=encoding)
+        if self.bulletText is None and getattr(self.style, "bulletText", None) is None:
+            PARSED.put(text, style, self)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        done = self._wrapped
+        if done is not None and done[0] == availWidth and done[3] is self.__dict__.get("blPara"):
+            return done[1], done[2]
+        width, height = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, width, height, self.__dict__.get("blPara"))
+        return width, height
+
+
 class Lines(Flowable):
     """Plain text wrapped at spaces, without ReportLab's mark-up parser.
 
@@ -82,8 +166,11 @@ class Lines(Flowable):
         super().__init__()
         self.value, self.style = value, style
         self.mixed = fonts.needs_fallback(value)
+        self._wrapped_at: float | None = None
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        if avail_width == self._wrapped_at:  # broken at this width already (see Paragraph)
+            return self.width, self.height
         st = self.style
         if self.mixed:
             self.lines = split_runs(fonts.shape(self.value), st.fontName, st.fontSize, avail_width)
@@ -91,6 +178,7 @@ class Lines(Flowable):
             self.lines = simpleSplit(self.value, st.fontName, st.fontSize, avail_width) or [""]
         self.width = avail_width
         self.height = len(self.lines) * st.leading
+        self._wrapped_at = avail_width
         return self.width, self.height
 
     def draw(self) -> None:

@@ -13,17 +13,18 @@ import importlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate, Paragraph
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
 
 from docservice.forms.kind import Kind
 from docservice.rendering import fonts
-from docservice.rendering.layout import LayoutContext, styles
+from docservice.rendering.layout import LayoutContext, Paragraph, styles
 from docservice.signature_area import SIGNATURE_HINT_BAND
 from docservice.texts import texts_for
 
@@ -118,7 +119,9 @@ def _decorate(langs: tuple[str, ...], page_width: float, frame_width: float) -> 
     return on_page_end
 
 
+@cache
 def footer_height(langs: tuple[str, ...], frame_width: float) -> float:
+    """The height the footers take (the same for every document in these languages)."""
     return sum(p.wrap(frame_width - 20 * mm, 100)[1] + 1 for p in _footer_paragraphs(langs))
 
 
@@ -141,7 +144,8 @@ def render_pdf(
         lang=langs[0],
         initialFontName=fonts.REGULAR,
         invariant=1,
-        # the PDF/A pass compresses every stream, faster (see pdfa.py)
+        # the PDF/A pass compresses the page streams, faster (see pdfa.py); the font
+        # programs come compressed already (docservice.typefaces.SubsetCache)
         pageCompression=0,
         leftMargin=MARGINS["left"],
         rightMargin=MARGINS["right"],

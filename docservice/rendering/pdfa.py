@@ -1,8 +1,9 @@
 """Turn ReportLab's PDF into PDF/A-3b with the document's XML as an associated file.
 
-ReportLab has no PDF/A mode; pikepdf adds the output intent and XMP, attaches
-the XML (AFRelationship /Data, listed in the catalogue's /AF) and validates the
-bytes it writes. This is the last whole-file rewrite: signing later only appends
+ReportLab has no PDF/A mode; with pikepdf this module adds the output intent and
+XMP (what ``pikepdf.pdfa.prepare`` would add, see :func:`_declare_pdfa3b`), attaches
+the XML (AFRelationship /Data, listed in the catalogue's /AF) and has pikepdf validate
+the bytes it writes. This is the last whole-file rewrite: signing later only appends
 incremental updates.
 """
 
@@ -12,9 +13,13 @@ import datetime as dt
 import hashlib
 import io
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
+from importlib.resources import files
+from xml.sax.saxutils import escape
 
 import pikepdf
 import pikepdf.pdfa
@@ -25,19 +30,106 @@ from docservice.forms.kind import Attachment
 from docservice.rendering.pdf import SignaturePlace
 from docservice.signature_area import SIGNATURE_DEST
 
-# ReportLab writes its streams uncompressed and qpdf compresses them all here, at
-# level 1: about a third of zlib's default cost for files ~6 % larger.
-pikepdf.settings.set_flate_compression_level(1)
+# ReportLab writes its streams uncompressed and qpdf compresses them here, at level 1:
+# about a third of zlib's default cost for files ~6 % larger. The font programs come
+# compressed at the same level (docservice.typefaces.SubsetCache) and are kept as they are.
+FLATE_LEVEL = 1
+pikepdf.settings.set_flate_compression_level(FLATE_LEVEL)
+
+#: The XMP packet ``pikepdf.pdfa.prepare(pdf, "3b")`` writes for this renderer's documents
+#: (title, language, metadata date, producer, PDF/A-3b identification), byte for byte.
+_XMP_PACKET = """\
+<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+    <rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" \
+xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/" \
+xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" rdf:about="">
+      <dc:title>
+        <rdf:Alt>
+          <rdf:li xml:lang="x-default">{title}</rdf:li>
+        </rdf:Alt>
+      </dc:title>
+      <dc:language>
+        <rdf:Bag>
+          <rdf:li>{lang}</rdf:li>
+        </rdf:Bag>
+      </dc:language>
+      <xmp:MetadataDate>{date}</xmp:MetadataDate>
+      <pdf:Producer>{producer}</pdf:Producer>
+      <pdfaid:part>3</pdfaid:part>
+      <pdfaid:conformance>B</pdfaid:conformance>
+    </rdf:Description>
+  </rdf:RDF>
+</x:xmpmeta>
+
+<?xpacket end="w"?>
+"""
+#: DocInfo entries with an XMP equivalent that the packet above leaves out.
+_DOCINFO_DROPPED = (
+    Name.Author,
+    Name.Subject,
+    Name.Keywords,
+    Name.Creator,
+    Name.CreationDate,
+    Name.ModDate,
+)
+
+
+@cache
+def _srgb_profile() -> bytes:
+    """pikepdf's sRGB profile (the output intent ``prepare`` installs), compressed once."""
+    icc = files("pikepdf.pdfa").joinpath("data", "sRGB.icc").read_bytes()
+    return zlib.compress(icc, FLATE_LEVEL)
+
+
+def _declare_pdfa3b(pdf: pikepdf.Pdf, title: str, lang: str) -> None:
+    """Make the changes ``pikepdf.pdfa.prepare(pdf, "3b")`` makes to a document of this
+    renderer, without its scans of the whole document (a seventh of the CPU of rendering
+    a form): the sRGB output intent, the XMP packet and DocInfo in agreement with it.
+
+    The embedded files already have their MIME type, /AFRelationship and /AF entry, and
+    ReportLab writes no annotations, image interpolation, JavaScript or alternate
+    presentations. ``tests/test_pdfa_conformance.py`` checks that ``prepare`` finds
+    nothing left to do on every example.
+    """
+    profile = pikepdf.Stream(pdf, b"")
+    profile.write(_srgb_profile(), filter=Name.FlateDecode)
+    profile.N = 3
+    intent = pikepdf.Dictionary(
+        Type=Name.OutputIntent,
+        S=Name.GTS_PDFA1,
+        OutputConditionIdentifier=pikepdf.String("sRGB"),
+        Info=pikepdf.String("sRGB"),
+        DestOutputProfile=profile,
+    )
+    pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
+    producer = f"pikepdf {pikepdf.__version__}"
+    packet = _XMP_PACKET.format(
+        title=escape(title),
+        lang=escape(lang),
+        date=dt.datetime.now(dt.UTC).isoformat(),
+        producer=escape(producer),
+    )
+    pdf.Root.Metadata = pdf.make_stream(packet.encode(), Type=Name.Metadata, Subtype=Name.XML)
+    info = pdf.docinfo
+    for key in _DOCINFO_DROPPED:
+        if key in info:
+            del info[key]
+    info.Title = pikepdf.String(title)
+    info.Producer = pikepdf.String(producer)
 
 
 def _name_signature_area(pdf: pikepdf.Pdf, place: SignaturePlace) -> None:
+    """The named destination of the signature area, in a name tree of one leaf: the
+    dictionary ``pikepdf.NameTree.new`` makes and fills, written directly (for one name
+    there is no tree to balance; ``NameTree.new`` cost a seventh of the PDF/A pass)."""
     dest = pikepdf.Array([pdf.pages[place.page].obj, Name.FitR, *place.rect])
     names = pdf.Root.get(Name.Names)
     if names is None:
         pdf.Root.Names = names = pikepdf.Dictionary()
-    tree = pikepdf.NameTree.new(pdf)
-    tree[SIGNATURE_DEST] = dest
-    names.Dests = tree.obj
+    leaf = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String(SIGNATURE_DEST), dest]))
+    names.Dests = pdf.make_indirect(leaf)
 
 
 def to_pdfa3(
@@ -90,14 +182,11 @@ def to_pdfa3(
             associated.append(extra.obj)
         pdf.Root.AF = pikepdf.Array(associated)
         pdf.Root.Lang = pikepdf.String(lang)
-        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
-            meta["dc:title"] = title
-            meta["dc:language"] = [lang]
+        _declare_pdfa3b(pdf, title, lang)
         out = io.BytesIO()
         if validate:
-            pikepdf.pdfa.save(pdf, out, "3b")
+            pikepdf.pdfa.save(pdf, out, "3b")  # prepare (finding nothing to do), validate
         else:
-            pikepdf.pdfa.prepare(pdf, "3b")
             pdf.save(out, **pikepdf.pdfa.resolve_save_kwargs("3b"))
         return out.getvalue()
 
@@ -114,24 +203,39 @@ _MAX_STRING = 32767
 _EXACT_ARRAY = 16
 
 
+_DICTIONARY, _ARRAY, _NAME, _STREAM, _STRING = (
+    pikepdf.ObjectType.dictionary,
+    pikepdf.ObjectType.array,
+    pikepdf.ObjectType.name_,
+    pikepdf.ObjectType.stream,
+    pikepdf.ObjectType.string,
+)
+
+
 def _shape(obj: object, top: bool = False) -> object:
     """An object reduced to what PDF/A structure depends on (see :func:`conforms`);
-    a reference inside it counts as "a reference" (the target is shaped on its own)."""
-    if not top and isinstance(obj, pikepdf.Object) and obj.is_indirect:
-        return "ref"
-    if isinstance(obj, pikepdf.Stream):
-        return ("stream", _shape(obj.stream_dict))
-    if isinstance(obj, pikepdf.Dictionary):
-        return ("d", tuple(sorted((key, _shape(obj.get(key))) for key in obj)))
-    if isinstance(obj, pikepdf.Array):
-        items = [_shape(item) for item in obj]
-        if len(items) <= _EXACT_ARRAY:
-            return ("a", tuple(items))
-        return ("A", tuple(sorted(set(items), key=repr)), len(items) > 8191)
-    if isinstance(obj, pikepdf.Name):
-        return str(obj)
-    if isinstance(obj, pikepdf.String):
-        return "s" if len(bytes(obj)) <= _MAX_STRING else "s!"
+    a reference inside it counts as "a reference" (the target is shaped on its own).
+
+    Dispatches on pikepdf's type code, one attribute read: a chain of ``isinstance``
+    checks against pikepdf's Stream, Dictionary, Array... classes took 40 % longer.
+    """
+    if isinstance(obj, pikepdf.Object):
+        if not top and obj.is_indirect:
+            return "ref"
+        code = obj._type_code
+        if code is _DICTIONARY:
+            return ("d", tuple(sorted([(key, _shape(obj.get(key))) for key in obj])))
+        if code is _NAME:
+            return str(obj)
+        if code is _ARRAY:
+            items = [_shape(item) for item in obj]
+            if len(items) <= _EXACT_ARRAY:
+                return ("a", tuple(items))
+            return ("A", tuple(sorted(set(items), key=repr)), len(items) > 8191)
+        if code is _STREAM:
+            return ("stream", _shape(obj.stream_dict))
+        if code is _STRING:
+            return "s" if len(bytes(obj)) <= _MAX_STRING else "s!"
     if isinstance(obj, bool):
         return "b"
     if isinstance(obj, int):
@@ -141,14 +245,58 @@ def _shape(obj: object, top: bool = False) -> object:
     return type(obj).__name__
 
 
-def shape_of(pdf_bytes: bytes) -> str:
-    """The document's structural fingerprint (hex SHA-256); see :func:`conforms`."""
+class ShapeMemo:
+    """Shapes of top-level objects by their serialisation, bounded (LRU).
+
+    Why: shaping every object was most of :func:`shape_of`, and most objects (fonts with
+    their widths, descriptors, the output intent, the resources) are written the same in
+    every document of a kind. Sound because a shape is a function of the object's own
+    content, which its serialisation spells out: names, string bytes, integers and reals
+    (as written, so ``1`` and ``1.0`` differ), nesting and references (``n 0 R``).
+    Objects longer than ``longest`` bytes are shaped each time, not kept.
+    """
+
+    def __init__(self, size: int = 2048, longest: int = 16384) -> None:
+        self.size, self.longest = size, longest
+        self._shapes: OrderedDict[bytes, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def shape(self, obj: object) -> object:
+        """``_shape(obj, top=True)``, from the memo when the same object was shaped."""
+        if not isinstance(obj, pikepdf.Object):  # a null object comes as None
+            return _shape(obj, top=True)
+        if obj._type_code is _STREAM:
+            key = b"stream " + obj.stream_dict.unparse(resolved=True)
+        else:
+            key = obj.unparse(resolved=True)
+        with self._lock:
+            found = self._shapes.get(key)
+            if found is not None:
+                self._shapes.move_to_end(key)
+                return found
+        shape = _shape(obj, top=True)
+        if len(key) <= self.longest:
+            with self._lock:
+                self._shapes[key] = shape
+                while len(self._shapes) > self.size:
+                    self._shapes.popitem(last=False)
+        return shape
+
+
+SHAPES = ShapeMemo()
+
+
+def shape_of(pdf_bytes: bytes, memo: ShapeMemo | None = SHAPES) -> str:
+    """The document's structural fingerprint (hex SHA-256); see :func:`conforms`.
+
+    ``memo``: where shapes of objects already seen are kept (None: shape every object).
+    """
     shapes: set[object] = set()
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         trailer = pdf.trailer
         shapes.add(("trailer", tuple(sorted(str(k) for k in trailer)), pdf.pdf_version))
         for obj in pdf.objects:
-            shapes.add(_shape(obj, top=True))
+            shapes.add(_shape(obj, top=True) if memo is None else memo.shape(obj))
     canonical = repr(sorted(shapes, key=repr)).encode()
     return hashlib.sha256(canonical).hexdigest()
 

@@ -39,6 +39,7 @@ from tests.verification.fixtures import (
     service_signatures,
     shadow_attack,
     shadow_document,
+    tampered,
     with_dss,
 )
 
@@ -88,9 +89,7 @@ def pdf_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
         after_no_changes = s.sign_pdf(certified, "head")
     revoked_doc = s.sign_pdf(base_pdf(), "revoked")
     forged = with_dss(revoked_doc, [forged_ocsp(pki, "revoked", signer="career")])
-    tampered = bytearray(docs.bb())
-    at = tampered.index(b"Tf")
-    tampered[at - 2 : at] = b"99"
+    changed = tampered(docs.bb())
     return [
         _case("pdf.single_signature", docs.bb(), PASSED),
         _case(
@@ -135,7 +134,7 @@ def pdf_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
         # A pinned issuing CA is a trust anchor (RFC 5280 6.1; NCA publishes its issuing CAs).
         _case("pdf.trust_with_only_the_issuing_ca", docs.bb(), PASSED, trust="ca_only"),
         _refused("pdf.trust_without_a_ca", docs.bb(), trust="leaf_only"),
-        _case("pdf.byte_tampering", bytes(tampered), FAILED),
+        _case("pdf.byte_tampering", changed, FAILED),
         # pyHanko logs this one with a full traceback (SuspiciousModification).
         _case("pdf.incremental_update_attack", incremental_update_attack(docs.bb()), FAILED),
         _case(

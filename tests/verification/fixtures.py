@@ -68,6 +68,16 @@ def base_pdf(text: str = "ӘБІЛҚАСЫМОВА — өтініш / заявл
     return buf.getvalue()
 
 
+def tampered(signed: bytes) -> bytes:
+    """``signed`` with two bytes changed inside its embedded font program: bytes every
+    signature covers, in a compressed stream of unchanged length, so the file still reads.
+    (The page content is compressed too: its operators are not in the file as text.)"""
+    data = bytearray(signed)
+    at = data.index(b"stream", data.index(b"/Length1")) + 100
+    data[at - 2 : at] = b"99"
+    return bytes(data)
+
+
 @dataclass
 class Signers:
     """Signing keys of the test PKI, each loaded once (PKCS#12 parsing is slow)."""

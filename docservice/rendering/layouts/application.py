@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer
+from reportlab.platypus import Flowable, Spacer
 
 from docservice.forms.application import ATTACHMENTS
-from docservice.rendering.layout import LayoutContext, text
+from docservice.rendering.layout import LayoutContext, Paragraph, text
 
 CATEGORIES = ("spouse", "parents", "children", "siblings")
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
-from docservice.rendering.layout import LayoutContext, text
+from docservice.rendering.layout import LayoutContext, Paragraph, text
 
 BASIS = ("p13", "p14", "p14_scope", "p15", "p16", "p17")
 

@@ -11,10 +11,10 @@ every page.
 from __future__ import annotations
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer
+from reportlab.platypus import Flowable, Spacer
 
 from docservice.rendering import fonts
-from docservice.rendering.layout import LayoutContext, Lines, text
+from docservice.rendering.layout import LayoutContext, Lines, Paragraph, text
 
 LABEL_WIDTH = 78 * mm
 

@@ -10,9 +10,9 @@ the sentences of points 42(4) and 43.
 from __future__ import annotations
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
-from docservice.rendering.layout import LayoutContext, text
+from docservice.rendering.layout import LayoutContext, Paragraph, text
 
 LABEL_WIDTH = 65 * mm
 

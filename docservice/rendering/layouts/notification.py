@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from docservice.forms.notification import basis
-from docservice.rendering.layout import LayoutContext, text
+from docservice.rendering.layout import LayoutContext, Paragraph, text
 
 
 def build(ctx: LayoutContext) -> list[Flowable]:

@@ -14,10 +14,10 @@ from __future__ import annotations
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from docservice.forms.quality_evaluation import BANDS, CRITERIA
-from docservice.rendering.layout import LayoutContext, text
+from docservice.rendering.layout import LayoutContext, Paragraph, text
 
 LABEL_WIDTH = 60 * mm
 
