@@ -37,6 +37,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import secrets
 import signal
 import statistics
@@ -59,8 +60,41 @@ PG = os.environ.get("DOCSERVICE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/
 KIND = "direction"
 
 
-def _data() -> dict:
-    return json.loads((ROOT / "examples" / f"{KIND}.json").read_text(encoding="utf-8"))
+_UPPER = "АӘБВГҒДЕЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЫІЭЮЯ"
+_LOWER = "аәбвгғдежзийкқлмнңоөпрстуұүфхһцчшыіэюя"
+
+
+class _Documents:
+    """The example direction with other names and another number in every document, as
+    real requests come: no cache of a name's glyphs or a paragraph's layout can make a
+    run of identical documents look faster than the service is (seeded: runs compare)."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.example = json.loads((ROOT / "examples" / f"{KIND}.json").read_text("utf-8"))
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+
+    def _name(self) -> str:
+        rng = self.rng
+        return " ".join(
+            rng.choice(_UPPER) + "".join(rng.choices(_LOWER, k=rng.randint(4, 9))) for _ in range(3)
+        )
+
+    def _renamed(self, value):  # type: ignore[no-untyped-def]
+        if isinstance(value, dict):
+            return {
+                k: self._name() if k.endswith("full_name") else self._renamed(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self._renamed(v) for v in value]
+        return value
+
+    def next(self) -> dict:
+        with self.lock:
+            data = self._renamed(self.example)
+            data["number"] = str(self.rng.randint(1, 99_999))
+            return data
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -99,11 +133,11 @@ def library(pki, trust_dir: Path, n: int) -> dict:  # type: ignore[no-untyped-de
     options = PdfOptions(
         trust=signing_trust(str(trust_dir), revocation), verify_base_url=public_url
     )
-    data = _data()
-    sign_pdf(render_checked(KIND, data, "kk").pdf, key, options)  # warm caches
+    documents = _Documents()
+    sign_pdf(render_checked(KIND, documents.next(), "kk").pdf, key, options)  # warm caches
     start, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
-        sign_pdf(render_checked(KIND, data, "kk").pdf, key, options)
+        sign_pdf(render_checked(KIND, documents.next(), "kk").pdf, key, options)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "docs_per_s": n / elapsed,
@@ -205,7 +239,7 @@ def load(
     errors: list[int] = []
     details: Counter[str] = Counter()
     signed = [0]
-    data = _data()
+    documents = _Documents()
 
     def timed(client: _Client, method: str, path: str, payload=None) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
@@ -226,7 +260,7 @@ def load(
                         return
                     left[0] -= 1
                 status, body = timed(
-                    http_client, "POST", "/v1/documents", {"kind": KIND, "data": data}
+                    http_client, "POST", "/v1/documents", {"kind": KIND, "data": documents.next()}
                 )
                 if status != 201:
                     continue
