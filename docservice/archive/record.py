@@ -90,6 +90,10 @@ def iin_key(index_key: bytes, iin: str) -> str:
 
 def entry_bytes(art: Artefact, sha256: str, when: dt.datetime, index_key: bytes) -> bytes:
     """The canonical leaf input of ``art`` (see the module docstring)."""
+    return canonical(_entry(art, sha256, when, index_key))
+
+
+def _entry(art: Artefact, sha256: str, when: dt.datetime, index_key: bytes) -> dict[str, Any]:
     if art.type not in TYPES:
         raise ValueError(f"unknown artefact type {art.type!r}")
     entry = {
@@ -104,7 +108,7 @@ def entry_bytes(art: Artefact, sha256: str, when: dt.datetime, index_key: bytes)
         "iin_key": iin_key(index_key, art.iin) if art.iin else None,
         "meta": dict(art.meta),
     }
-    return canonical(entry)
+    return entry
 
 
 def canonical(value: Any) -> bytes:
@@ -165,11 +169,12 @@ def record(
         raise RecordError("the archive log has no lock row: run `docservice db upgrade`")
     when = now or dt.datetime.now(dt.UTC)
     shas = [store.put(a.data) for a in artefacts]
-    entries = [entry_bytes(a, sha, when, index_key) for a, sha in zip(artefacts, shas, strict=True)]
+    fields = [_entry(a, sha, when, index_key) for a, sha in zip(artefacts, shas, strict=True)]
+    entries = [canonical(f) for f in fields]
     start = MerkleLog(ConnStore(conn)).append_many(entries, attempts=1)
-    conn.execute(
-        insert(artefact), [index_row(i, parse_entry(e)) for i, e in enumerate(entries, start)]
-    )
+    # The index rows from the fields themselves: ``audit check`` recomputes them from the
+    # stored bytes (``index_row(i, parse_entry(...))``) and compares.
+    conn.execute(insert(artefact), [index_row(i, f) for i, f in enumerate(fields, start)])
     return [
         Recorded(i, sha, e) for i, (sha, e) in enumerate(zip(shas, entries, strict=True), start)
     ]

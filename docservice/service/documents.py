@@ -759,15 +759,14 @@ class DocService:
         """A transaction holding the document's lock (see the module docstring)."""
         with self.db.session() as session:
             if self.db.sqlite:
-                touched = session.execute(
+                # The write that takes the writer lock hands back the row it locked.
+                document = session.scalar(
                     update(Document)
                     .where(Document.id == doc_id, Document.client_id == client.id)
                     .values(lock_version=Document.lock_version + 1)
-                    .execution_options(synchronize_session=False)  # re-read just below
+                    .returning(Document)
+                    .execution_options(synchronize_session=False, populate_existing=True)
                 )
-                if touched.rowcount != 1:
-                    raise NotFoundError("no such document", field="id")
-                document = session.get(Document, doc_id, populate_existing=True)
             else:
                 document = session.scalar(
                     select(Document)
