@@ -29,6 +29,7 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from docservice.errors import DocserviceError
 from docservice.pki.anchors import RevocationSource, TrustAnchors, TrustAnchorsError
@@ -775,6 +776,8 @@ class DocService:
                 )
             if document is None:
                 raise NotFoundError("no such document", field="id")
+            if document.signature_count == 0:  # counted with every row, under this lock
+                set_committed_value(document, "signatures", [])  # no query for nothing
             yield session, document
 
     def _pdf_options(self, role: str | None, certify: bool) -> PdfOptions:
