@@ -27,7 +27,7 @@ from docservice.verification.report import Indication, Labelled
 from tests.conftest import ROOT
 from tests.pki import USERS, TestPki
 from tests.verification.conftest import Docs
-from tests.verification.fixtures import Signers, base_pdf
+from tests.verification.fixtures import Signers, base_pdf, tampered
 
 
 def test_kept_signer_facts_are_each_certificates_own(pki: TestPki) -> None:
@@ -62,7 +62,7 @@ def test_each_signature_gets_its_own_signer_and_verdict(
     revoked official, an altered copy of the first official's document, a second official."""
     good = docs.bb()
     revoked = signers.sign_pdf(base_pdf(), "revoked", live_tsa=True)
-    altered = _altered(good)
+    altered = tampered(good)
     head = signers.sign_pdf(base_pdf(), "head")
 
     first = verifier.verify(good)
@@ -86,12 +86,6 @@ def test_each_signature_gets_its_own_signer_and_verdict(
 
     again = verifier.verify(good)
     assert again.to_dict() | {"verified_at": None} == first.to_dict() | {"verified_at": None}
-
-
-def _altered(signed: bytes) -> bytes:
-    """``signed`` with its signed page content changed (a font size)."""
-    at = signed.index(b"Tf")
-    return signed[: at - 2] + b"99" + signed[at:]
 
 
 def _fresh_pyhanko(module_name: str) -> Any:
