@@ -309,6 +309,14 @@ def load(
     }
 
 
+def _log_file(args, name: str):  # type: ignore[no-untyped-def]
+    """Where a process's log goes: ``--logs DIR/NAME.log``, else nowhere."""
+    if not args.logs:
+        return subprocess.DEVNULL
+    Path(args.logs).mkdir(parents=True, exist_ok=True)
+    return open(Path(args.logs) / f"{name}.log", "ab")
+
+
 def _service_pids(env: dict) -> tuple[int, ...]:
     """The PostgreSQL server (its postmaster, whose children are the backends) and the
     Redis broker: their CPU is spent on the same cores."""
@@ -377,7 +385,7 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
             [*run, "worker", "--concurrency", "1"],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=_log_file(args, f"{mode}-worker"),
             start_new_session=True,
         )  # its pool child goes with it
     port = _free_port()
@@ -395,7 +403,7 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
         env=env,
         text=True,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=_log_file(args, f"{mode}-server"),
     )
     try:
         base = _wait_for_url(proc)
@@ -438,6 +446,7 @@ def main() -> int:
         default="keep-alive",
         help="each client's HTTP connection: kept alive (default) or one per request",
     )
+    parser.add_argument("--logs", help="keep the servers' and the worker's logs in this folder")
     args = parser.parse_args()
     modes = args.modes.split(",")
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
