@@ -96,7 +96,8 @@ class SubsetCache:
         """(length of the font program, its FlateDecode bytes) of ``subset`` of ``face``."""
 
         def make() -> tuple[int, bytes]:
-            raw = face.makeSubset(subset)
+            with _CUTTING:
+                raw = face.makeSubset(subset)
             return len(raw), zlib.compress(raw, SUBSET_FLATE_LEVEL)
 
         return self._get("program", face, subset, make)  # type: ignore[no-any-return]
@@ -113,6 +114,10 @@ class SubsetCache:
 
 
 SUBSETS = SubsetCache()
+#: One subset cut at a time: ReportLab's face reads its file through one shared position
+#: (``seek``, then ``read_*``), so two threads cutting at once read each other's bytes
+#: (a KeyError or IndexError, or a wrong font program). Cuts are rare: most are cached.
+_CUTTING = threading.Lock()
 
 
 @cache

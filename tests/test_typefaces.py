@@ -142,3 +142,48 @@ def test_cached_widths_give_the_pdf_reportlab_writes(monkeypatch: pytest.MonkeyP
     assert b"/F1+1 " in cached[1]  # a second subset of Liberation Serif
     monkeypatch.setattr(typefaces._caching_font_class(), "addObjects", ReportLabFont.addObjects)
     assert render_all() == cached
+
+
+def test_subsets_cut_by_many_threads_at_once_are_whole() -> None:
+    """ReportLab reads a TrueType face through one shared file position (``seek`` and
+    ``read_*`` on the face), so two threads cutting subsets of the same face at once read
+    each other's bytes: a gunicorn worker's threads rendering at the same moment got an
+    IndexError (a 500) or, worse, could embed a wrong font. Cut here by eight threads with
+    the interpreter switching threads every microsecond, each subset must be the one a
+    single thread cuts."""
+    import sys
+    import threading
+
+    from reportlab.pdfbase import pdfmetrics
+
+    from docservice import typefaces
+
+    face = pdfmetrics.getFont(typefaces.register()).face
+    letters = [ord(c) for c in "АӘБВГҒДЕЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЫІЭЮЯабвгдежзийклмнопрстуфхцчшщ"]
+    subsets = [[32, *letters[i : i + 24]] for i in range(0, len(letters) - 24, 3)]
+    expected = [face.makeSubset(subset) for subset in subsets]
+    results: dict[tuple[int, int], bytes | BaseException] = {}
+
+    def cut(worker: int) -> None:
+        for i, subset in enumerate(subsets):
+            cache = typefaces.SubsetCache()  # a fresh cache: every subset is cut again
+            try:
+                _, program = cache.program(face, subset)
+                results[worker, i] = zlib.decompress(program)
+            except Exception as exc:  # an error is a wrong answer too
+                results[worker, i] = exc
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=cut, args=(w,)) for w in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        sys.setswitchinterval(switch)
+    wrong = [key for key, got in results.items() if got != expected[key[1]]]
+    assert len(results) == 8 * len(subsets)
+    example = repr(results[wrong[0]])[:80] if wrong else ""
+    assert not wrong, f"{len(wrong)} of {len(results)} subsets cut wrong, e.g. {example}"
