@@ -30,6 +30,7 @@ from pyhanko.sign.signers import ExternalSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 import signing.gost as gost
+from docservice.asn1_shared import parsed_whole
 from docservice.pki.anchors import read_certificates
 from docservice.pki.key_usage import describe, signing_usage
 from docservice.pki.person import Person, person_of
@@ -412,6 +413,8 @@ def load_key(config: Mapping[str, Any]) -> SigningKey:
         key.check()
         return key
     key = Pkcs12Key.load(path, password)
+    for certificate in (key.certificate, *key.chain):  # the cache is read by every thread
+        parsed_whole(certificate)
     with _CACHE_LOCK:
         _CACHE[cache_key] = key
     return key

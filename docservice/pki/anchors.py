@@ -26,6 +26,8 @@ from asn1crypto import pem, x509
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers import Fetchers
 
+from docservice.asn1_shared import parsed_whole
+
 #: File names the trust folder is read from.
 CERTIFICATE_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der"})
 
@@ -52,11 +54,11 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate in a PEM bundle, or the single DER certificate ``data`` is."""
     if pem.detect(data):
         return [
-            x509.Certificate.load(der)
+            parsed_whole(x509.Certificate.load(der))
             for kind, _, der in pem.unarmor(data, multiple=True)
             if kind == "CERTIFICATE"
         ]
-    return [x509.Certificate.load(data)]
+    return [parsed_whole(x509.Certificate.load(data))]
 
 
 def read_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:

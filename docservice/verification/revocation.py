@@ -41,6 +41,7 @@ from pyhanko_certvalidator.fetchers.common_utils import (
     process_ocsp_response_data,
 )
 
+from docservice.asn1_shared import parsed_whole
 from docservice.ttl_cache import TtlCache
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class RevocationCache:
             next_update = single["next_update"].native
         except (KeyError, IndexError, TypeError, ValueError):
             return
-        self._ocsp.put(key, response, _ttl(next_update, self.max_age))
+        self._ocsp.put(key, parsed_whole(response), _ttl(next_update, self.max_age))
 
     def get_crl(self, url: str) -> crl.CertificateList | None:
         found = self._crl.get(url)
@@ -95,10 +96,7 @@ class RevocationCache:
 
     def put_crl(self, url: str, data: bytes) -> crl.CertificateList:
         """Parse ``data`` once (fully, so later lookups never re-parse) and keep it."""
-        parsed = crl.CertificateList.load(data)
-        revoked = parsed["tbs_cert_list"]["revoked_certificates"]
-        for entry in revoked:
-            entry["user_certificate"].native  # noqa: B018 - force the one-time parse
+        parsed = parsed_whole(crl.CertificateList.load(data))  # shared by every thread
         self.stats["crl_parsed"] += 1
         next_update = parsed["tbs_cert_list"]["next_update"].native
         self._crl.put(url, parsed, _ttl(next_update, self.max_age * 12), weight=len(data))
