@@ -13,16 +13,17 @@ signing adapter that merely needs a file path does not load it.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docservice.resources import FONTS_DIR
+from docservice.ttl_cache import TtlCache
 
 if TYPE_CHECKING:
     from reportlab.pdfbase.ttfonts import TTFont
@@ -73,23 +74,19 @@ class SubsetCache:
 
     def __init__(self, size: int = SUBSET_CACHE_SIZE) -> None:
         self.size = size
-        self._made: OrderedDict[tuple[str, str, tuple[int, ...]], Any] = OrderedDict()
-        self._lock = threading.Lock()
+        self._made: TtlCache[tuple[str, str, tuple[int, ...]], Any] = TtlCache(max_entries=size)
+        self._lock = threading.Lock()  # for ``misses``
         self.misses = 0
 
     def _get(self, what: str, face: Any, subset: list[int], make: Callable[[], Any]) -> Any:
         key = (what, str(face.filename), tuple(subset))
-        with self._lock:
-            found = self._made.get(key)
-            if found is not None:
-                self._made.move_to_end(key)
-                return found
+        found = self._made.get(key)
+        if found is not None:
+            return found
         made = make()
         with self._lock:
             self.misses += 1
-            self._made[key] = made
-            while len(self._made) > self.size:
-                self._made.popitem(last=False)
+        self._made.put(key, made, ttl=math.inf)
         return made
 
     def program(self, face: Any, subset: list[int]) -> tuple[int, bytes]:

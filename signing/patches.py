@@ -35,9 +35,9 @@ each, which fails with a clear message when an upgrade moves it):
 from __future__ import annotations
 
 import io
+import math
 import re
 import threading
-from collections import OrderedDict
 from typing import IO, TYPE_CHECKING
 
 from asn1crypto import cms, tsp, x509
@@ -53,6 +53,8 @@ from pyhanko_certvalidator.revinfo.archival import (
 )
 from qrcode import base as qrcode_base
 from qrcode import util as qrcode_util
+
+from docservice.ttl_cache import TtlCache
 
 if TYPE_CHECKING:
     from pyhanko.pdf_utils.crypt import SecurityHandler
@@ -332,24 +334,18 @@ def _remember_issuer_matches() -> None:
     original = general.match_issuer_serial
     if getattr(original, "_remembered", False):
         return
-    answers: OrderedDict[tuple[bytes, bytes], bool] = OrderedDict()
-    lock = threading.Lock()
+    answers: TtlCache[tuple[bytes, bytes], bool] = TtlCache(max_entries=_ISSUER_MATCHES_KEPT)
 
     def match_issuer_serial(
         expected_issuer_serial: cms.IssuerAndSerialNumber | tsp.IssuerSerial,
         cert: x509.Certificate,
     ) -> bool:
         key = (expected_issuer_serial.dump(), cert.dump())
-        with lock:
-            known = answers.get(key)
-            if known is not None:
-                answers.move_to_end(key)
-                return known
+        known = answers.get(key)
+        if known is not None:
+            return known
         answer: bool = original(expected_issuer_serial, cert)
-        with lock:
-            answers[key] = answer
-            while len(answers) > _ISSUER_MATCHES_KEPT:
-                answers.popitem(last=False)
+        answers.put(key, answer, ttl=math.inf)
         return answer
 
     match_issuer_serial._remembered = True  # type: ignore[attr-defined]

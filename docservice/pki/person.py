@@ -19,12 +19,14 @@ Rules, and why:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from asn1crypto import x509
 
 from docservice.identifiers import mask
 from docservice.pki.roles import Label, Role, most_specific, roles_in
+from docservice.ttl_cache import TtlCache
 
 IIN_PREFIX = "IIN"
 BIN_PREFIX = "BIN"
@@ -95,8 +97,7 @@ def _number(values: list[str], prefix: str) -> str:
 
 
 #: Persons already read, by certificate DER (a few signers and keys per process).
-_READ: dict[bytes, Person] = {}
-_READ_LIMIT = 4096
+_READ: TtlCache[bytes, Person] = TtlCache(max_entries=4096)
 
 
 def person_of(cert: x509.Certificate) -> Person:
@@ -111,9 +112,7 @@ def person_of(cert: x509.Certificate) -> Person:
     found = _READ.get(der)
     if found is None:
         found = read_person(cert)
-        if len(_READ) >= _READ_LIMIT:
-            _READ.clear()
-        _READ[der] = found
+        _READ.put(der, found, ttl=math.inf)
     return found
 
 

@@ -9,8 +9,7 @@ kind's template) or ``ctx.common`` (shared texts), never from a literal.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
+import math
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -27,6 +26,7 @@ from reportlab.platypus import Paragraph as ReportLabParagraph
 from docservice.forms.kind import Kind
 from docservice.rendering import fonts
 from docservice.texts import Texts
+from docservice.ttl_cache import TtlCache
 
 
 def _style(name: str, size: float, **kw: Any) -> ParagraphStyle:
@@ -83,28 +83,22 @@ class ParsedParagraphs:
 
     def __init__(self, size: int = 2048) -> None:
         self.size = size
-        self._parsed: OrderedDict[tuple[str, int], tuple[ParagraphStyle, str, Any, list]] = (
-            OrderedDict()
+        self._parsed: TtlCache[tuple[str, int], tuple[ParagraphStyle, str, Any, list]] = TtlCache(
+            max_entries=size
         )
-        self._lock = threading.Lock()
 
     def get(self, text: str, style: ParagraphStyle) -> tuple[str, Any, list] | None:
         """(cleaned text, the parser's style, fragment copies), or None if not parsed yet."""
-        with self._lock:
-            found = self._parsed.get((text, id(style)))
-            if found is None or found[0] is not style:  # an id reused by another style
-                return None
-            self._parsed.move_to_end((text, id(style)))
+        found = self._parsed.get((text, id(style)))
+        if found is None or found[0] is not style:  # an id reused by another style
+            return None
         _style, clean, parsed_style, frags = found
         return clean, parsed_style, [frag.clone() for frag in frags]
 
     def put(self, text: str, style: ParagraphStyle, para: ReportLabParagraph) -> None:
         """Remember what parsing ``text`` in ``style`` gave ``para`` (just made)."""
         frags = [frag.clone() for frag in para.frags]
-        with self._lock:
-            self._parsed[(text, id(style))] = (style, para.text, para.style, frags)
-            while len(self._parsed) > self.size:
-                self._parsed.popitem(last=False)
+        self._parsed.put((text, id(style)), (style, para.text, para.style, frags), ttl=math.inf)
 
 
 PARSED = ParsedParagraphs()

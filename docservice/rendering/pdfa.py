@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import threading
+import math
 import zlib
-from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
@@ -29,6 +28,7 @@ from pikepdf.models.metadata import encode_pdf_date
 from docservice.forms.kind import Attachment
 from docservice.rendering.pdf import SignaturePlace
 from docservice.signature_area import SIGNATURE_DEST
+from docservice.ttl_cache import TtlCache
 
 # ReportLab writes its streams uncompressed and qpdf compresses them here, at level 1:
 # about a third of zlib's default cost for files ~6 % larger. The font programs come
@@ -258,8 +258,7 @@ class ShapeMemo:
 
     def __init__(self, size: int = 2048, longest: int = 16384) -> None:
         self.size, self.longest = size, longest
-        self._shapes: OrderedDict[bytes, object] = OrderedDict()
-        self._lock = threading.Lock()
+        self._shapes: TtlCache[bytes, object] = TtlCache(max_entries=size)
 
     def shape(self, obj: object) -> object:
         """``_shape(obj, top=True)``, from the memo when the same object was shaped."""
@@ -269,17 +268,12 @@ class ShapeMemo:
             key = b"stream " + obj.stream_dict.unparse(resolved=True)
         else:
             key = obj.unparse(resolved=True)
-        with self._lock:
-            found = self._shapes.get(key)
-            if found is not None:
-                self._shapes.move_to_end(key)
-                return found
+        found = self._shapes.get(key)
+        if found is not None:
+            return found
         shape = _shape(obj, top=True)
         if len(key) <= self.longest:
-            with self._lock:
-                self._shapes[key] = shape
-                while len(self._shapes) > self.size:
-                    self._shapes.popitem(last=False)
+            self._shapes.put(key, shape, ttl=math.inf)
         return shape
 
 
@@ -306,26 +300,17 @@ class ConformanceCache:
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self._passed: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
+        self._passed: TtlCache[str, bool] = TtlCache(max_entries=size)
         self.full_checks = 0
 
     def known(self, shape: str) -> bool:
-        with self._lock:
-            if shape in self._passed:
-                self._passed.move_to_end(shape)
-                return True
-            return False
+        return self._passed.get(shape) is not None
 
     def add(self, shape: str) -> None:
-        with self._lock:
-            self._passed[shape] = None
-            while len(self._passed) > self.size:
-                self._passed.popitem(last=False)
+        self._passed.put(shape, True, ttl=math.inf)
 
     def clear(self) -> None:
-        with self._lock:
-            self._passed.clear()
+        self._passed.clear()
 
 
 CONFORMANCE = ConformanceCache()
