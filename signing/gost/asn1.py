@@ -40,7 +40,10 @@ def register() -> None:
         algos.SignedDigestAlgorithmId,
         algos.DigestAlgorithmId,
     ):
-        table._reverse_map = None  # rebuilt from _map on next use
+        # Rebuilt here, not reset to None: asn1crypto builds it only the first time a class
+        # is used, so a table used before this call (a key loaded before start-up code ran)
+        # would keep None and fail every later lookup by name.
+        table._reverse_map = {name: oid for oid, name in table._map.items()}
     original = keys.PublicKeyInfo._spec_callbacks["public_key"]
     if getattr(original, "_gost", False):
         return

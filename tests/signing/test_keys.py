@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from signing import errors
 from signing.keys import ExternalKey, Pkcs12Key, load_key
 from signing.pdf import PdfOptions, sign_pdf
 from tests.pki import TestPki
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.mark.parametrize(
@@ -80,3 +86,30 @@ def test_load_key_caches_and_selects_provider(pki: TestPki, monkeypatch) -> None
     external = load_key({"provider": "external", "certificate": str(pki.directory / "hr.cert.pem")})
     assert isinstance(external, ExternalKey)
     assert external.certificate.dump() == first.certificate.dump()
+
+
+def test_a_key_loaded_before_start_up_code_still_signs_and_verifies(
+    pki: TestPki, trust_dir: Path, password_file: Path
+) -> None:
+    """A library user may load a key before anything calls ``signing.patches.apply()``
+    (which adds the GOST names to asn1crypto's OID tables). Fresh interpreter: the suite's
+    own process applied the patches long ago."""
+    script = f"""
+from signing.keys import Pkcs12Key
+key = Pkcs12Key.load({str(pki.p12("career"))!r}, {pki.password!r})
+from signing import patches
+patches.apply()
+from docservice.render import render
+from docservice.verification import Verifier, VerifierConfig
+from signing.pdf import PdfOptions, sign_pdf
+from tests.conftest import example
+signed = sign_pdf(render("direction", example("direction"), "kk").pdf, key, PdfOptions())
+config = VerifierConfig(trust_dir={str(trust_dir)!r}, fetch_revocation=False)
+report = Verifier(config).verify(signed)
+print(report.verdict.name)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] in {"TOTAL_PASSED", "INDETERMINATE"}, done.stdout
