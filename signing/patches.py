@@ -211,19 +211,38 @@ def _generator_logs(count: int) -> list[int]:
     return logs
 
 
-def _error_codewords(data: list[int], count: int) -> list[int]:
-    """The remainder of ``data`` times x^count divided by the generator (a shift register)."""
-    generator = _generator_logs(count)
-    remainder = [0] * count
-    for word in data:
-        factor = word ^ remainder[0]
-        remainder = [*remainder[1:], 0]
-        if factor:
+#: Per count of EC codewords: for every byte value f, f times the generator's coefficients.
+_GENERATOR_PRODUCTS: dict[int, tuple[int, ...]] = {}
+
+
+def _generator_products(count: int) -> tuple[int, ...]:
+    """For each byte value f, the product of f and the generator's coefficients after its
+    leading 1, as one big-endian integer of ``count`` bytes (built once per ``count``;
+    equal tuples if two threads build one at once)."""
+    products = _GENERATOR_PRODUCTS.get(count)
+    if products is None:
+        logs = _generator_logs(count)
+        rows = [0]
+        for factor in range(1, 256):
             shift = _GF_LOG[factor]
-            remainder = [
-                r ^ _GF_EXP[(shift + g) % 255] for r, g in zip(remainder, generator, strict=True)
-            ]
-    return remainder
+            rows.append(int.from_bytes(bytes(_GF_EXP[(shift + g) % 255] for g in logs), "big"))
+        products = _GENERATOR_PRODUCTS[count] = tuple(rows)
+    return products
+
+
+def _error_codewords(data: list[int], count: int) -> list[int]:
+    """The remainder of ``data`` times x^count divided by the generator (a shift register).
+
+    The register is one integer of ``count`` bytes: a step is a shift and one XOR with a
+    precomputed product, instead of a multiplication per coefficient.
+    """
+    products = _generator_products(count)
+    top, width = 8 * (count - 1), (1 << 8 * count) - 1
+    remainder = 0
+    for word in data:
+        factor = word ^ (remainder >> top)
+        remainder = ((remainder << 8) & width) ^ products[factor]
+    return list(remainder.to_bytes(count, "big"))
 
 
 def _create_bytes(buffer: qrcode_util.BitBuffer, rs_blocks: list[qrcode_base.RSBlock]) -> list[int]:

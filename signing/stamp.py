@@ -23,8 +23,10 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +37,9 @@ from pyhanko.pdf_utils.qr import PdfStreamQRImage
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
 from pyhanko.stamp import QRStamp, QRStampStyle, TextStampStyle
+from qrcode import base as qrcode_base
+from qrcode import exceptions as qrcode_exceptions
+from qrcode import util as qrcode_util
 
 from docservice.pki.person import Person
 from docservice.signature_area import SIGNATURE_DEST, SIGNATURE_HINT_BAND
@@ -268,7 +273,14 @@ QR_MASK = 2
 
 
 def qr_code(url: str) -> qrcode.QRCode[PilImage | PyPNGImage]:
-    """The stamp's QR symbol for ``url`` (level M, mask :data:`QR_MASK`)."""
+    """The stamp's QR symbol for ``url`` (level M, mask :data:`QR_MASK`).
+
+    The same symbol as ``qrcode``'s ``make``, but the codewords are collected in one
+    integer and placed through the version's precomputed :class:`_Layout`: ``qrcode``
+    writes them a bit at a time and, for every symbol, draws the finder, timing and
+    format patterns again and walks the matrix for the free modules (together a tenth
+    of a visible signature, and every document has a new URL).
+    """
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=QR_MASK)
     qr.add_data(url)
     shape = tuple((segment.mode, len(segment)) for segment in qr.data_list)
@@ -276,7 +288,9 @@ def qr_code(url: str) -> qrcode.QRCode[PilImage | PyPNGImage]:
     if version is None:
         version = _VERSIONS[shape] = qr.best_fit()
     qr.version = version
-    qr.make(fit=False)
+    qr.data_cache = _codewords(version, qr.data_list)
+    qr.modules = _layout(version).filled(qr.data_cache)
+    qr.modules_count = len(qr.modules)
     return qr
 
 
@@ -284,6 +298,122 @@ def qr_code(url: str) -> qrcode.QRCode[PilImage | PyPNGImage]:
 #: Why: ``qrcode``'s own search encodes the data once more, bit by bit, only to count the
 #: bits; a service's verification URLs all have the same shape, so it is searched once.
 _VERSIONS: dict[tuple[tuple[int, int], ...], int] = {}
+
+
+class _Bits:
+    """A bit buffer in one integer, for ``QRData.write`` (``qrcode``'s appends a bit at a
+    time to a list)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.length = 0
+
+    def put(self, num: int, length: int) -> None:
+        self.value = (self.value << length) | (num & ((1 << length) - 1))
+        self.length += length
+
+    def __len__(self) -> int:
+        return self.length
+
+    @property
+    def buffer(self) -> list[int]:
+        """The bits as bytes (what ``qrcode_util.create_bytes`` reads), the last one
+        padded with zeros."""
+        pad = -self.length % 8
+        return list((self.value << pad).to_bytes((self.length + pad) // 8, "big"))
+
+
+def _codewords(version: int, data_list: list[qrcode_util.QRData]) -> list[int]:
+    """``qrcode_util.create_data`` at level M: the segments, terminator, padding to whole
+    bytes and pad codewords (ISO/IEC 18004, 7.4.9), then the error-correction codewords."""
+    level = qrcode.constants.ERROR_CORRECT_M
+    bits = _Bits()
+    for data in data_list:
+        bits.put(data.mode, 4)
+        bits.put(len(data), qrcode_util.length_in_bits(data.mode, version))
+        data.write(bits)  # type: ignore[arg-type]  # duck-typed buffer: put() only
+    rs_blocks = qrcode_base.rs_blocks(version, level)
+    bit_limit = sum(block.data_count * 8 for block in rs_blocks)
+    if len(bits) > bit_limit:
+        raise qrcode_exceptions.DataOverflowError(
+            f"Code length overflow. Data size ({len(bits)}) > size available ({bit_limit})"
+        )
+    bits.put(0, min(bit_limit - len(bits), 4))
+    bits.put(0, -len(bits) % 8)
+    for i in range((bit_limit - len(bits)) // 8):
+        bits.put(qrcode_util.PAD1 if i % 2 else qrcode_util.PAD0, 8)
+    codewords: list[int] = qrcode_util.create_bytes(bits, rs_blocks)  # type: ignore[arg-type]  # duck-typed buffer
+    return codewords
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """One version's symbol without data (level M, mask :data:`QR_MASK`), row-major.
+
+    ``blank``: the function patterns, format and version information, and every data
+    module as the mask makes a zero bit; ``order``: the data modules' indices in the
+    order the codeword bits are placed (ISO/IEC 18004, 7.7.3).
+    """
+
+    size: int
+    blank: tuple[bool, ...]
+    order: tuple[int, ...]
+
+    def filled(self, codewords: list[int]) -> list[list[bool | None]]:
+        """The modules with ``codewords`` placed; bits beyond them stay zero (remainder)."""
+        flat: list[bool | None] = list(self.blank)
+        bits = format(int.from_bytes(bytes(codewords), "big"), f"0{8 * len(codewords)}b")
+        for index, bit in zip(self.order, bits, strict=False):
+            if bit == "1":
+                flat[index] = not flat[index]
+        n = self.size
+        return [flat[row : row + n] for row in range(0, n * n, n)]
+
+
+class _LayoutProbe(qrcode.QRCode):  # type: ignore[type-arg]  # never drawn: no image type
+    """``qrcode``'s own symbol construction, noting which modules it leaves for data."""
+
+    free: list[list[bool]]
+
+    def map_data(self, data: Sequence[int], mask_pattern: int) -> None:
+        self.free = [[module is None for module in row] for row in self.modules]
+        super().map_data(data, mask_pattern)
+
+
+#: Layouts by version, built on first use; equal values if two threads build one at once.
+_LAYOUTS: dict[int, _Layout] = {}
+
+
+def _layout(version: int) -> _Layout:
+    found = _LAYOUTS.get(version)
+    if found is None:
+        found = _LAYOUTS[version] = _build_layout(version)
+    return found
+
+
+def _build_layout(version: int) -> _Layout:
+    """The layout from ``qrcode`` itself: its symbol with no data, and the free modules
+    visited in its placement walk (two columns at a time, upwards and downwards in turn,
+    skipping the vertical timing pattern)."""
+    probe = _LayoutProbe(
+        version=version,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        mask_pattern=QR_MASK,
+    )
+    probe.data_cache = []
+    probe.makeImpl(False, QR_MASK)
+    n, free = probe.modules_count, probe.free
+    order: list[int] = []
+    row, step = n - 1, -1
+    for right in range(n - 1, 0, -2):
+        col = right - 1 if right <= 6 else right
+        while 0 <= row < n:
+            order += [row * n + c for c in (col, col - 1) if free[row][c]]
+            row += step
+        row -= step
+        step = -step
+    blank = tuple(bool(module) for line in probe.modules for module in line)
+    return _Layout(n, blank, tuple(order))
 
 
 def qr_drawing(qr: qrcode.QRCode[PilImage | PyPNGImage]) -> bytes:
@@ -297,17 +427,16 @@ def qr_drawing(qr: qrcode.QRCode[PilImage | PyPNGImage]) -> bytes:
     image = PdfStreamQRImage(qr.border, qr.modules_count, qr.box_size, qrcode_modules=qr.modules)
     commands = [image.setup_drawing_area()]
     for y, row in enumerate(qr.modules):
-        x, width = 0, len(row)
-        while x < width:
-            if not row[x]:
-                x += 1
-                continue
-            run = x
-            while x < width and row[x]:
-                x += 1
-            commands.append(b"%d %d %d 1 re" % (run, y, x - run))
+        line = bytes(map(bool, row))
+        commands += [
+            b"%d %d %d 1 re" % (run.start(), y, run.end() - run.start())
+            for run in _DARK_RUN.finditer(line)
+        ]
     commands.append(b"f")
     return b"\n".join(commands)
+
+
+_DARK_RUN = re.compile(b"\x01+")
 
 
 @functools.lru_cache(maxsize=256)

@@ -124,3 +124,27 @@ def test_the_error_codewords_are_qrcodes_for_every_version_and_level() -> None:
             for _ in range(sum(block.data_count for block in blocks)):
                 buffer.put(rng.randrange(256), 8)
             assert patches._create_bytes(buffer, blocks) == plain.create_bytes(buffer, blocks)
+
+
+def test_the_fast_symbol_is_qrcodes_for_every_version() -> None:
+    """Each version's precomputed layout (function patterns, version information from 7 on,
+    placement order, remainder bits) against ``qrcode``'s own ``make``."""
+    import random
+
+    from qrcode.util import BIT_LIMIT_TABLE
+
+    rng = random.Random(18)
+    level = qrcode.constants.ERROR_CORRECT_M
+    versions = set()
+    for version in range(1, 41):
+        # the longest text of one byte-mode segment that fits: mode, count, 8 bits a byte
+        length = (BIT_LIMIT_TABLE[level][version] - 4 - (8 if version < 10 else 16)) // 8
+        text = "".join(rng.choice("abcdefxyz/:?=") for _ in range(length))
+        plain = qrcode.QRCode(error_correction=level, mask_pattern=stamp.QR_MASK)
+        plain.add_data(text)
+        plain.make()
+        fast = stamp.qr_code(text)
+        assert (fast.version, fast.modules_count) == (plain.version, plain.modules_count)
+        assert fast.modules == plain.modules, f"version {plain.version}"
+        versions.add(plain.version)
+    assert versions == set(range(1, 41))
