@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
 from pyhanko.sign.signers import ExternalSigner, Signer
+from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 import signing.gost as gost
@@ -36,6 +37,7 @@ from docservice.pki.key_usage import describe, signing_usage
 from docservice.pki.person import Person, person_of
 from docservice.pki.roles import Role
 from signing import _pkcs12
+from signing.cms_template import SignedDataTemplate
 from signing.errors import (
     CertificateExpiredError,
     CertificateExpiredRevokedError,
@@ -182,6 +184,13 @@ class _KeptKeySigner(Signer):
         )
         self._key = key
         self._constant_attrs: dict[str, bytes] = {}
+        # Built here, before any thread shares the signer: immutable bytes afterwards.
+        self._template = SignedDataTemplate(
+            cert,
+            [c for c in registry if self.embed_roots or c.self_signed == "no"],
+            algos.DigestAlgorithm({"algorithm": "sha256"}),
+            self.get_signature_mechanism_for_digest("sha256"),
+        )
 
     def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         """pyHanko's providers, with signing-certificate-v2 served from a cache.
@@ -200,6 +209,40 @@ class _KeptKeySigner(Signer):
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
     ) -> bytes:
         return self._key.sign(data, padding.PKCS1v15(), _HASHES[digest_algorithm]())
+
+    async def async_sign_prescribed_attributes(
+        self,
+        digest_algorithm: str,
+        signed_attrs: cms.CMSAttributes,
+        cms_version: str = "v1",
+        dry_run: bool = False,
+        timestamper: TimeStamper | None = None,
+        encap_content_info: Any = None,
+    ) -> cms.ContentInfo:
+        """pyHanko's CMS, assembled around this key's pre-encoded parts when nothing but
+        the signed attributes and the signature changes (:mod:`signing.cms_template`):
+        SHA-256, detached, v1, no unsigned attribute (no time-stamp), no attribute
+        certificate. Anything else is pyHanko's own assembly."""
+        if (
+            digest_algorithm.lower() != "sha256"
+            or cms_version != "v1"
+            or timestamper is not None
+            or encap_content_info is not None
+            or self.unsigned_attr_prov_spec is not None
+            or tuple(self.attribute_certs)
+        ):
+            plain: cms.ContentInfo = await super().async_sign_prescribed_attributes(
+                digest_algorithm,
+                signed_attrs,
+                cms_version=cms_version,
+                dry_run=dry_run,
+                timestamper=timestamper,
+                encap_content_info=encap_content_info,
+            )
+            return plain
+        attrs = signed_attrs.dump()
+        signature = await self.async_sign_raw(attrs, "sha256", dry_run)
+        return cms.ContentInfo.load(self._template.content_info(attrs, signature))
 
 
 class _CachedAttribute(CMSAttributeProvider):
