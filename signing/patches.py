@@ -29,7 +29,9 @@ each, which fails with a clear message when an upgrade moves it):
 7. qrcode computes the error-correction codewords with :func:`_create_bytes`: one pass
    of table look-ups per data codeword instead of its polynomial objects;
 8. pyHanko remembers which certificate matched which issuer and serial number
-   (:func:`_remember_issuer_matches`).
+   (:func:`_remember_issuer_matches`);
+9. pyHanko reads each object stream's header once per reader, not once per object taken
+   from it (:func:`_index_object_streams`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from typing import IO, TYPE_CHECKING
 
 from asn1crypto import cms, tsp, x509
 from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import general
 from pyhanko_certvalidator.ltv.types import ValidationTimingParams
 from pyhanko_certvalidator.path import ValidationPath
@@ -82,6 +86,7 @@ def apply() -> None:
         _allow_anchor_as_crl_issuer()
         _revocation_is_final()
         _remember_issuer_matches()
+        _index_object_streams()
         _applied = True
 
 
@@ -369,3 +374,80 @@ def _remember_issuer_matches() -> None:
 
     match_issuer_serial._remembered = True  # type: ignore[attr-defined]
     general.match_issuer_serial = match_issuer_serial
+
+
+#: PDF white space (ISO 32000-1, 7.2.2).
+_SPACE = rb"[\x00\t\n\x0c\r ]"
+#: An object stream's header when it is plain: pairs of unsigned integers and white space
+#: only (no comment, sign or decimal point, which pyHanko's token reader would also take).
+_PLAIN_HEADER = re.compile(rb"%s*(?:\d+%s+\d+%s*)*" % (_SPACE, _SPACE, _SPACE))
+_HEADER_PAIR = re.compile(rb"(\d+)%s+(\d+)" % _SPACE)
+
+
+def _object_stream_offsets(stream: generic.StreamObject) -> dict[int, int] | None:
+    """Object number -> offset after ``/First`` for the first ``/N`` pairs of a plain
+    header (the first pair of a number wins, as in pyHanko's scan), else None."""
+    data = stream.read_data(DecodePurpose.OBJECT_STREAM)
+    first, count = stream["/First"], stream["/N"]
+    if not isinstance(first, int) or not isinstance(count, int) or not 0 <= first <= len(data):
+        return None
+    header = data[:first]
+    if not _PLAIN_HEADER.fullmatch(header) or data[first : first + 1].isdigit():
+        return None
+    pairs = _HEADER_PAIR.findall(header)
+    if len(pairs) < count:
+        return None
+    offsets: dict[int, int] = {}
+    for number, offset in pairs[:count]:
+        offsets.setdefault(int(number), int(offset))
+    return offsets
+
+
+def _index_object_streams() -> None:
+    """pyHanko finds an object in an object stream through the stream's header read once.
+
+    Why: for every object it takes from an object stream, pyHanko reads that stream's
+    header (object number and offset pairs) again, one token at a time, up to the object
+    wanted: a few per cent of a signature, for the catalogue and page objects. Here the
+    header of each stream a reader uses is read once, with one regular expression, and
+    the object itself is read by pyHanko's own ``read_object`` as before. A strict reader,
+    a header that is not plain, an object the header lacks or one that does not parse is
+    left to pyHanko's method, which decides as it always did.
+    """
+    original = PdfFileReader._get_object_from_stream
+    if getattr(original, "_indexed", False):
+        return
+
+    def plain(self: PdfFileReader, idnum: int, stmnum: int, idx: int) -> generic.PdfObject:
+        found: generic.PdfObject = original(self, idnum, stmnum, idx)  # type: ignore[no-untyped-call]  # unannotated in pyHanko
+        return found
+
+    def _get_object_from_stream(
+        self: PdfFileReader, idnum: int, stmnum: int, idx: int
+    ) -> generic.PdfObject:
+        stream = generic.Reference(stmnum, 0, self).get_object()
+        if (
+            self.strict
+            or not isinstance(stream, generic.StreamObject)
+            or stream.get("/Type") != "/ObjStm"
+        ):
+            return plain(self, idnum, stmnum, idx)
+        known: dict[int, tuple[generic.StreamObject, dict[int, int] | None]]
+        known = self.__dict__.setdefault("_docservice_object_streams", {})
+        entry = known.get(stmnum)
+        if entry is None or entry[0] is not stream:
+            entry = known[stmnum] = (stream, _object_stream_offsets(stream))
+        offsets = entry[1]
+        if offsets is None or idnum not in offsets or not 0 <= idx < stream["/N"]:
+            return plain(self, idnum, stmnum, idx)
+        data = io.BytesIO(stream.read_data(DecodePurpose.OBJECT_STREAM))
+        data.seek(stream["/First"] + offsets[idnum])
+        try:
+            found: generic.PdfObject = generic.read_object(data, generic.Reference(idnum, 0, self))
+        except (misc.PdfStreamError, misc.PdfReadError):
+            return plain(self, idnum, stmnum, idx)
+        return found
+
+    _get_object_from_stream._indexed = True  # type: ignore[attr-defined]
+    _get_object_from_stream.__wrapped__ = original  # type: ignore[attr-defined]
+    PdfFileReader._get_object_from_stream = _get_object_from_stream  # type: ignore[method-assign]

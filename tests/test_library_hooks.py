@@ -286,6 +286,33 @@ def test_pyhanko_overridden_methods() -> None:
         "pyhanko",
         "docservice/verification/pdf.py (_gost_digest)",
     )
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader_source = inspect.getsource(PdfFileReader._read_object)
+    canary(
+        _params(getattr(PdfFileReader._get_object_from_stream, "__wrapped__", None) or (lambda: 0))
+        == ["self", "idnum", "stmnum", "idx"]
+        and "self._get_object_from_stream(" in reader_source,
+        "pdf_utils.reader.PdfFileReader._get_object_from_stream",
+        "pyhanko",
+        "signing/patches.py (_index_object_streams)",
+    )
+    canary(
+        _params(Signer.async_sign_prescribed_attributes)
+        == [
+            "self",
+            "digest_algorithm",
+            "signed_attrs",
+            "cms_version",
+            "dry_run",
+            "timestamper",
+            "encap_content_info",
+        ]
+        and "async_sign_prescribed_attributes(" in inspect.getsource(Signer.async_sign),
+        "sign.signers.pdf_cms.Signer.async_sign_prescribed_attributes",
+        "pyhanko",
+        "signing/keys.py (_KeptKeySigner, signing/cms_template.py)",
+    )
     canary(
         _params(_format_cid_glyphline_from_buffer)
         == ["buf", "cid_width_callback", "units_per_em", "font_size", "vertical"],
