@@ -227,7 +227,7 @@ class _KeptKeySigner(Signer):
             digest_algorithm.lower() != "sha256"
             or cms_version != "v1"
             or timestamper is not None
-            or encap_content_info is not None
+            or encap_content_info not in (None, _DETACHED)
             or self.unsigned_attr_prov_spec is not None
             or tuple(self.attribute_certs)
         ):
@@ -243,6 +243,10 @@ class _KeptKeySigner(Signer):
         attrs = signed_attrs.dump()
         signature = await self.async_sign_raw(attrs, "sha256", dry_run)
         return cms.ContentInfo.load(self._template.content_info(attrs, signature))
+
+
+#: What pyHanko passes for a detached signature (``pdf_cms._ensure_content_type``).
+_DETACHED = {"content_type": "data"}
 
 
 class _CachedAttribute(CMSAttributeProvider):

@@ -25,8 +25,14 @@ async def _both(key: Pkcs12Key, content_type: str = "data") -> tuple[bytes, byte
         use_pades=True,
         content_type=content_type,
     )
-    fast = await signer.async_sign_prescribed_attributes("sha256", attrs)
-    plain = await Signer.async_sign_prescribed_attributes(signer, "sha256", attrs)
+    # pyHanko's async_sign passes the detached content info explicitly
+    detached = {"content_type": "data"}
+    fast = await signer.async_sign_prescribed_attributes(
+        "sha256", attrs, encap_content_info=detached
+    )
+    plain = await Signer.async_sign_prescribed_attributes(
+        signer, "sha256", attrs, encap_content_info=detached
+    )
     return fast.dump(), plain.dump()
 
 
@@ -52,8 +58,10 @@ def test_a_b_b_signature_does_not_go_through_pyhankos_assembly(
     signer = key.pyhanko_signer()
 
     async def sign() -> cms.ContentInfo:
-        attrs = await signer.signed_attrs(hashlib.sha256(b"x").digest(), "sha256")
-        signed: cms.ContentInfo = await signer.async_sign_prescribed_attributes("sha256", attrs)
+        # what a PDF signature calls (PdfTBSDocument.perform_signature)
+        signed: cms.ContentInfo = await signer.async_sign(
+            hashlib.sha256(b"x").digest(), "sha256", use_pades=True
+        )
         return signed
 
     assert asyncio.run(sign())["content"]["signer_infos"][0]["sid"].chosen[
