@@ -109,6 +109,16 @@ class SubsetCache:
 
         return self._get("widths", face, subset, make)  # type: ignore[no-any-return]
 
+    def unicode_map(self, face: Any, font_name: str, subset: list[int]) -> bytes:
+        """The ToUnicode CMap of ``subset`` of ``face`` named ``font_name``, encoded as
+        ReportLab encodes a stream's text."""
+        from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
+
+        def make() -> bytes:
+            return makeToUnicodeCMap(font_name, subset).encode("extpdfdoc")
+
+        return self._get(f"cmap {font_name}", face, subset, make)  # type: ignore[no-any-return]
+
 
 SUBSETS = SubsetCache()
 #: One subset cut at a time: ReportLab's face reads its file through one shared position
@@ -177,7 +187,7 @@ def _codes_of(state: Any) -> dict[int, str]:
 def _caching_font_class() -> type:
     """ReportLab's TrueType font with the /Widths of its subsets from :data:`SUBSETS`."""
     from reportlab.pdfbase import pdfdoc
-    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfbase.ttfonts import SUBSETN, TTFont
 
     class Formatted(pdfdoc.PDFObject):
         """A PDF object already formatted."""
@@ -228,14 +238,35 @@ def _caching_font_class() -> type:
             return parts
 
         def addObjects(self, doc: Any) -> None:  # noqa: N802 - ReportLab's name
-            """ReportLab's ``addObjects``, then each subset's /Widths replaced by the
-            same array formatted once (the font objects are named by subset)."""
+            """ReportLab's ``addObjects`` (a font dictionary per subset, named by the
+            subset), with each subset's /Widths array and ToUnicode CMap made once per
+            glyph sequence (:data:`SUBSETS`): with the seed, the same in every document."""
             state = self.state.get(doc)
-            subsets = [list(subset) for subset in state.subsets] if state else []
-            names = [self.getSubsetInternalName(n, doc)[1:] for n in range(len(subsets))]
-            super().addObjects(doc)
-            for name, subset in zip(names, subsets, strict=True):
-                doc.idToObject[name].Widths = Formatted(SUBSETS.widths(self.face, subset))
+            if state is None:
+                readable = self._asciiReadable  # type: ignore[attr-defined] # not in the stubs
+                state = self.state[doc] = TTFont.State(readable)
+            state.frozen = 1
+            fonts = doc.idToObject["BasicFonts"].dict
+            face: Any = self.face
+            for n, subset in enumerate(state.subsets):
+                internal = self.getSubsetInternalName(n, doc)[1:]
+                parts = (SUBSETN(n), b"+", face.name, face.subfontNameX)
+                base = b"".join(parts).decode("pdfdoc")
+                font: Any = pdfdoc.PDFTrueTypeFont()
+                font.__Comment__ = f"Font {self.fontName} subset {n}"
+                font.Name = internal
+                font.BaseFont = base
+                font.FirstChar = 0
+                font.LastChar = len(subset) - 1
+                font.Widths = Formatted(SUBSETS.widths(face, subset))
+                cmap = pdfdoc.PDFStream(content=SUBSETS.unicode_map(face, base, subset))
+                if doc.compression:
+                    cmap.filters = [pdfdoc.PDFZCompress]
+                font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base)
+                font.FontDescriptor = face.addSubsetObjects(doc, base, subset)
+                doc.Reference(font, internal)
+                fonts[internal] = font
+            del self.state[doc]
 
     return CachingFont
 

@@ -226,3 +226,25 @@ def test_documents_with_other_names_share_the_regular_subset() -> None:
         font.splitString("Жолдама", doc)
         font.splitString(name, doc)
     assert font.state[docs[0]].subsets == font.state[docs[1]].subsets
+
+
+def test_a_subset_seen_before_takes_its_unicode_map_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ToUnicode CMap of a glyph sequence is made once: the second document of a
+    kind (the same subsets, thanks to the seed) makes none."""
+    from reportlab.pdfbase import ttfonts
+
+    from docservice.forms import get_kind
+    from docservice.rendering.pdf import render_pdf
+
+    from .conftest import example
+
+    kind = get_kind("direction")
+    data = kind.validate(example("direction"))
+    first = render_pdf(kind, data, ("kk",), title="t")[0]
+    made: list[str] = []
+    plain = ttfonts.makeToUnicodeCMap
+    monkeypatch.setattr(ttfonts, "makeToUnicodeCMap", lambda *a: made.append(a[0]) or plain(*a))
+    assert render_pdf(kind, data, ("kk",), title="t")[0] == first
+    assert made == []
