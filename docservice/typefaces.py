@@ -109,6 +109,16 @@ class SubsetCache:
 
         return self._get("widths", face, subset, make)  # type: ignore[no-any-return]
 
+    def unicode_map(self, face: Any, font_name: str, subset: list[int]) -> bytes:
+        """The ToUnicode CMap of ``subset`` of ``face`` named ``font_name``, encoded as
+        ReportLab encodes a stream's text."""
+        from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
+
+        def make() -> bytes:
+            return makeToUnicodeCMap(font_name, subset).encode("extpdfdoc")
+
+        return self._get(f"cmap {font_name}", face, subset, make)  # type: ignore[no-any-return]
+
 
 SUBSETS = SubsetCache()
 #: One subset cut at a time: ReportLab's face reads its file through one shared position
@@ -156,11 +166,28 @@ def _caching_face() -> type:
     return CachingFace
 
 
+#: The Kazakh and Russian letters, numbered in the regular face's first subset before a
+#: document draws anything (see ``CachingFont.splitString``).
+SEEDED_LETTERS = "".join(map(chr, [0x401, *range(0x410, 0x450), 0x451])) + "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
+#: ``str.translate`` table entries that stop the fast path at a code point below 256 that
+#: has no code yet (it then would pass ``encode("latin-1")`` as itself).
+_UNASSIGNED = dict.fromkeys(range(256), "\u0100")
+
+
+def _codes_of(state: Any) -> dict[int, str]:
+    """The ``str.translate`` table of a subset state: each code point with a code in the
+    first subset to that code, every other code point below 256 to a stop."""
+    table = dict(_UNASSIGNED)
+    table.update((point, chr(n)) for point, n in state.assignments.items() if n < 256)
+    table[0xA0] = table[32]  # ReportLab draws a no-break space as the space
+    return table
+
+
 @cache
 def _caching_font_class() -> type:
     """ReportLab's TrueType font with the /Widths of its subsets from :data:`SUBSETS`."""
     from reportlab.pdfbase import pdfdoc
-    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfbase.ttfonts import SUBSETN, TTFont
 
     class Formatted(pdfdoc.PDFObject):
         """A PDF object already formatted."""
@@ -172,36 +199,101 @@ def _caching_font_class() -> type:
             return self.data
 
     class CachingFont(TTFont):
+        #: letters numbered first in every document (:data:`SEEDED_LETTERS` or none)
+        seed = ""
+
+        def splitString(  # noqa: N802 - ReportLab's name
+            self, text: str | bytes, doc: Any, encoding: str = "utf-8"
+        ) -> list[tuple[int, bytes]]:
+            """ReportLab's ``splitString`` (the subset codes of ``text``, numbering new
+            characters as they come), with the seed numbered first and a fast path.
+
+            Why the seed: ReportLab numbers a face's glyphs in the order a document first
+            draws them, so every new name gave the regular face another glyph sequence,
+            and the subset cache a miss (cutting and compressing a font program). With
+            the Kazakh and Russian letters numbered first, every document in these
+            letters and ASCII (which ReportLab numbers first the same way) has one subset.
+            Why the fast path: the loop over characters was a twentieth of rendering a
+            form; text whose characters all have a code in the first subset is coded by
+            ``str.translate`` with the document's table, which learns each new code.
+            """
+            state: Any = self.state.get(doc)
+            table = getattr(state, "docservice_codes", None)
+            if table is None:
+                state = self._assignState(doc)  # type: ignore[attr-defined] # not in the stubs
+                if self.seed:
+                    super().splitString(self.seed, doc)
+                table = state.docservice_codes = _codes_of(state)
+            if isinstance(text, bytes):
+                text = text.decode(encoding)
+            try:
+                return [(0, text.translate(table).encode("latin-1"))] if text else []
+            except UnicodeEncodeError:  # a character without a code in the first subset
+                pass
+            parts: list[tuple[int, bytes]] = super().splitString(text, doc, encoding)
+            for point in map(ord, set(text)):
+                n = state.assignments.get(point)
+                if n is not None and n < 256:
+                    table[point] = chr(n)
+            return parts
+
         def addObjects(self, doc: Any) -> None:  # noqa: N802 - ReportLab's name
-            """ReportLab's ``addObjects``, then each subset's /Widths replaced by the
-            same array formatted once (the font objects are named by subset)."""
+            """ReportLab's ``addObjects`` (a font dictionary per subset, named by the
+            subset), with each subset's /Widths array and ToUnicode CMap made once per
+            glyph sequence (:data:`SUBSETS`): with the seed, the same in every document."""
             state = self.state.get(doc)
-            subsets = [list(subset) for subset in state.subsets] if state else []
-            names = [self.getSubsetInternalName(n, doc)[1:] for n in range(len(subsets))]
-            super().addObjects(doc)
-            for name, subset in zip(names, subsets, strict=True):
-                doc.idToObject[name].Widths = Formatted(SUBSETS.widths(self.face, subset))
+            if state is None:
+                readable = self._asciiReadable  # type: ignore[attr-defined] # not in the stubs
+                state = self.state[doc] = TTFont.State(readable)
+            state.frozen = 1
+            fonts = doc.idToObject["BasicFonts"].dict
+            face: Any = self.face
+            for n, subset in enumerate(state.subsets):
+                internal = self.getSubsetInternalName(n, doc)[1:]
+                parts = (SUBSETN(n), b"+", face.name, face.subfontNameX)
+                base = b"".join(parts).decode("pdfdoc")
+                font: Any = pdfdoc.PDFTrueTypeFont()
+                font.__Comment__ = f"Font {self.fontName} subset {n}"
+                font.Name = internal
+                font.BaseFont = base
+                font.FirstChar = 0
+                font.LastChar = len(subset) - 1
+                font.Widths = Formatted(SUBSETS.widths(face, subset))
+                cmap = pdfdoc.PDFStream(content=SUBSETS.unicode_map(face, base, subset))
+                if doc.compression:
+                    cmap.filters = [pdfdoc.PDFZCompress]
+                font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base)
+                font.FontDescriptor = face.addSubsetObjects(doc, base, subset)
+                doc.Reference(font, internal)
+                fonts[internal] = font
+            del self.state[doc]
 
     return CachingFont
 
 
-def _caching_font(name: str, path: str) -> TTFont:
-    """A ReportLab TrueType font whose subsets come from :data:`SUBSETS`."""
+def _caching_font(name: str, path: str, seed: str = "") -> TTFont:
+    """A ReportLab TrueType font whose subsets come from :data:`SUBSETS`; ``seed``: the
+    letters numbered first in every document."""
     font = _caching_font_class()(name, path)
     font.face.__class__ = _caching_face()
+    font.seed = seed
     return font  # type: ignore[no-any-return]
 
 
 @cache
-def register_family(regular: str, regular_file: str, bold: str, bold_file: str) -> None:
+def register_family(
+    regular: str, regular_file: str, bold: str, bold_file: str, seed: str = ""
+) -> None:
     """Register a regular face and its bold with ReportLab, once per process.
 
-    The family mapping lets ``<b>`` inside paragraph mark-up find the bold face.
+    The family mapping lets ``<b>`` inside paragraph mark-up find the bold face. ``seed``:
+    the letters numbered first in the regular face (the bold prints the forms' own
+    texts, the same letters in every document).
     """
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
 
-    pdfmetrics.registerFont(_caching_font(regular, str(font_file(regular_file))))
+    pdfmetrics.registerFont(_caching_font(regular, str(font_file(regular_file)), seed))
     if bold != regular:
         pdfmetrics.registerFont(_caching_font(bold, str(font_file(bold_file))))
     addMapping(regular, 0, 0, regular)
@@ -212,5 +304,5 @@ def register_family(regular: str, regular_file: str, bold: str, bold_file: str) 
 
 def register() -> str:
     """Register the main family with ReportLab (idempotent); the regular face's name."""
-    register_family(REGULAR, REGULAR_FILE, BOLD, BOLD_FILE)
+    register_family(REGULAR, REGULAR_FILE, BOLD, BOLD_FILE, SEEDED_LETTERS)
     return REGULAR

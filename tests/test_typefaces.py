@@ -187,3 +187,64 @@ def test_subsets_cut_by_many_threads_at_once_are_whole() -> None:
     assert len(results) == 8 * len(subsets)
     example = repr(results[wrong[0]])[:80] if wrong else ""
     assert not wrong, f"{len(wrong)} of {len(results)} subsets cut wrong, e.g. {example}"
+
+
+def test_subset_codes_are_reportlabs_with_the_seed_numbered_first() -> None:
+    """The fast path codes text as ReportLab's own ``splitString`` does once the seed has
+    been numbered: the same (subset, bytes) for every string and the same subsets after,
+    with new letters, a no-break space, Latin-1 letters, a character the face lacks
+    and more than 256 glyphs (a second subset)."""
+    from reportlab.pdfbase.ttfonts import TTFont as ReportLabFont
+
+    font = pdfmetrics.getFont(typefaces.register())
+    assert font.seed == typefaces.SEEDED_LETTERS
+    many = "".join(chr(c) for c in [*range(0x100, 0x180), *range(0x390, 0x3CA)])
+    strings = [
+        "Қандастар мен олардың отбасы мүшелері",
+        "",
+        "No 12\u00a0345, café, Ñandú",
+        "中 Ω ß",
+        many,
+        "Ab\u00a0é" + many[::7],
+        "Ёлка ҺҮ",
+    ]
+    fast, plain = pdfdoc.PDFDocument(), pdfdoc.PDFDocument()
+    ReportLabFont.splitString(font, typefaces.SEEDED_LETTERS, plain)
+    for text in strings * 2:
+        assert font.splitString(text, fast) == ReportLabFont.splitString(font, text, plain), text
+    assert len(font.state[fast].subsets) == 2
+    assert font.state[fast].subsets == font.state[plain].subsets
+    assert font.state[fast].assignments == font.state[plain].assignments
+
+
+def test_documents_with_other_names_share_the_regular_subset() -> None:
+    """Names in other letters of the alphabet, in another order, give the same glyph
+    sequence (one font program for all): the seed numbers the letters, not the names."""
+    font = pdfmetrics.getFont(typefaces.register())
+    docs = [pdfdoc.PDFDocument(), pdfdoc.PDFDocument()]
+    for doc, name in zip(docs, ["Жұмабаев Ғани", "Үсенова Әйгерім Щукина"], strict=True):
+        font.splitString("Жолдама", doc)
+        font.splitString(name, doc)
+    assert font.state[docs[0]].subsets == font.state[docs[1]].subsets
+
+
+def test_a_subset_seen_before_takes_its_unicode_map_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ToUnicode CMap of a glyph sequence is made once: the second document of a
+    kind (the same subsets, thanks to the seed) makes none."""
+    from reportlab.pdfbase import ttfonts
+
+    from docservice.forms import get_kind
+    from docservice.rendering.pdf import render_pdf
+
+    from .conftest import example
+
+    kind = get_kind("direction")
+    data = kind.validate(example("direction"))
+    first = render_pdf(kind, data, ("kk",), title="t")[0]
+    made: list[str] = []
+    plain = ttfonts.makeToUnicodeCMap
+    monkeypatch.setattr(ttfonts, "makeToUnicodeCMap", lambda *a: made.append(a[0]) or plain(*a))
+    assert render_pdf(kind, data, ("kk",), title="t")[0] == first
+    assert made == []

@@ -91,6 +91,31 @@ class SignatureArea(Flowable):
         self.placed = SignaturePlace(c.getPageNumber() - 1, (left, bottom, right, top))
 
 
+#: Characters PDFDocEncoding (ReportLab's ``extpdfdoc`` codec) leaves undefined below 128.
+_NOT_PDFDOC = tuple(map(chr, range(0x18, 0x20)))
+
+
+class ContentCanvas(Canvas):
+    """ReportLab's canvas that hands each page's content stream over as bytes.
+
+    Why: ReportLab encodes the stream's text with its PDFDocEncoding codec, a Python
+    mapping per character: about 2 % of rendering a form. The stream is ASCII (text
+    is written in escapes), where that encoding is ASCII's own, except for eight
+    control characters it leaves undefined; a stream with one is left to ReportLab.
+    """
+
+    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+        super().showPage()
+        page = self._doc.Pages.pages[-1]
+        stream = page.stream
+        if (
+            isinstance(stream, str)
+            and stream.isascii()
+            and not any(c in stream for c in _NOT_PDFDOC)
+        ):
+            page.stream = stream.encode("ascii")
+
+
 def _footer_paragraphs(langs: tuple[str, ...]) -> list[Paragraph]:
     return [Paragraph(texts_for(lang).get("common", "footer"), styles().small) for lang in langs]
 
@@ -197,6 +222,6 @@ def render_pdf(
         " / ".join(t.get("common", "signatures_hint") for t in sig_texts),
     )
     story.append(area)
-    doc.build(story)
+    doc.build(story, canvasmaker=ContentCanvas)
     assert area.placed is not None
     return buf.getvalue(), area.placed
