@@ -95,7 +95,10 @@ def applied() -> bool:
     return _applied
 
 
-_WS = re.compile(rb"[\x00\t\n\x0c\r ]+")
+#: PDF white-space bytes (ISO 32000-1, 7.2.2), dropped from a hex string's digits with
+#: ``bytes.translate``: a regular expression that finds none in a signature's 20 kB of
+#: digits still tries every position, which was a tenth of a one-signature verification.
+_WHITE_SPACE = b"\x00\t\n\x0c\r "
 _HEX_CHUNK = 1 << 16
 
 
@@ -120,7 +123,7 @@ def _read_hex_string(stream: io.RawIOBase) -> generic.ByteStringObject | generic
             stream.seek(end + 1 - len(block), io.SEEK_CUR)
             break
         chunks.append(block)
-    digits = _WS.sub(b"", b"".join(chunks))
+    digits = b"".join(chunks).translate(None, _WHITE_SPACE)
     if len(digits) % 2:
         digits += b"0"
     try:
