@@ -371,11 +371,11 @@ def _parse_xref_stream(
 
     Why: pyHanko reads every field of every entry through a look-up in the stream's ``/W``
     array (a PDF array that dereferences on each access), a ``read`` and a ``struct``
-    call; the two small cross-reference streams of a freshly signed PDF cost a tenth of its
-    verification that way. Here ``/W`` and ``/Index`` are read once and each field is a
-    slice of the decoded data. A ``/W`` or ``/Index`` that is not three (resp. pairs of)
-    plain integers, or subsections that do not increase, go to pyHanko's own parser, which
-    raises or copes exactly as before.
+    call; the two small cross-reference streams of a freshly signed PDF cost about 0.35 ms
+    of each ``PdfFileReader`` that way (a few per cent of its verification). Here ``/W``
+    and ``/Index`` are read once and each field is a slice of the decoded data. A ``/W`` or
+    ``/Index`` that is not three (resp. pairs of) plain integers, or subsections that do
+    not increase, go to pyHanko's own parser, which raises or copes exactly as before.
     """
     idx_pairs = xref_stream.get("/Index", [0, xref_stream.get("/Size")])
     entry_sizes = xref_stream.get("/W")
