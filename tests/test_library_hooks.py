@@ -188,6 +188,23 @@ def test_pyhanko_token_reader_is_looked_up_at_call_time() -> None:
     )
 
 
+def test_pyhanko_xref_stream_parser_is_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import xref
+
+    from signing import patches
+
+    canary(
+        xref.parse_xref_stream is patches._parse_xref_stream
+        and _params(patches._PYHANKO_PARSE_XREF_STREAM) == ["xref_stream", "strict"]
+        and "parse_xref_stream(" in inspect.getsource(xref.XRefBuilder._read_xref_stream)
+        and _params(xref._expected_xref_stream_size) == ["idx_pairs", "entry_sizes"]
+        and _params(xref.XRefEntry) == ["xref_type", "location", "idnum", "generation"],
+        "pdf_utils.xref.parse_xref_stream (XRefBuilder._read_xref_stream, XRefEntry)",
+        "pyhanko",
+        "signing/patches.py (_parse_xref_stream)",
+    )
+
+
 def test_pyhanko_name_coding_is_looked_up_at_call_time() -> None:
     from pyhanko.pdf_utils import generic
 
@@ -341,7 +358,7 @@ import json
 import docservice.cli, docservice.web, docservice.verification, docservice.service.app
 import signing.pdf, signing.twophase, signing.trust, signing.cms_check, signing.gost.validator
 from asn1crypto import keys
-from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils import generic, xref
 from pyhanko.sign import general
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator as V
 from pyhanko_certvalidator.path import ValidationPath
@@ -356,6 +373,7 @@ def state():
             "token": generic.read_until_delimiter is patches._read_until_delimiter,
             "names": getattr(generic._decode_name, "_plain_aware", False),
             "qr_rs": qrcode.util.create_bytes is patches._create_bytes,
+            "xref_stream": xref.parse_xref_stream is patches._parse_xref_stream,
             "issuer_match": getattr(general.match_issuer_serial, "_remembered", False),
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,

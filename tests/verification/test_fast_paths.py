@@ -202,3 +202,94 @@ def test_name_reader_matches_pyhanko_on_every_slash_of_real_files(docs: Docs) ->
                 at = data.find(b"/", at + 1)
                 count += 1
     assert count > 2000
+
+
+def _xref_stream(widths: object, index: object, data: bytes) -> Any:
+    from pyhanko.pdf_utils import generic
+
+    def pdf(value: object) -> Any:
+        if isinstance(value, list):
+            return generic.ArrayObject([pdf(v) for v in value])
+        if isinstance(value, str):
+            return generic.NameObject(value)
+        return generic.NumberObject(value)
+
+    entries: dict[str, Any] = {"/Type": generic.NameObject("/XRef"), "/Size": pdf(40)}
+    if widths is not None:
+        entries["/W"] = pdf(widths)
+    if index is not None:
+        entries["/Index"] = pdf(index)
+    return generic.StreamObject(entries, stream_data=data)
+
+
+def _entries(parse: Any, stream: Any, strict: bool) -> tuple[list[object], object]:
+    """What a parser yields before it stops, and the error it stops with (type and text)."""
+    out: list[object] = []
+    try:
+        for entry in parse(stream, strict=strict):
+            out.append(entry)
+    except Exception as exc:  # the same error is part of the answer
+        return out, (type(exc), str(exc))
+    return out, None
+
+
+def _row(*fields: tuple[int, int]) -> bytes:
+    return b"".join(value.to_bytes(width, "big") for value, width in fields)
+
+
+XREF_STREAMS = [
+    ([1, 2, 1], [0, 3], _row((0, 1), (0, 2), (255, 1)) + _row((1, 1), (15, 2), (0, 1)) * 2),
+    ([1, 4, 2], [0, 1, 5, 2], _row((0, 1), (0, 4), (0, 2)) + _row((2, 1), (7, 4), (3, 2)) * 2),
+    ([1, 8, 2], [3, 1], _row((1, 1), (2**63 + 5, 8), (0, 2))),  # read as a signed number
+    ([1, 9, 1], [3, 1], _row((1, 1), (2**70, 9), (0, 1))),
+    ([0, 2, 0], [0, 2], _row((10, 2)) * 2),  # zero widths: the defaults
+    ([1, 2, 1], [0, 2], _row((7, 1), (1, 2), (1, 1)) + _row((1, 1), (9, 2), (0, 1))),  # type 7
+    ([1, 2, 1], [0, 3], _row((1, 1), (9, 2), (0, 1)) + b"\x01\x00"),  # ends inside an entry
+    ([1, 2, 1], [0, 1], _row((1, 1), (9, 2), (0, 1)) + b"\x00"),  # trailing data
+    ([1, 2, 1], None, _row((1, 1), (9, 2), (0, 1)) * 40),  # no /Index: 0 to /Size
+    ([1, 2, 1], [5, 1, 2, 1], _row((1, 1), (9, 2), (0, 1)) * 2),  # subsections decrease
+    ([1, 2, 1], [0, 1, 4], _row((1, 1), (9, 2), (0, 1))),  # odd /Index
+    ([1, 2], [0, 1], b"\x01\x00\x09"),  # /W too short
+    ([1, 2, 1, 1], [0, 1], _row((1, 1), (9, 2), (0, 1), (0, 1))),
+    ([1, "/X", 1], [0, 1], b"\x01\x00\x09"),
+    ([-1, 2, 1], [0, 1], _row((9, 2), (0, 1))),
+    (None, [0, 1], b""),
+    ([1, 2, 1], [0, 0], b""),
+]
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize(("widths", "index", "data"), XREF_STREAMS)
+def test_xref_stream_parser_matches_pyhanko(
+    widths: object, index: object, data: bytes, strict: bool
+) -> None:
+    from signing import patches
+
+    stream = _xref_stream(widths, index, data)
+    mine = _entries(patches._parse_xref_stream, stream, strict)
+    assert mine == _entries(patches._PYHANKO_PARSE_XREF_STREAM, stream, strict)
+
+
+def test_xref_stream_parser_matches_pyhanko_on_real_files(signers: Signers) -> None:
+    """The cross-reference streams of a rendered form signed twice (the service's PDFs)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from docservice.service.documents import render_checked
+    from signing import patches
+
+    form = json.loads((ROOT / "examples" / "direction.json").read_text(encoding="utf-8"))
+    once = signers.sign_pdf(render_checked("direction", form, "kk").pdf, "career")
+    seen = 0
+    for pdf in (once, signers.sign_pdf(once, "head")):
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        for section in reader.xrefs._xref_sections:
+            ref = section.meta_info.stream_ref
+            if ref is None:
+                continue
+            stream = reader.get_object(ref)
+            for strict in (True, False):
+                mine = _entries(patches._parse_xref_stream, stream, strict)
+                assert mine == _entries(patches._PYHANKO_PARSE_XREF_STREAM, stream, strict)
+                assert mine[1] is None and mine[0]
+            seen += 1
+    assert seen >= 2

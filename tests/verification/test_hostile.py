@@ -119,6 +119,9 @@ def test_time_budget(trust, docs: Docs) -> None:  # type: ignore[no-untyped-def]
         b"<>",
         b"<ABCDEF0123456789abcdef>",
         b"<48656c6c6f7>",
+        b"<48\x0065\r\n6c\x0c6c \t6f\n>",  # every PDF white-space byte
+        b"<" + b"30" * 10_000 + b"\r\n>",  # a signature's /Contents
+        b"<" + b"ab" * 40_000 + b" 0 a\n>",  # white space after the first 64 kB read
     ],
 )
 def test_fast_hex_reader_matches_pyhanko(raw: bytes) -> None:
