@@ -1026,12 +1026,17 @@ class DocService:
         from docservice.service.jobs import mark_finished
 
         with self.db.sessions() as session:
-            document = session.get(Document, doc_id)
-            signature = session.scalar(
-                select(Signature).where(
-                    Signature.document_id == doc_id, Signature.pdf_sha == revision
+            # The document and the signature that made the revision, in one query.
+            found = session.execute(
+                select(Document, Signature)
+                .outerjoin(
+                    Signature,
+                    (Signature.document_id == Document.id) & (Signature.pdf_sha == revision),
                 )
-            )
+                .where(Document.id == doc_id)
+                .limit(1)
+            ).first()
+            document, signature = found if found is not None else (None, None)
             # The current revision's report is archived in the transaction that sets
             # ``verified_sha``; only an older revision's needs the archive searched.
             done = document is not None and (

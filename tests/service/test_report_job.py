@@ -187,6 +187,20 @@ def test_a_report_job_that_keeps_failing_is_failed_for_good(
     assert _jobs(service) == [("verify", "failed")]
 
 
+def test_a_report_of_a_revision_no_signature_made_fails_and_archives_nothing(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
+    key = _setup(service, pki, password_file)
+    lost = LostRunner()
+    with serving(create_service_app(service=service, runner=lost)) as base:
+        doc_id = _signed_case(Client(base, key), "J-6")
+    assert service.report_revision(doc_id, "0" * 64) == "failed"
+    assert service.report_revision("0" * 32, "0" * 64) == "failed"
+    assert _reports(service, doc_id) == []
+    assert run_job(service, lost.sent[0]) == "done"
+    assert len(_reports(service, doc_id)) == 1
+
+
 def test_a_read_before_the_job_makes_the_report_and_the_job_adds_none(
     service: DocService, pki: TestPki, password_file: Path
 ) -> None:
