@@ -174,6 +174,11 @@ def test_two_officials_sign_in_turn_and_the_chain_verifies(
         service.sign_with_key(other, doc.id, "career")
     with pytest.raises(ForbiddenError):
         service.sign_with_key(client, doc.id, "nobody")
+    theirs = service.create_document(other, "application", "kk+ru", example("application"))
+    with pytest.raises(ForbiddenError):  # the key exists, but is not granted to them
+        service.sign_with_key(other, theirs.id, "career")
+    with pytest.raises(NotFoundError):  # a key that is ours does not reach their document
+        service.sign_with_key(client, theirs.id, "career")
 
 
 def test_bad_input_writes_nothing(service: DocService, pki: TestPki, password_file: Path) -> None:
