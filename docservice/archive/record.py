@@ -10,7 +10,8 @@ harmless (nothing names it).
 
 Appends are serialised by updating the single ``archive_log_lock`` row first (a row lock
 on PostgreSQL, the writer lock on SQLite), held until the transaction ends: two appenders
-can never both extend the same tree size, so the log cannot fork.
+can never both extend the same tree size, so the log cannot fork. The same update moves
+the row's ``size`` (the number of entries) and returns it: where the new entries go.
 
 The entry (the leaf input ``d`` of RFC 9162) is canonical JSON (keys sorted, no spaces,
 UTF-8): ``{"case_ref", "client", "document", "iin_key", "meta", "sha256", "size", "time",
@@ -160,18 +161,20 @@ def record(
         return []
     session.flush()  # the recorded rows first: on SQLite that takes the writer lock
     conn = session.connection()
-    if (
-        conn.execute(
-            update(log_lock).where(log_lock.c.id == 1).values(appends=log_lock.c.appends + 1)
-        ).rowcount
-        != 1
-    ):
+    # The lock and the place of the new entries in one statement: the size after them.
+    end = conn.execute(
+        update(log_lock)
+        .where(log_lock.c.id == 1)
+        .values(appends=log_lock.c.appends + 1, size=log_lock.c.size + len(artefacts))
+        .returning(log_lock.c.size)
+    ).scalar()
+    if end is None:
         raise RecordError("the archive log has no lock row: run `docservice db upgrade`")
     when = now or dt.datetime.now(dt.UTC)
     shas = [store.put(a.data) for a in artefacts]
     fields = [_entry(a, sha, when, index_key) for a, sha in zip(artefacts, shas, strict=True)]
     entries = [canonical(f) for f in fields]
-    start = MerkleLog(ConnStore(conn)).append_many(entries, attempts=1)
+    start = MerkleLog(ConnStore(conn, end - len(entries))).append_many(entries, attempts=1)
     # The index rows from the fields themselves: ``audit check`` recomputes them from the
     # stored bytes (``index_row(i, parse_entry(...))``) and compares.
     conn.execute(insert(artefact), [index_row(i, f) for i, f in enumerate(fields, start)])

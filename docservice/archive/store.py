@@ -27,6 +27,8 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -73,10 +75,14 @@ tree_head = Table(
 log_lock = Table(
     # One row: every appender updates it first, which serialises appends on PostgreSQL
     # (a row lock) and SQLite (the writer lock) until the appending transaction ends.
+    # ``size`` is the log's number of entries, moved by the same update, so the appender
+    # learns where its entries go without a ``max(idx)`` query (``audit check`` compares
+    # it with the entries).
     "archive_log_lock",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("appends", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False, server_default=text("0")),
 )
 
 artefact = Table(
@@ -138,7 +144,7 @@ class SqlStore:
         metadata.create_all(self.engine)
         with self.engine.begin() as conn:
             if conn.execute(select(func.count()).select_from(log_lock)).scalar() == 0:
-                conn.execute(insert(log_lock).values(id=1, appends=0))
+                conn.execute(insert(log_lock).values(id=1, appends=0, size=0))
 
     def size(self) -> int:
         with self.reader.connect() as conn:
@@ -156,6 +162,14 @@ class SqlStore:
     def append(self, start: int, entries: Sequence[bytes], nodes: dict[Node, bytes]) -> None:
         try:
             with self.engine.begin() as conn:
+                # The lock row's size moves with the entries (``record`` appends from it).
+                moved = conn.execute(
+                    update(log_lock)
+                    .where(log_lock.c.id == 1, log_lock.c.size == start)
+                    .values(appends=log_lock.c.appends + 1, size=start + len(entries))
+                ).rowcount
+                if moved != 1:
+                    raise AppendConflictError(f"the log's size is not {start}")
                 conn.execute(
                     insert(log_entry), [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
                 )
@@ -206,15 +220,17 @@ class ConnStore:
 
     Why: an artefact's log entry must commit or roll back with the row that records the
     artefact, so the service appends through the connection of its own session (and
-    serialises appenders with a lock first, see ``docservice.archive.record``).
+    serialises appenders with a lock first, see ``docservice.archive.record``). The caller
+    moved the lock row's ``size`` (and holds the lock), so it passes the size it found
+    there instead of the store asking again.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, size: int) -> None:
         self.conn = conn
+        self._size = size
 
     def size(self) -> int:
-        last = self.conn.execute(select(func.max(log_entry.c.idx))).scalar()
-        return 0 if last is None else last + 1
+        return self._size
 
     def get_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         keys = {node_key(n): n for n in nodes}
@@ -232,3 +248,4 @@ class ConnStore:
         self.conn.execute(
             insert(log_node), [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
         )
+        self._size = start + len(entries)

@@ -4,7 +4,9 @@ What it finds, each named (a "finding" line per problem):
 - a stored file whose bytes no longer hash to its name (one byte changed) or is missing;
 - a log entry row edited (its leaf hash is not the stored leaf node), a node row edited
   (not the hash of its children), an index row that says other than its entry;
-- an entry dropped (a gap in the indices, or an index row / tree head beyond the entries);
+- an entry dropped (a gap in the indices, or an index row / tree head beyond the entries,
+  or fewer entries than the log's lock row counts), or the lock row's size edited (the
+  next append would leave a gap or collide);
 - a history rewritten behind a published tree head: the root recomputed from the entries
   at the head's size is not the root the seal key signed (even when entries and nodes
   were rewritten to agree with each other);
@@ -25,7 +27,7 @@ from sqlalchemy import select
 from docservice.archive import record as rec
 from docservice.archive.merkle import MemoryStore, MerkleLog
 from docservice.archive.sth import verify_tree_head
-from docservice.archive.store import artefact, log_entry, log_node, node_key
+from docservice.archive.store import artefact, log_entry, log_lock, log_node, node_key
 from docservice.service.models import Document, Signature
 
 
@@ -74,7 +76,15 @@ def check_archive(svc: Any) -> CheckResult:
             int(k): bytes(h) for k, h in _batched(conn, select(log_node.c.node, log_node.c.hash))
         }
         rows = {r["idx"]: dict(r) for r in conn.execute(select(artefact)).mappings()}
+        counted = conn.execute(select(log_lock.c.size).where(log_lock.c.id == 1)).scalar()
     out.entries = len(entries)
+    if counted is None:
+        out.findings.append("archive_log_lock: its row is missing (appends cannot run)")
+    elif counted != len(entries):
+        out.findings.append(
+            f"archive_log_lock: size {counted}, but the log has {len(entries)} entries "
+            "(entries dropped, or the size edited)"
+        )
     for node, digest in memory.nodes.items():
         level, index = node
         key = node_key(node)

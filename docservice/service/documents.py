@@ -27,8 +27,8 @@ from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select, true, update
+from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from docservice.errors import DocserviceError
@@ -47,7 +47,7 @@ from docservice.service.errors import (
     NotFoundError,
     UnprocessableError,
 )
-from docservice.service.keys import open_key, usable_key
+from docservice.service.keys import open_key, usable_key, usable_keys
 from docservice.service.models import (
     Case,
     Client,
@@ -228,6 +228,13 @@ class _Signed:
 class Listing:
     documents: list[Document]
     total: int
+
+
+def _granted(row: ServerKey | None, key_name: str) -> ServerKey:
+    """``row``, the usable key named ``key_name``; refused (403) when there is none."""
+    if row is None:
+        raise ForbiddenError(f"key {key_name!r} is not available to this client", field="key")
+    return row
 
 
 class DocService:
@@ -861,10 +868,7 @@ class DocService:
         return signature
 
     def _usable_key(self, session: Session, client: Client, key_name: str) -> ServerKey:
-        row = usable_key(session, client, key_name)
-        if row is None:
-            raise ForbiddenError(f"key {key_name!r} is not available to this client", field="key")
-        return row
+        return _granted(usable_key(session, client, key_name), key_name)
 
     def _sign_revision(self, pdf_sha: str, row: ServerKey) -> bytes:
         return sign_pdf(
@@ -881,14 +885,18 @@ class DocService:
         signature (tens of ms, far more when the process's threads share the GIL) queued
         every other request's write behind it (p99 of seconds under load).
         """
-        with self.db.sessions() as session:  # one read for the revision and the key
-            document = session.scalar(
-                select(Document).where(Document.id == doc_id, Document.client_id == client.id)
-            )
-            if document is None:
+        key = aliased(ServerKey, usable_keys(client, key_name).subquery())
+        with self.db.sessions() as session:  # one query for the revision and the key
+            found = session.execute(
+                select(Document, key)
+                .outerjoin(key, true())
+                .where(Document.id == doc_id, Document.client_id == client.id)
+                .limit(1)
+            ).first()
+            if found is None:
                 raise NotFoundError("no such document", field="id")
+            document, row = found[0], _granted(found[1], key_name)
             pdf_sha = document.pdf_sha
-            row = self._usable_key(session, client, key_name)
             routing.authorise(session, document, open_key(row).certificate)  # refuse before signing
         base = (pdf_sha, row.p12_path, row.role)
         signed = self._stored(self._sign_revision(pdf_sha, row))
@@ -1026,12 +1034,17 @@ class DocService:
         from docservice.service.jobs import mark_finished
 
         with self.db.sessions() as session:
-            document = session.get(Document, doc_id)
-            signature = session.scalar(
-                select(Signature).where(
-                    Signature.document_id == doc_id, Signature.pdf_sha == revision
+            # The document and the signature that made the revision, in one query.
+            found = session.execute(
+                select(Document, Signature)
+                .outerjoin(
+                    Signature,
+                    (Signature.document_id == Document.id) & (Signature.pdf_sha == revision),
                 )
-            )
+                .where(Document.id == doc_id)
+                .limit(1)
+            ).first()
+            document, signature = found if found is not None else (None, None)
             # The current revision's report is archived in the transaction that sets
             # ``verified_sha``; only an older revision's needs the archive searched.
             done = document is not None and (

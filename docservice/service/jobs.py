@@ -100,15 +100,46 @@ def mark_finished(session: Session, job_id: str, state: str) -> bool:
     )
 
 
-def _run_report(svc: Any, job: Job) -> str:
-    """A ``verify`` job: the verification report of a new revision, archived once."""
-    if job.attempts >= MAX_ATTEMPTS:
+def _claim(svc: Any, job_id: str) -> Job | None:
+    """Start job ``job_id`` (count the attempt, mark it running); None when it cannot be.
+
+    One ``UPDATE ... RETURNING`` reads and starts it at once: a finished job, or one
+    started ``MAX_ATTEMPTS`` times already, is not claimed. Twin runs may both claim an
+    unfinished job (each attempt is counted); the transaction that finishes it decides.
+    """
+    with svc.db.session() as session:
+        return session.scalar(
+            update(Job)
+            .where(Job.id == job_id, Job.state.in_(UNFINISHED), Job.attempts < MAX_ATTEMPTS)
+            .values(state="running", attempts=Job.attempts + 1, progress=10, updated_at=utcnow())
+            .returning(Job)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _unclaimed(svc: Any, job_id: str) -> str:
+    """The answer for a job ``_claim`` refused: missing, finished, or failed for good now."""
+    with svc.db.sessions() as session:
+        job = session.get(Job, job_id)
+    if job is None:
+        log.warning("job %s: no such job", job_id)
+        return "missing"
+    if job.state not in UNFINISHED or job.attempts < MAX_ATTEMPTS:
+        return job.state
+    if job.task == "verify":
         with svc.db.session() as session:
             mark_finished(session, job.id, "failed")
         return "failed"
-    _touch(svc, job.id, state="running", attempts=job.attempts + 1, progress=10)
-    assert job.document_id is not None
-    return svc.report_revision(job.document_id, job.input_sha, job.id)
+    request = json.loads(svc.store.get(job.input_sha))
+    _finish(
+        svc,
+        job_id,
+        "failed",
+        error=json.dumps({"code": "internal"}),
+        client_id=job.client_id,
+        callback_url=request.get("callback_url"),
+    )
+    return "failed"
 
 
 def _touch(svc: Any, job_id: str, **values: Any) -> None:
@@ -124,27 +155,13 @@ def _touch(svc: Any, job_id: str, **values: Any) -> None:
 def run_job(svc: Any, job_id: str) -> str:
     """Run (or re-run) job ``job_id``; returns its final state. Safe to call any number of
     times, concurrently too."""
-    with svc.db.sessions() as session:
-        job = session.get(Job, job_id)
+    job = _claim(svc, job_id)
     if job is None:
-        log.warning("job %s: no such job", job_id)
-        return "missing"
-    if job.state not in UNFINISHED:
-        return job.state
-    if job.task == "verify":
-        return _run_report(svc, job)
+        return _unclaimed(svc, job_id)
+    if job.task == "verify":  # the verification report of a new revision, archived once
+        assert job.document_id is not None
+        return svc.report_revision(job.document_id, job.input_sha, job.id)
     request = json.loads(svc.store.get(job.input_sha))
-    if job.attempts >= MAX_ATTEMPTS:
-        _finish(
-            svc,
-            job_id,
-            "failed",
-            error=json.dumps({"code": "internal"}),
-            client_id=job.client_id,
-            callback_url=request.get("callback_url"),
-        )
-        return "failed"
-    _touch(svc, job_id, state="running", attempts=job.attempts + 1, progress=10)
     try:
         rendered = render(request["kind"], request["data"], request["lang"])
     except InputError as exc:

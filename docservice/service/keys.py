@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from docservice.pki.roles import Role
@@ -58,15 +58,21 @@ def add_key(
     return row
 
 
-def usable_key(session: Session, client: Client, name: str) -> ServerKey | None:
-    """Key ``name`` if it is active and granted to ``client``."""
-    return session.scalar(
+def usable_keys(client: Client, name: str) -> Select[tuple[ServerKey]]:
+    """The query of key ``name`` if it is active and granted to ``client`` (one row or
+    none), for a caller that reads it together with something else."""
+    return (
         select(ServerKey)
         .join(KeyGrant)
         .where(
             ServerKey.name == name, ServerKey.revoked_at.is_(None), KeyGrant.client_id == client.id
         )
     )
+
+
+def usable_key(session: Session, client: Client, name: str) -> ServerKey | None:
+    """Key ``name`` if it is active and granted to ``client``."""
+    return session.scalar(usable_keys(client, name))
 
 
 def open_key(row: ServerKey) -> Pkcs12Key:

@@ -83,3 +83,4 @@ def _truncate(db) -> None:  # type: ignore[no-untyped-def]
                 "key_grants, server_keys, clients RESTART IDENTITY CASCADE"
             )
         )
+        session.execute(text("UPDATE archive_log_lock SET size = 0"))

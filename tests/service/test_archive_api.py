@@ -284,6 +284,17 @@ def test_audit_check_names_each_kind_of_tampering(server, service) -> None:
         session.execute(log_entry.insert().values(idx=2, data=kept))
     assert _cli(service, "check").returncode == 0
 
+    # 3b. the log's size in its lock row edited (the next append would leave a gap)
+    with service.db.session() as session:
+        logged = session.execute(text("SELECT count(*) FROM archive_log_entry")).scalar()
+        session.execute(text("UPDATE archive_log_lock SET size = size + 1"))
+    bad = _cli(service, "check")
+    assert bad.returncode == 1, bad.stdout
+    assert f"archive_log_lock: size {logged + 1}, but the log has {logged} " in bad.stdout
+    with service.db.session() as session:
+        session.execute(text("UPDATE archive_log_lock SET size = size - 1"))
+    assert _cli(service, "check").returncode == 0
+
     # 4. history rewritten behind a published tree head: entry 0 replaced, and every node
     # and index row rewritten to agree with it; only the signed head can tell.
     with service.db.sessions() as session:

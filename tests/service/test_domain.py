@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import secrets
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from docservice.service.documents import DocService
 from docservice.service.errors import ForbiddenError, NotFoundError
 from docservice.service.keys import add_key
 from docservice.service.store import LocalFileStore
-from tests.conftest import example
+from tests.conftest import example, need
 from tests.pki import TestPki
 
 
@@ -40,7 +42,7 @@ def _setup(
 
 def test_embedded_database_is_created_and_migrated_on_first_use(tmp_path: Path) -> None:
     db = Database(Settings(data_dir=tmp_path / "var"))
-    assert current_revision(db.engine) == head_revision() == "0007"
+    assert current_revision(db.engine) == head_revision() == "0008"
     tables = set(inspect(db.engine).get_table_names())
     assert {
         "clients",
@@ -72,6 +74,52 @@ def test_the_migrations_create_exactly_the_models(service: DocService) -> None:
             MigrationContext.configure(conn), [Base.metadata, archive_store.metadata]
         )  # type: ignore[arg-type]
     assert diff == []
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database (a private PostgreSQL schema): migrations run on it freely."""
+    if request.param == "sqlite":
+        db = Database(Settings(data_dir=tmp_path / "var"), migrate=False)
+        yield db
+        db.dispose()
+        return
+    from tests.service.conftest import PG_URL
+
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_URL, connect_timeout=3, autocommit=True)
+    except Exception:
+        need(False, f"PostgreSQL at {PG_URL}")
+        raise
+    name = f"ds_migrate_{secrets.token_hex(4)}"
+    admin.execute(f'CREATE SCHEMA "{name}"')
+    url = f"{PG_URL}?options=-csearch_path%3D{name}"
+    db = Database(Settings(data_dir=tmp_path / "var", database_url=url), migrate=False)
+    try:
+        yield db
+    finally:
+        db.dispose()
+        admin.execute(f'DROP SCHEMA "{name}" CASCADE')
+        admin.close()
+
+
+def test_the_log_size_migration_counts_an_existing_log(unmigrated: Database) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from docservice.service.db import alembic_config, upgrade
+
+    command.upgrade(alembic_config(unmigrated.engine), "0007")
+    with unmigrated.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO archive_log_entry (idx, data) VALUES (:i, :d)"),
+            [{"i": i, "d": b"entry"} for i in range(3)],
+        )
+    upgrade(unmigrated.engine)
+    with unmigrated.engine.connect() as conn:
+        size = conn.execute(text("SELECT size FROM archive_log_lock WHERE id = 1")).scalar()
+    assert size == 3
 
 
 def test_file_store_is_content_addressed(tmp_path: Path) -> None:
@@ -126,6 +174,11 @@ def test_two_officials_sign_in_turn_and_the_chain_verifies(
         service.sign_with_key(other, doc.id, "career")
     with pytest.raises(ForbiddenError):
         service.sign_with_key(client, doc.id, "nobody")
+    theirs = service.create_document(other, "application", "kk+ru", example("application"))
+    with pytest.raises(ForbiddenError):  # the key exists, but is not granted to them
+        service.sign_with_key(other, theirs.id, "career")
+    with pytest.raises(NotFoundError):  # a key that is ours does not reach their document
+        service.sign_with_key(client, theirs.id, "career")
 
 
 def test_bad_input_writes_nothing(service: DocService, pki: TestPki, password_file: Path) -> None:

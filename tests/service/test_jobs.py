@@ -8,8 +8,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,29 @@ def test_a_job_runs_once_however_often_it_is_delivered(service: DocService) -> N
         assert session.scalar(select(func.count()).select_from(Document)) == 1
         assert session.get(Job, job.id).attempts == 1
     assert stale_jobs(service, 0) == []
+
+
+def test_twin_runs_at_once_make_one_document(service: DocService) -> None:
+    with service.db.session() as session:
+        client, _ = add_client(session, "portal", ["render"])
+    job = create_job(
+        service, client, {"kind": "direction", "lang": "kk", "data": example("direction")}
+    )
+    start = threading.Barrier(4)
+
+    def deliver() -> str:
+        start.wait()
+        return run_job(service, job.id)
+
+    with ThreadPoolExecutor(4) as pool:
+        states = list(pool.map(lambda _: deliver(), range(4)))
+    assert states == ["done"] * 4
+    with service.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 1
+        finished = session.get(Job, job.id)
+        assert finished.state == "done" and finished.document_id == job.result_id
+        assert 1 <= finished.attempts <= 4
+    assert run_job(service, job.id) == "done"
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from docservice.archive.record import parse_entry
@@ -18,7 +19,7 @@ from docservice.service.app import create_service_app
 from docservice.service.audit import check_archive
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
-from docservice.service.jobs import Sweeper, ThreadRunner, run_job
+from docservice.service.jobs import MAX_ATTEMPTS, Sweeper, ThreadRunner, run_job
 from docservice.service.keys import add_key
 from docservice.service.models import Job
 from tests.conftest import example
@@ -160,6 +161,44 @@ def test_the_sweeper_resends_a_lost_report_job_and_it_runs_once(
     assert [m["signatures"] for m in metas] == [1, 2]
     assert len({m["revision"] for m in metas}) == 2
     assert check_archive(service).findings == []
+
+
+def test_a_report_job_that_keeps_failing_is_failed_for_good(
+    service: DocService, pki: TestPki, password_file: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    key = _setup(service, pki, password_file)
+    lost = LostRunner()
+    with serving(create_service_app(service=service, runner=lost)) as base:
+        _signed_case(Client(base, key), "J-5")
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the verifier is broken")
+
+    monkeypatch.setattr(service, "report_revision", broken)
+    (job_id,) = lost.sent
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(RuntimeError):
+            run_job(service, job_id)
+    assert _jobs(service) == [("verify", "running")]
+    assert run_job(service, job_id) == "failed"
+    assert run_job(service, job_id) == "failed"
+    with service.db.sessions() as session:
+        assert session.get(Job, job_id).attempts == MAX_ATTEMPTS
+    assert _jobs(service) == [("verify", "failed")]
+
+
+def test_a_report_of_a_revision_no_signature_made_fails_and_archives_nothing(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
+    key = _setup(service, pki, password_file)
+    lost = LostRunner()
+    with serving(create_service_app(service=service, runner=lost)) as base:
+        doc_id = _signed_case(Client(base, key), "J-6")
+    assert service.report_revision(doc_id, "0" * 64) == "failed"
+    assert service.report_revision("0" * 32, "0" * 64) == "failed"
+    assert _reports(service, doc_id) == []
+    assert run_job(service, lost.sent[0]) == "done"
+    assert len(_reports(service, doc_id)) == 1
 
 
 def test_a_read_before_the_job_makes_the_report_and_the_job_adds_none(
