@@ -5,6 +5,9 @@ Each client system (a thread) repeats: ``POST /v1/documents`` (a ``direction``),
 request budget is spent; then it stops. Modes:
 
 * ``library`` - render + sign in this process, no HTTP, no database (the baseline);
+* ``in-process`` - the embedded mode's requests and report jobs through Flask's test
+  client in this process, one thread: the service's own work without sockets, gunicorn
+  or threads sharing the cores (what serving adds is the embedded mode's excess over it);
 * ``embedded`` - ``docservice serve`` on SQLite + local files;
 * ``production`` - ``docservice serve`` on PostgreSQL (a fresh schema) with a Redis broker
   configured (``DOCSERVICE_BROKER_URL``) and one ``docservice worker`` (one Celery child).
@@ -28,7 +31,7 @@ Each client keeps its HTTP connection alive between requests, as a calling syste
 connection pool does (``--connection close``: a new connection per request).
 
 Run: ``.venv/bin/python bench/bench_service.py [--clients 20] [--requests 2000]
-[--workers 2] [--threads 8] [--modes library,embedded,production] [--connection close]``
+[--workers 2] [--threads 8] [--modes library,in-process,embedded,production] [--connection close]``
 """
 
 from __future__ import annotations
@@ -330,7 +333,8 @@ def _service_pids(env: dict) -> tuple[int, ...]:
     return postmaster, int(broker)
 
 
-def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # type: ignore[no-untyped-def]
+def _embedded_env(mode: str, trust_dir: Path, workdir: Path) -> dict:
+    """The environment of a mode's service: its own data folder, SQLite, no broker."""
     env = dict(
         os.environ,
         DOCSERVICE_DATA_DIR=str(workdir / mode),
@@ -339,21 +343,11 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
     )
     env.pop("DOCSERVICE_DATABASE_URL", None)
     env.pop("DOCSERVICE_BROKER_URL", None)
-    schema = None
-    if mode == "production":
-        import psycopg
+    return env
 
-        schema = f"ds_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(PG, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        env["DOCSERVICE_DATABASE_URL"] = f"{PG}?options=-csearch_path%3D{schema}"
-        env["DOCSERVICE_BROKER_URL"] = "redis://127.0.0.1:6379/14"
-        subprocess.run(
-            [sys.executable, "-m", "docservice", "db", "upgrade"],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+
+def _register(env: dict, pki) -> str:  # type: ignore[no-untyped-def]
+    """The benchmark's client (its new API key) and the server key it signs with."""
     run = [sys.executable, "-m", "docservice"]
     key = subprocess.run(
         [*run, "clients", "add", "bench", "--scopes", "render,sign"],
@@ -379,6 +373,93 @@ def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # typ
         check=True,
         capture_output=True,
     )
+    return key
+
+
+class _InlineJobs:
+    """A job runner that runs each submitted job when asked (``drain``), in this thread."""
+
+    def __init__(self) -> None:
+        self.queue: list[str] = []
+
+    def submit(self, job_id: str) -> None:
+        self.queue.append(job_id)
+
+    def check(self) -> str:
+        return "ok"
+
+    def drain(self, svc) -> None:  # type: ignore[no-untyped-def]
+        from docservice.service.jobs import run_job
+
+        while self.queue:
+            run_job(svc, self.queue.pop(0))
+
+
+def in_process(pki, trust_dir: Path, workdir: Path, n: int) -> dict:  # type: ignore[no-untyped-def]
+    """The embedded mode's whole work per document (the same requests, the report job
+    included) through Flask's test client in this process and one thread: the service's
+    own cost without sockets, gunicorn or threads sharing a core, so that it can be told
+    apart from what serving adds."""
+    from docservice.service.app import create_service_app
+    from docservice.service.config import from_env
+    from docservice.service.documents import DocService
+
+    env = _embedded_env("in-process", trust_dir, workdir)
+    key = _register(env, pki)
+    svc, jobs = DocService(from_env(env)), _InlineJobs()
+    client = create_service_app(service=svc, runner=jobs).test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    documents = _Documents()
+
+    def cycle() -> None:
+        made = client.post(
+            "/v1/documents", json={"kind": KIND, "data": documents.next()}, headers=headers
+        )
+        doc_id = made.get_json()["id"]
+        signed = client.post(
+            f"/v1/documents/{doc_id}/signatures", json={"key": SIGNER}, headers=headers
+        )
+        fetched = client.get(f"/v1/documents/{doc_id}/pdf", headers=headers)
+        if (made.status_code, signed.status_code, fetched.status_code) != (201, 201, 200):
+            raise SystemExit(
+                f"in-process: {made.status_code} {signed.status_code} {fetched.status_code}"
+            )
+        jobs.drain(svc)
+
+    for _ in range(5):  # warm caches, as the served modes' warm-up cycle does
+        cycle()
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        cycle()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {
+        "docs_per_s": n / elapsed,
+        "seconds": elapsed,
+        "docs": n,
+        "requests_per_s": 3 * n / elapsed,
+        "cpu_ms_per_doc": 1000 * cpu / n,
+    }
+
+
+def served(mode: str, pki, trust_dir: Path, workdir: Path, args) -> dict:  # type: ignore[no-untyped-def]
+    env = _embedded_env(mode, trust_dir, workdir)
+    schema = None
+    if mode == "production":
+        import psycopg
+
+        schema = f"ds_bench_{secrets.token_hex(4)}"
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        env["DOCSERVICE_DATABASE_URL"] = f"{PG}?options=-csearch_path%3D{schema}"
+        env["DOCSERVICE_BROKER_URL"] = "redis://127.0.0.1:6379/14"
+        subprocess.run(
+            [sys.executable, "-m", "docservice", "db", "upgrade"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    run = [sys.executable, "-m", "docservice"]
+    key = _register(env, pki)
     worker = None
     if mode == "production":
         worker = subprocess.Popen(
@@ -439,7 +520,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
-    parser.add_argument("--modes", default="library,embedded,production")
+    parser.add_argument("--modes", default="library,in-process,embedded,production")
     parser.add_argument(
         "--connection",
         choices=("keep-alive", "close"),
@@ -457,6 +538,10 @@ def main() -> int:
         results = {}
         if "library" in modes:
             results["library"] = library(pki, trust_dir, max(args.requests // 3 // 4, 10))
+        if "in-process" in modes:
+            results["in-process"] = in_process(
+                pki, trust_dir, workdir, max(args.requests // 3 // 4, 10)
+            )
         for mode in ("embedded", "production"):
             if mode in modes:
                 results[mode] = served(mode, pki, trust_dir, workdir, args)
@@ -489,7 +574,8 @@ def main() -> int:
     )
     print(
         "cpu ms/doc: CPU (user+system) the server processes (library: this process) spent"
-        " per signed document, the report jobs included in embedded mode; worker ms/doc:"
+        " per signed document, the report jobs included in embedded mode (in-process: this"
+        " process, one thread); worker ms/doc:"
         " the Celery worker's (production: the report jobs); db+broker: PostgreSQL's and"
         " Redis's (production); total: all of them; cpu x: the total over the"
         " library path's; core cap/s: signed"
