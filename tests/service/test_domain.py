@@ -84,9 +84,10 @@ def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Datab
         yield db
         db.dispose()
         return
+    import psycopg
+
     from tests.service.conftest import PG_URL
 
-    psycopg = pytest.importorskip("psycopg")
     try:
         admin = psycopg.connect(PG_URL, connect_timeout=3, autocommit=True)
     except Exception:
