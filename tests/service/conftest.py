@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,10 @@ from tests.conftest import need
 PG_URL = os.environ.get("DOCSERVICE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture(scope="session")
-def pg_schema() -> Iterator[str]:
-    """A fresh schema in the machine's PostgreSQL for this run; dropped afterwards."""
+@contextmanager
+def private_schema(prefix: str) -> Iterator[str]:
+    """The URL of a fresh schema in the machine's PostgreSQL, dropped on leaving (absent
+    server: skip, or fail under DOCSERVICE_REQUIRE_SERVICES=1)."""
     try:
         import psycopg
 
@@ -28,13 +30,20 @@ def pg_schema() -> Iterator[str]:
     except Exception:
         need(False, f"PostgreSQL at {PG_URL}")
         raise
-    name = f"ds_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     conn.execute(f'CREATE SCHEMA "{name}"')
     try:
         yield f"{PG_URL}?options=-csearch_path%3D{name}"
     finally:
         conn.execute(f'DROP SCHEMA "{name}" CASCADE')
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A fresh schema in the machine's PostgreSQL for this run; dropped afterwards."""
+    with private_schema("ds_test") as url:
+        yield url
 
 
 def make_settings(tmp_path: Path, trust_dir: Path, database_url: str | None = None) -> Settings:

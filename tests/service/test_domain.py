@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from docservice.service.documents import DocService
 from docservice.service.errors import ForbiddenError, NotFoundError
 from docservice.service.keys import add_key
 from docservice.service.store import LocalFileStore
-from tests.conftest import example, need
+from tests.conftest import example
 from tests.pki import TestPki
 
 
@@ -84,25 +83,14 @@ def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Datab
         yield db
         db.dispose()
         return
-    import psycopg
+    from tests.service.conftest import private_schema
 
-    from tests.service.conftest import PG_URL
-
-    try:
-        admin = psycopg.connect(PG_URL, connect_timeout=3, autocommit=True)
-    except Exception:
-        need(False, f"PostgreSQL at {PG_URL}")
-        raise
-    name = f"ds_migrate_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE SCHEMA "{name}"')
-    url = f"{PG_URL}?options=-csearch_path%3D{name}"
-    db = Database(Settings(data_dir=tmp_path / "var", database_url=url), migrate=False)
-    try:
-        yield db
-    finally:
-        db.dispose()
-        admin.execute(f'DROP SCHEMA "{name}" CASCADE')
-        admin.close()
+    with private_schema("ds_migrate") as url:
+        db = Database(Settings(data_dir=tmp_path / "var", database_url=url), migrate=False)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def test_the_log_size_migration_counts_an_existing_log(unmigrated: Database) -> None:

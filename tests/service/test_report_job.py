@@ -82,6 +82,17 @@ def _signed_case(api: Client, case_ref: str) -> str:
     return doc_id
 
 
+def _signed_with_jobs_lost(
+    service: DocService, pki: TestPki, password_file: Path, case_ref: str
+) -> tuple[str, LostRunner]:
+    """A document signed over HTTP by a service whose runner never sends its jobs (the
+    process died first): the document's id and that runner, holding the report job."""
+    key = _setup(service, pki, password_file)
+    lost = LostRunner()
+    with serving(create_service_app(service=service, runner=lost)) as base:
+        return _signed_case(Client(base, key), case_ref), lost
+
+
 def _wait(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -120,10 +131,7 @@ def test_the_report_job_puts_the_report_in_the_case_chain(
 def test_a_report_lost_with_its_process_is_made_after_a_restart(
     service: DocService, pki: TestPki, password_file: Path
 ) -> None:
-    key = _setup(service, pki, password_file)
-    lost = LostRunner()
-    with serving(create_service_app(service=service, runner=lost)) as base:
-        doc_id = _signed_case(Client(base, key), "J-2")
+    doc_id, lost = _signed_with_jobs_lost(service, pki, password_file, "J-2")
     assert len(lost.sent) == 1 and _jobs(service) == [("verify", "queued")]
     assert _reports(service, doc_id) == []  # the process died before the job ran
     runner = ThreadRunner(service)  # the next start sends every unfinished job again
@@ -166,10 +174,7 @@ def test_the_sweeper_resends_a_lost_report_job_and_it_runs_once(
 def test_a_report_job_that_keeps_failing_is_failed_for_good(
     service: DocService, pki: TestPki, password_file: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    key = _setup(service, pki, password_file)
-    lost = LostRunner()
-    with serving(create_service_app(service=service, runner=lost)) as base:
-        _signed_case(Client(base, key), "J-5")
+    _, lost = _signed_with_jobs_lost(service, pki, password_file, "J-5")
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the verifier is broken")
@@ -190,10 +195,7 @@ def test_a_report_job_that_keeps_failing_is_failed_for_good(
 def test_a_report_of_a_revision_no_signature_made_fails_and_archives_nothing(
     service: DocService, pki: TestPki, password_file: Path
 ) -> None:
-    key = _setup(service, pki, password_file)
-    lost = LostRunner()
-    with serving(create_service_app(service=service, runner=lost)) as base:
-        doc_id = _signed_case(Client(base, key), "J-6")
+    doc_id, lost = _signed_with_jobs_lost(service, pki, password_file, "J-6")
     assert service.report_revision(doc_id, "0" * 64) == "failed"
     assert service.report_revision("0" * 32, "0" * 64) == "failed"
     assert _reports(service, doc_id) == []
