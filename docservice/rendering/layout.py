@@ -20,8 +20,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, TableStyle
 from reportlab.platypus import Paragraph as ReportLabParagraph
+from reportlab.platypus import Table as ReportLabTable
+from reportlab.rl_config import _FUZZ
 
 from docservice.forms.kind import Kind
 from docservice.rendering import fonts
@@ -104,17 +106,68 @@ class ParsedParagraphs:
 PARSED = ParsedParagraphs()
 
 
+class BrokenLines:
+    """The lines ReportLab broke a paragraph's text into, by (text, style, width), shared
+    by every paragraph of that text, style and width; bounded (LRU).
+
+    Why: the static texts of a form (captions under every member's line, headings,
+    sentences) are broken into the same lines in every document; breaking them was about
+    a tenth of rendering a form. Sound because ReportLab's ``breakLines`` reads only the
+    paragraph's fragments (a function of the text and the style, see
+    :class:`ParsedParagraphs`), the style and the widths, and because drawing only reads
+    the broken lines (``drawPara`` and the ``_*DrawParaLine*`` functions write to the text
+    object, never to a line or a fragment of one). Two things do write to them, and the
+    :class:`Paragraph` keeps both off the shared lines: ``split`` (it appends spaces to
+    fragments and changes the class of a hyphenated word; a paragraph breaks its own lines
+    before it is split) and right-to-left word wrapping (``drawPara`` reverses each line's
+    words; such styles are never shared). ``tests/test_layout_wrap.py`` checks that drawing
+    leaves every shared line as it was and that documents are the bytes they were.
+    """
+
+    #: what ReportLab's ``wrap`` and ``breakLines`` set on the paragraph besides its lines
+    ATTRIBUTES = ("_width_max", "_splitLongWordCount", "_hyphenations")
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._broken: TtlCache[tuple[str, int, float], tuple[ParagraphStyle, Any, float, dict]] = (
+            TtlCache(max_entries=size)
+        )
+
+    def get(self, text: str, style: ParagraphStyle, width: float) -> tuple[Any, float, dict] | None:
+        """(the shared lines, the height, the other attributes) or None if not broken yet."""
+        found = self._broken.get((text, id(style), width))
+        if found is None or found[0] is not style:  # an id reused by another style
+            return None
+        return found[1:]
+
+    def put(self, text: str, style: ParagraphStyle, width: float, para: ReportLabParagraph) -> None:
+        """Share the lines ``para`` (of ``text`` in ``style``) was just broken into."""
+        extra = {name: para.__dict__[name] for name in self.ATTRIBUTES if name in para.__dict__}
+        self._broken.put(
+            (text, id(style), width), (style, para.blPara, para.height, extra), ttl=math.inf
+        )
+
+
+BROKEN = BrokenLines()
+
+
 class Paragraph(ReportLabParagraph):
     """ReportLab's paragraph that parses a text once per style and breaks its lines
-    once per width.
+    once per width: the lines are shared by every paragraph of the same text, style and
+    width (:class:`BrokenLines`).
 
-    Why the second: a flowable in a table cell is wrapped when the table is measured,
-    again when a ``KeepTogether`` around the table measures it, and again when the cell
-    is drawn, each time at the same width; breaking the lines was a tenth of rendering
-    a form. The lines depend only on the text, the style and the width (not the height).
+    Why once per width within a paragraph too: a flowable in a table cell is wrapped when
+    the table is measured, again when a ``KeepTogether`` around the table measures it, and
+    again when the cell is drawn, each time at the same width. The lines depend only on the
+    text, the style and the width (not the height).
     """
 
     _wrapped: tuple[float, float, float, Any] | None = None
+    #: (text as given, style) when the lines may be shared; None for a paragraph made
+    #: from fragments (a split's halves), with a bullet or in a right-to-left style
+    _source: tuple[str, ParagraphStyle] | None = None
+    #: the lines this paragraph holds from the shared cache (never to be changed)
+    _shared: Any = None
 
     def __init__(
         self,
@@ -133,18 +186,84 @@ class Paragraph(ReportLabParagraph):
         if parsed is not None:
             clean, parsed_style, copies = parsed
             super().__init__(clean, parsed_style, frags=copies, encoding=encoding)
-            return
-        super().__init__(text, style, encoding=encoding)
-        if self.bulletText is None and getattr(self.style, "bulletText", None) is None:
+        else:
+            super().__init__(text, style, encoding=encoding)
+            if self.bulletText is not None or getattr(self.style, "bulletText", None) is not None:
+                return
             PARSED.put(text, style, self)
+        if self.style.wordWrap not in ("RTL", "CJK"):  # see BrokenLines
+            self._source = (text, style)
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         done = self._wrapped
         if done is not None and done[0] == availWidth and done[3] is self.__dict__.get("blPara"):
             return done[1], done[2]
-        width, height = super().wrap(availWidth, availHeight)
+        source = self._source
+        found = BROKEN.get(*source, availWidth) if source is not None else None
+        if found is not None:
+            # what ReportLab's wrap sets, from the lines it broke for another paragraph
+            lines, height, extra = found
+            style = self.style
+            first = availWidth - style.leftIndent - style.firstLineIndent - style.rightIndent
+            self._wrapWidths = [first, availWidth - style.leftIndent - style.rightIndent]
+            self.__dict__.update(extra)
+            self.width, self.height, self.blPara = availWidth, height, lines
+            width = availWidth
+        else:
+            width, height = super().wrap(availWidth, availHeight)
+            if source is not None and availWidth >= _FUZZ:  # (narrower: no lines broken)
+                BROKEN.put(*source, availWidth, self)
+        self._shared = self.__dict__.get("blPara") if source is not None else None
         self._wrapped = (availWidth, width, height, self.__dict__.get("blPara"))
         return width, height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        """ReportLab's split, on lines of this paragraph's own: splitting changes the
+        fragments of the lines it splits (see :class:`BrokenLines`)."""
+        if self._shared is not None and self.__dict__.get("blPara") is self._shared:
+            ReportLabParagraph.wrap(self, self.width, availHeight)  # breaks them anew
+            self._wrapped = None
+        self._shared = None
+        return super().split(availWidth, availHeight)  # type: ignore[no-any-return]
+
+
+class Table(ReportLabTable):
+    """ReportLab's table that measures its cells once per width.
+
+    Why: a table inside a ``KeepTogether`` (a family member's line, a signature block)
+    is wrapped when the ``KeepTogether`` measures its content and again when the frame
+    places it, each time walking every cell: a twentieth of rendering a form. ReportLab's
+    ``_calc`` fixes the column widths on the first wrap (``_width_calculated_once``) and
+    measures each row from its cells, which are offered a fixed height (72000 pt), not the
+    table's; the height offered to the table only lets a long table stop measuring rows
+    once they overflow it (``longTableOptimize``). So a wrap that measured every row gives
+    the same sizes and row positions at the same width, whatever the height; with row
+    spans, ReportLab stops measuring once the rows overflow the height offered, so there
+    a lower height is measured again (it answers with the rows up to the overflow). A
+    later ``_calc`` (``split`` runs one) makes new row positions, and then the table is
+    measured again; so does a new style.
+    """
+
+    _measured: tuple[float, list[float]] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        done = self._measured
+        if (
+            done is not None
+            and done[0] == availWidth
+            and done[1] is self.__dict__.get("_rowpositions")
+            and (availHeight >= self._height or not self._spanCmds)
+        ):
+            self.availWidth = availWidth
+            return self._width, self._height
+        width, height = super().wrap(availWidth, availHeight)
+        every_row = self._hmax == self._nrows
+        self._measured = (availWidth, self._rowpositions) if every_row else None
+        return width, height
+
+    def setStyle(self, tblstyle: Any) -> None:  # noqa: N802 - ReportLab's name
+        self._measured = None
+        super().setStyle(tblstyle)
 
 
 class Lines(Flowable):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer, Table
+from reportlab.platypus import Flowable, Spacer
 
-from docservice.rendering.layout import LayoutContext, Lines, Paragraph, table_style
+from docservice.rendering.layout import LayoutContext, Lines, Paragraph, Table, table_style
 
 ADDRESSEE_WIDTH = 95 * mm
 DATE_WIDTH, GAP_WIDTH, SIGNATURE_WIDTH = 60 * mm, 20 * mm, 50 * mm

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from docservice.forms.complaint_receipt import REVIEW_WORKING_DAYS, review_basis
-from docservice.rendering.layout import LayoutContext, Paragraph, cell, table_style, text
+from docservice.rendering.layout import LayoutContext, Paragraph, Table, cell, table_style, text
 
 STAMP_WIDTH = 105 * mm
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
-from docservice.rendering.layout import LayoutContext, Lines, Paragraph, table_style, text
+from docservice.rendering.layout import LayoutContext, Lines, Paragraph, Table, table_style, text
 
 NUMBER_WIDTH = 10 * mm
 DATE_LINE_WIDTH = 70 * mm

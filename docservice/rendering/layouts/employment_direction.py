@@ -14,11 +14,11 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from docservice.forms.employment_direction import REPORT_TERMS
 from docservice.rendering import fonts
-from docservice.rendering.layout import LayoutContext, Lines, Paragraph, table_style, text
+from docservice.rendering.layout import LayoutContext, Lines, Paragraph, Table, table_style, text
 
 LABEL_WIDTH = 72 * mm
 HEADER = ParagraphStyle(

@@ -19,9 +19,9 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
-from docservice.rendering.layout import LayoutContext, Paragraph, cell, table_style, text
+from docservice.rendering.layout import LayoutContext, Paragraph, Table, cell, table_style, text
 from docservice.rendering.layouts.roadmap import short_date
 
 COLUMNS = ("number", "code", "service", "term", "deadline", "responsible", "note")

@@ -14,9 +14,9 @@ import datetime as dt
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.platypus import Flowable, PageBreak, Spacer, Table
+from reportlab.platypus import Flowable, PageBreak, Spacer
 
-from docservice.rendering.layout import LayoutContext, Lines, Paragraph, table_style
+from docservice.rendering.layout import LayoutContext, Lines, Paragraph, Table, table_style
 
 COLUMNS = ("number", "full_name", "birth", "country", "registration", "direction")
 #: relative column widths (the № column narrow, the name widest)

@@ -17,11 +17,11 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak, Spacer, Table
+from reportlab.platypus import Flowable, PageBreak, Spacer
 
 from docservice.forms.report_a3 import SERVICES
 from docservice.rendering import fonts
-from docservice.rendering.layout import LayoutContext, Paragraph, table_style, text
+from docservice.rendering.layout import LayoutContext, Paragraph, Table, table_style, text
 
 HEADER_LENGTH = 62 * mm  # height of the heading row; headings are printed vertically
 ROW_HEIGHT = 11.0

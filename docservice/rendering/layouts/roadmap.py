@@ -15,9 +15,9 @@ import datetime as dt
 
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
-from docservice.rendering.layout import LayoutContext, Paragraph, cell, table_style, text
+from docservice.rendering.layout import LayoutContext, Paragraph, Table, cell, table_style, text
 
 SERVICE_WIDTHS = [7, 16, 52, 33, 20, 24, 29]
 #: room a section heading needs below it: the heading and a few lines of what follows
