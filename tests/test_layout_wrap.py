@@ -1,7 +1,7 @@
 """Paragraphs are parsed once per text and style, and they and Lines break their lines once
 per width (a paragraph's lines shared by every paragraph of its text, style and width);
-tables measure their cells once per width: the same PDF as parsing, breaking and measuring
-them anew every time."""
+tables measure their cells once per width; data lines are drawn without measuring them: the
+same PDF as parsing, breaking, measuring them anew and drawing with ``drawString``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def test_documents_are_the_same_as_with_texts_parsed_and_lines_broken_every_time
     monkeypatch.setattr(layout.Paragraph, "__init__", ReportLabParagraph.__init__)
     monkeypatch.setattr(layout.Paragraph, "wrap", ReportLabParagraph.wrap)
     monkeypatch.setattr(layout.Table, "wrap", ReportLabTable.wrap)
+    monkeypatch.setattr(layout, "_draw_string", lambda c, x, y, line: c.drawString(x, y, line))
     # never remembered: every Lines.wrap breaks its lines again
     never = property(lambda self: None, lambda self, value: None)
     monkeypatch.setattr(layout.Lines, "_wrapped_at", never, raising=False)

@@ -20,6 +20,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.textobject import rtlSupport
 from reportlab.platypus import Flowable, Spacer, TableStyle
 from reportlab.platypus import Paragraph as ReportLabParagraph
 from reportlab.platypus import Table as ReportLabTable
@@ -306,7 +307,7 @@ class Lines(Flowable):
             elif st.alignment == TA_RIGHT:
                 c.drawRightString(self.width, y, line)
             else:
-                c.drawString(0, y, line)
+                _draw_string(c, 0, y, line)
             y -= st.leading
 
     def _draw_runs(self, line: str, y: float) -> None:
@@ -324,6 +325,22 @@ class Lines(Flowable):
             c.drawString(x, y, piece)
             x += w
         c.setFont(st.fontName, st.fontSize)
+
+
+def _draw_string(canvas: Any, x: float, y: float, line: str) -> None:
+    """``canvas.drawString(x, y, line)``, the same operators, without measuring the line.
+
+    Why: without ReportLab's optional bidi module, ``drawString`` measures the string it
+    is given (``bidiShapedText`` returns the width with the text) and throws the width
+    away; that was a tenth of drawing a data cell. With the bidi module ``drawString``
+    may reorder the text, and is called.
+    """
+    if rtlSupport:
+        canvas.drawString(x, y, line)
+        return
+    text = canvas.beginText(x, y)
+    text.textLine(line)
+    canvas.drawText(text)
 
 
 def split_runs(value: str, base: str, size: float, width: float) -> list[str]:

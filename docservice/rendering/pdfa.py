@@ -246,24 +246,27 @@ def _shape(obj: object, top: bool = False) -> object:
 
 
 class ShapeMemo:
-    """Shapes of top-level objects by their serialisation, bounded (LRU).
+    """Shapes of top-level objects by their serialisation, bounded (LRU), kept as the text
+    :func:`shape_of` hashes (``repr`` of the shape).
 
     Why: shaping every object was most of :func:`shape_of`, and most objects (fonts with
     their widths, descriptors, the output intent, the resources) are written the same in
     every document of a kind. Sound because a shape is a function of the object's own
     content, which its serialisation spells out: names, string bytes, integers and reals
     (as written, so ``1`` and ``1.0`` differ), nesting and references (``n 0 R``).
-    Objects longer than ``longest`` bytes are shaped each time, not kept.
+    Objects longer than ``longest`` bytes are shaped each time, not kept. Why the text:
+    writing out every shape of a document again (to sort and hash them) was a third of
+    :func:`shape_of` once the shapes came from the memo.
     """
 
     def __init__(self, size: int = 2048, longest: int = 16384) -> None:
         self.size, self.longest = size, longest
-        self._shapes: TtlCache[bytes, object] = TtlCache(max_entries=size)
+        self._shapes: TtlCache[bytes, str] = TtlCache(max_entries=size)
 
-    def shape(self, obj: object) -> object:
-        """``_shape(obj, top=True)``, from the memo when the same object was shaped."""
+    def shape(self, obj: object) -> str:
+        """``repr(_shape(obj, top=True))``, from the memo when the same object was shaped."""
         if not isinstance(obj, pikepdf.Object):  # a null object comes as None
-            return _shape(obj, top=True)
+            return repr(_shape(obj, top=True))
         if obj._type_code is _STREAM:
             key = b"stream " + obj.stream_dict.unparse(resolved=True)
         else:
@@ -271,7 +274,7 @@ class ShapeMemo:
         found = self._shapes.get(key)
         if found is not None:
             return found
-        shape = _shape(obj, top=True)
+        shape = repr(_shape(obj, top=True))
         if len(key) <= self.longest:
             self._shapes.put(key, shape, ttl=math.inf)
         return shape
@@ -284,14 +287,15 @@ def shape_of(pdf_bytes: bytes, memo: ShapeMemo | None = SHAPES) -> str:
     """The document's structural fingerprint (hex SHA-256); see :func:`conforms`.
 
     ``memo``: where shapes of objects already seen are kept (None: shape every object).
+    The fingerprint hashes the sorted, distinct shapes written out (``repr``).
     """
-    shapes: set[object] = set()
+    shapes: set[str] = set()
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         trailer = pdf.trailer
-        shapes.add(("trailer", tuple(sorted(str(k) for k in trailer)), pdf.pdf_version))
+        shapes.add(repr(("trailer", tuple(sorted(str(k) for k in trailer)), pdf.pdf_version)))
         for obj in pdf.objects:
-            shapes.add(_shape(obj, top=True) if memo is None else memo.shape(obj))
-    canonical = repr(sorted(shapes, key=repr)).encode()
+            shapes.add(repr(_shape(obj, top=True)) if memo is None else memo.shape(obj))
+    canonical = f"[{', '.join(sorted(shapes))}]".encode()
     return hashlib.sha256(canonical).hexdigest()
 
 
