@@ -395,8 +395,8 @@ class DocService:
             with self.db.sessions() as session:
                 self._case_for_route(session, client, case_ref)
         rendered = render_checked(kind, data, lang)
-        pdf_sha = self.store.put(rendered.pdf)
-        xml_sha = self.store.put(rendered.xml)
+        given = input_json(data)
+        pdf_sha, xml_sha, input_sha = self.store.put_many([rendered.pdf, rendered.xml, given])
         document = Document(
             id=secrets.token_hex(16),
             client_id=client.id,
@@ -408,7 +408,7 @@ class DocService:
             sha256=pdf_sha,
             pdf_sha=pdf_sha,
             xml_sha=xml_sha,
-            input_sha=self.store.put(input_json(data)),
+            input_sha=input_sha,
             signature_count=0,
             signatures=[],
             version=1,
@@ -427,7 +427,7 @@ class DocService:
                 document,
                 rendered.pdf,
                 rendered.xml,
-                input_json(data),
+                given,
                 iin=subject_iin(data),
             )
         return document
@@ -501,7 +501,8 @@ class DocService:
             if found is None or found.document_id != old.id or found.state != "returned":
                 routing.revised(session, old, old)  # raises the refusal
         rendered = render_checked(old.kind, data, lang or old.lang)
-        pdf_sha = self.store.put(rendered.pdf)
+        given = input_json(data)
+        pdf_sha, xml_sha, input_sha = self.store.put_many([rendered.pdf, rendered.xml, given])
         new = Document(
             id=secrets.token_hex(16),
             client_id=client.id,
@@ -513,8 +514,8 @@ class DocService:
             status="ready",
             sha256=pdf_sha,
             pdf_sha=pdf_sha,
-            xml_sha=self.store.put(rendered.xml),
-            input_sha=self.store.put(input_json(data)),
+            xml_sha=xml_sha,
+            input_sha=input_sha,
             signature_count=0,
             signatures=[],
             version=old.version + 1,
@@ -525,7 +526,7 @@ class DocService:
             session.flush()
             routing.revised(session, locked, new)
             self.record_document(
-                session, new, rendered.pdf, rendered.xml, input_json(data), iin=subject_iin(data)
+                session, new, rendered.pdf, rendered.xml, given, iin=subject_iin(data)
             )
         return new
 
@@ -803,7 +804,7 @@ class DocService:
         )
 
     def _stored(self, signed: bytes) -> _Signed:
-        """A new revision's CMS found and both written to the store (each fsynced).
+        """A new revision's CMS found and both written to the store (durably, together).
 
         Done before the signing transaction where the signature is made before it (server
         keys): on SQLite that transaction holds the database's single writer lock, and
@@ -811,7 +812,8 @@ class DocService:
         transaction then fails leaves files nothing names (harmless, content-addressed).
         """
         der, cert = _cms_of_last_signature(signed)
-        return _Signed(signed, der, cert, self.store.put(der), self.store.put(signed))
+        cms_sha, pdf_sha = self.store.put_many([der, signed])
+        return _Signed(signed, der, cert, cms_sha, pdf_sha)
 
     def _record(
         self,

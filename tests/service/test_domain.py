@@ -124,6 +124,30 @@ def test_file_store_is_content_addressed(tmp_path: Path) -> None:
         store.get("../../etc/passwd")
 
 
+def test_file_store_writes_a_batch_in_order_once_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``put_many``: the SHA-256s in the order given, each new file written once (a repeat
+    within the batch or one already stored is not written again), all of them durable."""
+    import docservice.service.store as store_module
+
+    store = LocalFileStore(tmp_path)
+    known = store.put(b"already stored")
+    written: list[tuple[list[bytes], bool]] = []
+    write = store_module.write_together
+
+    def recording(files: list[tuple[Path, bytes]], *, durable: bool = False) -> None:
+        written.append(([data for _, data in files], durable))
+        write(files, durable=durable)
+
+    monkeypatch.setattr(store_module, "write_together", recording)
+    items = [b"%PDF-1.7 two", b"already stored", b"<xml/>", b"%PDF-1.7 two"]
+    shas = store.put_many(items)
+    assert [store.get(sha) for sha in shas] == items and shas[1] == known
+    assert written == [([b"%PDF-1.7 two", b"<xml/>"], True)]
+    assert store.put_many([b"<xml/>"]) == [shas[2]] and len(written) == 1
+
+
 def test_api_keys_are_hashed_revocable_and_rotatable(service: DocService) -> None:
     with service.db.session() as session:
         client, key = add_client(session, "portal", ["render"], ["application"])
