@@ -19,8 +19,9 @@ from docservice.service.config import Settings
 from docservice.service.db import Database, current_revision, head_revision
 from docservice.service.documents import DocService
 from docservice.service.errors import ForbiddenError, NotFoundError
-from docservice.service.keys import add_key
+from docservice.service.keys import add_key, open_key
 from docservice.service.store import LocalFileStore
+from signing.errors import SigningError
 from tests.conftest import example
 from tests.pki import TestPki
 
@@ -146,6 +147,53 @@ def test_file_store_writes_a_batch_in_order_once_each(
     assert [store.get(sha) for sha in shas] == items and shas[1] == known
     assert written == [([b"%PDF-1.7 two", b"<xml/>"], True)]
     assert store.put_many([b"<xml/>"]) == [shas[2]] and len(written) == 1
+
+
+def test_a_server_key_is_read_once_until_one_of_its_files_changes(
+    service: DocService, pki: TestPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signing with a server key reads its password file and container once per version
+    of them: a container replaced at its path (rotated), or a password file rewritten,
+    is read again at the next use, and the key's checks run at every use."""
+    import os
+    import shutil
+
+    import signing.keys
+    from signing.errors import WrongPasswordError
+
+    reads: list[object] = []
+    read_password = signing.keys.read_password
+
+    def counting(path: object = None) -> str:
+        reads.append(path)
+        return read_password(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signing.keys, "read_password", counting)
+    p12, secret = tmp_path / "signer.p12", tmp_path / "password.txt"
+    shutil.copyfile(pki.p12("career"), p12)
+    secret.write_text(pki.password + "\n", encoding="utf-8")
+    with service.db.session() as session:
+        add_client(session, "portal", ["sign"])
+        row = add_key(session, "signer", p12, secret, ["portal"])
+    reads.clear()
+    first = open_key(row)
+    assert open_key(row) is first and len(reads) == 1
+
+    shutil.copyfile(pki.p12("head"), tmp_path / "next.p12")
+    os.replace(tmp_path / "next.p12", p12)
+    rotated = open_key(row)
+    assert rotated.certificate.serial_number != first.certificate.serial_number
+    assert open_key(row) is rotated and len(reads) == 2
+
+    secret.write_text("not the password at all\n", encoding="utf-8")
+    with pytest.raises(WrongPasswordError):
+        open_key(row)
+    secret.write_text(pki.password + "\n", encoding="utf-8")
+    assert open_key(row).certificate.serial_number == rotated.certificate.serial_number
+
+    row.role = "hr"  # checked at every use, cached or not
+    with pytest.raises(SigningError):
+        open_key(row)
 
 
 def test_api_keys_are_hashed_revocable_and_rotatable(service: DocService) -> None:
