@@ -48,11 +48,12 @@ class LocalFileStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._root = str(self.root)
 
     def _path(self, sha256: str) -> Path:
         if len(sha256) != 64 or not _HEX.issuperset(sha256):
             raise KeyError(sha256)
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return Path(f"{self._root}/{sha256[:2]}/{sha256[2:4]}/{sha256}")  # one parse, not three
 
     def put(self, data: bytes) -> str:
         return self.put_many([data])[0]
