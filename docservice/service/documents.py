@@ -27,7 +27,7 @@ from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -262,6 +262,18 @@ _LOCK_FOR_UPDATE = select(Document).where(*_OWN_DOCUMENT).with_for_update()
 _CURRENT_PDF = select(Document.pdf_sha).where(*_OWN_DOCUMENT)
 
 
+def _row_values(row: Any) -> dict[str, Any]:
+    """``row``'s columns for a Core ``INSERT``: every value set; a column left unset (None)
+    that has a default, or is the generated primary key, gets it, as the ORM would."""
+    values = {}
+    for column in row.__table__.columns:
+        value = getattr(row, column.key)
+        generated = column.default is not None or column.server_default is not None
+        if value is not None or not (generated or column.primary_key):
+            values[column.key] = value
+    return values
+
+
 def _own(client: Client, doc_id: str) -> dict[str, object]:
     """The parameters of the statements above for ``client``'s document ``doc_id``."""
     return {"doc": doc_id, "client": client.id}
@@ -427,6 +439,7 @@ class DocService:
         rendered = render_checked(kind, data, lang)
         given = input_json(data)
         pdf_sha, xml_sha, input_sha = self.store.put_many([rendered.pdf, rendered.xml, given])
+        now = utcnow()
         document = Document(
             id=secrets.token_hex(16),
             client_id=client.id,
@@ -440,14 +453,18 @@ class DocService:
             xml_sha=xml_sha,
             input_sha=input_sha,
             signature_count=0,
+            lock_version=0,
+            created_at=now,
+            updated_at=now,
             signatures=[],
             version=1,
         )
         with self.db.session() as session:
             case = routing.case_by_ref(session, client, case_ref)
             document.case_id = case.id if case else None
-            session.add(document)
-            session.flush()
+            # One Core INSERT of the row as built: the ORM's unit of work for one new row
+            # cost about 0.45 ms more. The returned document stays outside the session.
+            session.execute(insert(Document.__table__), _row_values(document))
             if route is not None:
                 routing.start(
                     session, document, self._case_for_route(session, client, case_ref), route
@@ -841,10 +858,10 @@ class DocService:
         signed, der, cert = made.pdf, made.cms, made.cert
         routing.authorise(session, document, cert)  # every signing path ends here
         ident = person_of(cert)
-        document.signature_count += 1
+        now = utcnow()
         signature = Signature(
             document_id=document.id,
-            seq=document.signature_count,
+            seq=document.signature_count + 1,
             method=method,
             key_name=key_name,
             signer_name=ident.full_name,
@@ -852,12 +869,9 @@ class DocService:
             signer_serial=ident.serial_hex,
             cms_sha=made.cms_sha,
             pdf_sha=made.pdf_sha,
+            created_at=now,
         )
-        document.pdf_sha = signature.pdf_sha
-        document.status = "signed"
-        document.updated_at = utcnow()
-        # Through the list: the answer is made from this document, with no second read.
-        document.signatures.append(signature)
+        self._write_signature(session, document, signature)
         from docservice.service.archive import signature_artefacts
 
         self.archive.record(
@@ -881,6 +895,35 @@ class DocService:
         session.flush()
         routing.signed(session, document, cert, signature.seq)
         return signature
+
+    def _write_signature(self, session: Session, document: Document, signature: Signature) -> None:
+        """The new signature's row and the document's new state, as two Core statements.
+
+        Why not the ORM's unit of work: flushing one new row and one changed row cost about
+        0.5 ms more than the statements. The loaded objects are brought in step as committed
+        values - ``document`` (locked in this transaction) with its new count, revision,
+        status and the signature in its list, ``signature`` with its id and document - so
+        the answer is made from them with no second read, and the ORM writes neither again.
+        """
+        # Loaded under the lock (or known to be []) before the new row exists.
+        signatures = [*document.signatures, signature]
+        signature.id = session.execute(
+            insert(Signature.__table__).returning(Signature.__table__.c.id),
+            _row_values(signature),
+        ).scalar_one()
+        changes = {
+            "signature_count": signature.seq,
+            "pdf_sha": signature.pdf_sha,
+            "status": "signed",
+            "updated_at": signature.created_at,
+        }
+        session.execute(
+            update(Document.__table__).where(Document.__table__.c.id == document.id).values(changes)
+        )
+        for name, value in changes.items():
+            set_committed_value(document, name, value)
+        set_committed_value(document, "signatures", signatures)
+        set_committed_value(signature, "document", document)
 
     def _usable_key(self, session: Session, client: Client, key_name: str) -> ServerKey:
         return _granted(usable_key(session, client, key_name), key_name)

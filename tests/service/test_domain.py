@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,6 +211,15 @@ def test_api_keys_are_hashed_revocable_and_rotatable(service: DocService) -> Non
         assert authenticate(session, new) is None
 
 
+def _sig_row(sig: object) -> dict[str, object]:
+    """A signature's columns, times as UTC (SQLite hands them back naive)."""
+    values = {c.key: getattr(sig, c.key) for c in sig.__table__.columns}  # type: ignore[attr-defined]
+    return {
+        c: v.replace(tzinfo=v.tzinfo or dt.UTC) if isinstance(v, dt.datetime) else v
+        for c, v in values.items()
+    }
+
+
 def test_two_officials_sign_in_turn_and_the_chain_verifies(
     service: DocService, pki: TestPki, password_file: Path
 ) -> None:
@@ -221,6 +232,12 @@ def test_two_officials_sign_in_turn_and_the_chain_verifies(
     assert (first.seq, second.seq) == (1, 2)
     stored = service.get_document(client, doc.id)
     assert stored.status == "signed" and stored.signature_count == 2
+    # What a signing answers with (its signature, and the document it names) is the rows.
+    answered = second.document
+    for column in ("signature_count", "pdf_sha", "status", "sha256", "lock_version"):
+        assert getattr(answered, column) == getattr(stored, column), column
+    assert [_sig_row(s) for s in answered.signatures] == [_sig_row(s) for s in stored.signatures]
+    assert _sig_row(second) == _sig_row(stored.signatures[1]) and second.id is not None
     pdf = service.content(stored.pdf_sha)
     assert pdf.startswith(service.content(first.pdf_sha))
     assert len(PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures) == 2
@@ -240,6 +257,35 @@ def test_two_officials_sign_in_turn_and_the_chain_verifies(
         service.sign_with_key(other, theirs.id, "career")
     with pytest.raises(NotFoundError):  # a key that is ours does not reach their document
         service.sign_with_key(client, theirs.id, "career")
+
+
+def test_a_created_document_is_the_row_stored(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
+    """The document ``create_document`` answers with is exactly the row it inserted (every
+    column, the defaults included), and its stored files are the ones it names."""
+    client, _, _ = _setup(service, pki, password_file, labels=())
+    made = service.create_document(client, "direction", "kk", example("direction"))
+    stored = service.get_document(client, made.id)
+    columns = [c.key for c in stored.__table__.columns]
+
+    def row(document: object) -> dict[str, object]:  # SQLite hands times back naive (UTC)
+        values = {c: getattr(document, c) for c in columns}
+        return {
+            c: v.replace(tzinfo=v.tzinfo or dt.UTC) if isinstance(v, dt.datetime) else v
+            for c, v in values.items()
+        }
+
+    assert row(made) == row(stored)
+    assert (stored.status, stored.signature_count, stored.lock_version, stored.version) == (
+        "ready",
+        0,
+        0,
+        1,
+    )
+    assert stored.signatures == [] and stored.created_at == stored.updated_at
+    assert service.content(stored.pdf_sha).startswith(b"%PDF")
+    assert json.loads(service.content(stored.input_sha)) == example("direction")
 
 
 def test_bad_input_writes_nothing(service: DocService, pki: TestPki, password_file: Path) -> None:
