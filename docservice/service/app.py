@@ -38,18 +38,23 @@ def _client_key() -> str:
 
 
 def _rate_limits(app: Flask, settings: Settings) -> None:
-    """Per-client limits on /v1 (Flask-Limiter): in memory for one process, else in Redis
+    """Per-client limits on /v1 (Flask-Limiter): in memory for one process
+    (:mod:`docservice.service.ratelimit`), else in Redis
     (``DOCSERVICE_RATE_LIMIT_STORAGE``, or the broker when it is Redis) so every worker
     counts together."""
     from flask_limiter import Limiter
 
+    from docservice.service import ratelimit
+
     storage = settings.rate_limit_storage
     if storage is None and (settings.broker_url or "").startswith("redis"):
         storage = settings.broker_url
+    if storage in (None, "memory://"):  # limits' own starts a thread per request
+        storage = ratelimit.URI
     limiter = Limiter(
         _client_key,
         default_limits=[settings.rate_limit],
-        storage_uri=storage or "memory://",
+        storage_uri=storage,
         headers_enabled=True,
         # Redis away: count in memory meanwhile instead of failing requests.
         swallow_errors=True,

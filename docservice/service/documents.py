@@ -27,7 +27,7 @@ from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import func, select, true, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -47,7 +47,7 @@ from docservice.service.errors import (
     NotFoundError,
     UnprocessableError,
 )
-from docservice.service.keys import open_key, usable_key, usable_keys
+from docservice.service.keys import USABLE_KEYS, open_key, usable_key, usable_keys_params
 from docservice.service.models import (
     Case,
     Client,
@@ -148,12 +148,13 @@ def _signer_certificate(signed: cms.SignedData) -> asn1_x509.Certificate:
     certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
     if sid.name == "issuer_and_serial_number":
         want = sid.chosen
-        serial = want["serial_number"].native
+        serial, issuer = want["serial_number"].native, want["issuer"]
+        der = issuer.dump()
         return next(
             c
             for c in certs
-            if c.serial_number == serial  # cheap test first
-            and c.issuer == want["issuer"]
+            if c.serial_number == serial  # cheap tests first: the serial, the same DER
+            and (c.issuer.dump() == der or c.issuer == issuer)  # RFC 5280 comparison last
         )
     return next(c for c in certs if c.key_identifier == sid.chosen.native)
 
@@ -235,6 +236,47 @@ def _granted(row: ServerKey | None, key_name: str) -> ServerKey:
     if row is None:
         raise ForbiddenError(f"key {key_name!r} is not available to this client", field="key")
     return row
+
+
+# The statements of every signature, built once with bound parameters (``:doc``, ``:client``,
+# ``:key_name``): building one and its cache key cost up to 0.3 ms, more than running it.
+_KEY = aliased(ServerKey, USABLE_KEYS.subquery())
+#: The document and the usable key, in one query (``sign_with_key``, before signing).
+_DOCUMENT_AND_KEY = (
+    select(Document, _KEY)
+    .outerjoin(_KEY, true())
+    .where(Document.id == bindparam("doc"), Document.client_id == bindparam("client"))
+    .limit(1)
+)
+_OWN_DOCUMENT = (Document.id == bindparam("doc"), Document.client_id == bindparam("client"))
+#: SQLite: the write that takes the writer lock hands back the row it locked.
+_LOCK_SQLITE = (
+    update(Document)
+    .where(*_OWN_DOCUMENT)
+    .values(lock_version=Document.lock_version + 1)
+    .returning(Document)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+#: PostgreSQL: the row lock.
+_LOCK_FOR_UPDATE = select(Document).where(*_OWN_DOCUMENT).with_for_update()
+_CURRENT_PDF = select(Document.pdf_sha).where(*_OWN_DOCUMENT)
+
+
+def _row_values(row: Any) -> dict[str, Any]:
+    """``row``'s columns for a Core ``INSERT``: every value set; a column left unset (None)
+    that has a default, or is the generated primary key, gets it, as the ORM would."""
+    values = {}
+    for column in row.__table__.columns:
+        value = getattr(row, column.key)
+        generated = column.default is not None or column.server_default is not None
+        if value is not None or not (generated or column.primary_key):
+            values[column.key] = value
+    return values
+
+
+def _own(client: Client, doc_id: str) -> dict[str, object]:
+    """The parameters of the statements above for ``client``'s document ``doc_id``."""
+    return {"doc": doc_id, "client": client.id}
 
 
 class DocService:
@@ -395,8 +437,9 @@ class DocService:
             with self.db.sessions() as session:
                 self._case_for_route(session, client, case_ref)
         rendered = render_checked(kind, data, lang)
-        pdf_sha = self.store.put(rendered.pdf)
-        xml_sha = self.store.put(rendered.xml)
+        given = input_json(data)
+        pdf_sha, xml_sha, input_sha = self.store.put_many([rendered.pdf, rendered.xml, given])
+        now = utcnow()
         document = Document(
             id=secrets.token_hex(16),
             client_id=client.id,
@@ -408,16 +451,20 @@ class DocService:
             sha256=pdf_sha,
             pdf_sha=pdf_sha,
             xml_sha=xml_sha,
-            input_sha=self.store.put(input_json(data)),
+            input_sha=input_sha,
             signature_count=0,
+            lock_version=0,
+            created_at=now,
+            updated_at=now,
             signatures=[],
             version=1,
         )
         with self.db.session() as session:
             case = routing.case_by_ref(session, client, case_ref)
             document.case_id = case.id if case else None
-            session.add(document)
-            session.flush()
+            # One Core INSERT of the row as built: the ORM's unit of work for one new row
+            # cost about 0.45 ms more. The returned document stays outside the session.
+            session.execute(insert(Document.__table__), _row_values(document))
             if route is not None:
                 routing.start(
                     session, document, self._case_for_route(session, client, case_ref), route
@@ -427,7 +474,7 @@ class DocService:
                 document,
                 rendered.pdf,
                 rendered.xml,
-                input_json(data),
+                given,
                 iin=subject_iin(data),
             )
         return document
@@ -501,7 +548,8 @@ class DocService:
             if found is None or found.document_id != old.id or found.state != "returned":
                 routing.revised(session, old, old)  # raises the refusal
         rendered = render_checked(old.kind, data, lang or old.lang)
-        pdf_sha = self.store.put(rendered.pdf)
+        given = input_json(data)
+        pdf_sha, xml_sha, input_sha = self.store.put_many([rendered.pdf, rendered.xml, given])
         new = Document(
             id=secrets.token_hex(16),
             client_id=client.id,
@@ -513,8 +561,8 @@ class DocService:
             status="ready",
             sha256=pdf_sha,
             pdf_sha=pdf_sha,
-            xml_sha=self.store.put(rendered.xml),
-            input_sha=self.store.put(input_json(data)),
+            xml_sha=xml_sha,
+            input_sha=input_sha,
             signature_count=0,
             signatures=[],
             version=old.version + 1,
@@ -525,7 +573,7 @@ class DocService:
             session.flush()
             routing.revised(session, locked, new)
             self.record_document(
-                session, new, rendered.pdf, rendered.xml, input_json(data), iin=subject_iin(data)
+                session, new, rendered.pdf, rendered.xml, given, iin=subject_iin(data)
             )
         return new
 
@@ -726,18 +774,14 @@ class DocService:
             ).all()
         return Listing(list(found), total)
 
-    def _current_pdf(self, session: Session, client: Client, doc_id: str) -> str:
-        pdf_sha = session.scalar(
-            select(Document.pdf_sha).where(Document.id == doc_id, Document.client_id == client.id)
-        )
+    def current_pdf(self, client: Client, doc_id: str) -> str:
+        """The SHA-256 of the caller's document's current revision (one small query, on a
+        connection: an ORM session for one column cost more than the query)."""
+        with self.db.engine.connect() as conn:
+            pdf_sha = conn.execute(_CURRENT_PDF, _own(client, doc_id)).scalar()
         if pdf_sha is None:
             raise NotFoundError("no such document", field="id")
-        return pdf_sha
-
-    def current_pdf(self, client: Client, doc_id: str) -> str:
-        """The SHA-256 of the caller's document's current revision (one small query)."""
-        with self.db.sessions() as session:
-            return self._current_pdf(session, client, doc_id)
+        return str(pdf_sha)
 
     def content(self, sha256: str) -> bytes:
         return self.store.get(sha256)
@@ -766,21 +810,8 @@ class DocService:
     def _locked(self, client: Client, doc_id: str) -> Iterator[tuple[Session, Document]]:
         """A transaction holding the document's lock (see the module docstring)."""
         with self.db.session() as session:
-            if self.db.sqlite:
-                # The write that takes the writer lock hands back the row it locked.
-                document = session.scalar(
-                    update(Document)
-                    .where(Document.id == doc_id, Document.client_id == client.id)
-                    .values(lock_version=Document.lock_version + 1)
-                    .returning(Document)
-                    .execution_options(synchronize_session=False, populate_existing=True)
-                )
-            else:
-                document = session.scalar(
-                    select(Document)
-                    .where(Document.id == doc_id, Document.client_id == client.id)
-                    .with_for_update()
-                )
+            lock = _LOCK_SQLITE if self.db.sqlite else _LOCK_FOR_UPDATE
+            document = session.scalar(lock, _own(client, doc_id))
             if document is None:
                 raise NotFoundError("no such document", field="id")
             if document.signature_count == 0:  # counted with every row, under this lock
@@ -803,7 +834,7 @@ class DocService:
         )
 
     def _stored(self, signed: bytes) -> _Signed:
-        """A new revision's CMS found and both written to the store (each fsynced).
+        """A new revision's CMS found and both written to the store (durably, together).
 
         Done before the signing transaction where the signature is made before it (server
         keys): on SQLite that transaction holds the database's single writer lock, and
@@ -811,7 +842,8 @@ class DocService:
         transaction then fails leaves files nothing names (harmless, content-addressed).
         """
         der, cert = _cms_of_last_signature(signed)
-        return _Signed(signed, der, cert, self.store.put(der), self.store.put(signed))
+        cms_sha, pdf_sha = self.store.put_many([der, signed])
+        return _Signed(signed, der, cert, cms_sha, pdf_sha)
 
     def _record(
         self,
@@ -826,10 +858,10 @@ class DocService:
         signed, der, cert = made.pdf, made.cms, made.cert
         routing.authorise(session, document, cert)  # every signing path ends here
         ident = person_of(cert)
-        document.signature_count += 1
+        now = utcnow()
         signature = Signature(
             document_id=document.id,
-            seq=document.signature_count,
+            seq=document.signature_count + 1,
             method=method,
             key_name=key_name,
             signer_name=ident.full_name,
@@ -837,12 +869,9 @@ class DocService:
             signer_serial=ident.serial_hex,
             cms_sha=made.cms_sha,
             pdf_sha=made.pdf_sha,
+            created_at=now,
         )
-        document.pdf_sha = signature.pdf_sha
-        document.status = "signed"
-        document.updated_at = utcnow()
-        # Through the list: the answer is made from this document, with no second read.
-        document.signatures.append(signature)
+        self._write_signature(session, document, signature)
         from docservice.service.archive import signature_artefacts
 
         self.archive.record(
@@ -867,6 +896,35 @@ class DocService:
         routing.signed(session, document, cert, signature.seq)
         return signature
 
+    def _write_signature(self, session: Session, document: Document, signature: Signature) -> None:
+        """The new signature's row and the document's new state, as two Core statements.
+
+        Why not the ORM's unit of work: flushing one new row and one changed row cost about
+        0.5 ms more than the statements. The loaded objects are brought in step as committed
+        values - ``document`` (locked in this transaction) with its new count, revision,
+        status and the signature in its list, ``signature`` with its id and document - so
+        the answer is made from them with no second read, and the ORM writes neither again.
+        """
+        # Loaded under the lock (or known to be []) before the new row exists.
+        signatures = [*document.signatures, signature]
+        signature.id = session.execute(
+            insert(Signature.__table__).returning(Signature.__table__.c.id),
+            _row_values(signature),
+        ).scalar_one()
+        changes = {
+            "signature_count": signature.seq,
+            "pdf_sha": signature.pdf_sha,
+            "status": "signed",
+            "updated_at": signature.created_at,
+        }
+        session.execute(
+            update(Document.__table__).where(Document.__table__.c.id == document.id).values(changes)
+        )
+        for name, value in changes.items():
+            set_committed_value(document, name, value)
+        set_committed_value(document, "signatures", signatures)
+        set_committed_value(signature, "document", document)
+
     def _usable_key(self, session: Session, client: Client, key_name: str) -> ServerKey:
         return _granted(usable_key(session, client, key_name), key_name)
 
@@ -885,13 +943,9 @@ class DocService:
         signature (tens of ms, far more when the process's threads share the GIL) queued
         every other request's write behind it (p99 of seconds under load).
         """
-        key = aliased(ServerKey, usable_keys(client, key_name).subquery())
         with self.db.sessions() as session:  # one query for the revision and the key
             found = session.execute(
-                select(Document, key)
-                .outerjoin(key, true())
-                .where(Document.id == doc_id, Document.client_id == client.id)
-                .limit(1)
+                _DOCUMENT_AND_KEY, {**_own(client, doc_id), **usable_keys_params(client, key_name)}
             ).first()
             if found is None:
                 raise NotFoundError("no such document", field="id")

@@ -9,16 +9,23 @@ again, from a per-process cache, when used.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from docservice.pki.roles import Role
 from docservice.service.clients import ClientError
 from docservice.service.models import Client, KeyGrant, ServerKey
+from docservice.ttl_cache import TtlCache
 from signing.keys import Pkcs12Key, load_key
+
+#: The opened keys, by the identity of both of their files (see :func:`open_key`).
+_OPENED: TtlCache[tuple[object, ...], Pkcs12Key] = TtlCache(max_entries=64)
+#: How long an opened key is kept without being used; a changed file is seen at once.
+_KEEP_SECONDS = 3600.0
 
 
 def _config(row: ServerKey) -> dict[str, str]:
@@ -58,26 +65,64 @@ def add_key(
     return row
 
 
-def usable_keys(client: Client, name: str) -> Select[tuple[ServerKey]]:
-    """The query of key ``name`` if it is active and granted to ``client`` (one row or
-    none), for a caller that reads it together with something else."""
-    return (
-        select(ServerKey)
-        .join(KeyGrant)
-        .where(
-            ServerKey.name == name, ServerKey.revoked_at.is_(None), KeyGrant.client_id == client.id
-        )
+#: Key ``:key_name`` if it is active and granted to client ``:client`` (one row or none),
+#: for a caller that reads it together with something else. Built once, with bound
+#: parameters: building the statement (and its cache key) at every signature cost more
+#: than running it.
+USABLE_KEYS: Select[tuple[ServerKey]] = (
+    select(ServerKey)
+    .join(KeyGrant)
+    .where(
+        ServerKey.name == bindparam("key_name"),
+        ServerKey.revoked_at.is_(None),
+        KeyGrant.client_id == bindparam("client"),
     )
+)
+
+
+def usable_keys_params(client: Client, name: str) -> dict[str, object]:
+    """The parameters of :data:`USABLE_KEYS` for key ``name`` and ``client``."""
+    return {"key_name": name, "client": client.id}
 
 
 def usable_key(session: Session, client: Client, name: str) -> ServerKey | None:
     """Key ``name`` if it is active and granted to ``client``."""
-    return session.scalar(usable_keys(client, name))
+    return session.scalar(USABLE_KEYS, usable_keys_params(client, name))
+
+
+def _identity(path: str | None) -> tuple[int, int, int, int] | None:
+    """What tells one version of a file from another: device, inode, mtime and size."""
+    if path is None:
+        return None
+    info = os.stat(path)
+    return info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size
 
 
 def open_key(row: ServerKey) -> Pkcs12Key:
-    """The loaded key (cached per file version); checks validity and role again."""
-    key = load_key(_config(row))
-    assert isinstance(key, Pkcs12Key)
+    """The loaded key; checks validity and role again, at every use.
+
+    Kept per process by the identity of the container *and* of its password file (device,
+    inode, mtime, size), so a signature costs two ``stat`` calls instead of resolving the
+    path, reading the password and hashing it (``load_key``'s own cache) - twice per
+    signature. A rotated file - replaced, or rewritten in place - has another identity and
+    is opened again at its next use; a file that cannot be read is reported by
+    ``load_key`` as before.
+    """
+    try:
+        identity = (
+            row.p12_path,
+            _identity(row.p12_path),
+            row.password_file,
+            _identity(row.password_file),
+        )
+    except OSError:
+        identity = None
+    key = _OPENED.get(identity) if identity is not None else None
+    if key is None:
+        loaded = load_key(_config(row))
+        assert isinstance(loaded, Pkcs12Key)
+        key = loaded
+        if identity is not None:
+            _OPENED.put(identity, key, _KEEP_SECONDS)
     key.check(role=row.role)
     return key

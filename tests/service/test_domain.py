@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +21,9 @@ from docservice.service.config import Settings
 from docservice.service.db import Database, current_revision, head_revision
 from docservice.service.documents import DocService
 from docservice.service.errors import ForbiddenError, NotFoundError
-from docservice.service.keys import add_key
+from docservice.service.keys import add_key, open_key
 from docservice.service.store import LocalFileStore
+from signing.errors import SigningError
 from tests.conftest import example
 from tests.pki import TestPki
 
@@ -124,6 +127,77 @@ def test_file_store_is_content_addressed(tmp_path: Path) -> None:
         store.get("../../etc/passwd")
 
 
+def test_file_store_writes_a_batch_in_order_once_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``put_many``: the SHA-256s in the order given, each new file written once (a repeat
+    within the batch or one already stored is not written again), all of them durable."""
+    import docservice.service.store as store_module
+
+    store = LocalFileStore(tmp_path)
+    known = store.put(b"already stored")
+    written: list[tuple[list[bytes], bool]] = []
+    write = store_module.write_together
+
+    def recording(files: list[tuple[Path, bytes]], *, durable: bool = False) -> None:
+        written.append(([data for _, data in files], durable))
+        write(files, durable=durable)
+
+    monkeypatch.setattr(store_module, "write_together", recording)
+    items = [b"%PDF-1.7 two", b"already stored", b"<xml/>", b"%PDF-1.7 two"]
+    shas = store.put_many(items)
+    assert [store.get(sha) for sha in shas] == items and shas[1] == known
+    assert written == [([b"%PDF-1.7 two", b"<xml/>"], True)]
+    assert store.put_many([b"<xml/>"]) == [shas[2]] and len(written) == 1
+
+
+def test_a_server_key_is_read_once_until_one_of_its_files_changes(
+    service: DocService, pki: TestPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signing with a server key reads its password file and container once per version
+    of them: a container replaced at its path (rotated), or a password file rewritten,
+    is read again at the next use, and the key's checks run at every use."""
+    import os
+    import shutil
+
+    import signing.keys
+    from signing.errors import WrongPasswordError
+
+    reads: list[object] = []
+    read_password = signing.keys.read_password
+
+    def counting(path: object = None) -> str:
+        reads.append(path)
+        return read_password(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signing.keys, "read_password", counting)
+    p12, secret = tmp_path / "signer.p12", tmp_path / "password.txt"
+    shutil.copyfile(pki.p12("career"), p12)
+    secret.write_text(pki.password + "\n", encoding="utf-8")
+    with service.db.session() as session:
+        add_client(session, "portal", ["sign"])
+        row = add_key(session, "signer", p12, secret, ["portal"])
+    reads.clear()
+    first = open_key(row)
+    assert open_key(row) is first and len(reads) == 1
+
+    shutil.copyfile(pki.p12("head"), tmp_path / "next.p12")
+    os.replace(tmp_path / "next.p12", p12)
+    rotated = open_key(row)
+    assert rotated.certificate.serial_number != first.certificate.serial_number
+    assert open_key(row) is rotated and len(reads) == 2
+
+    secret.write_text("not the password at all\n", encoding="utf-8")
+    with pytest.raises(WrongPasswordError):
+        open_key(row)
+    secret.write_text(pki.password + "\n", encoding="utf-8")
+    assert open_key(row).certificate.serial_number == rotated.certificate.serial_number
+
+    row.role = "hr"  # checked at every use, cached or not
+    with pytest.raises(SigningError):
+        open_key(row)
+
+
 def test_api_keys_are_hashed_revocable_and_rotatable(service: DocService) -> None:
     with service.db.session() as session:
         client, key = add_client(session, "portal", ["render"], ["application"])
@@ -135,6 +209,15 @@ def test_api_keys_are_hashed_revocable_and_rotatable(service: DocService) -> Non
         assert authenticate(session, new).name == "portal"
         revoke_client(session, "portal")
         assert authenticate(session, new) is None
+
+
+def _sig_row(sig: object) -> dict[str, object]:
+    """A signature's columns, times as UTC (SQLite hands them back naive)."""
+    values = {c.key: getattr(sig, c.key) for c in sig.__table__.columns}  # type: ignore[attr-defined]
+    return {
+        c: v.replace(tzinfo=v.tzinfo or dt.UTC) if isinstance(v, dt.datetime) else v
+        for c, v in values.items()
+    }
 
 
 def test_two_officials_sign_in_turn_and_the_chain_verifies(
@@ -149,6 +232,12 @@ def test_two_officials_sign_in_turn_and_the_chain_verifies(
     assert (first.seq, second.seq) == (1, 2)
     stored = service.get_document(client, doc.id)
     assert stored.status == "signed" and stored.signature_count == 2
+    # What a signing answers with (its signature, and the document it names) is the rows.
+    answered = second.document
+    for column in ("signature_count", "pdf_sha", "status", "sha256", "lock_version"):
+        assert getattr(answered, column) == getattr(stored, column), column
+    assert [_sig_row(s) for s in answered.signatures] == [_sig_row(s) for s in stored.signatures]
+    assert _sig_row(second) == _sig_row(stored.signatures[1]) and second.id is not None
     pdf = service.content(stored.pdf_sha)
     assert pdf.startswith(service.content(first.pdf_sha))
     assert len(PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures) == 2
@@ -168,6 +257,35 @@ def test_two_officials_sign_in_turn_and_the_chain_verifies(
         service.sign_with_key(other, theirs.id, "career")
     with pytest.raises(NotFoundError):  # a key that is ours does not reach their document
         service.sign_with_key(client, theirs.id, "career")
+
+
+def test_a_created_document_is_the_row_stored(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
+    """The document ``create_document`` answers with is exactly the row it inserted (every
+    column, the defaults included), and its stored files are the ones it names."""
+    client, _, _ = _setup(service, pki, password_file, labels=())
+    made = service.create_document(client, "direction", "kk", example("direction"))
+    stored = service.get_document(client, made.id)
+    columns = [c.key for c in stored.__table__.columns]
+
+    def row(document: object) -> dict[str, object]:  # SQLite hands times back naive (UTC)
+        values = {c: getattr(document, c) for c in columns}
+        return {
+            c: v.replace(tzinfo=v.tzinfo or dt.UTC) if isinstance(v, dt.datetime) else v
+            for c, v in values.items()
+        }
+
+    assert row(made) == row(stored)
+    assert (stored.status, stored.signature_count, stored.lock_version, stored.version) == (
+        "ready",
+        0,
+        0,
+        1,
+    )
+    assert stored.signatures == [] and stored.created_at == stored.updated_at
+    assert service.content(stored.pdf_sha).startswith(b"%PDF")
+    assert json.loads(service.content(stored.input_sha)) == example("direction")
 
 
 def test_bad_input_writes_nothing(service: DocService, pki: TestPki, password_file: Path) -> None:
