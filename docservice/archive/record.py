@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from docservice.archive.merkle import MerkleLog
@@ -91,13 +91,14 @@ def iin_key(index_key: bytes, iin: str) -> str:
 
 def entry_bytes(art: Artefact, sha256: str, when: dt.datetime, index_key: bytes) -> bytes:
     """The canonical leaf input of ``art`` (see the module docstring)."""
-    return canonical(_entry(art, sha256, when, index_key))
+    key = iin_key(index_key, art.iin) if art.iin else None
+    return canonical(_entry(art, sha256, format_time(when), key))
 
 
-def _entry(art: Artefact, sha256: str, when: dt.datetime, index_key: bytes) -> dict[str, Any]:
+def _entry(art: Artefact, sha256: str, time: str, key: str | None) -> dict[str, Any]:
     if art.type not in TYPES:
         raise ValueError(f"unknown artefact type {art.type!r}")
-    entry = {
+    return {
         "v": ENTRY_VERSION,
         "type": art.type,
         "sha256": sha256,
@@ -105,15 +106,18 @@ def _entry(art: Artefact, sha256: str, when: dt.datetime, index_key: bytes) -> d
         "document": art.document_id,
         "case_ref": art.case_ref,
         "client": art.client_id,
-        "time": format_time(when),
-        "iin_key": iin_key(index_key, art.iin) if art.iin else None,
+        "time": time,
+        "iin_key": key,
         "meta": dict(art.meta),
     }
-    return entry
+
+
+# One encoder for every entry: ``json.dumps`` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def canonical(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return _CANONICAL.encode(value).encode()
 
 
 def format_time(when: dt.datetime) -> str:
@@ -134,8 +138,14 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
 
-def index_row(idx: int, entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``archive_artefact`` row an entry implies (recomputed by ``audit check``)."""
+def index_row(
+    idx: int, entry: Mapping[str, Any], recorded_at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The ``archive_artefact`` row an entry implies (recomputed by ``audit check``).
+
+    ``recorded_at``: the entry's ``time`` as the datetime it was formatted from, when the
+    caller has it (``record``), so that it is not parsed back.
+    """
     return {
         "idx": idx,
         "type": entry["type"],
@@ -143,9 +153,19 @@ def index_row(idx: int, entry: Mapping[str, Any]) -> dict[str, Any]:
         "document_id": entry["document"],
         "case_ref": entry["case_ref"],
         "client_id": entry["client"],
-        "recorded_at": parse_time(entry["time"]),
+        "recorded_at": parse_time(entry["time"]) if recorded_at is None else recorded_at,
         "iin_key": entry["iin_key"],
     }
+
+
+# Built once (a statement keeps its cache key): the lock, and where the entries go.
+_TAKE_LOCK = (
+    update(log_lock)
+    .where(log_lock.c.id == 1)
+    .values(appends=log_lock.c.appends + 1, size=log_lock.c.size + bindparam("count"))
+    .returning(log_lock.c.size)
+)
+_INSERT_INDEX = insert(artefact)
 
 
 def record(
@@ -162,22 +182,28 @@ def record(
     session.flush()  # the recorded rows first: on SQLite that takes the writer lock
     conn = session.connection()
     # The lock and the place of the new entries in one statement: the size after them.
-    end = conn.execute(
-        update(log_lock)
-        .where(log_lock.c.id == 1)
-        .values(appends=log_lock.c.appends + 1, size=log_lock.c.size + len(artefacts))
-        .returning(log_lock.c.size)
-    ).scalar()
+    end = conn.execute(_TAKE_LOCK, {"count": len(artefacts)}).scalar()
     if end is None:
         raise RecordError("the archive log has no lock row: run `docservice db upgrade`")
-    when = now or dt.datetime.now(dt.UTC)
-    shas = [store.put(a.data) for a in artefacts]
-    fields = [_entry(a, sha, when, index_key) for a, sha in zip(artefacts, shas, strict=True)]
+    # The entry keeps milliseconds; the index row gets that same instant, not parsed back.
+    when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    when = when.replace(microsecond=when.microsecond // 1000 * 1000)
+    time = format_time(when)
+    keys: dict[str, str] = {}  # one HMAC per IIN: a record's artefacts share their signer's
+    start = end - len(artefacts)
+    shas, fields = [], []
+    for art in artefacts:
+        sha = store.put(art.data)
+        key = keys.get(art.iin) if art.iin else None
+        if art.iin and key is None:
+            key = keys[art.iin] = iin_key(index_key, art.iin)
+        shas.append(sha)
+        fields.append(_entry(art, sha, time, key))
     entries = [canonical(f) for f in fields]
-    start = MerkleLog(ConnStore(conn, end - len(entries))).append_many(entries, attempts=1)
+    MerkleLog(ConnStore(conn, start)).append_many(entries, attempts=1)
     # The index rows from the fields themselves: ``audit check`` recomputes them from the
     # stored bytes (``index_row(i, parse_entry(...))``) and compares.
-    conn.execute(insert(artefact), [index_row(i, f) for i, f in enumerate(fields, start)])
+    conn.execute(_INSERT_INDEX, [index_row(i, f, when) for i, f in enumerate(fields, start)])
     return [
         Recorded(i, sha, e) for i, (sha, e) in enumerate(zip(shas, entries, strict=True), start)
     ]

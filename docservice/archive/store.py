@@ -107,6 +107,20 @@ _SELECT_NODES = select(log_node.c.node, log_node.c.hash).where(
 )
 
 
+# Built once: a statement object keeps its cache key, so executing it again skips both
+# building the construct and walking it for SQLAlchemy's compiled-statement cache.
+_INSERT_ENTRIES = insert(log_entry)
+_INSERT_NODES = insert(log_node)
+
+
+def entry_rows(start: int, entries: Sequence[bytes]) -> list[dict[str, object]]:
+    return [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
+
+
+def node_rows(nodes: dict[Node, bytes]) -> list[dict[str, object]]:
+    return [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
+
+
 def node_key(node: Node) -> int:
     """The in-order position of perfect subtree (level, index): unique, and < 2 * leaves."""
     level, index = node
@@ -170,12 +184,8 @@ class SqlStore:
                 ).rowcount
                 if moved != 1:
                     raise AppendConflictError(f"the log's size is not {start}")
-                conn.execute(
-                    insert(log_entry), [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
-                )
-                conn.execute(
-                    insert(log_node), [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
-                )
+                conn.execute(_INSERT_ENTRIES, entry_rows(start, entries))
+                conn.execute(_INSERT_NODES, node_rows(nodes))
         except IntegrityError as exc:
             raise AppendConflictError(f"leaf {start} was appended by another writer") from exc
 
@@ -242,10 +252,6 @@ class ConnStore:
     def append(self, start: int, entries: Sequence[bytes], nodes: dict[Node, bytes]) -> None:
         # No savepoint: appenders hold the log's lock, so a duplicate leaf is a bug that
         # must fail the caller's whole transaction, not be retried inside it.
-        self.conn.execute(
-            insert(log_entry), [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
-        )
-        self.conn.execute(
-            insert(log_node), [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
-        )
+        self.conn.execute(_INSERT_ENTRIES, entry_rows(start, entries))
+        self.conn.execute(_INSERT_NODES, node_rows(nodes))
         self._size = start + len(entries)
