@@ -19,6 +19,7 @@ from typing import Protocol
 
 Node = tuple[int, int]  # (level, index)
 Range = tuple[int, int]  # leaves [start, end)
+Tail = tuple[int, dict[Node, bytes]]  # a size, and the perfect subtrees of [0, size)
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -151,12 +152,18 @@ def consistency_ranges(first: int, second: int) -> list[Range]:
 class MerkleLog:
     """The log over a NodeStore: append, roots and proofs at any past size."""
 
-    def __init__(self, store: NodeStore) -> None:
+    def __init__(self, store: NodeStore, tail: Tail | None = None) -> None:
         self.store = store
-        # The size and right-edge subtrees after this log's last append. Trusted only until
-        # a write conflicts: another writer's entry makes the store refuse ours, and the
-        # tail is then read again.
-        self._tail: tuple[int, dict[Node, bytes]] | None = None
+        # The size and right-edge subtrees after this log's last append (or as the caller
+        # knows them to be). Trusted only until a write conflicts: another writer's entry
+        # makes the store refuse ours, and the tail is then read again.
+        self._tail = tail
+
+    @property
+    def tail(self) -> Tail | None:
+        """The size and the right edge's subtree hashes after the last append, when known
+        (a caller that can tell nobody appended since may hand them to a new log)."""
+        return self._tail
 
     def size(self) -> int:
         return self.store.size()

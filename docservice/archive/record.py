@@ -11,7 +11,10 @@ harmless (nothing names it).
 Appends are serialised by updating the single ``archive_log_lock`` row first (a row lock
 on PostgreSQL, the writer lock on SQLite), held until the transaction ends: two appenders
 can never both extend the same tree size, so the log cannot fork. The same update moves
-the row's ``size`` (the number of entries) and returns it: where the new entries go.
+the row's ``size`` (the number of entries) and returns it: where the new entries go. It
+also names this append by a random id and returns the previous append's: when that is
+the caller's own last one (``AppendMemory``), the log's right edge is the one the caller
+kept, and no stored hash is read back.
 
 The entry (the leaf input ``d`` of RFC 9162) is canonical JSON (keys sorted, no spaces,
 UTF-8): ``{"case_ref", "client", "document", "iin_key", "meta", "sha256", "size", "time",
@@ -25,6 +28,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -32,7 +36,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
-from docservice.archive.merkle import MerkleLog
+from docservice.archive.merkle import MerkleLog, Tail
 from docservice.archive.store import ConnStore, artefact, log_lock
 
 ENTRY_VERSION = 1
@@ -158,14 +162,41 @@ def index_row(
     }
 
 
-# Built once (a statement keeps its cache key): the lock, and where the entries go.
+# Built once (a statement keeps its cache key): the lock, where the entries go, and
+# whether the last append was this process's own (SET sees the row as it was).
 _TAKE_LOCK = (
     update(log_lock)
     .where(log_lock.c.id == 1)
-    .values(appends=log_lock.c.appends + 1, size=log_lock.c.size + bindparam("count"))
-    .returning(log_lock.c.size)
+    .values(
+        appends=log_lock.c.appends + 1,
+        size=log_lock.c.size + bindparam("count"),
+        prior_append=log_lock.c.last_append,
+        last_append=bindparam("append_id"),
+    )
+    .returning(log_lock.c.size, log_lock.c.prior_append)
 )
 _INSERT_INDEX = insert(artefact)
+
+
+class AppendMemory:
+    """This process's last append to the log: its id, and the log's tail after it.
+
+    Why: reading the log's right edge back was one statement of every record. The
+    ``Archive`` (one per service process) keeps one; the lock row says which append was
+    the last, so the tail is trusted only when that is this very append at this very
+    size: one rolled back, or anybody else's since, leaves another id (or NULL) there.
+    Replaced whole, so a thread never sees half of another's.
+    """
+
+    def __init__(self) -> None:
+        self.last: tuple[int, Tail] | None = None
+
+    def tail_at(self, prior: int | None, start: int) -> Tail | None:
+        """The tail to append at ``start`` after the append ``prior``, if it is ours."""
+        last = self.last
+        if last is None or prior is None or last[0] != prior or last[1][0] != start:
+            return None
+        return last[1]
 
 
 def record(
@@ -175,16 +206,22 @@ def record(
     *,
     index_key: bytes,
     now: dt.datetime | None = None,
+    memory: AppendMemory | None = None,
 ) -> list[Recorded]:
-    """Store and log ``artefacts`` in ``session``'s transaction; their entries, in order."""
+    """Store and log ``artefacts`` in ``session``'s transaction; their entries, in order.
+
+    ``memory``: the caller's last append (see ``AppendMemory``), updated by this one.
+    """
     if not artefacts:
         return []
     session.flush()  # the recorded rows first: on SQLite that takes the writer lock
     conn = session.connection()
     # The lock and the place of the new entries in one statement: the size after them.
-    end = conn.execute(_TAKE_LOCK, {"count": len(artefacts)}).scalar()
-    if end is None:
+    append_id = secrets.randbits(63)
+    row = conn.execute(_TAKE_LOCK, {"count": len(artefacts), "append_id": append_id}).first()
+    if row is None:
         raise RecordError("the archive log has no lock row: run `docservice db upgrade`")
+    end, prior = row
     # The entry keeps milliseconds; the index row gets that same instant, not parsed back.
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     when = when.replace(microsecond=when.microsecond // 1000 * 1000)
@@ -200,7 +237,10 @@ def record(
         shas.append(sha)
         fields.append(_entry(art, sha, time, key))
     entries = [canonical(f) for f in fields]
-    MerkleLog(ConnStore(conn, start)).append_many(entries, attempts=1)
+    log = MerkleLog(ConnStore(conn, start), memory.tail_at(prior, start) if memory else None)
+    log.append_many(entries, attempts=1)
+    if memory is not None:
+        memory.last = (append_id, log.tail) if log.tail else None
     # The index rows from the fields themselves: ``audit check`` recomputes them from the
     # stored bytes (``index_row(i, parse_entry(...))``) and compares.
     conn.execute(_INSERT_INDEX, [index_row(i, f, when) for i, f in enumerate(fields, start)])
@@ -221,6 +261,7 @@ def record_event(
     iin: str | None = None,
     meta: Mapping[str, Any] | None = None,
     kind: str = "route.event",
+    memory: AppendMemory | None = None,
 ) -> Recorded:
     """Record one event (a route step's ``event_bytes(event)``, an audit read) as an entry."""
     return record(
@@ -228,4 +269,5 @@ def record_event(
         store,
         [Artefact(kind, event, document_id, case_ref, client_id, iin, meta or {})],
         index_key=index_key,
+        memory=memory,
     )[0]

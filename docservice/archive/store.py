@@ -83,6 +83,12 @@ log_lock = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("appends", BigInteger, nullable=False),
     Column("size", BigInteger, nullable=False, server_default=text("0")),
+    # A random id of the last append, and the id that append found here: an appender that
+    # finds its own last id knows nobody appended since, and extends the right edge it
+    # kept in memory instead of reading it back (``docservice.archive.record``).
+    # Appends that keep no memory leave NULL, which names nobody's.
+    Column("last_append", BigInteger, nullable=True),
+    Column("prior_append", BigInteger, nullable=True),
 )
 
 artefact = Table(
@@ -180,7 +186,12 @@ class SqlStore:
                 moved = conn.execute(
                     update(log_lock)
                     .where(log_lock.c.id == 1, log_lock.c.size == start)
-                    .values(appends=log_lock.c.appends + 1, size=start + len(entries))
+                    .values(
+                        appends=log_lock.c.appends + 1,
+                        size=start + len(entries),
+                        prior_append=log_lock.c.last_append,
+                        last_append=None,
+                    )
                 ).rowcount
                 if moved != 1:
                     raise AppendConflictError(f"the log's size is not {start}")

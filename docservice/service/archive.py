@@ -201,6 +201,7 @@ class Archive:
         self._index_key: bytes | None = None
         self._seal_key: SealKey | None = None
         self._head_lock = threading.Lock()
+        self._appended = rec.AppendMemory()
 
     @property
     def index_key(self) -> bytes:
@@ -215,11 +216,20 @@ class Archive:
         return self._seal_key
 
     def record(self, session: Session, artefacts: Sequence[rec.Artefact]) -> list[rec.Recorded]:
-        return rec.record(session, self.store, artefacts, index_key=self.index_key)
+        return rec.record(
+            session, self.store, artefacts, index_key=self.index_key, memory=self._appended
+        )
 
     def record_event(self, session: Session, event: bytes, **fields: Any) -> rec.Recorded:
         """Record a route event (the route's canonical ``event_bytes(event)``)."""
-        return rec.record_event(session, self.store, event, index_key=self.index_key, **fields)
+        return rec.record_event(
+            session,
+            self.store,
+            event,
+            index_key=self.index_key,
+            memory=self._appended,
+            **fields,
+        )
 
     def record_read(
         self, session: Session, client: Client, what: str, **params: Any
@@ -231,6 +241,7 @@ class Archive:
             self.store,
             body,
             index_key=self.index_key,
+            memory=self._appended,
             client_id=client.id,
             kind="audit.read",
             meta={"read": what},
