@@ -19,6 +19,7 @@ from typing import Protocol
 
 Node = tuple[int, int]  # (level, index)
 Range = tuple[int, int]  # leaves [start, end)
+Tail = tuple[int, dict[Node, bytes]]  # a size, and the perfect subtrees of [0, size)
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -94,6 +95,17 @@ def _perfect_nodes(start: int, end: int) -> list[Node]:
     return out
 
 
+def _merges_with_stored(start: int, count: int) -> bool:
+    """Whether appending ``count`` leaves at ``start`` joins a new subtree to a stored one.
+
+    The stored right edge has one perfect subtree per bit set in ``start`` (level L for
+    bit L); the one at level L gets its sibling completed, and is merged, exactly when
+    ``start >> L != end >> L``, i.e. when L is at or below the highest bit in which
+    ``start`` and ``end`` differ.
+    """
+    return bool(start & ((1 << (start ^ (start + count)).bit_length()) - 1))
+
+
 def _fold(hashes: list[bytes]) -> bytes:
     """MTH of a range from its perfect subtrees: they nest to the right."""
     acc = hashes[-1]
@@ -140,12 +152,18 @@ def consistency_ranges(first: int, second: int) -> list[Range]:
 class MerkleLog:
     """The log over a NodeStore: append, roots and proofs at any past size."""
 
-    def __init__(self, store: NodeStore) -> None:
+    def __init__(self, store: NodeStore, tail: Tail | None = None) -> None:
         self.store = store
-        # The size and right-edge subtrees after this log's last append. Trusted only until
-        # a write conflicts: another writer's entry makes the store refuse ours, and the
-        # tail is then read again.
-        self._tail: tuple[int, dict[Node, bytes]] | None = None
+        # The size and right-edge subtrees after this log's last append (or as the caller
+        # knows them to be). Trusted only until a write conflicts: another writer's entry
+        # makes the store refuse ours, and the tail is then read again.
+        self._tail = tail
+
+    @property
+    def tail(self) -> Tail | None:
+        """The size and the right edge's subtree hashes after the last append, when known
+        (a caller that can tell nobody appended since may hand them to a new log)."""
+        return self._tail
 
     def size(self) -> int:
         return self.store.size()
@@ -172,9 +190,13 @@ class MerkleLog:
     def _append_once(self, entries: Sequence[bytes]) -> int:
         if self._tail is None:
             start = self.store.size()
-            frontier = self.store.get_nodes(_perfect_nodes(0, start))
+            # Stored hashes are needed only when a new leaf completes a subtree begun
+            # before ``start``. When none does (one entry at an even index, three at a
+            # multiple of four...), nothing is read, and no tail is kept to trust next time.
+            whole = _merges_with_stored(start, len(entries))
+            frontier = self.store.get_nodes(_perfect_nodes(0, start)) if whole else {}
         else:
-            start, frontier = self._tail
+            (start, frontier), whole = self._tail, True
         new: dict[Node, bytes] = {}
         for i, data in enumerate(entries, start):
             level, index, h = 0, i, leaf_hash(data)
@@ -186,7 +208,11 @@ class MerkleLog:
                 new[(level, index)] = h
         self.store.append(start, entries, new)
         end = start + len(entries)
-        self._tail = (end, {n: new.get(n) or frontier[n] for n in _perfect_nodes(0, end)})
+        self._tail = (
+            (end, {n: new.get(n) or frontier[n] for n in _perfect_nodes(0, end)})
+            if whole or not start
+            else None
+        )
         return start
 
     def _hashes(self, ranges: list[Range]) -> list[bytes]:

@@ -83,6 +83,12 @@ log_lock = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("appends", BigInteger, nullable=False),
     Column("size", BigInteger, nullable=False, server_default=text("0")),
+    # A random id of the last append, and the id that append found here: an appender that
+    # finds its own last id knows nobody appended since, and extends the right edge it
+    # kept in memory instead of reading it back (``docservice.archive.record``).
+    # Appends that keep no memory leave NULL, which names nobody's.
+    Column("last_append", BigInteger, nullable=True),
+    Column("prior_append", BigInteger, nullable=True),
 )
 
 artefact = Table(
@@ -105,6 +111,20 @@ artefact = Table(
 _SELECT_NODES = select(log_node.c.node, log_node.c.hash).where(
     log_node.c.node.in_(bindparam("keys", expanding=True))
 )
+
+
+# Built once: a statement object keeps its cache key, so executing it again skips both
+# building the construct and walking it for SQLAlchemy's compiled-statement cache.
+_INSERT_ENTRIES = insert(log_entry)
+_INSERT_NODES = insert(log_node)
+
+
+def entry_rows(start: int, entries: Sequence[bytes]) -> list[dict[str, object]]:
+    return [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
+
+
+def node_rows(nodes: dict[Node, bytes]) -> list[dict[str, object]]:
+    return [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
 
 
 def node_key(node: Node) -> int:
@@ -166,16 +186,17 @@ class SqlStore:
                 moved = conn.execute(
                     update(log_lock)
                     .where(log_lock.c.id == 1, log_lock.c.size == start)
-                    .values(appends=log_lock.c.appends + 1, size=start + len(entries))
+                    .values(
+                        appends=log_lock.c.appends + 1,
+                        size=start + len(entries),
+                        prior_append=log_lock.c.last_append,
+                        last_append=None,
+                    )
                 ).rowcount
                 if moved != 1:
                     raise AppendConflictError(f"the log's size is not {start}")
-                conn.execute(
-                    insert(log_entry), [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
-                )
-                conn.execute(
-                    insert(log_node), [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
-                )
+                conn.execute(_INSERT_ENTRIES, entry_rows(start, entries))
+                conn.execute(_INSERT_NODES, node_rows(nodes))
         except IntegrityError as exc:
             raise AppendConflictError(f"leaf {start} was appended by another writer") from exc
 
@@ -242,10 +263,6 @@ class ConnStore:
     def append(self, start: int, entries: Sequence[bytes], nodes: dict[Node, bytes]) -> None:
         # No savepoint: appenders hold the log's lock, so a duplicate leaf is a bug that
         # must fail the caller's whole transaction, not be retried inside it.
-        self.conn.execute(
-            insert(log_entry), [{"idx": i, "data": d} for i, d in enumerate(entries, start)]
-        )
-        self.conn.execute(
-            insert(log_node), [{"node": node_key(n), "hash": h} for n, h in nodes.items()]
-        )
+        self.conn.execute(_INSERT_ENTRIES, entry_rows(start, entries))
+        self.conn.execute(_INSERT_NODES, node_rows(nodes))
         self._size = start + len(entries)

@@ -110,6 +110,11 @@ def public_pem(key: SealKey) -> bytes:
 # -- what an action yields -----------------------------------------------------------------
 
 
+#: The DER of id-aa-signatureTimeStampToken (1.2.840.113549.1.9.16.2.14), the type of the
+#: unsigned attribute that carries a signature's time-stamp tokens (an OID's DER is unique).
+_TIME_STAMP_TOKEN = bytes.fromhex("060b2a864886f70d010910020e")
+
+
 def signature_artefacts(
     document: Document, seq: int, signed_pdf: bytes, der: bytes, iin: str | None, method: str
 ) -> list[rec.Artefact]:
@@ -125,14 +130,16 @@ def signature_artefacts(
         rec.Artefact("signature.pdf", signed_pdf, meta=meta, **common),
         rec.Artefact("signature.cms", der, meta=meta, **common),
     ]
-    signed = cms.ContentInfo.load(der)["content"]
-    for info in signed["signer_infos"]:
-        for attr in unsigned_attributes(info):
-            if attr["type"].native == "signature_time_stamp_token":
-                for token in attr["values"]:
-                    out.append(
-                        rec.Artefact("signature.timestamp", token.dump(), meta=meta, **common)
-                    )
+    # Parsed only when the CMS holds the attribute type at all: a B-B signature has none.
+    if _TIME_STAMP_TOKEN in der:
+        signed = cms.ContentInfo.load(der)["content"]
+        for info in signed["signer_infos"]:
+            for attr in unsigned_attributes(info):
+                if attr["type"].native == "signature_time_stamp_token":
+                    for token in attr["values"]:
+                        out.append(
+                            rec.Artefact("signature.timestamp", token.dump(), meta=meta, **common)
+                        )
     ocsps, crls = _dss_of(signed_pdf)
     out += [rec.Artefact("signature.ocsp", r, meta=meta, **common) for r in ocsps]
     out += [rec.Artefact("signature.crl", c, meta=meta, **common) for c in crls]
@@ -201,6 +208,7 @@ class Archive:
         self._index_key: bytes | None = None
         self._seal_key: SealKey | None = None
         self._head_lock = threading.Lock()
+        self._appended = rec.AppendMemory()
 
     @property
     def index_key(self) -> bytes:
@@ -215,11 +223,20 @@ class Archive:
         return self._seal_key
 
     def record(self, session: Session, artefacts: Sequence[rec.Artefact]) -> list[rec.Recorded]:
-        return rec.record(session, self.store, artefacts, index_key=self.index_key)
+        return rec.record(
+            session, self.store, artefacts, index_key=self.index_key, memory=self._appended
+        )
 
     def record_event(self, session: Session, event: bytes, **fields: Any) -> rec.Recorded:
         """Record a route event (the route's canonical ``event_bytes(event)``)."""
-        return rec.record_event(session, self.store, event, index_key=self.index_key, **fields)
+        return rec.record_event(
+            session,
+            self.store,
+            event,
+            index_key=self.index_key,
+            memory=self._appended,
+            **fields,
+        )
 
     def record_read(
         self, session: Session, client: Client, what: str, **params: Any
@@ -231,6 +248,7 @@ class Archive:
             self.store,
             body,
             index_key=self.index_key,
+            memory=self._appended,
             client_id=client.id,
             kind="audit.read",
             meta={"read": what},

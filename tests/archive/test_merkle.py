@@ -265,3 +265,30 @@ def test_two_writers_with_cached_tails_interleave_without_losing_an_entry(store_
             expected.append(data)
     assert a.root() == b.root() == pymerkle_tree(expected).get_root()
     assert verify_inclusion(7, 12, leaf_hash(expected[7]), b.inclusion_proof(7), a.root())
+
+
+def _merges_with_a_stored_subtree(start: int, end: int) -> bool:
+    """Whether some perfect subtree of the tree of ``end`` leaves holds both leaf
+    ``start - 1`` (stored) and leaf ``start`` (new): then an append must read hashes."""
+    return any(
+        (start - 1) >> level == start >> level and ((start >> level) + 1) << level <= end
+        for level in range(end.bit_length())
+    )
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 8])
+def test_an_append_reads_stored_hashes_only_when_it_merges_with_them(count):
+    """A log with no tail (a new process, a record in its own transaction) reads the stored
+    right edge only when a new leaf completes a subtree begun before it, and is right
+    either way, also on its next append."""
+    for start in range(70):
+        store = MemoryStore()
+        if start:
+            MerkleLog(store).append_many(entries(start))
+        counted = CountingStore(store)
+        log = MerkleLog(counted)
+        assert log.append_many(entries(count, b"n")) == start
+        assert counted.reads == int(_merges_with_a_stored_subtree(start, start + count))
+        log.append(b"next")
+        expected = [*entries(start), *entries(count, b"n"), b"next"]
+        assert log.root() == pymerkle_tree(expected).get_root()

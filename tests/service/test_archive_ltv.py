@@ -74,6 +74,7 @@ def test_b_lta_is_re_time_stamped_before_the_tsa_certificate_expires(
         chain = service.archive.chain(session, client, "L-1")
     types = [i["type"] for i in chain["items"]]
     assert types[-2:] == ["signature.pdf", "document.timestamp"]
+    assert types.count("signature.timestamp") == 1  # the B-LTA signature's own token
     # The B-LTA revision's DSS (found by its uncompressed /DSS) is archived, entry by entry.
     from docservice.service.archive import _dss_of
 

@@ -65,3 +65,60 @@ def test_nothing_is_half_written_when_the_transaction_fails(service: DocService)
     assert check_archive(service).findings == []
     entry = json.loads(again.entry)
     assert entry["client"] == client.id and entry["iin_key"] is None
+
+
+def test_a_record_reads_the_log_tail_back_only_after_someone_else_appended(
+    service: DocService,
+) -> None:
+    """A process that made the last append extends the right edge it kept; after another
+    process's append, or its own rolled back, it reads the stored one (the log stays the
+    RFC 9162 tree of its entries either way)."""
+    from pymerkle import InmemoryTree
+    from sqlalchemy import event
+
+    other = DocService(service.settings)  # a second process on the same database
+    reads = {"service": 0, "other": 0}
+
+    def counter(name: str):  # type: ignore[no-untyped-def]
+        def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith("SELECT") and "archive_log_node" in statement:
+                reads[name] += 1
+
+        return count
+
+    event.listen(service.db.engine, "before_cursor_execute", counter("service"))
+    event.listen(other.db.engine, "before_cursor_execute", counter("other"))
+    with service.db.session() as session:
+        client, _ = add_client(session, "portal", ["render", "audit"])
+
+    def append(svc: DocService, n: int, fail: bool = False) -> None:
+        if fail:
+            with pytest.raises(RuntimeError), svc.db.session() as session:
+                svc.archive.record_event(session, b'{"lost":%d}' % n, client_id=client.id)
+                raise RuntimeError("the recorded action failed")
+            return
+        with svc.db.session() as session:
+            svc.archive.record_event(session, b'{"n":%d}' % n, client_id=client.id)
+
+    for n in range(10):  # entries 0..9: each at the tail the previous one left
+        append(service, n)
+    assert reads == {"service": 0, "other": 0}
+    append(other, 10)  # at an even index nothing merges: nothing to read, no tail known
+    append(other, 11)  # merges with the stored entry 10: read
+    append(other, 12)
+    assert reads == {"service": 0, "other": 1}
+    append(service, 13)  # the last append is the other's: read
+    assert reads["service"] == 1
+    append(service, 14, fail=True)  # its own tail, then rolled back
+    append(other, 14)  # takes entry 14: the log has the size the rolled-back one left
+    append(service, 15)  # the last append is not its lost one: read again
+    assert reads == {"service": 2, "other": 1}
+
+    size = service.archive.log_store.size()
+    assert size == 16
+    oracle = InmemoryTree(algorithm="sha256")
+    for i in range(size):
+        oracle.append_entry(service.archive.log_store.entry(i))
+    assert service.archive.log.root() == oracle.get_root()
+    assert check_archive(service).findings == []
+    other.db.dispose()

@@ -44,7 +44,7 @@ def _setup(
 
 def test_embedded_database_is_created_and_migrated_on_first_use(tmp_path: Path) -> None:
     db = Database(Settings(data_dir=tmp_path / "var"))
-    assert current_revision(db.engine) == head_revision() == "0008"
+    assert current_revision(db.engine) == head_revision() == "0009"
     tables = set(inspect(db.engine).get_table_names())
     assert {
         "clients",
@@ -112,6 +112,54 @@ def test_the_log_size_migration_counts_an_existing_log(unmigrated: Database) -> 
     with unmigrated.engine.connect() as conn:
         size = conn.execute(text("SELECT size FROM archive_log_lock WHERE id = 1")).scalar()
     assert size == 3
+
+
+def test_the_append_ids_migration_names_nobodys_append_and_goes_back(
+    unmigrated: Database,
+) -> None:
+    """0009 leaves the lock row naming no append (the first record after it reads the
+    log's tail); records then name theirs; the downgrade drops the two columns."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from docservice.archive.record import AppendMemory, Artefact, record
+    from docservice.service.db import alembic_config, upgrade
+
+    def ids() -> tuple:  # type: ignore[type-arg]
+        with unmigrated.engine.connect() as conn:
+            return tuple(
+                conn.execute(
+                    text("SELECT last_append, prior_append FROM archive_log_lock WHERE id = 1")
+                ).one()
+            )
+
+    class Blobs:
+        def put(self, data: bytes) -> str:
+            import hashlib
+
+            return hashlib.sha256(data).hexdigest()
+
+    command.upgrade(alembic_config(unmigrated.engine), "0008")
+    upgrade(unmigrated.engine)
+    assert ids() == (None, None)
+    memory = AppendMemory()
+    for n in range(2):
+        with Session(unmigrated.engine) as session, session.begin():
+            record(
+                session,
+                Blobs(),
+                [Artefact("route.event", b"%d" % n)],
+                index_key=b"k",
+                memory=memory,
+            )
+    last, prior = ids()
+    assert memory.last is not None and last == memory.last[0] and prior not in (None, last)
+    command.downgrade(alembic_config(unmigrated.engine), "0008")
+    with unmigrated.engine.connect() as conn:
+        assert conn.execute(text("SELECT size FROM archive_log_lock")).scalar() == 2
+        columns = {c["name"] for c in inspect(conn).get_columns("archive_log_lock")}
+    assert "last_append" not in columns and "prior_append" not in columns
 
 
 def test_file_store_is_content_addressed(tmp_path: Path) -> None:
