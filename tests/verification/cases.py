@@ -157,7 +157,7 @@ def pdf_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
     ]
 
 
-def cms_cases(s: Signers, pki: TestPki) -> list[Case]:
+def cms_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -211,12 +211,7 @@ def cms_cases(s: Signers, pki: TestPki) -> list[Case]:
         {"type": REVOCATION_VALUES_OID, "values": [values]}
     ]
 
-    when = dt.datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-    for attempt in range(3000):
-        data = b"%d" % attempt
-        white = s.cms(data, ["career"], when=when).dump()
-        if white[-1:] in (b" ", b"\t", b"\n", b"\x0b", b"\x0c", b"\r"):
-            break
+    white, data = docs.cms_ending_in_white_space()
     return [
         _case("cms.detached.der", der, PASSED, original=ORIGINAL),
         _case("cms.detached.pem", pem.armor("CMS", der), PASSED, original=ORIGINAL),
@@ -399,7 +394,7 @@ def cli_cases(s: Signers) -> list[Case]:
 def all_cases(docs: Docs, signers: Signers, pki: TestPki) -> list[Case]:
     builders: list[Callable[[], list[Case]]] = [
         lambda: pdf_cases(docs, signers, pki),
-        lambda: cms_cases(signers, pki),
+        lambda: cms_cases(docs, signers, pki),
         lambda: xml_cases(docs, signers, pki),
         lambda: hostile_cases(docs, signers),
         lambda: interop_cases(pki),

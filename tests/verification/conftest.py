@@ -94,6 +94,19 @@ class Docs:
     def xml(self) -> bytes:
         return self.s.sign_xml(SAMPLE_XML, "career")
 
+    @cache  # noqa: B019
+    def cms_ending_in_white_space(self) -> tuple[bytes, bytes]:
+        """A detached DER CMS whose last byte (a signature byte) is white space, and its
+        content: found by signing ``b"0"``, ``b"1"`` … (about 1 in 43 signatures ends in
+        one of the six bytes), once per session for the tests that need one."""
+        when = dt.datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+        for attempt in range(3000):
+            data = b"%d" % attempt
+            der = self.s.cms(data, ["career"], when=when).dump()
+            if der[-1:] in (b" ", b"\t", b"\n", b"\x0b", b"\x0c", b"\r"):
+                return der, data
+        raise AssertionError("no signature ending in a white-space byte in 3000 tries")
+
 
 @pytest.fixture(scope="session")
 def docs(signers: Signers) -> Docs:
