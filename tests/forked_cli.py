@@ -17,19 +17,26 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-#: What ``docservice verify`` imports, loaded once by the fork server (importing changes
-#: no library: ``tests/test_library_hooks.py``; each run applies the patches itself).
+#: What ``docservice verify`` and ``docservice audit`` import, loaded once by the fork
+#: server (one server per test session, so one list for every caller). Importing them
+#: changes no library (``tests/test_library_hooks.py``; each run applies the patches
+#: itself), reads no environment and starts no thread.
 PRELOAD = [
     "docservice.cli",
     "docservice.verification.card",
     "docservice.verification.cms",
     "docservice.verification.pdf",
     "docservice.verification.xml",
+    "docservice.service.audit",
+    "docservice.service.documents",
+    "docservice.archive.bundle",
     "signing.patches",
     __name__,
 ]
@@ -67,21 +74,29 @@ def _child(argv: list[str], env: dict[str, str], cwd: str, out: str, err: str) -
     raise SystemExit(code)
 
 
-def run(
-    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, scratch: Path, timeout: float
-) -> Finished:
-    """``docservice ARGV`` in a forked process; its output goes through ``SCRATCH.stdout``
-    and ``SCRATCH.stderr``."""
+def run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout: float) -> Finished:
+    """``docservice ARGV`` in a forked process (its output goes through temporary files)."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    out, err = Path(f"{scratch}.stdout"), Path(f"{scratch}.stderr")
-    process = context.Process(
-        target=_child, args=(list(argv), dict(env), str(cwd), str(out), str(err))
+    with tempfile.TemporaryDirectory(prefix="forked-cli-") as scratch:
+        out, err = Path(scratch, "stdout"), Path(scratch, "stderr")
+        process = context.Process(
+            target=_child, args=(list(argv), dict(env), str(cwd), str(out), str(err))
+        )
+        process.start()
+        process.join(timeout)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+            raise TimeoutError(f"docservice {' '.join(argv)} ran longer than {timeout} s")
+        return Finished(process.exitcode, out.read_bytes(), err.read_bytes())
+
+
+def completed(
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """:func:`run`, answered as ``subprocess.run(..., capture_output=True, text=True)`` does."""
+    done = run(argv, env=env, cwd=cwd, timeout=timeout)
+    return subprocess.CompletedProcess(
+        ["docservice", *argv], done.code, done.stdout.decode(), done.stderr.decode()
     )
-    process.start()
-    process.join(timeout)
-    if process.exitcode is None:
-        process.kill()
-        process.join()
-        raise TimeoutError(f"docservice {' '.join(argv)} ran longer than {timeout} s")
-    return Finished(process.exitcode, out.read_bytes(), err.read_bytes())

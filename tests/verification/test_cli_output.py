@@ -91,7 +91,6 @@ def _verify(case: Case, folder: Path, trust: dict[str, Path]) -> Run:
         argv,
         env=_clean_env(DOCSERVICE_LOG_FILE=str(log), DOCSERVICE_LOG_LEVEL="DEBUG"),
         cwd=ROOT,
-        scratch=folder / case.name,
         timeout=300,
     )
     lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
