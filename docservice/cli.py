@@ -4,6 +4,12 @@ Every failure the caller can fix prints one clear message per problem and exits
 with status 2; nothing is written in that case. Logging is set up once, here
 (:mod:`docservice.logging_setup`): no library record, and no traceback, reaches the
 terminal; an unexpected failure is one line and exit status 70.
+
+Each command imports what it needs in its handler, not here: every run of ``docservice``
+(and every ``--help``) builds the whole parser first, and a module-level import of the
+forms, the renderer, pyHanko or the verifier would make all of them pay for all of it.
+:func:`main` applies :func:`signing.patches.apply` before any handler runs, so whatever a
+handler imports or loads already sees the patched libraries.
 """
 
 from __future__ import annotations
@@ -19,10 +25,7 @@ from typing import Any
 from docservice import cli_errors, logging_setup
 from docservice.cli_errors import fail
 from docservice.errors import DocserviceError, InputError
-from docservice.forms import all_kinds, get_kind
-from docservice.render import LANG_CHOICES, render, render_valid, write
-from docservice.resources import data_dir
-from signing import patches
+from docservice.languages import LANG_CHOICES
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 #: Exit status of a failure the caller cannot fix (sysexits' EX_SOFTWARE).
@@ -53,6 +56,8 @@ def _print_input_error(exc: InputError, lang: str) -> None:
 
 
 def cmd_kinds(args: argparse.Namespace) -> int:
+    from docservice.forms import all_kinds
+
     for kind in all_kinds().values():
         own = " (layout: the service's own design)" if kind.own_layout else ""
         print(f"{kind.name:22} {kind.source}{own}")
@@ -60,7 +65,9 @@ def cmd_kinds(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from docservice.forms import get_kind
     from docservice.forms.json_input import parse_input
+    from docservice.render import render_valid, write
 
     kind = get_kind(args.kind)
     cleaned = parse_input(kind.name, _read_input(Path(args.data)))
@@ -72,6 +79,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_render_examples(args: argparse.Namespace) -> int:
     """Render every example in every language: the service's smoke run."""
+    from docservice.forms import all_kinds
+    from docservice.render import render, write
+
     examples = Path(args.examples)
     for kind in all_kinds().values():
         data = _read_json(examples / f"{kind.name}.json", kind.name)
@@ -82,7 +92,9 @@ def cmd_render_examples(args: argparse.Namespace) -> int:
 
 
 def cmd_xsd(args: argparse.Namespace) -> int:
+    from docservice.forms import all_kinds
     from docservice.rendering.xsd import published_files
+    from docservice.resources import data_dir
 
     target = data_dir("xsd")
     stale = []
@@ -101,6 +113,7 @@ def cmd_xsd(args: argparse.Namespace) -> int:
 def cmd_report_a3(args: argparse.Namespace) -> int:
     """The month's Appendix 3 report of a region, from a folder of activity reports."""
     from docservice import a3_from_activities as a3
+    from docservice.render import render, write
 
     try:
         data = a3.build(
@@ -124,6 +137,8 @@ def cmd_report_a3(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from docservice.forms import get_kind
+
     print(json.dumps(get_kind(args.kind).json_schema(), ensure_ascii=False, indent=2))
     return 0
 
@@ -210,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging_setup.configure("server" if args.command == "serve" else "cli")
+    from signing import patches  # pyHanko and co.: only once a command is to run
+
     patches.apply()
     try:
         return args.handler(args)

@@ -13,9 +13,8 @@ from docservice.errors import DocserviceError, InputError
 from docservice.forms import get_kind
 from docservice.forms.fields import Errors
 from docservice.forms.kind import Kind
+from docservice.languages import LANG_CHOICES
 from docservice.texts import texts_for
-
-LANG_CHOICES = ("kk", "ru", "kk+ru")
 
 
 class BadLanguageError(DocserviceError):

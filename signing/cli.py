@@ -21,9 +21,8 @@ from docservice.atomic import write_atomically
 from docservice.cli_errors import fail
 from docservice.pki.roles import Role
 from docservice.sniff import sniff
-from signing import patches
 from signing.errors import SigningError
-from signing.pdf import Level, configured_public_url
+from signing.levels import Level
 
 if TYPE_CHECKING:  # imported where used: the CLI starts without the CMS and key modules
     from asn1crypto import cms
@@ -126,7 +125,7 @@ def _sign(args: argparse.Namespace) -> bytes:
     )
     level = Level(args.level)
     if kind == "pdf":
-        from signing.pdf import PdfOptions, sign_pdf
+        from signing.pdf import PdfOptions, configured_public_url, sign_pdf
 
         base = args.verify_base_url or configured_public_url()
         if base is None and not args.invisible:
@@ -198,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="signing")
     add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    from signing import patches  # pyHanko and co.: only once the command is to run
+
     patches.apply()
     return int(args.handler(args))
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import enum
 import hashlib
 import io
 import os
@@ -61,6 +60,7 @@ from signing.keys import (
     SigningKey,
     check_signing_certificate,
 )
+from signing.levels import Level as Level  # re-exported: its home before signing/levels.py
 from signing.trust import check_status
 
 #: The service's public base URL, the target of the stamps' QR codes (``/verify?doc=``).
@@ -74,19 +74,6 @@ def configured_public_url() -> str | None:
     a placeholder address would send them to somebody else's site.
     """
     return os.environ.get(PUBLIC_URL_ENV, "").strip() or None
-
-
-class Level(enum.StrEnum):
-    """PAdES baseline levels."""
-
-    B_B = "B-B"
-    B_T = "B-T"
-    B_LT = "B-LT"
-    B_LTA = "B-LTA"
-
-    @property
-    def rank(self) -> int:
-        return list(Level).index(self)
 
 
 @dataclass(frozen=True)

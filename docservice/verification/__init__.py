@@ -10,35 +10,40 @@ Public API::
 Why a long-lived :class:`Verifier`: the trust store is pinned once, and the revocation cache
 (OCSP responses, parsed CRLs) and the chain-outcome cache live as long as the process, so
 the web page, the API and the CLI share the same evidence and answer fast.
+
+Why the verifiers of each format (and pyHanko, its certificate validator, lxml …) are
+imported where they are used, not here: every module of this package - the ``verify``
+command's parser in :mod:`docservice.verification.cli` among them - loads this one first,
+so ``docservice --help`` would pay for them all, and a PDF's verification would load the
+XML verifier. :data:`TrustAnchors` and :data:`TrustAnchorsError` (whose module loads the
+certificate validator) are re-exported the same way, on first use (:func:`__getattr__`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docservice.identifiers import mask
 from docservice.logsafe import describe
-from docservice.pki.anchors import TrustAnchors, TrustAnchorsError
 from docservice.sniff import sniff as sniff_format
-from docservice.verification.card import read_card, verify_card
-from docservice.verification.certs import ChainValidator
-from docservice.verification.cms import Assessor, verify_cms
 from docservice.verification.limits import (
     Deadline,
     Limits,
     VerificationInputError,
     check_size,
 )
-from docservice.verification.pdf import verify_pdf
 from docservice.verification.report import Indication, Report, document_verdict
-from docservice.verification.revocation import RevocationCache
-from docservice.verification.xml import verify_xml
-from signing import patches
+
+if TYPE_CHECKING:
+    from docservice.pki.anchors import TrustAnchors, TrustAnchorsError
+    from docservice.verification.revocation import RevocationCache
 
 __all__ = [
     "Indication",
@@ -53,6 +58,23 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Names re-exported from the module that defines them, imported on first use.
+_LAZY_EXPORTS = {
+    "TrustAnchors": "docservice.pki.anchors",
+    "TrustAnchorsError": "docservice.pki.anchors",
+}
+
+
+def __getattr__(name: str) -> object:
+    """``from docservice.verification import TrustAnchors`` without loading it up front."""
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next look-up is an ordinary global
+    return value
+
 
 #: Where production trust anchors live unless configured otherwise.
 DEFAULT_TRUST_DIR = "/etc/docservice/trust"
@@ -89,6 +111,11 @@ class Verifier:
     """Verifies documents against one pinned trust store with shared caches (thread-safe)."""
 
     def __init__(self, config: VerifierConfig | None = None) -> None:
+        from docservice.pki.anchors import TrustAnchors
+        from docservice.verification.certs import ChainValidator
+        from docservice.verification.revocation import RevocationCache
+        from signing import patches
+
         self.config = config or VerifierConfig()
         trust = self.config.trust
         if trust is None:
@@ -123,6 +150,8 @@ class Verifier:
         to an aware time the caller can prove the signature existed at - the archive's
         time-stamped entry for it. It counts like a trusted time-stamp.
         """
+        from docservice.verification.cms import Assessor
+
         if known_poe and any(t.tzinfo is None for t in known_poe.values()):
             raise ValueError("known_poe times must be timezone-aware")
         limits = self.config.limits
@@ -130,7 +159,11 @@ class Verifier:
         if original is not None:
             check_size(original, limits.max_original_bytes, "original")
         kind = sniff(data)
-        card = read_card(data, limits) if kind == "pdf" else None
+        card = None
+        if kind == "pdf":  # a document card (ДДК) is a PDF whose attachments are signed
+            from docservice.verification.card import read_card
+
+            card = read_card(data, limits)
         if card is not None:
             kind = "card"
         assessor = Assessor(
@@ -143,12 +176,20 @@ class Verifier:
             raise VerificationInputError("original_unexpected", field="original", status=422)
         try:
             if card is not None:
+                from docservice.verification.card import verify_card
+
                 facts, signatures = verify_card(card, data, assessor, limits, file_name)
             elif kind == "pdf":
+                from docservice.verification.pdf import verify_pdf
+
                 facts, signatures = verify_pdf(data, assessor, limits, file_name)
             elif kind == "xml":
+                from docservice.verification.xml import verify_xml
+
                 facts, signatures = verify_xml(data, assessor, limits, file_name)
             else:
+                from docservice.verification.cms import verify_cms
+
                 facts, signatures = verify_cms(data, original, assessor, limits, file_name)
         except VerificationInputError:
             raise

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -17,6 +18,7 @@ from pypdf import PdfReader
 
 from docservice.forms import all_kinds
 from docservice.service.demo_pki import OFFICIALS
+from tests import forked_cli
 
 
 def _byte_range_content(pdf: bytes, index: int) -> bytes:
@@ -35,6 +37,13 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         timeout=300,
         cwd=cwd,
     )
+
+
+def _auditor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The auditor's ``docservice verify`` / ``audit verify-bundle``: a process forked from
+    one that imported the CLI once (``tests/forked_cli.py``), not a new interpreter each
+    time; the demo itself runs as the README's command, a process of its own."""
+    return forked_cli.completed(list(args), env=os.environ, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +119,7 @@ def test_demo_case_bundle_verifies_offline_with_the_auditors_cli(demo, tmp_path:
     out, stdout = demo
     assert "case bundle intact" in stdout
     bundle = out / "case-bundle.zip"
-    check = _cli(
+    check = _auditor(
         "audit", "verify-bundle", str(bundle), "--trust", str(out / "audit-trust"), cwd=tmp_path
     )
     assert check.returncode == 0, check.stdout + check.stderr
@@ -131,7 +140,7 @@ def test_demo_case_bundle_verifies_offline_with_the_auditors_cli(demo, tmp_path:
             if info.filename == manifest["cards"][0]["card"]:
                 data = data[:-100] + bytes([data[-100] ^ 1]) + data[-99:]
             dst.writestr(info, data)
-    bad = _cli(
+    bad = _auditor(
         "audit", "verify-bundle", str(tampered), "--trust", str(out / "audit-trust"), cwd=tmp_path
     )
     assert bad.returncode == 1 and manifest["cards"][0]["card"] in bad.stdout, bad.stdout
@@ -209,7 +218,7 @@ def test_demo_cards_pass_docservice_verify(demo, tmp_path: Path) -> None:
     for stem, doc in signed:
         card = out / "cards" / f"{stem}.pdf"
         assert card.is_file(), card
-        run = _cli(
+        run = _auditor(
             "verify", str(card), "--trust", str(out / "trust"), "--offline", "--json", cwd=tmp_path
         )
         assert run.returncode == 0, (stem, run.stdout[-2000:], run.stderr[-2000:])

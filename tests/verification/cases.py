@@ -19,7 +19,6 @@ import io
 import os
 import random
 import secrets
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from unittest import mock
@@ -157,7 +156,7 @@ def pdf_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
     ]
 
 
-def cms_cases(s: Signers, pki: TestPki) -> list[Case]:
+def cms_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -211,12 +210,7 @@ def cms_cases(s: Signers, pki: TestPki) -> list[Case]:
         {"type": REVOCATION_VALUES_OID, "values": [values]}
     ]
 
-    when = dt.datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-    for attempt in range(3000):
-        data = b"%d" % attempt
-        white = s.cms(data, ["career"], when=when).dump()
-        if white[-1:] in (b" ", b"\t", b"\n", b"\x0b", b"\x0c", b"\r"):
-            break
+    white, data = docs.cms_ending_in_white_space()
     return [
         _case("cms.detached.der", der, PASSED, original=ORIGINAL),
         _case("cms.detached.pem", pem.armor("CMS", der), PASSED, original=ORIGINAL),
@@ -305,27 +299,12 @@ def xml_cases(docs: Docs, s: Signers, pki: TestPki) -> list[Case]:
     ]
 
 
-def hostile_cases(docs: Docs, s: Signers) -> list[Case]:
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
+def hostile_cases(docs: Docs) -> list[Case]:
     data = docs.bb()
     cuts = [data.index(b"/Contents <") + 4000, len(data) - 40, 20]
     broken = bytearray(data)
     at = broken.rindex(b"startxref")
     broken[at + 10 : at + 16] = b"999999"
-
-    comp = zlib.compressobj(9)
-    bomb = b"".join(comp.compress(b"\0" * (1 << 20)) for _ in range(512)) + comp.flush()
-    writer = IncrementalPdfFileWriter(io.BytesIO(docs.base()), strict=False)
-    stream = generic.StreamObject(
-        {generic.NameObject("/Filter"): generic.NameObject("/FlateDecode")}, encoded_data=bomb
-    )
-    page = writer.root["/Pages"]["/Kids"][0].get_object()
-    page["/Contents"] = writer.add_object(stream)
-    writer.update_container(page)
-    out = io.BytesIO()
-    writer.write(out)
 
     garbage = [
         b"",
@@ -349,7 +328,7 @@ def hostile_cases(docs: Docs, s: Signers) -> list[Case]:
         ),
         _case(
             "hostile.decompression_bomb",
-            s.sign_pdf(out.getvalue(), "career"),
+            docs.decompression_bomb(),
             frozenset({PASSED, UNUSABLE}),
         ),
     ]
@@ -399,9 +378,9 @@ def cli_cases(s: Signers) -> list[Case]:
 def all_cases(docs: Docs, signers: Signers, pki: TestPki) -> list[Case]:
     builders: list[Callable[[], list[Case]]] = [
         lambda: pdf_cases(docs, signers, pki),
-        lambda: cms_cases(signers, pki),
+        lambda: cms_cases(docs, signers, pki),
         lambda: xml_cases(docs, signers, pki),
-        lambda: hostile_cases(docs, signers),
+        lambda: hostile_cases(docs),
         lambda: interop_cases(pki),
         lambda: fuzz_cases(docs),
         lambda: cli_cases(signers),

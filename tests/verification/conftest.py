@@ -8,6 +8,8 @@ it uses; every report a test produces is also checked against the JSON Schema.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zlib
 from collections.abc import Callable
 from functools import cache
 
@@ -93,6 +95,39 @@ class Docs:
     @cache  # noqa: B019
     def xml(self) -> bytes:
         return self.s.sign_xml(SAMPLE_XML, "career")
+
+    @cache  # noqa: B019
+    def decompression_bomb(self) -> bytes:
+        """A signed PDF whose page content inflates to 512 MiB of zeros (0.5 MB in the
+        file; deflating the zeros takes seconds, so it is made once per session)."""
+        from pyhanko.pdf_utils import generic
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+        comp = zlib.compressobj(9)
+        bomb = b"".join(comp.compress(b"\0" * (1 << 20)) for _ in range(512)) + comp.flush()
+        writer = IncrementalPdfFileWriter(io.BytesIO(self.base()), strict=False)
+        stream = generic.StreamObject(
+            {generic.NameObject("/Filter"): generic.NameObject("/FlateDecode")}, encoded_data=bomb
+        )
+        page = writer.root["/Pages"]["/Kids"][0].get_object()
+        page["/Contents"] = writer.add_object(stream)
+        writer.update_container(page)
+        out = io.BytesIO()
+        writer.write(out)
+        return self.s.sign_pdf(out.getvalue(), "career")
+
+    @cache  # noqa: B019
+    def cms_ending_in_white_space(self) -> tuple[bytes, bytes]:
+        """A detached DER CMS whose last byte (a signature byte) is white space, and its
+        content: found by signing ``b"0"``, ``b"1"`` … (about 1 in 43 signatures ends in
+        one of the six bytes), once per session for the tests that need one."""
+        when = dt.datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+        for attempt in range(3000):
+            data = b"%d" % attempt
+            der = self.s.cms(data, ["career"], when=when).dump()
+            if der[-1:] in (b" ", b"\t", b"\n", b"\x0b", b"\x0c", b"\r"):
+                return der, data
+        raise AssertionError("no signature ending in a white-space byte in 3000 tries")
 
 
 @pytest.fixture(scope="session")

@@ -96,3 +96,92 @@ def test_module_entry_point(tmp_path: Path, trust_dir: Path, docs: Docs) -> None
     )
     assert done.returncode == 0, done.stderr.decode()
     assert json.loads(done.stdout)["document"]["format"] == "xml"
+
+
+#: What neither ``--help`` nor building ``docservice``'s parser may load: a second of CPU
+#: per process before any work (the suite starts ~100 ``docservice`` processes).
+HEAVY = (
+    "pyhanko",
+    "pyhanko_certvalidator",
+    "asn1crypto",
+    "aiohttp",
+    "fontTools",
+    "lxml",
+    "signxml",
+    "pikepdf",
+    "sqlalchemy",
+    "flask",
+    "signing.patches",
+    "signing.pdf",
+    "docservice.forms",
+    "docservice.render",
+    "docservice.rendering",
+    "docservice.verification.certs",
+)
+#: What verifying a file never needs: the signing side, the stamp's fonts, the renderer.
+NOT_FOR_VERIFY = (
+    "signing.pdf",
+    "signing.stamp",
+    "fontTools",
+    "docservice.forms",
+    "docservice.render",
+    "docservice.rendering",
+    "sqlalchemy",
+    "flask",
+)
+
+
+def _cli_imports(argv: list[str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``python -X importtime -m docservice ARGV``, and the modules it imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "docservice", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    return done, names
+
+
+def _loaded(names: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(n for n in names if any(n == p or n.startswith(p + ".") for p in packages))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["verify", "--help"], ["sign", "--help"]])
+def test_help_loads_no_library(argv: list[str]) -> None:
+    done, names = _cli_imports(argv)
+    assert done.returncode == 0 and done.stdout.startswith("usage: docservice")
+    assert "docservice.cli" in names  # the listing is the one of this run
+    assert _loaded(names, HEAVY) == []
+
+
+def test_verify_loads_only_its_format(tmp_path: Path, trust_dir: Path, docs: Docs) -> None:
+    """A PDF is verified without the XML verifier, an XML without pikepdf and the PDF
+    verifier, and neither with the signing side or the renderer; patches applied first."""
+    for name, data, needed, unneeded in (
+        (
+            "x.pdf",
+            docs.bb(),
+            "docservice.verification.pdf",
+            ("docservice.verification.xml", "signxml"),
+        ),
+        (
+            "x.xml",
+            docs.xml(),
+            "docservice.verification.xml",
+            ("docservice.verification.pdf", "pikepdf"),
+        ),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        done, names = _cli_imports(["verify", str(path), "--trust", str(trust_dir)])
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "ӘБІЛҚАСЫМОВА" in done.stdout
+        assert {needed, "signing.patches"} <= names
+        assert _loaded(names, (*NOT_FOR_VERIFY, *unneeded)) == [], name

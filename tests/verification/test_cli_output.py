@@ -4,6 +4,10 @@ What an official sees must be the verdict or one clear line, never a library's r
 a traceback; what the service logs must be JSON lines without a stack and without
 unmasked personal data. The cases are in ``tests/verification/cases.py``. Each run writes
 its log at DEBUG to a file of its own, so the strictest setting is the one checked.
+
+Each case is a process of its own forked from one that imported the CLI once
+(``tests/forked_cli.py``): a hundred interpreter starts and imports of pyHanko were nearly
+all of this test's time. The last test executes the console script itself.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import pem
 
+from tests import forked_cli
 from tests.pki import TestPki, stranger_root
 from tests.verification.cases import Case, all_cases
 from tests.verification.conftest import Docs
@@ -74,7 +79,7 @@ def trust_dirs(tmp_path_factory, pki: TestPki) -> dict[str, Path]:  # type: igno
 def _verify(case: Case, folder: Path, trust: dict[str, Path]) -> Run:
     file = folder / f"{case.name}.bin"
     file.write_bytes(case.data)
-    argv = [*_cli(), "verify", str(file), "--trust", str(trust[case.trust]), *case.options]
+    argv = ["verify", str(file), "--trust", str(trust[case.trust]), *case.options]
     if case.original is not None:
         original = folder / f"{case.name}.original"
         original.write_bytes(case.original)
@@ -82,17 +87,15 @@ def _verify(case: Case, folder: Path, trust: dict[str, Path]) -> Run:
     if case.offline:
         argv.append("--offline")
     log = folder / f"{case.name}.log"
-    done = subprocess.run(
+    done = forked_cli.run(
         argv,
-        cwd=ROOT,
-        capture_output=True,
-        timeout=300,
-        check=False,
         env=_clean_env(DOCSERVICE_LOG_FILE=str(log), DOCSERVICE_LOG_LEVEL="DEBUG"),
+        cwd=ROOT,
+        timeout=300,
     )
     lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
     return Run(
-        done.returncode,
+        done.code,
         done.stdout.decode("utf-8", "replace"),
         done.stderr.decode("utf-8", "replace"),
         lines,
