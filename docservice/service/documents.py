@@ -27,7 +27,7 @@ from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import func, select, true, update
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -1036,13 +1036,7 @@ class DocService:
         with self.db.sessions() as session:
             # The document and the signature that made the revision, in one query.
             found = session.execute(
-                select(Document, Signature)
-                .outerjoin(
-                    Signature,
-                    (Signature.document_id == Document.id) & (Signature.pdf_sha == revision),
-                )
-                .where(Document.id == doc_id)
-                .limit(1)
+                _REVISION_AND_SIGNATURE, {"doc_id": doc_id, "revision": revision}
             ).first()
             document, signature = found if found is not None else (None, None)
             # The current revision's report is archived in the transaction that sets
@@ -1066,14 +1060,8 @@ class DocService:
             if job_id is not None and not mark_finished(session, job_id, "done"):
                 return "done"  # a twin run finished it
             current = session.execute(
-                update(Document)
-                .where(
-                    Document.id == doc_id,
-                    Document.pdf_sha == revision,
-                    (Document.verified_sha.is_(None)) | (Document.verified_sha != revision),
-                )
-                .values(verification=json.dumps(summary), verified_sha=revision)
-                .execution_options(synchronize_session=False)  # not loaded in this session
+                _RECORD_VERIFICATION,
+                {"doc_id": doc_id, "revision": revision, "summary": json.dumps(summary)},
             ).rowcount
             if current == 1 or (
                 not self._is_current(session, doc_id, revision)
@@ -1173,6 +1161,32 @@ class DocService:
             if done.rowcount == 1:  # the first report of this revision is archived
                 self._archive_report(session, document, report, body, document.pdf_sha)
         return summary
+
+
+#: The report job's statements, built once (as ``jobs._FINISH``): building one costs more
+#: CPU than running it, and a reused statement keeps its memoised cache key.
+#: The document and the signature that made revision ``revision``, in one query.
+_REVISION_AND_SIGNATURE = (
+    select(Document, Signature)
+    .outerjoin(
+        Signature,
+        (Signature.document_id == Document.id) & (Signature.pdf_sha == bindparam("revision")),
+    )
+    .where(Document.id == bindparam("doc_id"))
+    .limit(1)
+)
+#: The summary of revision ``revision``, kept while it is the current one and not yet kept.
+#: On the table (Core): no loaded object needs the ORM's bulk update machinery.
+_DOCUMENTS = Document.__table__.c
+_RECORD_VERIFICATION = (
+    update(Document.__table__)
+    .where(
+        _DOCUMENTS.id == bindparam("doc_id"),
+        _DOCUMENTS.pdf_sha == bindparam("revision"),
+        _DOCUMENTS.verified_sha.is_(None) | (_DOCUMENTS.verified_sha != bindparam("revision")),
+    )
+    .values(verification=bindparam("summary"), verified_sha=bindparam("revision"))
+)
 
 
 def _summary(report: Any) -> dict[str, Any]:
