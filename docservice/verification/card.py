@@ -122,11 +122,12 @@ def may_be_card(reader: PdfFileReader) -> bool:
     """False when the PDF ``reader`` reads cannot be a card: fewer than two embedded files.
 
     Why: every signed PDF the service makes is PDF/A-3 with its XML embedded, so telling
-    it from a card took pikepdf opening the whole file again, beside pyHanko's reader that
-    verifies it - about a tenth of a verification. The name tree's entries are counted in
-    that reader (no stream is read), and only a file with at least two of them, or one
-    whose tree cannot be read here, goes to :func:`read_card`, which alone decides what is
-    a card (with fewer than two files it never finds one).
+    it from a card took pikepdf opening the whole file again beside pyHanko's reader that
+    verifies it (about 0.45 ms CPU for a signed ``direction`` here). The name tree's
+    entries are counted in that reader instead (no embedded file is read; the tree's
+    object stream is, about 0.3 ms), and only a file with at least two entries, or one
+    whose tree cannot be read here, goes to :func:`read_card`, which alone decides what
+    is a card (with fewer than two files it never finds one).
     """
     try:
         names = reader.root.get("/Names")
