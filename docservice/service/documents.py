@@ -1107,8 +1107,8 @@ class DocService:
         signatures: int,
         signed_at: dt.datetime | None = None,
     ) -> None:
-        """Archive the report ``body`` of ``revision``, the revision ``signatures``
-        signatures made; ``signed_at`` (when the last of them was made) when known."""
+        """Archive ``body``, the report of ``revision`` (the revision that carries
+        ``signatures`` signatures); ``signed_at``: when the last of them was made, if known."""
         from docservice.archive.record import Artefact
 
         meta: dict[str, Any] = {"revision": revision, "signatures": signatures}
