@@ -1090,22 +1090,15 @@ class DocService:
         with self.db.sessions() as session:
             # The document and the signature that made the revision, in one query.
             found = session.execute(
-                select(Document, Signature)
-                .outerjoin(
-                    Signature,
-                    (Signature.document_id == Document.id) & (Signature.pdf_sha == revision),
-                )
-                .where(Document.id == doc_id)
-                .limit(1)
+                _REVISION_AND_SIGNATURE, {"doc_id": doc_id, "revision": revision}
             ).first()
-            document, signature = found if found is not None else (None, None)
             # The current revision's report is archived in the transaction that sets
             # ``verified_sha``; only an older revision's needs the archive searched.
-            done = document is not None and (
-                document.verified_sha == revision
-                or (document.pdf_sha != revision and self._reported(session, doc_id, revision))
+            done = found is not None and (
+                found.verified_sha == revision
+                or (found.pdf_sha != revision and self._reported(session, doc_id, revision))
             )
-        if document is None or signature is None or done:
+        if found is None or found.seq is None or done:
             state = "done" if done else "failed"
             if job_id is not None:
                 with self.db.session() as session:
@@ -1120,20 +1113,24 @@ class DocService:
             if job_id is not None and not mark_finished(session, job_id, "done"):
                 return "done"  # a twin run finished it
             current = session.execute(
-                update(Document)
-                .where(
-                    Document.id == doc_id,
-                    Document.pdf_sha == revision,
-                    (Document.verified_sha.is_(None)) | (Document.verified_sha != revision),
-                )
-                .values(verification=json.dumps(summary), verified_sha=revision)
-                .execution_options(synchronize_session=False)  # not loaded in this session
+                _RECORD_VERIFICATION,
+                {"doc_id": doc_id, "revision": revision, "summary": json.dumps(summary)},
             ).rowcount
             if current == 1 or (
                 not self._is_current(session, doc_id, revision)
                 and not self._reported(session, doc_id, revision)
             ):
-                self._archive_report(session, document, report, body, revision, signature)
+                self._archive_report(
+                    session,
+                    report,
+                    body,
+                    revision,
+                    document_id=doc_id,
+                    case_ref=found.case_ref,
+                    client_id=found.client_id,
+                    signatures=found.seq,
+                    signed_at=found.signed_at,
+                )
         return "done"
 
     def _is_current(self, session: Session, doc_id: str, revision: str) -> bool:
@@ -1154,22 +1151,24 @@ class DocService:
     def _archive_report(
         self,
         session: Session,
-        document: Document,
         report: Any,
         body: bytes,
         revision: str,
-        signature: Signature | None = None,
+        *,
+        document_id: str,
+        case_ref: str | None,
+        client_id: int,
+        signatures: int,
+        signed_at: dt.datetime | None = None,
     ) -> None:
+        """Archive ``body``, the report of ``revision`` (the revision that carries
+        ``signatures`` signatures); ``signed_at``: when the last of them was made, if known."""
         from docservice.archive.record import Artefact
 
-        meta: dict[str, Any] = {
-            "revision": revision,
-            "signatures": signature.seq if signature else document.signature_count,
-        }
-        if signature is not None:
-            created = signature.created_at
+        meta: dict[str, Any] = {"revision": revision, "signatures": signatures}
+        if signed_at is not None:
             meta["signed_at"] = (
-                created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+                signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=dt.UTC)
             ).isoformat()
             meta["verified_at"] = report.verified_at.isoformat()
         self.archive.record(
@@ -1178,9 +1177,9 @@ class DocService:
                 Artefact(
                     "report.verification",
                     body,
-                    document_id=document.id,
-                    case_ref=document.case_ref,
-                    client_id=document.client_id,
+                    document_id=document_id,
+                    case_ref=case_ref,
+                    client_id=client_id,
                     meta=meta,
                 )
             ],
@@ -1225,8 +1224,53 @@ class DocService:
                 .values(verification=json.dumps(summary), verified_sha=document.pdf_sha)
             )
             if done.rowcount == 1:  # the first report of this revision is archived
-                self._archive_report(session, document, report, body, document.pdf_sha)
+                self._archive_report(
+                    session,
+                    report,
+                    body,
+                    document.pdf_sha,
+                    document_id=document.id,
+                    case_ref=document.case_ref,
+                    client_id=document.client_id,
+                    signatures=document.signature_count,
+                )
         return summary
+
+
+#: The report job's statements, built once (as ``jobs._FINISH``): building one costs more
+#: CPU than running it, and a reused statement keeps its memoised cache key. Both are on
+#: the tables (Core): the report job loads no object, so it needs neither the ORM's
+#: loading nor its bulk update machinery.
+_DOCUMENTS, _SIGNATURES = Document.__table__.c, Signature.__table__.c
+#: What the report job needs of document ``doc_id`` and of the signature that made
+#: revision ``revision`` (``seq`` None: no signature made it), in one query.
+_REVISION_AND_SIGNATURE = (
+    select(
+        _DOCUMENTS.pdf_sha,
+        _DOCUMENTS.verified_sha,
+        _DOCUMENTS.case_ref,
+        _DOCUMENTS.client_id,
+        _SIGNATURES.seq,
+        _SIGNATURES.created_at.label("signed_at"),
+    )
+    .outerjoin_from(
+        Document.__table__,
+        Signature.__table__,
+        (_SIGNATURES.document_id == _DOCUMENTS.id) & (_SIGNATURES.pdf_sha == bindparam("revision")),
+    )
+    .where(_DOCUMENTS.id == bindparam("doc_id"))
+    .limit(1)
+)
+#: The summary of revision ``revision``, kept while it is the current one and not yet kept.
+_RECORD_VERIFICATION = (
+    update(Document.__table__)
+    .where(
+        _DOCUMENTS.id == bindparam("doc_id"),
+        _DOCUMENTS.pdf_sha == bindparam("revision"),
+        _DOCUMENTS.verified_sha.is_(None) | (_DOCUMENTS.verified_sha != bindparam("revision")),
+    )
+    .values(verification=bindparam("summary"), verified_sha=bindparam("revision"))
+)
 
 
 def _summary(report: Any) -> dict[str, Any]:

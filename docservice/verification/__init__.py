@@ -42,7 +42,10 @@ from docservice.verification.limits import (
 from docservice.verification.report import Indication, Report, document_verdict
 
 if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     from docservice.pki.anchors import TrustAnchors, TrustAnchorsError
+    from docservice.verification.card import Card
     from docservice.verification.revocation import RevocationCache
 
 __all__ = [
@@ -107,6 +110,40 @@ def sniff(data: bytes) -> str:
     return kind
 
 
+#: What a parser deep inside a library raises on a hostile or broken file.
+_UNREADABLE = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+    OverflowError,
+    OSError,
+)
+
+
+def _pdf_or_card(data: bytes, limits: Limits) -> tuple[PdfFileReader | None, Card | None]:
+    """pyHanko's reader of a PDF (None if it cannot read it), and the card it is, if any.
+
+    The reader is made first and handed to :func:`verify_pdf`, so a PDF is parsed once;
+    pikepdf reads the file as a card only when that reader leaves room for one
+    (:func:`may_be_card`) or cannot read the file (a card need not be a PDF pyHanko reads);
+    a file that pyHanko cannot read and that is no card goes to ``verify_pdf`` without a
+    reader, which opens it again and refuses it as it always did.
+    """
+    from docservice.verification.card import may_be_card, read_card
+    from docservice.verification.pdf import open_pdf
+
+    try:
+        reader: PdfFileReader | None = open_pdf(data, limits)
+    except Exception:  # only a probe: unreadable here, the file takes the way it took before
+        reader = None
+    if reader is not None and not may_be_card(reader):
+        return reader, None
+    return reader, read_card(data, limits)
+
+
 class Verifier:
     """Verifies documents against one pinned trust store with shared caches (thread-safe)."""
 
@@ -159,19 +196,16 @@ class Verifier:
         if original is not None:
             check_size(original, limits.max_original_bytes, "original")
         kind = sniff(data)
-        card = None
-        if kind == "pdf":  # a document card (ДДК) is a PDF whose attachments are signed
-            from docservice.verification.card import read_card
-
-            card = read_card(data, limits)
-        if card is not None:
-            kind = "card"
-        assessor = Assessor(
+        assessor = Assessor(  # its deadline counts the parsing too
             self.chains,
             now or dt.datetime.now(dt.UTC),
             Deadline(limits.max_seconds),
             known_poe or {},
         )
+        # A document card (ДДК) is a PDF whose attachments are signed.
+        reader, card = _pdf_or_card(data, limits) if kind == "pdf" else (None, None)
+        if card is not None:
+            kind = "card"
         if kind != "cms" and original is not None:
             raise VerificationInputError("original_unexpected", field="original", status=422)
         try:
@@ -182,7 +216,7 @@ class Verifier:
             elif kind == "pdf":
                 from docservice.verification.pdf import verify_pdf
 
-                facts, signatures = verify_pdf(data, assessor, limits, file_name)
+                facts, signatures = verify_pdf(data, assessor, limits, file_name, reader)
             elif kind == "xml":
                 from docservice.verification.xml import verify_xml
 
@@ -193,16 +227,7 @@ class Verifier:
                 facts, signatures = verify_cms(data, original, assessor, limits, file_name)
         except VerificationInputError:
             raise
-        except (
-            ValueError,
-            TypeError,
-            KeyError,
-            IndexError,
-            AttributeError,
-            RecursionError,
-            OverflowError,
-            OSError,
-        ) as exc:
+        except _UNREADABLE as exc:
             # A hostile or broken file tripping a parser deep inside a library: the caller
             # gets "unreadable", the log gets the type (never the content).
             log.warning("unreadable %s input: %s", kind, describe(exc))

@@ -219,10 +219,17 @@ def _signed_bytes(data: bytes, byte_range: list[int]) -> bytes:
 
 
 def verify_pdf(
-    data: bytes, assessor: Assessor, limits: Limits, file_name: str | None = None
+    data: bytes,
+    assessor: Assessor,
+    limits: Limits,
+    file_name: str | None = None,
+    reader: PdfFileReader | None = None,
 ) -> tuple[DocumentFacts, list[SignatureReport]]:
-    """All signatures and document time-stamps of ``data``, in revision order."""
-    reader = open_pdf(data, limits)
+    """All signatures and document time-stamps of ``data``, in revision order.
+
+    ``reader``: what :func:`open_pdf` made of ``data`` already (it is parsed once).
+    """
+    reader = reader or open_pdf(data, limits)
     try:
         signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
         revisions = reader.xrefs.total_revisions

@@ -201,6 +201,27 @@ def test_a_card_built_by_another_tool_is_recognised(signed, verifier):
     assert [s.index for s in report.signatures] == list(range(1, 13))
 
 
+def test_a_card_whose_name_tree_has_one_file_per_kid_is_recognised(signed, verifier):
+    """The name tree split into kids of one entry each (a tree builder's choice for many
+    files): the verifier's count of embedded files walks the kids, so it is still a card."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    files = [("заявление.txt", ORIGINAL)] + [(f"{label}.cms", der) for label, der in signed]
+    kids = []
+    for n, (name, data) in enumerate(files, start=1):
+        key = pikepdf.String(f"{n:02d}")
+        spec = pikepdf.AttachedFileSpec(pdf, data, filename=name).obj
+        leaf = pikepdf.Dictionary(Names=pikepdf.Array([key, spec]), Limits=[key, key])
+        kids.append(pdf.make_indirect(leaf))
+    tree = pdf.make_indirect(pikepdf.Dictionary(Kids=pikepdf.Array(kids)))
+    pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles=tree)
+    out = io.BytesIO()
+    pdf.save(out)
+    report = verifier.verify(out.getvalue())
+    assert report.document.format == "card" and report.verdict == "TOTAL_PASSED"
+    assert [s.field_name for s in report.signatures] == [name for name, _ in files[1:]]
+
+
 def test_a_pdf_with_one_attachment_is_not_a_card(verifier):
     from docservice.verification.limits import VerificationInputError
 

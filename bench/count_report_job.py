@@ -1,0 +1,174 @@
+"""Instructions per report job (``jobs.run_job`` of a ``verify`` job), counted by callgrind.
+
+Run: ``.venv/bin/python bench/count_report_job.py [--jobs K] [--base DIR]`` (needs valgrind)
+
+Why a count: on a shared machine the CPU time of a few milliseconds of work drifts by tens
+of per cent with the load (``bench_report_job.py`` shows it), while the number of
+instructions a process executes does not. Each child process, run under
+``valgrind --tool=callgrind``, sets up the embedded mode (SQLite, the local store) with
+``2 + K`` signed ``direction`` documents stored and their rows and report jobs inserted as
+a signing leaves them (document, signature, queued ``verify`` job), then runs the first
+``N`` jobs, ``N`` being 2 or ``2 + K``; the difference of the two counts divided by ``K``
+is the instructions of one report job (verification of the stored bytes against the trust
+folder with the demo PKI's OCSP responder, summary, stored report, job and document rows,
+archive entry), without start-up, imports or first-use costs. User space only: the
+kernel's share (fsync, file writes) is not counted. The children run in parallel; with
+``--base DIR`` the same counts are made with that checkout's code too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST = 2  # jobs run in both counts: their first-use costs cancel out
+
+
+def child(trust_dir: str, jobs_to_run: int, pdfs: list[str]) -> None:
+    """Store ``pdfs`` with the rows a signing leaves, then run ``jobs_to_run`` report jobs."""
+    from signing import patches
+
+    patches.apply()  # the service's start-up
+    from sqlalchemy import select
+
+    from docservice.service.clients import add_client
+    from docservice.service.config import Settings
+    from docservice.service.documents import DocService
+    from docservice.service.jobs import run_job
+    from docservice.service.models import Client, Document, Job, Signature
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), trust_dir=trust_dir, fetch_revocation=True)
+        service = DocService(settings)
+        with service.db.session() as session:
+            add_client(session, "bench", ["render", "sign"])
+        with service.db.sessions() as session:
+            client_id = session.scalar(select(Client.id))
+        job_ids = []
+        for path in pdfs:
+            sha = service.store.put(Path(path).read_bytes())
+            with service.db.session() as session:
+                document = Document(
+                    id=secrets.token_hex(16),
+                    client_id=client_id,
+                    kind="direction",
+                    lang="kk",
+                    status="signed",
+                    sha256=sha,
+                    pdf_sha=sha,
+                    xml_sha=sha,
+                    signature_count=1,
+                    input_sha=sha,
+                )
+                session.add(document)
+                session.flush()
+                session.add(
+                    Signature(
+                        document_id=document.id,
+                        seq=1,
+                        pdf_sha=sha,
+                        cms_sha=sha,
+                        method="server_key",
+                    )
+                )
+                job = Job(
+                    id=secrets.token_hex(16),
+                    client_id=client_id,
+                    task="verify",
+                    state="queued",
+                    input_sha=sha,
+                    result_id=secrets.token_hex(16),
+                    document_id=document.id,
+                )
+                session.add(job)
+                job_ids.append(job.id)
+        for job_id in job_ids[:jobs_to_run]:
+            assert run_job(service, job_id) == "done"
+        with service.db.sessions() as session:
+            passed = session.scalars(
+                select(Document.verification).where(Document.verification.is_not(None))
+            )
+            assert all('"TOTAL_PASSED"' in v for v in passed)
+        service.db.dispose()
+
+
+def _count(code: Path, trust_dir: Path, jobs_to_run: int, pdfs: list[Path], out: Path) -> int:
+    """Instructions (user space) of one child run with ``code`` importable first."""
+    subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            str(ROOT / "bench" / "count_report_job.py"),
+            "--child",
+            str(trust_dir),
+            "--run",
+            str(jobs_to_run),
+            *map(str, pdfs),
+        ],
+        cwd=code,
+        env=dict(os.environ, PYTHONPATH=str(code)),
+        check=True,
+        capture_output=True,
+    )
+    found = re.search(rb"^summary: (\d+)$", out.read_bytes(), re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"no callgrind summary in {out}")
+    return int(found.group(1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10, help="K: the jobs counted")
+    parser.add_argument("--base", type=Path, help="a checkout of the code to compare with")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--run", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.run, args.paths)
+        return 0
+
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_report_job import _make_documents
+
+    from docservice.service.demo_pki import running
+    from signing import patches
+
+    patches.apply()
+    codes = [("new", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
+    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
+        trust_dir = Path(tmp) / "trust"
+        trust_dir.mkdir()
+        (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())
+        pdfs = _make_documents(pki, trust_dir, Path(tmp), FIRST + args.jobs)
+        runs = [(name, code, n) for name, code in codes for n in (FIRST, FIRST + args.jobs)]
+        with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+            counts = list(
+                pool.map(
+                    lambda r: _count(r[1], trust_dir, r[2], pdfs, Path(tmp) / f"{r[0]}-{r[2]}.cg"),
+                    runs,
+                )
+            )
+    per_job = {}
+    for name, _ in codes:
+        few, many = (c for (n, _, _), c in zip(runs, counts, strict=True) if n == name)
+        per_job[name] = (many - few) / args.jobs
+        print(f"{name:4}: {per_job[name] / 1e6:7.2f} M instructions per report job (K={args.jobs})")
+    if args.base:
+        print(f"new / base: {per_job['new'] / per_job['base']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
