@@ -58,6 +58,9 @@ class Settings:
     #: Seconds a server key's good certificate status (chain, CRL/OCSP) is reused by its
     #: next signatures (at most the revocation cache's 300 s); 0 checks every signature.
     key_status_ttl: float = 60.0
+    #: The garbage collector's first threshold in service processes after their warm-up
+    #: (docservice.service.gc_tuning); 0 keeps CPython's default.
+    gc_threshold: int = 10_000
     #: Seconds a process reuses an API key's successful lookup (its client row); a key
     #: revoked or rotated meanwhile stops working within this time; 0 looks up every
     #: request.
@@ -115,6 +118,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=_int(env, "DOCSERVICE_MAX_REQUEST_BYTES", 16 * 1024 * 1024),
         max_report_rows=_int(env, "DOCSERVICE_MAX_REPORT_ROWS", 20_000),
         job_threads=_int(env, "DOCSERVICE_JOB_THREADS", 2),
+        gc_threshold=_int(env, "DOCSERVICE_GC_THRESHOLD", 10_000),
         broker_url=env.get("DOCSERVICE_BROKER_URL") or None,
         rate_limit=env.get("DOCSERVICE_RATE_LIMIT") or "1200/minute",
         rate_limit_storage=env.get("DOCSERVICE_RATE_LIMIT_STORAGE") or None,

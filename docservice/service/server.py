@@ -33,6 +33,7 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> Any:
         from docservice import logging_setup
+        from docservice.service import gc_tuning
         from docservice.service.app import create_service_app
         from docservice.service.webhooks import Deliverer
 
@@ -40,6 +41,7 @@ class _Gunicorn(BaseApplication):
         app = create_service_app(self.settings)
         svc = app.extensions["docservice"]
         svc.warm_up()
+        gc_tuning.settle(self.settings.gc_threshold)
         Deliverer(svc).start()
         if self.settings.scheduler and not self.settings.broker_url:
             from docservice.service.scheduler import Scheduler

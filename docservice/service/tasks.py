@@ -134,6 +134,9 @@ def run_worker(
         _svc(), runner.submit, interval=sweep_interval, stale_after=stale_after
     ).start()
     Deliverer(_svc()).start()
+    from docservice.service import gc_tuning
+
+    gc_tuning.settle(from_env().gc_threshold)  # before the pool's children fork
     try:
         app.worker_main(
             [

@@ -425,3 +425,33 @@ def test_a_route_end_to_end_under_gunicorn(
     assert proc.returncode == 0
     for iin in ("850301300121", "781122300344"):  # the two officials' IINs
         assert iin not in stderr, "an IIN in the log"
+
+
+_LOADED_WORKER = """
+import gc, json
+from docservice.service.config import from_env
+from docservice.service.server import _Gunicorn
+before = gc.get_threshold()[0]
+_Gunicorn(from_env(), {}).load()  # what each gunicorn worker runs before its first request
+after, frozen = gc.get_threshold()[0], gc.get_freeze_count()
+print(json.dumps({"before": before, "after": after, "frozen": frozen}))
+"""
+
+
+@pytest.mark.parametrize(("setting", "threshold"), [("", 10_000), ("25000", 25_000), ("0", 700)])
+def test_a_served_worker_settles_the_collector_after_its_warm_up(
+    tmp_path: Path, trust_dir: Path, setting: str, threshold: int
+) -> None:
+    env = _env(tmp_path, trust_dir, DOCSERVICE_GC_THRESHOLD=setting, DOCSERVICE_SCHEDULER="0")
+    run = subprocess.run(
+        [sys.executable, "-c", _LOADED_WORKER],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout.splitlines()[-1])
+    assert found["before"] == 700  # CPython's default until the warm-up is over
+    assert found["after"] == threshold
+    assert found["frozen"] > 10_000  # the modules, fonts and schemas loaded by then
