@@ -422,18 +422,29 @@ def qr_drawing(qr: qrcode.QRCode[PilImage | PyPNGImage]) -> bytes:
     The same coordinate system as pyHanko's :class:`PdfStreamQRImage` (its header, one
     unit a module, quiet zone included), but a row's adjacent dark modules are one
     ``x y w 1 re`` instead of ``w`` unit squares: a third of the operators to write and
-    compress, the same picture.
+    compress, the same picture. The rows are searched for runs as one byte string (a
+    zero byte after each row ends its last run), all rectangles are written by one
+    formatting operation, and the header is made once per size.
     """
-    image = PdfStreamQRImage(qr.border, qr.modules_count, qr.box_size, qrcode_modules=qr.modules)
-    commands = [image.setup_drawing_area()]
-    for y, row in enumerate(qr.modules):
-        line = bytes(map(bool, row))
-        commands += [
-            b"%d %d %d 1 re" % (run.start(), y, run.end() - run.start())
-            for run in _DARK_RUN.finditer(line)
-        ]
-    commands.append(b"f")
-    return b"\n".join(commands)
+    width = len(qr.modules) + 1
+    try:  # a finished symbol's modules are all booleans
+        matrix = b"\x00".join(map(bytes, qr.modules)) + b"\x00"  # type: ignore[arg-type]  # bool rows
+    except TypeError:  # a module left None (never drawn): light
+        matrix = b"".join(bytes(map(bool, row)) + b"\x00" for row in qr.modules)
+    numbers: list[int] = []
+    for start, end in map(re.Match.span, _DARK_RUN.finditer(matrix)):
+        numbers += (start % width, start // width, end - start)
+    runs = b"%d %d %d 1 re\n" * (len(numbers) // 3) % tuple(numbers)
+    return b"%s\n%sf" % (_qr_header(qr.border, qr.modules_count, qr.box_size), runs)
+
+
+@functools.lru_cache(maxsize=64)
+def _qr_header(border: int, modules_count: int, box_size: int) -> bytes:
+    """pyHanko's :class:`PdfStreamQRImage` header (colours, the module grid's matrix)."""
+    header: bytes = PdfStreamQRImage(
+        border, modules_count, box_size, qrcode_modules=[]
+    ).setup_drawing_area()
+    return header
 
 
 _DARK_RUN = re.compile(b"\x01+")
