@@ -25,8 +25,14 @@ from asn1crypto import algos, cms, core, x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
+from pyhanko.sign.attributes import (
+    CMSAlgorithmProtectionProvider,
+    CMSAttributeProvider,
+    SigningCertificateV2Provider,
+)
+from pyhanko.sign.general import simple_cms_attribute
 from pyhanko.sign.signers import ExternalSigner, Signer
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -205,6 +211,80 @@ class _KeptKeySigner(Signer):
             else:
                 yield provider
 
+    async def signed_attrs(
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        attr_settings: PdfCMSSignedAttributes | None = None,
+        content_type: str = "data",
+        use_pades: bool = False,
+        timestamper: TimeStamper | None = None,
+        dry_run: bool = False,
+        is_pdf_sig: bool = True,
+    ) -> cms.CMSAttributes:
+        """pyHanko's signed attributes, encoded from cached DER when every provider's
+        attribute is constant for this key (signing-certificate-v2, CMS algorithm
+        protection): only the content type and message digest are new.
+
+        Why: pyHanko regroups the attributes by type into new asn1crypto objects and
+        encodes them again (about a twentieth of a B-B signature). The DER SET OF is the
+        sorted encodings of the attributes, each being the one asn1crypto gives (one
+        value per type); any other provider goes to pyHanko's own method
+        (``tests/signing/test_cms_template.py`` compares the two).
+        """
+        settings = attr_settings or PdfCMSSignedAttributes()
+        providers = list(
+            self._signed_attr_providers(
+                data_digest=data_digest,
+                digest_algorithm=digest_algorithm,
+                use_cades=use_pades,
+                attr_settings=settings,
+                timestamper=timestamper,
+                is_pdf_sig=is_pdf_sig,
+            )
+        )
+        encoded = [_simple_attribute("content_type", content_type)]
+        encoded.append(_simple_attribute("message_digest", data_digest))
+        for provider in providers:
+            der = await self._constant_attribute(provider, digest_algorithm, dry_run)
+            if der is None:
+                encoded = []
+                break
+            encoded.append(der)
+        types = {"content_type", "message_digest", *(p.attribute_type for p in providers)}
+        if not encoded or len(types) != len(encoded):
+            plain: cms.CMSAttributes = await super().signed_attrs(
+                data_digest,
+                digest_algorithm,
+                attr_settings=settings,
+                content_type=content_type,
+                use_pades=use_pades,
+                timestamper=timestamper,
+                dry_run=dry_run,
+                is_pdf_sig=is_pdf_sig,
+            )
+            return plain
+        return cms.CMSAttributes.load(_der_set(b"".join(sorted(encoded))))
+
+    async def _constant_attribute(
+        self, provider: CMSAttributeProvider, digest_algorithm: str, dry_run: bool
+    ) -> bytes | None:
+        """The DER of ``provider``'s attribute when it is the same for every signature
+        of this key and digest algorithm, else None."""
+        if isinstance(provider, _CachedAttribute):
+            attr = await provider.get_attribute(dry_run)
+            return None if attr is None else attr.dump()
+        if not isinstance(provider, CMSAlgorithmProtectionProvider):
+            return None
+        key = f"{provider.attribute_type}:{digest_algorithm}:{provider.signature_algo.dump().hex()}"
+        der = self._constant_attrs.get(key)
+        if der is None:
+            attr = await provider.get_attribute(dry_run)
+            if attr is None:
+                return None
+            der = self._constant_attrs[key] = attr.dump()
+        return der
+
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
     ) -> bytes:
@@ -243,6 +323,21 @@ class _KeptKeySigner(Signer):
         attrs = signed_attrs.dump()
         signature = await self.async_sign_raw(attrs, "sha256", dry_run)
         return cms.ContentInfo.load(self._template.content_info(attrs, signature))
+
+
+def _simple_attribute(kind: str, value: object) -> bytes:
+    """The DER of a one-value attribute as pyHanko's ``simple_cms_attribute`` makes it."""
+    der: bytes = simple_cms_attribute(kind, value).dump()
+    return der
+
+
+def _der_set(content: bytes) -> bytes:
+    """A DER SET around ``content`` (its elements already sorted)."""
+    size = len(content)
+    if size < 0x80:
+        return bytes((0x31, size)) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((0x31, 0x80 | len(length))) + length + content
 
 
 #: What pyHanko passes for a detached signature (``pdf_cms._ensure_content_type``).

@@ -45,6 +45,31 @@ def test_the_template_gives_pyhankos_bytes(officials: dict[str, Pkcs12Key]) -> N
             assert fast == plain
 
 
+def test_the_signed_attributes_are_pyhankos(officials: dict[str, Pkcs12Key]) -> None:
+    """The signed attributes encoded from cached parts are pyHanko's own, byte for byte,
+    for a PAdES and a plain CMS signature, and again for a second digest (the cache)."""
+
+    async def both(signer: Signer, digest: bytes, use_pades: bool) -> tuple[bytes, bytes]:
+        settings = PdfCMSSignedAttributes()
+        fast = await signer.signed_attrs(
+            digest, "sha256", attr_settings=settings, use_pades=use_pades
+        )
+        plain = await Signer.signed_attrs(
+            signer, digest, "sha256", attr_settings=settings, use_pades=use_pades
+        )
+        return fast.dump(), plain.dump()
+
+    for key in officials.values():
+        if key.is_gost:
+            continue
+        signer = key.pyhanko_signer()
+        for use_pades in (True, False, True):
+            digest = hashlib.sha256(secrets.token_bytes(64)).digest()
+            fast, plain = asyncio.run(both(signer, digest, use_pades))
+            assert fast == plain
+            assert digest in fast
+
+
 def test_a_b_b_signature_does_not_go_through_pyhankos_assembly(
     officials: dict[str, Pkcs12Key], monkeypatch: pytest.MonkeyPatch
 ) -> None:
