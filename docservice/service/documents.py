@@ -476,6 +476,7 @@ class DocService:
                 rendered.xml,
                 given,
                 iin=subject_iin(data),
+                stored=((rendered.pdf, pdf_sha), (rendered.xml, xml_sha), (given, input_sha)),
             )
         return document
 
@@ -501,8 +502,11 @@ class DocService:
         data: bytes | None,
         *,
         iin: str | None,
+        stored: Sequence[tuple[bytes, str]] = (),
     ) -> None:
-        """A new document's PDF, XML and input as archive entries (same transaction)."""
+        """A new document's PDF, XML and input as archive entries (same transaction);
+        ``stored``: those of them just put in the store, with their SHA-256
+        (``Archive.record``)."""
         from docservice.archive.record import Artefact
 
         common = {
@@ -518,7 +522,7 @@ class DocService:
         ]
         if data is not None:
             arts.append(Artefact("document.input", data, meta=meta, **common))
-        self.archive.record(session, arts)
+        self.archive.record(session, arts, stored)
 
     def _case_for_route(self, session: Session, client: Client, case_ref: str | None) -> Case:
         case = routing.case_by_ref(session, client, case_ref)
@@ -573,7 +577,13 @@ class DocService:
             session.flush()
             routing.revised(session, locked, new)
             self.record_document(
-                session, new, rendered.pdf, rendered.xml, given, iin=subject_iin(data)
+                session,
+                new,
+                rendered.pdf,
+                rendered.xml,
+                given,
+                iin=subject_iin(data),
+                stored=((rendered.pdf, pdf_sha), (rendered.xml, xml_sha), (given, input_sha)),
             )
         return new
 
@@ -877,6 +887,7 @@ class DocService:
         self.archive.record(
             session,
             signature_artefacts(document, signature.seq, signed, der, ident.iin or None, method),
+            ((signed, made.pdf_sha), (der, made.cms_sha)),
         )
         webhooks.enqueue(
             session,
@@ -1107,7 +1118,7 @@ class DocService:
         report = self.verifier().verify(self.store.get(revision), file_name=f"{doc_id}.pdf")
         summary = _summary(report)
         body = report_json(report)
-        self.store.put(body)  # its fsync before the writer lock, not in it
+        body_sha = self.store.put(body)  # its fsync before the writer lock, not in it
         with self.db.session() as session:
             # First statement: it takes the job's row (PostgreSQL) or the writer (SQLite).
             if job_id is not None and not mark_finished(session, job_id, "done"):
@@ -1125,6 +1136,7 @@ class DocService:
                     report,
                     body,
                     revision,
+                    body_sha=body_sha,
                     document_id=doc_id,
                     case_ref=found.case_ref,
                     client_id=found.client_id,
@@ -1160,9 +1172,11 @@ class DocService:
         client_id: int,
         signatures: int,
         signed_at: dt.datetime | None = None,
+        body_sha: str | None = None,
     ) -> None:
         """Archive ``body``, the report of ``revision`` (the revision that carries
-        ``signatures`` signatures); ``signed_at``: when the last of them was made, if known."""
+        ``signatures`` signatures); ``signed_at``: when the last of them was made, if known;
+        ``body_sha``: the SHA-256 of ``body`` when just put in the store (``Archive.record``)."""
         from docservice.archive.record import Artefact
 
         meta: dict[str, Any] = {"revision": revision, "signatures": signatures}
@@ -1183,6 +1197,7 @@ class DocService:
                     meta=meta,
                 )
             ],
+            [(body, body_sha)] if body_sha is not None else (),
         )
 
     # -- verification --------------------------------------------------------------
@@ -1212,7 +1227,7 @@ class DocService:
         )
         summary = _summary(report)
         body = report_json(report)
-        self.store.put(body)  # its fsync before the writer lock, not in it
+        body_sha = self.store.put(body)  # its fsync before the writer lock, not in it
         with self.db.session() as session:
             done = session.execute(
                 update(Document)
@@ -1233,6 +1248,7 @@ class DocService:
                     case_ref=document.case_ref,
                     client_id=document.client_id,
                     signatures=document.signature_count,
+                    body_sha=body_sha,
                 )
         return summary
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from docservice.service.audit import check_archive
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
 from tests.conftest import example
+from tests.pki import TestPki
 
 
 def test_a_route_event_joins_its_case_chain(service: DocService) -> None:
@@ -122,3 +125,71 @@ def test_a_record_reads_the_log_tail_back_only_after_someone_else_appended(
     assert service.archive.log.root() == oracle.get_root()
     assert check_archive(service).findings == []
     other.db.dispose()
+
+
+def test_files_just_stored_are_recorded_without_being_put_again(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
+    """A document's, a signature's and a report's files are put in the store once (before
+    their transaction); the archive's entries still name exactly those files: each entry's
+    sha256 and size are those of the stored bytes, and ``audit check`` (which recomputes
+    every entry from the stored blobs) finds nothing."""
+    from docservice.service.keys import add_key
+
+    with service.db.session() as session:
+        client, _ = add_client(session, "portal", ["render", "sign", "audit"])
+        add_key(session, "career", pki.p12("career"), password_file, ["portal"])
+    puts: list[bytes] = []
+    real_put_many = service.store.put_many
+
+    def put_many(items):  # type: ignore[no-untyped-def]
+        puts.extend(items)
+        return real_put_many(items)
+
+    service.store.put_many = put_many  # type: ignore[method-assign]  # put goes through it
+    doc = service.create_document(client, "application", "kk", example("application"))
+    signature = service.sign_with_key(client, doc.id, "career")
+    signed = service.get_document(client, doc.id)
+    assert service.verification_summary(signed) is not None
+    assert len(puts) == len({id(p) for p in puts}) == 6, [len(p) for p in puts]
+    assert len({hashlib.sha256(p).hexdigest() for p in puts}) == 6  # each once
+
+    with service.db.sessions() as session:
+        rows = service.archive.case_rows(session, client, doc.id, [signed])
+    entries = {
+        r["type"]: (r["sha256"], parse_entry(service.archive.log_store.entry(r["idx"])))
+        for r in rows
+    }
+    assert entries["document.pdf"][0] == doc.pdf_sha
+    assert entries["document.xml"][0] == doc.xml_sha
+    assert entries["document.input"][0] == doc.input_sha
+    assert entries["signature.pdf"][0] == signature.pdf_sha == signed.pdf_sha
+    assert entries["signature.cms"][0] == signature.cms_sha
+    assert "report.verification" in entries
+    for sha, entry in entries.values():
+        data = service.store.get(sha)
+        assert entry["sha256"] == sha == hashlib.sha256(data).hexdigest()
+        assert entry["size"] == len(data)
+    assert check_archive(service).findings == []
+
+
+def test_only_the_very_bytes_stored_are_taken_as_stored(service: DocService) -> None:
+    """Equal bytes in another object, or other bytes, still go through the store."""
+    from docservice.service.archive import _AlreadyStored
+
+    class Counting:
+        def __init__(self) -> None:
+            self.seen: list[bytes] = []
+
+        def put(self, data: bytes) -> str:
+            self.seen.append(data)
+            return hashlib.sha256(data).hexdigest()
+
+    data = b"x" * 100
+    store = Counting()
+    known = _AlreadyStored(store, [(data, "a" * 64)])
+    assert known.put(data) == "a" * 64 and store.seen == []
+    copy = bytes(bytearray(data))
+    assert copy == data and copy is not data
+    assert known.put(copy) == hashlib.sha256(data).hexdigest() and store.seen == [copy]
+    assert known.put(b"other") == hashlib.sha256(b"other").hexdigest()
