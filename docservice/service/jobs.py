@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,17 +74,21 @@ def create_report_job(session: Session, document: Document) -> str:
     It carries ids only: the document's id and the revision's SHA-256 (``input_sha``,
     the signed PDF in the file store); ``created_at`` is the signing's time.
     """
-    job = Job(
-        id=secrets.token_hex(16),
-        client_id=document.client_id,
-        task="verify",
-        state="queued",
-        input_sha=document.pdf_sha,
-        result_id=secrets.token_hex(16),
-        document_id=document.id,
+    job_id, now = secrets.token_hex(16), utcnow()
+    # One prebuilt Core INSERT of the whole row (the model's defaults written out): the
+    # ORM's unit of work for a new object at commit cost several times the statement.
+    session.execute(
+        _INSERT_REPORT_JOB,
+        {
+            "id": job_id,
+            "client_id": document.client_id,
+            "input_sha": document.pdf_sha,
+            "result_id": secrets.token_hex(16),
+            "document_id": document.id,
+            "now": now,
+        },
     )
-    session.add(job)
-    return job.id
+    return job_id
 
 
 #: The statements every job runs, built once with bound parameters, on the table (Core):
@@ -94,6 +98,19 @@ def create_report_job(session: Session, document: Document) -> str:
 #: update machinery, which no loaded object needs here. Statements are immutable once
 #: built, so threads share them.
 _JOBS = Job.__table__.c
+_INSERT_REPORT_JOB = insert(Job.__table__).values(
+    id=bindparam("id"),
+    client_id=bindparam("client_id"),
+    task="verify",
+    state="queued",
+    progress=0,
+    attempts=0,
+    input_sha=bindparam("input_sha"),
+    result_id=bindparam("result_id"),
+    document_id=bindparam("document_id"),
+    created_at=bindparam("now"),
+    updated_at=bindparam("now"),
+)
 _FINISH = (
     update(Job.__table__)
     .where(_JOBS.id == bindparam("job_id"), _JOBS.state.in_(UNFINISHED))

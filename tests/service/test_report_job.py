@@ -21,7 +21,7 @@ from docservice.service.clients import add_client
 from docservice.service.documents import DocService
 from docservice.service.jobs import MAX_ATTEMPTS, Sweeper, ThreadRunner, run_job
 from docservice.service.keys import add_key
-from docservice.service.models import Job
+from docservice.service.models import Document, Job
 from tests.conftest import example
 from tests.pki import TestPki
 from tests.service.http import Client, serving
@@ -217,3 +217,36 @@ def test_a_read_before_the_job_makes_the_report_and_the_job_adds_none(
     assert run_job(service, lost.sent[0]) == "done"
     assert len(_reports(service, doc_id)) == 1
     assert _jobs(service) == [("verify", "done")]
+
+
+def test_the_report_job_row_is_written_whole_in_the_signing_transaction(
+    service: DocService, pki: TestPki, password_file: Path
+) -> None:
+    """The queued job a signing leaves is the complete row (the model's defaults written
+    out), naming the signed revision, committed with the signature."""
+    doc_id, lost = _signed_with_jobs_lost(service, pki, password_file, "ROW-1")
+    with service.db.sessions() as session:
+        job = session.scalars(select(Job)).one()
+        document = session.get(Document, doc_id)
+        assert document is not None
+        signed_at = document.signatures[-1].created_at
+    assert lost.sent == [job.id] and len(job.id) == 32 and len(job.result_id) == 32
+    assert job.result_id != job.id
+    assert (job.task, job.state, job.progress, job.attempts, job.error) == (
+        "verify",
+        "queued",
+        0,
+        0,
+        None,
+    )
+    assert (job.input_sha, job.document_id, job.client_id) == (
+        document.pdf_sha,
+        doc_id,
+        document.client_id,
+    )
+    assert job.created_at == job.updated_at
+
+    def utc(value: dt.datetime) -> dt.datetime:  # SQLite hands times back naive (UTC)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+    assert abs(utc(job.created_at) - utc(signed_at)) < dt.timedelta(seconds=5)
