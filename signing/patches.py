@@ -36,7 +36,8 @@ each, which fails with a clear message when an upgrade moves it):
     of the decoded bytes instead of a look-up in the ``/W`` array and a read per field;
 11. pyHanko's tokenizer skips white space with :func:`_read_non_whitespace` (one search
     on a small block instead of a read per byte) and reads indirect references with
-    :func:`_read_reference` (one match for ``N G``), pyHanko's own code for the rest.
+    :func:`_read_reference` (one match for ``N G``), pyHanko's own code for the rest;
+12. pyHanko reads a literal string without escapes with :func:`_read_string_literal`.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ def apply() -> None:
         _fast_xref_streams()
         _fast_white_space()
         _fast_references()
+        _fast_string_literals()
         _applied = True
 
 
@@ -653,3 +655,35 @@ def _fast_references() -> None:
     """pyHanko reads indirect references with :func:`_read_reference` (``read_object``
     looks the method up on the class at each call)."""
     generic.IndirectObject.read_from_stream = staticmethod(_read_reference)  # type: ignore[method-assign]
+
+
+#: What ends a literal string's plain run: a nested ``(``, the closing ``)``, an escape.
+_STRING_SPECIAL = re.compile(rb"[()\\]")
+_STRING_CHUNK = 256
+_PYHANKO_READ_STRING_LITERAL = generic._read_string_literal_bytes
+
+
+def _read_string_literal(stream: IO[bytes]) -> bytes:
+    """Drop-in for pyHanko's ``_read_string_literal_bytes``: the bytes of a literal string
+    (``(...)``) with the stream left after its ``)``.
+
+    Why: pyHanko reads a literal one byte per ``read`` (dates, ``/Name``, ``/Reason``,
+    ``/M`` of every signature dictionary, the producer). When the string closes within a
+    block and holds no escape and no nested parenthesis its bytes are that slice; any
+    other string is read from its start by pyHanko's function.
+    """
+    start = stream.tell()
+    block = stream.read(_STRING_CHUNK)
+    found = _STRING_SPECIAL.search(block, 1)
+    if found is None or found[0] != b")":
+        stream.seek(start)
+        plain: bytes = _PYHANKO_READ_STRING_LITERAL(stream)
+        return plain
+    stream.seek(start + found.end())
+    return block[1 : found.start()]
+
+
+def _fast_string_literals() -> None:
+    """pyHanko reads literal strings with :func:`_read_string_literal` (looked up by
+    ``read_string_from_stream`` as a module global at each call)."""
+    generic._read_string_literal_bytes = _read_string_literal

@@ -250,6 +250,39 @@ def test_pyhanko_white_space_and_reference_readers_are_looked_up_at_call_time() 
     )
 
 
+def test_pyhanko_string_literal_reader_is_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    canary(
+        generic._read_string_literal_bytes is patches._read_string_literal
+        and _params(patches._PYHANKO_READ_STRING_LITERAL) == ["stream"]
+        and "_read_string_literal_bytes(stream)"
+        in inspect.getsource(generic.read_string_from_stream),
+        "pdf_utils.generic._read_string_literal_bytes (read_string_from_stream)",
+        "pyhanko",
+        "signing/patches.py (_fast_string_literals)",
+    )
+    calls = []
+
+    def spy(stream):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return patches._read_string_literal(stream)
+
+    generic._read_string_literal_bytes = spy
+    try:
+        value = generic.read_object(io.BytesIO(b"(Hello) "), generic.Reference(1, 0))
+    finally:
+        generic._read_string_literal_bytes = patches._read_string_literal
+    canary(
+        calls == [1] and str(value) == "Hello",
+        "read_object -> read_string_from_stream -> _read_string_literal_bytes (module global)",
+        "pyhanko",
+        "signing/patches.py (_fast_string_literals)",
+    )
+
+
 def test_pyhanko_name_coding_is_looked_up_at_call_time() -> None:
     from pyhanko.pdf_utils import generic
 
@@ -421,6 +454,7 @@ def state():
             "xref_stream": xref.parse_xref_stream is patches._parse_xref_stream,
             "white_space": generic.read_non_whitespace is patches._read_non_whitespace,
             "references": generic.IndirectObject.read_from_stream is patches._read_reference,
+            "strings": generic._read_string_literal_bytes is patches._read_string_literal,
             "issuer_match": getattr(general.match_issuer_serial, "_remembered", False),
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,

@@ -426,3 +426,49 @@ def test_reference_reader_matches_pyhanko_on_real_files(docs: Docs) -> None:
                     assert _reference_outcome(mine, data, at) == expected, at
                     references += isinstance(expected[0], tuple)
     assert references > 200
+
+
+STRINGS = [
+    b"(Hello)",
+    b"()",
+    b"(a(b)c) ",
+    b"(a\\)b)",
+    b"(a\\nb\\053)",
+    b"(line\\\nnext)",
+    b"(\xd0\x90\xd0\x91)",
+    b"(D:20261201225100+06'00')",
+    b"(unclosed",
+    b"(" + b"x" * 254 + b")",
+    b"(" + b"x" * 255 + b")",
+    b"(" + b"x" * 600 + b")",
+    b"(\\q)",
+    b"(",
+]
+
+
+@pytest.mark.parametrize("raw", STRINGS)
+def test_string_literal_reader_matches_pyhanko(raw: bytes) -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    assert generic._read_string_literal_bytes is patches._read_string_literal
+    original = _fresh_pyhanko("pyhanko.pdf_utils.generic")._read_string_literal_bytes
+    mine = _token_outcome(patches._read_string_literal, raw + b" /Next", 0)
+    assert mine == _token_outcome(original, raw + b" /Next", 0)
+
+
+def test_string_literal_reader_matches_pyhanko_on_real_files(docs: Docs) -> None:
+    """At every ``(`` of signed files, their streams decoded too (strings and text)."""
+    from signing import patches
+
+    original = _fresh_pyhanko("pyhanko.pdf_utils.generic")._read_string_literal_bytes
+    count = 0
+    for pdf in (docs.bb(), docs.four()):
+        for data in _with_streams_decoded(pdf):
+            for found in re.finditer(rb"\(", data[:80000]):
+                at = found.start()
+                mine = _token_outcome(patches._read_string_literal, data, at)
+                assert mine == _token_outcome(original, data, at), at
+                count += 1
+    assert count > 100
