@@ -33,7 +33,11 @@ each, which fails with a clear message when an upgrade moves it):
 9. pyHanko reads each object stream's header once per reader, not once per object taken
    from it (:func:`_index_object_streams`);
 10. pyHanko's cross-reference streams are decoded with :func:`_parse_xref_stream`: slices
-    of the decoded bytes instead of a look-up in the ``/W`` array and a read per field.
+    of the decoded bytes instead of a look-up in the ``/W`` array and a read per field;
+11. pyHanko's tokenizer skips white space with :func:`_read_non_whitespace` (one search
+    on a small block instead of a read per byte) and reads indirect references with
+    :func:`_read_reference` (one match for ``N G``), pyHanko's own code for the rest;
+12. pyHanko reads a literal string without escapes with :func:`_read_string_literal`.
 """
 
 from __future__ import annotations
@@ -91,6 +95,9 @@ def apply() -> None:
         _remember_issuer_matches()
         _index_object_streams()
         _fast_xref_streams()
+        _fast_white_space()
+        _fast_references()
+        _fast_string_literals()
         _applied = True
 
 
@@ -558,3 +565,125 @@ def _fast_xref_streams() -> None:
     """Read cross-reference streams with :func:`_parse_xref_stream` (looked up by
     ``XRefBuilder`` as a module global at each call)."""
     xref.parse_xref_stream = _parse_xref_stream
+
+
+#: The first byte that is not PDF white space (pyHanko's ``misc.PDF_WHITESPACE``).
+_NOT_WHITE_SPACE = re.compile(rb"[^ \n\r\t\f\x00]")
+_WHITE_SPACE_CHUNK = 16
+_PYHANKO_READ_NON_WHITESPACE = misc.read_non_whitespace
+
+
+def _read_non_whitespace(
+    stream: IO[bytes], seek_back: bool = False, allow_eof: bool = False
+) -> bytes:
+    """Drop-in for pyHanko's ``read_non_whitespace``: the next byte that is not white
+    space (comments skipped by pyHanko's own ``skip_over_comments``), the stream left after
+    it (before it with ``seek_back``); at the end ``b""`` with ``allow_eof``, else the same
+    ``PdfStreamError``.
+
+    Why: the tokenizer calls it before every dictionary key and value, array item and
+    reference keyword - some twenty thousand times per verified signature - and pyHanko
+    reads one byte per call of ``read`` and loops in Python. Here one read of a small
+    block, one regular-expression search and one seek.
+    """
+    while True:
+        block = stream.read(_WHITE_SPACE_CHUNK)
+        if not block:
+            if allow_eof:
+                return b""
+            raise misc.PdfStreamError("Stream ended prematurely")
+        found = _NOT_WHITE_SPACE.search(block)
+        if found is None:
+            continue
+        at = found.start()
+        token = block[at : at + 1]
+        if token == b"%":
+            stream.seek(at - len(block), io.SEEK_CUR)
+            misc.skip_over_comments(stream)
+            continue
+        stream.seek(at + (0 if seek_back else 1) - len(block), io.SEEK_CUR)
+        return token
+
+
+def _fast_white_space() -> None:
+    """pyHanko skips white space with :func:`_read_non_whitespace` (``generic`` imported
+    the function by name, ``reader`` and ``xref`` look it up in ``misc``)."""
+    misc.read_non_whitespace = _read_non_whitespace
+    generic.read_non_whitespace = _read_non_whitespace  # type: ignore[attr-defined]
+
+
+#: An indirect reference's two numbers as pyHanko's reader takes them: after any
+#: ``bytes.isspace`` bytes, digits, such bytes, digits, and one such byte (then ``R``).
+_REFERENCE_NUMBERS = re.compile(
+    rb"[ \t\n\r\x0b\x0c]*([0-9]+)[ \t\n\r\x0b\x0c]+([0-9]+)[ \t\n\r\x0b\x0c]"
+)
+_REFERENCE_CHUNK = 48
+_PYHANKO_READ_REFERENCE = generic.IndirectObject.read_from_stream
+
+
+def _read_reference(
+    stream: IO[bytes], container_ref: generic.Dereferenceable
+) -> generic.IndirectObject:
+    """Drop-in for pyHanko's ``IndirectObject.read_from_stream``: the same object,
+    position and errors.
+
+    Why: pyHanko reads a reference (``12 0 R``: every ``/Parent``, ``/Kids`` item, ``/P``,
+    ``/V``...) one byte at a time, with a ``read``, an ``isspace`` and a ``bytes``
+    concatenation per byte. Here the two numbers are one regular-expression match on a
+    block; what does not match it (a number that is not digits, a very long run of white
+    space, the end of the data) is read by pyHanko's own method.
+    """
+    start = stream.tell()
+    found = _REFERENCE_NUMBERS.match(stream.read(_REFERENCE_CHUNK))
+    stream.seek(start + (found.end() if found is not None else 0))
+    if found is None:
+        plain: generic.IndirectObject = _PYHANKO_READ_REFERENCE(stream, container_ref)
+        return plain
+    if misc.read_non_whitespace(stream) != b"R":
+        raise misc.PdfReadError(
+            f"Error reading indirect object reference at byte {hex(stream.tell())}"
+        )
+    idnum, generation = int(found[1]), int(found[2])
+    if idnum <= 0:
+        raise misc.PdfReadError(
+            f"Parse error on indirect object reference around {hex(stream.tell())}"
+        )
+    return generic.IndirectObject(idnum, generation, container_ref.get_pdf_handler())
+
+
+def _fast_references() -> None:
+    """pyHanko reads indirect references with :func:`_read_reference` (``read_object``
+    looks the method up on the class at each call)."""
+    generic.IndirectObject.read_from_stream = staticmethod(_read_reference)  # type: ignore[method-assign]
+
+
+#: What ends a literal string's plain run: a nested ``(``, the closing ``)``, an escape.
+_STRING_SPECIAL = re.compile(rb"[()\\]")
+_STRING_CHUNK = 256
+_PYHANKO_READ_STRING_LITERAL = generic._read_string_literal_bytes
+
+
+def _read_string_literal(stream: IO[bytes]) -> bytes:
+    """Drop-in for pyHanko's ``_read_string_literal_bytes``: the bytes of a literal string
+    (``(...)``) with the stream left after its ``)``.
+
+    Why: pyHanko reads a literal one byte per ``read`` (dates, ``/Name``, ``/Reason``,
+    ``/M`` of every signature dictionary, the producer). When the string closes within a
+    block and holds no escape and no nested parenthesis its bytes are that slice; any
+    other string is read from its start by pyHanko's function.
+    """
+    start = stream.tell()
+    block = stream.read(_STRING_CHUNK)
+    found = _STRING_SPECIAL.search(block, 1)
+    if found is None or found[0] != b")":
+        stream.seek(start)
+        plain: bytes = _PYHANKO_READ_STRING_LITERAL(stream)
+        return plain
+    stream.seek(start + found.end())
+    return block[1 : found.start()]
+
+
+def _fast_string_literals() -> None:
+    """pyHanko reads literal strings with :func:`_read_string_literal` (looked up by
+    ``read_string_from_stream`` as a module global at each call)."""
+    generic._read_string_literal_bytes = _read_string_literal

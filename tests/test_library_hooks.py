@@ -205,6 +205,84 @@ def test_pyhanko_xref_stream_parser_is_looked_up_at_call_time() -> None:
     )
 
 
+def test_pyhanko_white_space_and_reference_readers_are_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import generic, misc, reader, xref
+
+    from signing import patches
+
+    canary(
+        misc.read_non_whitespace is generic.read_non_whitespace is patches._read_non_whitespace
+        and _params(patches._PYHANKO_READ_NON_WHITESPACE) == ["stream", "seek_back", "allow_eof"]
+        and "misc.read_non_whitespace(" in inspect.getsource(xref)
+        and "read_non_whitespace(" in inspect.getsource(reader)
+        and "read_non_whitespace(stream)" in inspect.getsource(generic.DictionaryObject),
+        "pdf_utils.misc.read_non_whitespace (and generic's imported name)",
+        "pyhanko",
+        "signing/patches.py (_fast_white_space)",
+    )
+    canary(
+        generic.IndirectObject.read_from_stream is patches._read_reference
+        and _params(patches._PYHANKO_READ_REFERENCE) == ["stream", "container_ref"]
+        and "IndirectObject.read_from_stream(stream, container_ref)"
+        in inspect.getsource(generic.read_object),
+        "pdf_utils.generic.IndirectObject.read_from_stream (called by read_object)",
+        "pyhanko",
+        "signing/patches.py (_fast_references)",
+    )
+    calls = []
+
+    def spy(stream, container_ref):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return patches._read_reference(stream, container_ref)
+
+    generic.IndirectObject.read_from_stream = staticmethod(spy)  # type: ignore[method-assign,assignment]
+    try:
+        value = generic.read_object(io.BytesIO(b"[ 12  0\nR 7 ] "), generic.Reference(1, 0))
+    finally:
+        generic.IndirectObject.read_from_stream = staticmethod(patches._read_reference)  # type: ignore[method-assign,assignment]
+    canary(
+        calls == [1]
+        and isinstance(value.raw_get(0), generic.IndirectObject)
+        and (value.raw_get(0).idnum, value.raw_get(0).generation, value[1]) == (12, 0, 7),
+        "read_object -> IndirectObject.read_from_stream (class attribute at call time)",
+        "pyhanko",
+        "signing/patches.py (_fast_references)",
+    )
+
+
+def test_pyhanko_string_literal_reader_is_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    canary(
+        generic._read_string_literal_bytes is patches._read_string_literal
+        and _params(patches._PYHANKO_READ_STRING_LITERAL) == ["stream"]
+        and "_read_string_literal_bytes(stream)"
+        in inspect.getsource(generic.read_string_from_stream),
+        "pdf_utils.generic._read_string_literal_bytes (read_string_from_stream)",
+        "pyhanko",
+        "signing/patches.py (_fast_string_literals)",
+    )
+    calls = []
+
+    def spy(stream):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return patches._read_string_literal(stream)
+
+    generic._read_string_literal_bytes = spy
+    try:
+        value = generic.read_object(io.BytesIO(b"(Hello) "), generic.Reference(1, 0))
+    finally:
+        generic._read_string_literal_bytes = patches._read_string_literal
+    canary(
+        calls == [1] and str(value) == "Hello",
+        "read_object -> read_string_from_stream -> _read_string_literal_bytes (module global)",
+        "pyhanko",
+        "signing/patches.py (_fast_string_literals)",
+    )
+
+
 def test_pyhanko_name_coding_is_looked_up_at_call_time() -> None:
     from pyhanko.pdf_utils import generic
 
@@ -374,6 +452,9 @@ def state():
             "names": getattr(generic._decode_name, "_plain_aware", False),
             "qr_rs": qrcode.util.create_bytes is patches._create_bytes,
             "xref_stream": xref.parse_xref_stream is patches._parse_xref_stream,
+            "white_space": generic.read_non_whitespace is patches._read_non_whitespace,
+            "references": generic.IndirectObject.read_from_stream is patches._read_reference,
+            "strings": generic._read_string_literal_bytes is patches._read_string_literal,
             "issuer_match": getattr(general.match_issuer_serial, "_remembered", False),
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,

@@ -293,3 +293,182 @@ def test_xref_stream_parser_matches_pyhanko_on_real_files(signers: Signers) -> N
                 assert mine[1] is None and mine[0]
             seen += 1
     assert seen >= 2
+
+
+def _pyhanko_read_non_whitespace() -> Any:
+    return _fresh_pyhanko("pyhanko.pdf_utils.misc").read_non_whitespace
+
+
+def _token_outcome(read: Any, data: bytes, at: int) -> tuple[object, int]:
+    """What ``read`` answers at ``at`` and where it leaves the stream; an error by its
+    class name and message (a fresh copy of a pyHanko module has its own classes)."""
+    stream = io.BytesIO(data)
+    stream.seek(at)
+    try:
+        value: object = read(stream)
+    except Exception as exc:
+        value = (type(exc).__name__, str(exc))
+    if hasattr(value, "idnum"):
+        value = (type(value).__name__, value.idnum, value.generation)
+    return value, stream.tell()
+
+
+WHITE_SPACE_CASES = [
+    b"",
+    b"x",
+    b"   ",
+    b" \n\r\t\f\x00/Name",
+    b"\x0bR",  # vertical tab: not PDF white space
+    b"%comment\n  12",
+    b"% one\r\n% two\n\n]",
+    b"%unended comment",
+    b"%c\n",
+    b" " * 15 + b"]",
+    b" " * 16 + b"]",
+    b" " * 17 + b"]",
+    b" " * 40,
+    b" " * 15 + b"%c\n" + b" " * 20 + b">",
+    b"\xff",
+]
+
+
+@pytest.mark.parametrize("raw", WHITE_SPACE_CASES)
+@pytest.mark.parametrize("seek_back", [False, True])
+@pytest.mark.parametrize("allow_eof", [False, True])
+def test_white_space_skipper_matches_pyhanko(raw: bytes, seek_back: bool, allow_eof: bool) -> None:
+    from pyhanko.pdf_utils import generic, misc
+
+    from signing import patches
+
+    assert misc.read_non_whitespace is generic.read_non_whitespace is patches._read_non_whitespace
+    original = _pyhanko_read_non_whitespace()
+    for at in range(len(raw) + 1):
+        mine = _token_outcome(lambda s: misc.read_non_whitespace(s, seek_back, allow_eof), raw, at)
+        assert mine == _token_outcome(lambda s: original(s, seek_back, allow_eof), raw, at), at
+
+
+def test_white_space_skipper_matches_pyhanko_at_every_byte_of_real_files(docs: Docs) -> None:
+    """At every offset of signed files (their streams decoded too), white space or not."""
+    from pyhanko.pdf_utils import misc
+
+    original = _pyhanko_read_non_whitespace()
+    count = 0
+    for pdf in (docs.bb(), docs.four()):
+        for data in _with_streams_decoded(pdf)[:4]:
+            for at in range(0, min(len(data), 60000), 5):
+                assert _token_outcome(misc.read_non_whitespace, data, at) == _token_outcome(
+                    original, data, at
+                ), at
+                count += 1
+    assert count > 20000
+
+
+def _pyhanko_read_reference() -> Any:
+    """pyHanko's reference reader, with pyHanko's own white-space skipper."""
+    fresh = _fresh_pyhanko("pyhanko.pdf_utils.generic")
+    fresh.read_non_whitespace = _pyhanko_read_non_whitespace()
+    return fresh.IndirectObject.read_from_stream
+
+
+def _reference_outcome(read: Any, data: bytes, at: int) -> tuple[object, int]:
+    from pyhanko.pdf_utils import generic
+
+    return _token_outcome(lambda s: read(s, generic.Reference(1, 0)), data, at)
+
+
+REFERENCES = [
+    b"12 0 R",
+    b"12 0 R/Next",
+    b"  12   0\n\nR>>",
+    b"12 0 %c\nR ",
+    b"0 0 R ",
+    b"007 003 R ",
+    b"12 0 S ",
+    b"12 0",
+    b"12 0 ",
+    b"12\x000 R ",
+    b"12\x0b0\x0bR ",
+    b"1a 0 R ",
+    b"12 -1 R ",
+    b"+1 0 R ",
+    b"1 " + b" " * 60 + b"0 R ",
+    b"9" * 60 + b" 0 R ",
+    b"",
+]
+
+
+@pytest.mark.parametrize("raw", REFERENCES)
+def test_reference_reader_matches_pyhanko(raw: bytes) -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    assert generic.IndirectObject.read_from_stream is patches._read_reference
+    original = _pyhanko_read_reference()
+    for at in range(len(raw) + 1):
+        mine = _reference_outcome(generic.IndirectObject.read_from_stream, raw, at)
+        assert mine == _reference_outcome(original, raw, at), at
+
+
+def test_reference_reader_matches_pyhanko_on_real_files(docs: Docs) -> None:
+    """Wherever ``read_object`` would take a reference in signed files (pyHanko's
+    ``INDIRECT_PATTERN`` matches; their streams decoded too), and a step into each."""
+    from pyhanko.pdf_utils import generic
+
+    original = _pyhanko_read_reference()
+    mine = generic.IndirectObject.read_from_stream
+    references = 0
+    for pdf in (docs.bb(), docs.four()):
+        for data in _with_streams_decoded(pdf):
+            for found in generic.INDIRECT_PATTERN.finditer(data):
+                for at in (found.start(), found.start(2) - 1, found.start(2)):
+                    expected = _reference_outcome(original, data, at)
+                    assert _reference_outcome(mine, data, at) == expected, at
+                    references += isinstance(expected[0], tuple)
+    assert references > 200
+
+
+STRINGS = [
+    b"(Hello)",
+    b"()",
+    b"(a(b)c) ",
+    b"(a\\)b)",
+    b"(a\\nb\\053)",
+    b"(line\\\nnext)",
+    b"(\xd0\x90\xd0\x91)",
+    b"(D:20261201225100+06'00')",
+    b"(unclosed",
+    b"(" + b"x" * 254 + b")",
+    b"(" + b"x" * 255 + b")",
+    b"(" + b"x" * 600 + b")",
+    b"(\\q)",
+    b"(",
+]
+
+
+@pytest.mark.parametrize("raw", STRINGS)
+def test_string_literal_reader_matches_pyhanko(raw: bytes) -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import patches
+
+    assert generic._read_string_literal_bytes is patches._read_string_literal
+    original = _fresh_pyhanko("pyhanko.pdf_utils.generic")._read_string_literal_bytes
+    mine = _token_outcome(patches._read_string_literal, raw + b" /Next", 0)
+    assert mine == _token_outcome(original, raw + b" /Next", 0)
+
+
+def test_string_literal_reader_matches_pyhanko_on_real_files(docs: Docs) -> None:
+    """At every ``(`` of signed files, their streams decoded too (strings and text)."""
+    from signing import patches
+
+    original = _fresh_pyhanko("pyhanko.pdf_utils.generic")._read_string_literal_bytes
+    count = 0
+    for pdf in (docs.bb(), docs.four()):
+        for data in _with_streams_decoded(pdf):
+            for found in re.finditer(rb"\(", data[:80000]):
+                at = found.start()
+                mine = _token_outcome(patches._read_string_literal, data, at)
+                assert mine == _token_outcome(original, data, at), at
+                count += 1
+    assert count > 100
