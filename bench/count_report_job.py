@@ -19,17 +19,14 @@ kernel's share (fsync, file writes) is not counted. The children run in parallel
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import secrets
-import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from callgrind_count import FIRST, compare
+
 ROOT = Path(__file__).resolve().parent.parent
-FIRST = 2  # jobs run in both counts: their first-use costs cancel out
 
 
 def child(trust_dir: str, jobs_to_run: int, pdfs: list[str]) -> None:
@@ -100,32 +97,6 @@ def child(trust_dir: str, jobs_to_run: int, pdfs: list[str]) -> None:
         service.db.dispose()
 
 
-def _count(code: Path, trust_dir: Path, jobs_to_run: int, pdfs: list[Path], out: Path) -> int:
-    """Instructions (user space) of one child run with ``code`` importable first."""
-    subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            str(ROOT / "bench" / "count_report_job.py"),
-            "--child",
-            str(trust_dir),
-            "--run",
-            str(jobs_to_run),
-            *map(str, pdfs),
-        ],
-        cwd=code,
-        env=dict(os.environ, PYTHONPATH=str(code)),
-        check=True,
-        capture_output=True,
-    )
-    found = re.search(rb"^summary: (\d+)$", out.read_bytes(), re.MULTILINE)
-    if found is None:
-        raise SystemExit(f"no callgrind summary in {out}")
-    return int(found.group(1))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10, help="K: the jobs counted")
@@ -146,27 +117,18 @@ def main(argv: list[str] | None = None) -> int:
     from signing import patches
 
     patches.apply()
-    codes = [("new", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
         trust_dir = Path(tmp) / "trust"
         trust_dir.mkdir()
         (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())
-        pdfs = _make_documents(pki, trust_dir, Path(tmp), FIRST + args.jobs)
-        runs = [(name, code, n) for name, code in codes for n in (FIRST, FIRST + args.jobs)]
-        with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-            counts = list(
-                pool.map(
-                    lambda r: _count(r[1], trust_dir, r[2], pdfs, Path(tmp) / f"{r[0]}-{r[2]}.cg"),
-                    runs,
-                )
-            )
-    per_job = {}
-    for name, _ in codes:
-        few, many = (c for (n, _, _), c in zip(runs, counts, strict=True) if n == name)
-        per_job[name] = (many - few) / args.jobs
-        print(f"{name:4}: {per_job[name] / 1e6:7.2f} M instructions per report job (K={args.jobs})")
-    if args.base:
-        print(f"new / base: {per_job['new'] / per_job['base']:.3f}")
+        pdfs = [str(p) for p in _make_documents(pki, trust_dir, Path(tmp), FIRST + args.jobs)]
+        compare(
+            Path(__file__),
+            lambda n: ["--child", str(trust_dir), "--run", str(n), *pdfs],
+            args.jobs,
+            args.base,
+            "report job",
+        )
     return 0
 
 

@@ -19,16 +19,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import re
-import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from callgrind_count import compare
+
 ROOT = Path(__file__).resolve().parent.parent
-FIRST = 2  # signatures made in both counts: their first-use costs cancel out
 #: A fixed signing time: every child signs the same bytes.
 SIGNED_AT = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 
@@ -51,29 +48,6 @@ def child(pdf_path: str, p12_path: str, password: str, signatures: int) -> None:
         assert signed.startswith(pdf) and len(signed) > len(pdf)
 
 
-def _count(code: Path, args: list[str], out: Path) -> int:
-    """Instructions (user space) of one child run with ``code`` importable first."""
-    subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            str(ROOT / "bench" / "count_sign.py"),
-            "--child",
-            *args,
-        ],
-        cwd=code,
-        env=dict(os.environ, PYTHONPATH=str(code)),
-        check=True,
-        capture_output=True,
-    )
-    found = re.search(rb"^summary: (\d+)$", out.read_bytes(), re.MULTILINE)
-    if found is None:
-        raise SystemExit(f"no callgrind summary in {out}")
-    return int(found.group(1))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signatures", type=int, default=10, help="K: the signatures counted")
@@ -90,26 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     from tests.pki import running_pki
 
     data = json.loads((ROOT / "examples" / "application.json").read_text(encoding="utf-8"))
-    codes = [("new", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
     with tempfile.TemporaryDirectory() as tmp, running_pki() as pki:
         pdf = Path(tmp) / "application.pdf"
         pdf.write_bytes(render("application", data, "kk+ru").pdf)
         common = [str(pdf), str(pki.p12("career")), pki.password]
-        runs = [(name, code, n) for name, code in codes for n in (FIRST, FIRST + args.signatures)]
-        with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-            counts = list(
-                pool.map(
-                    lambda r: _count(r[1], [*common, str(r[2])], Path(tmp) / f"{r[0]}-{r[2]}.cg"),
-                    runs,
-                )
-            )
-    per_signature = {}
-    for name, _ in codes:
-        few, many = (c for (n, _, _), c in zip(runs, counts, strict=True) if n == name)
-        per_signature[name] = (many - few) / args.signatures
-        print(f"{name:4}: {per_signature[name] / 1e6:7.2f} M instructions per signature")
-    if args.base:
-        print(f"new / base: {per_signature['new'] / per_signature['base']:.3f}")
+        compare(
+            Path(__file__),
+            lambda n: ["--child", *common, str(n)],
+            args.signatures,
+            args.base,
+            "signature",
+        )
     return 0
 
 
