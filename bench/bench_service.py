@@ -415,15 +415,14 @@ class _InlineJobs:
             run_job(svc, self.queue.pop(0))
 
 
-def in_process(pki, trust_dir: Path, workdir: Path, n: int) -> dict:  # type: ignore[no-untyped-def]
-    """The embedded mode's whole work per document (the same requests, the report job
-    included) through Flask's test client in this process and one thread: the service's
-    own cost without sockets, gunicorn or threads sharing a core, so that it can be told
-    apart from what serving adds."""
+def in_process_cycle(pki, trust_dir: Path, workdir: Path):  # type: ignore[no-untyped-def]
+    """The embedded mode's whole work for one document (the same requests, the report job
+    included) through Flask's test client in this thread, and the service doing it: the
+    service's own cost without sockets, gunicorn or threads sharing a core
+    (``count_cycle.py`` counts its instructions)."""
     from docservice.service.app import create_service_app
     from docservice.service.config import from_env
     from docservice.service.documents import DocService
-    from docservice.service.gc_tuning import settle
 
     env = _embedded_env("in-process", trust_dir, workdir)
     key = _register(env, pki)
@@ -447,6 +446,14 @@ def in_process(pki, trust_dir: Path, workdir: Path, n: int) -> dict:  # type: ig
             )
         jobs.drain(svc)
 
+    return cycle, svc
+
+
+def in_process(pki, trust_dir: Path, workdir: Path, n: int) -> dict:  # type: ignore[no-untyped-def]
+    """``in_process_cycle`` timed: what serving adds is the embedded mode's excess over it."""
+    from docservice.service.gc_tuning import settle
+
+    cycle, svc = in_process_cycle(pki, trust_dir, workdir)
     # As a served process does: a warm-up, then the collector settled (gc_tuning).
     result = _timed(cycle, n, warm_up=5, warmed=lambda: settle(svc.settings.gc_threshold))
     return {**result, "requests_per_s": 3 * result["docs_per_s"]}
