@@ -476,7 +476,6 @@ class DocService:
                 rendered.xml,
                 given,
                 iin=subject_iin(data),
-                stored=((rendered.pdf, pdf_sha), (rendered.xml, xml_sha), (given, input_sha)),
             )
         return document
 
@@ -502,11 +501,12 @@ class DocService:
         data: bytes | None,
         *,
         iin: str | None,
-        stored: Sequence[tuple[bytes, str]] = (),
     ) -> None:
-        """A new document's PDF, XML and input as archive entries (same transaction);
-        ``stored``: those of them just put in the store, with their SHA-256
-        (``Archive.record``)."""
+        """A new document's PDF, XML and input as archive entries (same transaction).
+
+        The caller has put them in the store already, under the row's ``pdf_sha``,
+        ``xml_sha`` and ``input_sha``: the entries take those (``Artefact.sha256``), and
+        so name exactly what the row names."""
         from docservice.archive.record import Artefact
 
         common = {
@@ -517,12 +517,14 @@ class DocService:
         }
         meta = {"kind": document.kind, "lang": document.lang}
         arts = [
-            Artefact("document.pdf", pdf, meta=meta, **common),
-            Artefact("document.xml", xml, meta=meta, **common),
+            Artefact("document.pdf", pdf, meta=meta, sha256=document.pdf_sha, **common),
+            Artefact("document.xml", xml, meta=meta, sha256=document.xml_sha, **common),
         ]
         if data is not None:
-            arts.append(Artefact("document.input", data, meta=meta, **common))
-        self.archive.record(session, arts, stored)
+            arts.append(
+                Artefact("document.input", data, meta=meta, sha256=document.input_sha, **common)
+            )
+        self.archive.record(session, arts)
 
     def _case_for_route(self, session: Session, client: Client, case_ref: str | None) -> Case:
         case = routing.case_by_ref(session, client, case_ref)
@@ -583,7 +585,6 @@ class DocService:
                 rendered.xml,
                 given,
                 iin=subject_iin(data),
-                stored=((rendered.pdf, pdf_sha), (rendered.xml, xml_sha), (given, input_sha)),
             )
         return new
 
@@ -886,8 +887,16 @@ class DocService:
 
         self.archive.record(
             session,
-            signature_artefacts(document, signature.seq, signed, der, ident.iin or None, method),
-            ((signed, made.pdf_sha), (der, made.cms_sha)),
+            signature_artefacts(
+                document,
+                signature.seq,
+                signed,
+                der,
+                ident.iin or None,
+                method,
+                pdf_sha=made.pdf_sha,
+                cms_sha=made.cms_sha,
+            ),
         )
         webhooks.enqueue(
             session,
@@ -1176,7 +1185,7 @@ class DocService:
     ) -> None:
         """Archive ``body``, the report of ``revision`` (the revision that carries
         ``signatures`` signatures); ``signed_at``: when the last of them was made, if known;
-        ``body_sha``: the SHA-256 of ``body`` when just put in the store (``Archive.record``)."""
+        ``body_sha``: the SHA-256 of ``body`` when just put in the store (``Artefact.sha256``)."""
         from docservice.archive.record import Artefact
 
         meta: dict[str, Any] = {"revision": revision, "signatures": signatures}
@@ -1195,9 +1204,9 @@ class DocService:
                     case_ref=case_ref,
                     client_id=client_id,
                     meta=meta,
+                    sha256=body_sha,
                 )
             ],
-            [(body, body_sha)] if body_sha is not None else (),
         )
 
     # -- verification --------------------------------------------------------------
