@@ -116,9 +116,20 @@ _TIME_STAMP_TOKEN = bytes.fromhex("060b2a864886f70d010910020e")
 
 
 def signature_artefacts(
-    document: Document, seq: int, signed_pdf: bytes, der: bytes, iin: str | None, method: str
+    document: Document,
+    seq: int,
+    signed_pdf: bytes,
+    der: bytes,
+    iin: str | None,
+    method: str,
+    *,
+    pdf_sha: str | None = None,
+    cms_sha: str | None = None,
 ) -> list[rec.Artefact]:
-    """A signature's artefacts: the signed revision, the CMS, time-stamps, OCSP/CRL."""
+    """A signature's artefacts: the signed revision, the CMS, time-stamps, OCSP/CRL.
+
+    ``pdf_sha``, ``cms_sha``: those of ``signed_pdf`` and ``der`` when the caller has just
+    put them in the store (``rec.Artefact.sha256``)."""
     common = {
         "document_id": document.id,
         "case_ref": document.case_ref,
@@ -127,8 +138,8 @@ def signature_artefacts(
     }
     meta = {"signature": seq, "method": method}
     out = [
-        rec.Artefact("signature.pdf", signed_pdf, meta=meta, **common),
-        rec.Artefact("signature.cms", der, meta=meta, **common),
+        rec.Artefact("signature.pdf", signed_pdf, meta=meta, sha256=pdf_sha, **common),
+        rec.Artefact("signature.cms", der, meta=meta, sha256=cms_sha, **common),
     ]
     # Parsed only when the CMS holds the attribute type at all: a B-B signature has none.
     if _TIME_STAMP_TOKEN in der:
@@ -197,27 +208,6 @@ def case_documents(session: Session, client: Client, case_id: str) -> list[Docum
     )
 
 
-class _AlreadyStored:
-    """The store, but a blob the caller has just put is answered with its known SHA-256.
-
-    Why: ``DocService`` writes a document's or a signature's files (``put_many``) before
-    its transaction, and ``record`` put the same bytes again - a SHA-256 and a ``stat``
-    of each, about 0.3-0.4 ms per signed document. Known by identity (``is``), not by
-    equal content: only the very bytes objects the caller stored and hashed are trusted,
-    so an artefact of other bytes still goes through the store.
-    """
-
-    def __init__(self, store: Any, stored: Sequence[tuple[bytes, str]]) -> None:
-        self._store = store
-        self._known = {id(data): (data, sha) for data, sha in stored}
-
-    def put(self, data: bytes) -> str:
-        found = self._known.get(id(data))
-        if found is not None and found[0] is data:
-            return found[1]
-        return str(self._store.put(data))
-
-
 class Archive:
     """One per DocService: keys, the log over the service's engine, tree heads."""
 
@@ -243,18 +233,11 @@ class Archive:
             self._seal_key = load_seal_key(self.settings)
         return self._seal_key
 
-    def record(
-        self,
-        session: Session,
-        artefacts: Sequence[rec.Artefact],
-        stored: Sequence[tuple[bytes, str]] = (),
-    ) -> list[rec.Recorded]:
-        """Record ``artefacts``; ``stored``: ``(data, sha256)`` pairs the caller has just
-        put in this very store (durably), whose artefacts are then neither hashed nor
-        looked up again (see ``_AlreadyStored``)."""
-        store = _AlreadyStored(self.store, stored) if stored else self.store
+    def record(self, session: Session, artefacts: Sequence[rec.Artefact]) -> list[rec.Recorded]:
+        """Record ``artefacts``; one with its ``sha256`` must have been put in this very
+        store (durably) by the caller, and is not put again (``rec.Artefact.sha256``)."""
         return rec.record(
-            session, store, artefacts, index_key=self.index_key, memory=self._appended
+            session, self.store, artefacts, index_key=self.index_key, memory=self._appended
         )
 
     def record_event(self, session: Session, event: bytes, **fields: Any) -> rec.Recorded:

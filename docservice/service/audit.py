@@ -1,7 +1,8 @@
 """``docservice audit check``: recompute every stored blob and the whole log.
 
 What it finds, each named (a "finding" line per problem):
-- a stored file whose bytes no longer hash to its name (one byte changed) or is missing;
+- a stored file whose bytes no longer hash to its name (one byte changed) or is missing,
+  or whose size is not what an entry naming it says (the entry was made for other bytes);
 - a log entry row edited (its leaf hash is not the stored leaf node), a node row edited
   (not the hash of its children), an index row that says other than its entry;
 - an entry dropped (a gap in the indices, or an index row / tree head beyond the entries,
@@ -106,6 +107,7 @@ def check_archive(svc: Any) -> CheckResult:
     for idx in sorted(set(rows) - set(entries)):
         out.findings.append(f"archive_artefact row {idx}: its log entry is missing (dropped)")
     recorded: dict[str, set[str]] = {}
+    sizes: dict[str, dict[int, int]] = {}  # per file, each entry naming it: its size
     for idx, data in sorted(entries.items()):
         try:
             entry = rec.parse_entry(data)
@@ -124,7 +126,8 @@ def check_archive(svc: Any) -> CheckResult:
                     f"differ from entry {idx})"
                 )
         recorded.setdefault(entry["sha256"], set()).add(entry.get("document") or "")
-    _check_blobs(svc, recorded, out)
+        sizes.setdefault(entry["sha256"], {})[idx] = entry["size"]
+    _check_blobs(svc, sizes, out)
     _check_heads(archive, mlog, size, out)
     _check_rows(svc, recorded, out)
     return out
@@ -139,8 +142,9 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _check_blobs(svc: Any, recorded: dict[str, set[str]], out: CheckResult) -> None:
-    for sha in sorted(recorded):
+def _check_blobs(svc: Any, sizes: dict[str, dict[int, int]], out: CheckResult) -> None:
+    """Each file an entry names: present, hashing to its name, of the entry's size."""
+    for sha in sorted(sizes):
         try:
             data = svc.store.get(sha)
         except KeyError:
@@ -149,6 +153,12 @@ def _check_blobs(svc: Any, recorded: dict[str, set[str]], out: CheckResult) -> N
         out.blobs += 1
         if hashlib.sha256(data).hexdigest() != sha:
             out.findings.append(f"file {sha}: changed (its bytes no longer hash to its name)")
+        for idx, size in sorted(sizes[sha].items()):
+            if size != len(data):
+                out.findings.append(
+                    f"archive_log_entry row {idx}: says {size} bytes, but file {sha} has "
+                    f"{len(data)} (the entry was made for other bytes)"
+                )
 
 
 def _check_heads(archive: Any, mlog: MerkleLog, size: int, out: CheckResult) -> None:

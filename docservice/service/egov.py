@@ -688,6 +688,7 @@ class EgovSigning:
                     case_ref=document.case_ref,
                     client_id=document.client_id,
                     meta={"method": "egov"},
+                    sha256=document.xml_sha,
                 )
             ],
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Select, bindparam, select
@@ -28,7 +29,7 @@ _OPENED: TtlCache[tuple[object, ...], Pkcs12Key] = TtlCache(max_entries=64)
 _KEEP_SECONDS = 3600.0
 
 
-def _config(row: ServerKey) -> dict[str, str]:
+def _config(row: ServerKey | KeyFiles) -> dict[str, str]:
     return {"provider": "pkcs12", "path": row.p12_path, "password_file": row.password_file}
 
 
@@ -65,17 +66,29 @@ def add_key(
     return row
 
 
-#: Key ``:key_name`` if it is active and granted to client ``:client`` (one row or none),
-#: for a caller that reads it together with something else. Built once, with bound
-#: parameters: building the statement (and its cache key) at every signature cost more
-#: than running it.
-USABLE_KEYS: Select[tuple[ServerKey]] = (
-    select(ServerKey)
-    .join(KeyGrant)
+@dataclass(frozen=True)
+class KeyFiles:
+    """What signing with a server key needs of its row: its name, its files and its role."""
+
+    name: str
+    p12_path: str
+    password_file: str
+    role: str | None
+
+
+_KEYS, _GRANTS = ServerKey.__table__.c, KeyGrant.__table__.c
+#: The files of key ``:key_name`` if it is active and granted to client ``:client`` (one
+#: row or none; its columns are :class:`KeyFiles`'), for a caller that may read it
+#: together with something else. Built once, with bound parameters: building the
+#: statement (and its cache key) at every signature cost more than running it; and on the
+#: tables (Core): loading a ``ServerKey`` object cost more than the query.
+USABLE_KEYS: Select[tuple[str, str, str, str | None]] = (
+    select(_KEYS.name, _KEYS.p12_path, _KEYS.password_file, _KEYS.role)
+    .join_from(ServerKey.__table__, KeyGrant.__table__, _GRANTS.key_id == _KEYS.id)
     .where(
-        ServerKey.name == bindparam("key_name"),
-        ServerKey.revoked_at.is_(None),
-        KeyGrant.client_id == bindparam("client"),
+        _KEYS.name == bindparam("key_name"),
+        _KEYS.revoked_at.is_(None),
+        _GRANTS.client_id == bindparam("client"),
     )
 )
 
@@ -85,9 +98,10 @@ def usable_keys_params(client: Client, name: str) -> dict[str, object]:
     return {"key_name": name, "client": client.id}
 
 
-def usable_key(session: Session, client: Client, name: str) -> ServerKey | None:
+def usable_key(session: Session, client: Client, name: str) -> KeyFiles | None:
     """Key ``name`` if it is active and granted to ``client``."""
-    return session.scalar(USABLE_KEYS, usable_keys_params(client, name))
+    row = session.execute(USABLE_KEYS, usable_keys_params(client, name)).first()
+    return None if row is None else KeyFiles(*row)
 
 
 def _identity(path: str | None) -> tuple[int, int, int, int] | None:
@@ -98,7 +112,7 @@ def _identity(path: str | None) -> tuple[int, int, int, int] | None:
     return info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size
 
 
-def open_key(row: ServerKey) -> Pkcs12Key:
+def open_key(row: ServerKey | KeyFiles) -> Pkcs12Key:
     """The loaded key; checks validity and role again, at every use.
 
     Kept per process by the identity of the container *and* of its password file (device,

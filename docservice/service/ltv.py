@@ -111,7 +111,7 @@ def retimestamp_document(svc: Any, doc_id: str, *, now: dt.datetime | None = Non
         svc.archive.record(
             session,
             [
-                Artefact("signature.pdf", new, meta=meta, **common),
+                Artefact("signature.pdf", new, meta=meta, sha256=document.pdf_sha, **common),
                 Artefact("document.timestamp", _newest_token(new), meta=meta, **common),
             ],
         )

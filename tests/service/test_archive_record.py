@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docservice.archive.record import canonical, parse_entry
+from docservice.archive.record import Artefact, canonical, parse_entry
 from docservice.service.audit import check_archive
 from docservice.service.clients import add_client
 from docservice.service.documents import DocService
@@ -173,23 +173,53 @@ def test_files_just_stored_are_recorded_without_being_put_again(
     assert check_archive(service).findings == []
 
 
-def test_only_the_very_bytes_stored_are_taken_as_stored(service: DocService) -> None:
-    """Equal bytes in another object, or other bytes, still go through the store."""
-    from docservice.service.archive import _AlreadyStored
+def test_an_artefact_with_its_sha256_is_taken_as_stored(service: DocService) -> None:
+    """``Artefact.sha256`` is trusted: that artefact is not put again, one without is."""
+    with service.db.session() as session:
+        client, _ = add_client(session, "portal", ["render", "audit"])
+    data, other = b"x" * 100, b"y" * 50
+    (sha,) = service.store.put_many([data])
+    puts: list[bytes] = []
+    real_put_many = service.store.put_many
 
-    class Counting:
-        def __init__(self) -> None:
-            self.seen: list[bytes] = []
+    def put_many(items):  # type: ignore[no-untyped-def]
+        puts.extend(items)
+        return real_put_many(items)
 
-        def put(self, data: bytes) -> str:
-            self.seen.append(data)
-            return hashlib.sha256(data).hexdigest()
+    service.store.put_many = put_many  # type: ignore[method-assign]  # put goes through it
+    with service.db.session() as session:
+        recorded = service.archive.record(
+            session,
+            [
+                Artefact("route.event", data, client_id=client.id, sha256=sha),
+                Artefact("route.event", other, client_id=client.id),
+            ],
+        )
+    assert puts == [other]
+    assert [r.sha256 for r in recorded] == [sha, hashlib.sha256(other).hexdigest()]
+    assert check_archive(service).findings == []
 
+
+def test_an_artefact_with_a_wrong_sha256_is_found_by_audit_check(service: DocService) -> None:
+    """A caller's wrong ``sha256`` is not checked when recording (no hash, no ``stat``),
+    but the entry cannot go unnoticed: it names a file that is missing, or one whose size
+    is not the size the entry says."""
+    with service.db.session() as session:
+        client, _ = add_client(session, "portal", ["render", "audit"])
     data = b"x" * 100
-    store = Counting()
-    known = _AlreadyStored(store, [(data, "a" * 64)])
-    assert known.put(data) == "a" * 64 and store.seen == []
-    copy = bytes(bytearray(data))
-    assert copy == data and copy is not data
-    assert known.put(copy) == hashlib.sha256(data).hexdigest() and store.seen == [copy]
-    assert known.put(b"other") == hashlib.sha256(b"other").hexdigest()
+    (shorter,) = service.store.put_many([b"other bytes"])
+    absent = hashlib.sha256(b"never stored").hexdigest()
+    with service.db.session() as session:
+        first, second = service.archive.record(
+            session,
+            [
+                Artefact("route.event", data, client_id=client.id, sha256=shorter),
+                Artefact("route.event", data, client_id=client.id, sha256=absent),
+            ],
+        )
+    assert sorted(check_archive(service).findings) == [
+        f"archive_log_entry row {first.index}: says 100 bytes, but file {shorter} has 11 "
+        "(the entry was made for other bytes)",
+        f"file {absent}: missing from the file store",
+    ]
+    assert second.sha256 == absent

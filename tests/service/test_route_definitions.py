@@ -37,6 +37,14 @@ def run_route(
     """Create a case and a document of the route's kind, sign every step with an official
     whose role fits (directory entries made from the file), returning once at the first
     step that allows it; the events' actions in order."""
+    signed: list[str] = []  # the revisions a server key signed
+    sign_revision = service._sign_revision
+
+    def counted(pdf_sha, row):  # type: ignore[no-untyped-def]
+        signed.append(pdf_sha)
+        return sign_revision(pdf_sha, row)
+
+    service._sign_revision = counted  # type: ignore[method-assign]
     with service.db.session() as session:
         client, _ = add_client(session, f"c-{definition.name}", ["render", "sign"])
         for label in OFFICIALS:
@@ -79,9 +87,11 @@ def run_route(
             None,
         )
         if wrong is not None:
+            before = len(signed)
             with pytest.raises(RouteError) as refused:
                 service.sign_with_key(client, doc.id, f"{definition.name}-{wrong}")
             assert step.title_ru in refused.value.ru and step.title_kk in refused.value.kk
+            assert len(signed) == before  # refused before any signature was made
         service.sign_with_key(client, doc.id, label)
     events = service.route_view(client, doc.id)["events"]
     assert any(e["action"] == "returned" for e in events) == any(
