@@ -27,7 +27,7 @@ from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import Select, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -240,14 +240,30 @@ def _granted(row: ServerKey | None, key_name: str) -> ServerKey:
 
 # The statements of every signature, built once with bound parameters (``:doc``, ``:client``,
 # ``:key_name``): building one and its cache key cost up to 0.3 ms, more than running it.
-_KEY = aliased(ServerKey, USABLE_KEYS.subquery())
-#: The document and the usable key, in one query (``sign_with_key``, before signing).
-_DOCUMENT_AND_KEY = (
-    select(Document, _KEY)
-    .outerjoin(_KEY, true())
-    .where(Document.id == bindparam("doc"), Document.client_id == bindparam("client"))
-    .limit(1)
-)
+
+
+def document_and_key_statement() -> Select[Document, ServerKey]:
+    """The document and the usable key, in one query (``sign_with_key``, before signing).
+
+    Compiled once here, in the thread that builds it: SQLAlchemy derives the aliased
+    subquery's columns and the ORM's adaptation to them lazily, on first use, and
+    several threads using a new statement at once (a fresh gunicorn worker's first
+    signatures) could each derive their own. The statement compiled with one set was
+    then read with the other: ``NoSuchColumnError`` on every signature, for as long as
+    the process lived. Once derived they are only read, so threads may share it.
+    """
+    key = aliased(ServerKey, USABLE_KEYS.subquery())
+    statement = (
+        select(Document, key)
+        .outerjoin(key, true())
+        .where(Document.id == bindparam("doc"), Document.client_id == bindparam("client"))
+        .limit(1)
+    )
+    statement.compile()
+    return statement
+
+
+_DOCUMENT_AND_KEY = document_and_key_statement()
 _OWN_DOCUMENT = (Document.id == bindparam("doc"), Document.client_id == bindparam("client"))
 #: SQLite: the write that takes the writer lock hands back the row it locked.
 _LOCK_SQLITE = (
