@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import Select, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -245,18 +245,33 @@ def _granted(row: KeyFiles | None, key_name: str) -> KeyFiles:
 
 # The statements of every signature, built once with bound parameters (``:doc``, ``:client``,
 # ``:key_name``): building one and its cache key cost up to 0.3 ms, more than running it.
-_KEY = USABLE_KEYS.subquery()
 _DOCUMENTS, _SIGNATURES = Document.__table__.c, Signature.__table__.c
-#: The document's current revision and case, and the usable key's files (NULL: none), in
-#: one query on the tables (``sign_with_key``, before signing): loading the two objects
-#: in a session cost about 0.4 ms more than the query.
-_REVISION_AND_KEY = (
-    select(_DOCUMENTS.pdf_sha, _DOCUMENTS.case_id, *_KEY.c)
-    .select_from(Document.__table__)
-    .outerjoin(_KEY, true())
-    .where(_DOCUMENTS.id == bindparam("doc"), _DOCUMENTS.client_id == bindparam("client"))
-    .limit(1)
-)
+
+
+def revision_and_key_statement() -> Select[Any]:
+    """The document's current revision and case, and the usable key's files (NULL: none),
+    in one query on the tables (``sign_with_key``, before signing): loading the two
+    objects in a session cost about 0.4 ms more than the query.
+
+    Built by a function so that a test can give threads a new one at once: a worker's
+    threads share it from their first signatures on. Its earlier ORM form (the document
+    and an aliased subquery of the usable keys), first used by several threads at once,
+    derived its columns twice and left a fresh gunicorn worker answering every signature
+    with ``NoSuchColumnError`` for its lifetime; this Core form derives them here
+    (``tests/service/test_shared_statements.py``).
+    """
+    key = USABLE_KEYS.subquery()
+    statement = (
+        select(_DOCUMENTS.pdf_sha, _DOCUMENTS.case_id, *key.c)
+        .select_from(Document.__table__)
+        .outerjoin(key, true())
+        .where(_DOCUMENTS.id == bindparam("doc"), _DOCUMENTS.client_id == bindparam("client"))
+        .limit(1)
+    )
+    return statement
+
+
+_REVISION_AND_KEY = revision_and_key_statement()
 _OWN_DOCUMENT = (Document.id == bindparam("doc"), Document.client_id == bindparam("client"))
 #: SQLite: the write that takes the writer lock hands back the row it locked.
 _LOCK_SQLITE = (
