@@ -14,6 +14,9 @@ A pytest plugin (registered by ``tests/conftest.py``; ``-p tests.logscan`` elsew
   it), and searches every collected line for them. A hit fails the run, naming the file
   and line; the directory is then kept for reading.
 
+Under pytest-xdist (``-n``), the workers inherit the directory from the controller's
+environment and only write; the controller scans once all workers are done.
+
 The search runs once, after the last test: one pass over the lines, runs of digits and pairs
 of words looked up in sets, so it adds about a second to a run (most of it collecting).
 """
@@ -264,6 +267,11 @@ class _InProcessCopy(logging.Handler):
 _STATE: dict[str, object] = {}
 
 
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    """A pytest-xdist worker: it writes into the controller's directory, never scans it."""
+    return hasattr(config, "workerinput")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     given = os.environ.get(LOG_COPY_DIR_ENV)
     folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="docservice-test-logs-"))
@@ -271,7 +279,13 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[LOG_COPY_DIR_ENV] = str(folder)
     handler = _InProcessCopy(folder / f"pytest-{os.getpid()}.jsonl")
     logging.getLogger().addHandler(handler)
-    _STATE.update(folder=folder, keep=bool(given), handler=handler, previous=given)
+    _STATE.update(
+        folder=folder,
+        keep=bool(given),
+        handler=handler,
+        previous=given,
+        scan=not _is_xdist_worker(config),
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -282,6 +296,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     assert isinstance(handler, logging.Handler)
     logging.getLogger().removeHandler(handler)
     handler.close()
+    if not _STATE["scan"]:
+        # Under pytest-xdist the controller started the workers with the directory in their
+        # environment and scans it once after all of them have finished; a worker scanning
+        # too would read the others' logs half-written, and remove the directory.
+        return
     secrets = collect_secrets()
     hits = scan(folder, secrets)
     lines = sum(p.read_bytes().count(b"\n") for p in folder.rglob("*") if p.is_file())

@@ -164,7 +164,7 @@ def test_the_verification_page_is_served_over_a_real_socket(signed):
         line = proc.stdout.readline()
         url = line.rsplit(" ", 1)[-1].strip()
         assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url + "?lang=ru", timeout=10) as response:
+        with urllib.request.urlopen(url + "?lang=ru", timeout=60) as response:
             assert response.status == 200
             assert "text/html" in response.headers["Content-Type"]
         boundary = "docservice-test-boundary"

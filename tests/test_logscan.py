@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import logging
@@ -10,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from docservice import logging_setup
+from tests.conftest import need
 from tests.logscan import collect_secrets, is_iin, scan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,10 +85,16 @@ def test_a_leaking_server_and_a_leaking_logger():
 """
 
 
-def test_a_leak_fails_the_run_naming_file_and_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "xdist", [[], ["-p", "xdist", "-n", "2"]], ids=["one process", "xdist workers"]
+)
+def test_a_leak_fails_the_run_naming_file_and_line(tmp_path: Path, xdist: list[str]) -> None:
+    """Under pytest-xdist the leak is in a worker's logs and the controller still finds it."""
+    if xdist:
+        need(importlib.util.find_spec("xdist") is not None, "pytest-xdist (the test extra)")
     (tmp_path / "test_inner.py").write_text(INNER, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != logging_setup.LOG_COPY_DIR_ENV}
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env[logging_setup.LOG_COPY_DIR_ENV] = str(tmp_path / "logs")
     run = subprocess.run(
         [
@@ -96,6 +106,7 @@ def test_a_leak_fails_the_run_naming_file_and_line(tmp_path: Path) -> None:
             "tests.logscan",
             "-p",
             "no:cacheprovider",
+            *xdist,
             str(tmp_path / "test_inner.py"),
         ],
         cwd=tmp_path,

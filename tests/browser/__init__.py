@@ -27,10 +27,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import need
+from tests.npm import npm_ci
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
-_npm_lock = threading.Lock()
 
 
 def chromium_path() -> str:
@@ -42,26 +42,7 @@ def chromium_path() -> str:
 
 def axe_source() -> str:
     """axe-core's browser script, ``npm ci``-installed from the lock file when absent."""
-    with _npm_lock:
-        if not AXE.exists():
-            npm = shutil.which("npm")
-            need(
-                npm is not None and shutil.which("node") is not None,
-                "node and npm (Debian packages nodejs, npm)",
-            )
-            assert npm is not None
-            done = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-                cwd=HERE,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            need(
-                done.returncode == 0 and AXE.exists(),
-                f"axe-core (npm ci in {HERE}: {done.stderr.strip()[-2000:]})",
-            )
+    npm_ci(HERE, AXE, "axe-core")
     return AXE.read_text(encoding="utf-8")
 
 

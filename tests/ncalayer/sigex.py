@@ -8,12 +8,10 @@ fails in CI (``DOCSERVICE_REQUIRE_SERVICES=1``), like every other outside tool.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from functools import cache
 from pathlib import Path
 
-from tests.conftest import need
+from tests.npm import npm_ci
 
 FOLDER = Path(__file__).with_name("jsclient")
 VERSION = "1.5.6"
@@ -23,21 +21,7 @@ VERSION = "1.5.6"
 def package() -> Path:
     """The installed package's folder (``ncalayer-client.js``, ``test/test-data.json``)."""
     root = FOLDER / "node_modules" / "ncalayer-js-client"
-    if not (root / "package.json").exists():
-        npm = shutil.which("npm")
-        need(npm is not None, "npm (Debian package npm) to install ncalayer-js-client")
-        assert npm is not None
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=FOLDER,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        need(
-            result.returncode == 0,
-            f"ncalayer-js-client from npm (npm ci: {result.stderr.strip()[-300:]})",
-        )
+    npm_ci(FOLDER, root / "package.json", "ncalayer-js-client")
     installed = json.loads((root / "package.json").read_text(encoding="utf-8"))["version"]
     assert installed == VERSION, f"ncalayer-js-client {installed} installed, {VERSION} pinned"
     return root

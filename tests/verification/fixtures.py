@@ -48,20 +48,22 @@ def _key_info(key: object) -> keys.PrivateKeyInfo:
 
 
 def base_pdf(text: str = "ӘБІЛҚАСЫМОВА — өтініш / заявление") -> bytes:
-    """A small one-page PDF to sign (ReportLab, the shipped Kazakh-capable font)."""
-    from pathlib import Path
+    """A small one-page PDF to sign (ReportLab, the shipped Kazakh-capable font).
 
+    The font is the forms' own (``typefaces.register()``), not a second ReportLab font on
+    the same file: ReportLab keeps one font per face name, so a "LibSerif" registered first
+    in a process would be what every later ``LiberationSerif`` look-up returned, without
+    the forms' seeded subsets (``tests/test_typefaces.py`` failed after such a test).
+    """
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
-    font = Path(__file__).resolve().parents[2] / "docservice/fonts/LiberationSerif-Regular.ttf"
-    if "LibSerif" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("LibSerif", str(font)))
+    from docservice import typefaces
+
+    font = typefaces.register()
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, initialFontName="LibSerif", invariant=1)
-    c.setFont("LibSerif", 14)
+    c = canvas.Canvas(buf, pagesize=A4, initialFontName=font, invariant=1)
+    c.setFont(font, 14)
     c.drawString(72, 760, text)
     c.drawString(72, 730, "Сумма / Сома: 100 000 ₸")
     c.showPage()
