@@ -99,7 +99,9 @@ class PdfaCatalog(PDFCatalog):
     /OutputIntents); ReportLab writes only the keys a catalogue class lists."""
 
     __NoDefault__: ClassVar[list[str]] = [*PDFCatalog.__NoDefault__, "AF", "OutputIntents"]
-    __Refs__: ClassVar[list[str]] = __NoDefault__
+    # /Names written in the catalogue itself, as before: the signing step reads the
+    # catalogue's entries with pyHanko's ``get``, which does not follow a reference.
+    __Refs__: ClassVar[list[str]] = [k for k in __NoDefault__ if k != "Names"]
 
 
 class PdfaInfo(PDFInfo):
