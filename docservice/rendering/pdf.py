@@ -2,7 +2,7 @@
 
 Every page carries the equivalence sentence of Art. 7 p. 1 of Law No. 370-II in
 the document's language(s) and its page number. The last page ends with the
-signature area; the PDF/A pass records it as the named destination
+signature area; the canvas records it as the named destination
 ``docservice-signatures`` (a ``/FitR`` rectangle) so that the signing step knows
 where stamps go.
 """
