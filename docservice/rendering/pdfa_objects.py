@@ -226,7 +226,7 @@ def declare(
     packet = _XMP_PACKET.format(
         title=escape(parts.title),
         lang=escape(parts.lang),
-        date=dt.datetime.now(dt.UTC).isoformat(),
+        date=parts.created.isoformat(),
         producer=escape(PRODUCER),
     )
     catalog.Metadata = PDFStream(
