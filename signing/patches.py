@@ -37,7 +37,10 @@ each, which fails with a clear message when an upgrade moves it):
 11. pyHanko's tokenizer skips white space with :func:`_read_non_whitespace` (one search
     on a small block instead of a read per byte) and reads indirect references with
     :func:`_read_reference` (one match for ``N G``), pyHanko's own code for the rest;
-12. pyHanko reads a literal string without escapes with :func:`_read_string_literal`.
+12. pyHanko reads a literal string without escapes with :func:`_read_string_literal`;
+13. pyHanko reads dictionaries, arrays and numbers with the fast paths of
+    :mod:`signing.parse_fast` (one match per entry of a block, pyHanko's own code for
+    anything unusual).
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ def apply() -> None:
     with _lock:
         if _applied:
             return
-        from signing import cms_util
+        from signing import cms_util, parse_fast
         from signing.gost import asn1, validator
 
         asn1.register()
@@ -98,6 +101,7 @@ def apply() -> None:
         _fast_white_space()
         _fast_references()
         _fast_string_literals()
+        parse_fast.install()
         _applied = True
 
 

@@ -176,12 +176,12 @@ def test_pyhanko_token_reader_is_looked_up_at_call_time() -> None:
         return original(stream)
 
     generic.read_until_delimiter = spy
-    try:
-        value = generic.read_object(io.BytesIO(b"<</Type /Page /N 12>> "), generic.Reference(1, 0))
+    try:  # a name outside a dictionary (whose plain names signing/parse_fast.py reads)
+        value = generic.read_object(io.BytesIO(b"/Type /Page"), generic.Reference(1, 0))
     finally:
         generic.read_until_delimiter = original
     canary(
-        len(calls) == 3 and value == {"/Type": "/Page", "/N": 12},
+        len(calls) == 1 and value == "/Type",
         "read_object -> NameObject.read_from_stream -> read_until_delimiter (module global)",
         "pyhanko",
         "signing/patches.py",
@@ -236,14 +236,14 @@ def test_pyhanko_white_space_and_reference_readers_are_looked_up_at_call_time() 
         return patches._read_reference(stream, container_ref)
 
     generic.IndirectObject.read_from_stream = staticmethod(spy)  # type: ignore[method-assign,assignment]
-    try:
-        value = generic.read_object(io.BytesIO(b"[ 12  0\nR 7 ] "), generic.Reference(1, 0))
+    try:  # a reference outside an array or dictionary (read by signing/parse_fast.py there)
+        value = generic.read_object(io.BytesIO(b"12  0\nR 7 "), generic.Reference(1, 0))
     finally:
         generic.IndirectObject.read_from_stream = staticmethod(patches._read_reference)  # type: ignore[method-assign,assignment]
     canary(
         calls == [1]
-        and isinstance(value.raw_get(0), generic.IndirectObject)
-        and (value.raw_get(0).idnum, value.raw_get(0).generation, value[1]) == (12, 0, 7),
+        and isinstance(value, generic.IndirectObject)
+        and (value.idnum, value.generation) == (12, 0),
         "read_object -> IndirectObject.read_from_stream (class attribute at call time)",
         "pyhanko",
         "signing/patches.py (_fast_references)",
@@ -280,6 +280,64 @@ def test_pyhanko_string_literal_reader_is_looked_up_at_call_time() -> None:
         "read_object -> read_string_from_stream -> _read_string_literal_bytes (module global)",
         "pyhanko",
         "signing/patches.py (_fast_string_literals)",
+    )
+
+
+def test_pyhanko_dictionary_array_and_number_readers_are_looked_up_at_call_time() -> None:
+    from pyhanko.pdf_utils import generic, xref
+
+    from signing import parse_fast
+
+    canary(
+        generic.DictionaryObject.read_from_stream is parse_fast._read_dictionary
+        and generic.StreamObject.read_from_stream is parse_fast._read_dictionary
+        and generic.ArrayObject.read_from_stream is parse_fast._read_array
+        and generic.NumberObject.read_from_stream is parse_fast._read_number
+        and _params(parse_fast._PYHANKO_READ_DICTIONARY)
+        == ["stream", "container_ref", "as_metadata_stream", "in_content_stream"]
+        and _params(parse_fast._PYHANKO_READ_ARRAY)
+        == ["stream", "container_ref", "in_content_stream"]
+        and _params(parse_fast._PYHANKO_READ_NUMBER) == ["stream"]
+        and _params(generic._maybe_read_stream_payload) == ["stream", "data", "handler"]
+        and generic.INDIRECT_PATTERN.pattern == rb"(\d+)\s+(\d+)\s+R[^a-zA-Z]"
+        and "peek = stream.read(20)" in inspect.getsource(generic.read_object)
+        and "StreamObject.read_from_stream(" in inspect.getsource(xref),
+        "pdf_utils.generic.DictionaryObject / ArrayObject / NumberObject.read_from_stream",
+        "pyhanko",
+        "signing/parse_fast.py",
+    )
+    calls: list[str] = []
+    hooks = {
+        generic.DictionaryObject: parse_fast._read_dictionary,
+        generic.ArrayObject: parse_fast._read_array,
+        generic.NumberObject: parse_fast._read_number,
+    }
+
+    def spy(cls, reader):  # type: ignore[no-untyped-def]
+        def read(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(cls.__name__)
+            return reader(*args, **kwargs)
+
+        return staticmethod(read)
+
+    for cls, reader in hooks.items():
+        cls.read_from_stream = spy(cls, reader)
+    try:
+        value = generic.read_object(
+            io.BytesIO(b"<< /A [ 1 2.5 ] /B << >> >> "), generic.Reference(1, 0)
+        )
+        number = generic.read_object(io.BytesIO(b"-7 "), generic.Reference(1, 0))
+    finally:
+        for cls, reader in hooks.items():
+            cls.read_from_stream = staticmethod(reader)
+    canary(
+        sorted(calls) == ["ArrayObject", "DictionaryObject", "DictionaryObject", "NumberObject"]
+        and value == {"/A": [1, generic.FloatObject("2.5")], "/B": {}}
+        and number == -7,
+        "read_object -> DictionaryObject / ArrayObject / NumberObject.read_from_stream "
+        "(class attributes at call time)",
+        "pyhanko",
+        "signing/parse_fast.py",
     )
 
 
@@ -443,7 +501,7 @@ from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.revinfo.archival import OCSPContainer
 import qrcode.util
 from asn1crypto import cms
-from signing import patches
+from signing import parse_fast, patches
 from signing.gost import oids
 def state():
     return {"gost_oid": oids.KEY_2015_512 in keys.PublicKeyAlgorithmId._map,
@@ -455,6 +513,11 @@ def state():
             "white_space": generic.read_non_whitespace is patches._read_non_whitespace,
             "references": generic.IndirectObject.read_from_stream is patches._read_reference,
             "strings": generic._read_string_literal_bytes is patches._read_string_literal,
+            "dictionaries": (
+                generic.DictionaryObject.read_from_stream is parse_fast._read_dictionary
+            ),
+            "arrays": generic.ArrayObject.read_from_stream is parse_fast._read_array,
+            "numbers": generic.NumberObject.read_from_stream is parse_fast._read_number,
             "issuer_match": getattr(general.match_issuer_serial, "_remembered", False),
             "validator": getattr(V.validate_signature, "_gost_aware", False),
             "crl_anchor": getattr(ValidationPath.truncate_to_issuer_and_append,

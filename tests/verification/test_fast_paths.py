@@ -472,3 +472,220 @@ def test_string_literal_reader_matches_pyhanko_on_real_files(docs: Docs) -> None
                 assert mine == _token_outcome(original, data, at), at
                 count += 1
     assert count > 100
+
+
+def _pyhanko_generic() -> Any:
+    """pyHanko's ``generic`` module as the library has it, with its own white-space
+    skipper (a fresh copy imports the loaded ``misc``'s, which is replaced) but this
+    project's hex-string reader, which on purpose fails differently on a broken string
+    (an error, not pyHanko's endless loop at the end of the data)."""
+    from signing import patches
+
+    fresh = _fresh_pyhanko("pyhanko.pdf_utils.generic")
+    fresh.read_non_whitespace = _pyhanko_read_non_whitespace()
+    fresh.read_hex_string_from_stream = patches._read_hex_string
+    return fresh
+
+
+def _plain(obj: object) -> object:
+    """A PDF object as plain values, by class name: a fresh pyHanko module's classes are
+    not the loaded module's. Includes each value's ``container_ref`` and a stream's data."""
+    name = type(obj).__name__
+    ref = getattr(obj, "container_ref", None)
+    where = (type(ref).__name__, getattr(ref, "idnum", None), getattr(ref, "generation", None))
+    value: object
+    if isinstance(obj, dict):
+        entries = [(type(k).__name__, k, _plain(dict.__getitem__(obj, k))) for k in obj]
+        value = (entries, getattr(obj, "_encoded_data", None))
+    elif isinstance(obj, list):
+        value = [_plain(list.__getitem__(obj, i)) for i in range(len(obj))]
+    elif name == "IndirectObject":
+        value = (obj.idnum, obj.generation, obj.get_pdf_handler())  # type: ignore[attr-defined]
+    elif name == "BooleanObject":
+        value = obj.value  # type: ignore[attr-defined]
+    elif name == "NullObject":
+        value = None
+    else:
+        value = repr(obj)
+    return name, value, where
+
+
+def _object_outcome(read: Any, data: bytes, at: int, *args: object) -> tuple[object, int]:
+    """What ``read(stream, *args)`` answers at ``at`` (the object as plain values, or the
+    error's class name and message) and where it leaves the stream."""
+    stream = io.BytesIO(data)
+    stream.seek(at)
+    try:
+        value: object = _plain(read(stream, *args))
+    except Exception as exc:
+        value = (type(exc).__name__, str(exc))
+    return value, stream.tell()
+
+
+def _handlers() -> list[Any]:
+    """Readers a parsed reference points into: a lenient and a strict one (a duplicate
+    key is a warning for the first, an error for the second)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    pdf = base_pdf()
+    return [PdfFileReader(io.BytesIO(pdf), strict=False), PdfFileReader(io.BytesIO(pdf))]
+
+
+#: Values a dictionary entry or array item may hold: those read by the fast path, and
+#: their near misses (each one in its own dictionary and array below, so that an error
+#: pyHanko raises for one does not hide another).
+VALUES = [
+    *(b"1", b"2.5", b"-3", b"+4", b".5", b"1.", b"-0", b"007", b"9" * 30),
+    *(b"1,2", b"1-2", b"1+2", b"1.5+2", b"1.2.3", b"-", b".", b"+-1"),
+    *(b"/Name", b"/", b"//M", b"/V#41", b"/x\x80", b"/Caf\xc3\xa9"),
+    *(b"12 0 R", b"007 003 R", b"123456789012 0 R", b"0 0 R", b"12 0 Rx", b"12 0 R1"),
+    *(b"12\x0b0 R", b"12 0\x0bR", b"12\x000 R", b"12 0\x00R", b"12 -1 R", b"12 0 %c\nR"),
+    *(b"1" + b" " * n + b"0 R" for n in range(14, 19)),
+    *(b"1 0" + b" " * n + b"R" for n in range(14, 19)),
+    *(b"()", b"(D\\07220)", b"<48656c>", b"<< /F 2 0 R >>", b"[ /A [ 1 2 ] ]"),
+    *(b"true", b"null", b"fals", b"%c\n 2", b"%c\n"),
+]
+_LONG_DICTIONARY = b"<<" + b"".join(b"/K%d %d 0 R /N%d /V " % (i, i + 1, i) for i in range(60))
+DICTIONARIES = [
+    *(b"<< /K " + value + b" /Z 1 >>" for value in VALUES),
+    *(b"<</K" + value + b"/Z 1>>" for value in VALUES),
+    b"<< /Type /Page /Count 3 /Kids [ 4 0 R 5 0 R ] /Parent 2 0 R >>",
+    b"<< /A#20B 1 >>",
+    b"<< /Caf\xc3\xa9 1 >>",
+    b"<< // 1 >>",
+    b"<< /x\x80 1 >>",
+    b"<< %c\n /A 1 %d\r\n /B 2 >>",
+    b"<< /A 1 /B 2 /A 3 >>",
+    b"<< /Length 5 >>\nstream\nhello\nendstream",
+    b"<< /Length 6 >>stream\r\nhello\nendstream ",
+    b"<< 1 2 >>",
+    b"<< (x) 1 >>",
+    b"<< /A 1 >x",
+    b"<< /A 1 >",
+    b"<< /A" + b" " * 80 + b"1" + b" " * 80 + b">>",
+    _LONG_DICTIONARY + b">>",
+    _LONG_DICTIONARY[:600],
+    b"<< /A 1>>",
+    b"<< /A 12 0 R>>",
+    b"<< /A 12 0 R",
+    b"<< /A 12 0",
+    b"<< /A 12",
+    b"<< /A /B",
+    b"<< /A",
+    b"<<",
+]
+
+
+@pytest.mark.parametrize("raw", DICTIONARIES)
+def test_dictionary_reader_matches_pyhanko(raw: bytes) -> None:
+    """At every offset (a dictionary, or bytes that are not one), with a lenient and a
+    strict reader behind the references."""
+    from pyhanko.pdf_utils import generic
+
+    from signing import parse_fast
+
+    assert generic.DictionaryObject.read_from_stream is parse_fast._read_dictionary
+    assert generic.StreamObject.read_from_stream is parse_fast._read_dictionary
+    original = _pyhanko_generic().DictionaryObject.read_from_stream
+    for handler in _handlers():
+        ref = generic.Reference(7, 0, handler)
+        for at in range(len(raw) + 1):
+            mine = _object_outcome(parse_fast._read_dictionary, raw, at, ref)
+            assert mine == _object_outcome(original, raw, at, ref), at
+
+
+_LONG_ARRAY = b"[" + b"".join(b" %d /N%d %d 0 R %d.5" % (i, i, i + 1, i) for i in range(60))
+ARRAYS = [
+    *(b"[ " + value + b" 1 ]" for value in VALUES),
+    *(b"[" + value + b"]" for value in VALUES),
+    b"[ 0 0 595.2756 841.8898 ]",
+    b"[ 1 [ 2 [ 3 ] ] << /A 1 >> ]",
+    b"[" + b" " * 80 + b"1" + b" " * 80 + b"]",
+    _LONG_ARRAY + b" ]",
+    _LONG_ARRAY[:700],
+    b"[ 1 2",
+    b"[ 12 0 R",
+    b"[ 12 0",
+    b"[",
+]
+
+
+@pytest.mark.parametrize("raw", ARRAYS)
+def test_array_reader_matches_pyhanko(raw: bytes) -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import parse_fast
+
+    assert generic.ArrayObject.read_from_stream is parse_fast._read_array
+    original = _pyhanko_generic().ArrayObject.read_from_stream
+    ref = generic.Reference(7, 0, _handlers()[0])
+    for at in range(len(raw) + 1):
+        mine = _object_outcome(parse_fast._read_array, raw, at, ref)
+        assert mine == _object_outcome(original, raw, at, ref), at
+
+
+NUMBERS = [
+    b"12 ",
+    b"-3.5]",
+    b"+.5/",
+    b"1,2 ",
+    b"1.2.3 ",
+    b"- ",
+    b". ",
+    b"x",
+    b"9" * 40 + b" ",
+    b"9" * 31 + b" ",
+    b"9" * 32 + b" ",
+    b"12",
+    b"",
+]
+
+
+@pytest.mark.parametrize("raw", NUMBERS)
+def test_number_reader_matches_pyhanko(raw: bytes) -> None:
+    from pyhanko.pdf_utils import generic
+
+    from signing import parse_fast
+
+    assert generic.NumberObject.read_from_stream is parse_fast._read_number
+    original = _pyhanko_generic().NumberObject.read_from_stream
+    for at in range(len(raw) + 1):
+        mine = _object_outcome(parse_fast._read_number, raw, at)
+        assert mine == _object_outcome(original, raw, at), at
+
+
+def test_object_readers_match_pyhanko_on_real_files(docs: Docs) -> None:
+    """At every ``<<``, ``[`` and digit of signed files and a rendered form, their
+    streams decoded too, with the reader of that file behind the references: the
+    dictionary, array and number readers and ``read_object`` itself (which takes
+    numbers, references and names inside dictionaries and arrays from them)."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from docservice.service.documents import render_checked
+
+    fresh = _pyhanko_generic()
+    form = json.loads((ROOT / "examples" / "direction.json").read_text(encoding="utf-8"))
+    readers = {
+        b"<<": (generic.DictionaryObject.read_from_stream, fresh.DictionaryObject.read_from_stream),
+        b"[": (generic.ArrayObject.read_from_stream, fresh.ArrayObject.read_from_stream),
+    }
+    seen = dict.fromkeys([b"<<", b"[", b"0-9"], 0)
+    for pdf in (docs.bb(), docs.four(), render_checked("direction", form, "kk").pdf):
+        ref = generic.Reference(7, 0, PdfFileReader(io.BytesIO(pdf), strict=False))
+        for data in _with_streams_decoded(pdf):
+            for token, (mine, original) in readers.items():
+                for found in re.finditer(re.escape(token), data):
+                    at = found.start()
+                    expected = _object_outcome(original, data, at, ref)
+                    assert _object_outcome(mine, data, at, ref) == expected, (token, at)
+                    seen[token] += 1
+            for found in re.finditer(rb"(?<![0-9.])[+\-.0-9]", data[:12000]):
+                at = found.start()
+                expected = _object_outcome(fresh.read_object, data, at, ref)
+                assert _object_outcome(generic.read_object, data, at, ref) == expected, at
+                assert _object_outcome(generic.NumberObject.read_from_stream, data, at) == (
+                    _object_outcome(fresh.NumberObject.read_from_stream, data, at)
+                ), at
+                seen[b"0-9"] += 1
+    assert seen[b"<<"] > 80 and seen[b"["] > 300 and seen[b"0-9"] > 3000, seen
