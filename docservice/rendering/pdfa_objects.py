@@ -226,7 +226,7 @@ def declare(
     packet = _XMP_PACKET.format(
         title=escape(parts.title),
         lang=escape(parts.lang),
-        date=parts.created.isoformat(),
+        date=dt.datetime.now(dt.UTC).isoformat(),
         producer=escape(PRODUCER),
     )
     catalog.Metadata = PDFStream(
