@@ -12,7 +12,7 @@ from docservice.atomic import write_together
 from docservice.errors import DocserviceError, InputError
 from docservice.forms import get_kind
 from docservice.forms.fields import Errors
-from docservice.forms.kind import Attachment, Kind
+from docservice.forms.kind import Kind
 from docservice.languages import LANG_CHOICES
 from docservice.texts import texts_for
 
@@ -99,28 +99,25 @@ def render_valid(
     # Imported here: ReportLab and pikepdf cost a command that renders nothing (``docservice
     # verify``, ``sign``, ``kinds``) about half a second of start-up.
     from docservice.rendering.pdf import render_pdf
-    from docservice.rendering.pdfa import PdfaError, validate
-    from docservice.rendering.pdfa_objects import PdfaParts
+    from docservice.rendering.pdfa import to_pdfa3
     from docservice.rendering.xml import build_xml
 
     langs = parse_lang(lang)
     check_printable(kind, cleaned)
     xml = build_xml(kind, cleaned, langs)
     title = " / ".join(texts_for(lg).get(kind.name, "title") for lg in langs)
-    data_file = Attachment(
-        f"{file_stem(kind.name, lang)}.xml", xml, "text/xml", "Document data (XML)", "Data"
-    )
-    parts = PdfaParts(
+    pdf, signature_place = render_pdf(kind, cleaned, langs, title=title)
+    pdfa = to_pdfa3(
+        pdf,
+        xml,
+        f"{file_stem(kind.name, lang)}.xml",
         title=title,
         lang=langs[0],
         created=now or dt.datetime.now(dt.UTC),
-        files=(data_file, *(kind.attachments(cleaned) if kind.attachments else ())),
+        signature_place=signature_place,
+        validate=validate_pdfa,
+        attachments=kind.attachments(cleaned) if kind.attachments else (),
     )
-    pdfa, _ = render_pdf(kind, cleaned, langs, title=title, pdfa=parts)
-    if validate_pdfa:
-        report = validate(pdfa)
-        if not report.passed:
-            raise PdfaError(report)
     return Rendered(kind.name, lang, pdfa, xml)
 
 

@@ -54,7 +54,7 @@ def font_file(name: str, override: str | os.PathLike[str] | None = None) -> Path
     )
 
 
-#: zlib level of the embedded font programs: the level of the other streams (pdfa_objects).
+#: zlib level of the embedded font programs: the level the PDF/A pass uses for the rest.
 SUBSET_FLATE_LEVEL = 1
 #: How many font programs (one per face and glyph sequence) are kept compressed.
 SUBSET_CACHE_SIZE = 256
@@ -142,8 +142,8 @@ def _caching_face() -> type:
             length, program = SUBSETS.program(self, subset)
             font_file = pdfdoc.PDFStream(content=program)
             font_file.dictionary["Length1"] = length
-            # a name, not ReportLab's one-element array, as qpdf writes it (and as the
-            # document's other streams have it, docservice.rendering.pdfa_objects)
+            # a name, not ReportLab's one-element array: qpdf keeps a stream as it is
+            # (no recompression in the PDF/A pass) only when /Filter is the name /FlateDecode
             font_file.dictionary["Filter"] = pdfdoc.PDFName("FlateDecode")
             ref = doc.Reference(font_file, f"fontFile:{self.filename}({fontname})")
             descriptor = pdfdoc.PDFDictionary(

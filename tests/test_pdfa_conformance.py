@@ -7,18 +7,14 @@ from __future__ import annotations
 import copy
 import io
 import re
-from dataclasses import replace
 from decimal import Decimal
 
 import pikepdf
 import pytest
-from reportlab.pdfbase.pdfdoc import PDFDictionary
 
 from docservice.forms import all_kinds, get_kind
 from docservice.render import render
-from docservice.rendering import pdf as pdf_module
 from docservice.rendering import pdfa
-from docservice.service import documents
 from docservice.service.documents import PdfaCheckError, render_checked
 
 from .conftest import EXAMPLES, example
@@ -104,41 +100,18 @@ def test_a_violation_in_a_known_kind_is_caught(key: str, value: pikepdf.Object) 
 def test_render_checked_refuses_what_does_not_conform(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(pdfa, "CONFORMANCE", pdfa.ConformanceCache())
     assert render_checked("direction", example("direction"), "kk").pdf
-    real = documents.render
+    real = pdfa.to_pdfa3
 
     def with_trans(*args, **kwargs):  # type: ignore[no-untyped-def]
-        rendered = real(*args, **kwargs)
-        return replace(rendered, pdf=_with_page_key(rendered.pdf, "/Trans", pikepdf.Dictionary()))
+        return _with_page_key(real(*args, **kwargs), "/Trans", pikepdf.Dictionary())
 
-    monkeypatch.setattr(documents, "render", with_trans)
+    monkeypatch.setattr(pdfa, "to_pdfa3", with_trans)
     with pytest.raises(PdfaCheckError):
         render_checked("direction", example("direction"), "kk")
 
 
-def test_render_refuses_what_does_not_conform(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """``render`` (validating) raises instead of returning a file that is not PDF/A-3b:
-    here with the empty /Trans ReportLab writes on every page unless told not to."""
-    real = pdf_module.ContentCanvas.showPage
-
-    def show_page_with_trans(canvas: pdf_module.ContentCanvas) -> None:
-        real(canvas)
-        canvas._doc.Pages.pages[-1].Trans = PDFDictionary({})
-
-    assert render("direction", example("direction"), "kk").pdf
-    monkeypatch.setattr(pdf_module.ContentCanvas, "showPage", show_page_with_trans)
-    with pytest.raises(pdfa.PdfaError):
-        render("direction", example("direction"), "kk")
-
-
-def _packet_without_marks(pdf: pikepdf.Pdf) -> bytes:
-    """The XMP packet without the two entries ``prepare`` always rewrites (the metadata
-    date, and the producer: pikepdf names itself)."""
-    packet = pdf.Root.Metadata.read_bytes()
-    return re.sub(rb"<(xmp:MetadataDate|pdf:Producer)>[^<]*<", b"<", packet)
-
-
-def _docinfo_without_producer(pdf: pikepdf.Pdf) -> str:
-    return repr({k: v for k, v in pdf.docinfo.items() if k != "/Producer"})
+def _packet_without_date(pdf: pikepdf.Pdf) -> bytes:
+    return re.sub(rb"<xmp:MetadataDate>[^<]*<", b"<", pdf.Root.Metadata.read_bytes())
 
 
 def _intent(pdf: pikepdf.Pdf) -> tuple[int, dict[str, str], int, bytes]:
@@ -154,15 +127,11 @@ KINDS = sorted(k for k in all_kinds() if (EXAMPLES / f"{k}.json").is_file())
 
 def _assert_prepare_has_nothing_to_do(written: bytes) -> None:
     with pikepdf.open(io.BytesIO(written)) as pdf:
-        packet, info, intent = (
-            _packet_without_marks(pdf),
-            _docinfo_without_producer(pdf),
-            _intent(pdf),
-        )
+        packet, info, intent = _packet_without_date(pdf), repr(pdf.docinfo), _intent(pdf)
         result = pikepdf.pdfa.prepare(pdf, "3b")
         assert not result.changed, result.describe()
-        assert _packet_without_marks(pdf) == packet
-        assert _docinfo_without_producer(pdf) == info
+        assert _packet_without_date(pdf) == packet
+        assert repr(pdf.docinfo) == info
         assert _intent(pdf) == intent
     with pikepdf.open(io.BytesIO(written)) as pdf:
         del pdf.Root.OutputIntents
@@ -173,7 +142,7 @@ def _assert_prepare_has_nothing_to_do(written: bytes) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("lang", ["kk", "ru", "kk+ru"])
 def test_pikepdf_prepare_finds_nothing_left_to_do(kind: str, lang: str) -> None:
-    """The renderer makes the changes ``pikepdf.pdfa.prepare`` would make, itself (faster):
+    """``to_pdfa3`` makes the changes ``pikepdf.pdfa.prepare`` would make, itself (faster):
     on its output ``prepare`` changes nothing and writes the same XMP, DocInfo and output
     intent; on the output without its output intent, ``prepare`` installs the same one."""
     _assert_prepare_has_nothing_to_do(render(kind, example(kind), lang, validate_pdfa=False).pdf)

@@ -2,7 +2,7 @@
 
 Every page carries the equivalence sentence of Art. 7 p. 1 of Law No. 370-II in
 the document's language(s) and its page number. The last page ends with the
-signature area; the canvas records it as the named destination
+signature area; the PDF/A pass records it as the named destination
 ``docservice-signatures`` (a ``/FitR`` rectangle) so that the signing step knows
 where stamps go.
 """
@@ -14,20 +14,18 @@ import importlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfdoc import pdfdocEnc
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
 
 from docservice.forms.kind import Kind
 from docservice.rendering import fonts
 from docservice.rendering.layout import LayoutContext, Paragraph, styles
-from docservice.rendering.pdfa_objects import PdfaParts, compressed_stream, declare
 from docservice.signature_area import SIGNATURE_HINT_BAND
 from docservice.texts import texts_for
 
@@ -124,42 +122,24 @@ _NOT_PDFDOC = tuple(map(chr, range(0x18, 0x20)))
 
 
 class ContentCanvas(Canvas):
-    """ReportLab's canvas writing a PDF/A-3b document (:mod:`docservice.rendering.pdfa_objects`).
+    """ReportLab's canvas that hands each page's content stream over as bytes.
 
-    Each page's content stream is handed over compressed (at the level of the rest of
-    the file), without the empty /Trans (page transition) ReportLab gives every page and
-    PDF/A forbids. Why bytes: ReportLab would encode the stream's text with its
-    PDFDocEncoding codec, a Python mapping per character (about 2 % of rendering a form);
-    the stream is ASCII (text is written in escapes), where that encoding is ASCII's own,
-    except for eight control characters it leaves undefined, which ReportLab's codec
-    encodes. When the document is written, the PDF/A parts are added
-    (``pdfa_objects.declare``), with the named destination of the signature area.
+    Why: ReportLab encodes the stream's text with its PDFDocEncoding codec, a Python
+    mapping per character: about 2 % of rendering a form. The stream is ASCII (text
+    is written in escapes), where that encoding is ASCII's own, except for eight
+    control characters it leaves undefined; a stream with one is left to ReportLab.
     """
-
-    def __init__(
-        self, *args: Any, pdfa: PdfaParts, signature_area: SignatureArea, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.pdfa, self.signature_area = pdfa, signature_area
 
     def showPage(self) -> None:  # noqa: N802 - ReportLab's name
         super().showPage()
         page = self._doc.Pages.pages[-1]
-        page.Trans = None
         stream = page.stream
-        if stream.isascii() and not any(c in stream for c in _NOT_PDFDOC):
-            data = stream.encode("ascii")
-        else:
-            data = pdfdocEnc(stream)
-        page.Contents = compressed_stream(data)
-
-    def save(self) -> None:
-        if len(self._code):
-            self.showPage()
-        place = self.signature_area.placed
-        assert place is not None, "the signature area is drawn before the document is saved"
-        declare(self._doc, self.pdfa, self._doc.Pages.pages[place.page], place.rect)
-        super().save()
+        if (
+            isinstance(stream, str)
+            and stream.isascii()
+            and not any(c in stream for c in _NOT_PDFDOC)
+        ):
+            page.stream = stream.encode("ascii")
 
 
 def _footer_paragraphs(langs: tuple[str, ...]) -> list[Paragraph]:
@@ -197,11 +177,9 @@ def footer_height(langs: tuple[str, ...], frame_width: float) -> float:
 
 
 def render_pdf(
-    kind: Kind, data: dict[str, Any], langs: tuple[str, ...], *, title: str, pdfa: PdfaParts
+    kind: Kind, data: dict[str, Any], langs: tuple[str, ...], *, title: str
 ) -> tuple[bytes, SignaturePlace]:
-    """Lay out every copy in every language, one after the other, into one PDF/A-3b file
-    with ``pdfa``'s parts (not validated here: see :func:`docservice.rendering.pdfa.validate`).
-    """
+    """Lay out every copy in every language, one after the other, into one PDF."""
     fonts.register()
     pagesize = landscape(A4) if kind.landscape else A4
     frame_width = pagesize[0] - MARGINS["left"] - MARGINS["right"]
@@ -217,8 +195,8 @@ def render_pdf(
         lang=langs[0],
         initialFontName=fonts.REGULAR,
         invariant=1,
-        # ContentCanvas compresses the page streams, faster (see pdfa_objects.py); the
-        # font programs come compressed already (docservice.typefaces.SubsetCache)
+        # the PDF/A pass compresses the page streams, faster (see pdfa.py); the font
+        # programs come compressed already (docservice.typefaces.SubsetCache)
         pageCompression=0,
         leftMargin=MARGINS["left"],
         rightMargin=MARGINS["right"],
@@ -270,6 +248,6 @@ def render_pdf(
         " / ".join(t.get("common", "signatures_hint") for t in sig_texts),
     )
     story.append(area)
-    doc.build(story, canvasmaker=partial(ContentCanvas, pdfa=pdfa, signature_area=area))
+    doc.build(story, canvasmaker=ContentCanvas)
     assert area.placed is not None
     return buf.getvalue(), area.placed
