@@ -279,13 +279,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[LOG_COPY_DIR_ENV] = str(folder)
     handler = _InProcessCopy(folder / f"pytest-{os.getpid()}.jsonl")
     logging.getLogger().addHandler(handler)
-    _STATE.update(
-        folder=folder,
-        keep=bool(given),
-        handler=handler,
-        previous=given,
-        scan=not _is_xdist_worker(config),
-    )
+    _STATE.update(folder=folder, keep=bool(given), handler=handler, previous=given)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -296,7 +290,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     assert isinstance(handler, logging.Handler)
     logging.getLogger().removeHandler(handler)
     handler.close()
-    if not _STATE["scan"]:
+    if _is_xdist_worker(session.config):
         # Under pytest-xdist the controller started the workers with the directory in their
         # environment and scans it once after all of them have finished; a worker scanning
         # too would read the others' logs half-written, and remove the directory.

@@ -127,6 +127,20 @@ def test_a_record_reads_the_log_tail_back_only_after_someone_else_appended(
     other.db.dispose()
 
 
+def _recording_puts(service: DocService) -> list[bytes]:
+    """From now on, every blob ``service`` puts in its store, in order (``put`` goes
+    through ``put_many``)."""
+    puts: list[bytes] = []
+    real_put_many = service.store.put_many
+
+    def put_many(items):  # type: ignore[no-untyped-def]
+        puts.extend(items)
+        return real_put_many(items)
+
+    service.store.put_many = put_many  # type: ignore[method-assign]
+    return puts
+
+
 def test_files_just_stored_are_recorded_without_being_put_again(
     service: DocService, pki: TestPki, password_file: Path
 ) -> None:
@@ -139,14 +153,7 @@ def test_files_just_stored_are_recorded_without_being_put_again(
     with service.db.session() as session:
         client, _ = add_client(session, "portal", ["render", "sign", "audit"])
         add_key(session, "career", pki.p12("career"), password_file, ["portal"])
-    puts: list[bytes] = []
-    real_put_many = service.store.put_many
-
-    def put_many(items):  # type: ignore[no-untyped-def]
-        puts.extend(items)
-        return real_put_many(items)
-
-    service.store.put_many = put_many  # type: ignore[method-assign]  # put goes through it
+    puts = _recording_puts(service)
     doc = service.create_document(client, "application", "kk", example("application"))
     signature = service.sign_with_key(client, doc.id, "career")
     signed = service.get_document(client, doc.id)
@@ -179,14 +186,7 @@ def test_an_artefact_with_its_sha256_is_taken_as_stored(service: DocService) -> 
         client, _ = add_client(session, "portal", ["render", "audit"])
     data, other = b"x" * 100, b"y" * 50
     (sha,) = service.store.put_many([data])
-    puts: list[bytes] = []
-    real_put_many = service.store.put_many
-
-    def put_many(items):  # type: ignore[no-untyped-def]
-        puts.extend(items)
-        return real_put_many(items)
-
-    service.store.put_many = put_many  # type: ignore[method-assign]  # put goes through it
+    puts = _recording_puts(service)
     with service.db.session() as session:
         recorded = service.archive.record(
             session,
