@@ -50,6 +50,7 @@ from docservice.service.errors import (
 from docservice.service.keys import (
     USABLE_KEYS,
     KeyFiles,
+    key_files,
     open_key,
     usable_key,
     usable_keys_params,
@@ -261,14 +262,13 @@ def revision_and_key_statement() -> Select[Any]:
     (``tests/service/test_shared_statements.py``).
     """
     key = USABLE_KEYS.subquery()
-    statement = (
+    return (
         select(_DOCUMENTS.pdf_sha, _DOCUMENTS.case_id, *key.c)
         .select_from(Document.__table__)
         .outerjoin(key, true())
         .where(_DOCUMENTS.id == bindparam("doc"), _DOCUMENTS.client_id == bindparam("client"))
         .limit(1)
     )
-    return statement
 
 
 _REVISION_AND_KEY = revision_and_key_statement()
@@ -1021,7 +1021,7 @@ class DocService:
         if found is None:
             raise NotFoundError("no such document", field="id")
         pdf_sha, case_id, *key = found
-        row = _granted(KeyFiles(*key) if key[0] is not None else None, key_name)
+        row = _granted(key_files(key), key_name)
         if case_id is not None:  # on a route, perhaps: refused before signing, not after
             with self.db.sessions() as session:
                 document = session.get_one(Document, doc_id)

@@ -10,9 +10,10 @@ again, from a per-process cache, when used.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
@@ -98,10 +99,17 @@ def usable_keys_params(client: Client, name: str) -> dict[str, object]:
     return {"key_name": name, "client": client.id}
 
 
+def key_files(values: Sequence[Any] | None) -> KeyFiles | None:
+    """``USABLE_KEYS``'s columns of a row as :class:`KeyFiles`; None for no row, or for
+    the NULLs an outer join to it gives when no key is usable."""
+    if values is None or values[0] is None:
+        return None
+    return KeyFiles(*values)
+
+
 def usable_key(session: Session, client: Client, name: str) -> KeyFiles | None:
     """Key ``name`` if it is active and granted to ``client``."""
-    row = session.execute(USABLE_KEYS, usable_keys_params(client, name)).first()
-    return None if row is None else KeyFiles(*row)
+    return key_files(session.execute(USABLE_KEYS, usable_keys_params(client, name)).first())
 
 
 def _identity(path: str | None) -> tuple[int, int, int, int] | None:
