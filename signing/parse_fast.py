@@ -111,15 +111,15 @@ def _read_dictionary(
     base, pos = start, 2  # the block holds the stream's bytes from ``base`` on
     while True:
         found = _ENTRY.match(block, pos)
-        value = None
+        key, value = None, None
         if found is not None and found["key"] is not None:
+            key = generic.NameObject("/" + found["key"].decode("ascii"))
             value = _value(found, block, container_ref)
         elif found is not None and found.end() < len(block):  # ``>``, then one byte more
             stream.seek(base + found.end() + 1)
             break
         if value is not None:
-            assert found is not None
-            key = generic.NameObject("/" + found["key"].decode("ascii"))
+            assert found is not None and key is not None
             value.container_ref = container_ref
             pos = found.end()
             end = base + pos
@@ -129,12 +129,9 @@ def _read_dictionary(
             block = stream.read(_CHUNK)
             continue
         else:  # pyHanko reads the value (or the whole entry)
-            if found is not None and found["key"] is not None:
-                key = generic.NameObject("/" + found["key"].decode("ascii"))
+            if found is not None and key is not None:
                 stream.seek(base + found.end("key"))
-                misc.read_non_whitespace(stream)
-                stream.seek(-1, os.SEEK_CUR)
-                value = generic.read_object(stream, container_ref)
+                value = _read_value(stream, container_ref)
             else:
                 stream.seek(base + pos)
                 entry = _pyhanko_entry(stream, container_ref)
@@ -178,9 +175,15 @@ def _pyhanko_entry(
         raise misc.PdfReadError(
             f"Failed to read dictionary key at byte 0x{hex(stream.tell())}; expected PDF name"
         ) from ex
+    return key, _read_value(stream, container_ref)
+
+
+def _read_value(stream: IO[bytes], container_ref: generic.Dereferenceable) -> generic.PdfObject:
+    """A dictionary entry's value as pyHanko's loop reads it after the key: the white
+    space skipped, then ``read_object``."""
     misc.read_non_whitespace(stream)
     stream.seek(-1, os.SEEK_CUR)
-    return key, generic.read_object(stream, container_ref)
+    return generic.read_object(stream, container_ref)
 
 
 def _read_array(
