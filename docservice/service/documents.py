@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import Select, bindparam, func, insert, select, true, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -272,18 +272,23 @@ def revision_and_key_statement() -> Select[Any]:
 
 
 _REVISION_AND_KEY = revision_and_key_statement()
-_OWN_DOCUMENT = (Document.id == bindparam("doc"), Document.client_id == bindparam("client"))
-#: SQLite: the write that takes the writer lock hands back the row it locked.
+#: The caller's own document, on the table's columns: an ORM attribute in a ``WHERE`` makes
+#: the whole statement an ORM one, whose compiling and loading cost more than running it.
+_OWN_DOCUMENT = (_DOCUMENTS.id == bindparam("doc"), _DOCUMENTS.client_id == bindparam("client"))
+#: The statements that take a document's lock (``_locked``), on the table (Core), each
+#: handing back the row it locked: the ORM's forms of them (a bulk ``UPDATE ... RETURNING``
+#: of the entity, an entity ``SELECT``) cost about twice the statement in loading and
+#: cache-key work.
+#: SQLite: the write that takes the writer lock.
 _LOCK_SQLITE = (
-    update(Document)
+    update(Document.__table__)
     .where(*_OWN_DOCUMENT)
-    .values(lock_version=Document.lock_version + 1)
-    .returning(Document)
-    .execution_options(synchronize_session=False, populate_existing=True)
+    .values(lock_version=_DOCUMENTS.lock_version + 1)
+    .returning(*Document.__table__.c)
 )
 #: PostgreSQL: the row lock.
-_LOCK_FOR_UPDATE = select(Document).where(*_OWN_DOCUMENT).with_for_update()
-_CURRENT_PDF = select(Document.pdf_sha).where(*_OWN_DOCUMENT)
+_LOCK_FOR_UPDATE = select(*Document.__table__.c).where(*_OWN_DOCUMENT).with_for_update()
+_CURRENT_PDF = select(_DOCUMENTS.pdf_sha).where(*_OWN_DOCUMENT)
 
 
 def _row_values(row: Any) -> dict[str, Any]:
@@ -297,6 +302,22 @@ def _row_values(row: Any) -> dict[str, Any]:
             values[column.key] = value
     return values
 
+
+#: A new document's row (``create_document``), a new signature's and the document's state
+#: after it (``_write_signature``), built once: building each, and walking it for its cache
+#: key, cost more than running it.
+_INSERT_DOCUMENT = insert(Document.__table__)
+_INSERT_SIGNATURE = insert(Signature.__table__).returning(_SIGNATURES.id)
+_SIGNED = (
+    update(Document.__table__)
+    .where(_DOCUMENTS.id == bindparam("doc"))
+    .values(
+        signature_count=bindparam("count"),
+        pdf_sha=bindparam("revision"),
+        status="signed",
+        updated_at=bindparam("now"),
+    )
+)
 
 #: A document's row, and its signatures' (``get_document``).
 _DOCUMENT_ROW = select(*Document.__table__.c).where(*_OWN_DOCUMENT)
@@ -508,7 +529,7 @@ class DocService:
             document.case_id = case.id if case else None
             # One Core INSERT of the row as built: the ORM's unit of work for one new row
             # cost about 0.45 ms more. The returned document stays outside the session.
-            session.execute(insert(Document.__table__), _row_values(document))
+            session.execute(_INSERT_DOCUMENT, _row_values(document))
             if route is not None:
                 routing.start(
                     session, document, self._case_for_route(session, client, case_ref), route
@@ -873,11 +894,15 @@ class DocService:
         """A transaction holding the document's lock (see the module docstring)."""
         with self.db.session() as session:
             lock = _LOCK_SQLITE if self.db.sqlite else _LOCK_FOR_UPDATE
-            document = session.scalar(lock, _own(client, doc_id))
-            if document is None:
+            row = session.connection().execute(lock, _own(client, doc_id)).first()
+            if row is None:
                 raise NotFoundError("no such document", field="id")
+            # The locked row as the loaded object, attached to this fresh session (which
+            # holds no other copy of it): changes made to it are flushed as usual.
+            document = _detached(Document, row)
             if document.signature_count == 0:  # counted with every row, under this lock
                 set_committed_value(document, "signatures", [])  # no query for nothing
+            session.add(document)
             yield session, document
 
     def _pdf_options(self, role: str | None, certify: bool) -> PdfOptions:
@@ -978,10 +1003,7 @@ class DocService:
         """
         # Loaded under the lock (or known to be []) before the new row exists.
         signatures = [*document.signatures, signature]
-        signature.id = session.execute(
-            insert(Signature.__table__).returning(Signature.__table__.c.id),
-            _row_values(signature),
-        ).scalar_one()
+        signature.id = session.execute(_INSERT_SIGNATURE, _row_values(signature)).scalar_one()
         changes = {
             "signature_count": signature.seq,
             "pdf_sha": signature.pdf_sha,
@@ -989,7 +1011,13 @@ class DocService:
             "updated_at": signature.created_at,
         }
         session.execute(
-            update(Document.__table__).where(Document.__table__.c.id == document.id).values(changes)
+            _SIGNED,
+            {
+                "doc": document.id,
+                "count": signature.seq,
+                "revision": signature.pdf_sha,
+                "now": signature.created_at,
+            },
         )
         for name, value in changes.items():
             set_committed_value(document, name, value)
@@ -1161,16 +1189,17 @@ class DocService:
         """
         from docservice.service.jobs import mark_finished
 
-        with self.db.sessions() as session:
+        # A read on a connection: an ORM session for a Core query cost more than the query.
+        with self.db.engine.connect() as conn:
             # The document and the signature that made the revision, in one query.
-            found = session.execute(
+            found = conn.execute(
                 _REVISION_AND_SIGNATURE, {"doc_id": doc_id, "revision": revision}
             ).first()
             # The current revision's report is archived in the transaction that sets
             # ``verified_sha``; only an older revision's needs the archive searched.
             done = found is not None and (
                 found.verified_sha == revision
-                or (found.pdf_sha != revision and self._reported(session, doc_id, revision))
+                or (found.pdf_sha != revision and self._reported(conn, doc_id, revision))
             )
         if found is None or found.seq is None or done:
             state = "done" if done else "failed"
@@ -1211,7 +1240,7 @@ class DocService:
     def _is_current(self, session: Session, doc_id: str, revision: str) -> bool:
         return session.scalar(select(Document.pdf_sha).where(Document.id == doc_id)) == revision
 
-    def _reported(self, session: Session, doc_id: str, revision: str) -> bool:
+    def _reported(self, session: Session | Connection, doc_id: str, revision: str) -> bool:
         """Whether the archive already holds a verification report of ``revision``."""
         from docservice.archive.record import parse_entry
         from docservice.archive.store import artefact, log_entry

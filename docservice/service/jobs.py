@@ -141,10 +141,11 @@ def _claim(svc: Any, job_id: str) -> Row[Any] | None:
     started ``MAX_ATTEMPTS`` times already, is not claimed. Twin runs may both claim an
     unfinished job (each attempt is counted); the transaction that finishes it decides.
     The row has what running the job needs: ``id``, ``task``, ``input_sha``,
-    ``document_id``, ``client_id``.
+    ``document_id``, ``client_id``. A transaction on a connection: an ORM session for one
+    Core statement cost more than the statement.
     """
-    with svc.db.session() as session:
-        return session.execute(_CLAIM, {"job_id": job_id, "now": utcnow()}).first()
+    with svc.db.engine.begin() as conn:
+        return conn.execute(_CLAIM, {"job_id": job_id, "now": utcnow()}).first()
 
 
 def _unclaimed(svc: Any, job_id: str) -> str:
