@@ -51,6 +51,8 @@ def _rate_limits(app: Flask, settings: Settings) -> None:
         storage = settings.broker_url
     if storage in (None, "memory://"):  # limits' own starts a thread per request
         storage = ratelimit.URI
+    elif storage.startswith(("redis://", "rediss://")):  # one round trip a request, not 3
+        storage = ratelimit.REDIS_PREFIX + storage
     limiter = Limiter(
         _client_key,
         default_limits=[settings.rate_limit],
@@ -64,6 +66,9 @@ def _rate_limits(app: Flask, settings: Settings) -> None:
         ),
     )
     limiter.init_app(app)
+    counts = limiter.limiter.storage  # (Limiter.storage asserts it, and empty counts are falsy)
+    if isinstance(counts, ratelimit.RedisWindowCounts):
+        app.teardown_request(counts.forget)
 
 
 def create_service_app(

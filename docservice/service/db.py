@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from docservice.errors import DocserviceError
@@ -62,9 +63,57 @@ def make_engine(settings: Settings) -> Engine:
             lock = sqlite_writer.WriterLock(Path(database + ".writer-lock"), timeout=30)
             sqlite_writer.install(engine, lock)
         return engine
-    return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"connect_timeout": 5}
+    engine = create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        # The most recently returned connection first: under load a few connections stay
+        # busy (and skip the ping below); the others idle, and are pinged when next used.
+        pool_use_lifo=True,
+        connect_args={"connect_timeout": 5},
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+#: Seconds a pooled connection may have been idle and still be reused without a ping
+#: (as HikariCP's ``aliveBypassWindowMs``, 500 ms).
+PING_AFTER_IDLE = 0.5
+_RETURNED = "docservice_returned_at"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before reuse only when it has been idle a while.
+
+    Why not ``pool_pre_ping``: it costs a round trip (``SELECT 1``, parsed and run by the
+    server) on every checkout - several per request and per job - to find connections
+    that died while idle (a database restart, a proxy's idle timeout). A connection
+    returned less than :data:`PING_AFTER_IDLE` ago was just working; one that fails in
+    use anyway (the database gone meanwhile) fails its statement, and SQLAlchemy's
+    disconnect detection invalidates the whole pool then, as the pre-ping does: the
+    request gets a 503 with Retry-After and the next ones reconnect. A connection idle
+    longer is pinged as ``pool_pre_ping`` would: a dead one is replaced (and the pool
+    invalidated) before the request sees it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        if record is not None:
+            record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        returned = record.info.get(_RETURNED)  # none: a new connection (info is cleared)
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_conn, None):
+                # Replace this connection and the pool's older ones, then check out anew.
+                raise exc.InvalidatePoolError() from err
+            raise
 
 
 def is_sqlite(engine: Engine) -> bool:

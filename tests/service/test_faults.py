@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from docservice.service.app import create_service_app
 from docservice.service.clients import add_client
-from docservice.service.db import Database, upgrade
+from docservice.service.db import PING_AFTER_IDLE, Database, upgrade
 from docservice.service.documents import DocService
 from docservice.service.jobs import Sweeper
 from docservice.service.models import Document, Job
@@ -74,6 +74,32 @@ def test_postgresql_cut_gives_503_with_retry_after_and_the_service_resumes(
                 time.sleep(0.5)
             assert Client(base).get("/ready").status == 200
             assert api.get("/v1/documents").json["total"] == 2  # nothing half-written
+        svc.db.dispose()
+    finally:
+        proxy.close()
+
+
+def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(
+    pg_schema: str, tmp_path: Path, trust_dir: Path
+) -> None:
+    """The database restarted while the service idled: no request sees the dead
+    connections (db._ping_when_idle pings the ones idle longer than PING_AFTER_IDLE)."""
+    target = urlsplit(pg_schema)
+    proxy = CuttableProxy((target.hostname or "127.0.0.1", target.port or 5432))
+    try:
+        settings = _production(tmp_path, trust_dir, _via(pg_schema, proxy.port))
+        svc = DocService(settings)
+        with svc.db.session() as session:
+            _, key = add_client(session, "portal", ["render"])
+        with serving(create_service_app(service=svc)) as base:
+            api = Client(base, key)
+            request = {"kind": "direction", "data": example("direction")}
+            assert api.post("/v1/documents", request).status == 201
+            proxy.cut()  # every pooled connection dies
+            proxy.restore()
+            time.sleep(PING_AFTER_IDLE + 0.3)
+            assert api.post("/v1/documents", request).status == 201
+            assert api.get("/v1/documents").json["total"] == 2
         svc.db.dispose()
     finally:
         proxy.close()
