@@ -51,8 +51,10 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -415,6 +417,17 @@ class _InlineJobs:
             run_job(svc, self.queue.pop(0))
 
 
+@contextmanager
+def bench_pki(workdir: Path) -> Iterator[tuple[Any, Path]]:
+    """The demo PKI under ``workdir`` and a trust folder holding its root: what every
+    benchmark here signs and verifies with (``count_*.py`` too)."""
+    with running(workdir / "pki", "bench") as pki:
+        trust_dir = workdir / "trust"
+        trust_dir.mkdir()
+        (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())
+        yield pki, trust_dir
+
+
 def in_process_cycle(pki, trust_dir: Path, workdir: Path):  # type: ignore[no-untyped-def]
     """The embedded mode's whole work for one document (the same requests, the report job
     included) through Flask's test client in this thread, and the service doing it: the
@@ -428,6 +441,13 @@ def in_process_cycle(pki, trust_dir: Path, workdir: Path):  # type: ignore[no-un
     key = _register(env, pki)
     svc, jobs = DocService(from_env(env)), _InlineJobs()
     client = create_service_app(service=svc, runner=jobs).test_client()
+    return client_cycle(client, key, lambda: jobs.drain(svc), "in-process"), svc
+
+
+def client_cycle(client, key: str, run_jobs: Callable[[], None], label: str) -> Callable[[], None]:  # type: ignore[no-untyped-def]
+    """One document's requests (create, sign with the server key, fetch the PDF) through
+    Flask's test ``client`` with API ``key``, then ``run_jobs`` (the report job the
+    signature left): ``in_process_cycle``'s and ``count_production.py``'s cycle."""
     headers = {"Authorization": f"Bearer {key}"}
     documents = _Documents()
 
@@ -442,11 +462,11 @@ def in_process_cycle(pki, trust_dir: Path, workdir: Path):  # type: ignore[no-un
         fetched = client.get(f"/v1/documents/{doc_id}/pdf", headers=headers)
         if (made.status_code, signed.status_code, fetched.status_code) != (201, 201, 200):
             raise SystemExit(
-                f"in-process: {made.status_code} {signed.status_code} {fetched.status_code}"
+                f"{label}: {made.status_code} {signed.status_code} {fetched.status_code}"
             )
-        jobs.drain(svc)
+        run_jobs()
 
-    return cycle, svc
+    return cycle
 
 
 def in_process(pki, trust_dir: Path, workdir: Path, n: int) -> dict:  # type: ignore[no-untyped-def]
@@ -548,11 +568,8 @@ def main() -> int:
     parser.add_argument("--logs", help="keep the servers' and the worker's logs in this folder")
     args = parser.parse_args()
     modes = args.modes.split(",")
-    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
+    with tempfile.TemporaryDirectory() as tmp, bench_pki(Path(tmp)) as (pki, trust_dir):
         workdir = Path(tmp)
-        trust_dir = workdir / "trust"
-        trust_dir.mkdir()
-        (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())
         results = {}
         if "library" in modes:
             results["library"] = library(pki, trust_dir, max(args.requests // 3 // 4, 10))

@@ -55,14 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sys.path.insert(0, str(ROOT))
-    from bench_service import SIGNER
+    from bench_service import SIGNER, bench_pki
 
-    from docservice.service.demo_pki import running
-
-    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
-        trust_dir = Path(tmp) / "trust"
-        trust_dir.mkdir()
-        (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())
+    with tempfile.TemporaryDirectory() as tmp, bench_pki(Path(tmp)) as (pki, trust_dir):
         child_args = [str(trust_dir), str(pki.p12[SIGNER]), str(pki.password_file)]
         compare(
             Path(__file__),

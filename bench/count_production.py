@@ -103,7 +103,7 @@ def child(trust_dir: str, p12: str, password_file: str, cycles: int) -> None:
 
     patches.apply()  # the service's start-up
     import redis
-    from bench_service import KIND, SIGNER, _Documents, _register
+    from bench_service import SIGNER, _register, client_cycle
 
     from docservice.service.app import create_service_app
     from docservice.service.config import from_env
@@ -138,23 +138,12 @@ def child(trust_dir: str, p12: str, password_file: str, cycles: int) -> None:
             def check(self) -> str:
                 return celery.check()
 
-        client = create_service_app(service=svc, runner=Runner()).test_client()
-        headers = {"Authorization": f"Bearer {key}"}
-        documents = _Documents()
-
-        def cycle() -> None:
-            made = client.post(
-                "/v1/documents", json={"kind": KIND, "data": documents.next()}, headers=headers
-            )
-            doc_id = made.get_json()["id"]
-            signed = client.post(
-                f"/v1/documents/{doc_id}/signatures", json={"key": SIGNER}, headers=headers
-            )
-            fetched = client.get(f"/v1/documents/{doc_id}/pdf", headers=headers)
-            if (made.status_code, signed.status_code, fetched.status_code) != (201, 201, 200):
-                raise SystemExit(f"{made.status_code} {signed.status_code} {fetched.status_code}")
+        def run_sent() -> None:
             while sent:
                 run_job(svc, sent.pop(0))
+
+        client = create_service_app(service=svc, runner=Runner()).test_client()
+        cycle = client_cycle(client, key, run_sent, "production")
 
         for _ in range(min(cycles, FIRST)):
             cycle()
@@ -201,14 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sys.path.insert(0, str(ROOT))
-    from bench_service import SIGNER
+    from bench_service import SIGNER, bench_pki
 
-    from docservice.service.demo_pki import running
-
-    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
-        trust_dir = Path(tmp) / "trust"
-        trust_dir.mkdir()
-        (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())
+    with tempfile.TemporaryDirectory() as tmp, bench_pki(Path(tmp)) as (pki, trust_dir):
         child_args = [str(trust_dir), str(pki.p12[SIGNER]), str(pki.password_file)]
         if args.commands:
             codes = [("new", ROOT)] + ([("base", args.base.resolve())] if args.base else [])

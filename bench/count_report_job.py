@@ -112,15 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_report_job import _make_documents
+    from bench_service import bench_pki
 
-    from docservice.service.demo_pki import running
     from signing import patches
 
     patches.apply()
-    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "pki", "bench") as pki:
-        trust_dir = Path(tmp) / "trust"
-        trust_dir.mkdir()
-        (trust_dir / "root.pem").write_bytes(pki.root_pem.read_bytes())
+    with tempfile.TemporaryDirectory() as tmp, bench_pki(Path(tmp)) as (pki, trust_dir):
         pdfs = [str(p) for p in _make_documents(pki, trust_dir, Path(tmp), FIRST + args.jobs)]
         compare(
             Path(__file__),

@@ -11,6 +11,8 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,9 +49,13 @@ def _production(tmp_path: Path, trust_dir: Path, pg_schema: str, **changes):  # 
     return settings
 
 
-def test_postgresql_cut_gives_503_with_retry_after_and_the_service_resumes(
+@contextmanager
+def _served_through_proxy(
     pg_schema: str, tmp_path: Path, trust_dir: Path
-) -> None:
+) -> Iterator[tuple[CuttableProxy, str, Client, dict]]:
+    """The service on PostgreSQL through a proxy the test can cut, serving on loopback,
+    with one document already made: the proxy, the base URL, a client with the
+    ``render`` scope and the request that made it."""
     target = urlsplit(pg_schema)
     proxy = CuttableProxy((target.hostname or "127.0.0.1", target.port or 5432))
     try:
@@ -61,22 +67,29 @@ def test_postgresql_cut_gives_503_with_retry_after_and_the_service_resumes(
             api = Client(base, key)
             request = {"kind": "direction", "data": example("direction")}
             assert api.post("/v1/documents", request).status == 201
-            proxy.cut()
-            during = [api.post("/v1/documents", request) for _ in range(3)]
-            assert [a.status for a in during] == [503] * 3, [a.body for a in during]
-            assert all(a.headers["Retry-After"] for a in during)
-            assert during[0].headers["Content-Type"] == "application/problem+json"
-            assert Client(base).get("/ready").status == 503
-            proxy.restore()
-            deadline = time.monotonic() + 30
-            while api.post("/v1/documents", request).status != 201:
-                assert time.monotonic() < deadline, "the service did not resume"
-                time.sleep(0.5)
-            assert Client(base).get("/ready").status == 200
-            assert api.get("/v1/documents").json["total"] == 2  # nothing half-written
+            yield proxy, base, api, request
         svc.db.dispose()
     finally:
         proxy.close()
+
+
+def test_postgresql_cut_gives_503_with_retry_after_and_the_service_resumes(
+    pg_schema: str, tmp_path: Path, trust_dir: Path
+) -> None:
+    with _served_through_proxy(pg_schema, tmp_path, trust_dir) as (proxy, base, api, request):
+        proxy.cut()
+        during = [api.post("/v1/documents", request) for _ in range(3)]
+        assert [a.status for a in during] == [503] * 3, [a.body for a in during]
+        assert all(a.headers["Retry-After"] for a in during)
+        assert during[0].headers["Content-Type"] == "application/problem+json"
+        assert Client(base).get("/ready").status == 503
+        proxy.restore()
+        deadline = time.monotonic() + 30
+        while api.post("/v1/documents", request).status != 201:
+            assert time.monotonic() < deadline, "the service did not resume"
+            time.sleep(0.5)
+        assert Client(base).get("/ready").status == 200
+        assert api.get("/v1/documents").json["total"] == 2  # nothing half-written
 
 
 def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(
@@ -84,25 +97,12 @@ def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(
 ) -> None:
     """The database restarted while the service idled: no request sees the dead
     connections (db._ping_when_idle pings the ones idle longer than PING_AFTER_IDLE)."""
-    target = urlsplit(pg_schema)
-    proxy = CuttableProxy((target.hostname or "127.0.0.1", target.port or 5432))
-    try:
-        settings = _production(tmp_path, trust_dir, _via(pg_schema, proxy.port))
-        svc = DocService(settings)
-        with svc.db.session() as session:
-            _, key = add_client(session, "portal", ["render"])
-        with serving(create_service_app(service=svc)) as base:
-            api = Client(base, key)
-            request = {"kind": "direction", "data": example("direction")}
-            assert api.post("/v1/documents", request).status == 201
-            proxy.cut()  # every pooled connection dies
-            proxy.restore()
-            time.sleep(PING_AFTER_IDLE + 0.3)
-            assert api.post("/v1/documents", request).status == 201
-            assert api.get("/v1/documents").json["total"] == 2
-        svc.db.dispose()
-    finally:
-        proxy.close()
+    with _served_through_proxy(pg_schema, tmp_path, trust_dir) as (proxy, _, api, request):
+        proxy.cut()  # every pooled connection dies
+        proxy.restore()
+        time.sleep(PING_AFTER_IDLE + 0.3)
+        assert api.post("/v1/documents", request).status == 201
+        assert api.get("/v1/documents").json["total"] == 2
 
 
 def _children(pid: int) -> list[int]:
